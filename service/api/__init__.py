@@ -1,0 +1,1 @@
+"""The HTTP shell: FastAPI routers around the domain functions."""

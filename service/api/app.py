@@ -1,0 +1,46 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from config.settings import get_settings
+from service.api import articles, feeds, ops, pages
+from service.api.errors import install_error_handlers
+from service.api.limits import BodySizeLimit
+from service.db.engine import session_scope
+from service.db.types import utcnow
+from service.feeds.publish import ensure_site_feeds
+
+# JSON framing and the other fields on top of the largest body we accept.
+REQUEST_OVERHEAD_BYTES = 64 * 1024
+
+
+def _ensure_site_feeds() -> None:
+    with session_scope() as session:
+        ensure_site_feeds(session, utcnow())
+
+
+@asynccontextmanager
+async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    await run_in_threadpool(_ensure_site_feeds)
+    yield
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    app = FastAPI(
+        title="Bantin",
+        summary="Articles, RSS/Atom/JSON feeds and announcements for a Vietnamese news desk",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.body_max_bytes + REQUEST_OVERHEAD_BYTES)
+    for module in (articles, feeds, pages, ops):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,125 @@
+"""Staff endpoints for articles: ``/api/v1/articles``."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Response, status
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from service.api.auth import Caller, require_scope
+from service.api.schemas import ArticleOut, ArticlePage
+from service.articles.schemas import ArticleCreate, ArticleUpdate
+from service.articles.service import create_article, get_article, list_articles, update_article, withdraw_article
+from service.auth.tokens import Scope
+from service.db.engine import session_scope
+from service.db.models import ArticleStatus, IdempotentRequest
+from service.db.types import utcnow
+from service.errors import InvalidField
+from workers.relay import relay_events
+
+router = APIRouter(prefix="/api/v1/articles", tags=["articles"])
+Publisher = Annotated[Caller, Depends(require_scope(Scope.PUBLISH))]
+MAX_IDEMPOTENCY_KEY = 255
+
+
+def _check_idempotency_key(key: str | None) -> str | None:
+    if key is None:
+        return None
+    if not key.strip() or len(key) > MAX_IDEMPOTENCY_KEY or not key.isprintable():
+        raise InvalidField("Idempotency-Key", f"must be 1 to {MAX_IDEMPOTENCY_KEY} printable characters")
+    return key
+
+
+def _replay(stored: IdempotentRequest, fingerprint: str) -> JSONResponse:
+    if stored.request_fingerprint != fingerprint:
+        raise InvalidField("Idempotency-Key", "was already used with a different request body")
+    return JSONResponse(stored.response_body, status_code=stored.status_code, headers={"Idempotent-Replayed": "true"})
+
+
+def _stored_request(token_id: int, key: str) -> IdempotentRequest | None:
+    with session_scope() as session:
+        return session.scalars(
+            select(IdempotentRequest).where(IdempotentRequest.token_id == token_id, IdempotentRequest.key == key)
+        ).one_or_none()
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ArticleOut)
+def create(
+    payload: ArticleCreate,
+    caller: Publisher,
+    background: BackgroundTasks,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> ArticleOut | JSONResponse:
+    """Create an article: published now unless `status` is `draft` or `publish_at` is in the future."""
+    key = _check_idempotency_key(idempotency_key)
+    fingerprint = hashlib.sha256(payload.model_dump_json().encode()).hexdigest()
+    if key is not None and (stored := _stored_request(caller.token_id, key)) is not None:
+        return _replay(stored, fingerprint)
+    try:
+        with session_scope() as session:
+            change = create_article(session, payload, utcnow())
+            body = ArticleOut.of(change.article)
+            if key is not None:
+                session.add(
+                    IdempotentRequest(
+                        token_id=caller.token_id,
+                        key=key,
+                        request_fingerprint=fingerprint,
+                        status_code=201,
+                        response_body=body.model_dump(mode="json"),
+                        created_at=utcnow(),
+                    )
+                )
+                session.flush()
+    except IntegrityError:
+        # A concurrent request with the same key committed first: answer as it did.
+        stored = _stored_request(caller.token_id, key) if key is not None else None
+        if stored is None:
+            raise
+        return _replay(stored, fingerprint)
+    background.add_task(relay_events, change.event_ids)
+    response.headers["Location"] = f"/api/v1/articles/{body.id}"
+    return body
+
+
+@router.get("", response_model=ArticlePage)
+def list_(
+    _: Publisher,
+    status_: Annotated[ArticleStatus | None, Query(alias="status")] = None,
+    category: Annotated[str | None, Query(description="category slug")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> ArticlePage:
+    with session_scope() as session:
+        rows, total = list_articles(session, status=status_, category_slug=category, limit=limit, offset=offset)
+        return ArticlePage(items=[ArticleOut.of(a) for a in rows], total=total, limit=limit, offset=offset)
+
+
+@router.get("/{article_id}", response_model=ArticleOut)
+def read(article_id: int, _: Publisher) -> ArticleOut:
+    with session_scope() as session:
+        return ArticleOut.of(get_article(session, article_id))
+
+
+@router.patch("/{article_id}", response_model=ArticleOut)
+def patch(article_id: int, payload: ArticleUpdate, _: Publisher, background: BackgroundTasks) -> ArticleOut:
+    """Change the fields present; the GUID never changes. `null` clears an optional field."""
+    with session_scope() as session:
+        change = update_article(session, article_id, payload, utcnow())
+        body = ArticleOut.of(change.article)
+    background.add_task(relay_events, change.event_ids)
+    return body
+
+
+@router.delete("/{article_id}", status_code=status.HTTP_204_NO_CONTENT)
+def withdraw(article_id: int, _: Publisher, background: BackgroundTasks) -> Response:
+    """Withdraw: the article leaves every feed. Withdrawing again is a no-op."""
+    with session_scope() as session:
+        change = withdraw_article(session, article_id, utcnow())
+    background.add_task(relay_events, change.event_ids)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,46 @@
+"""Bearer-token authentication and scope checks as FastAPI dependencies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from service.auth.tokens import Scope, authenticate, effective_scopes
+from service.db.engine import session_scope
+
+_bearer = HTTPBearer(auto_error=False, description="A token from `bantin tokens create`")
+
+
+@dataclass(frozen=True)
+class Caller:
+    token_id: int
+    name: str
+    scopes: frozenset[Scope]
+
+
+def require_scope(scope: Scope) -> Callable[..., Caller]:
+    def dependency(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Caller:
+        if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "missing bearer token: send 'Authorization: Bearer <token>'",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        with session_scope() as session:
+            token = authenticate(session, credentials.credentials)
+            if token is None:
+                raise HTTPException(
+                    status.HTTP_401_UNAUTHORIZED,
+                    "unknown or revoked token",
+                    headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+                )
+            caller = Caller(token.id, token.name, frozenset(effective_scopes(token)))
+        if scope not in caller.scopes:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"this token lacks the '{scope.value}' scope")
+        return caller
+
+    return dependency

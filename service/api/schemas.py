@@ -1,0 +1,76 @@
+"""Response bodies of the staff API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from service.articles.service import article_url
+from service.db.models import Article
+
+
+class CategoryOut(BaseModel):
+    name: str
+    slug: str
+
+
+class ArticleOut(BaseModel):
+    id: int
+    guid: str
+    url: str
+    slug: str
+    title: str
+    summary: str | None
+    body_html: str
+    categories: list[CategoryOut]
+    author: str | None
+    image_url: str | None
+    source_name: str | None
+    source_url: str | None
+    status: str
+    publish_at: datetime | None
+    published_at: datetime | None
+    withdrawn_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, article: Article) -> ArticleOut:
+        return cls(
+            id=article.id,
+            guid=article.guid,
+            url=article_url(article),
+            slug=article.slug,
+            title=article.title,
+            summary=article.summary,
+            body_html=article.body_html,
+            categories=[CategoryOut(name=c.name, slug=c.slug) for c in article.categories],
+            author=article.author,
+            image_url=article.image_url,
+            source_name=article.source_name,
+            source_url=article.source_url,
+            status=article.status,
+            publish_at=article.publish_at,
+            published_at=article.published_at,
+            withdrawn_at=article.withdrawn_at,
+            created_at=article.created_at,
+            updated_at=article.updated_at,
+        )
+
+
+class ArticlePage(BaseModel):
+    items: list[ArticleOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class ErrorItem(BaseModel):
+    field: str
+    message: str
+    type: str
+
+
+class ErrorBody(BaseModel):
+    detail: list[ErrorItem] | str

@@ -1,0 +1,1 @@
+"""Articles: create, update, withdraw and schedule; each change writes its outbox event."""

@@ -1,0 +1,141 @@
+"""What staff send to create or change an article, validated field by field."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from config.settings import get_settings
+from service.text import clean_line, has_xml_forbidden, plain_text_from_html, slugify_vi
+
+MAX_CATEGORIES = 20
+MAX_CATEGORY_NAME = 100
+MAX_NAME = 200
+MAX_URL = 2000
+
+
+def _title(value: str) -> str:
+    value = clean_line(value)
+    if not value:
+        raise ValueError("must not be empty")
+    limit = get_settings().title_max_chars
+    if len(value) > limit:
+        raise ValueError(f"is {len(value)} characters long; the limit is {limit}")
+    return value
+
+
+def _body(value: str) -> str:
+    size = len(value.encode("utf-8"))
+    limit = get_settings().body_max_bytes
+    if size > limit:
+        raise ValueError(f"is {size} bytes; the limit is {limit} bytes")
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+def _optional_line(value: str | None, limit: int = MAX_NAME) -> str | None:
+    if value is None:
+        return None
+    value = clean_line(value)
+    if len(value) > limit:
+        raise ValueError(f"is {len(value)} characters long; the limit is {limit}")
+    return value or None
+
+
+def _optional_url(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if len(value) > MAX_URL:
+        raise ValueError(f"is longer than {MAX_URL} characters")
+    if has_xml_forbidden(value) or any(c.isspace() for c in value):
+        raise ValueError("must not contain spaces or control characters")
+    if not value.startswith(("http://", "https://")) or len(value.split("/", 3)[2]) == 0:
+        raise ValueError("must be an absolute http:// or https:// URL")
+    return value
+
+
+def _categories(values: list[str]) -> list[str]:
+    if len(values) > MAX_CATEGORIES:
+        raise ValueError(f"has {len(values)} entries; the limit is {MAX_CATEGORIES}")
+    names: dict[str, str] = {}
+    for position, raw in enumerate(values):
+        name = clean_line(raw)
+        if not name:
+            raise ValueError(f"entry {position} is empty")
+        if len(name) > MAX_CATEGORY_NAME:
+            raise ValueError(f"entry {position} is longer than {MAX_CATEGORY_NAME} characters")
+        slug = slugify_vi(name)
+        if not slug:
+            raise ValueError(f"entry {position} ({name!r}) has no letters or digits to make a slug from")
+        names.setdefault(slug, name)  # "Xây dựng Đảng" and "xây dựng đảng" are one category
+    return list(names.values())
+
+
+def _summary(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return plain_text_from_html(value) or None
+
+
+def _publish_at(value: datetime | None) -> datetime | None:
+    # A time without a zone is what a person in the newsroom means: local time.
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=get_settings().zone)
+    return value
+
+
+Title = Annotated[str, AfterValidator(_title)]
+BodyHtml = Annotated[str, AfterValidator(_body)]
+Categories = Annotated[list[str], AfterValidator(_categories)]
+OptionalUrl = Annotated[str | None, AfterValidator(_optional_url)]
+OptionalName = Annotated[str | None, AfterValidator(_optional_line)]
+Summary = Annotated[str | None, AfterValidator(_summary)]
+PublishAt = Annotated[datetime | None, AfterValidator(_publish_at)]
+
+
+class ArticleCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title
+    body_html: BodyHtml
+    summary: Summary = None
+    categories: Categories = Field(default_factory=list)
+    author: OptionalName = None
+    image_url: OptionalUrl = None
+    source_name: OptionalName = None
+    source_url: OptionalUrl = None
+    status: Literal["published", "draft"] = "published"
+    publish_at: PublishAt = None
+
+
+class ArticleUpdate(BaseModel):
+    """PATCH: only the fields present change; ``null`` clears an optional field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title | None = None
+    body_html: BodyHtml | None = None
+    summary: Summary = None
+    categories: Categories | None = None
+    author: OptionalName = None
+    image_url: OptionalUrl = None
+    source_name: OptionalName = None
+    source_url: OptionalUrl = None
+    status: Literal["published", "draft"] | None = None
+    publish_at: PublishAt = None
+
+    @model_validator(mode="after")
+    def _required_fields_are_not_null(self) -> ArticleUpdate:
+        for name in ("title", "body_html", "categories", "status"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise PydanticCustomError("not_null", "{field} must not be null", {"field": name})
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the request named, with their validated values."""
+        return {name: getattr(self, name) for name in self.model_fields_set}

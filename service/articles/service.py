@@ -1,0 +1,210 @@
+"""Article lifecycle. Functions take a session and never commit: the caller owns the
+transaction, so the change and its outbox event land together or not at all."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from config.settings import get_settings
+from service.articles.schemas import ArticleCreate, ArticleUpdate
+from service.db.models import Article, ArticleStatus, Category, EventType
+from service.errors import Conflict, NotFound
+from service.events.outbox import record_article_event
+from service.feeds.scopes import category_scope
+from service.text import sanitize_html, slugify_vi
+
+
+@dataclass
+class Change:
+    """An article after a change, and the outbox events to relay once committed."""
+
+    article: Article
+    event_ids: list[int] = field(default_factory=list)
+
+
+def article_url(article: Article) -> str:
+    return f"{get_settings().base_url}/articles/{article.id}/{article.slug}"
+
+
+def _slug_for(title: str) -> str:
+    return slugify_vi(title) or "bai-viet"
+
+
+def _categories_by_name(session: Session, names: Sequence[str]) -> list[Category]:
+    """Existing categories by slug, creating the missing ones (names are validated already)."""
+    wanted = {slugify_vi(name): name for name in names}
+    if not wanted:
+        return []
+    found = {c.slug: c for c in session.scalars(select(Category).where(Category.slug.in_(wanted)))}
+    for slug, name in wanted.items():
+        if slug not in found:
+            # A concurrent creator of the same slug makes this flush fail; the unique
+            # constraint keeps categories single, and the caller's request is retried by the client.
+            category = Category(name=name, slug=slug)
+            session.add(category)
+            found[slug] = category
+    session.flush()
+    return sorted(found.values(), key=lambda c: c.slug)
+
+
+def _status_for(requested: str, publish_at: datetime | None, now: datetime) -> ArticleStatus:
+    if requested == ArticleStatus.DRAFT:
+        return ArticleStatus.DRAFT
+    if publish_at is not None and publish_at > now:
+        return ArticleStatus.SCHEDULED
+    return ArticleStatus.PUBLISHED
+
+
+def create_article(session: Session, data: ArticleCreate, now: datetime) -> Change:
+    settings = get_settings()
+    status = _status_for(data.status, data.publish_at, now)
+    article = Article(
+        guid=f"urn:uuid:{uuid.uuid4()}",
+        slug=_slug_for(data.title),
+        title=data.title,
+        summary=data.summary,
+        body_html=sanitize_html(data.body_html, settings.base_url),
+        author=data.author,
+        image_url=data.image_url,
+        source_name=data.source_name,
+        source_url=data.source_url,
+        status=status.value,
+        publish_at=data.publish_at,
+        # A past publish_at back-dates the article, as a newsroom importing old items expects.
+        published_at=(data.publish_at or now) if status == ArticleStatus.PUBLISHED else None,
+        created_at=now,
+        updated_at=now,
+    )
+    article.categories = _categories_by_name(session, data.categories)
+    session.add(article)
+    session.flush()
+    change = Change(article)
+    if status == ArticleStatus.PUBLISHED:
+        change.event_ids.append(record_article_event(session, EventType.ARTICLE_PUBLISHED, article).id)
+    return change
+
+
+def get_article(session: Session, article_id: int, *, for_update: bool = False) -> Article:
+    query = select(Article).where(Article.id == article_id)
+    if for_update:
+        query = query.with_for_update()
+    article = session.scalars(query).one_or_none()
+    if article is None:
+        raise NotFound(f"article {article_id} does not exist")
+    return article
+
+
+def list_articles(
+    session: Session,
+    *,
+    status: ArticleStatus | None = None,
+    category_slug: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Article], int]:
+    query = select(Article)
+    if status is not None:
+        query = query.where(Article.status == status.value)
+    if category_slug is not None:
+        query = query.where(Article.categories.any(Category.slug == category_slug))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.order_by(func.coalesce(Article.published_at, Article.created_at).desc(), Article.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return list(rows), total
+
+
+def update_article(session: Session, article_id: int, data: ArticleUpdate, now: datetime) -> Change:
+    article = get_article(session, article_id, for_update=True)
+    if article.status == ArticleStatus.WITHDRAWN:
+        raise Conflict(f"article {article_id} is withdrawn; create a new article instead")
+    changes = data.changes()
+    was_published = article.status == ArticleStatus.PUBLISHED
+    old_scopes = [category_scope(c.slug) for c in article.categories]
+
+    if "body_html" in changes:
+        changes["body_html"] = sanitize_html(changes["body_html"], get_settings().base_url)
+    if "title" in changes:
+        # The slug follows the title; the GUID never does, so readers see an update, not a new item.
+        article.slug = _slug_for(changes["title"])
+    if "categories" in changes:
+        article.categories = _categories_by_name(session, changes.pop("categories"))
+    requested_status = changes.pop("status", None)
+    for name, value in changes.items():
+        setattr(article, name, value)
+
+    if requested_status is not None or "publish_at" in changes:
+        if requested_status is None:
+            requested_status = ArticleStatus.DRAFT if article.status == ArticleStatus.DRAFT else "published"
+        new_status = _status_for(requested_status, article.publish_at, now)
+        if new_status == ArticleStatus.PUBLISHED and not was_published:
+            article.published_at = article.publish_at if article.publish_at and article.publish_at <= now else now
+        if new_status != ArticleStatus.PUBLISHED:
+            article.published_at = None
+        article.status = new_status.value
+    article.updated_at = now
+    session.flush()
+
+    change = Change(article)
+    is_published = article.status == ArticleStatus.PUBLISHED
+    event_type = None
+    if is_published and was_published:
+        event_type = EventType.ARTICLE_UPDATED
+    elif is_published:
+        event_type = EventType.ARTICLE_PUBLISHED
+    elif was_published:
+        event_type = EventType.ARTICLE_WITHDRAWN
+    if event_type is not None:
+        change.event_ids.append(record_article_event(session, event_type, article, old_scopes).id)
+    return change
+
+
+def withdraw_article(session: Session, article_id: int, now: datetime) -> Change:
+    """Take an article out of every feed; withdrawing twice changes nothing the second time."""
+    article = get_article(session, article_id, for_update=True)
+    change = Change(article)
+    if article.status == ArticleStatus.WITHDRAWN:
+        return change
+    was_published = article.status == ArticleStatus.PUBLISHED
+    article.status = ArticleStatus.WITHDRAWN.value
+    article.withdrawn_at = now
+    article.updated_at = now
+    session.flush()
+    if was_published:
+        change.event_ids.append(record_article_event(session, EventType.ARTICLE_WITHDRAWN, article).id)
+    return change
+
+
+def publish_due_articles(session: Session, now: datetime, limit: int = 500) -> list[int]:
+    """Publish scheduled articles whose time has come; returns the new event ids.
+
+    The conditional UPDATE is the exactly-once guard: of two beats (or a beat and a
+    PATCH) racing for one article, only the one whose UPDATE matched writes the event.
+    """
+    due = session.scalars(
+        select(Article.id)
+        .where(Article.status == ArticleStatus.SCHEDULED, Article.publish_at <= now)
+        .order_by(Article.publish_at)
+        .limit(limit)
+    ).all()
+    event_ids: list[int] = []
+    for article_id in due:
+        result = session.execute(
+            update(Article)
+            .where(Article.id == article_id, Article.status == ArticleStatus.SCHEDULED)
+            .values(status=ArticleStatus.PUBLISHED.value, published_at=Article.publish_at, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            article = session.get(Article, article_id, populate_existing=True)
+            assert article is not None
+            event_ids.append(record_article_event(session, EventType.ARTICLE_PUBLISHED, article).id)
+    return event_ids

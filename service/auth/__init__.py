@@ -1,0 +1,1 @@
+"""Staff API tokens: created with the CLI, stored hashed, carrying scopes."""

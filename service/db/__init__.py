@@ -1,0 +1,1 @@
+"""Database layer: engine and sessions, the models, and Alembic migrations."""

@@ -1,0 +1,62 @@
+"""Writing events with the change, and finding the ones the broker lost."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from config.settings import get_settings
+from service.db.models import Article, EventType, OutboxEvent
+from service.db.types import utcnow
+from service.feeds.scopes import scopes_for
+
+# After this many relays, an event is re-sent at most this often.
+MAX_REDELIVERY_BACKOFF = timedelta(minutes=10)
+
+
+def record_article_event(
+    session: Session, event_type: EventType, article: Article, extra_scopes: Sequence[str] = ()
+) -> OutboxEvent:
+    """Add the event in the caller's transaction; its id is known after flush."""
+    now = utcnow()
+    scopes = scopes_for(c.slug for c in article.categories)
+    scopes += [s for s in extra_scopes if s not in scopes]
+    event = OutboxEvent(
+        type=event_type.value,
+        article_id=article.id,
+        payload={"article_id": article.id, "guid": article.guid, "scopes": scopes},
+        created_at=now,
+        next_attempt_at=now + timedelta(seconds=get_settings().event_redelivery_seconds),
+        relay_attempts=0,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def claim_unrelayed_events(session: Session, now: datetime, limit: int = 500) -> list[int]:
+    """Ids of events nobody has handled in time, pushed back so the next sweep skips them.
+
+    ``SKIP LOCKED`` lets two beat processes sweep at once without both taking an event.
+    """
+    rows = session.scalars(
+        select(OutboxEvent)
+        .where(OutboxEvent.handled_at.is_(None), OutboxEvent.next_attempt_at <= now)
+        .order_by(OutboxEvent.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    base = timedelta(seconds=get_settings().event_redelivery_seconds)
+    for event in rows:
+        event.relay_attempts += 1
+        event.next_attempt_at = now + min(base * (2 ** min(event.relay_attempts, 10)), MAX_REDELIVERY_BACKOFF)
+    return [event.id for event in rows]
+
+
+def mark_handled(session: Session, event_id: int, now: datetime) -> None:
+    session.execute(
+        update(OutboxEvent).where(OutboxEvent.id == event_id, OutboxEvent.handled_at.is_(None)).values(handled_at=now)
+    )

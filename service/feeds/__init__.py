@@ -1,0 +1,1 @@
+"""Feeds: which feeds an event touches, rendering them, and the stored bytes."""

@@ -1,0 +1,58 @@
+"""Work-arounds for feedgen 1.0.0 defects that touch our feeds.
+
+Imported for its side effect by ``render``; each fix is tested in
+``tests/unit/feeds/test_feedgen_fixes.py``.
+
+- ``formatRFC2822`` calls ``locale.setlocale`` around ``strftime``. setlocale is
+  process-global and not thread-safe: two renders in two threads (or an API thread
+  formatting a number) can interleave and leave the process in the C locale or produce
+  a localised day name. ``email.utils.format_datetime`` is locale-independent RFC 5322.
+  feedgen imported the function by name into two modules, so both names are replaced.
+
+- Atom entry links lose ``rel`` and ``type`` (lkiesow/python-feedgen #135): the loop
+  in ``FeedEntry.atom_entry`` rebinds ``link`` to the new XML element and then reads
+  ``rel``/``type`` from that element, so they are never written. Reported as "with more
+  than one link"; in 1.0.0 it happens with one link too. ``LinkPreservingEntry``
+  rewrites the attributes from the entry's own link data after feedgen built the element.
+
+The other defects are avoided by how ``render`` calls feedgen, not patched:
+- RSS ``<channel><link>`` is the last ``link()`` added: the self link is added first,
+  the alternate last.
+- The syndication extension writes ``sy:UpdatePeriod``: we do not load it.
+- Control characters raise only at render time: text is cleaned when stored, and
+  again just before it is handed to feedgen.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.utils import format_datetime
+from typing import Any
+
+import feedgen.entry
+import feedgen.feed
+from feedgen.entry import FeedEntry
+
+ATOM_LINK_ATTRIBUTES = ("rel", "type", "hreflang", "title", "length")
+
+
+def format_rfc822(value: datetime) -> str:
+    """RFC 822/5322 date with a numeric zone, whatever the process locale."""
+    return format_datetime(value)
+
+
+feedgen.entry.formatRFC2822 = format_rfc822  # type: ignore[attr-defined]
+feedgen.feed.formatRFC2822 = format_rfc822  # type: ignore[attr-defined]
+
+
+class LinkPreservingEntry(FeedEntry):  # type: ignore[misc]
+    """A FeedEntry whose Atom links keep their ``rel``, ``type`` and other attributes."""
+
+    def atom_entry(self, extensions: bool = True) -> Any:
+        element = super().atom_entry(extensions)
+        links = [child for child in element if child.tag == "link"]
+        for xml_link, data in zip(links, self.link() or [], strict=True):
+            for attribute in ATOM_LINK_ATTRIBUTES:
+                if data.get(attribute):
+                    xml_link.set(attribute, str(data[attribute]))
+        return element

@@ -1,0 +1,45 @@
+"""What a renderer needs to know, as plain data: no database, no settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class FeedCategory:
+    name: str
+    slug: str
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    guid: str
+    url: str
+    title: str
+    content_html: str
+    published: datetime
+    updated: datetime
+    summary: str | None = None
+    author: str | None = None
+    image_url: str | None = None
+    categories: tuple[FeedCategory, ...] = ()
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    """One feed: its identity and links, shared by the three formats."""
+
+    title: str
+    description: str
+    home_url: str
+    base_url: str
+    # Path of this scope's feeds, e.g. "/feeds" or "/feeds/categories/xay-dung-dang".
+    path: str
+    author: str
+    language: str = "vi"
+    zone_name: str = "Asia/Ho_Chi_Minh"
+    hubs: tuple[str, ...] = field(default_factory=tuple)
+
+    def url(self, filename: str) -> str:
+        return f"{self.base_url}{self.path}/{filename}"

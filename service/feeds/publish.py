@@ -1,0 +1,127 @@
+"""Render the feeds of a scope from the database and store the bytes (DESIGN.md decision 5)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from config.settings import Settings, get_settings
+from service.db.models import Article, ArticleStatus, Category, FeedDocument
+from service.feeds.model import FeedCategory, FeedItem, FeedSpec
+from service.feeds.render import render
+from service.feeds.scopes import FORMATS, SITE, category_slug
+
+
+@dataclass(frozen=True)
+class StoredFeed:
+    body: bytes
+    etag: str
+    last_modified: datetime
+
+
+def feed_path(scope: str) -> str:
+    slug = category_slug(scope)
+    return "/feeds" if slug is None else f"/feeds/categories/{slug}"
+
+
+def spec_for(scope: str, category: Category | None, settings: Settings) -> FeedSpec:
+    title = settings.site_title if category is None else f"{settings.site_title} – {category.name}"
+    return FeedSpec(
+        title=title,
+        description=settings.site_description,
+        home_url=f"{settings.base_url}/",
+        base_url=settings.base_url,
+        path=feed_path(scope),
+        author=settings.site_author,
+        zone_name=settings.timezone,
+    )
+
+
+def article_item(article: Article, base_url: str) -> FeedItem:
+    assert article.published_at is not None
+    return FeedItem(
+        guid=article.guid,
+        url=f"{base_url}/articles/{article.id}/{article.slug}",
+        title=article.title,
+        content_html=article.body_html,
+        published=article.published_at,
+        updated=max(article.updated_at, article.published_at),
+        summary=article.summary,
+        author=article.author,
+        image_url=article.image_url,
+        categories=tuple(FeedCategory(c.name, c.slug) for c in article.categories),
+    )
+
+
+def newest_items(session: Session, category: Category | None, limit: int, base_url: str) -> list[FeedItem]:
+    query = select(Article).where(Article.status == ArticleStatus.PUBLISHED)
+    if category is not None:
+        query = query.where(Article.categories.any(Category.id == category.id))
+    articles = session.scalars(query.order_by(Article.published_at.desc(), Article.id.desc()).limit(limit)).all()
+    return [article_item(a, base_url) for a in articles]
+
+
+def etag_for(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def _lock_scope(session: Session, scope: str) -> None:
+    # Two workers rendering one scope must not let the older read win the last write:
+    # the render reads articles only after holding the scope's lock (PostgreSQL).
+    # SQLite serialises writers on its own and has one machine's workers only.
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:scope))"), {"scope": f"feed:{scope}"})
+
+
+def render_scope(session: Session, scope: str, now: datetime) -> list[str]:
+    """Re-render the three formats of ``scope``; returns the formats whose bytes changed.
+
+    A category scope whose category no longer exists is left as it is.
+    """
+    settings = get_settings()
+    _lock_scope(session, scope)
+    category = None
+    slug = category_slug(scope)
+    if slug is not None:
+        category = session.scalars(select(Category).where(Category.slug == slug)).one_or_none()
+        if category is None:
+            return []
+    spec = spec_for(scope, category, settings)
+    items = newest_items(session, category, settings.feed_items, settings.base_url)
+    existing = {doc.format: doc for doc in session.scalars(select(FeedDocument).where(FeedDocument.scope == scope))}
+    changed: list[str] = []
+    for fmt in FORMATS:
+        body = render(fmt, spec, items)
+        etag = etag_for(body)
+        doc = existing.get(fmt)
+        if doc is not None and doc.etag == etag:
+            continue
+        if doc is None:
+            doc = FeedDocument(scope=scope, format=fmt)
+            session.add(doc)
+        doc.body, doc.etag, doc.last_modified, doc.rendered_at = body, etag, now, now
+        changed.append(fmt)
+    session.flush()
+    return changed
+
+
+def render_scopes(session: Session, scopes: Sequence[str], now: datetime) -> dict[str, list[str]]:
+    return {scope: render_scope(session, scope, now) for scope in scopes}
+
+
+def stored_feed(session: Session, scope: str, fmt: str) -> StoredFeed | None:
+    doc = session.get(FeedDocument, (scope, fmt))
+    if doc is None:
+        return None
+    return StoredFeed(doc.body, doc.etag, doc.last_modified)
+
+
+def ensure_site_feeds(session: Session, now: datetime) -> None:
+    """On a fresh install, render the (empty) site feeds so they answer 200 at once."""
+    if session.get(FeedDocument, (SITE, "rss")) is None:
+        render_scope(session, SITE, now)

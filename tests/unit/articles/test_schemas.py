@@ -1,0 +1,64 @@
+import pytest
+from pydantic import ValidationError
+
+from service.api.errors import validation_items
+from service.articles.schemas import ArticleCreate, ArticleUpdate
+
+
+def errors_of(model: type, data: dict) -> dict[str, str]:
+    with pytest.raises(ValidationError) as caught:
+        model.model_validate(data)
+    return {item["field"]: item["message"] for item in validation_items(list(caught.value.errors()))}
+
+
+def test_valid_article_is_normalised() -> None:
+    article = ArticleCreate.model_validate(
+        {
+            "title": "  Kỷ niệm\n 97 năm  ",
+            "body_html": "<p>x</p>",
+            "categories": ["Xây dựng Đảng", "xây dựng đảng", "Thời sự"],
+            "publish_at": "2027-02-03T08:00:00",
+        }
+    )
+    assert article.title == "Kỷ niệm 97 năm"
+    assert article.categories == ["Xây dựng Đảng", "Thời sự"]
+    # No zone given: the newsroom's local time.
+    assert article.publish_at is not None and article.publish_at.utcoffset().total_seconds() == 7 * 3600
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "fragment"),
+    [
+        ({"body_html": "<p>x</p>"}, "title", "Field required"),
+        ({"title": "   ", "body_html": "<p>x</p>"}, "title", "must not be empty"),
+        ({"title": "a" * 301, "body_html": "<p>x</p>"}, "title", "301 characters long; the limit is 300"),
+        ({"title": "t", "body_html": "   "}, "body_html", "must not be empty"),
+        ({"title": "t", "body_html": "x", "image_url": "ftp://a/b"}, "image_url", "absolute http"),
+        ({"title": "t", "body_html": "x", "source_url": "https://a b"}, "source_url", "spaces"),
+        ({"title": "t", "body_html": "x", "categories": ["🎉"]}, "categories", "no letters or digits"),
+        ({"title": "t", "body_html": "x", "categories": [""]}, "categories", "entry 0 is empty"),
+        ({"title": "t", "body_html": "x", "status": "live"}, "status", "'published' or 'draft'"),
+        ({"title": "t", "body_html": "x", "publish_at": "tomorrow"}, "publish_at", "datetime"),
+        ({"title": "t", "body_html": "x", "colour": "red"}, "colour", "Extra inputs"),
+    ],
+)
+def test_invalid_article_names_field_and_reason(data: dict, field: str, fragment: str) -> None:
+    errors = errors_of(ArticleCreate, data)
+    assert field in errors, errors
+    assert fragment in errors[field]
+
+
+def test_body_limit_is_configurable(settings_override: pytest.MonkeyPatch) -> None:
+    settings_override.setenv("BANTIN_BODY_MAX_BYTES", "10")
+    errors = errors_of(ArticleCreate, {"title": "t", "body_html": "<p>Đảng</p>x"})
+    size = len("<p>Đảng</p>x".encode())
+    assert errors["body_html"] == f"is {size} bytes; the limit is 10 bytes"
+
+
+def test_update_refuses_null_for_required_fields_and_names_it() -> None:
+    assert errors_of(ArticleUpdate, {"title": None}) == {"title": "title must not be null"}
+
+
+def test_update_reports_only_named_fields() -> None:
+    update = ArticleUpdate.model_validate({"summary": None, "title": "Mới"})
+    assert update.changes() == {"summary": None, "title": "Mới"}

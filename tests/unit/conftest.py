@@ -1,0 +1,68 @@
+"""Unit tests run on the embedded database (a real SQLite file, migrated by Alembic).
+
+The broker is kombu's in-memory transport: unit tests check what is written and
+sent, never a worker. Integration tests use real Redis, PostgreSQL and workers.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_VAR = Path(tempfile.mkdtemp(prefix="bantin-unit-"))
+UNIT_ENV = {
+    "BANTIN_ENVIRONMENT": "test",
+    "BANTIN_VAR_DIR": str(_VAR),
+    "BANTIN_DATABASE_URL": f"sqlite:///{_VAR / 'unit.db'}",
+    "BANTIN_BROKER_URL": "memory://",
+    "BANTIN_BASE_URL": "https://bantin.example.vn",
+    "BANTIN_SITE_TITLE": "Thành ủy Đà Nẵng",
+}
+
+
+# Set at import, before any test module imports workers.app (which reads the settings).
+# Integration tests build their subprocesses' environment from scratch, so this does not leak.
+os.environ.update(UNIT_ENV)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def unit_environment() -> None:
+    _clear_caches()
+    from service.db.migrate import upgrade
+
+    upgrade()
+
+
+def _clear_caches() -> None:
+    from config.settings import get_settings
+    from service.db.engine import get_engine, get_sessionmaker
+
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    get_sessionmaker.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def empty_tables(unit_environment: None) -> Iterator[None]:
+    yield
+    from service.db.engine import get_engine
+    from service.db.models import Base
+
+    with get_engine().begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+@pytest.fixture
+def settings_override(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """Set BANTIN_* variables for one test; the settings cache is cleared around it."""
+    from config.settings import get_settings
+
+    get_settings.cache_clear()
+    yield monkeypatch
+    monkeypatch.undo()
+    get_settings.cache_clear()

@@ -1,0 +1,1 @@
+"""Celery: the app built from settings, the beat schedule, and thin tasks."""

@@ -1,0 +1,12 @@
+"""Queue names. ``task_create_missing_queues`` is off, so a typo here fails loudly."""
+
+from __future__ import annotations
+
+import enum
+
+
+class Queue(enum.StrEnum):
+    # Event handling: feed renders. Latency-sensitive, kept apart from slow work.
+    EVENTS = "events"
+    # Beat's periodic sweeps; short, and must not queue behind a burst of events.
+    MAINTENANCE = "maintenance"

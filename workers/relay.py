@@ -1,0 +1,29 @@
+"""Send committed outbox events to the broker. Only ever called after the commit."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from workers.queues import Queue
+
+log = logging.getLogger(__name__)
+
+
+def relay_events(event_ids: Iterable[int]) -> int:
+    """Best effort: a failure is logged and left to the beat sweep, which will resend.
+
+    ``retry=False``: the caller is a request or a CLI command, and a broker that is down
+    must not hold it; the event row is already safe in the database.
+    """
+    from workers.tasks import dispatch_event
+
+    sent = 0
+    for event_id in event_ids:
+        try:
+            dispatch_event.apply_async(args=[event_id], queue=Queue.EVENTS.value, retry=False)
+            sent += 1
+        except Exception as exc:  # noqa: BLE001 - any broker failure means "the sweep will do it"
+            log.warning("broker unreachable, event %s left for the sweep: %s", event_id, exc)
+            break
+    return sent
