@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from celery import Celery
-from kombu import Exchange
-from kombu import Queue as KombuQueue
+from kombu.entity import Exchange
+from kombu.entity import Queue as KombuQueue
 
 from config.settings import Settings, get_settings
 from workers.queues import Queue

@@ -17,8 +17,7 @@ log = logging.getLogger(__name__)
 
 @app.task(name="events.dispatch", acks_late=True)
 def dispatch_event(event_id: int) -> None:
-    with session_scope() as session:
-        handle_event(session, event_id, utcnow())
+    handle_event(session_scope, event_id, utcnow())
 
 
 @app.task(name="events.sweep")

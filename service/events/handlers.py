@@ -3,26 +3,42 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from service.db.models import OutboxEvent
 from service.events.outbox import mark_handled
-from service.feeds.publish import render_scopes
+from service.feeds.publish import render_scope
 
 log = logging.getLogger(__name__)
 
+UnitOfWork = Callable[[], AbstractContextManager[Session]]
 
-def handle_event(session: Session, event_id: int, now: datetime) -> bool:
-    """Idempotent: rendering twice gives the same bytes; returns False for an event already handled."""
-    event = session.get(OutboxEvent, event_id)
-    if event is None:
-        log.warning("event %s does not exist (rolled back before the relay?)", event_id)
-        return False
-    if event.handled_at is not None:
-        return False
-    changed = render_scopes(session, event.payload.get("scopes", []), now)
-    mark_handled(session, event_id, now)
-    log.info("event %s %s: re-rendered %s", event_id, event.type, changed)
+
+def handle_event(unit_of_work: UnitOfWork, event_id: int, now: datetime) -> bool:
+    """Re-render the event's scopes, one unit of work per scope; False if already handled.
+
+    One transaction per scope lets readers of the site feed see the article before the
+    category feeds are done, and keeps each scope's lock short. A crash part-way
+    leaves the event unhandled; the sweep re-sends it, and rendering again is harmless
+    (the same content gives the same bytes and ETag).
+    """
+    with unit_of_work() as session:
+        event = session.get(OutboxEvent, event_id)
+        if event is None:
+            log.warning("event %s does not exist (rolled back before the relay?)", event_id)
+            return False
+        if event.handled_at is not None:
+            return False
+        event_type, scopes = event.type, list(event.payload.get("scopes", []))
+    changed = {}
+    for scope in scopes:
+        with unit_of_work() as session:
+            changed[scope] = render_scope(session, scope, now)
+    with unit_of_work() as session:
+        mark_handled(session, event_id, now)
+    log.info("event %s %s: re-rendered %s", event_id, event_type, changed)
     return True

@@ -41,8 +41,8 @@ def format_rfc822(value: datetime) -> str:
     return format_datetime(value)
 
 
-feedgen.entry.formatRFC2822 = format_rfc822  # type: ignore[attr-defined]
-feedgen.feed.formatRFC2822 = format_rfc822  # type: ignore[attr-defined]
+feedgen.entry.formatRFC2822 = format_rfc822
+feedgen.feed.formatRFC2822 = format_rfc822
 
 
 class LinkPreservingEntry(FeedEntry):  # type: ignore[misc]

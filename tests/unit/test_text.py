@@ -53,7 +53,7 @@ def test_sanitize_removes_scripts_handlers_and_javascript_urls() -> None:
 
 def test_sanitize_keeps_article_markup() -> None:
     markup = (
-        "<h2>Tiêu đề</h2><figure><img src=\"https://cdn.vn/a.jpg\" alt=\"Ảnh\"><figcaption>Chú thích</figcaption>"
+        '<h2>Tiêu đề</h2><figure><img src="https://cdn.vn/a.jpg" alt="Ảnh"><figcaption>Chú thích</figcaption>'
         "</figure><table><thead><tr><th>Năm</th></tr></thead><tbody><tr><td>1930</td></tr></tbody></table>"
         "<blockquote>Trích dẫn</blockquote><ul><li>một</li></ul><ol><li>hai</li></ol>"
     )

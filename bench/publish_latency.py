@@ -1,0 +1,161 @@
+"""Publish latency: POST returning → item served by ``GET /feeds/atom.xml``.
+
+Starts the real API, a Celery worker and beat on PostgreSQL and Redis (as the
+integration tests do), publishes 200 articles one after another, and prints
+p50/p95/p99. Then, in the same run, times rendering one 50-item Atom feed through
+our renderer next to feedgen's bare time for the same items (the floor).
+
+    python -m bench.publish_latency [--articles 200]
+
+Environment: BANTIN_TEST_POSTGRES_URL, BANTIN_TEST_REDIS_URL (defaults: the local servers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import redis
+
+from service.feeds.model import FeedCategory, FeedItem, FeedSpec
+from service.feeds.render import render
+from tests.integration.conftest import REDIS_URL, create_database, drop_database
+from tests.integration.stack import Stack
+
+BENCH_REDIS_URL = REDIS_URL.rsplit("/", 1)[0] + "/14"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))
+    return ordered[index]
+
+
+def measure_publish_latency(stack: Stack, count: int) -> list[float]:
+    token = stack.create_token("publish")
+    latencies: list[float] = []
+    with httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as client:
+        etag = ""
+        for n in range(count):
+            response = client.post(
+                "/api/v1/articles",
+                json={
+                    "title": f"Kỷ niệm {n} năm Ngày thành lập Đảng Cộng sản Việt Nam",
+                    "body_html": "<p>Nội dung bài viết " + "đầy đủ " * 200 + "</p>",
+                    "categories": ["Xây dựng Đảng", f"Chuyên mục {n % 5}"],
+                    "author": "Ban Tuyên giáo",
+                },
+            )
+            returned = time.perf_counter()
+            guid = response.json()["guid"]
+            while True:
+                feed = client.get("/feeds/atom.xml", headers={"If-None-Match": etag} if etag else {})
+                if feed.status_code == 200:
+                    etag = feed.headers["etag"]
+                    if guid.encode() in feed.content:
+                        break
+                if time.perf_counter() - returned > 10:
+                    raise RuntimeError(f"article {n} not in the feed after 10 s")
+                time.sleep(0.002)
+            latencies.append((time.perf_counter() - returned) * 1000)
+    return latencies
+
+
+def sample_items(count: int) -> list[FeedItem]:
+    now = datetime.now(UTC)
+    return [
+        FeedItem(
+            guid=f"urn:uuid:{uuid.uuid4()}",
+            url=f"https://bantin.example.vn/articles/{n}/ky-niem-{n}",
+            title=f"Kỷ niệm {n} năm Ngày thành lập Đảng Cộng sản Việt Nam",
+            content_html="<p>Nội dung bài viết " + "đầy đủ " * 200 + "</p>",
+            published=now - timedelta(hours=n),
+            updated=now - timedelta(hours=n),
+            summary="Tóm tắt",
+            author="Ban Tuyên giáo",
+            categories=(FeedCategory("Xây dựng Đảng", "xay-dung-dang"),),
+        )
+        for n in range(count)
+    ]
+
+
+def bare_feedgen_atom(spec: FeedSpec, items: list[FeedItem]) -> bytes:
+    """The floor: feedgen with the same fields and none of our fixes or cleaning."""
+    from feedgen.feed import FeedGenerator
+
+    fg = FeedGenerator()
+    fg.id(spec.url("atom.xml"))
+    fg.title(spec.title)
+    fg.author({"name": spec.author})
+    fg.link(href=spec.url("atom.xml"), rel="self")
+    fg.link(href=spec.home_url, rel="alternate")
+    fg.language("vi")
+    fg.updated(items[0].updated)
+    for item in items:
+        entry = fg.add_entry(order="append")
+        entry.id(item.guid)
+        entry.title(item.title)
+        entry.link(href=item.url, rel="alternate", type="text/html")
+        entry.published(item.published)
+        entry.updated(item.updated)
+        entry.summary(item.summary)
+        entry.content(item.content_html, type="html")
+        entry.author({"name": item.author})
+        for category in item.categories:
+            entry.category(term=category.slug, label=category.name)
+    body: bytes = fg.atom_str(pretty=False)
+    return body
+
+
+def best_of(function: object, repeat: int = 30) -> float:
+    timings = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()  # type: ignore[operator]
+        timings.append((time.perf_counter() - started) * 1000)
+    return min(timings)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, default=200)
+    args = parser.parse_args()
+
+    name = f"bantin_bench_{uuid.uuid4().hex[:8]}"
+    database_url = create_database(name)
+    redis.Redis.from_url(BENCH_REDIS_URL).flushdb()
+    stack = Stack(database_url, BENCH_REDIS_URL, Path(tempfile.mkdtemp(prefix="bantin-bench-")))
+    try:
+        stack.start_all()
+        latencies = measure_publish_latency(stack, args.articles)
+    finally:
+        stack.stop_all()
+        drop_database(name)
+
+    spec = FeedSpec(
+        "Bantin", "Bản tin", "https://bantin.example.vn/", "https://bantin.example.vn", "/feeds", "Ban biên tập"
+    )
+    items = sample_items(50)
+    ours = best_of(lambda: render("atom", spec, items))
+    floor = best_of(lambda: bare_feedgen_atom(spec, items))
+
+    print(
+        f"publish → served by /feeds/atom.xml, {len(latencies)} articles, PostgreSQL + Redis + 1 worker (2 processes)"
+    )
+    print(f"  p50 {percentile(latencies, 50):7.1f} ms")
+    print(f"  p95 {percentile(latencies, 95):7.1f} ms")
+    print(f"  p99 {percentile(latencies, 99):7.1f} ms   (goal < 300 ms)")
+    print(f"  max {max(latencies):7.1f} ms   mean {statistics.fmean(latencies):.1f} ms")
+    print("render one 50-item Atom feed (best of 30)")
+    print(f"  Bantin render      {ours:6.2f} ms")
+    print(f"  bare feedgen floor {floor:6.2f} ms   (ratio {ours / floor:.2f}×)")
+
+
+if __name__ == "__main__":
+    main()

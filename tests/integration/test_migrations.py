@@ -1,0 +1,48 @@
+"""Migrations from an empty PostgreSQL database match the models, and go down and up again."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect
+
+from service.db.migrate import alembic_config
+from service.db.models import Base
+from tests.integration.conftest import create_database, drop_database
+from tests.integration.stack import bantin, clean_env
+
+
+@pytest.fixture
+def empty_database() -> Iterator[str]:
+    name = f"bantin_it_migrate_{uuid.uuid4().hex[:8]}"
+    url = create_database(name)
+    yield url
+    drop_database(name)
+
+
+def test_cli_upgrade_from_empty_matches_the_models(empty_database: str) -> None:
+    result = bantin(clean_env(BANTIN_DATABASE_URL=empty_database), "db", "upgrade")
+    assert result.returncode == 0, result.stderr
+    engine = create_engine(empty_database)
+    with engine.connect() as connection:
+        tables = set(inspect(connection).get_table_names())
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    engine.dispose()
+    assert {t.name for t in Base.metadata.sorted_tables} | {"alembic_version"} == tables
+    assert diff == [], f"models and migrations disagree: {diff}"
+
+
+def test_downgrade_to_base_and_upgrade_again(empty_database: str) -> None:
+    config = alembic_config(empty_database)
+    command.upgrade(config, "head")
+    command.downgrade(config, "base")
+    engine = create_engine(empty_database)
+    assert set(inspect(engine).get_table_names()) == {"alembic_version"}
+    command.upgrade(config, "head")
+    assert "articles" in inspect(engine).get_table_names()
+    engine.dispose()

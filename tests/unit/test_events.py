@@ -1,0 +1,47 @@
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from service.articles.schemas import ArticleCreate
+from service.articles.service import create_article
+from service.db.engine import session_scope
+from service.db.models import FeedDocument, OutboxEvent
+from service.events.handlers import handle_event
+from service.events.outbox import claim_unrelayed_events
+
+NOW = datetime(2027, 2, 3, 1, 0, tzinfo=UTC)
+
+
+def publish(categories: list[str]) -> int:
+    data = ArticleCreate(title="Kỷ niệm 97 năm", body_html="<p>x</p>", categories=categories)
+    with session_scope() as session:
+        return create_article(session, data, NOW).event_ids[0]
+
+
+def test_handling_renders_every_touched_scope_once() -> None:
+    event_id = publish(["Thời sự"])
+    assert handle_event(session_scope, event_id, NOW) is True
+    assert handle_event(session_scope, event_id, NOW) is False  # a re-delivered message is harmless
+    with session_scope() as session:
+        docs = {(d.scope, d.format) for d in session.scalars(select(FeedDocument))}
+        assert docs == {(s, f) for s in ("site", "category:thoi-su") for f in ("rss", "atom", "json")}
+        assert session.get(OutboxEvent, event_id).handled_at == NOW
+
+
+def test_unknown_event_is_skipped() -> None:
+    assert handle_event(session_scope, 12345, NOW) is False
+
+
+def test_sweep_claims_only_overdue_unhandled_events_and_backs_off() -> None:
+    handled = publish([])
+    pending = publish([])
+    handle_event(session_scope, handled, NOW)
+    with session_scope() as session:
+        assert claim_unrelayed_events(session, datetime.now(UTC)) == []  # still inside the relay's grace period
+    later = datetime.now(UTC) + timedelta(minutes=1)
+    with session_scope() as session:
+        assert claim_unrelayed_events(session, later) == [pending]
+    with session_scope() as session:
+        assert claim_unrelayed_events(session, later) == []  # pushed back until its next attempt
+        event = session.get(OutboxEvent, pending)
+        assert event.relay_attempts == 1 and event.next_attempt_at > later
