@@ -56,9 +56,54 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(2, ge=1)
     log_level: str = "INFO"
 
+    # ---- announcements -------------------------------------------------------------------
+    # Comma-separated CIDRs and host names that subscriber URLs may point at even though
+    # they are not public (an intranet, or 127.0.0.1 for tests and the demo). http:// is
+    # accepted only for these.
+    egress_allow: str = ""
+    delivery_timeout_seconds: float = Field(15.0, gt=0)
+    delivery_batch_size: int = Field(200, ge=1, le=5000)
+    # Concurrent requests inside one batch task (keep-alive connections per task).
+    delivery_concurrency: int = Field(64, ge=1, le=1000)
+    # A batch that has not reported back after this long is presumed dead (worker killed)
+    # and its deliveries are sent again, with the same webhook-id.
+    delivery_lease_seconds: float = Field(120.0, gt=0)
+    # Standard Webhooks retry schedule, in seconds after each failed attempt; ±10 % jitter.
+    delivery_retry_schedule: list[float] = Field(
+        default_factory=lambda: [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 50400.0, 72000.0, 86400.0]
+    )
+    # A subscription failing without a single success for this long is disabled.
+    subscription_disable_after_seconds: float = Field(5 * 86400, gt=0)
+    # When set, notices such as "subscription 12 was disabled" go to this subscription.
+    admin_subscription_id: int | None = None
+    # How long a rotated webhook secret still signs messages next to the new one.
+    secret_rotation_overlap_seconds: float = Field(86400, ge=0)
+
+    telegram_api_base: str = "https://api.telegram.org"
+    telegram_bot_token: str = ""
+    telegram_per_chat_per_second: float = Field(1.0, gt=0)
+    telegram_per_bot_per_second: float = Field(30.0, gt=0)
+    slack_per_webhook_per_second: float = Field(1.0, gt=0)
+    zalo_api_base: str = "https://openapi.zalo.me"
+    zalo_access_token: str = ""
+
+    smtp_host: str = ""
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_security: Literal["plain", "starttls", "tls"] = "starttls"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "Bantin <bantin@localhost>"
+
     @field_validator("base_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("telegram_api_base", "zalo_api_base")
+    @classmethod
+    def _api_base(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
@@ -91,6 +136,15 @@ class Settings(BaseSettings):
     @property
     def embedded_redis_socket(self) -> Path:
         return self.var_dir / "redis.sock"
+
+    @property
+    def effective_redis_url(self) -> str:
+        """The Redis that holds shared state (rate limits): configured, or the embedded one."""
+        if self.redis_url:
+            return self.redis_url
+        if self.broker_url and self.broker_url.startswith("redis"):
+            return self.broker_url
+        return f"unix://{self.embedded_redis_socket}"
 
     @property
     def effective_broker_url(self) -> str:

@@ -69,6 +69,11 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, object]]:
             "schedule": every,
             "options": {"queue": Queue.MAINTENANCE.value, "expires": every},
         },
+        "deliveries-sweep": {
+            "task": "deliveries.sweep",
+            "schedule": every,
+            "options": {"queue": Queue.MAINTENANCE.value, "expires": every},
+        },
     }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from workers.queues import Queue
 
@@ -25,5 +25,22 @@ def relay_events(event_ids: Iterable[int]) -> int:
             sent += 1
         except Exception as exc:  # noqa: BLE001 - any broker failure means "the sweep will do it"
             log.warning("broker unreachable, event %s left for the sweep: %s", event_id, exc)
+            break
+    return sent
+
+
+def enqueue_deliveries(delivery_ids: Sequence[str]) -> int:
+    """Send delivery ids in batches; rows not sent are found again by the due-sweep."""
+    from config.settings import get_settings
+    from service.deliveries.sweep import batches
+    from workers.tasks import send_delivery_batch
+
+    sent = 0
+    for batch in batches(list(delivery_ids), get_settings().delivery_batch_size):
+        try:
+            send_delivery_batch.apply_async(args=[batch], queue=Queue.DELIVERIES.value, retry=False)
+            sent += len(batch)
+        except Exception as exc:  # noqa: BLE001 - the sweep re-sends whatever did not go out
+            log.warning("broker unreachable, %d deliveries left for the sweep: %s", len(delivery_ids) - sent, exc)
             break
     return sent

@@ -3,21 +3,37 @@
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 
+from config.settings import get_settings
 from service.articles.service import publish_due_articles
+from service.channels.base import RateLimiter
 from service.db.engine import session_scope
 from service.db.types import utcnow
+from service.deliveries.planning import plan_event_announcement
+from service.deliveries.ratelimit import limiter_for
+from service.deliveries.sender import send_batch
+from service.deliveries.sweep import claim_due, release_stuck
 from service.events.handlers import handle_event
 from service.events.outbox import claim_unrelayed_events
 from workers.app import app
-from workers.relay import relay_events
+from workers.relay import enqueue_deliveries, relay_events
 
 log = logging.getLogger(__name__)
 
 
-@app.task(name="events.dispatch", acks_late=True)
+@lru_cache(maxsize=1)
+def rate_limiter() -> RateLimiter:
+    return limiter_for(get_settings())
+
+
+@app.task(name="events.dispatch")
 def dispatch_event(event_id: int) -> None:
-    handle_event(session_scope, event_id, utcnow())
+    if not handle_event(session_scope, event_id, utcnow()):
+        return
+    with session_scope() as session:
+        delivery_ids = plan_event_announcement(session, event_id, utcnow())
+    enqueue_deliveries(delivery_ids)
 
 
 @app.task(name="events.sweep")
@@ -35,3 +51,22 @@ def publish_due() -> int:
     with session_scope() as session:
         event_ids = publish_due_articles(session, utcnow())
     return relay_events(event_ids)
+
+
+@app.task(name="deliveries.send_batch")
+def send_delivery_batch(delivery_ids: list[str]) -> dict[str, int]:
+    summary = send_batch(session_scope, delivery_ids, utcnow(), rate_limiter())
+    enqueue_deliveries(summary.follow_up_ids)
+    return {"claimed": summary.claimed, "delivered": summary.delivered, "failed": summary.failed}
+
+
+@app.task(name="deliveries.sweep")
+def sweep_deliveries() -> int:
+    """Release batches that died, then send what is due (retries, lost messages)."""
+    now = utcnow()
+    with session_scope() as session:
+        released = release_stuck(session, now)
+        due = claim_due(session, now)
+    if released or due:
+        log.info("deliveries sweep: %d released from dead batches, %d due", released, len(due))
+    return enqueue_deliveries(due)

@@ -28,8 +28,9 @@ class TokenOut(BaseModel):
 
     @classmethod
     def of(cls, token: ApiToken) -> TokenOut:
-        return cls(id=token.id, name=token.name, scopes=token.scopes, created_at=token.created_at,
-                   revoked_at=token.revoked_at)  # fmt: skip
+        return cls(
+            id=token.id, name=token.name, scopes=token.scopes, created_at=token.created_at, revoked_at=token.revoked_at
+        )
 
 
 @router.get("", response_model=list[TokenOut])

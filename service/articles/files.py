@@ -20,8 +20,16 @@ import yaml
 from service.errors import InvalidField
 
 FRONT_MATTER_FIELDS = {
-    "title", "summary", "categories", "author", "image_url", "source_name", "source_url", "status", "publish_at",
-}  # fmt: skip
+    "title",
+    "summary",
+    "categories",
+    "author",
+    "image_url",
+    "source_name",
+    "source_url",
+    "status",
+    "publish_at",
+}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
 

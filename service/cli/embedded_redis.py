@@ -25,16 +25,23 @@ def start(socket_path: Path, timeout: float = 10.0) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
         [
             str(redis_server_binary()),
-            "--port", "0",
-            "--unixsocket", str(socket_path),
-            "--unixsocketperm", "700",
-            "--save", "",
-            "--appendonly", "no",
-            "--dir", str(socket_path.parent),
-            "--loglevel", "warning",
+            "--port",
+            "0",
+            "--unixsocket",
+            str(socket_path),
+            "--unixsocketperm",
+            "700",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(socket_path.parent),
+            "--loglevel",
+            "warning",
         ],
         start_new_session=True,
-    )  # fmt: skip
+    )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

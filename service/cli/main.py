@@ -87,7 +87,7 @@ def api(
 @app.command()
 def worker(
     concurrency: Annotated[int | None, typer.Option(help="default: BANTIN_WORKER_CONCURRENCY")] = None,
-    queues: Annotated[str, typer.Option(help="comma-separated queues")] = "events,maintenance",
+    queues: Annotated[str, typer.Option(help="comma-separated queues")] = "events,deliveries,maintenance",
 ) -> None:
     """Run a Celery worker."""
     from workers.app import app as celery_app

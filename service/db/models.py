@@ -149,3 +149,93 @@ class IdempotentRequest(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     response_body: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SubscriptionStatus(enum.StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    DISABLED = "disabled"
+
+
+class Subscription(Base):
+    """A subscriber's channel: where announcements go, and which ones."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (Index("ix_subscriptions_status_channel", "status", "channel"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(Text)
+    # Empty list = every event / every category.
+    events: Mapped[list[str]] = mapped_column(JSON, default=list)
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    locale: Mapped[str] = mapped_column(String(8), default="vi")
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=SubscriptionStatus.ACTIVE.value)
+    status_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Webhook signing secret (whsec_…) or WebSub hub.secret; never listed, never logged.
+    secret: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    previous_secret: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Lets an e-mail recipient unsubscribe with one click, without logging in (RFC 8058).
+    unsubscribe_token: Mapped[str] = mapped_column(String(64), unique=True)
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Announcement(Base):
+    """One thing to tell subscribers: an article event, a reminder, a system notice."""
+
+    __tablename__ = "announcements"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # What it announces ("event:42"); unique, so handling an event twice plans once.
+    source_key: Mapped[str] = mapped_column(String(120), unique=True)
+    type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class Delivery(Base):
+    """One announcement to one subscription; its id is the ``webhook-id`` receivers see."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("announcement_id", "subscription_id", name="uq_deliveries_announcement_subscription"),
+        Index("ix_deliveries_status_next_attempt", "status", "next_attempt_at"),
+        Index("ix_deliveries_subscription", "subscription_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    announcement_id: Mapped[int] = mapped_column(ForeignKey("announcements.id", ondelete="CASCADE"))
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # While set and in the future, a batch task holds (or is about to hold) this row.
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class DeliveryAttempt(Base):
+    __tablename__ = "delivery_attempts"
+    __table_args__ = (Index("ix_delivery_attempts_delivery", "delivery_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"))
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    duration_ms: Mapped[int] = mapped_column(Integer)

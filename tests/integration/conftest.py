@@ -14,6 +14,7 @@ import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.integration.receivers import Receivers
 from tests.integration.stack import Stack
 
 POSTGRES_ADMIN_URL = os.environ.get("BANTIN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -57,8 +58,30 @@ def redis_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def stack(fresh_database: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = Stack(fresh_database, redis_url, tmp_path_factory.mktemp("stack"))
+def receivers() -> Iterator[Receivers]:
+    servers = Receivers()
+    servers.start()
+    yield servers
+    servers.stop()
+
+
+# Short enough that retries, dead batches and timeouts play out within a test.
+ANNOUNCEMENT_TEST_SETTINGS = {
+    "BANTIN_EGRESS_ALLOW": "127.0.0.1/32",
+    "BANTIN_DELIVERY_RETRY_SCHEDULE": "[1, 1, 1, 1]",
+    "BANTIN_DELIVERY_TIMEOUT_SECONDS": "2",
+    "BANTIN_DELIVERY_LEASE_SECONDS": "6",
+    "BANTIN_TELEGRAM_PER_BOT_PER_SECOND": "1000",
+}
+
+
+@pytest.fixture(scope="session")
+def stack(
+    fresh_database: str, redis_url: str, receivers: Receivers, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    running = Stack(
+        fresh_database, redis_url, tmp_path_factory.mktemp("stack"), **ANNOUNCEMENT_TEST_SETTINGS, **receivers.env()
+    )
     try:
         running.start_all()
         yield running
@@ -72,6 +95,13 @@ def stack(fresh_database: str, redis_url: str, tmp_path_factory: pytest.TempPath
 @pytest.fixture(scope="session")
 def publisher(stack: Stack) -> Iterator[httpx.Client]:
     token = stack.create_token("publish")
+    with httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def admin(stack: Stack) -> Iterator[httpx.Client]:
+    token = stack.create_token("admin")
     with httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as client:
         yield client
 

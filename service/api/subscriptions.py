@@ -1,0 +1,219 @@
+"""Admin endpoints for subscriptions and the delivery log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Response, status
+from pydantic import BaseModel
+
+from service.api.auth import Caller, require_scope
+from service.auth.tokens import Scope
+from service.db.engine import session_scope
+from service.db.models import Delivery, DeliveryAttempt, DeliveryStatus, Subscription
+from service.db.types import utcnow
+from service.deliveries.queries import list_deliveries
+from service.subscriptions.schemas import SubscriptionCreate, SubscriptionUpdate
+from service.subscriptions.service import (
+    create_subscription,
+    delete_subscription,
+    get_subscription,
+    list_subscriptions,
+    recover,
+    replay,
+    rotate_secret,
+    update_subscription,
+)
+from workers.relay import enqueue_deliveries
+
+router = APIRouter(prefix="/api/v1", tags=["subscriptions"])
+Admin = Annotated[Caller, Depends(require_scope(Scope.ADMIN))]
+# Chat webhook URLs are credentials: anyone holding one can post to the channel.
+SECRET_URL_CHANNELS = frozenset({"slack", "discord", "teams", "apprise"})
+
+
+class SubscriptionOut(BaseModel):
+    id: int
+    channel: str
+    target: str
+    events: list[str]
+    categories: list[str]
+    locale: str
+    options: dict[str, Any]
+    status: str
+    status_reason: str | None
+    failing_since: datetime | None
+    last_success_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    # Only in the answer to POST (and to rotate-secret): never listed, never logged.
+    secret: str | None = None
+
+    @classmethod
+    def of(cls, sub: Subscription, *, secret: str | None = None, mask: bool = False) -> SubscriptionOut:
+        target = _masked(sub.target) if mask and sub.channel in SECRET_URL_CHANNELS else sub.target
+        return cls(
+            id=sub.id,
+            channel=sub.channel,
+            target=target,
+            events=sub.events,
+            categories=sub.categories,
+            locale=sub.locale,
+            options=sub.options,
+            status=sub.status,
+            status_reason=sub.status_reason,
+            failing_since=sub.failing_since,
+            last_success_at=sub.last_success_at,
+            created_at=sub.created_at,
+            updated_at=sub.updated_at,
+            secret=secret,
+        )
+
+
+def _masked(url: str) -> str:
+    head, _, tail = url.rpartition("/")
+    return f"{head}/…{tail[-4:]}" if head else "…"
+
+
+class SubscriptionPage(BaseModel):
+    items: list[SubscriptionOut]
+    total: int
+
+
+class AttemptOut(BaseModel):
+    attempted_at: datetime
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+    @classmethod
+    def of(cls, a: DeliveryAttempt) -> AttemptOut:
+        return cls(attempted_at=a.attempted_at, status_code=a.status_code, error=a.error, duration_ms=a.duration_ms)
+
+
+class DeliveryOut(BaseModel):
+    id: str
+    announcement_id: int
+    subscription_id: int
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None
+    last_status_code: int | None
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+    attempt_log: list[AttemptOut]
+
+    @classmethod
+    def of(cls, d: Delivery, attempts: list[DeliveryAttempt]) -> DeliveryOut:
+        pending = d.status in {DeliveryStatus.PENDING, DeliveryStatus.SENDING}
+        return cls(
+            id=d.id,
+            announcement_id=d.announcement_id,
+            subscription_id=d.subscription_id,
+            status=d.status,
+            attempts=d.attempts,
+            next_attempt_at=d.next_attempt_at if pending else None,
+            last_status_code=d.last_status_code,
+            last_error=d.last_error,
+            created_at=d.created_at,
+            delivered_at=d.delivered_at,
+            attempt_log=[AttemptOut.of(a) for a in attempts],
+        )
+
+
+class DeliveryPage(BaseModel):
+    items: list[DeliveryOut]
+    total: int
+
+
+@router.post("/subscriptions", status_code=status.HTTP_201_CREATED, response_model=SubscriptionOut)
+def create(payload: SubscriptionCreate, _: Admin, response: Response) -> SubscriptionOut:
+    """Subscribe a channel; a webhook's signing secret (`whsec_…`) is in this answer only."""
+    with session_scope() as session:
+        subscription, secret = create_subscription(session, payload, utcnow())
+        body = SubscriptionOut.of(subscription, secret=secret)
+    response.headers["Location"] = f"/api/v1/subscriptions/{body.id}"
+    return body
+
+
+@router.get("/subscriptions", response_model=SubscriptionPage)
+def list_(
+    _: Admin,
+    status_: Annotated[str | None, Query(alias="status", pattern="^(active|paused|disabled)$")] = None,
+    channel: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> SubscriptionPage:
+    with session_scope() as session:
+        rows, total = list_subscriptions(session, status=status_, channel=channel, limit=limit, offset=offset)
+        return SubscriptionPage(items=[SubscriptionOut.of(s, mask=True) for s in rows], total=total)
+
+
+@router.get("/subscriptions/{subscription_id}", response_model=SubscriptionOut)
+def read(subscription_id: int, _: Admin) -> SubscriptionOut:
+    with session_scope() as session:
+        return SubscriptionOut.of(get_subscription(session, subscription_id))
+
+
+@router.patch("/subscriptions/{subscription_id}", response_model=SubscriptionOut)
+def patch(subscription_id: int, payload: SubscriptionUpdate, _: Admin) -> SubscriptionOut:
+    with session_scope() as session:
+        return SubscriptionOut.of(update_subscription(session, subscription_id, payload, utcnow()))
+
+
+@router.delete("/subscriptions/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
+def remove(subscription_id: int, _: Admin) -> Response:
+    with session_scope() as session:
+        delete_subscription(session, subscription_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/subscriptions/{subscription_id}/rotate-secret", response_model=SubscriptionOut)
+def rotate(subscription_id: int, _: Admin) -> SubscriptionOut:
+    """New signing secret; both are sent during `BANTIN_SECRET_ROTATION_OVERLAP_SECONDS`."""
+    with session_scope() as session:
+        subscription, secret = rotate_secret(session, subscription_id, utcnow())
+        return SubscriptionOut.of(subscription, secret=secret)
+
+
+@router.post("/subscriptions/{subscription_id}/recover")
+def recover_failed(subscription_id: int, since: datetime, _: Admin, background: BackgroundTasks) -> dict[str, int]:
+    """Send again every failed delivery of this subscription created since `since`."""
+    with session_scope() as session:
+        ids = recover(session, subscription_id, since, utcnow())
+    background.add_task(enqueue_deliveries, ids)
+    return {"requeued": len(ids)}
+
+
+@router.get("/deliveries", response_model=DeliveryPage)
+def deliveries(
+    _: Admin,
+    announcement: int | None = None,
+    subscription: int | None = None,
+    status_: Annotated[DeliveryStatus | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> DeliveryPage:
+    """The delivery log, each delivery with its attempts; every filter is optional."""
+    with session_scope() as session:
+        rows, total = list_deliveries(
+            session,
+            announcement_id=announcement,
+            subscription_id=subscription,
+            status=status_,
+            limit=limit,
+            offset=offset,
+        )
+        return DeliveryPage(items=[DeliveryOut.of(d, a) for d, a in rows], total=total)
+
+
+@router.post("/deliveries/{delivery_id}/replay", status_code=status.HTTP_202_ACCEPTED, response_model=DeliveryOut)
+def replay_delivery(delivery_id: str, _: Admin, background: BackgroundTasks) -> DeliveryOut:
+    """Send one delivery again now, with the same `webhook-id`."""
+    with session_scope() as session:
+        delivery = replay(session, delivery_id, utcnow())
+        body = DeliveryOut.of(delivery, [])
+    background.add_task(enqueue_deliveries, [delivery_id])
+    return body

@@ -1,0 +1,117 @@
+"""Outbound guard for every URL a subscriber or admin supplies (SSRF protection).
+
+https only and public addresses only, unless ``BANTIN_EGRESS_ALLOW`` lists the host
+or a network containing its address; http:// only for allow-listed targets. Checked
+at registration and again at connect time: the name is resolved once, the address
+checked, and the connection made to that address (Host header and TLS SNI keep the
+name), so a DNS answer that changes between check and connect cannot redirect us.
+Redirects are never followed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import SplitResult, urlsplit, urlunsplit
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class EgressDenied(ValueError):
+    """The URL may not be called; the message says why, for a 422 or a delivery error."""
+
+
+@dataclass(frozen=True)
+class EgressPolicy:
+    networks: tuple[IPNetwork, ...] = ()
+    hosts: frozenset[str] = frozenset()
+
+    @classmethod
+    def parse(cls, allow: str) -> EgressPolicy:
+        networks: list[IPNetwork] = []
+        hosts: set[str] = set()
+        for raw in allow.split(","):
+            entry = raw.strip()
+            if not entry:
+                continue
+            try:
+                networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                hosts.add(entry.lower().rstrip("."))
+        return cls(tuple(networks), frozenset(hosts))
+
+    def host_listed(self, host: str) -> bool:
+        return host.lower().rstrip(".") in self.hosts
+
+    def address_allowed(self, address: IPAddress, host: str) -> bool:
+        if self.host_listed(host) or any(address in network for network in self.networks):
+            return True
+        return address.is_global and not address.is_multicast
+
+    def target_listed(self, host: str, addresses: list[IPAddress]) -> bool:
+        """Listed explicitly (host name or every address in an allowed network): http:// is fine."""
+        if self.host_listed(host):
+            return True
+        return bool(addresses) and all(any(a in n for n in self.networks) for a in addresses)
+
+
+@lru_cache(maxsize=4)
+def policy_for(allow: str) -> EgressPolicy:
+    return EgressPolicy.parse(allow)
+
+
+@dataclass(frozen=True)
+class ResolvedTarget:
+    url: str  # the URL with the checked address in place of the host name
+    host: str  # for the Host header and TLS SNI
+    address: IPAddress
+
+
+def resolve(host: str) -> list[IPAddress]:
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except socket.gaierror as exc:
+        raise EgressDenied(f"host {host!r} does not resolve ({exc.strerror})") from None
+    seen: list[IPAddress] = []
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if address not in seen:
+            seen.append(address)
+    return seen
+
+
+def check_url(url: str, policy: EgressPolicy) -> ResolvedTarget:
+    """Validate ``url`` and pick the address to connect to; EgressDenied says why not."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in {"http", "https"}:
+        raise EgressDenied("must be an https:// URL")
+    if not parts.hostname:
+        raise EgressDenied("has no host")
+    if parts.username or parts.password:
+        raise EgressDenied("must not carry a user name or password")
+    try:
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        raise EgressDenied("has an invalid port") from None
+    host = parts.hostname
+    addresses = resolve(host)
+    denied = [a for a in addresses if not policy.address_allowed(a, host)]
+    if denied:
+        raise EgressDenied(f"points at a non-public address ({denied[0]}); add it to BANTIN_EGRESS_ALLOW to allow it")
+    if parts.scheme == "http" and not policy.target_listed(host, addresses):
+        raise EgressDenied("must use https:// (http:// is allowed only for hosts in BANTIN_EGRESS_ALLOW)")
+    address = addresses[0]
+    return ResolvedTarget(url=_with_address(parts, address), host=host, address=address)
+
+
+def _with_address(parts: SplitResult, address: IPAddress) -> str:
+    literal = f"[{address}]" if address.version == 6 else str(address)
+    netloc = f"{literal}:{parts.port}" if parts.port else literal
+    return urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))

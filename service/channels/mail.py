@@ -1,0 +1,115 @@
+"""E-mail over SMTP (plain, STARTTLS or TLS): multipart text + HTML, one-click unsubscribe."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from email.utils import make_msgid
+from typing import Any
+
+import aiosmtplib
+from email_validator import EmailNotValidError, validate_email
+
+from config.settings import Settings
+from service.channels.base import OutboundMessage, SendContext, SendResult
+from service.channels.egress import EgressPolicy
+from service.channels.text import render_text
+from service.errors import InvalidField
+
+CONNECTION = "email.smtp"
+
+
+def unsubscribe_url(settings: Settings, token: str) -> str:
+    return f"{settings.base_url}/unsubscribe/{token}"
+
+
+def build_email(settings: Settings, message: OutboundMessage) -> EmailMessage:
+    words = render_text(message.event_type, message.payload, message.locale)
+    email = EmailMessage(policy=SMTP_POLICY)
+    # The SMTP policy encodes a Vietnamese subject as RFC 2047 UTF-8 words.
+    email["Subject"] = words.subject
+    email["From"] = settings.smtp_from
+    email["To"] = message.target
+    email["Message-ID"] = make_msgid(idstring=message.delivery_id, domain=_domain(settings.smtp_from))
+    email["X-Bantin-Delivery"] = message.delivery_id
+    url = unsubscribe_url(settings, message.unsubscribe_token)
+    email["List-Unsubscribe"] = f"<{url}>"
+    email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058
+    footer = "Hủy đăng ký" if message.locale == "vi" else "Unsubscribe"
+    email.set_content(f"{words.text}\n\n-- \n{footer}: {url}\n")
+    email.add_alternative(
+        f'<!doctype html><html><body>{words.html}<hr><p><a href="{url}">{footer}</a></p></body></html>',
+        subtype="html",
+    )
+    return email
+
+
+def _domain(sender: str) -> str:
+    return sender.rsplit("@", 1)[-1].strip("> ") or "localhost"
+
+
+class EmailChannel:
+    name = "email"
+
+    def validate_target(self, target: str, options: Mapping[str, Any], policy: EgressPolicy) -> str:
+        try:
+            return validate_email(target.strip(), check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            raise InvalidField("target", f"is not a valid e-mail address: {exc}") from None
+
+    async def send(self, context: SendContext, message: OutboundMessage) -> SendResult:
+        settings = context.settings
+        if not settings.smtp_host:
+            return SendResult.failure("BANTIN_SMTP_HOST is not set")
+        email = build_email(settings, message)
+        started = time.perf_counter()
+        lock: asyncio.Lock = context.resources.setdefault(CONNECTION + ".lock", asyncio.Lock())
+        # One SMTP session per batch, reused for every message (SMTP is sequential).
+        async with lock:
+            try:
+                smtp = await _connection(context)
+                await smtp.send_message(email)
+            except aiosmtplib.SMTPRecipientsRefused as exc:
+                code = next(iter(exc.recipients)).code if exc.recipients else None
+                return SendResult.failure(
+                    f"recipient refused: {exc}", code, gone=bool(code and code >= 500), duration_ms=_ms(started)
+                )
+            except (aiosmtplib.SMTPException, OSError) as exc:
+                context.resources.pop(CONNECTION, None)
+                return SendResult.failure(f"SMTP: {type(exc).__name__}: {exc}", duration_ms=_ms(started))
+        return SendResult(ok=True, status_code=250, duration_ms=_ms(started))
+
+
+async def _connection(context: SendContext) -> aiosmtplib.SMTP:
+    smtp: aiosmtplib.SMTP | None = context.resources.get(CONNECTION)
+    if smtp is not None and smtp.is_connected:
+        return smtp
+    settings = context.settings
+    smtp = aiosmtplib.SMTP(
+        hostname=settings.smtp_host,
+        port=settings.smtp_port,
+        use_tls=settings.smtp_security == "tls",
+        start_tls=settings.smtp_security == "starttls",
+        timeout=settings.delivery_timeout_seconds,
+    )
+    await smtp.connect()
+    if settings.smtp_username:
+        await smtp.login(settings.smtp_username, settings.smtp_password)
+    context.resources[CONNECTION] = smtp
+    return smtp
+
+
+async def close(context: SendContext) -> None:
+    smtp: aiosmtplib.SMTP | None = context.resources.pop(CONNECTION, None)
+    if smtp is not None and smtp.is_connected:
+        try:
+            await smtp.quit()
+        except aiosmtplib.SMTPException:
+            smtp.close()
+
+
+def _ms(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)

@@ -1,0 +1,29 @@
+"""Channel name → adapter."""
+
+from __future__ import annotations
+
+from service.channels.apprise_channel import AppriseChannel
+from service.channels.base import Channel
+from service.channels.chat import DiscordChannel, SlackChannel, TeamsChannel
+from service.channels.mail import EmailChannel
+from service.channels.telegram import TelegramChannel
+from service.channels.webhook import WebhookChannel
+from service.channels.websub_channel import WebSubChannel
+from service.channels.zalo import ZaloChannel
+
+CHANNELS: dict[str, Channel] = {
+    channel.name: channel
+    for channel in (
+        WebhookChannel(),
+        EmailChannel(),
+        TelegramChannel(),
+        SlackChannel(),
+        DiscordChannel(),
+        TeamsChannel(),
+        ZaloChannel(),
+        AppriseChannel(),
+        WebSubChannel(),
+    )
+}
+# Staff create these through /api/v1/subscriptions; websub subscriptions come from the hub.
+SUBSCRIBABLE = ("webhook", "email", "telegram", "slack", "discord", "teams", "zalo", "apprise")

@@ -1,0 +1,99 @@
+"""Telegram Bot API ``sendMessage`` (HTML parse mode)."""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from service.channels.base import OutboundMessage, SendContext, SendResult
+from service.channels.egress import EgressPolicy
+from service.channels.text import render_text
+from service.errors import InvalidField
+
+# A numeric chat id (negative for groups and channels) or a public @channelusername.
+CHAT_ID = re.compile(r"^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31})$")
+MAX_TEXT = 4096
+
+
+def telegram_html(event_type: str, payload: Mapping[str, Any], locale: str) -> str:
+    words = render_text(event_type, payload, locale)
+    lines = words.text.split("\n")
+    # Only <b> and <a> from us; everything else escaped, as HTML parse mode requires.
+    parts = [f"<b>{html.escape(lines[0])}</b>"]
+    for line in lines[1:]:
+        if words.url and line == words.url:
+            parts.append(f'<a href="{html.escape(words.url)}">{html.escape(line)}</a>')
+        else:
+            parts.append(html.escape(line))
+    return "\n".join(parts)[:MAX_TEXT]
+
+
+class TelegramChannel:
+    name = "telegram"
+
+    def validate_target(self, target: str, options: Mapping[str, Any], policy: EgressPolicy) -> str:
+        target = target.strip()
+        if not CHAT_ID.match(target):
+            raise InvalidField("target", "must be a Telegram chat id (e.g. -1001234567890) or @channelusername")
+        return target
+
+    async def send(self, context: SendContext, message: OutboundMessage) -> SendResult:
+        settings = context.settings
+        if not settings.telegram_bot_token:
+            return SendResult.failure("BANTIN_TELEGRAM_BOT_TOKEN is not set")
+        # Telegram's limits: about 1 message/s per chat and 30/s per bot.
+        for key, rate in (
+            (f"telegram:chat:{message.target}", settings.telegram_per_chat_per_second),
+            ("telegram:bot", settings.telegram_per_bot_per_second),
+        ):
+            wait = await context.rate_limit(key, rate)
+            if wait:
+                return SendResult(ok=False, deferred=True, retry_after=wait)
+        url = f"{settings.telegram_api_base}/bot{settings.telegram_bot_token}/sendMessage"
+        document = {
+            "chat_id": message.target,
+            "text": telegram_html(message.event_type, message.payload, message.locale),
+            "parse_mode": "HTML",
+            "link_preview_options": {"is_disabled": False},
+        }
+        started = time.perf_counter()
+        try:
+            response = await context.http.post(url, json=document)
+        except httpx.TimeoutException:
+            return SendResult.failure("timed out", duration_ms=_ms(started))
+        except httpx.HTTPError as exc:
+            # The URL holds the bot token: name the error, never the URL.
+            return SendResult.failure(f"{type(exc).__name__}", duration_ms=_ms(started))
+        return _telegram_result(response, started)
+
+
+def _telegram_result(response: httpx.Response, started: float) -> SendResult:
+    duration = _ms(started)
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = {}
+    if response.status_code == 200 and answer.get("ok") is True:
+        return SendResult(ok=True, status_code=200, duration_ms=duration)
+    description = str(answer.get("description") or response.text[:120])
+    retry_after = None
+    if response.status_code == 429 or answer.get("error_code") == 429:
+        retry_after = float((answer.get("parameters") or {}).get("retry_after") or 1)
+    # 403: the bot was blocked or removed from the chat; it will not come back by itself.
+    gone = response.status_code == 403
+    return SendResult.failure(
+        f"Telegram {response.status_code}: {description}",
+        response.status_code,
+        retry_after=retry_after,
+        gone=gone,
+        duration_ms=duration,
+    )
+
+
+def _ms(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)

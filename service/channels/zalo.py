@@ -1,0 +1,60 @@
+"""Zalo Official Account v3 message API (customer-service messages)."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from service.channels.base import OutboundMessage, SendContext, SendResult
+from service.channels.egress import EgressPolicy
+from service.channels.text import render_text
+from service.errors import InvalidField
+
+USER_ID = re.compile(r"^\d{1,32}$")
+MAX_TEXT = 2000
+
+
+class ZaloChannel:
+    name = "zalo"
+
+    def validate_target(self, target: str, options: Mapping[str, Any], policy: EgressPolicy) -> str:
+        target = target.strip()
+        if not USER_ID.match(target):
+            raise InvalidField("target", "must be the numeric Zalo user_id of a follower of the Official Account")
+        return target
+
+    async def send(self, context: SendContext, message: OutboundMessage) -> SendResult:
+        settings = context.settings
+        if not settings.zalo_access_token:
+            return SendResult.failure("BANTIN_ZALO_ACCESS_TOKEN is not set")
+        words = render_text(message.event_type, message.payload, message.locale)
+        document = {"recipient": {"user_id": message.target}, "message": {"text": words.text[:MAX_TEXT]}}
+        started = time.perf_counter()
+        try:
+            response = await context.http.post(
+                f"{settings.zalo_api_base}/v3.0/oa/message/cs",
+                json=document,
+                headers={"access_token": settings.zalo_access_token},
+            )
+        except httpx.TimeoutException:
+            return SendResult.failure("timed out", duration_ms=_ms(started))
+        except httpx.HTTPError as exc:
+            return SendResult.failure(type(exc).__name__, duration_ms=_ms(started))
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = {}
+        # Zalo answers HTTP 200 for failures too: only "error": 0 means delivered.
+        if isinstance(answer, dict) and answer.get("error") == 0:
+            return SendResult(ok=True, status_code=response.status_code, duration_ms=_ms(started))
+        code = answer.get("error") if isinstance(answer, dict) else None
+        detail = answer.get("message") if isinstance(answer, dict) else response.text[:120]
+        return SendResult.failure(f"Zalo error {code}: {detail}", response.status_code, duration_ms=_ms(started))
+
+
+def _ms(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)

@@ -1,0 +1,1 @@
+"""Announcements to subscribers: planning deliveries in bulk, sending batches, retrying from rows."""

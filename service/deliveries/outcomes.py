@@ -1,0 +1,137 @@
+"""Write a batch's results: deliveries and attempts in bulk, then subscription health."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from config.settings import Settings
+from service.channels.base import OutboundMessage, SendResult
+from service.db.models import Delivery, DeliveryAttempt, DeliveryStatus, Subscription, SubscriptionStatus
+from service.deliveries.retry import next_attempt_at
+
+log = logging.getLogger(__name__)
+
+
+def record_results(
+    session: Session, outcomes: Sequence[tuple[OutboundMessage, SendResult]], now: datetime, settings: Settings
+) -> list[int]:
+    """Returns the ids of subscriptions disabled by these results."""
+    attempts_before = dict(
+        session.execute(
+            select(Delivery.id, Delivery.attempts).where(Delivery.id.in_([m.delivery_id for m, _ in outcomes]))
+        )
+        .tuples()
+        .all()
+    )
+    updates: list[dict[str, Any]] = []
+    attempts: list[dict[str, Any]] = []
+    succeeded: set[int] = set()
+    failed: set[int] = set()
+    gone: dict[int, str] = {}
+    for message, result in outcomes:
+        row: dict[str, Any] = {"id": message.delivery_id, "lease_until": None}
+        if result.deferred:
+            row.update(
+                status=DeliveryStatus.PENDING.value, next_attempt_at=now + timedelta(seconds=result.retry_after or 1)
+            )
+            updates.append(row)
+            continue
+        made = attempts_before.get(message.delivery_id, 0) + 1
+        row.update(attempts=made, last_status_code=result.status_code, last_error=result.error)
+        attempts.append(
+            {
+                "delivery_id": message.delivery_id,
+                "attempted_at": now,
+                "status_code": result.status_code,
+                "error": result.error,
+                "duration_ms": result.duration_ms,
+            }
+        )
+        if result.ok:
+            row.update(status=DeliveryStatus.DELIVERED.value, delivered_at=now)
+            succeeded.add(message.subscription_id)
+        else:
+            failed.add(message.subscription_id)
+            retry_at = (
+                None
+                if result.gone
+                else next_attempt_at(now, made, settings.delivery_retry_schedule, result.retry_after)
+            )
+            if retry_at is None:
+                row.update(status=DeliveryStatus.FAILED.value)
+            else:
+                row.update(status=DeliveryStatus.PENDING.value, next_attempt_at=retry_at)
+            if result.gone:
+                gone[message.subscription_id] = result.error or "destination is gone"
+        updates.append(row)
+    _bulk_update(session, updates)
+    if attempts:
+        session.execute(insert(DeliveryAttempt), attempts)
+    return _update_health(session, succeeded, failed - succeeded, gone, now, settings)
+
+
+def _bulk_update(session: Session, rows: list[dict[str, Any]]) -> None:
+    # executemany needs rows of one shape: group by the keys present.
+    by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        by_shape.setdefault(tuple(sorted(row)), []).append(row)
+    for group in by_shape.values():
+        session.execute(update(Delivery), group)
+
+
+def _update_health(
+    session: Session, succeeded: set[int], failed: set[int], gone: dict[int, str], now: datetime, settings: Settings
+) -> list[int]:
+    if succeeded:
+        session.execute(
+            update(Subscription)
+            .where(Subscription.id.in_(succeeded))
+            .values(last_success_at=now, failing_since=None)
+            .execution_options(synchronize_session=False)
+        )
+    if failed:
+        session.execute(
+            update(Subscription)
+            .where(Subscription.id.in_(failed), Subscription.failing_since.is_(None))
+            .values(failing_since=now)
+            .execution_options(synchronize_session=False)
+        )
+    disabled = dict(gone)
+    window = timedelta(seconds=settings.subscription_disable_after_seconds)
+    if failed:
+        stale = session.execute(
+            select(Subscription.id, Subscription.failing_since).where(
+                Subscription.id.in_(failed), Subscription.failing_since < now - window
+            )
+        ).all()
+        for subscription_id, since in stale:
+            disabled.setdefault(subscription_id, f"failing without a success since {since.isoformat()}")
+    for subscription_id, reason in disabled.items():
+        disable_subscription(session, subscription_id, reason, now)
+    return list(disabled)
+
+
+def disable_subscription(session: Session, subscription_id: int, reason: str, now: datetime) -> bool:
+    changed = session.execute(
+        update(Subscription)
+        .where(Subscription.id == subscription_id, Subscription.status == SubscriptionStatus.ACTIVE)
+        .values(status=SubscriptionStatus.DISABLED.value, status_reason=reason, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount:  # type: ignore[attr-defined]
+        log.warning("subscription %s disabled: %s", subscription_id, reason)
+        # Its other pending deliveries would only fail again.
+        session.execute(
+            update(Delivery)
+            .where(Delivery.subscription_id == subscription_id, Delivery.status == DeliveryStatus.PENDING)
+            .values(status=DeliveryStatus.FAILED.value, last_error=f"subscription disabled: {reason}"[:300])
+            .execution_options(synchronize_session=False)
+        )
+        return True
+    return False

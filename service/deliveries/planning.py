@@ -1,0 +1,178 @@
+"""Plan announcements: one row per announcement, one delivery row per matching subscription.
+
+Rows are inserted in bulk; the unique (announcement, subscription) pair and the unique
+``source_key`` stop double planning when an event is handled twice (DESIGN.md decision 3).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from config.settings import get_settings
+from service.db.models import (
+    Announcement,
+    Article,
+    Delivery,
+    DeliveryStatus,
+    OutboxEvent,
+    Subscription,
+    SubscriptionStatus,
+)
+
+INSERT_CHUNK = 1000
+# Channels whose subscriptions follow feeds, not events: planned by the WebSub hub.
+FEED_CHANNELS = frozenset({"websub"})
+
+
+def new_delivery_id() -> str:
+    return f"msg_{uuid.uuid4().hex}"
+
+
+def article_payload(article: Article, base_url: str) -> dict[str, Any]:
+    return {
+        "article": {
+            "id": article.id,
+            "guid": article.guid,
+            "title": article.title,
+            "summary": article.summary,
+            "url": f"{base_url}/articles/{article.id}/{article.slug}",
+            "author": article.author,
+            "categories": [{"name": c.name, "slug": c.slug} for c in article.categories],
+            "published_at": article.published_at.isoformat() if article.published_at else None,
+            "updated_at": article.updated_at.isoformat(),
+            "image_url": article.image_url,
+        },
+        "links": {"feed": f"{base_url}/feeds/atom.xml"},
+    }
+
+
+def matches(
+    subscription_events: Sequence[str],
+    subscription_categories: Sequence[str],
+    event_type: str,
+    categories: Iterable[str] | None,
+) -> bool:
+    """Empty filters match everything; a category filter needs one shared category."""
+    if subscription_events and event_type not in subscription_events:
+        return False
+    if subscription_categories and categories is not None:
+        return bool(set(subscription_categories) & set(categories))
+    return True
+
+
+def _insert_ignoring_duplicates(session: Session, table: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
+    return insert(table)
+
+
+def plan_announcement(
+    session: Session,
+    *,
+    source_key: str,
+    event_type: str,
+    payload: Mapping[str, Any],
+    now: datetime,
+    categories: Iterable[str] | None = None,
+    only_subscription_ids: Sequence[int] | None = None,
+) -> list[str]:
+    """Create the announcement and its deliveries; returns the new delivery ids (none if planned before)."""
+    created = session.execute(
+        _insert_ignoring_duplicates(session, Announcement)
+        .values(source_key=source_key, type=event_type, payload=dict(payload), created_at=now)
+        .returning(Announcement.id)
+    ).scalar_one_or_none()
+    if created is None:
+        return []  # already planned: its pending deliveries are the sweep's
+    query = select(Subscription.id, Subscription.events, Subscription.categories).where(
+        Subscription.status == SubscriptionStatus.ACTIVE, Subscription.channel.not_in(FEED_CHANNELS)
+    )
+    if only_subscription_ids is not None:
+        query = query.where(Subscription.id.in_(only_subscription_ids))
+    category_list = list(categories) if categories is not None else None
+    # Named recipients (a notice to the admin channel) get it whatever their filters say.
+    subscriber_ids = [
+        row.id
+        for row in session.execute(query)
+        if only_subscription_ids is not None or matches(row.events, row.categories, event_type, category_list)
+    ]
+    return insert_deliveries(session, created, subscriber_ids, now)
+
+
+def insert_deliveries(
+    session: Session, announcement_id: int, subscription_ids: Sequence[int], now: datetime
+) -> list[str]:
+    # Held back from the due-sweep while the batch messages are on their way.
+    lease = now + timedelta(seconds=get_settings().delivery_lease_seconds)
+    ids = [new_delivery_id() for _ in subscription_ids]
+    rows = [
+        {
+            "id": delivery_id,
+            "announcement_id": announcement_id,
+            "subscription_id": subscription_id,
+            "status": DeliveryStatus.PENDING.value,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "lease_until": lease,
+            "created_at": now,
+        }
+        for delivery_id, subscription_id in zip(ids, subscription_ids, strict=True)
+    ]
+    for start in range(0, len(rows), INSERT_CHUNK):
+        session.execute(_insert_ignoring_duplicates(session, Delivery), rows[start : start + INSERT_CHUNK])
+    return ids
+
+
+def plan_event_announcement(session: Session, event_id: int, now: datetime) -> list[str]:
+    """Deliveries for an article event; the article's current state is what subscribers see."""
+    event = session.get(OutboxEvent, event_id)
+    if event is None or event.article_id is None:
+        return []
+    article = session.get(Article, event.article_id)
+    if article is None:
+        return []
+    settings = get_settings()
+    return plan_announcement(
+        session,
+        source_key=f"event:{event.id}",
+        event_type=event.type,
+        payload=article_payload(article, settings.base_url),
+        now=now,
+        categories=[c.slug for c in article.categories],
+    )
+
+
+def plan_disabled_notices(session: Session, subscription_ids: Sequence[int], now: datetime) -> list[str]:
+    """Tell the admin channel (BANTIN_ADMIN_SUBSCRIPTION_ID) which subscriptions were disabled."""
+    admin_id = get_settings().admin_subscription_id
+    if admin_id is None:
+        return []
+    planned: list[str] = []
+    for subscription in session.scalars(select(Subscription).where(Subscription.id.in_(subscription_ids))):
+        if subscription.id == admin_id:
+            continue  # the admin channel itself is dead: nowhere to tell
+        message = f"#{subscription.id} ({subscription.channel}): {subscription.status_reason}"
+        planned += plan_announcement(
+            session,
+            source_key=f"disabled:{subscription.id}:{now.isoformat()}",
+            event_type="subscription.disabled",
+            payload={
+                "subscription_id": subscription.id,
+                "channel": subscription.channel,
+                "reason": subscription.status_reason,
+                "message": message,
+            },
+            now=now,
+            only_subscription_ids=[admin_id],
+        )
+    return planned

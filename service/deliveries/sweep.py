@@ -1,0 +1,56 @@
+"""Beat's view of deliveries: release rows whose batch died, and pick up what is due."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from config.settings import get_settings
+from service.db.models import Delivery, DeliveryStatus
+
+# Batches' worth of due rows one sweep hands out; the next sweep takes the rest.
+BATCHES_PER_SWEEP = 50
+
+
+def release_stuck(session: Session, now: datetime) -> int:
+    """Rows a batch claimed and never reported on (worker killed): due again, same id."""
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until < now)
+        .values(status=DeliveryStatus.PENDING.value, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def claim_due(session: Session, now: datetime) -> list[str]:
+    """Ids of pending rows that are due and not held, leased so that the next sweep skips them."""
+    settings = get_settings()
+    limit = settings.delivery_batch_size * BATCHES_PER_SWEEP
+    ids = list(
+        session.scalars(
+            select(Delivery.id)
+            .where(
+                Delivery.status == DeliveryStatus.PENDING,
+                Delivery.next_attempt_at <= now,
+                or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
+            )
+            .order_by(Delivery.next_attempt_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if ids:
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(ids))
+            .values(lease_until=now + timedelta(seconds=settings.delivery_lease_seconds))
+            .execution_options(synchronize_session=False)
+        )
+    return ids
+
+
+def batches(ids: list[str], size: int) -> list[list[str]]:
+    return [ids[start : start + size] for start in range(0, len(ids), size)]

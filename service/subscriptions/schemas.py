@@ -1,0 +1,86 @@
+"""What admins send to create or change a subscription."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from service.text import clean_line, slugify_vi
+
+Channel = Literal["webhook", "email", "telegram", "slack", "discord", "teams", "zalo", "apprise"]
+EventName = Literal["article.published", "article.updated", "article.withdrawn", "reminder.due"]
+MAX_OPTIONS_BYTES = 4096
+MAX_TARGET = 2000
+
+
+def _categories(values: list[str]) -> list[str]:
+    slugs: list[str] = []
+    for position, raw in enumerate(values):
+        slug = slugify_vi(clean_line(raw))
+        if not slug:
+            raise ValueError(f"entry {position} ({raw!r}) is not a category name or slug")
+        if slug not in slugs:
+            slugs.append(slug)
+    return slugs
+
+
+def _events(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def _target(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be empty")
+    if len(value) > MAX_TARGET:
+        raise ValueError(f"is longer than {MAX_TARGET} characters")
+    return value
+
+
+def _options(value: dict[str, Any]) -> dict[str, Any]:
+    if len(json.dumps(value, ensure_ascii=False).encode()) > MAX_OPTIONS_BYTES:
+        raise ValueError(f"is larger than {MAX_OPTIONS_BYTES} bytes")
+    return value
+
+
+Categories = Annotated[list[str], AfterValidator(_categories)]
+Events = Annotated[list[EventName], AfterValidator(_events)]
+Target = Annotated[str, AfterValidator(_target)]
+Options = Annotated[dict[str, Any], AfterValidator(_options)]
+
+
+class SubscriptionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Channel
+    target: Target
+    events: Events = Field(default_factory=list)
+    categories: Categories = Field(default_factory=list)
+    locale: Literal["vi", "en"] = "vi"
+    options: Options = Field(default_factory=dict)
+
+
+class SubscriptionUpdate(BaseModel):
+    """PATCH; ``status`` is ``active`` or ``paused`` (re-activating clears a disabled state)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    target: Target | None = None
+    events: Events | None = None
+    categories: Categories | None = None
+    locale: Literal["vi", "en"] | None = None
+    options: Options | None = None
+    status: Literal["active", "paused"] | None = None
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> SubscriptionUpdate:
+        for name in self.model_fields_set:
+            if getattr(self, name) is None:
+                raise PydanticCustomError("not_null", "{field} must not be null", {"field": name})
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.model_fields_set}

@@ -1,0 +1,156 @@
+"""Subscription lifecycle. Functions take a session and never commit."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from config.settings import get_settings
+from service.channels.egress import policy_for
+from service.channels.registry import CHANNELS
+from service.channels.webhook import new_secret
+from service.db.models import Delivery, DeliveryStatus, Subscription, SubscriptionStatus
+from service.errors import Conflict, NotFound
+from service.subscriptions.schemas import SubscriptionCreate, SubscriptionUpdate
+
+
+def _validated_target(channel: str, target: str, options: dict[str, object]) -> str:
+    return CHANNELS[channel].validate_target(target, options, policy_for(get_settings().egress_allow))
+
+
+def create_subscription(session: Session, data: SubscriptionCreate, now: datetime) -> tuple[Subscription, str | None]:
+    """The new subscription and, for a webhook, its signing secret (shown once)."""
+    target = _validated_target(data.channel, data.target, data.options)
+    secret = new_secret() if data.channel == "webhook" else None
+    subscription = Subscription(
+        channel=data.channel,
+        target=target,
+        events=list(data.events),
+        categories=list(data.categories),
+        locale=data.locale,
+        options=dict(data.options),
+        status=SubscriptionStatus.ACTIVE.value,
+        secret=secret,
+        unsubscribe_token=secrets.token_urlsafe(32),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(subscription)
+    session.flush()
+    return subscription, secret
+
+
+def get_subscription(session: Session, subscription_id: int) -> Subscription:
+    subscription = session.get(Subscription, subscription_id)
+    if subscription is None or subscription.channel == "websub":
+        raise NotFound(f"subscription {subscription_id} does not exist")
+    return subscription
+
+
+def list_subscriptions(
+    session: Session, *, status: str | None = None, channel: str | None = None, limit: int = 100, offset: int = 0
+) -> tuple[list[Subscription], int]:
+    query = select(Subscription).where(Subscription.channel != "websub")
+    if status:
+        query = query.where(Subscription.status == status)
+    if channel:
+        query = query.where(Subscription.channel == channel)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Subscription.id).limit(limit).offset(offset)).all()
+    return list(rows), total
+
+
+def update_subscription(
+    session: Session, subscription_id: int, data: SubscriptionUpdate, now: datetime
+) -> Subscription:
+    subscription = get_subscription(session, subscription_id)
+    changes = data.changes()
+    if "target" in changes:
+        options = changes.get("options", subscription.options)
+        changes["target"] = _validated_target(subscription.channel, changes["target"], options)
+    status = changes.pop("status", None)
+    for name, value in changes.items():
+        setattr(subscription, name, value)
+    if status is not None and status != subscription.status:
+        subscription.status = status
+        subscription.status_reason = None if status == SubscriptionStatus.ACTIVE else "paused by an admin"
+        if status == SubscriptionStatus.ACTIVE:
+            subscription.failing_since = None
+    subscription.updated_at = now
+    session.flush()
+    return subscription
+
+
+def delete_subscription(session: Session, subscription_id: int) -> None:
+    session.delete(get_subscription(session, subscription_id))
+    session.flush()
+
+
+def rotate_secret(session: Session, subscription_id: int, now: datetime) -> tuple[Subscription, str]:
+    """A new webhook secret; the old one still signs, next to it, for the overlap window."""
+    subscription = get_subscription(session, subscription_id)
+    if subscription.channel != "webhook":
+        raise Conflict("only webhook subscriptions have a signing secret")
+    overlap = timedelta(seconds=get_settings().secret_rotation_overlap_seconds)
+    subscription.previous_secret = subscription.secret
+    subscription.previous_secret_expires_at = now + overlap
+    subscription.secret = new_secret()
+    subscription.updated_at = now
+    session.flush()
+    return subscription, subscription.secret
+
+
+def unsubscribe(session: Session, token: str, now: datetime) -> Subscription | None:
+    """One-click unsubscribe (RFC 8058); repeating it is harmless. None for an unknown token."""
+    subscription = session.scalars(select(Subscription).where(Subscription.unsubscribe_token == token)).one_or_none()
+    if subscription is None:
+        return None
+    if subscription.status != SubscriptionStatus.DISABLED:
+        subscription.status = SubscriptionStatus.DISABLED.value
+        subscription.status_reason = "unsubscribed by the recipient"
+        subscription.updated_at = now
+    return subscription
+
+
+def recover(session: Session, subscription_id: int, since: datetime, now: datetime) -> list[str]:
+    """Send the failed deliveries since ``since`` again (same ids); returns them for enqueueing."""
+    subscription = get_subscription(session, subscription_id)
+    if subscription.status != SubscriptionStatus.ACTIVE:
+        raise Conflict(f"subscription {subscription_id} is {subscription.status}; activate it first")
+    ids = list(
+        session.scalars(
+            select(Delivery.id).where(
+                Delivery.subscription_id == subscription_id,
+                Delivery.status == DeliveryStatus.FAILED,
+                Delivery.created_at >= since,
+            )
+        )
+    )
+    _requeue(session, ids, now)
+    return ids
+
+
+def _requeue(session: Session, ids: Sequence[str], now: datetime) -> None:
+    if ids:
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(ids))
+            .values(status=DeliveryStatus.PENDING.value, next_attempt_at=now, lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def replay(session: Session, delivery_id: str, now: datetime) -> Delivery:
+    """Send one delivery again, whatever its state, with the same webhook-id."""
+    delivery = session.get(Delivery, delivery_id)
+    if delivery is None:
+        raise NotFound(f"delivery {delivery_id} does not exist")
+    if delivery.status == DeliveryStatus.SENDING:
+        raise Conflict(f"delivery {delivery_id} is being sent right now")
+    _requeue(session, [delivery_id], now)
+    session.refresh(delivery)
+    return delivery

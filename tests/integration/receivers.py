@@ -1,0 +1,178 @@
+"""Real HTTP and SMTP servers on 127.0.0.1 speaking each channel's documented API.
+
+One aiohttp server (in its own thread and event loop) hosts:
+- ``/hooks/{name}``: Standard Webhooks receivers whose answers a test can script;
+- ``/bot{token}/sendMessage``: the Telegram Bot API;
+- ``/slack/{name}``, ``/discord/{name}``, ``/teams/{name}``: incoming webhooks;
+- ``/v3.0/oa/message/cs``: the Zalo Official Account message API.
+And an aiosmtpd SMTP server keeps every message it receives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+from aiohttp import web
+from aiosmtpd.controller import Controller
+
+from tests.integration.stack import free_port
+
+TELEGRAM_TOKEN = "123456:TEST-token"
+ZALO_TOKEN = "zalo-test-access-token"
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+# A behaviour answers (status, body, headers) for the n-th request (0-based) to one path.
+Behaviour = Callable[[int], tuple[int, bytes, dict[str, str]]]
+
+
+def always(status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> Behaviour:
+    return lambda _n: (status, body, headers or {})
+
+
+@dataclass
+class Receivers:
+    port: int = field(default_factory=free_port)
+    smtp_port: int = field(default_factory=free_port)
+    requests: dict[str, list[Received]] = field(default_factory=lambda: defaultdict(list))
+    behaviours: dict[str, Behaviour] = field(default_factory=dict)
+    delays: dict[str, float] = field(default_factory=dict)
+    emails: list[EmailMessage] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        return {
+            "BANTIN_TELEGRAM_API_BASE": self.base,
+            "BANTIN_TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
+            "BANTIN_ZALO_API_BASE": self.base,
+            "BANTIN_ZALO_ACCESS_TOKEN": ZALO_TOKEN,
+            "BANTIN_SMTP_HOST": "127.0.0.1",
+            "BANTIN_SMTP_PORT": str(self.smtp_port),
+            "BANTIN_SMTP_SECURITY": "plain",
+            "BANTIN_SMTP_FROM": "Thành ủy Đà Nẵng <bantin@danang.example.vn>",
+        }
+
+    def got(self, path: str) -> list[Received]:
+        with self.lock:
+            return list(self.requests.get(path, []))
+
+    # ---- server ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, args=(ready,), daemon=True)
+        self._thread.start()
+        assert ready.wait(10), "receivers did not start"
+        self._smtp = Controller(_SmtpSink(self), hostname="127.0.0.1", port=self.smtp_port)
+        self._smtp.start()
+
+    def stop(self) -> None:
+        self._smtp.stop()
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(10)
+
+    def _serve(self, ready: threading.Event) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._stop = asyncio.Event()
+
+        async def main() -> None:
+            app = web.Application(client_max_size=64 * 1024 * 1024)
+            app.router.add_post("/hooks/{name}", self._hook)
+            app.router.add_post("/bot{token}/sendMessage", self._telegram)
+            app.router.add_post("/slack/{name}", self._slack)
+            app.router.add_post("/discord/{name}", self._discord)
+            app.router.add_post("/teams/{name}", self._teams)
+            app.router.add_post("/v3.0/oa/message/cs", self._zalo)
+            runner = web.AppRunner(app, access_log=None)
+            await runner.setup()
+            await web.TCPSite(runner, "127.0.0.1", self.port, backlog=1024).start()
+            ready.set()
+            await self._stop.wait()
+            await runner.cleanup()
+
+        self._loop.run_until_complete(main())
+
+    async def _record(self, request: web.Request) -> tuple[Received, int]:
+        body = await request.read()
+        received = Received(request.path, {k.lower(): v for k, v in request.headers.items()}, body)
+        with self.lock:
+            self.requests[request.path].append(received)
+            n = len(self.requests[request.path]) - 1
+        delay = self.delays.get(request.path)
+        if delay:
+            await asyncio.sleep(delay)
+        return received, n
+
+    def _scripted(self, path: str, n: int, default: Behaviour) -> web.Response:
+        status, body, headers = self.behaviours.get(path, default)(n)
+        return web.Response(status=status, body=body, headers=headers)
+
+    async def _hook(self, request: web.Request) -> web.Response:
+        _, n = await self._record(request)
+        return self._scripted(request.path, n, always(204))
+
+    async def _slack(self, request: web.Request) -> web.Response:
+        _, n = await self._record(request)
+        return self._scripted(request.path, n, always(200, b"ok", {"Content-Type": "text/plain"}))
+
+    async def _discord(self, request: web.Request) -> web.Response:
+        _, n = await self._record(request)
+        return self._scripted(request.path, n, always(204))
+
+    async def _teams(self, request: web.Request) -> web.Response:
+        _, n = await self._record(request)
+        return self._scripted(request.path, n, always(202))
+
+    async def _telegram(self, request: web.Request) -> web.Response:
+        received, n = await self._record(request)
+        if request.match_info["token"] != TELEGRAM_TOKEN:
+            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
+        scripted = self.behaviours.get(request.path)
+        if scripted is not None:
+            status, body, headers = scripted(n)
+            return web.Response(status=status, body=body, headers={"Content-Type": "application/json", **headers})
+        message = received.json()
+        result = {"message_id": n + 1, "chat": {"id": message["chat_id"]}, "date": 0, "text": message["text"]}
+        return web.json_response({"ok": True, "result": result})
+
+    async def _zalo(self, request: web.Request) -> web.Response:
+        received, _ = await self._record(request)
+        if received.headers.get("access_token") != ZALO_TOKEN:
+            # Zalo answers 200 with a non-zero error for a bad token.
+            return web.json_response({"error": -216, "message": "Access token is invalid"})
+        user = received.json()["recipient"]["user_id"]
+        if user.startswith("999"):
+            return web.json_response({"error": -213, "message": "User has not followed the OA"})
+        return web.json_response({"error": 0, "message": "Success", "data": {"message_id": "m1", "user_id": user}})
+
+
+class _SmtpSink:
+    def __init__(self, receivers: Receivers) -> None:
+        self.receivers = receivers
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        with self.receivers.lock:
+            self.receivers.emails.append(message)  # type: ignore[arg-type]
+        return "250 Message accepted for delivery"

@@ -1,0 +1,130 @@
+"""Each channel end to end: publish → real worker → a local server speaking that API."""
+
+from __future__ import annotations
+
+import httpx
+from standardwebhooks import Webhook
+
+from tests.integration.announce import Subscriber, deliveries_of, publish, subscriber  # noqa: F401
+from tests.integration.receivers import TELEGRAM_TOKEN, Receivers
+from tests.integration.stack import wait_until
+
+
+def test_webhook_is_signed_per_standard_webhooks_and_carries_the_article(
+    publisher: httpx.Client, admin: httpx.Client, receivers: Receivers, subscriber: Subscriber, unique: str
+) -> None:
+    path = f"/hooks/{unique}"
+    created = subscriber.add("webhook", f"{receivers.base}{path}")
+    assert created["secret"].startswith("whsec_")
+    article = publish(publisher, unique)
+    [received] = wait_until(lambda: receivers.got(path), 5, "the webhook")
+    verified = Webhook(created["secret"]).verify(received.body, received.headers)
+    assert verified["type"] == "article.published"
+    assert verified["data"]["article"]["guid"] == article["guid"]
+    assert verified["data"]["article"]["title"] == article["title"]
+    assert verified["data"]["article"]["url"] == article["url"]
+    [delivery] = wait_until(
+        lambda: [d for d in deliveries_of(admin, created["id"]) if d["status"] == "delivered"],
+        5,
+        "the delivery to be recorded",
+    )
+    assert received.headers["webhook-id"] == delivery["id"]
+    assert delivery["attempt_log"][0]["status_code"] == 204
+    # The secret is in the creation answer only.
+    listed = admin.get("/api/v1/subscriptions").text
+    assert created["secret"] not in listed
+    assert admin.get(f"/api/v1/subscriptions/{created['id']}").json()["secret"] is None
+
+
+def test_rotated_secret_signs_next_to_the_old_one(
+    publisher: httpx.Client, admin: httpx.Client, receivers: Receivers, subscriber: Subscriber, unique: str
+) -> None:
+    path = f"/hooks/rot-{unique}"
+    created = subscriber.add("webhook", f"{receivers.base}{path}")
+    rotated = admin.post(f"/api/v1/subscriptions/{created['id']}/rotate-secret").json()
+    assert rotated["secret"] != created["secret"]
+    publish(publisher, unique)
+    [received] = wait_until(lambda: receivers.got(path), 5, "the webhook")
+    assert len(received.headers["webhook-signature"].split(" ")) == 2
+    for secret in (created["secret"], rotated["secret"]):
+        Webhook(secret).verify(received.body, received.headers)
+
+
+def test_telegram_slack_discord_teams_and_zalo_get_their_own_payloads(
+    publisher: httpx.Client, receivers: Receivers, subscriber: Subscriber, unique: str
+) -> None:
+    chat_id = f"-100{int(unique, 16) % 10**9}"
+    subscriber.add("telegram", chat_id)
+    subscriber.add("slack", f"{receivers.base}/slack/{unique}")
+    subscriber.add("discord", f"{receivers.base}/discord/{unique}")
+    subscriber.add("teams", f"{receivers.base}/teams/{unique}", locale="en")
+    zalo_user = str(int(unique, 16))
+    subscriber.add("zalo", zalo_user)
+    article = publish(publisher, unique, title="Ngày Quốc khánh 2/9 <b>&</b>")
+
+    def telegram() -> list[dict]:
+        return [r.json() for r in receivers.got(f"/bot{TELEGRAM_TOKEN}/sendMessage") if r.json()["chat_id"] == chat_id]
+
+    [message] = wait_until(telegram, 5, "Telegram sendMessage")
+    assert message["parse_mode"] == "HTML"
+    assert "<b>Bài mới: Ngày Quốc khánh 2/9 &lt;b&gt;&amp;&lt;/b&gt;" in message["text"]
+    assert f'<a href="{article["url"]}">' in message["text"]
+
+    [slack] = wait_until(lambda: receivers.got(f"/slack/{unique}"), 5, "Slack")
+    assert slack.json()["text"].startswith("Bài mới: Ngày Quốc khánh")
+    assert f"<{article['url']}|" in slack.json()["text"]
+
+    [discord] = wait_until(lambda: receivers.got(f"/discord/{unique}"), 5, "Discord")
+    assert article["url"] in discord.json()["content"]
+    assert discord.json()["allowed_mentions"] == {"parse": []}
+
+    [teams] = wait_until(lambda: receivers.got(f"/teams/{unique}"), 5, "Teams")
+    card = teams.json()["attachments"][0]
+    assert card["contentType"] == "application/vnd.microsoft.card.adaptive"
+    assert card["content"]["body"][0]["text"].startswith("New article: ")
+    assert card["content"]["actions"][0]["url"] == article["url"]
+
+    def zalo() -> list[dict]:
+        return [r.json() for r in receivers.got("/v3.0/oa/message/cs") if r.json()["recipient"]["user_id"] == zalo_user]
+
+    [zmessage] = wait_until(zalo, 5, "Zalo")
+    assert zmessage["message"]["text"].startswith("Bài mới: Ngày Quốc khánh")
+
+
+def test_zalo_error_in_a_200_answer_is_a_failure(
+    publisher: httpx.Client, admin: httpx.Client, subscriber: Subscriber, unique: str
+) -> None:
+    created = subscriber.add("zalo", f"999{int(unique, 16)}")
+    publish(publisher, unique)
+    [delivery] = wait_until(
+        lambda: [d for d in deliveries_of(admin, created["id"]) if d["attempts"] >= 1], 5, "the Zalo attempt"
+    )
+    assert delivery["status"] != "delivered"
+    assert delivery["attempt_log"][0]["status_code"] == 200
+    assert "-213" in delivery["attempt_log"][0]["error"]
+
+
+def test_email_is_multipart_with_vietnamese_subject_and_one_click_unsubscribe(
+    publisher: httpx.Client, admin: httpx.Client, receivers: Receivers, subscriber: Subscriber, unique: str
+) -> None:
+    address = f"ban-doc-{unique}@example.vn"
+    created = subscriber.add("email", address)
+    article = publish(publisher, unique, title="Chiến thắng Điện Biên Phủ")
+
+    def mails() -> list:
+        return [m for m in receivers.emails if m["To"] == address]
+
+    [mail] = wait_until(mails, 5, "the e-mail")
+    assert mail["Subject"] == f"Bài mới: Chiến thắng Điện Biên Phủ {unique}"
+    assert mail.get_content_type() == "multipart/alternative"
+    text = mail.get_body(("plain",)).get_content()
+    html = mail.get_body(("html",)).get_content()
+    assert article["url"] in text and f'href="{article["url"]}"' in html
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    unsubscribe_url = mail["List-Unsubscribe"].strip("<>")
+    assert httpx.get(unsubscribe_url).status_code == 200  # a GET only shows the form
+    assert admin.get(f"/api/v1/subscriptions/{created['id']}").json()["status"] == "active"
+    response = httpx.post(unsubscribe_url, data={"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    state = admin.get(f"/api/v1/subscriptions/{created['id']}").json()
+    assert state["status"] == "disabled" and "unsubscribed" in state["status_reason"]
