@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 
 
 class Subscriber:
@@ -27,13 +25,6 @@ class Subscriber:
     def cleanup(self) -> None:
         for subscription_id in self.created:
             self.admin.delete(f"/api/v1/subscriptions/{subscription_id}")
-
-
-@pytest.fixture
-def subscriber(admin: httpx.Client, unique: str) -> Iterator[Subscriber]:
-    helper = Subscriber(admin, f"Tin {unique}")
-    yield helper
-    helper.cleanup()
 
 
 def publish(publisher: httpx.Client, unique: str, title: str = "Kỷ niệm 97 năm Ngày thành lập Đảng") -> dict[str, Any]:

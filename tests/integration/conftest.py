@@ -14,6 +14,7 @@ import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.integration.announce import Subscriber
 from tests.integration.receivers import Receivers
 from tests.integration.stack import Stack
 
@@ -110,6 +111,13 @@ def admin(stack: Stack) -> Iterator[httpx.Client]:
 def anonymous(stack: Stack) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=stack.base_url, timeout=10) as client:
         yield client
+
+
+@pytest.fixture
+def subscriber(admin: httpx.Client, unique: str) -> Iterator[Subscriber]:
+    helper = Subscriber(admin, f"Tin {unique}")
+    yield helper
+    helper.cleanup()
 
 
 @pytest.fixture

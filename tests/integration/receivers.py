@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    at: float = field(default_factory=time.monotonic)
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -77,6 +79,10 @@ class Receivers:
         with self.lock:
             return list(self.requests.get(path, []))
 
+    def got_prefix(self, prefix: str) -> dict[str, list[Received]]:
+        with self.lock:
+            return {path: list(items) for path, items in self.requests.items() if path.startswith(prefix)}
+
     # ---- server ------------------------------------------------------------------------
 
     def start(self) -> None:
@@ -119,7 +125,10 @@ class Receivers:
         with self.lock:
             self.requests[request.path].append(received)
             n = len(self.requests[request.path]) - 1
-        delay = self.delays.get(request.path)
+        delay = self.delays.get(request.path) or next(
+            (d for prefix, d in self.delays.items() if prefix.endswith("*") and request.path.startswith(prefix[:-1])),
+            None,
+        )
         if delay:
             await asyncio.sleep(delay)
         return received, n
@@ -174,5 +183,5 @@ class _SmtpSink:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = message_from_bytes(envelope.content, policy=policy.default)
         with self.receivers.lock:
-            self.receivers.emails.append(message)  # type: ignore[arg-type]
+            self.receivers.emails.append(message)
         return "250 Message accepted for delivery"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from standardwebhooks import Webhook
 
-from tests.integration.announce import Subscriber, deliveries_of, publish, subscriber  # noqa: F401
+from tests.integration.announce import Subscriber, deliveries_of, publish
 from tests.integration.receivers import TELEGRAM_TOKEN, Receivers
 from tests.integration.stack import wait_until
 
