@@ -1,0 +1,121 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from config.settings import get_settings
+from service.channels.base import SendResult
+from service.db.engine import session_scope
+from service.db.models import Announcement, Delivery, DeliveryAttempt, Subscription
+from service.deliveries.outcomes import record_results
+from service.deliveries.planning import plan_announcement, plan_disabled_notices
+from service.deliveries.sender import claim
+from service.subscriptions.schemas import SubscriptionCreate
+from service.subscriptions.service import create_subscription
+
+NOW = datetime(2027, 2, 3, 1, 0, tzinfo=UTC)
+
+
+def subscribe(target: str = "123456", **fields: object) -> int:
+    data = SubscriptionCreate.model_validate({"channel": "zalo", "target": target, **fields})
+    with session_scope() as session:
+        return create_subscription(session, data, NOW)[0].id
+
+
+def plan(key: str = "event:1", categories: list[str] | None = None) -> list[str]:
+    with session_scope() as session:
+        return plan_announcement(
+            session,
+            source_key=key,
+            event_type="article.published",
+            payload={"article": {"title": "T"}},
+            now=NOW,
+            categories=categories,
+        )
+
+
+def run(results: list[SendResult] | dict[int, SendResult], at: datetime = NOW) -> list[int]:
+    """Claim every delivery and record ``results``: in announcement order, or by subscription id."""
+    with session_scope() as session:
+        ids = list(session.scalars(select(Delivery.id).order_by(Delivery.announcement_id)))
+        messages = claim(session, ids, at, get_settings())
+        messages.sort(key=lambda m: ids.index(m.delivery_id))
+        chosen = [results[m.subscription_id] for m in messages] if isinstance(results, dict) else results
+        return record_results(session, list(zip(messages, chosen, strict=True)), at, get_settings())
+
+
+def delivery() -> Delivery:
+    with session_scope() as session:
+        return session.scalars(select(Delivery)).one()
+
+
+def test_planning_twice_plans_once_and_respects_filters() -> None:
+    subscribe("1", categories=["Thời sự"])
+    subscribe("2", events=["article.updated"])
+    subscribe("3")
+    assert len(plan(categories=["thoi-su"])) == 2  # "2" wants updates only
+    assert plan(categories=["thoi-su"]) == []  # the same event again
+    with session_scope() as session:
+        assert len(session.scalars(select(Announcement)).all()) == 1
+
+
+def test_success_records_attempt_and_health() -> None:
+    subscription_id = subscribe()
+    plan()
+    run([SendResult(ok=True, status_code=200, duration_ms=12)])
+    row = delivery()
+    assert (row.status, row.attempts, row.delivered_at) == ("delivered", 1, NOW)
+    with session_scope() as session:
+        assert session.get(Subscription, subscription_id).last_success_at == NOW
+        [attempt] = session.scalars(select(DeliveryAttempt)).all()
+        assert (attempt.status_code, attempt.duration_ms) == (200, 12)
+
+
+def test_failure_schedules_a_retry_and_a_duplicate_claim_finds_nothing() -> None:
+    subscribe()
+    plan()
+    run([SendResult.failure("HTTP 500", 500)])
+    row = delivery()
+    assert row.status == "pending" and row.attempts == 1 and row.next_attempt_at > NOW
+    with session_scope() as session:
+        row_id = session.scalars(select(Delivery.id)).one()
+        assert len(claim(session, [row_id], NOW, get_settings())) == 1
+        assert claim(session, [row_id], NOW, get_settings()) == []  # already held
+
+
+def test_deferred_is_not_an_attempt() -> None:
+    subscribe()
+    plan()
+    run([SendResult(ok=False, deferred=True, retry_after=3)])
+    row = delivery()
+    assert (row.status, row.attempts, row.next_attempt_at) == ("pending", 0, NOW + timedelta(seconds=3))
+
+
+def test_gone_disables_and_fails_the_rest(settings_override: pytest.MonkeyPatch) -> None:
+    subscription_id = subscribe()
+    plan("event:1")
+    plan("event:2")
+    disabled = run([SendResult.failure("HTTP 410", 410, gone=True), SendResult(ok=False, deferred=True)])
+    assert disabled == [subscription_id]
+    with session_scope() as session:
+        subscription = session.get(Subscription, subscription_id)
+        assert subscription.status == "disabled" and "410" in subscription.status_reason
+        assert {d.status for d in session.scalars(select(Delivery))} == {"failed"}
+
+
+def test_failing_longer_than_the_window_disables_and_tells_the_admin(settings_override: pytest.MonkeyPatch) -> None:
+    admin_id = subscribe("42")
+    failing_id = subscribe("7", categories=["Thời sự"])
+    settings_override.setenv("BANTIN_ADMIN_SUBSCRIPTION_ID", str(admin_id))
+    settings_override.setenv("BANTIN_SUBSCRIPTION_DISABLE_AFTER_SECONDS", "3600")
+    plan(categories=["thoi-su"])
+    with session_scope() as session:
+        failing = session.get(Subscription, failing_id)
+        failing.failing_since = NOW - timedelta(hours=2)
+    disabled = run({admin_id: SendResult(ok=True), failing_id: SendResult.failure("HTTP 500", 500)})
+    assert disabled == [failing_id]
+    with session_scope() as session:
+        notices = plan_disabled_notices(session, disabled, NOW)
+        notice = session.get(Delivery, notices[0])
+        assert notice.subscription_id == admin_id
+        assert session.get(Announcement, notice.announcement_id).type == "subscription.disabled"
