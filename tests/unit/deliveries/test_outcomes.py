@@ -108,6 +108,7 @@ def test_failing_longer_than_the_window_disables_and_tells_the_admin(settings_ov
     failing_id = subscribe("7", categories=["Thời sự"])
     settings_override.setenv("BANTIN_ADMIN_SUBSCRIPTION_ID", str(admin_id))
     settings_override.setenv("BANTIN_SUBSCRIPTION_DISABLE_AFTER_SECONDS", "3600")
+    get_settings.cache_clear()
     plan(categories=["thoi-su"])
     with session_scope() as session:
         failing = session.get(Subscription, failing_id)
