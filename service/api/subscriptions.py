@@ -20,6 +20,7 @@ from service.subscriptions.service import (
     delete_subscription,
     get_subscription,
     list_subscriptions,
+    listed_target,
     recover,
     replay,
     rotate_secret,
@@ -29,8 +30,6 @@ from workers.relay import enqueue_deliveries
 
 router = APIRouter(prefix="/api/v1", tags=["subscriptions"])
 Admin = Annotated[Caller, Depends(require_scope(Scope.ADMIN))]
-# Chat webhook URLs are credentials: anyone holding one can post to the channel.
-SECRET_URL_CHANNELS = frozenset({"slack", "discord", "teams", "apprise"})
 
 
 class SubscriptionOut(BaseModel):
@@ -52,7 +51,7 @@ class SubscriptionOut(BaseModel):
 
     @classmethod
     def of(cls, sub: Subscription, *, secret: str | None = None, mask: bool = False) -> SubscriptionOut:
-        target = _masked(sub.target) if mask and sub.channel in SECRET_URL_CHANNELS else sub.target
+        target = listed_target(sub) if mask else sub.target
         return cls(
             id=sub.id,
             channel=sub.channel,
@@ -69,11 +68,6 @@ class SubscriptionOut(BaseModel):
             updated_at=sub.updated_at,
             secret=secret,
         )
-
-
-def _masked(url: str) -> str:
-    head, _, tail = url.rpartition("/")
-    return f"{head}/…{tail[-4:]}" if head else "…"
 
 
 class SubscriptionPage(BaseModel):

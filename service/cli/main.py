@@ -12,7 +12,9 @@ import typer
 from pydantic import ValidationError
 
 from config.settings import get_settings
-from service.api.errors import validation_items
+from service.cli.common import fail as _fail
+from service.cli.common import validation_failure
+from service.cli.subscribers import deliveries_app, subscribers_app
 from service.errors import DomainError, InvalidField
 
 app = typer.Typer(help="Bantin: articles, feeds and announcements for a news desk.", no_args_is_help=True)
@@ -22,6 +24,8 @@ articles_app = typer.Typer(help="Articles.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(articles_app, name="articles")
+app.add_typer(subscribers_app, name="subscribers")
+app.add_typer(deliveries_app, name="deliveries")
 
 
 def _configure_logging() -> None:
@@ -29,11 +33,6 @@ def _configure_logging() -> None:
         level=get_settings().log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
 
 
 @app.callback()
@@ -200,8 +199,7 @@ def publish(
     except InvalidField as exc:
         raise _fail(f"{exc.field}: {exc.message}") from None
     except ValidationError as exc:
-        lines = [f"{item['field']}: {item['message']}" for item in validation_items(list(exc.errors()))]
-        raise _fail("; ".join(lines)) from None
+        raise validation_failure(exc) from None
     with session_scope() as session:
         change = create_article(session, data, utcnow())
         article = change.article

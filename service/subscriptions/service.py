@@ -17,6 +17,17 @@ from service.db.models import Delivery, DeliveryStatus, Subscription, Subscripti
 from service.errors import Conflict, NotFound
 from service.subscriptions.schemas import SubscriptionCreate, SubscriptionUpdate
 
+# Chat webhook and Apprise URLs are credentials: anyone holding one can post to the channel.
+SECRET_URL_CHANNELS = frozenset({"slack", "discord", "teams", "apprise"})
+
+
+def listed_target(subscription: Subscription) -> str:
+    """The target as lists show it: credential-bearing URLs cut to their last four characters."""
+    if subscription.channel not in SECRET_URL_CHANNELS:
+        return subscription.target
+    head, _, tail = subscription.target.rpartition("/")
+    return f"{head}/…{tail[-4:]}" if head else "…"
+
 
 def _validated_target(channel: str, target: str, options: dict[str, object]) -> str:
     return CHANNELS[channel].validate_target(target, options, policy_for(get_settings().egress_allow))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.integration.announce import publish
+from tests.integration.receivers import Receivers
 from tests.integration.stack import REPO, Stack, clean_env, free_port, wait_until
 
 
@@ -134,3 +137,60 @@ def _alive(pid: int) -> bool:
     # A zombie is dead for our purpose.
     state = Path(f"/proc/{pid}/stat").read_text().split()[2] if Path(f"/proc/{pid}/stat").exists() else "Z"
     return state != "Z"
+
+
+def test_subscribers_and_deliveries_from_the_command_line(
+    stack: Stack, publisher: httpx.Client, receivers: Receivers, unique: str
+) -> None:
+    path = f"/hooks/cli-{unique}"
+    added = stack.run(
+        "subscribers",
+        "add",
+        "--channel",
+        "webhook",
+        "--target",
+        f"{receivers.base}{path}",
+        "--category",
+        f"Tin {unique}",
+        "--event",
+        "article.published",
+    )
+    assert added.returncode == 0, added.stderr
+    subscription_id, *_ = added.stdout.splitlines()[0].split("\t")
+    secret = added.stdout.strip().splitlines()[-1]
+    assert secret.startswith("whsec_")
+    assert secret not in stack.run("subscribers", "list").stdout
+
+    publish(publisher, unique)
+    wait_until(lambda: receivers.got(path), 5, "the webhook")
+    listed = wait_until(
+        lambda: (
+            "delivered" in (out := stack.run("deliveries", "list", "--subscription", subscription_id).stdout) and out
+        ),
+        5,
+        "the log",
+    )
+    delivery_id = listed.split("\t")[0]
+    assert stack.run("deliveries", "replay", delivery_id).returncode == 0
+    wait_until(lambda: len(receivers.got(path)) == 2, 5, "the replay")
+
+    assert "\tpaused" in stack.run("subscribers", "pause", subscription_id).stdout
+    publish(publisher, unique, title="Khi tạm dừng")
+    time.sleep(1.5)
+    assert len(receivers.got(path)) == 2  # paused: nothing new
+    assert "\tactive" in stack.run("subscribers", "resume", subscription_id).stdout
+    shown = json.loads(stack.run("subscribers", "show", subscription_id).stdout)
+    assert shown["categories"] == [f"tin-{unique}"] and shown["events"] == ["article.published"]
+    assert stack.run("subscribers", "remove", subscription_id).returncode == 0
+    assert "does not exist" in stack.run("subscribers", "show", subscription_id).stderr
+
+
+def test_subscribers_bad_input_is_refused_by_the_cli(stack: Stack) -> None:
+    unknown = stack.run("subscribers", "add", "--channel", "fax", "--target", "x")
+    assert unknown.returncode == 2 and "channel:" in unknown.stderr
+    private = stack.run("subscribers", "add", "--channel", "webhook", "--target", "https://192.168.1.1/x")
+    assert private.returncode == 2 and "target: points at a non-public address" in private.stderr
+    email = stack.run("subscribers", "add", "--channel", "email", "--target", "a@@b")
+    assert email.returncode == 2 and "target: is not a valid e-mail address" in email.stderr
+    option = stack.run("subscribers", "add", "--channel", "zalo", "--target", "1", "--option", "novalue")
+    assert option.returncode == 2 and "KEY=VALUE" in option.stderr

@@ -1,0 +1,187 @@
+"""``bantin subscribers …`` and ``bantin deliveries …``: the admin API's equivalents."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+
+from service.cli.common import fail, validation_failure
+from service.db.engine import session_scope
+from service.db.models import DeliveryStatus, Subscription
+from service.db.types import utcnow
+from service.errors import DomainError, InvalidField
+from service.subscriptions import service
+from service.subscriptions.schemas import SubscriptionCreate, SubscriptionUpdate
+from workers.relay import enqueue_deliveries
+
+subscribers_app = typer.Typer(help="Subscribers and their channels.", no_args_is_help=True)
+deliveries_app = typer.Typer(help="The delivery log.", no_args_is_help=True)
+
+
+def _line(sub: Subscription) -> str:
+    filters = ",".join(sub.events) or "all events"
+    categories = ",".join(sub.categories) or "all categories"
+    reason = f" ({sub.status_reason})" if sub.status_reason else ""
+    fields = (sub.id, sub.channel, service.listed_target(sub), f"{sub.status}{reason}", filters, categories, sub.locale)
+    return "\t".join(str(f) for f in fields)
+
+
+def _options(pairs: list[str]) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise fail(f"option: {pair!r} is not KEY=VALUE")
+        options[key] = value
+    return options
+
+
+@subscribers_app.command("add")
+def add(
+    channel: Annotated[str, typer.Option(help="webhook, email, telegram, slack, discord, teams, zalo or apprise")],
+    target: Annotated[str, typer.Option(help="URL, e-mail address, chat id or user id")],
+    event: Annotated[list[str] | None, typer.Option(help="repeatable; none = every event")] = None,
+    category: Annotated[list[str] | None, typer.Option(help="repeatable; none = every category")] = None,
+    locale: str = "vi",
+    option: Annotated[list[str] | None, typer.Option(help="KEY=VALUE, repeatable")] = None,
+) -> None:
+    """Subscribe a channel. A webhook's signing secret is printed once, on the last line."""
+    try:
+        data = SubscriptionCreate.model_validate({
+            "channel": channel, "target": target, "events": event or [], "categories": category or [],
+            "locale": locale, "options": _options(option or []),
+        })  # fmt: skip
+        with session_scope() as session:
+            subscription, secret = service.create_subscription(session, data, utcnow())
+            line = _line(subscription)
+    except ValidationError as exc:
+        raise validation_failure(exc) from None
+    except InvalidField as exc:
+        raise fail(f"{exc.field}: {exc.message}") from None
+    typer.echo(line)
+    if secret:
+        typer.echo(secret)
+
+
+@subscribers_app.command("list")
+def list_(status: str | None = None, channel: str | None = None) -> None:
+    """List subscriptions (never their secrets)."""
+    with session_scope() as session:
+        rows, _ = service.list_subscriptions(session, status=status, channel=channel, limit=100_000)
+        for sub in rows:
+            typer.echo(_line(sub))
+
+
+@subscribers_app.command("show")
+def show(subscription_id: int) -> None:
+    """One subscription, as JSON."""
+    try:
+        with session_scope() as session:
+            sub = service.get_subscription(session, subscription_id)
+            document = {
+                "id": sub.id, "channel": sub.channel, "target": sub.target, "events": sub.events,
+                "categories": sub.categories, "locale": sub.locale, "options": sub.options, "status": sub.status,
+                "status_reason": sub.status_reason,
+                "failing_since": sub.failing_since.isoformat() if sub.failing_since else None,
+                "last_success_at": sub.last_success_at.isoformat() if sub.last_success_at else None,
+            }  # fmt: skip
+    except DomainError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
+
+
+def _set_status(subscription_id: int, status: str) -> None:
+    try:
+        with session_scope() as session:
+            sub = service.update_subscription(
+                session, subscription_id, SubscriptionUpdate.model_validate({"status": status}), utcnow()
+            )
+            typer.echo(_line(sub))
+    except DomainError as exc:
+        raise fail(str(exc)) from None
+
+
+@subscribers_app.command("pause")
+def pause(subscription_id: int) -> None:
+    """Stop sending to a subscription until it is resumed."""
+    _set_status(subscription_id, "paused")
+
+
+@subscribers_app.command("resume")
+def resume(subscription_id: int) -> None:
+    """Send again (also re-activates a disabled subscription)."""
+    _set_status(subscription_id, "active")
+
+
+@subscribers_app.command("remove")
+def remove(subscription_id: int) -> None:
+    """Delete a subscription and its delivery log."""
+    try:
+        with session_scope() as session:
+            service.delete_subscription(session, subscription_id)
+    except DomainError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"subscription {subscription_id} removed")
+
+
+@subscribers_app.command("rotate-secret")
+def rotate(subscription_id: int) -> None:
+    """New webhook signing secret, printed on the last line; the old one keeps signing for the overlap."""
+    try:
+        with session_scope() as session:
+            _, secret = service.rotate_secret(session, subscription_id, utcnow())
+    except DomainError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(secret)
+
+
+@subscribers_app.command("recover")
+def recover(subscription_id: int, since: Annotated[datetime, typer.Option(help="ISO 8601 time")]) -> None:
+    """Send again the failed deliveries created since a time."""
+    if since.tzinfo is None:
+        from config.settings import get_settings
+
+        since = since.replace(tzinfo=get_settings().zone)
+    try:
+        with session_scope() as session:
+            ids = service.recover(session, subscription_id, since, utcnow())
+    except DomainError as exc:
+        raise fail(str(exc)) from None
+    enqueue_deliveries(ids)
+    typer.echo(f"{len(ids)} deliveries requeued")
+
+
+@deliveries_app.command("list")
+def deliveries_list(
+    announcement: int | None = None, subscription: int | None = None, status: str | None = None, limit: int = 100
+) -> None:
+    """Deliveries, newest first, with their last result."""
+    from service.deliveries.queries import list_deliveries
+
+    try:
+        parsed = DeliveryStatus(status) if status else None
+    except ValueError:
+        raise fail(f"status: must be one of {', '.join(s.value for s in DeliveryStatus)}") from None
+    with session_scope() as session:
+        rows, _ = list_deliveries(session, announcement_id=announcement, subscription_id=subscription,
+                                  status=parsed, limit=limit)  # fmt: skip
+        for delivery, attempts in rows:
+            last = attempts[-1] if attempts else None
+            result = f"{last.status_code or '-'} {last.error or ''}".strip() if last else "not attempted"
+            typer.echo(f"{delivery.id}\t{delivery.subscription_id}\t{delivery.status}\t{delivery.attempts}\t{result}")
+
+
+@deliveries_app.command("replay")
+def deliveries_replay(delivery_id: str) -> None:
+    """Send one delivery again, with the same webhook-id."""
+    try:
+        with session_scope() as session:
+            service.replay(session, delivery_id, utcnow())
+    except DomainError as exc:
+        raise fail(str(exc)) from None
+    enqueue_deliveries([delivery_id])
+    typer.echo(f"delivery {delivery_id} requeued")
