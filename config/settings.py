@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     # How long a rotated webhook secret still signs messages next to the new one.
     secret_rotation_overlap_seconds: float = Field(86400, ge=0)
 
+    # WebSub hub leases: what a subscriber gets without asking, and the bounds of what it may ask.
+    websub_default_lease_seconds: int = Field(10 * 86400, ge=60)
+    websub_min_lease_seconds: int = Field(3600, ge=1)
+    websub_max_lease_seconds: int = Field(30 * 86400, ge=60)
+
     telegram_api_base: str = "https://api.telegram.org"
     telegram_bot_token: str = ""
     telegram_per_chat_per_second: float = Field(1.0, gt=0)

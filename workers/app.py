@@ -74,6 +74,11 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, object]]:
             "schedule": every,
             "options": {"queue": Queue.MAINTENANCE.value, "expires": every},
         },
+        "websub-maintain": {
+            "task": "websub.maintain",
+            "schedule": every,
+            "options": {"queue": Queue.MAINTENANCE.value, "expires": every},
+        },
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from functools import lru_cache
 
 from config.settings import get_settings
@@ -16,7 +17,16 @@ from service.deliveries.sender import send_batch
 from service.deliveries.sweep import claim_due, release_stuck
 from service.events.handlers import handle_event
 from service.events.outbox import claim_unrelayed_events
+from service.websub.hub import (
+    apply_verification,
+    ask_subscriber,
+    expire_leases,
+    lost_verifications,
+    pending_verification,
+    plan_feed_updates,
+)
 from workers.app import app
+from workers.queues import Queue
 from workers.relay import enqueue_deliveries, relay_events
 
 log = logging.getLogger(__name__)
@@ -29,10 +39,12 @@ def rate_limiter() -> RateLimiter:
 
 @app.task(name="events.dispatch")
 def dispatch_event(event_id: int) -> None:
-    if not handle_event(session_scope, event_id, utcnow()):
+    changed = handle_event(session_scope, event_id, utcnow())
+    if changed is None:
         return
     with session_scope() as session:
         delivery_ids = plan_event_announcement(session, event_id, utcnow())
+        delivery_ids += plan_feed_updates(session, changed, utcnow())
     enqueue_deliveries(delivery_ids)
 
 
@@ -70,3 +82,28 @@ def sweep_deliveries() -> int:
     if released or due:
         log.info("deliveries sweep: %d released from dead batches, %d due", released, len(due))
     return enqueue_deliveries(due)
+
+
+@app.task(name="websub.verify")
+def verify_websub_intent(subscription_id: int) -> bool:
+    """Ask the callback to echo a challenge, then apply the request (WebSub §5.3)."""
+    with session_scope() as session:
+        verification = pending_verification(session, subscription_id)
+    if verification is None:
+        return False
+    confirmed = ask_subscriber(verification, get_settings())
+    with session_scope() as session:
+        apply_verification(session, subscription_id, confirmed, utcnow())
+    return confirmed
+
+
+@app.task(name="websub.maintain")
+def maintain_websub() -> int:
+    """Expire leases; re-send verifications the broker lost."""
+    now = utcnow()
+    with session_scope() as session:
+        expired = expire_leases(session, now)
+        lost = lost_verifications(session, now, timedelta(seconds=30))
+    for subscription_id in lost:
+        verify_websub_intent.apply_async(args=[subscription_id], queue=Queue.MAINTENANCE.value, retry=False)
+    return expired

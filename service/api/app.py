@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from config.settings import get_settings
-from service.api import articles, feeds, ops, pages, subscriptions, tokens, unsubscribe
+from service.api import articles, feeds, ops, pages, subscriptions, tokens, unsubscribe, websub
 from service.api.errors import install_error_handlers
 from service.api.limits import BodySizeLimit
 from service.db.engine import session_scope
@@ -41,6 +41,6 @@ def create_app() -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.body_max_bytes + REQUEST_OVERHEAD_BYTES)
-    for module in (articles, subscriptions, tokens, feeds, pages, unsubscribe, ops):
+    for module in (articles, subscriptions, tokens, feeds, pages, unsubscribe, websub, ops):
         app.include_router(module.router)
     return app

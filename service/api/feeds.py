@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 
 from config.settings import get_settings
 from service.db.engine import session_scope
-from service.feeds.publish import StoredFeed, feed_path, stored_feed
+from service.feeds.publish import StoredFeed, feed_path, hub_url, stored_feed
 from service.feeds.render import CONTENT_TYPES, FILENAMES
 from service.feeds.scopes import SITE, category_scope
 
@@ -47,7 +47,7 @@ def feed_response(request: Request, scope: str, filename: str) -> Response:
         "ETag": feed.etag,
         "Last-Modified": format_datetime(feed.last_modified, usegmt=True),
         "Cache-Control": f"public, max-age={settings.feed_cache_seconds}",
-        "Link": f'<{self_url}>; rel="self"',
+        "Link": f'<{self_url}>; rel="self", <{hub_url(settings)}>; rel="hub"',
         "Vary": "Accept-Encoding",
     }
     if_none_match = request.headers.get("if-none-match")

@@ -152,6 +152,8 @@ class IdempotentRequest(Base):
 
 
 class SubscriptionStatus(enum.StrEnum):
+    # WebSub only: asked for, intent not verified yet.
+    PENDING = "pending"
     ACTIVE = "active"
     PAUSED = "paused"
     DISABLED = "disabled"
@@ -161,7 +163,10 @@ class Subscription(Base):
     """A subscriber's channel: where announcements go, and which ones."""
 
     __tablename__ = "subscriptions"
-    __table_args__ = (Index("ix_subscriptions_status_channel", "status", "channel"),)
+    __table_args__ = (
+        Index("ix_subscriptions_status_channel", "status", "channel"),
+        Index("ix_subscriptions_channel_topic", "channel", "topic"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
@@ -179,6 +184,9 @@ class Subscription(Base):
     previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Lets an e-mail recipient unsubscribe with one click, without logging in (RFC 8058).
     unsubscribe_token: Mapped[str] = mapped_column(String(64), unique=True)
+    # WebSub: the feed URL subscribed to, and when the lease runs out.
+    topic: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -87,11 +87,7 @@ def plan_announcement(
     only_subscription_ids: Sequence[int] | None = None,
 ) -> list[str]:
     """Create the announcement and its deliveries; returns the new delivery ids (none if planned before)."""
-    created = session.execute(
-        _insert_ignoring_duplicates(session, Announcement)
-        .values(source_key=source_key, type=event_type, payload=dict(payload), created_at=now)
-        .returning(Announcement.id)
-    ).scalar_one_or_none()
+    created = create_announcement(session, source_key, event_type, payload, now)
     if created is None:
         return []  # already planned: its pending deliveries are the sweep's
     query = select(Subscription.id, Subscription.events, Subscription.categories).where(
@@ -107,6 +103,18 @@ def plan_announcement(
         if only_subscription_ids is not None or matches(row.events, row.categories, event_type, category_list)
     ]
     return insert_deliveries(session, created, subscriber_ids, now)
+
+
+def create_announcement(
+    session: Session, source_key: str, event_type: str, payload: Mapping[str, Any], now: datetime
+) -> int | None:
+    """The new announcement's id, or None when ``source_key`` was planned before."""
+    created: int | None = session.execute(
+        _insert_ignoring_duplicates(session, Announcement)
+        .values(source_key=source_key, type=event_type, payload=dict(payload), created_at=now)
+        .returning(Announcement.id)
+    ).scalar_one_or_none()
+    return created
 
 
 def insert_deliveries(

@@ -18,8 +18,10 @@ log = logging.getLogger(__name__)
 UnitOfWork = Callable[[], AbstractContextManager[Session]]
 
 
-def handle_event(unit_of_work: UnitOfWork, event_id: int, now: datetime) -> bool:
-    """Re-render the event's scopes, one unit of work per scope; False if already handled.
+def handle_event(unit_of_work: UnitOfWork, event_id: int, now: datetime) -> dict[str, list[str]] | None:
+    """Re-render the event's scopes, one unit of work per scope.
+
+    Returns the formats whose bytes changed, per scope; None if the event was handled before.
 
     One transaction per scope lets readers of the site feed see the article before the
     category feeds are done, and keeps each scope's lock short. A crash part-way
@@ -30,15 +32,15 @@ def handle_event(unit_of_work: UnitOfWork, event_id: int, now: datetime) -> bool
         event = session.get(OutboxEvent, event_id)
         if event is None:
             log.warning("event %s does not exist (rolled back before the relay?)", event_id)
-            return False
+            return None
         if event.handled_at is not None:
-            return False
+            return None
         event_type, scopes = event.type, list(event.payload.get("scopes", []))
-    changed = {}
+    changed: dict[str, list[str]] = {}
     for scope in scopes:
         with unit_of_work() as session:
             changed[scope] = render_scope(session, scope, now)
     with unit_of_work() as session:
         mark_handled(session, event_id, now)
     log.info("event %s %s: re-rendered %s", event_id, event_type, changed)
-    return True
+    return changed

@@ -15,6 +15,10 @@ Imported for its side effect by ``render``; each fix is tested in
   than one link"; in 1.0.0 it happens with one link too. ``LinkPreservingEntry``
   rewrites the attributes from the entry's own link data after feedgen built the element.
 
+- RSS keeps only the first ``rel="self"`` ``atom:link`` and drops every other rel, so
+  the WebSub ``rel="hub"`` link never reaches RSS. ``HubLinks`` is a feed extension
+  that writes them into ``<channel>``.
+
 The other defects are avoided by how ``render`` calls feedgen, not patched:
 - RSS ``<channel><link>`` is the last ``link()`` added: the self link is added first,
   the alternate last.
@@ -32,6 +36,8 @@ from typing import Any
 import feedgen.entry
 import feedgen.feed
 from feedgen.entry import FeedEntry
+from feedgen.ext.base import BaseExtension
+from lxml import etree
 
 ATOM_LINK_ATTRIBUTES = ("rel", "type", "hreflang", "title", "length")
 
@@ -56,3 +62,25 @@ class LinkPreservingEntry(FeedEntry):  # type: ignore[misc]
                 if data.get(attribute):
                     xml_link.set(attribute, str(data[attribute]))
         return element
+
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+
+
+class HubLinks(BaseExtension):  # type: ignore[misc]
+    """RSS-only feed extension: ``<atom:link rel="hub" href="…"/>`` for each WebSub hub."""
+
+    def __init__(self) -> None:
+        self.urls: tuple[str, ...] = ()
+
+    def hubs(self, urls: tuple[str, ...]) -> None:
+        self.urls = urls
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"atom": ATOM_NS}
+
+    def extend_rss(self, rss_feed: Any) -> Any:
+        channel = rss_feed[0]
+        for url in self.urls:
+            etree.SubElement(channel, f"{{{ATOM_NS}}}link", href=url, rel="hub")
+        return rss_feed

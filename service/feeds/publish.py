@@ -39,7 +39,12 @@ def spec_for(scope: str, category: Category | None, settings: Settings) -> FeedS
         path=feed_path(scope),
         author=settings.site_author,
         zone_name=settings.timezone,
+        hubs=(hub_url(settings),),
     )
+
+
+def hub_url(settings: Settings) -> str:
+    return f"{settings.base_url}/websub"
 
 
 def article_item(article: Article, base_url: str) -> FeedItem:

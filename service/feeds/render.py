@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from feedgen.feed import FeedGenerator
 
-from service.feeds._feedgen_fixes import LinkPreservingEntry
+from service.feeds._feedgen_fixes import HubLinks, LinkPreservingEntry
 from service.feeds.model import FeedItem, FeedSpec
 from service.text import remove_xml_forbidden as _x
 
@@ -88,6 +88,9 @@ def _add_entry(fg: FeedGenerator, item: FeedItem, zone: ZoneInfo, *, dc: bool) -
 
 def render_rss(spec: FeedSpec, items: Sequence[FeedItem]) -> bytes:
     fg = _base_generator(spec, items, spec.url(FILENAMES["rss"]), rss=True)
+    if spec.hubs:
+        fg.register_extension("hub", HubLinks, None, atom=False, rss=True)
+        fg.hub.hubs(spec.hubs)
     body: bytes = fg.rss_str(pretty=False)
     return body
 

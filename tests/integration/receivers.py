@@ -110,6 +110,8 @@ class Receivers:
             app.router.add_post("/discord/{name}", self._discord)
             app.router.add_post("/teams/{name}", self._teams)
             app.router.add_post("/v3.0/oa/message/cs", self._zalo)
+            app.router.add_get("/websub-callback/{name}", self._websub_verify)
+            app.router.add_post("/websub-callback/{name}", self._websub_content)
             runner = web.AppRunner(app, access_log=None)
             await runner.setup()
             await web.TCPSite(runner, "127.0.0.1", self.port, backlog=1024).start()
@@ -164,6 +166,20 @@ class Receivers:
         message = received.json()
         result = {"message_id": n + 1, "chat": {"id": message["chat_id"]}, "date": 0, "text": message["text"]}
         return web.json_response({"ok": True, "result": result})
+
+    async def _websub_verify(self, request: web.Request) -> web.Response:
+        """A WebSub subscriber confirming its intent by echoing the challenge (unless told to refuse)."""
+        path = request.path + "?verify"
+        with self.lock:
+            self.requests[path].append(Received(path, dict(request.query), b""))
+        if self.behaviours.get(path) is not None:
+            status, body, headers = self.behaviours[path](0)
+            return web.Response(status=status, body=body, headers=headers)
+        return web.Response(text=request.query.get("hub.challenge", ""))
+
+    async def _websub_content(self, request: web.Request) -> web.Response:
+        _, n = await self._record(request)
+        return self._scripted(request.path, n, always(204))
 
     async def _zalo(self, request: web.Request) -> web.Response:
         received, _ = await self._record(request)

@@ -20,8 +20,9 @@ def publish(categories: list[str]) -> int:
 
 def test_handling_renders_every_touched_scope_once() -> None:
     event_id = publish(["Thời sự"])
-    assert handle_event(session_scope, event_id, NOW) is True
-    assert handle_event(session_scope, event_id, NOW) is False  # a re-delivered message is harmless
+    changed = handle_event(session_scope, event_id, NOW)
+    assert changed == {"site": ["rss", "atom", "json"], "category:thoi-su": ["rss", "atom", "json"]}
+    assert handle_event(session_scope, event_id, NOW) is None  # a re-delivered message is harmless
     with session_scope() as session:
         docs = {(d.scope, d.format) for d in session.scalars(select(FeedDocument))}
         assert docs == {(s, f) for s in ("site", "category:thoi-su") for f in ("rss", "atom", "json")}
@@ -29,7 +30,7 @@ def test_handling_renders_every_touched_scope_once() -> None:
 
 
 def test_unknown_event_is_skipped() -> None:
-    assert handle_event(session_scope, 12345, NOW) is False
+    assert handle_event(session_scope, 12345, NOW) is None
 
 
 def test_sweep_claims_only_overdue_unhandled_events_and_backs_off() -> None:

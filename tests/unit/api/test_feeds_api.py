@@ -40,7 +40,8 @@ def test_feed_headers(client: TestClient, publisher: dict[str, str]) -> None:
         assert response.headers["last-modified"].endswith("GMT")
         assert "max-age=" in response.headers["cache-control"]
         self_url = f"https://bantin.example.vn/feeds/categories/xay-dung-dang/{filename}"
-        assert response.headers["link"] == f'<{self_url}>; rel="self"'
+        hub = "https://bantin.example.vn/websub"
+        assert response.headers["link"] == f'<{self_url}>; rel="self", <{hub}>; rel="hub"'
 
 
 def test_conditional_requests_answer_304(client: TestClient, publisher: dict[str, str]) -> None:

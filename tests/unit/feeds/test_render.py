@@ -132,3 +132,19 @@ def test_rendering_never_touches_the_process_locale(monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(locale, "setlocale", forbidden)
     assert b"<pubDate>" in render("rss", SPEC, [item(1)])
+
+
+def test_every_format_advertises_the_websub_hub_and_rss_keeps_self_and_hub() -> None:
+    spec = FeedSpec(**{**SPEC.__dict__, "hubs": ("https://bantin.example.vn/websub",)})
+    rss = etree.fromstring(render("rss", spec, [item(1)]))
+    links = {(link.get("rel"), link.get("href")) for link in rss.find("channel").findall(f"{ATOM}link")}
+    assert links == {("self", SPEC.url("rss.xml")), ("hub", "https://bantin.example.vn/websub")}
+    atom = etree.fromstring(render("atom", spec, [item(1)]))
+    assert ("hub", "https://bantin.example.vn/websub") in {
+        (link.get("rel"), link.get("href")) for link in atom.findall(f"{ATOM}link")
+    }
+    assert json.loads(render("json", spec, []))["hubs"] == [
+        {"type": "WebSub", "url": "https://bantin.example.vn/websub"}
+    ]
+    assert_valid_rss(render("rss", spec, [item(1)]))
+    assert_valid_atom(render("atom", spec, [item(1)]))

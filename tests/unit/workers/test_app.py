@@ -18,6 +18,11 @@ def test_beat_schedule_exact_contents() -> None:
             "schedule": 7,
             "options": {"queue": "maintenance", "expires": 7},
         },
+        "websub-maintain": {
+            "task": "websub.maintain",
+            "schedule": 7,
+            "options": {"queue": "maintenance", "expires": 7},
+        },
     }
     # Every scheduled task exists under that exact wire name.
     assert {entry["task"] for entry in schedule.values()} <= set(app.tasks)
@@ -31,6 +36,8 @@ def test_task_names_are_explicit_and_stable() -> None:
         "articles.publish_due",
         "deliveries.send_batch",
         "deliveries.sweep",
+        "websub.verify",
+        "websub.maintain",
     }
 
 

@@ -1,0 +1,1 @@
+"""The WebSub hub (W3C WebSub): subscriptions to our feeds, verified intent, leases."""

@@ -1,0 +1,100 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from service.db.engine import session_scope
+from service.db.models import Delivery, Subscription
+from service.db.types import utcnow
+from service.errors import InvalidField
+from service.feeds.publish import render_scope
+from service.websub.hub import (
+    apply_verification,
+    expire_leases,
+    lost_verifications,
+    parse_request,
+    plan_feed_updates,
+    record_request,
+)
+
+NOW = datetime(2027, 2, 3, tzinfo=UTC)
+TOPIC = "https://bantin.example.vn/feeds/atom.xml"
+
+
+@pytest.fixture(autouse=True)
+def site_feed() -> None:
+    with session_scope() as session:
+        render_scope(session, "site", utcnow())
+
+
+def request(**overrides: str) -> int:
+    form = {"hub.mode": "subscribe", "hub.callback": "https://8.8.8.8/cb", "hub.topic": TOPIC, **overrides}
+    with session_scope() as session:
+        subscription_id = record_request(session, parse_request(session, form), NOW)
+        assert subscription_id is not None
+        return subscription_id
+
+
+def subscription(subscription_id: int) -> Subscription | None:
+    with session_scope() as session:
+        return session.get(Subscription, subscription_id)
+
+
+def test_lease_is_clamped_and_applied_on_confirmation() -> None:
+    subscription_id = request(**{"hub.lease_seconds": "999999999", "hub.secret": "s"})
+    assert subscription(subscription_id).status == "pending"
+    with session_scope() as session:
+        apply_verification(session, subscription_id, True, NOW)
+    confirmed = subscription(subscription_id)
+    assert confirmed.status == "active" and confirmed.secret == "s"
+    assert confirmed.lease_expires_at == NOW + timedelta(days=30)
+
+
+def test_unconfirmed_new_subscription_is_dropped_and_renewal_keeps_the_old_one() -> None:
+    dropped = request()
+    with session_scope() as session:
+        apply_verification(session, dropped, False, NOW)
+    assert subscription(dropped) is None
+    kept = request()
+    with session_scope() as session:
+        apply_verification(session, kept, True, NOW)
+    assert request(**{"hub.secret": "new"}) == kept  # re-subscribing renews the same row
+    with session_scope() as session:
+        apply_verification(session, kept, False, NOW)
+    assert subscription(kept).status == "active" and subscription(kept).secret is None
+
+
+def test_leases_expire_and_lost_verifications_are_found() -> None:
+    subscription_id = request(**{"hub.lease_seconds": "3600"})
+    with session_scope() as session:
+        assert lost_verifications(session, NOW + timedelta(minutes=1), timedelta(seconds=30)) == [subscription_id]
+        apply_verification(session, subscription_id, True, NOW)
+    with session_scope() as session:
+        assert expire_leases(session, NOW + timedelta(minutes=59)) == 0
+        assert expire_leases(session, NOW + timedelta(minutes=61)) == 1
+    assert subscription(subscription_id).status_reason == "lease expired"
+
+
+def test_changed_feed_plans_one_delivery_per_verified_subscriber_once() -> None:
+    verified = request()
+    request(**{"hub.callback": "https://8.8.4.4/cb"})  # never verified
+    with session_scope() as session:
+        apply_verification(session, verified, True, NOW)
+    with session_scope() as session:
+        assert len(plan_feed_updates(session, {"site": ["atom", "rss"]}, NOW)) == 1
+        assert plan_feed_updates(session, {"site": ["atom"]}, NOW) == []  # same bytes, same ETag: planned already
+        [delivery] = session.scalars(select(Delivery)).all()
+        assert delivery.subscription_id == verified
+
+
+def test_topic_must_be_one_of_our_feeds() -> None:
+    with pytest.raises(InvalidField) as caught, session_scope() as session:
+        parse_request(
+            session,
+            {
+                "hub.mode": "subscribe",
+                "hub.callback": "https://8.8.8.8/cb",
+                "hub.topic": "https://bantin.example.vn/feeds/categories/x/atom.xml",
+            },
+        )
+    assert caught.value.field == "hub.topic"
