@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     # accepted only for these.
     egress_allow: str = ""
     delivery_timeout_seconds: float = Field(15.0, gt=0)
-    delivery_batch_size: int = Field(200, ge=1, le=5000)
+    delivery_batch_size: int = Field(500, ge=1, le=5000)
     # Concurrent requests inside one batch task (keep-alive connections per task).
     delivery_concurrency: int = Field(64, ge=1, le=1000)
     # A batch that has not reported back after this long is presumed dead (worker killed)

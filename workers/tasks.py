@@ -39,12 +39,19 @@ def rate_limiter() -> RateLimiter:
 
 @app.task(name="events.dispatch")
 def dispatch_event(event_id: int) -> None:
+    """Feeds here; the announcement in parallel on another worker process."""
+    announce_event.apply_async(args=[event_id], queue=Queue.EVENTS.value, retry=False)
     changed = handle_event(session_scope, event_id, utcnow())
-    if changed is None:
-        return
+    if changed:
+        with session_scope() as session:
+            delivery_ids = plan_feed_updates(session, changed, utcnow())
+        enqueue_deliveries(delivery_ids)
+
+
+@app.task(name="events.announce")
+def announce_event(event_id: int) -> None:
     with session_scope() as session:
         delivery_ids = plan_event_announcement(session, event_id, utcnow())
-        delivery_ids += plan_feed_updates(session, changed, utcnow())
     enqueue_deliveries(delivery_ids)
 
 

@@ -7,9 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-
-from service.channels.base import OutboundMessage, SendContext, SendResult, post_guarded
+from service.channels.base import HttpAnswer, OutboundMessage, SendContext, SendResult, post_guarded
 from service.channels.egress import EgressPolicy
 from service.channels.text import render_text
 from service.channels.webhook import validate_url
@@ -57,7 +55,7 @@ class DiscordChannel:
         )
 
     @staticmethod
-    def retry_after(response: httpx.Response) -> float | None:
+    def retry_after(response: HttpAnswer) -> float | None:
         """Discord says when to retry in three places; the body's value was milliseconds in
         API v6 and earlier and is seconds (a float) since. Prefer the headers, which are
         always seconds; for the body, an integer of 100 or more is read as milliseconds."""
@@ -69,7 +67,7 @@ class DiscordChannel:
                     pass
         try:
             value = response.json().get("retry_after")
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError):  # not JSON, or not an object
             return None
         if isinstance(value, bool) or not isinstance(value, int | float):
             return None

@@ -66,7 +66,8 @@ def policy_for(allow: str) -> EgressPolicy:
 @dataclass(frozen=True)
 class ResolvedTarget:
     url: str  # the URL with the checked address in place of the host name
-    host: str  # for the Host header and TLS SNI
+    host: str  # for TLS SNI and certificate matching
+    netloc: str  # for the Host header: the name and port as the subscriber wrote them
     address: IPAddress
 
 
@@ -108,7 +109,17 @@ def check_url(url: str, policy: EgressPolicy) -> ResolvedTarget:
     if parts.scheme == "http" and not policy.target_listed(host, addresses):
         raise EgressDenied("must use https:// (http:// is allowed only for hosts in BANTIN_EGRESS_ALLOW)")
     address = addresses[0]
-    return ResolvedTarget(url=_with_address(parts, address), host=host, address=address)
+    return ResolvedTarget(url=_with_address(parts, address), host=host, netloc=_netloc(parts), address=address)
+
+
+def pinned(url: str, checked: ResolvedTarget) -> ResolvedTarget:
+    """Another URL of an origin already checked: same address, its own path and query."""
+    parts = urlsplit(url.strip())
+    return ResolvedTarget(_with_address(parts, checked.address), checked.host, _netloc(parts), checked.address)
+
+
+def _netloc(parts: SplitResult) -> str:
+    return parts.netloc.rsplit("@", 1)[-1]
 
 
 def _with_address(parts: SplitResult, address: IPAddress) -> str:

@@ -65,7 +65,11 @@ class WebhookChannel:
         return validate_url(target, policy)
 
     async def send(self, context: SendContext, message: OutboundMessage) -> SendResult:
-        body = webhook_body(message)
+        # One body per announcement and batch: every subscriber gets the same bytes.
+        key = f"webhook.body:{message.announcement_id}:{message.event_type}"
+        body = context.resources.get(key) if message.announcement_id else None
+        if body is None:
+            body = context.resources[key] = webhook_body(message)
         headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "Bantin-Webhooks/1"}
         headers.update(signature_headers(message, body))
         return await post_guarded(context, message.target, content=body, headers=headers)

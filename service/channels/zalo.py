@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
-
-from service.channels.base import OutboundMessage, SendContext, SendResult
+from service.channels.base import HttpFailure, OutboundMessage, SendContext, SendResult
 from service.channels.egress import EgressPolicy
 from service.channels.text import render_text
 from service.errors import InvalidField
@@ -35,15 +34,13 @@ class ZaloChannel:
         document = {"recipient": {"user_id": message.target}, "message": {"text": words.text[:MAX_TEXT]}}
         started = time.perf_counter()
         try:
-            response = await context.http.post(
+            response = await context.post(
                 f"{settings.zalo_api_base}/v3.0/oa/message/cs",
-                json=document,
-                headers={"access_token": settings.zalo_access_token},
+                content=json.dumps(document, ensure_ascii=False).encode(),
+                headers={"access_token": settings.zalo_access_token, "Content-Type": "application/json"},
             )
-        except httpx.TimeoutException:
-            return SendResult.failure("timed out", duration_ms=_ms(started))
-        except httpx.HTTPError as exc:
-            return SendResult.failure(type(exc).__name__, duration_ms=_ms(started))
+        except HttpFailure as exc:
+            return SendResult.failure(str(exc), duration_ms=_ms(started))
         try:
             answer = response.json()
         except ValueError:

@@ -51,10 +51,16 @@ def add(
 ) -> None:
     """Subscribe a channel. A webhook's signing secret is printed once, on the last line."""
     try:
-        data = SubscriptionCreate.model_validate({
-            "channel": channel, "target": target, "events": event or [], "categories": category or [],
-            "locale": locale, "options": _options(option or []),
-        })  # fmt: skip
+        data = SubscriptionCreate.model_validate(
+            {
+                "channel": channel,
+                "target": target,
+                "events": event or [],
+                "categories": category or [],
+                "locale": locale,
+                "options": _options(option or []),
+            }
+        )
         with session_scope() as session:
             subscription, secret = service.create_subscription(session, data, utcnow())
             line = _line(subscription)
@@ -83,12 +89,18 @@ def show(subscription_id: int) -> None:
         with session_scope() as session:
             sub = service.get_subscription(session, subscription_id)
             document = {
-                "id": sub.id, "channel": sub.channel, "target": sub.target, "events": sub.events,
-                "categories": sub.categories, "locale": sub.locale, "options": sub.options, "status": sub.status,
+                "id": sub.id,
+                "channel": sub.channel,
+                "target": sub.target,
+                "events": sub.events,
+                "categories": sub.categories,
+                "locale": sub.locale,
+                "options": sub.options,
+                "status": sub.status,
                 "status_reason": sub.status_reason,
                 "failing_since": sub.failing_since.isoformat() if sub.failing_since else None,
                 "last_success_at": sub.last_success_at.isoformat() if sub.last_success_at else None,
-            }  # fmt: skip
+            }
     except DomainError as exc:
         raise fail(str(exc)) from None
     typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
@@ -167,8 +179,9 @@ def deliveries_list(
     except ValueError:
         raise fail(f"status: must be one of {', '.join(s.value for s in DeliveryStatus)}") from None
     with session_scope() as session:
-        rows, _ = list_deliveries(session, announcement_id=announcement, subscription_id=subscription,
-                                  status=parsed, limit=limit)  # fmt: skip
+        rows, _ = list_deliveries(
+            session, announcement_id=announcement, subscription_id=subscription, status=parsed, limit=limit
+        )
         for delivery, attempts in rows:
             last = attempts[-1] if attempts else None
             result = f"{last.status_code or '-'} {last.error or ''}".strip() if last else "not attempted"

@@ -107,7 +107,10 @@ class OutboxEvent(Base):
     # When the sweep should (re)send it if nobody has handled it by then.
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     relay_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # The event's two consumers, done independently and in parallel: feeds re-rendered,
+    # and the announcement to subscribers planned. The sweep re-sends until both are set.
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class FeedDocument(Base):

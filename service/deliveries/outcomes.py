@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,29 +22,26 @@ log = logging.getLogger(__name__)
 def record_results(
     session: Session, outcomes: Sequence[tuple[OutboundMessage, SendResult]], now: datetime, settings: Settings
 ) -> list[int]:
-    """Returns the ids of subscriptions disabled by these results."""
-    attempts_before = dict(
-        session.execute(
-            select(Delivery.id, Delivery.attempts).where(Delivery.id.in_([m.delivery_id for m, _ in outcomes]))
-        )
-        .tuples()
-        .all()
-    )
-    updates: list[dict[str, Any]] = []
+    """Returns the ids of subscriptions disabled by these results.
+
+    Rows that end the same way (the common case: delivered with one status code) are
+    written with one UPDATE per group, ``attempts = attempts + 1`` done by the database.
+    """
+    groups: dict[tuple[tuple[str, Any], ...], list[str]] = defaultdict(list)
     attempts: list[dict[str, Any]] = []
     succeeded: set[int] = set()
     failed: set[int] = set()
     gone: dict[int, str] = {}
     for message, result in outcomes:
-        row: dict[str, Any] = {"id": message.delivery_id, "lease_until": None}
+        values: dict[str, Any] = {"lease_until": None}
         if result.deferred:
-            row.update(
+            values.update(
                 status=DeliveryStatus.PENDING.value, next_attempt_at=now + timedelta(seconds=result.retry_after or 1)
             )
-            updates.append(row)
+            groups[tuple(sorted(values.items()))].append(message.delivery_id)
             continue
-        made = attempts_before.get(message.delivery_id, 0) + 1
-        row.update(attempts=made, last_status_code=result.status_code, last_error=result.error)
+        made = message.attempts_made + 1
+        values.update(attempted=True, last_status_code=result.status_code, last_error=result.error)
         attempts.append(
             {
                 "delivery_id": message.delivery_id,
@@ -54,7 +52,7 @@ def record_results(
             }
         )
         if result.ok:
-            row.update(status=DeliveryStatus.DELIVERED.value, delivered_at=now)
+            values.update(status=DeliveryStatus.DELIVERED.value, delivered_at=now)
             succeeded.add(message.subscription_id)
         else:
             failed.add(message.subscription_id)
@@ -64,25 +62,22 @@ def record_results(
                 else next_attempt_at(now, made, settings.delivery_retry_schedule, result.retry_after)
             )
             if retry_at is None:
-                row.update(status=DeliveryStatus.FAILED.value)
+                values.update(status=DeliveryStatus.FAILED.value)
             else:
-                row.update(status=DeliveryStatus.PENDING.value, next_attempt_at=retry_at)
+                values.update(status=DeliveryStatus.PENDING.value, next_attempt_at=retry_at)
             if result.gone:
                 gone[message.subscription_id] = result.error or "destination is gone"
-        updates.append(row)
-    _bulk_update(session, updates)
+        groups[tuple(sorted(values.items()))].append(message.delivery_id)
+    for key, ids in groups.items():
+        values = dict(key)
+        if values.pop("attempted", False):
+            values["attempts"] = Delivery.attempts + 1
+        session.execute(
+            update(Delivery).where(Delivery.id.in_(ids)).values(**values).execution_options(synchronize_session=False)
+        )
     if attempts:
         session.execute(insert(DeliveryAttempt), attempts)
     return _update_health(session, succeeded, failed - succeeded, gone, now, settings)
-
-
-def _bulk_update(session: Session, rows: list[dict[str, Any]]) -> None:
-    # executemany needs rows of one shape: group by the keys present.
-    by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for row in rows:
-        by_shape.setdefault(tuple(sorted(row)), []).append(row)
-    for group in by_shape.values():
-        session.execute(update(Delivery), group)
 
 
 def _update_health(

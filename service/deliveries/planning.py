@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -96,6 +96,8 @@ def plan_announcement(
     if only_subscription_ids is not None:
         query = query.where(Subscription.id.in_(only_subscription_ids))
     category_list = list(categories) if categories is not None else None
+    if only_subscription_ids is None and session.get_bind().dialect.name == "postgresql":
+        return _insert_matching_deliveries_pg(session, created, event_type, category_list, now)
     # Named recipients (a notice to the admin channel) get it whatever their filters say.
     subscriber_ids = [
         row.id
@@ -141,12 +143,45 @@ def insert_deliveries(
     return ids
 
 
+# The same rule as ``matches``, evaluated by PostgreSQL: the rows never travel to Python
+# and back, which is most of the planning time for thousands of subscribers.
+_PG_PLAN = text("""
+    INSERT INTO deliveries (id, announcement_id, subscription_id, status, attempts, next_attempt_at, lease_until,
+                            created_at)
+    SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), :announcement_id, s.id, 'pending', 0, :now,
+           :lease, :now
+    FROM subscriptions s
+    WHERE s.status = 'active' AND s.channel <> ALL(:feed_channels)
+      AND (json_array_length(s.events) = 0 OR s.events::jsonb ? :event_type)
+      AND (CAST(:categories AS text[]) IS NULL OR json_array_length(s.categories) = 0
+           OR s.categories::jsonb ?| CAST(:categories AS text[]))
+    ON CONFLICT DO NOTHING
+    RETURNING id
+""")
+
+
+def _insert_matching_deliveries_pg(
+    session: Session, announcement_id: int, event_type: str, categories: list[str] | None, now: datetime
+) -> list[str]:
+    lease = now + timedelta(seconds=get_settings().delivery_lease_seconds)
+    params = {
+        "announcement_id": announcement_id,
+        "now": now,
+        "lease": lease,
+        "event_type": event_type,
+        "categories": categories,
+        "feed_channels": sorted(FEED_CHANNELS),
+    }
+    return list(session.scalars(_PG_PLAN, params))
+
+
 def plan_event_announcement(session: Session, event_id: int, now: datetime) -> list[str]:
-    """Deliveries for an article event; the article's current state is what subscribers see."""
-    event = session.get(OutboxEvent, event_id)
-    if event is None or event.article_id is None:
+    """Deliveries for an article event, once; the article's current state is what subscribers see."""
+    event = session.get(OutboxEvent, event_id, with_for_update=True)
+    if event is None or event.announced_at is not None:
         return []
-    article = session.get(Article, event.article_id)
+    event.announced_at = now
+    article = session.get(Article, event.article_id) if event.article_id is not None else None
     if article is None:
         return []
     settings = get_settings()

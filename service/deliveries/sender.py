@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-import httpx
-from sqlalchemy import select, update
+import aiohttp
+from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
 from config.settings import Settings, get_settings
 from service.channels import mail
-from service.channels.base import OutboundMessage, RateLimiter, SendContext, SendResult
+from service.channels.base import FeedContent, OutboundMessage, RateLimiter, SendContext, SendResult
 from service.channels.egress import policy_for
 from service.channels.registry import CHANNELS
 from service.db.models import Announcement, Delivery, DeliveryStatus, Subscription
@@ -40,36 +42,71 @@ class BatchSummary:
 def claim(session: Session, delivery_ids: Sequence[str], now: datetime, settings: Settings) -> list[OutboundMessage]:
     """Take the rows that are still pending; a duplicate batch message finds none left."""
     lease = now + timedelta(seconds=settings.delivery_lease_seconds)
-    claimed = session.scalars(
+    claimed = session.execute(
         update(Delivery)
         .where(Delivery.id.in_(delivery_ids), Delivery.status == DeliveryStatus.PENDING)
         .values(status=DeliveryStatus.SENDING.value, lease_until=lease)
-        .returning(Delivery.id)
+        .returning(Delivery.id, Delivery.subscription_id, Delivery.announcement_id, Delivery.attempts)
         .execution_options(synchronize_session=False)
     ).all()
     if not claimed:
         return []
-    rows = session.execute(
-        select(Delivery.id, Subscription, Announcement)
-        .join(Subscription, Subscription.id == Delivery.subscription_id)
-        .join(Announcement, Announcement.id == Delivery.announcement_id)
-        .where(Delivery.id.in_(claimed))
-    ).all()
-    return [
-        _message(delivery_id, subscription, announcement, now, session)
-        for delivery_id, subscription, announcement in rows
-    ]
+    # Columns, not ORM objects, and each announcement once: a batch is hundreds of rows
+    # about one or two announcements, whose payload need not be decoded hundreds of times.
+    subscriptions = {
+        row.id: row
+        for row in session.execute(
+            select(*SUBSCRIPTION_COLUMNS).where(Subscription.id.in_({c.subscription_id for c in claimed}))
+        )
+    }
+    announcements = {
+        row.id: row
+        for row in session.execute(
+            select(*ANNOUNCEMENT_COLUMNS).where(Announcement.id.in_({c.announcement_id for c in claimed}))
+        )
+    }
+    feeds: dict[tuple[str, str], FeedContent | None] = {}
+    messages = []
+    for row in claimed:
+        subscription = subscriptions.get(row.subscription_id)
+        if subscription is not None:  # deleted since planning: the cascade removes the row too
+            messages.append(_message(row, subscription, announcements[row.announcement_id], now, session, feeds))
+    return messages
+
+
+SUBSCRIPTION_COLUMNS = (
+    Subscription.id,
+    Subscription.channel,
+    Subscription.target,
+    Subscription.options,
+    Subscription.locale,
+    Subscription.secret,
+    Subscription.previous_secret,
+    Subscription.previous_secret_expires_at,
+    Subscription.unsubscribe_token,
+)
+ANNOUNCEMENT_COLUMNS = (Announcement.id, Announcement.type, Announcement.payload, Announcement.created_at)
 
 
 def _message(
-    delivery_id: str, sub: Subscription, announcement: Announcement, now: datetime, session: Session
+    claimed: Row[Any],
+    sub: Row[Any],
+    announcement: Row[Any],
+    now: datetime,
+    session: Session,
+    feeds: dict[tuple[str, str], FeedContent | None],
 ) -> OutboundMessage:
     secrets = tuple(s for s in (sub.secret,) if s)
     if sub.previous_secret and sub.previous_secret_expires_at and sub.previous_secret_expires_at > now:
         secrets += (sub.previous_secret,)
-    content = feed_content_for(session, announcement.payload) if sub.channel == "websub" else None
+    content = None
+    if sub.channel == "websub":
+        key = (str(announcement.payload.get("scope")), str(announcement.payload.get("format")))
+        if key not in feeds:
+            feeds[key] = feed_content_for(session, announcement.payload)
+        content = feeds[key]
     return OutboundMessage(
-        delivery_id=delivery_id,
+        delivery_id=claimed.id,
         subscription_id=sub.id,
         channel=sub.channel,
         target=sub.target,
@@ -81,35 +118,67 @@ def _message(
         secrets=secrets,
         unsubscribe_token=sub.unsubscribe_token,
         content=content,
+        announcement_id=announcement.id,
+        attempts_made=claimed.attempts,
     )
 
 
-async def send_all(messages: Sequence[OutboundMessage], settings: Settings, limiter: RateLimiter) -> list[SendResult]:
-    """Every message concurrently, over keep-alive connections shared by the batch."""
-    limits = httpx.Limits(
-        max_connections=settings.delivery_concurrency, max_keepalive_connections=settings.delivery_concurrency
-    )
-    timeout = httpx.Timeout(settings.delivery_timeout_seconds)
+class _ProcessLoop:
+    """One event loop and one HTTP session per worker process, kept between batches.
+
+    Keep-alive connections then outlive a batch: the next batch to the same receivers
+    skips TCP (and TLS) set-up. Created lazily and keyed by pid, because Celery's
+    prefork pool forks after import and a loop or socket must not cross a fork.
+    """
+
+    def __init__(self) -> None:
+        self.pid = -1
+        self.runner: asyncio.Runner | None = None
+        self.http: aiohttp.ClientSession | None = None
+
+    def run(self, messages: Sequence[OutboundMessage], settings: Settings, limiter: RateLimiter) -> list[SendResult]:
+        if self.pid != os.getpid() or self.runner is None:
+            self.pid, self.runner, self.http = os.getpid(), asyncio.Runner(), None
+        return self.runner.run(self._send(messages, settings, limiter))
+
+    async def _send(
+        self, messages: Sequence[OutboundMessage], settings: Settings, limiter: RateLimiter
+    ) -> list[SendResult]:
+        if self.http is None or self.http.closed:
+            self.http = new_http_session(settings)
+        return await send_all(messages, settings, limiter, self.http)
+
+
+_process_loop = _ProcessLoop()
+
+
+def new_http_session(settings: Settings) -> aiohttp.ClientSession:
+    connector = aiohttp.TCPConnector(limit=settings.delivery_concurrency, limit_per_host=0, keepalive_timeout=30)
+    timeout = aiohttp.ClientTimeout(total=settings.delivery_timeout_seconds)
+    return aiohttp.ClientSession(connector=connector, timeout=timeout)
+
+
+async def send_all(
+    messages: Sequence[OutboundMessage], settings: Settings, limiter: RateLimiter, http: aiohttp.ClientSession
+) -> list[SendResult]:
+    """Every message concurrently, over the session's keep-alive connections."""
     gate = asyncio.Semaphore(settings.delivery_concurrency)
-    async with httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=False) as http:
-        context = SendContext(settings=settings, http=http, limiter=limiter, policy=policy_for(settings.egress_allow))
+    context = SendContext(settings=settings, http=http, limiter=limiter, policy=policy_for(settings.egress_allow))
 
-        async def one(message: OutboundMessage) -> SendResult:
-            async with gate:
-                try:
-                    # Overall bound too: a server trickling bytes must not outlast the timeout.
-                    async with asyncio.timeout(settings.delivery_timeout_seconds * 2):
-                        return await CHANNELS[message.channel].send(context, message)
-                except TimeoutError:
-                    return SendResult.failure("timed out")
-                except Exception as exc:
-                    log.exception("delivery %s: %s adapter failed", message.delivery_id, message.channel)
-                    return SendResult.failure(f"internal error: {type(exc).__name__}")
+    async def one(message: OutboundMessage) -> SendResult:
+        # No extra asyncio.timeout here: the HTTP session's total timeout bounds a request
+        # (a server trickling bytes included) and aiosmtplib bounds each SMTP step.
+        async with gate:
+            try:
+                return await CHANNELS[message.channel].send(context, message)
+            except Exception as exc:
+                log.exception("delivery %s: %s adapter failed", message.delivery_id, message.channel)
+                return SendResult.failure(f"internal error: {type(exc).__name__}")
 
-        try:
-            return list(await asyncio.gather(*(one(m) for m in messages)))
-        finally:
-            await mail.close(context)
+    try:
+        return list(await asyncio.gather(*(one(m) for m in messages)))
+    finally:
+        await mail.close(context)
 
 
 def send_batch(
@@ -121,7 +190,7 @@ def send_batch(
         messages = claim(session, delivery_ids, now, settings)
     if not messages:
         return BatchSummary(0, 0, 0, 0)
-    results = asyncio.run(send_all(messages, settings, limiter))
+    results = _process_loop.run(messages, settings, limiter)
     finished = datetime.now(now.tzinfo)
     with unit_of_work() as session:
         disabled = record_results(session, list(zip(messages, results, strict=True)), finished, settings)

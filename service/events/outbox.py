@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from config.settings import get_settings
@@ -44,7 +44,8 @@ def claim_unrelayed_events(session: Session, now: datetime, limit: int = 500) ->
     """
     rows = session.scalars(
         select(OutboxEvent)
-        .where(OutboxEvent.handled_at.is_(None), OutboxEvent.next_attempt_at <= now)
+        .where(or_(OutboxEvent.handled_at.is_(None), OutboxEvent.announced_at.is_(None)))
+        .where(OutboxEvent.next_attempt_at <= now)
         .order_by(OutboxEvent.id)
         .limit(limit)
         .with_for_update(skip_locked=True)

@@ -98,10 +98,11 @@ class Stack:
         self.start("api", "api", "--port", str(self.port), "--no-migrate")
         wait_until(self._api_answers, 30, "the API to answer /healthz")
 
-    def start_worker(self, name: str = "worker", concurrency: int = 2) -> subprocess.Popen[bytes]:
+    def start_worker(self, name: str = "worker") -> subprocess.Popen[bytes]:
+        """A worker with BANTIN_WORKER_CONCURRENCY processes (2 unless the stack's env says otherwise)."""
         log_file = self.log_dir / f"{name}.log"
         offset = log_file.stat().st_size if log_file.exists() else 0
-        process = self.start(name, "worker", f"--concurrency={concurrency}")
+        process = self.start(name, "worker")
         wait_until(lambda: b" ready." in log_file.read_bytes()[offset:], 60, f"{name} to be ready", 0.1)
         return process
 

@@ -6,6 +6,7 @@ from service.articles.schemas import ArticleCreate
 from service.articles.service import create_article
 from service.db.engine import session_scope
 from service.db.models import FeedDocument, OutboxEvent
+from service.deliveries.planning import plan_event_announcement
 from service.events.handlers import handle_event
 from service.events.outbox import claim_unrelayed_events
 
@@ -33,10 +34,12 @@ def test_unknown_event_is_skipped() -> None:
     assert handle_event(session_scope, 12345, NOW) is None
 
 
-def test_sweep_claims_only_overdue_unhandled_events_and_backs_off() -> None:
+def test_sweep_claims_only_overdue_unfinished_events_and_backs_off() -> None:
     handled = publish([])
     pending = publish([])
     handle_event(session_scope, handled, NOW)
+    with session_scope() as session:
+        plan_event_announcement(session, handled, NOW)
     with session_scope() as session:
         assert claim_unrelayed_events(session, datetime.now(UTC)) == []  # still inside the relay's grace period
     later = datetime.now(UTC) + timedelta(minutes=1)
@@ -46,3 +49,15 @@ def test_sweep_claims_only_overdue_unhandled_events_and_backs_off() -> None:
         assert claim_unrelayed_events(session, later) == []  # pushed back until its next attempt
         event = session.get(OutboxEvent, pending)
         assert event.relay_attempts == 1 and event.next_attempt_at > later
+
+
+def test_rendered_but_unannounced_event_is_sent_again() -> None:
+    event_id = publish([])
+    handle_event(session_scope, event_id, NOW)
+    later = datetime.now(UTC) + timedelta(minutes=1)
+    with session_scope() as session:
+        assert claim_unrelayed_events(session, later) == [event_id]
+    with session_scope() as session:
+        plan_event_announcement(session, event_id, NOW)
+        assert session.get(OutboxEvent, event_id).announced_at == NOW
+        assert plan_event_announcement(session, event_id, NOW) == []  # planned once

@@ -1,9 +1,9 @@
 import json
 
-import httpx
+from multidict import CIMultiDict
 from standardwebhooks import Webhook
 
-from service.channels.base import OutboundMessage, classify, retry_after_seconds
+from service.channels.base import HttpAnswer, OutboundMessage, classify, retry_after_seconds
 from service.channels.chat import DiscordChannel
 from service.channels.telegram import telegram_html
 from service.channels.text import render_text
@@ -15,10 +15,17 @@ ARTICLE = {"article": {"title": "Quốc khánh <2/9> & Tết", "summary": "Tóm 
 
 def message(**overrides: object) -> OutboundMessage:
     fields: dict[str, object] = {
-        "delivery_id": "msg_0001", "subscription_id": 1, "channel": "webhook", "target": "https://8.8.8.8/h",
-        "options": {}, "locale": "vi", "event_type": "article.published", "payload": ARTICLE,
-        "created_at": 1_800_000_000.0, "secrets": (new_secret(),),
-    }  # fmt: skip
+        "delivery_id": "msg_0001",
+        "subscription_id": 1,
+        "channel": "webhook",
+        "target": "https://8.8.8.8/h",
+        "options": {},
+        "locale": "vi",
+        "event_type": "article.published",
+        "payload": ARTICLE,
+        "created_at": 1_800_000_000.0,
+        "secrets": (new_secret(),),
+    }
     fields.update(overrides)
     return OutboundMessage(**fields)  # type: ignore[arg-type]
 
@@ -69,8 +76,8 @@ def test_telegram_html_escapes_everything_but_its_own_tags() -> None:
 
 
 def test_discord_retry_after_seconds_or_milliseconds() -> None:
-    def response(headers: dict[str, str], body: dict) -> httpx.Response:
-        return httpx.Response(429, headers=headers, json=body)
+    def response(headers: dict[str, str], body: dict) -> HttpAnswer:
+        return HttpAnswer(429, CIMultiDict(headers), json.dumps(body).encode())
 
     assert DiscordChannel.retry_after(response({"Retry-After": "3"}, {"retry_after": 3000})) == 3.0
     assert DiscordChannel.retry_after(response({}, {"retry_after": 1.5})) == 1.5  # API v8+: seconds
@@ -81,7 +88,7 @@ def test_discord_retry_after_seconds_or_milliseconds() -> None:
 
 def test_http_classification() -> None:
     def result(status: int, headers: dict[str, str] | None = None) -> tuple:
-        r = classify(httpx.Response(status, headers=headers or {}), 0.0)
+        r = classify(HttpAnswer(status, CIMultiDict(headers or {}), b""), 0.0)
         return r.ok, r.gone, r.retry_after
 
     assert result(204) == (True, False, None)
@@ -90,7 +97,7 @@ def test_http_classification() -> None:
     assert result(429, {"Retry-After": "120"}) == (False, False, 120.0)
     assert result(503, {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}) == (False, False, 0.0)
     assert result(500, {"Retry-After": "120"}) == (False, False, None)  # only back-off statuses honour it
-    assert retry_after_seconds(httpx.Headers({"Retry-After": "soon"})) is None
+    assert retry_after_seconds(CIMultiDict({"Retry-After": "soon"})) is None
 
 
 def test_websub_signature_is_hex_hmac_sha256() -> None:

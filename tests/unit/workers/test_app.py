@@ -32,6 +32,7 @@ def test_task_names_are_explicit_and_stable() -> None:
     ours = {name for name in app.tasks if not name.startswith("celery.")}
     assert ours == {
         "events.dispatch",
+        "events.announce",
         "events.sweep",
         "articles.publish_due",
         "deliveries.send_batch",
