@@ -7,7 +7,7 @@ from standardwebhooks import Webhook
 
 from tests.integration.announce import Subscriber, deliveries_of, publish
 from tests.integration.receivers import TELEGRAM_TOKEN, Receivers
-from tests.integration.stack import wait_until
+from tests.integration.stack import Stack, wait_until
 
 
 def test_webhook_is_signed_per_standard_webhooks_and_carries_the_article(
@@ -128,3 +128,28 @@ def test_email_is_multipart_with_vietnamese_subject_and_one_click_unsubscribe(
     assert response.status_code == 200
     state = admin.get(f"/api/v1/subscriptions/{created['id']}").json()
     assert state["status"] == "disabled" and "unsubscribed" in state["status_reason"]
+
+
+def test_apprise_url_reaches_its_service(
+    publisher: httpx.Client, receivers: Receivers, subscriber: Subscriber, unique: str
+) -> None:
+    # Apprise's json:// service POSTs {"title", "message", "type", …} to the given host.
+    port = receivers.base.rsplit(":", 1)[1]
+    subscriber.add("apprise", f"json://127.0.0.1:{port}/hooks/apprise-{unique}")
+    publish(publisher, unique, title="Giỗ Tổ Hùng Vương")
+    [received] = wait_until(lambda: receivers.got(f"/hooks/apprise-{unique}"), 10, "the Apprise notification")
+    document = received.json()
+    assert document["title"] == f"Bài mới: Giỗ Tổ Hùng Vương {unique}"
+    assert f"Giỗ Tổ Hùng Vương {unique}" in document["message"]
+
+
+def test_no_secret_reaches_a_log(stack: Stack, admin: httpx.Client, receivers: Receivers, unique: str) -> None:
+    created = admin.post(
+        "/api/v1/subscriptions",
+        json={"channel": "webhook", "target": f"{receivers.base}/hooks/log-{unique}", "categories": [f"Tin {unique}"]},
+    ).json()
+    logs = stack.logs() + "".join(p.read_text(errors="replace") for p in stack.log_dir.glob("*.log"))
+    assert TELEGRAM_TOKEN not in logs
+    assert created["secret"] not in logs
+    assert "whsec_" not in logs
+    admin.delete(f"/api/v1/subscriptions/{created['id']}")

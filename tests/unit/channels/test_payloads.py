@@ -104,3 +104,37 @@ def test_websub_signature_is_hex_hmac_sha256() -> None:
     assert hub_signature("bí mật", b"<feed/>") == (
         "sha256=" + __import__("hmac").new("bí mật".encode(), b"<feed/>", "sha256").hexdigest()
     )
+
+
+def test_telegram_429_waits_for_parameters_retry_after_and_403_is_gone() -> None:
+    from service.channels.telegram import _telegram_result
+
+    limited = _telegram_result(
+        HttpAnswer(
+            429,
+            CIMultiDict(),
+            json.dumps(
+                {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": "Too Many Requests: retry after 7",
+                    "parameters": {"retry_after": 7},
+                }
+            ).encode(),
+        ),
+        0.0,
+    )
+    assert (limited.ok, limited.retry_after, limited.gone) == (False, 7.0, False)
+    blocked = _telegram_result(
+        HttpAnswer(
+            403,
+            CIMultiDict(),
+            json.dumps(
+                {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
+            ).encode(),
+        ),
+        0.0,
+    )
+    assert blocked.gone and "blocked" in (blocked.error or "")
+    ok = _telegram_result(HttpAnswer(200, CIMultiDict(), b'{"ok": true, "result": {}}'), 0.0)
+    assert ok.ok
