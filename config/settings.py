@@ -84,6 +84,17 @@ class Settings(BaseSettings):
     websub_min_lease_seconds: int = Field(3600, ge=1)
     websub_max_lease_seconds: int = Field(30 * 86400, ge=60)
 
+    # ---- calendar ------------------------------------------------------------------------
+    key_dates_file: Path = PROJECT_ROOT / "config" / "key_dates.yaml"
+    # A reminder found due at most this late is still sent (marked late); older ones are
+    # recorded as missed and never sent.
+    reminder_grace_seconds: float = Field(12 * 3600, ge=0)
+    # How far ahead reminders are planned as rows.
+    reminder_horizon_days: int = Field(400, ge=31, le=3660)
+    # Test-only time travel: when set (BANTIN_ENVIRONMENT=test only), the calendar reads
+    # "now" from this file (an ISO 8601 instant) instead of the system clock.
+    clock_file: Path | None = None
+
     telegram_api_base: str = "https://api.telegram.org"
     telegram_bot_token: str = ""
     telegram_per_chat_per_second: float = Field(1.0, gt=0)
@@ -128,6 +139,8 @@ class Settings(BaseSettings):
             raise ValueError("BANTIN_SECRET_KEY is a placeholder; set a real secret in production")
         if self.environment == "production" and len(self.secret_key) < 32:
             raise ValueError("BANTIN_SECRET_KEY must be at least 32 characters in production")
+        if self.clock_file is not None and self.environment != "test":
+            raise ValueError("BANTIN_CLOCK_FILE is for tests only (BANTIN_ENVIRONMENT=test)")
         return self
 
     @property

@@ -79,6 +79,11 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, object]]:
             "schedule": every,
             "options": {"queue": Queue.MAINTENANCE.value, "expires": every},
         },
+        "calendar-tick": {
+            "task": "calendar.tick",
+            "schedule": every,
+            "options": {"queue": Queue.MAINTENANCE.value, "expires": every},
+        },
     }
 
 

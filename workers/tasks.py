@@ -7,7 +7,9 @@ from datetime import timedelta
 from functools import lru_cache
 
 from config.settings import get_settings
+from service import clock
 from service.articles.service import publish_due_articles
+from service.calendar.reminders import plan_all, send_due
 from service.channels.base import RateLimiter
 from service.db.engine import session_scope
 from service.db.types import utcnow
@@ -114,3 +116,15 @@ def maintain_websub() -> int:
     for subscription_id in lost:
         verify_websub_intent.apply_async(args=[subscription_id], queue=Queue.MAINTENANCE.value, retry=False)
     return expired
+
+
+@app.task(name="calendar.tick")
+def calendar_tick() -> dict[str, int]:
+    """Plan reminders up to the horizon, then announce the due ones (exactly once)."""
+    now = clock.now()
+    with session_scope() as session:
+        planned = plan_all(session, now)
+    with session_scope() as session:
+        result = send_due(session, now)
+    enqueue_deliveries(result.delivery_ids)
+    return {"planned": planned, "sent": len(result.sent), "late": len(result.late), "missed": len(result.missed)}

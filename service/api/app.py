@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,25 +10,38 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from config.settings import get_settings
-from service.api import articles, feeds, ops, pages, subscriptions, tokens, unsubscribe, websub
+from service import clock
+from service.api import articles, calendar, feeds, ops, pages, subscriptions, tokens, unsubscribe, websub
 from service.api.errors import install_error_handlers
 from service.api.limits import BodySizeLimit
+from service.calendar.loader import load_key_dates
+from service.calendar.service import sync_seed_file
 from service.db.engine import session_scope
 from service.db.types import utcnow
 from service.feeds.publish import ensure_site_feeds
 
+log = logging.getLogger(__name__)
 # JSON framing and the other fields on top of the largest body we accept.
 REQUEST_OVERHEAD_BYTES = 64 * 1024
 
 
-def _ensure_site_feeds() -> None:
+def _prepare() -> None:
+    """Fresh install: empty site feeds answer at once; seed key dates are loaded.
+
+    A bad key_dates.yaml stops the API here, naming the entry and the reason.
+    """
+    settings = get_settings()
+    entries = load_key_dates(settings.key_dates_file)
     with session_scope() as session:
         ensure_site_feeds(session, utcnow())
+        added = sync_seed_file(session, entries, clock.now())
+    if added:
+        log.info("key dates added from %s: %s", settings.key_dates_file, ", ".join(added))
 
 
 @asynccontextmanager
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-    await run_in_threadpool(_ensure_site_feeds)
+    await run_in_threadpool(_prepare)
     yield
 
 
@@ -41,6 +55,6 @@ def create_app() -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.body_max_bytes + REQUEST_OVERHEAD_BYTES)
-    for module in (articles, subscriptions, tokens, feeds, pages, unsubscribe, websub, ops):
+    for module in (articles, subscriptions, calendar, tokens, feeds, pages, unsubscribe, websub, ops):
         app.include_router(module.router)
     return app

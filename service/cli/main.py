@@ -12,6 +12,7 @@ import typer
 from pydantic import ValidationError
 
 from config.settings import get_settings
+from service.cli.calendar import calendar_app
 from service.cli.common import fail as _fail
 from service.cli.common import validation_failure
 from service.cli.subscribers import deliveries_app, subscribers_app
@@ -26,6 +27,7 @@ app.add_typer(tokens_app, name="tokens")
 app.add_typer(articles_app, name="articles")
 app.add_typer(subscribers_app, name="subscribers")
 app.add_typer(deliveries_app, name="deliveries")
+app.add_typer(calendar_app, name="calendar")
 
 
 def _configure_logging() -> None:

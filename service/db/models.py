@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -250,3 +251,61 @@ class DeliveryAttempt(Base):
     status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     duration_ms: Mapped[int] = mapped_column(Integer)
+
+
+class KeyDate(Base):
+    """A date whose anniversaries the organisation marks: solar, or Vietnamese lunar."""
+
+    __tablename__ = "key_dates"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str | None] = mapped_column(Text, nullable=True)
+    calendar: Mapped[str] = mapped_column(String(8))
+    day: Mapped[int] = mapped_column(Integer)
+    month: Mapped[int] = mapped_column(Integer)
+    leap_month: Mapped[bool] = mapped_column(default=False)
+    origin_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    scope: Mapped[str] = mapped_column(String(16), default="national")
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    offsets: Mapped[list[int]] = mapped_column(JSON)
+    send_time: Mapped[str] = mapped_column(String(5))
+    # Which subscriptions get its reminders: {"channels": [...], "subscription_ids": [...]}.
+    events_to: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Jinja2 templates per locale, overriding the default wording.
+    templates: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    active: Mapped[bool] = mapped_column(default=True)
+    # "file" for entries seeded from config/key_dates.yaml, "api" for the rest.
+    source: Mapped[str] = mapped_column(String(8), default="api")
+    # Reminders exist as rows for occurrences up to this date.
+    planned_through: Mapped[date | None] = mapped_column(Date, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReminderStatus(enum.StrEnum):
+    PLANNED = "planned"
+    SENT = "sent"
+    MISSED = "missed"
+
+
+class Reminder(Base):
+    """One reminder: key date × occurrence × days before. Unique, so it is sent once."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        UniqueConstraint("key_date_id", "occurrence_date", "offset_days", name="uq_reminders_occurrence_offset"),
+        Index("ix_reminders_status_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key_date_id: Mapped[str] = mapped_column(ForeignKey("key_dates.id", ondelete="CASCADE"))
+    occurrence_date: Mapped[date] = mapped_column(Date)
+    offset_days: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    anniversary: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default=ReminderStatus.PLANNED.value)
+    late: Mapped[bool] = mapped_column(default=False)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    announcement_id: Mapped[int | None] = mapped_column(ForeignKey("announcements.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -85,8 +85,14 @@ def plan_announcement(
     now: datetime,
     categories: Iterable[str] | None = None,
     only_subscription_ids: Sequence[int] | None = None,
+    channels: Sequence[str] | None = None,
+    subscription_ids: Sequence[int] | None = None,
 ) -> list[str]:
-    """Create the announcement and its deliveries; returns the new delivery ids (none if planned before)."""
+    """Create the announcement and its deliveries; returns the new delivery ids (none if planned before).
+
+    ``channels`` and ``subscription_ids`` narrow the audience (a key date's ``events_to``);
+    ``only_subscription_ids`` names the recipients outright, whatever their filters.
+    """
     created = create_announcement(session, source_key, event_type, payload, now)
     if created is None:
         return []  # already planned: its pending deliveries are the sweep's
@@ -95,8 +101,13 @@ def plan_announcement(
     )
     if only_subscription_ids is not None:
         query = query.where(Subscription.id.in_(only_subscription_ids))
+    if channels:
+        query = query.where(Subscription.channel.in_(channels))
+    if subscription_ids:
+        query = query.where(Subscription.id.in_(subscription_ids))
     category_list = list(categories) if categories is not None else None
-    if only_subscription_ids is None and session.get_bind().dialect.name == "postgresql":
+    narrowed = only_subscription_ids is not None or channels or subscription_ids
+    if not narrowed and session.get_bind().dialect.name == "postgresql":
         return _insert_matching_deliveries_pg(session, created, event_type, category_list, now)
     # Named recipients (a notice to the admin channel) get it whatever their filters say.
     subscriber_ids = [

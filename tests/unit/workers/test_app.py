@@ -23,6 +23,11 @@ def test_beat_schedule_exact_contents() -> None:
             "schedule": 7,
             "options": {"queue": "maintenance", "expires": 7},
         },
+        "calendar-tick": {
+            "task": "calendar.tick",
+            "schedule": 7,
+            "options": {"queue": "maintenance", "expires": 7},
+        },
     }
     # Every scheduled task exists under that exact wire name.
     assert {entry["task"] for entry in schedule.values()} <= set(app.tasks)
@@ -39,6 +44,7 @@ def test_task_names_are_explicit_and_stable() -> None:
         "deliveries.sweep",
         "websub.verify",
         "websub.maintain",
+        "calendar.tick",
     }
 
 

@@ -1,0 +1,162 @@
+"""Calendar endpoints: key dates (admin), upcoming occurrences and a year (staff), iCalendar (public)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response, status
+from pydantic import BaseModel
+
+from config.settings import get_settings
+from service import clock
+from service.api.auth import Caller, require_scope
+from service.auth.tokens import Scope
+from service.calendar.ics import build_calendar, years_for
+from service.calendar.schemas import KeyDateIn, KeyDateUpdate
+from service.calendar.service import (
+    create_key_date,
+    delete_key_date,
+    get_key_date,
+    list_key_dates,
+    occurrences_of_year,
+    upcoming,
+    update_key_date,
+)
+from service.db.engine import session_scope
+from service.db.models import KeyDate, Reminder
+
+router = APIRouter(tags=["calendar"])
+Admin = Annotated[Caller, Depends(require_scope(Scope.ADMIN))]
+Staff = Annotated[Caller, Depends(require_scope(Scope.PUBLISH))]
+
+
+class KeyDateOut(BaseModel):
+    id: str
+    name: str
+    name_en: str | None
+    calendar: str
+    day: int
+    month: int
+    leap_month: bool
+    origin_year: int | None
+    scope: str
+    tags: list[str]
+    offsets: list[int]
+    send_time: str
+    events_to: dict[str, Any]
+    templates: dict[str, str]
+    active: bool
+    source: str
+
+    @classmethod
+    def of(cls, kd: KeyDate) -> KeyDateOut:
+        return cls.model_validate(kd, from_attributes=True)
+
+
+class ReminderOut(BaseModel):
+    id: int
+    days_before: int
+    due_at: datetime
+    status: str
+    late: bool
+    sent_at: datetime | None
+
+    @classmethod
+    def of(cls, r: Reminder) -> ReminderOut:
+        return cls(id=r.id, days_before=r.offset_days, due_at=r.due_at, status=r.status, late=r.late, sent_at=r.sent_at)
+
+
+class OccurrenceOut(BaseModel):
+    key_date_id: str
+    name: str
+    date: date
+    anniversary: int | None
+    flags: list[str]
+
+
+class UpcomingOut(OccurrenceOut):
+    reminders: list[ReminderOut]
+
+
+def _today() -> date:
+    return clock.now().astimezone(get_settings().zone).date()
+
+
+@router.get("/api/v1/calendar/key-dates", response_model=list[KeyDateOut])
+def list_(_: Staff) -> list[KeyDateOut]:
+    with session_scope() as session:
+        return [KeyDateOut.of(kd) for kd in list_key_dates(session)]
+
+
+@router.post("/api/v1/calendar/key-dates", status_code=status.HTTP_201_CREATED, response_model=KeyDateOut)
+def create(payload: KeyDateIn, _: Admin, response: Response) -> KeyDateOut:
+    """Add a key date; its reminders are planned at once."""
+    with session_scope() as session:
+        body = KeyDateOut.of(create_key_date(session, payload, clock.now()))
+    response.headers["Location"] = f"/api/v1/calendar/key-dates/{body.id}"
+    return body
+
+
+@router.get("/api/v1/calendar/key-dates/{key_date_id}", response_model=KeyDateOut)
+def read(key_date_id: str, _: Staff) -> KeyDateOut:
+    with session_scope() as session:
+        return KeyDateOut.of(get_key_date(session, key_date_id))
+
+
+@router.patch("/api/v1/calendar/key-dates/{key_date_id}", response_model=KeyDateOut)
+def patch(key_date_id: str, payload: KeyDateUpdate, _: Admin) -> KeyDateOut:
+    """Change a key date; reminders not yet due are planned again."""
+    with session_scope() as session:
+        return KeyDateOut.of(update_key_date(session, key_date_id, payload, clock.now()))
+
+
+@router.delete("/api/v1/calendar/key-dates/{key_date_id}", status_code=status.HTTP_204_NO_CONTENT)
+def remove(key_date_id: str, _: Admin) -> Response:
+    with session_scope() as session:
+        delete_key_date(session, key_date_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/api/v1/calendar/upcoming", response_model=list[UpcomingOut])
+def upcoming_(_: Staff, days: Annotated[int, Query(ge=0, le=800)] = 60) -> list[UpcomingOut]:
+    """Occurrences from today to `days` ahead, with N, flags and the planned reminders."""
+    with session_scope() as session:
+        return [
+            UpcomingOut(
+                key_date_id=o.key_date_id,
+                name=o.name,
+                date=o.date,
+                anniversary=o.anniversary,
+                flags=list(o.flags),
+                reminders=[ReminderOut.of(r) for r in reminders],
+            )
+            for o, reminders in upcoming(session, _today(), days)
+        ]
+
+
+@router.get("/api/v1/calendar/occurrences", response_model=list[OccurrenceOut])
+def occurrences(_: Staff, year: Annotated[int, Query(ge=1901, le=2099)]) -> list[OccurrenceOut]:
+    """Every key date's solar date in `year`, with the anniversary number and flags."""
+    with session_scope() as session:
+        return [
+            OccurrenceOut(
+                key_date_id=o.key_date_id, name=o.name, date=o.date, anniversary=o.anniversary, flags=list(o.flags)
+            )
+            for o in occurrences_of_year(session, year)
+        ]
+
+
+@router.get("/calendar.ics", response_class=Response)
+def ics() -> Response:
+    """This year's and next year's occurrences as an RFC 5545 calendar (subscribe with webcal://)."""
+    settings = get_settings()
+    with session_scope() as session:
+        key_dates = {kd.id: kd for kd in list_key_dates(session)}
+        found = [o for year in years_for(_today()) for o in occurrences_of_year(session, year)]
+        body = build_calendar(settings, key_dates, found, clock.now())
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=3600", "Content-Disposition": 'inline; filename="bantin.ics"'},
+    )

@@ -1,0 +1,1 @@
+"""Anniversary calendar: key dates (solar and Vietnamese lunar), occurrences, reminders, iCalendar."""

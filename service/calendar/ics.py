@@ -1,0 +1,70 @@
+"""``/calendar.ics``: RFC 5545, one all-day event per occurrence (this year and the next).
+
+Per-year events, not RRULEs: the anniversary number changes every year and lunar dates
+do not recur on solar rules. UIDs are stable (key date + date), so a client that
+refreshes updates events instead of duplicating them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from urllib.parse import urlsplit
+
+from icalendar import Alarm, Calendar, Event
+
+from config.settings import Settings
+from service.calendar.occurrences import Occurrence
+from service.calendar.text import render_reminder
+from service.db.models import KeyDate
+
+FLAG_LABELS = {"nam_tron": "Năm tròn", "nam_le_5": "Năm lẻ 5", "jubilee": "Đại lễ"}
+
+
+def build_calendar(
+    settings: Settings, key_dates: dict[str, KeyDate], occurrences: list[Occurrence], stamp: datetime
+) -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", "-//Bantin//Lịch kỷ niệm//VI")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", f"{settings.site_title} – Ngày kỷ niệm")
+    calendar.add("x-wr-timezone", settings.timezone)
+    host = urlsplit(settings.base_url).hostname or "bantin"
+    for occurrence in occurrences:
+        key_date = key_dates[occurrence.key_date_id]
+        calendar.add_component(_event(key_date, occurrence, host, stamp))
+    return bytes(calendar.to_ical())
+
+
+def _event(key_date: KeyDate, occurrence: Occurrence, host: str, stamp: datetime) -> Event:
+    event = Event()
+    event.add("uid", f"{key_date.id}-{occurrence.date.isoformat()}@{host}")
+    event.add("dtstamp", stamp)
+    event.add("dtstart", occurrence.date)
+    event.add("dtend", occurrence.date + timedelta(days=1))
+    words = render_reminder(key_date, occurrence.date, occurrence.anniversary, occurrence.flags, 0)
+    event.add("summary", words.vi.removeprefix("Hôm nay: "))
+    description = [words.vi.removeprefix("Hôm nay: ")]
+    if occurrence.flags:
+        description.append(", ".join(FLAG_LABELS[f] for f in occurrence.flags))
+    event.add("description", "\n".join(description))
+    categories = [key_date.scope, *key_date.tags, *(FLAG_LABELS[f] for f in occurrence.flags)]
+    event.add("categories", categories)
+    event.add("transp", "TRANSPARENT")
+    hours, minutes = (int(x) for x in key_date.send_time.split(":"))
+    for offset in key_date.offsets:
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add(
+            "description",
+            render_reminder(key_date, occurrence.date, occurrence.anniversary, occurrence.flags, offset).vi,
+        )
+        # Relative to the all-day start (local midnight): N days before, at the send time.
+        alarm.add("trigger", timedelta(days=-offset, hours=hours, minutes=minutes))
+        event.add_component(alarm)
+    return event
+
+
+def years_for(today: date) -> tuple[int, int]:
+    return today.year, today.year + 1

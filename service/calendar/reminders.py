@@ -1,0 +1,182 @@
+"""Reminders as rows: planned ahead, found when due by beat, sent exactly once.
+
+Each row is unique per key date × occurrence × days before. The due-scan locks rows
+with SKIP LOCKED and flips them from planned to sent in the transaction that plans the
+announcement, so two beats (or two workers) never send one twice, and a restart
+resumes from the rows (DESIGN.md decisions 2 and 3).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from config.settings import get_settings
+from service.calendar.occurrences import anniversary_flags, occurrences_between
+from service.calendar.text import render_reminder
+from service.db.models import Announcement, KeyDate, Reminder, ReminderStatus
+from service.deliveries.planning import plan_announcement
+
+log = logging.getLogger(__name__)
+# Found due later than this after its time, a reminder is marked late (it still goes).
+LATE_AFTER = timedelta(minutes=15)
+SCAN_LIMIT = 1000
+
+
+def due_at(key_date: KeyDate, occurrence: date, offset_days: int, zone: ZoneInfo) -> datetime:
+    hours, minutes = (int(part) for part in key_date.send_time.split(":"))
+    local = datetime.combine(occurrence - timedelta(days=offset_days), time(hours, minutes), tzinfo=zone)
+    return local.astimezone(ZoneInfo("UTC"))
+
+
+def plan_key_date(session: Session, key_date: KeyDate, now: datetime) -> int:
+    """Add the missing reminder rows up to the horizon; returns how many were added."""
+    settings = get_settings()
+    zone = settings.zone
+    today = now.astimezone(zone).date()
+    through = today + timedelta(days=settings.reminder_horizon_days)
+    start = key_date.planned_through + timedelta(days=1) if key_date.planned_through else today
+    if not key_date.active or start > through:
+        return 0
+    existing = set(
+        session.execute(
+            select(Reminder.occurrence_date, Reminder.offset_days).where(
+                Reminder.key_date_id == key_date.id, Reminder.occurrence_date >= start
+            )
+        ).tuples()
+    )
+    added = 0
+    for occurrence in occurrences_between(key_date, start, through):
+        for offset in key_date.offsets:
+            if (occurrence.date, offset) in existing:
+                continue
+            session.add(
+                Reminder(
+                    key_date_id=key_date.id,
+                    occurrence_date=occurrence.date,
+                    offset_days=offset,
+                    due_at=due_at(key_date, occurrence.date, offset, zone),
+                    anniversary=occurrence.anniversary,
+                    status=ReminderStatus.PLANNED.value,
+                    created_at=now,
+                )
+            )
+            added += 1
+    key_date.planned_through = through
+    session.flush()
+    return added
+
+
+def plan_all(session: Session, now: datetime) -> int:
+    """Plan every key date whose rows stop short of the horizon (at most once a day each)."""
+    settings = get_settings()
+    through = now.astimezone(settings.zone).date() + timedelta(days=settings.reminder_horizon_days)
+    stale = session.scalars(
+        select(KeyDate).where(
+            KeyDate.active.is_(True), or_(KeyDate.planned_through.is_(None), KeyDate.planned_through < through)
+        )
+    ).all()
+    return sum(plan_key_date(session, key_date, now) for key_date in stale)
+
+
+def replan_key_date(session: Session, key_date: KeyDate, now: datetime) -> int:
+    """After an edit: drop the reminders not yet due and plan them again from the new definition."""
+    session.execute(
+        delete(Reminder).where(
+            Reminder.key_date_id == key_date.id,
+            Reminder.status == ReminderStatus.PLANNED,
+            Reminder.due_at > now,
+        )
+    )
+    key_date.planned_through = None
+    return plan_key_date(session, key_date, now)
+
+
+@dataclass(frozen=True)
+class DueResult:
+    sent: list[int]
+    late: list[int]
+    missed: list[int]
+    delivery_ids: list[str]
+
+
+def due_reminders(session: Session, now: datetime, limit: int = SCAN_LIMIT) -> list[Reminder]:
+    """Planned reminders whose time has come, locked for this transaction (SKIP LOCKED)."""
+    return list(
+        session.scalars(
+            select(Reminder)
+            .where(Reminder.status == ReminderStatus.PLANNED, Reminder.due_at <= now)
+            .order_by(Reminder.due_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+
+
+def send_due(session: Session, now: datetime) -> DueResult:
+    """Announce due reminders; older than the grace period, record them as missed instead."""
+    grace = timedelta(seconds=get_settings().reminder_grace_seconds)
+    sent: list[int] = []
+    late: list[int] = []
+    missed: list[int] = []
+    delivery_ids: list[str] = []
+    for reminder in due_reminders(session, now):
+        key_date = session.get(KeyDate, reminder.key_date_id)
+        overdue = now - reminder.due_at
+        if key_date is None or not key_date.active or overdue > grace:
+            reminder.status = ReminderStatus.MISSED.value
+            missed.append(reminder.id)
+            log.warning(
+                "reminder %s (%s, %s) missed by %s",
+                reminder.id,
+                reminder.key_date_id,
+                reminder.occurrence_date,
+                overdue,
+            )
+            continue
+        reminder.late = overdue > LATE_AFTER
+        delivery_ids += _announce(session, key_date, reminder, now)
+        reminder.status = ReminderStatus.SENT.value
+        reminder.sent_at = now
+        (late if reminder.late else sent).append(reminder.id)
+    session.flush()
+    return DueResult(sent, late, missed, delivery_ids)
+
+
+def _announce(session: Session, key_date: KeyDate, reminder: Reminder, now: datetime) -> list[str]:
+    flags = anniversary_flags(reminder.anniversary)
+    text = render_reminder(key_date, reminder.occurrence_date, reminder.anniversary, flags, reminder.offset_days)
+    payload = {
+        "reminder": {
+            "id": reminder.id,
+            "key_date_id": key_date.id,
+            "name": key_date.name,
+            "name_en": key_date.name_en,
+            "calendar": key_date.calendar,
+            "occurrence_date": reminder.occurrence_date.isoformat(),
+            "anniversary": reminder.anniversary,
+            "flags": list(flags),
+            "days_before": reminder.offset_days,
+            "late": reminder.late,
+        },
+        "text": {"vi": text.vi, "en": text.en},
+    }
+    targets = key_date.events_to or {}
+    planned = plan_announcement(
+        session,
+        source_key=f"reminder:{reminder.id}",
+        event_type="reminder.due",
+        payload=payload,
+        now=now,
+        channels=targets.get("channels") or None,
+        subscription_ids=targets.get("subscription_ids") or None,
+    )
+    reminder.announcement_id = session.scalar(
+        select(Announcement.id).where(Announcement.source_key == f"reminder:{reminder.id}")
+    )
+    return planned

@@ -1,0 +1,169 @@
+"""Key dates as admins and the seed file describe them, validated field by field."""
+
+from __future__ import annotations
+
+import calendar as gregorian
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from service.calendar import lunar
+from service.text import clean_line, slugify_vi
+
+DEFAULT_OFFSETS = (30, 7, 1, 0)
+DEFAULT_SEND_TIME = "08:00"
+HH_MM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+
+
+def _name(value: str) -> str:
+    value = clean_line(value)
+    if not value:
+        raise ValueError("must not be empty")
+    if len(value) > 300:
+        raise ValueError("is longer than 300 characters")
+    return value
+
+
+def _offsets(values: list[int]) -> list[int]:
+    for value in values:
+        if not 0 <= value <= 366:
+            raise ValueError(f"{value} is not between 0 and 366 days before")
+    return sorted(set(values), reverse=True)
+
+
+def _send_time(value: str) -> str:
+    if not HH_MM.match(value):
+        raise ValueError("must be a time as HH:MM (00:00 to 23:59)")
+    return value
+
+
+def _events_to(value: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(value) - {"channels", "subscription_ids"}
+    if unknown:
+        raise ValueError(f"unknown key(s) {', '.join(sorted(unknown))}; known: channels, subscription_ids")
+    channels = value.get("channels", [])
+    ids = value.get("subscription_ids", [])
+    if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
+        raise ValueError("channels must be a list of channel names")
+    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        raise ValueError("subscription_ids must be a list of integers")
+    return {k: v for k, v in (("channels", channels), ("subscription_ids", ids)) if v}
+
+
+def _templates(value: dict[str, str]) -> dict[str, str]:
+    from service.calendar.text import check_template
+
+    unknown = set(value) - {"vi", "en"}
+    if unknown:
+        raise ValueError(f"unknown locale(s) {', '.join(sorted(unknown))}; known: vi, en")
+    for locale, source in value.items():
+        check_template(locale, source)
+    return value
+
+
+Name = Annotated[str, AfterValidator(_name)]
+Offsets = Annotated[list[int], AfterValidator(_offsets)]
+SendTime = Annotated[str, AfterValidator(_send_time)]
+EventsTo = Annotated[dict[str, Any], AfterValidator(_events_to)]
+Templates = Annotated[dict[str, str], AfterValidator(_templates)]
+Tags = Annotated[list[str], AfterValidator(lambda tags: [t for t in (clean_line(x) for x in tags) if t])]
+
+
+def check_date(calendar: str, day: int, month: int, leap_month: bool, origin_year: int | None) -> None:
+    """A day that no year has, or that the origin year did not have, is refused."""
+    if not 1 <= month <= 12:
+        raise PydanticCustomError("month", "month must be between 1 and 12", {"field": "month"})
+    if calendar == "solar":
+        if leap_month:
+            raise PydanticCustomError("leap_month", "leap_month is only for lunar dates", {"field": "leap_month"})
+        year = origin_year if origin_year is not None else 2000  # a leap year admits 29 February
+        last = gregorian.monthrange(year, month)[1]
+        if not 1 <= day <= last:
+            where = f"{month}/{origin_year}" if origin_year is not None else f"month {month}"
+            raise PydanticCustomError(
+                "day",
+                "day {day} does not exist in {where} ({last} days)",
+                {"field": "day", "day": day, "where": where, "last": last},
+            )
+        return
+    if not 1 <= day <= 30:
+        raise PydanticCustomError("day", "a lunar day is between 1 and 30", {"field": "day"})
+    if origin_year is None:
+        return
+    if origin_year not in lunar.SUPPORTED_YEARS:
+        raise PydanticCustomError(
+            "origin_year", "lunar dates are supported from 1901 to 2099", {"field": "origin_year"}
+        )
+    if leap_month and not lunar.has_leap_month(origin_year, month):
+        raise PydanticCustomError(
+            "leap_month",
+            "lunar year {year} has no leap month {month}",
+            {"field": "leap_month", "year": origin_year, "month": month},
+        )
+    if day == 30 and lunar.month_length(origin_year, month, leap_month) == 29:
+        raise PydanticCustomError(
+            "day",
+            "day 30 does not exist: lunar month {month} of {year} has 29 days",
+            {"field": "day", "month": month, "year": origin_year},
+        )
+
+
+class KeyDateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = None
+    name: Name
+    name_en: Name | None = None
+    calendar: Literal["solar", "lunar"]
+    day: int
+    month: int
+    leap_month: bool = False
+    origin_year: int | None = Field(None, ge=1, le=9999)
+    scope: Literal["national", "local"] = "national"
+    tags: Tags = Field(default_factory=list)
+    offsets: Offsets = Field(default_factory=lambda: list(DEFAULT_OFFSETS))
+    send_time: SendTime = DEFAULT_SEND_TIME
+    events_to: EventsTo = Field(default_factory=dict)
+    templates: Templates = Field(default_factory=dict)
+    active: bool = True
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str | None) -> str | None:
+        if value is not None and not ID_PATTERN.match(value):
+            raise ValueError("must be lowercase letters, digits and hyphens (at most 80)")
+        return value
+
+    @model_validator(mode="after")
+    def _valid_date(self) -> KeyDateIn:
+        check_date(self.calendar, self.day, self.month, self.leap_month, self.origin_year)
+        if self.id is None:
+            self.id = slugify_vi(self.name, max_length=80) or "ngay"
+        return self
+
+
+class KeyDateUpdate(BaseModel):
+    """PATCH: the fields sent change; the date is checked again as a whole."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    name_en: Name | None = None
+    calendar: Literal["solar", "lunar"] | None = None
+    day: int | None = None
+    month: int | None = None
+    leap_month: bool | None = None
+    origin_year: int | None = Field(None, ge=1, le=9999)
+    scope: Literal["national", "local"] | None = None
+    tags: Tags | None = None
+    offsets: Offsets | None = None
+    send_time: SendTime | None = None
+    events_to: EventsTo | None = None
+    templates: Templates | None = None
+    active: bool | None = None
+
+    def changes(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.model_fields_set}

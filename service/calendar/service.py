@@ -1,0 +1,103 @@
+"""Key dates: create, change (re-planning reminders), remove, read; and the seed file."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.calendar.occurrences import Occurrence, occurrences_between, occurrences_in_year
+from service.calendar.reminders import plan_key_date, replan_key_date
+from service.calendar.schemas import KeyDateIn, KeyDateUpdate, check_date
+from service.db.models import KeyDate, Reminder
+from service.errors import Conflict, InvalidField, NotFound
+
+DATE_FIELDS = ("calendar", "day", "month", "leap_month", "origin_year")
+
+
+def create_key_date(session: Session, data: KeyDateIn, now: datetime, source: str = "api") -> KeyDate:
+    assert data.id is not None
+    if session.get(KeyDate, data.id) is not None:
+        raise Conflict(f"key date {data.id!r} exists already; PATCH it or choose another id")
+    key_date = KeyDate(**data.model_dump(), source=source, created_at=now, updated_at=now)
+    session.add(key_date)
+    session.flush()
+    plan_key_date(session, key_date, now)
+    return key_date
+
+
+def get_key_date(session: Session, key_date_id: str) -> KeyDate:
+    key_date = session.get(KeyDate, key_date_id)
+    if key_date is None:
+        raise NotFound(f"key date {key_date_id!r} does not exist")
+    return key_date
+
+
+def list_key_dates(session: Session) -> list[KeyDate]:
+    return list(session.scalars(select(KeyDate).order_by(KeyDate.month, KeyDate.day, KeyDate.id)))
+
+
+def update_key_date(session: Session, key_date_id: str, data: KeyDateUpdate, now: datetime) -> KeyDate:
+    key_date = get_key_date(session, key_date_id)
+    changes = data.changes()
+    for name in ("name", "calendar", "day", "month", "send_time", "offsets", "active", "leap_month"):
+        if name in changes and changes[name] is None:
+            raise InvalidField(name, "must not be null")
+    merged = {name: changes.get(name, getattr(key_date, name)) for name in DATE_FIELDS}
+    try:
+        check_date(**merged)
+    except ValueError as exc:  # PydanticCustomError is a ValueError
+        field = getattr(exc, "context", None) or {}
+        raise InvalidField(str(field.get("field", "day")), str(exc)) from None
+    for name, value in changes.items():
+        setattr(key_date, name, value)
+    key_date.updated_at = now
+    session.flush()
+    replan_key_date(session, key_date, now)
+    return key_date
+
+
+def delete_key_date(session: Session, key_date_id: str) -> None:
+    session.delete(get_key_date(session, key_date_id))
+    session.flush()
+
+
+def sync_seed_file(session: Session, entries: Sequence[KeyDateIn], now: datetime) -> list[str]:
+    """Add the file's key dates that the database does not have; edits made through the
+    API are never overwritten by the file. Returns the ids added."""
+    known = set(session.scalars(select(KeyDate.id)))
+    added = []
+    for entry in entries:
+        if entry.id not in known:
+            create_key_date(session, entry, now, source="file")
+            added.append(str(entry.id))
+    return added
+
+
+def upcoming(session: Session, today: date, days: int) -> list[tuple[Occurrence, list[Reminder]]]:
+    end = today + timedelta(days=days)
+    found = []
+    for key_date in session.scalars(select(KeyDate).where(KeyDate.active.is_(True))):
+        for occurrence in occurrences_between(key_date, today, end):
+            found.append(occurrence)
+    reminders: dict[tuple[str, date], list[Reminder]] = {}
+    if found:
+        for reminder in session.scalars(
+            select(Reminder)
+            .where(Reminder.occurrence_date >= today, Reminder.occurrence_date <= end)
+            .order_by(Reminder.due_at)
+        ):
+            reminders.setdefault((reminder.key_date_id, reminder.occurrence_date), []).append(reminder)
+    found.sort(key=lambda o: (o.date, o.key_date_id))
+    return [(o, reminders.get((o.key_date_id, o.date), [])) for o in found]
+
+
+def occurrences_of_year(session: Session, year: int) -> list[Occurrence]:
+    found = [
+        o
+        for kd in session.scalars(select(KeyDate).where(KeyDate.active.is_(True)))
+        for o in occurrences_in_year(kd, year)
+    ]
+    return sorted(found, key=lambda o: (o.date, o.key_date_id))

@@ -1,0 +1,20 @@
+"""The calendar's idea of "now": the system clock, or a file that tests move forward.
+
+Only the calendar reads it, so that a test can travel through a year of reminders with
+a real worker and beat; settings refuse a clock file outside BANTIN_ENVIRONMENT=test.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from config.settings import get_settings
+from service.db.types import utcnow
+
+
+def now() -> datetime:
+    clock_file = get_settings().clock_file
+    if clock_file is None:
+        return utcnow()
+    instant = datetime.fromisoformat(clock_file.read_text().strip())
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
