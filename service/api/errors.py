@@ -16,13 +16,13 @@ _LOCATION_PREFIXES = {"body", "query", "path", "header"}
 
 def field_name(loc: tuple[Any, ...] | list[Any], ctx: dict[str, Any] | None = None) -> str:
     parts = [str(p) for p in loc]
+    where = None
     if parts and parts[0] in _LOCATION_PREFIXES:
         where, parts = parts[0], parts[1:]
-        if not parts:
-            return "body" if where == "body" else where
     if not parts and ctx and "field" in ctx:
+        # A rule across fields (a model validator) names the field it blames in its context.
         return str(ctx["field"])
-    return ".".join(parts) or "body"
+    return ".".join(parts) or where or "body"
 
 
 def validation_items(errors: list[Any]) -> list[dict[str, str]]:

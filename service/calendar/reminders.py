@@ -20,6 +20,7 @@ from config.settings import get_settings
 from service.calendar.occurrences import anniversary_flags, occurrences_between
 from service.calendar.text import render_reminder
 from service.db.models import Announcement, KeyDate, Reminder, ReminderStatus
+from service.db.types import utcnow
 from service.deliveries.planning import plan_announcement
 
 log = logging.getLogger(__name__)
@@ -172,7 +173,8 @@ def _announce(session: Session, key_date: KeyDate, reminder: Reminder, now: date
         source_key=f"reminder:{reminder.id}",
         event_type="reminder.due",
         payload=payload,
-        now=now,
+        # Deliveries run on the real clock (retries, leases), whatever clock the calendar reads.
+        now=utcnow(),
         channels=targets.get("channels") or None,
         subscription_ids=targets.get("subscription_ids") or None,
     )

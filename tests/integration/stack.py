@@ -81,11 +81,11 @@ class Stack:
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         return bantin(self.env, *args)
 
-    def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+    def start(self, name: str, *args: str, **env: str) -> subprocess.Popen[bytes]:
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
         process = subprocess.Popen(
             [sys.executable, "-m", "service.cli.main", *args],
-            env=self.env,
+            env={**self.env, **env},
             cwd=REPO,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -106,8 +106,9 @@ class Stack:
         wait_until(lambda: b" ready." in log_file.read_bytes()[offset:], 60, f"{name} to be ready", 0.1)
         return process
 
-    def start_beat(self) -> None:
-        self.start("beat", "beat")
+    def start_beat(self, name: str = "beat") -> None:
+        # Each beat keeps its schedule file in its own var dir, as two machines would.
+        self.start(name, "beat", BANTIN_VAR_DIR=str(self.log_dir / f"var-{name}"))
 
     def start_all(self) -> None:
         migrated = self.run("db", "upgrade")

@@ -131,7 +131,8 @@ def test_seed_file_loads_adds_missing_and_never_overwrites(tmp_path: Path) -> No
     [
         ("key_dates:\n  - name: A\n    calendar: solar\n    day: 31\n    month: 6\n", "entry 1 (A): day: day 31"),
         (
-            "key_dates:\n  - {name: A, calendar: solar, day: 1, month: 1}\n  - {name: B, calendar: moon, day: 1, month: 1}\n",
+            "key_dates:\n  - {name: A, calendar: solar, day: 1, month: 1}\n"
+            "  - {name: B, calendar: moon, day: 1, month: 1}\n",
             "entry 2 (B): calendar:",
         ),
         (
