@@ -9,8 +9,10 @@ resumes from the rows (DESIGN.md decisions 2 and 3).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, or_, select
@@ -21,12 +23,13 @@ from service.calendar.occurrences import anniversary_flags, occurrences_between
 from service.calendar.text import render_reminder
 from service.db.models import Announcement, KeyDate, Reminder, ReminderStatus
 from service.db.types import utcnow
-from service.deliveries.planning import plan_announcement
+from service.deliveries.planning import insert_ignoring_duplicates, plan_announcement
 
 log = logging.getLogger(__name__)
 # Found due later than this after its time, a reminder is marked late (it still goes).
 LATE_AFTER = timedelta(minutes=15)
 SCAN_LIMIT = 1000
+PLAN_CHUNK = 2000
 
 
 def due_at(key_date: KeyDate, occurrence: date, offset_days: int, zone: ZoneInfo) -> datetime:
@@ -35,42 +38,51 @@ def due_at(key_date: KeyDate, occurrence: date, offset_days: int, zone: ZoneInfo
     return local.astimezone(ZoneInfo("UTC"))
 
 
-def plan_key_date(session: Session, key_date: KeyDate, now: datetime) -> int:
-    """Add the missing reminder rows up to the horizon; returns how many were added."""
+def _rows_for(key_date: KeyDate, start: date, through: date, zone: ZoneInfo, now: datetime) -> list[dict[str, Any]]:
+    return [
+        {
+            "key_date_id": key_date.id,
+            "occurrence_date": occurrence.date,
+            "offset_days": offset,
+            "due_at": due_at(key_date, occurrence.date, offset, zone),
+            "anniversary": occurrence.anniversary,
+            "status": ReminderStatus.PLANNED.value,
+            "late": False,
+            "created_at": now,
+        }
+        for occurrence in occurrences_between(key_date, start, through)
+        for offset in key_date.offsets
+    ]
+
+
+def plan_key_dates(session: Session, key_dates: Sequence[KeyDate], now: datetime) -> int:
+    """Add the missing reminder rows up to the horizon, in bulk; returns how many were added.
+
+    Rows already there are left alone by the unique (key date, occurrence, offset)
+    constraint, so planning twice, or from two beats at once, adds nothing.
+    """
     settings = get_settings()
     zone = settings.zone
-    today = now.astimezone(zone).date()
-    through = today + timedelta(days=settings.reminder_horizon_days)
-    start = key_date.planned_through + timedelta(days=1) if key_date.planned_through else today
-    if not key_date.active or start > through:
-        return 0
-    existing = set(
-        session.execute(
-            select(Reminder.occurrence_date, Reminder.offset_days).where(
-                Reminder.key_date_id == key_date.id, Reminder.occurrence_date >= start
-            )
-        ).tuples()
-    )
+    through = now.astimezone(zone).date() + timedelta(days=settings.reminder_horizon_days)
+    rows: list[dict[str, Any]] = []
+    for key_date in key_dates:
+        start = (
+            key_date.planned_through + timedelta(days=1) if key_date.planned_through else now.astimezone(zone).date()
+        )
+        if not key_date.active or start > through:
+            continue
+        rows += _rows_for(key_date, start, through, zone, now)
+        key_date.planned_through = through
     added = 0
-    for occurrence in occurrences_between(key_date, start, through):
-        for offset in key_date.offsets:
-            if (occurrence.date, offset) in existing:
-                continue
-            session.add(
-                Reminder(
-                    key_date_id=key_date.id,
-                    occurrence_date=occurrence.date,
-                    offset_days=offset,
-                    due_at=due_at(key_date, occurrence.date, offset, zone),
-                    anniversary=occurrence.anniversary,
-                    status=ReminderStatus.PLANNED.value,
-                    created_at=now,
-                )
-            )
-            added += 1
-    key_date.planned_through = through
+    for chunk in range(0, len(rows), PLAN_CHUNK):
+        statement = insert_ignoring_duplicates(session, Reminder).returning(Reminder.id)
+        added += len(session.execute(statement, rows[chunk : chunk + PLAN_CHUNK]).all())
     session.flush()
     return added
+
+
+def plan_key_date(session: Session, key_date: KeyDate, now: datetime) -> int:
+    return plan_key_dates(session, [key_date], now)
 
 
 def plan_all(session: Session, now: datetime) -> int:
@@ -82,7 +94,7 @@ def plan_all(session: Session, now: datetime) -> int:
             KeyDate.active.is_(True), or_(KeyDate.planned_through.is_(None), KeyDate.planned_through < through)
         )
     ).all()
-    return sum(plan_key_date(session, key_date, now) for key_date in stale)
+    return plan_key_dates(session, stale, now)
 
 
 def replan_key_date(session: Session, key_date: KeyDate, now: datetime) -> int:

@@ -67,7 +67,7 @@ def matches(
     return True
 
 
-def _insert_ignoring_duplicates(session: Session, table: Any) -> Any:
+def insert_ignoring_duplicates(session: Session, table: Any) -> Any:
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing()
@@ -123,7 +123,7 @@ def create_announcement(
 ) -> int | None:
     """The new announcement's id, or None when ``source_key`` was planned before."""
     created: int | None = session.execute(
-        _insert_ignoring_duplicates(session, Announcement)
+        insert_ignoring_duplicates(session, Announcement)
         .values(source_key=source_key, type=event_type, payload=dict(payload), created_at=now)
         .returning(Announcement.id)
     ).scalar_one_or_none()
@@ -150,7 +150,7 @@ def insert_deliveries(
         for delivery_id, subscription_id in zip(ids, subscription_ids, strict=True)
     ]
     for start in range(0, len(rows), INSERT_CHUNK):
-        session.execute(_insert_ignoring_duplicates(session, Delivery), rows[start : start + INSERT_CHUNK])
+        session.execute(insert_ignoring_duplicates(session, Delivery), rows[start : start + INSERT_CHUNK])
     return ids
 
 
