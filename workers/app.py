@@ -55,35 +55,26 @@ def create_app(settings: Settings | None = None) -> Celery:
     return app
 
 
+# Beat entry name → task. Every task only finds rows that are due, so running one twice
+# (two beats, or a slow tick overlapping the next) does no harm.
+PERIODIC_TASKS = {
+    "events-sweep": "events.sweep",
+    "articles-publish-due": "articles.publish_due",
+    "deliveries-sweep": "deliveries.sweep",
+    "websub-maintain": "websub.maintain",
+    "calendar-tick": "calendar.tick",
+}
+
+
 def beat_schedule(settings: Settings) -> dict[str, dict[str, object]]:
-    """Periodic work; every entry only finds rows that are due and is safe to run twice."""
+    """Each periodic task every BANTIN_SWEEP_INTERVAL_SECONDS on the maintenance queue.
+
+    ``expires``: a tick not started within one interval is dropped; the next one covers it.
+    """
     every = settings.sweep_interval_seconds
     return {
-        "events-sweep": {
-            "task": "events.sweep",
-            "schedule": every,
-            "options": {"queue": Queue.MAINTENANCE.value, "expires": every},
-        },
-        "articles-publish-due": {
-            "task": "articles.publish_due",
-            "schedule": every,
-            "options": {"queue": Queue.MAINTENANCE.value, "expires": every},
-        },
-        "deliveries-sweep": {
-            "task": "deliveries.sweep",
-            "schedule": every,
-            "options": {"queue": Queue.MAINTENANCE.value, "expires": every},
-        },
-        "websub-maintain": {
-            "task": "websub.maintain",
-            "schedule": every,
-            "options": {"queue": Queue.MAINTENANCE.value, "expires": every},
-        },
-        "calendar-tick": {
-            "task": "calendar.tick",
-            "schedule": every,
-            "options": {"queue": Queue.MAINTENANCE.value, "expires": every},
-        },
+        name: {"task": task, "schedule": every, "options": {"queue": Queue.MAINTENANCE.value, "expires": every}}
+        for name, task in PERIODIC_TASKS.items()
     }
 
 

@@ -28,8 +28,9 @@ class Change:
     event_ids: list[int] = field(default_factory=list)
 
 
-def article_url(article: Article) -> str:
-    return f"{get_settings().base_url}/articles/{article.id}/{article.slug}"
+def article_url(article: Article, base_url: str | None = None) -> str:
+    """The public page of an article (what feed items and announcements link to)."""
+    return f"{base_url or get_settings().base_url}/articles/{article.id}/{article.slug}"
 
 
 def _slug_for(title: str) -> str:

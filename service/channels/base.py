@@ -17,6 +17,7 @@ from multidict import CIMultiDict
 from config.settings import Settings
 from service.channels.egress import EgressDenied, EgressPolicy, ResolvedTarget, check_url, pinned
 from service.db.types import utcnow
+from service.errors import InvalidField
 
 # Statuses that mean "later, please": honour Retry-After and back off.
 BACK_OFF_STATUSES = frozenset({429, 502, 503, 504})
@@ -166,6 +167,17 @@ class Channel(Protocol):
         """The normalised target, or InvalidField naming what is wrong."""
 
     async def send(self, context: SendContext, message: OutboundMessage) -> SendResult: ...
+
+
+class UrlChannel:
+    """A channel whose target is a URL the subscriber gives: checked by the egress guard."""
+
+    def validate_target(self, target: str, options: Mapping[str, Any], policy: EgressPolicy) -> str:
+        try:
+            check_url(target, policy)
+        except EgressDenied as exc:
+            raise InvalidField("target", str(exc)) from None
+        return target.strip()
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:

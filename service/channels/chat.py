@@ -7,10 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from service.channels.base import HttpAnswer, OutboundMessage, SendContext, SendResult, post_guarded
-from service.channels.egress import EgressPolicy
+from service.channels.base import HttpAnswer, OutboundMessage, SendContext, SendResult, UrlChannel, post_guarded
 from service.channels.text import render_text
-from service.channels.webhook import validate_url
 
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "Bantin/1"}
 
@@ -19,13 +17,10 @@ def _json(document: Mapping[str, Any]) -> bytes:
     return json.dumps(document, ensure_ascii=False).encode("utf-8")
 
 
-class SlackChannel:
+class SlackChannel(UrlChannel):
     """Slack incoming webhook: ``{"text": …}``; 429 carries Retry-After."""
 
     name = "slack"
-
-    def validate_target(self, target: str, options: Mapping[str, Any], policy: EgressPolicy) -> str:
-        return validate_url(target, policy)
 
     async def send(self, context: SendContext, message: OutboundMessage) -> SendResult:
         # Slack allows about one message per second per incoming webhook.
@@ -38,14 +33,11 @@ class SlackChannel:
         return await post_guarded(context, message.target, content=_json({"text": text}), headers=JSON_HEADERS)
 
 
-class DiscordChannel:
+class DiscordChannel(UrlChannel):
     """Discord webhook: ``{"content": …}`` (2000 characters at most); 204 on success."""
 
     name = "discord"
     MAX_CONTENT = 2000
-
-    def validate_target(self, target: str, options: Mapping[str, Any], policy: EgressPolicy) -> str:
-        return validate_url(target, policy)
 
     async def send(self, context: SendContext, message: OutboundMessage) -> SendResult:
         words = render_text(message.event_type, message.payload, message.locale)
@@ -76,13 +68,10 @@ class DiscordChannel:
         return float(value)
 
 
-class TeamsChannel:
+class TeamsChannel(UrlChannel):
     """Microsoft Teams incoming webhook (Workflows or connector): an Adaptive Card message."""
 
     name = "teams"
-
-    def validate_target(self, target: str, options: Mapping[str, Any], policy: EgressPolicy) -> str:
-        return validate_url(target, policy)
 
     async def send(self, context: SendContext, message: OutboundMessage) -> SendResult:
         words = render_text(message.event_type, message.payload, message.locale)

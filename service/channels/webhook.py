@@ -8,13 +8,9 @@ import hmac
 import json
 import secrets
 import time
-from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
 
-from service.channels.base import OutboundMessage, SendContext, SendResult, post_guarded
-from service.channels.egress import EgressDenied, EgressPolicy, check_url
-from service.errors import InvalidField
+from service.channels.base import OutboundMessage, SendContext, SendResult, UrlChannel, post_guarded
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks prefix, not a secret
 
@@ -50,19 +46,8 @@ def signature_headers(message: OutboundMessage, body: bytes, now: float | None =
     }
 
 
-def validate_url(target: str, policy: EgressPolicy) -> str:
-    try:
-        check_url(target, policy)
-    except EgressDenied as exc:
-        raise InvalidField("target", str(exc)) from None
-    return target.strip()
-
-
-class WebhookChannel:
+class WebhookChannel(UrlChannel):
     name = "webhook"
-
-    def validate_target(self, target: str, options: Mapping[str, Any], policy: EgressPolicy) -> str:
-        return validate_url(target, policy)
 
     async def send(self, context: SendContext, message: OutboundMessage) -> SendResult:
         # One body per announcement and batch: every subscriber gets the same bytes.

@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
-from typing import Any
 
-from service.channels.base import OutboundMessage, SendContext, SendResult, post_guarded
-from service.channels.egress import EgressPolicy
-from service.channels.webhook import validate_url
+from service.channels.base import OutboundMessage, SendContext, SendResult, UrlChannel, post_guarded
 
 
 def hub_signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
-class WebSubChannel:
+class WebSubChannel(UrlChannel):
     name = "websub"
-
-    def validate_target(self, target: str, options: Mapping[str, Any], policy: EgressPolicy) -> str:
-        return validate_url(target, policy)
 
     async def send(self, context: SendContext, message: OutboundMessage) -> SendResult:
         content = message.content

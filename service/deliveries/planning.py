@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from config.settings import get_settings
+from service.articles.service import article_url
 from service.db.models import (
     Announcement,
     Article,
@@ -42,7 +43,7 @@ def article_payload(article: Article, base_url: str) -> dict[str, Any]:
             "guid": article.guid,
             "title": article.title,
             "summary": article.summary,
-            "url": f"{base_url}/articles/{article.id}/{article.slug}",
+            "url": article_url(article, base_url),
             "author": article.author,
             "categories": [{"name": c.name, "slug": c.slug} for c in article.categories],
             "published_at": article.published_at.isoformat() if article.published_at else None,

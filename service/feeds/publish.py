@@ -11,6 +11,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from config.settings import Settings, get_settings
+from service.articles.service import article_url
 from service.db.models import Article, ArticleStatus, Category, FeedDocument
 from service.feeds.model import FeedCategory, FeedItem, FeedSpec
 from service.feeds.render import render
@@ -51,7 +52,7 @@ def article_item(article: Article, base_url: str) -> FeedItem:
     assert article.published_at is not None
     return FeedItem(
         guid=article.guid,
-        url=f"{base_url}/articles/{article.id}/{article.slug}",
+        url=article_url(article, base_url),
         title=article.title,
         content_html=article.body_html,
         published=article.published_at,
