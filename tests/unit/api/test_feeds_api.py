@@ -77,3 +77,11 @@ def test_article_page_serves_published_and_redirects_old_slugs(client: TestClien
 
 def test_healthz(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_metrics_count_what_waits(client: TestClient, publisher: dict[str, str]) -> None:
+    client.post("/api/v1/articles", json=ARTICLE, headers=publisher)  # its event is not handled in-process
+    body = client.get("/metrics")
+    assert body.headers["content-type"].startswith("text/plain; version=0.0.4")
+    assert "bantin_outbox_unfinished 1\n" in body.text
+    assert 'bantin_reminders{status="planned"}' in body.text  # the seed key dates' reminders
