@@ -109,6 +109,8 @@ class Settings(BaseSettings):
     smtp_username: str = ""
     smtp_password: str = ""
     smtp_from: str = "Bantin <bantin@localhost>"
+    # CA bundle for a relay whose certificate a private CA signed; the system store otherwise.
+    smtp_ca_file: Path | None = None
 
     @field_validator("base_url")
     @classmethod

@@ -94,6 +94,7 @@ async def _connection(context: SendContext) -> aiosmtplib.SMTP:
         use_tls=settings.smtp_security == "tls",
         start_tls=settings.smtp_security == "starttls",
         timeout=settings.delivery_timeout_seconds,
+        cert_bundle=str(settings.smtp_ca_file) if settings.smtp_ca_file else None,
     )
     await smtp.connect()
     if settings.smtp_username:

@@ -1,0 +1,106 @@
+"""E-mail over STARTTLS and implicit TLS, to a real aiosmtpd server with a test CA."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+from collections.abc import Iterator
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trustme
+from aiosmtpd.controller import Controller
+
+from config.settings import Settings
+from service.channels.base import OutboundMessage
+from service.deliveries.ratelimit import LocalRateLimiter
+from service.deliveries.sender import new_http_session, send_all
+from tests.integration.stack import free_port
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+@pytest.fixture(scope="module")
+def ca(tmp_path_factory: pytest.TempPathFactory) -> tuple[trustme.CA, Path]:
+    authority = trustme.CA()
+    bundle = tmp_path_factory.mktemp("ca") / "ca.pem"
+    authority.cert_pem.write_to_path(str(bundle))
+    return authority, bundle
+
+
+def server_context(authority: trustme.CA) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(context)
+    return context
+
+
+@pytest.fixture(params=["starttls", "tls"])
+def relay(request: pytest.FixtureRequest, ca: tuple[trustme.CA, Path]) -> Iterator[tuple[str, int, Sink]]:
+    sink, port = Sink(), free_port()
+    if request.param == "starttls":
+        controller = Controller(
+            sink, hostname="127.0.0.1", port=port, tls_context=server_context(ca[0]), require_starttls=True
+        )
+    else:
+        controller = Controller(sink, hostname="127.0.0.1", port=port, ssl_context=server_context(ca[0]))
+    controller.start()
+    yield request.param, port, sink
+    controller.stop()
+
+
+def send(settings: Settings, target: str) -> Any:
+    message = OutboundMessage(
+        delivery_id="msg_tls",
+        subscription_id=1,
+        channel="email",
+        target=target,
+        options={},
+        locale="vi",
+        event_type="article.published",
+        payload={"article": {"title": "Quốc khánh 2/9", "url": "https://b.vn/a"}},
+        created_at=time.time(),
+        unsubscribe_token="tok",
+    )
+
+    async def run() -> Any:
+        http = new_http_session(settings)
+        try:
+            return await send_all([message], settings, LocalRateLimiter(), http)
+        finally:
+            await http.close()
+
+    return asyncio.run(run())[0]
+
+
+def test_email_over_tls_with_a_private_ca(relay: tuple[str, int, Sink], ca: tuple[trustme.CA, Path]) -> None:
+    security, port, sink = relay
+    settings = Settings(
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_security=security,
+        smtp_ca_file=ca[1],
+        smtp_from="Bantin <bantin@example.vn>",
+        database_url="sqlite://",
+    )
+    result = send(settings, "ban-doc@example.vn")
+    assert result.ok, result.error
+    [mail] = sink.messages
+    assert mail["Subject"] == "Bài mới: Quốc khánh 2/9"
+
+
+def test_untrusted_certificate_is_a_failure_not_a_silent_downgrade(relay: tuple[str, int, Sink]) -> None:
+    security, port, sink = relay
+    settings = Settings(smtp_host="127.0.0.1", smtp_port=port, smtp_security=security, database_url="sqlite://")
+    result = send(settings, "ban-doc@example.vn")
+    assert not result.ok and "SMTP" in (result.error or "")
+    assert sink.messages == []
