@@ -136,9 +136,9 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _no_placeholder_secret_in_production(self) -> Settings:
-        if self.environment == "production" and self.secret_key.strip().lower() in PLACEHOLDER_SECRETS:
-            raise ValueError("BANTIN_SECRET_KEY is a placeholder; set a real secret in production")
+    def _no_placeholder_secret_outside_development(self) -> Settings:
+        if self.environment != "development" and self.secret_key.strip().lower() in PLACEHOLDER_SECRETS:
+            raise ValueError(f"BANTIN_SECRET_KEY is a placeholder; set a real secret for {self.environment}")
         if self.environment == "production" and len(self.secret_key) < 32:
             raise ValueError("BANTIN_SECRET_KEY must be at least 32 characters in production")
         if self.clock_file is not None and self.environment != "test":

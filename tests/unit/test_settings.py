@@ -12,8 +12,10 @@ def test_placeholder_secret_is_refused_in_production() -> None:
     assert Settings(environment="production", secret_key="x" * 40).secret_key == "x" * 40
 
 
-def test_placeholder_secret_is_fine_in_development() -> None:
+def test_placeholder_secret_is_fine_in_development_only() -> None:
     assert Settings(environment="development", secret_key="change-me").environment == "development"
+    with pytest.raises(ValidationError, match="placeholder; set a real secret for test"):
+        Settings(environment="test", secret_key="change-me")
 
 
 def test_bad_values_are_refused_with_their_reason() -> None:
