@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
@@ -17,6 +17,7 @@ from service.db.models import Delivery, DeliveryAttempt, DeliveryStatus, Subscri
 from service.deliveries.retry import next_attempt_at
 
 log = logging.getLogger(__name__)
+LAST_SUCCESS_PRECISION = timedelta(minutes=1)
 
 
 def record_results(
@@ -68,6 +69,9 @@ def record_results(
             if result.gone:
                 gone[message.subscription_id] = result.error or "destination is gone"
         groups[tuple(sorted(values.items()))].append(message.delivery_id)
+    # Subscriptions first, deliveries second: the order in which deleting a subscription
+    # (a cascade from subscriptions to deliveries) takes its locks, so the two never deadlock.
+    disabled = _update_health(session, succeeded, failed - succeeded, gone, now, settings)
     for key, ids in groups.items():
         values = dict(key)
         if values.pop("attempted", False):
@@ -77,25 +81,31 @@ def record_results(
         )
     if attempts:
         session.execute(insert(DeliveryAttempt), attempts)
-    return _update_health(session, succeeded, failed - succeeded, gone, now, settings)
+    # This batch's own rows of a subscription it just disabled were written pending above.
+    fail_pending(session, disabled, "subscription disabled")
+    return disabled
 
 
 def _update_health(
     session: Session, succeeded: set[int], failed: set[int], gone: dict[int, str], now: datetime, settings: Settings
 ) -> list[int]:
     if succeeded:
-        session.execute(
-            update(Subscription)
-            .where(Subscription.id.in_(succeeded))
-            .values(last_success_at=now, failing_since=None)
-            .execution_options(synchronize_session=False)
+        # last_success_at is kept to the minute: most successes then write nothing.
+        _update_locked(
+            session,
+            (
+                Subscription.id.in_(succeeded),
+                or_(
+                    Subscription.failing_since.is_not(None),
+                    Subscription.last_success_at.is_(None),
+                    Subscription.last_success_at < now - LAST_SUCCESS_PRECISION,
+                ),
+            ),
+            {"last_success_at": now, "failing_since": None},
         )
     if failed:
-        session.execute(
-            update(Subscription)
-            .where(Subscription.id.in_(failed), Subscription.failing_since.is_(None))
-            .values(failing_since=now)
-            .execution_options(synchronize_session=False)
+        _update_locked(
+            session, (Subscription.id.in_(failed), Subscription.failing_since.is_(None)), {"failing_since": now}
         )
     disabled = dict(gone)
     window = timedelta(seconds=settings.subscription_disable_after_seconds)
@@ -112,6 +122,19 @@ def _update_health(
     return list(disabled)
 
 
+def _update_locked(session: Session, where: tuple[Any, ...], values: dict[str, Any]) -> None:
+    """Lock the rows in id order, then update them: batches running side by side (and a
+    subscription being deleted) take these locks in one order and cannot deadlock."""
+    ids = list(session.scalars(select(Subscription.id).where(*where).order_by(Subscription.id).with_for_update()))
+    if ids:
+        session.execute(
+            update(Subscription)
+            .where(Subscription.id.in_(ids))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+
 def disable_subscription(session: Session, subscription_id: int, reason: str, now: datetime) -> bool:
     changed = session.execute(
         update(Subscription)
@@ -122,11 +145,16 @@ def disable_subscription(session: Session, subscription_id: int, reason: str, no
     if changed.rowcount:  # type: ignore[attr-defined]
         log.warning("subscription %s disabled: %s", subscription_id, reason)
         # Its other pending deliveries would only fail again.
-        session.execute(
-            update(Delivery)
-            .where(Delivery.subscription_id == subscription_id, Delivery.status == DeliveryStatus.PENDING)
-            .values(status=DeliveryStatus.FAILED.value, last_error=f"subscription disabled: {reason}"[:300])
-            .execution_options(synchronize_session=False)
-        )
+        fail_pending(session, [subscription_id], f"subscription disabled: {reason}")
         return True
     return False
+
+
+def fail_pending(session: Session, subscription_ids: Sequence[int], reason: str) -> None:
+    if subscription_ids:
+        session.execute(
+            update(Delivery)
+            .where(Delivery.subscription_id.in_(subscription_ids), Delivery.status == DeliveryStatus.PENDING)
+            .values(status=DeliveryStatus.FAILED.value, last_error=reason[:300])
+            .execution_options(synchronize_session=False)
+        )

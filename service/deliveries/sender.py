@@ -20,7 +20,7 @@ from service.channels import mail
 from service.channels.base import FeedContent, OutboundMessage, RateLimiter, SendContext, SendResult
 from service.channels.egress import policy_for
 from service.channels.registry import CHANNELS
-from service.db.models import Announcement, Delivery, DeliveryStatus, Subscription
+from service.db.models import Announcement, Delivery, DeliveryStatus, Subscription, SubscriptionStatus
 from service.deliveries.content import feed_content_for
 from service.deliveries.outcomes import record_results
 from service.deliveries.planning import plan_disabled_notices
@@ -67,15 +67,42 @@ def claim(session: Session, delivery_ids: Sequence[str], now: datetime, settings
     }
     feeds: dict[tuple[str, str], FeedContent | None] = {}
     messages = []
+    held: dict[str, list[str]] = {SubscriptionStatus.PAUSED: [], SubscriptionStatus.DISABLED: []}
     for row in claimed:
         subscription = subscriptions.get(row.subscription_id)
-        if subscription is not None:  # deleted since planning: the cascade removes the row too
-            messages.append(_message(row, subscription, announcements[row.announcement_id], now, session, feeds))
+        if subscription is None:
+            continue  # deleted since planning: the cascade removes the row too
+        if subscription.status in held:
+            held[subscription.status].append(row.id)
+            continue
+        messages.append(_message(row, subscription, announcements[row.announcement_id], now, session, feeds))
+    _hold_back(session, held[SubscriptionStatus.PAUSED], held[SubscriptionStatus.DISABLED], now)
     return messages
 
 
+def _hold_back(session: Session, paused: list[str], disabled: list[str], now: datetime) -> None:
+    """Paused since planning: wait and look again later. Disabled: nothing will be sent."""
+    if paused:
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(paused))
+            .values(status=DeliveryStatus.PENDING.value, lease_until=None, next_attempt_at=now + PAUSED_RECHECK)
+            .execution_options(synchronize_session=False)
+        )
+    if disabled:
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(disabled))
+            .values(status=DeliveryStatus.FAILED.value, lease_until=None, last_error="subscription disabled")
+            .execution_options(synchronize_session=False)
+        )
+
+
+# How often a delivery to a paused subscription looks again whether it was resumed.
+PAUSED_RECHECK = timedelta(minutes=5)
 SUBSCRIPTION_COLUMNS = (
     Subscription.id,
+    Subscription.status,
     Subscription.channel,
     Subscription.target,
     Subscription.options,

@@ -170,7 +170,21 @@ def _create_many(admin: httpx.Client, receivers: Receivers, unique: str, count: 
 
 
 def _drop(stack: Stack, ids: list[int]) -> None:
+    """Remove the fan-out's subscriptions once no batch is still working on them."""
     engine = create_engine(stack.env["BANTIN_DATABASE_URL"])
+
+    def settled() -> bool:
+        with engine.connect() as connection:
+            busy = connection.execute(
+                text(
+                    "SELECT count(*) FROM deliveries WHERE subscription_id = ANY(:ids) "
+                    "AND status IN ('pending', 'sending')"
+                ),
+                {"ids": ids},
+            ).scalar_one()
+        return busy == 0
+
+    wait_until(settled, 60, "the fan-out's last batches to finish", 0.25)
     with engine.begin() as connection:
         connection.execute(text("DELETE FROM subscriptions WHERE id = ANY(:ids)"), {"ids": ids})
     engine.dispose()

@@ -120,3 +120,23 @@ def test_failing_longer_than_the_window_disables_and_tells_the_admin(settings_ov
         notice = session.get(Delivery, notices[0])
         assert notice.subscription_id == admin_id
         assert session.get(Announcement, notice.announcement_id).type == "subscription.disabled"
+
+
+def test_claim_holds_back_paused_and_fails_disabled_subscriptions() -> None:
+    paused_id, disabled_id, active_id = subscribe("1"), subscribe("2"), subscribe("3")
+    plan()
+    with session_scope() as session:
+        session.get(Subscription, paused_id).status = "paused"
+        session.get(Subscription, disabled_id).status = "disabled"
+    with session_scope() as session:
+        ids = list(session.scalars(select(Delivery.id)))
+        messages = claim(session, ids, NOW, get_settings())
+        assert [m.subscription_id for m in messages] == [active_id]
+    with session_scope() as session:
+        by_subscription = {d.subscription_id: d for d in session.scalars(select(Delivery))}
+        assert by_subscription[paused_id].status == "pending"
+        assert by_subscription[paused_id].next_attempt_at == NOW + timedelta(minutes=5)
+        assert (by_subscription[disabled_id].status, by_subscription[disabled_id].last_error) == (
+            "failed",
+            "subscription disabled",
+        )
