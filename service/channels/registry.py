@@ -25,5 +25,3 @@ CHANNELS: dict[str, Channel] = {
         WebSubChannel(),
     )
 }
-# Staff create these through /api/v1/subscriptions; websub subscriptions come from the hub.
-SUBSCRIBABLE = ("webhook", "email", "telegram", "slack", "discord", "teams", "zalo", "apprise")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -114,10 +113,6 @@ def render_scope(session: Session, scope: str, now: datetime) -> list[str]:
         changed.append(fmt)
     session.flush()
     return changed
-
-
-def render_scopes(session: Session, scopes: Sequence[str], now: datetime) -> dict[str, list[str]]:
-    return {scope: render_scope(session, scope, now) for scope in scopes}
 
 
 def stored_feed(session: Session, scope: str, fmt: str) -> StoredFeed | None:

@@ -5,7 +5,7 @@ from fastapi.testclient import TestClient
 
 from service.db.engine import session_scope
 from service.db.types import utcnow
-from service.feeds.publish import render_scopes
+from service.feeds.publish import render_scope
 from tests.feedcheck import assert_valid_atom, assert_valid_json_feed, assert_valid_rss
 
 ARTICLE = {"title": "Kỷ niệm 97 năm", "body_html": "<p>Nội dung</p>", "categories": ["Xây dựng Đảng"]}
@@ -15,7 +15,8 @@ def publish_and_render(client: TestClient, headers: dict[str, str]) -> dict:
     body = client.post("/api/v1/articles", json=ARTICLE, headers=headers).json()
     # The worker's job, done in-process here; integration tests use the real worker.
     with session_scope() as session:
-        render_scopes(session, ["site", "category:xay-dung-dang"], utcnow())
+        for scope in ("site", "category:xay-dung-dang"):
+            render_scope(session, scope, utcnow())
     return body
 
 
