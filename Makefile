@@ -33,6 +33,8 @@ lint: install
 
 bench: install
 	$(PY) -m bench.publish_latency
+	$(PY) -m bench.fanout
+	$(PY) -m bench.calendar
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache *.egg-info
