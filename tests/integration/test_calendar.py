@@ -34,6 +34,15 @@ class TimeTravel:
     def set(self, *parts: int) -> None:
         self.clock.write_text(datetime(*parts, tzinfo=HANOI).isoformat())
 
+    def down_until(self, *parts: int) -> None:
+        """Stop the worker and both beats, move the clock, start them again."""
+        for name in ("beat", "beat2", "worker"):
+            self.stack.stop(name)
+        self.set(*parts)
+        self.stack.start_worker()
+        self.stack.start_beat()
+        self.stack.start_beat("beat2")
+
     def reminders(self, key_date_id: str) -> list[dict]:
         return [
             r.json()["data"]
@@ -103,23 +112,12 @@ def test_a_year_of_party_founding_reminders(travel: TimeTravel) -> None:
     wait_until(lambda: len(travel.reminders("thanh-lap-dang")) == 2, 10, "the 7-day reminder")
 
     # Downtime: everything stops before the 1-day reminder (2/2 08:00) and comes back 6 h late.
-    stack = travel.stack
-    for name in ("beat", "beat2", "worker"):
-        stack.stop(name)
-    travel.set(2027, 2, 2, 14, 0)
-    stack.start_worker()
-    stack.start_beat()
-    stack.start_beat("beat2")
+    travel.down_until(2027, 2, 2, 14, 0)
     third = wait_until(lambda: len(r := travel.reminders("thanh-lap-dang")) == 3 and r[2], 15, "the late reminder")
     assert third["reminder"]["days_before"] == 1 and third["reminder"]["late"] is True
 
     # Down again past the 0-day reminder (3/2 08:00) by 13 h: beyond the 12 h grace, never sent.
-    for name in ("beat", "beat2", "worker"):
-        stack.stop(name)
-    travel.set(2027, 2, 3, 21, 0)
-    stack.start_worker()
-    stack.start_beat()
-    stack.start_beat("beat2")
+    travel.down_until(2027, 2, 3, 21, 0)
     wait_until(
         lambda: travel.statuses("thanh-lap-dang", "2027-02-03").get(0, ("", False))[0] == "missed",
         15,
