@@ -37,7 +37,8 @@ def _check_idempotency_key(key: str | None) -> str | None:
 def _replay(stored: IdempotentRequest, fingerprint: str) -> JSONResponse:
     if stored.request_fingerprint != fingerprint:
         raise InvalidField("Idempotency-Key", "was already used with a different request body")
-    return JSONResponse(stored.response_body, status_code=stored.status_code, headers={"Idempotent-Replayed": "true"})
+    headers = {"Idempotent-Replayed": "true", "Location": f"/api/v1/articles/{stored.response_body['id']}"}
+    return JSONResponse(stored.response_body, status_code=stored.status_code, headers=headers)
 
 
 def _stored_request(token_id: int, key: str) -> IdempotentRequest | None:

@@ -98,6 +98,7 @@ def test_idempotency_key_replays_the_first_response(client: TestClient, publishe
     assert first.status_code == second.status_code == 201
     assert second.json() == first.json()
     assert second.headers["idempotent-replayed"] == "true"
+    assert second.headers["location"] == first.headers["location"]
     assert count(Article) == 1 and count(OutboxEvent) == 1
 
 
