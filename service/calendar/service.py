@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from service.calendar.occurrences import Occurrence, occurrences_between, occurrences_in_year
 from service.calendar.reminders import plan_key_date, replan_key_date
 from service.calendar.schemas import KeyDateIn, KeyDateUpdate, check_date
+from service.db.locks import transaction_lock
 from service.db.models import KeyDate, Reminder
 from service.errors import Conflict, InvalidField, NotFound
 
@@ -66,7 +67,12 @@ def delete_key_date(session: Session, key_date_id: str) -> None:
 
 def sync_seed_file(session: Session, entries: Sequence[KeyDateIn], now: datetime) -> list[str]:
     """Add the file's key dates that the database does not have; edits made through the
-    API are never overwritten by the file. Returns the ids added."""
+    API are never overwritten by the file. Returns the ids added.
+
+    Every API process runs this at start; the lock keeps two of them from adding the
+    same key date at once (the second would fail on the primary key and not start).
+    """
+    transaction_lock(session, "key-dates-seed")
     known = set(session.scalars(select(KeyDate.id)))
     added = []
     for entry in entries:

@@ -6,11 +6,12 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings, get_settings
 from service.articles.service import article_url
+from service.db.locks import transaction_lock
 from service.db.models import Article, ArticleStatus, Category, FeedDocument
 from service.feeds.model import FeedCategory, FeedItem, FeedSpec
 from service.feeds.render import render
@@ -75,21 +76,15 @@ def etag_for(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
-def _lock_scope(session: Session, scope: str) -> None:
-    # Two workers rendering one scope must not let the older read win the last write:
-    # the render reads articles only after holding the scope's lock (PostgreSQL).
-    # SQLite serialises writers on its own and has one machine's workers only.
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:scope))"), {"scope": f"feed:{scope}"})
-
-
 def render_scope(session: Session, scope: str, now: datetime) -> list[str]:
     """Re-render the three formats of ``scope``; returns the formats whose bytes changed.
 
     A category scope whose category no longer exists is left as it is.
     """
     settings = get_settings()
-    _lock_scope(session, scope)
+    # Two workers rendering one scope must not let the older read win the last write:
+    # articles are read only once the scope's lock is held.
+    transaction_lock(session, f"feed:{scope}")
     category = None
     slug = category_slug(scope)
     if slug is not None:

@@ -46,3 +46,31 @@ def test_downgrade_to_base_and_upgrade_again(empty_database: str) -> None:
     command.upgrade(config, "head")
     assert "articles" in inspect(engine).get_table_names()
     engine.dispose()
+
+
+def test_two_api_processes_seeding_key_dates_at_once_both_start(empty_database: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+    from pathlib import Path
+
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from service.calendar.loader import load_key_dates
+    from service.calendar.service import sync_seed_file
+    from service.db.models import KeyDate
+    from service.db.types import utcnow
+
+    command.upgrade(alembic_config(empty_database), "head")
+    engine = create_engine(empty_database)
+    entries = load_key_dates(Path(__file__).resolve().parents[2] / "config" / "key_dates.yaml")
+
+    def seed(_: int) -> list[str]:
+        with Session(engine) as session, session.begin():
+            return sync_seed_file(session, entries, utcnow())
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        added = list(pool.map(seed, range(2)))
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(KeyDate)) == 17
+    engine.dispose()
+    assert sorted(len(ids) for ids in added) == [0, 17]  # one added them all, the other found them
