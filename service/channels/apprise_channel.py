@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from service.channels.base import OutboundMessage, SendContext, SendResult
+from service.channels.base import OutboundMessage, SendContext, SendResult, elapsed_ms
 from service.channels.egress import EgressDenied, EgressPolicy, resolve
 from service.channels.text import render_text
 from service.errors import InvalidField
@@ -65,7 +65,7 @@ class AppriseChannel:
         notifier = apprise.Apprise()
         notifier.add(message.target)
         ok = await asyncio.to_thread(notifier.notify, body=words.text, title=words.subject)
-        duration = int((time.perf_counter() - started) * 1000)
+        duration = elapsed_ms(started)
         return (
             SendResult(ok=True, duration_ms=duration)
             if ok

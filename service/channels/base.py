@@ -149,6 +149,13 @@ class SendContext:
         except aiohttp.ClientError as exc:
             raise HttpFailure(type(exc).__name__) from None
 
+    async def post_json(
+        self, url: str, document: Mapping[str, Any], headers: Mapping[str, str] | None = None
+    ) -> HttpAnswer:
+        """POST ``document`` as UTF-8 JSON to an operator-configured API (Telegram, Zalo)."""
+        body = json.dumps(document, ensure_ascii=False).encode("utf-8")
+        return await self.post(url, content=body, headers={"Content-Type": "application/json", **(headers or {})})
+
     async def rate_limit(self, key: str, per_second: float, max_wait: float = 2.0) -> float:
         """Wait for a token if that takes at most ``max_wait``; else return how long to defer."""
         while True:
@@ -195,12 +202,17 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
         return None
 
 
+def elapsed_ms(started: float) -> int:
+    """Milliseconds since ``started`` (a ``time.perf_counter()`` reading)."""
+    return int((time.perf_counter() - started) * 1000)
+
+
 RetryAfterReader = Callable[[HttpAnswer], float | None]
 
 
 def classify(response: HttpAnswer, started: float, read_retry_after: RetryAfterReader | None = None) -> SendResult:
     """The common HTTP rule: 2xx ok; 3xx failure (never followed); 410 gone; 429/5xx back off."""
-    duration = int((time.perf_counter() - started) * 1000)
+    duration = elapsed_ms(started)
     status = response.status_code
     if 200 <= status < 300:
         return SendResult(ok=True, status_code=status, duration_ms=duration)
@@ -239,5 +251,5 @@ async def post_guarded(
             server_hostname=target.host if target.url.startswith("https") else None,
         )
     except HttpFailure as exc:
-        return SendResult.failure(str(exc), duration_ms=int((time.perf_counter() - started) * 1000))
+        return SendResult.failure(str(exc), duration_ms=elapsed_ms(started))
     return classify(response, started, read_retry_after)

@@ -14,7 +14,7 @@ import aiosmtplib
 from email_validator import EmailNotValidError, validate_email
 
 from config.settings import Settings
-from service.channels.base import OutboundMessage, SendContext, SendResult
+from service.channels.base import OutboundMessage, SendContext, SendResult, elapsed_ms
 from service.channels.egress import EgressPolicy
 from service.channels.text import render_text
 from service.errors import InvalidField
@@ -75,12 +75,12 @@ class EmailChannel:
             except aiosmtplib.SMTPRecipientsRefused as exc:
                 code = next(iter(exc.recipients)).code if exc.recipients else None
                 return SendResult.failure(
-                    f"recipient refused: {exc}", code, gone=bool(code and code >= 500), duration_ms=_ms(started)
+                    f"recipient refused: {exc}", code, gone=bool(code and code >= 500), duration_ms=elapsed_ms(started)
                 )
             except (aiosmtplib.SMTPException, OSError) as exc:
                 context.resources.pop(CONNECTION, None)
-                return SendResult.failure(f"SMTP: {type(exc).__name__}: {exc}", duration_ms=_ms(started))
-        return SendResult(ok=True, status_code=250, duration_ms=_ms(started))
+                return SendResult.failure(f"SMTP: {type(exc).__name__}: {exc}", duration_ms=elapsed_ms(started))
+        return SendResult(ok=True, status_code=250, duration_ms=elapsed_ms(started))
 
 
 async def _connection(context: SendContext) -> aiosmtplib.SMTP:
@@ -110,7 +110,3 @@ async def close(context: SendContext) -> None:
             await smtp.quit()
         except aiosmtplib.SMTPException:
             smtp.close()
-
-
-def _ms(started: float) -> int:
-    return int((time.perf_counter() - started) * 1000)

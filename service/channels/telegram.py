@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import html
-import json
 import re
 import time
 from collections.abc import Mapping
 from typing import Any
 
-from service.channels.base import HttpAnswer, HttpFailure, OutboundMessage, SendContext, SendResult
+from service.channels.base import HttpAnswer, HttpFailure, OutboundMessage, SendContext, SendResult, elapsed_ms
 from service.channels.egress import EgressPolicy
 from service.channels.text import render_text
 from service.errors import InvalidField
@@ -17,7 +16,6 @@ from service.errors import InvalidField
 # A numeric chat id (negative for groups and channels) or a public @channelusername.
 CHAT_ID = re.compile(r"^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31})$")
 MAX_TEXT = 4096
-JSON = {"Content-Type": "application/json"}
 
 
 def telegram_html(event_type: str, payload: Mapping[str, Any], locale: str) -> str:
@@ -63,15 +61,15 @@ class TelegramChannel:
         }
         started = time.perf_counter()
         try:
-            response = await context.post(url, content=json.dumps(document).encode(), headers=JSON)
+            response = await context.post_json(url, document)
         except HttpFailure as exc:
             # The URL holds the bot token: the failure names the error, never the URL.
-            return SendResult.failure(str(exc), duration_ms=_ms(started))
+            return SendResult.failure(str(exc), duration_ms=elapsed_ms(started))
         return _telegram_result(response, started)
 
 
 def _telegram_result(response: HttpAnswer, started: float) -> SendResult:
-    duration = _ms(started)
+    duration = elapsed_ms(started)
     try:
         answer = response.json()
     except ValueError:
@@ -91,7 +89,3 @@ def _telegram_result(response: HttpAnswer, started: float) -> SendResult:
         gone=gone,
         duration_ms=duration,
     )
-
-
-def _ms(started: float) -> int:
-    return int((time.perf_counter() - started) * 1000)

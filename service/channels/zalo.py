@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Mapping
 from typing import Any
 
-from service.channels.base import HttpFailure, OutboundMessage, SendContext, SendResult
+from service.channels.base import HttpFailure, OutboundMessage, SendContext, SendResult, elapsed_ms
 from service.channels.egress import EgressPolicy
 from service.channels.text import render_text
 from service.errors import InvalidField
@@ -34,24 +33,18 @@ class ZaloChannel:
         document = {"recipient": {"user_id": message.target}, "message": {"text": words.text[:MAX_TEXT]}}
         started = time.perf_counter()
         try:
-            response = await context.post(
-                f"{settings.zalo_api_base}/v3.0/oa/message/cs",
-                content=json.dumps(document, ensure_ascii=False).encode(),
-                headers={"access_token": settings.zalo_access_token, "Content-Type": "application/json"},
+            response = await context.post_json(
+                f"{settings.zalo_api_base}/v3.0/oa/message/cs", document, {"access_token": settings.zalo_access_token}
             )
         except HttpFailure as exc:
-            return SendResult.failure(str(exc), duration_ms=_ms(started))
+            return SendResult.failure(str(exc), duration_ms=elapsed_ms(started))
         try:
             answer = response.json()
         except ValueError:
             answer = {}
         # Zalo answers HTTP 200 for failures too: only "error": 0 means delivered.
         if isinstance(answer, dict) and answer.get("error") == 0:
-            return SendResult(ok=True, status_code=response.status_code, duration_ms=_ms(started))
+            return SendResult(ok=True, status_code=response.status_code, duration_ms=elapsed_ms(started))
         code = answer.get("error") if isinstance(answer, dict) else None
         detail = answer.get("message") if isinstance(answer, dict) else response.text[:120]
-        return SendResult.failure(f"Zalo error {code}: {detail}", response.status_code, duration_ms=_ms(started))
-
-
-def _ms(started: float) -> int:
-    return int((time.perf_counter() - started) * 1000)
+        return SendResult.failure(f"Zalo error {code}: {detail}", response.status_code, duration_ms=elapsed_ms(started))
