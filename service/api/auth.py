@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from service.auth.tokens import Scope, authenticate, effective_scopes
 from service.db.engine import session_scope
+from service.db.types import utcnow
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `bantin tokens create`")
 
@@ -31,7 +32,7 @@ def require_scope(scope: Scope) -> Callable[..., Caller]:
                 headers={"WWW-Authenticate": "Bearer"},
             )
         with session_scope() as session:
-            token = authenticate(session, credentials.credentials)
+            token = authenticate(session, credentials.credentials, utcnow())
             if token is None:
                 raise HTTPException(
                     status.HTTP_401_UNAUTHORIZED,

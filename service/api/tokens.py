@@ -24,12 +24,18 @@ class TokenOut(BaseModel):
     name: str
     scopes: list[str]
     created_at: datetime
+    last_used_at: datetime | None
     revoked_at: datetime | None
 
     @classmethod
     def of(cls, token: ApiToken) -> TokenOut:
         return cls(
-            id=token.id, name=token.name, scopes=token.scopes, created_at=token.created_at, revoked_at=token.revoked_at
+            id=token.id,
+            name=token.name,
+            scopes=token.scopes,
+            created_at=token.created_at,
+            last_used_at=token.last_used_at,
+            revoked_at=token.revoked_at,
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +20,8 @@ class Scope(enum.StrEnum):
     PUBLISH = "publish"
     ADMIN = "admin"
 
+
+LAST_USED_PRECISION = timedelta(minutes=5)
 
 # admin implies publish.
 IMPLIED_SCOPES = {Scope.ADMIN: {Scope.ADMIN, Scope.PUBLISH}, Scope.PUBLISH: {Scope.PUBLISH}}
@@ -53,11 +55,17 @@ def effective_scopes(token: ApiToken) -> set[Scope]:
     return granted
 
 
-def authenticate(session: Session, raw: str) -> ApiToken | None:
-    """The live token for ``raw``, or None; comparing hashes of 256-bit secrets leaks nothing useful."""
+def authenticate(session: Session, raw: str, now: datetime) -> ApiToken | None:
+    """The live token for ``raw``, or None; comparing hashes of 256-bit secrets leaks nothing useful.
+
+    ``last_used_at`` tells an admin which tokens are stale; it is kept to
+    LAST_USED_PRECISION so that a busy token does not write on every request.
+    """
     token = session.scalars(select(ApiToken).where(ApiToken.token_hash == hash_token(raw))).one_or_none()
     if token is None or token.revoked_at is not None:
         return None
+    if token.last_used_at is None or token.last_used_at < now - LAST_USED_PRECISION:
+        token.last_used_at = now
     return token
 
 

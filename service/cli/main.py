@@ -159,7 +159,8 @@ def tokens_list() -> None:
     with session_scope() as session:
         for token in list_tokens(session):
             state = f"revoked {token.revoked_at:%Y-%m-%d %H:%M}" if token.revoked_at else "active"
-            typer.echo(f"{token.id}\t{token.name}\t{','.join(token.scopes)}\t{state}")
+            used = f"last used {token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never used"
+            typer.echo(f"{token.id}\t{token.name}\t{','.join(token.scopes)}\t{state}\t{used}")
 
 
 @tokens_app.command("revoke")

@@ -155,6 +155,9 @@ def test_token_endpoints_need_admin_and_never_show_secrets(client: TestClient, p
     assert listed.status_code == 200
     assert {t["scopes"][0] for t in listed.json()} == {"publish", "admin"}
     assert "btn_" not in listed.text and "hash" not in listed.text
+    used = {t["scopes"][0]: t["last_used_at"] for t in listed.json()}
+    assert used["admin"] is not None  # it just authenticated this request
+    assert used["publish"] is not None  # used by the 403 above
     publish_id = next(t["id"] for t in listed.json() if t["scopes"] == ["publish"])
     assert client.delete(f"/api/v1/tokens/{publish_id}", headers=admin).json()["revoked_at"]
     assert client.get("/api/v1/articles", headers=publisher).status_code == 401
