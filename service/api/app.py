@@ -46,7 +46,11 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app() -> FastAPI:
+    from workers import relay
+
     settings = get_settings()
+    # Work a request defers (outbox events, deliveries) goes to the broker after its commit.
+    relay.install()
     app = FastAPI(
         title="Bantin",
         summary="Articles, RSS/Atom/JSON feeds and announcements for a Vietnamese news desk",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import BaseModel
 
 from service.api.auth import Caller, require_scope
@@ -14,6 +14,7 @@ from service.db.engine import session_scope
 from service.db.models import Delivery, DeliveryAttempt, DeliveryStatus, Subscription
 from service.db.types import utcnow
 from service.deliveries.queries import list_deliveries
+from service.deliveries.replay import recover, replay
 from service.subscriptions.schemas import SubscriptionCreate, SubscriptionUpdate
 from service.subscriptions.service import (
     create_subscription,
@@ -21,12 +22,9 @@ from service.subscriptions.service import (
     get_subscription,
     list_subscriptions,
     listed_target,
-    recover,
-    replay,
     rotate_secret,
     update_subscription,
 )
-from workers.relay import enqueue_deliveries
 
 router = APIRouter(prefix="/api/v1", tags=["subscriptions"])
 Admin = Annotated[Caller, Depends(require_scope(Scope.ADMIN))]
@@ -173,11 +171,10 @@ def rotate(subscription_id: int, _: Admin) -> SubscriptionOut:
 
 
 @router.post("/subscriptions/{subscription_id}/recover")
-def recover_failed(subscription_id: int, since: datetime, _: Admin, background: BackgroundTasks) -> dict[str, int]:
+def recover_failed(subscription_id: int, since: datetime, _: Admin) -> dict[str, int]:
     """Send again every failed delivery of this subscription created since `since`."""
     with session_scope() as session:
         ids = recover(session, subscription_id, since, utcnow())
-    background.add_task(enqueue_deliveries, ids)
     return {"requeued": len(ids)}
 
 
@@ -204,10 +201,7 @@ def deliveries(
 
 
 @router.post("/deliveries/{delivery_id}/replay", status_code=status.HTTP_202_ACCEPTED, response_model=DeliveryOut)
-def replay_delivery(delivery_id: str, _: Admin, background: BackgroundTasks) -> DeliveryOut:
+def replay_delivery(delivery_id: str, _: Admin) -> DeliveryOut:
     """Send one delivery again now, with the same `webhook-id`."""
     with session_scope() as session:
-        delivery = replay(session, delivery_id, utcnow())
-        body = DeliveryOut.of(delivery, [])
-    background.add_task(enqueue_deliveries, [delivery_id])
-    return body
+        return DeliveryOut.of(replay(session, delivery_id, utcnow()), [])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -22,10 +22,9 @@ from service.text import sanitize_html, slugify_vi
 
 @dataclass
 class Change:
-    """An article after a change, and the outbox events to relay once committed."""
+    """An article after a change (its outbox events are sent once the caller commits)."""
 
     article: Article
-    event_ids: list[int] = field(default_factory=list)
 
 
 def article_url(article: Article, base_url: str | None = None) -> str:
@@ -85,10 +84,9 @@ def create_article(session: Session, data: ArticleCreate, now: datetime) -> Chan
     article.categories = _categories_by_name(session, data.categories)
     session.add(article)
     session.flush()
-    change = Change(article)
     if status == ArticleStatus.PUBLISHED:
-        change.event_ids.append(record_article_event(session, EventType.ARTICLE_PUBLISHED, article).id)
-    return change
+        record_article_event(session, EventType.ARTICLE_PUBLISHED, article)
+    return Change(article)
 
 
 def get_article(session: Session, article_id: int, *, for_update: bool = False) -> Article:
@@ -154,7 +152,6 @@ def update_article(session: Session, article_id: int, data: ArticleUpdate, now: 
     article.updated_at = now
     session.flush()
 
-    change = Change(article)
     is_published = article.status == ArticleStatus.PUBLISHED
     event_type = None
     if is_published and was_published:
@@ -164,8 +161,8 @@ def update_article(session: Session, article_id: int, data: ArticleUpdate, now: 
     elif was_published:
         event_type = EventType.ARTICLE_WITHDRAWN
     if event_type is not None:
-        change.event_ids.append(record_article_event(session, event_type, article, old_scopes).id)
-    return change
+        record_article_event(session, event_type, article, old_scopes)
+    return Change(article)
 
 
 def withdraw_article(session: Session, article_id: int, now: datetime) -> Change:
@@ -180,12 +177,12 @@ def withdraw_article(session: Session, article_id: int, now: datetime) -> Change
     article.updated_at = now
     session.flush()
     if was_published:
-        change.event_ids.append(record_article_event(session, EventType.ARTICLE_WITHDRAWN, article).id)
+        record_article_event(session, EventType.ARTICLE_WITHDRAWN, article)
     return change
 
 
 def publish_due_articles(session: Session, now: datetime, limit: int = 500) -> list[int]:
-    """Publish scheduled articles whose time has come; returns the new event ids.
+    """Publish scheduled articles whose time has come; returns the ids of those published.
 
     The conditional UPDATE is the exactly-once guard: of two beats (or a beat and a
     PATCH) racing for one article, only the one whose UPDATE matched writes the event.
@@ -196,7 +193,7 @@ def publish_due_articles(session: Session, now: datetime, limit: int = 500) -> l
         .order_by(Article.publish_at)
         .limit(limit)
     ).all()
-    event_ids: list[int] = []
+    published: list[int] = []
     for article_id in due:
         result = session.execute(
             update(Article)
@@ -207,5 +204,6 @@ def publish_due_articles(session: Session, now: datetime, limit: int = 500) -> l
         if result.rowcount == 1:  # type: ignore[attr-defined]
             article = session.get(Article, article_id, populate_existing=True)
             assert article is not None
-            event_ids.append(record_article_event(session, EventType.ARTICLE_PUBLISHED, article).id)
-    return event_ids
+            record_article_event(session, EventType.ARTICLE_PUBLISHED, article)
+            published.append(article_id)
+    return published

@@ -115,7 +115,6 @@ class DueResult:
     sent: list[int]
     late: list[int]
     missed: list[int]
-    delivery_ids: list[str]
 
 
 def due_reminders(session: Session, now: datetime, limit: int = SCAN_LIMIT) -> list[Reminder]:
@@ -137,7 +136,6 @@ def send_due(session: Session, now: datetime) -> DueResult:
     sent: list[int] = []
     late: list[int] = []
     missed: list[int] = []
-    delivery_ids: list[str] = []
     for reminder in due_reminders(session, now):
         key_date = session.get(KeyDate, reminder.key_date_id)
         overdue = now - reminder.due_at
@@ -153,15 +151,16 @@ def send_due(session: Session, now: datetime) -> DueResult:
             )
             continue
         reminder.late = overdue > LATE_AFTER
-        delivery_ids += _announce(session, key_date, reminder, now)
+        _announce(session, key_date, reminder, now)
         reminder.status = ReminderStatus.SENT.value
         reminder.sent_at = now
         (late if reminder.late else sent).append(reminder.id)
     session.flush()
-    return DueResult(sent, late, missed, delivery_ids)
+    return DueResult(sent, late, missed)
 
 
-def _announce(session: Session, key_date: KeyDate, reminder: Reminder, now: datetime) -> list[str]:
+def _announce(session: Session, key_date: KeyDate, reminder: Reminder, now: datetime) -> None:
+    """Plan the reminder's announcement; its deliveries are sent once the caller commits."""
     flags = anniversary_flags(reminder.anniversary)
     text = render_reminder(key_date, reminder.occurrence_date, reminder.anniversary, flags, reminder.offset_days)
     payload = {
@@ -180,7 +179,7 @@ def _announce(session: Session, key_date: KeyDate, reminder: Reminder, now: date
         "text": {"vi": text.vi, "en": text.en},
     }
     targets = key_date.events_to or {}
-    planned = plan_announcement(
+    plan_announcement(
         session,
         source_key=f"reminder:{reminder.id}",
         event_type="reminder.due",
@@ -193,4 +192,3 @@ def _announce(session: Session, key_date: KeyDate, reminder: Reminder, now: date
     reminder.announcement_id = session.scalar(
         select(Announcement.id).where(Announcement.source_key == f"reminder:{reminder.id}")
     )
-    return planned

@@ -16,6 +16,8 @@ from service.cli.calendar import calendar_app
 from service.cli.common import fail as _fail
 from service.cli.common import validation_failure
 from service.cli.subscribers import deliveries_app, subscribers_app
+from service.db import after_commit
+from service.db.after_commit import Deferred
 from service.errors import DomainError, InvalidField
 
 app = typer.Typer(help="Bantin: articles, feeds and announcements for a news desk.", no_args_is_help=True)
@@ -37,9 +39,17 @@ def _configure_logging() -> None:
     )
 
 
+def _send_after_commit(deferred: Deferred) -> None:
+    # Imported on first use: most commands send nothing and need not load Celery.
+    from workers.relay import send
+
+    send(deferred)
+
+
 @app.callback()
 def _main() -> None:
     _configure_logging()
+    after_commit.install(_send_after_commit)
 
 
 # ---- running ---------------------------------------------------------------------------------
@@ -192,7 +202,6 @@ def publish(
     from service.articles.service import article_url, create_article
     from service.db.engine import session_scope
     from service.db.types import utcnow
-    from workers.relay import relay_events
 
     try:
         fields = parse_article_file(file)
@@ -207,7 +216,6 @@ def publish(
         change = create_article(session, data, utcnow())
         article = change.article
         summary = f"{article.id}\t{article.status}\t{article_url(article)}"
-    relay_events(change.event_ids)
     typer.echo(summary)
 
 
@@ -248,14 +256,12 @@ def withdraw(article_id: int) -> None:
     from service.articles.service import withdraw_article
     from service.db.engine import session_scope
     from service.db.types import utcnow
-    from workers.relay import relay_events
 
     try:
         with session_scope() as session:
-            change = withdraw_article(session, article_id, utcnow())
+            withdraw_article(session, article_id, utcnow())
     except DomainError as exc:
         raise _fail(str(exc)) from None
-    relay_events(change.event_ids)
     typer.echo(f"article {article_id} withdrawn")
 
 

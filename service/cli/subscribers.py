@@ -13,10 +13,11 @@ from service.cli.common import fail, validation_failure
 from service.db.engine import session_scope
 from service.db.models import DeliveryStatus, Subscription
 from service.db.types import utcnow
+from service.deliveries.replay import recover as recover_failed
+from service.deliveries.replay import replay
 from service.errors import DomainError, InvalidField
 from service.subscriptions import service
 from service.subscriptions.schemas import SubscriptionCreate, SubscriptionUpdate
-from workers.relay import enqueue_deliveries
 
 subscribers_app = typer.Typer(help="Subscribers and their channels.", no_args_is_help=True)
 deliveries_app = typer.Typer(help="The delivery log.", no_args_is_help=True)
@@ -160,10 +161,9 @@ def recover(subscription_id: int, since: Annotated[datetime, typer.Option(help="
         since = since.replace(tzinfo=get_settings().zone)
     try:
         with session_scope() as session:
-            ids = service.recover(session, subscription_id, since, utcnow())
+            ids = recover_failed(session, subscription_id, since, utcnow())
     except DomainError as exc:
         raise fail(str(exc)) from None
-    enqueue_deliveries(ids)
     typer.echo(f"{len(ids)} deliveries requeued")
 
 
@@ -193,8 +193,7 @@ def deliveries_replay(delivery_id: str) -> None:
     """Send one delivery again, with the same webhook-id."""
     try:
         with session_scope() as session:
-            service.replay(session, delivery_id, utcnow())
+            replay(session, delivery_id, utcnow())
     except DomainError as exc:
         raise fail(str(exc)) from None
-    enqueue_deliveries([delivery_id])
     typer.echo(f"delivery {delivery_id} requeued")

@@ -16,7 +16,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from config.settings import get_settings
+from service import task_names
 from service.articles.service import article_url
+from service.db.after_commit import defer_batched
 from service.db.models import (
     Announcement,
     Article,
@@ -91,6 +93,8 @@ def plan_announcement(
 ) -> list[str]:
     """Create the announcement and its deliveries; returns the new delivery ids (none if planned before).
 
+    The new deliveries are sent in batches once the caller commits.
+
     ``channels`` and ``subscription_ids`` narrow the audience (a key date's ``events_to``);
     ``only_subscription_ids`` names the recipients outright, whatever their filters.
     """
@@ -109,14 +113,17 @@ def plan_announcement(
     category_list = list(categories) if categories is not None else None
     narrowed = only_subscription_ids is not None or channels or subscription_ids
     if not narrowed and session.get_bind().dialect.name == "postgresql":
-        return _insert_matching_deliveries_pg(session, created, event_type, category_list, now)
-    # Named recipients (a notice to the admin channel) get it whatever their filters say.
-    subscriber_ids = [
-        row.id
-        for row in session.execute(query)
-        if only_subscription_ids is not None or matches(row.events, row.categories, event_type, category_list)
-    ]
-    return insert_deliveries(session, created, subscriber_ids, now)
+        planned = _insert_matching_deliveries_pg(session, created, event_type, category_list, now)
+    else:
+        # Named recipients (a notice to the admin channel) get it whatever their filters say.
+        subscriber_ids = [
+            row.id
+            for row in session.execute(query)
+            if only_subscription_ids is not None or matches(row.events, row.categories, event_type, category_list)
+        ]
+        planned = insert_deliveries(session, created, subscriber_ids, now)
+    defer_batched(session, task_names.SEND_DELIVERY_BATCH, planned)
+    return planned
 
 
 def create_announcement(

@@ -35,8 +35,6 @@ class BatchSummary:
     delivered: int
     failed: int
     deferred: int
-    # Notices planned by this batch (a subscription disabled), for the caller to enqueue.
-    follow_up_ids: tuple[str, ...] = ()
 
 
 def claim(session: Session, delivery_ids: Sequence[str], now: datetime, settings: Settings) -> list[OutboundMessage]:
@@ -230,7 +228,8 @@ def send_batch(
     finished = datetime.now(now.tzinfo)
     with unit_of_work() as session:
         disabled = record_results(session, list(zip(messages, results, strict=True)), finished, settings)
-        follow_up = plan_disabled_notices(session, disabled, finished) if disabled else []
+        if disabled:
+            plan_disabled_notices(session, disabled, finished)  # sent after this commit
     delivered = sum(r.ok for r in results)
     deferred = sum(r.deferred for r in results)
-    return BatchSummary(len(messages), delivered, len(results) - delivered - deferred, deferred, tuple(follow_up))
+    return BatchSummary(len(messages), delivered, len(results) - delivered - deferred, deferred)

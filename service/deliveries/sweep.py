@@ -8,6 +8,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from config.settings import get_settings
+from service import task_names
+from service.db.after_commit import defer_batched
 from service.db.models import Delivery, DeliveryStatus
 
 # Batches' worth of due rows one sweep hands out; the next sweep takes the rest.
@@ -26,7 +28,10 @@ def release_stuck(session: Session, now: datetime) -> int:
 
 
 def claim_due(session: Session, now: datetime) -> list[str]:
-    """Ids of pending rows that are due and not held, leased so that the next sweep skips them."""
+    """Ids of pending rows that are due and not held, leased so that the next sweep skips them.
+
+    They are sent in batches once the caller commits.
+    """
     settings = get_settings()
     limit = settings.delivery_batch_size * BATCHES_PER_SWEEP
     ids = list(
@@ -49,8 +54,5 @@ def claim_due(session: Session, now: datetime) -> list[str]:
             .values(lease_until=now + timedelta(seconds=settings.delivery_lease_seconds))
             .execution_options(synchronize_session=False)
         )
+        defer_batched(session, task_names.SEND_DELIVERY_BATCH, ids)
     return ids
-
-
-def batches(ids: list[str], size: int) -> list[list[str]]:
-    return [ids[start : start + size] for start in range(0, len(ids), size)]

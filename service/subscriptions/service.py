@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config.settings import get_settings
 from service.channels.egress import policy_for
 from service.channels.registry import CHANNELS
 from service.channels.webhook import new_secret
-from service.db.models import Delivery, DeliveryStatus, Subscription, SubscriptionStatus
+from service.db.models import Subscription, SubscriptionStatus
 from service.errors import Conflict, NotFound
 from service.subscriptions.schemas import SubscriptionCreate, SubscriptionUpdate
 
@@ -125,43 +124,3 @@ def unsubscribe(session: Session, token: str, now: datetime) -> Subscription | N
         subscription.status_reason = "unsubscribed by the recipient"
         subscription.updated_at = now
     return subscription
-
-
-def recover(session: Session, subscription_id: int, since: datetime, now: datetime) -> list[str]:
-    """Send the failed deliveries since ``since`` again (same ids); returns them for enqueueing."""
-    subscription = get_subscription(session, subscription_id)
-    if subscription.status != SubscriptionStatus.ACTIVE:
-        raise Conflict(f"subscription {subscription_id} is {subscription.status}; activate it first")
-    ids = list(
-        session.scalars(
-            select(Delivery.id).where(
-                Delivery.subscription_id == subscription_id,
-                Delivery.status == DeliveryStatus.FAILED,
-                Delivery.created_at >= since,
-            )
-        )
-    )
-    _requeue(session, ids, now)
-    return ids
-
-
-def _requeue(session: Session, ids: Sequence[str], now: datetime) -> None:
-    if ids:
-        session.execute(
-            update(Delivery)
-            .where(Delivery.id.in_(ids))
-            .values(status=DeliveryStatus.PENDING.value, next_attempt_at=now, lease_until=None)
-            .execution_options(synchronize_session=False)
-        )
-
-
-def replay(session: Session, delivery_id: str, now: datetime) -> Delivery:
-    """Send one delivery again, whatever its state, with the same webhook-id."""
-    delivery = session.get(Delivery, delivery_id)
-    if delivery is None:
-        raise NotFound(f"delivery {delivery_id} does not exist")
-    if delivery.status == DeliveryStatus.SENDING:
-        raise Conflict(f"delivery {delivery_id} is being sent right now")
-    _requeue(session, [delivery_id], now)
-    session.refresh(delivery)
-    return delivery

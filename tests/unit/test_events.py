@@ -4,6 +4,7 @@ from sqlalchemy import select
 
 from service.articles.schemas import ArticleCreate
 from service.articles.service import create_article
+from service.db.after_commit import pending
 from service.db.engine import session_scope
 from service.db.models import FeedDocument, OutboxEvent
 from service.deliveries.planning import plan_event_announcement
@@ -16,7 +17,11 @@ NOW = datetime(2027, 2, 3, 1, 0, tzinfo=UTC)
 def publish(categories: list[str]) -> int:
     data = ArticleCreate(title="Kỷ niệm 97 năm", body_html="<p>x</p>", categories=categories)
     with session_scope() as session:
-        return create_article(session, data, NOW).event_ids[0]
+        create_article(session, data, NOW)
+        ((name, (event_id,)),) = pending(session).tasks
+        assert name == "events.dispatch"
+    assert isinstance(event_id, int)
+    return event_id
 
 
 def test_handling_renders_every_touched_scope_once() -> None:

@@ -11,6 +11,7 @@ from service.articles.service import (
     update_article,
     withdraw_article,
 )
+from service.db.after_commit import pending
 from service.db.engine import session_scope
 from service.db.models import ArticleStatus, OutboxEvent
 from service.errors import Conflict, NotFound
@@ -34,7 +35,8 @@ def test_publish_now_writes_the_article_and_its_event_together() -> None:
         assert change.article.status == ArticleStatus.PUBLISHED
         assert change.article.published_at == NOW
         assert change.article.guid.startswith("urn:uuid:")
-        assert len(change.event_ids) == 1
+        # One event, sent to a worker once this unit of work commits.
+        assert [name for name, _ in pending(session).tasks] == ["events.dispatch"]
     assert events() == [("article.published", ["site", "category:xay-dung-dang"])]
 
 
