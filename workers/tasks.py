@@ -18,10 +18,10 @@ from service.channels.base import RateLimiter
 from service.db.after_commit import defer, defer_batched
 from service.db.engine import session_scope
 from service.db.types import utcnow
-from service.deliveries.planning import plan_event_announcement
 from service.deliveries.ratelimit import limiter_for
 from service.deliveries.sender import send_batch
 from service.deliveries.sweep import claim_due, release_stuck
+from service.events.announce import plan_event_announcement
 from service.events.handlers import handle_event
 from service.events.outbox import claim_unrelayed_events
 from service.websub.hub import (
@@ -48,7 +48,7 @@ def rate_limiter() -> RateLimiter:
 @app.task(name=task_names.DISPATCH_EVENT)
 def dispatch_event(event_id: int) -> None:
     """Feeds here; the announcement in parallel on another worker process."""
-    changed = handle_event(session_scope, event_id, utcnow())
+    changed = handle_event(session_scope, event_id, utcnow(), get_settings())
     if changed:
         with session_scope() as session:
             defer_batched(session, task_names.SEND_DELIVERY_BATCH, plan_feed_updates(session, changed, utcnow()))
@@ -57,14 +57,14 @@ def dispatch_event(event_id: int) -> None:
 @app.task(name=task_names.ANNOUNCE_EVENT)
 def announce_event(event_id: int) -> None:
     with session_scope() as session:
-        plan_event_announcement(session, event_id, utcnow())
+        plan_event_announcement(session, event_id, utcnow(), get_settings())
 
 
 @app.task(name=task_names.SWEEP_EVENTS)
 def sweep_events() -> int:
     """Re-send events the broker lost (DESIGN.md decision 1)."""
     with session_scope() as session:
-        event_ids = claim_unrelayed_events(session, utcnow())
+        event_ids = claim_unrelayed_events(session, utcnow(), get_settings())
     if event_ids:
         log.info("re-sending %d unhandled events", len(event_ids))
     return len(event_ids)
@@ -73,12 +73,12 @@ def sweep_events() -> int:
 @app.task(name=task_names.PUBLISH_DUE)
 def publish_due() -> int:
     with session_scope() as session:
-        return len(publish_due_articles(session, utcnow()))
+        return len(publish_due_articles(session, utcnow(), get_settings()))
 
 
 @app.task(name=task_names.SEND_DELIVERY_BATCH)
 def send_delivery_batch(delivery_ids: list[str]) -> dict[str, int]:
-    summary = send_batch(session_scope, delivery_ids, utcnow(), rate_limiter())
+    summary = send_batch(session_scope, delivery_ids, utcnow(), rate_limiter(), get_settings())
     return {"claimed": summary.claimed, "delivered": summary.delivered, "failed": summary.failed}
 
 
@@ -88,7 +88,7 @@ def sweep_deliveries() -> int:
     now = utcnow()
     with session_scope() as session:
         released = release_stuck(session, now)
-        due = claim_due(session, now)
+        due = claim_due(session, now, get_settings())
     if released or due:
         log.info("deliveries sweep: %d released from dead batches, %d due", released, len(due))
     return len(due)
@@ -121,9 +121,10 @@ def maintain_websub() -> int:
 @app.task(name=task_names.CALENDAR_TICK)
 def calendar_tick() -> dict[str, int]:
     """Plan reminders up to the horizon, then announce the due ones (exactly once)."""
-    now = clock.now()
+    settings = get_settings()
+    now = clock.now(settings)
     with session_scope() as session:
-        planned = plan_all(session, now)
+        planned = plan_all(session, now, settings)
     with session_scope() as session:
-        result = send_due(session, now)
+        result = send_due(session, now, settings)
     return {"planned": planned, "sent": len(result.sent), "late": len(result.late), "missed": len(result.missed)}

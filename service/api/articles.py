@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from service.api.auth import Caller, require_scope
+from service.api.deps import AppSettings
 from service.api.schemas import ArticleOut, ArticlePage
 from service.articles.schemas import ArticleCreate, ArticleUpdate
 from service.articles.service import create_article, get_article, list_articles, update_article, withdraw_article
@@ -52,6 +53,7 @@ def create(
     payload: ArticleCreate,
     caller: Publisher,
     response: Response,
+    settings: AppSettings,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> ArticleOut | JSONResponse:
     """Create an article: published now unless `status` is `draft` or `publish_at` is in the future."""
@@ -61,7 +63,7 @@ def create(
         return _replay(stored, fingerprint)
     try:
         with session_scope() as session:
-            change = create_article(session, payload, utcnow())
+            change = create_article(session, payload, utcnow(), settings)
             body = ArticleOut.of(change.article)
             if key is not None:
                 session.add(
@@ -105,15 +107,15 @@ def read(article_id: int, _: Publisher) -> ArticleOut:
 
 
 @router.patch("/{article_id}", response_model=ArticleOut)
-def patch(article_id: int, payload: ArticleUpdate, _: Publisher) -> ArticleOut:
+def patch(article_id: int, payload: ArticleUpdate, _: Publisher, settings: AppSettings) -> ArticleOut:
     """Change the fields present; the GUID never changes. `null` clears an optional field."""
     with session_scope() as session:
-        return ArticleOut.of(update_article(session, article_id, payload, utcnow()).article)
+        return ArticleOut.of(update_article(session, article_id, payload, utcnow(), settings).article)
 
 
 @router.delete("/{article_id}", status_code=status.HTTP_204_NO_CONTENT)
-def withdraw(article_id: int, _: Publisher) -> Response:
+def withdraw(article_id: int, _: Publisher, settings: AppSettings) -> Response:
     """Withdraw: the article leaves every feed. Withdrawing again is a no-op."""
     with session_scope() as session:
-        withdraw_article(session, article_id, utcnow())
+        withdraw_article(session, article_id, utcnow(), settings)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

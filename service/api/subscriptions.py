@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import BaseModel
 
 from service.api.auth import Caller, require_scope
+from service.api.deps import AppSettings
 from service.auth.tokens import Scope
 from service.db.engine import session_scope
 from service.db.models import Delivery, DeliveryAttempt, DeliveryStatus, Subscription
@@ -121,10 +122,10 @@ class DeliveryPage(BaseModel):
 
 
 @router.post("/subscriptions", status_code=status.HTTP_201_CREATED, response_model=SubscriptionOut)
-def create(payload: SubscriptionCreate, _: Admin, response: Response) -> SubscriptionOut:
+def create(payload: SubscriptionCreate, _: Admin, response: Response, settings: AppSettings) -> SubscriptionOut:
     """Subscribe a channel; a webhook's signing secret (`whsec_…`) is in this answer only."""
     with session_scope() as session:
-        subscription, secret = create_subscription(session, payload, utcnow())
+        subscription, secret = create_subscription(session, payload, utcnow(), settings)
         body = SubscriptionOut.of(subscription, secret=secret)
     response.headers["Location"] = f"/api/v1/subscriptions/{body.id}"
     return body
@@ -150,9 +151,9 @@ def read(subscription_id: int, _: Admin) -> SubscriptionOut:
 
 
 @router.patch("/subscriptions/{subscription_id}", response_model=SubscriptionOut)
-def patch(subscription_id: int, payload: SubscriptionUpdate, _: Admin) -> SubscriptionOut:
+def patch(subscription_id: int, payload: SubscriptionUpdate, _: Admin, settings: AppSettings) -> SubscriptionOut:
     with session_scope() as session:
-        return SubscriptionOut.of(update_subscription(session, subscription_id, payload, utcnow()))
+        return SubscriptionOut.of(update_subscription(session, subscription_id, payload, utcnow(), settings))
 
 
 @router.delete("/subscriptions/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -163,10 +164,10 @@ def remove(subscription_id: int, _: Admin) -> Response:
 
 
 @router.post("/subscriptions/{subscription_id}/rotate-secret", response_model=SubscriptionOut)
-def rotate(subscription_id: int, _: Admin) -> SubscriptionOut:
+def rotate(subscription_id: int, _: Admin, settings: AppSettings) -> SubscriptionOut:
     """New signing secret; both are sent during `BANTIN_SECRET_ROTATION_OVERLAP_SECONDS`."""
     with session_scope() as session:
-        subscription, secret = rotate_secret(session, subscription_id, utcnow())
+        subscription, secret = rotate_secret(session, subscription_id, utcnow(), settings)
         return SubscriptionOut.of(subscription, secret=secret)
 
 

@@ -199,7 +199,8 @@ def publish(
     """Publish a Markdown or HTML file with front matter (title, categories, author …)."""
     from service.articles.files import parse_article_file
     from service.articles.schemas import ArticleCreate
-    from service.articles.service import article_url, create_article
+    from service.articles.service import create_article
+    from service.articles.urls import article_url
     from service.db.engine import session_scope
     from service.db.types import utcnow
 
@@ -213,9 +214,9 @@ def publish(
     except ValidationError as exc:
         raise validation_failure(exc) from None
     with session_scope() as session:
-        change = create_article(session, data, utcnow())
+        change = create_article(session, data, utcnow(), get_settings())
         article = change.article
-        summary = f"{article.id}\t{article.status}\t{article_url(article)}"
+        summary = f"{article.id}\t{article.status}\t{article_url(article, get_settings().base_url)}"
     typer.echo(summary)
 
 
@@ -259,7 +260,7 @@ def withdraw(article_id: int) -> None:
 
     try:
         with session_scope() as session:
-            withdraw_article(session, article_id, utcnow())
+            withdraw_article(session, article_id, utcnow(), get_settings())
     except DomainError as exc:
         raise _fail(str(exc)) from None
     typer.echo(f"article {article_id} withdrawn")

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from config.settings import get_settings
+from config.settings import Settings
 from service import task_names
 from service.db.after_commit import defer_batched
 from service.db.models import Delivery, DeliveryStatus
@@ -27,12 +27,11 @@ def release_stuck(session: Session, now: datetime) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def claim_due(session: Session, now: datetime) -> list[str]:
+def claim_due(session: Session, now: datetime, settings: Settings) -> list[str]:
     """Ids of pending rows that are due and not held, leased so that the next sweep skips them.
 
     They are sent in batches once the caller commits.
     """
-    settings = get_settings()
     limit = settings.delivery_batch_size * BATCHES_PER_SWEEP
     ids = list(
         session.scalars(

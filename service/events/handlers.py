@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from config.settings import Settings
 from service import task_names
 from service.db.after_commit import defer
 from service.db.models import OutboxEvent
@@ -20,7 +21,9 @@ log = logging.getLogger(__name__)
 UnitOfWork = Callable[[], AbstractContextManager[Session]]
 
 
-def handle_event(unit_of_work: UnitOfWork, event_id: int, now: datetime) -> dict[str, list[str]] | None:
+def handle_event(
+    unit_of_work: UnitOfWork, event_id: int, now: datetime, settings: Settings
+) -> dict[str, list[str]] | None:
     """Re-render the event's scopes, one unit of work per scope.
 
     Returns the formats whose bytes changed, per scope; None if the event was handled before.
@@ -44,7 +47,7 @@ def handle_event(unit_of_work: UnitOfWork, event_id: int, now: datetime) -> dict
     changed: dict[str, list[str]] = {}
     for scope in scopes:
         with unit_of_work() as session:
-            changed[scope] = render_scope(session, scope, now)
+            changed[scope] = render_scope(session, scope, now, settings)
     with unit_of_work() as session:
         mark_handled(session, event_id, now)
     log.info("event %s %s: re-rendered %s", event_id, event_type, changed)

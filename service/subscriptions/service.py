@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from config.settings import get_settings
+from config.settings import Settings
 from service.channels.egress import policy_for
 from service.channels.registry import CHANNELS
 from service.channels.webhook import new_secret
@@ -28,13 +28,15 @@ def listed_target(subscription: Subscription) -> str:
     return f"{head}/…{tail[-4:]}" if head else "…"
 
 
-def _validated_target(channel: str, target: str, options: dict[str, object]) -> str:
-    return CHANNELS[channel].validate_target(target, options, policy_for(get_settings().egress_allow))
+def _validated_target(channel: str, target: str, options: dict[str, object], settings: Settings) -> str:
+    return CHANNELS[channel].validate_target(target, options, policy_for(settings.egress_allow))
 
 
-def create_subscription(session: Session, data: SubscriptionCreate, now: datetime) -> tuple[Subscription, str | None]:
+def create_subscription(
+    session: Session, data: SubscriptionCreate, now: datetime, settings: Settings
+) -> tuple[Subscription, str | None]:
     """The new subscription and, for a webhook, its signing secret (shown once)."""
-    target = _validated_target(data.channel, data.target, data.options)
+    target = _validated_target(data.channel, data.target, data.options, settings)
     secret = new_secret() if data.channel == "webhook" else None
     subscription = Subscription(
         channel=data.channel,
@@ -75,13 +77,13 @@ def list_subscriptions(
 
 
 def update_subscription(
-    session: Session, subscription_id: int, data: SubscriptionUpdate, now: datetime
+    session: Session, subscription_id: int, data: SubscriptionUpdate, now: datetime, settings: Settings
 ) -> Subscription:
     subscription = get_subscription(session, subscription_id)
     changes = data.changes()
     if "target" in changes:
         options = changes.get("options", subscription.options)
-        changes["target"] = _validated_target(subscription.channel, changes["target"], options)
+        changes["target"] = _validated_target(subscription.channel, changes["target"], options, settings)
     status = changes.pop("status", None)
     for name, value in changes.items():
         setattr(subscription, name, value)
@@ -100,12 +102,14 @@ def delete_subscription(session: Session, subscription_id: int) -> None:
     session.flush()
 
 
-def rotate_secret(session: Session, subscription_id: int, now: datetime) -> tuple[Subscription, str]:
+def rotate_secret(
+    session: Session, subscription_id: int, now: datetime, settings: Settings
+) -> tuple[Subscription, str]:
     """A new webhook secret; the old one still signs, next to it, for the overlap window."""
     subscription = get_subscription(session, subscription_id)
     if subscription.channel != "webhook":
         raise Conflict("only webhook subscriptions have a signing secret")
-    overlap = timedelta(seconds=get_settings().secret_rotation_overlap_seconds)
+    overlap = timedelta(seconds=settings.secret_rotation_overlap_seconds)
     subscription.previous_secret = subscription.secret
     subscription.previous_secret_expires_at = now + overlap
     subscription.secret = new_secret()
