@@ -68,7 +68,7 @@ def main() -> None:
                 )
         started = time.perf_counter()
         with session_scope() as session:
-            planned = plan_all(session, now)
+            planned = plan_all(session, now, get_settings())
         planning = time.perf_counter() - started
         with session_scope() as session:
             rows = session.scalar(select(func.count()).select_from(Reminder))

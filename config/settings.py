@@ -12,22 +12,16 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-# Values that mean "nobody chose a secret"; refused outside development.
-PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "dev", "development", "please-change"})
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BANTIN_", env_file=".env", extra="ignore")
 
     environment: Literal["development", "production", "test"] = "development"
-    # Signs nothing yet in the publishing spine, but is refused as a placeholder in production
-    # so that an operator sets it before later features (unsubscribe links) rely on it.
-    secret_key: str = "change-me"  # noqa: S105 - the development placeholder the validator refuses in production
 
     var_dir: Path = PROJECT_ROOT / "var"
     database_url: str | None = None
@@ -96,18 +90,18 @@ class Settings(BaseSettings):
     clock_file: Path | None = None
 
     telegram_api_base: str = "https://api.telegram.org"
-    telegram_bot_token: str = ""
+    telegram_bot_token: SecretStr = SecretStr("")
     telegram_per_chat_per_second: float = Field(1.0, gt=0)
     telegram_per_bot_per_second: float = Field(30.0, gt=0)
     slack_per_webhook_per_second: float = Field(1.0, gt=0)
     zalo_api_base: str = "https://openapi.zalo.me"
-    zalo_access_token: str = ""
+    zalo_access_token: SecretStr = SecretStr("")
 
     smtp_host: str = ""
     smtp_port: int = Field(587, ge=1, le=65535)
     smtp_security: Literal["plain", "starttls", "tls"] = "starttls"
     smtp_username: str = ""
-    smtp_password: str = ""
+    smtp_password: SecretStr = SecretStr("")
     smtp_from: str = "Bantin <bantin@localhost>"
     # CA bundle for a relay whose certificate a private CA signed; the system store otherwise.
     smtp_ca_file: Path | None = None
@@ -136,11 +130,7 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _no_placeholder_secret_outside_development(self) -> Settings:
-        if self.environment != "development" and self.secret_key.strip().lower() in PLACEHOLDER_SECRETS:
-            raise ValueError(f"BANTIN_SECRET_KEY is a placeholder; set a real secret for {self.environment}")
-        if self.environment == "production" and len(self.secret_key) < 32:
-            raise ValueError("BANTIN_SECRET_KEY must be at least 32 characters in production")
+    def _clock_file_in_tests_only(self) -> Settings:
         if self.clock_file is not None and self.environment != "test":
             raise ValueError("BANTIN_CLOCK_FILE is for tests only (BANTIN_ENVIRONMENT=test)")
         return self

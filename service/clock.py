@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from config.settings import get_settings
+from config.settings import Settings
 from service.db.types import utcnow
 
 
-def now() -> datetime:
-    clock_file = get_settings().clock_file
+def now(settings: Settings) -> datetime:
+    """The system clock (UTC), or the instant in ``BANTIN_CLOCK_FILE`` when one is set (tests)."""
+    clock_file = settings.clock_file
     if clock_file is None:
         return utcnow()
     instant = datetime.fromisoformat(clock_file.read_text().strip())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DomainError(Exception):
     """Base class: a request that cannot be carried out as asked."""
@@ -22,3 +24,36 @@ class InvalidField(DomainError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+# FastAPI prefixes locations with where the value came from; staff care about the field.
+_LOCATION_PREFIXES = {"body", "query", "path", "header"}
+
+
+def field_name(loc: tuple[Any, ...] | list[Any], ctx: dict[str, Any] | None = None) -> str:
+    """The dotted field a pydantic error location names, without FastAPI's ``body``/``query`` prefix."""
+    parts = [str(p) for p in loc]
+    where = None
+    if parts and parts[0] in _LOCATION_PREFIXES:
+        where, parts = parts[0], parts[1:]
+    if not parts and ctx and "field" in ctx:
+        # A rule across fields (a model validator) names the field it blames in its context.
+        return str(ctx["field"])
+    return ".".join(parts) or where or "body"
+
+
+def validation_items(errors: list[Any]) -> list[dict[str, str]]:
+    """Pydantic errors as ``{"field", "message", "type"}`` items: the API's 422 body and the CLI's message."""
+    items = []
+    for error in errors:
+        message = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
+        if error.get("type") == "json_invalid":
+            message = f"is not valid JSON: {error.get('ctx', {}).get('error', 'parse error')}"
+        items.append(
+            {
+                "field": field_name(error.get("loc", ()), error.get("ctx")),
+                "message": message,
+                "type": error.get("type", ""),
+            }
+        )
+    return items

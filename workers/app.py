@@ -7,6 +7,7 @@ from kombu.entity import Exchange
 from kombu.entity import Queue as KombuQueue
 
 from config.settings import Settings, get_settings
+from service import task_names
 from workers.queues import Queue
 
 
@@ -24,6 +25,8 @@ def create_app(settings: Settings | None = None) -> Celery:
         task_queues=[KombuQueue(q.value, Exchange(q.value, type="direct"), routing_key=q.value) for q in Queue],
         task_default_queue=Queue.EVENTS.value,
         task_create_missing_queues=False,
+        # Every task's queue, by its stable name: senders (the relay, beat) name the task only.
+        task_routes={name: {"queue": queue.value} for name, queue in TASK_QUEUES.items()},
         # Acknowledge after the work is done, and give a message back if the worker
         # process dies: a killed worker must not lose an event (tasks are idempotent).
         task_acks_late=True,
@@ -55,14 +58,26 @@ def create_app(settings: Settings | None = None) -> Celery:
     return app
 
 
+TASK_QUEUES = {
+    task_names.DISPATCH_EVENT: Queue.EVENTS,
+    task_names.ANNOUNCE_EVENT: Queue.EVENTS,
+    task_names.SEND_DELIVERY_BATCH: Queue.DELIVERIES,
+    task_names.VERIFY_WEBSUB_INTENT: Queue.MAINTENANCE,
+    task_names.SWEEP_EVENTS: Queue.MAINTENANCE,
+    task_names.PUBLISH_DUE: Queue.MAINTENANCE,
+    task_names.SWEEP_DELIVERIES: Queue.MAINTENANCE,
+    task_names.MAINTAIN_WEBSUB: Queue.MAINTENANCE,
+    task_names.CALENDAR_TICK: Queue.MAINTENANCE,
+}
+
 # Beat entry name → task. Every task only finds rows that are due, so running one twice
 # (two beats, or a slow tick overlapping the next) does no harm.
 PERIODIC_TASKS = {
-    "events-sweep": "events.sweep",
-    "articles-publish-due": "articles.publish_due",
-    "deliveries-sweep": "deliveries.sweep",
-    "websub-maintain": "websub.maintain",
-    "calendar-tick": "calendar.tick",
+    "events-sweep": task_names.SWEEP_EVENTS,
+    "articles-publish-due": task_names.PUBLISH_DUE,
+    "deliveries-sweep": task_names.SWEEP_DELIVERIES,
+    "websub-maintain": task_names.MAINTAIN_WEBSUB,
+    "calendar-tick": task_names.CALENDAR_TICK,
 }
 
 

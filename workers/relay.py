@@ -1,46 +1,54 @@
-"""Send committed outbox events to the broker. Only ever called after the commit."""
+"""The one module that sends messages to the broker.
+
+Work is sent by its stable task name (``service.task_names``); ``workers/app.py``
+routes each name to its queue. Sending happens after a commit (``session_scope`` calls
+the installed sender), so a task never sees an id whose row is not committed.
+
+Best effort, with ``retry=False``: the caller may be a request or a CLI command, and a
+broker that is down must not hold it. A failure is logged once and the rest left to
+the beat sweeps (``events.sweep``, ``deliveries.sweep``, ``websub.maintain``), which
+find every unfinished row again; nothing here raises.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
 
-from workers.queues import Queue
+from celery import Celery
+
+from config.settings import get_settings
+from service.db import after_commit
+from service.db.after_commit import Deferred
+from workers.app import app as celery_app
 
 log = logging.getLogger(__name__)
 
 
-def relay_events(event_ids: Iterable[int]) -> int:
-    """Best effort: a failure is logged and left to the beat sweep, which will resend.
+def batches(ids: list[str], size: int) -> list[list[str]]:
+    """``ids`` cut into lists of at most ``size``, in order."""
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
 
-    ``retry=False``: the caller is a request or a CLI command, and a broker that is down
-    must not hold it; the event row is already safe in the database.
-    """
-    from workers.tasks import dispatch_event
 
-    sent = 0
-    for event_id in event_ids:
+def messages(deferred: Deferred, batch_size: int) -> list[tuple[str, tuple[object, ...]]]:
+    """(task name, args) for every message the deferred work turns into."""
+    out = list(deferred.tasks)
+    for name, ids in deferred.batched.items():
+        out += [(name, (batch,)) for batch in batches(ids, batch_size)]
+    return out
+
+
+def send(deferred: Deferred, app: Celery = celery_app) -> int:
+    """Send the messages; returns how many went out. Stops at the first broker failure."""
+    pending = messages(deferred, get_settings().delivery_batch_size)
+    for sent, (name, args) in enumerate(pending):
         try:
-            dispatch_event.apply_async(args=[event_id], queue=Queue.EVENTS.value, retry=False)
-            sent += 1
-        except Exception as exc:  # noqa: BLE001 - any broker failure means "the sweep will do it"
-            log.warning("broker unreachable, event %s left for the sweep: %s", event_id, exc)
-            break
-    return sent
+            app.send_task(name, args=list(args), retry=False)
+        except Exception as exc:  # noqa: BLE001 - any broker failure means "the sweeps will do it"
+            log.warning("broker unreachable, %d message(s) left for the sweeps: %s", len(pending) - sent, exc)
+            return sent
+    return len(pending)
 
 
-def enqueue_deliveries(delivery_ids: Sequence[str]) -> int:
-    """Send delivery ids in batches; rows not sent are found again by the due-sweep."""
-    from config.settings import get_settings
-    from service.deliveries.sweep import batches
-    from workers.tasks import send_delivery_batch
-
-    sent = 0
-    for batch in batches(list(delivery_ids), get_settings().delivery_batch_size):
-        try:
-            send_delivery_batch.apply_async(args=[batch], queue=Queue.DELIVERIES.value, retry=False)
-            sent += len(batch)
-        except Exception as exc:  # noqa: BLE001 - the sweep re-sends whatever did not go out
-            log.warning("broker unreachable, %d deliveries left for the sweep: %s", len(delivery_ids) - sent, exc)
-            break
-    return sent
+def install() -> None:
+    """Make this process send deferred work after each commit (API, CLI and worker start-up)."""
+    after_commit.install(send)

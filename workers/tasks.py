@@ -1,4 +1,8 @@
-"""Thin tasks: take ids, open a unit of work, call one domain function."""
+"""Thin tasks: take ids, open a unit of work, call one domain function.
+
+Follow-up work (the announcement of an event, delivery batches, notices) is deferred by
+the domain on the session and sent by ``workers.relay`` once the unit of work commits.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,17 @@ from datetime import timedelta
 from functools import lru_cache
 
 from config.settings import get_settings
-from service import clock
+from service import clock, task_names
 from service.articles.service import publish_due_articles
 from service.calendar.reminders import plan_all, send_due
 from service.channels.base import RateLimiter
+from service.db.after_commit import defer, defer_batched
 from service.db.engine import session_scope
 from service.db.types import utcnow
-from service.deliveries.planning import plan_event_announcement
 from service.deliveries.ratelimit import limiter_for
 from service.deliveries.sender import send_batch
 from service.deliveries.sweep import claim_due, release_stuck
+from service.events.announce import plan_event_announcement
 from service.events.handlers import handle_event
 from service.events.outbox import claim_unrelayed_events
 from service.websub.hub import (
@@ -27,11 +32,12 @@ from service.websub.hub import (
     pending_verification,
     plan_feed_updates,
 )
+from workers import relay
 from workers.app import app
-from workers.queues import Queue
-from workers.relay import enqueue_deliveries, relay_events
 
 log = logging.getLogger(__name__)
+# What a task's unit of work defers goes to the broker after its commit.
+relay.install()
 
 
 @lru_cache(maxsize=1)
@@ -39,61 +45,56 @@ def rate_limiter() -> RateLimiter:
     return limiter_for(get_settings())
 
 
-@app.task(name="events.dispatch")
+@app.task(name=task_names.DISPATCH_EVENT)
 def dispatch_event(event_id: int) -> None:
     """Feeds here; the announcement in parallel on another worker process."""
-    announce_event.apply_async(args=[event_id], queue=Queue.EVENTS.value, retry=False)
-    changed = handle_event(session_scope, event_id, utcnow())
+    changed = handle_event(session_scope, event_id, utcnow(), get_settings())
     if changed:
         with session_scope() as session:
-            delivery_ids = plan_feed_updates(session, changed, utcnow())
-        enqueue_deliveries(delivery_ids)
+            defer_batched(session, task_names.SEND_DELIVERY_BATCH, plan_feed_updates(session, changed, utcnow()))
 
 
-@app.task(name="events.announce")
+@app.task(name=task_names.ANNOUNCE_EVENT)
 def announce_event(event_id: int) -> None:
     with session_scope() as session:
-        delivery_ids = plan_event_announcement(session, event_id, utcnow())
-    enqueue_deliveries(delivery_ids)
+        plan_event_announcement(session, event_id, utcnow(), get_settings())
 
 
-@app.task(name="events.sweep")
+@app.task(name=task_names.SWEEP_EVENTS)
 def sweep_events() -> int:
     """Re-send events the broker lost (DESIGN.md decision 1)."""
     with session_scope() as session:
-        event_ids = claim_unrelayed_events(session, utcnow())
+        event_ids = claim_unrelayed_events(session, utcnow(), get_settings())
     if event_ids:
         log.info("re-sending %d unhandled events", len(event_ids))
-    return relay_events(event_ids)
+    return len(event_ids)
 
 
-@app.task(name="articles.publish_due")
+@app.task(name=task_names.PUBLISH_DUE)
 def publish_due() -> int:
     with session_scope() as session:
-        event_ids = publish_due_articles(session, utcnow())
-    return relay_events(event_ids)
+        return len(publish_due_articles(session, utcnow(), get_settings()))
 
 
-@app.task(name="deliveries.send_batch")
+@app.task(name=task_names.SEND_DELIVERY_BATCH)
 def send_delivery_batch(delivery_ids: list[str]) -> dict[str, int]:
-    summary = send_batch(session_scope, delivery_ids, utcnow(), rate_limiter())
-    enqueue_deliveries(summary.follow_up_ids)
+    summary = send_batch(session_scope, delivery_ids, utcnow(), rate_limiter(), get_settings())
     return {"claimed": summary.claimed, "delivered": summary.delivered, "failed": summary.failed}
 
 
-@app.task(name="deliveries.sweep")
+@app.task(name=task_names.SWEEP_DELIVERIES)
 def sweep_deliveries() -> int:
     """Release batches that died, then send what is due (retries, lost messages)."""
     now = utcnow()
     with session_scope() as session:
         released = release_stuck(session, now)
-        due = claim_due(session, now)
+        due = claim_due(session, now, get_settings())
     if released or due:
         log.info("deliveries sweep: %d released from dead batches, %d due", released, len(due))
-    return enqueue_deliveries(due)
+    return len(due)
 
 
-@app.task(name="websub.verify")
+@app.task(name=task_names.VERIFY_WEBSUB_INTENT)
 def verify_websub_intent(subscription_id: int) -> bool:
     """Ask the callback to echo a challenge, then apply the request (WebSub §5.3)."""
     with session_scope() as session:
@@ -106,25 +107,24 @@ def verify_websub_intent(subscription_id: int) -> bool:
     return confirmed
 
 
-@app.task(name="websub.maintain")
+@app.task(name=task_names.MAINTAIN_WEBSUB)
 def maintain_websub() -> int:
     """Expire leases; re-send verifications the broker lost."""
     now = utcnow()
     with session_scope() as session:
         expired = expire_leases(session, now)
-        lost = lost_verifications(session, now, timedelta(seconds=30))
-    for subscription_id in lost:
-        verify_websub_intent.apply_async(args=[subscription_id], queue=Queue.MAINTENANCE.value, retry=False)
+        for subscription_id in lost_verifications(session, now, timedelta(seconds=30)):
+            defer(session, task_names.VERIFY_WEBSUB_INTENT, subscription_id)
     return expired
 
 
-@app.task(name="calendar.tick")
+@app.task(name=task_names.CALENDAR_TICK)
 def calendar_tick() -> dict[str, int]:
     """Plan reminders up to the horizon, then announce the due ones (exactly once)."""
-    now = clock.now()
+    settings = get_settings()
+    now = clock.now(settings)
     with session_scope() as session:
-        planned = plan_all(session, now)
+        planned = plan_all(session, now, settings)
     with session_scope() as session:
-        result = send_due(session, now)
-    enqueue_deliveries(result.delivery_ids)
+        result = send_due(session, now, settings)
     return {"planned": planned, "sent": len(result.sent), "late": len(result.late), "missed": len(result.missed)}

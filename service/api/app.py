@@ -33,8 +33,8 @@ def _prepare() -> None:
     settings = get_settings()
     entries = load_key_dates(settings.key_dates_file)
     with session_scope() as session:
-        ensure_site_feeds(session, utcnow())
-        added = sync_seed_file(session, entries, clock.now())
+        ensure_site_feeds(session, utcnow(), settings)
+        added = sync_seed_file(session, entries, clock.now(settings), settings)
     if added:
         log.info("key dates added from %s: %s", settings.key_dates_file, ", ".join(added))
 
@@ -46,7 +46,11 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app() -> FastAPI:
+    from workers import relay
+
     settings = get_settings()
+    # Work a request defers (outbox events, deliveries) goes to the broker after its commit.
+    relay.install()
     app = FastAPI(
         title="Bantin",
         summary="Articles, RSS/Atom/JSON feeds and announcements for a Vietnamese news desk",

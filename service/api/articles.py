@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from service.api.auth import Caller, require_scope
+from service.api.deps import AppSettings
 from service.api.schemas import ArticleOut, ArticlePage
 from service.articles.schemas import ArticleCreate, ArticleUpdate
 from service.articles.service import create_article, get_article, list_articles, update_article, withdraw_article
@@ -19,7 +20,6 @@ from service.db.engine import session_scope
 from service.db.models import ArticleStatus, IdempotentRequest
 from service.db.types import utcnow
 from service.errors import InvalidField
-from workers.relay import relay_events
 
 router = APIRouter(prefix="/api/v1/articles", tags=["articles"])
 Publisher = Annotated[Caller, Depends(require_scope(Scope.PUBLISH))]
@@ -52,8 +52,8 @@ def _stored_request(token_id: int, key: str) -> IdempotentRequest | None:
 def create(
     payload: ArticleCreate,
     caller: Publisher,
-    background: BackgroundTasks,
     response: Response,
+    settings: AppSettings,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> ArticleOut | JSONResponse:
     """Create an article: published now unless `status` is `draft` or `publish_at` is in the future."""
@@ -63,7 +63,7 @@ def create(
         return _replay(stored, fingerprint)
     try:
         with session_scope() as session:
-            change = create_article(session, payload, utcnow())
+            change = create_article(session, payload, utcnow(), settings)
             body = ArticleOut.of(change.article)
             if key is not None:
                 session.add(
@@ -83,7 +83,6 @@ def create(
         if stored is None:
             raise
         return _replay(stored, fingerprint)
-    background.add_task(relay_events, change.event_ids)
     response.headers["Location"] = f"/api/v1/articles/{body.id}"
     return body
 
@@ -108,19 +107,15 @@ def read(article_id: int, _: Publisher) -> ArticleOut:
 
 
 @router.patch("/{article_id}", response_model=ArticleOut)
-def patch(article_id: int, payload: ArticleUpdate, _: Publisher, background: BackgroundTasks) -> ArticleOut:
+def patch(article_id: int, payload: ArticleUpdate, _: Publisher, settings: AppSettings) -> ArticleOut:
     """Change the fields present; the GUID never changes. `null` clears an optional field."""
     with session_scope() as session:
-        change = update_article(session, article_id, payload, utcnow())
-        body = ArticleOut.of(change.article)
-    background.add_task(relay_events, change.event_ids)
-    return body
+        return ArticleOut.of(update_article(session, article_id, payload, utcnow(), settings).article)
 
 
 @router.delete("/{article_id}", status_code=status.HTTP_204_NO_CONTENT)
-def withdraw(article_id: int, _: Publisher, background: BackgroundTasks) -> Response:
+def withdraw(article_id: int, _: Publisher, settings: AppSettings) -> Response:
     """Withdraw: the article leaves every feed. Withdrawing again is a no-op."""
     with session_scope() as session:
-        change = withdraw_article(session, article_id, utcnow())
-    background.add_task(relay_events, change.event_ids)
+        withdraw_article(session, article_id, utcnow(), settings)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from config.settings import get_settings
 from service import clock
 from service.api.auth import Caller, require_scope
+from service.api.deps import AppSettings
 from service.auth.tokens import Scope
 from service.calendar.ics import build_calendar, years_for
 from service.calendar.schemas import KeyDateIn, KeyDateUpdate
@@ -80,7 +81,8 @@ class UpcomingOut(OccurrenceOut):
 
 
 def _today() -> date:
-    return clock.now().astimezone(get_settings().zone).date()
+    settings = get_settings()
+    return clock.now(settings).astimezone(settings.zone).date()
 
 
 @router.get("/api/v1/calendar/key-dates", response_model=list[KeyDateOut])
@@ -90,10 +92,10 @@ def list_(_: Staff) -> list[KeyDateOut]:
 
 
 @router.post("/api/v1/calendar/key-dates", status_code=status.HTTP_201_CREATED, response_model=KeyDateOut)
-def create(payload: KeyDateIn, _: Admin, response: Response) -> KeyDateOut:
+def create(payload: KeyDateIn, _: Admin, response: Response, settings: AppSettings) -> KeyDateOut:
     """Add a key date; its reminders are planned at once."""
     with session_scope() as session:
-        body = KeyDateOut.of(create_key_date(session, payload, clock.now()))
+        body = KeyDateOut.of(create_key_date(session, payload, clock.now(settings), settings))
     response.headers["Location"] = f"/api/v1/calendar/key-dates/{body.id}"
     return body
 
@@ -105,10 +107,10 @@ def read(key_date_id: str, _: Staff) -> KeyDateOut:
 
 
 @router.patch("/api/v1/calendar/key-dates/{key_date_id}", response_model=KeyDateOut)
-def patch(key_date_id: str, payload: KeyDateUpdate, _: Admin) -> KeyDateOut:
+def patch(key_date_id: str, payload: KeyDateUpdate, _: Admin, settings: AppSettings) -> KeyDateOut:
     """Change a key date; reminders not yet due are planned again."""
     with session_scope() as session:
-        return KeyDateOut.of(update_key_date(session, key_date_id, payload, clock.now()))
+        return KeyDateOut.of(update_key_date(session, key_date_id, payload, clock.now(settings), settings))
 
 
 @router.delete("/api/v1/calendar/key-dates/{key_date_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -154,7 +156,7 @@ def ics() -> Response:
     with session_scope() as session:
         key_dates = {kd.id: kd for kd in list_key_dates(session)}
         found = [o for year in years_for(_today()) for o in occurrences_of_year(session, year)]
-        body = build_calendar(settings, key_dates, found, clock.now())
+        body = build_calendar(settings, key_dates, found, clock.now(settings))
     return Response(
         body,
         media_type="text/calendar; charset=utf-8",

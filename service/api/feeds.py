@@ -9,9 +9,10 @@ from fastapi import APIRouter, HTTPException, Request, Response
 
 from config.settings import get_settings
 from service.db.engine import session_scope
-from service.feeds.publish import StoredFeed, feed_path, hub_url, stored_feed
+from service.feeds.publish import StoredFeed, stored_feed
 from service.feeds.render import CONTENT_TYPES, FILENAMES
 from service.feeds.scopes import SITE, category_scope
+from service.feeds.urls import feed_url, hub_url
 
 router = APIRouter(tags=["feeds"])
 FORMAT_BY_FILENAME = {filename: fmt for fmt, filename in FILENAMES.items()}
@@ -42,12 +43,12 @@ def feed_response(request: Request, scope: str, filename: str) -> Response:
     if feed is None:
         raise HTTPException(404, "no such feed")
     settings = get_settings()
-    self_url = f"{settings.base_url}{feed_path(scope)}/{filename}"
+    self_url = feed_url(settings.base_url, scope, fmt)
     headers = {
         "ETag": feed.etag,
         "Last-Modified": format_datetime(feed.last_modified, usegmt=True),
         "Cache-Control": f"public, max-age={settings.feed_cache_seconds}",
-        "Link": f'<{self_url}>; rel="self", <{hub_url(settings)}>; rel="hub"',
+        "Link": f'<{self_url}>; rel="self", <{hub_url(settings.base_url)}>; rel="hub"',
         "Vary": "Accept-Encoding",
     }
     if_none_match = request.headers.get("if-none-match")

@@ -9,9 +9,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from config.settings import get_settings
-from service.articles.service import article_url
+from service.articles.urls import article_url
 from service.db.engine import session_scope
 from service.db.models import Article, ArticleStatus
+from service.feeds.scopes import SITE
+from service.feeds.urls import feed_url
 
 router = APIRouter(tags=["pages"])
 
@@ -22,7 +24,7 @@ def article_page(article_id: int, slug: str) -> Response:
         article = _published(session, article_id)
         if article.slug != slug:
             # Titles (and so slugs) change; old links keep working.
-            return RedirectResponse(article_url(article), status_code=301)
+            return RedirectResponse(article_url(article, get_settings().base_url), status_code=301)
         return HTMLResponse(_page(article))
 
 
@@ -43,8 +45,8 @@ def _page(article: Article) -> str:
     # body_html was sanitised with nh3 when stored.
     return (
         "<!doctype html><html lang=vi><head><meta charset=utf-8>"
-        f'<title>{title}</title><link rel=canonical href="{html.escape(article_url(article))}">'
-        f'<link rel=alternate type=application/atom+xml href="{settings.base_url}/feeds/atom.xml">'
+        f'<title>{title}</title><link rel=canonical href="{html.escape(article_url(article, settings.base_url))}">'
+        f'<link rel=alternate type=application/atom+xml href="{feed_url(settings.base_url, SITE, "atom")}">'
         f"</head><body><article><h1>{title}</h1><p><time>{published}</time></p>{author}"
         f"{article.body_html}</article></body></html>"
     )

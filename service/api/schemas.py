@@ -6,7 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from service.articles.service import article_url
+from config.settings import get_settings
+from service.articles.urls import article_url
 from service.db.models import Article
 
 
@@ -40,7 +41,7 @@ class ArticleOut(BaseModel):
         return cls(
             id=article.id,
             guid=article.guid,
-            url=article_url(article),
+            url=article_url(article, get_settings().base_url),
             slug=article.slug,
             title=article.title,
             summary=article.summary,

@@ -5,15 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import BaseModel
 
 from service.api.auth import Caller, require_scope
+from service.api.deps import AppSettings
 from service.auth.tokens import Scope
 from service.db.engine import session_scope
 from service.db.models import Delivery, DeliveryAttempt, DeliveryStatus, Subscription
 from service.db.types import utcnow
 from service.deliveries.queries import list_deliveries
+from service.deliveries.replay import recover, replay
 from service.subscriptions.schemas import SubscriptionCreate, SubscriptionUpdate
 from service.subscriptions.service import (
     create_subscription,
@@ -21,12 +23,9 @@ from service.subscriptions.service import (
     get_subscription,
     list_subscriptions,
     listed_target,
-    recover,
-    replay,
     rotate_secret,
     update_subscription,
 )
-from workers.relay import enqueue_deliveries
 
 router = APIRouter(prefix="/api/v1", tags=["subscriptions"])
 Admin = Annotated[Caller, Depends(require_scope(Scope.ADMIN))]
@@ -123,10 +122,10 @@ class DeliveryPage(BaseModel):
 
 
 @router.post("/subscriptions", status_code=status.HTTP_201_CREATED, response_model=SubscriptionOut)
-def create(payload: SubscriptionCreate, _: Admin, response: Response) -> SubscriptionOut:
+def create(payload: SubscriptionCreate, _: Admin, response: Response, settings: AppSettings) -> SubscriptionOut:
     """Subscribe a channel; a webhook's signing secret (`whsec_…`) is in this answer only."""
     with session_scope() as session:
-        subscription, secret = create_subscription(session, payload, utcnow())
+        subscription, secret = create_subscription(session, payload, utcnow(), settings)
         body = SubscriptionOut.of(subscription, secret=secret)
     response.headers["Location"] = f"/api/v1/subscriptions/{body.id}"
     return body
@@ -152,9 +151,9 @@ def read(subscription_id: int, _: Admin) -> SubscriptionOut:
 
 
 @router.patch("/subscriptions/{subscription_id}", response_model=SubscriptionOut)
-def patch(subscription_id: int, payload: SubscriptionUpdate, _: Admin) -> SubscriptionOut:
+def patch(subscription_id: int, payload: SubscriptionUpdate, _: Admin, settings: AppSettings) -> SubscriptionOut:
     with session_scope() as session:
-        return SubscriptionOut.of(update_subscription(session, subscription_id, payload, utcnow()))
+        return SubscriptionOut.of(update_subscription(session, subscription_id, payload, utcnow(), settings))
 
 
 @router.delete("/subscriptions/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -165,19 +164,18 @@ def remove(subscription_id: int, _: Admin) -> Response:
 
 
 @router.post("/subscriptions/{subscription_id}/rotate-secret", response_model=SubscriptionOut)
-def rotate(subscription_id: int, _: Admin) -> SubscriptionOut:
+def rotate(subscription_id: int, _: Admin, settings: AppSettings) -> SubscriptionOut:
     """New signing secret; both are sent during `BANTIN_SECRET_ROTATION_OVERLAP_SECONDS`."""
     with session_scope() as session:
-        subscription, secret = rotate_secret(session, subscription_id, utcnow())
+        subscription, secret = rotate_secret(session, subscription_id, utcnow(), settings)
         return SubscriptionOut.of(subscription, secret=secret)
 
 
 @router.post("/subscriptions/{subscription_id}/recover")
-def recover_failed(subscription_id: int, since: datetime, _: Admin, background: BackgroundTasks) -> dict[str, int]:
+def recover_failed(subscription_id: int, since: datetime, _: Admin) -> dict[str, int]:
     """Send again every failed delivery of this subscription created since `since`."""
     with session_scope() as session:
         ids = recover(session, subscription_id, since, utcnow())
-    background.add_task(enqueue_deliveries, ids)
     return {"requeued": len(ids)}
 
 
@@ -204,10 +202,7 @@ def deliveries(
 
 
 @router.post("/deliveries/{delivery_id}/replay", status_code=status.HTTP_202_ACCEPTED, response_model=DeliveryOut)
-def replay_delivery(delivery_id: str, _: Admin, background: BackgroundTasks) -> DeliveryOut:
+def replay_delivery(delivery_id: str, _: Admin) -> DeliveryOut:
     """Send one delivery again now, with the same `webhook-id`."""
     with session_scope() as session:
-        delivery = replay(session, delivery_id, utcnow())
-        body = DeliveryOut.of(delivery, [])
-    background.add_task(enqueue_deliveries, [delivery_id])
-    return body
+        return DeliveryOut.of(replay(session, delivery_id, utcnow()), [])

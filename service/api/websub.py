@@ -2,38 +2,31 @@
 
 from __future__ import annotations
 
-import logging
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, BackgroundTasks, Request, Response
+from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from service import task_names
+from service.db.after_commit import defer
 from service.db.engine import session_scope
 from service.db.types import utcnow
 from service.errors import InvalidField
 from service.websub.hub import parse_request, record_request
 
 router = APIRouter(tags=["websub"])
-log = logging.getLogger(__name__)
 
 
-def _record(form: dict[str, str]) -> int | None:
+def _record(form: dict[str, str]) -> None:
+    """Store the request; its verification of intent is sent once that commits."""
     with session_scope() as session:
-        return record_request(session, parse_request(session, form), utcnow())
-
-
-def _send_verification(subscription_id: int) -> None:
-    from workers.queues import Queue
-    from workers.tasks import verify_websub_intent
-
-    try:
-        verify_websub_intent.apply_async(args=[subscription_id], queue=Queue.MAINTENANCE.value, retry=False)
-    except Exception as exc:  # noqa: BLE001 - websub.maintain re-sends verifications the broker lost
-        log.warning("broker unreachable; verification of subscription %s left for the sweep: %s", subscription_id, exc)
+        subscription_id = record_request(session, parse_request(session, form), utcnow())
+        if subscription_id is not None:
+            defer(session, task_names.VERIFY_WEBSUB_INTENT, subscription_id)
 
 
 @router.post("/websub", status_code=202)
-async def hub(request: Request, background: BackgroundTasks) -> Response:
+async def hub(request: Request) -> Response:
     """Subscribe or unsubscribe (form-encoded `hub.mode`, `hub.callback`, `hub.topic`,
     `hub.lease_seconds`, `hub.secret`). 202: the callback's intent will be verified."""
     if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
@@ -42,7 +35,5 @@ async def hub(request: Request, background: BackgroundTasks) -> Response:
         form = dict(parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True, strict_parsing=False))
     except UnicodeDecodeError:
         raise InvalidField("body", "is not UTF-8") from None
-    subscription_id = await run_in_threadpool(_record, form)
-    if subscription_id is not None:
-        background.add_task(_send_verification, subscription_id)
+    await run_in_threadpool(_record, form)
     return Response(status_code=202)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from config.settings import get_settings
+from config.settings import Settings
 from service.articles.schemas import ArticleCreate, ArticleUpdate
 from service.db.models import Article, ArticleStatus, Category, EventType
 from service.errors import Conflict, NotFound
@@ -22,15 +22,9 @@ from service.text import sanitize_html, slugify_vi
 
 @dataclass
 class Change:
-    """An article after a change, and the outbox events to relay once committed."""
+    """An article after a change (its outbox events are sent once the caller commits)."""
 
     article: Article
-    event_ids: list[int] = field(default_factory=list)
-
-
-def article_url(article: Article, base_url: str | None = None) -> str:
-    """The public page of an article (what feed items and announcements link to)."""
-    return f"{base_url or get_settings().base_url}/articles/{article.id}/{article.slug}"
 
 
 def _slug_for(title: str) -> str:
@@ -62,8 +56,7 @@ def _status_for(requested: str, publish_at: datetime | None, now: datetime) -> A
     return ArticleStatus.PUBLISHED
 
 
-def create_article(session: Session, data: ArticleCreate, now: datetime) -> Change:
-    settings = get_settings()
+def create_article(session: Session, data: ArticleCreate, now: datetime, settings: Settings) -> Change:
     status = _status_for(data.status, data.publish_at, now)
     article = Article(
         guid=f"urn:uuid:{uuid.uuid4()}",
@@ -85,10 +78,9 @@ def create_article(session: Session, data: ArticleCreate, now: datetime) -> Chan
     article.categories = _categories_by_name(session, data.categories)
     session.add(article)
     session.flush()
-    change = Change(article)
     if status == ArticleStatus.PUBLISHED:
-        change.event_ids.append(record_article_event(session, EventType.ARTICLE_PUBLISHED, article).id)
-    return change
+        record_article_event(session, EventType.ARTICLE_PUBLISHED, article, settings)
+    return Change(article)
 
 
 def get_article(session: Session, article_id: int, *, for_update: bool = False) -> Article:
@@ -123,7 +115,7 @@ def list_articles(
     return list(rows), total
 
 
-def update_article(session: Session, article_id: int, data: ArticleUpdate, now: datetime) -> Change:
+def update_article(session: Session, article_id: int, data: ArticleUpdate, now: datetime, settings: Settings) -> Change:
     article = get_article(session, article_id, for_update=True)
     if article.status == ArticleStatus.WITHDRAWN:
         raise Conflict(f"article {article_id} is withdrawn; create a new article instead")
@@ -132,7 +124,7 @@ def update_article(session: Session, article_id: int, data: ArticleUpdate, now: 
     old_scopes = [category_scope(c.slug) for c in article.categories]
 
     if "body_html" in changes:
-        changes["body_html"] = sanitize_html(changes["body_html"], get_settings().base_url)
+        changes["body_html"] = sanitize_html(changes["body_html"], settings.base_url)
     if "title" in changes:
         # The slug follows the title; the GUID never does, so readers see an update, not a new item.
         article.slug = _slug_for(changes["title"])
@@ -154,7 +146,6 @@ def update_article(session: Session, article_id: int, data: ArticleUpdate, now: 
     article.updated_at = now
     session.flush()
 
-    change = Change(article)
     is_published = article.status == ArticleStatus.PUBLISHED
     event_type = None
     if is_published and was_published:
@@ -164,11 +155,11 @@ def update_article(session: Session, article_id: int, data: ArticleUpdate, now: 
     elif was_published:
         event_type = EventType.ARTICLE_WITHDRAWN
     if event_type is not None:
-        change.event_ids.append(record_article_event(session, event_type, article, old_scopes).id)
-    return change
+        record_article_event(session, event_type, article, settings, old_scopes)
+    return Change(article)
 
 
-def withdraw_article(session: Session, article_id: int, now: datetime) -> Change:
+def withdraw_article(session: Session, article_id: int, now: datetime, settings: Settings) -> Change:
     """Take an article out of every feed; withdrawing twice changes nothing the second time."""
     article = get_article(session, article_id, for_update=True)
     change = Change(article)
@@ -180,12 +171,12 @@ def withdraw_article(session: Session, article_id: int, now: datetime) -> Change
     article.updated_at = now
     session.flush()
     if was_published:
-        change.event_ids.append(record_article_event(session, EventType.ARTICLE_WITHDRAWN, article).id)
+        record_article_event(session, EventType.ARTICLE_WITHDRAWN, article, settings)
     return change
 
 
-def publish_due_articles(session: Session, now: datetime, limit: int = 500) -> list[int]:
-    """Publish scheduled articles whose time has come; returns the new event ids.
+def publish_due_articles(session: Session, now: datetime, settings: Settings, limit: int = 500) -> list[int]:
+    """Publish scheduled articles whose time has come; returns the ids of those published.
 
     The conditional UPDATE is the exactly-once guard: of two beats (or a beat and a
     PATCH) racing for one article, only the one whose UPDATE matched writes the event.
@@ -196,7 +187,7 @@ def publish_due_articles(session: Session, now: datetime, limit: int = 500) -> l
         .order_by(Article.publish_at)
         .limit(limit)
     ).all()
-    event_ids: list[int] = []
+    published: list[int] = []
     for article_id in due:
         result = session.execute(
             update(Article)
@@ -207,5 +198,6 @@ def publish_due_articles(session: Session, now: datetime, limit: int = 500) -> l
         if result.rowcount == 1:  # type: ignore[attr-defined]
             article = session.get(Article, article_id, populate_existing=True)
             assert article is not None
-            event_ids.append(record_article_event(session, EventType.ARTICLE_PUBLISHED, article).id)
-    return event_ids
+            record_article_event(session, EventType.ARTICLE_PUBLISHED, article, settings)
+            published.append(article_id)
+    return published

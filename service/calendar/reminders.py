@@ -18,12 +18,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from config.settings import get_settings
+from config.settings import Settings
 from service.calendar.occurrences import anniversary_flags, occurrences_between
 from service.calendar.text import render_reminder
 from service.db.models import Announcement, KeyDate, Reminder, ReminderStatus
+from service.db.statements import insert_ignoring_duplicates
 from service.db.types import utcnow
-from service.deliveries.planning import insert_ignoring_duplicates, plan_announcement
+from service.deliveries.planning import plan_announcement
 
 log = logging.getLogger(__name__)
 # Found due later than this after its time, a reminder is marked late (it still goes).
@@ -55,13 +56,12 @@ def _rows_for(key_date: KeyDate, start: date, through: date, zone: ZoneInfo, now
     ]
 
 
-def plan_key_dates(session: Session, key_dates: Sequence[KeyDate], now: datetime) -> int:
+def plan_key_dates(session: Session, key_dates: Sequence[KeyDate], now: datetime, settings: Settings) -> int:
     """Add the missing reminder rows up to the horizon, in bulk; returns how many were added.
 
     Rows already there are left alone by the unique (key date, occurrence, offset)
     constraint, so planning twice, or from two beats at once, adds nothing.
     """
-    settings = get_settings()
     zone = settings.zone
     through = now.astimezone(zone).date() + timedelta(days=settings.reminder_horizon_days)
     rows: list[dict[str, Any]] = []
@@ -81,23 +81,22 @@ def plan_key_dates(session: Session, key_dates: Sequence[KeyDate], now: datetime
     return added
 
 
-def plan_key_date(session: Session, key_date: KeyDate, now: datetime) -> int:
-    return plan_key_dates(session, [key_date], now)
+def plan_key_date(session: Session, key_date: KeyDate, now: datetime, settings: Settings) -> int:
+    return plan_key_dates(session, [key_date], now, settings)
 
 
-def plan_all(session: Session, now: datetime) -> int:
+def plan_all(session: Session, now: datetime, settings: Settings) -> int:
     """Plan every key date whose rows stop short of the horizon (at most once a day each)."""
-    settings = get_settings()
     through = now.astimezone(settings.zone).date() + timedelta(days=settings.reminder_horizon_days)
     stale = session.scalars(
         select(KeyDate).where(
             KeyDate.active.is_(True), or_(KeyDate.planned_through.is_(None), KeyDate.planned_through < through)
         )
     ).all()
-    return plan_key_dates(session, stale, now)
+    return plan_key_dates(session, stale, now, settings)
 
 
-def replan_key_date(session: Session, key_date: KeyDate, now: datetime) -> int:
+def replan_key_date(session: Session, key_date: KeyDate, now: datetime, settings: Settings) -> int:
     """After an edit: drop the reminders not yet due and plan them again from the new definition."""
     session.execute(
         delete(Reminder).where(
@@ -107,7 +106,7 @@ def replan_key_date(session: Session, key_date: KeyDate, now: datetime) -> int:
         )
     )
     key_date.planned_through = None
-    return plan_key_date(session, key_date, now)
+    return plan_key_date(session, key_date, now, settings)
 
 
 @dataclass(frozen=True)
@@ -115,7 +114,6 @@ class DueResult:
     sent: list[int]
     late: list[int]
     missed: list[int]
-    delivery_ids: list[str]
 
 
 def due_reminders(session: Session, now: datetime, limit: int = SCAN_LIMIT) -> list[Reminder]:
@@ -131,13 +129,15 @@ def due_reminders(session: Session, now: datetime, limit: int = SCAN_LIMIT) -> l
     )
 
 
-def send_due(session: Session, now: datetime) -> DueResult:
-    """Announce due reminders; older than the grace period, record them as missed instead."""
-    grace = timedelta(seconds=get_settings().reminder_grace_seconds)
+def send_due(session: Session, now: datetime, settings: Settings) -> DueResult:
+    """Announce due reminders; older than the grace period, record them as missed instead.
+
+    Their deliveries are sent once the caller commits.
+    """
+    grace = timedelta(seconds=settings.reminder_grace_seconds)
     sent: list[int] = []
     late: list[int] = []
     missed: list[int] = []
-    delivery_ids: list[str] = []
     for reminder in due_reminders(session, now):
         key_date = session.get(KeyDate, reminder.key_date_id)
         overdue = now - reminder.due_at
@@ -153,15 +153,16 @@ def send_due(session: Session, now: datetime) -> DueResult:
             )
             continue
         reminder.late = overdue > LATE_AFTER
-        delivery_ids += _announce(session, key_date, reminder, now)
+        _announce(session, key_date, reminder, now, settings)
         reminder.status = ReminderStatus.SENT.value
         reminder.sent_at = now
         (late if reminder.late else sent).append(reminder.id)
     session.flush()
-    return DueResult(sent, late, missed, delivery_ids)
+    return DueResult(sent, late, missed)
 
 
-def _announce(session: Session, key_date: KeyDate, reminder: Reminder, now: datetime) -> list[str]:
+def _announce(session: Session, key_date: KeyDate, reminder: Reminder, now: datetime, settings: Settings) -> None:
+    """Plan the reminder's announcement; its deliveries are sent once the caller commits."""
     flags = anniversary_flags(reminder.anniversary)
     text = render_reminder(key_date, reminder.occurrence_date, reminder.anniversary, flags, reminder.offset_days)
     payload = {
@@ -180,17 +181,17 @@ def _announce(session: Session, key_date: KeyDate, reminder: Reminder, now: date
         "text": {"vi": text.vi, "en": text.en},
     }
     targets = key_date.events_to or {}
-    planned = plan_announcement(
+    plan_announcement(
         session,
         source_key=f"reminder:{reminder.id}",
         event_type="reminder.due",
         payload=payload,
         # Deliveries run on the real clock (retries, leases), whatever clock the calendar reads.
         now=utcnow(),
+        settings=settings,
         channels=targets.get("channels") or None,
         subscription_ids=targets.get("subscription_ids") or None,
     )
     reminder.announcement_id = session.scalar(
         select(Announcement.id).where(Announcement.source_key == f"reminder:{reminder.id}")
     )
-    return planned

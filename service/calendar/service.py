@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from config.settings import Settings
 from service.calendar.occurrences import Occurrence, occurrences_between, occurrences_in_year
 from service.calendar.reminders import plan_key_date, replan_key_date
 from service.calendar.schemas import KeyDateIn, KeyDateUpdate, check_date
@@ -18,14 +19,16 @@ from service.errors import Conflict, InvalidField, NotFound
 DATE_FIELDS = ("calendar", "day", "month", "leap_month", "origin_year")
 
 
-def create_key_date(session: Session, data: KeyDateIn, now: datetime, source: str = "api") -> KeyDate:
+def create_key_date(
+    session: Session, data: KeyDateIn, now: datetime, settings: Settings, source: str = "api"
+) -> KeyDate:
     assert data.id is not None
     if session.get(KeyDate, data.id) is not None:
         raise Conflict(f"key date {data.id!r} exists already; PATCH it or choose another id")
     key_date = KeyDate(**data.model_dump(), source=source, created_at=now, updated_at=now)
     session.add(key_date)
     session.flush()
-    plan_key_date(session, key_date, now)
+    plan_key_date(session, key_date, now, settings)
     return key_date
 
 
@@ -40,7 +43,9 @@ def list_key_dates(session: Session) -> list[KeyDate]:
     return list(session.scalars(select(KeyDate).order_by(KeyDate.month, KeyDate.day, KeyDate.id)))
 
 
-def update_key_date(session: Session, key_date_id: str, data: KeyDateUpdate, now: datetime) -> KeyDate:
+def update_key_date(
+    session: Session, key_date_id: str, data: KeyDateUpdate, now: datetime, settings: Settings
+) -> KeyDate:
     key_date = get_key_date(session, key_date_id)
     changes = data.changes()
     for name in ("name", "calendar", "day", "month", "send_time", "offsets", "active", "leap_month"):
@@ -56,7 +61,7 @@ def update_key_date(session: Session, key_date_id: str, data: KeyDateUpdate, now
         setattr(key_date, name, value)
     key_date.updated_at = now
     session.flush()
-    replan_key_date(session, key_date, now)
+    replan_key_date(session, key_date, now, settings)
     return key_date
 
 
@@ -65,7 +70,7 @@ def delete_key_date(session: Session, key_date_id: str) -> None:
     session.flush()
 
 
-def sync_seed_file(session: Session, entries: Sequence[KeyDateIn], now: datetime) -> list[str]:
+def sync_seed_file(session: Session, entries: Sequence[KeyDateIn], now: datetime, settings: Settings) -> list[str]:
     """Add the file's key dates that the database does not have; edits made through the
     API are never overwritten by the file. Returns the ids added.
 
@@ -77,7 +82,7 @@ def sync_seed_file(session: Session, entries: Sequence[KeyDateIn], now: datetime
     added = []
     for entry in entries:
         if entry.id not in known:
-            create_key_date(session, entry, now, source="file")
+            create_key_date(session, entry, now, settings, source="file")
             added.append(str(entry.id))
     return added
 

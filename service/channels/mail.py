@@ -98,7 +98,7 @@ async def _connection(context: SendContext) -> aiosmtplib.SMTP:
     )
     await smtp.connect()
     if settings.smtp_username:
-        await smtp.login(settings.smtp_username, settings.smtp_password)
+        await smtp.login(settings.smtp_username, settings.smtp_password.get_secret_value())
     context.resources[CONNECTION] = smtp
     return smtp
 

@@ -52,7 +52,7 @@ class TelegramChannel:
             wait = await context.rate_limit(key, rate)
             if wait:
                 return SendResult(ok=False, deferred=True, retry_after=wait)
-        url = f"{settings.telegram_api_base}/bot{settings.telegram_bot_token}/sendMessage"
+        url = f"{settings.telegram_api_base}/bot{settings.telegram_bot_token.get_secret_value()}/sendMessage"
         document = {
             "chat_id": message.target,
             "text": telegram_html(message.event_type, message.payload, message.locale),

@@ -34,7 +34,9 @@ class ZaloChannel:
         started = time.perf_counter()
         try:
             response = await context.post_json(
-                f"{settings.zalo_api_base}/v3.0/oa/message/cs", document, {"access_token": settings.zalo_access_token}
+                f"{settings.zalo_api_base}/v3.0/oa/message/cs",
+                document,
+                {"access_token": settings.zalo_access_token.get_secret_value()},
             )
         except HttpFailure as exc:
             return SendResult.failure(str(exc), duration_ms=elapsed_ms(started))

@@ -25,7 +25,8 @@ FLAG_WORDS = {"nam_tron": "năm tròn", "nam_le_5": "năm lẻ 5", "jubilee": "�
 @calendar_app.command("upcoming")
 def upcoming_(days: int = 60, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Occurrences in the next DAYS days, with anniversary numbers and reminders."""
-    today = clock.now().astimezone(get_settings().zone).date()
+    settings = get_settings()
+    today = clock.now(settings).astimezone(settings.zone).date()
     with session_scope() as session:
         for occurrence, reminders in upcoming(session, today, days):
             if as_json:
@@ -97,6 +98,7 @@ def add(
     scope: str = "national",
 ) -> None:
     """Add a key date and plan its reminders."""
+    settings = get_settings()
     fields: dict[str, Any] = {
         "id": key_date_id,
         "name": name,
@@ -114,7 +116,7 @@ def add(
     try:
         data = KeyDateIn.model_validate(fields)
         with session_scope() as session:
-            key_date = create_key_date(session, data, clock.now())
+            key_date = create_key_date(session, data, clock.now(settings), settings)
             line = f"{key_date.id}\t{key_date.name}"
     except ValidationError as exc:
         raise validation_failure(exc) from None
@@ -126,11 +128,12 @@ def add(
 @calendar_app.command("sync")
 def sync() -> None:
     """Load config/key_dates.yaml (BANTIN_KEY_DATES_FILE) and add the key dates that are missing."""
-    path = get_settings().key_dates_file
+    settings = get_settings()
+    path = settings.key_dates_file
     try:
         entries = load_key_dates(path)
     except KeyDatesFileError as exc:
         raise fail(str(exc)) from None
     with session_scope() as session:
-        added = sync_seed_file(session, entries, clock.now())
+        added = sync_seed_file(session, entries, clock.now(settings), settings)
     typer.echo(f"{len(entries)} key dates in {path}; added: {', '.join(added) or 'none'}")

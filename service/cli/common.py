@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from pydantic import ValidationError
 
-from service.api.errors import validation_items
+from service.errors import validation_items
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

@@ -16,6 +16,8 @@ from service.cli.calendar import calendar_app
 from service.cli.common import fail as _fail
 from service.cli.common import validation_failure
 from service.cli.subscribers import deliveries_app, subscribers_app
+from service.db import after_commit
+from service.db.after_commit import Deferred
 from service.errors import DomainError, InvalidField
 
 app = typer.Typer(help="Bantin: articles, feeds and announcements for a news desk.", no_args_is_help=True)
@@ -37,9 +39,17 @@ def _configure_logging() -> None:
     )
 
 
+def _send_after_commit(deferred: Deferred) -> None:
+    # Imported on first use: most commands send nothing and need not load Celery.
+    from workers.relay import send
+
+    send(deferred)
+
+
 @app.callback()
 def _main() -> None:
     _configure_logging()
+    after_commit.install(_send_after_commit)
 
 
 # ---- running ---------------------------------------------------------------------------------
@@ -189,10 +199,10 @@ def publish(
     """Publish a Markdown or HTML file with front matter (title, categories, author …)."""
     from service.articles.files import parse_article_file
     from service.articles.schemas import ArticleCreate
-    from service.articles.service import article_url, create_article
+    from service.articles.service import create_article
+    from service.articles.urls import article_url
     from service.db.engine import session_scope
     from service.db.types import utcnow
-    from workers.relay import relay_events
 
     try:
         fields = parse_article_file(file)
@@ -204,10 +214,9 @@ def publish(
     except ValidationError as exc:
         raise validation_failure(exc) from None
     with session_scope() as session:
-        change = create_article(session, data, utcnow())
+        change = create_article(session, data, utcnow(), get_settings())
         article = change.article
-        summary = f"{article.id}\t{article.status}\t{article_url(article)}"
-    relay_events(change.event_ids)
+        summary = f"{article.id}\t{article.status}\t{article_url(article, get_settings().base_url)}"
     typer.echo(summary)
 
 
@@ -248,14 +257,12 @@ def withdraw(article_id: int) -> None:
     from service.articles.service import withdraw_article
     from service.db.engine import session_scope
     from service.db.types import utcnow
-    from workers.relay import relay_events
 
     try:
         with session_scope() as session:
-            change = withdraw_article(session, article_id, utcnow())
+            withdraw_article(session, article_id, utcnow(), get_settings())
     except DomainError as exc:
         raise _fail(str(exc)) from None
-    relay_events(change.event_ids)
     typer.echo(f"article {article_id} withdrawn")
 
 

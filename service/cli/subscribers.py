@@ -9,14 +9,16 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
+from config.settings import get_settings
 from service.cli.common import fail, validation_failure
 from service.db.engine import session_scope
 from service.db.models import DeliveryStatus, Subscription
 from service.db.types import utcnow
+from service.deliveries.replay import recover as recover_failed
+from service.deliveries.replay import replay
 from service.errors import DomainError, InvalidField
 from service.subscriptions import service
 from service.subscriptions.schemas import SubscriptionCreate, SubscriptionUpdate
-from workers.relay import enqueue_deliveries
 
 subscribers_app = typer.Typer(help="Subscribers and their channels.", no_args_is_help=True)
 deliveries_app = typer.Typer(help="The delivery log.", no_args_is_help=True)
@@ -62,7 +64,7 @@ def add(
             }
         )
         with session_scope() as session:
-            subscription, secret = service.create_subscription(session, data, utcnow())
+            subscription, secret = service.create_subscription(session, data, utcnow(), get_settings())
             line = _line(subscription)
     except ValidationError as exc:
         raise validation_failure(exc) from None
@@ -110,7 +112,11 @@ def _set_status(subscription_id: int, status: str) -> None:
     try:
         with session_scope() as session:
             sub = service.update_subscription(
-                session, subscription_id, SubscriptionUpdate.model_validate({"status": status}), utcnow()
+                session,
+                subscription_id,
+                SubscriptionUpdate.model_validate({"status": status}),
+                utcnow(),
+                get_settings(),
             )
             typer.echo(_line(sub))
     except DomainError as exc:
@@ -145,7 +151,7 @@ def rotate(subscription_id: int) -> None:
     """New webhook signing secret, printed on the last line; the old one keeps signing for the overlap."""
     try:
         with session_scope() as session:
-            _, secret = service.rotate_secret(session, subscription_id, utcnow())
+            _, secret = service.rotate_secret(session, subscription_id, utcnow(), get_settings())
     except DomainError as exc:
         raise fail(str(exc)) from None
     typer.echo(secret)
@@ -155,15 +161,12 @@ def rotate(subscription_id: int) -> None:
 def recover(subscription_id: int, since: Annotated[datetime, typer.Option(help="ISO 8601 time")]) -> None:
     """Send again the failed deliveries created since a time."""
     if since.tzinfo is None:
-        from config.settings import get_settings
-
         since = since.replace(tzinfo=get_settings().zone)
     try:
         with session_scope() as session:
-            ids = service.recover(session, subscription_id, since, utcnow())
+            ids = recover_failed(session, subscription_id, since, utcnow())
     except DomainError as exc:
         raise fail(str(exc)) from None
-    enqueue_deliveries(ids)
     typer.echo(f"{len(ids)} deliveries requeued")
 
 
@@ -193,8 +196,7 @@ def deliveries_replay(delivery_id: str) -> None:
     """Send one delivery again, with the same webhook-id."""
     try:
         with session_scope() as session:
-            service.replay(session, delivery_id, utcnow())
+            replay(session, delivery_id, utcnow())
     except DomainError as exc:
         raise fail(str(exc)) from None
-    enqueue_deliveries([delivery_id])
     typer.echo(f"delivery {delivery_id} requeued")

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import get_settings
+from service.db import after_commit
 
 
 def make_engine(url: str) -> Engine:
@@ -49,7 +50,11 @@ def get_sessionmaker() -> sessionmaker[Session]:
 
 @contextmanager
 def session_scope() -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error."""
+    """One unit of work: commit on success, roll back on any error.
+
+    Tasks the work deferred (``after_commit.defer``) are sent after the commit, and
+    dropped with a rollback.
+    """
     session = get_sessionmaker()()
     try:
         yield session
@@ -58,4 +63,6 @@ def session_scope() -> Iterator[Session]:
         session.rollback()
         raise
     finally:
+        deferred = after_commit.take(session)
         session.close()
+    after_commit.send(deferred)

@@ -7,23 +7,26 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from config.settings import get_settings
 from service.channels.base import FeedContent
-from service.feeds.publish import feed_path, stored_feed
+from service.feeds.publish import stored_feed
 from service.feeds.render import CONTENT_TYPES, FILENAMES
+from service.feeds.urls import feed_url, hub_url
 
 
-def feed_content_for(session: Session, payload: Mapping[str, Any]) -> FeedContent | None:
+def feed_content_for(session: Session, payload: Mapping[str, Any], base_url: str) -> FeedContent | None:
+    """The stored bytes of the feed a ``feed.updated`` payload names, with its self and hub URLs.
+
+    None when the payload names no known feed or the feed was never rendered.
+    """
     scope, fmt = payload.get("scope"), payload.get("format")
     if not isinstance(scope, str) or fmt not in FILENAMES:
         return None
     feed = stored_feed(session, scope, str(fmt))
     if feed is None:
         return None
-    base = get_settings().base_url
     return FeedContent(
         body=feed.body,
         content_type=CONTENT_TYPES[str(fmt)],
-        self_url=f"{base}{feed_path(scope)}/{FILENAMES[str(fmt)]}",
-        hub_url=f"{base}/websub",
+        self_url=feed_url(base_url, scope, str(fmt)),
+        hub_url=hub_url(base_url),
     )

@@ -11,21 +11,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from config.settings import get_settings
-from service.articles.service import article_url
-from service.db.models import (
-    Announcement,
-    Article,
-    Delivery,
-    DeliveryStatus,
-    OutboxEvent,
-    Subscription,
-    SubscriptionStatus,
-)
+from config.settings import Settings, get_settings
+from service import task_names
+from service.db.after_commit import defer_batched
+from service.db.models import Announcement, Delivery, DeliveryStatus, Subscription, SubscriptionStatus
+from service.db.statements import insert_ignoring_duplicates
 
 INSERT_CHUNK = 1000
 # Channels whose subscriptions follow feeds, not events: planned by the WebSub hub.
@@ -34,24 +27,6 @@ FEED_CHANNELS = frozenset({"websub"})
 
 def new_delivery_id() -> str:
     return f"msg_{uuid.uuid4().hex}"
-
-
-def article_payload(article: Article, base_url: str) -> dict[str, Any]:
-    return {
-        "article": {
-            "id": article.id,
-            "guid": article.guid,
-            "title": article.title,
-            "summary": article.summary,
-            "url": article_url(article, base_url),
-            "author": article.author,
-            "categories": [{"name": c.name, "slug": c.slug} for c in article.categories],
-            "published_at": article.published_at.isoformat() if article.published_at else None,
-            "updated_at": article.updated_at.isoformat(),
-            "image_url": article.image_url,
-        },
-        "links": {"feed": f"{base_url}/feeds/atom.xml"},
-    }
 
 
 def matches(
@@ -68,15 +43,6 @@ def matches(
     return True
 
 
-def insert_ignoring_duplicates(session: Session, table: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing()
-    return insert(table)
-
-
 def plan_announcement(
     session: Session,
     *,
@@ -84,12 +50,15 @@ def plan_announcement(
     event_type: str,
     payload: Mapping[str, Any],
     now: datetime,
+    settings: Settings,
     categories: Iterable[str] | None = None,
     only_subscription_ids: Sequence[int] | None = None,
     channels: Sequence[str] | None = None,
     subscription_ids: Sequence[int] | None = None,
 ) -> list[str]:
     """Create the announcement and its deliveries; returns the new delivery ids (none if planned before).
+
+    The new deliveries are sent in batches once the caller commits.
 
     ``channels`` and ``subscription_ids`` narrow the audience (a key date's ``events_to``);
     ``only_subscription_ids`` names the recipients outright, whatever their filters.
@@ -109,14 +78,17 @@ def plan_announcement(
     category_list = list(categories) if categories is not None else None
     narrowed = only_subscription_ids is not None or channels or subscription_ids
     if not narrowed and session.get_bind().dialect.name == "postgresql":
-        return _insert_matching_deliveries_pg(session, created, event_type, category_list, now)
-    # Named recipients (a notice to the admin channel) get it whatever their filters say.
-    subscriber_ids = [
-        row.id
-        for row in session.execute(query)
-        if only_subscription_ids is not None or matches(row.events, row.categories, event_type, category_list)
-    ]
-    return insert_deliveries(session, created, subscriber_ids, now)
+        planned = _insert_matching_deliveries_pg(session, created, event_type, category_list, now, settings)
+    else:
+        # Named recipients (a notice to the admin channel) get it whatever their filters say.
+        subscriber_ids = [
+            row.id
+            for row in session.execute(query)
+            if only_subscription_ids is not None or matches(row.events, row.categories, event_type, category_list)
+        ]
+        planned = insert_deliveries(session, created, subscriber_ids, now, settings)
+    defer_batched(session, task_names.SEND_DELIVERY_BATCH, planned)
+    return planned
 
 
 def create_announcement(
@@ -132,10 +104,20 @@ def create_announcement(
 
 
 def insert_deliveries(
-    session: Session, announcement_id: int, subscription_ids: Sequence[int], now: datetime
+    session: Session,
+    announcement_id: int,
+    subscription_ids: Sequence[int],
+    now: datetime,
+    settings: Settings | None = None,
 ) -> list[str]:
+    """Pending delivery rows, one per subscription; returns their ids.
+
+    ``settings`` defaults to the process's settings only for the WebSub hub, which does
+    not pass them yet.
+    """
+    settings = settings or get_settings()
     # Held back from the due-sweep while the batch messages are on their way.
-    lease = now + timedelta(seconds=get_settings().delivery_lease_seconds)
+    lease = now + timedelta(seconds=settings.delivery_lease_seconds)
     ids = [new_delivery_id() for _ in subscription_ids]
     rows = [
         {
@@ -173,9 +155,14 @@ _PG_PLAN = text("""
 
 
 def _insert_matching_deliveries_pg(
-    session: Session, announcement_id: int, event_type: str, categories: list[str] | None, now: datetime
+    session: Session,
+    announcement_id: int,
+    event_type: str,
+    categories: list[str] | None,
+    now: datetime,
+    settings: Settings,
 ) -> list[str]:
-    lease = now + timedelta(seconds=get_settings().delivery_lease_seconds)
+    lease = now + timedelta(seconds=settings.delivery_lease_seconds)
     params = {
         "announcement_id": announcement_id,
         "now": now,
@@ -187,29 +174,14 @@ def _insert_matching_deliveries_pg(
     return list(session.scalars(_PG_PLAN, params))
 
 
-def plan_event_announcement(session: Session, event_id: int, now: datetime) -> list[str]:
-    """Deliveries for an article event, once; the article's current state is what subscribers see."""
-    event = session.get(OutboxEvent, event_id, with_for_update=True)
-    if event is None or event.announced_at is not None:
-        return []
-    event.announced_at = now
-    article = session.get(Article, event.article_id) if event.article_id is not None else None
-    if article is None:
-        return []
-    settings = get_settings()
-    return plan_announcement(
-        session,
-        source_key=f"event:{event.id}",
-        event_type=event.type,
-        payload=article_payload(article, settings.base_url),
-        now=now,
-        categories=[c.slug for c in article.categories],
-    )
+def plan_disabled_notices(
+    session: Session, subscription_ids: Sequence[int], now: datetime, settings: Settings
+) -> list[str]:
+    """Tell the admin channel (BANTIN_ADMIN_SUBSCRIPTION_ID) which subscriptions were disabled.
 
-
-def plan_disabled_notices(session: Session, subscription_ids: Sequence[int], now: datetime) -> list[str]:
-    """Tell the admin channel (BANTIN_ADMIN_SUBSCRIPTION_ID) which subscriptions were disabled."""
-    admin_id = get_settings().admin_subscription_id
+    Returns the notices' delivery ids (sent once the caller commits).
+    """
+    admin_id = settings.admin_subscription_id
     if admin_id is None:
         return []
     planned: list[str] = []
@@ -228,6 +200,7 @@ def plan_disabled_notices(session: Session, subscription_ids: Sequence[int], now
                 "message": message,
             },
             now=now,
+            settings=settings,
             only_subscription_ids=[admin_id],
         )
     return planned

@@ -15,7 +15,7 @@ import aiohttp
 from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
-from config.settings import Settings, get_settings
+from config.settings import Settings
 from service.channels import mail
 from service.channels.base import FeedContent, OutboundMessage, RateLimiter, SendContext, SendResult
 from service.channels.egress import policy_for
@@ -35,8 +35,6 @@ class BatchSummary:
     delivered: int
     failed: int
     deferred: int
-    # Notices planned by this batch (a subscription disabled), for the caller to enqueue.
-    follow_up_ids: tuple[str, ...] = ()
 
 
 def claim(session: Session, delivery_ids: Sequence[str], now: datetime, settings: Settings) -> list[OutboundMessage]:
@@ -75,7 +73,8 @@ def claim(session: Session, delivery_ids: Sequence[str], now: datetime, settings
         if subscription.status in held:
             held[subscription.status].append(row.id)
             continue
-        messages.append(_message(row, subscription, announcements[row.announcement_id], now, session, feeds))
+        announcement = announcements[row.announcement_id]
+        messages.append(_message(row, subscription, announcement, now, session, feeds, settings.base_url))
     _hold_back(session, held[SubscriptionStatus.PAUSED], held[SubscriptionStatus.DISABLED], now)
     return messages
 
@@ -122,6 +121,7 @@ def _message(
     now: datetime,
     session: Session,
     feeds: dict[tuple[str, str], FeedContent | None],
+    base_url: str,
 ) -> OutboundMessage:
     secrets = tuple(s for s in (sub.secret,) if s)
     if sub.previous_secret and sub.previous_secret_expires_at and sub.previous_secret_expires_at > now:
@@ -130,7 +130,7 @@ def _message(
     if sub.channel == "websub":
         key = (str(announcement.payload.get("scope")), str(announcement.payload.get("format")))
         if key not in feeds:
-            feeds[key] = feed_content_for(session, announcement.payload)
+            feeds[key] = feed_content_for(session, announcement.payload, base_url)
         content = feeds[key]
     return OutboundMessage(
         delivery_id=claimed.id,
@@ -218,10 +218,9 @@ async def send_all(
 
 
 def send_batch(
-    unit_of_work: UnitOfWork, delivery_ids: Sequence[str], now: datetime, limiter: RateLimiter
+    unit_of_work: UnitOfWork, delivery_ids: Sequence[str], now: datetime, limiter: RateLimiter, settings: Settings
 ) -> BatchSummary:
     """Claim, send, record. Idempotent per row: only pending rows are claimed."""
-    settings = get_settings()
     with unit_of_work() as session:
         messages = claim(session, delivery_ids, now, settings)
     if not messages:
@@ -230,7 +229,8 @@ def send_batch(
     finished = datetime.now(now.tzinfo)
     with unit_of_work() as session:
         disabled = record_results(session, list(zip(messages, results, strict=True)), finished, settings)
-        follow_up = plan_disabled_notices(session, disabled, finished) if disabled else []
+        if disabled:
+            plan_disabled_notices(session, disabled, finished, settings)  # sent after this commit
     delivered = sum(r.ok for r in results)
     deferred = sum(r.deferred for r in results)
-    return BatchSummary(len(messages), delivered, len(results) - delivered - deferred, deferred, tuple(follow_up))
+    return BatchSummary(len(messages), delivered, len(results) - delivered - deferred, deferred)

@@ -7,7 +7,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from config.settings import get_settings
+from config.settings import Settings
+from service import task_names
+from service.db.after_commit import defer_batched
 from service.db.models import Delivery, DeliveryStatus
 
 # Batches' worth of due rows one sweep hands out; the next sweep takes the rest.
@@ -25,9 +27,11 @@ def release_stuck(session: Session, now: datetime) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def claim_due(session: Session, now: datetime) -> list[str]:
-    """Ids of pending rows that are due and not held, leased so that the next sweep skips them."""
-    settings = get_settings()
+def claim_due(session: Session, now: datetime, settings: Settings) -> list[str]:
+    """Ids of pending rows that are due and not held, leased so that the next sweep skips them.
+
+    They are sent in batches once the caller commits.
+    """
     limit = settings.delivery_batch_size * BATCHES_PER_SWEEP
     ids = list(
         session.scalars(
@@ -49,8 +53,5 @@ def claim_due(session: Session, now: datetime) -> list[str]:
             .values(lease_until=now + timedelta(seconds=settings.delivery_lease_seconds))
             .execution_options(synchronize_session=False)
         )
+        defer_batched(session, task_names.SEND_DELIVERY_BATCH, ids)
     return ids
-
-
-def batches(ids: list[str], size: int) -> list[list[str]]:
-    return [ids[start : start + size] for start in range(0, len(ids), size)]

@@ -9,6 +9,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from config.settings import Settings
+from service import task_names
+from service.db.after_commit import defer
 from service.db.models import OutboxEvent
 from service.events.outbox import mark_handled
 from service.feeds.publish import render_scope
@@ -18,10 +21,14 @@ log = logging.getLogger(__name__)
 UnitOfWork = Callable[[], AbstractContextManager[Session]]
 
 
-def handle_event(unit_of_work: UnitOfWork, event_id: int, now: datetime) -> dict[str, list[str]] | None:
+def handle_event(
+    unit_of_work: UnitOfWork, event_id: int, now: datetime, settings: Settings
+) -> dict[str, list[str]] | None:
     """Re-render the event's scopes, one unit of work per scope.
 
     Returns the formats whose bytes changed, per scope; None if the event was handled before.
+    The event's announcement is handed to another worker first (``events.announce``, sent
+    when the first unit of work commits), so it goes out while the feeds render.
 
     One transaction per scope lets readers of the site feed see the article before the
     category feeds are done, and keeps each scope's lock short. A crash part-way
@@ -33,13 +40,14 @@ def handle_event(unit_of_work: UnitOfWork, event_id: int, now: datetime) -> dict
         if event is None:
             log.warning("event %s does not exist (rolled back before the relay?)", event_id)
             return None
+        defer(session, task_names.ANNOUNCE_EVENT, event_id)
         if event.handled_at is not None:
             return None
         event_type, scopes = event.type, list(event.payload.get("scopes", []))
     changed: dict[str, list[str]] = {}
     for scope in scopes:
         with unit_of_work() as session:
-            changed[scope] = render_scope(session, scope, now)
+            changed[scope] = render_scope(session, scope, now, settings)
     with unit_of_work() as session:
         mark_handled(session, event_id, now)
     log.info("event %s %s: re-rendered %s", event_id, event_type, changed)

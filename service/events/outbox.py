@@ -8,7 +8,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from config.settings import get_settings
+from config.settings import Settings
+from service import task_names
+from service.db.after_commit import defer
 from service.db.models import Article, EventType, OutboxEvent
 from service.db.types import utcnow
 from service.feeds.scopes import scopes_for
@@ -18,9 +20,9 @@ MAX_REDELIVERY_BACKOFF = timedelta(minutes=10)
 
 
 def record_article_event(
-    session: Session, event_type: EventType, article: Article, extra_scopes: Sequence[str] = ()
+    session: Session, event_type: EventType, article: Article, settings: Settings, extra_scopes: Sequence[str] = ()
 ) -> OutboxEvent:
-    """Add the event in the caller's transaction; its id is known after flush."""
+    """Add the event in the caller's transaction; it is sent to a worker once that commits."""
     now = utcnow()
     scopes = scopes_for(c.slug for c in article.categories)
     scopes += [s for s in extra_scopes if s not in scopes]
@@ -29,16 +31,18 @@ def record_article_event(
         article_id=article.id,
         payload={"article_id": article.id, "guid": article.guid, "scopes": scopes},
         created_at=now,
-        next_attempt_at=now + timedelta(seconds=get_settings().event_redelivery_seconds),
+        next_attempt_at=now + timedelta(seconds=settings.event_redelivery_seconds),
         relay_attempts=0,
     )
     session.add(event)
     session.flush()
+    defer(session, task_names.DISPATCH_EVENT, event.id)
     return event
 
 
-def claim_unrelayed_events(session: Session, now: datetime, limit: int = 500) -> list[int]:
-    """Ids of events nobody has handled in time, pushed back so the next sweep skips them.
+def claim_unrelayed_events(session: Session, now: datetime, settings: Settings, limit: int = 500) -> list[int]:
+    """Ids of events nobody has handled in time, sent again after commit and pushed back
+    so that the next sweep skips them.
 
     ``SKIP LOCKED`` lets two beat processes sweep at once without both taking an event.
     """
@@ -50,10 +54,12 @@ def claim_unrelayed_events(session: Session, now: datetime, limit: int = 500) ->
         .limit(limit)
         .with_for_update(skip_locked=True)
     ).all()
-    base = timedelta(seconds=get_settings().event_redelivery_seconds)
+    base = timedelta(seconds=settings.event_redelivery_seconds)
     for event in rows:
         event.relay_attempts += 1
         event.next_attempt_at = now + min(base * (2 ** min(event.relay_attempts, 10)), MAX_REDELIVERY_BACKOFF)
+    for event in rows:
+        defer(session, task_names.DISPATCH_EVENT, event.id)
     return [event.id for event in rows]
 
 

@@ -9,13 +9,15 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from config.settings import Settings, get_settings
-from service.articles.service import article_url
+from config.settings import Settings
+from service.articles.urls import article_url
 from service.db.locks import transaction_lock
 from service.db.models import Article, ArticleStatus, Category, FeedDocument
 from service.feeds.model import FeedCategory, FeedItem, FeedSpec
 from service.feeds.render import render
 from service.feeds.scopes import FORMATS, SITE, category_slug
+from service.feeds.urls import feed_path as feed_path  # also imported from here by the WebSub hub
+from service.feeds.urls import hub_url
 
 
 @dataclass(frozen=True)
@@ -23,11 +25,6 @@ class StoredFeed:
     body: bytes
     etag: str
     last_modified: datetime
-
-
-def feed_path(scope: str) -> str:
-    slug = category_slug(scope)
-    return "/feeds" if slug is None else f"/feeds/categories/{slug}"
 
 
 def spec_for(scope: str, category: Category | None, settings: Settings) -> FeedSpec:
@@ -40,12 +37,8 @@ def spec_for(scope: str, category: Category | None, settings: Settings) -> FeedS
         path=feed_path(scope),
         author=settings.site_author,
         zone_name=settings.timezone,
-        hubs=(hub_url(settings),),
+        hubs=(hub_url(settings.base_url),),
     )
-
-
-def hub_url(settings: Settings) -> str:
-    return f"{settings.base_url}/websub"
 
 
 def article_item(article: Article, base_url: str) -> FeedItem:
@@ -76,12 +69,11 @@ def etag_for(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
-def render_scope(session: Session, scope: str, now: datetime) -> list[str]:
+def render_scope(session: Session, scope: str, now: datetime, settings: Settings) -> list[str]:
     """Re-render the three formats of ``scope``; returns the formats whose bytes changed.
 
     A category scope whose category no longer exists is left as it is.
     """
-    settings = get_settings()
     # Two workers rendering one scope must not let the older read win the last write:
     # articles are read only once the scope's lock is held.
     transaction_lock(session, f"feed:{scope}")
@@ -117,7 +109,7 @@ def stored_feed(session: Session, scope: str, fmt: str) -> StoredFeed | None:
     return StoredFeed(doc.body, doc.etag, doc.last_modified)
 
 
-def ensure_site_feeds(session: Session, now: datetime) -> None:
+def ensure_site_feeds(session: Session, now: datetime, settings: Settings) -> None:
     """On a fresh install, render the (empty) site feeds so they answer 200 at once."""
     if session.get(FeedDocument, (SITE, "rss")) is None:
-        render_scope(session, SITE, now)
+        render_scope(session, SITE, now, settings)

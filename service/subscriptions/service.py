@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from config.settings import get_settings
+from config.settings import Settings
 from service.channels.egress import policy_for
 from service.channels.registry import CHANNELS
 from service.channels.webhook import new_secret
-from service.db.models import Delivery, DeliveryStatus, Subscription, SubscriptionStatus
+from service.db.models import Subscription, SubscriptionStatus
 from service.errors import Conflict, NotFound
 from service.subscriptions.schemas import SubscriptionCreate, SubscriptionUpdate
 
@@ -29,13 +28,15 @@ def listed_target(subscription: Subscription) -> str:
     return f"{head}/…{tail[-4:]}" if head else "…"
 
 
-def _validated_target(channel: str, target: str, options: dict[str, object]) -> str:
-    return CHANNELS[channel].validate_target(target, options, policy_for(get_settings().egress_allow))
+def _validated_target(channel: str, target: str, options: dict[str, object], settings: Settings) -> str:
+    return CHANNELS[channel].validate_target(target, options, policy_for(settings.egress_allow))
 
 
-def create_subscription(session: Session, data: SubscriptionCreate, now: datetime) -> tuple[Subscription, str | None]:
+def create_subscription(
+    session: Session, data: SubscriptionCreate, now: datetime, settings: Settings
+) -> tuple[Subscription, str | None]:
     """The new subscription and, for a webhook, its signing secret (shown once)."""
-    target = _validated_target(data.channel, data.target, data.options)
+    target = _validated_target(data.channel, data.target, data.options, settings)
     secret = new_secret() if data.channel == "webhook" else None
     subscription = Subscription(
         channel=data.channel,
@@ -76,13 +77,13 @@ def list_subscriptions(
 
 
 def update_subscription(
-    session: Session, subscription_id: int, data: SubscriptionUpdate, now: datetime
+    session: Session, subscription_id: int, data: SubscriptionUpdate, now: datetime, settings: Settings
 ) -> Subscription:
     subscription = get_subscription(session, subscription_id)
     changes = data.changes()
     if "target" in changes:
         options = changes.get("options", subscription.options)
-        changes["target"] = _validated_target(subscription.channel, changes["target"], options)
+        changes["target"] = _validated_target(subscription.channel, changes["target"], options, settings)
     status = changes.pop("status", None)
     for name, value in changes.items():
         setattr(subscription, name, value)
@@ -101,12 +102,14 @@ def delete_subscription(session: Session, subscription_id: int) -> None:
     session.flush()
 
 
-def rotate_secret(session: Session, subscription_id: int, now: datetime) -> tuple[Subscription, str]:
+def rotate_secret(
+    session: Session, subscription_id: int, now: datetime, settings: Settings
+) -> tuple[Subscription, str]:
     """A new webhook secret; the old one still signs, next to it, for the overlap window."""
     subscription = get_subscription(session, subscription_id)
     if subscription.channel != "webhook":
         raise Conflict("only webhook subscriptions have a signing secret")
-    overlap = timedelta(seconds=get_settings().secret_rotation_overlap_seconds)
+    overlap = timedelta(seconds=settings.secret_rotation_overlap_seconds)
     subscription.previous_secret = subscription.secret
     subscription.previous_secret_expires_at = now + overlap
     subscription.secret = new_secret()
@@ -125,43 +128,3 @@ def unsubscribe(session: Session, token: str, now: datetime) -> Subscription | N
         subscription.status_reason = "unsubscribed by the recipient"
         subscription.updated_at = now
     return subscription
-
-
-def recover(session: Session, subscription_id: int, since: datetime, now: datetime) -> list[str]:
-    """Send the failed deliveries since ``since`` again (same ids); returns them for enqueueing."""
-    subscription = get_subscription(session, subscription_id)
-    if subscription.status != SubscriptionStatus.ACTIVE:
-        raise Conflict(f"subscription {subscription_id} is {subscription.status}; activate it first")
-    ids = list(
-        session.scalars(
-            select(Delivery.id).where(
-                Delivery.subscription_id == subscription_id,
-                Delivery.status == DeliveryStatus.FAILED,
-                Delivery.created_at >= since,
-            )
-        )
-    )
-    _requeue(session, ids, now)
-    return ids
-
-
-def _requeue(session: Session, ids: Sequence[str], now: datetime) -> None:
-    if ids:
-        session.execute(
-            update(Delivery)
-            .where(Delivery.id.in_(ids))
-            .values(status=DeliveryStatus.PENDING.value, next_attempt_at=now, lease_until=None)
-            .execution_options(synchronize_session=False)
-        )
-
-
-def replay(session: Session, delivery_id: str, now: datetime) -> Delivery:
-    """Send one delivery again, whatever its state, with the same webhook-id."""
-    delivery = session.get(Delivery, delivery_id)
-    if delivery is None:
-        raise NotFound(f"delivery {delivery_id} does not exist")
-    if delivery.status == DeliveryStatus.SENDING:
-        raise Conflict(f"delivery {delivery_id} is being sent right now")
-    _requeue(session, [delivery_id], now)
-    session.refresh(delivery)
-    return delivery

@@ -11,6 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
+from config.settings import get_settings
 from service.db.migrate import alembic_config
 from service.db.models import Base
 from tests.integration.conftest import create_database, drop_database
@@ -66,7 +67,7 @@ def test_two_api_processes_seeding_key_dates_at_once_both_start(empty_database: 
 
     def seed(_: int) -> list[str]:
         with Session(engine) as session, session.begin():
-            return sync_seed_file(session, entries, utcnow())
+            return sync_seed_file(session, entries, utcnow(), get_settings())
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         added = list(pool.map(seed, range(2)))

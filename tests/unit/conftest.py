@@ -16,7 +16,6 @@ import pytest
 _VAR = Path(tempfile.mkdtemp(prefix="bantin-unit-"))
 UNIT_ENV = {
     "BANTIN_ENVIRONMENT": "test",
-    "BANTIN_SECRET_KEY": "unit-tests-only-secret",
     "BANTIN_VAR_DIR": str(_VAR),
     "BANTIN_DATABASE_URL": f"sqlite:///{_VAR / 'unit.db'}",
     "BANTIN_BROKER_URL": "memory://",

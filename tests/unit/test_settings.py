@@ -1,21 +1,26 @@
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
 from config.settings import Settings
 
 
-def test_placeholder_secret_is_refused_in_production() -> None:
-    with pytest.raises(ValidationError, match="placeholder"):
-        Settings(environment="production", secret_key="change-me")
-    with pytest.raises(ValidationError, match="at least 32 characters"):
-        Settings(environment="production", secret_key="short-but-not-a-placeholder")
-    assert Settings(environment="production", secret_key="x" * 40).secret_key == "x" * 40
+def test_tokens_and_passwords_never_show_in_reprs_or_logs() -> None:
+    settings = Settings(smtp_password="mật-khẩu-smtp", telegram_bot_token="123:bot", zalo_access_token="zalo-tok")
+    shown = repr(settings) + str(settings.model_dump())
+    for secret in ("mật-khẩu-smtp", "123:bot", "zalo-tok"):
+        assert secret not in shown
+    assert settings.smtp_password.get_secret_value() == "mật-khẩu-smtp"
+    assert settings.telegram_bot_token.get_secret_value() == "123:bot"
+    assert settings.zalo_access_token.get_secret_value() == "zalo-tok"
+    assert not Settings().telegram_bot_token  # unset means "channel not configured"
 
 
-def test_placeholder_secret_is_fine_in_development_only() -> None:
-    assert Settings(environment="development", secret_key="change-me").environment == "development"
-    with pytest.raises(ValidationError, match="placeholder; set a real secret for test"):
-        Settings(environment="test", secret_key="change-me")
+def test_clock_file_is_refused_outside_tests(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="BANTIN_CLOCK_FILE is for tests only"):
+        Settings(environment="production", clock_file=tmp_path / "now")
+    assert Settings(environment="test", clock_file=tmp_path / "now").clock_file == tmp_path / "now"
 
 
 def test_bad_values_are_refused_with_their_reason() -> None:

@@ -3,6 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from config.settings import get_settings
 from service.db.engine import session_scope
 from service.db.models import Delivery, Subscription
 from service.db.types import utcnow
@@ -24,7 +25,7 @@ TOPIC = "https://bantin.example.vn/feeds/atom.xml"
 @pytest.fixture(autouse=True)
 def site_feed() -> None:
     with session_scope() as session:
-        render_scope(session, "site", utcnow())
+        render_scope(session, "site", utcnow(), get_settings())
 
 
 def request(**overrides: str) -> int:

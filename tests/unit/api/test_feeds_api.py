@@ -3,6 +3,7 @@ from email.utils import format_datetime
 
 from fastapi.testclient import TestClient
 
+from config.settings import get_settings
 from service.db.engine import session_scope
 from service.db.types import utcnow
 from service.feeds.publish import render_scope
@@ -16,7 +17,7 @@ def publish_and_render(client: TestClient, headers: dict[str, str]) -> dict:
     # The worker's job, done in-process here; integration tests use the real worker.
     with session_scope() as session:
         for scope in ("site", "category:xay-dung-dang"):
-            render_scope(session, scope, utcnow())
+            render_scope(session, scope, utcnow(), get_settings())
     return body
 
 

@@ -1,8 +1,8 @@
 import pytest
 from pydantic import ValidationError
 
-from service.api.errors import validation_items
 from service.articles.schemas import ArticleCreate, ArticleUpdate
+from service.errors import validation_items
 
 
 def errors_of(model: type, data: dict) -> dict[str, str]:

@@ -3,11 +3,11 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
-from service.api.errors import validation_items
 from service.calendar.occurrences import anniversary_flags, occurrences_between, occurrences_in_year
 from service.calendar.schemas import KeyDateIn
 from service.calendar.text import render_reminder
 from service.db.models import KeyDate
+from service.errors import validation_items
 
 
 def key_date(**fields: object) -> KeyDate:

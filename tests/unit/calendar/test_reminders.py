@@ -37,7 +37,7 @@ def party(**fields: object) -> KeyDateIn:
 
 def add(data: KeyDateIn, now: datetime = JAN_1) -> None:
     with session_scope() as session:
-        create_key_date(session, data, now)
+        create_key_date(session, data, now, get_settings())
 
 
 def reminders() -> list[Reminder]:
@@ -47,8 +47,8 @@ def reminders() -> list[Reminder]:
 
 def tick(now: datetime) -> tuple[list[int], list[int], list[int]]:
     with session_scope() as session:
-        plan_all(session, now)
-        result = send_due(session, now)
+        plan_all(session, now, get_settings())
+        result = send_due(session, now, get_settings())
         return result.sent, result.late, result.missed
 
 
@@ -67,7 +67,9 @@ def test_reminders_are_planned_at_local_send_time_for_each_offset() -> None:
 
 def test_each_reminder_is_sent_once_with_its_payload() -> None:
     with session_scope() as session:
-        subscription = create_subscription(session, SubscriptionCreate(channel="zalo", target="123"), JAN_1)[0]
+        subscription = create_subscription(
+            session, SubscriptionCreate(channel="zalo", target="123"), JAN_1, get_settings()
+        )[0]
     add(party())
     due = datetime(2027, 1, 4, 1, 0, 30, tzinfo=UTC)
     sent, late, missed = tick(due)
@@ -101,6 +103,7 @@ def test_editing_a_key_date_replans_its_future_reminders() -> None:
             "thanh-lap-dang",
             KeyDateUpdate(send_time="14:30", offsets=[7, 0]),
             datetime(2027, 1, 5, tzinfo=UTC),
+            get_settings(),
         )
     by_date = [(r.offset_days, r.due_at, r.status) for r in reminders() if r.occurrence_date == date(2027, 2, 3)]
     assert by_date == [
@@ -114,10 +117,10 @@ def test_seed_file_loads_adds_missing_and_never_overwrites(tmp_path: Path) -> No
     entries = load_key_dates(get_settings().key_dates_file)
     assert len(entries) == 17
     with session_scope() as session:
-        assert len(sync_seed_file(session, entries, JAN_1)) == 17
+        assert len(sync_seed_file(session, entries, JAN_1, get_settings())) == 17
     with session_scope() as session:
-        update_key_date(session, "quoc-khanh", KeyDateUpdate(send_time="07:00"), JAN_1)
-        assert sync_seed_file(session, entries, JAN_1) == []
+        update_key_date(session, "quoc-khanh", KeyDateUpdate(send_time="07:00"), JAN_1, get_settings())
+        assert sync_seed_file(session, entries, JAN_1, get_settings()) == []
         assert session.get(KeyDate, "quoc-khanh").send_time == "07:00"
     with session_scope() as session:
         year = {o.key_date_id: o for o in occurrences_of_year(session, 2027)}

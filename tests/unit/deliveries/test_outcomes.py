@@ -19,7 +19,7 @@ NOW = datetime(2027, 2, 3, 1, 0, tzinfo=UTC)
 def subscribe(target: str = "123456", **fields: object) -> int:
     data = SubscriptionCreate.model_validate({"channel": "zalo", "target": target, **fields})
     with session_scope() as session:
-        return create_subscription(session, data, NOW)[0].id
+        return create_subscription(session, data, NOW, get_settings())[0].id
 
 
 def plan(key: str = "event:1", categories: list[str] | None = None) -> list[str]:
@@ -31,6 +31,7 @@ def plan(key: str = "event:1", categories: list[str] | None = None) -> list[str]
             payload={"article": {"title": "T"}},
             now=NOW,
             categories=categories,
+            settings=get_settings(),
         )
 
 
@@ -116,7 +117,7 @@ def test_failing_longer_than_the_window_disables_and_tells_the_admin(settings_ov
     disabled = run({admin_id: SendResult(ok=True), failing_id: SendResult.failure("HTTP 500", 500)})
     assert disabled == [failing_id]
     with session_scope() as session:
-        notices = plan_disabled_notices(session, disabled, NOW)
+        notices = plan_disabled_notices(session, disabled, NOW, get_settings())
         notice = session.get(Delivery, notices[0])
         assert notice.subscription_id == admin_id
         assert session.get(Announcement, notice.announcement_id).type == "subscription.disabled"

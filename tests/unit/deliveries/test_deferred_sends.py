@@ -1,0 +1,86 @@
+"""Domain code asks for deliveries to be sent by deferring them on the session; these
+tests check what each operation defers (the relay's side is in tests/unit/workers)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from config.settings import get_settings
+from service.db.after_commit import pending
+from service.db.engine import session_scope
+from service.db.models import Delivery, DeliveryStatus
+from service.deliveries.planning import plan_announcement
+from service.deliveries.replay import recover, replay
+from service.deliveries.sweep import claim_due
+from service.errors import Conflict, NotFound
+from service.subscriptions.schemas import SubscriptionCreate
+from service.subscriptions.service import create_subscription
+
+NOW = datetime(2027, 2, 3, 1, 0, tzinfo=UTC)
+SEND = "deliveries.send_batch"
+
+
+def subscribe(target: str) -> int:
+    with session_scope() as session:
+        data = SubscriptionCreate.model_validate({"channel": "zalo", "target": target})
+        return create_subscription(session, data, NOW, get_settings())[0].id
+
+
+def test_planned_deliveries_are_deferred_for_sending_and_planning_twice_defers_nothing() -> None:
+    subscribe("1")
+    subscribe("2")
+    for expected in (2, 0):
+        with session_scope() as session:
+            ids = plan_announcement(
+                session,
+                source_key="event:1",
+                event_type="article.published",
+                payload={},
+                now=NOW,
+                settings=get_settings(),
+            )
+            assert len(ids) == expected
+            assert pending(session).batched.get(SEND, []) == ids
+            assert pending(session).tasks == []
+
+
+def test_recover_and_replay_defer_the_same_ids() -> None:
+    subscription_id = subscribe("1")
+    with session_scope() as session:
+        [delivery_id] = plan_announcement(
+            session, source_key="event:1", event_type="article.published", payload={}, now=NOW, settings=get_settings()
+        )
+    with session_scope() as session:
+        session.execute(update(Delivery).values(status=DeliveryStatus.FAILED.value))
+    with session_scope() as session:
+        assert recover(session, subscription_id, NOW - timedelta(days=1), NOW) == [delivery_id]
+        assert pending(session).batched == {SEND: [delivery_id]}
+    with session_scope() as session:
+        assert replay(session, delivery_id, NOW).status == "pending"
+        assert pending(session).batched == {SEND: [delivery_id]}
+    with pytest.raises(NotFound), session_scope() as session:
+        replay(session, "msg_unknown", NOW)
+    with session_scope() as session:
+        session.execute(update(Delivery).values(status=DeliveryStatus.SENDING.value))
+    with pytest.raises(Conflict), session_scope() as session:
+        replay(session, delivery_id, NOW)
+
+
+def test_the_due_sweep_defers_what_it_claims() -> None:
+    subscribe("1")
+    with session_scope() as session:
+        plan_announcement(
+            session, source_key="event:1", event_type="article.published", payload={}, now=NOW, settings=get_settings()
+        )
+    later = NOW + timedelta(hours=1)  # past the planning lease
+    with session_scope() as session:
+        due = claim_due(session, later, get_settings())
+        assert len(due) == 1 and pending(session).batched == {SEND: due}
+    with session_scope() as session:
+        assert claim_due(session, later, get_settings()) == []  # leased: the next sweep skips it
+        assert not pending(session)
+    with session_scope() as session:
+        assert session.scalars(select(Delivery.status)).all() == ["pending"]
