@@ -1,6 +1,7 @@
 """Outbound guard for every URL a subscriber or admin supplies (SSRF protection).
 
-https only and public addresses only, unless ``BANTIN_EGRESS_ALLOW`` lists the host
+https only and public addresses only (``addresses.is_public``: outside every IANA
+special-purpose range), unless ``BANTIN_EGRESS_ALLOW`` lists the host
 or a network containing its address; http:// only for allow-listed targets. Checked
 at registration and again at connect time: the name is resolved once, the address
 checked, and the connection made to that address (Host header and TLS SNI keep the
@@ -16,7 +17,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+from service.channels.addresses import IPAddress, carried_ipv4, is_public
+
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -47,9 +49,17 @@ class EgressPolicy:
         return host.lower().rstrip(".") in self.hosts
 
     def address_allowed(self, address: IPAddress, host: str) -> bool:
-        if self.host_listed(host) or any(address in network for network in self.networks):
+        """Listed (by host name or network), or public; an IPv6 address that carries an
+        IPv4 address is judged by the IPv4 address(es) it carries."""
+        if self.host_listed(host) or self.network_listed(address):
             return True
-        return address.is_global and not address.is_multicast
+        carried = carried_ipv4(address)
+        if carried:
+            return all(self.network_listed(a) or is_public(a) for a in carried)
+        return is_public(address)
+
+    def network_listed(self, address: IPAddress) -> bool:
+        return any(address in network for network in self.networks)
 
     def target_listed(self, host: str, addresses: list[IPAddress]) -> bool:
         """Listed explicitly (host name or every address in an allowed network): http:// is fine."""

@@ -11,6 +11,7 @@ from typing import Any
 from service.channels.base import HttpAnswer, HttpFailure, OutboundMessage, SendContext, SendResult, elapsed_ms
 from service.channels.egress import EgressPolicy
 from service.channels.text import render_text
+from service.channels.urls import with_path
 from service.errors import InvalidField
 
 # A numeric chat id (negative for groups and channels) or a public @channelusername.
@@ -52,7 +53,7 @@ class TelegramChannel:
             wait = await context.rate_limit(key, rate)
             if wait:
                 return SendResult(ok=False, deferred=True, retry_after=wait)
-        url = f"{settings.telegram_api_base}/bot{settings.telegram_bot_token}/sendMessage"
+        url = with_path(settings.telegram_api_base, f"/bot{settings.telegram_bot_token}/sendMessage")
         document = {
             "chat_id": message.target,
             "text": telegram_html(message.event_type, message.payload, message.locale),

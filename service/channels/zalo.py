@@ -10,6 +10,7 @@ from typing import Any
 from service.channels.base import HttpFailure, OutboundMessage, SendContext, SendResult, elapsed_ms
 from service.channels.egress import EgressPolicy
 from service.channels.text import render_text
+from service.channels.urls import with_path
 from service.errors import InvalidField
 
 USER_ID = re.compile(r"^\d{1,32}$")
@@ -34,7 +35,9 @@ class ZaloChannel:
         started = time.perf_counter()
         try:
             response = await context.post_json(
-                f"{settings.zalo_api_base}/v3.0/oa/message/cs", document, {"access_token": settings.zalo_access_token}
+                with_path(settings.zalo_api_base, "/v3.0/oa/message/cs"),
+                document,
+                {"access_token": settings.zalo_access_token},
             )
         except HttpFailure as exc:
             return SendResult.failure(str(exc), duration_ms=elapsed_ms(started))
