@@ -46,7 +46,7 @@ def dispatch_event(event_id: int) -> None:
     changed = handle_event(session_scope, event_id, utcnow())
     if changed:
         with session_scope() as session:
-            delivery_ids = plan_feed_updates(session, changed, utcnow())
+            delivery_ids = plan_feed_updates(session, changed, utcnow(), get_settings())
         enqueue_deliveries(delivery_ids)
 
 

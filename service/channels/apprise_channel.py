@@ -13,8 +13,10 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from service.channels.base import OutboundMessage, SendContext, SendResult, elapsed_ms
+from service.channels.base import SendContext
 from service.channels.egress import EgressDenied, EgressPolicy, resolve
+from service.channels.messages import OutboundMessage, SendResult
+from service.channels.results import elapsed_ms
 from service.channels.text import render_text
 from service.errors import InvalidField
 
@@ -58,7 +60,7 @@ class AppriseChannel:
             return SendResult.failure("apprise is not installed")
         started = time.perf_counter()
         try:
-            await asyncio.to_thread(_check_host, message.target, context.policy)
+            await asyncio.to_thread(_check_host, message.target, context.http.policy)
         except EgressDenied as exc:
             return SendResult.failure(f"egress denied: {exc}")
         words = render_text(message.event_type, message.payload, message.locale)

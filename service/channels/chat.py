@@ -7,7 +7,10 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from service.channels.base import HttpAnswer, OutboundMessage, SendContext, SendResult, UrlChannel, post_guarded
+from service.channels.base import SendContext, UrlChannel
+from service.channels.http import HttpAnswer
+from service.channels.messages import OutboundMessage, SendResult
+from service.channels.results import post_guarded
 from service.channels.text import render_text
 
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "Bantin/1"}

@@ -12,7 +12,9 @@ Redirects are never followed.
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import SplitResult, urlsplit, urlunsplit
@@ -20,6 +22,16 @@ from urllib.parse import SplitResult, urlsplit, urlunsplit
 from service.channels.addresses import IPAddress, carried_ipv4, is_public
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+# Longer URLs are refused by common servers and proxies (RFC 9110 §4.1 recommends 8000
+# octets as the floor a server supports; browsers and CDNs agree on about 2 KB).
+MAX_URL_LENGTH = 2048
+# Characters RFC 3986 never allows in a URL, even where non-ASCII text (RFC 3987) is fine.
+FORBIDDEN_CHARACTERS = frozenset('<>"{}|\\^`')
+# Percent-encoded control characters: a URL that carries them is an attack, not an address.
+ENCODED_CONTROL = re.compile(r"%(?:[01][0-9A-Fa-f]|7[Ff]|[cC][2]%[89][0-9A-Fa-f])")
+BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 class EgressDenied(ValueError):
@@ -100,7 +112,9 @@ def resolve(host: str) -> list[IPAddress]:
 
 def check_url(url: str, policy: EgressPolicy) -> ResolvedTarget:
     """Validate ``url`` and pick the address to connect to; EgressDenied says why not."""
-    parts = urlsplit(url.strip())
+    url = url.strip()
+    _check_text(url)
+    parts = urlsplit(url)
     if parts.scheme not in {"http", "https"}:
         raise EgressDenied("must be an https:// URL")
     if not parts.hostname:
@@ -120,6 +134,20 @@ def check_url(url: str, policy: EgressPolicy) -> ResolvedTarget:
         raise EgressDenied("must use https:// (http:// is allowed only for hosts in BANTIN_EGRESS_ALLOW)")
     address = addresses[0]
     return ResolvedTarget(url=_with_address(parts, address), host=host, netloc=_netloc(parts), address=address)
+
+
+def _check_text(url: str) -> None:
+    """Length and characters, before anything parses the URL."""
+    if len(url) > MAX_URL_LENGTH:
+        raise EgressDenied(f"is longer than {MAX_URL_LENGTH} characters")
+    for character in url:
+        # Cc control, Cf format (bidi overrides, zero-width), Z* spaces and separators.
+        if character in FORBIDDEN_CHARACTERS or unicodedata.category(character)[0] in "CZ":
+            raise EgressDenied(f"contains a character a URL may not carry ({character!r}); percent-encode it")
+    if BAD_PERCENT.search(url):
+        raise EgressDenied("contains a '%' that does not start a %XX escape")
+    if ENCODED_CONTROL.search(url):
+        raise EgressDenied("carries a percent-encoded control character (such as %00)")
 
 
 def pinned(url: str, checked: ResolvedTarget) -> ResolvedTarget:

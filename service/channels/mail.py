@@ -10,15 +10,17 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, make_msgid, parseaddr
-from urllib.parse import urlsplit
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiosmtplib
 from email_validator import EmailNotValidError, validate_email
 
 from config.settings import Settings
-from service.channels.base import OutboundMessage, SendContext, SendResult, elapsed_ms
+from service.channels.base import SendContext
 from service.channels.egress import EgressPolicy
+from service.channels.messages import OutboundMessage, SendResult
+from service.channels.results import elapsed_ms
 from service.channels.text import render_text
 from service.channels.urls import with_path
 from service.errors import InvalidField

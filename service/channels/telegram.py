@@ -8,8 +8,11 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from service.channels.base import HttpAnswer, HttpFailure, OutboundMessage, SendContext, SendResult, elapsed_ms
+from service.channels.base import SendContext
 from service.channels.egress import EgressPolicy
+from service.channels.http import HttpAnswer, HttpFailure
+from service.channels.messages import OutboundMessage, SendResult
+from service.channels.results import elapsed_ms
 from service.channels.text import render_text
 from service.channels.urls import with_path
 from service.errors import InvalidField
@@ -62,7 +65,7 @@ class TelegramChannel:
         }
         started = time.perf_counter()
         try:
-            response = await context.post_json(url, document)
+            response = await context.http.post_json(url, document)
         except HttpFailure as exc:
             # The URL holds the bot token: the failure names the error, never the URL.
             return SendResult.failure(str(exc), duration_ms=elapsed_ms(started))

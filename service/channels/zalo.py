@@ -7,8 +7,11 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from service.channels.base import HttpFailure, OutboundMessage, SendContext, SendResult, elapsed_ms
+from service.channels.base import SendContext
 from service.channels.egress import EgressPolicy
+from service.channels.http import HttpFailure
+from service.channels.messages import OutboundMessage, SendResult
+from service.channels.results import elapsed_ms
 from service.channels.text import render_text
 from service.channels.urls import with_path
 from service.errors import InvalidField
@@ -34,7 +37,7 @@ class ZaloChannel:
         document = {"recipient": {"user_id": message.target}, "message": {"text": words.text[:MAX_TEXT]}}
         started = time.perf_counter()
         try:
-            response = await context.post_json(
+            response = await context.http.post_json(
                 with_path(settings.zalo_api_base, "/v3.0/oa/message/cs"),
                 document,
                 {"access_token": settings.zalo_access_token},

@@ -12,7 +12,7 @@ from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from service.channels.base import OutboundMessage, SendResult
+from service.channels.messages import OutboundMessage, SendResult
 from service.db.models import Delivery, DeliveryAttempt, DeliveryStatus, Subscription, SubscriptionStatus
 from service.deliveries.retry import next_attempt_at
 

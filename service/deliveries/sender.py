@@ -17,11 +17,13 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings, get_settings
 from service.channels import mail
-from service.channels.base import FeedContent, OutboundMessage, RateLimiter, SendContext, SendResult
+from service.channels.base import RateLimiter, SendContext
 from service.channels.egress import policy_for
+from service.channels.http import GuardedHttp, new_http_session
+from service.channels.messages import FeedContent, OutboundMessage, SendResult
 from service.channels.registry import CHANNELS
 from service.db.models import Announcement, Delivery, DeliveryStatus, Subscription, SubscriptionStatus
-from service.deliveries.content import feed_content_for
+from service.deliveries.content import FEED_UPDATED, feed_content_for
 from service.deliveries.outcomes import record_results
 from service.deliveries.planning import plan_disabled_notices
 
@@ -126,12 +128,12 @@ def _message(
     secrets = tuple(s for s in (sub.secret,) if s)
     if sub.previous_secret and sub.previous_secret_expires_at and sub.previous_secret_expires_at > now:
         secrets += (sub.previous_secret,)
-    content = None
-    if sub.channel == "websub":
+    document = None
+    if announcement.type == FEED_UPDATED:
         key = (str(announcement.payload.get("scope")), str(announcement.payload.get("format")))
         if key not in feeds:
             feeds[key] = feed_content_for(session, announcement.payload)
-        content = feeds[key]
+        document = feeds[key]
     return OutboundMessage(
         delivery_id=claimed.id,
         subscription_id=sub.id,
@@ -144,7 +146,7 @@ def _message(
         created_at=announcement.created_at.timestamp(),
         secrets=secrets,
         unsubscribe_token=sub.unsubscribe_token,
-        content=content,
+        document=document,
         announcement_id=announcement.id,
         attempts_made=claimed.attempts,
     )
@@ -188,18 +190,13 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return uvloop.new_event_loop
 
 
-def new_http_session(settings: Settings) -> aiohttp.ClientSession:
-    connector = aiohttp.TCPConnector(limit=settings.delivery_concurrency, limit_per_host=0, keepalive_timeout=30)
-    timeout = aiohttp.ClientTimeout(total=settings.delivery_timeout_seconds)
-    return aiohttp.ClientSession(connector=connector, timeout=timeout)
-
-
 async def send_all(
     messages: Sequence[OutboundMessage], settings: Settings, limiter: RateLimiter, http: aiohttp.ClientSession
 ) -> list[SendResult]:
     """Every message concurrently, over the session's keep-alive connections."""
     gate = asyncio.Semaphore(settings.delivery_concurrency)
-    context = SendContext(settings=settings, http=http, limiter=limiter, policy=policy_for(settings.egress_allow))
+    guarded = GuardedHttp(http, policy_for(settings.egress_allow))
+    context = SendContext(settings=settings, http=guarded, limiter=limiter)
 
     async def one(message: OutboundMessage) -> SendResult:
         # No extra asyncio.timeout here: the HTTP session's total timeout bounds a request

@@ -172,6 +172,8 @@ class Receivers:
         path = request.path + "?verify"
         with self.lock:
             self.requests[path].append(Received(path, dict(request.query), b""))
+        if self.delays.get(path):
+            await asyncio.sleep(self.delays[path])
         if self.behaviours.get(path) is not None:
             status, body, headers = self.behaviours[path](0)
             return web.Response(status=status, body=body, headers=headers)

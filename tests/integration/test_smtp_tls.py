@@ -16,9 +16,10 @@ import trustme
 from aiosmtpd.controller import Controller
 
 from config.settings import Settings
-from service.channels.base import OutboundMessage
+from service.channels.http import new_http_session
+from service.channels.messages import OutboundMessage
 from service.deliveries.ratelimit import LocalRateLimiter
-from service.deliveries.sender import new_http_session, send_all
+from service.deliveries.sender import send_all
 from tests.integration.stack import free_port
 
 

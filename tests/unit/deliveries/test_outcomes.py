@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from config.settings import get_settings
-from service.channels.base import SendResult
+from service.channels.messages import SendResult
 from service.db.engine import session_scope
 from service.db.models import Announcement, Delivery, DeliveryAttempt, Subscription
 from service.deliveries.outcomes import record_results
