@@ -164,5 +164,5 @@ def test_flood_of_requests_for_one_host_or_in_total_is_refused() -> None:
     with session_scope() as session:
         check_capacity(session, "https://8.8.4.4/c", settings, NOW)  # another host still has room
     request(**{"hub.callback": "https://8.8.4.4/a"})
-    with pytest.raises(HubBusy, match="^too many subscription requests are"), session_scope() as session:
+    with pytest.raises(HubBusy, match=r"^too many subscription requests are"), session_scope() as session:
         check_capacity(session, "https://1.1.1.1/c", settings, NOW)
