@@ -110,9 +110,10 @@ def verify_websub_intent(subscription_id: int) -> bool:
 def maintain_websub() -> int:
     """Expire leases; re-send verifications the broker lost."""
     now = utcnow()
+    # A verification still running is not lost: wait for the time limit of its task.
     with session_scope() as session:
         expired = expire_leases(session, now)
-        lost = lost_verifications(session, now, timedelta(seconds=30))
+        lost = lost_verifications(session, now, timedelta(seconds=get_settings().task_lease_seconds))
     for subscription_id in lost:
         verify_websub_intent.apply_async(args=[subscription_id], queue=Queue.MAINTENANCE.value, retry=False)
     return expired

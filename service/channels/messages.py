@@ -42,6 +42,7 @@ class OutboundMessage:
     document: FeedContent | None = None
     announcement_id: int = 0
     attempts_made: int = 0  # before this one
+    claim_token: str = ""  # the batch's claim on the delivery row: only it writes the result
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -42,12 +43,18 @@ class BatchSummary:
 
 
 def claim(session: Session, delivery_ids: Sequence[str], now: datetime, settings: Settings) -> list[OutboundMessage]:
-    """Take the rows that are still pending; a duplicate batch message finds none left."""
+    """Take the rows that are still pending; a duplicate batch message finds none left.
+
+    The rows are stamped with this claim's own token: only this claim may write their
+    results (``record_results``), even if it outlives its lease and the sweep hands
+    the rows to another batch.
+    """
     lease = now + timedelta(seconds=settings.delivery_lease_seconds)
+    token = uuid.uuid4().hex
     claimed = session.execute(
         update(Delivery)
         .where(Delivery.id.in_(delivery_ids), Delivery.status == DeliveryStatus.PENDING)
-        .values(status=DeliveryStatus.SENDING.value, lease_until=lease)
+        .values(status=DeliveryStatus.SENDING.value, lease_until=lease, claim_token=token)
         .returning(Delivery.id, Delivery.subscription_id, Delivery.announcement_id, Delivery.attempts)
         .execution_options(synchronize_session=False)
     ).all()
@@ -77,7 +84,7 @@ def claim(session: Session, delivery_ids: Sequence[str], now: datetime, settings
         if subscription.status in held:
             held[subscription.status].append(row.id)
             continue
-        messages.append(_message(row, subscription, announcements[row.announcement_id], now, session, feeds))
+        messages.append(_message(row, subscription, announcements[row.announcement_id], now, session, feeds, token))
     _hold_back(session, held[SubscriptionStatus.PAUSED], held[SubscriptionStatus.DISABLED], now)
     return messages
 
@@ -88,14 +95,24 @@ def _hold_back(session: Session, paused: list[str], disabled: list[str], now: da
         session.execute(
             update(Delivery)
             .where(Delivery.id.in_(paused))
-            .values(status=DeliveryStatus.PENDING.value, lease_until=None, next_attempt_at=now + PAUSED_RECHECK)
+            .values(
+                status=DeliveryStatus.PENDING.value,
+                lease_until=None,
+                claim_token=None,
+                next_attempt_at=now + PAUSED_RECHECK,
+            )
             .execution_options(synchronize_session=False)
         )
     if disabled:
         session.execute(
             update(Delivery)
             .where(Delivery.id.in_(disabled))
-            .values(status=DeliveryStatus.FAILED.value, lease_until=None, last_error="subscription disabled")
+            .values(
+                status=DeliveryStatus.FAILED.value,
+                lease_until=None,
+                claim_token=None,
+                last_error="subscription disabled",
+            )
             .execution_options(synchronize_session=False)
         )
 
@@ -124,6 +141,7 @@ def _message(
     now: datetime,
     session: Session,
     feeds: dict[tuple[str, str], FeedContent | None],
+    claim_token: str,
 ) -> OutboundMessage:
     secrets = tuple(s for s in (sub.secret,) if s)
     if sub.previous_secret and sub.previous_secret_expires_at and sub.previous_secret_expires_at > now:
@@ -149,6 +167,7 @@ def _message(
         document=document,
         announcement_id=announcement.id,
         attempts_made=claimed.attempts,
+        claim_token=claim_token,
     )
 
 
