@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     feed_items: int = Field(50, ge=1, le=500)
     feed_cache_seconds: int = Field(60, ge=0)
     title_max_chars: int = Field(300, ge=1)
+    # Summaries go out whole in every announcement (Telegram's limit is 4,096 in all).
+    summary_max_chars: int = Field(1000, ge=1)
     body_max_bytes: int = Field(1_000_000, ge=1)
 
     # Beat: how often the outbox sweep and the due-publication scan run.

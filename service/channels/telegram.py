@@ -13,17 +13,20 @@ from service.channels.egress import EgressPolicy
 from service.channels.http import HttpAnswer, HttpFailure
 from service.channels.messages import OutboundMessage, SendResult
 from service.channels.results import elapsed_ms
-from service.channels.text import render_text
+from service.channels.text import fit, render_text, utf16_length
 from service.channels.urls import with_path
 from service.errors import InvalidField
 
 # A numeric chat id (negative for groups and channels) or a public @channelusername.
 CHAT_ID = re.compile(r"^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31})$")
+# sendMessage: "1-4096 characters after entities parsing", counted in UTF-16 code units.
 MAX_TEXT = 4096
 
 
 def telegram_html(event_type: str, payload: Mapping[str, Any], locale: str) -> str:
-    words = render_text(event_type, payload, locale)
+    """The message in HTML parse mode: the plain text cut to 4,096 first, escaped after, so
+    a tag or an entity is never cut and the text Telegram counts stays within its limit."""
+    words = fit(render_text(event_type, payload, locale), MAX_TEXT, utf16_length)
     lines = words.text.split("\n")
     # Only <b> and <a> from us; everything else escaped, as HTML parse mode requires.
     parts = [f"<b>{html.escape(lines[0])}</b>"]
@@ -32,7 +35,7 @@ def telegram_html(event_type: str, payload: Mapping[str, Any], locale: str) -> s
             parts.append(f'<a href="{html.escape(words.url)}">{html.escape(line)}</a>')
         else:
             parts.append(html.escape(line))
-    return "\n".join(parts)[:MAX_TEXT]
+    return "\n".join(parts)
 
 
 class TelegramChannel:

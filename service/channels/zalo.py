@@ -12,11 +12,12 @@ from service.channels.egress import EgressPolicy
 from service.channels.http import HttpFailure
 from service.channels.messages import OutboundMessage, SendResult
 from service.channels.results import elapsed_ms
-from service.channels.text import render_text
+from service.channels.text import fit, render_text
 from service.channels.urls import with_path
 from service.errors import InvalidField
 
 USER_ID = re.compile(r"^\d{1,32}$")
+# Customer-service text messages: at most 2,000 characters.
 MAX_TEXT = 2000
 
 
@@ -33,8 +34,8 @@ class ZaloChannel:
         settings = context.settings
         if not settings.zalo_access_token:
             return SendResult.failure("BANTIN_ZALO_ACCESS_TOKEN is not set")
-        words = render_text(message.event_type, message.payload, message.locale)
-        document = {"recipient": {"user_id": message.target}, "message": {"text": words.text[:MAX_TEXT]}}
+        words = fit(render_text(message.event_type, message.payload, message.locale), MAX_TEXT)
+        document = {"recipient": {"user_id": message.target}, "message": {"text": words.text}}
         started = time.perf_counter()
         try:
             response = await context.http.post_json(

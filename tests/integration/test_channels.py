@@ -143,6 +143,26 @@ def test_apprise_url_reaches_its_service(
     assert f"Giỗ Tổ Hùng Vương {unique}" in document["message"]
 
 
+def test_apprise_target_of_several_urls_reaches_each_and_a_bad_one_is_refused(
+    admin: httpx.Client, publisher: httpx.Client, receivers: Receivers, subscriber: Subscriber, unique: str
+) -> None:
+    port = receivers.base.rsplit(":", 1)[1]
+    first, second = f"/hooks/apprise-a-{unique}", f"/hooks/apprise-b-{unique}"
+    subscriber.add("apprise", f"json://127.0.0.1:{port}{first}, json://127.0.0.1:{port}{second}")
+    publish(publisher, unique)
+    wait_until(lambda: receivers.got(first) and receivers.got(second), 10, "both Apprise URLs")
+    before = admin.get("/api/v1/subscriptions").json()
+    for target in (
+        f"json://127.0.0.1:{port}/hooks/x json://10.0.0.1:8830/b",
+        f"json://127.0.0.1:{port}/hooks/x,json://169.254.169.254/latest",
+        f"json://127.0.0.1:{port}/hooks/x windows://",
+    ):
+        response = admin.post("/api/v1/subscriptions", json={"channel": "apprise", "target": target})
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"][0]["field"] == "target"
+    assert admin.get("/api/v1/subscriptions").json() == before
+
+
 def test_no_secret_reaches_a_log(stack: Stack, admin: httpx.Client, receivers: Receivers, unique: str) -> None:
     created = admin.post(
         "/api/v1/subscriptions",
