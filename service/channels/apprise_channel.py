@@ -29,7 +29,7 @@ from service.channels.base import SendContext
 from service.channels.egress import EgressDenied, EgressPolicy, resolve
 from service.channels.messages import OutboundMessage, SendResult
 from service.channels.results import elapsed_ms
-from service.channels.text import render_text
+from service.channels.text import AnnouncementText, fit, render_text
 from service.errors import InvalidField
 
 # Class attributes that point at documentation, not at a host the plugin calls.
@@ -94,6 +94,19 @@ def _check_host(host: str, policy: EgressPolicy) -> None:
             raise EgressDenied(f"points at a non-public address ({address}); add it to BANTIN_EGRESS_ALLOW")
 
 
+def _notify(apprise: Any, service: Any, words: AnnouncementText) -> bool:
+    """One service: the plain text cut to the service's own limits first (Apprise then
+    formats it); Apprise's truncation only as a net, unless the URL chose an overflow mode."""
+    body_limit, title_limit = int(service.body_maxlen or 0), int(service.title_maxlen or 0)
+    if title_limit <= 0:  # a service without titles: Apprise puts the title above the body
+        body_limit -= len(words.subject) + 2
+    body = fit(words, max(body_limit, 1)).text if service.body_maxlen else words.text
+    title = words.subject[: max(title_limit - 1, 0)] + "…" if 0 < title_limit < len(words.subject) else words.subject
+    if service.overflow_mode == apprise.common.OverflowMode.UPSTREAM:
+        service.overflow_mode = apprise.common.OverflowMode.TRUNCATE
+    return bool(service.notify(body=body, title=title))
+
+
 def _redacted(url: str) -> str:
     """The scheme only: an Apprise URL carries its tokens in every other part."""
     return url.split("://", 1)[0] + "://…" if "://" in url else url[:20]
@@ -123,10 +136,9 @@ class AppriseChannel:
         except EgressDenied as exc:
             return SendResult.failure(f"egress denied: {exc}")
         words = render_text(message.event_type, message.payload, message.locale)
-        notifier = apprise.Apprise()
-        for service in services:
-            notifier.add(service)  # the very objects checked above
-        ok = await asyncio.to_thread(notifier.notify, body=words.text, title=words.subject)
+        # The very service objects checked above, each told its own, fitted, words.
+        sent = [await asyncio.to_thread(_notify, apprise, service, words) for service in services]
+        ok = all(sent)
         duration = elapsed_ms(started)
         return (
             SendResult(ok=True, duration_ms=duration)

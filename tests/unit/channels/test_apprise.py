@@ -64,3 +64,28 @@ def test_allowed_hosts_pass_whatever_the_separator() -> None:
     assert CHANNEL.validate_target(target, {}, LOCALHOST_ONLY) == target
     with pytest.raises(InvalidField, match="non-public"):
         CHANNEL.validate_target("json://10.0.0.1/a", {}, OPEN)
+
+
+def test_each_service_gets_its_words_cut_to_its_own_limit_before_apprise_formats_them() -> None:
+    import apprise
+    from apprise.decorators import notify
+
+    from service.channels.apprise_channel import _notify
+    from service.channels.text import render_text
+
+    received: list[tuple[str, str]] = []
+
+    @notify(on="bantintest")
+    def capture(body: str, title: str, notify_type: str, **kwargs: object) -> bool:
+        received.append((title, body))
+        return True
+
+    url = "https://b.vn/articles/1/x"
+    words = render_text("article.published", {"article": {"title": "T" * 50, "summary": "ạ" * 500, "url": url}}, "vi")
+    service = apprise.Apprise.instantiate("bantintest://")
+    service.body_maxlen, service.title_maxlen = 120, 20
+    assert _notify(apprise, service, words)
+    [(title, body)] = received
+    assert len(title) <= 20 and title.endswith("…")
+    assert len(body) <= 120 and body.endswith("…\n" + url)
+    assert service.overflow_mode == apprise.common.OverflowMode.TRUNCATE  # a net behind our own cut
