@@ -42,6 +42,11 @@ class HttpAnswer:
         return json.loads(self.body)
 
 
+# What we read of an answer at most: enough for any API's JSON verdict and an error text;
+# a receiver that streams more cannot make a worker hold it in memory.
+MAX_ANSWER_BYTES = 1 << 20
+
+
 class HttpFailure(Exception):
     """No answer: timed out, refused, reset. The message is short and carries no secret."""
 
@@ -110,7 +115,7 @@ class GuardedHttp:
         content: bytes | None,
         headers: Mapping[str, str],
         server_hostname: str | None,
-        max_bytes: int = -1,
+        max_bytes: int = MAX_ANSWER_BYTES,
     ) -> HttpAnswer:
         try:
             async with self.session.request(
@@ -121,10 +126,24 @@ class GuardedHttp:
                 allow_redirects=False,
                 server_hostname=server_hostname,
             ) as response:
-                body = await response.content.read(max_bytes)
+                body = await _read(response, max_bytes)
                 return HttpAnswer(response.status, CIMultiDict(response.headers), body)
         except TimeoutError:
             raise HttpFailure("timed out") from None
         except (aiohttp.ClientError, ValueError) as exc:
             # ValueError: yarl or aiohttp refusing a URL or header value they cannot send.
             raise HttpFailure(type(exc).__name__) from None
+
+
+async def _read(response: aiohttp.ClientResponse, max_bytes: int) -> bytes:
+    """The body up to its end or ``max_bytes``, whichever comes first (one ``read`` returns
+    only what has arrived so far)."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < max_bytes:
+        chunk = await response.content.read(max_bytes - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
