@@ -55,3 +55,45 @@ def test_a_denied_origin_is_denied_without_a_request() -> None:
         assert seen == []
 
     asyncio.run(_with_server(check))
+
+
+def test_api_bases_with_a_path_and_query_keep_them_on_the_wire() -> None:
+    """An operator's API base behind a proxy (``…/proxy?key=k``): the method path goes after
+    the base's path and the base's query stays (Telegram and Zalo alike)."""
+    from service.channels.messages import OutboundMessage
+    from service.deliveries.ratelimit import LocalRateLimiter
+    from service.deliveries.sender import send_all
+
+    async def run() -> list[web.Request]:
+        seen: list[web.Request] = []
+
+        async def answer(request: web.Request) -> web.Response:
+            seen.append(request)
+            return web.json_response({"ok": True, "error": 0, "result": {}})
+
+        app = web.Application()
+        app.router.add_post("/{tail:.*}", answer)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        base = f"http://127.0.0.1:{port}/proxy/?key=k"
+        settings = Settings(telegram_api_base=base, telegram_bot_token="1:T", zalo_api_base=base, zalo_access_token="z")
+        messages = [
+            OutboundMessage("d1", 1, "telegram", "-100", {}, "vi", "article.published", {"article": {}}, 0.0),
+            OutboundMessage("d2", 2, "zalo", "42", {}, "vi", "article.published", {"article": {}}, 0.0),
+        ]
+        session = new_http_session(settings)
+        try:
+            results = await send_all(messages, settings, LocalRateLimiter(), session)
+        finally:
+            await session.close()
+            await runner.cleanup()
+        assert all(r.ok for r in results), results
+        return seen
+
+    seen = asyncio.run(run())
+    assert sorted((r.path, r.query_string) for r in seen) == [
+        ("/proxy/bot1:T/sendMessage", "key=k"),
+        ("/proxy/v3.0/oa/message/cs", "key=k"),
+    ]
