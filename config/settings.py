@@ -90,7 +90,7 @@ class Settings(BaseSettings):
     websub_min_lease_seconds: int = Field(3600, ge=1)
     websub_max_lease_seconds: int = Field(30 * 86400, ge=60)
     # Flood limits: subscription requests awaiting verification, per callback host and in all (429 beyond).
-    websub_pending_per_host: int = Field(20, ge=1)
+    websub_pending_per_host: int = Field(50, ge=1)
     websub_pending_total: int = Field(500, ge=1)
 
     # ---- calendar ------------------------------------------------------------------------
