@@ -6,7 +6,9 @@ or a network containing its address; http:// only for allow-listed targets. Chec
 at registration and again at connect time: the name is resolved once, the address
 checked, and the connection made to that address (Host header and TLS SNI keep the
 name), so a DNS answer that changes between check and connect cannot redirect us.
-Redirects are never followed.
+Redirects are never followed. Before any of that, the text itself: at most
+MAX_URL_LENGTH characters, none that RFC 3986 forbids, no spaces, controls or
+invisible format characters, and no percent-encoded control characters.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from service.channels.addresses import IPAddress, carried_ipv4, is_public
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-# Longer URLs are refused by common servers and proxies (RFC 9110 §4.1 recommends 8000
-# octets as the floor a server supports; browsers and CDNs agree on about 2 KB).
+# A webhook or callback URL has no need for more; every server and proxy takes this much
+# (RFC 9110 §4.1 asks servers to support at least 8,000 octets).
 MAX_URL_LENGTH = 2048
 # Characters RFC 3986 never allows in a URL, even where non-ASCII text (RFC 3987) is fine.
 FORBIDDEN_CHARACTERS = frozenset('<>"{}|\\^`')
