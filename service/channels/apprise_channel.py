@@ -76,12 +76,14 @@ def called_hosts(service: Any) -> list[str]:
     if "host" in getattr(plugin, "template_tokens", {}) and getattr(service, "host", None):
         return [str(service.host).strip("[]")]  # an IPv6 literal comes bracketed
     fixed = {
-        urlsplit(value).hostname
+        urlsplit(value).netloc
         for cls in plugin.__mro__
         for name, value in vars(cls).items()
         if name not in DOCUMENTATION_ATTRIBUTES and isinstance(value, str) and value.startswith(("https://", "http://"))
     }
-    if not fixed - {None}:
+    # No API URL at all (desktop, syslog, cloud SDKs), or one whose host is filled in from
+    # the subscriber's URL ("https://{host}/…", "https://{org}.{hostname}/…"): unknowable.
+    if not fixed or any("{" in netloc for netloc in fixed):
         raise EgressDenied(
             f"{getattr(service, 'service_name', plugin.__name__)}: Bantin cannot tell which host it calls"
         )

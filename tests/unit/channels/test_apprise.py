@@ -36,7 +36,9 @@ def test_every_url_a_target_expands_to_is_checked(target: str) -> None:
     [
         ("garbage", "not an Apprise URL"),
         ("json://localhost:8831/a windows://", "not an Apprise URL|cannot tell"),
-        ("json://localhost:8831/a syslog://", "not an Apprise URL|cannot tell"),
+        ("json://localhost:8831/a syslog://", "cannot tell"),
+        # A token service whose API host is filled in from the URL: here "example.com".
+        ("zulip://bot-name@apprise.example.com/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "cannot tell"),
         ("", "no Apprise URL"),
         (" ".join(["json://localhost/x"] * 11), "at most 10"),
     ],
