@@ -195,7 +195,7 @@ def main() -> None:
 
 def _sample_payload() -> bytes:
     # The size and shape of the webhook body the service sent.
-    from service.channels.base import OutboundMessage
+    from service.channels.messages import OutboundMessage
     from service.channels.webhook import webhook_body
 
     message = OutboundMessage(

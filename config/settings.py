@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     feed_items: int = Field(50, ge=1, le=500)
     feed_cache_seconds: int = Field(60, ge=0)
     title_max_chars: int = Field(300, ge=1)
+    # Summaries go out whole in every announcement (Telegram's limit is 4,096 in all).
+    summary_max_chars: int = Field(1000, ge=1)
     body_max_bytes: int = Field(1_000_000, ge=1)
 
     # Beat: how often the outbox sweep and the due-publication scan run.
@@ -48,6 +50,9 @@ class Settings(BaseSettings):
     event_redelivery_seconds: float = Field(30.0, gt=0)
 
     worker_concurrency: int = Field(2, ge=1)
+    # Celery's hard limit: a task still running after this long is killed. Leases held by a
+    # task (delivery_lease_seconds) are derived from it and must be longer.
+    task_time_limit_seconds: float = Field(180.0, gt=0)
     log_level: str = "INFO"
 
     # ---- announcements -------------------------------------------------------------------
@@ -60,8 +65,9 @@ class Settings(BaseSettings):
     # Concurrent requests inside one batch task (keep-alive connections per task).
     delivery_concurrency: int = Field(64, ge=1, le=1000)
     # A batch that has not reported back after this long is presumed dead (worker killed)
-    # and its deliveries are sent again, with the same webhook-id.
-    delivery_lease_seconds: float = Field(120.0, gt=0)
+    # and its deliveries are sent again, with the same webhook-id. 0: derived, the task
+    # time limit plus a third of it (240 s by default); when set, it must be longer.
+    delivery_lease_seconds: float = Field(0.0, ge=0)
     # Standard Webhooks retry schedule, in seconds after each failed attempt; ±10 % jitter.
     delivery_retry_schedule: list[float] = Field(
         default_factory=lambda: [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 50400.0, 72000.0, 86400.0]
@@ -77,6 +83,9 @@ class Settings(BaseSettings):
     websub_default_lease_seconds: int = Field(10 * 86400, ge=60)
     websub_min_lease_seconds: int = Field(3600, ge=1)
     websub_max_lease_seconds: int = Field(30 * 86400, ge=60)
+    # Flood limits: subscription requests awaiting verification, per callback host and in all (429 beyond).
+    websub_pending_per_host: int = Field(50, ge=1)
+    websub_pending_total: int = Field(500, ge=1)
 
     # ---- calendar ------------------------------------------------------------------------
     key_dates_file: Path = PROJECT_ROOT / "config" / "key_dates.yaml"
@@ -134,6 +143,29 @@ class Settings(BaseSettings):
         if self.clock_file is not None and self.environment != "test":
             raise ValueError("BANTIN_CLOCK_FILE is for tests only (BANTIN_ENVIRONMENT=test)")
         return self
+
+    @model_validator(mode="after")
+    def _leases_outlive_their_holders(self) -> Settings:
+        """A lease shorter than the time limit of the task that holds it lets a slow task
+        and its successor both send: every lease is derived from, and longer than, it."""
+        if not self.delivery_lease_seconds:
+            self.delivery_lease_seconds = self.task_lease_seconds
+        elif self.delivery_lease_seconds <= self.task_time_limit_seconds:
+            raise ValueError(
+                f"BANTIN_DELIVERY_LEASE_SECONDS ({self.delivery_lease_seconds:g}) must be longer than "
+                f"BANTIN_TASK_TIME_LIMIT_SECONDS ({self.task_time_limit_seconds:g}), the limit of the batch holding it"
+            )
+        return self
+
+    @property
+    def task_lease_seconds(self) -> float:
+        """A lease for work one task holds: the hard time limit plus a third of it."""
+        return self.task_time_limit_seconds * 4 / 3
+
+    @property
+    def task_soft_time_limit_seconds(self) -> float:
+        """Two thirds of the hard limit: time for a task to roll back and log before it is killed."""
+        return self.task_time_limit_seconds * 2 / 3
 
     @property
     def zone(self) -> ZoneInfo:

@@ -35,12 +35,12 @@ def create_app(settings: Settings | None = None) -> Celery:
         # others hostage in its prefetch buffer.
         worker_prefetch_multiplier=1,
         # Soft limit below the hard one so a task can roll back and log before it is killed.
-        task_soft_time_limit=120,
-        task_time_limit=180,
+        task_soft_time_limit=settings.task_soft_time_limit_seconds,
+        task_time_limit=settings.task_time_limit_seconds,
         # Redis re-delivers an unacknowledged message after this; longer than any task,
         # and no task is ever sent with an ETA or countdown (DESIGN.md decision 2).
         broker_transport_options={
-            "visibility_timeout": 3600,
+            "visibility_timeout": max(3600, 2 * settings.task_time_limit_seconds),
             "socket_connect_timeout": 3,
             # A producer (the API relay, beat) gives up on a dead broker after one retry
             # instead of blocking: the outbox row is safe and the sweep re-sends it.

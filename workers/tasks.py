@@ -51,7 +51,9 @@ def dispatch_event(event_id: int) -> None:
     changed = handle_event(session_scope, event_id, utcnow(), get_settings())
     if changed:
         with session_scope() as session:
-            defer_batched(session, task_names.SEND_DELIVERY_BATCH, plan_feed_updates(session, changed, utcnow()))
+            defer_batched(
+                session, task_names.SEND_DELIVERY_BATCH, plan_feed_updates(session, changed, utcnow(), get_settings())
+            )
 
 
 @app.task(name=task_names.ANNOUNCE_EVENT)
@@ -111,9 +113,10 @@ def verify_websub_intent(subscription_id: int) -> bool:
 def maintain_websub() -> int:
     """Expire leases; re-send verifications the broker lost."""
     now = utcnow()
+    # A verification still running is not lost: wait for the time limit of its task.
     with session_scope() as session:
         expired = expire_leases(session, now)
-        for subscription_id in lost_verifications(session, now, timedelta(seconds=30)):
+        for subscription_id in lost_verifications(session, now, timedelta(seconds=get_settings().task_lease_seconds)):
             defer(session, task_names.VERIFY_WEBSUB_INTENT, subscription_id)
     return expired
 

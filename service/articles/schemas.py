@@ -79,7 +79,11 @@ def _categories(values: list[str]) -> list[str]:
 def _summary(value: str | None) -> str | None:
     if value is None:
         return None
-    return plain_text_from_html(value) or None
+    text = plain_text_from_html(value)
+    limit = get_settings().summary_max_chars
+    if len(text) > limit:
+        raise ValueError(f"is {len(text)} characters long; the limit is {limit}")
+    return text or None
 
 
 def _publish_at(value: datetime | None) -> datetime | None:

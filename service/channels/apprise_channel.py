@@ -1,22 +1,40 @@
 """Apprise (optional extra ``bantin[apprise]``): one URL for the long tail of services.
 
-Apprise makes its own connections, so the egress guard can check the URL's host at
-registration and before each send, but cannot pin the connection to the checked
-address as the HTTP adapters do.
+A target may hold several Apprise URLs (separated by spaces or commas, as Apprise
+itself splits them). Each is parsed by Apprise's own machinery, and for each service
+the host it will really call is checked:
+
+- a service whose URL names a host (``json://``, ``ntfy://host``, ``mailto://`` and its
+  ``smtp=`` server ...) is checked by the egress guard like any subscriber URL;
+- a service keyed by tokens (``slack://T…/B…/…``, ``discord://id/token``) calls the fixed
+  public API hosts its plugin declares (hooks.slack.com, discord.com), which need no check;
+- anything else (desktop notifications, a service whose host Bantin cannot tell, a word
+  Apprise does not understand) is refused.
+
+The same checked service objects are the ones notified, so what was checked is what is
+called. Apprise makes its own connections: the guard checks the address before each
+send but cannot pin the connection to it as the HTTP adapters do.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from service.channels.base import OutboundMessage, SendContext, SendResult, elapsed_ms
+from service.channels.base import SendContext
 from service.channels.egress import EgressDenied, EgressPolicy, resolve
-from service.channels.text import render_text
+from service.channels.messages import OutboundMessage, SendResult
+from service.channels.results import elapsed_ms
+from service.channels.text import AnnouncementText, fit, render_text
 from service.errors import InvalidField
+
+# Class attributes that point at documentation, not at a host the plugin calls.
+DOCUMENTATION_ATTRIBUTES = frozenset({"service_url", "setup_url"})
+MAX_URLS = 10
 
 
 def _apprise() -> Any:
@@ -27,13 +45,73 @@ def _apprise() -> Any:
     return apprise
 
 
-def _check_host(url: str, policy: EgressPolicy) -> None:
-    host = urlsplit(url).hostname
-    if host is None:
-        return  # e.g. a service keyed by tokens only, with a fixed public API host
+def checked_services(apprise: Any, target: str, policy: EgressPolicy) -> list[Any]:
+    """Every Apprise service ``target`` expands to, each checked; EgressDenied says which is refused."""
+    # Apprise's own splitting (spaces, commas, semicolons, lines), as Apprise.add() does it.
+    urls = importlib.import_module("apprise.utils.parse").parse_urls(target)
+    if not urls:
+        raise EgressDenied("holds no Apprise URL")
+    if len(urls) > MAX_URLS:
+        raise EgressDenied(f"holds {len(urls)} URLs; at most {MAX_URLS}")
+    services = []
+    for url in urls:
+        service = apprise.Apprise.instantiate(url)
+        if service is None:
+            raise EgressDenied(f"{_redacted(url)!r} is not an Apprise URL that Apprise understands")
+        for host in called_hosts(service):
+            _check_host(host, policy)
+        services.append(service)
+    return services
+
+
+def called_hosts(service: Any) -> list[str]:
+    """The host names an Apprise service will connect to; user-given ones first.
+
+    EgressDenied when Bantin cannot tell (a service without a host and without a fixed API).
+    """
+    smtp_host = getattr(service, "smtp_host", None)
+    if smtp_host:  # mailto://: the SMTP server (its smtp= parameter, or the provider's)
+        return [str(smtp_host)]
+    plugin = type(service)
+    if "host" in getattr(plugin, "template_tokens", {}) and getattr(service, "host", None):
+        return [str(service.host).strip("[]")]  # an IPv6 literal comes bracketed
+    fixed = {
+        urlsplit(value).netloc
+        for cls in plugin.__mro__
+        for name, value in vars(cls).items()
+        if name not in DOCUMENTATION_ATTRIBUTES and isinstance(value, str) and value.startswith(("https://", "http://"))
+    }
+    # No API URL at all (desktop, syslog, cloud SDKs), or one whose host is filled in from
+    # the subscriber's URL ("https://{host}/…", "https://{org}.{hostname}/…"): unknowable.
+    if not fixed or any("{" in netloc for netloc in fixed):
+        raise EgressDenied(
+            f"{getattr(service, 'service_name', plugin.__name__)}: Bantin cannot tell which host it calls"
+        )
+    return []  # only the plugin's own public API hosts: constants of the library, not subscriber input
+
+
+def _check_host(host: str, policy: EgressPolicy) -> None:
     for address in resolve(host):
         if not policy.address_allowed(address, host):
             raise EgressDenied(f"points at a non-public address ({address}); add it to BANTIN_EGRESS_ALLOW")
+
+
+def _notify(apprise: Any, service: Any, words: AnnouncementText) -> bool:
+    """One service: the plain text cut to the service's own limits first (Apprise then
+    formats it); Apprise's truncation only as a net, unless the URL chose an overflow mode."""
+    body_limit, title_limit = int(service.body_maxlen or 0), int(service.title_maxlen or 0)
+    if title_limit <= 0:  # a service without titles: Apprise puts the title above the body
+        body_limit -= len(words.subject) + 2
+    body = fit(words, max(body_limit, 1)).text if service.body_maxlen else words.text
+    title = words.subject[: max(title_limit - 1, 0)] + "…" if 0 < title_limit < len(words.subject) else words.subject
+    if service.overflow_mode == apprise.common.OverflowMode.UPSTREAM:
+        service.overflow_mode = apprise.common.OverflowMode.TRUNCATE
+    return bool(service.notify(body=body, title=title))
+
+
+def _redacted(url: str) -> str:
+    """The scheme only: an Apprise URL carries its tokens in every other part."""
+    return url.split("://", 1)[0] + "://…" if "://" in url else url[:20]
 
 
 class AppriseChannel:
@@ -44,10 +122,8 @@ class AppriseChannel:
         if apprise is None:
             raise InvalidField("channel", "apprise is not installed; install bantin[apprise]")
         target = target.strip()
-        if apprise.Apprise.instantiate(target) is None:
-            raise InvalidField("target", "is not an Apprise URL that Apprise understands")
         try:
-            _check_host(target, policy)
+            checked_services(apprise, target, policy)
         except EgressDenied as exc:
             raise InvalidField("target", str(exc)) from None
         return target
@@ -58,13 +134,13 @@ class AppriseChannel:
             return SendResult.failure("apprise is not installed")
         started = time.perf_counter()
         try:
-            await asyncio.to_thread(_check_host, message.target, context.policy)
+            services = await asyncio.to_thread(checked_services, apprise, message.target, context.http.policy)
         except EgressDenied as exc:
             return SendResult.failure(f"egress denied: {exc}")
         words = render_text(message.event_type, message.payload, message.locale)
-        notifier = apprise.Apprise()
-        notifier.add(message.target)
-        ok = await asyncio.to_thread(notifier.notify, body=words.text, title=words.subject)
+        # The very service objects checked above, each told its own, fitted, words.
+        sent = [await asyncio.to_thread(_notify, apprise, service, words) for service in services]
+        ok = all(sent)
         duration = elapsed_ms(started)
         return (
             SendResult(ok=True, duration_ms=duration)

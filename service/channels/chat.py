@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from service.channels.base import HttpAnswer, OutboundMessage, SendContext, SendResult, UrlChannel, post_guarded
-from service.channels.text import render_text
+from service.channels.base import SendContext, UrlChannel
+from service.channels.http import HttpAnswer
+from service.channels.messages import OutboundMessage, SendResult
+from service.channels.results import post_guarded
+from service.channels.text import AnnouncementText, fit, render_text, utf16_length
 
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "Bantin/1"}
 
@@ -17,10 +21,46 @@ def _json(document: Mapping[str, Any]) -> bytes:
     return json.dumps(document, ensure_ascii=False).encode("utf-8")
 
 
+def _fitted(message: OutboundMessage, limit: int, measure: Callable[[str, str | None], int]) -> AnnouncementText:
+    """The message's words, cut as plain text until their rendering measures within ``limit``."""
+    words = render_text(message.event_type, message.payload, message.locale)
+    return fit(words, limit, lambda text: measure(text, words.url))
+
+
+def _lines(text: str, url: str | None, escape: Callable[[str], str], link: Callable[[str], str]) -> str:
+    """Each line escaped for the service's markup; the link line formatted as its link."""
+    return "\n".join(link(line) if url and line == url else escape(line) for line in text.split("\n"))
+
+
+def slack_mrkdwn(text: str, url: str | None) -> str:
+    """Slack's mrkdwn: &, < and > escaped as entities (else "<!channel>" in a summary would
+    notify a whole channel); the link as ``<url|url>``."""
+
+    def escape(line: str) -> str:
+        return line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+    def link(line: str) -> str:
+        safe = line.replace("|", "%7C").replace(">", "%3E")
+        return f"<{safe}|{escape(line)}>"
+
+    return _lines(text, url, escape, link)
+
+
+DISCORD_MARKDOWN = re.compile(r"([\\*_~`|>#\[\]()-])")
+
+
+def discord_markdown(text: str, url: str | None) -> str:
+    """Discord content with markdown characters backslash-escaped (a summary cannot bold,
+    quote or mask a link); the link line left bare so Discord links and previews it."""
+    return _lines(text, url, lambda line: DISCORD_MARKDOWN.sub(r"\\\1", line), lambda line: line)
+
+
 class SlackChannel(UrlChannel):
-    """Slack incoming webhook: ``{"text": …}``; 429 carries Retry-After."""
+    """Slack incoming webhook: one mrkdwn section block, the same text as the notification
+    fallback; 429 carries Retry-After."""
 
     name = "slack"
+    MAX_SECTION_TEXT = 3000  # a section block's text (Block Kit reference)
 
     async def send(self, context: SendContext, message: OutboundMessage) -> SendResult:
         # Slack allows about one message per second per incoming webhook.
@@ -28,20 +68,22 @@ class SlackChannel(UrlChannel):
         wait = await context.rate_limit(key, context.settings.slack_per_webhook_per_second)
         if wait:
             return SendResult(ok=False, deferred=True, retry_after=wait)
-        words = render_text(message.event_type, message.payload, message.locale)
-        text = words.text if not words.url else words.text.replace(words.url, f"<{words.url}|{words.url}>")
-        return await post_guarded(context, message.target, content=_json({"text": text}), headers=JSON_HEADERS)
+        words = _fitted(message, self.MAX_SECTION_TEXT, lambda text, url: len(slack_mrkdwn(text, url)))
+        text = slack_mrkdwn(words.text, words.url)
+        document = {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+        return await post_guarded(context, message.target, content=_json(document), headers=JSON_HEADERS)
 
 
 class DiscordChannel(UrlChannel):
     """Discord webhook: ``{"content": …}`` (2000 characters at most); 204 on success."""
 
     name = "discord"
-    MAX_CONTENT = 2000
+    MAX_CONTENT = 2000  # characters of "content" (Discord's Execute Webhook reference)
 
     async def send(self, context: SendContext, message: OutboundMessage) -> SendResult:
-        words = render_text(message.event_type, message.payload, message.locale)
-        body = _json({"content": words.text[: self.MAX_CONTENT], "allowed_mentions": {"parse": []}})
+        words = _fitted(message, self.MAX_CONTENT, lambda text, url: utf16_length(discord_markdown(text, url)))
+        content = discord_markdown(words.text, words.url)
+        body = _json({"content": content, "allowed_mentions": {"parse": []}})
         return await post_guarded(
             context, message.target, content=body, headers=JSON_HEADERS, read_retry_after=self.retry_after
         )
@@ -72,9 +114,11 @@ class TeamsChannel(UrlChannel):
     """Microsoft Teams incoming webhook (Workflows or connector): an Adaptive Card message."""
 
     name = "teams"
+    # Teams refuses messages over about 28 KB; the text gets 20 KB of it, the card the rest.
+    MAX_TEXT_BYTES = 20_000
 
     async def send(self, context: SendContext, message: OutboundMessage) -> SendResult:
-        words = render_text(message.event_type, message.payload, message.locale)
+        words = _fitted(message, self.MAX_TEXT_BYTES, lambda text, url: len(_json({"t": text})))
         body: list[dict[str, Any]] = [
             {"type": "TextBlock", "text": words.subject, "weight": "Bolder", "wrap": True},
             {"type": "TextBlock", "text": words.text.split("\n", 1)[-1] if "\n" in words.text else "", "wrap": True},

@@ -1,23 +1,39 @@
 """Outbound guard for every URL a subscriber or admin supplies (SSRF protection).
 
-https only and public addresses only, unless ``BANTIN_EGRESS_ALLOW`` lists the host
+https only and public addresses only (``addresses.is_public``: outside every IANA
+special-purpose range), unless ``BANTIN_EGRESS_ALLOW`` lists the host
 or a network containing its address; http:// only for allow-listed targets. Checked
 at registration and again at connect time: the name is resolved once, the address
 checked, and the connection made to that address (Host header and TLS SNI keep the
 name), so a DNS answer that changes between check and connect cannot redirect us.
-Redirects are never followed.
+Redirects are never followed. Before any of that, the text itself: at most
+MAX_URL_LENGTH characters, none that RFC 3986 forbids, no spaces, controls or
+invisible format characters, and no percent-encoded control characters.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+from service.channels.addresses import IPAddress, carried_ipv4, is_public
+
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+# A webhook or callback URL has no need for more; every server and proxy takes this much
+# (RFC 9110 §4.1 asks servers to support at least 8,000 octets).
+MAX_URL_LENGTH = 2048
+# Characters RFC 3986 never allows in a URL, even where non-ASCII text (RFC 3987) is fine.
+FORBIDDEN_CHARACTERS = frozenset('<>"{}|\\^`')
+# Percent-encoded control characters: a URL that carries them is an attack, not an address.
+ENCODED_CONTROL = re.compile(r"%(?:[01][0-9A-Fa-f]|7[Ff]|[cC][2]%[89][0-9A-Fa-f])")
+BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 class EgressDenied(ValueError):
@@ -47,9 +63,17 @@ class EgressPolicy:
         return host.lower().rstrip(".") in self.hosts
 
     def address_allowed(self, address: IPAddress, host: str) -> bool:
-        if self.host_listed(host) or any(address in network for network in self.networks):
+        """Listed (by host name or network), or public; an IPv6 address that carries an
+        IPv4 address is judged by the IPv4 address(es) it carries."""
+        if self.host_listed(host) or self.network_listed(address):
             return True
-        return address.is_global and not address.is_multicast
+        carried = carried_ipv4(address)
+        if carried:
+            return all(self.network_listed(a) or is_public(a) for a in carried)
+        return is_public(address)
+
+    def network_listed(self, address: IPAddress) -> bool:
+        return any(address in network for network in self.networks)
 
     def target_listed(self, host: str, addresses: list[IPAddress]) -> bool:
         """Listed explicitly (host name or every address in an allowed network): http:// is fine."""
@@ -90,7 +114,9 @@ def resolve(host: str) -> list[IPAddress]:
 
 def check_url(url: str, policy: EgressPolicy) -> ResolvedTarget:
     """Validate ``url`` and pick the address to connect to; EgressDenied says why not."""
-    parts = urlsplit(url.strip())
+    url = url.strip()
+    _check_text(url)
+    parts = urlsplit(url)
     if parts.scheme not in {"http", "https"}:
         raise EgressDenied("must be an https:// URL")
     if not parts.hostname:
@@ -110,6 +136,20 @@ def check_url(url: str, policy: EgressPolicy) -> ResolvedTarget:
         raise EgressDenied("must use https:// (http:// is allowed only for hosts in BANTIN_EGRESS_ALLOW)")
     address = addresses[0]
     return ResolvedTarget(url=_with_address(parts, address), host=host, netloc=_netloc(parts), address=address)
+
+
+def _check_text(url: str) -> None:
+    """Length and characters, before anything parses the URL."""
+    if len(url) > MAX_URL_LENGTH:
+        raise EgressDenied(f"is longer than {MAX_URL_LENGTH} characters")
+    for character in url:
+        # Cc control, Cf format (bidi overrides, zero-width), Z* spaces and separators.
+        if character in FORBIDDEN_CHARACTERS or unicodedata.category(character)[0] in "CZ":
+            raise EgressDenied(f"contains a character a URL may not carry ({character!r}); percent-encode it")
+    if BAD_PERCENT.search(url):
+        raise EgressDenied("contains a '%' that does not start a %XX escape")
+    if ENCODED_CONTROL.search(url):
+        raise EgressDenied("carries a percent-encoded control character (such as %00)")
 
 
 def pinned(url: str, checked: ResolvedTarget) -> ResolvedTarget:

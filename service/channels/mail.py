@@ -5,35 +5,61 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
-from email.utils import make_msgid
+from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiosmtplib
 from email_validator import EmailNotValidError, validate_email
 
 from config.settings import Settings
-from service.channels.base import OutboundMessage, SendContext, SendResult, elapsed_ms
+from service.channels.base import SendContext
 from service.channels.egress import EgressPolicy
+from service.channels.messages import OutboundMessage, SendResult
+from service.channels.results import elapsed_ms
 from service.channels.text import render_text
+from service.channels.urls import with_path
 from service.errors import InvalidField
 
 CONNECTION = "email.smtp"
 
 
 def unsubscribe_url(settings: Settings, token: str) -> str:
-    return f"{settings.base_url}/unsubscribe/{token}"
+    """The one-click unsubscribe link; a query on ``BANTIN_BASE_URL`` is kept."""
+    return with_path(settings.base_url, f"/unsubscribe/{token}")
 
 
-def build_email(settings: Settings, message: OutboundMessage) -> EmailMessage:
+def sender(settings: Settings) -> Address:
+    """``BANTIN_SMTP_FROM`` with a display name: its own, or ``BANTIN_SITE_TITLE``."""
+    name, address = parseaddr(settings.smtp_from)
+    return Address(display_name=name or settings.site_title, addr_spec=address)
+
+
+def list_id(settings: Settings) -> str:
+    """RFC 2919 ``List-Id``: the site title and a dot-atom id under the site's host name."""
+    host = urlsplit(settings.base_url).hostname or "localhost"
+    title = settings.site_title.replace("\\", "").replace('"', "")
+    return f'"{title}" <announcements.{host}>'
+
+
+def build_email(settings: Settings, message: OutboundMessage, now: datetime | None = None) -> EmailMessage:
+    """A well-formed announcement (RFC 5322: Date, From, Message-ID), marked as automated
+    bulk mail (RFC 3834 Auto-Submitted, RFC 2919 List-Id) with one-click unsubscribe
+    (RFC 8058); multipart text + HTML. ``now`` (aware) is the Date, shown in BANTIN_TIMEZONE."""
     words = render_text(message.event_type, message.payload, message.locale)
     email = EmailMessage(policy=SMTP_POLICY)
-    # The SMTP policy encodes a Vietnamese subject as RFC 2047 UTF-8 words.
+    # The SMTP policy encodes a Vietnamese subject and display name as RFC 2047 UTF-8 words.
     email["Subject"] = words.subject
-    email["From"] = settings.smtp_from
+    email["From"] = sender(settings)
     email["To"] = message.target
+    email["Date"] = format_datetime((now or datetime.now(UTC)).astimezone(settings.zone))
     email["Message-ID"] = make_msgid(idstring=message.delivery_id, domain=_domain(settings.smtp_from))
+    email["Auto-Submitted"] = "auto-generated"  # RFC 3834: autoresponders must not answer
+    email["List-Id"] = list_id(settings)
     email["X-Bantin-Delivery"] = message.delivery_id
     url = unsubscribe_url(settings, message.unsubscribe_token)
     email["List-Unsubscribe"] = f"<{url}>"

@@ -8,18 +8,25 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from service.channels.base import HttpAnswer, HttpFailure, OutboundMessage, SendContext, SendResult, elapsed_ms
+from service.channels.base import SendContext
 from service.channels.egress import EgressPolicy
-from service.channels.text import render_text
+from service.channels.http import HttpAnswer, HttpFailure
+from service.channels.messages import OutboundMessage, SendResult
+from service.channels.results import elapsed_ms
+from service.channels.text import fit, render_text, utf16_length
+from service.channels.urls import with_path
 from service.errors import InvalidField
 
 # A numeric chat id (negative for groups and channels) or a public @channelusername.
 CHAT_ID = re.compile(r"^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31})$")
+# sendMessage: "1-4096 characters after entities parsing", counted in UTF-16 code units.
 MAX_TEXT = 4096
 
 
 def telegram_html(event_type: str, payload: Mapping[str, Any], locale: str) -> str:
-    words = render_text(event_type, payload, locale)
+    """The message in HTML parse mode: the plain text cut to 4,096 first, escaped after, so
+    a tag or an entity is never cut and the text Telegram counts stays within its limit."""
+    words = fit(render_text(event_type, payload, locale), MAX_TEXT, utf16_length)
     lines = words.text.split("\n")
     # Only <b> and <a> from us; everything else escaped, as HTML parse mode requires.
     parts = [f"<b>{html.escape(lines[0])}</b>"]
@@ -28,7 +35,7 @@ def telegram_html(event_type: str, payload: Mapping[str, Any], locale: str) -> s
             parts.append(f'<a href="{html.escape(words.url)}">{html.escape(line)}</a>')
         else:
             parts.append(html.escape(line))
-    return "\n".join(parts)[:MAX_TEXT]
+    return "\n".join(parts)
 
 
 class TelegramChannel:
@@ -52,7 +59,7 @@ class TelegramChannel:
             wait = await context.rate_limit(key, rate)
             if wait:
                 return SendResult(ok=False, deferred=True, retry_after=wait)
-        url = f"{settings.telegram_api_base}/bot{settings.telegram_bot_token.get_secret_value()}/sendMessage"
+        url = with_path(settings.telegram_api_base, f"/bot{settings.telegram_bot_token.get_secret_value()}/sendMessage")
         document = {
             "chat_id": message.target,
             "text": telegram_html(message.event_type, message.payload, message.locale),
@@ -61,7 +68,7 @@ class TelegramChannel:
         }
         started = time.perf_counter()
         try:
-            response = await context.post_json(url, document)
+            response = await context.http.post_json(url, document)
         except HttpFailure as exc:
             # The URL holds the bot token: the failure names the error, never the URL.
             return SendResult.failure(str(exc), duration_ms=elapsed_ms(started))

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
-from dataclasses import dataclass
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
+
+ELLIPSIS = "…"
+# How a channel counts the length of its message: characters, UTF-16 code units, bytes ...
+Measure = Callable[[str], int]
 
 LEADS = {
     "vi": {
@@ -62,3 +67,41 @@ def _paragraphs(text: str, url: Any) -> str:
             escaped = f'<a href="{html.escape(str(url))}">{escaped}</a>'
         parts.append(f"<p>{escaped}</p>")
     return "".join(parts)
+
+
+def utf16_length(text: str) -> int:
+    """Length in UTF-16 code units: how Telegram and Discord (JavaScript) count characters."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def fit(words: AnnouncementText, limit: int, measure: Measure = len) -> AnnouncementText:
+    """The announcement cut to ``measure(text) <= limit``: the plain text is cut first (its
+    link line always kept whole, the cut marked with "…"), and each channel escapes or
+    formats after, inside ``measure``, so markup is never cut in half.
+
+    ``measure`` must grow with the text (a longer prefix never measures less).
+    """
+    if measure(words.text) <= limit:
+        return words
+    tail = f"\n{words.url}" if words.url and words.text.endswith(f"\n{words.url}") else ""
+    head = words.text[: len(words.text) - len(tail)]
+    low, high = 0, len(head)  # the longest prefix that fits: binary search on its length
+    while low < high:
+        middle = (low + high + 1) // 2
+        if measure(_cut(head, middle) + tail) <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    text = _cut(head, low) + tail
+    if measure(text) > limit:  # not even the link fits: cut it like any text
+        return fit(replace(words, url=None), limit, measure)
+    return replace(words, text=text, html=_paragraphs(text, words.url))
+
+
+def _cut(text: str, length: int) -> str:
+    """``text[:length]`` ending in "…", never between a letter and its combining mark."""
+    if length >= len(text):
+        return text
+    while length > 0 and unicodedata.combining(text[length]):
+        length -= 1  # the mark belongs to the letter before it: both go
+    return text[:length].rstrip() + ELLIPSIS

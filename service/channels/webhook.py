@@ -10,7 +10,9 @@ import secrets
 import time
 from datetime import UTC, datetime
 
-from service.channels.base import OutboundMessage, SendContext, SendResult, UrlChannel, post_guarded
+from service.channels.base import SendContext, UrlChannel
+from service.channels.messages import OutboundMessage, SendResult
+from service.channels.results import post_guarded
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks prefix, not a secret
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from service.channels.base import OutboundMessage, SendContext, SendResult, UrlChannel, post_guarded
+from service.channels.base import SendContext, UrlChannel
+from service.channels.messages import OutboundMessage, SendResult
+from service.channels.results import post_guarded
 
 
 def hub_signature(secret: str, body: bytes) -> str:
@@ -16,7 +18,7 @@ class WebSubChannel(UrlChannel):
     name = "websub"
 
     async def send(self, context: SendContext, message: OutboundMessage) -> SendResult:
-        content = message.content
+        content = message.document
         if content is None:
             return SendResult.failure("feed body not available")
         headers = {

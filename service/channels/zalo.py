@@ -7,12 +7,17 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from service.channels.base import HttpFailure, OutboundMessage, SendContext, SendResult, elapsed_ms
+from service.channels.base import SendContext
 from service.channels.egress import EgressPolicy
-from service.channels.text import render_text
+from service.channels.http import HttpFailure
+from service.channels.messages import OutboundMessage, SendResult
+from service.channels.results import elapsed_ms
+from service.channels.text import fit, render_text
+from service.channels.urls import with_path
 from service.errors import InvalidField
 
 USER_ID = re.compile(r"^\d{1,32}$")
+# Customer-service text messages: at most 2,000 characters.
 MAX_TEXT = 2000
 
 
@@ -29,12 +34,12 @@ class ZaloChannel:
         settings = context.settings
         if not settings.zalo_access_token:
             return SendResult.failure("BANTIN_ZALO_ACCESS_TOKEN is not set")
-        words = render_text(message.event_type, message.payload, message.locale)
-        document = {"recipient": {"user_id": message.target}, "message": {"text": words.text[:MAX_TEXT]}}
+        words = fit(render_text(message.event_type, message.payload, message.locale), MAX_TEXT)
+        document = {"recipient": {"user_id": message.target}, "message": {"text": words.text}}
         started = time.perf_counter()
         try:
-            response = await context.post_json(
-                f"{settings.zalo_api_base}/v3.0/oa/message/cs",
+            response = await context.http.post_json(
+                with_path(settings.zalo_api_base, "/v3.0/oa/message/cs"),
                 document,
                 {"access_token": settings.zalo_access_token.get_secret_value()},
             )

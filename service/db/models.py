@@ -235,6 +235,8 @@ class Delivery(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # While set and in the future, a batch task holds (or is about to hold) this row.
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The batch that holds the row while sending: only it may write the row's result.
+    claim_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
     last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

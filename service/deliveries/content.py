@@ -1,4 +1,4 @@
-"""What a WebSub delivery carries: the feed's current bytes, read when the batch starts."""
+"""What a feed.updated announcement carries: the feed's current bytes, read when the batch starts."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from service.channels.base import FeedContent
+from service.channels.messages import FeedContent
 from service.feeds.publish import stored_feed
 from service.feeds.render import CONTENT_TYPES, FILENAMES
 from service.feeds.urls import feed_url, hub_url
+
+# The announcement type of a changed feed (WebSub content distribution).
+FEED_UPDATED = "feed.updated"
 
 
 def feed_content_for(session: Session, payload: Mapping[str, Any], base_url: str) -> FeedContent | None:

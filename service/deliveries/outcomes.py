@@ -12,7 +12,7 @@ from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from service.channels.base import OutboundMessage, SendResult
+from service.channels.messages import OutboundMessage, SendResult
 from service.db.models import Delivery, DeliveryAttempt, DeliveryStatus, Subscription, SubscriptionStatus
 from service.deliveries.retry import next_attempt_at
 
@@ -27,14 +27,18 @@ def record_results(
 
     Rows that end the same way (the common case: delivered with one status code) are
     written with one UPDATE per group, ``attempts = attempts + 1`` done by the database.
+    A row is written only while the claim that sent it still holds it (same claim token,
+    still sending): a batch that outlived its lease, whose rows the sweep released to
+    another batch, leaves them and their attempt log to that batch. Subscription health
+    counts every answer seen, stale or not: it is what the destination did.
     """
     groups: dict[tuple[tuple[str, Any], ...], list[str]] = defaultdict(list)
-    attempts: list[dict[str, Any]] = []
+    attempts: dict[str, dict[str, Any]] = {}
     succeeded: set[int] = set()
     failed: set[int] = set()
     gone: dict[int, str] = {}
     for message, result in outcomes:
-        values: dict[str, Any] = {"lease_until": None}
+        values: dict[str, Any] = {"lease_until": None, "claim_token": message.claim_token}
         if result.deferred:
             values.update(
                 status=DeliveryStatus.PENDING.value, next_attempt_at=now + timedelta(seconds=result.retry_after or 1)
@@ -43,15 +47,13 @@ def record_results(
             continue
         made = message.attempts_made + 1
         values.update(attempted=True, last_status_code=result.status_code, last_error=result.error)
-        attempts.append(
-            {
-                "delivery_id": message.delivery_id,
-                "attempted_at": now,
-                "status_code": result.status_code,
-                "error": result.error,
-                "duration_ms": result.duration_ms,
-            }
-        )
+        attempts[message.delivery_id] = {
+            "delivery_id": message.delivery_id,
+            "attempted_at": now,
+            "status_code": result.status_code,
+            "error": result.error,
+            "duration_ms": result.duration_ms,
+        }
         if result.ok:
             values.update(status=DeliveryStatus.DELIVERED.value, delivered_at=now)
             succeeded.add(message.subscription_id)
@@ -72,15 +74,30 @@ def record_results(
     # Subscriptions first, deliveries second: the order in which deleting a subscription
     # (a cascade from subscriptions to deliveries) takes its locks, so the two never deadlock.
     disabled = _update_health(session, succeeded, failed - succeeded, gone, now, settings)
+    written: set[str] = set()
     for key, ids in groups.items():
         values = dict(key)
+        claim_token = values.pop("claim_token")
         if values.pop("attempted", False):
             values["attempts"] = Delivery.attempts + 1
-        session.execute(
-            update(Delivery).where(Delivery.id.in_(ids)).values(**values).execution_options(synchronize_session=False)
+        written.update(
+            session.scalars(
+                update(Delivery)
+                .where(
+                    Delivery.id.in_(ids),
+                    Delivery.claim_token == claim_token,
+                    Delivery.status == DeliveryStatus.SENDING,
+                )
+                .values(**values, claim_token=None)
+                .returning(Delivery.id)
+                .execution_options(synchronize_session=False)
+            )
         )
-    if attempts:
-        session.execute(insert(DeliveryAttempt), attempts)
+    if len(written) < len(outcomes):
+        log.warning("%d results of a batch that lost its claim were not written", len(outcomes) - len(written))
+    kept = [attempt for delivery_id, attempt in attempts.items() if delivery_id in written]
+    if kept:
+        session.execute(insert(DeliveryAttempt), kept)
     # This batch's own rows of a subscription it just disabled were written pending above.
     fail_pending(session, disabled, "subscription disabled")
     return disabled

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from config.settings import Settings, get_settings
+from config.settings import Settings
 from service import task_names
 from service.db.after_commit import defer_batched
 from service.db.models import Announcement, Delivery, DeliveryStatus, Subscription, SubscriptionStatus
@@ -108,14 +108,9 @@ def insert_deliveries(
     announcement_id: int,
     subscription_ids: Sequence[int],
     now: datetime,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> list[str]:
-    """Pending delivery rows, one per subscription; returns their ids.
-
-    ``settings`` defaults to the process's settings only for the WebSub hub, which does
-    not pass them yet.
-    """
-    settings = settings or get_settings()
+    """Pending delivery rows, one per subscription; returns their ids."""
     # Held back from the due-sweep while the batch messages are on their way.
     lease = now + timedelta(seconds=settings.delivery_lease_seconds)
     ids = [new_delivery_id() for _ in subscription_ids]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -17,11 +18,13 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from service.channels import mail
-from service.channels.base import FeedContent, OutboundMessage, RateLimiter, SendContext, SendResult
+from service.channels.base import RateLimiter, SendContext
 from service.channels.egress import policy_for
+from service.channels.http import GuardedHttp, new_http_session
+from service.channels.messages import FeedContent, OutboundMessage, SendResult
 from service.channels.registry import CHANNELS
 from service.db.models import Announcement, Delivery, DeliveryStatus, Subscription, SubscriptionStatus
-from service.deliveries.content import feed_content_for
+from service.deliveries.content import FEED_UPDATED, feed_content_for
 from service.deliveries.outcomes import record_results
 from service.deliveries.planning import plan_disabled_notices
 
@@ -38,12 +41,18 @@ class BatchSummary:
 
 
 def claim(session: Session, delivery_ids: Sequence[str], now: datetime, settings: Settings) -> list[OutboundMessage]:
-    """Take the rows that are still pending; a duplicate batch message finds none left."""
+    """Take the rows that are still pending; a duplicate batch message finds none left.
+
+    The rows are stamped with this claim's own token: only this claim may write their
+    results (``record_results``), even if it outlives its lease and the sweep hands
+    the rows to another batch.
+    """
     lease = now + timedelta(seconds=settings.delivery_lease_seconds)
+    token = uuid.uuid4().hex
     claimed = session.execute(
         update(Delivery)
         .where(Delivery.id.in_(delivery_ids), Delivery.status == DeliveryStatus.PENDING)
-        .values(status=DeliveryStatus.SENDING.value, lease_until=lease)
+        .values(status=DeliveryStatus.SENDING.value, lease_until=lease, claim_token=token)
         .returning(Delivery.id, Delivery.subscription_id, Delivery.announcement_id, Delivery.attempts)
         .execution_options(synchronize_session=False)
     ).all()
@@ -74,7 +83,7 @@ def claim(session: Session, delivery_ids: Sequence[str], now: datetime, settings
             held[subscription.status].append(row.id)
             continue
         announcement = announcements[row.announcement_id]
-        messages.append(_message(row, subscription, announcement, now, session, feeds, settings.base_url))
+        messages.append(_message(row, subscription, announcement, now, session, feeds, settings.base_url, token))
     _hold_back(session, held[SubscriptionStatus.PAUSED], held[SubscriptionStatus.DISABLED], now)
     return messages
 
@@ -85,14 +94,24 @@ def _hold_back(session: Session, paused: list[str], disabled: list[str], now: da
         session.execute(
             update(Delivery)
             .where(Delivery.id.in_(paused))
-            .values(status=DeliveryStatus.PENDING.value, lease_until=None, next_attempt_at=now + PAUSED_RECHECK)
+            .values(
+                status=DeliveryStatus.PENDING.value,
+                lease_until=None,
+                claim_token=None,
+                next_attempt_at=now + PAUSED_RECHECK,
+            )
             .execution_options(synchronize_session=False)
         )
     if disabled:
         session.execute(
             update(Delivery)
             .where(Delivery.id.in_(disabled))
-            .values(status=DeliveryStatus.FAILED.value, lease_until=None, last_error="subscription disabled")
+            .values(
+                status=DeliveryStatus.FAILED.value,
+                lease_until=None,
+                claim_token=None,
+                last_error="subscription disabled",
+            )
             .execution_options(synchronize_session=False)
         )
 
@@ -122,16 +141,17 @@ def _message(
     session: Session,
     feeds: dict[tuple[str, str], FeedContent | None],
     base_url: str,
+    claim_token: str,
 ) -> OutboundMessage:
     secrets = tuple(s for s in (sub.secret,) if s)
     if sub.previous_secret and sub.previous_secret_expires_at and sub.previous_secret_expires_at > now:
         secrets += (sub.previous_secret,)
-    content = None
-    if sub.channel == "websub":
+    document = None
+    if announcement.type == FEED_UPDATED:
         key = (str(announcement.payload.get("scope")), str(announcement.payload.get("format")))
         if key not in feeds:
             feeds[key] = feed_content_for(session, announcement.payload, base_url)
-        content = feeds[key]
+        document = feeds[key]
     return OutboundMessage(
         delivery_id=claimed.id,
         subscription_id=sub.id,
@@ -144,9 +164,10 @@ def _message(
         created_at=announcement.created_at.timestamp(),
         secrets=secrets,
         unsubscribe_token=sub.unsubscribe_token,
-        content=content,
+        document=document,
         announcement_id=announcement.id,
         attempts_made=claimed.attempts,
+        claim_token=claim_token,
     )
 
 
@@ -188,18 +209,13 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return uvloop.new_event_loop
 
 
-def new_http_session(settings: Settings) -> aiohttp.ClientSession:
-    connector = aiohttp.TCPConnector(limit=settings.delivery_concurrency, limit_per_host=0, keepalive_timeout=30)
-    timeout = aiohttp.ClientTimeout(total=settings.delivery_timeout_seconds)
-    return aiohttp.ClientSession(connector=connector, timeout=timeout)
-
-
 async def send_all(
     messages: Sequence[OutboundMessage], settings: Settings, limiter: RateLimiter, http: aiohttp.ClientSession
 ) -> list[SendResult]:
     """Every message concurrently, over the session's keep-alive connections."""
     gate = asyncio.Semaphore(settings.delivery_concurrency)
-    context = SendContext(settings=settings, http=http, limiter=limiter, policy=policy_for(settings.egress_allow))
+    guarded = GuardedHttp(http, policy_for(settings.egress_allow))
+    context = SendContext(settings=settings, http=guarded, limiter=limiter)
 
     async def one(message: OutboundMessage) -> SendResult:
         # No extra asyncio.timeout here: the HTTP session's total timeout bounds a request

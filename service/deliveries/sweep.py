@@ -21,7 +21,7 @@ def release_stuck(session: Session, now: datetime) -> int:
     result = session.execute(
         update(Delivery)
         .where(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until < now)
-        .values(status=DeliveryStatus.PENDING.value, lease_until=None)
+        .values(status=DeliveryStatus.PENDING.value, lease_until=None, claim_token=None)
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]

@@ -16,8 +16,7 @@ from service.db.models import Article, ArticleStatus, Category, FeedDocument
 from service.feeds.model import FeedCategory, FeedItem, FeedSpec
 from service.feeds.render import render
 from service.feeds.scopes import FORMATS, SITE, category_slug
-from service.feeds.urls import feed_path as feed_path  # also imported from here by the WebSub hub
-from service.feeds.urls import hub_url
+from service.feeds.urls import feed_path, hub_url
 
 
 @dataclass(frozen=True)

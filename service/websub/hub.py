@@ -4,28 +4,46 @@ content distribution planning. Subscribers are ``Subscription`` rows with channe
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
-import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from config.settings import Settings, get_settings
+from config.settings import Settings
 from service.channels.egress import EgressDenied, check_url, policy_for
+from service.channels.http import GuardedHttp, HttpFailure, new_http_session
+from service.channels.urls import with_query
 from service.db.models import FeedDocument, Subscription, SubscriptionStatus
+from service.deliveries.content import FEED_UPDATED
 from service.deliveries.planning import create_announcement, insert_deliveries
-from service.errors import InvalidField
-from service.feeds.publish import feed_path
+from service.errors import DomainError, InvalidField
 from service.feeds.render import FILENAMES
 from service.feeds.scopes import SITE, category_scope
+from service.feeds.urls import feed_url
 
 log = logging.getLogger(__name__)
 MAX_SECRET_BYTES = 199  # "less than 200 bytes" (WebSub §5.1)
 CHANNEL = "websub"
+# A verification the broker lost is sent again this many times, then ends as failed.
+MAX_VERIFICATION_RESENDS = 3
+# How long a client should wait after a 429: about the time a verification takes.
+BUSY_RETRY_AFTER_SECONDS = 60
+# A pending request older than this has ended (resent at most MAX_VERIFICATION_RESENDS times).
+IN_FLIGHT_WINDOW = timedelta(hours=1)
+
+
+class HubBusy(DomainError):
+    """Too many verifications in flight for this callback host or in total: answer 429."""
+
+    def __init__(self, message: str, retry_after: int = BUSY_RETRY_AFTER_SECONDS) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -40,7 +58,8 @@ class HubRequest:
 
 
 def topic_url(settings: Settings, scope: str, fmt: str) -> str:
-    return f"{settings.base_url}{feed_path(scope)}/{FILENAMES[fmt]}"
+    """The feed URL a subscriber names as ``hub.topic`` (the feed's own self URL)."""
+    return feed_url(settings.base_url, scope, fmt)
 
 
 def _topic_scope(topic: str, settings: Settings) -> tuple[str, str] | None:
@@ -56,9 +75,12 @@ def _topic_scope(topic: str, settings: Settings) -> tuple[str, str] | None:
     return None
 
 
-def parse_request(session: Session, form: Mapping[str, str]) -> HubRequest:
-    """A validated hub request; InvalidField names the hub.* parameter that is wrong."""
-    settings = get_settings()
+def parse_request(session: Session, form: Mapping[str, str], settings: Settings) -> HubRequest:
+    """A validated hub request; InvalidField names the hub.* parameter that is wrong.
+
+    The callback passes the egress guard's checks (scheme, length, characters, a public
+    or allow-listed address) before anything is stored or a verification is queued.
+    """
     mode = form.get("hub.mode", "")
     if mode not in {"subscribe", "unsubscribe"}:
         raise InvalidField("hub.mode", "must be subscribe or unsubscribe")
@@ -154,21 +176,37 @@ def pending_verification(session: Session, subscription_id: int) -> Verification
 
 
 def ask_subscriber(verification: Verification, settings: Settings) -> bool:
-    """GET the callback with a challenge (WebSub §5.3); True when it is echoed with a 2xx."""
+    """GET the callback with a challenge (WebSub §5.3); True when it is echoed with a 2xx.
+
+    Through the same guarded HTTP client as deliveries. Never raises: a verification that
+    fails for any reason is an unconfirmed intent, which ends the request.
+    """
+    try:
+        return asyncio.run(_ask(verification, settings))
+    except Exception:
+        log.exception("websub: verification of subscription %s failed", verification.subscription_id)
+        return False
+
+
+async def _ask(verification: Verification, settings: Settings) -> bool:
     challenge = secrets.token_urlsafe(24)
     params = {"hub.mode": verification.mode, "hub.topic": verification.topic, "hub.challenge": challenge}
     if verification.mode == "subscribe":
         params["hub.lease_seconds"] = str(verification.lease_seconds)
-    try:
-        target = check_url(verification.callback, policy_for(settings.egress_allow))
-        with httpx.Client(timeout=settings.delivery_timeout_seconds, follow_redirects=False) as client:
-            response = client.get(
-                target.url, params=params, headers={"Host": target.netloc}, extensions={"sni_hostname": target.host}
-            )
-    except (EgressDenied, httpx.HTTPError) as exc:
-        log.info("websub: verification of %s failed: %s", verification.callback, exc)
+    # §5.3: the callback's own query is kept and the hub's parameters appended to it.
+    url = with_query(verification.callback, params)
+    async with new_http_session(settings) as session:
+        http = GuardedHttp(session, policy_for(settings.egress_allow))
+        try:
+            # The echo is the challenge alone; more than a little of a body is not an echo.
+            answer = await http.get_guarded(url, headers={"User-Agent": "Bantin-WebSub/1"}, max_bytes=4096)
+        except (EgressDenied, HttpFailure) as exc:
+            log.info("websub: verification of %s failed: %s", verification.callback, exc)
+            return False
+    if not 200 <= answer.status_code < 300 or answer.text.strip() != challenge:
+        log.info("websub: %s did not confirm (HTTP %s)", verification.callback, answer.status_code)
         return False
-    return 200 <= response.status_code < 300 and response.text.strip() == challenge
+    return True
 
 
 def apply_verification(session: Session, subscription_id: int, confirmed: bool, now: datetime) -> None:
@@ -208,16 +246,49 @@ def expire_leases(session: Session, now: datetime) -> int:
 
 
 def lost_verifications(session: Session, now: datetime, older_than: timedelta) -> list[int]:
-    """Requests whose verification task never ran (the broker lost it)."""
+    """Requests whose verification did not finish (the broker lost the task, or it died),
+    to be sent again. Each is sent again at most MAX_VERIFICATION_RESENDS times; then it
+    ends as unconfirmed, so no request loops for ever."""
     rows = session.scalars(
         select(Subscription).where(Subscription.channel == CHANNEL, Subscription.updated_at < now - older_than)
     ).all()
-    return [s.id for s in rows if (s.options or {}).get("pending")]
+    resend: list[int] = []
+    for subscription in rows:
+        pending = (subscription.options or {}).get("pending")
+        if not pending:
+            continue
+        resent = int(pending.get("resent", 0))
+        if resent >= MAX_VERIFICATION_RESENDS:
+            log.warning("websub: verification of %s never finished; request ended", subscription.target)
+            apply_verification(session, subscription.id, False, now)
+            continue
+        subscription.options = {"pending": {**pending, "resent": resent + 1}}
+        subscription.updated_at = now
+        resend.append(subscription.id)
+    return resend
 
 
-def plan_feed_updates(session: Session, changed: Mapping[str, Sequence[str]], now: datetime) -> list[str]:
+def check_capacity(session: Session, callback: str, settings: Settings, now: datetime) -> None:
+    """Refuse a flood: at most ``websub_pending_per_host`` verifications in flight for one
+    callback host and ``websub_pending_total`` in all; HubBusy (429) otherwise."""
+    host = (urlsplit(callback).hostname or "").lower()
+    rows = session.execute(
+        select(Subscription.target, Subscription.options).where(
+            Subscription.channel == CHANNEL, Subscription.updated_at >= now - IN_FLIGHT_WINDOW
+        )
+    ).all()
+    in_flight = [target for target, options in rows if (options or {}).get("pending")]
+    if len(in_flight) >= settings.websub_pending_total:
+        raise HubBusy("too many subscription requests are awaiting verification; try again later")
+    same_host = sum(1 for target in in_flight if (urlsplit(target).hostname or "").lower() == host)
+    if same_host >= settings.websub_pending_per_host:
+        raise HubBusy(f"too many subscription requests for {host} are awaiting verification; try again later")
+
+
+def plan_feed_updates(
+    session: Session, changed: Mapping[str, Sequence[str]], now: datetime, settings: Settings
+) -> list[str]:
     """One content-distribution delivery per verified subscriber of each changed feed."""
-    settings = get_settings()
     planned: list[str] = []
     for scope, formats in changed.items():
         for fmt in formats:
@@ -236,8 +307,8 @@ def plan_feed_updates(session: Session, changed: Mapping[str, Sequence[str]], no
             document = session.get(FeedDocument, (scope, fmt))
             etag = document.etag.strip('"') if document else now.isoformat()
             announcement_id = create_announcement(
-                session, f"feed:{scope}:{fmt}:{etag}", "feed.updated", {"scope": scope, "format": fmt}, now
+                session, f"feed:{scope}:{fmt}:{etag}", FEED_UPDATED, {"scope": scope, "format": fmt}, now
             )
             if announcement_id is not None:
-                planned += insert_deliveries(session, announcement_id, subscriber_ids, now)
+                planned += insert_deliveries(session, announcement_id, subscriber_ids, now, settings)
     return planned

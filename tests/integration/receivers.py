@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 import time
 from collections import defaultdict
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from html.parser import HTMLParser
 from typing import Any
 
 from aiohttp import web
@@ -28,6 +30,44 @@ from tests.integration.stack import free_port
 
 TELEGRAM_TOKEN = "123456:TEST-token"
 ZALO_TOKEN = "zalo-test-access-token"
+# The Bot API's HTML parse mode: these tags, balanced; the text after parsing at most 4,096 UTF-16 units.
+TELEGRAM_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "tg-spoiler", "span"}
+
+
+class _TelegramHtml(HTMLParser):
+    """Telegram's entity parsing, as far as its documented errors go."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.open: list[str] = []
+        self.text: list[str] = []
+        self.error: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in TELEGRAM_TAGS:
+            self.error = self.error or f'Unsupported start tag "{tag}"'
+        self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open.pop() != tag:
+            self.error = self.error or f'Unexpected end tag "{tag}"'
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def telegram_error(text: str) -> str | None:
+    """The Bot API's 400 description for ``text`` in HTML parse mode, or None when it is fine."""
+    parser = _TelegramHtml()
+    parser.feed(text)
+    parser.close()
+    if re.search(r"&(?!(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)", text):
+        return "Bad Request: can't parse entities: unsupported HTML entity"  # a bare or cut "&…"
+    if parser.error or parser.open:
+        return f"Bad Request: can't parse entities: {parser.error or 'unclosed tag'}"
+    if len("".join(parser.text).encode("utf-16-le")) // 2 > 4096:
+        return "Bad Request: message is too long"
+    return None
 
 
 @dataclass
@@ -144,11 +184,18 @@ class Receivers:
         return self._scripted(request.path, n, always(204))
 
     async def _slack(self, request: web.Request) -> web.Response:
-        _, n = await self._record(request)
+        received, n = await self._record(request)
+        for block in received.json().get("blocks", []):
+            if len(block.get("text", {}).get("text", "")) > 3000:  # Block Kit: a section's text
+                return web.Response(status=400, text="invalid_blocks")
         return self._scripted(request.path, n, always(200, b"ok", {"Content-Type": "text/plain"}))
 
     async def _discord(self, request: web.Request) -> web.Response:
-        _, n = await self._record(request)
+        received, n = await self._record(request)
+        if len(received.json().get("content", "").encode("utf-16-le")) // 2 > 2000:
+            return web.json_response(
+                {"code": 50035, "errors": {"content": {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH"}]}}}, status=400
+            )
         return self._scripted(request.path, n, always(204))
 
     async def _teams(self, request: web.Request) -> web.Response:
@@ -164,6 +211,9 @@ class Receivers:
             status, body, headers = scripted(n)
             return web.Response(status=status, body=body, headers={"Content-Type": "application/json", **headers})
         message = received.json()
+        error = telegram_error(message["text"]) if message.get("parse_mode") == "HTML" else None
+        if error:
+            return web.json_response({"ok": False, "error_code": 400, "description": error}, status=400)
         result = {"message_id": n + 1, "chat": {"id": message["chat_id"]}, "date": 0, "text": message["text"]}
         return web.json_response({"ok": True, "result": result})
 
@@ -172,6 +222,8 @@ class Receivers:
         path = request.path + "?verify"
         with self.lock:
             self.requests[path].append(Received(path, dict(request.query), b""))
+        if self.delays.get(path):
+            await asyncio.sleep(self.delays[path])
         if self.behaviours.get(path) is not None:
             status, body, headers = self.behaviours[path](0)
             return web.Response(status=status, body=body, headers=headers)

@@ -91,6 +91,47 @@ def test_telegram_slack_discord_teams_and_zalo_get_their_own_payloads(
     assert zmessage["message"]["text"].startswith("Bài mới: Ngày Quốc khánh")
 
 
+def test_longest_summary_full_of_markup_fits_every_chat_service(
+    publisher: httpx.Client, admin: httpx.Client, receivers: Receivers, subscriber: Subscriber, unique: str
+) -> None:
+    """A summary at the length limit, every character of which grows when escaped: each
+    service's receiver checks its own limit (and Telegram its entity parsing) and answers 400
+    as the real API would; every delivery must still be accepted, its link whole."""
+    chat_id = f"-100{int(unique, 16) % 10**9 + 1}"
+    created = [
+        subscriber.add("telegram", chat_id),
+        subscriber.add("slack", f"{receivers.base}/slack/long-{unique}"),
+        subscriber.add("discord", f"{receivers.base}/discord/long-{unique}"),
+        subscriber.add("teams", f"{receivers.base}/teams/long-{unique}"),
+    ]
+    summary = ("<&>" * 334)[:1000]  # 4,333 characters once escaped for Slack
+    response = publisher.post(
+        "/api/v1/articles",
+        json={
+            "title": f"Tin dài {unique}",
+            "summary": summary,
+            "body_html": "<p>x</p>",
+            "categories": [f"Tin {unique}"],
+        },
+    )
+    assert response.status_code == 201, response.text
+    url = response.json()["url"]
+    for subscription in created:
+        wait_until(
+            lambda s=subscription: [d["status"] for d in deliveries_of(admin, s["id"])] == ["delivered"],
+            10,
+            f"{subscription['channel']} delivered",
+        )
+    [telegram] = [
+        r.json() for r in receivers.got(f"/bot{TELEGRAM_TOKEN}/sendMessage") if r.json()["chat_id"] == chat_id
+    ]
+    assert telegram["text"].endswith(f">{url}</a>")
+    [slack] = receivers.got(f"/slack/long-{unique}")
+    assert slack.json()["blocks"][0]["text"]["text"].endswith(f"…\n<{url}|{url}>")
+    [discord] = receivers.got(f"/discord/long-{unique}")
+    assert discord.json()["content"].endswith(url)
+
+
 def test_zalo_error_in_a_200_answer_is_a_failure(
     publisher: httpx.Client, admin: httpx.Client, subscriber: Subscriber, unique: str
 ) -> None:
@@ -141,6 +182,26 @@ def test_apprise_url_reaches_its_service(
     document = received.json()
     assert document["title"] == f"Bài mới: Giỗ Tổ Hùng Vương {unique}"
     assert f"Giỗ Tổ Hùng Vương {unique}" in document["message"]
+
+
+def test_apprise_target_of_several_urls_reaches_each_and_a_bad_one_is_refused(
+    admin: httpx.Client, publisher: httpx.Client, receivers: Receivers, subscriber: Subscriber, unique: str
+) -> None:
+    port = receivers.base.rsplit(":", 1)[1]
+    first, second = f"/hooks/apprise-a-{unique}", f"/hooks/apprise-b-{unique}"
+    subscriber.add("apprise", f"json://127.0.0.1:{port}{first}, json://127.0.0.1:{port}{second}")
+    publish(publisher, unique)
+    wait_until(lambda: receivers.got(first) and receivers.got(second), 10, "both Apprise URLs")
+    before = admin.get("/api/v1/subscriptions").json()["total"]
+    for target in (
+        f"json://127.0.0.1:{port}/hooks/x json://10.0.0.1:8830/b",
+        f"json://127.0.0.1:{port}/hooks/x,json://169.254.169.254/latest",
+        f"json://127.0.0.1:{port}/hooks/x windows://",
+    ):
+        response = admin.post("/api/v1/subscriptions", json={"channel": "apprise", "target": target})
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"][0]["field"] == "target"
+    assert admin.get("/api/v1/subscriptions").json()["total"] == before  # nothing stored
 
 
 def test_no_secret_reaches_a_log(stack: Stack, admin: httpx.Client, receivers: Receivers, unique: str) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import ssl
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,10 @@ import trustme
 from aiosmtpd.controller import Controller
 
 from config.settings import Settings
-from service.channels.base import OutboundMessage
+from service.channels.http import new_http_session
+from service.channels.messages import OutboundMessage
 from service.deliveries.ratelimit import LocalRateLimiter
-from service.deliveries.sender import new_http_session, send_all
+from service.deliveries.sender import send_all
 from tests.integration.stack import free_port
 
 
@@ -104,3 +106,33 @@ def test_untrusted_certificate_is_a_failure_not_a_silent_downgrade(relay: tuple[
     result = send(settings, "ban-doc@example.vn")
     assert not result.ok and "SMTP" in (result.error or "")
     assert sink.messages == []
+
+
+def test_received_email_is_well_formed_automated_bulk_mail(
+    relay: tuple[str, int, Sink], ca: tuple[trustme.CA, Path]
+) -> None:
+    """Parsed as the relay received it: RFC 5322 Date/From/Message-ID, RFC 3834, RFC 2919, RFC 8058."""
+    security, port, sink = relay
+    settings = Settings(
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_security=security,
+        smtp_ca_file=ca[1],
+        smtp_from="ban-tin@example.vn",  # no display name: the site title is used
+        site_title="Bản tin Đà Nẵng",
+        base_url="https://tin.example.vn/sub?lang=vi",
+        database_url="sqlite://",
+    )
+    assert send(settings, "ban-doc@example.vn").ok
+    [mail] = sink.messages
+    assert mail["From"].addresses[0].display_name == "Bản tin Đà Nẵng"
+    assert mail["From"].addresses[0].addr_spec == "ban-tin@example.vn"
+    sent_at = mail["Date"].datetime
+    assert sent_at.utcoffset() == timedelta(hours=7) and abs(time.time() - sent_at.timestamp()) < 3600
+    assert mail["Message-ID"].startswith("<") and mail["Message-ID"].endswith("@example.vn>")
+    assert mail["Auto-Submitted"] == "auto-generated"
+    assert mail["List-Id"] == '"Bản tin Đà Nẵng" <announcements.tin.example.vn>'
+    assert mail["List-Unsubscribe"] == "<https://tin.example.vn/sub/unsubscribe/tok?lang=vi>"
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    for header in ("Date", "From", "Message-ID", "Subject", "To", "Auto-Submitted", "List-Id"):
+        assert len(mail.get_all(header)) == 1, header

@@ -101,6 +101,13 @@ def test_bad_hub_requests_name_the_parameter(stack: Stack, receivers: Receivers)
         ),
         ({"mode": "subscribe", "callback": callback, "topic": topic, "lease_seconds": "soon"}, "hub.lease_seconds"),
         ({"mode": "subscribe", "callback": callback, "topic": topic, "secret": "x" * 200}, "hub.secret"),
+        # Callbacks that used to be accepted, then made the verification task fail on every try.
+        ({"mode": "subscribe", "callback": callback + "%00", "topic": topic}, "hub.callback"),
+        ({"mode": "subscribe", "callback": callback + "/" + "a" * 100_000, "topic": topic}, "hub.callback"),
+        ({"mode": "subscribe", "callback": callback + "/a b", "topic": topic}, "hub.callback"),
+        ({"mode": "subscribe", "callback": callback + "\u202e", "topic": topic}, "hub.callback"),
+        ({"mode": "subscribe", "callback": "https://[64:ff9b::a9fe:a9fe]/cb", "topic": topic}, "hub.callback"),
+        ({"mode": "subscribe", "callback": "gopher://127.0.0.1/cb", "topic": topic}, "hub.callback"),
     ]
     for params, field in cases:
         response = hub_request(stack, **params)
@@ -109,3 +116,33 @@ def test_bad_hub_requests_name_the_parameter(stack: Stack, receivers: Receivers)
     assert httpx.post(f"{stack.base_url}/websub", json={"hub.mode": "subscribe"}).status_code == 422
     time.sleep(0.5)
     assert receivers.got("/websub-callback/bad?verify") == []
+
+
+def test_callback_query_is_kept_when_verifying(stack: Stack, receivers: Receivers, unique: str) -> None:
+    """WebSub §5.3: the hub keeps the callback's query and appends its own parameters."""
+    callback = f"{receivers.base}/websub-callback/q-{unique}?id=42&hub.x=kept"
+    topic = f"{stack.base_url}/feeds/atom.xml"
+    assert hub_request(stack, mode="subscribe", callback=callback, topic=topic).status_code == 202
+    [check] = wait_until(lambda: receivers.got(f"/websub-callback/q-{unique}?verify"), 5, "verification of intent")
+    assert check.headers["id"] == "42" and check.headers["hub.x"] == "kept"
+    assert check.headers["hub.mode"] == "subscribe" and check.headers["hub.challenge"]
+
+
+def test_a_flood_of_requests_is_answered_429(stack: Stack, receivers: Receivers, unique: str) -> None:
+    """Verifications in flight are bounded per callback host; beyond that the hub says 429."""
+    topic = f"{stack.base_url}/feeds/atom.xml"
+    # Each verification hangs until the delivery timeout, so the requests stay in flight.
+    for n in range(40):
+        receivers.delays[f"/websub-callback/flood-{unique}-{n}?verify"] = 5
+    statuses = []
+    for n in range(40):
+        response = hub_request(
+            stack, mode="subscribe", callback=f"{receivers.base}/websub-callback/flood-{unique}-{n}", topic=topic
+        )
+        statuses.append(response.status_code)
+        if response.status_code == 429:
+            assert int(response.headers["retry-after"]) > 0
+            assert "127.0.0.1" in response.json()["detail"]
+            break
+    assert statuses[-1] == 429, statuses
+    assert set(statuses[:-1]) == {202}

@@ -40,3 +40,22 @@ def test_settings_come_from_bantin_environment(monkeypatch: pytest.MonkeyPatch) 
     settings = Settings()
     assert settings.feed_items == 20
     assert settings.effective_database_url == "postgresql+psycopg://db/bantin"
+
+
+def test_delivery_lease_is_derived_from_and_longer_than_the_task_time_limit() -> None:
+    assert Settings().delivery_lease_seconds == 240  # 180 s limit plus a third
+    assert Settings(task_time_limit_seconds=30).delivery_lease_seconds == 40
+    assert Settings(task_time_limit_seconds=30, delivery_lease_seconds=31).delivery_lease_seconds == 31
+    for lease in (120, 180):
+        with pytest.raises(ValidationError, match=r"BANTIN_DELIVERY_LEASE_SECONDS .* must be longer than"):
+            Settings(delivery_lease_seconds=lease)
+
+
+def test_celery_limits_come_from_the_settings_and_stay_inside_the_leases() -> None:
+    from workers.app import create_app
+
+    settings = Settings(task_time_limit_seconds=30, broker_url="memory://")
+    conf = create_app(settings).conf
+    assert (conf.task_time_limit, conf.task_soft_time_limit) == (30, 20)
+    assert conf.broker_transport_options["visibility_timeout"] > settings.task_time_limit_seconds
+    assert settings.delivery_lease_seconds > conf.task_time_limit

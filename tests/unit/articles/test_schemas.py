@@ -62,3 +62,11 @@ def test_update_refuses_null_for_required_fields_and_names_it() -> None:
 def test_update_reports_only_named_fields() -> None:
     update = ArticleUpdate.model_validate({"summary": None, "title": "Mới"})
     assert update.changes() == {"summary": None, "title": "Mới"}
+
+
+def test_summary_has_a_length_limit_of_its_own() -> None:
+    base = {"title": "T", "body_html": "<p>x</p>"}
+    assert ArticleCreate.model_validate({**base, "summary": "ạ" * 1000}).summary == "ạ" * 1000
+    errors = errors_of(ArticleCreate, {**base, "summary": "ạ" * 1001})
+    assert errors["summary"] == "is 1001 characters long; the limit is 1000"
+    assert "summary" in errors_of(ArticleUpdate, {"summary": "<p>" + "a" * 1001 + "</p>"})

@@ -49,3 +49,76 @@ def test_localhost_name_resolves_and_is_refused_unless_listed() -> None:
 def test_unresolvable_host_is_a_clear_error() -> None:
     with pytest.raises(EgressDenied, match="does not resolve"):
         check_url("https://no-such-host.invalid/x", OPEN)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        # IPv6 that carries a non-public IPv4 address, in every way IPv6 can carry one.
+        "64:ff9b::a9fe:a9fe",  # NAT64 → 169.254.169.254
+        "64:ff9b::7f00:1",  # NAT64 → 127.0.0.1
+        "64:ff9b:1::a00:1",  # NAT64 local use → 10.0.0.1
+        "2002:a9fe:a9fe::1",  # 6to4 → 169.254.169.254
+        "2002:7f00:1::",  # 6to4 → 127.0.0.1
+        "::a9fe:a9fe",  # IPv4-compatible → 169.254.169.254
+        "::ffff:127.0.0.1",  # IPv4-mapped
+        "::ffff:0:a00:1",  # IPv4-translated → 10.0.0.1
+        "2001:0:4136:e378:8000:63bf:f5ff:fffe",  # Teredo, client 10.0.0.1
+        "2001:0:a00:1:8000:63bf:3fff:fdd2",  # Teredo, server 10.0.0.1
+        # IANA special-purpose ranges that Python's is_global does not all catch.
+        "2001:db8::1",
+        "3fff::1",
+        "100::1",
+        "5f00::1",
+        "2001:2::1",
+        "2620:4f:8000::1",
+        "fec0::1",
+        "ff02::1",
+        "4000::1",
+        "::",
+    ],
+)
+def test_ipv6_special_purpose_and_carried_ipv4_are_refused(address: str) -> None:
+    with pytest.raises(EgressDenied, match="non-public"):
+        check_url(f"https://[{address}]/h", OPEN)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "0.1.2.3",
+        "192.0.0.9",
+        "192.0.2.1",
+        "192.31.196.1",
+        "192.52.193.1",
+        "192.88.99.1",
+        "192.175.48.1",
+        "198.18.0.1",
+        "198.51.100.1",
+        "203.0.113.1",
+        "240.0.0.1",
+        "255.255.255.255",
+    ],
+)
+def test_ipv4_special_purpose_ranges_are_refused(address: str) -> None:
+    with pytest.raises(EgressDenied, match="non-public"):
+        check_url(f"https://{address}/h", OPEN)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "2606:4700:4700::1111",  # ordinary global unicast
+        "64:ff9b::808:808",  # NAT64 → 8.8.8.8
+        "2002:808:808::1",  # 6to4 → 8.8.8.8
+        "::ffff:8.8.8.8",
+    ],
+)
+def test_ipv6_public_or_carrying_a_public_ipv4_is_accepted(address: str) -> None:
+    assert check_url(f"https://[{address}]/h", OPEN).address.version == 6
+
+
+def test_carried_ipv4_is_allowed_when_its_network_is_listed() -> None:
+    assert check_url("https://[64:ff9b::7f00:1]/h", LAB).host == "64:ff9b::7f00:1"
+    with pytest.raises(EgressDenied):
+        check_url("https://[64:ff9b::a9fe:a9fe]/h", LAB)

@@ -3,8 +3,10 @@ import json
 from multidict import CIMultiDict
 from standardwebhooks import Webhook
 
-from service.channels.base import HttpAnswer, OutboundMessage, classify, retry_after_seconds
 from service.channels.chat import DiscordChannel
+from service.channels.http import HttpAnswer
+from service.channels.messages import OutboundMessage
+from service.channels.results import classify, retry_after_seconds
 from service.channels.telegram import telegram_html
 from service.channels.text import render_text
 from service.channels.webhook import new_secret, signature_headers, webhook_body

@@ -4,12 +4,13 @@ import pytest
 from sqlalchemy import select
 
 from config.settings import get_settings
-from service.channels.base import SendResult
+from service.channels.messages import SendResult
 from service.db.engine import session_scope
 from service.db.models import Announcement, Delivery, DeliveryAttempt, Subscription
 from service.deliveries.outcomes import record_results
 from service.deliveries.planning import plan_announcement, plan_disabled_notices
 from service.deliveries.sender import claim
+from service.deliveries.sweep import release_stuck
 from service.subscriptions.schemas import SubscriptionCreate
 from service.subscriptions.service import create_subscription
 
@@ -141,3 +142,32 @@ def test_claim_holds_back_paused_and_fails_disabled_subscriptions() -> None:
             "failed",
             "subscription disabled",
         )
+
+
+def test_a_batch_that_outlived_its_lease_writes_nothing_over_its_successor() -> None:
+    """Batch A claims, runs past its lease; the sweep releases the rows and batch B claims
+    them. A's late results are dropped (row and attempt log); B's are written."""
+    subscribe()
+    plan()
+    lease = timedelta(seconds=get_settings().delivery_lease_seconds)
+    with session_scope() as session:
+        row_id = session.scalars(select(Delivery.id)).one()
+        [slow] = claim(session, [row_id], NOW, get_settings())
+    later = NOW + lease + timedelta(seconds=1)
+    with session_scope() as session:
+        assert release_stuck(session, later) == 1
+    # Released, not yet claimed again: the slow batch may not write either.
+    with session_scope() as session:
+        record_results(session, [(slow, SendResult.failure("HTTP 500", 500))], later, get_settings())
+    assert (delivery().status, delivery().attempts) == ("pending", 0)
+    with session_scope() as session:
+        [second] = claim(session, [row_id], later, get_settings())
+    assert second.claim_token != slow.claim_token
+    with session_scope() as session:
+        record_results(session, [(slow, SendResult.failure("HTTP 500", 500))], later, get_settings())
+        record_results(session, [(second, SendResult(ok=True, status_code=204))], later, get_settings())
+        record_results(session, [(slow, SendResult.failure("HTTP 500", 500))], later, get_settings())
+    row = delivery()
+    assert (row.status, row.attempts, row.last_status_code, row.claim_token) == ("delivered", 1, 204, None)
+    with session_scope() as session:
+        assert [a.status_code for a in session.scalars(select(DeliveryAttempt))] == [204]
