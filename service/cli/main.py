@@ -90,10 +90,12 @@ def worker(
     concurrency: Annotated[int | None, typer.Option(help="default: BANTIN_WORKER_CONCURRENCY")] = None,
     queues: Annotated[str, typer.Option(help="comma-separated queues")] = "events,deliveries,maintenance",
 ) -> None:
-    """Run a Celery worker."""
+    """Run a Celery worker (it waits for the broker first)."""
     from workers.app import app as celery_app
+    from workers.broker import wait_for_broker
 
     settings = get_settings()
+    wait_for_broker(celery_app, "worker")
     celery_app.worker_main(
         [
             "worker",
@@ -108,10 +110,14 @@ def worker(
 
 @app.command()
 def beat() -> None:
-    """Run the beat scheduler (one per deployment; every job is also safe to run twice)."""
+    """Run the beat scheduler (one per deployment; every job is also safe to run twice).
+
+    It waits for the broker first."""
     from workers.app import app as celery_app
+    from workers.broker import wait_for_broker
 
     settings = get_settings()
+    wait_for_broker(celery_app, "beat")
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     celery_app.start(
         ["beat", f"--loglevel={settings.log_level}", f"--schedule={settings.var_dir / 'celerybeat-schedule'}"]

@@ -11,7 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.conftest import create_database, drop_database
+from tests.integration.conftest import REDIS_URL, create_database, drop_database
+from tests.integration.rabbitmq import VirtualHost
 from tests.integration.stack import PrivateRedis, Stack, wait_until
 
 
@@ -54,3 +55,73 @@ def test_publish_with_the_broker_down_then_feeds_catch_up(outage_stack: tuple[St
     wait_until(lambda: article["guid"] in client.get("/feeds/atom.xml").text, 45, "the feed to catch up", 0.25)
     assert client.get("/readyz").status_code == 200
     client.close()
+
+
+class LateBroker:
+    """A broker that is not there when the roles start: a RabbitMQ vhost not created yet,
+    or a private Redis not started yet; ``come_up()`` makes it reachable."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.vhost = VirtualHost() if kind == "rabbitmq" else None
+        self.redis = PrivateRedis() if kind == "redis" else None
+        self.url = self.vhost.url if self.vhost else self.redis.url  # type: ignore[union-attr]
+        self.where = self.url.split("@")[-1].split("//")[-1]  # host:port/vhost-or-db, no credentials
+        self.up = False
+
+    def come_up(self) -> None:
+        if self.vhost:
+            self.vhost.create()
+        elif self.redis:
+            self.redis.start()
+        self.up = True
+
+    def remove(self) -> None:
+        if self.vhost and self.up:
+            self.vhost.delete()
+        elif self.redis:
+            self.redis.kill()
+
+
+@pytest.mark.parametrize("kind", ["rabbitmq", "redis"])
+def test_every_role_waits_for_a_broker_that_is_down_at_start(kind: str, tmp_path: Path) -> None:
+    broker = LateBroker(kind)
+    name = f"bantin_it_late_{uuid.uuid4().hex[:8]}"
+    stack = Stack(create_database(name), REDIS_URL, tmp_path / "late", BANTIN_BROKER_URL=broker.url)
+    try:
+        assert stack.run("db", "upgrade").returncode == 0
+        worker, beat = stack.start("worker", "worker"), stack.start("beat", "beat")
+        stack.start_api()  # the API serves without a broker; readiness says what is missing
+
+        def waited_twice(role: str) -> bool:
+            log = (tmp_path / "late" / f"{role}.log").read_text(errors="replace")
+            waits = [line for line in log.splitlines() if f"{role} is waiting for the broker at " in line]
+            assert all("guest@" not in line for line in waits), "the broker password reached the log"
+            return len([line for line in waits if broker.where in line]) >= 2
+
+        wait_until(lambda: waited_twice("worker") and waited_twice("beat"), 60, "both roles to wait and retry", 0.2)
+        assert worker.poll() is None and beat.poll() is None, "a role exited instead of waiting"
+        ready = httpx.get(f"{stack.base_url}/readyz", timeout=10)
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["database"] == "ok"
+        assert ready.json()["checks"]["broker"].startswith("unreachable: ")
+
+        broker.come_up()
+        worker_log = tmp_path / "late" / "worker.log"
+        wait_until(lambda: b" ready." in worker_log.read_bytes(), 90, "the worker to start once the broker is up", 0.2)
+        wait_until(lambda: httpx.get(f"{stack.base_url}/readyz").status_code == 200, 30, "readiness", 0.2)
+        token = stack.create_token("publish")
+        client = httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=15)
+        created = client.post("/api/v1/articles", json={"title": "Tin khi broker trở lại", "body_html": "<p>a</p>"})
+        assert created.status_code == 201, created.text
+        guid = created.json()["guid"]
+        wait_until(lambda: guid in client.get("/feeds/atom.xml").text, 45, "the feed", 0.25)
+        client.close()
+        assert "the broker at" in (tmp_path / "late" / "beat.log").read_text() and beat.poll() is None
+    except BaseException:
+        print(stack.logs())
+        raise
+    finally:
+        stack.stop_all()
+        broker.remove()
+        drop_database(name)

@@ -35,3 +35,16 @@ def test_settings_come_from_bantin_environment(monkeypatch: pytest.MonkeyPatch) 
     settings = Settings()
     assert settings.feed_items == 20
     assert settings.effective_database_url == "postgresql+psycopg://db/bantin"
+
+
+def test_a_rabbitmq_broker_in_production_needs_a_redis_for_rate_limits() -> None:
+    secret = "x" * 40
+    rabbit = "amqp://bantin:pw@rabbitmq:5672/bantin"
+    with pytest.raises(ValidationError, match="BANTIN_REDIS_URL is needed next to a RabbitMQ broker"):
+        Settings(environment="production", secret_key=secret, broker_url=rabbit)
+    both = Settings(environment="production", secret_key=secret, broker_url=rabbit, redis_url="redis://redis:6379/0")
+    assert both.effective_broker_url == rabbit and both.effective_redis_url == "redis://redis:6379/0"
+    # Redis as the broker is its own rate-limit store.
+    assert Settings(environment="production", secret_key=secret, broker_url="redis://r:6379/1").effective_redis_url == (
+        "redis://r:6379/1"
+    )
