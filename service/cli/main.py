@@ -15,6 +15,7 @@ from config.settings import get_settings
 from service.cli.calendar import calendar_app
 from service.cli.common import fail as _fail
 from service.cli.common import validation_failure
+from service.cli.health import health_app
 from service.cli.subscribers import deliveries_app, subscribers_app
 from service.errors import DomainError, InvalidField
 
@@ -28,6 +29,7 @@ app.add_typer(articles_app, name="articles")
 app.add_typer(subscribers_app, name="subscribers")
 app.add_typer(deliveries_app, name="deliveries")
 app.add_typer(calendar_app, name="calendar")
+app.add_typer(health_app, name="health")
 
 
 def _configure_logging() -> None:

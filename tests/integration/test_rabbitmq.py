@@ -30,6 +30,7 @@ from tests.integration.test_channels import (  # noqa: F401 - collected here, on
 from tests.integration.test_delivery_reliability import (  # noqa: F401 - collected here, on RabbitMQ
     test_kill_9_the_worker_in_the_middle_of_a_2000_subscriber_fan_out,
 )
+from tests.integration.test_health import assert_health
 from tests.integration.test_publishing import (  # noqa: F401 - collected here, on RabbitMQ
     test_published_article_reaches_site_and_category_feeds_within_two_seconds,
     test_scheduled_article_is_published_by_beat_exactly_once,
@@ -109,6 +110,10 @@ def test_the_stack_really_runs_on_rabbitmq_with_quorum_queues(stack: Stack, vhos
     assert ready["checks"] == {"database": "ok", "broker": "ok", "redis": "ok"}
     types = vhost.queue_types()
     assert {types.get(q) for q in ("events", "deliveries", "maintenance")} == {"quorum"}, types
+
+
+def test_health_checks_work_over_rabbitmq(stack: Stack) -> None:
+    assert_health(stack)
 
 
 def test_a_reminder_is_sent_on_its_day(stack: Stack, admin: httpx.Client, receivers: Receivers, clock: Path) -> None:
