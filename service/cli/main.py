@@ -135,6 +135,19 @@ def db_upgrade(revision: str = "head") -> None:
     typer.echo(f"database at {revision}")
 
 
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="the revision to go back to, e.g. 0004, or base")],
+) -> None:
+    """Undo migrations down to REVISION (roll back a release: stop its roles first)."""
+    from alembic import command
+
+    from service.db.migrate import alembic_config
+
+    command.downgrade(alembic_config(), revision)
+    typer.echo(f"database at {revision}")
+
+
 # ---- tokens ----------------------------------------------------------------------------------
 
 

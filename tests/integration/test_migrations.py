@@ -138,6 +138,24 @@ def test_cli_upgrade_from_empty_matches_the_models(empty_database: str) -> None:
     assert diff == [], f"models and migrations disagree: {diff}"
 
 
+def test_cli_rolls_back_one_release_and_forward_again(empty_url: str) -> None:
+    env = clean_env(BANTIN_DATABASE_URL=empty_url)
+    head, previous = revisions_base_to_head()[-1][0], revisions_base_to_head()[-2][0]
+    assert bantin(env, "db", "upgrade").returncode == 0
+    back = bantin(env, "db", "downgrade", previous)
+    assert back.returncode == 0 and f"database at {previous}" in back.stdout, back.stderr
+    engine = create_engine(empty_url)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == previous
+    again = bantin(env, "db", "upgrade")
+    assert again.returncode == 0 and "database at head" in again.stdout, again.stderr
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == head
+    engine.dispose()
+    bad = bantin(env, "db", "downgrade", "9999")
+    assert bad.returncode != 0
+
+
 def test_downgrade_to_base_and_upgrade_again(empty_database: str) -> None:
     config = alembic_config(empty_database)
     command.upgrade(config, "head")
