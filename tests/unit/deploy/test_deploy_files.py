@@ -296,6 +296,15 @@ def test_the_image_is_multi_stage_pinned_non_root_without_bench_and_has_a_health
     assert users and users[-1].split(":")[0] not in {"0", "root"}
     assert not any(instruction in {"COPY", "ADD"} and "bench" in rest for instruction, rest in instructions)
     assert any(instruction == "HEALTHCHECK" for instruction, _ in instructions)
+    # What the image copies is the service's packages, all of them, and nothing else of ours.
+    copied = {
+        source
+        for instruction, rest in instructions
+        if instruction == "COPY" and "--from" not in rest
+        for source in rest.split()[:-1]  # the last word is the destination
+    }
+    packages = {p.parent.name for p in REPO.glob("*/__init__.py")} - {"tests", "bench"}
+    assert copied == {"pyproject.toml", "README.md"} | packages, copied
     ignored = (REPO / ".dockerignore").read_text().split()
     assert {"bench", "tests", ".git", ".venv", ".env"} <= set(ignored)
 
