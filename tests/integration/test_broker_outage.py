@@ -1,5 +1,6 @@
-"""DESIGN.md decision 1: the broker is only a transport. With Redis down at publish
-time the article is stored, and the feeds catch up once Redis is back."""
+"""The broker is only a transport. With Redis or RabbitMQ down at publish time the
+article is stored, and the feeds catch up once the broker is back (empty); with the
+broker down when the roles start, they wait for it instead of exiting."""
 
 from __future__ import annotations
 
@@ -16,22 +17,56 @@ from tests.integration.rabbitmq import VirtualHost
 from tests.integration.stack import PrivateRedis, Stack, wait_until
 
 
-@pytest.fixture
-def outage_stack(tmp_path: Path) -> Iterator[tuple[Stack, PrivateRedis]]:
+class Broker:
+    """A broker a test can stop and start again, empty: a private Redis server, or a
+    RabbitMQ vhost of our own (deleting it drops every queue and connection in it)."""
+
+    def __init__(self, kind: str) -> None:
+        self.vhost = VirtualHost() if kind == "rabbitmq" else None
+        self.redis = PrivateRedis() if kind == "redis" else None
+        self.url = self.vhost.url if self.vhost else self.redis.url  # type: ignore[union-attr]
+        self.where = self.url.split("@")[-1].split("//")[-1]  # host:port/vhost-or-db, no credentials
+        self.up = False
+
+    def start(self) -> None:
+        if self.vhost:
+            self.vhost.create()
+        elif self.redis:
+            self.redis.start()
+        self.up = True
+
+    def kill(self) -> None:
+        if self.vhost and self.up:
+            self.vhost.delete()
+        elif self.redis:
+            self.redis.kill()
+        self.up = False
+
+    def stack(self, database: str, log_dir: Path) -> Stack:
+        """A stack on this broker; with RabbitMQ, rate limits stay in the test Redis."""
+        redis_url = self.url if self.redis else REDIS_URL
+        return Stack(database, redis_url, log_dir, BANTIN_BROKER_URL=self.url)
+
+
+@pytest.fixture(params=["redis", "rabbitmq"])
+def outage_stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Stack, Broker]]:
     name = f"bantin_it_outage_{uuid.uuid4().hex[:8]}"
-    broker = PrivateRedis()
+    broker = Broker(request.param)
     broker.start()
-    stack = Stack(create_database(name), broker.url, tmp_path / "outage")
+    stack = broker.stack(create_database(name), tmp_path / "outage")
     try:
         stack.start_all()
         yield stack, broker
+    except BaseException:
+        print(stack.logs())
+        raise
     finally:
         stack.stop_all()
         broker.kill()
         drop_database(name)
 
 
-def test_publish_with_the_broker_down_then_feeds_catch_up(outage_stack: tuple[Stack, PrivateRedis]) -> None:
+def test_publish_with_the_broker_down_then_feeds_catch_up(outage_stack: tuple[Stack, Broker]) -> None:
     stack, broker = outage_stack
     token = stack.create_token("publish")
     client = httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=15)
@@ -51,43 +86,17 @@ def test_publish_with_the_broker_down_then_feeds_catch_up(outage_stack: tuple[St
     time.sleep(1)
     assert article["guid"] not in client.get("/feeds/atom.xml").text
 
-    broker.start()  # same port, empty: every message sent before is gone
+    broker.start()  # same address, empty: every message sent before is gone
     wait_until(lambda: article["guid"] in client.get("/feeds/atom.xml").text, 45, "the feed to catch up", 0.25)
     assert client.get("/readyz").status_code == 200
     client.close()
 
 
-class LateBroker:
-    """A broker that is not there when the roles start: a RabbitMQ vhost not created yet,
-    or a private Redis not started yet; ``come_up()`` makes it reachable."""
-
-    def __init__(self, kind: str) -> None:
-        self.kind = kind
-        self.vhost = VirtualHost() if kind == "rabbitmq" else None
-        self.redis = PrivateRedis() if kind == "redis" else None
-        self.url = self.vhost.url if self.vhost else self.redis.url  # type: ignore[union-attr]
-        self.where = self.url.split("@")[-1].split("//")[-1]  # host:port/vhost-or-db, no credentials
-        self.up = False
-
-    def come_up(self) -> None:
-        if self.vhost:
-            self.vhost.create()
-        elif self.redis:
-            self.redis.start()
-        self.up = True
-
-    def remove(self) -> None:
-        if self.vhost and self.up:
-            self.vhost.delete()
-        elif self.redis:
-            self.redis.kill()
-
-
 @pytest.mark.parametrize("kind", ["rabbitmq", "redis"])
 def test_every_role_waits_for_a_broker_that_is_down_at_start(kind: str, tmp_path: Path) -> None:
-    broker = LateBroker(kind)
+    broker = Broker(kind)  # not started yet
     name = f"bantin_it_late_{uuid.uuid4().hex[:8]}"
-    stack = Stack(create_database(name), REDIS_URL, tmp_path / "late", BANTIN_BROKER_URL=broker.url)
+    stack = broker.stack(create_database(name), tmp_path / "late")
     try:
         assert stack.run("db", "upgrade").returncode == 0
         worker, beat = stack.start("worker", "worker"), stack.start("beat", "beat")
@@ -106,7 +115,7 @@ def test_every_role_waits_for_a_broker_that_is_down_at_start(kind: str, tmp_path
         assert ready.json()["checks"]["database"] == "ok"
         assert ready.json()["checks"]["broker"].startswith("unreachable: ")
 
-        broker.come_up()
+        broker.start()
         worker_log = tmp_path / "late" / "worker.log"
         wait_until(lambda: b" ready." in worker_log.read_bytes(), 90, "the worker to start once the broker is up", 0.2)
         wait_until(lambda: httpx.get(f"{stack.base_url}/readyz").status_code == 200, 30, "readiness", 0.2)
@@ -123,5 +132,5 @@ def test_every_role_waits_for_a_broker_that_is_down_at_start(kind: str, tmp_path
         raise
     finally:
         stack.stop_all()
-        broker.remove()
+        broker.kill()
         drop_database(name)
