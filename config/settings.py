@@ -141,8 +141,7 @@ class Settings(BaseSettings):
             raise ValueError(f"BANTIN_SECRET_KEY is a placeholder; set a real secret for {self.environment}")
         if self.environment == "production" and len(self.secret_key) < 32:
             raise ValueError("BANTIN_SECRET_KEY must be at least 32 characters in production")
-        rabbitmq = str(self.broker_url or "").startswith(("amqp", "pyamqp"))
-        if self.environment == "production" and rabbitmq and not self.redis_url:
+        if self.environment == "production" and self.broker_is_rabbitmq and not self.redis_url:
             raise ValueError("BANTIN_REDIS_URL is needed next to a RabbitMQ broker: rate limits live in Redis")
         if self.clock_file is not None and self.environment != "test":
             raise ValueError("BANTIN_CLOCK_FILE is for tests only (BANTIN_ENVIRONMENT=test)")
@@ -168,6 +167,11 @@ class Settings(BaseSettings):
         if self.broker_url and self.broker_url.startswith("redis"):
             return self.broker_url
         return f"unix://{self.embedded_redis_socket}"
+
+    @property
+    def broker_is_rabbitmq(self) -> bool:
+        """The broker is RabbitMQ (AMQP): quorum queues, publisher confirms, Redis kept apart."""
+        return (self.broker_url or "").startswith(("amqp://", "amqps://", "pyamqp://"))
 
     @property
     def effective_broker_url(self) -> str:

@@ -12,9 +12,8 @@ from workers.queues import Queue
 
 def create_app(settings: Settings | None = None) -> Celery:
     settings = settings or get_settings()
-    broker_url = settings.effective_broker_url
-    on_rabbitmq = broker_url.startswith(("amqp://", "amqps://", "pyamqp://"))
-    app = Celery("bantin", broker=broker_url, include=["workers.tasks"])
+    on_rabbitmq = settings.broker_is_rabbitmq
+    app = Celery("bantin", broker=settings.effective_broker_url, include=["workers.tasks"])
     app.conf.update(
         # JSON only: tasks take ids, and pickle from a broker is code execution.
         task_serializer="json",

@@ -42,7 +42,7 @@ def readyz() -> JSONResponse:
         log.warning("readyz: broker: %s", problem)
     checks["broker"] = "ok" if problem is None else f"unreachable: {problem}"
     settings = get_settings()
-    if settings.redis_url and not settings.effective_broker_url.startswith("redis"):
+    if settings.broker_is_rabbitmq and settings.redis_url:
         # With RabbitMQ as the broker, rate limits still live in a Redis of their own.
         try:
             redis.Redis.from_url(settings.effective_redis_url, socket_timeout=2, socket_connect_timeout=2).ping()
