@@ -139,7 +139,9 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _clock_file_in_tests_only(self) -> Settings:
+    def _consistent(self) -> Settings:
+        if self.environment == "production" and self.broker_is_rabbitmq and not self.redis_url:
+            raise ValueError("BANTIN_REDIS_URL is needed next to a RabbitMQ broker: rate limits live in Redis")
         if self.clock_file is not None and self.environment != "test":
             raise ValueError("BANTIN_CLOCK_FILE is for tests only (BANTIN_ENVIRONMENT=test)")
         return self
@@ -187,6 +189,11 @@ class Settings(BaseSettings):
         if self.broker_url and self.broker_url.startswith("redis"):
             return self.broker_url
         return f"unix://{self.embedded_redis_socket}"
+
+    @property
+    def broker_is_rabbitmq(self) -> bool:
+        """The broker is RabbitMQ (AMQP): quorum queues, publisher confirms, Redis kept apart."""
+        return (self.broker_url or "").startswith(("amqp://", "amqps://", "pyamqp://"))
 
     @property
     def effective_broker_url(self) -> str:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 
+import redis
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import func, select, text
 
+from config.settings import get_settings
 from service.db.engine import get_engine, session_scope
 from service.db.models import Delivery, OutboxEvent, Reminder, Subscription
 
@@ -23,8 +25,9 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz() -> JSONResponse:
-    """Database and broker reachable; 503 naming what is not."""
+    """Database, broker (and Redis, when it is not the broker) reachable; 503 naming what is not."""
     from workers.app import app as celery_app
+    from workers.broker import broker_problem
 
     checks: dict[str, str] = {}
     try:
@@ -34,13 +37,19 @@ def readyz() -> JSONResponse:
     except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
         log.warning("readyz: database: %s", exc)
         checks["database"] = f"unreachable: {type(exc).__name__}"
-    try:
-        with celery_app.connection_for_write() as connection:
-            connection.ensure_connection(max_retries=1, timeout=2)
-        checks["broker"] = "ok"
-    except Exception as exc:  # noqa: BLE001
-        log.warning("readyz: broker: %s", exc)
-        checks["broker"] = f"unreachable: {type(exc).__name__}"
+    problem = broker_problem(celery_app, timeout=2)
+    if problem is not None:
+        log.warning("readyz: broker: %s", problem)
+    checks["broker"] = "ok" if problem is None else f"unreachable: {problem}"
+    settings = get_settings()
+    if settings.broker_is_rabbitmq and settings.redis_url:
+        # With RabbitMQ as the broker, rate limits still live in a Redis of their own.
+        try:
+            redis.Redis.from_url(settings.effective_redis_url, socket_timeout=2, socket_connect_timeout=2).ping()
+            checks["redis"] = "ok"
+        except redis.RedisError as exc:
+            log.warning("readyz: redis: %s", exc)
+            checks["redis"] = f"unreachable: {type(exc).__name__}"
     ready = all(v == "ok" for v in checks.values())
     return JSONResponse(
         {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503

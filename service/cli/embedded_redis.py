@@ -44,12 +44,13 @@ def start(socket_path: Path, timeout: float = 10.0) -> subprocess.Popen[bytes]:
     )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
+        if process.poll() is not None:  # poll() reaps it
             raise RuntimeError(f"embedded Redis exited with code {process.returncode}")
         if _answers_ping(socket_path):
             return process
         time.sleep(0.05)
     process.kill()
+    process.wait()  # reaped, not left a zombie
     raise RuntimeError(f"embedded Redis did not answer on {socket_path} within {timeout:.0f} s")
 
 

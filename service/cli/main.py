@@ -15,6 +15,7 @@ from config.settings import get_settings
 from service.cli.calendar import calendar_app
 from service.cli.common import fail as _fail
 from service.cli.common import validation_failure
+from service.cli.health import health_app
 from service.cli.subscribers import deliveries_app, subscribers_app
 from service.db import after_commit
 from service.db.after_commit import Deferred
@@ -30,6 +31,7 @@ app.add_typer(articles_app, name="articles")
 app.add_typer(subscribers_app, name="subscribers")
 app.add_typer(deliveries_app, name="deliveries")
 app.add_typer(calendar_app, name="calendar")
+app.add_typer(health_app, name="health")
 
 
 def _configure_logging() -> None:
@@ -100,10 +102,12 @@ def worker(
     concurrency: Annotated[int | None, typer.Option(help="default: BANTIN_WORKER_CONCURRENCY")] = None,
     queues: Annotated[str, typer.Option(help="comma-separated queues")] = "events,deliveries,maintenance",
 ) -> None:
-    """Run a Celery worker."""
+    """Run a Celery worker (it waits for the broker first)."""
     from workers.app import app as celery_app
+    from workers.broker import wait_for_broker
 
     settings = get_settings()
+    wait_for_broker(celery_app, "worker")
     celery_app.worker_main(
         [
             "worker",
@@ -118,10 +122,14 @@ def worker(
 
 @app.command()
 def beat() -> None:
-    """Run the beat scheduler (one per deployment; every job is also safe to run twice)."""
+    """Run the beat scheduler (one per deployment; every job is also safe to run twice).
+
+    It waits for the broker first."""
     from workers.app import app as celery_app
+    from workers.broker import wait_for_broker
 
     settings = get_settings()
+    wait_for_broker(celery_app, "beat")
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     celery_app.start(
         ["beat", f"--loglevel={settings.log_level}", f"--schedule={settings.var_dir / 'celerybeat-schedule'}"]
@@ -134,6 +142,19 @@ def db_upgrade(revision: str = "head") -> None:
     from service.db.migrate import upgrade
 
     upgrade(revision=revision)
+    typer.echo(f"database at {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="the revision to go back to, e.g. 0004, or base")],
+) -> None:
+    """Undo migrations down to REVISION (roll back a release: stop its roles first)."""
+    from alembic import command
+
+    from service.db.migrate import alembic_config
+
+    command.downgrade(alembic_config(), revision)
     typer.echo(f"database at {revision}")
 
 

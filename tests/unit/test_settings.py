@@ -59,3 +59,13 @@ def test_celery_limits_come_from_the_settings_and_stay_inside_the_leases() -> No
     assert (conf.task_time_limit, conf.task_soft_time_limit) == (30, 20)
     assert conf.broker_transport_options["visibility_timeout"] > settings.task_time_limit_seconds
     assert settings.delivery_lease_seconds > conf.task_time_limit
+
+
+def test_a_rabbitmq_broker_in_production_needs_a_redis_for_rate_limits() -> None:
+    rabbit = "amqp://bantin:pw@rabbitmq:5672/bantin"
+    with pytest.raises(ValidationError, match="BANTIN_REDIS_URL is needed next to a RabbitMQ broker"):
+        Settings(environment="production", broker_url=rabbit)
+    both = Settings(environment="production", broker_url=rabbit, redis_url="redis://redis:6379/0")
+    assert both.effective_broker_url == rabbit and both.effective_redis_url == "redis://redis:6379/0"
+    # Redis as the broker is its own rate-limit store.
+    assert Settings(environment="production", broker_url="redis://r:6379/1").effective_redis_url == ("redis://r:6379/1")

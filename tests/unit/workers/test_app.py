@@ -65,3 +65,20 @@ def test_embedded_default_broker_is_the_redis_socket_under_var() -> None:
     settings = Settings(broker_url=None, redis_url=None, database_url=None, var_dir="/srv/bantin/var")
     assert settings.effective_broker_url == "redis+socket:///srv/bantin/var/redis.sock"
     assert settings.effective_database_url == "sqlite:////srv/bantin/var/bantin.db"
+
+
+def test_rabbitmq_gets_quorum_queues_and_publisher_confirms() -> None:
+    rabbit = create_app(Settings(broker_url="amqp://guest:guest@127.0.0.1:5672/x", redis_url="redis://r:6379/0"))
+    assert rabbit.conf.broker_transport_options["confirm_publish"] is True
+    assert "visibility_timeout" not in rabbit.conf.broker_transport_options
+    for queue in rabbit.conf.task_queues:
+        assert queue.durable is True
+        assert queue.queue_arguments == {"x-queue-type": "quorum"}
+    assert rabbit.conf.broker_connection_max_retries is None
+
+
+def test_redis_keeps_its_visibility_timeout_and_plain_lists() -> None:
+    on_redis = create_app(Settings(redis_url="redis://r:6379/0"))
+    assert on_redis.conf.broker_transport_options["visibility_timeout"] == 3600
+    assert "confirm_publish" not in on_redis.conf.broker_transport_options
+    assert all(not queue.queue_arguments for queue in on_redis.conf.task_queues)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from service.db.migration_ops import create_index_on_existing_table, drop_index_on_existing_table
 from service.db.types import UTCDateTime
 
 
@@ -23,13 +24,14 @@ def upgrade() -> None:
     with op.batch_alter_table('subscriptions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('topic', sa.String(length=400), nullable=True))
         batch_op.add_column(sa.Column('lease_expires_at', UTCDateTime(), nullable=True))
-        batch_op.create_index('ix_subscriptions_channel_topic', ['channel', 'topic'], unique=False)
+    # subscriptions may hold a million rows by now: no write lock while the index builds.
+    create_index_on_existing_table('ix_subscriptions_channel_topic', 'subscriptions', ['channel', 'topic'])
 
 
 
 def downgrade() -> None:
+    drop_index_on_existing_table('ix_subscriptions_channel_topic', 'subscriptions')
     with op.batch_alter_table('subscriptions', schema=None) as batch_op:
-        batch_op.drop_index('ix_subscriptions_channel_topic')
         batch_op.drop_column('lease_expires_at')
         batch_op.drop_column('topic')
 

@@ -1,0 +1,109 @@
+"""``bantin up`` keeps the service up when one of its processes dies (issue 8, item 21)."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.integration.stack import REPO, clean_env, free_port, wait_until
+
+
+@dataclass
+class Up:
+    process: subprocess.Popen[bytes]
+    base: str
+    log_path: Path
+    env: dict[str, str]
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def pid_of(self, name: str) -> int:
+        """The pid of the latest start of ``name``, from the supervisor's own log line."""
+        found = re.findall(rf"started {name} \(pid (\d+)\)", self.log())
+        assert found, f"no start of {name} in the log"
+        return int(found[-1])
+
+
+@pytest.fixture
+def up(tmp_path: Path) -> Iterator[Up]:
+    port = free_port()
+    env = clean_env(
+        BANTIN_VAR_DIR=str(tmp_path / "var"),
+        BANTIN_BASE_URL=f"http://127.0.0.1:{port}",
+        BANTIN_SWEEP_INTERVAL_SECONDS="1",
+        BANTIN_EVENT_REDELIVERY_SECONDS="2",
+    )
+    log_path = tmp_path / "up.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "service.cli.main", "up", "--port", str(port)],
+            env=env,
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        running = Up(process, f"http://127.0.0.1:{port}", log_path, env)
+        try:
+            wait_until(lambda: _status(f"{running.base}/readyz") == 200, 90, "bantin up to be ready", 0.2)
+            yield running
+        except BaseException:
+            print(running.log()[-5000:])
+            raise
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=60)
+
+
+def test_killed_embedded_redis_and_worker_come_back_and_the_service_works(up: Up) -> None:
+    token = _token(up)
+    client = httpx.Client(base_url=up.base, headers={"Authorization": f"Bearer {token}"}, timeout=15)
+
+    redis_pid = up.pid_of("redis")
+    os.kill(redis_pid, signal.SIGKILL)
+    wait_until(lambda: up.pid_of("redis") != redis_pid, 30, "the embedded Redis to be restarted", 0.2)
+    assert "redis was killed by SIGKILL; restarting it in" in up.log()
+    assert not Path(f"/proc/{redis_pid}").exists(), "the killed Redis was left a zombie"
+
+    worker_pid = up.pid_of("worker")
+    os.kill(worker_pid, signal.SIGKILL)
+    wait_until(lambda: up.pid_of("worker") != worker_pid, 30, "the worker to be restarted", 0.2)
+    assert "worker was killed by SIGKILL; restarting it in" in up.log()
+    assert up.process.poll() is None, "bantin up stopped when the worker died"
+
+    # Everything works again: the API answers ready and a new article reaches the feed,
+    # which needs the restarted Redis and the restarted worker.
+    wait_until(lambda: _status(f"{up.base}/readyz") == 200, 30, "readiness after the restarts", 0.2)
+    created = client.post("/api/v1/articles", json={"title": "Tin sau khi khởi động lại", "body_html": "<p>a</p>"})
+    assert created.status_code == 201, created.text
+    guid = created.json()["guid"]
+    wait_until(lambda: guid in client.get("/feeds/atom.xml").text, 60, "the restarted worker to render", 0.25)
+    client.close()
+
+
+def _token(up: Up) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "service.cli.main", "tokens", "create", "--name", "sup", "--scope", "publish"],
+        env=up.env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip().splitlines()[-1]
+
+
+def _status(url: str) -> int:
+    try:
+        return httpx.get(url, timeout=2).status_code
+    except httpx.HTTPError:
+        return 0
