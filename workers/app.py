@@ -12,7 +12,7 @@ from workers.queues import Queue
 
 def create_app(settings: Settings | None = None) -> Celery:
     settings = settings or get_settings()
-    app = Celery("bantin", broker=settings.effective_broker_url, include=["workers.tasks"])
+    app = Celery("bantin", broker=settings.effective_broker_url, include=["workers.tasks", "workers.maintenance"])
     app.conf.update(
         # JSON only: tasks take ids, and pickle from a broker is code execution.
         task_serializer="json",
@@ -63,6 +63,7 @@ PERIODIC_TASKS = {
     "deliveries-sweep": "deliveries.sweep",
     "websub-maintain": "websub.maintain",
     "calendar-tick": "calendar.tick",
+    "deliveries-purge": "deliveries.purge",
 }
 
 

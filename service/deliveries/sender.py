@@ -24,6 +24,7 @@ from service.db.models import Announcement, Delivery, DeliveryStatus, Subscripti
 from service.deliveries.content import feed_content_for
 from service.deliveries.outcomes import record_results
 from service.deliveries.planning import plan_disabled_notices
+from service.observability.metrics import record_deliveries
 
 log = logging.getLogger(__name__)
 UnitOfWork = Callable[[], AbstractContextManager[Session]]
@@ -228,6 +229,7 @@ def send_batch(
         return BatchSummary(0, 0, 0, 0)
     results = _process_loop.run(messages, settings, limiter)
     finished = datetime.now(now.tzinfo)
+    record_deliveries(messages, results, finished.timestamp())
     with unit_of_work() as session:
         disabled = record_results(session, list(zip(messages, results, strict=True)), finished, settings)
         follow_up = plan_disabled_notices(session, disabled, finished) if disabled else []

@@ -16,6 +16,7 @@ from service.db.models import Article, ArticleStatus, Category, FeedDocument
 from service.feeds.model import FeedCategory, FeedItem, FeedSpec
 from service.feeds.render import render
 from service.feeds.scopes import FORMATS, SITE, category_slug
+from service.observability.metrics import FEED_RENDER
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,8 @@ def render_scope(session: Session, scope: str, now: datetime) -> list[str]:
     existing = {doc.format: doc for doc in session.scalars(select(FeedDocument).where(FeedDocument.scope == scope))}
     changed: list[str] = []
     for fmt in FORMATS:
-        body = render(fmt, spec, items)
+        with FEED_RENDER.labels(fmt).time():
+            body = render(fmt, spec, items)
         etag = etag_for(body)
         doc = existing.get(fmt)
         if doc is not None and doc.etag == etag:
