@@ -16,9 +16,10 @@ from typing import Any
 from celery import signals
 
 from config.settings import get_settings
+from service.channels.registry import CHANNELS
 from service.observability import multiprocess
 from service.observability.logs import CONTEXT_FIELDS, bind, unbind
-from service.observability.metrics import TASK_DURATION, TASK_FAILURES
+from service.observability.metrics import DELIVERIES, OUTCOMES, TASK_DURATION, TASK_FAILURES
 
 log = logging.getLogger(__name__)
 _running: dict[str, tuple[float, Token[dict[str, Any] | None]]] = {}
@@ -57,6 +58,19 @@ def task_finished(task_id: str, task: Any, **_: Any) -> None:
 @signals.task_failure.connect
 def task_failed(sender: Any = None, **_: Any) -> None:
     TASK_FAILURES.labels(getattr(sender, "name", "unknown")).inc()
+
+
+@signals.worker_ready.connect
+def zero_counters(sender: Any = None, **_: Any) -> None:
+    """Every task's failure counter and every channel × outcome exist from the start at 0,
+    so that ``rate()`` and alerts see a series before the first failure, not a gap."""
+    app = sender.app if sender is not None else None
+    for name in getattr(app, "tasks", {}):
+        if not name.startswith("celery."):
+            TASK_FAILURES.labels(name)
+    for channel in CHANNELS:
+        for outcome in OUTCOMES:
+            DELIVERIES.labels(channel, outcome)
 
 
 @signals.worker_ready.connect

@@ -44,6 +44,9 @@ RECENT_DELIVERIES = timedelta(hours=1)
 # (no index serves ``announced_at IS NULL``; the id range does, and one lost announcement
 # is re-sent by the sweep long before ten thousand newer events exist).
 OUTBOX_ANNOUNCE_WINDOW = 10_000
+# Missed reminders (found due past the grace period, never sent) count for a week: long
+# enough for an operator to see the alert, short enough for it to clear by itself.
+MISSED_REMINDERS = timedelta(days=7)
 
 
 def outbox_oldest_unfinished(session: Session) -> datetime | None:
@@ -81,6 +84,7 @@ class QueueSnapshot:
     retry_backlog: int
     due_backlog: int
     reminders_due: int
+    reminders_missed: int
     subscriptions: dict[tuple[str, str], int]  # (status, channel) → count
     recent_deliveries: dict[str, int]  # status → count
 
@@ -101,6 +105,12 @@ def snapshot(session: Session, now: datetime) -> QueueSnapshot:
             select(func.count())
             .select_from(Reminder)
             .where(Reminder.status == ReminderStatus.PLANNED, Reminder.due_at <= now)
+        )
+        or 0,
+        reminders_missed=session.scalar(
+            select(func.count())
+            .select_from(Reminder)
+            .where(Reminder.status == ReminderStatus.MISSED, Reminder.due_at >= now - MISSED_REMINDERS)
         )
         or 0,
         subscriptions={
@@ -151,6 +161,11 @@ class DatabaseCollector(Collector):
         )
         yield GaugeMetricFamily(
             "bantin_reminders_due_unsent", "Anniversary reminders due and not yet sent.", value=data.reminders_due
+        )
+        yield GaugeMetricFamily(
+            "bantin_reminders_missed",
+            "Reminders due in the last 7 days that were missed (found too late to send).",
+            value=data.reminders_missed,
         )
         subscriptions = GaugeMetricFamily(
             "bantin_subscriptions", "Subscriptions by status and channel.", labels=["status", "channel"]

@@ -61,6 +61,9 @@ TASK_FAILURES = Counter("bantin_task_failures", "Celery tasks that raised, by ta
 DELIVERIES_PURGED = Counter("bantin_deliveries_purged", "Delivered rows deleted by the retention job.")
 
 
+OUTCOMES = ("delivered", "failed", "gone", "deferred")
+
+
 def outcome_of(result: SendResult) -> str:
     """One word per way an attempt can end; ``failed`` ones are retried unless the schedule is spent."""
     if result.deferred:
