@@ -157,6 +157,9 @@ def configure(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # Python warnings (Celery's "running as root", deprecations) become records too,
+    # instead of raw multi-line text on stderr.
+    logging.captureWarnings(True)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "celery", "celery.task", "celery.redirected"):
         logger = logging.getLogger(name)
         logger.handlers.clear()

@@ -45,6 +45,11 @@ def test_alert_rules_are_valid() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_example_prometheus_config_is_valid() -> None:
+    result = promtool("check", "config", "prometheus.yml")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_alert_rules_fire_on_what_they_name() -> None:
     result = promtool("test", "rules", "alerts.test.yaml")
     assert result.returncode == 0, result.stdout + result.stderr
