@@ -21,7 +21,7 @@ from service.db.engine import session_scope
 from service.db.types import utcnow
 from service.observability import multiprocess
 from service.observability.database import DatabaseCollector
-from service.observability.logs import bound
+from service.observability.logs import CONTEXT_FIELDS, bound
 from service.observability.metrics import HTTP_DURATION, HTTP_REQUESTS
 
 router = APIRouter(tags=["operations"])
@@ -73,13 +73,16 @@ class RequestObservability:
                 method = scope["method"]
                 HTTP_REQUESTS.labels(method, route, str(status)).inc()
                 HTTP_DURATION.labels(method, route).observe(elapsed)
+                # Ids from the path (article_id, subscription_id, delivery_id), never other parameters.
+                ids = {k: v for k, v in scope.get("path_params", {}).items() if k in CONTEXT_FIELDS}
                 access_log.info(
                     "%s %s %d %.1f ms",
                     method,
                     route,
                     status,
                     elapsed * 1000,
-                    extra={"method": method, "route": route, "status": status, "duration_ms": round(elapsed * 1000, 1)},
+                    extra={"method": method, "route": route, "status": status, "duration_ms": round(elapsed * 1000, 1)}
+                    | ids,
                 )
 
 

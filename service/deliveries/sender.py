@@ -209,7 +209,12 @@ async def send_all(
             try:
                 return await CHANNELS[message.channel].send(context, message)
             except Exception as exc:
-                log.exception("delivery %s: %s adapter failed", message.delivery_id, message.channel)
+                log.exception(
+                    "delivery %s: %s adapter failed",
+                    message.delivery_id,
+                    message.channel,
+                    extra={"delivery_id": message.delivery_id, "subscription_id": message.subscription_id},
+                )
                 return SendResult.failure(f"internal error: {type(exc).__name__}")
 
     try:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import uuid
-import warnings
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -25,12 +24,15 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from celery import Celery
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import create_engine, text
 
 from tests.integration.announce import Subscriber, publish
 from tests.integration.conftest import ANNOUNCEMENT_TEST_SETTINGS
 from tests.integration.receivers import TELEGRAM_TOKEN, Receivers
 from tests.integration.stack import Stack, free_port, wait_until
 
+# AUTH without TLS, on purpose: BANTIN_SMTP_SECURITY=plain on 127.0.0.1 (TLS has its own test).
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
 REPO = Path(__file__).resolve().parents[2]
 SMTP_USER = "bantin-mailer"
 SMTP_PASSWORD = f"smtp-pw-{uuid.uuid4().hex}"
@@ -80,18 +82,15 @@ class PasswordSmtp:
         return "250 Message accepted for delivery"
 
     def __enter__(self) -> PasswordSmtp:
-        with warnings.catch_warnings():
-            # AUTH without TLS, on purpose: BANTIN_SMTP_SECURITY=plain on 127.0.0.1 (TLS has its own test).
-            warnings.simplefilter("ignore", UserWarning)
-            self.controller = Controller(
-                self,
-                hostname="127.0.0.1",
-                port=self.port,
-                authenticator=self.authenticate,
-                auth_require_tls=False,
-                auth_required=True,
-            )
-            self.controller.start()
+        self.controller = Controller(
+            self,
+            hostname="127.0.0.1",
+            port=self.port,
+            authenticator=self.authenticate,
+            auth_require_tls=False,
+            auth_required=True,
+        )
+        self.controller.start()
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -291,3 +290,38 @@ def test_no_secret_appears_in_any_log(observed: Stack, flow: dict[str, str]) -> 
     assert set(ROLES) <= set(logs)
     leaks = [f"{what} in {name}" for what, secret in flow.items() for name, text in logs.items() if secret in text]
     assert leaks == []
+
+
+def test_beat_purges_delivered_rows_past_the_retention(observed: Stack, flow: dict[str, str]) -> None:
+    """Last in the module: it ages the flow's rows. deliveries.purge runs every beat tick."""
+    engine = create_engine(observed.env["BANTIN_DATABASE_URL"])
+    try:
+        with engine.begin() as connection:
+            aged = connection.execute(
+                text(
+                    "UPDATE deliveries SET delivered_at = delivered_at - interval '31 days',"
+                    " next_attempt_at = next_attempt_at - interval '31 days' WHERE status = 'delivered'"
+                )
+            ).rowcount
+            kept = connection.execute(text("SELECT count(*) FROM deliveries WHERE status <> 'delivered'")).scalar()
+        assert aged >= 5
+
+        def purged_down_to_the_kept_rows() -> bool:
+            with engine.connect() as connection:
+                return connection.execute(text("SELECT count(*) FROM deliveries")).scalar_one() == kept
+
+        wait_until(purged_down_to_the_kept_rows, 20, "deliveries.purge to delete the aged rows", interval=0.5)
+        with engine.connect() as connection:
+            attempts = connection.execute(
+                text(
+                    "SELECT count(*) FROM delivery_attempts a LEFT JOIN deliveries d ON d.id = a.delivery_id "
+                    "WHERE d.id IS NULL"
+                )
+            ).scalar_one()
+        assert attempts == 0
+    finally:
+        engine.dispose()
+    purged = wait_until(
+        lambda: total(scrape(worker_metrics_url(observed)), "bantin_deliveries_purged_total"), 10, "the purge counter"
+    )
+    assert purged >= aged

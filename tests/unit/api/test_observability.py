@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -83,3 +85,17 @@ def test_queue_depths_come_from_the_database(client: TestClient, publisher: dict
     assert value(found, "bantin_delivery_retry_backlog") == 0
     for status in ("pending", "sending", "delivered", "failed"):
         assert ("bantin_recent_deliveries", frozenset({("status", status)})) in found
+
+
+def test_access_lines_name_the_route_and_the_ids_in_its_path(
+    client: TestClient, publisher: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    article = publish_and_render(client, publisher)
+    with caplog.at_level(logging.INFO, logger="bantin.access"):
+        client.get(f"/articles/{article['id']}/{article['slug']}")
+        client.get("/unsubscribe/not-a-real-token")
+    page, unsubscribe = [r for r in caplog.records if r.name == "bantin.access"]
+    assert page.getMessage().startswith("GET /articles/{article_id}/{slug} 200 ")
+    assert str(page.article_id) == str(article["id"]) and not hasattr(page, "slug")
+    assert unsubscribe.route == "/unsubscribe/{token}" and not hasattr(unsubscribe, "token")
+    assert "not-a-real-token" not in unsubscribe.getMessage()
