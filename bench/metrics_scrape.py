@@ -6,7 +6,8 @@ Fills a fresh PostgreSQL database with ``--deliveries`` rows (in SQL, 1 % of the
 recent, a small pending backlog, the rest delivered weeks ago), then times
 ``snapshot()`` — every query the API's collector runs per scrape — best and median of
 20, next to the reference: the hand-written /metrics it replaced, a ``GROUP BY status``
-over the whole table. Goal: under 50 ms, and not growing with the table.
+over the whole table. Goal: under 50 ms. Ours grows with the rows in the recent window
+and the backlog (1 % and 0.1 % of the table here), not with the table.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def main() -> None:
     from service.db.engine import get_engine, session_scope
     from service.db.migrate import upgrade
     from service.db.models import Delivery
-    from service.observability.database import snapshot
+    from service.observability.database import recent_deliveries_by_status, snapshot
 
     get_settings.cache_clear()
     try:
@@ -82,19 +83,29 @@ def main() -> None:
                 ),
                 {"n": args.deliveries},
             )
-            connection.execute(text("ANALYZE"))
+        # As autovacuum leaves a settled table: the visibility map lets counts use index-only scans.
+        with get_engine().connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE deliveries"))
         print(f"{args.deliveries:,} deliveries inserted in {time.perf_counter() - started:.0f} s")
 
         def ours() -> object:
             with session_scope() as session:
                 return snapshot(session, now)
 
+        def window() -> object:
+            with session_scope() as session:
+                return recent_deliveries_by_status(session, now)
+
         def reference() -> object:
             with session_scope() as session:
                 return session.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all()
 
         print(f"snapshot(): {ours()}")
-        for label, run in (("scrape queries (ours)", ours), ("GROUP BY status (reference)", reference)):
+        for label, run in (
+            ("scrape queries (ours)", ours),
+            ("  of which the 1-hour window", window),
+            ("GROUP BY status (reference)", reference),
+        ):
             best, median = timed(run)
             print(f"{label:<30} best {best:8.1f} ms   median {median:8.1f} ms")
     finally:
