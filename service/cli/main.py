@@ -72,7 +72,8 @@ def api(
 
     settings = get_settings()
     # Before the app (and prometheus-client) is imported; uvicorn's worker processes inherit it.
-    multiprocess.use_directory(settings.var_dir / "metrics" / "api")
+    # One directory per port: two APIs on one host must not empty each other's samples.
+    multiprocess.use_directory(settings.var_dir / "metrics" / f"api-{port or settings.port}")
     if migrate:
         from service.db.migrate import upgrade
 
@@ -101,7 +102,8 @@ def worker(
 
     settings = get_settings()
     # Before the tasks (and prometheus-client) are imported; the pool's children inherit it.
-    multiprocess.use_directory(settings.var_dir / "metrics" / "worker")
+    # One directory per metrics port: two workers on one host (one per queue) each need a port.
+    multiprocess.use_directory(settings.var_dir / "metrics" / f"worker-{settings.metrics_port}")
     import workers.observability  # noqa: F401 - connects the logging, task and metrics signals
     from workers.app import app as celery_app
 
