@@ -2,7 +2,7 @@
 
     python -m bench.metrics_scrape [--deliveries 2000000]
 
-Fills a fresh PostgreSQL database with ``--deliveries`` rows (in SQL, 1 % of them
+Fills a fresh PostgreSQL database with ``--subscriptions`` and ``--deliveries`` rows (in SQL, 1 % of them
 recent, a small pending backlog, the rest delivered weeks ago), then times
 ``snapshot()`` — every query the API's collector runs per scrape — best and median of
 20, next to the reference: the hand-written /metrics it replaced, a ``GROUP BY status``
@@ -37,6 +37,7 @@ def timed(run: Callable[[], object], repeat: int = 20) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--deliveries", type=int, default=2_000_000)
+    parser.add_argument("--subscriptions", type=int, default=1_000_000)
     args = parser.parse_args()
 
     name = f"bantin_bench_{uuid.uuid4().hex[:8]}"
@@ -44,8 +45,8 @@ def main() -> None:
     from config.settings import get_settings
     from service.db.engine import get_engine, session_scope
     from service.db.migrate import upgrade
-    from service.db.models import Delivery
-    from service.observability.database import recent_deliveries_by_status, snapshot
+    from service.db.models import Delivery, Subscription
+    from service.observability.database import recent_deliveries_by_status, snapshot, subscriptions_by_status
 
     get_settings.cache_clear()
     try:
@@ -57,9 +58,11 @@ def main() -> None:
                 text(
                     "INSERT INTO subscriptions (channel, target, status, options, locale, categories, events,"
                     " created_at, updated_at, unsubscribe_token)"
-                    " VALUES ('webhook', 'https://example.vn/hook', 'active', '{}', 'vi', '[]', '[]', now(), now(),"
-                    " 'bench')"
-                )
+                    " SELECT CASE WHEN n % 3 = 0 THEN 'email' ELSE 'webhook' END, 'https://example.vn/hook',"
+                    "  CASE WHEN n % 100 = 0 THEN 'disabled' WHEN n % 50 = 0 THEN 'paused' ELSE 'active' END,"
+                    "  '{}', 'vi', '[]', '[]', now(), now(), 'bench' || n FROM generate_series(1, :n) n"
+                ),
+                {"n": args.subscriptions},
             )
             connection.execute(
                 text(
@@ -85,8 +88,13 @@ def main() -> None:
             )
         # As autovacuum leaves a settled table: the visibility map lets counts use index-only scans.
         with get_engine().connect() as connection:
-            connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE deliveries"))
-        print(f"{args.deliveries:,} deliveries inserted in {time.perf_counter() - started:.0f} s")
+            autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+            autocommit.execute(text("VACUUM ANALYZE deliveries"))
+            autocommit.execute(text("VACUUM ANALYZE subscriptions"))
+        print(
+            f"{args.deliveries:,} deliveries, {args.subscriptions:,} subscriptions"
+            f" inserted in {time.perf_counter() - started:.0f} s"
+        )
 
         def ours() -> object:
             with session_scope() as session:
@@ -96,6 +104,18 @@ def main() -> None:
             with session_scope() as session:
                 return recent_deliveries_by_status(session, now)
 
+        def subscriptions() -> object:
+            with session_scope() as session:
+                return subscriptions_by_status(session)
+
+        def subscriptions_uncached() -> object:
+            with session_scope() as session:
+                return session.execute(
+                    select(Subscription.status, Subscription.channel, func.count()).group_by(
+                        Subscription.status, Subscription.channel
+                    )
+                ).all()
+
         def reference() -> object:
             with session_scope() as session:
                 return session.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all()
@@ -104,6 +124,8 @@ def main() -> None:
         for label, run in (
             ("scrape queries (ours)", ours),
             ("  of which the 1-hour window", window),
+            ("  of which subscriptions", subscriptions),
+            ("  (every 5 min: active ones)", subscriptions_uncached),
             ("GROUP BY status (reference)", reference),
         ):
             best, median = timed(run)
