@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test unit integration lint bench clean
+.PHONY: install run test unit integration lint bench clean promtool
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,14 +17,18 @@ install: $(STAMP)
 run: install
 	$(VENV)/bin/bantin up
 
-test: install
+test: install promtool
 	$(VENV)/bin/pytest
 
-unit: install
+unit: install promtool
 	$(VENV)/bin/pytest tests/unit
 
 integration: install
 	$(VENV)/bin/pytest tests/integration
+
+# The suite checks deploy/prometheus/ with promtool, from Debian's prometheus package.
+promtool:
+	@command -v promtool >/dev/null || { apt-get update && apt-get install -y --no-install-recommends prometheus; }
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     # task (delivery_lease_seconds) are derived from it and must be longer.
     task_time_limit_seconds: float = Field(180.0, gt=0)
     log_level: str = "INFO"
+    # json: one object per line for a log shipper; text: for a person at a terminal.
+    # Unset: json in production, text elsewhere.
+    log_format: Literal["json", "text"] | None = None
+    # Each worker host serves its Prometheus metrics here (0: no metrics server).
+    metrics_port: int = Field(9808, ge=0, le=65535)
+    # Delivered rows (and their attempts) older than this are deleted by deliveries.purge.
+    delivery_retention_days: float = Field(30, gt=0)
 
     # ---- announcements -------------------------------------------------------------------
     # Comma-separated CIDRs and host names that subscriber URLs may point at even though
@@ -176,6 +183,12 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.var_dir / 'bantin.db'}"
+
+    @property
+    def effective_log_format(self) -> Literal["json", "text"]:
+        if self.log_format is not None:
+            return self.log_format
+        return "json" if self.environment == "production" else "text"
 
     @property
     def embedded_redis_socket(self) -> Path:

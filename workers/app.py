@@ -14,7 +14,7 @@ from workers.queues import Queue
 def create_app(settings: Settings | None = None) -> Celery:
     settings = settings or get_settings()
     on_rabbitmq = settings.broker_is_rabbitmq
-    app = Celery("bantin", broker=settings.effective_broker_url, include=["workers.tasks"])
+    app = Celery("bantin", broker=settings.effective_broker_url, include=["workers.tasks", "workers.maintenance"])
     app.conf.update(
         # JSON only: tasks take ids, and pickle from a broker is code execution.
         task_serializer="json",
@@ -67,6 +67,7 @@ TASK_QUEUES = {
     task_names.SWEEP_DELIVERIES: Queue.MAINTENANCE,
     task_names.MAINTAIN_WEBSUB: Queue.MAINTENANCE,
     task_names.CALENDAR_TICK: Queue.MAINTENANCE,
+    task_names.PURGE_DELIVERIES: Queue.MAINTENANCE,
 }
 
 
@@ -117,6 +118,7 @@ PERIODIC_TASKS = {
     "deliveries-sweep": task_names.SWEEP_DELIVERIES,
     "websub-maintain": task_names.MAINTAIN_WEBSUB,
     "calendar-tick": task_names.CALENDAR_TICK,
+    "deliveries-purge": task_names.PURGE_DELIVERIES,
 }
 
 

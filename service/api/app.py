@@ -11,7 +11,18 @@ from starlette.concurrency import run_in_threadpool
 
 from config.settings import get_settings
 from service import clock
-from service.api import articles, calendar, feeds, ops, pages, subscriptions, tokens, unsubscribe, websub
+from service.api import (
+    articles,
+    calendar,
+    feeds,
+    observability,
+    ops,
+    pages,
+    subscriptions,
+    tokens,
+    unsubscribe,
+    websub,
+)
 from service.api.errors import install_error_handlers
 from service.api.limits import BodySizeLimit
 from service.calendar.loader import load_key_dates
@@ -19,6 +30,7 @@ from service.calendar.service import sync_seed_file
 from service.db.engine import session_scope
 from service.db.types import utcnow
 from service.feeds.publish import ensure_site_feeds
+from service.observability.logs import configure_from_settings
 
 log = logging.getLogger(__name__)
 # JSON framing and the other fields on top of the largest body we accept.
@@ -49,6 +61,8 @@ def create_app() -> FastAPI:
     from workers import relay
 
     settings = get_settings()
+    if not logging.getLogger().handlers:  # a uvicorn worker process (--workers N) starts unconfigured
+        configure_from_settings("api", settings)
     # Work a request defers (outbox events, deliveries) goes to the broker after its commit.
     relay.install()
     app = FastAPI(
@@ -59,6 +73,8 @@ def create_app() -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.body_max_bytes + REQUEST_OVERHEAD_BYTES)
-    for module in (articles, subscriptions, calendar, tokens, feeds, pages, unsubscribe, websub, ops):
+    # Added last, so outermost: it sees every answer, the body-size 413 included.
+    app.add_middleware(observability.RequestObservability)
+    for module in (articles, subscriptions, calendar, tokens, feeds, pages, unsubscribe, websub, ops, observability):
         app.include_router(module.router)
     return app

@@ -13,6 +13,7 @@ from service.feeds.publish import StoredFeed, stored_feed
 from service.feeds.render import CONTENT_TYPES, FILENAMES
 from service.feeds.scopes import SITE, category_scope
 from service.feeds.urls import feed_url, hub_url
+from service.observability.metrics import FEED_REQUESTS
 
 router = APIRouter(tags=["feeds"])
 FORMAT_BY_FILENAME = {filename: fmt for fmt, filename in FILENAMES.items()}
@@ -52,10 +53,14 @@ def feed_response(request: Request, scope: str, filename: str) -> Response:
         "Vary": "Accept-Encoding",
     }
     if_none_match = request.headers.get("if-none-match")
+    since = request.headers.get("if-modified-since")
     if if_none_match is not None:
-        if _etag_matches(if_none_match, feed.etag):
-            return Response(status_code=304, headers=headers)
-    elif (since := request.headers.get("if-modified-since")) and _not_modified_since(since, feed.last_modified):
+        not_modified = _etag_matches(if_none_match, feed.etag)
+    else:
+        not_modified = since is not None and _not_modified_since(since, feed.last_modified)
+    # Only feeds that exist are counted, so a client inventing slugs cannot add labels.
+    FEED_REQUESTS.labels(scope, fmt, "304" if not_modified else "200").inc()
+    if not_modified:
         return Response(status_code=304, headers=headers)
     return Response(content=feed.body, media_type=CONTENT_TYPES[fmt], headers=headers)
 

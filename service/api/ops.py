@@ -1,4 +1,4 @@
-"""Operations endpoints: liveness and readiness."""
+"""Operations endpoints: liveness and readiness (``/metrics`` is in observability.py)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,11 @@ import logging
 
 import redis
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse, PlainTextResponse
-from sqlalchemy import func, select, text
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
 
 from config.settings import get_settings
-from service.db.engine import get_engine, session_scope
-from service.db.models import Delivery, OutboxEvent, Reminder, Subscription
+from service.db.engine import get_engine
 
 router = APIRouter(tags=["operations"])
 log = logging.getLogger(__name__)
@@ -54,33 +53,3 @@ def readyz() -> JSONResponse:
     return JSONResponse(
         {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503
     )
-
-
-# (metric, help, model, grouping column or None)
-GAUGES = (
-    ("bantin_deliveries", "Deliveries by status.", Delivery, Delivery.status),
-    ("bantin_subscriptions", "Subscriptions by status.", Subscription, Subscription.status),
-    ("bantin_reminders", "Anniversary reminders by status.", Reminder, Reminder.status),
-)
-
-
-@router.get("/metrics", response_class=PlainTextResponse)
-def metrics() -> PlainTextResponse:
-    """Prometheus text format: queue depths that matter, read from the database (the source of truth)."""
-    lines: list[str] = []
-    with session_scope() as session:
-        pending = session.scalar(
-            select(func.count())
-            .select_from(OutboxEvent)
-            .where((OutboxEvent.handled_at.is_(None)) | (OutboxEvent.announced_at.is_(None)))
-        )
-        lines += [
-            "# HELP bantin_outbox_unfinished Events not yet rendered or announced.",
-            "# TYPE bantin_outbox_unfinished gauge",
-            f"bantin_outbox_unfinished {pending or 0}",
-        ]
-        for name, help_text, model, column in GAUGES:
-            lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
-            for value, count in session.execute(select(column, func.count()).select_from(model).group_by(column)):
-                lines.append(f'{name}{{status="{value}"}} {count}')
-    return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +10,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from config.settings import get_settings
+from config.settings import Settings, get_settings
 from service.cli.calendar import calendar_app
 from service.cli.common import fail as _fail
 from service.cli.common import validation_failure
@@ -34,11 +33,8 @@ app.add_typer(calendar_app, name="calendar")
 app.add_typer(health_app, name="health")
 
 
-def _configure_logging() -> None:
-    logging.basicConfig(
-        level=get_settings().log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+# Long-running roles name themselves in every log line; one-off commands are "cli".
+ROLES = frozenset({"api", "worker", "beat", "up"})
 
 
 def _send_after_commit(deferred: Deferred) -> None:
@@ -49,8 +45,11 @@ def _send_after_commit(deferred: Deferred) -> None:
 
 
 @app.callback()
-def _main() -> None:
-    _configure_logging()
+def _main(ctx: typer.Context) -> None:
+    from service.observability.logs import configure_from_settings
+
+    command = ctx.invoked_subcommand or "cli"
+    configure_from_settings(command if command in ROLES else "cli", get_settings())
     after_commit.install(_send_after_commit)
 
 
@@ -81,7 +80,12 @@ def api(
     """Run the HTTP API alone (production: one per machine behind a proxy)."""
     import uvicorn
 
+    from service.observability import multiprocess
+
     settings = get_settings()
+    # Before the app (and prometheus-client) is imported; uvicorn's worker processes inherit it.
+    # One directory per port: two APIs on one host must not empty each other's samples.
+    multiprocess.use_directory(settings.var_dir / "metrics" / f"api-{port or settings.port}")
     if migrate:
         from service.db.migrate import upgrade
 
@@ -93,6 +97,9 @@ def api(
         port=port or settings.port,
         workers=workers,
         log_level=settings.log_level.lower(),
+        # Our logging configuration, and our access line (route templates, no raw paths).
+        log_config=None,
+        access_log=False,
         proxy_headers=True,
     )
 
@@ -102,14 +109,22 @@ def worker(
     concurrency: Annotated[int | None, typer.Option(help="default: BANTIN_WORKER_CONCURRENCY")] = None,
     queues: Annotated[str, typer.Option(help="comma-separated queues")] = "events,deliveries,maintenance",
 ) -> None:
-    """Run a Celery worker (it waits for the broker first)."""
+    """Run a Celery worker: it waits for the broker first; the whole pool's metrics are on BANTIN_METRICS_PORT."""
+    from service.observability import multiprocess
+
+    settings = get_settings()
+    # Before the tasks (and prometheus-client) are imported; the pool's children inherit it.
+    # One directory per metrics port: two workers on one host (one per queue) each need a port.
+    multiprocess.use_directory(settings.var_dir / "metrics" / f"worker-{settings.metrics_port}")
+    import workers.observability  # noqa: F401 - connects the logging, task and metrics signals
     from workers.app import app as celery_app
     from workers.broker import wait_for_broker
 
-    settings = get_settings()
     wait_for_broker(celery_app, "worker")
+
     celery_app.worker_main(
         [
+            *_celery_quiet(settings),
             "worker",
             f"--loglevel={settings.log_level}",
             f"--concurrency={concurrency or settings.worker_concurrency}",
@@ -125,6 +140,7 @@ def beat() -> None:
     """Run the beat scheduler (one per deployment; every job is also safe to run twice).
 
     It waits for the broker first."""
+    import workers.observability  # noqa: F401 - keeps Celery from replacing our logging
     from workers.app import app as celery_app
     from workers.broker import wait_for_broker
 
@@ -132,8 +148,18 @@ def beat() -> None:
     wait_for_broker(celery_app, "beat")
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     celery_app.start(
-        ["beat", f"--loglevel={settings.log_level}", f"--schedule={settings.var_dir / 'celerybeat-schedule'}"]
+        [
+            *_celery_quiet(settings),
+            "beat",
+            f"--loglevel={settings.log_level}",
+            f"--schedule={settings.var_dir / 'celerybeat-schedule'}",
+        ]
     )
+
+
+def _celery_quiet(settings: Settings) -> list[str]:
+    """No start-up banner in JSON mode: it is printed, not logged, and is not one object per line."""
+    return ["--quiet"] if settings.effective_log_format == "json" else []
 
 
 @db_app.command("upgrade")

@@ -160,7 +160,7 @@ def disable_subscription(session: Session, subscription_id: int, reason: str, no
         .execution_options(synchronize_session=False)
     )
     if changed.rowcount:  # type: ignore[attr-defined]
-        log.warning("subscription %s disabled: %s", subscription_id, reason)
+        log.warning("subscription %s disabled: %s", subscription_id, reason, extra={"subscription_id": subscription_id})
         # Its other pending deliveries would only fail again.
         fail_pending(session, [subscription_id], f"subscription disabled: {reason}")
         return True

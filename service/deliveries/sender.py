@@ -27,6 +27,7 @@ from service.db.models import Announcement, Delivery, DeliveryStatus, Subscripti
 from service.deliveries.content import FEED_UPDATED, feed_content_for
 from service.deliveries.outcomes import record_results
 from service.deliveries.planning import plan_disabled_notices
+from service.observability.metrics import record_deliveries
 
 log = logging.getLogger(__name__)
 UnitOfWork = Callable[[], AbstractContextManager[Session]]
@@ -224,7 +225,12 @@ async def send_all(
             try:
                 return await CHANNELS[message.channel].send(context, message)
             except Exception as exc:
-                log.exception("delivery %s: %s adapter failed", message.delivery_id, message.channel)
+                log.exception(
+                    "delivery %s: %s adapter failed",
+                    message.delivery_id,
+                    message.channel,
+                    extra={"delivery_id": message.delivery_id, "subscription_id": message.subscription_id},
+                )
                 return SendResult.failure(f"internal error: {type(exc).__name__}")
 
     try:
@@ -243,6 +249,7 @@ def send_batch(
         return BatchSummary(0, 0, 0, 0)
     results = _process_loop.run(messages, settings, limiter)
     finished = datetime.now(now.tzinfo)
+    record_deliveries(messages, results, finished.timestamp())
     with unit_of_work() as session:
         disabled = record_results(session, list(zip(messages, results, strict=True)), finished, settings)
         if disabled:

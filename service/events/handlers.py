@@ -43,12 +43,18 @@ def handle_event(
         defer(session, task_names.ANNOUNCE_EVENT, event_id)
         if event.handled_at is not None:
             return None
-        event_type, scopes = event.type, list(event.payload.get("scopes", []))
+        event_type, scopes, article_id = event.type, list(event.payload.get("scopes", [])), event.article_id
     changed: dict[str, list[str]] = {}
     for scope in scopes:
         with unit_of_work() as session:
             changed[scope] = render_scope(session, scope, now, settings)
     with unit_of_work() as session:
         mark_handled(session, event_id, now)
-    log.info("event %s %s: re-rendered %s", event_id, event_type, changed)
+    log.info(
+        "event %s %s: re-rendered %s",
+        event_id,
+        event_type,
+        changed,
+        extra={"event_id": event_id, "article_id": article_id},
+    )
     return changed

@@ -17,6 +17,7 @@ from service.feeds.model import FeedCategory, FeedItem, FeedSpec
 from service.feeds.render import render
 from service.feeds.scopes import FORMATS, SITE, category_slug
 from service.feeds.urls import feed_path, hub_url
+from service.observability.metrics import FEED_RENDER
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,8 @@ def render_scope(session: Session, scope: str, now: datetime, settings: Settings
     existing = {doc.format: doc for doc in session.scalars(select(FeedDocument).where(FeedDocument.scope == scope))}
     changed: list[str] = []
     for fmt in FORMATS:
-        body = render(fmt, spec, items)
+        with FEED_RENDER.labels(fmt).time():
+            body = render(fmt, spec, items)
         etag = etag_for(body)
         doc = existing.get(fmt)
         if doc is not None and doc.etag == etag:

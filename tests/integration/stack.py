@@ -74,6 +74,8 @@ class Stack:
             "BANTIN_SWEEP_INTERVAL_SECONDS": "1",
             "BANTIN_EVENT_REDELIVERY_SECONDS": "2",
             "BANTIN_LOG_LEVEL": "INFO",
+            # Each stack's worker serves its metrics on a port of its own.
+            "BANTIN_METRICS_PORT": str(free_port()),
         }
         self.env = clean_env(**{**settings, **extra})
         self.processes: dict[str, subprocess.Popen[bytes]] = {}

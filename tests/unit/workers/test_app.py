@@ -1,4 +1,5 @@
-import workers.tasks  # noqa: F401  (registers the tasks on the app)
+import workers.maintenance  # (registers the tasks on the app)
+import workers.tasks  # noqa: F401
 from config.settings import Settings
 from workers.app import app, beat_schedule, create_app
 from workers.queues import Queue
@@ -28,6 +29,11 @@ def test_beat_schedule_exact_contents() -> None:
             "schedule": 7,
             "options": {"queue": "maintenance", "expires": 7},
         },
+        "deliveries-purge": {
+            "task": "deliveries.purge",
+            "schedule": 7,
+            "options": {"queue": "maintenance", "expires": 7},
+        },
     }
     # Every scheduled task exists under that exact wire name.
     assert {entry["task"] for entry in schedule.values()} <= set(app.tasks)
@@ -45,6 +51,7 @@ def test_task_names_are_explicit_and_stable() -> None:
         "websub.verify",
         "websub.maintain",
         "calendar.tick",
+        "deliveries.purge",
     }
 
 

@@ -1,0 +1,174 @@
+"""Logging for every role: one JSON object per line (or plain text), context fields, no secrets.
+
+Each record carries ``timestamp``, ``level``, ``role``, ``logger`` and ``message``, plus
+whichever of :data:`CONTEXT_FIELDS` apply: bound for the duration of a request or a
+task (:func:`bound`), or passed per call as ``extra={"event_id": 42}``.
+
+Nothing secret reaches a log line: the final text of every record (message, arguments,
+traceback) is passed through :func:`redact`, which masks the secrets Bantin knows from
+its settings, its own token formats, the Telegram bot-token URL form, bearer
+credentials, URL user-info, and the path and query of every URL (chat webhooks such as
+Slack's carry their secret in the path, and any subscriber's URL may).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar, Token
+from typing import Any, Literal
+
+from pythonjsonlogger.json import JsonFormatter
+
+from config.settings import Settings
+
+CONTEXT_FIELDS = (
+    "request_id",
+    "task_id",
+    "task_name",
+    "article_id",
+    "event_id",
+    "delivery_id",
+    "subscription_id",
+)
+_context: ContextVar[dict[str, Any] | None] = ContextVar("bantin_log_context", default=None)
+MASK = "***"
+# Secrets shorter than this are not masked by value: masking "1" would shred every line.
+MIN_SECRET_LENGTH = 6
+
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # Our API tokens and Standard Webhooks secrets (service/auth/tokens.py, channels/webhook.py).
+    (re.compile(r"btn_[A-Za-z0-9_\-]{8,}"), "btn_" + MASK),
+    (re.compile(r"whsec_[A-Za-z0-9+/=]{8,}"), "whsec_" + MASK),
+    # Telegram puts the bot token in the path: /bot<id>:<secret>/sendMessage.
+    (re.compile(r"bot\d+:[A-Za-z0-9_\-]+"), "bot" + MASK),
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-]+"), r"\1 " + MASK),
+    # URL: keep scheme and host (which receiver), drop user-info, path and query.
+    (
+        re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)(?:[^\s/@'\"<>]*@)?([^\s/?#'\"<>]+)[/?#][^\s'\"<>]*"),
+        r"\1\2/" + MASK,
+    ),
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^\s/@'\"<>]*@"), r"\1" + MASK + "@"),
+)
+
+
+class Redactor:
+    """Masks known secret values and secret-shaped text in a finished log line."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self.secrets = sorted({s for s in secrets if len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, MASK)
+        for pattern, replacement in _PATTERNS:
+            text = pattern.sub(replacement, text)
+        return text
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with secrets masked (see the module docstring for what counts)."""
+    return Redactor(secrets)(text)
+
+
+@contextmanager
+def bound(**fields: Any) -> Iterator[None]:
+    """Add context fields (e.g. ``request_id``) to every record logged inside the block."""
+    token = bind(**fields)
+    try:
+        yield
+    finally:
+        unbind(token)
+
+
+def bind(**fields: Any) -> Token[dict[str, Any] | None]:
+    """Like :func:`bound`, for code that cannot use a ``with`` block (Celery signals)."""
+    current = _context.get() or {}
+    return _context.set({**current, **{k: v for k, v in fields.items() if v is not None}})
+
+
+def unbind(token: Token[dict[str, Any] | None]) -> None:
+    _context.reset(token)
+
+
+def context() -> dict[str, Any]:
+    """The fields bound now (a copy)."""
+    return dict(_context.get() or {})
+
+
+class ContextFilter(logging.Filter):
+    """Puts the bound context fields and the role on each record (``extra=`` wins)."""
+
+    def __init__(self, role: str) -> None:
+        super().__init__()
+        self.role = role
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.role = self.role
+        for key, value in (_context.get() or {}).items():
+            if not hasattr(record, key):
+                setattr(record, key, value)
+        return True
+
+
+class _JsonFormatter(JsonFormatter):
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__(
+            "{levelname}{role}{name}{message}",
+            style="{",
+            rename_fields={"levelname": "level", "name": "logger"},
+            timestamp=True,
+            json_ensure_ascii=False,
+        )
+        self.redactor = redactor
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self.redactor(super().format(record))
+
+
+class _TextFormatter(logging.Formatter):
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(role)s %(name)s: %(message)s")
+        self.redactor = redactor
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        extras = " ".join(f"{k}={getattr(record, k)}" for k in CONTEXT_FIELDS if hasattr(record, k))
+        return self.redactor(f"{line} [{extras}]" if extras else line)
+
+
+def configure(
+    role: str, fmt: Literal["json", "text"], level: str = "INFO", secrets: Iterable[str] = ()
+) -> logging.Handler:
+    """One handler on the root logger, to stderr; every other logger propagates to it.
+
+    Uvicorn's and Celery's loggers lose their own handlers so their lines are formatted
+    (and redacted) like ours. Returns the handler (tests read its formatter).
+    """
+    redactor = Redactor(secrets)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_JsonFormatter(redactor) if fmt == "json" else _TextFormatter(redactor))
+    handler.addFilter(ContextFilter(role))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    # Python warnings (Celery's "running as root", deprecations) become records too,
+    # instead of raw multi-line text on stderr.
+    logging.captureWarnings(True)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "celery", "celery.task", "celery.redirected"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
+    return handler
+
+
+def configure_from_settings(role: str, settings: Settings) -> logging.Handler:
+    """:func:`configure` with BANTIN_LOG_FORMAT, BANTIN_LOG_LEVEL and the secrets the settings hold."""
+    held = (settings.telegram_bot_token, settings.smtp_password, settings.zalo_access_token)
+    secrets = [secret.get_secret_value() for secret in held]
+    return configure(role, settings.effective_log_format, settings.log_level, secrets)

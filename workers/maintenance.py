@@ -1,0 +1,25 @@
+"""Periodic housekeeping tasks that are not part of sending (kept apart from workers/tasks.py)."""
+
+from __future__ import annotations
+
+import logging
+
+from config.settings import get_settings
+from service import task_names
+from service.db.engine import session_scope
+from service.db.types import utcnow
+from service.deliveries.retention import purge_delivered
+from service.observability.metrics import DELIVERIES_PURGED
+from workers.app import app
+
+log = logging.getLogger(__name__)
+
+
+@app.task(name=task_names.PURGE_DELIVERIES)
+def purge_deliveries() -> int:
+    """Delete delivered rows older than BANTIN_DELIVERY_RETENTION_DAYS, a few bounded chunks per tick."""
+    deleted = purge_delivered(session_scope, utcnow(), get_settings().delivery_retention_days)
+    if deleted:
+        DELIVERIES_PURGED.inc(deleted)
+        log.info("deliveries purge: %d delivered rows older than the retention deleted", deleted)
+    return deleted
