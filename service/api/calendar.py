@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from pydantic import BaseModel
 
 from config.settings import get_settings
@@ -25,6 +25,7 @@ from service.calendar.service import (
 )
 from service.db.engine import session_scope
 from service.db.models import KeyDate, Reminder
+from service.inputs import Days, Year
 
 router = APIRouter(tags=["calendar"])
 Admin = Annotated[Caller, Depends(require_scope(Scope.ADMIN))]
@@ -119,7 +120,7 @@ def remove(key_date_id: str, _: Admin) -> Response:
 
 
 @router.get("/api/v1/calendar/upcoming", response_model=list[UpcomingOut])
-def upcoming_(_: Staff, days: Annotated[int, Query(ge=0, le=800)] = 60) -> list[UpcomingOut]:
+def upcoming_(_: Staff, days: Days = 60) -> list[UpcomingOut]:
     """Occurrences from today to `days` ahead, with N, flags and the planned reminders."""
     with session_scope() as session:
         return [
@@ -136,7 +137,7 @@ def upcoming_(_: Staff, days: Annotated[int, Query(ge=0, le=800)] = 60) -> list[
 
 
 @router.get("/api/v1/calendar/occurrences", response_model=list[OccurrenceOut])
-def occurrences(_: Staff, year: Annotated[int, Query(ge=1901, le=2099)]) -> list[OccurrenceOut]:
+def occurrences(_: Staff, year: Year) -> list[OccurrenceOut]:
     """Every key date's solar date in `year`, with the anniversary number and flags."""
     with session_scope() as session:
         return [

@@ -14,6 +14,7 @@ from service.db.engine import session_scope
 from service.db.models import Delivery, DeliveryAttempt, DeliveryStatus, Subscription
 from service.db.types import utcnow
 from service.deliveries.queries import list_deliveries
+from service.inputs import Instant, Limit, Offset, RowId
 from service.subscriptions.schemas import SubscriptionCreate, SubscriptionUpdate
 from service.subscriptions.service import (
     create_subscription,
@@ -137,8 +138,8 @@ def list_(
     _: Admin,
     status_: Annotated[str | None, Query(alias="status", pattern="^(active|paused|disabled)$")] = None,
     channel: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> SubscriptionPage:
     with session_scope() as session:
         rows, total = list_subscriptions(session, status=status_, channel=channel, limit=limit, offset=offset)
@@ -146,26 +147,26 @@ def list_(
 
 
 @router.get("/subscriptions/{subscription_id}", response_model=SubscriptionOut)
-def read(subscription_id: int, _: Admin) -> SubscriptionOut:
+def read(subscription_id: RowId, _: Admin) -> SubscriptionOut:
     with session_scope() as session:
         return SubscriptionOut.of(get_subscription(session, subscription_id))
 
 
 @router.patch("/subscriptions/{subscription_id}", response_model=SubscriptionOut)
-def patch(subscription_id: int, payload: SubscriptionUpdate, _: Admin) -> SubscriptionOut:
+def patch(subscription_id: RowId, payload: SubscriptionUpdate, _: Admin) -> SubscriptionOut:
     with session_scope() as session:
         return SubscriptionOut.of(update_subscription(session, subscription_id, payload, utcnow()))
 
 
 @router.delete("/subscriptions/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
-def remove(subscription_id: int, _: Admin) -> Response:
+def remove(subscription_id: RowId, _: Admin) -> Response:
     with session_scope() as session:
         delete_subscription(session, subscription_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/subscriptions/{subscription_id}/rotate-secret", response_model=SubscriptionOut)
-def rotate(subscription_id: int, _: Admin) -> SubscriptionOut:
+def rotate(subscription_id: RowId, _: Admin) -> SubscriptionOut:
     """New signing secret; both are sent during `BANTIN_SECRET_ROTATION_OVERLAP_SECONDS`."""
     with session_scope() as session:
         subscription, secret = rotate_secret(session, subscription_id, utcnow())
@@ -173,7 +174,7 @@ def rotate(subscription_id: int, _: Admin) -> SubscriptionOut:
 
 
 @router.post("/subscriptions/{subscription_id}/recover")
-def recover_failed(subscription_id: int, since: datetime, _: Admin, background: BackgroundTasks) -> dict[str, int]:
+def recover_failed(subscription_id: RowId, since: Instant, _: Admin, background: BackgroundTasks) -> dict[str, int]:
     """Send again every failed delivery of this subscription created since `since`."""
     with session_scope() as session:
         ids = recover(session, subscription_id, since, utcnow())
@@ -184,11 +185,11 @@ def recover_failed(subscription_id: int, since: datetime, _: Admin, background: 
 @router.get("/deliveries", response_model=DeliveryPage)
 def deliveries(
     _: Admin,
-    announcement: int | None = None,
-    subscription: int | None = None,
+    announcement: RowId | None = None,
+    subscription: RowId | None = None,
     status_: Annotated[DeliveryStatus | None, Query(alias="status")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> DeliveryPage:
     """The delivery log, each delivery with its attempts; every filter is optional."""
     with session_scope() as session:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from config.settings import get_settings
+from service.inputs import Instant
 from service.text import clean_line, has_xml_forbidden, plain_text_from_html, slugify_vi
 
 MAX_CATEGORIES = 20
@@ -82,20 +82,12 @@ def _summary(value: str | None) -> str | None:
     return plain_text_from_html(value) or None
 
 
-def _publish_at(value: datetime | None) -> datetime | None:
-    # A time without a zone is what a person in the newsroom means: local time.
-    if value is not None and value.tzinfo is None:
-        value = value.replace(tzinfo=get_settings().zone)
-    return value
-
-
 Title = Annotated[str, AfterValidator(_title)]
 BodyHtml = Annotated[str, AfterValidator(_body)]
 Categories = Annotated[list[str], AfterValidator(_categories)]
 OptionalUrl = Annotated[str | None, AfterValidator(_optional_url)]
 OptionalName = Annotated[str | None, AfterValidator(_optional_line)]
 Summary = Annotated[str | None, AfterValidator(_summary)]
-PublishAt = Annotated[datetime | None, AfterValidator(_publish_at)]
 
 
 class ArticleCreate(BaseModel):
@@ -110,7 +102,7 @@ class ArticleCreate(BaseModel):
     source_name: OptionalName = None
     source_url: OptionalUrl = None
     status: Literal["published", "draft"] = "published"
-    publish_at: PublishAt = None
+    publish_at: Instant | None = None
 
 
 class ArticleUpdate(BaseModel):
@@ -127,7 +119,7 @@ class ArticleUpdate(BaseModel):
     source_name: OptionalName = None
     source_url: OptionalUrl = None
     status: Literal["published", "draft"] | None = None
-    publish_at: PublishAt = None
+    publish_at: Instant | None = None
 
     @model_validator(mode="after")
     def _required_fields_are_not_null(self) -> ArticleUpdate:

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from pydantic_core import PydanticCustomError
 
 from service.calendar import lunar
+from service.inputs import MAX_BIGINT
 from service.text import clean_line, slugify_vi
 
 DEFAULT_OFFSETS = (30, 7, 1, 0)
@@ -48,8 +49,11 @@ def _events_to(value: dict[str, Any]) -> dict[str, Any]:
     ids = value.get("subscription_ids", [])
     if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
         raise ValueError("channels must be a list of channel names")
-    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
-        raise ValueError("subscription_ids must be a list of integers")
+    if not isinstance(ids, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) and 1 <= i <= MAX_BIGINT for i in ids
+    ):
+        # Checked here, not at send time: an id the database cannot hold would fail every tick.
+        raise ValueError(f"subscription_ids must be a list of subscription ids (1 to {MAX_BIGINT})")
     return {k: v for k, v in (("channels", channels), ("subscription_ids", ids)) if v}
 
 
