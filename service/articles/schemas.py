@@ -9,12 +9,23 @@ from pydantic_core import PydanticCustomError
 
 from config.settings import get_settings
 from service.inputs import Instant
-from service.text import clean_line, has_xml_forbidden, plain_text_from_html, slugify_vi
+from service.text import (
+    clean_line,
+    clean_text,
+    has_invisible,
+    has_visible_content,
+    has_xml_forbidden,
+    plain_text_from_html,
+    sanitize_html,
+    slugify_vi,
+)
 
 MAX_CATEGORIES = 20
 MAX_CATEGORY_NAME = 100
 MAX_NAME = 200
 MAX_URL = 2000
+# The error type of a value over a size limit: the API answers 413 for it, as for a request too large.
+TOO_LARGE = "too_large"
 
 
 def _title(value: str) -> str:
@@ -28,13 +39,22 @@ def _title(value: str) -> str:
 
 
 def _body(value: str) -> str:
+    """The sanitised body; refused when too large, or when sanitising leaves nothing to read."""
     size = len(value.encode("utf-8"))
     limit = get_settings().body_max_bytes
     if size > limit:
-        raise ValueError(f"is {size} bytes; the limit is {limit} bytes")
+        raise PydanticCustomError(
+            TOO_LARGE, "is {size} bytes; the limit is {limit} bytes", {"size": size, "limit": limit}
+        )
     if not value.strip():
         raise ValueError("must not be empty")
-    return value
+    body = sanitize_html(value)
+    if not has_visible_content(body):
+        raise ValueError(
+            "has no visible content once sanitised (scripts, styles, comments and empty tags are"
+            " removed): send text or an image"
+        )
+    return body
 
 
 def _optional_line(value: str | None, limit: int = MAX_NAME) -> str | None:
@@ -52,8 +72,8 @@ def _optional_url(value: str | None) -> str | None:
     value = value.strip()
     if len(value) > MAX_URL:
         raise ValueError(f"is longer than {MAX_URL} characters")
-    if has_xml_forbidden(value) or any(c.isspace() for c in value):
-        raise ValueError("must not contain spaces or control characters")
+    if has_xml_forbidden(value) or has_invisible(value) or any(c.isspace() for c in value):
+        raise ValueError("must not contain spaces, control characters or invisible formatting characters")
     if not value.startswith(("http://", "https://")) or len(value.split("/", 3)[2]) == 0:
         raise ValueError("must be an absolute http:// or https:// URL")
     return value
@@ -77,9 +97,12 @@ def _categories(values: list[str]) -> list[str]:
 
 
 def _summary(value: str | None) -> str | None:
-    if value is None:
-        return None
-    return plain_text_from_html(value) or None
+    if value is None or not clean_text(value):
+        return None  # blank clears it
+    summary = plain_text_from_html(value)
+    if not summary:
+        raise ValueError("has no visible text once markup, scripts and comments are removed")
+    return summary
 
 
 Title = Annotated[str, AfterValidator(_title)]

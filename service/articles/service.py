@@ -17,7 +17,7 @@ from service.db.models import Article, ArticleStatus, Category, EventType
 from service.errors import Conflict, NotFound
 from service.events.outbox import record_article_event
 from service.feeds.scopes import category_scope
-from service.text import sanitize_html, slugify_vi
+from service.text import resolve_references, slugify_vi
 
 
 @dataclass
@@ -63,14 +63,13 @@ def _status_for(requested: str, publish_at: datetime | None, now: datetime) -> A
 
 
 def create_article(session: Session, data: ArticleCreate, now: datetime) -> Change:
-    settings = get_settings()
     status = _status_for(data.status, data.publish_at, now)
     article = Article(
         guid=f"urn:uuid:{uuid.uuid4()}",
         slug=_slug_for(data.title),
         title=data.title,
         summary=data.summary,
-        body_html=sanitize_html(data.body_html, settings.base_url),
+        body_html=data.body_html,
         author=data.author,
         image_url=data.image_url,
         source_name=data.source_name,
@@ -84,6 +83,10 @@ def create_article(session: Session, data: ArticleCreate, now: datetime) -> Chan
     )
     article.categories = _categories_by_name(session, data.categories)
     session.add(article)
+    session.flush()
+    # The article's address exists only now that it has an id; a body without relative
+    # references is unchanged by this, and SQLAlchemy then writes nothing more.
+    article.body_html = resolve_references(article.body_html, article_url(article))
     session.flush()
     change = Change(article)
     if status == ArticleStatus.PUBLISHED:
@@ -131,11 +134,11 @@ def update_article(session: Session, article_id: int, data: ArticleUpdate, now: 
     was_published = article.status == ArticleStatus.PUBLISHED
     old_scopes = [category_scope(c.slug) for c in article.categories]
 
-    if "body_html" in changes:
-        changes["body_html"] = sanitize_html(changes["body_html"], get_settings().base_url)
     if "title" in changes:
         # The slug follows the title; the GUID never does, so readers see an update, not a new item.
         article.slug = _slug_for(changes["title"])
+    if "body_html" in changes:
+        changes["body_html"] = resolve_references(changes["body_html"], article_url(article))
     if "categories" in changes:
         article.categories = _categories_by_name(session, changes.pop("categories"))
     requested_status = changes.pop("status", None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from config.settings import get_settings
 from service.calendar.occurrences import anniversary_flags, occurrences_between
-from service.calendar.text import render_reminder
+from service.calendar.text import ReminderText, render_reminder
 from service.db.models import Announcement, KeyDate, Reminder, ReminderStatus
 from service.db.types import utcnow
 from service.deliveries.planning import insert_ignoring_duplicates, plan_announcement
@@ -116,6 +116,8 @@ class DueResult:
     late: list[int]
     missed: list[int]
     delivery_ids: list[str]
+    # Reminders whose key date's template failed: recorded, logged, never retried.
+    failed: list[int] = field(default_factory=list)
 
 
 def due_reminders(session: Session, now: datetime, limit: int = SCAN_LIMIT) -> list[Reminder]:
@@ -132,12 +134,17 @@ def due_reminders(session: Session, now: datetime, limit: int = SCAN_LIMIT) -> l
 
 
 def send_due(session: Session, now: datetime) -> DueResult:
-    """Announce due reminders; older than the grace period, record them as missed instead."""
+    """Announce due reminders; older than the grace period, record them as missed instead.
+
+    A reminder whose words cannot be rendered (a key date's template that fails for these
+    values) is recorded as failed; the others are sent all the same.
+    """
     grace = timedelta(seconds=get_settings().reminder_grace_seconds)
     sent: list[int] = []
     late: list[int] = []
     missed: list[int] = []
     delivery_ids: list[str] = []
+    failed: list[int] = []
     for reminder in due_reminders(session, now):
         key_date = session.get(KeyDate, reminder.key_date_id)
         overdue = now - reminder.due_at
@@ -153,17 +160,33 @@ def send_due(session: Session, now: datetime) -> DueResult:
             )
             continue
         reminder.late = overdue > LATE_AFTER
-        delivery_ids += _announce(session, key_date, reminder, now)
+        flags = anniversary_flags(reminder.anniversary)
+        try:
+            text = render_reminder(
+                key_date, reminder.occurrence_date, reminder.anniversary, flags, reminder.offset_days
+            )
+        except Exception:
+            reminder.status = ReminderStatus.FAILED.value
+            failed.append(reminder.id)
+            log.exception(
+                "reminder %s of key date %s (%s, %s days before) not sent: its template failed",
+                reminder.id,
+                key_date.id,
+                reminder.occurrence_date,
+                reminder.offset_days,
+            )
+            continue
+        delivery_ids += _announce(session, key_date, reminder, text, flags)
         reminder.status = ReminderStatus.SENT.value
         reminder.sent_at = now
         (late if reminder.late else sent).append(reminder.id)
     session.flush()
-    return DueResult(sent, late, missed, delivery_ids)
+    return DueResult(sent, late, missed, delivery_ids, failed)
 
 
-def _announce(session: Session, key_date: KeyDate, reminder: Reminder, now: datetime) -> list[str]:
-    flags = anniversary_flags(reminder.anniversary)
-    text = render_reminder(key_date, reminder.occurrence_date, reminder.anniversary, flags, reminder.offset_days)
+def _announce(
+    session: Session, key_date: KeyDate, reminder: Reminder, text: ReminderText, flags: tuple[str, ...]
+) -> list[str]:
     payload = {
         "reminder": {
             "id": reminder.id,

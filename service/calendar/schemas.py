@@ -10,8 +10,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from pydantic_core import PydanticCustomError
 
 from service.calendar import lunar
+from service.calendar.text import check_templates
+from service.db.models import KeyDate
 from service.inputs import MAX_BIGINT
-from service.text import clean_line, slugify_vi
+from service.text import clean_line, remove_invisible, slugify_vi
 
 DEFAULT_OFFSETS = (30, 7, 1, 0)
 DEFAULT_SEND_TIME = "08:00"
@@ -58,14 +60,10 @@ def _events_to(value: dict[str, Any]) -> dict[str, Any]:
 
 
 def _templates(value: dict[str, str]) -> dict[str, str]:
-    from service.calendar.text import check_template
-
     unknown = set(value) - {"vi", "en"}
     if unknown:
         raise ValueError(f"unknown locale(s) {', '.join(sorted(unknown))}; known: vi, en")
-    for locale, source in value.items():
-        check_template(locale, source)
-    return value
+    return {locale: remove_invisible(source) for locale, source in value.items()}
 
 
 Name = Annotated[str, AfterValidator(_name)]
@@ -115,6 +113,14 @@ def check_date(calendar: str, day: int, month: int, leap_month: bool, origin_yea
         )
 
 
+def check_key_date_templates(key_date: KeyDate) -> None:
+    """The key date's templates render for every offset (`check_templates`), or a 422 on ``templates``."""
+    try:
+        check_templates(key_date)
+    except ValueError as exc:
+        raise PydanticCustomError("template", "{reason}", {"field": "templates", "reason": str(exc)}) from None
+
+
 class KeyDateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -146,6 +152,7 @@ class KeyDateIn(BaseModel):
         check_date(self.calendar, self.day, self.month, self.leap_month, self.origin_year)
         if self.id is None:
             self.id = slugify_vi(self.name, max_length=80) or "ngay"
+        check_key_date_templates(KeyDate(**self.model_dump()))
         return self
 
 

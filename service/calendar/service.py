@@ -11,11 +11,13 @@ from sqlalchemy.orm import Session
 from service.calendar.occurrences import Occurrence, occurrences_between, occurrences_in_year
 from service.calendar.reminders import plan_key_date, replan_key_date
 from service.calendar.schemas import KeyDateIn, KeyDateUpdate, check_date
+from service.calendar.text import check_templates
 from service.db.locks import transaction_lock
 from service.db.models import KeyDate, Reminder
 from service.errors import Conflict, InvalidField, NotFound
 
 DATE_FIELDS = ("calendar", "day", "month", "leap_month", "origin_year")
+TEMPLATE_INPUTS = ("templates", "offsets", "name", "name_en", *DATE_FIELDS)
 
 
 def create_key_date(session: Session, data: KeyDateIn, now: datetime, source: str = "api") -> KeyDate:
@@ -52,6 +54,14 @@ def update_key_date(session: Session, key_date_id: str, data: KeyDateUpdate, now
     except ValueError as exc:  # PydanticCustomError is a ValueError
         field = getattr(exc, "context", None) or {}
         raise InvalidField(str(field.get("field", "day")), str(exc)) from None
+    if any(name in changes for name in TEMPLATE_INPUTS):
+        # The templates are tried on what the key date will be, not on one field alone.
+        fields = {column.key: getattr(key_date, column.key) for column in KeyDate.__table__.columns}
+        fields.update({name: changes[name] for name in TEMPLATE_INPUTS if name in changes})
+        try:
+            check_templates(KeyDate(**fields))
+        except ValueError as exc:
+            raise InvalidField("templates", str(exc)) from None
     for name, value in changes.items():
         setattr(key_date, name, value)
     key_date.updated_at = now

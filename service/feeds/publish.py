@@ -16,6 +16,7 @@ from service.db.models import Article, ArticleStatus, Category, FeedDocument
 from service.feeds.model import FeedCategory, FeedItem, FeedSpec
 from service.feeds.render import render
 from service.feeds.scopes import FORMATS, SITE, category_slug
+from service.text import resolve_references
 
 
 @dataclass(frozen=True)
@@ -50,11 +51,14 @@ def hub_url(settings: Settings) -> str:
 
 def article_item(article: Article, base_url: str) -> FeedItem:
     assert article.published_at is not None
+    url = article_url(article, base_url)
     return FeedItem(
         guid=article.guid,
-        url=article_url(article, base_url),
+        url=url,
         title=article.title,
-        content_html=article.body_html,
+        # A reader resolves the feed's HTML against the feed's address: in-page links
+        # (#muc-2) get the article's address in front.
+        content_html=resolve_references(article.body_html, url, keep_fragments=False),
         published=article.published_at,
         updated=max(article.updated_at, article.published_at),
         summary=article.summary,

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from service.text import clean_line, slugify_vi
+from service.text import clean_line, has_invisible, slugify_vi
 
 Channel = Literal["webhook", "email", "telegram", "slack", "discord", "teams", "zalo", "apprise"]
 EventName = Literal["article.published", "article.updated", "article.withdrawn", "reminder.due"]
@@ -37,6 +37,9 @@ def _target(value: str) -> str:
         raise ValueError("must not be empty")
     if len(value) > MAX_TARGET:
         raise ValueError(f"is longer than {MAX_TARGET} characters")
+    if has_invisible(value):
+        # A URL, address or chat id never needs one; in a target it can only hide what is called.
+        raise ValueError("must not contain invisible formatting characters (bidi controls, zero-width spaces)")
     return value
 
 
