@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from config.settings import get_settings
 from service.articles.schemas import ArticleCreate, ArticleUpdate
+from service.db.inserts import insert_ignoring_duplicates
 from service.db.models import Article, ArticleStatus, Category, EventType
 from service.errors import Conflict, NotFound
 from service.events.outbox import record_article_event
@@ -37,21 +38,21 @@ def _slug_for(title: str) -> str:
     return slugify_vi(title) or "bai-viet"
 
 
-def _categories_by_name(session: Session, names: Sequence[str]) -> list[Category]:
-    """Existing categories by slug, creating the missing ones (names are validated already)."""
+def _categories_by_name(session: Session, names: Sequence[str], now: datetime) -> list[Category]:
+    """Categories by slug, creating the missing ones (names are validated already).
+
+    Get-or-create that survives concurrency: the missing slugs are inserted with ON
+    CONFLICT DO NOTHING, so a request naming a category that another request is creating
+    at the same moment uses that one instead of failing on the unique slug; then all are read.
+    """
     wanted = {slugify_vi(name): name for name in names}
     if not wanted:
         return []
-    found = {c.slug: c for c in session.scalars(select(Category).where(Category.slug.in_(wanted)))}
-    for slug, name in wanted.items():
-        if slug not in found:
-            # A concurrent creator of the same slug makes this flush fail; the unique
-            # constraint keeps categories single, and the caller's request is retried by the client.
-            category = Category(name=name, slug=slug)
-            session.add(category)
-            found[slug] = category
-    session.flush()
-    return sorted(found.values(), key=lambda c: c.slug)
+    known = set(session.scalars(select(Category.slug).where(Category.slug.in_(wanted))))
+    missing = [{"name": name, "slug": slug, "created_at": now} for slug, name in wanted.items() if slug not in known]
+    if missing:
+        session.execute(insert_ignoring_duplicates(session, Category), missing)
+    return list(session.scalars(select(Category).where(Category.slug.in_(wanted)).order_by(Category.slug)))
 
 
 def _status_for(requested: str, publish_at: datetime | None, now: datetime) -> ArticleStatus:
@@ -81,7 +82,7 @@ def create_article(session: Session, data: ArticleCreate, now: datetime) -> Chan
         created_at=now,
         updated_at=now,
     )
-    article.categories = _categories_by_name(session, data.categories)
+    article.categories = _categories_by_name(session, data.categories, now)
     session.add(article)
     session.flush()
     # The article's address exists only now that it has an id; a body without relative
@@ -140,7 +141,7 @@ def update_article(session: Session, article_id: int, data: ArticleUpdate, now: 
     if "body_html" in changes:
         changes["body_html"] = resolve_references(changes["body_html"], article_url(article))
     if "categories" in changes:
-        article.categories = _categories_by_name(session, changes.pop("categories"))
+        article.categories = _categories_by_name(session, changes.pop("categories"), now)
     requested_status = changes.pop("status", None)
     for name, value in changes.items():
         setattr(article, name, value)

@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 from config.settings import get_settings
 from service.calendar.occurrences import anniversary_flags, occurrences_between
 from service.calendar.text import ReminderText, render_reminder
+from service.db.inserts import insert_ignoring_duplicates
 from service.db.models import Announcement, KeyDate, Reminder, ReminderStatus
 from service.db.types import utcnow
-from service.deliveries.planning import insert_ignoring_duplicates, plan_announcement
+from service.deliveries.planning import plan_announcement
 
 log = logging.getLogger(__name__)
 # Found due later than this after its time, a reminder is marked late (it still goes).

@@ -12,6 +12,7 @@ from service.calendar.occurrences import Occurrence, occurrences_between, occurr
 from service.calendar.reminders import plan_key_date, replan_key_date
 from service.calendar.schemas import KeyDateIn, KeyDateUpdate, check_date
 from service.calendar.text import check_templates
+from service.db.inserts import insert_ignoring_duplicates
 from service.db.locks import transaction_lock
 from service.db.models import KeyDate, Reminder
 from service.errors import Conflict, InvalidField, NotFound
@@ -22,11 +23,13 @@ TEMPLATE_INPUTS = ("templates", "offsets", "name", "name_en", *DATE_FIELDS)
 
 def create_key_date(session: Session, data: KeyDateIn, now: datetime, source: str = "api") -> KeyDate:
     assert data.id is not None
-    if session.get(KeyDate, data.id) is not None:
+    # ON CONFLICT DO NOTHING: of two requests creating one id at once, the second gets 409,
+    # not a unique violation.
+    statement = insert_ignoring_duplicates(session, KeyDate).returning(KeyDate.id)
+    row = {**data.model_dump(), "source": source, "created_at": now, "updated_at": now}
+    if session.execute(statement, [row]).first() is None:
         raise Conflict(f"key date {data.id!r} exists already; PATCH it or choose another id")
-    key_date = KeyDate(**data.model_dump(), source=source, created_at=now, updated_at=now)
-    session.add(key_date)
-    session.flush()
+    key_date = get_key_date(session, data.id)
     plan_key_date(session, key_date, now)
     return key_date
 

@@ -11,12 +11,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from config.settings import get_settings
 from service.articles.service import article_url
+from service.db.inserts import insert_ignoring_duplicates
 from service.db.models import (
     Announcement,
     Article,
@@ -66,15 +66,6 @@ def matches(
     if subscription_categories and categories is not None:
         return bool(set(subscription_categories) & set(categories))
     return True
-
-
-def insert_ignoring_duplicates(session: Session, table: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing()
-    return insert(table)
 
 
 def plan_announcement(
