@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+# The error type of a value over a size limit: the API answers 413 for it, as for a request too large.
+TOO_LARGE = "too_large"
+
 
 class DomainError(Exception):
     """Base class: a request that cannot be carried out as asked."""

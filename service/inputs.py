@@ -4,6 +4,7 @@ One definition each, so a bound is the same wherever a value enters:
 
 - ``RowId``: a row id, 1 … 2⁶³−1 (PostgreSQL ``bigint``; SQLite's ``INTEGER`` is the same
   64 bits). A larger number cannot name a row, and handed to the driver it raises.
+- ``DeliveryId``: ``msg_`` and 32 hex digits.
 - ``Offset``, ``Limit``: pagination; ``Limit`` is what one answer may carry.
 - ``Days``, ``Year``: calendar look-ahead and years the lunar calendar is computed for.
 - ``Instant``: an ISO 8601 date-time. Without a zone it means ``BANTIN_TIMEZONE`` local
@@ -20,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from annotated_types import Interval
-from pydantic import AfterValidator
+from pydantic import AfterValidator, StringConstraints
 
 from config.settings import get_settings
 from service.calendar.lunar import SUPPORTED_YEARS
@@ -55,3 +56,5 @@ Limit = Annotated[int, Interval(ge=1, le=MAX_PAGE)]
 Days = Annotated[int, Interval(ge=0, le=MAX_UPCOMING_DAYS)]
 Year = Annotated[int, Interval(ge=SUPPORTED_YEARS.start, le=SUPPORTED_YEARS.stop - 1)]
 Instant = Annotated[datetime, AfterValidator(_instant)]
+# A delivery id, as planning makes them ("msg_" and 32 hex digits): also the webhook-id.
+DeliveryId = Annotated[str, StringConstraints(pattern=r"^msg_[0-9a-f]{32}$")]

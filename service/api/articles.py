@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from service.api.auth import Caller, require_scope
+from service.api.errors import CONFLICT
 from service.api.schemas import ArticleOut, ArticlePage
 from service.articles.schemas import ArticleCreate, ArticleUpdate
 from service.articles.service import create_article, get_article, list_articles, update_article, withdraw_article
@@ -110,7 +111,7 @@ def read(article_id: RowId, _: Publisher) -> ArticleOut:
         return ArticleOut.of(get_article(session, article_id))
 
 
-@router.patch("/{article_id}", response_model=ArticleOut)
+@router.patch("/{article_id}", response_model=ArticleOut, responses=CONFLICT)
 def patch(article_id: RowId, payload: ArticleUpdate, _: Publisher, background: BackgroundTasks) -> ArticleOut:
     """Change the fields present; the GUID never changes. `null` clears an optional field."""
     with session_scope() as session:

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from config.settings import get_settings
 from service import clock
 from service.api.auth import Caller, require_scope
+from service.api.errors import ADMIN_ONLY, CONFLICT
 from service.auth.tokens import Scope
 from service.calendar.ics import build_calendar, years_for
 from service.calendar.schemas import KeyDateIn, KeyDateUpdate
@@ -90,7 +91,12 @@ def list_(_: Staff) -> list[KeyDateOut]:
         return [KeyDateOut.of(kd) for kd in list_key_dates(session)]
 
 
-@router.post("/api/v1/calendar/key-dates", status_code=status.HTTP_201_CREATED, response_model=KeyDateOut)
+@router.post(
+    "/api/v1/calendar/key-dates",
+    status_code=status.HTTP_201_CREATED,
+    response_model=KeyDateOut,
+    responses={**ADMIN_ONLY, **CONFLICT},
+)
 def create(payload: KeyDateIn, _: Admin, response: Response) -> KeyDateOut:
     """Add a key date; its reminders are planned at once."""
     with session_scope() as session:
@@ -105,14 +111,14 @@ def read(key_date_id: str, _: Staff) -> KeyDateOut:
         return KeyDateOut.of(get_key_date(session, key_date_id))
 
 
-@router.patch("/api/v1/calendar/key-dates/{key_date_id}", response_model=KeyDateOut)
+@router.patch("/api/v1/calendar/key-dates/{key_date_id}", response_model=KeyDateOut, responses=ADMIN_ONLY)
 def patch(key_date_id: str, payload: KeyDateUpdate, _: Admin) -> KeyDateOut:
     """Change a key date; reminders not yet due are planned again."""
     with session_scope() as session:
         return KeyDateOut.of(update_key_date(session, key_date_id, payload, clock.now()))
 
 
-@router.delete("/api/v1/calendar/key-dates/{key_date_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/api/v1/calendar/key-dates/{key_date_id}", status_code=status.HTTP_204_NO_CONTENT, responses=ADMIN_ONLY)
 def remove(key_date_id: str, _: Admin) -> Response:
     with session_scope() as session:
         delete_key_date(session, key_date_id)

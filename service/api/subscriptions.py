@@ -9,12 +9,13 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Query, Response, status
 from pydantic import BaseModel
 
 from service.api.auth import Caller, require_scope
+from service.api.errors import ADMIN_ONLY, CONFLICT
 from service.auth.tokens import Scope
 from service.db.engine import session_scope
 from service.db.models import Delivery, DeliveryAttempt, DeliveryStatus, Subscription
 from service.db.types import utcnow
 from service.deliveries.queries import list_deliveries
-from service.inputs import Instant, Limit, Offset, RowId
+from service.inputs import DeliveryId, Instant, Limit, Offset, RowId
 from service.subscriptions.schemas import SubscriptionCreate, SubscriptionUpdate
 from service.subscriptions.service import (
     create_subscription,
@@ -29,7 +30,7 @@ from service.subscriptions.service import (
 )
 from workers.relay import enqueue_deliveries
 
-router = APIRouter(prefix="/api/v1", tags=["subscriptions"])
+router = APIRouter(prefix="/api/v1", tags=["subscriptions"], responses=ADMIN_ONLY)
 Admin = Annotated[Caller, Depends(require_scope(Scope.ADMIN))]
 
 
@@ -165,7 +166,7 @@ def remove(subscription_id: RowId, _: Admin) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/subscriptions/{subscription_id}/rotate-secret", response_model=SubscriptionOut)
+@router.post("/subscriptions/{subscription_id}/rotate-secret", response_model=SubscriptionOut, responses=CONFLICT)
 def rotate(subscription_id: RowId, _: Admin) -> SubscriptionOut:
     """New signing secret; both are sent during `BANTIN_SECRET_ROTATION_OVERLAP_SECONDS`."""
     with session_scope() as session:
@@ -173,7 +174,7 @@ def rotate(subscription_id: RowId, _: Admin) -> SubscriptionOut:
         return SubscriptionOut.of(subscription, secret=secret)
 
 
-@router.post("/subscriptions/{subscription_id}/recover")
+@router.post("/subscriptions/{subscription_id}/recover", responses=CONFLICT)
 def recover_failed(subscription_id: RowId, since: Instant, _: Admin, background: BackgroundTasks) -> dict[str, int]:
     """Send again every failed delivery of this subscription created since `since`."""
     with session_scope() as session:
@@ -204,8 +205,13 @@ def deliveries(
         return DeliveryPage(items=[DeliveryOut.of(d, a) for d, a in rows], total=total)
 
 
-@router.post("/deliveries/{delivery_id}/replay", status_code=status.HTTP_202_ACCEPTED, response_model=DeliveryOut)
-def replay_delivery(delivery_id: str, _: Admin, background: BackgroundTasks) -> DeliveryOut:
+@router.post(
+    "/deliveries/{delivery_id}/replay",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=DeliveryOut,
+    responses=CONFLICT,
+)
+def replay_delivery(delivery_id: DeliveryId, _: Admin, background: BackgroundTasks) -> DeliveryOut:
     """Send one delivery again now, with the same `webhook-id`."""
     with session_scope() as session:
         delivery = replay(session, delivery_id, utcnow())

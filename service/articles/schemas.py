@@ -8,6 +8,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from pydantic_core import PydanticCustomError
 
 from config.settings import get_settings
+from service.errors import TOO_LARGE
 from service.inputs import Instant
 from service.text import (
     clean_line,
@@ -24,8 +25,6 @@ MAX_CATEGORIES = 20
 MAX_CATEGORY_NAME = 100
 MAX_NAME = 200
 MAX_URL = 2000
-# The error type of a value over a size limit: the API answers 413 for it, as for a request too large.
-TOO_LARGE = "too_large"
 
 
 def _title(value: str) -> str:

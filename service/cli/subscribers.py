@@ -14,7 +14,7 @@ from service.db.engine import session_scope
 from service.db.models import DeliveryStatus, Subscription
 from service.db.types import utcnow
 from service.errors import DomainError, InvalidField
-from service.inputs import Instant, Limit, RowId
+from service.inputs import DeliveryId, Instant, Limit, RowId
 from service.subscriptions import service
 from service.subscriptions.schemas import SubscriptionCreate, SubscriptionUpdate
 from workers.relay import enqueue_deliveries
@@ -195,7 +195,7 @@ def deliveries_list(
 
 
 @deliveries_app.command("replay")
-def deliveries_replay(delivery_id: str) -> None:
+def deliveries_replay(delivery_id: Annotated[str, typer.Argument(parser=parser_for(DeliveryId))]) -> None:
     """Send one delivery again, with the same webhook-id."""
     try:
         with session_scope() as session:
