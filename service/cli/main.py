@@ -113,7 +113,9 @@ def beat() -> None:
     from workers.app import app as celery_app
 
     settings = get_settings()
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    from service.private_files import private_directory
+
+    private_directory(settings.var_dir)
     celery_app.start(
         ["beat", f"--loglevel={settings.log_level}", f"--schedule={settings.var_dir / 'celerybeat-schedule'}"]
     )
