@@ -4,7 +4,8 @@ One definition each, so a bound is the same wherever a value enters:
 
 - ``RowId``: a row id, 1 … 2⁶³−1 (PostgreSQL ``bigint``; SQLite's ``INTEGER`` is the same
   64 bits). A larger number cannot name a row, and handed to the driver it raises.
-- ``DeliveryId``: ``msg_`` and 32 hex digits.
+- ``DeliveryId``, ``Slug``, ``KeyDateId``: the only forms these names take, so nothing
+  else (a NUL byte, which PostgreSQL refuses in text) reaches a query.
 - ``Offset``, ``Limit``: pagination; ``Limit`` is what one answer may carry.
 - ``Days``, ``Year``: calendar look-ahead and years the lunar calendar is computed for.
 - ``Instant``: an ISO 8601 date-time. Without a zone it means ``BANTIN_TIMEZONE`` local
@@ -58,3 +59,6 @@ Year = Annotated[int, Interval(ge=SUPPORTED_YEARS.start, le=SUPPORTED_YEARS.stop
 Instant = Annotated[datetime, AfterValidator(_instant)]
 # A delivery id, as planning makes them ("msg_" and 32 hex digits): also the webhook-id.
 DeliveryId = Annotated[str, StringConstraints(pattern=r"^msg_[0-9a-f]{32}$")]
+# A category slug as slugify_vi makes them; a key date id as its schema admits them.
+Slug = Annotated[str, StringConstraints(max_length=200, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
+KeyDateId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,79}$")]

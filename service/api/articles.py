@@ -20,7 +20,7 @@ from service.db.engine import session_scope
 from service.db.models import ArticleStatus, IdempotentRequest
 from service.db.types import utcnow
 from service.errors import InvalidField
-from service.inputs import Limit, Offset, RowId
+from service.inputs import Limit, Offset, RowId, Slug
 from workers.relay import relay_events
 
 router = APIRouter(prefix="/api/v1/articles", tags=["articles"])
@@ -96,7 +96,7 @@ def create(
 def list_(
     _: Publisher,
     status_: Annotated[ArticleStatus | None, Query(alias="status")] = None,
-    category: Annotated[str | None, Query(description="category slug")] = None,
+    category: Annotated[Slug | None, Query(description="category slug")] = None,
     limit: Annotated[Limit, Query(le=ARTICLE_PAGE_MAX)] = 50,
     offset: Offset = 0,
 ) -> ArticlePage:

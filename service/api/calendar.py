@@ -26,7 +26,7 @@ from service.calendar.service import (
 )
 from service.db.engine import session_scope
 from service.db.models import KeyDate, Reminder
-from service.inputs import Days, Year
+from service.inputs import Days, KeyDateId, Year
 
 router = APIRouter(tags=["calendar"])
 Admin = Annotated[Caller, Depends(require_scope(Scope.ADMIN))]
@@ -106,20 +106,20 @@ def create(payload: KeyDateIn, _: Admin, response: Response) -> KeyDateOut:
 
 
 @router.get("/api/v1/calendar/key-dates/{key_date_id}", response_model=KeyDateOut)
-def read(key_date_id: str, _: Staff) -> KeyDateOut:
+def read(key_date_id: KeyDateId, _: Staff) -> KeyDateOut:
     with session_scope() as session:
         return KeyDateOut.of(get_key_date(session, key_date_id))
 
 
 @router.patch("/api/v1/calendar/key-dates/{key_date_id}", response_model=KeyDateOut, responses=ADMIN_ONLY)
-def patch(key_date_id: str, payload: KeyDateUpdate, _: Admin) -> KeyDateOut:
+def patch(key_date_id: KeyDateId, payload: KeyDateUpdate, _: Admin) -> KeyDateOut:
     """Change a key date; reminders not yet due are planned again."""
     with session_scope() as session:
         return KeyDateOut.of(update_key_date(session, key_date_id, payload, clock.now()))
 
 
 @router.delete("/api/v1/calendar/key-dates/{key_date_id}", status_code=status.HTTP_204_NO_CONTENT, responses=ADMIN_ONLY)
-def remove(key_date_id: str, _: Admin) -> Response:
+def remove(key_date_id: KeyDateId, _: Admin) -> Response:
     with session_scope() as session:
         delete_key_date(session, key_date_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -16,7 +16,7 @@ from service.db.models import Delivery, DeliveryAttempt, DeliveryStatus, Subscri
 from service.db.types import utcnow
 from service.deliveries.queries import list_deliveries
 from service.inputs import DeliveryId, Instant, Limit, Offset, RowId
-from service.subscriptions.schemas import SubscriptionCreate, SubscriptionUpdate
+from service.subscriptions.schemas import Channel, SubscriptionCreate, SubscriptionUpdate
 from service.subscriptions.service import (
     create_subscription,
     delete_subscription,
@@ -138,7 +138,7 @@ def create(payload: SubscriptionCreate, _: Admin, response: Response) -> Subscri
 def list_(
     _: Admin,
     status_: Annotated[str | None, Query(alias="status", pattern="^(active|paused|disabled)$")] = None,
-    channel: str | None = None,
+    channel: Channel | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> SubscriptionPage:

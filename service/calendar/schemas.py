@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar as gregorian
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -13,8 +13,10 @@ from service.calendar import lunar
 from service.calendar.text import check_templates
 from service.db.models import KeyDate
 from service.inputs import MAX_BIGINT
-from service.text import clean_line, remove_invisible, slugify_vi
+from service.subscriptions.schemas import Channel
+from service.text import clean_line, remove_invisible, remove_xml_forbidden, slugify_vi
 
+CHANNEL_NAMES: tuple[str, ...] = get_args(Channel)
 DEFAULT_OFFSETS = (30, 7, 1, 0)
 DEFAULT_SEND_TIME = "08:00"
 HH_MM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -49,8 +51,8 @@ def _events_to(value: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"unknown key(s) {', '.join(sorted(unknown))}; known: channels, subscription_ids")
     channels = value.get("channels", [])
     ids = value.get("subscription_ids", [])
-    if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
-        raise ValueError("channels must be a list of channel names")
+    if not isinstance(channels, list) or not all(c in CHANNEL_NAMES for c in channels):
+        raise ValueError(f"channels must be a list of channel names ({', '.join(CHANNEL_NAMES)})")
     if not isinstance(ids, list) or not all(
         isinstance(i, int) and not isinstance(i, bool) and 1 <= i <= MAX_BIGINT for i in ids
     ):
@@ -63,7 +65,7 @@ def _templates(value: dict[str, str]) -> dict[str, str]:
     unknown = set(value) - {"vi", "en"}
     if unknown:
         raise ValueError(f"unknown locale(s) {', '.join(sorted(unknown))}; known: vi, en")
-    return {locale: remove_invisible(source) for locale, source in value.items()}
+    return {locale: remove_invisible(remove_xml_forbidden(source)) for locale, source in value.items()}
 
 
 Name = Annotated[str, AfterValidator(_name)]

@@ -150,3 +150,40 @@ def test_key_date_subscription_ids_are_bounded(raw_client: TestClient, admin: di
     assert response.status_code == 422, response.text
     assert fields(response) == {"events_to"}
     assert rows(KeyDate) == before
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("GET", "/api/v1/articles?category=th%00oi-su", None, "category"),
+        ("GET", "/api/v1/articles?category=Th%E1%BB%9Di%20s%E1%BB%B1", None, "category"),
+        ("GET", "/api/v1/subscriptions?channel=email%00", None, "channel"),
+        ("GET", "/api/v1/calendar/key-dates/ngay%00", None, "key_date_id"),
+        ("DELETE", "/api/v1/calendar/key-dates/" + "a" * 81, None, "key_date_id"),
+        ("POST", "/api/v1/deliveries/msg_%00/replay", None, "delivery_id"),
+        ("POST", "/api/v1/subscriptions", {"channel": "email", "target": "a\u0000@example.vn"}, "target"),
+        ("POST", "/api/v1/subscriptions", {"channel": "zalo", "target": "1", "options": {"k": "\u0000"}}, "options"),
+        ("POST", "/api/v1/calendar/key-dates", {**KEY_DATE, "events_to": {"channels": ["e\u0000mail"]}}, "events_to"),
+        ("POST", "/api/v1/calendar/key-dates", {**KEY_DATE, "events_to": {"channels": ["fax"]}}, "events_to"),
+    ],
+)
+def test_strings_that_no_row_can_hold_are_422(
+    raw_client: TestClient, admin: dict[str, str], method: str, path: str, body: dict | None, field: str
+) -> None:
+    # PostgreSQL refuses a NUL byte in text (SQLite, under these unit tests, would not).
+    response = raw_client.request(method, path, json=body, headers=admin)
+    assert response.status_code == 422, response.text
+    assert fields(response) == {field}
+
+
+def test_a_nul_in_a_key_date_template_is_removed(raw_client: TestClient, admin: dict[str, str]) -> None:
+    response = raw_client.post(
+        "/api/v1/calendar/key-dates", json={**KEY_DATE, "templates": {"vi": "{{ name }}\u0000!"}}, headers=admin
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["templates"] == {"vi": "{{ name }}!"}
+
+
+def test_an_unsubscribe_token_we_never_made_is_404_without_a_lookup(raw_client: TestClient) -> None:
+    for token in ("x%00y", "a" * 42, "a" * 44):
+        assert raw_client.post(f"/unsubscribe/{token}").status_code == 404

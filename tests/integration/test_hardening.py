@@ -1,5 +1,5 @@
-"""Get-or-create under concurrency, on PostgreSQL through the real API: many requests that
-all create the same thing on first use never fail on the race."""
+"""Bad input and races against the real API on PostgreSQL (which refuses what SQLite lets
+through: NUL bytes in text, integers over 64 bits): never a 500."""
 
 from __future__ import annotations
 
@@ -74,3 +74,52 @@ def test_parallel_creation_of_one_key_date_is_one_201_and_the_rest_409(api: tupl
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [201] + [409] * (PARALLEL - 1), {r.status_code: r.text for r in responses}
     assert "exists already" in next(r for r in responses if r.status_code == 409).json()["detail"]
+
+
+TOO_BIG = str(2**63)
+KEY_DATE = {"name": "Ngày thử", "calendar": "solar", "day": 1, "month": 6}
+
+
+def test_inputs_postgresql_cannot_hold_are_refused_never_500(api: tuple[Stack, str]) -> None:
+    stack, _ = api
+    admin = {"Authorization": f"Bearer {stack.create_token('admin')}"}
+    requests: list[tuple[str, str, dict | None, set[int]]] = [
+        ("GET", f"/api/v1/articles/{TOO_BIG}", None, {422}),
+        ("GET", f"/api/v1/articles?offset={TOO_BIG}", None, {422}),
+        ("GET", f"/api/v1/deliveries?subscription={TOO_BIG}", None, {422}),
+        ("DELETE", f"/api/v1/tokens/{TOO_BIG}", None, {422}),
+        ("POST", f"/api/v1/subscriptions/{TOO_BIG}/recover?since=2026-01-01", None, {422}),
+        ("POST", "/api/v1/subscriptions/1/recover?since=2026-01-01T00:00:00", None, {404}),  # no zone: local
+        ("POST", "/api/v1/subscriptions/1/recover?since=9999-12-31T23:59:59-14:00", None, {422}),
+        ("GET", "/api/v1/articles?category=a%00b", None, {422}),
+        ("GET", "/api/v1/subscriptions?channel=a%00", None, {422}),
+        ("GET", "/api/v1/calendar/key-dates/a%00", None, {422}),
+        ("POST", "/api/v1/deliveries/msg_%00/replay", None, {422}),
+        ("POST", "/unsubscribe/a%00b", None, {404}),
+        (
+            "POST",
+            "/api/v1/articles",
+            {"title": "t", "body_html": "x", "publish_at": "0001-01-01T00:00:00+14:00"},
+            {422},
+        ),
+        (
+            "POST",
+            "/api/v1/articles",
+            {"title": "T\u0000", "body_html": "<p>a\u0000</p>", "categories": ["c\u0000"]},
+            {201},
+        ),
+        ("POST", "/api/v1/subscriptions", {"channel": "email", "target": "a\u0000@example.vn"}, {422}),
+        ("POST", "/api/v1/subscriptions", {"channel": "zalo", "target": "1", "options": {"k": "\u0000"}}, {422}),
+        ("POST", "/api/v1/calendar/key-dates", {**KEY_DATE, "events_to": {"subscription_ids": [2**63]}}, {422}),
+        ("POST", "/api/v1/calendar/key-dates", {**KEY_DATE, "events_to": {"channels": ["e\u0000"]}}, {422}),
+        (
+            "POST",
+            "/api/v1/calendar/key-dates",
+            {**KEY_DATE, "id": "nul", "templates": {"vi": "{{ name }}\u0000"}},
+            {201},
+        ),
+    ]
+    with httpx.Client(base_url=stack.base_url, headers=admin, timeout=30) as client:
+        for method, path, body, expected in requests:
+            response = client.request(method, path, json=body)
+            assert response.status_code in expected, (method, path, response.status_code, response.text[:300])
