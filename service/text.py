@@ -29,6 +29,8 @@ _INVISIBLE = re.compile(
     "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
     "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
 )
+# An id an editor gives a section: a letter, then letters, digits, - and _ (no "__proto__"-like names).
+_ELEMENT_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 _IMAGE = re.compile(r'<img\b[^>]*\ssrc="[^"]+"')
 
 ARTICLE_TAGS = frozenset(
@@ -96,7 +98,8 @@ ARTICLE_ATTRIBUTES: dict[str, set[str]] = {
     "col": {"span"},
     "colgroup": {"span"},
     "ol": {"start", "reversed", "type"},
-    "*": {"lang", "dir"},
+    # id: the targets of in-page links (<a href="#muc-2"> … <h2 id="muc-2">).
+    "*": {"lang", "dir", "id"},
 }
 URL_ATTRIBUTES = frozenset({"href", "src", "cite"})
 URL_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
@@ -193,6 +196,8 @@ def has_visible_content(fragment: str) -> bool:
 
 
 def _drop_empty_urls(tag: str, name: str, value: str) -> str | None:
+    if name == "id":
+        return value if _ELEMENT_ID.match(value) else None
     if name in URL_ATTRIBUTES:
         return value.strip() or None
     if name == "srcset":  # not a URL attribute to nh3: schemes are checked here

@@ -155,3 +155,9 @@ def test_every_format_character_is_removed() -> None:
 
 def test_plain_text_from_html_strips_tags_and_unescapes() -> None:
     assert plain_text_from_html("<b>Tóm &amp; tắt</b>\n<script>x</script> dòng") == "Tóm & tắt dòng"
+
+
+def test_section_ids_are_kept_for_in_page_links_and_odd_ones_dropped() -> None:
+    clean = sanitize_html('<h2 id="muc-2">Mục 2</h2><p id="__proto__">a</p><p id="x y">b</p><a href="#muc-2">c</a>')
+    assert '<h2 id="muc-2">' in clean and 'href="#muc-2"' in clean
+    assert "__proto__" not in clean and "x y" not in clean

@@ -155,7 +155,7 @@ def test_relative_references_resolve_against_the_article_and_fragments_stay_in_p
     url = created["url"]  # https://bantin.example.vn/articles/{id}/bai-viet
     directory = url.rsplit("/", 1)[0]
     stored = created["body_html"]
-    assert 'href="#muc-2"' in stored
+    assert 'href="#muc-2"' in stored and '<h2 id="muc-2">' in stored  # the link and its target
     assert 'href="https://bantin.example.vn/articles/5/bai-cu"' in stored
     assert 'href="https://bantin.example.vn/tin"' in stored
     assert f'src="{directory}/anh.jpg"' in stored
