@@ -36,7 +36,7 @@ def fill(path: str, operation: dict[str, Any], number: str, word: str) -> str:
         if parameter["in"] == "path":
             integer = "integer" in str(parameter["schema"])
             # A word the parameter's pattern admits, so that the lookup itself is tried.
-            admitted = MATCHING.get(parameter["schema"].get("pattern", ""), word) if word != "x" else word
+            admitted = MATCHING.get(parameter["schema"].get("pattern", ""), word) if word != "X!" else word
             path = path.replace("{" + parameter["name"] + "}", number if integer else admitted)
     return path
 
@@ -58,7 +58,7 @@ def probes(path: str, method: str, operation: dict[str, Any]) -> Iterator[tuple[
         unknown["json"] = {}  # every field of a PATCH is optional; a POST answers 422 for it
     yield "unknown id or name", unknown
     if "{" in path:
-        yield "id out of range", {"url": fill(path, operation, "0", "x"), "headers": admin}
+        yield "id out of range", {"url": fill(path, operation, "0", "X!"), "headers": admin}
     for parameter in operation.get("parameters", []):
         if parameter["in"] == "query" and "integer" in str(parameter["schema"]):
             yield f"bad {parameter['name']}", {"url": f"{missing}?{parameter['name']}=x", "headers": admin}
