@@ -6,15 +6,20 @@ a real worker and beat; settings refuse a clock file outside BANTIN_ENVIRONMENT=
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
+
+from pydantic import TypeAdapter
 
 from config.settings import get_settings
 from service.db.types import utcnow
+from service.inputs import Instant
+
+_INSTANT: TypeAdapter[datetime] = TypeAdapter(Instant)
 
 
 def now() -> datetime:
     clock_file = get_settings().clock_file
     if clock_file is None:
         return utcnow()
-    instant = datetime.fromisoformat(clock_file.read_text().strip())
-    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+    # Read like every other instant we accept: no zone means BANTIN_TIMEZONE.
+    return _INSTANT.validate_python(clock_file.read_text().strip())

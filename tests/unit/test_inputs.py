@@ -1,6 +1,7 @@
 """The shared input types: every instant, id and count the API and CLI accept."""
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from pydantic import TypeAdapter, ValidationError
@@ -69,3 +70,17 @@ def test_integers_are_bounded_to_what_is_stored(annotation: object, good: list[i
     for value in bad:
         with pytest.raises(ValidationError):
             adapter.validate_python(value)
+
+
+def test_the_test_clock_file_is_read_as_an_instant_too(settings_override: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from service import clock
+
+    path = tmp_path / "clock"
+    settings_override.setenv("BANTIN_CLOCK_FILE", str(path))
+    path.write_text("2027-02-03T08:00")
+    assert clock.now() == datetime(2027, 2, 3, 1, tzinfo=UTC)
+    path.write_text("2027-02-03T08:00:00+07:00")
+    assert clock.now() == datetime(2027, 2, 3, 1, tzinfo=UTC)
+    path.write_text("9999-12-31T23:59:59-14:00")
+    with pytest.raises(ValidationError):
+        clock.now()
