@@ -6,10 +6,15 @@ a real worker and beat; settings refuse a clock file outside BANTIN_ENVIRONMENT=
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
+
+from pydantic import TypeAdapter
 
 from config.settings import Settings
 from service.db.types import utcnow
+from service.inputs import Instant
+
+_INSTANT: TypeAdapter[datetime] = TypeAdapter(Instant)
 
 
 def now(settings: Settings) -> datetime:
@@ -17,5 +22,5 @@ def now(settings: Settings) -> datetime:
     clock_file = settings.clock_file
     if clock_file is None:
         return utcnow()
-    instant = datetime.fromisoformat(clock_file.read_text().strip())
-    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+    # Read like every other instant we accept: no zone means BANTIN_TIMEZONE.
+    return _INSTANT.validate_python(clock_file.read_text().strip())

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+# The error type of a value over a size limit: the API answers 413 for it, as for a request too large.
+TOO_LARGE = "too_large"
+
 
 class DomainError(Exception):
     """Base class: a request that cannot be carried out as asked."""

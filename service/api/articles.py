@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from service.api.auth import Caller, require_scope
 from service.api.deps import AppSettings
+from service.api.errors import CONFLICT
 from service.api.schemas import ArticleOut, ArticlePage
 from service.articles.schemas import ArticleCreate, ArticleUpdate
 from service.articles.service import create_article, get_article, list_articles, update_article, withdraw_article
@@ -20,10 +21,13 @@ from service.db.engine import session_scope
 from service.db.models import ArticleStatus, IdempotentRequest
 from service.db.types import utcnow
 from service.errors import InvalidField
+from service.inputs import Limit, Offset, RowId, Slug
 
 router = APIRouter(prefix="/api/v1/articles", tags=["articles"])
 Publisher = Annotated[Caller, Depends(require_scope(Scope.PUBLISH))]
 MAX_IDEMPOTENCY_KEY = 255
+# Articles carry their whole body: a page of them is kept smaller than other lists.
+ARTICLE_PAGE_MAX = 200
 
 
 def _check_idempotency_key(key: str | None) -> str | None:
@@ -91,9 +95,9 @@ def create(
 def list_(
     _: Publisher,
     status_: Annotated[ArticleStatus | None, Query(alias="status")] = None,
-    category: Annotated[str | None, Query(description="category slug")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    category: Annotated[Slug | None, Query(description="category slug")] = None,
+    limit: Annotated[Limit, Query(le=ARTICLE_PAGE_MAX)] = 50,
+    offset: Offset = 0,
 ) -> ArticlePage:
     with session_scope() as session:
         rows, total = list_articles(session, status=status_, category_slug=category, limit=limit, offset=offset)
@@ -101,20 +105,20 @@ def list_(
 
 
 @router.get("/{article_id}", response_model=ArticleOut)
-def read(article_id: int, _: Publisher) -> ArticleOut:
+def read(article_id: RowId, _: Publisher) -> ArticleOut:
     with session_scope() as session:
         return ArticleOut.of(get_article(session, article_id))
 
 
-@router.patch("/{article_id}", response_model=ArticleOut)
-def patch(article_id: int, payload: ArticleUpdate, _: Publisher, settings: AppSettings) -> ArticleOut:
+@router.patch("/{article_id}", response_model=ArticleOut, responses=CONFLICT)
+def patch(article_id: RowId, payload: ArticleUpdate, _: Publisher, settings: AppSettings) -> ArticleOut:
     """Change the fields present; the GUID never changes. `null` clears an optional field."""
     with session_scope() as session:
         return ArticleOut.of(update_article(session, article_id, payload, utcnow(), settings).article)
 
 
 @router.delete("/{article_id}", status_code=status.HTTP_204_NO_CONTENT)
-def withdraw(article_id: int, _: Publisher, settings: AppSettings) -> Response:
+def withdraw(article_id: RowId, _: Publisher, settings: AppSettings) -> Response:
     """Withdraw: the article leaves every feed. Withdrawing again is a no-op."""
     with session_scope() as session:
         withdraw_article(session, article_id, utcnow(), settings)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from pydantic import BaseModel
 
 from config.settings import get_settings
 from service import clock
 from service.api.auth import Caller, require_scope
 from service.api.deps import AppSettings
+from service.api.errors import ADMIN_ONLY, CONFLICT
 from service.auth.tokens import Scope
 from service.calendar.ics import build_calendar, years_for
 from service.calendar.schemas import KeyDateIn, KeyDateUpdate
@@ -26,6 +27,7 @@ from service.calendar.service import (
 )
 from service.db.engine import session_scope
 from service.db.models import KeyDate, Reminder
+from service.inputs import Days, KeyDateId, Year
 
 router = APIRouter(tags=["calendar"])
 Admin = Annotated[Caller, Depends(require_scope(Scope.ADMIN))]
@@ -91,7 +93,12 @@ def list_(_: Staff) -> list[KeyDateOut]:
         return [KeyDateOut.of(kd) for kd in list_key_dates(session)]
 
 
-@router.post("/api/v1/calendar/key-dates", status_code=status.HTTP_201_CREATED, response_model=KeyDateOut)
+@router.post(
+    "/api/v1/calendar/key-dates",
+    status_code=status.HTTP_201_CREATED,
+    response_model=KeyDateOut,
+    responses={**ADMIN_ONLY, **CONFLICT},
+)
 def create(payload: KeyDateIn, _: Admin, response: Response, settings: AppSettings) -> KeyDateOut:
     """Add a key date; its reminders are planned at once."""
     with session_scope() as session:
@@ -101,27 +108,27 @@ def create(payload: KeyDateIn, _: Admin, response: Response, settings: AppSettin
 
 
 @router.get("/api/v1/calendar/key-dates/{key_date_id}", response_model=KeyDateOut)
-def read(key_date_id: str, _: Staff) -> KeyDateOut:
+def read(key_date_id: KeyDateId, _: Staff) -> KeyDateOut:
     with session_scope() as session:
         return KeyDateOut.of(get_key_date(session, key_date_id))
 
 
-@router.patch("/api/v1/calendar/key-dates/{key_date_id}", response_model=KeyDateOut)
-def patch(key_date_id: str, payload: KeyDateUpdate, _: Admin, settings: AppSettings) -> KeyDateOut:
+@router.patch("/api/v1/calendar/key-dates/{key_date_id}", response_model=KeyDateOut, responses=ADMIN_ONLY)
+def patch(key_date_id: KeyDateId, payload: KeyDateUpdate, _: Admin, settings: AppSettings) -> KeyDateOut:
     """Change a key date; reminders not yet due are planned again."""
     with session_scope() as session:
         return KeyDateOut.of(update_key_date(session, key_date_id, payload, clock.now(settings), settings))
 
 
-@router.delete("/api/v1/calendar/key-dates/{key_date_id}", status_code=status.HTTP_204_NO_CONTENT)
-def remove(key_date_id: str, _: Admin) -> Response:
+@router.delete("/api/v1/calendar/key-dates/{key_date_id}", status_code=status.HTTP_204_NO_CONTENT, responses=ADMIN_ONLY)
+def remove(key_date_id: KeyDateId, _: Admin) -> Response:
     with session_scope() as session:
         delete_key_date(session, key_date_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/api/v1/calendar/upcoming", response_model=list[UpcomingOut])
-def upcoming_(_: Staff, days: Annotated[int, Query(ge=0, le=800)] = 60) -> list[UpcomingOut]:
+def upcoming_(_: Staff, days: Days = 60) -> list[UpcomingOut]:
     """Occurrences from today to `days` ahead, with N, flags and the planned reminders."""
     with session_scope() as session:
         return [
@@ -138,7 +145,7 @@ def upcoming_(_: Staff, days: Annotated[int, Query(ge=0, le=800)] = 60) -> list[
 
 
 @router.get("/api/v1/calendar/occurrences", response_model=list[OccurrenceOut])
-def occurrences(_: Staff, year: Annotated[int, Query(ge=1901, le=2099)]) -> list[OccurrenceOut]:
+def occurrences(_: Staff, year: Year) -> list[OccurrenceOut]:
     """Every key date's solar date in `year`, with the anniversary number and flags."""
     with session_scope() as session:
         return [

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
+from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -11,7 +13,9 @@ class BodySizeLimit:
     """ASGI middleware: 413 when a body is larger than ``max_bytes``.
 
     Checks ``Content-Length`` up front and counts streamed chunks too, so a chunked
-    upload cannot get past it.
+    upload cannot get past it. A chunked body found too large while an endpoint reads it
+    raises `RequestTooLarge`, an HTTPException: FastAPI lets those through its body
+    parsing (any other error there becomes a 400) and answers it with the error shape.
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
@@ -36,7 +40,7 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _TooLarge
+                    raise RequestTooLarge(self.max_bytes)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -46,22 +50,13 @@ class BodySizeLimit:
 
         try:
             await self.app(scope, counting_receive, tracking_send)
-        except _TooLarge:
+        except RequestTooLarge:
+            # Raised where no exception handler runs (outside a route): answered here.
             if not response_started:
                 await self._too_large(send)
 
     async def _too_large(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "detail": [
-                    {
-                        "field": "body",
-                        "message": f"request body is larger than {self.max_bytes} bytes",
-                        "type": "too_large",
-                    }
-                ]
-            }
-        ).encode()
+        body = json.dumps({"detail": RequestTooLarge(self.max_bytes).detail}).encode()
         await send(
             {
                 "type": "http.response.start",
@@ -72,5 +67,11 @@ class BodySizeLimit:
         await send({"type": "http.response.body", "body": body})
 
 
-class _TooLarge(Exception):
-    pass
+class RequestTooLarge(HTTPException):
+    """413 with the API's error shape, naming the request body."""
+
+    def __init__(self, max_bytes: int) -> None:
+        detail: list[dict[str, Any]] = [
+            {"field": "body", "message": f"request body is larger than {max_bytes} bytes", "type": "too_large"}
+        ]
+        super().__init__(status_code=413, detail=detail)

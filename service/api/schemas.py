@@ -65,13 +65,3 @@ class ArticlePage(BaseModel):
     total: int
     limit: int
     offset: int
-
-
-class ErrorItem(BaseModel):
-    field: str
-    message: str
-    type: str
-
-
-class ErrorBody(BaseModel):
-    detail: list[ErrorItem] | str

@@ -10,13 +10,15 @@ from pydantic import BaseModel
 
 from service.api.auth import Caller, require_scope
 from service.api.deps import AppSettings
+from service.api.errors import ADMIN_ONLY, CONFLICT
 from service.auth.tokens import Scope
 from service.db.engine import session_scope
 from service.db.models import Delivery, DeliveryAttempt, DeliveryStatus, Subscription
 from service.db.types import utcnow
 from service.deliveries.queries import list_deliveries
 from service.deliveries.replay import recover, replay
-from service.subscriptions.schemas import SubscriptionCreate, SubscriptionUpdate
+from service.inputs import DeliveryId, Instant, Limit, Offset, RowId
+from service.subscriptions.schemas import Channel, SubscriptionCreate, SubscriptionUpdate
 from service.subscriptions.service import (
     create_subscription,
     delete_subscription,
@@ -27,7 +29,7 @@ from service.subscriptions.service import (
     update_subscription,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["subscriptions"])
+router = APIRouter(prefix="/api/v1", tags=["subscriptions"], responses=ADMIN_ONLY)
 Admin = Annotated[Caller, Depends(require_scope(Scope.ADMIN))]
 
 
@@ -135,9 +137,9 @@ def create(payload: SubscriptionCreate, _: Admin, response: Response, settings: 
 def list_(
     _: Admin,
     status_: Annotated[str | None, Query(alias="status", pattern="^(active|paused|disabled)$")] = None,
-    channel: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    channel: Channel | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> SubscriptionPage:
     with session_scope() as session:
         rows, total = list_subscriptions(session, status=status_, channel=channel, limit=limit, offset=offset)
@@ -145,34 +147,34 @@ def list_(
 
 
 @router.get("/subscriptions/{subscription_id}", response_model=SubscriptionOut)
-def read(subscription_id: int, _: Admin) -> SubscriptionOut:
+def read(subscription_id: RowId, _: Admin) -> SubscriptionOut:
     with session_scope() as session:
         return SubscriptionOut.of(get_subscription(session, subscription_id))
 
 
 @router.patch("/subscriptions/{subscription_id}", response_model=SubscriptionOut)
-def patch(subscription_id: int, payload: SubscriptionUpdate, _: Admin, settings: AppSettings) -> SubscriptionOut:
+def patch(subscription_id: RowId, payload: SubscriptionUpdate, _: Admin, settings: AppSettings) -> SubscriptionOut:
     with session_scope() as session:
         return SubscriptionOut.of(update_subscription(session, subscription_id, payload, utcnow(), settings))
 
 
 @router.delete("/subscriptions/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
-def remove(subscription_id: int, _: Admin) -> Response:
+def remove(subscription_id: RowId, _: Admin) -> Response:
     with session_scope() as session:
         delete_subscription(session, subscription_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/subscriptions/{subscription_id}/rotate-secret", response_model=SubscriptionOut)
-def rotate(subscription_id: int, _: Admin, settings: AppSettings) -> SubscriptionOut:
+@router.post("/subscriptions/{subscription_id}/rotate-secret", response_model=SubscriptionOut, responses=CONFLICT)
+def rotate(subscription_id: RowId, _: Admin, settings: AppSettings) -> SubscriptionOut:
     """New signing secret; both are sent during `BANTIN_SECRET_ROTATION_OVERLAP_SECONDS`."""
     with session_scope() as session:
         subscription, secret = rotate_secret(session, subscription_id, utcnow(), settings)
         return SubscriptionOut.of(subscription, secret=secret)
 
 
-@router.post("/subscriptions/{subscription_id}/recover")
-def recover_failed(subscription_id: int, since: datetime, _: Admin) -> dict[str, int]:
+@router.post("/subscriptions/{subscription_id}/recover", responses=CONFLICT)
+def recover_failed(subscription_id: RowId, since: Instant, _: Admin) -> dict[str, int]:
     """Send again every failed delivery of this subscription created since `since`."""
     with session_scope() as session:
         ids = recover(session, subscription_id, since, utcnow())
@@ -182,11 +184,11 @@ def recover_failed(subscription_id: int, since: datetime, _: Admin) -> dict[str,
 @router.get("/deliveries", response_model=DeliveryPage)
 def deliveries(
     _: Admin,
-    announcement: int | None = None,
-    subscription: int | None = None,
+    announcement: RowId | None = None,
+    subscription: RowId | None = None,
     status_: Annotated[DeliveryStatus | None, Query(alias="status")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> DeliveryPage:
     """The delivery log, each delivery with its attempts; every filter is optional."""
     with session_scope() as session:
@@ -201,8 +203,13 @@ def deliveries(
         return DeliveryPage(items=[DeliveryOut.of(d, a) for d, a in rows], total=total)
 
 
-@router.post("/deliveries/{delivery_id}/replay", status_code=status.HTTP_202_ACCEPTED, response_model=DeliveryOut)
-def replay_delivery(delivery_id: str, _: Admin) -> DeliveryOut:
+@router.post(
+    "/deliveries/{delivery_id}/replay",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=DeliveryOut,
+    responses=CONFLICT,
+)
+def replay_delivery(delivery_id: DeliveryId, _: Admin) -> DeliveryOut:
     """Send one delivery again now, with the same `webhook-id`."""
     with session_scope() as session:
         return DeliveryOut.of(replay(session, delivery_id, utcnow()), [])

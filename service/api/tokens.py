@@ -10,12 +10,14 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from service.api.auth import Caller, require_scope
+from service.api.errors import ADMIN_ONLY
 from service.auth.tokens import Scope, list_tokens, revoke_token
 from service.db.engine import session_scope
 from service.db.models import ApiToken
 from service.db.types import utcnow
+from service.inputs import RowId
 
-router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
+router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"], responses=ADMIN_ONLY)
 Admin = Annotated[Caller, Depends(require_scope(Scope.ADMIN))]
 
 
@@ -47,7 +49,7 @@ def list_(_: Admin) -> list[TokenOut]:
 
 
 @router.delete("/{token_id}", response_model=TokenOut)
-def revoke(token_id: int, _: Admin) -> TokenOut:
+def revoke(token_id: RowId, _: Admin) -> TokenOut:
     """Revoke a token; requests with it get 401 from then on."""
     with session_scope() as session:
         return TokenOut.of(revoke_token(session, token_id, utcnow()))

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from config.settings import get_settings
-from service.text import clean_line, has_xml_forbidden, plain_text_from_html, slugify_vi
+from service.errors import TOO_LARGE
+from service.inputs import Instant
+from service.text import (
+    clean_line,
+    clean_text,
+    has_invisible,
+    has_visible_content,
+    has_xml_forbidden,
+    plain_text_from_html,
+    sanitize_html,
+    slugify_vi,
+)
 
 MAX_CATEGORIES = 20
 MAX_CATEGORY_NAME = 100
@@ -28,13 +38,22 @@ def _title(value: str) -> str:
 
 
 def _body(value: str) -> str:
+    """The sanitised body; refused when too large, or when sanitising leaves nothing to read."""
     size = len(value.encode("utf-8"))
     limit = get_settings().body_max_bytes
     if size > limit:
-        raise ValueError(f"is {size} bytes; the limit is {limit} bytes")
+        raise PydanticCustomError(
+            TOO_LARGE, "is {size} bytes; the limit is {limit} bytes", {"size": size, "limit": limit}
+        )
     if not value.strip():
         raise ValueError("must not be empty")
-    return value
+    body = sanitize_html(value)
+    if not has_visible_content(body):
+        raise ValueError(
+            "has no visible content once sanitised (scripts, styles, comments and empty tags are"
+            " removed): send text or an image"
+        )
+    return body
 
 
 def _optional_line(value: str | None, limit: int = MAX_NAME) -> str | None:
@@ -52,8 +71,8 @@ def _optional_url(value: str | None) -> str | None:
     value = value.strip()
     if len(value) > MAX_URL:
         raise ValueError(f"is longer than {MAX_URL} characters")
-    if has_xml_forbidden(value) or any(c.isspace() for c in value):
-        raise ValueError("must not contain spaces or control characters")
+    if has_xml_forbidden(value) or has_invisible(value) or any(c.isspace() for c in value):
+        raise ValueError("must not contain spaces, control characters or invisible formatting characters")
     if not value.startswith(("http://", "https://")) or len(value.split("/", 3)[2]) == 0:
         raise ValueError("must be an absolute http:// or https:// URL")
     return value
@@ -77,20 +96,15 @@ def _categories(values: list[str]) -> list[str]:
 
 
 def _summary(value: str | None) -> str | None:
-    if value is None:
-        return None
-    text = plain_text_from_html(value)
+    if value is None or not clean_text(value):
+        return None  # blank clears it
+    summary = plain_text_from_html(value)
+    if not summary:
+        raise ValueError("has no visible text once markup, scripts and comments are removed")
     limit = get_settings().summary_max_chars
-    if len(text) > limit:
-        raise ValueError(f"is {len(text)} characters long; the limit is {limit}")
-    return text or None
-
-
-def _publish_at(value: datetime | None) -> datetime | None:
-    # A time without a zone is what a person in the newsroom means: local time.
-    if value is not None and value.tzinfo is None:
-        value = value.replace(tzinfo=get_settings().zone)
-    return value
+    if len(summary) > limit:
+        raise ValueError(f"is {len(summary)} characters long; the limit is {limit}")
+    return summary
 
 
 Title = Annotated[str, AfterValidator(_title)]
@@ -99,7 +113,6 @@ Categories = Annotated[list[str], AfterValidator(_categories)]
 OptionalUrl = Annotated[str | None, AfterValidator(_optional_url)]
 OptionalName = Annotated[str | None, AfterValidator(_optional_line)]
 Summary = Annotated[str | None, AfterValidator(_summary)]
-PublishAt = Annotated[datetime | None, AfterValidator(_publish_at)]
 
 
 class ArticleCreate(BaseModel):
@@ -114,7 +127,7 @@ class ArticleCreate(BaseModel):
     source_name: OptionalName = None
     source_url: OptionalUrl = None
     status: Literal["published", "draft"] = "published"
-    publish_at: PublishAt = None
+    publish_at: Instant | None = None
 
 
 class ArticleUpdate(BaseModel):
@@ -131,7 +144,7 @@ class ArticleUpdate(BaseModel):
     source_name: OptionalName = None
     source_url: OptionalUrl = None
     status: Literal["published", "draft"] | None = None
-    publish_at: PublishAt = None
+    publish_at: Instant | None = None
 
     @model_validator(mode="after")
     def _required_fields_are_not_null(self) -> ArticleUpdate:

@@ -13,11 +13,13 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from service.articles.schemas import ArticleCreate, ArticleUpdate
+from service.articles.urls import article_url
 from service.db.models import Article, ArticleStatus, Category, EventType
+from service.db.statements import insert_ignoring_duplicates
 from service.errors import Conflict, NotFound
 from service.events.outbox import record_article_event
 from service.feeds.scopes import category_scope
-from service.text import sanitize_html, slugify_vi
+from service.text import resolve_references, slugify_vi
 
 
 @dataclass
@@ -31,21 +33,21 @@ def _slug_for(title: str) -> str:
     return slugify_vi(title) or "bai-viet"
 
 
-def _categories_by_name(session: Session, names: Sequence[str]) -> list[Category]:
-    """Existing categories by slug, creating the missing ones (names are validated already)."""
+def _categories_by_name(session: Session, names: Sequence[str], now: datetime) -> list[Category]:
+    """Categories by slug, creating the missing ones (names are validated already).
+
+    Get-or-create that survives concurrency: the missing slugs are inserted with ON
+    CONFLICT DO NOTHING, so a request naming a category that another request is creating
+    at the same moment uses that one instead of failing on the unique slug; then all are read.
+    """
     wanted = {slugify_vi(name): name for name in names}
     if not wanted:
         return []
-    found = {c.slug: c for c in session.scalars(select(Category).where(Category.slug.in_(wanted)))}
-    for slug, name in wanted.items():
-        if slug not in found:
-            # A concurrent creator of the same slug makes this flush fail; the unique
-            # constraint keeps categories single, and the caller's request is retried by the client.
-            category = Category(name=name, slug=slug)
-            session.add(category)
-            found[slug] = category
-    session.flush()
-    return sorted(found.values(), key=lambda c: c.slug)
+    known = set(session.scalars(select(Category.slug).where(Category.slug.in_(wanted))))
+    missing = [{"name": name, "slug": slug, "created_at": now} for slug, name in wanted.items() if slug not in known]
+    if missing:
+        session.execute(insert_ignoring_duplicates(session, Category), missing)
+    return list(session.scalars(select(Category).where(Category.slug.in_(wanted)).order_by(Category.slug)))
 
 
 def _status_for(requested: str, publish_at: datetime | None, now: datetime) -> ArticleStatus:
@@ -63,7 +65,7 @@ def create_article(session: Session, data: ArticleCreate, now: datetime, setting
         slug=_slug_for(data.title),
         title=data.title,
         summary=data.summary,
-        body_html=sanitize_html(data.body_html, settings.base_url),
+        body_html=data.body_html,
         author=data.author,
         image_url=data.image_url,
         source_name=data.source_name,
@@ -75,8 +77,12 @@ def create_article(session: Session, data: ArticleCreate, now: datetime, setting
         created_at=now,
         updated_at=now,
     )
-    article.categories = _categories_by_name(session, data.categories)
+    article.categories = _categories_by_name(session, data.categories, now)
     session.add(article)
+    session.flush()
+    # The article's address exists only now that it has an id; a body without relative
+    # references is unchanged by this, and SQLAlchemy then writes nothing more.
+    article.body_html = resolve_references(article.body_html, article_url(article, settings.base_url))
     session.flush()
     if status == ArticleStatus.PUBLISHED:
         record_article_event(session, EventType.ARTICLE_PUBLISHED, article, settings)
@@ -123,13 +129,13 @@ def update_article(session: Session, article_id: int, data: ArticleUpdate, now: 
     was_published = article.status == ArticleStatus.PUBLISHED
     old_scopes = [category_scope(c.slug) for c in article.categories]
 
-    if "body_html" in changes:
-        changes["body_html"] = sanitize_html(changes["body_html"], settings.base_url)
     if "title" in changes:
         # The slug follows the title; the GUID never does, so readers see an update, not a new item.
         article.slug = _slug_for(changes["title"])
+    if "body_html" in changes:
+        changes["body_html"] = resolve_references(changes["body_html"], article_url(article, settings.base_url))
     if "categories" in changes:
-        article.categories = _categories_by_name(session, changes.pop("categories"))
+        article.categories = _categories_by_name(session, changes.pop("categories"), now)
     requested_status = changes.pop("status", None)
     for name, value in changes.items():
         setattr(article, name, value)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from service.db.models import ApiToken
 from service.errors import InvalidField, NotFound
+from service.text import clean_line
 
 TOKEN_PREFIX = "btn_"  # noqa: S105 - a public prefix that makes leaked tokens greppable, not a secret
 
@@ -32,7 +33,7 @@ def hash_token(raw: str) -> str:
 
 
 def create_token(session: Session, name: str, scopes: list[str], now: datetime) -> tuple[ApiToken, str]:
-    name = name.strip()
+    name = clean_line(name)
     if not name:
         raise InvalidField("name", "must not be empty")
     try:

@@ -7,6 +7,8 @@ refreshes updates events instead of duplicating them.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -14,9 +16,10 @@ from icalendar import Alarm, Calendar, Event
 
 from config.settings import Settings
 from service.calendar.occurrences import Occurrence
-from service.calendar.text import render_reminder
+from service.calendar.text import ReminderText, render_default, render_reminder
 from service.db.models import KeyDate
 
+log = logging.getLogger(__name__)
 FLAG_LABELS = {"nam_tron": "Năm tròn", "nam_le_5": "Năm lẻ 5", "jubilee": "Đại lễ"}
 
 
@@ -33,17 +36,24 @@ def build_calendar(
     host = urlsplit(settings.base_url).hostname or "bantin"
     for occurrence in occurrences:
         key_date = key_dates[occurrence.key_date_id]
-        calendar.add_component(_event(key_date, occurrence, host, stamp))
+        try:
+            event = _event(key_date, occurrence, host, stamp, render_reminder)
+        except Exception:
+            log.exception("key date %s: its template failed; /calendar.ics uses the default wording", key_date.id)
+            event = _event(key_date, occurrence, host, stamp, render_default)
+        calendar.add_component(event)
     return bytes(calendar.to_ical())
 
 
-def _event(key_date: KeyDate, occurrence: Occurrence, host: str, stamp: datetime) -> Event:
+def _event(
+    key_date: KeyDate, occurrence: Occurrence, host: str, stamp: datetime, render: Callable[..., ReminderText]
+) -> Event:
     event = Event()
     event.add("uid", f"{key_date.id}-{occurrence.date.isoformat()}@{host}")
     event.add("dtstamp", stamp)
     event.add("dtstart", occurrence.date)
     event.add("dtend", occurrence.date + timedelta(days=1))
-    words = render_reminder(key_date, occurrence.date, occurrence.anniversary, occurrence.flags, 0)
+    words = render(key_date, occurrence.date, occurrence.anniversary, occurrence.flags, 0)
     event.add("summary", words.vi.removeprefix("Hôm nay: "))
     description = [words.vi.removeprefix("Hôm nay: ")]
     if occurrence.flags:
@@ -58,7 +68,7 @@ def _event(key_date: KeyDate, occurrence: Occurrence, host: str, stamp: datetime
         alarm.add("action", "DISPLAY")
         alarm.add(
             "description",
-            render_reminder(key_date, occurrence.date, occurrence.anniversary, occurrence.flags, offset).vi,
+            render(key_date, occurrence.date, occurrence.anniversary, occurrence.flags, offset).vi,
         )
         # Relative to the all-day start (local midnight): N days before, at the send time.
         alarm.add("trigger", timedelta(days=-offset, hours=hours, minutes=minutes))

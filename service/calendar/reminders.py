@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from service.calendar.occurrences import anniversary_flags, occurrences_between
-from service.calendar.text import render_reminder
+from service.calendar.text import ReminderText, render_reminder
 from service.db.models import Announcement, KeyDate, Reminder, ReminderStatus
 from service.db.statements import insert_ignoring_duplicates
 from service.db.types import utcnow
@@ -114,6 +114,8 @@ class DueResult:
     sent: list[int]
     late: list[int]
     missed: list[int]
+    # Reminders whose key date's template failed: recorded, logged, never retried.
+    failed: list[int] = field(default_factory=list)
 
 
 def due_reminders(session: Session, now: datetime, limit: int = SCAN_LIMIT) -> list[Reminder]:
@@ -132,12 +134,15 @@ def due_reminders(session: Session, now: datetime, limit: int = SCAN_LIMIT) -> l
 def send_due(session: Session, now: datetime, settings: Settings) -> DueResult:
     """Announce due reminders; older than the grace period, record them as missed instead.
 
-    Their deliveries are sent once the caller commits.
+    Their deliveries are sent once the caller commits. A reminder whose words cannot be
+    rendered (a key date's template that fails for these values) is recorded as failed;
+    the others are sent all the same.
     """
     grace = timedelta(seconds=settings.reminder_grace_seconds)
     sent: list[int] = []
     late: list[int] = []
     missed: list[int] = []
+    failed: list[int] = []
     for reminder in due_reminders(session, now):
         key_date = session.get(KeyDate, reminder.key_date_id)
         overdue = now - reminder.due_at
@@ -153,18 +158,39 @@ def send_due(session: Session, now: datetime, settings: Settings) -> DueResult:
             )
             continue
         reminder.late = overdue > LATE_AFTER
-        _announce(session, key_date, reminder, now, settings)
+        flags = anniversary_flags(reminder.anniversary)
+        try:
+            text = render_reminder(
+                key_date, reminder.occurrence_date, reminder.anniversary, flags, reminder.offset_days
+            )
+        except Exception:
+            reminder.status = ReminderStatus.FAILED.value
+            failed.append(reminder.id)
+            log.exception(
+                "reminder %s of key date %s (%s, %s days before) not sent: its template failed",
+                reminder.id,
+                key_date.id,
+                reminder.occurrence_date,
+                reminder.offset_days,
+            )
+            continue
+        _announce(session, key_date, reminder, text, flags, settings)
         reminder.status = ReminderStatus.SENT.value
         reminder.sent_at = now
         (late if reminder.late else sent).append(reminder.id)
     session.flush()
-    return DueResult(sent, late, missed)
+    return DueResult(sent, late, missed, failed)
 
 
-def _announce(session: Session, key_date: KeyDate, reminder: Reminder, now: datetime, settings: Settings) -> None:
+def _announce(
+    session: Session,
+    key_date: KeyDate,
+    reminder: Reminder,
+    text: ReminderText,
+    flags: tuple[str, ...],
+    settings: Settings,
+) -> None:
     """Plan the reminder's announcement; its deliveries are sent once the caller commits."""
-    flags = anniversary_flags(reminder.anniversary)
-    text = render_reminder(key_date, reminder.occurrence_date, reminder.anniversary, flags, reminder.offset_days)
     payload = {
         "reminder": {
             "id": reminder.id,

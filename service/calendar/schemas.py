@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import calendar as gregorian
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from service.calendar import lunar
-from service.text import clean_line, slugify_vi
+from service.calendar.text import check_templates
+from service.db.models import KeyDate
+from service.inputs import MAX_BIGINT
+from service.subscriptions.schemas import Channel
+from service.text import clean_line, remove_invisible, remove_xml_forbidden, slugify_vi
 
+CHANNEL_NAMES: tuple[str, ...] = get_args(Channel)
 DEFAULT_OFFSETS = (30, 7, 1, 0)
 DEFAULT_SEND_TIME = "08:00"
 HH_MM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -46,22 +51,21 @@ def _events_to(value: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"unknown key(s) {', '.join(sorted(unknown))}; known: channels, subscription_ids")
     channels = value.get("channels", [])
     ids = value.get("subscription_ids", [])
-    if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
-        raise ValueError("channels must be a list of channel names")
-    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
-        raise ValueError("subscription_ids must be a list of integers")
+    if not isinstance(channels, list) or not all(c in CHANNEL_NAMES for c in channels):
+        raise ValueError(f"channels must be a list of channel names ({', '.join(CHANNEL_NAMES)})")
+    if not isinstance(ids, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) and 1 <= i <= MAX_BIGINT for i in ids
+    ):
+        # Checked here, not at send time: an id the database cannot hold would fail every tick.
+        raise ValueError(f"subscription_ids must be a list of subscription ids (1 to {MAX_BIGINT})")
     return {k: v for k, v in (("channels", channels), ("subscription_ids", ids)) if v}
 
 
 def _templates(value: dict[str, str]) -> dict[str, str]:
-    from service.calendar.text import check_template
-
     unknown = set(value) - {"vi", "en"}
     if unknown:
         raise ValueError(f"unknown locale(s) {', '.join(sorted(unknown))}; known: vi, en")
-    for locale, source in value.items():
-        check_template(locale, source)
-    return value
+    return {locale: remove_invisible(remove_xml_forbidden(source)) for locale, source in value.items()}
 
 
 Name = Annotated[str, AfterValidator(_name)]
@@ -111,6 +115,14 @@ def check_date(calendar: str, day: int, month: int, leap_month: bool, origin_yea
         )
 
 
+def check_key_date_templates(key_date: KeyDate) -> None:
+    """The key date's templates render for every offset (`check_templates`), or a 422 on ``templates``."""
+    try:
+        check_templates(key_date)
+    except ValueError as exc:
+        raise PydanticCustomError("template", "{reason}", {"field": "templates", "reason": str(exc)}) from None
+
+
 class KeyDateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -142,6 +154,7 @@ class KeyDateIn(BaseModel):
         check_date(self.calendar, self.day, self.month, self.leap_month, self.origin_year)
         if self.id is None:
             self.id = slugify_vi(self.name, max_length=80) or "ngay"
+        check_key_date_templates(KeyDate(**self.model_dump()))
         return self
 
 

@@ -12,22 +12,27 @@ from config.settings import Settings
 from service.calendar.occurrences import Occurrence, occurrences_between, occurrences_in_year
 from service.calendar.reminders import plan_key_date, replan_key_date
 from service.calendar.schemas import KeyDateIn, KeyDateUpdate, check_date
+from service.calendar.text import check_templates
 from service.db.locks import transaction_lock
 from service.db.models import KeyDate, Reminder
+from service.db.statements import insert_ignoring_duplicates
 from service.errors import Conflict, InvalidField, NotFound
 
 DATE_FIELDS = ("calendar", "day", "month", "leap_month", "origin_year")
+TEMPLATE_INPUTS = ("templates", "offsets", "name", "name_en", *DATE_FIELDS)
 
 
 def create_key_date(
     session: Session, data: KeyDateIn, now: datetime, settings: Settings, source: str = "api"
 ) -> KeyDate:
     assert data.id is not None
-    if session.get(KeyDate, data.id) is not None:
+    # ON CONFLICT DO NOTHING: of two requests creating one id at once, the second gets 409,
+    # not a unique violation.
+    statement = insert_ignoring_duplicates(session, KeyDate).returning(KeyDate.id)
+    row = {**data.model_dump(), "source": source, "created_at": now, "updated_at": now}
+    if session.execute(statement, [row]).first() is None:
         raise Conflict(f"key date {data.id!r} exists already; PATCH it or choose another id")
-    key_date = KeyDate(**data.model_dump(), source=source, created_at=now, updated_at=now)
-    session.add(key_date)
-    session.flush()
+    key_date = get_key_date(session, data.id)
     plan_key_date(session, key_date, now, settings)
     return key_date
 
@@ -57,6 +62,14 @@ def update_key_date(
     except ValueError as exc:  # PydanticCustomError is a ValueError
         field = getattr(exc, "context", None) or {}
         raise InvalidField(str(field.get("field", "day")), str(exc)) from None
+    if any(name in changes for name in TEMPLATE_INPUTS):
+        # The templates are tried on what the key date will be, not on one field alone.
+        fields = {column.key: getattr(key_date, column.key) for column in KeyDate.__table__.columns}
+        fields.update({name: changes[name] for name in TEMPLATE_INPUTS if name in changes})
+        try:
+            check_templates(KeyDate(**fields))
+        except ValueError as exc:
+            raise InvalidField("templates", str(exc)) from None
     for name, value in changes.items():
         setattr(key_date, name, value)
     key_date.updated_at = now

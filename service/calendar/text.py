@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
+from service.calendar.occurrences import anniversary_flags
 from service.db.models import KeyDate
 
 # Sandboxed: templates come from admins through the API.
@@ -32,18 +34,10 @@ DEFAULT_TEMPLATES = {
         "{% else %}{{ name }} ({% if lunar %}lunar {{ lunar_day }}, {% endif %}{{ date }}){% endif %}"
     ),
 }
-SAMPLE = {
-    "days_before": 7,
-    "anniversary": 97,
-    "ordinal": "97th",
-    "name": "Tên",
-    "origin": "3/2/1930",
-    "date": "3/2/2027",
-    "lunar": False,
-    "lunar_day": "10/3",
-    "flags": [],
-    "key_date_id": "x",
-}
+# Anniversary numbers a template is tried with: every flag (năm tròn, năm lẻ 5, jubilee)
+# and a plain year; no number at all for a key date without an origin year.
+SAMPLE_ANNIVERSARIES = (1, 5, 10, 25, 50, 97, 100)
+SAMPLE_YEAR = 2027
 
 
 @dataclass(frozen=True)
@@ -61,25 +55,53 @@ def ordinal(number: int) -> str:
     return f"{number}{suffix}"
 
 
-def check_template(locale: str, source: str) -> None:
-    """ValueError naming what is wrong with an admin's template."""
+def check_templates(key_date: KeyDate) -> None:
+    """ValueError naming the locale, the values and the reason when one of the key date's own
+    templates fails to render, or renders to nothing, for any of its offsets.
+
+    Rendered with the values the reminders will use: every offset × sample anniversaries
+    covering every flag (none without an origin year), on this key date's calendar. A
+    template that fails only for values not tried here is caught when sent (see
+    ``reminders.send_due``): it fails that reminder alone.
+    """
+    occurrence = date(SAMPLE_YEAR, key_date.month, min(key_date.day, 28))
+    numbers: tuple[int | None, ...] = SAMPLE_ANNIVERSARIES if key_date.origin_year is not None else (None,)
+    for locale, source in (key_date.templates or {}).items():
+        template = _compile(locale, source)
+        for days_before in key_date.offsets:
+            for number in numbers:
+                flags = anniversary_flags(number)
+                values = _values(key_date, occurrence, number, flags, days_before)
+                name = key_date.name if locale == "vi" else (key_date.name_en or key_date.name)
+                where = f"{locale}: for days_before={days_before}" + (f", anniversary={number}" if number else "")
+                try:
+                    text = template.render(**values, name=name).strip()
+                except UndefinedError as exc:
+                    raise ValueError(f"{where}: {exc.message}; available: {', '.join(sorted(values))}, name") from None
+                except SecurityError as exc:
+                    raise ValueError(f"{where}: not allowed in a template: {exc}") from None
+                except Exception as exc:  # noqa: BLE001 - any error of an admin's template is a reason to refuse it
+                    raise ValueError(f"{where}: {type(exc).__name__}: {exc}") from None
+                if not text:
+                    raise ValueError(f"{where}: renders to nothing")
+
+
+def _compile(locale: str, source: str) -> Template:
     try:
-        _env.from_string(source).render(**SAMPLE)
+        return _env.from_string(source)
     except TemplateSyntaxError as exc:
         raise ValueError(f"{locale}: template syntax error on line {exc.lineno}: {exc.message}") from None
-    except UndefinedError as exc:
-        raise ValueError(f"{locale}: {exc.message}; available: {', '.join(sorted(SAMPLE))}") from None
 
 
-def render_reminder(
+def _values(
     key_date: KeyDate, occurrence: date, anniversary: int | None, flags: tuple[str, ...], days_before: int
-) -> ReminderText:
+) -> dict[str, object]:
     origin = ""
     if key_date.origin_year is not None:
         origin = f"{key_date.day}/{key_date.month}/{key_date.origin_year}"
         if key_date.calendar == "lunar":
             origin += " âm lịch"
-    values = {
+    return {
         "days_before": days_before,
         "anniversary": anniversary,
         "ordinal": ordinal(anniversary) if anniversary else "",
@@ -90,9 +112,29 @@ def render_reminder(
         "flags": list(flags),
         "key_date_id": key_date.id,
     }
+
+
+def render_default(
+    key_date: KeyDate, occurrence: date, anniversary: int | None, flags: tuple[str, ...], days_before: int
+) -> ReminderText:
+    """The reminder's words from the default templates, whatever the key date's own say."""
+    return render_reminder(key_date, occurrence, anniversary, flags, days_before, own_templates=False)
+
+
+def render_reminder(
+    key_date: KeyDate,
+    occurrence: date,
+    anniversary: int | None,
+    flags: tuple[str, ...],
+    days_before: int,
+    *,
+    own_templates: bool = True,
+) -> ReminderText:
+    """The reminder's words in both locales; raises whatever a key date's own template raises."""
+    values = _values(key_date, occurrence, anniversary, flags, days_before)
     texts = {}
     for locale in ("vi", "en"):
         name = key_date.name if locale == "vi" else (key_date.name_en or key_date.name)
-        source = (key_date.templates or {}).get(locale) or DEFAULT_TEMPLATES[locale]
+        source = (own_templates and (key_date.templates or {}).get(locale)) or DEFAULT_TEMPLATES[locale]
         texts[locale] = _env.from_string(source).render(**values, name=name).strip()
     return ReminderText(vi=texts["vi"], en=texts["en"])

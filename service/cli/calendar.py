@@ -13,9 +13,10 @@ from service import clock
 from service.calendar.loader import KeyDatesFileError, load_key_dates
 from service.calendar.schemas import KeyDateIn
 from service.calendar.service import create_key_date, get_key_date, sync_seed_file, upcoming
-from service.cli.common import fail, validation_failure
+from service.cli.common import fail, parser_for, validation_failure
 from service.db.engine import session_scope
 from service.errors import DomainError
+from service.inputs import Days
 
 calendar_app = typer.Typer(help="Key dates and anniversary reminders.", no_args_is_help=True)
 
@@ -23,7 +24,10 @@ FLAG_WORDS = {"nam_tron": "năm tròn", "nam_le_5": "năm lẻ 5", "jubilee": "�
 
 
 @calendar_app.command("upcoming")
-def upcoming_(days: int = 60, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def upcoming_(
+    days: Annotated[int, typer.Option(parser=parser_for(Days))] = 60,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
     """Occurrences in the next DAYS days, with anniversary numbers and reminders."""
     settings = get_settings()
     today = clock.now(settings).astimezone(settings.zone).date()

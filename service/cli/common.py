@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import typer
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from service.errors import validation_items
 
@@ -16,3 +19,22 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 def validation_failure(exc: ValidationError) -> typer.Exit:
     return fail("; ".join(f"{i['field']}: {i['message']}" for i in validation_items(list(exc.errors()))))
+
+
+def parser_for(annotation: Any) -> Callable[[str], Any]:
+    """A typer ``parser`` that validates with one of ``service.inputs``' types, as the API does.
+
+    A bad value ends the command as Click's usage errors do: ``Invalid value for '--since': …``, exit 2.
+    """
+    adapter: TypeAdapter[Any] = TypeAdapter(annotation)
+
+    def parse(text: str) -> Any:
+        if not isinstance(text, str):
+            return text  # a default, already of the type
+        try:
+            return adapter.validate_python(text)
+        except ValidationError as exc:
+            reasons = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+            raise typer.BadParameter(f"{text!r}: {reasons}") from None
+
+    return parse

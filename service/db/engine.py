@@ -13,14 +13,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import get_settings
 from service.db import after_commit
+from service.private_files import private_file
 
 
 def make_engine(url: str) -> Engine:
     kwargs: dict[str, Any] = {"pool_pre_ping": True, "future": True}
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if path and path != ":memory:" and not path.startswith("file:"):
+            # It holds webhook secrets and subscriber addresses: owner-only, like its directory.
+            private_file(Path(path))
         # The API serves requests from a thread pool; SQLite connections are per thread.
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     engine = create_engine(url, **kwargs)

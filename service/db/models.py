@@ -289,6 +289,7 @@ class ReminderStatus(enum.StrEnum):
     PLANNED = "planned"
     SENT = "sent"
     MISSED = "missed"
+    FAILED = "failed"  # its key date's template failed when rendered
 
 
 class Reminder(Base):

@@ -18,6 +18,7 @@ from service.feeds.render import render
 from service.feeds.scopes import FORMATS, SITE, category_slug
 from service.feeds.urls import feed_path, hub_url
 from service.observability.metrics import FEED_RENDER
+from service.text import resolve_references
 
 
 @dataclass(frozen=True)
@@ -43,11 +44,14 @@ def spec_for(scope: str, category: Category | None, settings: Settings) -> FeedS
 
 def article_item(article: Article, base_url: str) -> FeedItem:
     assert article.published_at is not None
+    url = article_url(article, base_url)
     return FeedItem(
         guid=article.guid,
-        url=article_url(article, base_url),
+        url=url,
         title=article.title,
-        content_html=article.body_html,
+        # A reader resolves the feed's HTML against the feed's address: in-page links
+        # (#muc-2) get the article's address in front.
+        content_html=resolve_references(article.body_html, url, keep_fragments=False),
         published=article.published_at,
         updated=max(article.updated_at, article.published_at),
         summary=article.summary,

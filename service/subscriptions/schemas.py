@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from service.text import clean_line, slugify_vi
+from service.text import clean_line, has_invisible, has_xml_forbidden, slugify_vi
 
 Channel = Literal["webhook", "email", "telegram", "slack", "discord", "teams", "zalo", "apprise"]
 EventName = Literal["article.published", "article.updated", "article.withdrawn", "reminder.due"]
@@ -37,13 +37,32 @@ def _target(value: str) -> str:
         raise ValueError("must not be empty")
     if len(value) > MAX_TARGET:
         raise ValueError(f"is longer than {MAX_TARGET} characters")
+    if has_xml_forbidden(value):
+        raise ValueError("must not contain control characters")
+    if has_invisible(value):
+        # A URL, address or chat id never needs one; in a target it can only hide what is called.
+        raise ValueError("must not contain invisible formatting characters (bidi controls, zero-width spaces)")
     return value
 
 
 def _options(value: dict[str, Any]) -> dict[str, Any]:
-    if len(json.dumps(value, ensure_ascii=False).encode()) > MAX_OPTIONS_BYTES:
+    document = json.dumps(value, ensure_ascii=False)
+    if len(document.encode()) > MAX_OPTIONS_BYTES:
         raise ValueError(f"is larger than {MAX_OPTIONS_BYTES} bytes")
+    if any(has_xml_forbidden(text) for text in _strings(value)):
+        raise ValueError("must not contain control characters")
     return value
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string in a JSON value, keys included."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for key, item in value.items() for text in (str(key), *_strings(item))]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return []
 
 
 Categories = Annotated[list[str], AfterValidator(_categories)]

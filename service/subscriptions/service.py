@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -17,6 +18,8 @@ from service.errors import Conflict, NotFound
 from service.subscriptions.schemas import SubscriptionCreate, SubscriptionUpdate
 
 # Chat webhook and Apprise URLs are credentials: anyone holding one can post to the channel.
+# What secrets.token_urlsafe(32) makes: 43 characters of the URL-safe base64 alphabet.
+UNSUBSCRIBE_TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 SECRET_URL_CHANNELS = frozenset({"slack", "discord", "teams", "apprise"})
 
 
@@ -120,6 +123,8 @@ def rotate_secret(
 
 def unsubscribe(session: Session, token: str, now: datetime) -> Subscription | None:
     """One-click unsubscribe (RFC 8058); repeating it is harmless. None for an unknown token."""
+    if not UNSUBSCRIBE_TOKEN.match(token):
+        return None  # not one we made (and a NUL byte would make PostgreSQL refuse the query)
     subscription = session.scalars(select(Subscription).where(Subscription.unsubscribe_token == token)).one_or_none()
     if subscription is None:
         return None

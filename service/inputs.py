@@ -1,0 +1,64 @@
+"""The value types every input shares: API bodies, path and query parameters, CLI options.
+
+One definition each, so a bound is the same wherever a value enters:
+
+- ``RowId``: a row id, 1 … 2⁶³−1 (PostgreSQL ``bigint``; SQLite's ``INTEGER`` is the same
+  64 bits). A larger number cannot name a row, and handed to the driver it raises.
+- ``DeliveryId``, ``Slug``, ``KeyDateId``: the only forms these names take, so nothing
+  else (a NUL byte, which PostgreSQL refuses in text) reaches a query.
+- ``Offset``, ``Limit``: pagination; ``Limit`` is what one answer may carry.
+- ``Days``, ``Year``: calendar look-ahead and years the lunar calendar is computed for.
+- ``Instant``: an ISO 8601 date-time. Without a zone it means ``BANTIN_TIMEZONE`` local
+  time (what a person in the newsroom means); it must fall in 1970 … 2199 (UTC), where
+  zone rules are modern and Python's datetime arithmetic cannot overflow.
+
+``service.cli.common.parser_for`` turns any of them into a CLI option parser, so the CLI
+parses options with the very validator the API uses.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from annotated_types import Interval
+from pydantic import AfterValidator, StringConstraints
+
+from config.settings import get_settings
+from service.calendar.lunar import SUPPORTED_YEARS
+
+MAX_BIGINT = 2**63 - 1
+MAX_PAGE = 500
+MAX_UPCOMING_DAYS = 800
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)  # exclusive
+
+
+def _instant(value: datetime) -> datetime:
+    # Years are compared before any zone arithmetic: converting 9999-12-31T23:59-14:00 to
+    # UTC overflows, and 0001-01-01 in Asia/Ho_Chi_Minh is local mean time (+07:06:40).
+    if not EARLIEST.year - 1 <= value.year <= LATEST.year:
+        raise ValueError(_range_message())
+    if value.tzinfo is None or value.utcoffset() is None:
+        value = value.replace(tzinfo=get_settings().zone)
+    value = value.astimezone(UTC)
+    if not EARLIEST <= value < LATEST:
+        raise ValueError(_range_message())
+    return value
+
+
+def _range_message() -> str:
+    return f"must be between {EARLIEST:%Y-%m-%d} and {LATEST.year - 1}-12-31 (UTC)"
+
+
+RowId = Annotated[int, Interval(ge=1, le=MAX_BIGINT)]
+Offset = Annotated[int, Interval(ge=0, le=MAX_BIGINT)]
+Limit = Annotated[int, Interval(ge=1, le=MAX_PAGE)]
+Days = Annotated[int, Interval(ge=0, le=MAX_UPCOMING_DAYS)]
+Year = Annotated[int, Interval(ge=SUPPORTED_YEARS.start, le=SUPPORTED_YEARS.stop - 1)]
+Instant = Annotated[datetime, AfterValidator(_instant)]
+# A delivery id, as planning makes them ("msg_" and 32 hex digits): also the webhook-id.
+DeliveryId = Annotated[str, StringConstraints(pattern=r"^msg_[0-9a-f]{32}$")]
+# A category slug as slugify_vi makes them; a key date id as its schema admits them.
+Slug = Annotated[str, StringConstraints(max_length=200, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
+KeyDateId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,79}$")]

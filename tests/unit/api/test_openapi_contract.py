@@ -1,0 +1,153 @@
+"""The OpenAPI document and the API agree: every error an operation answers is documented
+with the shape it really has, and every documented error can be produced."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import BaseModel
+
+from service.api.app import REQUEST_OVERHEAD_BYTES, create_app
+from service.api.errors import ErrorMessage, FieldErrors
+from tests.unit.api.conftest import make_token
+
+LIMIT = 1_000_000 + REQUEST_OVERHEAD_BYTES
+SHAPES: dict[str, type[BaseModel]] = {"FieldErrors": FieldErrors, "ErrorMessage": ErrorMessage}
+# Errors the probes below can produce on any operation that documents them.
+PROBED = {"401", "403", "404", "413", "422"}
+MATCHING = {r"^msg_[0-9a-f]{32}$": "msg_" + "0" * 32}
+
+
+@pytest.fixture
+def raw_client() -> Iterator[TestClient]:
+    with TestClient(create_app(), raise_server_exceptions=False) as client:
+        yield client
+
+
+def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            yield path, method, operation
+
+
+def fill(path: str, operation: dict[str, Any], number: str, word: str) -> str:
+    for parameter in operation.get("parameters", []):
+        if parameter["in"] == "path":
+            integer = "integer" in str(parameter["schema"])
+            # A word the parameter's pattern admits, so that the lookup itself is tried.
+            admitted = MATCHING.get(parameter["schema"].get("pattern", ""), word) if word != "X!" else word
+            path = path.replace("{" + parameter["name"] + "}", number if integer else admitted)
+    return path
+
+
+def probes(path: str, method: str, operation: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(what, request) pairs meant to provoke each kind of error."""
+    admin = {"Authorization": f"Bearer {make_token('admin')}"}
+    publish = {"Authorization": f"Bearer {make_token('publish')}"}
+    missing = fill(path, operation, "987654321", "khong-co-dau")
+    if operation.get("security"):
+        yield "no token", {"url": missing, "headers": {}}
+        yield "publish token", {"url": missing, "headers": publish}
+    required = [p for p in operation.get("parameters", []) if p["in"] == "query" and p.get("required")]
+    plausible = "&".join(
+        f"{p['name']}={'2026-01-01T00:00:00Z' if 'date-time' in str(p['schema']) else '1'}" for p in required
+    )
+    unknown: dict[str, Any] = {"url": f"{missing}?{plausible}", "headers": admin}
+    if method in {"post", "put", "patch"} and "requestBody" in operation:
+        unknown["json"] = {}  # every field of a PATCH is optional; a POST answers 422 for it
+    yield "unknown id or name", unknown
+    if "{" in path:
+        yield "id out of range", {"url": fill(path, operation, "0", "X!"), "headers": admin}
+    for parameter in operation.get("parameters", []):
+        if parameter["in"] == "query" and "integer" in str(parameter["schema"]):
+            yield f"bad {parameter['name']}", {"url": f"{missing}?{parameter['name']}=x", "headers": admin}
+    if method in {"post", "put", "patch"}:
+        json_headers = {**admin, "Content-Type": "application/json"}
+        yield "wrong body", {"url": missing, "headers": json_headers, "content": b"[]"}
+        yield "body too large", {"url": missing, "headers": json_headers, "content": b" " * (LIMIT + 1)}
+        yield (
+            "chunked body too large",
+            {
+                "url": missing,
+                "headers": json_headers,
+                "content": (b" " * 65536 for _ in range(LIMIT // 65536 + 2)),
+            },
+        )
+
+
+def test_the_document_describes_our_error_shape_not_fastapis(raw_client: TestClient) -> None:
+    document = raw_client.get("/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    assert "HTTPValidationError" not in schemas and "ValidationError" not in schemas
+    assert set(schemas["ErrorItem"]["required"]) == {"field", "message", "type"}
+    assert schemas["FieldErrors"]["properties"]["detail"]["items"] == {"$ref": "#/components/schemas/ErrorItem"}
+    for path, method, operation in operations(document):
+        for code, response in operation["responses"].items():
+            if code.startswith(("4", "5")) and "application/json" in response.get("content", {}):
+                ref = response["content"]["application/json"]["schema"]["$ref"]
+                expected = "FieldErrors" if code in {"413", "422"} else "ErrorMessage"
+                assert ref == f"#/components/schemas/{expected}", (method, path, code)
+
+
+def test_every_operation_answers_only_documented_errors_in_the_documented_shape(raw_client: TestClient) -> None:
+    document = raw_client.get("/openapi.json").json()
+    produced: dict[tuple[str, str], set[str]] = {}
+    for path, method, operation in operations(document):
+        documented = operation["responses"]
+        html = "text/html" in documented.get("200", {}).get("content", {})
+        for what, request in probes(path, method, operation):
+            response = raw_client.request(method.upper(), **request)
+            status = str(response.status_code)
+            assert response.status_code < 500, (method, path, what, response.text[:200])
+            if response.status_code < 400 or (html and status != "422"):
+                continue
+            assert status in documented, f"{method.upper()} {path} answered {status} to {what}: undocumented"
+            if method != "head":  # HEAD answers carry no body
+                ref = documented[status]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+                SHAPES[ref].model_validate(response.json())
+            produced.setdefault((method, path), set()).add(status)
+    for path, method, operation in operations(document):
+        if "text/html" in operation["responses"].get("200", {}).get("content", {}):
+            continue
+        unproduced = (set(operation["responses"]) & PROBED) - produced.get((method, path), set())
+        assert not unproduced, f"{method.upper()} {path} documents {sorted(unproduced)} but never answered them"
+
+
+def test_conflicts_are_documented_where_they_happen(raw_client: TestClient) -> None:
+    admin = {"Authorization": f"Bearer {make_token('admin')}"}
+    document = raw_client.get("/openapi.json").json()
+    article = raw_client.post("/api/v1/articles", json={"title": "t", "body_html": "x"}, headers=admin).json()
+    raw_client.delete(f"/api/v1/articles/{article['id']}", headers=admin)
+    sub = raw_client.post("/api/v1/subscriptions", json={"channel": "email", "target": "a@b.vn"}, headers=admin)
+    raw_client.patch(f"/api/v1/subscriptions/{sub.json()['id']}", json={"status": "paused"}, headers=admin)
+    key_date = {"name": "Ngày A", "calendar": "solar", "day": 1, "month": 5}
+    raw_client.post("/api/v1/calendar/key-dates", json=key_date, headers=admin)
+    conflicts = [
+        ("patch", "/api/v1/articles/{article_id}", f"/api/v1/articles/{article['id']}", {"title": "x"}),
+        (
+            "post",
+            "/api/v1/subscriptions/{subscription_id}/rotate-secret",
+            f"/api/v1/subscriptions/{sub.json()['id']}/rotate-secret",
+            None,
+        ),
+        (
+            "post",
+            "/api/v1/subscriptions/{subscription_id}/recover",
+            f"/api/v1/subscriptions/{sub.json()['id']}/recover?since=2026-01-01",
+            None,
+        ),
+        ("post", "/api/v1/calendar/key-dates", "/api/v1/calendar/key-dates", key_date),
+    ]
+    for method, template, url, body in conflicts:
+        response = raw_client.request(method.upper(), url, json=body, headers=admin)
+        assert response.status_code == 409, (url, response.text)
+        assert "409" in document["paths"][template][method]["responses"]
+        ErrorMessage.model_validate(response.json())
+
+
+def test_an_oversized_body_html_is_413_naming_the_field(raw_client: TestClient) -> None:
+    admin = {"Authorization": f"Bearer {make_token('admin')}"}
+    response = raw_client.post("/api/v1/articles", json={"title": "t", "body_html": "x" * 1_000_001}, headers=admin)
+    assert response.status_code == 413
+    assert FieldErrors.model_validate(response.json()).detail[0].field == "body_html"
