@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test unit integration lint bench clean
+.PHONY: install run test unit integration lint bench clean browser
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,14 +17,19 @@ install: $(STAMP)
 run: install
 	$(VENV)/bin/bantin up
 
-test: install
+test: install browser
 	$(VENV)/bin/pytest
 
 unit: install
 	$(VENV)/bin/pytest tests/unit
 
-integration: install
+integration: install browser
 	$(VENV)/bin/pytest tests/integration
+
+# The page tests drive Debian's chromium through Playwright (Playwright's own browser
+# download cannot reach its servers); installed once, only when missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y --no-install-recommends chromium)
 
 lint: install
 	$(VENV)/bin/ruff check .

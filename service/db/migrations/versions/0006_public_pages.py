@@ -1,0 +1,28 @@
+"""public pages: indexes for category listings and "what changed last"
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-29 18:50:00
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+
+revision = '0006'
+down_revision = '0005'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # A category page looks its articles up by category; the primary key starts with article_id.
+    op.create_index('ix_article_categories_category', 'article_categories', ['category_id', 'article_id'])
+    # Every listing's Last-Modified is max(updated_at): one index probe instead of a scan.
+    op.create_index('ix_articles_updated_at', 'articles', ['updated_at'])
+
+
+def downgrade() -> None:
+    op.drop_index('ix_articles_updated_at', table_name='articles')
+    op.drop_index('ix_article_categories_category', table_name='article_categories')
