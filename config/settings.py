@@ -149,7 +149,7 @@ class Settings(BaseSettings):
     @classmethod
     def _logo(cls, value: str) -> str:
         value = value.strip()
-        if value and not value.startswith(("http://", "https://", "/")) or any(c.isspace() for c in value):
+        if (value and not value.startswith(("http://", "https://", "/"))) or any(c.isspace() for c in value):
             raise ValueError("must be an http(s) URL or a path starting with /")
         return value
 

@@ -60,9 +60,7 @@ def _cached(
 
 def _error_page(status: int, heading: str, message: str) -> Response:
     site = branding()
-    body = render(
-        "error.html", head=error_head(site, heading), status=status, heading=heading, message=message
-    )
+    body = render("error.html", head=error_head(site, heading), status=status, heading=heading, message=message)
     headers = {"Cache-Control": "public, max-age=60", **security_headers(site)}
     return Response(body, status_code=status, media_type=HTML, headers=headers)
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from service.db.models import Article, ArticleStatus, Category, article_categories
@@ -116,7 +116,10 @@ def latest(session: Session, *, limit: int, category: CategoryLink | None = None
         ).scalar_one_or_none()
         if anchor is None:
             raise NotFound(f"no listing page before article {before}")
-        query = query.where(tuple_(Article.published_at, Article.id) < tuple_(anchor, before))
+        query = query.where(
+            tuple_(Article.published_at, Article.id)
+            < tuple_(literal(anchor, Article.published_at.type), literal(before))
+        )
     rows = session.execute(query.order_by(Article.published_at.desc(), Article.id.desc()).limit(limit + 1)).all()
     shown = rows[:limit]
     categories = categories_of(session, [row.id for row in shown])

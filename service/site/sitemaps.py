@@ -65,9 +65,7 @@ def page_entries(session: Session, base_url: str, per_file: int) -> list[Entry]:
         .order_by(Category.slug)
         .limit(per_file - 1)
     ).all()
-    return [Entry(f"{base_url}/", changed)] + [
-        Entry(f"{base_url}/categories/{row.slug}", row.lastmod) for row in rows
-    ]
+    return [Entry(f"{base_url}/", changed)] + [Entry(f"{base_url}/categories/{row.slug}", row.lastmod) for row in rows]
 
 
 def article_entries(session: Session, base_url: str, per_file: int, number: int) -> list[Entry]:

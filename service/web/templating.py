@@ -139,7 +139,7 @@ def _template_sources_digest() -> str:
 
 
 def local_datetime(instant: datetime | None) -> str:
-    """"Thứ Tư, 03/02/2027, 08:00 (GMT+7)" in ``BANTIN_TIMEZONE``."""
+    """ "Thứ Tư, 03/02/2027, 08:00 (GMT+7)" in ``BANTIN_TIMEZONE``."""
     if instant is None:
         return ""
     local = instant.astimezone(get_settings().zone)
@@ -151,7 +151,7 @@ def local_datetime(instant: datetime | None) -> str:
 
 
 def local_date(instant: datetime | None) -> str:
-    """"03/02/2027" in ``BANTIN_TIMEZONE``."""
+    """ "03/02/2027" in ``BANTIN_TIMEZONE``."""
     return "" if instant is None else f"{instant.astimezone(get_settings().zone):%d/%m/%Y}"
 
 
