@@ -20,14 +20,22 @@ from service.db.types import utcnow
 from service.errors import NotFound
 from service.site import sitemaps
 from service.site.meta import FEED_FORMATS, article_head, error_head, listing_head
-from service.site.pages import Withdrawn, article_view, category_by_slug, content_changed_at, latest, parse_cursor
-from service.web.http import http_date, last_modified_value, not_modified, security_headers, strong_etag
+from service.site.pages import Withdrawn, article_view, content_changed_at, latest, parse_cursor
+from service.web.http import (
+    RenderCache,
+    http_date,
+    last_modified_value,
+    not_modified,
+    security_headers,
+    strong_etag,
+)
 from service.web.templating import branding, render, static_files
 
 router = APIRouter(tags=["pages"])
 GET_HEAD = ["GET", "HEAD"]
 HTML = "text/html; charset=utf-8"
 XML = "application/xml; charset=utf-8"
+RENDERED = RenderCache()
 
 
 def _cached(
@@ -37,7 +45,6 @@ def _cached(
     changed_at: datetime | None,
     media_type: str,
     build: Callable[[], str],
-    status_code: int = 200,
     extra: dict[str, str] | None = None,
 ) -> Response:
     """A response validated by ETag and Last-Modified: 304 on a match, else ``build()`` rendered."""
@@ -53,9 +60,9 @@ def _cached(
     }
     if media_type == HTML:
         headers.update(security_headers(site))
-    if status_code == 200 and not_modified(request.headers, etag, changed):
+    if not_modified(request.headers, etag, changed):
         return Response(status_code=304, headers=headers)
-    return Response(build(), status_code=status_code, media_type=media_type, headers=headers)
+    return Response(RENDERED.get_or_render(etag, build), media_type=media_type, headers=headers)
 
 
 def _error_page(status: int, heading: str, message: str) -> Response:
@@ -75,11 +82,8 @@ def gone_page() -> Response:
 
 def _listing(request: Request, session: Session, path: str, category_slug: str | None) -> Response:
     settings = get_settings()
-    category = category_by_slug(session, category_slug) if category_slug is not None else None
-    listing = latest(
-        session, limit=settings.page_size, category=category, before=parse_cursor(request.query_params.get("before"))
-    )
-    changed_at = content_changed_at(session)
+    before = parse_cursor(request.query_params.get("before"))
+    listing, changed_at = latest(session, limit=settings.page_size, category_slug=category_slug, before=before)
     site = branding()
     return _cached(
         request,

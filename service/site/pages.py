@@ -89,12 +89,19 @@ def category_by_slug(session: Session, slug: str) -> CategoryLink:
     return CategoryLink(row.slug, row.name)
 
 
-def latest(session: Session, *, limit: int, category: CategoryLink | None = None, before: int | None = None) -> Listing:
-    """The newest published articles (of one category), ``limit`` per page, older than ``before``.
+def latest(
+    session: Session, *, limit: int, category_slug: str | None = None, before: int | None = None
+) -> tuple[Listing, datetime | None]:
+    """The newest published articles (of one category), ``limit`` per page, older than ``before``;
+    and `content_changed_at`, read in the same statement.
 
-    Keyset paging on (published_at, id): every page, however deep, is one index range scan.
+    Keyset paging on (published_at, id): every page, however deep, is one index range
+    scan. The category, the cursor and the last change ride along in that one query
+    (two with the cards' categories); only an empty page looks further, to tell an
+    empty category from an unknown one (NotFound).
     """
-    query = select(
+    changed = select(func.max(Article.updated_at)).scalar_subquery()
+    columns = [
         Article.id,
         Article.slug,
         Article.title,
@@ -102,25 +109,27 @@ def latest(session: Session, *, limit: int, category: CategoryLink | None = None
         Article.image_url,
         Article.published_at,
         Article.updated_at,
-    ).where(Article.status == ArticleStatus.PUBLISHED.value)
-    if category is not None:
-        in_category = (
-            select(article_categories.c.article_id)
+        changed.label("changed_at"),
+    ]
+    if category_slug is not None:
+        columns.append(Category.name.label("category_name"))
+    query = select(*columns).where(Article.status == ArticleStatus.PUBLISHED.value)
+    if category_slug is not None:
+        query = (
+            query.join(article_categories, article_categories.c.article_id == Article.id)
             .join(Category, Category.id == article_categories.c.category_id)
-            .where(Category.slug == category.slug)
+            .where(Category.slug == category_slug)
         )
-        query = query.where(Article.id.in_(in_category))
     if before is not None:
-        anchor = session.execute(
-            select(Article.published_at).where(Article.id == before, Article.published_at.is_not(None))
-        ).scalar_one_or_none()
-        if anchor is None:
-            raise NotFound(f"no listing page before article {before}")
+        # The plain bound lets the (status, published_at) index start at the cursor.
+        anchor = select(Article.published_at).where(Article.id == before).scalar_subquery()
         query = query.where(
-            tuple_(Article.published_at, Article.id)
-            < tuple_(literal(anchor, Article.published_at.type), literal(before))
+            Article.published_at <= anchor,
+            tuple_(Article.published_at, Article.id) < tuple_(anchor, literal(before)),
         )
     rows = session.execute(query.order_by(Article.published_at.desc(), Article.id.desc()).limit(limit + 1)).all()
+    if not rows:
+        return _empty_listing(session, category_slug, before)
     shown = rows[:limit]
     categories = categories_of(session, [row.id for row in shown])
     cards = tuple(
@@ -137,7 +146,15 @@ def latest(session: Session, *, limit: int, category: CategoryLink | None = None
         for row in shown
     )
     older = shown[-1].id if len(rows) > limit else None
-    return Listing(cards=cards, older=older, before=before, category=category)
+    category = CategoryLink(category_slug, rows[0].category_name) if category_slug is not None else None
+    return Listing(cards=cards, older=older, before=before, category=category), rows[0].changed_at
+
+
+def _empty_listing(session: Session, category_slug: str | None, before: int | None) -> tuple[Listing, datetime | None]:
+    category = category_by_slug(session, category_slug) if category_slug is not None else None
+    if before is not None and session.get(Article, before) is None:
+        raise NotFound(f"no listing page before article {before}")
+    return Listing(cards=(), older=None, before=before, category=category), content_changed_at(session)
 
 
 def categories_of(session: Session, article_ids: Sequence[int]) -> dict[int, tuple[CategoryLink, ...]]:
@@ -174,7 +191,24 @@ def article_view(session: Session, article_id: int, now: datetime) -> ArticleVie
     """
     if not 1 <= article_id <= MAX_ID:
         raise NotFound(f"article {article_id} does not exist")
-    article = session.get(Article, article_id)
+    # Columns, not an ORM object: a page needs no identity map, and this is its hot path.
+    article = session.execute(
+        select(
+            Article.id,
+            Article.slug,
+            Article.title,
+            Article.summary,
+            Article.body_html,
+            Article.author,
+            Article.image_url,
+            Article.source_name,
+            Article.source_url,
+            Article.status,
+            Article.publish_at,
+            Article.published_at,
+            Article.updated_at,
+        ).where(Article.id == article_id)
+    ).one_or_none()
     if article is None:
         raise NotFound(f"article {article_id} does not exist")
     if article.status == ArticleStatus.WITHDRAWN:
@@ -196,5 +230,5 @@ def article_view(session: Session, article_id: int, now: datetime) -> ArticleVie
         source_url=article.source_url,
         published_at=published_at,
         updated_at=article.updated_at,
-        categories=tuple(CategoryLink(c.slug, c.name) for c in article.categories),
+        categories=categories_of(session, [article.id]).get(article.id, ()),
     )

@@ -4,7 +4,9 @@ security headers. Framework-free: the routes turn these into responses."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 
@@ -83,3 +85,29 @@ def security_headers(site: Branding) -> dict[str, str]:
         "Referrer-Policy": "strict-origin-when-cross-origin",
         "X-Frame-Options": "SAMEORIGIN",
     }
+
+
+class RenderCache:
+    """Recently rendered bodies by strong ETag: the same ETag means the same bytes, so a
+    popular page is rendered once per change, not once per reader. Bounded in entries and
+    in the size of one body (long articles are simply rendered each time)."""
+
+    def __init__(self, entries: int = 512, max_body_chars: int = 256 * 1024) -> None:
+        self._bodies: OrderedDict[str, str] = OrderedDict()
+        self._entries = entries
+        self._max_body_chars = max_body_chars
+        self._lock = threading.Lock()
+
+    def get_or_render(self, etag: str, render: Callable[[], str]) -> str:
+        with self._lock:
+            body = self._bodies.get(etag)
+            if body is not None:
+                self._bodies.move_to_end(etag)
+                return body
+        body = render()
+        if len(body) <= self._max_body_chars:
+            with self._lock:
+                self._bodies[etag] = body
+                while len(self._bodies) > self._entries:
+                    self._bodies.popitem(last=False)
+        return body
