@@ -80,6 +80,7 @@ class Article(Base):
     body_html: Mapped[str] = mapped_column(Text)
     author: Mapped[str | None] = mapped_column(String(200), nullable=True)
     image_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    image_caption: Mapped[str | None] = mapped_column(String(300), nullable=True)
     source_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     source_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     status: Mapped[str] = mapped_column(String(16))

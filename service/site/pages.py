@@ -66,6 +66,7 @@ class ArticleView:
     body_html: str  # sanitised (nh3 allow-list) when it was stored
     author: str | None
     image_url: str | None
+    image_caption: str | None
     source_name: str | None
     source_url: str | None
     published_at: datetime
@@ -201,6 +202,7 @@ def article_view(session: Session, article_id: int, now: datetime) -> ArticleVie
             Article.body_html,
             Article.author,
             Article.image_url,
+            Article.image_caption,
             Article.source_name,
             Article.source_url,
             Article.status,
@@ -226,6 +228,7 @@ def article_view(session: Session, article_id: int, now: datetime) -> ArticleVie
         body_html=article.body_html,
         author=article.author,
         image_url=article.image_url,
+        image_caption=article.image_caption,
         source_name=article.source_name,
         source_url=article.source_url,
         published_at=published_at,

@@ -115,6 +115,7 @@ def seed_article(publisher: httpx.Client, image_host: str) -> dict[str, Any]:
             "categories": ["Xây dựng Đảng"],
             "author": "Ban Tuyên giáo Thành ủy",
             "image_url": f"{image_host}/anh/le-ky-niem.png",
+            "image_caption": "Quang cảnh lễ kỷ niệm. Ảnh: dukccq.danang.gov.vn",
             "source_name": "dukccq.danang.gov.vn",
             "source_url": "https://dukccq.danang.gov.vn/chinh-tri/ky-niem-97-nam-4513",
         },
@@ -165,6 +166,8 @@ def test_seed_article_renders_with_source_cover_and_category(
         cover = page.locator("figure.story__cover img")
         assert cover.evaluate("img => img.complete && img.naturalWidth") == 1200
         assert cover.bounding_box()["width"] <= width
+        caption = page.locator("figure.story__cover figcaption")
+        assert caption.is_visible() and caption.inner_text() == "Quang cảnh lễ kỷ niệm. Ảnh: dukccq.danang.gov.vn"
         category = page.locator("header.story__head a[href='/categories/xay-dung-dang']")
         assert category.is_visible() and category.inner_text().lower() == "xây dựng đảng"
         assert page.locator("a[href='/subscribe']").first.is_visible()

@@ -29,6 +29,7 @@ SEED = {
     "categories": ["Xây dựng Đảng", "Thời sự"],
     "author": "Ban Tuyên giáo",
     "image_url": "https://dukccq.danang.gov.vn/anh/le-ky-niem.jpg",
+    "image_caption": "Quang cảnh lễ kỷ niệm. Ảnh: dukccq.danang.gov.vn",
     "source_name": "dukccq.danang.gov.vn",
     "source_url": "https://dukccq.danang.gov.vn/tin/ky-niem-97-nam",
 }
@@ -132,6 +133,7 @@ def test_article_body_shows_source_cover_categories_and_subscribe(
     assert " ".join(source.text_content().split()) == "Nguồn: dukccq.danang.gov.vn"
     assert source.xpath("a/@href") == [SEED["source_url"]]
     assert body.xpath("//figure[@class='story__cover']/img/@src") == [SEED["image_url"]]
+    assert body.xpath("//figure[@class='story__cover']/figcaption/text()") == [SEED["image_caption"]]
     assert "/categories/xay-dung-dang" in body.xpath("//header[@class='story__head']//a/@href")
     assert "/subscribe" in body.xpath("//a/@href")
     assert "/feeds/categories/thoi-su/atom.xml" in body.xpath("//a/@href")
@@ -411,3 +413,14 @@ def test_robots_txt_points_at_the_sitemaps(client: TestClient) -> None:
     lines = response.text.splitlines()
     assert f"Sitemap: {BASE}/sitemap.xml" in lines and f"Sitemap: {BASE}/sitemaps/news.xml" in lines
     assert "Disallow: /api/" in lines and "Disallow: /unsubscribe/" in lines
+
+
+def test_caption_is_validated_and_returned(client: TestClient, publisher: dict[str, str]) -> None:
+    response = client.post("/api/v1/articles", json={**SEED, "image_caption": "x" * 301}, headers=publisher)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["field"] == "image_caption"
+    article = publish(client, publisher, image_caption="  Ảnh:\n tư liệu  ")
+    assert article["image_caption"] == "Ảnh: tư liệu"
+    changed = client.patch(f"/api/v1/articles/{article['id']}", json={"image_caption": None}, headers=publisher)
+    assert changed.json()["image_caption"] is None
+    assert "<figcaption>" not in client.get(path_of(article)).text

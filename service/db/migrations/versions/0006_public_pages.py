@@ -1,4 +1,4 @@
-"""public pages: indexes for category listings and "what changed last"
+"""public pages: the cover's caption; indexes for category listings and "what changed last"
 
 Revision ID: 0006
 Revises: 0005
@@ -7,6 +7,7 @@ Create Date: 2026-11-29 18:50:00
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 
@@ -17,6 +18,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # The caption shown under an article's cover image.
+    with op.batch_alter_table('articles', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('image_caption', sa.String(length=300), nullable=True))
     # A category page looks its articles up by category; the primary key starts with article_id.
     op.create_index('ix_article_categories_category', 'article_categories', ['category_id', 'article_id'])
     # Every listing's Last-Modified is max(updated_at): one index probe instead of a scan.
@@ -26,3 +30,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index('ix_articles_updated_at', table_name='articles')
     op.drop_index('ix_article_categories_category', table_name='article_categories')
+    with op.batch_alter_table('articles', schema=None) as batch_op:
+        batch_op.drop_column('image_caption')
