@@ -183,6 +183,8 @@ def test_seed_article_renders_with_source_cover_and_category(
         )
         assert line_height >= 1.3 * font_size
         page.screenshot(path=str(SCREENSHOTS / f"article-{width}.png"), full_page=True)
+        # A close-up of the title, to check by eye that no stacked diacritic is clipped.
+        page.locator("h1.story__title").screenshot(path=str(SCREENSHOTS / f"article-title-{width}.png"))
     finally:
         page.close()
 

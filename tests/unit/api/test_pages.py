@@ -134,6 +134,7 @@ def test_article_body_shows_source_cover_categories_and_subscribe(
     assert source.xpath("a/@href") == [SEED["source_url"]]
     assert body.xpath("//figure[@class='story__cover']/img/@src") == [SEED["image_url"]]
     assert body.xpath("//figure[@class='story__cover']/figcaption/text()") == [SEED["image_caption"]]
+    assert body.xpath("//p[@class='byline']/text()") == ["Ban Tuyên giáo"]
     assert "/categories/xay-dung-dang" in body.xpath("//header[@class='story__head']//a/@href")
     assert "/subscribe" in body.xpath("//a/@href")
     assert "/feeds/categories/thoi-su/atom.xml" in body.xpath("//a/@href")
