@@ -20,7 +20,7 @@ from service.db.types import utcnow
 from service.errors import NotFound
 from service.site import sitemaps
 from service.site.meta import FEED_FORMATS, article_head, error_head, listing_head
-from service.site.pages import Withdrawn, article_view, content_changed_at, latest, parse_cursor
+from service.site.pages import Withdrawn, article_view, content_changed_at, latest, parse_cursor, parse_id
 from service.web.http import (
     RenderCache,
     http_date,
@@ -65,19 +65,25 @@ def _cached(
     return Response(RENDERED.get_or_render(etag, build), media_type=media_type, headers=headers)
 
 
-def _error_page(status: int, heading: str, message: str) -> Response:
+def _error_page(status: int, heading: str, message: str, cache_control: str) -> Response:
     site = branding()
     body = render("error.html", head=error_head(site, heading), status=status, heading=heading, message=message)
-    headers = {"Cache-Control": "public, max-age=60", **security_headers(site)}
+    headers = {"Cache-Control": cache_control, **security_headers(site)}
     return Response(body, status_code=status, media_type=HTML, headers=headers)
 
 
 def not_found_page() -> Response:
-    return _error_page(404, "Không tìm thấy trang", "Trang bạn tìm không có hoặc chưa được đăng.")
+    # Not cached: a scheduled article answers 404 until the very second it is published.
+    return _error_page(404, "Không tìm thấy trang", "Trang bạn tìm không có hoặc chưa được đăng.", "no-cache")
 
 
 def gone_page() -> Response:
-    return _error_page(410, "Bài viết đã được gỡ", "Bài viết này đã được gỡ khỏi trang và không còn đọc được nữa.")
+    return _error_page(
+        410,
+        "Bài viết đã được gỡ",
+        "Bài viết này đã được gỡ khỏi trang và không còn đọc được nữa.",
+        f"public, max-age={get_settings().page_cache_seconds}",
+    )
 
 
 def _listing(request: Request, session: Session, path: str, category_slug: str | None) -> Response:
@@ -113,10 +119,10 @@ def category_page(request: Request, slug: str) -> Response:
 
 
 @router.api_route("/articles/{article_id}/{slug}", methods=GET_HEAD, include_in_schema=False)
-def article_page(request: Request, article_id: int, slug: str) -> Response:
+def article_page(request: Request, article_id: str, slug: str) -> Response:
     try:
         with session_scope() as session:
-            article = article_view(session, article_id, utcnow())
+            article = article_view(session, parse_id(article_id), utcnow())
     except Withdrawn:
         return gone_page()
     except NotFound:
@@ -174,7 +180,7 @@ def sitemap_file(request: Request, name: str) -> Response:
             elif name == "news":
                 items = sitemaps.news_items(session, settings.base_url, utcnow())
                 return _xml(request, render("sitemap_news.xml", items=items), changed_at)
-            elif name.startswith("articles-") and name[9:].isdigit() and len(name) < 30:
+            elif name.startswith("articles-") and name[9:].isascii() and name[9:].isdigit() and len(name) < 30:
                 number = int(name[9:])
                 entries = sitemaps.article_entries(session, settings.base_url, settings.sitemap_urls_per_file, number)
             else:

@@ -74,13 +74,18 @@ class ArticleView:
     categories: tuple[CategoryLink, ...]
 
 
+def parse_id(raw: str) -> int:
+    """An article id from a URL: ASCII digits within the database's range, else NotFound."""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19 or not 1 <= int(raw) <= MAX_ID:
+        raise NotFound(f"no article {raw[:40]!r}")
+    return int(raw)
+
+
 def parse_cursor(raw: str | None) -> int | None:
     """``?before=`` as an article id; anything else is NotFound (a page that does not exist)."""
     if raw is None:
         return None
-    if not raw.isdigit() or len(raw) > 19 or not 1 <= int(raw) <= MAX_ID:
-        raise NotFound(f"no listing page before {raw[:40]!r}")
-    return int(raw)
+    return parse_id(raw)
 
 
 def category_by_slug(session: Session, slug: str) -> CategoryLink:

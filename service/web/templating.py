@@ -18,7 +18,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
 from config.settings import Settings, get_settings
@@ -162,10 +162,11 @@ def iso_local(instant: datetime | None) -> str:
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    """The shared environment: autoescape everywhere (XML too), undefined names are errors."""
+    """The shared environment: autoescape for HTML and XML, undefined names are errors."""
     env = Environment(
         loader=PackageLoader("service.web", "templates"),
-        autoescape=True,
+        # Plain-text templates (robots.txt) are the one exception; strings default to escaped.
+        autoescape=select_autoescape(disabled_extensions=("txt",), default=True, default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

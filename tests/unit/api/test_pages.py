@@ -181,11 +181,22 @@ def test_old_slug_redirects_withdrawn_is_gone_draft_and_unknown_are_404(
 
     draft = publish(client, publisher, status="draft")
     assert client.get(path_of(draft)).status_code == 404
-    for path in ("/articles/999999/x", "/articles/9223372036854775808/x", "/categories/khong-co", "/?before=abc"):
+    for path in (
+        "/articles/999999/x",
+        "/articles/9223372036854775808/x",
+        "/articles/-1/x",
+        "/articles/abc/x",
+        "/articles/²/x",
+        "/categories/khong-co",
+        "/?before=abc",
+        "/?before=²",
+        "/?before=999999",
+        "/?before=9223372036854775808",
+    ):
         missing = client.get(path)
-        assert missing.status_code in (404, 422), path
-        if missing.status_code == 404:
-            assert "Không tìm thấy trang" in missing.text and "noindex" in missing.text
+        assert missing.status_code == 404, path
+        assert "Không tìm thấy trang" in missing.text and "noindex" in missing.text
+        assert missing.headers["cache-control"] == "no-cache"
 
     client.delete(f"/api/v1/articles/{article['id']}", headers=publisher)
     gone = client.get(path_of(article))
@@ -378,6 +389,8 @@ def test_sitemaps_are_valid_and_split_into_indexed_files(
     assert client.get("/sitemaps/articles-9.xml").status_code == 404
     assert client.get("/sitemaps/articles-0.xml").status_code == 404
     assert client.get("/sitemaps/other.xml").status_code == 404
+    assert client.get("/sitemaps/articles-².xml").status_code == 404
+    assert client.get("/sitemaps/articles-99999999999999999999.xml").status_code == 404
     etag = index_response.headers["etag"]
     assert client.get("/sitemap.xml", headers={"If-None-Match": etag}).status_code == 304
 
