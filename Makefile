@@ -40,6 +40,7 @@ bench: install
 	$(PY) -m bench.publish_latency
 	$(PY) -m bench.fanout
 	$(PY) -m bench.calendar
+	$(PY) -m bench.pages
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -6,13 +6,12 @@ a hundred thousand articles. Results are frozen values, never ORM objects.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, literal, select, tuple_
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import Label
 
 from service.db.models import Article, ArticleStatus, Category, article_categories
 from service.errors import DomainError, NotFound
@@ -95,6 +94,31 @@ def category_by_slug(session: Session, slug: str) -> CategoryLink:
     return CategoryLink(row.slug, row.name)
 
 
+# An article's categories travel in its own row as "slug<US>name<RS>slug<US>name": one
+# query per page instead of two. Stored names never hold these control characters
+# (service.text removes them from every name).
+_UNIT, _RECORD = "\x1f", "\x1e"
+
+
+def _categories_column() -> Label[str]:
+    links = article_categories.alias("links")
+    named = Category.__table__.alias("named")
+    return (
+        select(func.aggregate_strings(named.c.slug + _UNIT + named.c.name, _RECORD))
+        .select_from(links.join(named, named.c.id == links.c.category_id))
+        .where(links.c.article_id == Article.id)
+        .scalar_subquery()
+        .label("category_links")
+    )
+
+
+def _category_links(packed: str | None) -> tuple[CategoryLink, ...]:
+    if not packed:
+        return ()
+    pairs = (record.split(_UNIT, 1) for record in packed.split(_RECORD))
+    return tuple(sorted((CategoryLink(slug, name) for slug, name in pairs), key=lambda link: link.slug))
+
+
 def latest(
     session: Session, *, limit: int, category_slug: str | None = None, before: int | None = None
 ) -> tuple[Listing, datetime | None]:
@@ -102,9 +126,9 @@ def latest(
     and `content_changed_at`, read in the same statement.
 
     Keyset paging on (published_at, id): every page, however deep, is one index range
-    scan. The category, the cursor and the last change ride along in that one query
-    (two with the cards' categories); only an empty page looks further, to tell an
-    empty category from an unknown one (NotFound).
+    scan. The category, the cursor, each card's categories and the last change ride
+    along in that one query; only an empty page looks further, to tell an empty
+    category from an unknown one (NotFound).
     """
     changed = select(func.max(Article.updated_at)).scalar_subquery()
     columns = [
@@ -115,6 +139,7 @@ def latest(
         Article.image_url,
         Article.published_at,
         Article.updated_at,
+        _categories_column(),
         changed.label("changed_at"),
     ]
     if category_slug is not None:
@@ -137,7 +162,6 @@ def latest(
     if not rows:
         return _empty_listing(session, category_slug, before)
     shown = rows[:limit]
-    categories = categories_of(session, [row.id for row in shown])
     cards = tuple(
         Card(
             id=row.id,
@@ -147,7 +171,7 @@ def latest(
             image_url=row.image_url,
             published_at=row.published_at,
             updated_at=row.updated_at,
-            categories=categories.get(row.id, ()),
+            categories=_category_links(row.category_links),
         )
         for row in shown
     )
@@ -161,22 +185,6 @@ def _empty_listing(session: Session, category_slug: str | None, before: int | No
     if before is not None and session.get(Article, before) is None:
         raise NotFound(f"no listing page before article {before}")
     return Listing(cards=(), older=None, before=before, category=category), content_changed_at(session)
-
-
-def categories_of(session: Session, article_ids: Sequence[int]) -> dict[int, tuple[CategoryLink, ...]]:
-    """Each article's categories, by slug; one query for a whole page."""
-    if not article_ids:
-        return {}
-    rows = session.execute(
-        select(article_categories.c.article_id, Category.slug, Category.name)
-        .join(Category, Category.id == article_categories.c.category_id)
-        .where(article_categories.c.article_id.in_(article_ids))
-        .order_by(article_categories.c.article_id, Category.slug)
-    ).all()
-    found: dict[int, list[CategoryLink]] = defaultdict(list)
-    for row in rows:
-        found[row.article_id].append(CategoryLink(row.slug, row.name))
-    return {article_id: tuple(links) for article_id, links in found.items()}
 
 
 def content_changed_at(session: Session) -> datetime | None:
@@ -214,6 +222,7 @@ def article_view(session: Session, article_id: int, now: datetime) -> ArticleVie
             Article.publish_at,
             Article.published_at,
             Article.updated_at,
+            _categories_column(),
         ).where(Article.id == article_id)
     ).one_or_none()
     if article is None:
@@ -238,5 +247,5 @@ def article_view(session: Session, article_id: int, now: datetime) -> ArticleVie
         source_url=article.source_url,
         published_at=published_at,
         updated_at=article.updated_at,
-        categories=categories_of(session, [article.id]).get(article.id, ()),
+        categories=_category_links(article.category_links),
     )
