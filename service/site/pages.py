@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import func, literal, select, tuple_
+from sqlalchemy import BigInteger, Integer, Select, String, bindparam, func, select, tuple_
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import Label
 
@@ -119,6 +121,42 @@ def _category_links(packed: str | None) -> tuple[CategoryLink, ...]:
     return tuple(sorted((CategoryLink(slug, name) for slug, name in pairs), key=lambda link: link.slug))
 
 
+@lru_cache(maxsize=4)
+def _listing_statement(in_category: bool, with_cursor: bool) -> Select[Any]:
+    """The listing query, built once per shape: a statement object keeps its compiled
+    form and cache key, so a request only binds ``limit``, ``slug`` and ``before``."""
+    changed = select(func.max(Article.updated_at)).scalar_subquery()
+    columns: list[Any] = [
+        Article.id,
+        Article.slug,
+        Article.title,
+        Article.summary,
+        Article.image_url,
+        Article.published_at,
+        Article.updated_at,
+        _categories_column(),
+        changed.label("changed_at"),
+    ]
+    if in_category:
+        columns.append(Category.name.label("category_name"))
+    query = select(*columns).where(Article.status == ArticleStatus.PUBLISHED.value)
+    if in_category:
+        query = (
+            query.join(article_categories, article_categories.c.article_id == Article.id)
+            .join(Category, Category.id == article_categories.c.category_id)
+            .where(Category.slug == bindparam("slug", type_=String))
+        )
+    if with_cursor:
+        cursor = bindparam("before", type_=BigInteger)
+        # The plain bound lets the (status, published_at) index start at the cursor.
+        anchor = select(Article.published_at).where(Article.id == cursor).scalar_subquery()
+        query = query.where(
+            Article.published_at <= anchor,
+            tuple_(Article.published_at, Article.id) < tuple_(anchor, cursor),
+        )
+    return query.order_by(Article.published_at.desc(), Article.id.desc()).limit(bindparam("limit", type_=Integer))
+
+
 def latest(
     session: Session, *, limit: int, category_slug: str | None = None, before: int | None = None
 ) -> tuple[Listing, datetime | None]:
@@ -130,35 +168,12 @@ def latest(
     along in that one query; only an empty page looks further, to tell an empty
     category from an unknown one (NotFound).
     """
-    changed = select(func.max(Article.updated_at)).scalar_subquery()
-    columns = [
-        Article.id,
-        Article.slug,
-        Article.title,
-        Article.summary,
-        Article.image_url,
-        Article.published_at,
-        Article.updated_at,
-        _categories_column(),
-        changed.label("changed_at"),
-    ]
+    params: dict[str, object] = {"limit": limit + 1}
     if category_slug is not None:
-        columns.append(Category.name.label("category_name"))
-    query = select(*columns).where(Article.status == ArticleStatus.PUBLISHED.value)
-    if category_slug is not None:
-        query = (
-            query.join(article_categories, article_categories.c.article_id == Article.id)
-            .join(Category, Category.id == article_categories.c.category_id)
-            .where(Category.slug == category_slug)
-        )
+        params["slug"] = category_slug
     if before is not None:
-        # The plain bound lets the (status, published_at) index start at the cursor.
-        anchor = select(Article.published_at).where(Article.id == before).scalar_subquery()
-        query = query.where(
-            Article.published_at <= anchor,
-            tuple_(Article.published_at, Article.id) < tuple_(anchor, literal(before)),
-        )
-    rows = session.execute(query.order_by(Article.published_at.desc(), Article.id.desc()).limit(limit + 1)).all()
+        params["before"] = before
+    rows = session.execute(_listing_statement(category_slug is not None, before is not None), params).all()
     if not rows:
         return _empty_listing(session, category_slug, before)
     shown = rows[:limit]
@@ -196,6 +211,28 @@ def content_changed_at(session: Session) -> datetime | None:
     return session.scalar(select(func.max(Article.updated_at)))
 
 
+@lru_cache(maxsize=1)
+def _article_statement() -> Select[Any]:
+    # Columns, not an ORM object: a page needs no identity map, and this is its hot path.
+    return select(
+        Article.id,
+        Article.slug,
+        Article.title,
+        Article.summary,
+        Article.body_html,
+        Article.author,
+        Article.image_url,
+        Article.image_caption,
+        Article.source_name,
+        Article.source_url,
+        Article.status,
+        Article.publish_at,
+        Article.published_at,
+        Article.updated_at,
+        _categories_column(),
+    ).where(Article.id == bindparam("id", type_=BigInteger))
+
+
 def article_view(session: Session, article_id: int, now: datetime) -> ArticleView:
     """The article as its page shows it.
 
@@ -205,26 +242,7 @@ def article_view(session: Session, article_id: int, now: datetime) -> ArticleVie
     """
     if not 1 <= article_id <= MAX_ID:
         raise NotFound(f"article {article_id} does not exist")
-    # Columns, not an ORM object: a page needs no identity map, and this is its hot path.
-    article = session.execute(
-        select(
-            Article.id,
-            Article.slug,
-            Article.title,
-            Article.summary,
-            Article.body_html,
-            Article.author,
-            Article.image_url,
-            Article.image_caption,
-            Article.source_name,
-            Article.source_url,
-            Article.status,
-            Article.publish_at,
-            Article.published_at,
-            Article.updated_at,
-            _categories_column(),
-        ).where(Article.id == article_id)
-    ).one_or_none()
+    article = session.execute(_article_statement(), {"id": article_id}).one_or_none()
     if article is None:
         raise NotFound(f"article {article_id} does not exist")
     if article.status == ArticleStatus.WITHDRAWN:
