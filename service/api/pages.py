@@ -1,8 +1,8 @@
 """Public pages where readers land: home, categories, articles, sitemaps, robots.txt, /static.
 
 Thin: the data comes from ``service.site``, the HTML from ``service.web`` templates. Each
-page's ETag is computed from its data before rendering, so a 304 costs one or two
-indexed queries and no template.
+page's ETag is computed from its data before rendering, so a 304 costs one indexed
+query and no template, and a body once rendered is reused while its ETag holds.
 """
 
 from __future__ import annotations
