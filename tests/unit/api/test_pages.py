@@ -439,3 +439,14 @@ def test_caption_is_validated_and_returned(client: TestClient, publisher: dict[s
     changed = client.patch(f"/api/v1/articles/{article['id']}", json={"image_caption": None}, headers=publisher)
     assert changed.json()["image_caption"] is None
     assert "<figcaption>" not in client.get(path_of(article)).text
+
+
+def test_a_fresh_site_has_a_home_page_and_valid_sitemaps(client: TestClient) -> None:
+    home = client.get("/")
+    assert home.status_code == 200 and "Chưa có bài viết nào." in home.text
+    assert client.get("/", headers={"If-None-Match": home.headers["etag"]}).status_code == 304
+    index = valid(client.get("/sitemap.xml").content, "siteindex.xsd")
+    assert f"{BASE}/sitemaps/pages.xml" in index.xpath("//s:loc/text()", namespaces=NS)
+    pages = valid(client.get("/sitemaps/pages.xml").content, "sitemap.xsd")
+    assert pages.xpath("//s:loc/text()", namespaces=NS) == [f"{BASE}/"]
+    assert client.get("/sitemaps/articles-1.xml").status_code == 404
