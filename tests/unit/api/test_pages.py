@@ -450,3 +450,12 @@ def test_a_fresh_site_has_a_home_page_and_valid_sitemaps(client: TestClient) -> 
     pages = valid(client.get("/sitemaps/pages.xml").content, "sitemap.xsd")
     assert pages.xpath("//s:loc/text()", namespaces=NS) == [f"{BASE}/"]
     assert client.get("/sitemaps/articles-1.xml").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/robots.txt", "/sitemap.xml", "/sitemaps/pages.xml", "/sitemaps/news.xml", "/"])
+def test_every_public_get_answers_head_with_the_same_headers(client: TestClient, path: str) -> None:
+    got, head = client.get(path), client.head(path)
+    assert head.status_code == got.status_code == 200
+    assert head.content == b""
+    assert head.headers["etag"] == got.headers["etag"]
+    assert head.headers["content-type"] == got.headers["content-type"]
