@@ -7,6 +7,7 @@ PostgreSQL and a real Redis (or RabbitMQ for the broker).
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -36,6 +37,17 @@ class Settings(BaseSettings):
     site_description: str = "Bản tin"
     site_author: str = "Ban biên tập"
     timezone: str = "Asia/Ho_Chi_Minh"
+
+    # ---- public pages --------------------------------------------------------------------
+    # Logo in the page header and the fallback link-preview image: absolute, or a path on
+    # this site ("/static/…"). Empty: the site title is shown as text.
+    logo_url: str = ""
+    # Links, the header rule and focus rings; a #rgb or #rrggbb colour.
+    accent_color: str = "#b3261e"
+    page_size: int = Field(20, ge=1, le=100)
+    page_cache_seconds: int = Field(60, ge=0)
+    # The sitemap protocol allows at most 50,000 URLs per file.
+    sitemap_urls_per_file: int = Field(50_000, ge=1, le=50_000)
 
     feed_items: int = Field(50, ge=1, le=500)
     feed_cache_seconds: int = Field(60, ge=0)
@@ -135,6 +147,21 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("accent_color")
+    @classmethod
+    def _hex_colour(cls, value: str) -> str:
+        if not re.fullmatch(r"#(?:[0-9a-fA-F]{3}){1,2}", value.strip()):
+            raise ValueError("must be a #rgb or #rrggbb colour, e.g. #b3261e")
+        return value.strip().lower()
+
+    @field_validator("logo_url")
+    @classmethod
+    def _logo(cls, value: str) -> str:
+        value = value.strip()
+        if (value and not value.startswith(("http://", "https://", "/"))) or any(c.isspace() for c in value):
+            raise ValueError("must be an http(s) URL or a path starting with /")
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -1,52 +1,218 @@
-"""The public page of an article: what feed items link to."""
+"""Public pages where readers land: home, categories, articles, sitemaps, robots.txt, /static.
+
+Thin: the data comes from ``service.site``, the HTML from ``service.web`` templates. Each
+page's ETag is computed from its data before rendering, so a 304 costs one indexed
+query and no template, and a body once rendered is reused while its ETag holds.
+"""
 
 from __future__ import annotations
 
-import html
+from collections.abc import Callable
+from datetime import datetime
 
-from fastapi import APIRouter, HTTPException
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from config.settings import get_settings
-from service.articles.urls import article_url
 from service.db.engine import session_scope
-from service.db.models import Article, ArticleStatus
-from service.feeds.scopes import SITE
-from service.feeds.urls import feed_url
+from service.db.types import utcnow
+from service.errors import NotFound
+from service.site import sitemaps
+from service.site.meta import FEED_FORMATS, article_head, error_head, listing_head
+from service.site.pages import Withdrawn, article_view, content_changed_at, latest, parse_cursor, parse_id
+from service.web.http import (
+    RenderCache,
+    http_date,
+    last_modified_value,
+    not_modified,
+    security_headers,
+    strong_etag,
+)
+from service.web.templating import branding, render, static_files
 
 router = APIRouter(tags=["pages"])
+GET_HEAD = ["GET", "HEAD"]
+HTML = "text/html; charset=utf-8"
+XML = "application/xml; charset=utf-8"
+RENDERED = RenderCache()
 
 
-@router.get("/articles/{article_id}/{slug}", response_class=HTMLResponse)
-def article_page(article_id: int, slug: str) -> Response:
-    with session_scope() as session:
-        article = _published(session, article_id)
-        if article.slug != slug:
-            # Titles (and so slugs) change; old links keep working.
-            return RedirectResponse(article_url(article, get_settings().base_url), status_code=301)
-        return HTMLResponse(_page(article))
+def _cached(
+    request: Request,
+    *,
+    key: tuple[object, ...],
+    changed_at: datetime | None,
+    media_type: str,
+    build: Callable[[], str],
+    extra: dict[str, str] | None = None,
+) -> Response:
+    """A response validated by ETag and Last-Modified: 304 on a match, else ``build()`` rendered."""
+    site = branding()
+    etag = strong_etag(site.build_id, *key)
+    now = utcnow()
+    changed = max(changed_at or site.loaded_at, site.loaded_at)
+    headers = {
+        "ETag": etag,
+        "Last-Modified": http_date(last_modified_value(changed, now)),
+        "Cache-Control": f"public, max-age={get_settings().page_cache_seconds}",
+        **(extra or {}),
+    }
+    if media_type == HTML:
+        headers.update(security_headers(site))
+    if not_modified(request.headers, etag, changed):
+        return Response(status_code=304, headers=headers)
+    return Response(RENDERED.get_or_render(etag, build), media_type=media_type, headers=headers)
 
 
-def _published(session: Session, article_id: int) -> Article:
-    article = session.get(Article, article_id)
-    if article is None or article.status != ArticleStatus.PUBLISHED:
-        raise HTTPException(404, "no such article")
-    return article
+def _error_page(status: int, heading: str, message: str, cache_control: str) -> Response:
+    site = branding()
+    body = render("error.html", head=error_head(site, heading), status=status, heading=heading, message=message)
+    headers = {"Cache-Control": cache_control, **security_headers(site)}
+    return Response(body, status_code=status, media_type=HTML, headers=headers)
 
 
-def _page(article: Article) -> str:
+def not_found_page() -> Response:
+    # Not cached: a scheduled article answers 404 until the very second it is published.
+    return _error_page(404, "Không tìm thấy trang", "Trang bạn tìm không có hoặc chưa được đăng.", "no-cache")
+
+
+def gone_page() -> Response:
+    return _error_page(
+        410,
+        "Bài viết đã được gỡ",
+        "Bài viết này đã được gỡ khỏi trang và không còn đọc được nữa.",
+        f"public, max-age={get_settings().page_cache_seconds}",
+    )
+
+
+def _listing(request: Request, session: Session, path: str, category_slug: str | None) -> Response:
     settings = get_settings()
-    title = html.escape(article.title)
-    published = (
-        article.published_at.astimezone(settings.zone).strftime("%d/%m/%Y %H:%M") if article.published_at else ""
+    before = parse_cursor(request.query_params.get("before"))
+    listing, changed_at = latest(session, limit=settings.page_size, category_slug=category_slug, before=before)
+    site = branding()
+    return _cached(
+        request,
+        key=("listing", path, listing),
+        changed_at=changed_at,
+        media_type=HTML,
+        build=lambda: render("listing.html", head=listing_head(listing, site, path), listing=listing, path=path),
     )
-    author = f"<p class=author>{html.escape(article.author)}</p>" if article.author else ""
-    # body_html was sanitised with nh3 when stored.
-    return (
-        "<!doctype html><html lang=vi><head><meta charset=utf-8>"
-        f'<title>{title}</title><link rel=canonical href="{html.escape(article_url(article, settings.base_url))}">'
-        f'<link rel=alternate type=application/atom+xml href="{feed_url(settings.base_url, SITE, "atom")}">'
-        f"</head><body><article><h1>{title}</h1><p><time>{published}</time></p>{author}"
-        f"{article.body_html}</article></body></html>"
+
+
+@router.api_route("/", methods=GET_HEAD, include_in_schema=False)
+def home(request: Request) -> Response:
+    try:
+        with session_scope() as session:
+            return _listing(request, session, "/", None)
+    except NotFound:
+        return not_found_page()
+
+
+@router.api_route("/categories/{slug}", methods=GET_HEAD, include_in_schema=False)
+def category_page(request: Request, slug: str) -> Response:
+    try:
+        with session_scope() as session:
+            return _listing(request, session, f"/categories/{slug}", slug)
+    except NotFound:
+        return not_found_page()
+
+
+@router.api_route("/articles/{article_id}/{slug}", methods=GET_HEAD, include_in_schema=False)
+def article_page(request: Request, article_id: str, slug: str) -> Response:
+    try:
+        with session_scope() as session:
+            article = article_view(session, parse_id(article_id), utcnow())
+    except Withdrawn:
+        return gone_page()
+    except NotFound:
+        return not_found_page()
+    site = branding()
+    if article.slug != slug:
+        # Titles (and so slugs) change; old links keep working.
+        return RedirectResponse(f"{site.base_url}/articles/{article.id}/{article.slug}", status_code=301)
+    return _cached(
+        request,
+        key=("article", article),
+        changed_at=article.updated_at,
+        media_type=HTML,
+        build=lambda: render(
+            "article.html",
+            head=article_head(article, site),
+            article=article,
+            feed_formats=[(name, label) for name, _, label in FEED_FORMATS],
+        ),
     )
+
+
+# ---- sitemaps and robots.txt --------------------------------------------------------------
+# Not pages: rendered on each request (they are fetched rarely), validated by their bytes.
+
+
+def _xml(request: Request, body: str, changed_at: datetime | None) -> Response:
+    return _cached(
+        request,
+        key=("xml", body),
+        changed_at=changed_at,
+        media_type=XML,
+        build=lambda: body,
+        extra={"X-Robots-Tag": "noindex"},
+    )
+
+
+@router.api_route("/sitemap.xml", methods=GET_HEAD, include_in_schema=False)
+def sitemap_index(request: Request) -> Response:
+    settings = get_settings()
+    with session_scope() as session:
+        entries = sitemaps.index_entries(session, settings.base_url, settings.sitemap_urls_per_file)
+        changed_at = content_changed_at(session)
+    return _xml(request, render("sitemap_index.xml", entries=entries), changed_at)
+
+
+@router.api_route("/sitemaps/{name}.xml", methods=GET_HEAD, include_in_schema=False)
+def sitemap_file(request: Request, name: str) -> Response:
+    settings = get_settings()
+    try:
+        with session_scope() as session:
+            changed_at = content_changed_at(session)
+            if name == "pages":
+                entries = sitemaps.page_entries(session, settings.base_url, settings.sitemap_urls_per_file)
+            elif name == "news":
+                items = sitemaps.news_items(session, settings.base_url, utcnow())
+                return _xml(request, render("sitemap_news.xml", items=items), changed_at)
+            elif name.startswith("articles-") and name[9:].isascii() and name[9:].isdigit() and len(name) < 30:
+                number = int(name[9:])
+                entries = sitemaps.article_entries(session, settings.base_url, settings.sitemap_urls_per_file, number)
+            else:
+                raise NotFound(f"no sitemap {name!r}")
+    except NotFound:
+        return Response("no such sitemap\n", status_code=404, media_type="text/plain; charset=utf-8")
+    return _xml(request, render("sitemap_urls.xml", entries=entries), changed_at)
+
+
+@router.api_route("/robots.txt", methods=GET_HEAD, include_in_schema=False)
+def robots(request: Request) -> Response:
+    body = render("robots.txt")
+    return _cached(
+        request, key=("robots", body), changed_at=None, media_type="text/plain; charset=utf-8", build=lambda: body
+    )
+
+
+# ---- static files -------------------------------------------------------------------------
+
+
+@router.api_route("/static/{name}", methods=GET_HEAD, include_in_schema=False)
+def static(request: Request, name: str) -> Response:
+    """Files of ``service/web/static`` from memory; cached for a year when the URL names their digest."""
+    file = static_files().get(name)
+    if file is None:
+        return Response("no such file\n", status_code=404, media_type="text/plain; charset=utf-8")
+    versioned = request.query_params.get("v") == file.digest
+    headers = {
+        "ETag": file.etag,
+        "Cache-Control": "public, max-age=31536000, immutable" if versioned else "public, max-age=300",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if not_modified(request.headers, file.etag, branding().loaded_at) and "if-none-match" in request.headers:
+        return Response(status_code=304, headers=headers)
+    return Response(file.body, media_type=file.content_type, headers=headers)

@@ -27,6 +27,7 @@ class ArticleOut(BaseModel):
     categories: list[CategoryOut]
     author: str | None
     image_url: str | None
+    image_caption: str | None
     source_name: str | None
     source_url: str | None
     status: str
@@ -49,6 +50,7 @@ class ArticleOut(BaseModel):
             categories=[CategoryOut(name=c.name, slug=c.slug) for c in article.categories],
             author=article.author,
             image_url=article.image_url,
+            image_caption=article.image_caption,
             source_name=article.source_name,
             source_url=article.source_url,
             status=article.status,

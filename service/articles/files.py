@@ -25,6 +25,7 @@ FRONT_MATTER_FIELDS = {
     "categories",
     "author",
     "image_url",
+    "image_caption",
     "source_name",
     "source_url",
     "status",

@@ -25,6 +25,7 @@ MAX_CATEGORIES = 20
 MAX_CATEGORY_NAME = 100
 MAX_NAME = 200
 MAX_URL = 2000
+MAX_CAPTION = 300
 
 
 def _title(value: str) -> str:
@@ -112,6 +113,7 @@ BodyHtml = Annotated[str, AfterValidator(_body)]
 Categories = Annotated[list[str], AfterValidator(_categories)]
 OptionalUrl = Annotated[str | None, AfterValidator(_optional_url)]
 OptionalName = Annotated[str | None, AfterValidator(_optional_line)]
+Caption = Annotated[str | None, AfterValidator(lambda value: _optional_line(value, MAX_CAPTION))]
 Summary = Annotated[str | None, AfterValidator(_summary)]
 
 
@@ -124,6 +126,7 @@ class ArticleCreate(BaseModel):
     categories: Categories = Field(default_factory=list)
     author: OptionalName = None
     image_url: OptionalUrl = None
+    image_caption: Caption = None
     source_name: OptionalName = None
     source_url: OptionalUrl = None
     status: Literal["published", "draft"] = "published"
@@ -141,6 +144,7 @@ class ArticleUpdate(BaseModel):
     categories: Categories | None = None
     author: OptionalName = None
     image_url: OptionalUrl = None
+    image_caption: Caption = None
     source_name: OptionalName = None
     source_url: OptionalUrl = None
     status: Literal["published", "draft"] | None = None

@@ -68,6 +68,7 @@ def create_article(session: Session, data: ArticleCreate, now: datetime, setting
         body_html=data.body_html,
         author=data.author,
         image_url=data.image_url,
+        image_caption=data.image_caption,
         source_name=data.source_name,
         source_url=data.source_url,
         status=status.value,

@@ -11,4 +11,9 @@ def article_url(article: Article, base_url: str) -> str:
     ``base_url`` is ``BANTIN_BASE_URL`` (no trailing slash); the slug follows the title,
     and an old slug redirects to the current one.
     """
-    return f"{base_url}/articles/{article.id}/{article.slug}"
+    return article_url_for(base_url, article.id, article.slug)
+
+
+def article_url_for(base_url: str, article_id: int, slug: str) -> str:
+    """:func:`article_url` from the id and slug alone (pages read plain values, not rows)."""
+    return f"{base_url}/articles/{article_id}/{slug}"

@@ -50,6 +50,7 @@ article_categories = Table(
     Base.metadata,
     Column("article_id", ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
     Column("category_id", ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_article_categories_category", "category_id", "article_id"),
 )
 
 
@@ -67,6 +68,7 @@ class Article(Base):
     __table_args__ = (
         Index("ix_articles_status_published_at", "status", "published_at"),
         Index("ix_articles_status_publish_at", "status", "publish_at"),
+        Index("ix_articles_updated_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -78,6 +80,7 @@ class Article(Base):
     body_html: Mapped[str] = mapped_column(Text)
     author: Mapped[str | None] = mapped_column(String(200), nullable=True)
     image_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    image_caption: Mapped[str | None] = mapped_column(String(300), nullable=True)
     source_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     source_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     status: Mapped[str] = mapped_column(String(16))

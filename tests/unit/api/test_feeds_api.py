@@ -74,7 +74,7 @@ def test_article_page_serves_published_and_redirects_old_slugs(client: TestClien
     moved = client.get(f"/articles/{article['id']}/old-slug", follow_redirects=False)
     assert moved.status_code == 301 and moved.headers["location"] == article["url"]
     client.delete(f"/api/v1/articles/{article['id']}", headers=publisher)
-    assert client.get(f"/articles/{article['id']}/{article['slug']}").status_code == 404
+    assert client.get(f"/articles/{article['id']}/{article['slug']}").status_code == 410
 
 
 def test_healthz(client: TestClient) -> None:

@@ -1,7 +1,7 @@
 """delivery claim token
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-29 18:45:00.000000
 
 A batch that claims deliveries stamps them with its own token; results are written
@@ -16,7 +16,7 @@ from alembic import op
 
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,269 @@
+"""Reads behind the public pages: listings (keyset-paged), one article, what changed last.
+
+Every query is indexed and bounded (LIMIT), so a page costs the same with a hundred or
+a hundred thousand articles. Results are frozen values, never ORM objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import BigInteger, Integer, Select, String, bindparam, func, select, tuple_
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import Label
+
+from service.db.models import Article, ArticleStatus, Category, article_categories
+from service.errors import DomainError, NotFound
+
+# Keyset cursors are article ids, which the database holds as signed 64-bit integers.
+MAX_ID = 2**63 - 1
+
+
+class Withdrawn(DomainError):
+    """The article existed and was taken down: 410 Gone, not 404."""
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryLink:
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """An article as a listing shows it."""
+
+    id: int
+    slug: str
+    title: str
+    summary: str | None
+    image_url: str | None
+    published_at: datetime
+    updated_at: datetime
+    categories: tuple[CategoryLink, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """One page of a listing, newest first; ``older`` is the cursor of the next page, if any."""
+
+    cards: tuple[Card, ...]
+    older: int | None
+    before: int | None
+    category: CategoryLink | None
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleView:
+    """Everything the article page shows."""
+
+    id: int
+    slug: str
+    title: str
+    summary: str | None
+    body_html: str  # sanitised (nh3 allow-list) when it was stored
+    author: str | None
+    image_url: str | None
+    image_caption: str | None
+    source_name: str | None
+    source_url: str | None
+    published_at: datetime
+    updated_at: datetime
+    categories: tuple[CategoryLink, ...]
+
+
+def parse_id(raw: str) -> int:
+    """An article id from a URL: ASCII digits within the database's range, else NotFound."""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19 or not 1 <= int(raw) <= MAX_ID:
+        raise NotFound(f"no article {raw[:40]!r}")
+    return int(raw)
+
+
+def parse_cursor(raw: str | None) -> int | None:
+    """``?before=`` as an article id; anything else is NotFound (a page that does not exist)."""
+    if raw is None:
+        return None
+    return parse_id(raw)
+
+
+def category_by_slug(session: Session, slug: str) -> CategoryLink:
+    row = session.execute(select(Category.slug, Category.name).where(Category.slug == slug)).one_or_none()
+    if row is None:
+        raise NotFound(f"no category {slug[:200]!r}")
+    return CategoryLink(row.slug, row.name)
+
+
+# An article's categories travel in its own row as "slug<US>name<RS>slug<US>name": one
+# query per page instead of two. Stored names never hold these control characters
+# (service.text removes them from every name).
+_UNIT, _RECORD = "\x1f", "\x1e"
+
+
+def _categories_column() -> Label[str]:
+    links = article_categories.alias("links")
+    named = Category.__table__.alias("named")
+    return (
+        select(func.aggregate_strings(named.c.slug + _UNIT + named.c.name, _RECORD))
+        .select_from(links.join(named, named.c.id == links.c.category_id))
+        .where(links.c.article_id == Article.id)
+        .scalar_subquery()
+        .label("category_links")
+    )
+
+
+def _category_links(packed: str | None) -> tuple[CategoryLink, ...]:
+    if not packed:
+        return ()
+    pairs = (record.split(_UNIT, 1) for record in packed.split(_RECORD))
+    return tuple(sorted((CategoryLink(slug, name) for slug, name in pairs), key=lambda link: link.slug))
+
+
+@lru_cache(maxsize=4)
+def _listing_statement(in_category: bool, with_cursor: bool) -> Select[Any]:
+    """The listing query, built once per shape: a statement object keeps its compiled
+    form and cache key, so a request only binds ``limit``, ``slug`` and ``before``."""
+    changed = select(func.max(Article.updated_at)).scalar_subquery()
+    columns: list[Any] = [
+        Article.id,
+        Article.slug,
+        Article.title,
+        Article.summary,
+        Article.image_url,
+        Article.published_at,
+        Article.updated_at,
+        _categories_column(),
+        changed.label("changed_at"),
+    ]
+    if in_category:
+        columns.append(Category.name.label("category_name"))
+    query = select(*columns).where(Article.status == ArticleStatus.PUBLISHED.value)
+    if in_category:
+        query = (
+            query.join(article_categories, article_categories.c.article_id == Article.id)
+            .join(Category, Category.id == article_categories.c.category_id)
+            .where(Category.slug == bindparam("slug", type_=String))
+        )
+    if with_cursor:
+        cursor = bindparam("before", type_=BigInteger)
+        # The plain bound lets the (status, published_at) index start at the cursor.
+        anchor = select(Article.published_at).where(Article.id == cursor).scalar_subquery()
+        query = query.where(
+            Article.published_at <= anchor,
+            tuple_(Article.published_at, Article.id) < tuple_(anchor, cursor),
+        )
+    return query.order_by(Article.published_at.desc(), Article.id.desc()).limit(bindparam("limit", type_=Integer))
+
+
+def latest(
+    session: Session, *, limit: int, category_slug: str | None = None, before: int | None = None
+) -> tuple[Listing, datetime | None]:
+    """The newest published articles (of one category), ``limit`` per page, older than ``before``;
+    and `content_changed_at`, read in the same statement.
+
+    Keyset paging on (published_at, id): every page, however deep, is one index range
+    scan. The category, the cursor, each card's categories and the last change ride
+    along in that one query; only an empty page looks further, to tell an empty
+    category from an unknown one (NotFound).
+    """
+    params: dict[str, object] = {"limit": limit + 1}
+    if category_slug is not None:
+        params["slug"] = category_slug
+    if before is not None:
+        params["before"] = before
+    rows = session.execute(_listing_statement(category_slug is not None, before is not None), params).all()
+    if not rows:
+        return _empty_listing(session, category_slug, before)
+    shown = rows[:limit]
+    cards = tuple(
+        Card(
+            id=row.id,
+            slug=row.slug,
+            title=row.title,
+            summary=row.summary,
+            image_url=row.image_url,
+            published_at=row.published_at,
+            updated_at=row.updated_at,
+            categories=_category_links(row.category_links),
+        )
+        for row in shown
+    )
+    older = shown[-1].id if len(rows) > limit else None
+    category = CategoryLink(category_slug, rows[0].category_name) if category_slug is not None else None
+    return Listing(cards=cards, older=older, before=before, category=category), rows[0].changed_at
+
+
+def _empty_listing(session: Session, category_slug: str | None, before: int | None) -> tuple[Listing, datetime | None]:
+    category = category_by_slug(session, category_slug) if category_slug is not None else None
+    if before is not None and session.get(Article, before) is None:
+        raise NotFound(f"no listing page before article {before}")
+    return Listing(cards=(), older=None, before=before, category=category), content_changed_at(session)
+
+
+def content_changed_at(session: Session) -> datetime | None:
+    """The last change to any article: a listing cannot have changed after it.
+
+    Covers what leaves a listing too (a withdrawal moves ``updated_at``), which the
+    newest date among the listed items would not.
+    """
+    return session.scalar(select(func.max(Article.updated_at)))
+
+
+@lru_cache(maxsize=1)
+def _article_statement() -> Select[Any]:
+    # Columns, not an ORM object: a page needs no identity map, and this is its hot path.
+    return select(
+        Article.id,
+        Article.slug,
+        Article.title,
+        Article.summary,
+        Article.body_html,
+        Article.author,
+        Article.image_url,
+        Article.image_caption,
+        Article.source_name,
+        Article.source_url,
+        Article.status,
+        Article.publish_at,
+        Article.published_at,
+        Article.updated_at,
+        _categories_column(),
+    ).where(Article.id == bindparam("id", type_=BigInteger))
+
+
+def article_view(session: Session, article_id: int, now: datetime) -> ArticleView:
+    """The article as its page shows it.
+
+    Raises NotFound for drafts, unknown ids and scheduled articles before their time,
+    Withdrawn for withdrawn ones. A scheduled article whose time has come is shown even
+    if beat has not flipped it yet, so its announced link never answers 404.
+    """
+    if not 1 <= article_id <= MAX_ID:
+        raise NotFound(f"article {article_id} does not exist")
+    article = session.execute(_article_statement(), {"id": article_id}).one_or_none()
+    if article is None:
+        raise NotFound(f"article {article_id} does not exist")
+    if article.status == ArticleStatus.WITHDRAWN:
+        raise Withdrawn(f"article {article_id} was withdrawn")
+    due = article.status == ArticleStatus.SCHEDULED and article.publish_at is not None and article.publish_at <= now
+    if article.status != ArticleStatus.PUBLISHED and not due:
+        raise NotFound(f"article {article_id} is not published")
+    published_at = article.published_at or article.publish_at
+    assert published_at is not None
+    return ArticleView(
+        id=article.id,
+        slug=article.slug,
+        title=article.title,
+        summary=article.summary,
+        body_html=article.body_html,
+        author=article.author,
+        image_url=article.image_url,
+        image_caption=article.image_caption,
+        source_name=article.source_name,
+        source_url=article.source_url,
+        published_at=published_at,
+        updated_at=article.updated_at,
+        categories=_category_links(article.category_links),
+    )

@@ -1,0 +1,186 @@
+"""The one Jinja2 environment (autoescaped) and the static files it links to.
+
+Templates and static files live in this package (``templates/``, ``static/``) and ship
+in the wheel. Static files are read once and served from memory under
+``/static/<name>?v=<digest>``; the digest in the URL is what lets them be cached for a
+year. ``build_id`` names everything a page depends on besides its data (templates,
+static files, branding settings), so a deploy or a new accent colour changes every ETag.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import mimetypes
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from config.settings import Settings, get_settings
+from service.db.types import utcnow
+
+_WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
+_TEXT_TYPES = {".css": "text/css; charset=utf-8", ".svg": "image/svg+xml", ".txt": "text/plain; charset=utf-8"}
+
+
+@dataclass(frozen=True, slots=True)
+class StaticFile:
+    name: str
+    body: bytes
+    content_type: str
+    digest: str  # hex, of the bytes
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.digest}"'
+
+
+@lru_cache(maxsize=1)
+def static_files() -> dict[str, StaticFile]:
+    """Every file under ``service/web/static``, by name; nothing else is ever served."""
+    found: dict[str, StaticFile] = {}
+    for entry in resources.files("service.web").joinpath("static").iterdir():
+        if not entry.is_file() or entry.name.startswith("."):
+            continue
+        body = entry.read_bytes()
+        suffix = "." + entry.name.rsplit(".", 1)[-1]
+        content_type = _TEXT_TYPES.get(suffix) or mimetypes.guess_type(entry.name)[0] or "application/octet-stream"
+        digest = hashlib.sha256(body).hexdigest()[:20]
+        found[entry.name] = StaticFile(entry.name, body, content_type, digest)
+    return found
+
+
+def static_url(name: str) -> str:
+    """``/static/site.css?v=…``: a new file content is a new URL, so the old one may be cached forever."""
+    return f"/static/{name}?v={static_files()[name].digest}"
+
+
+@dataclass(frozen=True, slots=True)
+class Branding:
+    """What the settings say a page looks like, plus values derived from them once."""
+
+    title: str
+    description: str
+    author: str
+    base_url: str
+    logo_url: str | None  # absolute
+    accent: str
+    # A <style> block with the accent colour, and its CSP hash (style-src 'sha256-…').
+    inline_css: Markup
+    inline_css_hash: str
+    build_id: str
+    loaded_at: datetime
+
+
+def _on_colour(hex_colour: str) -> str:
+    """Black or white text on the accent colour, whichever contrasts more (WCAG relative luminance)."""
+    digits = hex_colour.lstrip("#")
+    if len(digits) == 3:
+        digits = "".join(c * 2 for c in digits)
+    channels = [int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return "#000" if (luminance + 0.05) / 0.05 > 1.05 / (luminance + 0.05) else "#fff"
+
+
+def absolute_url(url: str, base_url: str) -> str:
+    """A path on this site ("/static/logo.png") made absolute; absolute URLs are kept."""
+    return f"{base_url}{url}" if url.startswith("/") and not url.startswith("//") else url
+
+
+_branding_cache: tuple[Settings, Branding] | None = None
+
+
+def branding() -> Branding:
+    """The branding of the current settings (recomputed only when the settings object changes)."""
+    global _branding_cache
+    settings = get_settings()
+    if _branding_cache is not None and _branding_cache[0] is settings:
+        return _branding_cache[1]
+    css = f":root{{--accent:{settings.accent_color};--on-accent:{_on_colour(settings.accent_color)}}}"
+    css_hash = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    logo = absolute_url(settings.logo_url, settings.base_url) if settings.logo_url else None
+    fingerprint = hashlib.sha256()
+    for part in (settings.site_title, settings.site_description, settings.site_author, settings.base_url):
+        fingerprint.update(part.encode() + b"\0")
+    fingerprint.update(f"{logo}\0{css}\0{settings.timezone}\0{settings.page_size}".encode())
+    for name, file in sorted(static_files().items()):
+        fingerprint.update(f"{name}={file.digest}\0".encode())
+    fingerprint.update(_template_sources_digest().encode())
+    result = Branding(
+        title=settings.site_title,
+        description=settings.site_description,
+        author=settings.site_author,
+        base_url=settings.base_url,
+        logo_url=logo,
+        accent=settings.accent_color,
+        inline_css=Markup(css),  # noqa: S704 - built above from a validated #hex colour only
+        inline_css_hash=f"sha256-{css_hash}",
+        build_id=fingerprint.hexdigest()[:16],
+        loaded_at=utcnow(),
+    )
+    _branding_cache = (settings, result)
+    return result
+
+
+@lru_cache(maxsize=1)
+def _template_sources_digest() -> str:
+    digest = hashlib.sha256()
+    root = resources.files("service.web").joinpath("templates")
+    for entry in sorted(root.iterdir(), key=lambda e: e.name):
+        if entry.is_file():
+            digest.update(entry.name.encode() + b"\0" + entry.read_bytes())
+    return digest.hexdigest()
+
+
+def local_datetime(instant: datetime | None) -> str:
+    """ "Thứ Tư, 03/02/2027, 08:00 (GMT+7)" in ``BANTIN_TIMEZONE``."""
+    if instant is None:
+        return ""
+    local = instant.astimezone(get_settings().zone)
+    offset = local.utcoffset()
+    hours = int(offset.total_seconds() // 3600) if offset is not None else 0
+    minutes = int(offset.total_seconds() % 3600 // 60) if offset is not None else 0
+    zone = f"GMT{hours:+d}" + (f":{minutes:02d}" if minutes else "")
+    return f"{_WEEKDAYS_VI[local.weekday()]}, {local:%d/%m/%Y}, {local:%H:%M} ({zone})"
+
+
+def local_date(instant: datetime | None) -> str:
+    """ "03/02/2027" in ``BANTIN_TIMEZONE``."""
+    return "" if instant is None else f"{instant.astimezone(get_settings().zone):%d/%m/%Y}"
+
+
+def iso_local(instant: datetime | None) -> str:
+    """ISO 8601 with the local offset (2027-02-03T08:00:00+07:00): <time datetime>, Open Graph, JSON-LD."""
+    return "" if instant is None else instant.astimezone(get_settings().zone).replace(microsecond=0).isoformat()
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    """The shared environment: autoescape for HTML and XML, undefined names are errors."""
+    env = Environment(
+        loader=PackageLoader("service.web", "templates"),
+        # Plain-text templates (robots.txt) are the one exception; strings default to escaped.
+        autoescape=select_autoescape(disabled_extensions=("txt",), default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    env.globals["static_url"] = static_url
+    env.filters["local_datetime"] = local_datetime
+    env.filters["local_date"] = local_date
+    env.filters["iso_local"] = iso_local
+    # JSON-LD: readable Vietnamese; <, >, & and ' are still escaped by |tojson.
+    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
+    return env
+
+
+def render(template: str, **context: Any) -> str:
+    """Render one template with ``site`` (the branding) available to it."""
+    return environment().get_template(template).render(site=branding(), **context)
