@@ -15,16 +15,13 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-import redis
 from sqlalchemy import create_engine, text
 
-from tests.integration.conftest import ANNOUNCEMENT_TEST_SETTINGS, REDIS_URL, create_database, drop_database
+from tests.integration.conftest import ANNOUNCEMENT_TEST_SETTINGS, create_database, drop_database
 from tests.integration.receivers import Receivers
-from tests.integration.stack import Stack, wait_until
+from tests.integration.stack import PrivateRedis, Stack, wait_until
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
-# Its own Redis database: this stack's workers must not take the main stack's messages.
-CALENDAR_REDIS_URL = REDIS_URL.rsplit("/", 1)[0] + "/12"
 
 
 class TimeTravel:
@@ -67,10 +64,13 @@ def travel(receivers: Receivers, tmp_path_factory: pytest.TempPathFactory) -> It
     directory = tmp_path_factory.mktemp("calendar")
     clock = directory / "clock"
     clock.write_text(datetime(2027, 1, 1, 0, 0, tzinfo=HANOI).isoformat())
-    redis.Redis.from_url(CALENDAR_REDIS_URL).flushdb()
+    # A Redis server of its own: this stack's workers must not take the main stack's
+    # messages, and no database number of the shared server is assumed free.
+    broker = PrivateRedis()
+    broker.start()
     stack = Stack(
         create_database(name),
-        CALENDAR_REDIS_URL,
+        broker.url,
         directory,
         **ANNOUNCEMENT_TEST_SETTINGS,
         **receivers.env(),
@@ -90,6 +90,7 @@ def travel(receivers: Receivers, tmp_path_factory: pytest.TempPathFactory) -> It
         yield TimeTravel(stack, clock, receivers, path)
     finally:
         stack.stop_all()
+        broker.kill()
         drop_database(name)
 
 
