@@ -25,7 +25,8 @@ class Broker:
         self.vhost = VirtualHost() if kind == "rabbitmq" else None
         self.redis = PrivateRedis() if kind == "redis" else None
         self.url = self.vhost.url if self.vhost else self.redis.url  # type: ignore[union-attr]
-        self.where = self.url.split("@")[-1].split("//")[-1]  # host:port/vhost-or-db, no credentials
+        # host:port only: logs name the broker without credentials, path or query (redacted).
+        self.where = self.url.split("@")[-1].split("//")[-1].split("/")[0]
         self.up = False
 
     def start(self) -> None:
