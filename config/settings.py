@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     websub_min_lease_seconds: int = Field(3600, ge=1)
     websub_max_lease_seconds: int = Field(30 * 86400, ge=60)
 
+    # ---- staff console -------------------------------------------------------------------
+    # A console session unused for this long ends; the next request asks to sign in again.
+    console_session_idle_seconds: int = Field(2 * 3600, ge=60)
+
     # ---- calendar ------------------------------------------------------------------------
     key_dates_file: Path = PROJECT_ROOT / "config" / "key_dates.yaml"
     # A reminder found due at most this late is still sent (marked late); older ones are

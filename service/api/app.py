@@ -16,6 +16,7 @@ from service.api.errors import install_error_handlers
 from service.api.limits import BodySizeLimit
 from service.calendar.loader import load_key_dates
 from service.calendar.service import sync_seed_file
+from service.console import routes as console_routes
 from service.db.engine import session_scope
 from service.db.types import utcnow
 from service.feeds.publish import ensure_site_feeds
@@ -57,4 +58,5 @@ def create_app() -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.body_max_bytes + REQUEST_OVERHEAD_BYTES)
     for module in (articles, subscriptions, calendar, tokens, feeds, pages, unsubscribe, websub, ops):
         app.include_router(module.router)
+    app.include_router(console_routes.router)
     return app

@@ -63,7 +63,7 @@ def create(
         return _replay(stored, fingerprint)
     try:
         with session_scope() as session:
-            change = create_article(session, payload, utcnow())
+            change = create_article(session, payload, utcnow(), caller.actor)
             body = ArticleOut.of(change.article)
             if key is not None:
                 session.add(
@@ -108,19 +108,19 @@ def read(article_id: int, _: Publisher) -> ArticleOut:
 
 
 @router.patch("/{article_id}", response_model=ArticleOut)
-def patch(article_id: int, payload: ArticleUpdate, _: Publisher, background: BackgroundTasks) -> ArticleOut:
+def patch(article_id: int, payload: ArticleUpdate, caller: Publisher, background: BackgroundTasks) -> ArticleOut:
     """Change the fields present; the GUID never changes. `null` clears an optional field."""
     with session_scope() as session:
-        change = update_article(session, article_id, payload, utcnow())
+        change = update_article(session, article_id, payload, utcnow(), caller.actor)
         body = ArticleOut.of(change.article)
     background.add_task(relay_events, change.event_ids)
     return body
 
 
 @router.delete("/{article_id}", status_code=status.HTTP_204_NO_CONTENT)
-def withdraw(article_id: int, _: Publisher, background: BackgroundTasks) -> Response:
+def withdraw(article_id: int, caller: Publisher, background: BackgroundTasks) -> Response:
     """Withdraw: the article leaves every feed. Withdrawing again is a no-op."""
     with session_scope() as session:
-        change = withdraw_article(session, article_id, utcnow())
+        change = withdraw_article(session, article_id, utcnow(), caller.actor)
     background.add_task(relay_events, change.event_ids)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -22,6 +22,11 @@ class Caller:
     name: str
     scopes: frozenset[Scope]
 
+    @property
+    def actor(self) -> str:
+        """How this token's changes are recorded (``created_by``/``updated_by``)."""
+        return f"token:{self.token_id}"
+
 
 def require_scope(scope: Scope) -> Callable[..., Caller]:
     def dependency(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Caller:

@@ -17,7 +17,7 @@ from service.db.models import Article, ArticleStatus, Category, EventType
 from service.errors import Conflict, NotFound
 from service.events.outbox import record_article_event
 from service.feeds.scopes import category_scope
-from service.text import sanitize_html, slugify_vi
+from service.text import sanitize_html, search_key, slugify_vi
 
 
 @dataclass
@@ -62,7 +62,8 @@ def _status_for(requested: str, publish_at: datetime | None, now: datetime) -> A
     return ArticleStatus.PUBLISHED
 
 
-def create_article(session: Session, data: ArticleCreate, now: datetime) -> Change:
+def create_article(session: Session, data: ArticleCreate, now: datetime, actor: str | None = None) -> Change:
+    """A new article; ``actor`` ("user:<name>" or "token:<id>") is recorded as its creator."""
     settings = get_settings()
     status = _status_for(data.status, data.publish_at, now)
     article = Article(
@@ -81,6 +82,8 @@ def create_article(session: Session, data: ArticleCreate, now: datetime) -> Chan
         published_at=(data.publish_at or now) if status == ArticleStatus.PUBLISHED else None,
         created_at=now,
         updated_at=now,
+        created_by=actor,
+        updated_by=actor,
     )
     article.categories = _categories_by_name(session, data.categories)
     session.add(article)
@@ -108,8 +111,12 @@ def list_articles(
     category_slug: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    search: str | None = None,
 ) -> tuple[list[Article], int]:
+    """A page of articles, newest first, and the total; ``search`` ignores case and diacritics."""
     query = select(Article)
+    if search and (key := search_key(search)):
+        query = query.where(Article.search_text.contains(key, autoescape=True))
     if status is not None:
         query = query.where(Article.status == status.value)
     if category_slug is not None:
@@ -123,7 +130,9 @@ def list_articles(
     return list(rows), total
 
 
-def update_article(session: Session, article_id: int, data: ArticleUpdate, now: datetime) -> Change:
+def update_article(
+    session: Session, article_id: int, data: ArticleUpdate, now: datetime, actor: str | None = None
+) -> Change:
     article = get_article(session, article_id, for_update=True)
     if article.status == ArticleStatus.WITHDRAWN:
         raise Conflict(f"article {article_id} is withdrawn; create a new article instead")
@@ -152,6 +161,7 @@ def update_article(session: Session, article_id: int, data: ArticleUpdate, now: 
             article.published_at = None
         article.status = new_status.value
     article.updated_at = now
+    article.updated_by = actor
     session.flush()
 
     change = Change(article)
@@ -168,7 +178,7 @@ def update_article(session: Session, article_id: int, data: ArticleUpdate, now: 
     return change
 
 
-def withdraw_article(session: Session, article_id: int, now: datetime) -> Change:
+def withdraw_article(session: Session, article_id: int, now: datetime, actor: str | None = None) -> Change:
     """Take an article out of every feed; withdrawing twice changes nothing the second time."""
     article = get_article(session, article_id, for_update=True)
     change = Change(article)
@@ -178,6 +188,7 @@ def withdraw_article(session: Session, article_id: int, now: datetime) -> Change
     article.status = ArticleStatus.WITHDRAWN.value
     article.withdrawn_at = now
     article.updated_at = now
+    article.updated_by = actor
     session.flush()
     if was_published:
         change.event_ids.append(record_article_event(session, EventType.ARTICLE_WITHDRAWN, article).id)

@@ -16,6 +16,7 @@ from service.cli.calendar import calendar_app
 from service.cli.common import fail as _fail
 from service.cli.common import validation_failure
 from service.cli.subscribers import deliveries_app, subscribers_app
+from service.cli.users import users_app
 from service.errors import DomainError, InvalidField
 
 app = typer.Typer(help="Bantin: articles, feeds and announcements for a news desk.", no_args_is_help=True)
@@ -28,6 +29,7 @@ app.add_typer(articles_app, name="articles")
 app.add_typer(subscribers_app, name="subscribers")
 app.add_typer(deliveries_app, name="deliveries")
 app.add_typer(calendar_app, name="calendar")
+app.add_typer(users_app, name="users")
 
 
 def _configure_logging() -> None:
@@ -52,10 +54,12 @@ def up(
 ) -> None:
     """Run everything: API, worker and beat (and the embedded Redis when no URL is set)."""
     from service.cli import supervisor
+    from service.cli.users import print_first_admin_hint_if_no_users
     from service.db.migrate import upgrade
 
     settings = get_settings()
     upgrade()
+    print_first_admin_hint_if_no_users(settings.base_url)
     raise typer.Exit(supervisor.run(settings, host or settings.host, port or settings.port))
 
 

@@ -20,9 +20,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
 from service.db.types import UTCDateTime, utcnow
+from service.text import search_key
 
 # BigInteger ids on PostgreSQL, but SQLite only auto-increments a column declared INTEGER.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -67,6 +68,13 @@ class Article(Base):
     __table_args__ = (
         Index("ix_articles_status_published_at", "status", "published_at"),
         Index("ix_articles_status_publish_at", "status", "publish_at"),
+        # Trigrams let PostgreSQL answer `LIKE '%dang%'` from the index; SQLite ignores the options.
+        Index(
+            "ix_articles_search_text",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -86,10 +94,22 @@ class Article(Base):
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Who made it and who changed it last: "user:<username>" or "token:<id>".
+    created_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    updated_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    # Title, summary and author lower-cased without diacritics (đ→d), for search that
+    # finds "Đảng" from "dang" on SQLite and PostgreSQL alike; kept in step by _search_text.
+    search_text: Mapped[str] = mapped_column(Text, default="")
 
     categories: Mapped[list[Category]] = relationship(
         secondary=article_categories, lazy="selectin", order_by=Category.slug
     )
+
+    @validates("title", "summary", "author")
+    def _search_text(self, key: str, value: str | None) -> str | None:
+        parts = {"title": self.title, "summary": self.summary, "author": self.author, key: value}
+        self.search_text = search_key(" ".join(p for p in parts.values() if p))
+        return value
 
 
 class OutboxEvent(Base):
@@ -309,3 +329,43 @@ class Reminder(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     announcement_id: Mapped[int | None] = mapped_column(ForeignKey("announcements.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UserRole(enum.StrEnum):
+    WRITER = "writer"
+    EDITOR = "editor"
+    ADMIN = "admin"
+
+
+class User(Base):
+    """A person who signs in to the staff console."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    # Argon2id in PHC string form ($argon2id$v=19$m=…,t=…,p=…$salt$hash).
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class StaffSession(Base):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored here."""
+
+    __tablename__ = "staff_sessions"
+    __table_args__ = (Index("ix_staff_sessions_user", "user_id"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # The synchroniser token every state-changing form carries; new with every session.
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # One-shot messages for the next page ("Article “X” was published"), consumed on render.
+    flash: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    user: Mapped[User] = relationship(lazy="joined")

@@ -71,3 +71,21 @@ def test_sanitize_makes_relative_links_absolute() -> None:
 
 def test_plain_text_from_html_strips_tags_and_unescapes() -> None:
     assert plain_text_from_html("<b>Tóm &amp; tắt</b>\n<script>x</script> dòng") == "Tóm & tắt dòng"
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("Đảng Cộng sản Việt Nam", "dang cong san viet nam"),
+        ("ĐẢNG", "dang"),
+        ("năm tròn  Kỷ niệm", "nam tron ky niem"),
+        ("Thừa Thiên\u2013Huế", "thua thien\u2013hue"),
+        ("Ngày thành lập", "ngay thanh lap"),
+    ],
+)
+def test_search_key_drops_diacritics_and_maps_d_stroke(text: str, key: str) -> None:
+    from service.text import search_key
+
+    assert search_key(text) == key
+    # NFD input (e + combining marks, as some keyboards send it) gives the same key.
+    assert search_key(unicodedata.normalize("NFD", text)) == key

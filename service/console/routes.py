@@ -1,0 +1,343 @@
+"""Console pages. Thin: parse the form, call the domain function the API calls, render or redirect."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Coroutine
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from sqlalchemy import select
+
+from config.settings import get_settings
+from service import clock
+from service.articles.service import article_url, create_article, get_article, list_articles, update_article
+from service.articles.service import withdraw_article as withdraw_in_domain
+from service.auth.sessions import SignedIn, csrf_matches, end_session, pop_flash, push_flash, start_session
+from service.auth.throttle import LoginThrottle
+from service.auth.users import authenticate
+from service.calendar.service import upcoming
+from service.console.forms import ArticleForm
+from service.console.security import (
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    CheckedForm,
+    CsrfRefused,
+    CurrentUser,
+    Forbidden,
+    LoginRequired,
+    can_publish,
+    clear_session_cookie,
+    client_address,
+    login_throttle,
+    new_login_csrf,
+    origin_allowed,
+    posted_form,
+    set_login_csrf_cookie,
+    set_session_cookie,
+)
+from service.console.templating import STATIC, render
+from service.db.engine import session_scope
+from service.db.models import Article, ArticleStatus, Category
+from service.db.types import utcnow
+from service.errors import Conflict, NotFound
+from workers.relay import relay_events
+
+PAGE_SIZE = 25
+UPCOMING_DAYS = 60
+
+
+class ConsoleRoute(APIRoute):
+    """Turns the console's signals into pages: sign-in redirect, 403 and 404 as HTML, not JSON."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def console_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except LoginRequired as signal:
+                return RedirectResponse(f"/console/login?next={signal.next_path}", status_code=303)
+            except CsrfRefused:
+                body = render("error.html", user=None, title="Yêu cầu bị từ chối", message=CSRF_MESSAGE)
+                return HTMLResponse(body, status_code=403)
+            except Forbidden:
+                body = render("error.html", user=None, title="Không có quyền", message=FORBIDDEN_MESSAGE)
+                return HTMLResponse(body, status_code=403)
+            except NotFound:
+                body = render("error.html", user=None, title="Không tìm thấy", message="Không có trang hoặc bài này.")
+                return HTMLResponse(body, status_code=404)
+
+        return console_handler
+
+
+CSRF_MESSAGE = (
+    "Biểu mẫu đã hết hạn hoặc không gửi từ bảng điều khiển này, nên không có gì được thay đổi. "
+    "Hãy tải lại trang và thử lại."
+)
+FORBIDDEN_MESSAGE = "Tài khoản của bạn không có quyền làm việc này."
+
+router = APIRouter(prefix="/console", tags=["console"], route_class=ConsoleRoute, include_in_schema=False)
+
+
+def _page(name: str, user: SignedIn | None, status_code: int = 200, **context: Any) -> HTMLResponse:
+    flash: list[str] = []
+    if user is not None:
+        with session_scope() as session:
+            flash = pop_flash(session, user.session_id)
+    return HTMLResponse(render(name, user=user, flash=flash, **context), status_code=status_code)
+
+
+def _see_other(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+def _safe_next(value: str | None) -> str:
+    # Only our own pages: "//evil.example" and "https://…" would be open redirects.
+    if value and value.startswith("/console/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/console/"
+
+
+# ---- sign in / out ---------------------------------------------------------------------------
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(next_: Annotated[str | None, Query(alias="next")] = None) -> Response:
+    return _login_form(_safe_next(next_), "", None, 200)
+
+
+def _login_form(next_path: str, username: str, error: str | None, status_code: int) -> Response:
+    token = new_login_csrf()
+    body = render("login.html", user=None, flash=[], login_csrf=token, next=next_path, username=username, error=error)
+    response = HTMLResponse(body, status_code=status_code)
+    set_login_csrf_cookie(response, token)
+    return response
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    form: Annotated[dict[str, str], Depends(posted_form)],
+    throttle: Annotated[LoginThrottle, Depends(login_throttle)],
+) -> Response:
+    """Sign in: Origin and double-submit checks, the shared throttle, then the password."""
+    if not origin_allowed(request) or not csrf_matches(
+        request.cookies.get(LOGIN_CSRF_COOKIE, ""), form.get("login_csrf")
+    ):
+        raise CsrfRefused()
+    username, password = form.get("username", "").strip(), form.get("password", "")
+    next_path = _safe_next(form.get("next"))
+    address = client_address(request)
+
+    refusal = throttle.check(username, address)
+    if refusal is not None:
+        return _login_form(
+            next_path,
+            username,
+            f"Đăng nhập sai quá nhiều lần. Vì an toàn, việc đăng nhập tạm bị khóa; "
+            f"hãy thử lại sau {refusal.retry_after_minutes} phút.",
+            429,
+        )
+    with session_scope() as session:
+        user = authenticate(session, username, password, utcnow())
+        raw = start_session(session, user, utcnow()) if user is not None else None
+        if user is not None:
+            # A new session id at every sign-in (no fixation); the old one, if any, ends.
+            end_session(session, request.cookies.get(SESSION_COOKIE))
+    if raw is None:
+        throttle.record_failure(username, address)
+        return _login_form(next_path, username, "Tên đăng nhập hoặc mật khẩu không đúng.", 401)
+    throttle.record_success(username, address)
+    response = _see_other(next_path)
+    set_session_cookie(response, raw)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/console")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, _: CheckedForm) -> Response:
+    with session_scope() as session:
+        end_session(session, request.cookies.get(SESSION_COOKIE))
+    response = _see_other("/console/login")
+    clear_session_cookie(response)
+    return response
+
+
+# ---- dashboard -------------------------------------------------------------------------------
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard(user: CurrentUser) -> Response:
+    settings = get_settings()
+    today = clock.now().astimezone(settings.zone).date()
+    with session_scope() as session:
+        latest, total = list_articles(session, limit=10)
+        scheduled = list(
+            session.scalars(
+                select(Article)
+                .where(Article.status == ArticleStatus.SCHEDULED)
+                .order_by(Article.publish_at, Article.id)
+                .limit(20)
+            )
+        )
+        anniversaries = [o for o, _ in upcoming(session, today, UPCOMING_DAYS)]
+        return _page(
+            "dashboard.html",
+            user,
+            latest=latest,
+            total=total,
+            scheduled=scheduled,
+            anniversaries=anniversaries,
+            today=today,
+            days=UPCOMING_DAYS,
+        )
+
+
+# ---- articles --------------------------------------------------------------------------------
+
+
+@router.get("/articles", response_class=HTMLResponse)
+def articles(
+    user: CurrentUser,
+    q: str = "",
+    status: str = "",
+    category: str = "",
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    chosen_status = ArticleStatus(status) if status in {s.value for s in ArticleStatus} else None
+    with session_scope() as session:
+        rows, total = list_articles(
+            session,
+            status=chosen_status,
+            category_slug=category or None,
+            search=q or None,
+            limit=PAGE_SIZE,
+            offset=(page - 1) * PAGE_SIZE,
+        )
+        categories = list(session.scalars(select(Category).order_by(Category.name)))
+        return _page(
+            "articles.html",
+            user,
+            rows=rows,
+            total=total,
+            page=page,
+            pages=max(1, math.ceil(total / PAGE_SIZE)),
+            q=q,
+            status=chosen_status.value if chosen_status else "",
+            category=category,
+            categories=categories,
+            statuses=list(ArticleStatus),
+        )
+
+
+def _editor(user: SignedIn, form: ArticleForm, article: Article | None, status_code: int = 200) -> HTMLResponse:
+    return _page(
+        "article_form.html",
+        user,
+        status_code=status_code,
+        form=form,
+        article=article,
+        url=article_url(article) if article is not None else None,
+        may_publish=can_publish(user),
+    )
+
+
+def _require_action_allowed(user: SignedIn, form: ArticleForm) -> None:
+    if form.action != "draft" and not can_publish(user):
+        raise Forbidden()
+
+
+@router.get("/articles/new", response_class=HTMLResponse)
+def new_article(user: CurrentUser) -> Response:
+    return _editor(user, ArticleForm(), None)
+
+
+@router.post("/articles/new", response_class=HTMLResponse)
+def create(user: CurrentUser, posted: CheckedForm, background: BackgroundTasks) -> Response:
+    form = ArticleForm.posted(posted)
+    _require_action_allowed(user, form)
+    data = form.to_create(utcnow())
+    if data is None:
+        return _editor(user, form, None, status_code=422)
+    with session_scope() as session:
+        change = create_article(session, data, utcnow(), user.actor)
+        article = change.article
+        push_flash(session, user.session_id, _saved_message(article))
+        article_id = article.id
+    background.add_task(relay_events, change.event_ids)
+    return _see_other(f"/console/articles/{article_id}")
+
+
+def _saved_message(article: Article) -> str:
+    if article.status == ArticleStatus.SCHEDULED:
+        from service.console.templating import local_time
+
+        return f"Bài “{article.title}” sẽ được đăng lúc {local_time(article.publish_at)}."
+    words = {"draft": "đã được lưu nháp", "published": "đã được xuất bản", "withdrawn": "đã được gỡ"}
+    return f"Bài “{article.title}” {words.get(article.status, 'đã được lưu')}."
+
+
+@router.get("/articles/{article_id}", response_class=HTMLResponse)
+def edit_article(article_id: int, user: CurrentUser) -> Response:
+    with session_scope() as session:
+        article = get_article(session, article_id)
+        return _editor(user, ArticleForm.of(article), article)
+
+
+@router.post("/articles/{article_id}", response_class=HTMLResponse)
+def update(article_id: int, user: CurrentUser, posted: CheckedForm, background: BackgroundTasks) -> Response:
+    form = ArticleForm.posted(posted)
+    with session_scope() as session:
+        article = get_article(session, article_id)
+        if article.status == ArticleStatus.PUBLISHED and not can_publish(user):
+            raise Forbidden()
+        _require_action_allowed(user, form)
+        data = form.to_update(utcnow())
+        if data is None:
+            return _editor(user, form, article, status_code=422)
+        try:
+            change = update_article(session, article_id, data, utcnow(), user.actor)
+        except Conflict:
+            form.errors["title"] = "Bài đã gỡ không sửa được nữa; hãy tạo bài mới."
+            session.rollback()
+            return _editor(user, form, get_article(session, article_id), status_code=409)
+        push_flash(session, user.session_id, _saved_message(change.article))
+    background.add_task(relay_events, change.event_ids)
+    return _see_other(f"/console/articles/{article_id}")
+
+
+@router.get("/articles/{article_id}/withdraw", response_class=HTMLResponse)
+def confirm_withdraw(article_id: int, user: CurrentUser) -> Response:
+    if not can_publish(user):
+        raise Forbidden()
+    with session_scope() as session:
+        return _page("withdraw.html", user, article=get_article(session, article_id))
+
+
+@router.post("/articles/{article_id}/withdraw")
+def withdraw(article_id: int, user: CurrentUser, _: CheckedForm, background: BackgroundTasks) -> Response:
+    if not can_publish(user):
+        raise Forbidden()
+    with session_scope() as session:
+        change = withdraw_in_domain(session, article_id, utcnow(), user.actor)
+        push_flash(session, user.session_id, f"Bài “{change.article.title}” đã được gỡ khỏi mọi kênh.")
+    background.add_task(relay_events, change.event_ids)
+    return _see_other(f"/console/articles/{article_id}")
+
+
+# ---- static files ------------------------------------------------------------------------------
+
+STATIC_MAX_AGE = timedelta(days=1)
+
+
+@router.get("/static/{path:path}")
+def static(path: str) -> Response:
+    """The console's CSS, JS and the vendored editor; no CDN, so it works on an intranet."""
+    target = (STATIC / path).resolve()
+    if not target.is_relative_to(STATIC.resolve()) or not target.is_file():
+        raise NotFound(path)
+    return FileResponse(target, headers={"Cache-Control": f"public, max-age={int(STATIC_MAX_AGE.total_seconds())}"})

@@ -1,0 +1,82 @@
+"""staff console: users, sessions, who changed an article, diacritic-free search column
+
+Revision ID: 0008
+Revises: 0005
+
+0006 and 0007 are being written on other branches at the same time; whoever merges
+re-chains down_revision so that the history stays one line.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from service.db.types import UTCDateTime
+from service.text import search_key
+
+
+revision = '0008'
+down_revision = '0005'
+branch_labels = None
+depends_on = None
+
+BigId = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
+
+
+def upgrade() -> None:
+    op.create_table('users',
+    sa.Column('id', BigId, nullable=False),
+    sa.Column('username', sa.String(length=64), nullable=False),
+    sa.Column('display_name', sa.String(length=200), nullable=False),
+    sa.Column('role', sa.String(length=16), nullable=False),
+    sa.Column('password_hash', sa.String(length=255), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', UTCDateTime(), nullable=False),
+    sa.Column('last_login_at', UTCDateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('username')
+    )
+    op.create_table('staff_sessions',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('user_id', BigId, nullable=False),
+    sa.Column('csrf_token', sa.String(length=64), nullable=False),
+    sa.Column('created_at', UTCDateTime(), nullable=False),
+    sa.Column('last_seen_at', UTCDateTime(), nullable=False),
+    sa.Column('flash', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('staff_sessions', schema=None) as batch_op:
+        batch_op.create_index('ix_staff_sessions_user', ['user_id'], unique=False)
+
+    with op.batch_alter_table('articles', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('created_by', sa.String(length=120), nullable=True))
+        batch_op.add_column(sa.Column('updated_by', sa.String(length=120), nullable=True))
+        batch_op.add_column(sa.Column('search_text', sa.Text(), nullable=False, server_default=''))
+
+    articles = sa.table('articles', sa.column('id', BigId), sa.column('title', sa.Text), sa.column('summary', sa.Text),
+                        sa.column('author', sa.String), sa.column('search_text', sa.Text))
+    connection = op.get_bind()
+    for row in connection.execute(sa.select(articles.c.id, articles.c.title, articles.c.summary, articles.c.author)):
+        text = " ".join(p for p in (row.title, row.summary, row.author) if p)
+        connection.execute(articles.update().where(articles.c.id == row.id).values(search_text=search_key(text)))
+
+    if connection.dialect.name == 'postgresql':
+        # Trigrams make `LIKE '%dang%'` use an index; pg_trgm is a trusted extension
+        # (PostgreSQL 13+), so the database owner may create it without superuser rights.
+        op.execute('CREATE EXTENSION IF NOT EXISTS pg_trgm')
+    op.create_index('ix_articles_search_text', 'articles', ['search_text'], unique=False,
+                    postgresql_using='gin', postgresql_ops={'search_text': 'gin_trgm_ops'})
+
+
+def downgrade() -> None:
+    op.drop_index('ix_articles_search_text', table_name='articles')
+    with op.batch_alter_table('articles', schema=None) as batch_op:
+        batch_op.drop_column('search_text')
+        batch_op.drop_column('updated_by')
+        batch_op.drop_column('created_by')
+    with op.batch_alter_table('staff_sessions', schema=None) as batch_op:
+        batch_op.drop_index('ix_staff_sessions_user')
+    op.drop_table('staff_sessions')
+    op.drop_table('users')
