@@ -113,10 +113,14 @@ def list_articles(
     offset: int = 0,
     search: str | None = None,
 ) -> tuple[list[Article], int]:
-    """A page of articles, newest first, and the total; ``search`` ignores case and diacritics."""
+    """A page of articles, newest first, and the total.
+
+    ``search``: every word must appear in the title, summary or author, ignoring case and
+    diacritics ("dang nam" finds "Đảng … năm").
+    """
     query = select(Article)
-    if search and (key := search_key(search)):
-        query = query.where(Article.search_text.contains(key, autoescape=True))
+    for word in search_key(search or "").split():
+        query = query.where(Article.search_text.contains(word, autoescape=True))
     if status is not None:
         query = query.where(Article.status == status.value)
     if category_slug is not None:

@@ -110,6 +110,11 @@ class ArticleForm:
             return None
         return None if self.errors else parsed
 
+    def ordered_errors(self) -> list[tuple[str, str]]:
+        """Errors in the order the fields appear on the page, for the summary at the top."""
+        order = [*TEXT_FIELDS, "publish_at"]
+        return sorted(self.errors.items(), key=lambda item: order.index(item[0]) if item[0] in order else 0)
+
     def to_create(self, now: datetime) -> ArticleCreate | None:
         """The API's create schema, or None with ``errors`` filled."""
         return self._validate(ArticleCreate, now)  # type: ignore[no-any-return]

@@ -32,6 +32,14 @@ def local_time(value: datetime | None) -> str:
     return value.astimezone(get_settings().zone).strftime(LOCAL_FORMAT)
 
 
+def actor_label(actor: str | None) -> str:
+    """ "user:trang" → "trang"; "token:3" → "API token #3" (see Article.created_by)."""
+    if not actor:
+        return ""
+    kind, _, name = actor.partition(":")
+    return f"API token #{name}" if kind == "token" else name
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(
@@ -41,6 +49,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["local"] = local_time
+    env.filters["actor"] = actor_label
     env.filters["day"] = lambda d: d.strftime("%d/%m/%Y")
     env.globals.update(status_labels=STATUS_LABELS, flag_labels=FLAG_LABELS, role_labels=ROLE_LABELS)
     return env

@@ -31,6 +31,7 @@ def _titles(search: str) -> list[str]:
         ("ĐẢNG", ["Kỷ niệm 97 năm Ngày thành lập Đảng"]),
         ("nam", ["Kỷ niệm 97 năm Ngày thành lập Đảng", "Việt Nam đón năm mới"]),
         ("năm mới", ["Việt Nam đón năm mới"]),
+        ("moi viet", ["Việt Nam đón năm mới"]),  # every word, in any order
         ("tuyen giao", ["Hội nghị cán bộ"]),  # the author matches
         ("100%", []),  # LIKE wildcards are literal
         ("thanh_lap", []),

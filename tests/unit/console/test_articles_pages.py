@@ -39,6 +39,7 @@ def test_publish_now_creates_the_article_with_its_outbox_event(editor: tuple[Tes
     assert response.status_code == 303  # type: ignore[attr-defined]
     page = client.get(response.headers["location"])  # type: ignore[attr-defined]
     assert "đã được xuất bản" in page.text and "Đã xuất bản" in page.text
+    assert "bởi bientap" in page.text
     with session_scope() as session:
         article = session.scalars(select(Article)).one()
         assert article.status == "published" and article.created_by == "user:bientap"
