@@ -87,6 +87,8 @@ class Settings(BaseSettings):
     # ---- staff console -------------------------------------------------------------------
     # A console session unused for this long ends; the next request asks to sign in again.
     console_session_idle_seconds: int = Field(2 * 3600, ge=60)
+    # Writers submit articles for an editor to publish; false lets writers publish themselves.
+    review_required: bool = True
 
     # ---- calendar ------------------------------------------------------------------------
     key_dates_file: Path = PROJECT_ROOT / "config" / "key_dates.yaml"

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from config.settings import get_settings
 from service import clock
-from service.api import articles, calendar, feeds, ops, pages, subscriptions, tokens, unsubscribe, websub
+from service.api import articles, calendar, feeds, ops, pages, review, subscriptions, tokens, unsubscribe, websub
 from service.api.errors import install_error_handlers
 from service.api.limits import BodySizeLimit
 from service.calendar.loader import load_key_dates
@@ -59,4 +59,5 @@ def create_app() -> FastAPI:
     for module in (articles, subscriptions, calendar, tokens, feeds, pages, unsubscribe, websub, ops):
         app.include_router(module.router)
     app.include_router(console_routes.router)
+    app.include_router(review.router)
     return app

@@ -140,6 +140,9 @@ def update_article(
     article = get_article(session, article_id, for_update=True)
     if article.status == ArticleStatus.WITHDRAWN:
         raise Conflict(f"article {article_id} is withdrawn; create a new article instead")
+    if article.status == ArticleStatus.PENDING_REVIEW:
+        # What an editor approves must be what is published: approve or return it first.
+        raise Conflict(f"article {article_id} is waiting for review; approve it or return it to change it")
     changes = data.changes()
     was_published = article.status == ArticleStatus.PUBLISHED
     old_scopes = [category_scope(c.slug) for c in article.categories]

@@ -20,7 +20,8 @@ from service.console.templating import LOCAL_FORMAT, local_time
 from service.db.models import Article
 
 TEXT_FIELDS = ("title", "summary", "categories", "author", "source_name", "source_url", "image_url", "body_html")
-ACTIONS = ("draft", "publish", "schedule")
+# "submit" saves a draft and sends it for review in the same transaction.
+ACTIONS = ("draft", "submit", "publish", "schedule")
 
 # The domain's messages are English; these are the ones staff meet in the form.
 _MESSAGES: list[tuple[re.Pattern[str], str]] = [
@@ -42,6 +43,20 @@ def vietnamese(message: str) -> str:
         if match := pattern.match(message):
             return text.format(*match.groups())
     return message
+
+
+def parse_schedule(raw: str, now: datetime, required: bool = True) -> tuple[datetime | None, str | None]:
+    """A future local "dd/mm/yyyy HH:mm" as an aware datetime, or the message saying what is wrong."""
+    raw = raw.strip()
+    if not raw:
+        return None, ("Nhập ngày giờ đăng, dạng dd/mm/yyyy HH:mm." if required else None)
+    try:
+        when = datetime.strptime(raw, LOCAL_FORMAT).replace(tzinfo=get_settings().zone)
+    except ValueError:
+        return None, f"“{raw}” không phải ngày giờ dạng dd/mm/yyyy HH:mm."
+    if when <= now:
+        return None, "Thời điểm hẹn giờ đã qua; chọn một thời điểm trong tương lai."
+    return when, None
 
 
 @dataclass
@@ -78,25 +93,16 @@ class ArticleForm:
         data["categories"] = [c for c in (p.strip() for p in self.values["categories"].split(",")) if c]
         for optional in ("summary", "author", "source_name", "source_url", "image_url"):
             data[optional] = data[optional] or None
-        data["status"] = "draft" if self.action == "draft" else "published"
+        data["status"] = "draft" if self.action in ("draft", "submit") else "published"
         data["publish_at"] = None
         if self.action == "schedule":
             data["publish_at"] = self._schedule_time(now)
         return data
 
     def _schedule_time(self, now: datetime) -> datetime | None:
-        raw = self.values["publish_at"].strip()
-        if not raw:
-            self.errors["publish_at"] = "Nhập ngày giờ đăng, dạng dd/mm/yyyy HH:mm."
-            return None
-        try:
-            when = datetime.strptime(raw, LOCAL_FORMAT).replace(tzinfo=get_settings().zone)
-        except ValueError:
-            self.errors["publish_at"] = f"“{raw}” không phải ngày giờ dạng dd/mm/yyyy HH:mm."
-            return None
-        if when <= now:
-            self.errors["publish_at"] = "Thời điểm hẹn giờ đã qua; chọn một thời điểm trong tương lai."
-            return None
+        when, error = parse_schedule(self.values["publish_at"], now)
+        if error:
+            self.errors["publish_at"] = error
         return when
 
     def _validate(self, schema: type[ArticleCreate] | type[ArticleUpdate], now: datetime) -> Any:

@@ -14,13 +14,21 @@ from sqlalchemy import select
 
 from config.settings import get_settings
 from service import clock
+from service.articles.review import (
+    SelfApproval,
+    approve,
+    latest_review,
+    return_for_changes,
+    review_queue,
+    submit_for_review,
+)
 from service.articles.service import article_url, create_article, get_article, list_articles, update_article
 from service.articles.service import withdraw_article as withdraw_in_domain
 from service.auth.sessions import SignedIn, csrf_matches, end_session, pop_flash, push_flash, start_session
 from service.auth.throttle import LoginThrottle
 from service.auth.users import authenticate
 from service.calendar.service import upcoming
-from service.console.forms import ArticleForm
+from service.console.forms import ArticleForm, parse_schedule
 from service.console.security import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -30,6 +38,7 @@ from service.console.security import (
     Forbidden,
     LoginRequired,
     can_publish,
+    can_review,
     clear_session_cookie,
     client_address,
     login_throttle,
@@ -43,7 +52,7 @@ from service.console.templating import STATIC, render
 from service.db.engine import session_scope
 from service.db.models import Article, ArticleStatus, Category
 from service.db.types import utcnow
-from service.errors import Conflict, NotFound
+from service.errors import Conflict, InvalidField, NotFound
 from workers.relay import relay_events
 
 PAGE_SIZE = 25
@@ -188,6 +197,7 @@ def dashboard(user: CurrentUser) -> Response:
         return _page(
             "dashboard.html",
             user,
+            queue=review_queue(session, limit=20),
             latest=latest,
             total=total,
             scheduled=scheduled,
@@ -235,19 +245,25 @@ def articles(
 
 
 def _editor(user: SignedIn, form: ArticleForm, article: Article | None, status_code: int = 200) -> HTMLResponse:
+    review = None
+    if article is not None:
+        with session_scope() as session:
+            review = latest_review(session, article.id)
     return _page(
         "article_form.html",
         user,
         status_code=status_code,
         form=form,
         article=article,
+        review=review,
         url=article_url(article) if article is not None else None,
         may_publish=can_publish(user),
+        may_submit=get_settings().review_required and not can_publish(user),
     )
 
 
 def _require_action_allowed(user: SignedIn, form: ArticleForm) -> None:
-    if form.action != "draft" and not can_publish(user):
+    if form.action in ("publish", "schedule") and not can_publish(user):
         raise Forbidden()
 
 
@@ -265,6 +281,8 @@ def create(user: CurrentUser, posted: CheckedForm, background: BackgroundTasks) 
         return _editor(user, form, None, status_code=422)
     with session_scope() as session:
         change = create_article(session, data, utcnow(), user.actor)
+        if form.action == "submit":
+            change = submit_for_review(session, change.article.id, user.actor, utcnow())
         article = change.article
         push_flash(session, user.session_id, _saved_message(article))
         article_id = article.id
@@ -277,7 +295,12 @@ def _saved_message(article: Article) -> str:
         from service.console.templating import local_time
 
         return f"Bài “{article.title}” sẽ được đăng lúc {local_time(article.publish_at)}."
-    words = {"draft": "đã được lưu nháp", "published": "đã được xuất bản", "withdrawn": "đã được gỡ"}
+    words = {
+        "draft": "đã được lưu nháp",
+        "pending_review": "đã được gửi cho ban biên tập duyệt",
+        "published": "đã được xuất bản",
+        "withdrawn": "đã được gỡ",
+    }
     return f"Bài “{article.title}” {words.get(article.status, 'đã được lưu')}."
 
 
@@ -285,6 +308,8 @@ def _saved_message(article: Article) -> str:
 def edit_article(article_id: int, user: CurrentUser) -> Response:
     with session_scope() as session:
         article = get_article(session, article_id)
+        if article.status == ArticleStatus.PENDING_REVIEW:
+            return _review_page(user, article, {}, {})
         return _editor(user, ArticleForm.of(article), article)
 
 
@@ -301,10 +326,15 @@ def update(article_id: int, user: CurrentUser, posted: CheckedForm, background: 
             return _editor(user, form, article, status_code=422)
         try:
             change = update_article(session, article_id, data, utcnow(), user.actor)
+            if form.action == "submit":
+                change = submit_for_review(session, article_id, user.actor, utcnow())
         except Conflict:
-            form.errors["title"] = "Bài đã gỡ không sửa được nữa; hãy tạo bài mới."
             session.rollback()
-            return _editor(user, form, get_article(session, article_id), status_code=409)
+            article = get_article(session, article_id)
+            if article.status == ArticleStatus.PENDING_REVIEW:
+                return _see_other(f"/console/articles/{article_id}")
+            form.errors["title"] = "Bài đã gỡ không sửa được nữa; hãy tạo bài mới."
+            return _editor(user, form, article, status_code=409)
         push_flash(session, user.session_id, _saved_message(change.article))
     background.add_task(relay_events, change.event_ids)
     return _see_other(f"/console/articles/{article_id}")
@@ -326,6 +356,70 @@ def withdraw(article_id: int, user: CurrentUser, _: CheckedForm, background: Bac
         change = withdraw_in_domain(session, article_id, utcnow(), user.actor)
         push_flash(session, user.session_id, f"Bài “{change.article.title}” đã được gỡ khỏi mọi kênh.")
     background.add_task(relay_events, change.event_ids)
+    return _see_other(f"/console/articles/{article_id}")
+
+
+# ---- review ------------------------------------------------------------------------------------
+
+
+def _review_page(
+    user: SignedIn, article: Article, values: dict[str, str], errors: dict[str, str], status_code: int = 200
+) -> HTMLResponse:
+    with session_scope() as session:
+        review = latest_review(session, article.id)
+    return _page(
+        "review.html",
+        user,
+        status_code=status_code,
+        article=article,
+        review=review,
+        values=values,
+        errors=errors,
+        may_review=can_review(user),
+        own_submission=review is not None and review.requested_by == user.actor,
+    )
+
+
+@router.post("/articles/{article_id}/approve", response_class=HTMLResponse)
+def approve_article(article_id: int, user: CurrentUser, posted: CheckedForm, background: BackgroundTasks) -> Response:
+    """Publish now, or at the time given; the reviewer cannot be the one who submitted it."""
+    if not can_review(user):
+        raise Forbidden()
+    when, error = parse_schedule(posted.get("publish_at", ""), utcnow(), required=False)
+    with session_scope() as session:
+        article = get_article(session, article_id)
+        if error:
+            return _review_page(user, article, posted, {"publish_at": error}, status_code=422)
+        try:
+            change = approve(session, article_id, user.actor, utcnow(), when)
+        except Conflict as exc:
+            session.rollback()
+            message = "Bài không còn chờ duyệt (có thể người khác vừa quyết định)."
+            if isinstance(exc, SelfApproval):
+                message = "Bạn đã gửi bài này nên không thể tự duyệt; cần một biên tập viên khác."
+            return _review_page(user, get_article(session, article_id), posted, {"approve": message}, 409)
+        push_flash(session, user.session_id, _saved_message(change.article))
+    background.add_task(relay_events, change.event_ids)
+    return _see_other(f"/console/articles/{article_id}")
+
+
+@router.post("/articles/{article_id}/return", response_class=HTMLResponse)
+def return_article(article_id: int, user: CurrentUser, posted: CheckedForm) -> Response:
+    """Back to the writer as a draft, with the comment they will see in the editor."""
+    if not can_review(user):
+        raise Forbidden()
+    with session_scope() as session:
+        try:
+            change = return_for_changes(session, article_id, user.actor, posted.get("comment", ""), utcnow())
+        except InvalidField:
+            session.rollback()
+            errors = {"comment": "Ghi rõ cần sửa gì để phóng viên biết."}
+            return _review_page(user, get_article(session, article_id), posted, errors, status_code=422)
+        except Conflict:
+            session.rollback()
+            errors = {"approve": "Bài không còn chờ duyệt (có thể người khác vừa quyết định)."}
+            return _review_page(user, get_article(session, article_id), posted, errors, status_code=409)
+        push_flash(session, user.session_id, f"Bài “{change.article.title}” đã được trả lại cho người viết.")
     return _see_other(f"/console/articles/{article_id}")
 
 

@@ -118,7 +118,12 @@ CheckedForm = Annotated[dict[str, str], Depends(checked_form)]
 
 
 def can_publish(user: SignedIn) -> bool:
-    """Editors and admins publish, schedule and withdraw; writers keep drafts."""
+    """Editors and admins publish, schedule, withdraw and review; writers keep drafts and
+    submit them, unless BANTIN_REVIEW_REQUIRED=false lets them publish too."""
+    return user.role in (UserRole.EDITOR, UserRole.ADMIN) or not get_settings().review_required
+
+
+def can_review(user: SignedIn) -> bool:
     return user.role in (UserRole.EDITOR, UserRole.ADMIN)
 
 

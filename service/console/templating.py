@@ -17,6 +17,7 @@ LOCAL_FORMAT = "%d/%m/%Y %H:%M"
 
 STATUS_LABELS = {
     "draft": "Nháp",
+    "pending_review": "Chờ duyệt",
     "scheduled": "Hẹn giờ",
     "published": "Đã xuất bản",
     "withdrawn": "Đã gỡ",

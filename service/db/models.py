@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
@@ -35,6 +36,8 @@ class Base(DeclarativeBase):
 
 class ArticleStatus(enum.StrEnum):
     DRAFT = "draft"
+    # Submitted by a writer; an editor publishes it or returns it with a comment.
+    PENDING_REVIEW = "pending_review"
     SCHEDULED = "scheduled"
     PUBLISHED = "published"
     WITHDRAWN = "withdrawn"
@@ -369,3 +372,36 @@ class StaffSession(Base):
     flash: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class ReviewStatus(enum.StrEnum):
+    IN_REVIEW = "in_review"
+    CHANGES_REQUESTED = "changes_requested"
+    APPROVED = "approved"
+
+
+class ArticleReview(Base):
+    """One submission of an article for review, and the editor's decision on it."""
+
+    __tablename__ = "article_reviews"
+    __table_args__ = (
+        # At most one review in progress per article, whatever the races.
+        Index(
+            "uq_article_reviews_one_in_review",
+            "article_id",
+            unique=True,
+            postgresql_where=text("status = 'in_review'"),
+            sqlite_where=text("status = 'in_review'"),
+        ),
+        Index("ix_article_reviews_article", "article_id", "requested_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(24))
+    # "user:<name>" or "token:<id>", as Article.created_by.
+    requested_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -1,4 +1,4 @@
-"""staff console: users, sessions, who changed an article, diacritic-free search column
+"""staff console: users, sessions, reviews, who changed an article, diacritic-free search column
 
 Revision ID: 0008
 Revises: 0005
@@ -50,6 +50,22 @@ def upgrade() -> None:
     with op.batch_alter_table('staff_sessions', schema=None) as batch_op:
         batch_op.create_index('ix_staff_sessions_user', ['user_id'], unique=False)
 
+    op.create_table('article_reviews',
+    sa.Column('id', BigId, nullable=False),
+    sa.Column('article_id', BigId, nullable=False),
+    sa.Column('status', sa.String(length=24), nullable=False),
+    sa.Column('requested_by', sa.String(length=120), nullable=True),
+    sa.Column('requested_at', UTCDateTime(), nullable=False),
+    sa.Column('decided_by', sa.String(length=120), nullable=True),
+    sa.Column('decided_at', UTCDateTime(), nullable=True),
+    sa.Column('comment', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['article_id'], ['articles.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index('ix_article_reviews_article', 'article_reviews', ['article_id', 'requested_at'], unique=False)
+    op.create_index('uq_article_reviews_one_in_review', 'article_reviews', ['article_id'], unique=True,
+                    postgresql_where=sa.text("status = 'in_review'"), sqlite_where=sa.text("status = 'in_review'"))
+
     with op.batch_alter_table('articles', schema=None) as batch_op:
         batch_op.add_column(sa.Column('created_by', sa.String(length=120), nullable=True))
         batch_op.add_column(sa.Column('updated_by', sa.String(length=120), nullable=True))
@@ -71,6 +87,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('uq_article_reviews_one_in_review', table_name='article_reviews')
+    op.drop_index('ix_article_reviews_article', table_name='article_reviews')
+    op.drop_table('article_reviews')
     op.drop_index('ix_articles_search_text', table_name='articles')
     with op.batch_alter_table('articles', schema=None) as batch_op:
         batch_op.drop_column('search_text')
