@@ -231,3 +231,59 @@ def test_five_wrong_passwords_then_signing_in_is_refused_for_a_while(
         client = redis.Redis.from_url(redis_url)
         for key in client.scan_iter("bantin:login-failures:*"):
             client.delete(key)
+
+
+def test_a_writer_submits_an_editor_returns_it_then_publishes_the_resubmission(
+    stack: Stack, admin_user: str, browser: Browser, anonymous: httpx.Client, unique: str
+) -> None:
+    for username, role in (("phongvien", "writer"), ("bientap", "editor")):
+        created = run_cli(stack, "users", "create", "--username", username, "--role", role, stdin=PASSWORD + "\n")
+        assert created.returncode == 0, created.stderr
+    writer_ctx = browser.new_context(base_url=stack.base_url, viewport={"width": 1280, "height": 900})
+    editor_ctx = browser.new_context(base_url=stack.base_url, viewport={"width": 1280, "height": 900})
+    try:
+        writer, editor = writer_ctx.new_page(), editor_ctx.new_page()
+        sign_in(writer, "phongvien", PASSWORD)
+        writer.goto("/console/articles/new")
+        title = f"Hội nghị học tập Nghị quyết {unique}"
+        writer.get_by_label("Tiêu đề").fill(title)
+        writer.locator("trix-editor").click()
+        writer.keyboard.type("Bản thảo đầu tiên")
+        expect(writer.get_by_role("button", name="Xuất bản ngay")).to_have_count(0)
+        writer.get_by_role("button", name="Gửi duyệt").click()
+        expect(writer.get_by_role("status")).to_contain_text("gửi cho ban biên tập duyệt")
+        article_path = writer.url.removeprefix(stack.base_url)
+
+        sign_in(editor, "bientap", PASSWORD)
+        queue = editor.locator("section", has=editor.get_by_role("heading", name="Chờ duyệt"))
+        queue.get_by_role("link", name=title).click()
+        screenshot(editor, "review")
+        editor.get_by_role("button", name="Trả lại cho người viết").click()
+        expect(editor.locator("#comment-error")).to_be_visible()
+        editor.get_by_label("Trả lại kèm nhận xét").fill("Ghi rõ thời gian và địa điểm hội nghị.")
+        editor.get_by_role("button", name="Trả lại cho người viết").click()
+        expect(editor.get_by_role("status")).to_contain_text("đã được trả lại")
+
+        writer.goto(article_path)
+        expect(writer.get_by_role("note")).to_contain_text("Ghi rõ thời gian và địa điểm hội nghị.")
+        screenshot(writer, "editor-returned")
+        writer.locator("trix-editor").click()
+        writer.keyboard.press("End")
+        writer.keyboard.type(", sáng 3/2 tại Hội trường Thành ủy.")
+        writer.get_by_role("button", name="Gửi duyệt").click()
+        expect(writer.get_by_role("status")).to_contain_text("gửi cho ban biên tập duyệt")
+
+        editor.goto(article_path)
+        editor.get_by_role("button", name="Duyệt và xuất bản").click()
+        expect(editor.get_by_role("status")).to_contain_text("đã được xuất bản")
+        token = stack.create_token("publish")
+        body = httpx.get(
+            f"{stack.base_url}/api/v1{article_path.removeprefix('/console')}",
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()
+        assert body["status"] == "published" and body["updated_by"] == "user:bientap"
+        entry = wait_until(lambda: atom_entry(anonymous, body["guid"]), 10, "the approved article in the feed")
+        assert "tại Hội trường Thành ủy" in entry["content"]
+    finally:
+        writer_ctx.close()
+        editor_ctx.close()
