@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from config.settings import get_settings
+from service.articles.revisions import record_revision
 from service.articles.schemas import ArticleCreate, ArticleUpdate
 from service.db.models import Article, ArticleStatus, Category, EventType
 from service.errors import Conflict, NotFound
@@ -88,6 +89,7 @@ def create_article(session: Session, data: ArticleCreate, now: datetime, actor: 
     article.categories = _categories_by_name(session, data.categories)
     session.add(article)
     session.flush()
+    record_revision(session, article, actor, now)
     change = Change(article)
     if status == ArticleStatus.PUBLISHED:
         change.event_ids.append(record_article_event(session, EventType.ARTICLE_PUBLISHED, article).id)
@@ -135,8 +137,14 @@ def list_articles(
 
 
 def update_article(
-    session: Session, article_id: int, data: ArticleUpdate, now: datetime, actor: str | None = None
+    session: Session,
+    article_id: int,
+    data: ArticleUpdate,
+    now: datetime,
+    actor: str | None = None,
+    restored_from_id: int | None = None,
 ) -> Change:
+    """Change the fields ``data`` names; every call keeps a revision of the result."""
     article = get_article(session, article_id, for_update=True)
     if article.status == ArticleStatus.WITHDRAWN:
         raise Conflict(f"article {article_id} is withdrawn; create a new article instead")
@@ -170,6 +178,7 @@ def update_article(
     article.updated_at = now
     article.updated_by = actor
     session.flush()
+    record_revision(session, article, actor, now, restored_from_id)
 
     change = Change(article)
     is_published = article.status == ArticleStatus.PUBLISHED

@@ -22,6 +22,14 @@ from service.articles.review import (
     review_queue,
     submit_for_review,
 )
+from service.articles.revisions import (
+    diff_revisions,
+    get_revision,
+    latest_revision_id,
+    list_revisions,
+    previous_revision,
+    restore_update,
+)
 from service.articles.service import article_url, create_article, get_article, list_articles, update_article
 from service.articles.service import withdraw_article as withdraw_in_domain
 from service.auth.sessions import SignedIn, csrf_matches, end_session, pop_flash, push_flash, start_session
@@ -48,7 +56,7 @@ from service.console.security import (
     set_login_csrf_cookie,
     set_session_cookie,
 )
-from service.console.templating import STATIC, render
+from service.console.templating import STATIC, local_time, render
 from service.db.engine import session_scope
 from service.db.models import Article, ArticleStatus, Category
 from service.db.types import utcnow
@@ -245,10 +253,13 @@ def articles(
 
 
 def _editor(user: SignedIn, form: ArticleForm, article: Article | None, status_code: int = 200) -> HTMLResponse:
-    review = None
+    review, revisions = None, []
     if article is not None:
         with session_scope() as session:
             review = latest_review(session, article.id)
+            revisions = list_revisions(session, article.id)
+    if article is not None and "loaded_revision_id" not in form.values:
+        form.values["loaded_revision_id"] = str(revisions[0].id) if revisions else ""
     return _page(
         "article_form.html",
         user,
@@ -256,6 +267,7 @@ def _editor(user: SignedIn, form: ArticleForm, article: Article | None, status_c
         form=form,
         article=article,
         review=review,
+        revisions=revisions,
         url=article_url(article) if article is not None else None,
         may_publish=can_publish(user),
         may_submit=get_settings().review_required and not can_publish(user),
@@ -292,8 +304,6 @@ def create(user: CurrentUser, posted: CheckedForm, background: BackgroundTasks) 
 
 def _saved_message(article: Article) -> str:
     if article.status == ArticleStatus.SCHEDULED:
-        from service.console.templating import local_time
-
         return f"Bài “{article.title}” sẽ được đăng lúc {local_time(article.publish_at)}."
     words = {
         "draft": "đã được lưu nháp",
@@ -316,14 +326,24 @@ def edit_article(article_id: int, user: CurrentUser) -> Response:
 @router.post("/articles/{article_id}", response_class=HTMLResponse)
 def update(article_id: int, user: CurrentUser, posted: CheckedForm, background: BackgroundTasks) -> Response:
     form = ArticleForm.posted(posted)
+    form.values["loaded_revision_id"] = posted.get("loaded_revision_id", "")
     with session_scope() as session:
-        article = get_article(session, article_id)
+        article = get_article(session, article_id, for_update=True)
         if article.status == ArticleStatus.PUBLISHED and not can_publish(user):
             raise Forbidden()
         _require_action_allowed(user, form)
         data = form.to_update(utcnow())
         if data is None:
             return _editor(user, form, article, status_code=422)
+        latest = latest_revision_id(session, article_id)
+        if latest is not None and form.values["loaded_revision_id"] != str(latest):
+            # Someone saved since this form was loaded: saving would silently undo their work.
+            form.errors["title"] = (
+                "Bài vừa được người khác lưu sau khi bạn mở trang; nội dung bạn gõ vẫn còn ở đây. "
+                "Xem bản lưu mới nhất ở cuối trang; bấm lưu lần nữa nếu muốn ghi đè bằng nội dung của bạn."
+            )
+            form.values["loaded_revision_id"] = str(latest)
+            return _editor(user, form, article, status_code=409)
         try:
             change = update_article(session, article_id, data, utcnow(), user.actor)
             if form.action == "submit":
@@ -420,6 +440,54 @@ def return_article(article_id: int, user: CurrentUser, posted: CheckedForm) -> R
             errors = {"approve": "Bài không còn chờ duyệt (có thể người khác vừa quyết định)."}
             return _review_page(user, get_article(session, article_id), posted, errors, status_code=409)
         push_flash(session, user.session_id, f"Bài “{change.article.title}” đã được trả lại cho người viết.")
+    return _see_other(f"/console/articles/{article_id}")
+
+
+# ---- revisions ---------------------------------------------------------------------------------
+
+
+@router.get("/articles/{article_id}/revisions/{revision_id}", response_class=HTMLResponse)
+def revision_page(article_id: int, revision_id: int, user: CurrentUser) -> Response:
+    """What this revision changed compared with the one before it, and a way to bring it back."""
+    with session_scope() as session:
+        article = get_article(session, article_id)
+        revision = get_revision(session, article_id, revision_id)
+        previous = previous_revision(session, revision)
+        return _page(
+            "revision.html",
+            user,
+            article=article,
+            revision=revision,
+            previous=previous,
+            diffs=diff_revisions(previous, revision),
+            is_latest=latest_revision_id(session, article_id) == revision.id,
+            may_restore=_may_edit(user, article),
+        )
+
+
+def _may_edit(user: SignedIn, article: Article) -> bool:
+    if article.status in (ArticleStatus.WITHDRAWN, ArticleStatus.PENDING_REVIEW):
+        return False
+    return article.status != ArticleStatus.PUBLISHED or can_publish(user)
+
+
+@router.post("/articles/{article_id}/revisions/{revision_id}/restore")
+def restore(
+    article_id: int, revision_id: int, user: CurrentUser, _: CheckedForm, background: BackgroundTasks
+) -> Response:
+    """A new revision with the old content, saved like any edit (outbox, sanitiser, validation)."""
+    with session_scope() as session:
+        article = get_article(session, article_id, for_update=True)
+        if not _may_edit(user, article):
+            raise Forbidden()
+        revision = get_revision(session, article_id, revision_id)
+        change = update_article(session, article_id, restore_update(revision), utcnow(), user.actor, revision.id)
+        push_flash(
+            session,
+            user.session_id,
+            f"Đã khôi phục bản lưu lúc {local_time(revision.created_at)} thành một bản mới.",
+        )
+    background.add_task(relay_events, change.event_ids)
     return _see_other(f"/console/articles/{article_id}")
 
 

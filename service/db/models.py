@@ -405,3 +405,21 @@ class ArticleReview(Base):
     decided_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ArticleRevision(Base):
+    """An immutable snapshot of an article's content after one save; never updated or deleted."""
+
+    __tablename__ = "article_revisions"
+    __table_args__ = (Index("ix_article_revisions_article", "article_id", "created_at", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # "user:<name>" or "token:<id>", as Article.created_by.
+    author: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    title: Mapped[str] = mapped_column(Text)
+    # title, summary, body_html, categories (names), author, image_url, source_name, source_url
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Set when this revision restored an older one.
+    restored_from_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), nullable=True)

@@ -13,7 +13,7 @@ from service.db.engine import session_scope
 from service.db.models import Article, OutboxEvent
 from service.db.types import utcnow
 from tests.unit.api.conftest import make_token
-from tests.unit.console.conftest import ORIGIN, login, make_user
+from tests.unit.console.conftest import ORIGIN, hidden, login, make_user
 
 GOOD = {
     "title": "Kỷ niệm 97 năm Ngày thành lập Đảng",
@@ -142,7 +142,10 @@ def test_edit_keeps_the_guid_and_withdraw_asks_first(editor: tuple[TestClient, s
     location = post(client, "/console/articles/new", token, **GOOD, action="publish").headers["location"]  # type: ignore[attr-defined]
     with session_scope() as session:
         guid = session.scalars(select(Article.guid)).one()
-    edited = post(client, location, token, **{**GOOD, "title": "Đã sửa tiêu đề"}, action="publish")
+    loaded = hidden(client.get(location).text, "loaded_revision_id")
+    edited = post(
+        client, location, token, **{**GOOD, "title": "Đã sửa tiêu đề"}, action="publish", loaded_revision_id=loaded
+    )
     assert edited.status_code == 303  # type: ignore[attr-defined]
     with session_scope() as session:
         article = session.scalars(select(Article)).one()

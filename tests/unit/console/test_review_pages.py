@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from service.db.engine import session_scope
 from service.db.models import Article, OutboxEvent
-from tests.unit.console.conftest import ORIGIN, login, make_user
+from tests.unit.console.conftest import ORIGIN, hidden, login, make_user
 
 ARTICLE = {"title": "Tin phóng viên gửi", "body_html": "<div>Nội dung <strong>đậm</strong></div>", "author": "PV"}
 
@@ -45,7 +45,10 @@ def test_writer_submits_editor_returns_writer_resubmits_editor_publishes(app_cli
     writer = login(app_client, "phongvien")
     page = app_client.get(location).text
     assert "Ban biên tập trả lại bài" in page and "Bổ sung nguồn tin." in page
-    resubmitted = post(app_client, location, writer, **{**ARTICLE, "source_name": "TTXVN"}, action="submit")
+    loaded = hidden(page, "loaded_revision_id")
+    resubmitted = post(
+        app_client, location, writer, **{**ARTICLE, "source_name": "TTXVN"}, action="submit", loaded_revision_id=loaded
+    )
     assert resubmitted.status_code == 303 and status_of(article_id) == "pending_review"
     assert post(app_client, f"{location}/approve", writer).status_code == 403
 

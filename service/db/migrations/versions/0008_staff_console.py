@@ -1,4 +1,4 @@
-"""staff console: users, sessions, reviews, who changed an article, diacritic-free search column
+"""staff console: users, sessions, reviews, revisions, who changed an article, diacritic-free search column
 
 Revision ID: 0008
 Revises: 0005
@@ -62,6 +62,18 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['article_id'], ['articles.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
+    op.create_table('article_revisions',
+    sa.Column('id', BigId, nullable=False),
+    sa.Column('article_id', BigId, nullable=False),
+    sa.Column('created_at', UTCDateTime(), nullable=False),
+    sa.Column('author', sa.String(length=120), nullable=True),
+    sa.Column('title', sa.Text(), nullable=False),
+    sa.Column('content', sa.JSON(), nullable=False),
+    sa.Column('restored_from_id', BigId, nullable=True),
+    sa.ForeignKeyConstraint(['article_id'], ['articles.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index('ix_article_revisions_article', 'article_revisions', ['article_id', 'created_at', 'id'], unique=False)
     op.create_index('ix_article_reviews_article', 'article_reviews', ['article_id', 'requested_at'], unique=False)
     op.create_index('uq_article_reviews_one_in_review', 'article_reviews', ['article_id'], unique=True,
                     postgresql_where=sa.text("status = 'in_review'"), sqlite_where=sa.text("status = 'in_review'"))
@@ -87,6 +99,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_article_revisions_article', table_name='article_revisions')
+    op.drop_table('article_revisions')
     op.drop_index('uq_article_reviews_one_in_review', table_name='article_reviews')
     op.drop_index('ix_article_reviews_article', table_name='article_reviews')
     op.drop_table('article_reviews')
