@@ -32,7 +32,15 @@ from service.articles.revisions import (
 )
 from service.articles.service import article_url, create_article, get_article, list_articles, update_article
 from service.articles.service import withdraw_article as withdraw_in_domain
-from service.auth.sessions import SignedIn, csrf_matches, end_session, pop_flash, push_flash, start_session
+from service.auth.sessions import (
+    SignedIn,
+    csrf_matches,
+    end_session,
+    pop_flash,
+    purge_idle_sessions,
+    push_flash,
+    start_session,
+)
 from service.auth.throttle import LoginThrottle
 from service.auth.users import authenticate
 from service.calendar.service import upcoming
@@ -163,8 +171,10 @@ def login(
         user = authenticate(session, username, password, utcnow())
         raw = start_session(session, user, utcnow()) if user is not None else None
         if user is not None:
-            # A new session id at every sign-in (no fixation); the old one, if any, ends.
+            # A new session id at every sign-in (no fixation); the old one, if any, ends,
+            # and so do sessions anyone left idle past the limit.
             end_session(session, request.cookies.get(SESSION_COOKIE))
+            purge_idle_sessions(session, utcnow())
     if raw is None:
         throttle.record_failure(username, address)
         return _login_form(next_path, username, "Tên đăng nhập hoặc mật khẩu không đúng.", 401)
@@ -270,6 +280,7 @@ def _editor(user: SignedIn, form: ArticleForm, article: Article | None, status_c
         revisions=revisions,
         url=article_url(article) if article is not None else None,
         may_publish=can_publish(user),
+        may_change=article is None or _is_theirs(user, article),
         may_submit=get_settings().review_required and not can_publish(user),
     )
 
@@ -329,7 +340,7 @@ def update(article_id: int, user: CurrentUser, posted: CheckedForm, background: 
     form.values["loaded_revision_id"] = posted.get("loaded_revision_id", "")
     with session_scope() as session:
         article = get_article(session, article_id, for_update=True)
-        if article.status == ArticleStatus.PUBLISHED and not can_publish(user):
+        if (article.status == ArticleStatus.PUBLISHED and not can_publish(user)) or not _is_theirs(user, article):
             raise Forbidden()
         _require_action_allowed(user, form)
         data = form.to_update(utcnow())
@@ -465,8 +476,13 @@ def revision_page(article_id: int, revision_id: int, user: CurrentUser) -> Respo
         )
 
 
+def _is_theirs(user: SignedIn, article: Article) -> bool:
+    """Writers change only the articles they created; editors and admins change any."""
+    return can_review(user) or article.created_by == user.actor
+
+
 def _may_edit(user: SignedIn, article: Article) -> bool:
-    if article.status in (ArticleStatus.WITHDRAWN, ArticleStatus.PENDING_REVIEW):
+    if article.status in (ArticleStatus.WITHDRAWN, ArticleStatus.PENDING_REVIEW) or not _is_theirs(user, article):
         return False
     return article.status != ArticleStatus.PUBLISHED or can_publish(user)
 

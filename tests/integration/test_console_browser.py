@@ -159,6 +159,10 @@ def test_an_admin_writes_publishes_edits_and_withdraws_an_article(
     assert updated["title"] == f"{title} (cập nhật)"
     assert guids(anonymous).count(guid) == 1
 
+    page.locator("section.revisions").get_by_role("link").first.click()
+    expect(page.locator(".diff-text ins").first).to_have_text("(cập nhật)")
+    screenshot(page, "revision-diff")
+
     page.goto("/console/")
     screenshot(page, "dashboard")
     page.goto(f"/console/articles?q=dang%20cong%20san%20{unique}")

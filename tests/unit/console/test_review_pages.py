@@ -86,3 +86,25 @@ def test_without_review_writers_publish_themselves(
     response = post(app_client, "/console/articles/new", writer, **ARTICLE, action="publish")
     assert response.status_code == 303
     assert status_of(response.headers["location"].rsplit("/", 1)[1]) == "published"
+
+
+def test_a_writer_changes_only_their_own_articles(app_client: TestClient) -> None:
+    make_user("phongvien", "writer")
+    make_user("phongvien2", "writer")
+    first = login(app_client, "phongvien")
+    location = post(app_client, "/console/articles/new", first, **ARTICLE, action="draft").headers["location"]
+    second = login(app_client, "phongvien2")
+    page = app_client.get(location).text
+    assert "bạn chỉ xem được" in page and "Lưu nháp" not in page
+    loaded = hidden(page, "loaded_revision_id")
+    refused = post(
+        app_client,
+        location,
+        second,
+        **{**ARTICLE, "title": "Sửa bài người khác"},
+        action="draft",
+        loaded_revision_id=loaded,
+    )
+    assert refused.status_code == 403
+    with session_scope() as session:
+        assert session.scalars(select(Article.title)).one() == ARTICLE["title"]
