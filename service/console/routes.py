@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Annotated, Any
 
+import redis
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
@@ -71,6 +73,7 @@ from service.db.types import utcnow
 from service.errors import Conflict, InvalidField, NotFound
 from workers.relay import relay_events
 
+log = logging.getLogger(__name__)
 PAGE_SIZE = 25
 UPCOMING_DAYS = 60
 
@@ -99,6 +102,7 @@ class ConsoleRoute(APIRoute):
         return console_handler
 
 
+THROTTLE_DOWN_MESSAGE = "Tạm thời không đăng nhập được (máy chủ Redis không trả lời). Hãy thử lại sau ít phút."
 CSRF_MESSAGE = (
     "Biểu mẫu đã hết hạn hoặc không gửi từ bảng điều khiển này, nên không có gì được thay đổi. "
     "Hãy tải lại trang và thử lại."
@@ -158,7 +162,12 @@ def login(
     next_path = _safe_next(form.get("next"))
     address = client_address(request)
 
-    refusal = throttle.check(username, address)
+    try:
+        refusal = throttle.check(username, address)
+    except redis.RedisError:
+        # Without the shared counters a password guesser would be unlimited: refuse, say why.
+        log.exception("sign-in refused: the throttle's Redis is unreachable")
+        return _login_form(next_path, username, THROTTLE_DOWN_MESSAGE, 503)
     if refusal is not None:
         return _login_form(
             next_path,

@@ -120,3 +120,22 @@ def test_logout_needs_csrf_and_ends_the_session(app_client: TestClient) -> None:
     with session_scope() as session:
         assert session.query(StaffSession).count() == 0
     assert app_client.get("/console/").status_code == 303
+
+
+def test_without_the_throttle_s_redis_sign_in_is_refused_not_unlimited(app_client: TestClient) -> None:
+    import redis
+
+    from service.auth.throttle import LoginThrottle
+    from service.console.security import login_throttle
+
+    make_user()
+    unreachable = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
+    app_client.app.dependency_overrides[login_throttle] = lambda: LoginThrottle(unreachable)  # type: ignore[attr-defined]
+    page = app_client.get("/console/login")
+    response = app_client.post(
+        "/console/login",
+        data={"username": "bientap", "password": PASSWORD, "login_csrf": hidden(page.text, "login_csrf")},
+        headers={"Origin": ORIGIN},
+    )
+    assert response.status_code == 503 and "Tạm thời không đăng nhập được" in response.text
+    assert "bantin_console" not in app_client.cookies
