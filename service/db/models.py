@@ -422,4 +422,4 @@ class ArticleRevision(Base):
     # title, summary, body_html, categories (names), author, image_url, source_name, source_url
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
     # Set when this revision restored an older one.
-    restored_from_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), nullable=True)
+    restored_from_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
