@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Response, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, HTTPException, Query, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +23,9 @@ from workers.relay import relay_events
 
 router = APIRouter(prefix="/api/v1/articles", tags=["articles"])
 Publisher = Annotated[Caller, Depends(require_scope(Scope.PUBLISH))]
+# Writers' tokens read, write drafts and change their drafts; publishing needs Publisher.
+Writer = Annotated[Caller, Depends(require_scope(Scope.WRITE))]
+WRITER_ONLY_DRAFTS = "this token has the 'write' scope only: it keeps drafts and submits them for review"
 MAX_IDEMPOTENCY_KEY = 255
 
 
@@ -51,12 +54,14 @@ def _stored_request(token_id: int, key: str) -> IdempotentRequest | None:
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ArticleOut)
 def create(
     payload: ArticleCreate,
-    caller: Publisher,
+    caller: Writer,
     background: BackgroundTasks,
     response: Response,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> ArticleOut | JSONResponse:
     """Create an article: published now unless `status` is `draft` or `publish_at` is in the future."""
+    if not caller.may_publish and payload.status != "draft":
+        raise HTTPException(status.HTTP_403_FORBIDDEN, WRITER_ONLY_DRAFTS)
     key = _check_idempotency_key(idempotency_key)
     fingerprint = hashlib.sha256(payload.model_dump_json().encode()).hexdigest()
     if key is not None and (stored := _stored_request(caller.token_id, key)) is not None:
@@ -90,7 +95,7 @@ def create(
 
 @router.get("", response_model=ArticlePage)
 def list_(
-    _: Publisher,
+    _: Writer,
     status_: Annotated[ArticleStatus | None, Query(alias="status")] = None,
     category: Annotated[str | None, Query(description="category slug")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -102,15 +107,20 @@ def list_(
 
 
 @router.get("/{article_id}", response_model=ArticleOut)
-def read(article_id: int, _: Publisher) -> ArticleOut:
+def read(article_id: int, _: Writer) -> ArticleOut:
     with session_scope() as session:
         return ArticleOut.of(get_article(session, article_id))
 
 
 @router.patch("/{article_id}", response_model=ArticleOut)
-def patch(article_id: int, payload: ArticleUpdate, caller: Publisher, background: BackgroundTasks) -> ArticleOut:
+def patch(article_id: int, payload: ArticleUpdate, caller: Writer, background: BackgroundTasks) -> ArticleOut:
     """Change the fields present; the GUID never changes. `null` clears an optional field."""
     with session_scope() as session:
+        if not caller.may_publish and (
+            get_article(session, article_id, for_update=True).status != ArticleStatus.DRAFT
+            or payload.status == "published"
+        ):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, WRITER_ONLY_DRAFTS)
         change = update_article(session, article_id, payload, utcnow(), caller.actor)
         body = ArticleOut.of(change.article)
     background.add_task(relay_events, change.event_ids)

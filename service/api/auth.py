@@ -23,6 +23,11 @@ class Caller:
     scopes: frozenset[Scope]
 
     @property
+    def may_publish(self) -> bool:
+        """False for a writer's token (scope ``write`` alone): drafts and review only."""
+        return Scope.PUBLISH in self.scopes
+
+    @property
     def actor(self) -> str:
         """How this token's changes are recorded (``created_by``/``updated_by``)."""
         return f"token:{self.token_id}"

@@ -18,6 +18,7 @@ from workers.relay import relay_events
 
 router = APIRouter(prefix="/api/v1/articles", tags=["review"])
 Publisher = Annotated[Caller, Depends(require_scope(Scope.PUBLISH))]
+Writer = Annotated[Caller, Depends(require_scope(Scope.WRITE))]
 
 
 class ApproveIn(BaseModel):
@@ -33,7 +34,7 @@ class ReturnIn(BaseModel):
 
 
 @router.post("/{article_id}/submit", response_model=ArticleOut)
-def submit(article_id: int, caller: Publisher) -> ArticleOut:
+def submit(article_id: int, caller: Writer) -> ArticleOut:
     """Draft → `pending_review`. 409 unless the article is a draft."""
     with session_scope() as session:
         return ArticleOut.of(submit_for_review(session, article_id, caller.actor, utcnow()).article)

@@ -137,7 +137,9 @@ def db_upgrade(revision: str = "head") -> None:
 @tokens_app.command("create")
 def tokens_create(
     name: Annotated[str, typer.Option(help="who or what uses it")],
-    scope: Annotated[list[str], typer.Option(help="publish or admin (admin implies publish)")],
+    scope: Annotated[
+        list[str], typer.Option(help="write, publish or admin (admin implies publish, publish implies write)")
+    ],
 ) -> None:
     """Create a token; it is printed once, alone on the last line."""
     from service.auth.tokens import create_token

@@ -54,3 +54,30 @@ def test_submitting_a_published_article_or_without_a_token_is_refused(client: Te
     assert client.post(f"/api/v1/articles/{article['id']}/submit", headers=token).status_code == 409
     assert client.post(f"/api/v1/articles/{article['id']}/submit").status_code == 401
     assert client.post("/api/v1/articles/999999/submit", headers=token).status_code == 404
+
+
+def test_a_writer_token_keeps_drafts_and_submits_but_never_publishes(client: TestClient) -> None:
+    writer = {"Authorization": f"Bearer {make_token('write')}"}
+    editor = {"Authorization": f"Bearer {make_token('publish')}"}
+    assert client.post("/api/v1/articles", json={**DRAFT, "status": "published"}, headers=writer).status_code == 403
+    assert (
+        client.post(
+            "/api/v1/articles", json={k: v for k, v in DRAFT.items() if k != "status"}, headers=writer
+        ).status_code
+        == 403
+    )
+    created = client.post("/api/v1/articles", json=DRAFT, headers=writer)
+    assert created.status_code == 201
+    url = f"/api/v1/articles/{created.json()['id']}"
+    assert client.patch(url, json={"title": "Sửa nháp"}, headers=writer).status_code == 200
+    refused = client.patch(url, json={"status": "published"}, headers=writer)
+    assert refused.status_code == 403 and "'write' scope only" in refused.json()["detail"]
+    assert client.get(url, headers=writer).json()["status"] == "draft"
+    assert client.post(f"{url}/submit", headers=writer).status_code == 200
+    assert client.post(f"{url}/approve", headers=writer).status_code == 403
+    assert client.post(f"{url}/return", json={"comment": "x"}, headers=writer).status_code == 403
+    assert client.post(f"{url}/approve", headers=editor).json()["status"] == "published"
+    # Published: a writer's token may no longer change it or take it down.
+    assert client.patch(url, json={"title": "Lén sửa"}, headers=writer).status_code == 403
+    assert client.delete(url, headers=writer).status_code == 403
+    assert client.get(url, headers=writer).json()["title"] == "Sửa nháp"
