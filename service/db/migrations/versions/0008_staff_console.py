@@ -90,6 +90,8 @@ def upgrade() -> None:
         text = " ".join(p for p in (row.title, row.summary, row.author) if p)
         connection.execute(articles.update().where(articles.c.id == row.id).values(search_text=search_key(text)))
 
+    op.create_index('ix_articles_recency', 'articles',
+                    [sa.text('coalesce(published_at, created_at) DESC'), sa.text('id DESC')], unique=False)
     if connection.dialect.name == 'postgresql':
         # Trigrams make `LIKE '%dang%'` use an index; pg_trgm is a trusted extension
         # (PostgreSQL 13+), so the database owner may create it without superuser rights.
@@ -99,6 +101,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_articles_recency', table_name='articles')
     op.drop_index('ix_article_revisions_article', table_name='article_revisions')
     op.drop_table('article_revisions')
     op.drop_index('uq_article_reviews_one_in_review', table_name='article_reviews')
