@@ -23,12 +23,13 @@ from datetime import UTC, datetime, timedelta
 
 from tests.integration.conftest import create_database, drop_database
 
-WORDS = (
+NEWS_TEXT = (
     "Đảng Cộng sản Việt Nam năm kỷ niệm ngày thành lập Đại hội Thành ủy Hội đồng nhân dân "
     "Đà Nẵng xây dựng chỉnh đốn kinh tế xã hội văn hóa giáo dục y tế quốc phòng an ninh "
     "nông thôn mới chuyển đổi số du lịch biển đảo thanh niên phụ nữ cựu chiến binh học tập "
     "Nghị quyết hội nghị tổng kết công tác cán bộ đầu tư hạ tầng giao thông môi trường"
-).split()
+)
+WORDS = NEWS_TEXT.split(" ")
 
 
 def timed(call: Callable[[], object], runs: int) -> tuple[float, float]:
