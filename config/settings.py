@@ -106,6 +106,12 @@ class Settings(BaseSettings):
     websub_pending_per_host: int = Field(50, ge=1)
     websub_pending_total: int = Field(500, ge=1)
 
+    # ---- staff console -------------------------------------------------------------------
+    # A console session unused for this long ends; the next request asks to sign in again.
+    console_session_idle_seconds: int = Field(2 * 3600, ge=60)
+    # Writers submit articles for an editor to publish; false lets writers publish themselves.
+    review_required: bool = True
+
     # ---- calendar ------------------------------------------------------------------------
     key_dates_file: Path = PROJECT_ROOT / "config" / "key_dates.yaml"
     # A reminder found due at most this late is still sent (marked late); older ones are

@@ -22,6 +22,16 @@ class Caller:
     name: str
     scopes: frozenset[Scope]
 
+    @property
+    def may_publish(self) -> bool:
+        """False for a writer's token (scope ``write`` alone): drafts and review only."""
+        return Scope.PUBLISH in self.scopes
+
+    @property
+    def actor(self) -> str:
+        """How this token's changes are recorded (``created_by``/``updated_by``)."""
+        return f"token:{self.token_id}"
+
 
 def require_scope(scope: Scope) -> Callable[..., Caller]:
     def dependency(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Caller:

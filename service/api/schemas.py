@@ -36,6 +36,9 @@ class ArticleOut(BaseModel):
     withdrawn_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    # "user:<username>" or "token:<id>"; null for articles made before this was recorded.
+    created_by: str | None
+    updated_by: str | None
 
     @classmethod
     def of(cls, article: Article) -> ArticleOut:
@@ -59,6 +62,8 @@ class ArticleOut(BaseModel):
             withdrawn_at=article.withdrawn_at,
             created_at=article.created_at,
             updated_at=article.updated_at,
+            created_by=article.created_by,
+            updated_by=article.updated_by,
         )
 
 

@@ -25,7 +25,7 @@ def test_token_is_stored_hashed_and_last_use_is_kept_to_five_minutes() -> None:
 def test_revoked_token_no_longer_authenticates_and_admin_implies_publish() -> None:
     with session_scope() as session:
         token, raw = create_token(session, "ops", ["admin"], T0)
-        assert effective_scopes(token) == {Scope.ADMIN, Scope.PUBLISH}
+        assert effective_scopes(token) == {Scope.ADMIN, Scope.PUBLISH, Scope.WRITE}
         revoke_token(session, token.id, T0)
     with session_scope() as session:
         assert authenticate(session, raw, T0) is None
