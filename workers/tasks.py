@@ -64,7 +64,7 @@ def announce_event(event_id: int) -> None:
 
 @app.task(name=task_names.SWEEP_EVENTS)
 def sweep_events() -> int:
-    """Re-send events the broker lost (DESIGN.md decision 1)."""
+    """Re-send events the broker lost (ARCHITECTURE.md decision 1)."""
     with session_scope() as session:
         event_ids = claim_unrelayed_events(session, utcnow(), get_settings())
     if event_ids:

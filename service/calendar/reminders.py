@@ -3,7 +3,7 @@
 Each row is unique per key date × occurrence × days before. The due-scan locks rows
 with SKIP LOCKED and flips them from planned to sent in the transaction that plans the
 announcement, so two beats (or two workers) never send one twice, and a restart
-resumes from the rows (DESIGN.md decisions 2 and 3).
+resumes from the rows (ARCHITECTURE.md decisions 2 and 3).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     """An instant, always stored and returned as an aware UTC datetime.
 
     SQLite has no zone-aware type and hands back naive values; this keeps every
-    instant in the code aware, whichever database is underneath (DESIGN.md decision 7).
+    instant in the code aware, whichever database is underneath (ARCHITECTURE.md decision 7).
     """
 
     impl = DateTime(timezone=True)

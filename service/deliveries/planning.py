@@ -1,7 +1,7 @@
 """Plan announcements: one row per announcement, one delivery row per matching subscription.
 
 Rows are inserted in bulk; the unique (announcement, subscription) pair and the unique
-``source_key`` stop double planning when an event is handled twice (DESIGN.md decision 3).
+``source_key`` stop double planning when an event is handled twice (ARCHITECTURE.md decision 3).
 """
 
 from __future__ import annotations

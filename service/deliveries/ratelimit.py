@@ -1,7 +1,7 @@
 """Per-destination rate limits shared by every worker: a token bucket in Redis.
 
 Celery's per-worker ``rate_limit`` would multiply by the number of workers; a bucket in
-Redis is one limit for the whole deployment (DESIGN.md decision 4).
+Redis is one limit for the whole deployment (ARCHITECTURE.md decision 4).
 """
 
 from __future__ import annotations
