@@ -26,6 +26,7 @@ FEED_CHANNELS = frozenset({"websub"})
 
 
 def new_delivery_id() -> str:
+    """A new delivery id, ``msg_`` and 32 hex digits; it is also the ``webhook-id``."""
     return f"msg_{uuid.uuid4().hex}"
 
 
