@@ -52,8 +52,8 @@ class SubscriptionOut(BaseModel):
 
     @classmethod
     def of(cls, sub: Subscription, *, secret: str | None = None, mask: bool = False) -> SubscriptionOut:
-        """The API view of a subscription; ``mask`` hides most of the target (for lists),
-        ``secret`` is shown once, when it is created or rotated.
+        """The API view of a subscription; ``mask`` cuts a credential-bearing target URL to its
+        last four characters (for lists); ``secret`` is shown once, when created or rotated.
         """
         target = listed_target(sub) if mask else sub.target
         return cls(

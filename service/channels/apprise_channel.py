@@ -118,8 +118,8 @@ class AppriseChannel:
     name = "apprise"
 
     def validate_target(self, target: str, options: Mapping[str, Any], policy: EgressPolicy) -> str:
-        """The Apprise URL, stripped; InvalidField when Apprise is not installed, the URL names no
-        service Apprise knows, or a service's host is not allowed by the egress policy.
+        """The Apprise URL(s), stripped; InvalidField when Apprise is not installed, or when
+        ``checked_services`` refuses them (no URL Apprise understands, too many, a host not allowed).
         """
         apprise = _apprise()
         if apprise is None:
