@@ -106,10 +106,12 @@ URL_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 
 
 def remove_xml_forbidden(text: str) -> str:
+    """The text without the characters XML 1.0 forbids (§2.2 Char)."""
     return _XML_FORBIDDEN.sub("", text)
 
 
 def has_xml_forbidden(text: str) -> bool:
+    """Whether the text holds a character XML 1.0 forbids (§2.2 Char)."""
     return _XML_FORBIDDEN.search(text) is not None
 
 

@@ -34,6 +34,13 @@ class Caller:
 
 
 def require_scope(scope: Scope) -> Callable[..., Caller]:
+    """A FastAPI dependency that authenticates the bearer token and requires ``scope``.
+
+    The dependency returns the ``Caller``; it raises HTTPException 401 for a missing,
+    unknown or revoked token (with ``WWW-Authenticate``, RFC 6750 §3) and 403 when the
+    token lacks the scope.
+    """
+
     def dependency(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Caller:
         if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
             raise HTTPException(

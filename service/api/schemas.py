@@ -42,6 +42,7 @@ class ArticleOut(BaseModel):
 
     @classmethod
     def of(cls, article: Article) -> ArticleOut:
+        """The API view of an article, its ``url`` built from ``BANTIN_BASE_URL``."""
         return cls(
             id=article.id,
             guid=article.guid,

@@ -1,4 +1,4 @@
-"""SQLAlchemy models: the database is the source of truth (DESIGN.md decision 1)."""
+"""SQLAlchemy models: the database is the source of truth (ARCHITECTURE.md decision 1)."""
 
 from __future__ import annotations
 
@@ -143,7 +143,7 @@ class OutboxEvent(Base):
 
 
 class FeedDocument(Base):
-    """Rendered feed bytes, served as they are (DESIGN.md decision 5)."""
+    """Rendered feed bytes, served as they are (ARCHITECTURE.md decision 5)."""
 
     __tablename__ = "feed_documents"
 
