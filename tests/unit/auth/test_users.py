@@ -39,8 +39,8 @@ def test_an_outdated_hash_is_replaced_at_sign_in() -> None:
         user = create_user(session, "cu", PASSWORD, "editor", utcnow())
         user.password_hash = weak.hash(PASSWORD)
     with session_scope() as session:
-        user = authenticate(session, "cu", PASSWORD, utcnow())
-        assert user is not None and "m=65536" in user.password_hash
+        signed_in = authenticate(session, "cu", PASSWORD, utcnow())
+        assert signed_in is not None and "m=65536" in signed_in.password_hash
 
 
 @pytest.mark.parametrize(
