@@ -106,6 +106,12 @@ class Settings(BaseSettings):
     websub_pending_per_host: int = Field(50, ge=1)
     websub_pending_total: int = Field(500, ge=1)
 
+    # ---- staff console -------------------------------------------------------------------
+    # A console session unused for this long ends; the next request asks to sign in again.
+    console_session_idle_seconds: int = Field(2 * 3600, ge=60)
+    # Writers submit articles for an editor to publish; false lets writers publish themselves.
+    review_required: bool = True
+
     # ---- calendar ------------------------------------------------------------------------
     key_dates_file: Path = PROJECT_ROOT / "config" / "key_dates.yaml"
     # A reminder found due at most this late is still sent (marked late); older ones are
@@ -205,20 +211,24 @@ class Settings(BaseSettings):
 
     @property
     def zone(self) -> ZoneInfo:
+        """``BANTIN_TIMEZONE`` as a zone."""
         return ZoneInfo(self.timezone)
 
     @property
     def effective_database_url(self) -> str:
+        """``BANTIN_DATABASE_URL``, else SQLite at ``var/bantin.db``."""
         return self.database_url or f"sqlite:///{self.var_dir / 'bantin.db'}"
 
     @property
     def effective_log_format(self) -> Literal["json", "text"]:
+        """``BANTIN_LOG_FORMAT``, else JSON in production and text elsewhere."""
         if self.log_format is not None:
             return self.log_format
         return "json" if self.environment == "production" else "text"
 
     @property
     def embedded_redis_socket(self) -> Path:
+        """The Unix socket of the embedded Redis, in ``var/``."""
         return self.var_dir / "redis.sock"
 
     @property
@@ -247,4 +257,5 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
+    """The settings of this process, read once from the environment and ``.env``."""
     return Settings()

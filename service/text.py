@@ -106,10 +106,12 @@ URL_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 
 
 def remove_xml_forbidden(text: str) -> str:
+    """The text without the characters XML 1.0 forbids (§2.2 Char)."""
     return _XML_FORBIDDEN.sub("", text)
 
 
 def has_xml_forbidden(text: str) -> bool:
+    """Whether the text holds a character XML 1.0 forbids (§2.2 Char)."""
     return _XML_FORBIDDEN.search(text) is not None
 
 
@@ -240,3 +242,15 @@ def slugify_vi(text: str, max_length: int = 120) -> str:
     """
     text = unicodedata.normalize("NFC", text).replace("Đ", "D").replace("đ", "d")
     return _slugify(text, max_length=max_length, word_boundary=True)
+
+
+def search_key(text: str) -> str:
+    """What search compares: lower case, no diacritics, Đ/đ → d, single spaces.
+
+    "Kỷ niệm Ngày thành lập Đảng" → "ky niem ngay thanh lap dang". Đ has no
+    decomposition in Unicode, so it is mapped by hand before the marks are dropped.
+    """
+    text = unicodedata.normalize("NFC", text).replace("Đ", "d").replace("đ", "d")
+    decomposed = unicodedata.normalize("NFD", text.casefold())
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _WHITESPACE_RUN.sub(" ", bare).strip()

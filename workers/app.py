@@ -12,6 +12,7 @@ from workers.queues import Queue
 
 
 def create_app(settings: Settings | None = None) -> Celery:
+    """The Celery app: JSON only, no result backend, late acks, declared queues and routes by task name."""
     settings = settings or get_settings()
     on_rabbitmq = settings.broker_is_rabbitmq
     app = Celery("bantin", broker=settings.effective_broker_url, include=["workers.tasks", "workers.maintenance"])

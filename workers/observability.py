@@ -42,12 +42,14 @@ def _context_of(task: Any, args: Any, kwargs: Any) -> dict[str, Any]:
 
 @signals.task_prerun.connect
 def task_started(task_id: str, task: Any, args: Any = None, kwargs: Any = None, **_: Any) -> None:
+    """Bind the task's id, name and id arguments (``event_id`` …) to the log context; start its clock."""
     token = bind(task_id=task_id, task_name=task.name, **_context_of(task, args, kwargs))
     _running[task_id] = (time.perf_counter(), token)
 
 
 @signals.task_postrun.connect
 def task_finished(task_id: str, task: Any, **_: Any) -> None:
+    """Observe the task's duration and unbind its log context."""
     started = _running.pop(task_id, None)
     if started is None:
         return
@@ -57,6 +59,7 @@ def task_finished(task_id: str, task: Any, **_: Any) -> None:
 
 @signals.task_failure.connect
 def task_failed(sender: Any = None, **_: Any) -> None:
+    """Count a failed task by name."""
     TASK_FAILURES.labels(getattr(sender, "name", "unknown")).inc()
 
 
@@ -98,4 +101,5 @@ def serve_metrics(**_: Any) -> None:
 
 @signals.worker_process_shutdown.connect
 def pool_process_exited(**_: Any) -> None:
+    """Tell prometheus-client's multiprocess mode that this pool process is gone."""
     multiprocess.process_exited(os.getpid())

@@ -42,6 +42,7 @@ relay.install()
 
 @lru_cache(maxsize=1)
 def rate_limiter() -> RateLimiter:
+    """The process's rate limiter (shared Redis buckets when there is a Redis)."""
     return limiter_for(get_settings())
 
 
@@ -58,13 +59,14 @@ def dispatch_event(event_id: int) -> None:
 
 @app.task(name=task_names.ANNOUNCE_EVENT)
 def announce_event(event_id: int) -> None:
+    """Plan the deliveries of an event's announcement."""
     with session_scope() as session:
         plan_event_announcement(session, event_id, utcnow(), get_settings())
 
 
 @app.task(name=task_names.SWEEP_EVENTS)
 def sweep_events() -> int:
-    """Re-send events the broker lost (DESIGN.md decision 1)."""
+    """Re-send events the broker lost (ARCHITECTURE.md decision 1)."""
     with session_scope() as session:
         event_ids = claim_unrelayed_events(session, utcnow(), get_settings())
     if event_ids:
@@ -74,12 +76,14 @@ def sweep_events() -> int:
 
 @app.task(name=task_names.PUBLISH_DUE)
 def publish_due() -> int:
+    """Publish the scheduled articles whose time has come; returns how many."""
     with session_scope() as session:
         return len(publish_due_articles(session, utcnow(), get_settings()))
 
 
 @app.task(name=task_names.SEND_DELIVERY_BATCH)
 def send_delivery_batch(delivery_ids: list[str]) -> dict[str, int]:
+    """Send a batch of deliveries; returns counts: claimed, delivered, failed."""
     summary = send_batch(session_scope, delivery_ids, utcnow(), rate_limiter(), get_settings())
     return {"claimed": summary.claimed, "delivered": summary.delivered, "failed": summary.failed}
 

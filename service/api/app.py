@@ -18,6 +18,7 @@ from service.api import (
     observability,
     ops,
     pages,
+    review,
     subscriptions,
     tokens,
     unsubscribe,
@@ -27,6 +28,7 @@ from service.api.errors import install_error_handlers
 from service.api.limits import BodySizeLimit
 from service.calendar.loader import load_key_dates
 from service.calendar.service import sync_seed_file
+from service.console import routes as console_routes
 from service.db.engine import session_scope
 from service.db.types import utcnow
 from service.feeds.publish import ensure_site_feeds
@@ -77,4 +79,6 @@ def create_app() -> FastAPI:
     app.add_middleware(observability.RequestObservability)
     for module in (articles, subscriptions, calendar, tokens, feeds, pages, unsubscribe, websub, ops, observability):
         app.include_router(module.router)
+    app.include_router(console_routes.router)
+    app.include_router(review.router)
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +25,9 @@ from service.inputs import Limit, Offset, RowId, Slug
 
 router = APIRouter(prefix="/api/v1/articles", tags=["articles"])
 Publisher = Annotated[Caller, Depends(require_scope(Scope.PUBLISH))]
+# Writers' tokens read, write drafts and change their drafts; publishing needs Publisher.
+Writer = Annotated[Caller, Depends(require_scope(Scope.WRITE))]
+WRITER_ONLY_DRAFTS = "this token has the 'write' scope only: it keeps drafts and submits them for review"
 MAX_IDEMPOTENCY_KEY = 255
 # Articles carry their whole body: a page of them is kept smaller than other lists.
 ARTICLE_PAGE_MAX = 200
@@ -55,19 +58,21 @@ def _stored_request(token_id: int, key: str) -> IdempotentRequest | None:
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ArticleOut)
 def create(
     payload: ArticleCreate,
-    caller: Publisher,
+    caller: Writer,
     response: Response,
     settings: AppSettings,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> ArticleOut | JSONResponse:
     """Create an article: published now unless `status` is `draft` or `publish_at` is in the future."""
+    if not caller.may_publish and payload.status != "draft":
+        raise HTTPException(status.HTTP_403_FORBIDDEN, WRITER_ONLY_DRAFTS)
     key = _check_idempotency_key(idempotency_key)
     fingerprint = hashlib.sha256(payload.model_dump_json().encode()).hexdigest()
     if key is not None and (stored := _stored_request(caller.token_id, key)) is not None:
         return _replay(stored, fingerprint)
     try:
         with session_scope() as session:
-            change = create_article(session, payload, utcnow(), settings)
+            change = create_article(session, payload, utcnow(), settings, caller.actor)
             body = ArticleOut.of(change.article)
             if key is not None:
                 session.add(
@@ -93,7 +98,7 @@ def create(
 
 @router.get("", response_model=ArticlePage)
 def list_(
-    _: Publisher,
+    _: Writer,
     status_: Annotated[ArticleStatus | None, Query(alias="status")] = None,
     category: Annotated[Slug | None, Query(description="category slug")] = None,
     limit: Annotated[Limit, Query(le=ARTICLE_PAGE_MAX)] = 50,
@@ -105,21 +110,28 @@ def list_(
 
 
 @router.get("/{article_id}", response_model=ArticleOut)
-def read(article_id: RowId, _: Publisher) -> ArticleOut:
+def read(article_id: RowId, _: Writer) -> ArticleOut:
     with session_scope() as session:
         return ArticleOut.of(get_article(session, article_id))
 
 
 @router.patch("/{article_id}", response_model=ArticleOut, responses=CONFLICT)
-def patch(article_id: RowId, payload: ArticleUpdate, _: Publisher, settings: AppSettings) -> ArticleOut:
-    """Change the fields present; the GUID never changes. `null` clears an optional field."""
+def patch(article_id: RowId, payload: ArticleUpdate, caller: Writer, settings: AppSettings) -> ArticleOut:
+    """Change the fields present; the GUID never changes. `null` clears an optional field.
+
+    A token with the `write` scope only may change drafts and keep them drafts (403 otherwise)."""
     with session_scope() as session:
-        return ArticleOut.of(update_article(session, article_id, payload, utcnow(), settings).article)
+        if not caller.may_publish and (
+            get_article(session, article_id, for_update=True).status != ArticleStatus.DRAFT
+            or payload.status == "published"
+        ):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, WRITER_ONLY_DRAFTS)
+        return ArticleOut.of(update_article(session, article_id, payload, utcnow(), settings, caller.actor).article)
 
 
 @router.delete("/{article_id}", status_code=status.HTTP_204_NO_CONTENT)
-def withdraw(article_id: RowId, _: Publisher, settings: AppSettings) -> Response:
+def withdraw(article_id: RowId, caller: Publisher, settings: AppSettings) -> Response:
     """Withdraw: the article leaves every feed. Withdrawing again is a no-op."""
     with session_scope() as session:
-        withdraw_article(session, article_id, utcnow(), settings)
+        withdraw_article(session, article_id, utcnow(), settings, caller.actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

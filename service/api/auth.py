@@ -22,8 +22,25 @@ class Caller:
     name: str
     scopes: frozenset[Scope]
 
+    @property
+    def may_publish(self) -> bool:
+        """False for a writer's token (scope ``write`` alone): drafts and review only."""
+        return Scope.PUBLISH in self.scopes
+
+    @property
+    def actor(self) -> str:
+        """How this token's changes are recorded (``created_by``/``updated_by``)."""
+        return f"token:{self.token_id}"
+
 
 def require_scope(scope: Scope) -> Callable[..., Caller]:
+    """A FastAPI dependency that authenticates the bearer token and requires ``scope``.
+
+    The dependency returns the ``Caller``; it raises HTTPException 401 for a missing,
+    unknown or revoked token (with ``WWW-Authenticate``, RFC 6750 §3) and 403 when the
+    token lacks the scope.
+    """
+
     def dependency(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Caller:
         if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
             raise HTTPException(

@@ -47,6 +47,9 @@ _BODY_METHODS = frozenset({"post", "put", "patch"})
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """Answer validation errors with 422 (413 when a field is too large), InvalidField with
+    422, NotFound with 404 and Conflict with 409, in the error shapes above.
+    """
     install_error_documentation(app)
 
     @app.exception_handler(RequestValidationError)

@@ -73,11 +73,13 @@ def _error_page(status: int, heading: str, message: str, cache_control: str) -> 
 
 
 def not_found_page() -> Response:
+    """The 404 page."""
     # Not cached: a scheduled article answers 404 until the very second it is published.
     return _error_page(404, "Không tìm thấy trang", "Trang bạn tìm không có hoặc chưa được đăng.", "no-cache")
 
 
 def gone_page() -> Response:
+    """The 410 page of a withdrawn article, cached for ``page_cache_seconds``."""
     return _error_page(
         410,
         "Bài viết đã được gỡ",
@@ -102,6 +104,7 @@ def _listing(request: Request, session: Session, path: str, category_slug: str |
 
 @router.api_route("/", methods=GET_HEAD, include_in_schema=False)
 def home(request: Request) -> Response:
+    """The home page: the latest published articles, a page at a time; 404 for a page that does not exist."""
     try:
         with session_scope() as session:
             return _listing(request, session, "/", None)
@@ -111,6 +114,7 @@ def home(request: Request) -> Response:
 
 @router.api_route("/categories/{slug}", methods=GET_HEAD, include_in_schema=False)
 def category_page(request: Request, slug: str) -> Response:
+    """A category's latest published articles; 404 for an unknown category or a page that does not exist."""
     try:
         with session_scope() as session:
             return _listing(request, session, f"/categories/{slug}", slug)
@@ -120,6 +124,7 @@ def category_page(request: Request, slug: str) -> Response:
 
 @router.api_route("/articles/{article_id}/{slug}", methods=GET_HEAD, include_in_schema=False)
 def article_page(request: Request, article_id: str, slug: str) -> Response:
+    """An article's page; 301 to the current slug, 410 when withdrawn, 404 when unknown or not yet published."""
     try:
         with session_scope() as session:
             article = article_view(session, parse_id(article_id), utcnow())
@@ -162,6 +167,7 @@ def _xml(request: Request, body: str, changed_at: datetime | None) -> Response:
 
 @router.api_route("/sitemap.xml", methods=GET_HEAD, include_in_schema=False)
 def sitemap_index(request: Request) -> Response:
+    """The sitemap index (sitemaps.org protocol): one entry per sitemap file."""
     settings = get_settings()
     with session_scope() as session:
         entries = sitemaps.index_entries(session, settings.base_url, settings.sitemap_urls_per_file)
@@ -171,6 +177,7 @@ def sitemap_index(request: Request) -> Response:
 
 @router.api_route("/sitemaps/{name}.xml", methods=GET_HEAD, include_in_schema=False)
 def sitemap_file(request: Request, name: str) -> Response:
+    """One sitemap: ``pages``, ``news`` (Google News sitemap) or ``articles-N``; 404 for any other name."""
     settings = get_settings()
     try:
         with session_scope() as session:
@@ -192,6 +199,7 @@ def sitemap_file(request: Request, name: str) -> Response:
 
 @router.api_route("/robots.txt", methods=GET_HEAD, include_in_schema=False)
 def robots(request: Request) -> Response:
+    """robots.txt (RFC 9309): the API and the unsubscribe links closed to crawlers."""
     body = render("robots.txt")
     return _cached(
         request, key=("robots", body), changed_at=None, media_type="text/plain; charset=utf-8", build=lambda: body

@@ -36,9 +36,13 @@ class ArticleOut(BaseModel):
     withdrawn_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    # "user:<username>" or "token:<id>"; null for articles made before this was recorded.
+    created_by: str | None
+    updated_by: str | None
 
     @classmethod
     def of(cls, article: Article) -> ArticleOut:
+        """The API view of an article, its ``url`` built from ``BANTIN_BASE_URL``."""
         return cls(
             id=article.id,
             guid=article.guid,
@@ -59,6 +63,8 @@ class ArticleOut(BaseModel):
             withdrawn_at=article.withdrawn_at,
             created_at=article.created_at,
             updated_at=article.updated_at,
+            created_by=article.created_by,
+            updated_by=article.updated_by,
         )
 
 

@@ -52,6 +52,9 @@ class SubscriptionOut(BaseModel):
 
     @classmethod
     def of(cls, sub: Subscription, *, secret: str | None = None, mask: bool = False) -> SubscriptionOut:
+        """The API view of a subscription; ``mask`` cuts a credential-bearing target URL to its
+        last four characters (for lists); ``secret`` is shown once, when created or rotated.
+        """
         target = listed_target(sub) if mask else sub.target
         return cls(
             id=sub.id,
@@ -84,6 +87,7 @@ class AttemptOut(BaseModel):
 
     @classmethod
     def of(cls, a: DeliveryAttempt) -> AttemptOut:
+        """The API view of one delivery attempt."""
         return cls(attempted_at=a.attempted_at, status_code=a.status_code, error=a.error, duration_ms=a.duration_ms)
 
 
@@ -102,6 +106,7 @@ class DeliveryOut(BaseModel):
 
     @classmethod
     def of(cls, d: Delivery, attempts: list[DeliveryAttempt]) -> DeliveryOut:
+        """The API view of a delivery and its attempts; ``next_attempt_at`` only while it is pending."""
         pending = d.status in {DeliveryStatus.PENDING, DeliveryStatus.SENDING}
         return cls(
             id=d.id,
@@ -141,6 +146,7 @@ def list_(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> SubscriptionPage:
+    """Subscriptions (WebSub subscribers excluded), oldest first, targets masked."""
     with session_scope() as session:
         rows, total = list_subscriptions(session, status=status_, channel=channel, limit=limit, offset=offset)
         return SubscriptionPage(items=[SubscriptionOut.of(s, mask=True) for s in rows], total=total)
@@ -148,18 +154,21 @@ def list_(
 
 @router.get("/subscriptions/{subscription_id}", response_model=SubscriptionOut)
 def read(subscription_id: RowId, _: Admin) -> SubscriptionOut:
+    """One subscription, target shown in full."""
     with session_scope() as session:
         return SubscriptionOut.of(get_subscription(session, subscription_id))
 
 
 @router.patch("/subscriptions/{subscription_id}", response_model=SubscriptionOut)
 def patch(subscription_id: RowId, payload: SubscriptionUpdate, _: Admin, settings: AppSettings) -> SubscriptionOut:
+    """Change a subscription; a new target is validated as on creation."""
     with session_scope() as session:
         return SubscriptionOut.of(update_subscription(session, subscription_id, payload, utcnow(), settings))
 
 
 @router.delete("/subscriptions/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
 def remove(subscription_id: RowId, _: Admin) -> Response:
+    """Delete a subscription and its deliveries."""
     with session_scope() as session:
         delete_subscription(session, subscription_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

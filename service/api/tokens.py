@@ -31,6 +31,7 @@ class TokenOut(BaseModel):
 
     @classmethod
     def of(cls, token: ApiToken) -> TokenOut:
+        """The API view of a token: never its secret nor its hash."""
         return cls(
             id=token.id,
             name=token.name,

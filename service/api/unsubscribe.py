@@ -29,6 +29,7 @@ def confirm_page(token: str) -> HTMLResponse:
 
 @router.post("/unsubscribe/{token}", response_class=HTMLResponse)
 def one_click(token: str) -> HTMLResponse:
+    """One-click unsubscribe (RFC 8058): POST to the link from the ``List-Unsubscribe`` header."""
     with session_scope() as session:
         subscription = unsubscribe(session, token, utcnow())
     if subscription is None:

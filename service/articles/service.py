@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from service.articles.revisions import record_revision
 from service.articles.schemas import ArticleCreate, ArticleUpdate
 from service.articles.urls import article_url
 from service.db.models import Article, ArticleStatus, Category, EventType
@@ -19,7 +20,7 @@ from service.db.statements import insert_ignoring_duplicates
 from service.errors import Conflict, NotFound
 from service.events.outbox import record_article_event
 from service.feeds.scopes import category_scope
-from service.text import resolve_references, slugify_vi
+from service.text import resolve_references, search_key, slugify_vi
 
 
 @dataclass
@@ -58,7 +59,14 @@ def _status_for(requested: str, publish_at: datetime | None, now: datetime) -> A
     return ArticleStatus.PUBLISHED
 
 
-def create_article(session: Session, data: ArticleCreate, now: datetime, settings: Settings) -> Change:
+def create_article(
+    session: Session, data: ArticleCreate, now: datetime, settings: Settings, actor: str | None = None
+) -> Change:
+    """A new article; ``actor`` ("user:<name>" or "token:<id>") is recorded as its creator.
+
+    Published now unless it is a draft or ``publish_at`` is in the future; its event is
+    written in the same transaction. Raises ``InvalidField`` (via the schema) for bad input.
+    """
     status = _status_for(data.status, data.publish_at, now)
     article = Article(
         guid=f"urn:uuid:{uuid.uuid4()}",
@@ -77,6 +85,8 @@ def create_article(session: Session, data: ArticleCreate, now: datetime, setting
         published_at=(data.publish_at or now) if status == ArticleStatus.PUBLISHED else None,
         created_at=now,
         updated_at=now,
+        created_by=actor,
+        updated_by=actor,
     )
     article.categories = _categories_by_name(session, data.categories, now)
     session.add(article)
@@ -85,6 +95,7 @@ def create_article(session: Session, data: ArticleCreate, now: datetime, setting
     # references is unchanged by this, and SQLAlchemy then writes nothing more.
     article.body_html = resolve_references(article.body_html, article_url(article, settings.base_url))
     session.flush()
+    record_revision(session, article, actor, now)
     if status == ArticleStatus.PUBLISHED:
         record_article_event(session, EventType.ARTICLE_PUBLISHED, article, settings)
     return Change(article)
@@ -107,8 +118,16 @@ def list_articles(
     category_slug: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    search: str | None = None,
 ) -> tuple[list[Article], int]:
+    """A page of articles, newest first, and the total.
+
+    ``search``: every word must appear in the title, summary or author, ignoring case and
+    diacritics ("dang nam" finds "Đảng … năm").
+    """
     query = select(Article)
+    for word in search_key(search or "").split():
+        query = query.where(Article.search_text.contains(word, autoescape=True))
     if status is not None:
         query = query.where(Article.status == status.value)
     if category_slug is not None:
@@ -122,10 +141,25 @@ def list_articles(
     return list(rows), total
 
 
-def update_article(session: Session, article_id: int, data: ArticleUpdate, now: datetime, settings: Settings) -> Change:
+def update_article(
+    session: Session,
+    article_id: int,
+    data: ArticleUpdate,
+    now: datetime,
+    settings: Settings,
+    actor: str | None = None,
+    restored_from_id: int | None = None,
+) -> Change:
+    """Change the fields ``data`` names; every call keeps a revision of the result.
+
+    Raises ``NotFound``, and ``Conflict`` for a withdrawn article or one waiting for review.
+    """
     article = get_article(session, article_id, for_update=True)
     if article.status == ArticleStatus.WITHDRAWN:
         raise Conflict(f"article {article_id} is withdrawn; create a new article instead")
+    if article.status == ArticleStatus.PENDING_REVIEW:
+        # What an editor approves must be what is published: approve or return it first.
+        raise Conflict(f"article {article_id} is waiting for review; approve it or return it to change it")
     changes = data.changes()
     was_published = article.status == ArticleStatus.PUBLISHED
     old_scopes = [category_scope(c.slug) for c in article.categories]
@@ -151,7 +185,9 @@ def update_article(session: Session, article_id: int, data: ArticleUpdate, now: 
             article.published_at = None
         article.status = new_status.value
     article.updated_at = now
+    article.updated_by = actor
     session.flush()
+    record_revision(session, article, actor, now, restored_from_id)
 
     is_published = article.status == ArticleStatus.PUBLISHED
     event_type = None
@@ -166,7 +202,9 @@ def update_article(session: Session, article_id: int, data: ArticleUpdate, now: 
     return Change(article)
 
 
-def withdraw_article(session: Session, article_id: int, now: datetime, settings: Settings) -> Change:
+def withdraw_article(
+    session: Session, article_id: int, now: datetime, settings: Settings, actor: str | None = None
+) -> Change:
     """Take an article out of every feed; withdrawing twice changes nothing the second time."""
     article = get_article(session, article_id, for_update=True)
     change = Change(article)
@@ -176,6 +214,7 @@ def withdraw_article(session: Session, article_id: int, now: datetime, settings:
     article.status = ArticleStatus.WITHDRAWN.value
     article.withdrawn_at = now
     article.updated_at = now
+    article.updated_by = actor
     session.flush()
     if was_published:
         record_article_event(session, EventType.ARTICLE_WITHDRAWN, article, settings)

@@ -18,14 +18,20 @@ TOKEN_PREFIX = "btn_"  # noqa: S105 - a public prefix that makes leaked tokens g
 
 
 class Scope(enum.StrEnum):
+    # A writer's token: drafts, and submitting them for review; never publishes.
+    WRITE = "write"
     PUBLISH = "publish"
     ADMIN = "admin"
 
 
 LAST_USED_PRECISION = timedelta(minutes=5)
 
-# admin implies publish.
-IMPLIED_SCOPES = {Scope.ADMIN: {Scope.ADMIN, Scope.PUBLISH}, Scope.PUBLISH: {Scope.PUBLISH}}
+# admin implies publish, publish implies write.
+IMPLIED_SCOPES = {
+    Scope.ADMIN: {Scope.ADMIN, Scope.PUBLISH, Scope.WRITE},
+    Scope.PUBLISH: {Scope.PUBLISH, Scope.WRITE},
+    Scope.WRITE: {Scope.WRITE},
+}
 
 
 def hash_token(raw: str) -> str:

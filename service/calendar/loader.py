@@ -16,6 +16,11 @@ class KeyDatesFileError(ValueError):
 
 
 def load_key_dates(path: Path) -> list[KeyDateIn]:
+    """The key dates of a YAML file (``key_dates:`` list), each validated as the API validates it.
+
+    Raises KeyDatesFileError naming the file and entry when the file is missing, is not
+    YAML, lacks the list, repeats an id or holds an invalid entry.
+    """
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

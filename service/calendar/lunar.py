@@ -37,6 +37,7 @@ def month_length(year: int, month: int, leap: bool = False) -> int:
 
 
 def to_solar_unchecked(year: int, month: int, day: int, leap: bool = False) -> date:
+    """The solar date of a lunar date (Vietnamese calendar, UTC+7), without checking that day 30 exists."""
     return lunar_to_solar(LunarDate(day=day, month=month, year=year, leap=leap), time_zone=VIETNAM_UTC_OFFSET)
 
 
@@ -62,4 +63,5 @@ def observed(year: int, month: int, day: int, leap: bool) -> date:
 
 
 def from_solar(value: date) -> LunarDate:
+    """The Vietnamese lunar date (computed for UTC+7) of a solar date."""
     return solar_to_lunar(value, time_zone=VIETNAM_UTC_OFFSET)

@@ -23,6 +23,9 @@ class Occurrence:
 
 
 def anniversary_flags(number: int | None) -> tuple[str, ...]:
+    """The flags of the ``number``-th anniversary: ``nam_tron`` (ends in 0), ``nam_le_5`` (ends
+    in 5), ``jubilee`` (a multiple of 25); none for no number (Decree 145/2013/NĐ-CP).
+    """
     if not number or number <= 0:
         return ()
     flags = []
@@ -67,4 +70,5 @@ def occurrences_between(key_date: KeyDate, start: date, end: date) -> list[Occur
 
 
 def occurrences_in_year(key_date: KeyDate, year: int) -> list[Occurrence]:
+    """The key date's occurrences in solar ``year``, 1 January to 31 December inclusive."""
     return occurrences_between(key_date, date(year, 1, 1), date(year, 12, 31))

@@ -3,7 +3,7 @@
 Each row is unique per key date × occurrence × days before. The due-scan locks rows
 with SKIP LOCKED and flips them from planned to sent in the transaction that plans the
 announcement, so two beats (or two workers) never send one twice, and a restart
-resumes from the rows (DESIGN.md decisions 2 and 3).
+resumes from the rows (ARCHITECTURE.md decisions 2 and 3).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ PLAN_CHUNK = 2000
 
 
 def due_at(key_date: KeyDate, occurrence: date, offset_days: int, zone: ZoneInfo) -> datetime:
+    """When a reminder is due, in UTC: ``send_time`` (``HH:MM`` in ``zone``) ``offset_days`` before the occurrence."""
     hours, minutes = (int(part) for part in key_date.send_time.split(":"))
     local = datetime.combine(occurrence - timedelta(days=offset_days), time(hours, minutes), tzinfo=zone)
     return local.astimezone(ZoneInfo("UTC"))
@@ -82,6 +83,7 @@ def plan_key_dates(session: Session, key_dates: Sequence[KeyDate], now: datetime
 
 
 def plan_key_date(session: Session, key_date: KeyDate, now: datetime, settings: Settings) -> int:
+    """Plan one key date's missing reminders (``plan_key_dates``); returns how many rows were added."""
     return plan_key_dates(session, [key_date], now, settings)
 
 

@@ -179,4 +179,5 @@ class KeyDateUpdate(BaseModel):
     active: bool | None = None
 
     def changes(self) -> dict[str, Any]:
+        """The fields the request set (explicit nulls included), by name."""
         return {name: getattr(self, name) for name in self.model_fields_set}

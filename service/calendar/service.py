@@ -25,6 +25,10 @@ TEMPLATE_INPUTS = ("templates", "offsets", "name", "name_en", *DATE_FIELDS)
 def create_key_date(
     session: Session, data: KeyDateIn, now: datetime, settings: Settings, source: str = "api"
 ) -> KeyDate:
+    """Store a new key date and plan its reminders.
+
+    Raises Conflict (409) when the id exists, also when two requests race for it.
+    """
     assert data.id is not None
     # ON CONFLICT DO NOTHING: of two requests creating one id at once, the second gets 409,
     # not a unique violation.
@@ -38,6 +42,7 @@ def create_key_date(
 
 
 def get_key_date(session: Session, key_date_id: str) -> KeyDate:
+    """The key date with this id; NotFound otherwise."""
     key_date = session.get(KeyDate, key_date_id)
     if key_date is None:
         raise NotFound(f"key date {key_date_id!r} does not exist")
@@ -45,12 +50,18 @@ def get_key_date(session: Session, key_date_id: str) -> KeyDate:
 
 
 def list_key_dates(session: Session) -> list[KeyDate]:
+    """Every key date, in calendar order (month, day, id)."""
     return list(session.scalars(select(KeyDate).order_by(KeyDate.month, KeyDate.day, KeyDate.id)))
 
 
 def update_key_date(
     session: Session, key_date_id: str, data: KeyDateUpdate, now: datetime, settings: Settings
 ) -> KeyDate:
+    """Apply a PATCH to a key date and re-plan its reminders.
+
+    Raises NotFound for an unknown id, and InvalidField naming the field for a null in a
+    required field, a date that does not exist, or a template that does not render.
+    """
     key_date = get_key_date(session, key_date_id)
     changes = data.changes()
     for name in ("name", "calendar", "day", "month", "send_time", "offsets", "active", "leap_month"):
@@ -79,6 +90,7 @@ def update_key_date(
 
 
 def delete_key_date(session: Session, key_date_id: str) -> None:
+    """Delete a key date (its reminders go with it); NotFound for an unknown id."""
     session.delete(get_key_date(session, key_date_id))
     session.flush()
 
@@ -101,6 +113,9 @@ def sync_seed_file(session: Session, entries: Sequence[KeyDateIn], now: datetime
 
 
 def upcoming(session: Session, today: date, days: int) -> list[tuple[Occurrence, list[Reminder]]]:
+    """Active key dates' occurrences from ``today`` to ``days`` later (inclusive), by date, each
+    with the reminders planned for it (by due time).
+    """
     end = today + timedelta(days=days)
     found = []
     for key_date in session.scalars(select(KeyDate).where(KeyDate.active.is_(True))):
@@ -119,6 +134,7 @@ def upcoming(session: Session, today: date, days: int) -> list[tuple[Occurrence,
 
 
 def occurrences_of_year(session: Session, year: int) -> list[Occurrence]:
+    """Every active key date's occurrences in solar ``year``, by date then key date id."""
     found = [
         o
         for kd in session.scalars(select(KeyDate).where(KeyDate.active.is_(True)))

@@ -47,10 +47,12 @@ class ReminderText:
 
 
 def dmy(value: date) -> str:
+    """``d/m/yyyy`` without leading zeros, as dates are written in Vietnamese."""
     return f"{value.day}/{value.month}/{value.year}"
 
 
 def ordinal(number: int) -> str:
+    """An English ordinal: 1st, 2nd, 3rd, 4th, 11th, 21st."""
     suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
     return f"{number}{suffix}"
 

@@ -1,1 +1,1 @@
-"""Channels: one adapter per destination kind behind one small interface (DESIGN.md decision 6)."""
+"""Channels: one adapter per destination kind behind one small interface (ARCHITECTURE.md decision 6)."""

@@ -118,6 +118,9 @@ class AppriseChannel:
     name = "apprise"
 
     def validate_target(self, target: str, options: Mapping[str, Any], policy: EgressPolicy) -> str:
+        """The Apprise URL(s), stripped; InvalidField when Apprise is not installed, or when
+        ``checked_services`` refuses them (no URL Apprise understands, too many, a host not allowed).
+        """
         apprise = _apprise()
         if apprise is None:
             raise InvalidField("channel", "apprise is not installed; install bantin[apprise]")
@@ -129,6 +132,7 @@ class AppriseChannel:
         return target
 
     async def send(self, context: SendContext, message: OutboundMessage) -> SendResult:
+        """Notify every service of the Apprise URL (hosts checked again), each with text fitted to its limits."""
         apprise = _apprise()
         if apprise is None:
             return SendResult.failure("apprise is not installed")

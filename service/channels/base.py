@@ -54,6 +54,7 @@ class UrlChannel:
     """A channel whose target is a URL the subscriber gives: checked by the egress guard."""
 
     def validate_target(self, target: str, options: Mapping[str, Any], policy: EgressPolicy) -> str:
+        """The URL, stripped; InvalidField when ``check_url`` refuses it (scheme, credentials, a host not allowed)."""
         try:
             check_url(target, policy)
         except EgressDenied as exc:

@@ -63,6 +63,7 @@ class SlackChannel(UrlChannel):
     MAX_SECTION_TEXT = 3000  # a section block's text (Block Kit reference)
 
     async def send(self, context: SendContext, message: OutboundMessage) -> SendResult:
+        """POST one mrkdwn section; deferred while the webhook's rate (about 1/s) is used up."""
         # Slack allows about one message per second per incoming webhook.
         key = f"slack:{urlsplit(message.target).path}"
         wait = await context.rate_limit(key, context.settings.slack_per_webhook_per_second)
@@ -81,6 +82,7 @@ class DiscordChannel(UrlChannel):
     MAX_CONTENT = 2000  # characters of "content" (Discord's Execute Webhook reference)
 
     async def send(self, context: SendContext, message: OutboundMessage) -> SendResult:
+        """POST the content (at most 2,000 UTF-16 units), mentions disabled."""
         words = _fitted(message, self.MAX_CONTENT, lambda text, url: utf16_length(discord_markdown(text, url)))
         content = discord_markdown(words.text, words.url)
         body = _json({"content": content, "allowed_mentions": {"parse": []}})
@@ -118,6 +120,7 @@ class TeamsChannel(UrlChannel):
     MAX_TEXT_BYTES = 20_000
 
     async def send(self, context: SendContext, message: OutboundMessage) -> SendResult:
+        """POST an Adaptive Card (1.4): the subject in bold, the text, and an action opening the link."""
         words = _fitted(message, self.MAX_TEXT_BYTES, lambda text, url: len(_json({"t": text})))
         body: list[dict[str, Any]] = [
             {"type": "TextBlock", "text": words.subject, "weight": "Bolder", "wrap": True},

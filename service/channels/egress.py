@@ -47,6 +47,7 @@ class EgressPolicy:
 
     @classmethod
     def parse(cls, allow: str) -> EgressPolicy:
+        """The policy of ``BANTIN_EGRESS_ALLOW``: comma-separated networks (CIDR or addresses) and host names."""
         networks: list[IPNetwork] = []
         hosts: set[str] = set()
         for raw in allow.split(","):
@@ -60,6 +61,7 @@ class EgressPolicy:
         return cls(tuple(networks), frozenset(hosts))
 
     def host_listed(self, host: str) -> bool:
+        """Whether the host name is allowed by name (case and a trailing dot ignored)."""
         return host.lower().rstrip(".") in self.hosts
 
     def address_allowed(self, address: IPAddress, host: str) -> bool:
@@ -73,6 +75,7 @@ class EgressPolicy:
         return is_public(address)
 
     def network_listed(self, address: IPAddress) -> bool:
+        """Whether the address is in one of the allowed networks."""
         return any(address in network for network in self.networks)
 
     def target_listed(self, host: str, addresses: list[IPAddress]) -> bool:
@@ -84,6 +87,7 @@ class EgressPolicy:
 
 @lru_cache(maxsize=4)
 def policy_for(allow: str) -> EgressPolicy:
+    """The parsed policy of an allow setting, cached."""
     return EgressPolicy.parse(allow)
 
 
@@ -96,6 +100,10 @@ class ResolvedTarget:
 
 
 def resolve(host: str) -> list[IPAddress]:
+    """The host's addresses (an IP literal as itself), in resolver order without repeats.
+
+    Raises EgressDenied when the name does not resolve.
+    """
     try:
         return [ipaddress.ip_address(host)]
     except ValueError:

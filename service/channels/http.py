@@ -36,9 +36,11 @@ class HttpAnswer:
 
     @property
     def text(self) -> str:
+        """The body decoded as UTF-8, undecodable bytes replaced."""
         return self.body.decode("utf-8", "replace")
 
     def json(self) -> Any:
+        """The body parsed as JSON; ValueError when it is not JSON."""
         return json.loads(self.body)
 
 

@@ -81,12 +81,14 @@ class EmailChannel:
     name = "email"
 
     def validate_target(self, target: str, options: Mapping[str, Any], policy: EgressPolicy) -> str:
+        """The normalised address; InvalidField when it is not a valid e-mail address (deliverability not checked)."""
         try:
             return validate_email(target.strip(), check_deliverability=False).normalized
         except EmailNotValidError as exc:
             raise InvalidField("target", f"is not a valid e-mail address: {exc}") from None
 
     async def send(self, context: SendContext, message: OutboundMessage) -> SendResult:
+        """Send the message over the batch's SMTP session, opened on first use and reused (SMTP is sequential)."""
         settings = context.settings
         if not settings.smtp_host:
             return SendResult.failure("BANTIN_SMTP_HOST is not set")
@@ -130,6 +132,7 @@ async def _connection(context: SendContext) -> aiosmtplib.SMTP:
 
 
 async def close(context: SendContext) -> None:
+    """Close the batch's SMTP session, if one was opened (QUIT, or drop the connection if that fails)."""
     smtp: aiosmtplib.SMTP | None = context.resources.pop(CONNECTION, None)
     if smtp is not None and smtp.is_connected:
         try:

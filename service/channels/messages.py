@@ -61,4 +61,5 @@ class SendResult:
 
     @classmethod
     def failure(cls, error: str, status_code: int | None = None, **kwargs: Any) -> SendResult:
+        """A failed attempt; the error is cut to ``MAX_ERROR_LENGTH`` characters."""
         return cls(ok=False, status_code=status_code, error=error[:MAX_ERROR_LENGTH], **kwargs)

@@ -42,12 +42,14 @@ class TelegramChannel:
     name = "telegram"
 
     def validate_target(self, target: str, options: Mapping[str, Any], policy: EgressPolicy) -> str:
+        """The chat id (``-100…``) or ``@channelusername``; InvalidField otherwise."""
         target = target.strip()
         if not CHAT_ID.match(target):
             raise InvalidField("target", "must be a Telegram chat id (e.g. -1001234567890) or @channelusername")
         return target
 
     async def send(self, context: SendContext, message: OutboundMessage) -> SendResult:
+        """Bot API ``sendMessage``; deferred while the chat's or the bot's rate (settings) is used up."""
         settings = context.settings
         if not settings.telegram_bot_token:
             return SendResult.failure("BANTIN_TELEGRAM_BOT_TOKEN is not set")

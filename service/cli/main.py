@@ -16,6 +16,7 @@ from service.cli.common import fail as _fail
 from service.cli.common import parser_for, validation_failure
 from service.cli.health import health_app
 from service.cli.subscribers import deliveries_app, subscribers_app
+from service.cli.users import users_app
 from service.db import after_commit
 from service.db.after_commit import Deferred
 from service.errors import DomainError, InvalidField
@@ -32,6 +33,7 @@ app.add_typer(subscribers_app, name="subscribers")
 app.add_typer(deliveries_app, name="deliveries")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(health_app, name="health")
+app.add_typer(users_app, name="users")
 
 
 # Long-running roles name themselves in every log line; one-off commands are "cli".
@@ -64,10 +66,12 @@ def up(
 ) -> None:
     """Run everything: API, worker and beat (and the embedded Redis when no URL is set)."""
     from service.cli import supervisor
+    from service.cli.users import print_first_admin_hint_if_no_users
     from service.db.migrate import upgrade
 
     settings = get_settings()
     upgrade()
+    print_first_admin_hint_if_no_users(settings.base_url)
     raise typer.Exit(supervisor.run(settings, host or settings.host, port or settings.port))
 
 
@@ -193,7 +197,9 @@ def db_downgrade(
 @tokens_app.command("create")
 def tokens_create(
     name: Annotated[str, typer.Option(help="who or what uses it")],
-    scope: Annotated[list[str], typer.Option(help="publish or admin (admin implies publish)")],
+    scope: Annotated[
+        list[str], typer.Option(help="write, publish or admin (admin implies publish, publish implies write)")
+    ],
 ) -> None:
     """Create a token; it is printed once, alone on the last line."""
     from service.auth.tokens import create_token

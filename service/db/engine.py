@@ -17,6 +17,9 @@ from service.private_files import private_file
 
 
 def make_engine(url: str) -> Engine:
+    """An engine for ``url``; for SQLite the file is owner-only, connections are shared across
+    threads and set up by ``_sqlite_pragmas``.
+    """
     kwargs: dict[str, Any] = {"pool_pre_ping": True, "future": True}
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
@@ -42,11 +45,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 @lru_cache(maxsize=1)
 def get_engine() -> Engine:
+    """The process's engine for ``BANTIN_DATABASE_URL`` (SQLite in ``var/`` by default)."""
     return make_engine(get_settings().effective_database_url)
 
 
 @lru_cache(maxsize=1)
 def get_sessionmaker() -> sessionmaker[Session]:
+    """The process's session factory; objects stay readable after commit."""
     return sessionmaker(bind=get_engine(), expire_on_commit=False)
 
 

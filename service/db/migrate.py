@@ -13,6 +13,7 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
 def alembic_config(database_url: str | None = None) -> Config:
+    """Alembic's configuration for our migrations and ``database_url`` (the configured database by default)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     # '%' would be read as interpolation by configparser.
@@ -22,4 +23,5 @@ def alembic_config(database_url: str | None = None) -> Config:
 
 
 def upgrade(database_url: str | None = None, revision: str = "head") -> None:
+    """Migrate the database to ``revision`` (the newest by default)."""
     command.upgrade(alembic_config(database_url), revision)

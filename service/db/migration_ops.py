@@ -13,18 +13,26 @@ concurrent build and no other writers during ``bantin up``'s migration.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from alembic import op
+from sqlalchemy import TextClause
 
 
-def create_index_on_existing_table(name: str, table: str, columns: Sequence[str], *, unique: bool = False) -> None:
-    """Create index ``name`` on ``table(columns)`` without blocking writes on PostgreSQL."""
+def create_index_on_existing_table(
+    name: str, table: str, columns: Sequence[str | TextClause], *, unique: bool = False, **dialect_options: Any
+) -> None:
+    """Create index ``name`` on ``table(columns)`` without blocking writes on PostgreSQL.
+
+    ``columns`` are names or SQL expressions (``sa.text("id DESC")``); ``dialect_options``
+    go to ``op.create_index`` as they are (``postgresql_using="gin"``, ``postgresql_ops``).
+    """
     if op.get_bind().dialect.name != "postgresql":
-        op.create_index(name, table, list(columns), unique=unique)
+        op.create_index(name, table, list(columns), unique=unique, **dialect_options)
         return
     with op.get_context().autocommit_block():
         op.drop_index(name, table_name=table, postgresql_concurrently=True, if_exists=True)
-        op.create_index(name, table, list(columns), unique=unique, postgresql_concurrently=True)
+        op.create_index(name, table, list(columns), unique=unique, postgresql_concurrently=True, **dialect_options)
 
 
 def drop_index_on_existing_table(name: str, table: str) -> None:

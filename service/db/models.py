@@ -1,4 +1,4 @@
-"""SQLAlchemy models: the database is the source of truth (DESIGN.md decision 1)."""
+"""SQLAlchemy models: the database is the source of truth (ARCHITECTURE.md decision 1)."""
 
 from __future__ import annotations
 
@@ -19,10 +19,12 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
 from service.db.types import UTCDateTime, utcnow
+from service.text import search_key
 
 # BigInteger ids on PostgreSQL, but SQLite only auto-increments a column declared INTEGER.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -34,6 +36,8 @@ class Base(DeclarativeBase):
 
 class ArticleStatus(enum.StrEnum):
     DRAFT = "draft"
+    # Submitted by a writer; an editor publishes it or returns it with a comment.
+    PENDING_REVIEW = "pending_review"
     SCHEDULED = "scheduled"
     PUBLISHED = "published"
     WITHDRAWN = "withdrawn"
@@ -69,6 +73,15 @@ class Article(Base):
         Index("ix_articles_status_published_at", "status", "published_at"),
         Index("ix_articles_status_publish_at", "status", "publish_at"),
         Index("ix_articles_updated_at", "updated_at"),
+        # Trigrams let PostgreSQL answer `LIKE '%dang%'` from the index; SQLite ignores the options.
+        # The console's and the API's list order (newest first): page 1 of 100,000 without a sort.
+        Index("ix_articles_recency", text("coalesce(published_at, created_at) DESC"), text("id DESC")),
+        Index(
+            "ix_articles_search_text",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -89,10 +102,22 @@ class Article(Base):
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Who made it and who changed it last: "user:<username>" or "token:<id>".
+    created_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    updated_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    # Title, summary and author lower-cased without diacritics (đ→d), for search that
+    # finds "Đảng" from "dang" on SQLite and PostgreSQL alike; kept in step by _search_text.
+    search_text: Mapped[str] = mapped_column(Text, default="")
 
     categories: Mapped[list[Category]] = relationship(
         secondary=article_categories, lazy="selectin", order_by=Category.slug
     )
+
+    @validates("title", "summary", "author")
+    def _search_text(self, key: str, value: str | None) -> str | None:
+        parts = {"title": self.title, "summary": self.summary, "author": self.author, key: value}
+        self.search_text = search_key(" ".join(p for p in parts.values() if p))
+        return value
 
 
 class OutboxEvent(Base):
@@ -118,7 +143,7 @@ class OutboxEvent(Base):
 
 
 class FeedDocument(Base):
-    """Rendered feed bytes, served as they are (DESIGN.md decision 5)."""
+    """Rendered feed bytes, served as they are (ARCHITECTURE.md decision 5)."""
 
     __tablename__ = "feed_documents"
 
@@ -315,3 +340,94 @@ class Reminder(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     announcement_id: Mapped[int | None] = mapped_column(ForeignKey("announcements.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UserRole(enum.StrEnum):
+    WRITER = "writer"
+    EDITOR = "editor"
+    ADMIN = "admin"
+
+
+class User(Base):
+    """A person who signs in to the staff console."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    # Argon2id in PHC string form ($argon2id$v=19$m=…,t=…,p=…$salt$hash).
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class StaffSession(Base):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored here."""
+
+    __tablename__ = "staff_sessions"
+    __table_args__ = (Index("ix_staff_sessions_user", "user_id"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # The synchroniser token every state-changing form carries; new with every session.
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # One-shot messages for the next page ("Article “X” was published"), consumed on render.
+    flash: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class ReviewStatus(enum.StrEnum):
+    IN_REVIEW = "in_review"
+    CHANGES_REQUESTED = "changes_requested"
+    APPROVED = "approved"
+
+
+class ArticleReview(Base):
+    """One submission of an article for review, and the editor's decision on it."""
+
+    __tablename__ = "article_reviews"
+    __table_args__ = (
+        # At most one review in progress per article, whatever the races.
+        Index(
+            "uq_article_reviews_one_in_review",
+            "article_id",
+            unique=True,
+            postgresql_where=text("status = 'in_review'"),
+            sqlite_where=text("status = 'in_review'"),
+        ),
+        Index("ix_article_reviews_article", "article_id", "requested_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(24))
+    # "user:<name>" or "token:<id>", as Article.created_by.
+    requested_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ArticleRevision(Base):
+    """An immutable snapshot of an article's content after one save; never updated or deleted."""
+
+    __tablename__ = "article_revisions"
+    __table_args__ = (Index("ix_article_revisions_article", "article_id", "created_at", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # "user:<name>" or "token:<id>", as Article.created_by.
+    author: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    title: Mapped[str] = mapped_column(Text)
+    # title, summary, body_html, categories (names), author, image_url, source_name, source_url
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Set when this revision restored an older one.
+    restored_from_id: Mapped[int | None] = mapped_column(BigId, nullable=True)

@@ -14,13 +14,14 @@ class UTCDateTime(TypeDecorator[datetime]):
     """An instant, always stored and returned as an aware UTC datetime.
 
     SQLite has no zone-aware type and hands back naive values; this keeps every
-    instant in the code aware, whichever database is underneath (DESIGN.md decision 7).
+    instant in the code aware, whichever database is underneath (ARCHITECTURE.md decision 7).
     """
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        """An aware instant in UTC (naive on SQLite); ValueError for a naive datetime."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -29,6 +30,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """The stored instant, aware, in UTC."""
         if value is None:
             return None
         instant: datetime = value
@@ -38,4 +40,5 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def utcnow() -> datetime:
+    """Now, an aware instant in UTC."""
     return datetime.now(UTC)

@@ -1,7 +1,7 @@
 """Plan announcements: one row per announcement, one delivery row per matching subscription.
 
 Rows are inserted in bulk; the unique (announcement, subscription) pair and the unique
-``source_key`` stop double planning when an event is handled twice (DESIGN.md decision 3).
+``source_key`` stop double planning when an event is handled twice (ARCHITECTURE.md decision 3).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ FEED_CHANNELS = frozenset({"websub"})
 
 
 def new_delivery_id() -> str:
+    """A new delivery id, ``msg_`` and 32 hex digits; it is also the ``webhook-id``."""
     return f"msg_{uuid.uuid4().hex}"
 
 

@@ -17,6 +17,7 @@ def list_deliveries(
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[list[tuple[Delivery, list[DeliveryAttempt]]], int]:
+    """A page of deliveries, newest first, each with its attempts in order, and the total matching."""
     query = select(Delivery)
     if announcement_id is not None:
         query = query.where(Delivery.announcement_id == announcement_id)

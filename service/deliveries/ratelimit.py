@@ -1,7 +1,7 @@
 """Per-destination rate limits shared by every worker: a token bucket in Redis.
 
 Celery's per-worker ``rate_limit`` would multiply by the number of workers; a bucket in
-Redis is one limit for the whole deployment (DESIGN.md decision 4).
+Redis is one limit for the whole deployment (ARCHITECTURE.md decision 4).
 """
 
 from __future__ import annotations
@@ -41,6 +41,9 @@ class RedisRateLimiter:
         self.script = client.register_script(BUCKET_SCRIPT)
 
     def acquire(self, key: str, per_second: float, burst: float = 1.0) -> float:
+        """Take a token from ``key``'s bucket (``per_second`` refill, ``burst`` size): 0.0 when
+        taken, else the seconds until one is there (nothing taken).
+        """
         # Redis' clock would be better, but TIME is not allowed before writes in old
         # Redis scripts; worker clocks are NTP-synchronised to well under a token period.
         now_ms = int(time.time() * 1000)
@@ -56,6 +59,7 @@ class LocalRateLimiter:
         self._buckets: dict[str, tuple[float, float]] = {}
 
     def acquire(self, key: str, per_second: float, burst: float = 1.0) -> float:
+        """As ``RedisRateLimiter.acquire``, for this process only."""
         with self._lock:
             now = time.monotonic()
             tokens, at = self._buckets.get(key, (burst, now))

@@ -64,6 +64,7 @@ def claim_unrelayed_events(session: Session, now: datetime, settings: Settings, 
 
 
 def mark_handled(session: Session, event_id: int, now: datetime) -> None:
+    """Mark the event handled at ``now`` unless it was already (the first mark stays)."""
     session.execute(
         update(OutboxEvent).where(OutboxEvent.id == event_id, OutboxEvent.handled_at.is_(None)).values(handled_at=now)
     )

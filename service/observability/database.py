@@ -165,6 +165,7 @@ class DatabaseCollector(Collector):
         self.clock = clock
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
+        """The database gauges of one scrape; only ``bantin_database_up`` 0 when the queries fail."""
         up = GaugeMetricFamily("bantin_database_up", "1 when the database answered this scrape's queries.")
         try:
             with self.unit_of_work() as session:

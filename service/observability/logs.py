@@ -91,6 +91,7 @@ def bind(**fields: Any) -> Token[dict[str, Any] | None]:
 
 
 def unbind(token: Token[dict[str, Any] | None]) -> None:
+    """Restore the context as it was before the ``bind`` that returned ``token``."""
     _context.reset(token)
 
 
@@ -107,6 +108,7 @@ class ContextFilter(logging.Filter):
         self.role = role
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Add the role and the bound fields to the record; keeps every record."""
         record.role = self.role
         for key, value in (_context.get() or {}).items():
             if not hasattr(record, key):

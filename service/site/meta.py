@@ -88,6 +88,7 @@ def article_url(site: Branding, article_id: int, slug: str) -> str:
 
 
 def article_description(article: ArticleView) -> str:
+    """The page description: the summary, else the start of the body as text, shortened."""
     if article.summary:
         return shorten(article.summary, DESCRIPTION_CHARS)
     return shorten(plain_text_from_html(article.body_html[:_BODY_PREFIX_CHARS]), DESCRIPTION_CHARS)
@@ -131,6 +132,7 @@ def _twitter(title: str, description: str, image: str | None) -> tuple[tuple[str
 
 
 def article_head(article: ArticleView, site: Branding) -> Head:
+    """The head of an article page: canonical URL, Open Graph article tags, Twitter card, feeds."""
     url = article_url(site, article.id, article.slug)
     description = article_description(article)
     image = article_image(article, site)
@@ -216,6 +218,7 @@ def listing_head(listing: Listing, site: Branding, path: str) -> Head:
 
 
 def error_head(site: Branding, title: str) -> Head:
+    """The head of an error page: the site's description and feeds, not indexed."""
     return Head(
         title=f"{title} – {site.title}",
         description=site.description,

@@ -90,6 +90,7 @@ def parse_cursor(raw: str | None) -> int | None:
 
 
 def category_by_slug(session: Session, slug: str) -> CategoryLink:
+    """The category with this slug; NotFound otherwise."""
     row = session.execute(select(Category.slug, Category.name).where(Category.slug == slug)).one_or_none()
     if row is None:
         raise NotFound(f"no category {slug[:200]!r}")

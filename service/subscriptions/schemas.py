@@ -102,4 +102,5 @@ class SubscriptionUpdate(BaseModel):
         return self
 
     def changes(self) -> dict[str, Any]:
+        """The fields the request set (explicit nulls included), by name."""
         return {name: getattr(self, name) for name in self.model_fields_set}

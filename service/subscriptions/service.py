@@ -60,6 +60,7 @@ def create_subscription(
 
 
 def get_subscription(session: Session, subscription_id: int) -> Subscription:
+    """The subscription with this id (WebSub subscribers excluded); NotFound otherwise."""
     subscription = session.get(Subscription, subscription_id)
     if subscription is None or subscription.channel == "websub":
         raise NotFound(f"subscription {subscription_id} does not exist")
@@ -69,6 +70,7 @@ def get_subscription(session: Session, subscription_id: int) -> Subscription:
 def list_subscriptions(
     session: Session, *, status: str | None = None, channel: str | None = None, limit: int = 100, offset: int = 0
 ) -> tuple[list[Subscription], int]:
+    """A page of subscriptions by id, filtered by status and channel, and the total matching."""
     query = select(Subscription).where(Subscription.channel != "websub")
     if status:
         query = query.where(Subscription.status == status)
@@ -82,6 +84,9 @@ def list_subscriptions(
 def update_subscription(
     session: Session, subscription_id: int, data: SubscriptionUpdate, now: datetime, settings: Settings
 ) -> Subscription:
+    """Apply a PATCH; a new target is validated by its channel (InvalidField), and
+    re-activating clears the failure state. NotFound for an unknown id.
+    """
     subscription = get_subscription(session, subscription_id)
     changes = data.changes()
     if "target" in changes:
@@ -101,6 +106,7 @@ def update_subscription(
 
 
 def delete_subscription(session: Session, subscription_id: int) -> None:
+    """Delete a subscription; NotFound for an unknown id."""
     session.delete(get_subscription(session, subscription_id))
     session.flush()
 

@@ -37,6 +37,7 @@ def last_modified_value(changed_at: datetime, now: datetime) -> datetime:
 
 
 def http_date(instant: datetime) -> str:
+    """An HTTP date, ``Sun, 06 Nov 1994 08:49:37 GMT`` (RFC 9110 §5.6.7)."""
     return format_datetime(instant, usegmt=True)
 
 
@@ -99,6 +100,7 @@ class RenderCache:
         self._lock = threading.Lock()
 
     def get_or_render(self, etag: str, render: Callable[[], str]) -> str:
+        """The body stored for ``etag``, else ``render()``'s, stored when it is small enough."""
         with self._lock:
             body = self._bodies.get(etag)
             if body is not None:

@@ -37,6 +37,7 @@ class StaticFile:
 
     @property
     def etag(self) -> str:
+        """The strong ETag: the digest, quoted."""
         return f'"{self.digest}"'
 
 

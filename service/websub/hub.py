@@ -164,6 +164,7 @@ class Verification:
 
 
 def pending_verification(session: Session, subscription_id: int) -> Verification | None:
+    """The intent to verify for a WebSub subscription, or None when there is none."""
     subscription = session.get(Subscription, subscription_id)
     if subscription is None or subscription.channel != CHANNEL:
         return None
@@ -210,6 +211,12 @@ async def _ask(verification: Verification, settings: Settings) -> bool:
 
 
 def apply_verification(session: Session, subscription_id: int, confirmed: bool, now: datetime) -> None:
+    """Record the subscriber's answer to a verification of intent (WebSub §5.3).
+
+    A confirmed subscribe activates with the new secret and lease; a confirmed
+    unsubscribe deletes; a new subscription that was not confirmed is deleted, an
+    existing one keeps its state.
+    """
     subscription = session.get(Subscription, subscription_id)
     if subscription is None:
         return
@@ -231,6 +238,7 @@ def apply_verification(session: Session, subscription_id: int, confirmed: bool, 
 
 
 def expire_leases(session: Session, now: datetime) -> int:
+    """Disable active WebSub subscriptions whose lease ended before ``now``; returns how many."""
     expired = session.scalars(
         select(Subscription).where(
             Subscription.channel == CHANNEL,

@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, overload
 
 import httpx
 
@@ -25,10 +25,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_until(check: Callable[[], T | None], timeout: float, what: str, interval: float = 0.02) -> T:
+@overload
+def wait_until(check: Callable[[], bool], timeout: float, what: str, interval: float = 0.02) -> bool: ...
+
+
+# A check may be ``condition and value``: False until the value is there, then the value.
+@overload
+def wait_until(check: Callable[[], T | bool | None], timeout: float, what: str, interval: float = 0.02) -> T: ...
+
+
+def wait_until(check: Callable[[], object], timeout: float, what: str, interval: float = 0.02) -> object:
     """Poll ``check`` until it returns something truthy; fail naming ``what``."""
     deadline = time.monotonic() + timeout
-    last: T | None = None
+    last: object = None
     while time.monotonic() < deadline:
         last = check()
         if last:

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -28,19 +29,19 @@ class TimeTravel:
     def __init__(self, stack: Stack, clock: Path, receivers: Receivers, path: str) -> None:
         self.stack, self.clock, self.receivers, self.path = stack, clock, receivers, path
 
-    def set(self, *parts: int) -> None:
-        self.clock.write_text(datetime(*parts, tzinfo=HANOI).isoformat())
+    def set(self, year: int, month: int, day: int, hour: int, minute: int, second: int = 0) -> None:
+        self.clock.write_text(datetime(year, month, day, hour, minute, second, tzinfo=HANOI).isoformat())
 
-    def down_until(self, *parts: int) -> None:
+    def down_until(self, year: int, month: int, day: int, hour: int, minute: int) -> None:
         """Stop the worker and both beats, move the clock, start them again."""
         for name in ("beat", "beat2", "worker"):
             self.stack.stop(name)
-        self.set(*parts)
+        self.set(year, month, day, hour, minute)
         self.stack.start_worker()
         self.stack.start_beat()
         self.stack.start_beat("beat2")
 
-    def reminders(self, key_date_id: str) -> list[dict]:
+    def reminders(self, key_date_id: str) -> list[dict[str, Any]]:
         return [
             r.json()["data"]
             for r in self.receivers.got(self.path)

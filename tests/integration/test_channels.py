@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from email.message import EmailMessage
+from typing import Any
+
 import httpx
 from standardwebhooks import Webhook
 
 from tests.integration.announce import Subscriber, deliveries_of, publish
 from tests.integration.receivers import TELEGRAM_TOKEN, Receivers
 from tests.integration.stack import Stack, wait_until
+
+
+def body_of(mail: EmailMessage, subtype: str) -> str:
+    """The text of the message's ``text/<subtype>`` part."""
+    part = mail.get_body((subtype,))
+    assert part is not None, f"no text/{subtype} part"
+    content: str = part.get_content()
+    return content
 
 
 def test_webhook_is_signed_per_standard_webhooks_and_carries_the_article(
@@ -62,7 +73,7 @@ def test_telegram_slack_discord_teams_and_zalo_get_their_own_payloads(
     subscriber.add("zalo", zalo_user)
     article = publish(publisher, unique, title="Ngày Quốc khánh 2/9 <b>&</b>")
 
-    def telegram() -> list[dict]:
+    def telegram() -> list[dict[str, Any]]:
         return [r.json() for r in receivers.got(f"/bot{TELEGRAM_TOKEN}/sendMessage") if r.json()["chat_id"] == chat_id]
 
     [message] = wait_until(telegram, 5, "Telegram sendMessage")
@@ -84,7 +95,7 @@ def test_telegram_slack_discord_teams_and_zalo_get_their_own_payloads(
     assert card["content"]["body"][0]["text"].startswith("New article: ")
     assert card["content"]["actions"][0]["url"] == article["url"]
 
-    def zalo() -> list[dict]:
+    def zalo() -> list[dict[str, Any]]:
         return [r.json() for r in receivers.got("/v3.0/oa/message/cs") if r.json()["recipient"]["user_id"] == zalo_user]
 
     [zmessage] = wait_until(zalo, 5, "Zalo")
@@ -117,8 +128,12 @@ def test_longest_summary_full_of_markup_fits_every_chat_service(
     assert response.status_code == 201, response.text
     url = response.json()["url"]
     for subscription in created:
+
+        def delivered(s: dict[str, Any] = subscription) -> bool:
+            return [d["status"] for d in deliveries_of(admin, s["id"])] == ["delivered"]
+
         wait_until(
-            lambda s=subscription: [d["status"] for d in deliveries_of(admin, s["id"])] == ["delivered"],
+            delivered,
             10,
             f"{subscription['channel']} delivered",
         )
@@ -152,14 +167,14 @@ def test_email_is_multipart_with_vietnamese_subject_and_one_click_unsubscribe(
     created = subscriber.add("email", address)
     article = publish(publisher, unique, title="Chiến thắng Điện Biên Phủ")
 
-    def mails() -> list:
+    def mails() -> list[EmailMessage]:
         return [m for m in receivers.emails if m["To"] == address]
 
     [mail] = wait_until(mails, 5, "the e-mail")
     assert mail["Subject"] == f"Bài mới: Chiến thắng Điện Biên Phủ {unique}"
     assert mail.get_content_type() == "multipart/alternative"
-    text = mail.get_body(("plain",)).get_content()
-    html = mail.get_body(("html",)).get_content()
+    text = body_of(mail, "plain")
+    html = body_of(mail, "html")
     assert article["url"] in text and f'href="{article["url"]}"' in html
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     unsubscribe_url = mail["List-Unsubscribe"].strip("<>")

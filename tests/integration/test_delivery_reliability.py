@@ -6,8 +6,10 @@ import itertools
 import os
 import signal
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import redis
@@ -22,6 +24,11 @@ def statuses(admin: httpx.Client, subscription_id: int) -> list[str]:
     return [d["status"] for d in deliveries_of(admin, subscription_id)]
 
 
+def delivered(admin: httpx.Client, subscription_id: int) -> Callable[[], bool]:
+    """A check for ``wait_until``: the subscription's one delivery is delivered."""
+    return lambda: statuses(admin, subscription_id) == ["delivered"]
+
+
 def test_endpoints_failing_at_first_are_all_delivered_after_retries(
     publisher: httpx.Client, admin: httpx.Client, receivers: Receivers, subscriber: Subscriber, unique: str
 ) -> None:
@@ -33,7 +40,7 @@ def test_endpoints_failing_at_first_are_all_delivered_after_retries(
         subscriptions.append((path, subscriber.add("webhook", f"{receivers.base}{path}")["id"]))
     publish(publisher, unique)
     for path, subscription_id in subscriptions:
-        wait_until(lambda s=subscription_id: statuses(admin, s) == ["delivered"], 20, f"{path} delivered")
+        wait_until(delivered(admin, subscription_id), 20, f"{path} delivered")
     flaky = [s for p, s in subscriptions if int(p.rsplit("-", 1)[1]) % 10 < 3]
     for subscription_id in flaky:
         [delivery] = deliveries_of(admin, subscription_id)
@@ -74,7 +81,7 @@ def test_a_receiver_that_never_answers_costs_the_others_no_more_than_the_timeout
     wait_until(lambda: all(receivers.got(f"/hooks/fast-{unique}-{n}") for n in range(5)), 5, "the fast receivers")
     received_after = time.monotonic() - started
     for subscription_id in fast:
-        wait_until(lambda s=subscription_id: statuses(admin, s) == ["delivered"], 2 + 4, "fast deliveries recorded")
+        wait_until(delivered(admin, subscription_id), 2 + 4, "fast deliveries recorded")
     recorded_after = time.monotonic() - started
     assert received_after < 2, "the fast receivers waited for the slow one"
     assert recorded_after < 2 + 4  # timeout (2 s) plus the time to record a batch
@@ -119,7 +126,7 @@ def test_telegram_rate_limit_spaces_messages_to_one_chat(
     for n in range(3):
         publish(publisher, unique, title=f"Tin số {n}")
 
-    def sent() -> list:
+    def sent() -> list[Any]:
         return [r for r in receivers.got(f"/bot{TELEGRAM_TOKEN}/sendMessage") if r.json()["chat_id"] == chat_id]
 
     messages = wait_until(lambda: len(sent()) == 3 and sent(), 15, "three Telegram messages")
@@ -176,7 +183,7 @@ def _drop(stack: Stack, ids: list[int]) -> None:
 
     def settled() -> bool:
         with engine.connect() as connection:
-            busy = connection.execute(
+            busy: int = connection.execute(
                 text(
                     "SELECT count(*) FROM deliveries WHERE subscription_id = ANY(:ids) "
                     "AND status IN ('pending', 'sending')"

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -35,7 +36,7 @@ def api(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tu
         drop_database(name)
 
 
-def post_all(stack: Stack, token: str, path: str, bodies: list[dict]) -> list[httpx.Response]:
+def post_all(stack: Stack, token: str, path: str, bodies: list[dict[str, Any]]) -> list[httpx.Response]:
     headers = {"Authorization": f"Bearer {token}"}
     with (
         httpx.Client(base_url=stack.base_url, headers=headers, timeout=60) as client,
@@ -83,7 +84,7 @@ KEY_DATE = {"name": "Ngày thử", "calendar": "solar", "day": 1, "month": 6}
 def test_inputs_postgresql_cannot_hold_are_refused_never_500(api: tuple[Stack, str]) -> None:
     stack, _ = api
     admin = {"Authorization": f"Bearer {stack.create_token('admin')}"}
-    requests: list[tuple[str, str, dict | None, set[int]]] = [
+    requests: list[tuple[str, str, dict[str, Any] | None, set[int]]] = [
         ("GET", f"/api/v1/articles/{TOO_BIG}", None, {422}),
         ("GET", f"/api/v1/articles?offset={TOO_BIG}", None, {422}),
         ("GET", f"/api/v1/deliveries?subscription={TOO_BIG}", None, {422}),

@@ -78,7 +78,7 @@ class PasswordSmtp:
         return AuthResult(success=ok)
 
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
-        self.emails.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
+        self.emails.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 Message accepted for delivery"
 
     def __enter__(self) -> PasswordSmtp:
@@ -308,7 +308,8 @@ def test_beat_purges_delivered_rows_past_the_retention(observed: Stack, flow: di
 
         def purged_down_to_the_kept_rows() -> bool:
             with engine.connect() as connection:
-                return connection.execute(text("SELECT count(*) FROM deliveries")).scalar_one() == kept
+                count: int = connection.execute(text("SELECT count(*) FROM deliveries")).scalar_one()
+                return count == kept
 
         wait_until(purged_down_to_the_kept_rows, 20, "deliveries.purge to delete the aged rows", interval=0.5)
         with engine.connect() as connection:

@@ -213,7 +213,8 @@ def test_link_preview_without_javascript(seed_article: dict[str, Any]) -> None:
     response = httpx.get(seed_article["url"], headers={"User-Agent": "TelegramBot (like TwitterBot)"}, timeout=10)
     assert response.status_code == 200
     head = html.fromstring(response.content).find("head")
-    tags = {m.get("property"): m.get("content") for m in head.iter("meta") if m.get("property")}
+    assert head is not None, "the page has no <head>"
+    tags = {m.get("property"): m.get("content", "") for m in head.iter("meta") if m.get("property")}
     assert tags["og:title"] == SEED_TITLE
     assert tags["og:description"].startswith("Thành ủy Đà Nẵng tổ chức lễ kỷ niệm")
     assert tags["og:image"].startswith("http://127.0.0.1:") and tags["og:image"].endswith("/anh/le-ky-niem.png")

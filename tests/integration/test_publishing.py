@@ -47,7 +47,11 @@ def test_published_article_reaches_site_and_category_feeds_within_two_seconds(
     posted = time.monotonic()
     slug = f"xay-dung-dang-{unique}"
     for path in feed_paths(slug):
-        wait_until(lambda p=path: article["guid"] in guids_in(anonymous, p), 2.0 - (time.monotonic() - posted), path)
+
+        def listed(p: str = path) -> bool:
+            return article["guid"] in guids_in(anonymous, p)
+
+        wait_until(listed, 2.0 - (time.monotonic() - posted), path)
 
     atom = assert_valid_atom(anonymous.get(f"/feeds/categories/{slug}/atom.xml").content)
     entry = atom.entries[0]
@@ -85,10 +89,18 @@ def test_delete_withdraws_from_every_feed(publisher: httpx.Client, anonymous: ht
         "/api/v1/articles", json={"title": f"Rút bài {unique}", "body_html": "<p>a</p>", "categories": [unique]}
     ).json()
     for path in feed_paths(unique):
-        wait_until(lambda p=path: article["guid"] in guids_in(anonymous, p), 5, f"{path} to list it")
+
+        def listed(p: str = path) -> bool:
+            return article["guid"] in guids_in(anonymous, p)
+
+        wait_until(listed, 5, f"{path} to list it")
     assert publisher.delete(f"/api/v1/articles/{article['id']}").status_code == 204
     for path in feed_paths(unique):
-        wait_until(lambda p=path: article["guid"] not in guids_in(anonymous, p), 5, f"{path} to drop it")
+
+        def dropped(p: str = path) -> bool:
+            return article["guid"] not in guids_in(anonymous, p)
+
+        wait_until(dropped, 5, f"{path} to drop it")
 
 
 def test_scheduled_article_is_published_by_beat_exactly_once(

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -127,7 +128,7 @@ def test_a_reminder_is_sent_on_its_day(stack: Stack, admin: httpx.Client, receiv
         # 08:00 on 4/1/2027 is 30 days before the Party's founding day, 3/2/2027.
         clock.write_text(datetime(2027, 1, 4, 8, 0, 30, tzinfo=HANOI).isoformat())
 
-        def founding_reminders() -> list[dict[str, object]]:
+        def founding_reminders() -> list[dict[str, Any]]:
             bodies = [r.json()["data"] for r in receivers.got(path)]
             return [b for b in bodies if b["reminder"]["key_date_id"] == "thanh-lap-dang"]
 

@@ -33,7 +33,7 @@ def test_handling_renders_every_touched_scope_once() -> None:
     with session_scope() as session:
         docs = {(d.scope, d.format) for d in session.scalars(select(FeedDocument))}
         assert docs == {(s, f) for s in ("site", "category:thoi-su") for f in ("rss", "atom", "json")}
-        assert session.get(OutboxEvent, event_id).handled_at == NOW
+        assert session.get_one(OutboxEvent, event_id).handled_at == NOW
 
 
 def test_unknown_event_is_skipped() -> None:
@@ -55,7 +55,7 @@ def test_sweep_claims_only_overdue_unfinished_events_and_backs_off() -> None:
         assert claim_unrelayed_events(session, later, get_settings()) == [pending]
     with session_scope() as session:
         assert claim_unrelayed_events(session, later, get_settings()) == []  # pushed back until its next attempt
-        event = session.get(OutboxEvent, pending)
+        event = session.get_one(OutboxEvent, pending)
         assert event.relay_attempts == 1 and event.next_attempt_at > later
 
 
@@ -67,5 +67,5 @@ def test_rendered_but_unannounced_event_is_sent_again() -> None:
         assert claim_unrelayed_events(session, later, get_settings()) == [event_id]
     with session_scope() as session:
         plan_event_announcement(session, event_id, NOW, get_settings())
-        assert session.get(OutboxEvent, event_id).announced_at == NOW
+        assert session.get_one(OutboxEvent, event_id).announced_at == NOW
         assert plan_event_announcement(session, event_id, NOW, get_settings()) == []  # planned once

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import TypeAdapter, ValidationError
@@ -64,7 +65,7 @@ def test_local_time_follows_the_configured_zone(settings_override: pytest.Monkey
         (Year, [1901, 2099], [1900, 2100, 10**6]),
     ],
 )
-def test_integers_are_bounded_to_what_is_stored(annotation: object, good: list[int], bad: list[int]) -> None:
+def test_integers_are_bounded_to_what_is_stored(annotation: Any, good: list[int], bad: list[int]) -> None:
     adapter: TypeAdapter[int] = TypeAdapter(annotation)
     for value in good:
         assert adapter.validate_python(value) == value

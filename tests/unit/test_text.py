@@ -161,3 +161,21 @@ def test_section_ids_are_kept_for_in_page_links_and_odd_ones_dropped() -> None:
     clean = sanitize_html('<h2 id="muc-2">Mục 2</h2><p id="__proto__">a</p><p id="x y">b</p><a href="#muc-2">c</a>')
     assert '<h2 id="muc-2">' in clean and 'href="#muc-2"' in clean
     assert "__proto__" not in clean and "x y" not in clean
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("Đảng Cộng sản Việt Nam", "dang cong san viet nam"),
+        ("ĐẢNG", "dang"),
+        ("năm tròn  Kỷ niệm", "nam tron ky niem"),
+        ("Thừa Thiên\u2013Huế", "thua thien\u2013hue"),
+        ("Ngày thành lập", "ngay thanh lap"),
+    ],
+)
+def test_search_key_drops_diacritics_and_maps_d_stroke(text: str, key: str) -> None:
+    from service.text import search_key
+
+    assert search_key(text) == key
+    # NFD input (e + combining marks, as some keyboards send it) gives the same key.
+    assert search_key(unicodedata.normalize("NFD", text)) == key

@@ -41,7 +41,12 @@ def request(**overrides: str) -> int:
         return subscription_id
 
 
-def subscription(subscription_id: int) -> Subscription | None:
+def subscription(subscription_id: int) -> Subscription:
+    with session_scope() as session:
+        return session.get_one(Subscription, subscription_id)
+
+
+def stored(subscription_id: int) -> Subscription | None:
     with session_scope() as session:
         return session.get(Subscription, subscription_id)
 
@@ -60,7 +65,7 @@ def test_unconfirmed_new_subscription_is_dropped_and_renewal_keeps_the_old_one()
     dropped = request()
     with session_scope() as session:
         apply_verification(session, dropped, False, NOW)
-    assert subscription(dropped) is None
+    assert stored(dropped) is None
     kept = request()
     with session_scope() as session:
         apply_verification(session, kept, True, NOW)
@@ -145,7 +150,7 @@ def test_a_verification_lost_again_and_again_ends_and_never_loops() -> None:
             assert lost_verifications(session, now, timedelta(seconds=30)) == [subscription_id]
     with session_scope() as session:
         assert lost_verifications(session, now + timedelta(minutes=1), timedelta(seconds=30)) == []
-    assert subscription(subscription_id) is None  # a new request never confirmed ends dropped
+    assert stored(subscription_id) is None  # a new request never confirmed ends dropped
 
 
 def test_a_verification_that_cannot_even_start_is_unconfirmed_not_an_error() -> None:

@@ -2,6 +2,7 @@
 nothing stored."""
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -142,7 +143,7 @@ def test_publish_at_without_a_zone_is_local_time(raw_client: TestClient, admin: 
 
 
 @pytest.mark.parametrize("ids", [[2**63], [0], [-5], [True], ["3"]])
-def test_key_date_subscription_ids_are_bounded(raw_client: TestClient, admin: dict[str, str], ids: list) -> None:
+def test_key_date_subscription_ids_are_bounded(raw_client: TestClient, admin: dict[str, str], ids: list[Any]) -> None:
     before = rows(KeyDate)
     response = raw_client.post(
         "/api/v1/calendar/key-dates", json={**KEY_DATE, "events_to": {"subscription_ids": ids}}, headers=admin
@@ -168,7 +169,7 @@ def test_key_date_subscription_ids_are_bounded(raw_client: TestClient, admin: di
     ],
 )
 def test_strings_that_no_row_can_hold_are_422(
-    raw_client: TestClient, admin: dict[str, str], method: str, path: str, body: dict | None, field: str
+    raw_client: TestClient, admin: dict[str, str], method: str, path: str, body: dict[str, Any] | None, field: str
 ) -> None:
     # PostgreSQL refuses a NUL byte in text (SQLite, under these unit tests, would not).
     response = raw_client.request(method, path, json=body, headers=admin)

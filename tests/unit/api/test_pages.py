@@ -67,6 +67,11 @@ def head_of(page: str) -> Any:
     return html.fromstring(page.encode()).find("head")
 
 
+def body_of(page: bytes) -> Any:
+    """The page's ``<body>``; ``Any`` because XPath results are typed by the expression."""
+    return html.fromstring(page).find("body")
+
+
 def meta(head: Any, key: str) -> str:
     attribute = "property" if key.startswith(("og:", "article:")) else "name"
     found = head.xpath(f"meta[@{attribute}=$key]/@content", key=key)
@@ -128,7 +133,7 @@ def test_article_body_shows_source_cover_categories_and_subscribe(
     client: TestClient, publisher: dict[str, str]
 ) -> None:
     article = publish(client, publisher)
-    body = html.fromstring(client.get(path_of(article)).content).find("body")
+    body = body_of(client.get(path_of(article)).content)
     source = body.xpath("//p[@class='source']")[0]
     assert " ".join(source.text_content().split()) == "Nguồn: dukccq.danang.gov.vn"
     assert source.xpath("a/@href") == [SEED["source_url"]]
@@ -314,7 +319,7 @@ def test_listings_page_by_keyset_and_show_each_article_once(
         seen: list[int] = []
         path: str | None = start
         while path:
-            page = html.fromstring(client.get(path).content)
+            page: Any = html.fromstring(client.get(path).content)
             seen += [int(h.split("/")[2]) for h in page.xpath("//h2[@class='card__title']/a/@href")]
             older = page.xpath("//a[@rel='next']/@href")
             path = older[0] if older else None

@@ -1,13 +1,14 @@
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from service.articles.schemas import ArticleCreate, ArticleUpdate
 from service.errors import validation_items
 
 
-def errors_of(model: type, data: dict) -> dict[str, str]:
+def errors_of(model: type[BaseModel], data: dict[str, Any]) -> dict[str, str]:
     with pytest.raises(ValidationError) as caught:
         model.model_validate(data)
     return {item["field"]: item["message"] for item in validation_items(list(caught.value.errors()))}
@@ -44,7 +45,7 @@ def test_valid_article_is_normalised() -> None:
         ({"title": "t", "body_html": "x", "colour": "red"}, "colour", "Extra inputs"),
     ],
 )
-def test_invalid_article_names_field_and_reason(data: dict, field: str, fragment: str) -> None:
+def test_invalid_article_names_field_and_reason(data: dict[str, Any], field: str, fragment: str) -> None:
     errors = errors_of(ArticleCreate, data)
     assert field in errors, errors
     assert fragment in errors[field]

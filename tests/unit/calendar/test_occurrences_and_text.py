@@ -1,4 +1,5 @@
 from datetime import date
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -73,7 +74,7 @@ def test_template_override_per_key_date() -> None:
     assert render_reminder(custom, date(2030, 2, 3), 100, ("nam_tron", "jubilee"), 0).vi.endswith("100 năm (năm tròn)")
 
 
-def errors(data: dict) -> dict[str, str]:
+def errors(data: dict[str, Any]) -> dict[str, str]:
     with pytest.raises(ValidationError) as caught:
         KeyDateIn.model_validate(data)
     return {e["field"]: e["message"] for e in validation_items(list(caught.value.errors()))}
@@ -102,7 +103,7 @@ def errors(data: dict) -> dict[str, str]:
         ({"calendar": "solar", "day": 1, "month": 1, "id": "Có Dấu"}, "id", "lowercase"),
     ],
 )
-def test_bad_key_dates_name_the_field(data: dict, field: str, fragment: str) -> None:
+def test_bad_key_dates_name_the_field(data: dict[str, Any], field: str, fragment: str) -> None:
     found = errors({"name": "Ngày", **data})
     assert field in found, found
     assert fragment in found[field]

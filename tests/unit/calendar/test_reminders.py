@@ -121,7 +121,7 @@ def test_seed_file_loads_adds_missing_and_never_overwrites(tmp_path: Path) -> No
     with session_scope() as session:
         update_key_date(session, "quoc-khanh", KeyDateUpdate(send_time="07:00"), JAN_1, get_settings())
         assert sync_seed_file(session, entries, JAN_1, get_settings()) == []
-        assert session.get(KeyDate, "quoc-khanh").send_time == "07:00"
+        assert session.get_one(KeyDate, "quoc-khanh").send_time == "07:00"
     with session_scope() as session:
         year = {o.key_date_id: o for o in occurrences_of_year(session, 2027)}
         assert (year["quoc-khanh"].date, year["quoc-khanh"].anniversary) == (date(2027, 9, 2), 82)

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -45,7 +46,9 @@ FAILS_ON_THE_DAY = "{% if days_before == 0 %}{{ 1/0 }}{% endif %}x"
         ({"vi": "{% if %}"}, {}, "syntax error"),
     ],
 )
-def test_a_template_that_fails_for_any_offset_is_refused(templates: dict, extra: dict, reason: str) -> None:
+def test_a_template_that_fails_for_any_offset_is_refused(
+    templates: dict[str, str], extra: dict[str, Any], reason: str
+) -> None:
     with pytest.raises(ValidationError) as caught:
         KeyDateIn.model_validate({**BASE, **extra, "templates": templates})
     error = caught.value.errors()[0]

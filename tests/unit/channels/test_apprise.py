@@ -77,7 +77,7 @@ def test_each_service_gets_its_words_cut_to_its_own_limit_before_apprise_formats
 
     received: list[tuple[str, str]] = []
 
-    @notify(on="bantintest")
+    @notify(on="bantintest")  # type: ignore[untyped-decorator, no-untyped-call]  # apprise ships it untyped
     def capture(body: str, title: str, notify_type: str, **kwargs: object) -> bool:
         received.append((title, body))
         return True
@@ -85,6 +85,7 @@ def test_each_service_gets_its_words_cut_to_its_own_limit_before_apprise_formats
     url = "https://b.vn/articles/1/x"
     words = render_text("article.published", {"article": {"title": "T" * 50, "summary": "ạ" * 500, "url": url}}, "vi")
     service = apprise.Apprise.instantiate("bantintest://")
+    assert service is not None
     service.body_maxlen, service.title_maxlen = 120, 20
     assert _notify(apprise, service, words)
     [(title, body)] = received

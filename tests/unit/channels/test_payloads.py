@@ -1,4 +1,5 @@
 import json
+from typing import Any
 
 from multidict import CIMultiDict
 from standardwebhooks import Webhook
@@ -78,7 +79,7 @@ def test_telegram_html_escapes_everything_but_its_own_tags() -> None:
 
 
 def test_discord_retry_after_seconds_or_milliseconds() -> None:
-    def response(headers: dict[str, str], body: dict) -> HttpAnswer:
+    def response(headers: dict[str, str], body: dict[str, Any]) -> HttpAnswer:
         return HttpAnswer(429, CIMultiDict(headers), json.dumps(body).encode())
 
     assert DiscordChannel.retry_after(response({"Retry-After": "3"}, {"retry_after": 3000})) == 3.0
@@ -89,7 +90,7 @@ def test_discord_retry_after_seconds_or_milliseconds() -> None:
 
 
 def test_http_classification() -> None:
-    def result(status: int, headers: dict[str, str] | None = None) -> tuple:
+    def result(status: int, headers: dict[str, str] | None = None) -> tuple[bool, bool, float | None]:
         r = classify(HttpAnswer(status, CIMultiDict(headers or {}), b""), 0.0)
         return r.ok, r.gone, r.retry_after
 

@@ -68,7 +68,7 @@ def test_success_records_attempt_and_health() -> None:
     row = delivery()
     assert (row.status, row.attempts, row.delivered_at) == ("delivered", 1, NOW)
     with session_scope() as session:
-        assert session.get(Subscription, subscription_id).last_success_at == NOW
+        assert session.get_one(Subscription, subscription_id).last_success_at == NOW
         [attempt] = session.scalars(select(DeliveryAttempt)).all()
         assert (attempt.status_code, attempt.duration_ms) == (200, 12)
 
@@ -100,8 +100,8 @@ def test_gone_disables_and_fails_the_rest(settings_override: pytest.MonkeyPatch)
     disabled = run([SendResult.failure("HTTP 410", 410, gone=True), SendResult(ok=False, deferred=True)])
     assert disabled == [subscription_id]
     with session_scope() as session:
-        subscription = session.get(Subscription, subscription_id)
-        assert subscription.status == "disabled" and "410" in subscription.status_reason
+        subscription = session.get_one(Subscription, subscription_id)
+        assert subscription.status == "disabled" and "410" in (subscription.status_reason or "")
         assert {d.status for d in session.scalars(select(Delivery))} == {"failed"}
 
 
@@ -113,23 +113,23 @@ def test_failing_longer_than_the_window_disables_and_tells_the_admin(settings_ov
     get_settings.cache_clear()
     plan(categories=["thoi-su"])
     with session_scope() as session:
-        failing = session.get(Subscription, failing_id)
+        failing = session.get_one(Subscription, failing_id)
         failing.failing_since = NOW - timedelta(hours=2)
     disabled = run({admin_id: SendResult(ok=True), failing_id: SendResult.failure("HTTP 500", 500)})
     assert disabled == [failing_id]
     with session_scope() as session:
         notices = plan_disabled_notices(session, disabled, NOW, get_settings())
-        notice = session.get(Delivery, notices[0])
+        notice = session.get_one(Delivery, notices[0])
         assert notice.subscription_id == admin_id
-        assert session.get(Announcement, notice.announcement_id).type == "subscription.disabled"
+        assert session.get_one(Announcement, notice.announcement_id).type == "subscription.disabled"
 
 
 def test_claim_holds_back_paused_and_fails_disabled_subscriptions() -> None:
     paused_id, disabled_id, active_id = subscribe("1"), subscribe("2"), subscribe("3")
     plan()
     with session_scope() as session:
-        session.get(Subscription, paused_id).status = "paused"
-        session.get(Subscription, disabled_id).status = "disabled"
+        session.get_one(Subscription, paused_id).status = "paused"
+        session.get_one(Subscription, disabled_id).status = "disabled"
     with session_scope() as session:
         ids = list(session.scalars(select(Delivery.id)))
         messages = claim(session, ids, NOW, get_settings())

@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
-from service.channels.base import SendResult
+from service.channels.messages import SendResult
 from service.db.engine import session_scope
 from service.db.models import Delivery, DeliveryAttempt, DeliveryStatus
 from service.deliveries.retention import purge_delivered

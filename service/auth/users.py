@@ -1,0 +1,130 @@
+"""Staff accounts for the console: create, authenticate, list, disable, set a password.
+
+Passwords are hashed with Argon2id (argon2-cffi's defaults: the RFC 9106 "second
+recommended" profile, 64 MiB, t=3, p=4); a hash made with older parameters is
+replaced at the next successful sign-in.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from service.db.models import StaffSession, User, UserRole
+from service.errors import Conflict, InvalidField, NotFound
+from service.text import clean_line
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+MIN_PASSWORD = 10
+MAX_PASSWORD = 1024  # Argon2 accepts more; a cap keeps one request from costing a lot of CPU.
+
+_hasher = PasswordHasher()
+# Verifying against this when the user does not exist makes "no such user" cost what
+# "wrong password" costs, so response times do not reveal which usernames exist.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password_rules(password: str) -> str:
+    """The password if it is acceptable; InvalidField("password", …) otherwise."""
+    if len(password) < MIN_PASSWORD:
+        raise InvalidField("password", f"must be at least {MIN_PASSWORD} characters long")
+    if len(password) > MAX_PASSWORD:
+        raise InvalidField("password", f"must be at most {MAX_PASSWORD} characters long")
+    return password
+
+
+def normalise_username(username: str) -> str:
+    return username.strip().lower()
+
+
+def _check_username(username: str) -> str:
+    username = normalise_username(username)
+    if not USERNAME.match(username):
+        raise InvalidField("username", "must be 2 to 64 of a-z, 0-9, '.', '_' or '-', starting with a letter or digit")
+    return username
+
+
+def _check_role(role: str) -> str:
+    try:
+        return UserRole(role).value
+    except ValueError:
+        raise InvalidField("role", f"must be one of {', '.join(r.value for r in UserRole)}") from None
+
+
+def create_user(
+    session: Session, username: str, password: str, role: str, now: datetime, display_name: str | None = None
+) -> User:
+    """A new active user; Conflict when the username is taken."""
+    username = _check_username(username)
+    role = _check_role(role)
+    check_password_rules(password)
+    name = clean_line(display_name or "") or username
+    if session.scalars(select(User.id).where(User.username == username)).first() is not None:
+        raise Conflict(f"user {username!r} already exists")
+    user = User(
+        username=username, display_name=name[:200], role=role, password_hash=hash_password(password), created_at=now
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.scalars(select(User).where(User.username == normalise_username(username))).one_or_none()
+    if user is None:
+        raise NotFound(f"user {username!r} does not exist")
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def count_users(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(User)) or 0
+
+
+def authenticate(session: Session, username: str, password: str, now: datetime) -> User | None:
+    """The active user whose password this is, or None (unknown, disabled or wrong)."""
+    user = session.scalars(select(User).where(User.username == normalise_username(username))).one_or_none()
+    if user is None or len(password) > MAX_PASSWORD:
+        _verify(_DUMMY_HASH, password[:MAX_PASSWORD])
+        return None
+    if not _verify(user.password_hash, password) or not user.active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = now
+    return user
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def set_password(session: Session, username: str, password: str) -> User:
+    """A new password; every session of that user ends (a stolen cookie stops working)."""
+    user = get_user(session, username)
+    user.password_hash = hash_password(check_password_rules(password))
+    session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
+    return user
+
+
+def disable_user(session: Session, username: str) -> User:
+    """The user can no longer sign in, and is signed out everywhere."""
+    user = get_user(session, username)
+    user.active = False
+    session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
+    return user

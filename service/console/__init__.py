@@ -1,0 +1,1 @@
+"""The staff console: server-rendered pages on top of the same domain functions as the API."""

@@ -1,0 +1,524 @@
+"""Console pages. Thin: parse the form, call the domain function the API calls, render or redirect."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Coroutine
+from datetime import timedelta
+from typing import Annotated, Any
+
+import redis
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from sqlalchemy import select
+
+from config.settings import get_settings
+from service import clock
+from service.articles.review import (
+    SelfApproval,
+    approve,
+    latest_review,
+    return_for_changes,
+    review_queue,
+    submit_for_review,
+)
+from service.articles.revisions import (
+    diff_revisions,
+    get_revision,
+    latest_revision_id,
+    list_revisions,
+    previous_revision,
+    restore_update,
+)
+from service.articles.service import create_article, get_article, list_articles, update_article
+from service.articles.service import withdraw_article as withdraw_in_domain
+from service.articles.urls import article_url
+from service.auth.sessions import (
+    SignedIn,
+    csrf_matches,
+    end_session,
+    pop_flash,
+    purge_idle_sessions,
+    push_flash,
+    start_session,
+)
+from service.auth.throttle import LoginThrottle
+from service.auth.users import authenticate
+from service.calendar.service import upcoming
+from service.console.forms import ArticleForm, parse_schedule
+from service.console.security import (
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    CheckedForm,
+    CsrfRefused,
+    CurrentUser,
+    Forbidden,
+    LoginRequired,
+    can_publish,
+    can_review,
+    clear_session_cookie,
+    client_address,
+    login_throttle,
+    new_login_csrf,
+    origin_allowed,
+    posted_form,
+    set_login_csrf_cookie,
+    set_session_cookie,
+)
+from service.console.templating import STATIC, local_time, render
+from service.db.engine import session_scope
+from service.db.models import Article, ArticleStatus, Category
+from service.db.types import utcnow
+from service.errors import Conflict, InvalidField, NotFound
+from service.inputs import RowId
+
+log = logging.getLogger(__name__)
+PAGE_SIZE = 25
+UPCOMING_DAYS = 60
+
+
+class ConsoleRoute(APIRoute):
+    """Turns the console's signals into pages: sign-in redirect, 403 and 404 as HTML, not JSON."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def console_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except LoginRequired as signal:
+                return RedirectResponse(f"/console/login?next={signal.next_path}", status_code=303)
+            except CsrfRefused:
+                body = render("error.html", user=None, title="Yêu cầu bị từ chối", message=CSRF_MESSAGE)
+                return HTMLResponse(body, status_code=403)
+            except Forbidden:
+                body = render("error.html", user=None, title="Không có quyền", message=FORBIDDEN_MESSAGE)
+                return HTMLResponse(body, status_code=403)
+            except NotFound:
+                body = render("error.html", user=None, title="Không tìm thấy", message="Không có trang hoặc bài này.")
+                return HTMLResponse(body, status_code=404)
+
+        return console_handler
+
+
+THROTTLE_DOWN_MESSAGE = "Tạm thời không đăng nhập được (máy chủ Redis không trả lời). Hãy thử lại sau ít phút."
+CSRF_MESSAGE = (
+    "Biểu mẫu đã hết hạn hoặc không gửi từ bảng điều khiển này, nên không có gì được thay đổi. "
+    "Hãy tải lại trang và thử lại."
+)
+FORBIDDEN_MESSAGE = "Tài khoản của bạn không có quyền làm việc này."
+
+router = APIRouter(prefix="/console", tags=["console"], route_class=ConsoleRoute, include_in_schema=False)
+
+
+def _page(name: str, user: SignedIn | None, status_code: int = 200, **context: Any) -> HTMLResponse:
+    flash: list[str] = []
+    if user is not None:
+        with session_scope() as session:
+            flash = pop_flash(session, user.session_id)
+    return HTMLResponse(render(name, user=user, flash=flash, **context), status_code=status_code)
+
+
+def _see_other(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+def _safe_next(value: str | None) -> str:
+    # Only our own pages: "//evil.example" and "https://…" would be open redirects.
+    if value and value.startswith("/console/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/console/"
+
+
+# ---- sign in / out ---------------------------------------------------------------------------
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(next_: Annotated[str | None, Query(alias="next")] = None) -> Response:
+    return _login_form(_safe_next(next_), "", None, 200)
+
+
+def _login_form(next_path: str, username: str, error: str | None, status_code: int) -> Response:
+    token = new_login_csrf()
+    body = render("login.html", user=None, flash=[], login_csrf=token, next=next_path, username=username, error=error)
+    response = HTMLResponse(body, status_code=status_code)
+    set_login_csrf_cookie(response, token)
+    return response
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    form: Annotated[dict[str, str], Depends(posted_form)],
+    throttle: Annotated[LoginThrottle, Depends(login_throttle)],
+) -> Response:
+    """Sign in: Origin and double-submit checks, the shared throttle, then the password."""
+    if not origin_allowed(request) or not csrf_matches(
+        request.cookies.get(LOGIN_CSRF_COOKIE, ""), form.get("login_csrf")
+    ):
+        raise CsrfRefused()
+    username, password = form.get("username", "").strip(), form.get("password", "")
+    next_path = _safe_next(form.get("next"))
+    address = client_address(request)
+
+    try:
+        refusal = throttle.check(username, address)
+    except redis.RedisError:
+        # Without the shared counters a password guesser would be unlimited: refuse, say why.
+        log.exception("sign-in refused: the throttle's Redis is unreachable")
+        return _login_form(next_path, username, THROTTLE_DOWN_MESSAGE, 503)
+    if refusal is not None:
+        return _login_form(
+            next_path,
+            username,
+            f"Đăng nhập sai quá nhiều lần. Vì an toàn, việc đăng nhập tạm bị khóa; "
+            f"hãy thử lại sau {refusal.retry_after_minutes} phút.",
+            429,
+        )
+    with session_scope() as session:
+        user = authenticate(session, username, password, utcnow())
+        raw = start_session(session, user, utcnow()) if user is not None else None
+        if user is not None:
+            # A new session id at every sign-in (no fixation); the old one, if any, ends,
+            # and so do sessions anyone left idle past the limit.
+            end_session(session, request.cookies.get(SESSION_COOKIE))
+            purge_idle_sessions(session, utcnow())
+    if raw is None:
+        throttle.record_failure(username, address)
+        return _login_form(next_path, username, "Tên đăng nhập hoặc mật khẩu không đúng.", 401)
+    throttle.record_success(username, address)
+    response = _see_other(next_path)
+    set_session_cookie(response, raw)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/console")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, _: CheckedForm) -> Response:
+    with session_scope() as session:
+        end_session(session, request.cookies.get(SESSION_COOKIE))
+    response = _see_other("/console/login")
+    clear_session_cookie(response)
+    return response
+
+
+# ---- dashboard -------------------------------------------------------------------------------
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard(user: CurrentUser) -> Response:
+    settings = get_settings()
+    today = clock.now(settings).astimezone(settings.zone).date()
+    with session_scope() as session:
+        latest, total = list_articles(session, limit=10)
+        scheduled = list(
+            session.scalars(
+                select(Article)
+                .where(Article.status == ArticleStatus.SCHEDULED)
+                .order_by(Article.publish_at, Article.id)
+                .limit(20)
+            )
+        )
+        anniversaries = [o for o, _ in upcoming(session, today, UPCOMING_DAYS)]
+        return _page(
+            "dashboard.html",
+            user,
+            queue=review_queue(session, limit=20),
+            latest=latest,
+            total=total,
+            scheduled=scheduled,
+            anniversaries=anniversaries,
+            today=today,
+            days=UPCOMING_DAYS,
+        )
+
+
+# ---- articles --------------------------------------------------------------------------------
+
+
+@router.get("/articles", response_class=HTMLResponse)
+def articles(
+    user: CurrentUser,
+    q: str = "",
+    status: str = "",
+    category: str = "",
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    chosen_status = ArticleStatus(status) if status in {s.value for s in ArticleStatus} else None
+    with session_scope() as session:
+        rows, total = list_articles(
+            session,
+            status=chosen_status,
+            category_slug=category or None,
+            search=q or None,
+            limit=PAGE_SIZE,
+            offset=(page - 1) * PAGE_SIZE,
+        )
+        categories = list(session.scalars(select(Category).order_by(Category.name)))
+        return _page(
+            "articles.html",
+            user,
+            rows=rows,
+            total=total,
+            page=page,
+            pages=max(1, math.ceil(total / PAGE_SIZE)),
+            q=q,
+            status=chosen_status.value if chosen_status else "",
+            category=category,
+            categories=categories,
+            statuses=list(ArticleStatus),
+        )
+
+
+def _editor(user: SignedIn, form: ArticleForm, article: Article | None, status_code: int = 200) -> HTMLResponse:
+    review, revisions = None, []
+    if article is not None:
+        with session_scope() as session:
+            review = latest_review(session, article.id)
+            revisions = list_revisions(session, article.id)
+    if article is not None and "loaded_revision_id" not in form.values:
+        form.values["loaded_revision_id"] = str(revisions[0].id) if revisions else ""
+    return _page(
+        "article_form.html",
+        user,
+        status_code=status_code,
+        form=form,
+        article=article,
+        review=review,
+        revisions=revisions,
+        url=article_url(article, get_settings().base_url) if article is not None else None,
+        may_publish=can_publish(user),
+        may_change=article is None or _is_theirs(user, article),
+        may_submit=get_settings().review_required and not can_publish(user),
+    )
+
+
+def _require_action_allowed(user: SignedIn, form: ArticleForm) -> None:
+    if form.action in ("publish", "schedule") and not can_publish(user):
+        raise Forbidden()
+
+
+@router.get("/articles/new", response_class=HTMLResponse)
+def new_article(user: CurrentUser) -> Response:
+    return _editor(user, ArticleForm(), None)
+
+
+@router.post("/articles/new", response_class=HTMLResponse)
+def create(user: CurrentUser, posted: CheckedForm) -> Response:
+    form = ArticleForm.posted(posted)
+    _require_action_allowed(user, form)
+    data = form.to_create(utcnow())
+    if data is None:
+        return _editor(user, form, None, status_code=422)
+    with session_scope() as session:
+        change = create_article(session, data, utcnow(), get_settings(), user.actor)
+        if form.action == "submit":
+            change = submit_for_review(session, change.article.id, user.actor, utcnow())
+        article = change.article
+        push_flash(session, user.session_id, _saved_message(article))
+        article_id = article.id
+    return _see_other(f"/console/articles/{article_id}")
+
+
+def _saved_message(article: Article) -> str:
+    if article.status == ArticleStatus.SCHEDULED:
+        return f"Bài “{article.title}” sẽ được đăng lúc {local_time(article.publish_at)}."
+    words = {
+        "draft": "đã được lưu nháp",
+        "pending_review": "đã được gửi cho ban biên tập duyệt",
+        "published": "đã được xuất bản",
+        "withdrawn": "đã được gỡ",
+    }
+    return f"Bài “{article.title}” {words.get(article.status, 'đã được lưu')}."
+
+
+@router.get("/articles/{article_id}", response_class=HTMLResponse)
+def edit_article(article_id: RowId, user: CurrentUser) -> Response:
+    with session_scope() as session:
+        article = get_article(session, article_id)
+        if article.status == ArticleStatus.PENDING_REVIEW:
+            return _review_page(user, article, {}, {})
+        return _editor(user, ArticleForm.of(article), article)
+
+
+@router.post("/articles/{article_id}", response_class=HTMLResponse)
+def update(article_id: RowId, user: CurrentUser, posted: CheckedForm) -> Response:
+    form = ArticleForm.posted(posted)
+    form.values["loaded_revision_id"] = posted.get("loaded_revision_id", "")
+    with session_scope() as session:
+        article = get_article(session, article_id, for_update=True)
+        if (article.status == ArticleStatus.PUBLISHED and not can_publish(user)) or not _is_theirs(user, article):
+            raise Forbidden()
+        _require_action_allowed(user, form)
+        data = form.to_update(utcnow())
+        if data is None:
+            return _editor(user, form, article, status_code=422)
+        latest = latest_revision_id(session, article_id)
+        if latest is not None and form.values["loaded_revision_id"] != str(latest):
+            # Someone saved since this form was loaded: saving would silently undo their work.
+            form.errors["title"] = (
+                "Bài vừa được người khác lưu sau khi bạn mở trang; nội dung bạn gõ vẫn còn ở đây. "
+                "Xem bản lưu mới nhất ở cuối trang; bấm lưu lần nữa nếu muốn ghi đè bằng nội dung của bạn."
+            )
+            form.values["loaded_revision_id"] = str(latest)
+            return _editor(user, form, article, status_code=409)
+        try:
+            change = update_article(session, article_id, data, utcnow(), get_settings(), user.actor)
+            if form.action == "submit":
+                change = submit_for_review(session, article_id, user.actor, utcnow())
+        except Conflict:
+            session.rollback()
+            article = get_article(session, article_id)
+            if article.status == ArticleStatus.PENDING_REVIEW:
+                return _see_other(f"/console/articles/{article_id}")
+            form.errors["title"] = "Bài đã gỡ không sửa được nữa; hãy tạo bài mới."
+            return _editor(user, form, article, status_code=409)
+        push_flash(session, user.session_id, _saved_message(change.article))
+    return _see_other(f"/console/articles/{article_id}")
+
+
+@router.get("/articles/{article_id}/withdraw", response_class=HTMLResponse)
+def confirm_withdraw(article_id: RowId, user: CurrentUser) -> Response:
+    if not can_publish(user):
+        raise Forbidden()
+    with session_scope() as session:
+        return _page("withdraw.html", user, article=get_article(session, article_id))
+
+
+@router.post("/articles/{article_id}/withdraw")
+def withdraw(article_id: RowId, user: CurrentUser, _: CheckedForm) -> Response:
+    if not can_publish(user):
+        raise Forbidden()
+    with session_scope() as session:
+        change = withdraw_in_domain(session, article_id, utcnow(), get_settings(), user.actor)
+        push_flash(session, user.session_id, f"Bài “{change.article.title}” đã được gỡ khỏi mọi kênh.")
+    return _see_other(f"/console/articles/{article_id}")
+
+
+# ---- review ------------------------------------------------------------------------------------
+
+
+def _review_page(
+    user: SignedIn, article: Article, values: dict[str, str], errors: dict[str, str], status_code: int = 200
+) -> HTMLResponse:
+    with session_scope() as session:
+        review = latest_review(session, article.id)
+    return _page(
+        "review.html",
+        user,
+        status_code=status_code,
+        article=article,
+        review=review,
+        values=values,
+        errors=errors,
+        may_review=can_review(user),
+        own_submission=review is not None and review.requested_by == user.actor,
+    )
+
+
+@router.post("/articles/{article_id}/approve", response_class=HTMLResponse)
+def approve_article(article_id: RowId, user: CurrentUser, posted: CheckedForm) -> Response:
+    """Publish now, or at the time given; the reviewer cannot be the one who submitted it."""
+    if not can_review(user):
+        raise Forbidden()
+    when, error = parse_schedule(posted.get("publish_at", ""), utcnow(), required=False)
+    with session_scope() as session:
+        article = get_article(session, article_id)
+        if error:
+            return _review_page(user, article, posted, {"publish_at": error}, status_code=422)
+        try:
+            change = approve(session, article_id, user.actor, utcnow(), get_settings(), when)
+        except Conflict as exc:
+            session.rollback()
+            message = "Bài không còn chờ duyệt (có thể người khác vừa quyết định)."
+            if isinstance(exc, SelfApproval):
+                message = "Bạn đã gửi bài này nên không thể tự duyệt; cần một biên tập viên khác."
+            return _review_page(user, get_article(session, article_id), posted, {"approve": message}, 409)
+        push_flash(session, user.session_id, _saved_message(change.article))
+    return _see_other(f"/console/articles/{article_id}")
+
+
+@router.post("/articles/{article_id}/return", response_class=HTMLResponse)
+def return_article(article_id: RowId, user: CurrentUser, posted: CheckedForm) -> Response:
+    """Back to the writer as a draft, with the comment they will see in the editor."""
+    if not can_review(user):
+        raise Forbidden()
+    with session_scope() as session:
+        try:
+            change = return_for_changes(session, article_id, user.actor, posted.get("comment", ""), utcnow())
+        except InvalidField:
+            session.rollback()
+            errors = {"comment": "Ghi rõ cần sửa gì để phóng viên biết."}
+            return _review_page(user, get_article(session, article_id), posted, errors, status_code=422)
+        except Conflict:
+            session.rollback()
+            errors = {"approve": "Bài không còn chờ duyệt (có thể người khác vừa quyết định)."}
+            return _review_page(user, get_article(session, article_id), posted, errors, status_code=409)
+        push_flash(session, user.session_id, f"Bài “{change.article.title}” đã được trả lại cho người viết.")
+    return _see_other(f"/console/articles/{article_id}")
+
+
+# ---- revisions ---------------------------------------------------------------------------------
+
+
+@router.get("/articles/{article_id}/revisions/{revision_id}", response_class=HTMLResponse)
+def revision_page(article_id: RowId, revision_id: RowId, user: CurrentUser) -> Response:
+    """What this revision changed compared with the one before it, and a way to bring it back."""
+    with session_scope() as session:
+        article = get_article(session, article_id)
+        revision = get_revision(session, article_id, revision_id)
+        previous = previous_revision(session, revision)
+        return _page(
+            "revision.html",
+            user,
+            article=article,
+            revision=revision,
+            previous=previous,
+            diffs=diff_revisions(previous, revision),
+            is_latest=latest_revision_id(session, article_id) == revision.id,
+            may_restore=_may_edit(user, article),
+        )
+
+
+def _is_theirs(user: SignedIn, article: Article) -> bool:
+    """Writers change only the articles they created; editors and admins change any."""
+    return can_review(user) or article.created_by == user.actor
+
+
+def _may_edit(user: SignedIn, article: Article) -> bool:
+    if article.status in (ArticleStatus.WITHDRAWN, ArticleStatus.PENDING_REVIEW) or not _is_theirs(user, article):
+        return False
+    return article.status != ArticleStatus.PUBLISHED or can_publish(user)
+
+
+@router.post("/articles/{article_id}/revisions/{revision_id}/restore")
+def restore(article_id: RowId, revision_id: RowId, user: CurrentUser, _: CheckedForm) -> Response:
+    """A new revision with the old content, saved like any edit (outbox, sanitiser, validation)."""
+    with session_scope() as session:
+        article = get_article(session, article_id, for_update=True)
+        if not _may_edit(user, article):
+            raise Forbidden()
+        revision = get_revision(session, article_id, revision_id)
+        update_article(session, article_id, restore_update(revision), utcnow(), get_settings(), user.actor, revision.id)
+        push_flash(
+            session,
+            user.session_id,
+            f"Đã khôi phục bản lưu lúc {local_time(revision.created_at)} thành một bản mới.",
+        )
+    return _see_other(f"/console/articles/{article_id}")
+
+
+# ---- static files ------------------------------------------------------------------------------
+
+STATIC_MAX_AGE = timedelta(days=1)
+
+
+@router.get("/static/{path:path}")
+def static(path: str) -> Response:
+    """The console's CSS, JS and the vendored editor; no CDN, so it works on an intranet."""
+    target = (STATIC / path).resolve()
+    if not target.is_relative_to(STATIC.resolve()) or not target.is_file():
+        raise NotFound(path)
+    return FileResponse(target, headers={"Cache-Control": f"public, max-age={int(STATIC_MAX_AGE.total_seconds())}"})

@@ -1,0 +1,142 @@
+"""Who is asking, and whether a state-changing request really comes from our own form.
+
+Every unsafe request passes two checks, in the order Django's CsrfViewMiddleware uses:
+the ``Origin`` header (or, without one, ``Referer``) must be this site, then the form's
+``csrf_token`` must equal the session's token (constant-time compare). The sign-in form
+has no session yet; it carries a random value that must equal a cookie set with the
+form (double submit), on top of the Origin check.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from typing import Annotated
+from urllib.parse import urlsplit
+
+import redis
+from fastapi import Depends, Request, Response
+
+from config.settings import get_settings
+from service.auth.sessions import SignedIn, csrf_matches, resume_session
+from service.auth.throttle import LoginThrottle
+from service.db.engine import session_scope
+from service.db.models import UserRole
+from service.db.types import utcnow
+
+SESSION_COOKIE = "bantin_console"
+LOGIN_CSRF_COOKIE = "bantin_login_csrf"
+CONSOLE_PATH = "/console/"
+
+
+class LoginRequired(Exception):
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+class CsrfRefused(Exception):
+    """The request did not come from our form; 403, nothing changed."""
+
+
+class Forbidden(Exception):
+    """Signed in, but the role does not allow this."""
+
+
+def cookie_is_secure() -> bool:
+    return get_settings().base_url.startswith("https://")
+
+
+def set_session_cookie(response: Response, raw: str) -> None:
+    response.set_cookie(SESSION_COOKIE, raw, httponly=True, samesite="lax", secure=cookie_is_secure(), path="/console")
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/console", httponly=True, samesite="lax", secure=cookie_is_secure())
+
+
+def new_login_csrf() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def set_login_csrf_cookie(response: Response, token: str) -> None:
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=cookie_is_secure(), path="/console"
+    )
+
+
+def _origin_of(url: str) -> str | None:
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def origin_allowed(request: Request) -> bool:
+    """Origin (or Referer when a browser sent no Origin) names this site: BANTIN_BASE_URL or the Host asked for."""
+    sent = request.headers.get("origin")
+    if sent is None or sent == "null":
+        referer = request.headers.get("referer")
+        sent = _origin_of(referer) if referer else None
+    if not sent:
+        return False
+    allowed = {_origin_of(get_settings().base_url)}
+    host = request.headers.get("host")
+    if host:
+        allowed.add(f"{request.url.scheme}://{host}".lower())
+    return sent.lower().rstrip("/") in allowed
+
+
+def signed_in(request: Request) -> SignedIn:
+    """The user behind the session cookie; LoginRequired (→ redirect to sign in) otherwise."""
+    with session_scope() as session:
+        user = resume_session(session, request.cookies.get(SESSION_COOKIE), utcnow())
+    if user is None:
+        raise LoginRequired(request.url.path)
+    return user
+
+
+CurrentUser = Annotated[SignedIn, Depends(signed_in)]
+
+
+async def posted_form(request: Request) -> dict[str, str]:
+    """The url-encoded or multipart form as text fields (files are not part of these forms)."""
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+def checked_form(
+    request: Request, user: CurrentUser, form: Annotated[dict[str, str], Depends(posted_form)]
+) -> dict[str, str]:
+    """The form of a state-changing request, after the Origin and synchroniser-token checks."""
+    if not origin_allowed(request) or not csrf_matches(user.csrf_token, form.get("csrf_token")):
+        raise CsrfRefused()
+    return form
+
+
+CheckedForm = Annotated[dict[str, str], Depends(checked_form)]
+
+
+def can_publish(user: SignedIn) -> bool:
+    """Editors and admins publish, schedule, withdraw and review; writers keep drafts and
+    submit them, unless BANTIN_REVIEW_REQUIRED=false lets them publish too."""
+    return user.role in (UserRole.EDITOR, UserRole.ADMIN) or not get_settings().review_required
+
+
+def can_review(user: SignedIn) -> bool:
+    return user.role in (UserRole.EDITOR, UserRole.ADMIN)
+
+
+def client_address(request: Request) -> str:
+    """The peer address; uvicorn has already applied X-Forwarded-For from trusted proxies only."""
+    return request.client.host if request.client else "unknown"
+
+
+@lru_cache(maxsize=1)
+def _redis() -> redis.Redis:
+    return redis.Redis.from_url(get_settings().effective_redis_url, socket_timeout=5)
+
+
+def login_throttle() -> LoginThrottle:
+    """The shared throttle (the deployment's Redis); tests override this dependency."""
+    return LoginThrottle(_redis())

@@ -1,0 +1,122 @@
+"""Editorial review: submit, return with a comment, approve (never one's own), one review at a time."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from config.settings import get_settings
+from service.articles.review import (
+    SelfApproval,
+    approve,
+    latest_review,
+    return_for_changes,
+    review_queue,
+    submit_for_review,
+)
+from service.articles.schemas import ArticleCreate, ArticleUpdate
+from service.articles.service import create_article, update_article
+from service.db.engine import session_scope
+from service.db.models import ArticleReview, OutboxEvent, ReviewStatus
+from service.db.types import utcnow
+from service.errors import Conflict, InvalidField
+
+
+def draft(actor: str = "user:writer") -> int:
+    data = ArticleCreate(title="Bài của phóng viên", body_html="<p>x</p>", status="draft")
+    with session_scope() as session:
+        return create_article(session, data, utcnow(), get_settings(), actor).article.id
+
+
+def submitted(actor: str = "user:writer") -> int:
+    article_id = draft(actor)
+    with session_scope() as session:
+        submit_for_review(session, article_id, actor, utcnow())
+    return article_id
+
+
+def events() -> list[str]:
+    with session_scope() as session:
+        return list(session.scalars(select(OutboxEvent.type).order_by(OutboxEvent.id)))
+
+
+def test_submit_then_return_then_resubmit_then_approve() -> None:
+    article_id = submitted()
+    with session_scope() as session:
+        assert [a.id for a in review_queue(session)] == [article_id]
+    with session_scope() as session:
+        change = return_for_changes(session, article_id, "user:editor", "  Sửa lại tít cho ngắn hơn.  ", utcnow())
+        assert change.article.status == "draft"
+    with session_scope() as session:
+        review = latest_review(session, article_id)
+        assert review is not None
+        assert (review.status, review.comment, review.decided_by) == (
+            "changes_requested",
+            "Sửa lại tít cho ngắn hơn.",
+            "user:editor",
+        )
+        assert review_queue(session) == []
+        update_article(session, article_id, ArticleUpdate(title="Tít ngắn"), utcnow(), get_settings(), "user:writer")
+        submit_for_review(session, article_id, "user:writer", utcnow())
+    assert events() == []  # nothing announced before approval
+    with session_scope() as session:
+        change = approve(session, article_id, "user:editor", utcnow(), get_settings())
+        assert change.article.status == "published" and change.article.published_at is not None
+    assert events() == ["article.published"]
+    with session_scope() as session:
+        statuses = session.scalars(select(ArticleReview.status).order_by(ArticleReview.id)).all()
+        assert statuses == ["changes_requested", "approved"]
+
+
+def test_approve_with_a_future_time_schedules() -> None:
+    article_id = submitted()
+    when = utcnow() + timedelta(days=1)
+    with session_scope() as session:
+        change = approve(session, article_id, "user:editor", utcnow(), get_settings(), when)
+        assert change.article.status == "scheduled" and change.article.publish_at == when
+    assert events() == []  # scheduled: nothing announced until its time
+
+
+def test_nobody_approves_their_own_submission() -> None:
+    article_id = submitted("user:editor")
+    with session_scope() as session, pytest.raises(SelfApproval):
+        approve(session, article_id, "user:editor", utcnow(), get_settings())
+    with session_scope() as session:
+        review = latest_review(session, article_id)
+        assert review is not None and review.status == ReviewStatus.IN_REVIEW
+
+
+def test_an_article_in_review_cannot_be_edited_or_submitted_again() -> None:
+    article_id = submitted()
+    with session_scope() as session, pytest.raises(Conflict, match="waiting for review"):
+        update_article(session, article_id, ArticleUpdate(title="Lén sửa"), utcnow(), get_settings(), "user:writer")
+    with session_scope() as session, pytest.raises(Conflict, match="only a draft"):
+        submit_for_review(session, article_id, "user:writer", utcnow())
+
+
+def test_deciding_twice_is_a_conflict_and_changes_nothing() -> None:
+    article_id = submitted()
+    with session_scope() as session:
+        approve(session, article_id, "user:editor", utcnow(), get_settings())
+    with session_scope() as session, pytest.raises(Conflict, match="not waiting for review"):
+        return_for_changes(session, article_id, "user:other", "muộn rồi", utcnow())
+    assert events() == ["article.published"]
+
+
+def test_a_return_needs_a_comment() -> None:
+    article_id = submitted()
+    with session_scope() as session, pytest.raises(InvalidField) as raised:
+        return_for_changes(session, article_id, "user:editor", "   ", utcnow())
+    assert raised.value.field == "comment"
+
+
+def test_the_database_allows_one_review_in_progress_per_article() -> None:
+    article_id = submitted()
+    with pytest.raises(IntegrityError), session_scope() as session:
+        session.add(
+            ArticleReview(article_id=article_id, status="in_review", requested_by="user:x", requested_at=utcnow())
+        )
+        session.flush()

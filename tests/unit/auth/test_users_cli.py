@@ -1,0 +1,64 @@
+"""``bantin users``: the password comes from stdin when it is not a terminal."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from service.auth.users import authenticate
+from service.cli.main import app
+from service.cli.users import print_first_admin_hint_if_no_users
+from service.db.engine import session_scope
+from service.db.types import utcnow
+
+PASSWORD = "mật khẩu đủ dài 2026"
+
+
+def run(*args: str, stdin: str = "") -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args), input=stdin)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_create_list_disable_and_set_password() -> None:
+    code, out, _ = run("users", "create", "--username", "admin", "--role", "admin", stdin=PASSWORD + "\n")
+    assert code == 0 and "user admin (admin) created" in out
+    code, out, _ = run("users", "list")
+    assert out.startswith("admin\tadmin\tactive\tnever logged in")
+
+    code, out, _ = run("users", "set-password", "admin", stdin="một mật khẩu khác hẳn\n")
+    assert code == 0
+    with session_scope() as session:
+        assert authenticate(session, "admin", "một mật khẩu khác hẳn", utcnow()) is not None
+
+    assert run("users", "disable", "admin")[0] == 0
+    assert "admin\tadmin\tdisabled" in run("users", "list")[1]
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (("--username", "a b", "--role", "admin"), PASSWORD, "username: must be"),
+        (("--username", "ok", "--role", "owner"), PASSWORD, "role: must be one of writer, editor, admin"),
+        (("--username", "ok", "--role", "editor"), "ngắn", "password: must be at least 10 characters"),
+    ],
+)
+def test_bad_input_is_named_and_nothing_is_created(args: tuple[str, ...], stdin: str, message: str) -> None:
+    code, _, err = run("users", "create", *args, stdin=stdin + "\n")
+    assert code == 2 and message in err
+    assert run("users", "list")[1] == ""
+
+
+def test_a_taken_username_and_an_unknown_user_are_errors() -> None:
+    run("users", "create", "--username", "lan", stdin=PASSWORD + "\n")
+    code, _, err = run("users", "create", "--username", "LAN", stdin=PASSWORD + "\n")
+    assert code == 2 and "already exists" in err
+    code, _, err = run("users", "disable", "khong-co")
+    assert code == 2 and "does not exist" in err
+
+
+def test_up_tells_how_to_create_the_first_admin_only_while_there_is_none(capsys: pytest.CaptureFixture[str]) -> None:
+    print_first_admin_hint_if_no_users("http://127.0.0.1:8000")
+    assert "bantin users create --username admin --role admin" in capsys.readouterr().err
+    run("users", "create", "--username", "admin", "--role", "admin", stdin=PASSWORD + "\n")
+    print_first_admin_hint_if_no_users("http://127.0.0.1:8000")
+    assert capsys.readouterr().err == ""
