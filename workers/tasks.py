@@ -10,6 +10,7 @@ from config.settings import get_settings
 from service import clock
 from service.articles.service import publish_due_articles
 from service.calendar.reminders import plan_all, send_due
+from service.calendar.service import refresh_calendar
 from service.channels.base import RateLimiter
 from service.db.engine import session_scope
 from service.db.types import utcnow
@@ -127,4 +128,6 @@ def calendar_tick() -> dict[str, int]:
     with session_scope() as session:
         result = send_due(session, now)
     enqueue_deliveries(result.delivery_ids)
+    with session_scope() as session:
+        refresh_calendar(session, now)
     return {"planned": planned, "sent": len(result.sent), "late": len(result.late), "missed": len(result.missed)}

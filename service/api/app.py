@@ -11,11 +11,12 @@ from starlette.concurrency import run_in_threadpool
 
 from config.settings import get_settings
 from service import clock
-from service.api import articles, calendar, feeds, ops, pages, subscriptions, tokens, unsubscribe, websub
+from service.api import articles, calendar, ops, pages, subscriptions, tokens, unsubscribe, websub
+from service.api.documents import PublicDocuments
 from service.api.errors import install_error_handlers
 from service.api.limits import BodySizeLimit
 from service.calendar.loader import load_key_dates
-from service.calendar.service import sync_seed_file
+from service.calendar.service import refresh_calendar, sync_seed_file
 from service.db.engine import session_scope
 from service.db.types import utcnow
 from service.feeds.publish import ensure_site_feeds
@@ -35,6 +36,7 @@ def _prepare() -> None:
     with session_scope() as session:
         ensure_site_feeds(session, utcnow())
         added = sync_seed_file(session, entries, clock.now())
+        refresh_calendar(session, clock.now())
     if added:
         log.info("key dates added from %s: %s", settings.key_dates_file, ", ".join(added))
 
@@ -55,6 +57,8 @@ def create_app() -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.body_max_bytes + REQUEST_OVERHEAD_BYTES)
-    for module in (articles, subscriptions, calendar, tokens, feeds, pages, unsubscribe, websub, ops):
+    # Feeds, /calendar.ics and /healthz: outermost, so their hot path skips the rest.
+    app.add_middleware(PublicDocuments)
+    for module in (articles, subscriptions, calendar, tokens, pages, unsubscribe, websub, ops):
         app.include_router(module.router)
     return app

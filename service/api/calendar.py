@@ -1,4 +1,7 @@
-"""Calendar endpoints: key dates (admin), upcoming occurrences and a year (staff), iCalendar (public)."""
+"""Calendar endpoints: key dates (admin), upcoming occurrences and a year (staff).
+
+The public /calendar.ics is a stored document, served by service/api/documents.py.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,6 @@ from config.settings import get_settings
 from service import clock
 from service.api.auth import Caller, require_scope
 from service.auth.tokens import Scope
-from service.calendar.ics import build_calendar, years_for
 from service.calendar.schemas import KeyDateIn, KeyDateUpdate
 from service.calendar.service import (
     create_key_date,
@@ -114,7 +116,7 @@ def patch(key_date_id: str, payload: KeyDateUpdate, _: Admin) -> KeyDateOut:
 @router.delete("/api/v1/calendar/key-dates/{key_date_id}", status_code=status.HTTP_204_NO_CONTENT)
 def remove(key_date_id: str, _: Admin) -> Response:
     with session_scope() as session:
-        delete_key_date(session, key_date_id)
+        delete_key_date(session, key_date_id, clock.now())
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -145,18 +147,3 @@ def occurrences(_: Staff, year: Annotated[int, Query(ge=1901, le=2099)]) -> list
             )
             for o in occurrences_of_year(session, year)
         ]
-
-
-@router.get("/calendar.ics", response_class=Response)
-def ics() -> Response:
-    """This year's and next year's occurrences as an RFC 5545 calendar (subscribe with webcal://)."""
-    settings = get_settings()
-    with session_scope() as session:
-        key_dates = {kd.id: kd for kd in list_key_dates(session)}
-        found = [o for year in years_for(_today()) for o in occurrences_of_year(session, year)]
-        body = build_calendar(settings, key_dates, found, clock.now())
-    return Response(
-        body,
-        media_type="text/calendar; charset=utf-8",
-        headers={"Cache-Control": "public, max-age=3600", "Content-Disposition": 'inline; filename="bantin.ics"'},
-    )

@@ -1,4 +1,4 @@
-"""Operations endpoints: liveness and readiness."""
+"""Operations endpoints: readiness and metrics (liveness, /healthz, is in service/api/documents.py)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,6 @@ from service.db.models import Delivery, OutboxEvent, Reminder, Subscription
 
 router = APIRouter(tags=["operations"])
 log = logging.getLogger(__name__)
-
-
-@router.get("/healthz")
-def healthz() -> dict[str, str]:
-    """The process is up and answering."""
-    return {"status": "ok"}
 
 
 @router.get("/readyz")

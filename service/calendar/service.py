@@ -3,22 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from config.settings import get_settings
+from service.calendar.ics import build_calendar, years_for
 from service.calendar.occurrences import Occurrence, occurrences_between, occurrences_in_year
 from service.calendar.reminders import plan_key_date, replan_key_date
 from service.calendar.schemas import KeyDateIn, KeyDateUpdate, check_date
 from service.db.locks import transaction_lock
-from service.db.models import KeyDate, Reminder
+from service.db.models import FeedDocument, KeyDate, Reminder
 from service.errors import Conflict, InvalidField, NotFound
+from service.feeds.documents import CALENDAR_FORMAT, store_document
+from service.feeds.scopes import CALENDAR
 
 DATE_FIELDS = ("calendar", "day", "month", "leap_month", "origin_year")
+# DTSTAMP of a calendar without key dates: fixed, so an empty calendar renders the same bytes.
+EMPTY_CALENDAR_STAMP = datetime(2020, 1, 1, tzinfo=UTC)
 
 
 def create_key_date(session: Session, data: KeyDateIn, now: datetime, source: str = "api") -> KeyDate:
+    """Add a key date, plan its reminders and render /calendar.ics again."""
+    key_date = _add_key_date(session, data, now, source)
+    render_calendar(session, now)
+    return key_date
+
+
+def _add_key_date(session: Session, data: KeyDateIn, now: datetime, source: str) -> KeyDate:
     assert data.id is not None
     if session.get(KeyDate, data.id) is not None:
         raise Conflict(f"key date {data.id!r} exists already; PATCH it or choose another id")
@@ -57,12 +70,14 @@ def update_key_date(session: Session, key_date_id: str, data: KeyDateUpdate, now
     key_date.updated_at = now
     session.flush()
     replan_key_date(session, key_date, now)
+    render_calendar(session, now)
     return key_date
 
 
-def delete_key_date(session: Session, key_date_id: str) -> None:
+def delete_key_date(session: Session, key_date_id: str, now: datetime) -> None:
     session.delete(get_key_date(session, key_date_id))
     session.flush()
+    render_calendar(session, now)
 
 
 def sync_seed_file(session: Session, entries: Sequence[KeyDateIn], now: datetime) -> list[str]:
@@ -77,8 +92,10 @@ def sync_seed_file(session: Session, entries: Sequence[KeyDateIn], now: datetime
     added = []
     for entry in entries:
         if entry.id not in known:
-            create_key_date(session, entry, now, source="file")
+            _add_key_date(session, entry, now, source="file")
             added.append(str(entry.id))
+    if added:
+        render_calendar(session, now)
     return added
 
 
@@ -107,3 +124,41 @@ def occurrences_of_year(session: Session, year: int) -> list[Occurrence]:
         for o in occurrences_in_year(kd, year)
     ]
     return sorted(found, key=lambda o: (o.date, o.key_date_id))
+
+
+def render_calendar(session: Session, now: datetime) -> bool:
+    """Render /calendar.ics (this year's and next year's occurrences) and store it like a
+    feed; True if the bytes changed.
+
+    DTSTAMP is the latest change of any key date, not the render time, so rendering
+    again without a change gives the same bytes and the same ETag.
+    """
+    settings = get_settings()
+    transaction_lock(session, f"feed:{CALENDAR}")
+    key_dates = {kd.id: kd for kd in list_key_dates(session)}
+    today = now.astimezone(settings.zone).date()
+    found = sorted(
+        (
+            o
+            for kd in key_dates.values()
+            if kd.active
+            for year in years_for(today)
+            for o in occurrences_in_year(kd, year)
+        ),
+        key=lambda o: (o.date, o.key_date_id),
+    )
+    stamp = max((kd.updated_at for kd in key_dates.values()), default=EMPTY_CALENDAR_STAMP)
+    body = build_calendar(settings, key_dates, found, stamp)
+    return store_document(session, CALENDAR, CALENDAR_FORMAT, body, now)
+
+
+def refresh_calendar(session: Session, now: datetime) -> bool:
+    """Render /calendar.ics when none is stored or it was rendered on an earlier local day
+    (the years it covers follow the date); at most once a day otherwise. True if rendered.
+    """
+    doc = session.get(FeedDocument, (CALENDAR, CALENDAR_FORMAT))
+    zone = get_settings().zone
+    if doc is not None and doc.rendered_at.astimezone(zone).date() >= now.astimezone(zone).date():
+        return False
+    render_calendar(session, now)
+    return True

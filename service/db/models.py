@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -92,6 +93,14 @@ class Article(Base):
     )
 
 
+# The staff list's order (newest first, drafts by creation): an index, not a sort per page.
+Index(
+    "ix_articles_recency",
+    func.coalesce(Article.published_at, Article.created_at).desc(),
+    Article.id.desc(),
+)
+
+
 class OutboxEvent(Base):
     """An event written in the same transaction as the change it describes."""
 
@@ -125,6 +134,12 @@ class FeedDocument(Base):
     etag: Mapped[str] = mapped_column(String(80))
     last_modified: Mapped[datetime] = mapped_column(UTCDateTime)
     rendered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The same bytes compressed once at render time (Content-Encoding gzip and br).
+    body_gzip: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    body_br: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    # Bumped on every change of the bytes: API processes compare the sum over all rows
+    # to know that what they keep in memory is still what the database holds.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class ApiToken(Base):

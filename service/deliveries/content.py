@@ -9,15 +9,16 @@ from sqlalchemy.orm import Session
 
 from config.settings import get_settings
 from service.channels.base import FeedContent
-from service.feeds.publish import feed_path, stored_feed
+from service.feeds.documents import load_document
 from service.feeds.render import CONTENT_TYPES, FILENAMES
+from service.feeds.scopes import feed_path
 
 
 def feed_content_for(session: Session, payload: Mapping[str, Any]) -> FeedContent | None:
     scope, fmt = payload.get("scope"), payload.get("format")
     if not isinstance(scope, str) or fmt not in FILENAMES:
         return None
-    feed = stored_feed(session, scope, str(fmt))
+    feed = load_document(session, scope, str(fmt))
     if feed is None:
         return None
     base = get_settings().base_url

@@ -1,9 +1,7 @@
-"""Render the feeds of a scope from the database and store the bytes (DESIGN.md decision 5)."""
+"""Render the feeds of a scope from the database and store the bytes."""
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -13,21 +11,10 @@ from config.settings import Settings, get_settings
 from service.articles.service import article_url
 from service.db.locks import transaction_lock
 from service.db.models import Article, ArticleStatus, Category, FeedDocument
+from service.feeds.documents import store_document
 from service.feeds.model import FeedCategory, FeedItem, FeedSpec
-from service.feeds.render import render
-from service.feeds.scopes import FORMATS, SITE, category_slug
-
-
-@dataclass(frozen=True)
-class StoredFeed:
-    body: bytes
-    etag: str
-    last_modified: datetime
-
-
-def feed_path(scope: str) -> str:
-    slug = category_slug(scope)
-    return "/feeds" if slug is None else f"/feeds/categories/{slug}"
+from service.feeds.render import render_within
+from service.feeds.scopes import FORMATS, SITE, category_slug, feed_path
 
 
 def spec_for(scope: str, category: Category | None, settings: Settings) -> FeedSpec:
@@ -72,10 +59,6 @@ def newest_items(session: Session, category: Category | None, limit: int, base_u
     return [article_item(a, base_url) for a in articles]
 
 
-def etag_for(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-
-
 def render_scope(session: Session, scope: str, now: datetime) -> list[str]:
     """Re-render the three formats of ``scope``; returns the formats whose bytes changed.
 
@@ -93,28 +76,11 @@ def render_scope(session: Session, scope: str, now: datetime) -> list[str]:
             return []
     spec = spec_for(scope, category, settings)
     items = newest_items(session, category, settings.feed_items, settings.base_url)
-    existing = {doc.format: doc for doc in session.scalars(select(FeedDocument).where(FeedDocument.scope == scope))}
-    changed: list[str] = []
-    for fmt in FORMATS:
-        body = render(fmt, spec, items)
-        etag = etag_for(body)
-        doc = existing.get(fmt)
-        if doc is not None and doc.etag == etag:
-            continue
-        if doc is None:
-            doc = FeedDocument(scope=scope, format=fmt)
-            session.add(doc)
-        doc.body, doc.etag, doc.last_modified, doc.rendered_at = body, etag, now, now
-        changed.append(fmt)
-    session.flush()
-    return changed
-
-
-def stored_feed(session: Session, scope: str, fmt: str) -> StoredFeed | None:
-    doc = session.get(FeedDocument, (scope, fmt))
-    if doc is None:
-        return None
-    return StoredFeed(doc.body, doc.etag, doc.last_modified)
+    return [
+        fmt
+        for fmt in FORMATS
+        if store_document(session, scope, fmt, render_within(fmt, spec, items, settings.feed_max_bytes), now)
+    ]
 
 
 def ensure_site_feeds(session: Session, now: datetime) -> None:

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 SITE = "site"
 CATEGORY_PREFIX = "category:"
 FORMATS = ("rss", "atom", "json")
+# The anniversary calendar (/calendar.ics) is stored and served like a feed, under this scope.
+CALENDAR = "calendar"
 
 
 def category_scope(slug: str) -> str:
@@ -20,3 +22,9 @@ def category_slug(scope: str) -> str | None:
 def scopes_for(category_slugs: Iterable[str]) -> list[str]:
     """The site feed plus one feed per category, each once, in a stable order."""
     return [SITE, *sorted({category_scope(slug) for slug in category_slugs})]
+
+
+def feed_path(scope: str) -> str:
+    """URL path of a scope's feeds: ``/feeds`` or ``/feeds/categories/<slug>``."""
+    slug = category_slug(scope)
+    return "/feeds" if slug is None else f"/feeds/categories/{slug}"

@@ -19,9 +19,8 @@ from service.channels.egress import EgressDenied, check_url, policy_for
 from service.db.models import FeedDocument, Subscription, SubscriptionStatus
 from service.deliveries.planning import create_announcement, insert_deliveries
 from service.errors import InvalidField
-from service.feeds.publish import feed_path
 from service.feeds.render import FILENAMES
-from service.feeds.scopes import SITE, category_scope
+from service.feeds.scopes import SITE, category_scope, feed_path
 
 log = logging.getLogger(__name__)
 MAX_SECRET_BYTES = 199  # "less than 200 bytes" (WebSub §5.1)

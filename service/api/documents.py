@@ -1,0 +1,313 @@
+"""The public documents — feeds, /calendar.ics — and /healthz, served as raw ASGI.
+
+These are the busiest routes (every feed reader and calendar app polls them), so they
+skip FastAPI's routing, dependency injection and the thread pool: the bytes, variants
+and header lists are built once per stored version and kept in memory, and a request
+is a dictionary look-up and two ``send`` calls.
+
+Freshness: the database holds the truth. The in-memory copies are checked against
+``documents_generation`` (one small query) at most every ``BANTIN_FEED_RECHECK_SECONDS``;
+a request arriving after that waits for the check, so no process serves bytes more than
+that interval older than the database, and a restarted process starts empty.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.utils import format_datetime, parsedate_to_datetime
+
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from config.settings import get_settings
+from service.db.engine import session_scope
+from service.feeds.documents import CALENDAR_FORMAT, StoredDocument, documents_generation, load_document, public_path
+from service.feeds.render import CONTENT_TYPES, FILENAMES
+from service.feeds.scopes import CALENDAR, SITE, category_scope, feed_path
+from service.feeds.variants import CODINGS
+
+FORMAT_BY_FILENAME = {filename: fmt for fmt, filename in FILENAMES.items()}
+CALENDAR_TYPE = "text/calendar; charset=utf-8"
+CALENDAR_CACHE_SECONDS = 3600
+HEALTHZ_BODY = b'{"status":"ok"}'
+# Distinct Accept-Encoding values remembered with the coding chosen for them.
+MAX_REMEMBERED_ACCEPT = 512
+
+
+# ---- content negotiation (RFC 9110 §12.5.3) --------------------------------------------------
+
+
+def parse_accept_encoding(header: str) -> dict[str, float]:
+    """``"gzip;q=0.5, br"`` → ``{"gzip": 0.5, "br": 1.0}``; unparseable weights count as 0."""
+    weights: dict[str, float] = {}
+    for part in header.split(","):
+        name, _, params = part.partition(";")
+        coding = name.strip().lower()
+        if not coding:
+            continue
+        if coding == "x-gzip":  # RFC 9110 §8.4.1.3: a recipient should treat it as gzip
+            coding = "gzip"
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = min(1.0, max(0.0, float(value.strip())))
+                except ValueError:
+                    quality = 0.0
+        weights[coding] = quality
+    return weights
+
+
+def choose_coding(header: str | None, available: tuple[str, ...] = CODINGS) -> str | None:
+    """The content coding to send (None: identity) for an Accept-Encoding header.
+
+    No header: identity. A coding not named is acceptable only through ``*``; identity
+    is acceptable unless refused by ``identity;q=0`` or by ``*;q=0`` without naming it.
+    Ties go to the first of ``available`` (brotli, then gzip), then identity. When
+    nothing is acceptable, identity is sent (RFC 9110 allows it instead of 406).
+    """
+    if not header:
+        return None
+    weights = parse_accept_encoding(header)
+    star = weights.get("*")
+    best: str | None = None
+    best_quality = weights.get("identity", star if star is not None else 1.0)
+    if "identity" not in weights and star == 0.0:
+        best_quality = 0.0
+    for coding in available:
+        quality = weights.get(coding, star if star is not None else 0.0)
+        if quality > 0.0 and quality >= best_quality and (best is None or quality > best_quality):
+            best, best_quality = coding, quality
+    return best
+
+
+def etag_matches(header: str, etag: str) -> bool:
+    """If-None-Match uses the weak comparison (RFC 9110 §13.1.2)."""
+    candidates = [c.strip() for c in header.split(",")]
+    return "*" in candidates or etag in candidates or f"W/{etag}" in candidates
+
+
+# ---- what one stored version of one document sends ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Variant:
+    body: bytes
+    etag: bytes
+    ok_headers: list[tuple[bytes, bytes]]
+    not_modified_headers: list[tuple[bytes, bytes]]
+
+
+@dataclass(frozen=True)
+class Entry:
+    variants: dict[str | None, Variant]
+    last_modified: float  # seconds since the epoch, whole
+
+
+def build_entry(path: str, content_type: str, cache_seconds: int, links: str | None, doc: StoredDocument) -> Entry:
+    """Header lists for each variant of ``doc``, made once per stored version."""
+    common = [
+        (b"last-modified", format_datetime(doc.last_modified, usegmt=True).encode()),
+        (b"cache-control", f"public, max-age={cache_seconds}".encode()),
+        (b"vary", b"Accept-Encoding"),
+    ]
+    if links is not None:
+        common.append((b"link", links.encode()))
+    if path == "/calendar.ics":
+        common.append((b"content-disposition", b'inline; filename="bantin.ics"'))
+    variants = {}
+    for coding, (body, etag) in doc.variants().items():
+        validators = [(b"etag", etag.encode()), *common]
+        ok = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode()), *validators]
+        if coding is not None:
+            ok.append((b"content-encoding", coding.encode()))
+        variants[coding] = Variant(body, etag.encode(), ok, validators)
+    return Entry(variants, doc.last_modified.replace(microsecond=0).timestamp())
+
+
+def document_for_path(path: str) -> tuple[str, str] | None:
+    """``/feeds/atom.xml`` → (scope, format); None for a path that is not a document."""
+    if path == "/calendar.ics":
+        return CALENDAR, CALENDAR_FORMAT
+    if not path.startswith("/feeds/"):
+        return None
+    parts = path[len("/feeds/") :].split("/")
+    if len(parts) == 1:
+        scope, filename = SITE, parts[0]
+    elif len(parts) == 3 and parts[0] == "categories" and parts[1]:
+        scope, filename = category_scope(parts[1]), parts[2]
+    else:
+        return None
+    fmt = FORMAT_BY_FILENAME.get(filename)
+    return None if fmt is None else (scope, fmt)
+
+
+def load_entry(scope: str, fmt: str) -> Entry | None:
+    """Read one document from the database and build what it sends (runs in a thread)."""
+    settings = get_settings()
+    with session_scope() as session:
+        doc = load_document(session, scope, fmt)
+    if doc is None:
+        return None
+    if scope == CALENDAR:
+        return build_entry(public_path(scope, fmt), CALENDAR_TYPE, CALENDAR_CACHE_SECONDS, None, doc)
+    self_url = f"{settings.base_url}{feed_path(scope)}/{FILENAMES[fmt]}"
+    links = f'<{self_url}>; rel="self", <{settings.base_url}/websub>; rel="hub"'
+    return build_entry(public_path(scope, fmt), CONTENT_TYPES[fmt], settings.feed_cache_seconds, links, doc)
+
+
+def read_generation() -> int:
+    with session_scope() as session:
+        return documents_generation(session)
+
+
+class DocumentCache:
+    """What this process served, valid while the stored generation is unchanged.
+
+    ``get`` checks the generation first when the last check is older than
+    ``recheck_seconds``; concurrent requests share one check. A changed generation
+    replaces the whole map: entries being loaded during the change land in the old map
+    and are dropped with it.
+    """
+
+    def __init__(
+        self,
+        recheck_seconds: float,
+        loader: Callable[[str, str], Entry | None] = load_entry,
+        generation: Callable[[], int] = read_generation,
+    ) -> None:
+        self.recheck_seconds = recheck_seconds
+        self._loader = loader
+        self._generation_reader = generation
+        self._entries: dict[tuple[str, str], Entry] = {}
+        self._generation: int | None = None
+        self._checked_at = float("-inf")
+        self._check: asyncio.Future[None] | None = None
+
+    async def get(self, scope: str, fmt: str) -> Entry | None:
+        if time.monotonic() - self._checked_at >= self.recheck_seconds:
+            await self._recheck()
+        entries = self._entries
+        entry = entries.get((scope, fmt))
+        if entry is None:
+            entry = await run_in_threadpool(self._loader, scope, fmt)
+            if entry is not None:
+                entries[(scope, fmt)] = entry
+        return entry
+
+    async def _recheck(self) -> None:
+        if self._check is not None:
+            await asyncio.shield(self._check)
+            return
+        self._check = asyncio.get_running_loop().create_future()
+        started = time.monotonic()
+        try:
+            generation = await run_in_threadpool(self._generation_reader)
+        except BaseException:
+            # Unverifiable copies are not served: the next request reads the database.
+            self._entries, self._generation = {}, None
+            raise
+        else:
+            if generation != self._generation:
+                self._entries = {}
+                self._generation = generation
+            self._checked_at = started
+        finally:
+            check, self._check = self._check, None
+            check.set_result(None)
+
+
+# ---- the ASGI layer ----------------------------------------------------------------------------
+
+
+class PublicDocuments:
+    """Serve GET and HEAD of feeds, /calendar.ics and /healthz; pass everything else on."""
+
+    def __init__(self, app: ASGIApp, recheck_seconds: float | None = None) -> None:
+        self.app = app
+        seconds = recheck_seconds if recheck_seconds is not None else get_settings().feed_recheck_seconds
+        self.cache = DocumentCache(seconds)
+        self._codings: dict[str, str | None] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        if path == "/healthz":
+            await _send(send, scope, 200, _HEALTHZ_HEADERS, HEALTHZ_BODY)
+            return
+        document = document_for_path(path)
+        if document is None:
+            if path.startswith("/feeds/"):
+                await _send_not_found(send, scope, "no feed here; feeds are rss.xml, atom.xml and feed.json")
+            else:
+                await self.app(scope, receive, send)
+            return
+        entry = await self.cache.get(*document)
+        if entry is None:
+            await _send_not_found(send, scope, "no such feed" if path != "/calendar.ics" else "no calendar yet")
+            return
+        accept = if_none_match = if_modified_since = None
+        for name, value in scope["headers"]:
+            if name == b"accept-encoding":
+                accept = value.decode("latin-1")
+            elif name == b"if-none-match":
+                if_none_match = value
+            elif name == b"if-modified-since":
+                if_modified_since = value
+        variant = entry.variants.get(self._coding(accept)) or entry.variants[None]
+        if if_none_match is not None:
+            fresh = if_none_match == variant.etag or etag_matches(
+                if_none_match.decode("latin-1"), variant.etag.decode()
+            )
+        else:
+            fresh = if_modified_since is not None and _not_modified_since(if_modified_since, entry.last_modified)
+        if fresh:
+            await _send(send, scope, 304, variant.not_modified_headers, b"")
+        else:
+            await _send(send, scope, 200, variant.ok_headers, variant.body)
+
+    def _coding(self, accept: str | None) -> str | None:
+        if accept is None:
+            return None
+        try:
+            return self._codings[accept]
+        except KeyError:
+            coding = choose_coding(accept)
+            if len(self._codings) < MAX_REMEMBERED_ACCEPT:
+                self._codings[accept] = coding
+            return coding
+
+
+_HEALTHZ_HEADERS = [
+    (b"content-type", b"application/json"),
+    (b"content-length", str(len(HEALTHZ_BODY)).encode()),
+    (b"cache-control", b"no-store"),
+]
+
+
+def _not_modified_since(header: bytes, last_modified: float) -> bool:
+    try:
+        since = parsedate_to_datetime(header.decode("latin-1"))
+    except (TypeError, ValueError, IndexError):
+        return False
+    if since.tzinfo is None:
+        return False
+    return last_modified <= since.timestamp()
+
+
+async def _send(send: Send, scope: Scope, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+
+
+async def _send_not_found(send: Send, scope: Scope, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await _send(send, scope, 404, headers, body)
