@@ -7,7 +7,9 @@ articles (a ~100 KB Atom feed) and the seed key dates, and â€” in the same run â
 reference (``bench/http_reference.py``: Starlette on uvicorn, one process, the same
 bytes with the same ETag, answering 304 on a match). wrk (from Debian's packages;
 installed here when missing) drives each endpoint for ``--duration`` seconds against
-the reference and then Bantin, and the bench prints req/s for both and the ratio.
+the reference and Bantin in alternating rounds (``--rounds``, the order swapped each
+round, since the shared host's load drifts), and the bench prints the median req/s for
+both and the ratio, with every round's figure.
 Goal: every ratio at least 0.8.
 
 Environment: BANTIN_TEST_POSTGRES_URL, BANTIN_TEST_REDIS_URL (defaults: the local servers).
@@ -20,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -150,6 +153,24 @@ def save_reference(bantin_base: str, folder: Path) -> dict[str, str]:
     return etags
 
 
+def _runs(values: list[float]) -> str:
+    return "/".join(f"{v:,.0f}" for v in values)
+
+
+def profile_api(stack: Stack, args: argparse.Namespace, binary: str) -> None:
+    """py-spy the API process while wrk sends feed 200s, then 304s; writes flame graphs."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    pid = stack.processes["api"].pid
+    for name, headers in (("feed-200", {}), ("feed-304", {"If-None-Match": "*"})):
+        out = Path(tempfile.gettempdir()) / f"bench-http-{name}.svg"
+        spying = subprocess.Popen(
+            [spy, "record", "-p", str(pid), "-o", str(out), "-d", str(args.duration), "-r", "200"]
+        )
+        wrk(binary, stack.base_url + "/feeds/atom.xml", args.duration, args.connections, headers)
+        spying.wait(60)
+        print(f"  profile: {out}")
+
+
 def run_database(kind: str, args: argparse.Namespace, binary: str) -> list[tuple[str, float, float]]:
     database_name = None
     with tempfile.TemporaryDirectory(prefix="bantin-bench-http-") as tmp:
@@ -168,19 +189,27 @@ def run_database(kind: str, args: argparse.Namespace, binary: str) -> list[tuple
             folder.mkdir()
             etags = save_reference(stack.base_url, folder)
             reference, reference_base = start_reference(folder, root / "logs")
+            if args.profile:
+                profile_api(stack, args, binary)
             rows = []
             for case in CASES:
                 headers = {"If-None-Match": etags[case.path]} if case.conditional else {}
                 ours_url, theirs_url = stack.base_url + case.path, reference_base + case.path
-                # Warm both (first requests load code and fill caches), then measure.
+                # Warm both (first requests load code and fill caches), then measure in
+                # rounds that alternate which goes first: the host's load drifts.
                 wrk(binary, theirs_url, 1, args.connections, headers)
                 wrk(binary, ours_url, 1, args.connections, headers)
-                theirs = wrk(binary, theirs_url, args.duration, args.connections, headers)
-                ours = wrk(binary, ours_url, args.duration, args.connections, headers)
+                ours_runs: list[float] = []
+                theirs_runs: list[float] = []
+                for n in range(args.rounds):
+                    pair = [(theirs_runs, theirs_url), (ours_runs, ours_url)]
+                    for runs, url in pair if n % 2 == 0 else pair[::-1]:
+                        runs.append(wrk(binary, url, args.duration, args.connections, headers))
+                ours, theirs = statistics.median(ours_runs), statistics.median(theirs_runs)
                 rows.append((case.name, ours, theirs))
                 print(
                     f"  {case.name:<18} Bantin {ours:>9,.0f} req/s   reference {theirs:>9,.0f} req/s   "
-                    f"ratio {ours / theirs:.2f}",
+                    f"ratio {ours / theirs:.2f}   (rounds: {_runs(ours_runs)} vs {_runs(theirs_runs)})",
                     flush=True,
                 )
             return rows
@@ -198,7 +227,9 @@ def main() -> None:
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--duration", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per request (median)")
     parser.add_argument("--redis-url", default=REDIS_URL)
+    parser.add_argument("--profile", action="store_true", help="py-spy the API first (flame graphs in the temp dir)")
     args = parser.parse_args()
     binary = ensure_wrk()
     results = {}
