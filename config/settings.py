@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     feed_export_dir: Path | None = None
     # API processes keep served feeds in memory and ask the database at most this often
     # whether any changed; a change is visible on every process within this (plus a query).
-    feed_recheck_seconds: float = Field(0.25, gt=0, le=1)
+    feed_recheck_seconds: float = Field(0.25, ge=0, le=1)
     title_max_chars: int = Field(300, ge=1)
     body_max_bytes: int = Field(1_000_000, ge=1)
 

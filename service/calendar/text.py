@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
 from service.db.models import KeyDate
@@ -50,6 +51,13 @@ SAMPLE = {
 class ReminderText:
     vi: str
     en: str
+
+
+@lru_cache(maxsize=1024)
+def compiled(source: str) -> Template:
+    """A template compiled once per distinct source: compiling costs ~10 ms, rendering ~20 µs,
+    and /calendar.ics renders two per alarm of every occurrence."""
+    return _env.from_string(source)
 
 
 def dmy(value: date) -> str:
@@ -94,5 +102,5 @@ def render_reminder(
     for locale in ("vi", "en"):
         name = key_date.name if locale == "vi" else (key_date.name_en or key_date.name)
         source = (key_date.templates or {}).get(locale) or DEFAULT_TEMPLATES[locale]
-        texts[locale] = _env.from_string(source).render(**values, name=name).strip()
+        texts[locale] = compiled(source).render(**values, name=name).strip()
     return ReminderText(vi=texts["vi"], en=texts["en"])
