@@ -6,13 +6,15 @@ import logging
 from datetime import timedelta
 from functools import lru_cache
 
+from celery.signals import worker_process_init
+
 from config.settings import get_settings
 from service import clock
 from service.articles.service import publish_due_articles
 from service.calendar.reminders import plan_all, send_due
 from service.calendar.service import refresh_calendar
 from service.channels.base import RateLimiter
-from service.db.engine import session_scope
+from service.db.engine import get_sessionmaker, session_scope
 from service.db.types import utcnow
 from service.deliveries.planning import plan_event_announcement
 from service.deliveries.ratelimit import limiter_for
@@ -20,6 +22,8 @@ from service.deliveries.sender import send_batch
 from service.deliveries.sweep import claim_due, release_stuck
 from service.events.handlers import handle_event
 from service.events.outbox import claim_unrelayed_events
+from service.feeds.publish import render_scope
+from service.feeds.scopes import SITE
 from service.websub.hub import (
     apply_verification,
     ask_subscriber,
@@ -33,6 +37,22 @@ from workers.queues import Queue
 from workers.relay import enqueue_deliveries, relay_events
 
 log = logging.getLogger(__name__)
+
+
+@worker_process_init.connect
+def warm_process(**_: object) -> None:
+    """Pay a pool process's first-use costs before its first task instead of on the first
+    publish: the database connection, SQLAlchemy's compilation of the render's statements,
+    the renderers' and compressors' first calls. Renders the site feeds and rolls back.
+    """
+    session = get_sessionmaker()()
+    try:
+        render_scope(session, SITE, utcnow())
+    except Exception as exc:  # noqa: BLE001 - a cold process is slower, not broken
+        log.warning("warming the process up failed: %s", exc)
+    finally:
+        session.rollback()
+        session.close()
 
 
 @lru_cache(maxsize=1)

@@ -20,6 +20,7 @@ from service.calendar.service import refresh_calendar, sync_seed_file
 from service.db.engine import session_scope
 from service.db.types import utcnow
 from service.feeds.publish import ensure_site_feeds
+from workers.relay import warm_relay
 
 log = logging.getLogger(__name__)
 # JSON framing and the other fields on top of the largest body we accept.
@@ -39,6 +40,7 @@ def _prepare() -> None:
         refresh_calendar(session, clock.now())
     if added:
         log.info("key dates added from %s: %s", settings.key_dates_file, ", ".join(added))
+    warm_relay()
 
 
 @asynccontextmanager

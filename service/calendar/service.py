@@ -16,7 +16,7 @@ from service.calendar.schemas import KeyDateIn, KeyDateUpdate, check_date
 from service.db.locks import transaction_lock
 from service.db.models import FeedDocument, KeyDate, Reminder
 from service.errors import Conflict, InvalidField, NotFound
-from service.feeds.documents import CALENDAR_FORMAT, store_document
+from service.feeds.documents import CALENDAR_FORMAT, announce_changes, store_document
 from service.feeds.scopes import CALENDAR
 
 DATE_FIELDS = ("calendar", "day", "month", "leap_month", "origin_year")
@@ -149,7 +149,10 @@ def render_calendar(session: Session, now: datetime) -> bool:
     )
     stamp = max((kd.updated_at for kd in key_dates.values()), default=EMPTY_CALENDAR_STAMP)
     body = build_calendar(settings, key_dates, found, stamp)
-    return store_document(session, CALENDAR, CALENDAR_FORMAT, body, now)
+    changed = store_document(session, CALENDAR, CALENDAR_FORMAT, body, now)
+    if changed:
+        announce_changes(session)
+    return changed
 
 
 def refresh_calendar(session: Session, now: datetime) -> bool:

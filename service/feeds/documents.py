@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
 from config.settings import get_settings
@@ -25,6 +25,8 @@ from service.feeds.scopes import CALENDAR, feed_path
 from service.feeds.variants import compress_brotli, compress_gzip, variant_etag
 
 CALENDAR_FORMAT = "ics"
+# PostgreSQL channel notified, on commit, of every change to a stored document.
+CHANGES_CHANNEL = "bantin_documents"
 # Files the export writes next to each document, by content coding.
 EXPORT_SUFFIXES = {None: "", "gzip": ".gz", "br": ".br"}
 
@@ -74,13 +76,22 @@ def next_last_modified(previous: datetime | None, now: datetime) -> datetime:
     return candidate
 
 
-def store_document(session: Session, scope: str, fmt: str, body: bytes, now: datetime) -> bool:
+def store_document(
+    session: Session,
+    scope: str,
+    fmt: str,
+    body: bytes,
+    now: datetime,
+    known: dict[str, FeedDocument] | None = None,
+) -> bool:
     """Store ``body`` as the document (scope, fmt) unless it is unchanged; True if it changed.
 
     The caller holds the scope's render lock, so versions and Last-Modified grow in
-    commit order. With ``BANTIN_FEED_EXPORT_DIR`` set, the files are written after commit.
+    commit order, and calls :func:`announce_changes` once it has stored what changed.
+    With ``BANTIN_FEED_EXPORT_DIR`` set, the files are written after commit. ``known``:
+    the scope's documents by format, from :func:`scope_documents` (saves a query each).
     """
-    doc = session.get(FeedDocument, (scope, fmt))
+    doc = known.get(fmt) if known is not None else session.get(FeedDocument, (scope, fmt))
     etag = etag_for(body)
     if doc is not None and doc.etag == etag and doc.body_gzip is not None and doc.body_br is not None:
         doc.rendered_at = now
@@ -95,10 +106,23 @@ def store_document(session: Session, scope: str, fmt: str, body: bytes, now: dat
     doc.body_gzip, doc.body_br = compress_gzip(body), compress_brotli(body)
     doc.last_modified = next_last_modified(previous, now)
     doc.version = (doc.version or 0) + 1
-    session.flush()
     if get_settings().feed_export_dir is not None:
         _export_after_commit(session, scope, fmt, stored(doc))
     return True
+
+
+def scope_documents(session: Session, scope: str) -> dict[str, FeedDocument]:
+    """A scope's stored documents by format, in one query."""
+    return {doc.format: doc for doc in session.scalars(select(FeedDocument).where(FeedDocument.scope == scope))}
+
+
+def announce_changes(session: Session) -> None:
+    """Write the stored changes and tell listening API processes, on commit (PostgreSQL
+    NOTIFY is delivered only if and when the transaction commits); they then check at once
+    instead of at their next periodic check."""
+    session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANGES_CHANNEL})
 
 
 def stored(doc: FeedDocument) -> StoredDocument:

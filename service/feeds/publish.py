@@ -11,7 +11,7 @@ from config.settings import Settings, get_settings
 from service.articles.service import article_url
 from service.db.locks import transaction_lock
 from service.db.models import Article, ArticleStatus, Category, FeedDocument
-from service.feeds.documents import store_document
+from service.feeds.documents import announce_changes, scope_documents, store_document
 from service.feeds.model import FeedCategory, FeedItem, FeedSpec
 from service.feeds.render import render_within
 from service.feeds.scopes import FORMATS, SITE, category_slug, feed_path
@@ -76,11 +76,15 @@ def render_scope(session: Session, scope: str, now: datetime) -> list[str]:
             return []
     spec = spec_for(scope, category, settings)
     items = newest_items(session, category, settings.feed_items, settings.base_url)
-    return [
+    known = scope_documents(session, scope)
+    changed = [
         fmt
         for fmt in FORMATS
-        if store_document(session, scope, fmt, render_within(fmt, spec, items, settings.feed_max_bytes), now)
+        if store_document(session, scope, fmt, render_within(fmt, spec, items, settings.feed_max_bytes), now, known)
     ]
+    if changed:
+        announce_changes(session)
+    return changed
 
 
 def ensure_site_feeds(session: Session, now: datetime) -> None:
