@@ -29,7 +29,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 import psycopg
 from sqlalchemy.engine import make_url
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from config.settings import get_settings
 from service.db.engine import get_engine, session_scope
@@ -251,7 +251,8 @@ class DocumentCache:
 
 
 class PublicDocuments:
-    """Serve GET and HEAD of feeds, /calendar.ics and /healthz; pass everything else on."""
+    """Serve GET and HEAD of feeds, /calendar.ics and /healthz; pass everything else on,
+    HEAD as a GET without its body."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -277,6 +278,8 @@ class PublicDocuments:
         if document is None:
             if path.startswith("/feeds/"):
                 await _send_not_found(send, scope, "no feed here; feeds are rss.xml, atom.xml and feed.json")
+            elif scope["method"] == "HEAD":
+                await head_as_get(self.app, scope, receive, send)
             else:
                 await self.app(scope, receive, send)
             return
@@ -314,6 +317,19 @@ class PublicDocuments:
             if len(self._codings) < MAX_REMEMBERED_ACCEPT:
                 self._codings[accept] = coding
             return coding
+
+
+async def head_as_get(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer HEAD for every GET route (RFC 9110 §9.3.2): the GET's status and headers,
+    Content-Length included, and no body. FastAPI routes declared with ``get`` would
+    otherwise answer 405."""
+
+    async def without_body(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            message = {**message, "body": b""}
+        await send(message)
+
+    await app({**scope, "method": "GET"}, receive, without_body)
 
 
 def start_listening(cache: DocumentCache) -> threading.Thread:

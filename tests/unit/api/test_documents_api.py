@@ -93,6 +93,20 @@ def test_every_public_get_answers_head_with_the_same_headers_and_no_body(client:
         assert {k: v for k, v in head.headers.items() if k != "date"} == without_date
 
 
+@pytest.mark.parametrize("path", ["/metrics", "/api/v1/articles", "/openapi.json"])
+def test_head_works_on_every_other_get_route_too(client: TestClient, publisher: dict[str, str], path: str) -> None:
+    get = client.get(path, headers=publisher)
+    head = client.head(path, headers=publisher)
+    assert get.status_code == head.status_code == 200 and head.content == b"" and get.content
+    assert head.headers["content-length"] == get.headers["content-length"]
+    assert head.headers["content-type"] == get.headers["content-type"]
+
+
+def test_head_of_a_missing_route_is_404_without_a_body(client: TestClient) -> None:
+    response = client.head("/no-such-route")
+    assert response.status_code == 404 and response.content == b""
+
+
 def test_last_modified_moves_with_every_change_even_within_a_second(
     client: TestClient, publisher: dict[str, str]
 ) -> None:
