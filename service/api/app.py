@@ -16,7 +16,7 @@ from service.api.documents import PublicDocuments
 from service.api.errors import install_error_handlers
 from service.api.limits import BodySizeLimit
 from service.calendar.loader import load_key_dates
-from service.calendar.service import refresh_calendar, sync_seed_file
+from service.calendar.service import ensure_calendar, sync_seed_file
 from service.db.engine import session_scope
 from service.db.types import utcnow
 from service.feeds.publish import ensure_site_feeds
@@ -37,7 +37,7 @@ def _prepare() -> None:
     with session_scope() as session:
         ensure_site_feeds(session, utcnow())
         added = sync_seed_file(session, entries, clock.now())
-        refresh_calendar(session, clock.now())
+        ensure_calendar(session, clock.now())
     if added:
         log.info("key dates added from %s: %s", settings.key_dates_file, ", ".join(added))
     warm_relay()

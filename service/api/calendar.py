@@ -116,7 +116,7 @@ def patch(key_date_id: str, payload: KeyDateUpdate, _: Admin) -> KeyDateOut:
 @router.delete("/api/v1/calendar/key-dates/{key_date_id}", status_code=status.HTTP_204_NO_CONTENT)
 def remove(key_date_id: str, _: Admin) -> Response:
     with session_scope() as session:
-        delete_key_date(session, key_date_id, clock.now())
+        delete_key_date(session, key_date_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

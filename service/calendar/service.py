@@ -25,9 +25,9 @@ EMPTY_CALENDAR_STAMP = datetime(2020, 1, 1, tzinfo=UTC)
 
 
 def create_key_date(session: Session, data: KeyDateIn, now: datetime, source: str = "api") -> KeyDate:
-    """Add a key date, plan its reminders and render /calendar.ics again."""
+    """Add a key date, plan its reminders and mark /calendar.ics for rendering again."""
     key_date = _add_key_date(session, data, now, source)
-    render_calendar(session, now)
+    mark_calendar_stale(session)
     return key_date
 
 
@@ -70,14 +70,14 @@ def update_key_date(session: Session, key_date_id: str, data: KeyDateUpdate, now
     key_date.updated_at = now
     session.flush()
     replan_key_date(session, key_date, now)
-    render_calendar(session, now)
+    mark_calendar_stale(session)
     return key_date
 
 
-def delete_key_date(session: Session, key_date_id: str, now: datetime) -> None:
+def delete_key_date(session: Session, key_date_id: str) -> None:
     session.delete(get_key_date(session, key_date_id))
     session.flush()
-    render_calendar(session, now)
+    mark_calendar_stale(session)
 
 
 def sync_seed_file(session: Session, entries: Sequence[KeyDateIn], now: datetime) -> list[str]:
@@ -95,7 +95,7 @@ def sync_seed_file(session: Session, entries: Sequence[KeyDateIn], now: datetime
             _add_key_date(session, entry, now, source="file")
             added.append(str(entry.id))
     if added:
-        render_calendar(session, now)
+        mark_calendar_stale(session)
     return added
 
 
@@ -155,9 +155,29 @@ def render_calendar(session: Session, now: datetime) -> bool:
     return changed
 
 
+def mark_calendar_stale(session: Session) -> None:
+    """Have the next :func:`refresh_calendar` (beat's ``calendar.tick``, every few seconds)
+    render /calendar.ics again, in the key date's transaction.
+
+    Rendering is not done in the request that changes a key date: with 10,000 key dates
+    it takes tens of seconds (``bench/calendar.py``). A stored render time in the past is
+    the mark, so a lost message cannot lose it.
+    """
+    doc = session.get(FeedDocument, (CALENDAR, CALENDAR_FORMAT))
+    if doc is not None:
+        doc.rendered_at = EMPTY_CALENDAR_STAMP
+
+
+def ensure_calendar(session: Session, now: datetime) -> None:
+    """On a fresh install, render /calendar.ics so that it answers 200 at once."""
+    if session.get(FeedDocument, (CALENDAR, CALENDAR_FORMAT)) is None:
+        render_calendar(session, now)
+
+
 def refresh_calendar(session: Session, now: datetime) -> bool:
-    """Render /calendar.ics when none is stored or it was rendered on an earlier local day
-    (the years it covers follow the date); at most once a day otherwise. True if rendered.
+    """Render /calendar.ics when none is stored, a key date changed since (see
+    :func:`mark_calendar_stale`) or it was rendered on an earlier local day (the years it
+    covers follow the date); at most once a day otherwise. True if rendered.
     """
     doc = session.get(FeedDocument, (CALENDAR, CALENDAR_FORMAT))
     zone = get_settings().zone

@@ -132,18 +132,31 @@ def test_calendar_ics_has_validators_304_and_variants(client: TestClient) -> Non
     since = {"If-Modified-Since": first.headers["last-modified"]}
     assert client.get("/calendar.ics", headers=since).status_code == 304
     assert client.get("/calendar.ics", headers={"Accept-Encoding": "br"}).headers["content-encoding"] == "br"
-    # A new key date renders the calendar again: new bytes, new validators.
+    # A new key date marks the calendar for rendering; beat's tick renders it (here in-process).
     created = client.post(
         "/api/v1/calendar/key-dates",
         json={"id": "ngay-moi", "name": "Ngày Đổi mới", "calendar": "solar", "day": 18, "month": 12},
         headers=admin,
     )
     assert created.status_code == 201, created.text
+    assert client.get("/calendar.ics").headers["etag"] == first.headers["etag"]  # not rendered in the request
+    tick()
     second = client.get("/calendar.ics")
     assert second.headers["etag"] != first.headers["etag"] and "Ngày Đổi mới".encode() in second.content
     assert client.get("/calendar.ics", headers=since).status_code == 200
+    assert not tick()  # nothing changed since: not rendered again today
     client.delete("/api/v1/calendar/key-dates/ngay-moi", headers=admin)
+    assert tick()
     assert "Ngày Đổi mới".encode() not in client.get("/calendar.ics").content
+
+
+def tick() -> bool:
+    """What beat's calendar.tick does for /calendar.ics."""
+    from service import clock
+    from service.calendar.service import refresh_calendar
+
+    with session_scope() as session:
+        return refresh_calendar(session, clock.now())
 
 
 def test_rendering_the_calendar_again_without_a_change_keeps_its_etag(client: TestClient) -> None:
@@ -209,3 +222,20 @@ def test_stored_bytes_are_served_at_once_after_a_change(client: TestClient) -> N
     with session_scope() as session:
         store_document(session, "category:thu", "json", b'{"a":2}', utcnow())
     assert client.get("/feeds/categories/thu/feed.json").content == b'{"a":2}'
+
+
+def test_the_calendar_follows_the_date_at_most_once_a_day(client: TestClient) -> None:
+    from datetime import UTC, datetime
+
+    from service.calendar.service import refresh_calendar
+
+    december = datetime(2027, 12, 31, 10, 0, tzinfo=UTC)  # 17:00 in Hà Nội
+    with session_scope() as session:
+        assert refresh_calendar(session, december)  # an earlier day than the start's render
+        assert not refresh_calendar(session, december + timedelta(hours=6))  # same local day
+    covered = client.get("/calendar.ics").text
+    assert "2027" in covered and "2028" in covered and "2029" not in covered
+    with session_scope() as session:
+        assert refresh_calendar(session, december + timedelta(hours=8))  # 1 January 2028, local
+    covered = client.get("/calendar.ics").text
+    assert "2029" in covered and "-2027-" not in covered  # no 2027 occurrence (UIDs carry the date)
