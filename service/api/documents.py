@@ -266,7 +266,7 @@ class PublicDocuments:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self._listen:
             self._listen = False
-            start_listening(self.cache)
+            start_listening(self.cache, get_settings().effective_database_url)
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
@@ -332,11 +332,11 @@ async def head_as_get(app: ASGIApp, scope: Scope, receive: Receive, send: Send) 
     await app({**scope, "method": "GET"}, receive, without_body)
 
 
-def start_listening(cache: DocumentCache) -> threading.Thread:
+def start_listening(cache: DocumentCache, database_url: str) -> threading.Thread:
     """LISTEN for document changes on a connection of its own, in a daemon thread that
     reconnects after a second when the connection is lost (the periodic check covers
     the gap)."""
-    url = make_url(get_settings().effective_database_url).set(drivername="postgresql")
+    url = make_url(database_url).set(drivername="postgresql")
     conninfo = url.render_as_string(hide_password=False)
 
     def listen() -> None:

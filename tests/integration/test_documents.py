@@ -86,3 +86,25 @@ def test_calendar_head_and_304_on_a_real_process(stack: Stack) -> None:
         f"{stack.base_url}/calendar.ics", headers={"If-None-Match": get.headers["etag"], "Accept-Encoding": "gzip"}
     )
     assert same.status_code == 304
+
+
+def test_processes_hear_of_a_change_when_it_commits_and_not_before(stack: Stack) -> None:
+    from service.api.documents import DocumentCache, start_listening
+    from service.feeds.documents import CHANGES_CHANNEL
+
+    cache = DocumentCache(3600, loader=lambda s, f: None, generation=lambda: 0)
+    start_listening(cache, stack.env["BANTIN_DATABASE_URL"])
+    wait_until(lambda: cache.notified >= 1, 10, "the listener to connect")
+    heard = cache.notified
+    engine = create_engine(stack.env["BANTIN_DATABASE_URL"])
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_notify(:c, '')"), {"c": CHANGES_CHANNEL})
+            connection.rollback()  # a render that fails says nothing
+            connection.execute(text("SELECT pg_notify(:c, '')"), {"c": CHANGES_CHANNEL})
+            time.sleep(0.3)
+            assert cache.notified == heard  # not before the commit
+            connection.commit()
+        wait_until(lambda: cache.notified == heard + 1, 5, "the notification")
+    finally:
+        engine.dispose()
