@@ -51,6 +51,15 @@ class Settings(BaseSettings):
 
     feed_items: int = Field(50, ge=1, le=500)
     feed_cache_seconds: int = Field(60, ge=0)
+    # A rendered feed larger than this carries summaries instead of full content for its
+    # oldest items (readers refuse big feeds: Miniflux over 15 MB, CommaFeed over 5 MB).
+    feed_max_bytes: int = Field(2_000_000, ge=10_000)
+    # When set, every rendered feed and /calendar.ics (with .gz and .br variants) is also
+    # written here as files, atomically, for nginx to serve (deploy/nginx/).
+    feed_export_dir: Path | None = None
+    # API processes keep served feeds in memory and ask the database at most this often
+    # whether any changed; a change is visible on every process within this (plus a query).
+    feed_recheck_seconds: float = Field(0.25, ge=0, le=1)
     title_max_chars: int = Field(300, ge=1)
     # Summaries go out whole in every announcement (Telegram's limit is 4,096 in all).
     summary_max_chars: int = Field(1000, ge=1)

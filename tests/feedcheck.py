@@ -56,5 +56,6 @@ def assert_valid_json_feed(body: bytes) -> dict[str, Any]:
     assert isinstance(feed["title"], str) and feed["title"]
     for item in feed["items"]:
         assert item["id"] and isinstance(item["id"], str)
-        assert "content_html" in item
+        # JSON Feed 1.1: content_html or content_text must be present (both may be).
+        assert isinstance(item.get("content_html"), str) or isinstance(item.get("content_text"), str)
     return feed

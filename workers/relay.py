@@ -52,3 +52,16 @@ def send(deferred: Deferred, app: Celery = celery_app) -> int:
 def install() -> None:
     """Make this process send deferred work after each commit (API, CLI and worker start-up)."""
     after_commit.install(send)
+
+
+def warm_relay(app: Celery = celery_app) -> None:
+    """Open the broker connection at start, not on the first publish after the response.
+
+    Left cold, the first publish of a process paid for connecting to the broker on the
+    publish → feed path. A broker that is down now is the sweeps' business later.
+    """
+    try:
+        with app.producer_or_acquire() as producer:
+            producer.connection.ensure_connection(max_retries=1, timeout=2)
+    except Exception as exc:  # noqa: BLE001 - any broker failure: the events wait in the outbox
+        log.warning("broker not reachable at start (events will be relayed when it is): %s", exc)

@@ -10,13 +10,16 @@ import logging
 from datetime import timedelta
 from functools import lru_cache
 
+from celery.signals import worker_process_init
+
 from config.settings import get_settings
 from service import clock, task_names
 from service.articles.service import publish_due_articles
 from service.calendar.reminders import plan_all, send_due
+from service.calendar.service import refresh_calendar
 from service.channels.base import RateLimiter
 from service.db.after_commit import defer, defer_batched
-from service.db.engine import session_scope
+from service.db.engine import get_sessionmaker, session_scope
 from service.db.types import utcnow
 from service.deliveries.ratelimit import limiter_for
 from service.deliveries.sender import send_batch
@@ -24,6 +27,8 @@ from service.deliveries.sweep import claim_due, release_stuck
 from service.events.announce import plan_event_announcement
 from service.events.handlers import handle_event
 from service.events.outbox import claim_unrelayed_events
+from service.feeds.publish import render_scope
+from service.feeds.scopes import SITE
 from service.websub.hub import (
     apply_verification,
     ask_subscriber,
@@ -38,6 +43,22 @@ from workers.app import app
 log = logging.getLogger(__name__)
 # What a task's unit of work defers goes to the broker after its commit.
 relay.install()
+
+
+@worker_process_init.connect
+def warm_process(**_: object) -> None:
+    """Pay a pool process's first-use costs before its first task instead of on the first
+    publish: the database connection, SQLAlchemy's compilation of the render's statements,
+    the renderers' and compressors' first calls. Renders the site feeds and rolls back.
+    """
+    session = get_sessionmaker()()
+    try:
+        render_scope(session, SITE, utcnow(), get_settings())
+    except Exception as exc:  # noqa: BLE001 - a cold process is slower, not broken
+        log.warning("warming the process up failed: %s", exc)
+    finally:
+        session.rollback()
+        session.close()
 
 
 @lru_cache(maxsize=1)
@@ -134,4 +155,6 @@ def calendar_tick() -> dict[str, int]:
         planned = plan_all(session, now, settings)
     with session_scope() as session:
         result = send_due(session, now, settings)
+    with session_scope() as session:
+        refresh_calendar(session, now, settings)
     return {"planned": planned, "sent": len(result.sent), "late": len(result.late), "missed": len(result.missed)}

@@ -14,7 +14,6 @@ from service import clock
 from service.api import (
     articles,
     calendar,
-    feeds,
     observability,
     ops,
     pages,
@@ -24,15 +23,17 @@ from service.api import (
     unsubscribe,
     websub,
 )
+from service.api.documents import PublicDocuments
 from service.api.errors import install_error_handlers
 from service.api.limits import BodySizeLimit
 from service.calendar.loader import load_key_dates
-from service.calendar.service import sync_seed_file
+from service.calendar.service import ensure_calendar, sync_seed_file
 from service.console import routes as console_routes
 from service.db.engine import session_scope
 from service.db.types import utcnow
 from service.feeds.publish import ensure_site_feeds
 from service.observability.logs import configure_from_settings
+from workers.relay import warm_relay
 
 log = logging.getLogger(__name__)
 # JSON framing and the other fields on top of the largest body we accept.
@@ -49,8 +50,10 @@ def _prepare() -> None:
     with session_scope() as session:
         ensure_site_feeds(session, utcnow(), settings)
         added = sync_seed_file(session, entries, clock.now(settings), settings)
+        ensure_calendar(session, clock.now(settings), settings)
     if added:
         log.info("key dates added from %s: %s", settings.key_dates_file, ", ".join(added))
+    warm_relay()
 
 
 @asynccontextmanager
@@ -75,9 +78,11 @@ def create_app() -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.body_max_bytes + REQUEST_OVERHEAD_BYTES)
-    # Added last, so outermost: it sees every answer, the body-size 413 included.
+    # Feeds, /calendar.ics and /healthz are answered here from memory, skipping the rest.
+    app.add_middleware(PublicDocuments)
+    # Added last, so outermost: it sees every answer, the body-size 413 and the documents included.
     app.add_middleware(observability.RequestObservability)
-    for module in (articles, subscriptions, calendar, tokens, feeds, pages, unsubscribe, websub, ops, observability):
+    for module in (articles, subscriptions, calendar, tokens, pages, unsubscribe, websub, ops, observability):
         app.include_router(module.router)
     app.include_router(console_routes.router)
     app.include_router(review.router)

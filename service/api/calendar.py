@@ -1,4 +1,7 @@
-"""Calendar endpoints: key dates (admin), upcoming occurrences and a year (staff), iCalendar (public)."""
+"""Calendar endpoints: key dates (admin), upcoming occurrences and a year (staff).
+
+The public /calendar.ics is a stored document, served by service/api/documents.py.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,6 @@ from service.api.auth import Caller, require_scope
 from service.api.deps import AppSettings
 from service.api.errors import ADMIN_ONLY, CONFLICT
 from service.auth.tokens import Scope
-from service.calendar.ics import build_calendar, years_for
 from service.calendar.schemas import KeyDateIn, KeyDateUpdate
 from service.calendar.service import (
     create_key_date,
@@ -154,18 +156,3 @@ def occurrences(_: Staff, year: Year) -> list[OccurrenceOut]:
             )
             for o in occurrences_of_year(session, year)
         ]
-
-
-@router.get("/calendar.ics", response_class=Response)
-def ics() -> Response:
-    """This year's and next year's occurrences as an RFC 5545 calendar (subscribe with webcal://)."""
-    settings = get_settings()
-    with session_scope() as session:
-        key_dates = {kd.id: kd for kd in list_key_dates(session)}
-        found = [o for year in years_for(_today()) for o in occurrences_of_year(session, year)]
-        body = build_calendar(settings, key_dates, found, clock.now(settings))
-    return Response(
-        body,
-        media_type="text/calendar; charset=utf-8",
-        headers={"Cache-Control": "public, max-age=3600", "Content-Disposition": 'inline; filename="bantin.ics"'},
-    )

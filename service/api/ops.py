@@ -1,4 +1,4 @@
-"""Operations endpoints: liveness and readiness (``/metrics`` is in observability.py)."""
+"""Operations endpoints: readiness (``/metrics`` is in observability.py; liveness, ``/healthz``, in documents.py)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,6 @@ from service.db.engine import get_engine
 
 router = APIRouter(tags=["operations"])
 log = logging.getLogger(__name__)
-
-
-@router.get("/healthz")
-def healthz() -> dict[str, str]:
-    """The process is up and answering."""
-    return {"status": "ok"}
 
 
 @router.get("/readyz")

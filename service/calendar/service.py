@@ -3,32 +3,43 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from service.calendar.ics import build_calendar, years_for
 from service.calendar.occurrences import Occurrence, occurrences_between, occurrences_in_year
 from service.calendar.reminders import plan_key_date, replan_key_date
 from service.calendar.schemas import KeyDateIn, KeyDateUpdate, check_date
 from service.calendar.text import check_templates
 from service.db.locks import transaction_lock
-from service.db.models import KeyDate, Reminder
+from service.db.models import FeedDocument, KeyDate, Reminder
 from service.db.statements import insert_ignoring_duplicates
 from service.errors import Conflict, InvalidField, NotFound
+from service.feeds.documents import CALENDAR_FORMAT, announce_changes, store_document
+from service.feeds.scopes import CALENDAR
 
 DATE_FIELDS = ("calendar", "day", "month", "leap_month", "origin_year")
 TEMPLATE_INPUTS = ("templates", "offsets", "name", "name_en", *DATE_FIELDS)
+# DTSTAMP of a calendar without key dates: fixed, so an empty calendar renders the same bytes.
+EMPTY_CALENDAR_STAMP = datetime(2020, 1, 1, tzinfo=UTC)
 
 
 def create_key_date(
     session: Session, data: KeyDateIn, now: datetime, settings: Settings, source: str = "api"
 ) -> KeyDate:
-    """Store a new key date and plan its reminders.
+    """Store a new key date, plan its reminders and mark /calendar.ics for rendering again.
 
     Raises Conflict (409) when the id exists, also when two requests race for it.
     """
+    key_date = _add_key_date(session, data, now, settings, source)
+    mark_calendar_stale(session)
+    return key_date
+
+
+def _add_key_date(session: Session, data: KeyDateIn, now: datetime, settings: Settings, source: str) -> KeyDate:
     assert data.id is not None
     # ON CONFLICT DO NOTHING: of two requests creating one id at once, the second gets 409,
     # not a unique violation.
@@ -86,6 +97,7 @@ def update_key_date(
     key_date.updated_at = now
     session.flush()
     replan_key_date(session, key_date, now, settings)
+    mark_calendar_stale(session)
     return key_date
 
 
@@ -93,6 +105,7 @@ def delete_key_date(session: Session, key_date_id: str) -> None:
     """Delete a key date (its reminders go with it); NotFound for an unknown id."""
     session.delete(get_key_date(session, key_date_id))
     session.flush()
+    mark_calendar_stale(session)
 
 
 def sync_seed_file(session: Session, entries: Sequence[KeyDateIn], now: datetime, settings: Settings) -> list[str]:
@@ -107,8 +120,10 @@ def sync_seed_file(session: Session, entries: Sequence[KeyDateIn], now: datetime
     added = []
     for entry in entries:
         if entry.id not in known:
-            create_key_date(session, entry, now, settings, source="file")
+            _add_key_date(session, entry, now, settings, source="file")
             added.append(str(entry.id))
+    if added:
+        mark_calendar_stale(session)
     return added
 
 
@@ -141,3 +156,63 @@ def occurrences_of_year(session: Session, year: int) -> list[Occurrence]:
         for o in occurrences_in_year(kd, year)
     ]
     return sorted(found, key=lambda o: (o.date, o.key_date_id))
+
+
+def render_calendar(session: Session, now: datetime, settings: Settings) -> bool:
+    """Render /calendar.ics (this year's and next year's occurrences) and store it like a
+    feed; True if the bytes changed.
+
+    DTSTAMP is the latest change of any key date, not the render time, so rendering
+    again without a change gives the same bytes and the same ETag.
+    """
+    transaction_lock(session, f"feed:{CALENDAR}")
+    key_dates = {kd.id: kd for kd in list_key_dates(session)}
+    today = now.astimezone(settings.zone).date()
+    found = sorted(
+        (
+            o
+            for kd in key_dates.values()
+            if kd.active
+            for year in years_for(today)
+            for o in occurrences_in_year(kd, year)
+        ),
+        key=lambda o: (o.date, o.key_date_id),
+    )
+    stamp = max((kd.updated_at for kd in key_dates.values()), default=EMPTY_CALENDAR_STAMP)
+    body = build_calendar(settings, key_dates, found, stamp)
+    changed = store_document(session, CALENDAR, CALENDAR_FORMAT, body, now)
+    if changed:
+        announce_changes(session)
+    return changed
+
+
+def mark_calendar_stale(session: Session) -> None:
+    """Have the next :func:`refresh_calendar` (beat's ``calendar.tick``, every few seconds)
+    render /calendar.ics again, in the key date's transaction.
+
+    Rendering is not done in the request that changes a key date: with 10,000 key dates
+    it takes tens of seconds (``bench/calendar.py``). A stored render time in the past is
+    the mark, so a lost message cannot lose it.
+    """
+    doc = session.get(FeedDocument, (CALENDAR, CALENDAR_FORMAT))
+    if doc is not None:
+        doc.rendered_at = EMPTY_CALENDAR_STAMP
+
+
+def ensure_calendar(session: Session, now: datetime, settings: Settings) -> None:
+    """On a fresh install, render /calendar.ics so that it answers 200 at once."""
+    if session.get(FeedDocument, (CALENDAR, CALENDAR_FORMAT)) is None:
+        render_calendar(session, now, settings)
+
+
+def refresh_calendar(session: Session, now: datetime, settings: Settings) -> bool:
+    """Render /calendar.ics when none is stored, a key date changed since (see
+    :func:`mark_calendar_stale`) or it was rendered on an earlier local day (the years it
+    covers follow the date); at most once a day otherwise. True if rendered.
+    """
+    doc = session.get(FeedDocument, (CALENDAR, CALENDAR_FORMAT))
+    zone = settings.zone
+    if doc is not None and doc.rendered_at.astimezone(zone).date() >= now.astimezone(zone).date():
+        return False
+    render_calendar(session, now, settings)
+    return True

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError
 from jinja2.exceptions import SecurityError
@@ -44,6 +45,13 @@ SAMPLE_YEAR = 2027
 class ReminderText:
     vi: str
     en: str
+
+
+@lru_cache(maxsize=1024)
+def compiled(source: str) -> Template:
+    """A template compiled once per distinct source: compiling costs ~10 ms, rendering ~20 µs,
+    and /calendar.ics renders two per alarm of every occurrence."""
+    return _env.from_string(source)
 
 
 def dmy(value: date) -> str:
@@ -138,5 +146,5 @@ def render_reminder(
     for locale in ("vi", "en"):
         name = key_date.name if locale == "vi" else (key_date.name_en or key_date.name)
         source = (own_templates and (key_date.templates or {}).get(locale)) or DEFAULT_TEMPLATES[locale]
-        texts[locale] = _env.from_string(source).render(**values, name=name).strip()
+        texts[locale] = compiled(source).render(**values, name=name).strip()
     return ReminderText(vi=texts["vi"], en=texts["en"])

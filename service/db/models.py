@@ -153,6 +153,12 @@ class FeedDocument(Base):
     etag: Mapped[str] = mapped_column(String(80))
     last_modified: Mapped[datetime] = mapped_column(UTCDateTime)
     rendered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The same bytes compressed once at render time (Content-Encoding gzip and br).
+    body_gzip: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    body_br: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    # Bumped on every change of the bytes: API processes compare the sum over all rows
+    # to know that what they keep in memory is still what the database holds.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class ApiToken(Base):

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from service.channels.messages import FeedContent
-from service.feeds.publish import stored_feed
+from service.feeds.documents import load_document
 from service.feeds.render import CONTENT_TYPES, FILENAMES
 from service.feeds.urls import feed_url, hub_url
 
@@ -24,7 +24,7 @@ def feed_content_for(session: Session, payload: Mapping[str, Any], base_url: str
     scope, fmt = payload.get("scope"), payload.get("format")
     if not isinstance(scope, str) or fmt not in FILENAMES:
         return None
-    feed = stored_feed(session, scope, str(fmt))
+    feed = load_document(session, scope, str(fmt))
     if feed is None:
         return None
     return FeedContent(

@@ -17,7 +17,8 @@ class FeedItem:
     guid: str
     url: str
     title: str
-    content_html: str
+    # None when the feed carries only the summary (a feed kept under its size budget).
+    content_html: str | None
     published: datetime
     updated: datetime
     summary: str | None = None

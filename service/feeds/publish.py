@@ -1,9 +1,7 @@
-"""Render the feeds of a scope from the database and store the bytes (DESIGN.md decision 5)."""
+"""Render the feeds of a scope from the database and store the bytes."""
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -13,19 +11,13 @@ from config.settings import Settings
 from service.articles.urls import article_url
 from service.db.locks import transaction_lock
 from service.db.models import Article, ArticleStatus, Category, FeedDocument
+from service.feeds.documents import announce_changes, scope_documents, store_document
 from service.feeds.model import FeedCategory, FeedItem, FeedSpec
-from service.feeds.render import render
+from service.feeds.render import render_within
 from service.feeds.scopes import FORMATS, SITE, category_slug
 from service.feeds.urls import feed_path, hub_url
 from service.observability.metrics import FEED_RENDER
 from service.text import resolve_references
-
-
-@dataclass(frozen=True)
-class StoredFeed:
-    body: bytes
-    etag: str
-    last_modified: datetime
 
 
 def spec_for(scope: str, category: Category | None, settings: Settings) -> FeedSpec:
@@ -69,10 +61,6 @@ def newest_items(session: Session, category: Category | None, limit: int, base_u
     return [article_item(a, base_url) for a in articles]
 
 
-def etag_for(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-
-
 def render_scope(session: Session, scope: str, now: datetime, settings: Settings) -> list[str]:
     """Re-render the three formats of ``scope``; returns the formats whose bytes changed.
 
@@ -89,29 +77,16 @@ def render_scope(session: Session, scope: str, now: datetime, settings: Settings
             return []
     spec = spec_for(scope, category, settings)
     items = newest_items(session, category, settings.feed_items, settings.base_url)
-    existing = {doc.format: doc for doc in session.scalars(select(FeedDocument).where(FeedDocument.scope == scope))}
-    changed: list[str] = []
+    known = scope_documents(session, scope)
+    changed = []
     for fmt in FORMATS:
         with FEED_RENDER.labels(fmt).time():
-            body = render(fmt, spec, items)
-        etag = etag_for(body)
-        doc = existing.get(fmt)
-        if doc is not None and doc.etag == etag:
-            continue
-        if doc is None:
-            doc = FeedDocument(scope=scope, format=fmt)
-            session.add(doc)
-        doc.body, doc.etag, doc.last_modified, doc.rendered_at = body, etag, now, now
-        changed.append(fmt)
-    session.flush()
+            body = render_within(fmt, spec, items, settings.feed_max_bytes)
+        if store_document(session, scope, fmt, body, now, known):
+            changed.append(fmt)
+    if changed:
+        announce_changes(session)
     return changed
-
-
-def stored_feed(session: Session, scope: str, fmt: str) -> StoredFeed | None:
-    doc = session.get(FeedDocument, (scope, fmt))
-    if doc is None:
-        return None
-    return StoredFeed(doc.body, doc.etag, doc.last_modified)
 
 
 def ensure_site_feeds(session: Session, now: datetime, settings: Settings) -> None:

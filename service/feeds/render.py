@@ -6,6 +6,7 @@ bytes, so the stored ETag changes only when a reader would see a difference.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -43,6 +44,43 @@ def render(fmt: str, spec: FeedSpec, items: Sequence[FeedItem]) -> bytes:
     raise ValueError(f"unknown feed format {fmt!r}")
 
 
+def render_within(fmt: str, spec: FeedSpec, items: Sequence[FeedItem], max_bytes: int) -> bytes:
+    """Render ``fmt`` in at most ``max_bytes``: the newest items keep their full content,
+    the oldest carry their summary only, as many full as fit. If even summaries alone do
+    not fit, the oldest items are left out. Feed readers refuse large feeds (Miniflux
+    over 15 MB, CommaFeed over 5 MB); the article pages still have everything.
+    """
+    body = render(fmt, spec, items)
+    if len(body) <= max_bytes:
+        return body
+
+    def with_full(count: int, keep: int) -> bytes:
+        shown = [item if n < count else dataclasses.replace(item, content_html=None) for n, item in enumerate(items)]
+        return render(fmt, spec, shown[:keep])
+
+    # The most items with full content that fit (0 .. len - 1; all of them did not fit).
+    fits, low, high = None, 0, len(items) - 1
+    while low <= high:
+        middle = (low + high) // 2
+        candidate = with_full(middle, len(items))
+        if len(candidate) <= max_bytes:
+            fits, low = candidate, middle + 1
+        else:
+            high = middle - 1
+    if fits is not None:
+        return fits
+    # Summaries alone are too much: the most items (newest first) that fit, at least none.
+    fits, low, high = render(fmt, spec, []), 1, len(items) - 1
+    while low <= high:
+        middle = (low + high) // 2
+        candidate = with_full(0, middle)
+        if len(candidate) <= max_bytes:
+            fits, low = candidate, middle + 1
+        else:
+            high = middle - 1
+    return fits
+
+
 def _base_generator(spec: FeedSpec, items: Sequence[FeedItem], self_url: str, *, rss: bool) -> FeedGenerator:
     zone = ZoneInfo(spec.zone_name)
     fg = FeedGenerator()
@@ -77,7 +115,8 @@ def _add_entry(fg: FeedGenerator, item: FeedItem, zone: ZoneInfo, *, dc: bool) -
     entry.updated(item.updated.astimezone(zone))
     # Summary first: it becomes the RSS <description>; content is content:encoded / Atom content.
     entry.summary(_x(item.summary or item.title))
-    entry.content(_x(item.content_html), type="html")
+    if item.content_html is not None:
+        entry.content(_x(item.content_html), type="html")
     if item.author:
         entry.author({"name": _x(item.author)})
         if dc:
@@ -121,14 +160,15 @@ def render_json(spec: FeedSpec, items: Sequence[FeedItem]) -> bytes:
 
 
 def _json_item(item: FeedItem, zone: ZoneInfo) -> dict[str, object]:
-    data: dict[str, object] = {
-        "id": item.guid,
-        "url": item.url,
-        "title": item.title,
-        "content_html": item.content_html,
-        "date_published": item.published.astimezone(zone).isoformat(),
-        "date_modified": item.updated.astimezone(zone).isoformat(),
-    }
+    data: dict[str, object] = {"id": item.guid, "url": item.url, "title": item.title}
+    # JSON Feed 1.1: every item has content_html or content_text; a summary-only item
+    # (kept under the size budget) carries its summary as text.
+    if item.content_html is not None:
+        data["content_html"] = item.content_html
+    else:
+        data["content_text"] = item.summary or item.title
+    data["date_published"] = item.published.astimezone(zone).isoformat()
+    data["date_modified"] = item.updated.astimezone(zone).isoformat()
     if item.summary:
         data["summary"] = item.summary
     if item.author:

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 SITE = "site"
 CATEGORY_PREFIX = "category:"
 FORMATS = ("rss", "atom", "json")
+# The anniversary calendar (/calendar.ics) is stored and served like a feed, under this scope.
+CALENDAR = "calendar"
 
 
 def category_scope(slug: str) -> str:

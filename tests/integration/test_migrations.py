@@ -194,3 +194,28 @@ def test_two_api_processes_seeding_key_dates_at_once_both_start(empty_database: 
         assert session.scalar(select(func.count()).select_from(KeyDate)) == 17
     engine.dispose()
     assert sorted(len(ids) for ids in added) == [0, 17]  # one added them all, the other found them
+
+
+def test_0006_compresses_the_documents_rendered_before_it(empty_database: str) -> None:
+    import gzip
+
+    import brotli
+    from sqlalchemy import text
+
+    config = alembic_config(empty_database)
+    command.upgrade(config, "0005")
+    engine = create_engine(empty_database)
+    body = "<feed>Bản tin cũ</feed>".encode()
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO feed_documents (scope, format, body, etag, last_modified, rendered_at) "
+                "VALUES ('site', 'atom', :body, '\"old\"', now(), now())"
+            ),
+            {"body": body},
+        )
+    command.upgrade(config, "head")
+    with engine.connect() as connection:
+        row = connection.execute(text("SELECT body_gzip, body_br, version FROM feed_documents")).one()
+    engine.dispose()
+    assert gzip.decompress(row[0]) == body and brotli.decompress(row[1]) == body and row[2] == 1

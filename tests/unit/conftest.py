@@ -21,6 +21,8 @@ UNIT_ENV = {
     "BANTIN_BROKER_URL": "memory://",
     "BANTIN_BASE_URL": "https://bantin.example.vn",
     "BANTIN_SITE_TITLE": "Thành ủy Đà Nẵng",
+    # Every request checks the stored documents, so a render in a test is seen at once.
+    "BANTIN_FEED_RECHECK_SECONDS": "0",
 }
 
 

@@ -9,7 +9,8 @@ from config.settings import get_settings
 from service.db.engine import session_scope
 from service.db.models import Article, Category
 from service.db.types import utcnow
-from service.feeds.publish import render_scope, stored_feed
+from service.feeds.documents import load_document
+from service.feeds.publish import render_scope
 from tests.feedcheck import assert_valid_atom, assert_valid_json_feed, assert_valid_rss
 from tests.unit.api.conftest import make_token
 
@@ -167,7 +168,7 @@ def test_relative_references_resolve_against_the_article_and_fragments_stay_in_p
 
     with session_scope() as session:
         render_scope(session, "site", utcnow(), get_settings())
-        feeds = {fmt: stored_feed(session, "site", fmt) for fmt in ("rss", "atom", "json")}
+        feeds = {fmt: load_document(session, "site", fmt) for fmt in ("rss", "atom", "json")}
     atom = assert_valid_atom(feeds["atom"].body).entries[0].content[0].value  # type: ignore[union-attr]
     rss = assert_valid_rss(feeds["rss"].body).entries[0].content[0].value  # type: ignore[union-attr]
     json_feed = assert_valid_json_feed(feeds["json"].body)["items"][0]["content_html"]  # type: ignore[union-attr]

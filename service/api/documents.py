@@ -1,0 +1,408 @@
+"""The public documents — feeds, /calendar.ics — and /healthz, served as raw ASGI.
+
+These are the busiest routes (every feed reader and calendar app polls them), so they
+skip FastAPI's routing, dependency injection and the thread pool: the bytes, variants
+and header lists are built once per stored version and kept in memory, and a request
+is a dictionary look-up and two ``send`` calls.
+
+Freshness: the database holds the truth. The in-memory copies are checked against
+``documents_generation`` (one small query) at least every ``BANTIN_FEED_RECHECK_SECONDS``
+(0.25 s by default; a request arriving later waits for the check), so no process serves
+bytes more than that interval older than the database, and a restarted process starts
+empty. On PostgreSQL each process also LISTENs for the notification a render sends on
+commit and checks at once, so a publish reaches readers in milliseconds; the periodic
+check covers a lost listening connection. On SQLite (one machine) the check runs every
+50 ms at most, a local file read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.utils import format_datetime, parsedate_to_datetime
+
+import psycopg
+from sqlalchemy.engine import make_url
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from config.settings import get_settings
+from service.db.engine import get_engine, session_scope
+from service.feeds.documents import (
+    CALENDAR_FORMAT,
+    CHANGES_CHANNEL,
+    StoredDocument,
+    documents_generation,
+    load_document,
+    public_path,
+)
+from service.feeds.render import CONTENT_TYPES, FILENAMES
+from service.feeds.scopes import CALENDAR, SITE, category_scope
+from service.feeds.urls import feed_url, hub_url
+from service.feeds.variants import CODINGS
+from service.observability.metrics import FEED_REQUESTS
+
+log = logging.getLogger(__name__)
+FORMAT_BY_FILENAME = {filename: fmt for fmt, filename in FILENAMES.items()}
+CALENDAR_TYPE = "text/calendar; charset=utf-8"
+CALENDAR_CACHE_SECONDS = 3600
+HEALTHZ_BODY = b'{"status":"ok"}'
+
+
+@dataclass(frozen=True)
+class RouteTemplate:
+    """What ``RequestObservability`` reads as ``scope["route"].path``: metrics and access
+    logs label requests by template, never by raw path (slugs would be unbounded labels)."""
+
+    path: str
+
+
+HEALTHZ_ROUTE = RouteTemplate("/healthz")
+CALENDAR_ROUTE = RouteTemplate("/calendar.ics")
+SITE_FEED_ROUTE = RouteTemplate("/feeds/{filename}")
+CATEGORY_FEED_ROUTE = RouteTemplate("/feeds/categories/{slug}/{filename}")
+# Distinct Accept-Encoding values remembered with the coding chosen for them.
+MAX_REMEMBERED_ACCEPT = 512
+SQLITE_RECHECK_SECONDS = 0.05
+
+
+# ---- content negotiation (RFC 9110 §12.5.3) --------------------------------------------------
+
+
+def parse_accept_encoding(header: str) -> dict[str, float]:
+    """``"gzip;q=0.5, br"`` → ``{"gzip": 0.5, "br": 1.0}``; unparseable weights count as 0."""
+    weights: dict[str, float] = {}
+    for part in header.split(","):
+        name, _, params = part.partition(";")
+        coding = name.strip().lower()
+        if not coding:
+            continue
+        if coding == "x-gzip":  # RFC 9110 §8.4.1.3: a recipient should treat it as gzip
+            coding = "gzip"
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = min(1.0, max(0.0, float(value.strip())))
+                except ValueError:
+                    quality = 0.0
+        weights[coding] = quality
+    return weights
+
+
+def choose_coding(header: str | None, available: tuple[str, ...] = CODINGS) -> str | None:
+    """The content coding to send (None: identity) for an Accept-Encoding header.
+
+    No header: identity. A coding not named is acceptable only through ``*``; identity
+    is acceptable unless refused by ``identity;q=0`` or by ``*;q=0`` without naming it.
+    Ties go to the first of ``available`` (brotli, then gzip), then identity. When
+    nothing is acceptable, identity is sent (RFC 9110 allows it instead of 406).
+    """
+    if not header:
+        return None
+    weights = parse_accept_encoding(header)
+    star = weights.get("*")
+    best: str | None = None
+    best_quality = weights.get("identity", star if star is not None else 1.0)
+    if "identity" not in weights and star == 0.0:
+        best_quality = 0.0
+    for coding in available:
+        quality = weights.get(coding, star if star is not None else 0.0)
+        if quality > 0.0 and quality >= best_quality and (best is None or quality > best_quality):
+            best, best_quality = coding, quality
+    return best
+
+
+def etag_matches(header: str, etag: str) -> bool:
+    """If-None-Match uses the weak comparison (RFC 9110 §13.1.2)."""
+    candidates = [c.strip() for c in header.split(",")]
+    return "*" in candidates or etag in candidates or f"W/{etag}" in candidates
+
+
+# ---- what one stored version of one document sends ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Variant:
+    body: bytes
+    etag: bytes
+    ok_headers: list[tuple[bytes, bytes]]
+    not_modified_headers: list[tuple[bytes, bytes]]
+
+
+@dataclass(frozen=True)
+class Entry:
+    variants: dict[str | None, Variant]
+    last_modified: float  # seconds since the epoch, whole
+
+
+def build_entry(path: str, content_type: str, cache_seconds: int, links: str | None, doc: StoredDocument) -> Entry:
+    """Header lists for each variant of ``doc``, made once per stored version."""
+    common = [
+        (b"last-modified", format_datetime(doc.last_modified, usegmt=True).encode()),
+        (b"cache-control", f"public, max-age={cache_seconds}".encode()),
+        (b"vary", b"Accept-Encoding"),
+    ]
+    if links is not None:
+        common.append((b"link", links.encode()))
+    if path == "/calendar.ics":
+        common.append((b"content-disposition", b'inline; filename="bantin.ics"'))
+    variants = {}
+    for coding, (body, etag) in doc.variants().items():
+        validators = [(b"etag", etag.encode()), *common]
+        ok = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode()), *validators]
+        if coding is not None:
+            ok.append((b"content-encoding", coding.encode()))
+        variants[coding] = Variant(body, etag.encode(), ok, validators)
+    return Entry(variants, doc.last_modified.replace(microsecond=0).timestamp())
+
+
+def document_for_path(path: str) -> tuple[str, str] | None:
+    """``/feeds/atom.xml`` → (scope, format); None for a path that is not a document."""
+    if path == "/calendar.ics":
+        return CALENDAR, CALENDAR_FORMAT
+    if not path.startswith("/feeds/"):
+        return None
+    parts = path[len("/feeds/") :].split("/")
+    if len(parts) == 1:
+        scope, filename = SITE, parts[0]
+    elif len(parts) == 3 and parts[0] == "categories" and parts[1]:
+        scope, filename = category_scope(parts[1]), parts[2]
+    else:
+        return None
+    fmt = FORMAT_BY_FILENAME.get(filename)
+    return None if fmt is None else (scope, fmt)
+
+
+def load_entry(scope: str, fmt: str) -> Entry | None:
+    """Read one document from the database and build what it sends (runs in a thread)."""
+    settings = get_settings()
+    with session_scope() as session:
+        doc = load_document(session, scope, fmt)
+    if doc is None:
+        return None
+    if scope == CALENDAR:
+        return build_entry(public_path(scope, fmt), CALENDAR_TYPE, CALENDAR_CACHE_SECONDS, None, doc)
+    links = f'<{feed_url(settings.base_url, scope, fmt)}>; rel="self", <{hub_url(settings.base_url)}>; rel="hub"'
+    return build_entry(public_path(scope, fmt), CONTENT_TYPES[fmt], settings.feed_cache_seconds, links, doc)
+
+
+def read_generation() -> int:
+    """The database's generation of stored documents (sum of their versions): when it moves, something changed."""
+    with session_scope() as session:
+        return documents_generation(session)
+
+
+class DocumentCache:
+    """What this process served, valid while the stored generation is unchanged.
+
+    ``get`` checks the generation first when the last check is older than
+    ``recheck_seconds``; concurrent requests share one check. A changed generation
+    replaces the whole map: entries being loaded during the change land in the old map
+    and are dropped with it.
+    """
+
+    def __init__(
+        self,
+        recheck_seconds: float,
+        loader: Callable[[str, str], Entry | None] = load_entry,
+        generation: Callable[[], int] = read_generation,
+    ) -> None:
+        self.recheck_seconds = recheck_seconds
+        self._loader = loader
+        self._generation_reader = generation
+        self._entries: dict[tuple[str, str], Entry] = {}
+        self._generation: int | None = None
+        self._checked_at = float("-inf")
+        self._check: asyncio.Future[None] | None = None
+        # Bumped (from the listening thread) when the database announces a change; a check
+        # that started before the announcement does not count as having seen it.
+        self.notified = 0
+        self._seen_notified = 0
+
+    def changed(self) -> None:
+        """The database says a document changed: the next request checks first. Thread-safe."""
+        self.notified += 1
+
+    async def get(self, scope: str, fmt: str) -> Entry | None:
+        """The entry of one document, rechecked against the database when due; None when it is not stored."""
+        if self.notified != self._seen_notified or time.monotonic() - self._checked_at >= self.recheck_seconds:
+            await self._recheck()
+        entries = self._entries
+        entry = entries.get((scope, fmt))
+        if entry is None:
+            entry = await run_in_threadpool(self._loader, scope, fmt)
+            if entry is not None:
+                entries[(scope, fmt)] = entry
+        return entry
+
+    async def _recheck(self) -> None:
+        if self._check is not None:
+            await asyncio.shield(self._check)
+            return
+        self._check = asyncio.get_running_loop().create_future()
+        started, notified = time.monotonic(), self.notified
+        try:
+            generation = await run_in_threadpool(self._generation_reader)
+        except BaseException:
+            # Unverifiable copies are not served: the next request reads the database.
+            self._entries, self._generation = {}, None
+            raise
+        else:
+            if generation != self._generation:
+                self._entries = {}
+                self._generation = generation
+            self._checked_at, self._seen_notified = started, notified
+        finally:
+            check, self._check = self._check, None
+            check.set_result(None)
+
+
+# ---- the ASGI layer ----------------------------------------------------------------------------
+
+
+class PublicDocuments:
+    """Serve GET and HEAD of feeds, /calendar.ics and /healthz; pass everything else on,
+    HEAD as a GET without its body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        seconds = get_settings().feed_recheck_seconds
+        self._listen = get_engine().dialect.name == "postgresql"
+        if not self._listen:
+            seconds = min(seconds, SQLITE_RECHECK_SECONDS)
+        self.cache = DocumentCache(seconds)
+        self._codings: dict[str, str | None] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._listen:
+            self._listen = False
+            start_listening(self.cache, get_settings().effective_database_url)
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        if path == "/healthz":
+            scope["route"] = HEALTHZ_ROUTE
+            await _send(send, scope, 200, _HEALTHZ_HEADERS, HEALTHZ_BODY)
+            return
+        document = document_for_path(path)
+        if document is None:
+            if path.startswith("/feeds/"):
+                await _send_not_found(send, scope, "no feed here; feeds are rss.xml, atom.xml and feed.json")
+            elif scope["method"] == "HEAD":
+                await head_as_get(self.app, scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
+            return
+        feed, fmt = document
+        scope["route"] = (
+            CALENDAR_ROUTE if feed == CALENDAR else SITE_FEED_ROUTE if feed == SITE else CATEGORY_FEED_ROUTE
+        )
+        entry = await self.cache.get(feed, fmt)
+        if entry is None:
+            await _send_not_found(send, scope, "no such feed" if path != "/calendar.ics" else "no calendar yet")
+            return
+        accept = if_none_match = if_modified_since = None
+        for name, value in scope["headers"]:
+            if name == b"accept-encoding":
+                accept = value.decode("latin-1")
+            elif name == b"if-none-match":
+                if_none_match = value
+            elif name == b"if-modified-since":
+                if_modified_since = value
+        variant = entry.variants.get(self._coding(accept)) or entry.variants[None]
+        if if_none_match is not None:
+            fresh = if_none_match == variant.etag or etag_matches(
+                if_none_match.decode("latin-1"), variant.etag.decode()
+            )
+        else:
+            fresh = if_modified_since is not None and _not_modified_since(if_modified_since, entry.last_modified)
+        # Only documents that exist are counted: made-up slugs add no label values.
+        FEED_REQUESTS.labels(feed, fmt, "304" if fresh else "200").inc()
+        if fresh:
+            await _send(send, scope, 304, variant.not_modified_headers, b"")
+        else:
+            await _send(send, scope, 200, variant.ok_headers, variant.body)
+
+    def _coding(self, accept: str | None) -> str | None:
+        if accept is None:
+            return None
+        try:
+            return self._codings[accept]
+        except KeyError:
+            coding = choose_coding(accept)
+            if len(self._codings) < MAX_REMEMBERED_ACCEPT:
+                self._codings[accept] = coding
+            return coding
+
+
+async def head_as_get(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer HEAD for every GET route (RFC 9110 §9.3.2): the GET's status and headers,
+    Content-Length included, and no body. FastAPI routes declared with ``get`` would
+    otherwise answer 405."""
+
+    async def without_body(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            message = {**message, "body": b""}
+        await send(message)
+
+    await app({**scope, "method": "GET"}, receive, without_body)
+
+
+def start_listening(cache: DocumentCache, database_url: str) -> threading.Thread:
+    """LISTEN for document changes on a connection of its own, in a daemon thread that
+    reconnects after a second when the connection is lost (the periodic check covers
+    the gap)."""
+    url = make_url(database_url).set(drivername="postgresql")
+    conninfo = url.render_as_string(hide_password=False)
+
+    def listen() -> None:
+        while True:
+            try:
+                with psycopg.connect(conninfo, autocommit=True) as connection:
+                    connection.execute(f"LISTEN {CHANGES_CHANNEL}")
+                    cache.changed()  # changes made while not listening
+                    for _ in connection.notifies():
+                        cache.changed()
+            except Exception as exc:  # noqa: BLE001 - any failure: reconnect; the periodic check holds meanwhile
+                log.warning("listening for feed changes: %s; again in 1 s", exc)
+            time.sleep(1)
+
+    thread = threading.Thread(target=listen, name="bantin-document-changes", daemon=True)
+    thread.start()
+    return thread
+
+
+_HEALTHZ_HEADERS = [
+    (b"content-type", b"application/json"),
+    (b"content-length", str(len(HEALTHZ_BODY)).encode()),
+    (b"cache-control", b"no-store"),
+]
+
+
+def _not_modified_since(header: bytes, last_modified: float) -> bool:
+    try:
+        since = parsedate_to_datetime(header.decode("latin-1"))
+    except (TypeError, ValueError, IndexError):
+        return False
+    if since.tzinfo is None:
+        return False
+    return last_modified <= since.timestamp()
+
+
+async def _send(send: Send, scope: Scope, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+
+
+async def _send_not_found(send: Send, scope: Scope, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await _send(send, scope, 404, headers, body)

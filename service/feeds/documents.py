@@ -1,0 +1,206 @@
+"""Rendered documents (feeds, the calendar) stored as bytes with their variants and validators.
+
+The database holds the truth: the bytes, a strong ETag, ``Last-Modified``, the gzip and
+brotli variants (compressed once, here, never per request) and a version that grows by
+one whenever the bytes change. API processes keep what they serve in memory and compare
+:func:`documents_generation` with what they saw (``service/api/documents.py``).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import event, func, select, text
+from sqlalchemy.orm import Session
+
+from config.settings import get_settings
+from service.db.models import FeedDocument
+from service.feeds.render import FILENAMES
+from service.feeds.scopes import CALENDAR
+from service.feeds.urls import feed_path
+from service.feeds.variants import compress_brotli, compress_gzip, variant_etag
+
+CALENDAR_FORMAT = "ics"
+# PostgreSQL channel notified, on commit, of every change to a stored document.
+CHANGES_CHANNEL = "bantin_documents"
+# Files the export writes next to each document, by content coding.
+EXPORT_SUFFIXES = {None: "", "gzip": ".gz", "br": ".br"}
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """One stored document: identity bytes and the compressed variants (None: not made)."""
+
+    body: bytes
+    etag: str
+    last_modified: datetime
+    body_gzip: bytes | None = None
+    body_br: bytes | None = None
+    version: int = 1
+
+    def variants(self) -> dict[str | None, tuple[bytes, str]]:
+        """Content coding (None for identity) → (bytes, strong ETag)."""
+        found: dict[str | None, tuple[bytes, str]] = {None: (self.body, self.etag)}
+        if self.body_gzip is not None:
+            found["gzip"] = (self.body_gzip, variant_etag(self.etag, "gzip"))
+        if self.body_br is not None:
+            found["br"] = (self.body_br, variant_etag(self.etag, "br"))
+        return found
+
+
+def public_path(scope: str, fmt: str) -> str:
+    """The URL path a document is served at: ``/feeds/atom.xml``, ``/calendar.ics`` …"""
+    if scope == CALENDAR:
+        return "/calendar.ics"
+    return f"{feed_path(scope)}/{FILENAMES[fmt]}"
+
+
+def etag_for(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def next_last_modified(previous: datetime | None, now: datetime) -> datetime:
+    """``Last-Modified`` for new bytes: ``now`` in whole seconds, and at least one second
+    after the previous value. HTTP dates have one-second resolution (RFC 9110 §5.6.7), so
+    a change within the same second would otherwise look unchanged to a client that
+    sends only ``If-Modified-Since``.
+    """
+    candidate = now.replace(microsecond=0)
+    if previous is not None:
+        floor = previous.replace(microsecond=0) + timedelta(seconds=1)
+        candidate = max(candidate, floor)
+    return candidate
+
+
+def store_document(
+    session: Session,
+    scope: str,
+    fmt: str,
+    body: bytes,
+    now: datetime,
+    known: dict[str, FeedDocument] | None = None,
+) -> bool:
+    """Store ``body`` as the document (scope, fmt) unless it is unchanged; True if it changed.
+
+    The caller holds the scope's render lock, so versions and Last-Modified grow in
+    commit order, and calls :func:`announce_changes` once it has stored what changed.
+    With ``BANTIN_FEED_EXPORT_DIR`` set, the files are written after commit. ``known``:
+    the scope's documents by format, from :func:`scope_documents` (saves a query each).
+    """
+    doc = known.get(fmt) if known is not None else session.get(FeedDocument, (scope, fmt))
+    etag = etag_for(body)
+    if doc is not None and doc.etag == etag and doc.body_gzip is not None and doc.body_br is not None:
+        doc.rendered_at = now
+        return False
+    if doc is None:
+        doc = FeedDocument(scope=scope, format=fmt, version=0)
+        session.add(doc)
+        previous = None
+    else:
+        previous = doc.last_modified
+    doc.body, doc.etag, doc.rendered_at = body, etag, now
+    doc.body_gzip, doc.body_br = compress_gzip(body), compress_brotli(body)
+    doc.last_modified = next_last_modified(previous, now)
+    doc.version = (doc.version or 0) + 1
+    if get_settings().feed_export_dir is not None:
+        _export_after_commit(session, scope, fmt, stored(doc))
+    return True
+
+
+def scope_documents(session: Session, scope: str) -> dict[str, FeedDocument]:
+    """A scope's stored documents by format, in one query."""
+    return {doc.format: doc for doc in session.scalars(select(FeedDocument).where(FeedDocument.scope == scope))}
+
+
+def announce_changes(session: Session) -> None:
+    """Write the stored changes and tell listening API processes, on commit (PostgreSQL
+    NOTIFY is delivered only if and when the transaction commits); they then check at once
+    instead of at their next periodic check."""
+    session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANGES_CHANNEL})
+
+
+def stored(doc: FeedDocument) -> StoredDocument:
+    return StoredDocument(doc.body, doc.etag, doc.last_modified, doc.body_gzip, doc.body_br, doc.version)
+
+
+def load_document(session: Session, scope: str, fmt: str) -> StoredDocument | None:
+    doc = session.get(FeedDocument, (scope, fmt))
+    return None if doc is None else stored(doc)
+
+
+def documents_generation(session: Session) -> int:
+    """A number that grows whenever any stored document's bytes change (sum of versions).
+
+    Each change adds one to its row's version in the transaction that stores the bytes,
+    so the sum read in any snapshot counts every committed change, whatever the order
+    in which concurrent renders committed.
+    """
+    return int(session.scalar(select(func.coalesce(func.sum(FeedDocument.version), 0))) or 0)
+
+
+# ---- the optional file export (served by nginx: deploy/nginx/) -----------------------------
+
+_PENDING_KEY = "bantin_pending_exports"
+
+
+def _export_after_commit(session: Session, scope: str, fmt: str, document: StoredDocument) -> None:
+    pending: dict[tuple[str, str], StoredDocument] = session.info.setdefault(_PENDING_KEY, {})
+    pending[(scope, fmt)] = document
+    if not event.contains(session, "after_commit", _write_pending):
+        event.listen(session, "after_commit", _write_pending)
+        event.listen(session, "after_rollback", _drop_pending)
+
+
+def _write_pending(session: Session) -> None:
+    pending: dict[tuple[str, str], StoredDocument] = session.info.pop(_PENDING_KEY, {})
+    folder = get_settings().feed_export_dir
+    if folder is None:
+        return
+    for (scope, fmt), document in pending.items():
+        export_document(folder, public_path(scope, fmt), document)
+
+
+def _drop_pending(session: Session) -> None:
+    session.info.pop(_PENDING_KEY, None)
+
+
+def export_document(folder: Path, path: str, document: StoredDocument) -> None:
+    """Write ``document`` and its compressed variants under ``folder`` at ``path``.
+
+    Each file is written to a temporary name and renamed into place (atomic on POSIX),
+    so a web server never reads half a file; its mtime is the document's Last-Modified.
+    Two processes exporting one document at once hold a lock on it, and an older version
+    never replaces a newer one (the version is kept next to the files).
+    """
+    target = folder / path.lstrip("/")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    stamp = document.last_modified.timestamp()
+    with open(target.parent / f".{target.name}.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        version_file = target.parent / f".{target.name}.version"
+        try:
+            written = int(version_file.read_text())
+        except (FileNotFoundError, ValueError):
+            written = 0
+        if document.version < written:
+            return
+        for coding, (body, _etag) in document.variants().items():
+            _write_atomically(target.with_name(target.name + EXPORT_SUFFIXES[coding]), body, stamp)
+        _write_atomically(version_file, str(document.version).encode(), stamp)
+
+
+def _write_atomically(target: Path, body: bytes, mtime: float) -> None:
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    with open(temporary, "wb") as out:
+        out.write(body)
+        out.flush()
+        os.fsync(out.fileno())
+    os.utime(temporary, (mtime, mtime))
+    os.replace(temporary, target)

@@ -1,0 +1,110 @@
+"""Feeds kept in memory by several API processes: a change is seen everywhere within a
+second, and a restarted process never serves older bytes than the database holds."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+from sqlalchemy import create_engine, text
+
+from tests.integration.stack import Stack, free_port, wait_until
+
+
+def stored_atom(stack: Stack) -> tuple[bytes, str]:
+    engine = create_engine(stack.env["BANTIN_DATABASE_URL"])
+    try:
+        with engine.connect() as connection:
+            row = connection.execute(
+                text("SELECT body, etag FROM feed_documents WHERE scope = 'site' AND format = 'atom'")
+            ).one()
+        return bytes(row[0]), str(row[1])
+    finally:
+        engine.dispose()
+
+
+def start_second_api(stack: Stack) -> str:
+    port = free_port()
+    stack.start("api2", "api", "--port", str(port), "--no-migrate")
+    base = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        try:
+            return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_until(answers, 30, "the second API to answer")
+    return base
+
+
+def publish(publisher: httpx.Client, title: str) -> str:
+    response = publisher.post("/api/v1/articles", json={"title": title, "body_html": "<p>Nội dung</p>"})
+    assert response.status_code == 201, response.text
+    guid: str = response.json()["guid"]
+    return guid
+
+
+def test_a_change_reaches_every_api_process_within_a_second(stack: Stack, publisher: httpx.Client) -> None:
+    second = start_second_api(stack)
+    try:
+        apis = [stack.base_url, second]
+        for base in apis:  # both keep the current feed in memory
+            for encoding in ("identity", "gzip", "br"):
+                assert httpx.get(f"{base}/feeds/atom.xml", headers={"Accept-Encoding": encoding}).status_code == 200
+        guid = publish(publisher, "Tin mới cho mọi tiến trình")
+        wait_until(lambda: guid.encode() in stored_atom(stack)[0], 10, "the worker to render the feed", 0.005)
+        body, etag = stored_atom(stack)
+        time.sleep(1.0)  # the promise: within one second of the commit
+        for base in apis:
+            for encoding in ("identity", "gzip", "br"):
+                response = httpx.get(f"{base}/feeds/atom.xml", headers={"Accept-Encoding": encoding})
+                assert response.content == body, f"{base} ({encoding}) still serves older bytes"
+                assert response.headers["etag"].startswith(etag[:-1])
+
+        # Stopped while the feed changes, then started again: the first answer is current.
+        stack.stop("api2")
+        guid = publish(publisher, "Tin trong lúc tiến trình thứ hai nghỉ")
+        wait_until(lambda: guid.encode() in stored_atom(stack)[0], 10, "the worker to render the feed", 0.005)
+        second = start_second_api(stack)
+        response = httpx.get(f"{second}/feeds/atom.xml", headers={"Accept-Encoding": "identity"})
+        assert guid.encode() in response.content and response.headers["etag"] == stored_atom(stack)[1]
+    finally:
+        stack.stop("api2")
+
+
+def test_calendar_head_and_304_on_a_real_process(stack: Stack) -> None:
+    get = httpx.get(f"{stack.base_url}/calendar.ics", headers={"Accept-Encoding": "gzip"})
+    head = httpx.head(f"{stack.base_url}/calendar.ics", headers={"Accept-Encoding": "gzip"})
+    assert get.status_code == head.status_code == 200 and head.content == b""
+    assert head.headers["etag"] == get.headers["etag"] and head.headers["content-encoding"] == "gzip"
+    again = httpx.get(
+        f"{stack.base_url}/calendar.ics", headers={"If-None-Match": get.headers["etag"], "Accept-Encoding": "identity"}
+    )
+    assert again.status_code == 200  # identity asked for: a different variant, a different ETag
+    same = httpx.get(
+        f"{stack.base_url}/calendar.ics", headers={"If-None-Match": get.headers["etag"], "Accept-Encoding": "gzip"}
+    )
+    assert same.status_code == 304
+
+
+def test_processes_hear_of_a_change_when_it_commits_and_not_before(stack: Stack) -> None:
+    from service.api.documents import DocumentCache, start_listening
+    from service.feeds.documents import CHANGES_CHANNEL
+
+    cache = DocumentCache(3600, loader=lambda s, f: None, generation=lambda: 0)
+    start_listening(cache, stack.env["BANTIN_DATABASE_URL"])
+    wait_until(lambda: cache.notified >= 1, 10, "the listener to connect")
+    heard = cache.notified
+    engine = create_engine(stack.env["BANTIN_DATABASE_URL"])
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_notify(:c, '')"), {"c": CHANGES_CHANNEL})
+            connection.rollback()  # a render that fails says nothing
+            connection.execute(text("SELECT pg_notify(:c, '')"), {"c": CHANGES_CHANNEL})
+            time.sleep(0.3)
+            assert cache.notified == heard  # not before the commit
+            connection.commit()
+        wait_until(lambda: cache.notified == heard + 1, 5, "the notification")
+    finally:
+        engine.dispose()
