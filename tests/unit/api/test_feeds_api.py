@@ -1,5 +1,6 @@
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -12,8 +13,8 @@ from tests.feedcheck import assert_valid_atom, assert_valid_json_feed, assert_va
 ARTICLE = {"title": "Kỷ niệm 97 năm", "body_html": "<p>Nội dung</p>", "categories": ["Xây dựng Đảng"]}
 
 
-def publish_and_render(client: TestClient, headers: dict[str, str]) -> dict:
-    body = client.post("/api/v1/articles", json=ARTICLE, headers=headers).json()
+def publish_and_render(client: TestClient, headers: dict[str, str]) -> dict[str, Any]:
+    body: dict[str, Any] = client.post("/api/v1/articles", json=ARTICLE, headers=headers).json()
     # The worker's job, done in-process here; integration tests use the real worker.
     with session_scope() as session:
         for scope in ("site", "category:xay-dung-dang"):

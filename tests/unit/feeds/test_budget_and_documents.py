@@ -10,6 +10,7 @@ import pytest
 from config.settings import get_settings
 from service.db.engine import session_scope
 from service.feeds.documents import export_document, load_document, next_last_modified, store_document
+from service.feeds.model import FeedItem
 from service.feeds.render import render_within
 from service.feeds.variants import variant_etag
 from tests.feedcheck import assert_valid_atom, assert_valid_json_feed, assert_valid_rss
@@ -19,7 +20,7 @@ T0 = datetime(2027, 2, 3, 1, 0, 0, 250_000, tzinfo=UTC)
 BIG = "<p>" + "Nội dung rất dài của bài viết. " * 2_000 + "</p>"  # ~70 KB each
 
 
-def big_items(count: int) -> list:
+def big_items(count: int) -> list[FeedItem]:
     return [item(n, content_html=f"<p>Bài {n}</p>{BIG}", summary=f"Tóm tắt bài {n}") for n in range(count)]
 
 

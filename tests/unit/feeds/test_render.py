@@ -2,6 +2,7 @@ import json
 import locale
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import pytest
 from lxml import etree
@@ -38,7 +39,7 @@ def item(n: int, **overrides: object) -> FeedItem:
     return FeedItem(**fields)  # type: ignore[arg-type]
 
 
-def render_all(items: list[FeedItem]) -> tuple[object, object, dict]:
+def render_all(items: list[FeedItem]) -> tuple[Any, Any, dict[str, Any]]:
     return (
         assert_valid_rss(render("rss", SPEC, items)),
         assert_valid_atom(render("atom", SPEC, items)),
@@ -61,27 +62,34 @@ def test_vietnamese_titles_links_dates_and_order_survive_every_format() -> None:
     assert jf["items"][0]["content_html"] == items[0].content_html
 
 
+def found(parent: etree._Element, path: str) -> etree._Element:
+    """``parent.find(path)``, failing the test (not a type error later) when it is missing."""
+    element = parent.find(path)
+    assert element is not None, f"no {path} in <{parent.tag}>"
+    return element
+
+
 def test_rss_specifics_channel_link_self_link_creator_content_and_rfc822_dates() -> None:
     root = etree.fromstring(render("rss", SPEC, [item(1)]))
-    channel = root.find("channel")
+    channel = found(root, "channel")
     # feedgen writes the *last* link() as <channel><link>: it must be the site, not the feed.
     assert channel.findtext("link") == "https://bantin.example.vn/"
     self_links = channel.findall(f"{ATOM}link")
     assert [(link.get("rel"), link.get("href")) for link in self_links] == [("self", SPEC.url("rss.xml"))]
-    entry = channel.find("item")
+    entry = found(channel, "item")
     assert entry.findtext("{http://purl.org/dc/elements/1.1/}creator") == "Nguyễn Văn Đức"
     assert entry.findtext("{http://purl.org/rss/1.0/modules/content/}encoded") == item(1).content_html
-    assert entry.find("guid").get("isPermaLink") == "false"
+    assert found(entry, "guid").get("isPermaLink") == "false"
     pub = entry.findtext("pubDate")
-    assert pub.endswith("+0700")
+    assert pub is not None and pub.endswith("+0700")
     assert parsedate_to_datetime(pub) == item(1).published
 
 
 def test_atom_entry_link_keeps_rel_and_type_despite_feedgen_135() -> None:
     root = etree.fromstring(render("atom", SPEC, [item(1)]))
-    link = root.find(f"{ATOM}entry/{ATOM}link")
+    link = found(root, f"{ATOM}entry/{ATOM}link")
     assert (link.get("rel"), link.get("type"), link.get("href")) == ("alternate", "text/html", item(1).url)
-    assert root.find(f"{ATOM}entry/{ATOM}content").get("type") == "html"
+    assert found(root, f"{ATOM}entry/{ATOM}content").get("type") == "html"
 
 
 def test_hostile_markup_arrives_escaped_and_sanitised() -> None:
@@ -137,7 +145,7 @@ def test_rendering_never_touches_the_process_locale(monkeypatch: pytest.MonkeyPa
 def test_every_format_advertises_the_websub_hub_and_rss_keeps_self_and_hub() -> None:
     spec = FeedSpec(**{**SPEC.__dict__, "hubs": ("https://bantin.example.vn/websub",)})
     rss = etree.fromstring(render("rss", spec, [item(1)]))
-    links = {(link.get("rel"), link.get("href")) for link in rss.find("channel").findall(f"{ATOM}link")}
+    links = {(link.get("rel"), link.get("href")) for link in found(rss, "channel").findall(f"{ATOM}link")}
     assert links == {("self", SPEC.url("rss.xml")), ("hub", "https://bantin.example.vn/websub")}
     atom = etree.fromstring(render("atom", spec, [item(1)]))
     assert ("hub", "https://bantin.example.vn/websub") in {
