@@ -58,11 +58,19 @@ def _prepare() -> None:
 
 @asynccontextmanager
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    """Run :func:`_prepare` in a worker thread before the first request; nothing to undo at shutdown."""
     await run_in_threadpool(_prepare)
     yield
 
 
 def create_app() -> FastAPI:
+    """The ASGI application: routers, error handlers and middleware.
+
+    Middleware from the outside in: request observability, the public documents answered from
+    memory, the body-size limit. A process that starts with no logging set up (a uvicorn
+    worker) configures it here; the outbox relay is installed so deferred work reaches the
+    broker after each commit.
+    """
     from workers import relay
 
     settings = get_settings()

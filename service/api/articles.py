@@ -104,6 +104,7 @@ def list_(
     limit: Annotated[Limit, Query(le=ARTICLE_PAGE_MAX)] = 50,
     offset: Offset = 0,
 ) -> ArticlePage:
+    """A page of articles, newest first, filtered by status and category slug; ``total`` counts every match."""
     with session_scope() as session:
         rows, total = list_articles(session, status=status_, category_slug=category, limit=limit, offset=offset)
         return ArticlePage(items=[ArticleOut.of(a) for a in rows], total=total, limit=limit, offset=offset)
@@ -111,6 +112,7 @@ def list_(
 
 @router.get("/{article_id}", response_model=ArticleOut)
 def read(article_id: RowId, _: Writer) -> ArticleOut:
+    """One article; 404 when the id is unknown."""
     with session_scope() as session:
         return ArticleOut.of(get_article(session, article_id))
 

@@ -56,6 +56,7 @@ class KeyDateOut(BaseModel):
 
     @classmethod
     def of(cls, kd: KeyDate) -> KeyDateOut:
+        """The API shape of a stored key date."""
         return cls.model_validate(kd, from_attributes=True)
 
 
@@ -69,6 +70,7 @@ class ReminderOut(BaseModel):
 
     @classmethod
     def of(cls, r: Reminder) -> ReminderOut:
+        """The API shape of a planned reminder (``days_before`` is its offset in days)."""
         return cls(id=r.id, days_before=r.offset_days, due_at=r.due_at, status=r.status, late=r.late, sent_at=r.sent_at)
 
 
@@ -91,6 +93,7 @@ def _today() -> date:
 
 @router.get("/api/v1/calendar/key-dates", response_model=list[KeyDateOut])
 def list_(_: Staff) -> list[KeyDateOut]:
+    """Every key date, in calendar order (month, day, id)."""
     with session_scope() as session:
         return [KeyDateOut.of(kd) for kd in list_key_dates(session)]
 
@@ -111,6 +114,7 @@ def create(payload: KeyDateIn, _: Admin, response: Response, settings: AppSettin
 
 @router.get("/api/v1/calendar/key-dates/{key_date_id}", response_model=KeyDateOut)
 def read(key_date_id: KeyDateId, _: Staff) -> KeyDateOut:
+    """One key date; 404 when the id is unknown."""
     with session_scope() as session:
         return KeyDateOut.of(get_key_date(session, key_date_id))
 
@@ -124,6 +128,7 @@ def patch(key_date_id: KeyDateId, payload: KeyDateUpdate, _: Admin, settings: Ap
 
 @router.delete("/api/v1/calendar/key-dates/{key_date_id}", status_code=status.HTTP_204_NO_CONTENT, responses=ADMIN_ONLY)
 def remove(key_date_id: KeyDateId, _: Admin) -> Response:
+    """Delete a key date and its reminders; 204, or 404 when the id is unknown."""
     with session_scope() as session:
         delete_key_date(session, key_date_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -60,6 +60,13 @@ def parse_article_file(path: Path) -> dict[str, Any]:
 
 
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
+    """Split leading YAML front matter from the body: ``(fields, body)``.
+
+    Front matter runs from a first line ``---`` to the next ``---`` or ``...`` line (the
+    Jekyll/Hugo convention); text that does not start with ``---`` is all body, with no fields.
+    Raises InvalidField("front matter", …) for invalid YAML, YAML that is not a mapping, or
+    no closing line.
+    """
     lines = text.splitlines(keepends=True)
     if not lines or lines[0].strip() != "---":
         return {}, text

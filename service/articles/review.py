@@ -108,6 +108,7 @@ def return_for_changes(session: Session, article_id: int, actor: str | None, com
 
 
 def latest_review(session: Session, article_id: int) -> ArticleReview | None:
+    """The article's most recent review request, whatever its status; None if it was never submitted."""
     return session.scalars(
         select(ArticleReview)
         .where(ArticleReview.article_id == article_id)

@@ -27,6 +27,7 @@ _TOKENS = re.compile(r"\s+|[^\s]+")
 
 
 def snapshot(article: Article) -> dict[str, Any]:
+    """The article's revisable content as JSON-ready data: SNAPSHOT_FIELDS plus the category names."""
     content: dict[str, Any] = {name: getattr(article, name) for name in SNAPSHOT_FIELDS}
     content["categories"] = [c.name for c in article.categories]
     return content
@@ -61,11 +62,13 @@ def list_revisions(session: Session, article_id: int) -> list[ArticleRevision]:
 
 
 def latest_revision_id(session: Session, article_id: int) -> int | None:
+    """The id of the article's newest revision, or None; the editor compares it to catch a save made since it loaded."""
     revisions = list_revisions(session, article_id)
     return revisions[0].id if revisions else None
 
 
 def get_revision(session: Session, article_id: int, revision_id: int) -> ArticleRevision:
+    """Revision ``revision_id`` of article ``article_id``; NotFound if it does not exist or is another article's."""
     revision = session.get(ArticleRevision, revision_id)
     if revision is None or revision.article_id != article_id:
         raise NotFound(f"article {article_id} has no revision {revision_id}")
@@ -73,6 +76,7 @@ def get_revision(session: Session, article_id: int, revision_id: int) -> Article
 
 
 def previous_revision(session: Session, revision: ArticleRevision) -> ArticleRevision | None:
+    """The revision saved just before ``revision`` (by created_at, then id), or None for the first one."""
     for candidate in list_revisions(session, revision.article_id):
         if (candidate.created_at, candidate.id) < (revision.created_at, revision.id):
             return candidate

@@ -102,6 +102,7 @@ def create_article(
 
 
 def get_article(session: Session, article_id: int, *, for_update: bool = False) -> Article:
+    """The article with this id, row-locked (SELECT … FOR UPDATE) when ``for_update``; NotFound if there is none."""
     query = select(Article).where(Article.id == article_id)
     if for_update:
         query = query.with_for_update()

@@ -75,6 +75,7 @@ def resume_session(session: Session, raw: str | None, now: datetime) -> SignedIn
 
 
 def end_session(session: Session, raw: str | None) -> None:
+    """Delete the session behind a cookie's raw token (sign-out); nothing happens for a missing or unknown token."""
     if raw:
         session.execute(delete(StaffSession).where(StaffSession.id == _session_id(raw)))
 
@@ -94,12 +95,14 @@ def csrf_matches(expected: str, sent: str | None) -> bool:
 
 
 def push_flash(session: Session, session_id: str, message: str) -> None:
+    """Queue a one-time message for the session's next page; ignored when the session has ended."""
     row = session.get(StaffSession, session_id)
     if row is not None:
         row.flash = [*row.flash, message]
 
 
 def pop_flash(session: Session, session_id: str) -> list[str]:
+    """The session's queued messages, oldest first, and empty the queue."""
     row = session.get(StaffSession, session_id)
     if row is None or not row.flash:
         return []
@@ -108,4 +111,5 @@ def pop_flash(session: Session, session_id: str) -> list[str]:
 
 
 def sessions_of(session: Session, user_id: int) -> list[StaffSession]:
+    """Every stored session of a user, idle ones included until they are purged."""
     return list(session.scalars(select(StaffSession).where(StaffSession.user_id == user_id)))

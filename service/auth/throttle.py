@@ -41,6 +41,7 @@ class Refusal:
 
     @property
     def retry_after_minutes(self) -> int:
+        """The wait in whole minutes, rounded up and at least 1, for the message staff see."""
         return max(1, -(-self.retry_after_seconds // 60))
 
 
@@ -71,8 +72,14 @@ class LoginThrottle:
         return None
 
     def record_failure(self, username: str, address: str) -> None:
+        """Count a failed sign-in against the username and the address.
+
+        Each counter's WINDOW_SECONDS window starts at its first failure. redis.RedisError when
+        Redis does not answer.
+        """
         keys = list(self._keys(username, address).values())
         self.client.eval(_RECORD, len(keys), *keys, str(WINDOW_SECONDS))
 
     def record_success(self, username: str, address: str) -> None:
+        """Clear the username's counter after a successful sign-in; the address's counter stays."""
         self.client.delete(self._keys(username, address)["username"])

@@ -35,10 +35,17 @@ IMPLIED_SCOPES = {
 
 
 def hash_token(raw: str) -> str:
+    """Hex SHA-256 of a raw token, as stored; 256 random bits need no salt or stretching."""
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
 def create_token(session: Session, name: str, scopes: list[str], now: datetime) -> tuple[ApiToken, str]:
+    """A new token named ``name`` with ``scopes`` ("write", "publish", "admin").
+
+    Returns the row and the raw secret (``btn_`` + 43 URL-safe characters), which is shown
+    once and never stored. InvalidField("name") for an empty name, InvalidField("scope") for
+    an unknown scope or none.
+    """
     name = clean_line(name)
     if not name:
         raise InvalidField("name", "must not be empty")
@@ -56,6 +63,7 @@ def create_token(session: Session, name: str, scopes: list[str], now: datetime) 
 
 
 def effective_scopes(token: ApiToken) -> set[Scope]:
+    """Every scope the token's grants imply: admin includes publish, publish includes write."""
     granted: set[Scope] = set()
     for scope in token.scopes:
         granted |= IMPLIED_SCOPES.get(Scope(scope), set())
@@ -77,10 +85,12 @@ def authenticate(session: Session, raw: str, now: datetime) -> ApiToken | None:
 
 
 def list_tokens(session: Session) -> list[ApiToken]:
+    """Every token, revoked ones included, in creation order."""
     return list(session.scalars(select(ApiToken).order_by(ApiToken.id)))
 
 
 def revoke_token(session: Session, token_id: int, now: datetime) -> ApiToken:
+    """Mark a token revoked at ``now``; revoking again keeps the first time. NotFound for an unknown id."""
     token = session.get(ApiToken, token_id)
     if token is None:
         raise NotFound(f"token {token_id} does not exist")

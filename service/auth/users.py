@@ -30,6 +30,7 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
 def hash_password(password: str) -> str:
+    """The Argon2id hash (PHC string) of ``password``; the password rules are checked by the caller."""
     return _hasher.hash(password)
 
 
@@ -43,6 +44,7 @@ def check_password_rules(password: str) -> str:
 
 
 def normalise_username(username: str) -> str:
+    """A username as it is stored and compared: stripped and lower-cased."""
     return username.strip().lower()
 
 
@@ -79,6 +81,7 @@ def create_user(
 
 
 def get_user(session: Session, username: str) -> User:
+    """The user with this username (normalised first), disabled or not; NotFound otherwise."""
     user = session.scalars(select(User).where(User.username == normalise_username(username))).one_or_none()
     if user is None:
         raise NotFound(f"user {username!r} does not exist")
@@ -86,10 +89,12 @@ def get_user(session: Session, username: str) -> User:
 
 
 def list_users(session: Session) -> list[User]:
+    """Every user, disabled ones included, by username."""
     return list(session.scalars(select(User).order_by(User.username)))
 
 
 def count_users(session: Session) -> int:
+    """How many users exist, disabled ones included."""
     return session.scalar(select(func.count()).select_from(User)) or 0
 
 

@@ -26,6 +26,13 @@ FLAG_LABELS = {"nam_tron": "Năm tròn", "nam_le_5": "Năm lẻ 5", "jubilee": "
 def build_calendar(
     settings: Settings, key_dates: dict[str, KeyDate], occurrences: list[Occurrence], stamp: datetime
 ) -> bytes:
+    """The ``/calendar.ics`` bytes (RFC 5545): one all-day VEVENT per occurrence.
+
+    Each event has a DISPLAY alarm per reminder offset, at the key date's send time that many
+    days before. ``key_dates`` maps every occurrence's key_date_id to its row (KeyError if
+    one is missing); ``stamp`` is each event's DTSTAMP. A key date whose template fails is
+    logged and gets the default wording.
+    """
     calendar = Calendar()
     calendar.add("prodid", "-//Bantin//Lịch kỷ niệm//VI")
     calendar.add("version", "2.0")
@@ -77,4 +84,5 @@ def _event(
 
 
 def years_for(today: date) -> tuple[int, int]:
+    """The years the calendar covers on ``today``: this one and the next."""
     return today.year, today.year + 1

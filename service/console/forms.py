@@ -39,6 +39,7 @@ _MESSAGES: list[tuple[re.Pattern[str], str]] = [
 
 
 def vietnamese(message: str) -> str:
+    """The Vietnamese wording of a domain field message (English), or the message unchanged if none matches."""
     for pattern, text in _MESSAGES:
         if match := pattern.match(message):
             return text.format(*match.groups())
@@ -69,6 +70,7 @@ class ArticleForm:
 
     @classmethod
     def of(cls, article: Article) -> ArticleForm:
+        """The editor filled from a stored article; a scheduled one keeps its action and local publish time."""
         values = {
             "title": article.title,
             "summary": article.summary or "",
@@ -84,6 +86,7 @@ class ArticleForm:
 
     @classmethod
     def posted(cls, form: dict[str, str]) -> ArticleForm:
+        """The editor as submitted: text fields and publish_at (missing ones empty); an unknown action is draft."""
         values = {name: form.get(name, "") for name in (*TEXT_FIELDS, "publish_at")}
         action = form.get("action", "draft")
         return cls(values, action if action in ACTIONS else "draft")

@@ -83,6 +83,11 @@ class ConsoleRoute(APIRoute):
     """Turns the console's signals into pages: sign-in redirect, 403 and 404 as HTML, not JSON."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """The route's handler, wrapped to turn the console's signals into pages.
+
+        LoginRequired → 303 to the sign-in page; CsrfRefused and Forbidden → an HTML 403;
+        NotFound → an HTML 404.
+        """
         handler = super().get_route_handler()
 
         async def console_handler(request: Request) -> Response:
@@ -137,6 +142,7 @@ def _safe_next(value: str | None) -> str:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(next_: Annotated[str | None, Query(alias="next")] = None) -> Response:
+    """The sign-in form, with a fresh double-submit cookie; ``next`` (a /console/ page only) is where sign-in leads."""
     return _login_form(_safe_next(next_), "", None, 200)
 
 
@@ -197,6 +203,7 @@ def login(
 
 @router.post("/logout")
 def logout(request: Request, _: CheckedForm) -> Response:
+    """Sign out: the session ends, its cookie is cleared, 303 to the sign-in page."""
     with session_scope() as session:
         end_session(session, request.cookies.get(SESSION_COOKIE))
     response = _see_other("/console/login")
@@ -209,6 +216,7 @@ def logout(request: Request, _: CheckedForm) -> Response:
 
 @router.get("/", response_class=HTMLResponse)
 def dashboard(user: CurrentUser) -> Response:
+    """The start page: the review queue, latest and scheduled articles, anniversaries of the next UPCOMING_DAYS days."""
     settings = get_settings()
     today = clock.now(settings).astimezone(settings.zone).date()
     with session_scope() as session:
@@ -246,6 +254,7 @@ def articles(
     category: str = "",
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
+    """The article list, PAGE_SIZE a page, filtered by search text, status (unknown: all) and category slug."""
     chosen_status = ArticleStatus(status) if status in {s.value for s in ArticleStatus} else None
     with session_scope() as session:
         rows, total = list_articles(
@@ -302,11 +311,17 @@ def _require_action_allowed(user: SignedIn, form: ArticleForm) -> None:
 
 @router.get("/articles/new", response_class=HTMLResponse)
 def new_article(user: CurrentUser) -> Response:
+    """An empty article editor."""
     return _editor(user, ArticleForm(), None)
 
 
 @router.post("/articles/new", response_class=HTMLResponse)
 def create(user: CurrentUser, posted: CheckedForm) -> Response:
+    """Save a new article as a draft, submit it for review, publish it or schedule it; 303 to it.
+
+    403 when the user may not publish or schedule; the editor again with its errors (422)
+    when a field is wrong.
+    """
     form = ArticleForm.posted(posted)
     _require_action_allowed(user, form)
     data = form.to_create(utcnow())
@@ -336,6 +351,7 @@ def _saved_message(article: Article) -> str:
 
 @router.get("/articles/{article_id}", response_class=HTMLResponse)
 def edit_article(article_id: RowId, user: CurrentUser) -> Response:
+    """An article's editor, or its review page while it waits for review; 404 for an unknown id."""
     with session_scope() as session:
         article = get_article(session, article_id)
         if article.status == ArticleStatus.PENDING_REVIEW:
@@ -345,6 +361,12 @@ def edit_article(article_id: RowId, user: CurrentUser) -> Response:
 
 @router.post("/articles/{article_id}", response_class=HTMLResponse)
 def update(article_id: RowId, user: CurrentUser, posted: CheckedForm) -> Response:
+    """Save the editor's changes to an article; 303 back to it.
+
+    403 when the user may not change this article or take this action; 422 with the field
+    errors; 409 with the typed text kept when someone saved since the form was loaded or the
+    article has been withdrawn.
+    """
     form = ArticleForm.posted(posted)
     form.values["loaded_revision_id"] = posted.get("loaded_revision_id", "")
     with session_scope() as session:
@@ -381,6 +403,7 @@ def update(article_id: RowId, user: CurrentUser, posted: CheckedForm) -> Respons
 
 @router.get("/articles/{article_id}/withdraw", response_class=HTMLResponse)
 def confirm_withdraw(article_id: RowId, user: CurrentUser) -> Response:
+    """The page that asks to confirm withdrawing an article; editors and admins only (403)."""
     if not can_publish(user):
         raise Forbidden()
     with session_scope() as session:
@@ -389,6 +412,7 @@ def confirm_withdraw(article_id: RowId, user: CurrentUser) -> Response:
 
 @router.post("/articles/{article_id}/withdraw")
 def withdraw(article_id: RowId, user: CurrentUser, _: CheckedForm) -> Response:
+    """Withdraw an article from the site, its feeds and every channel; editors and admins only (403); 303 back to it."""
     if not can_publish(user):
         raise Forbidden()
     with session_scope() as session:

@@ -44,22 +44,27 @@ class Forbidden(Exception):
 
 
 def cookie_is_secure() -> bool:
+    """True when BANTIN_BASE_URL is https, so the console's cookies carry the Secure attribute."""
     return get_settings().base_url.startswith("https://")
 
 
 def set_session_cookie(response: Response, raw: str) -> None:
+    """Set the session cookie to the raw token: HttpOnly, SameSite=Lax, path /console, Secure over https."""
     response.set_cookie(SESSION_COOKIE, raw, httponly=True, samesite="lax", secure=cookie_is_secure(), path="/console")
 
 
 def clear_session_cookie(response: Response) -> None:
+    """Expire the session cookie, with the attributes it was set with so that browsers match it."""
     response.delete_cookie(SESSION_COOKIE, path="/console", httponly=True, samesite="lax", secure=cookie_is_secure())
 
 
 def new_login_csrf() -> str:
+    """A random 256-bit URL-safe value for the sign-in form's double-submit check."""
     return secrets.token_urlsafe(32)
 
 
 def set_login_csrf_cookie(response: Response, token: str) -> None:
+    """Set the sign-in form's double-submit cookie: HttpOnly, SameSite=Strict, path /console, Secure over https."""
     response.set_cookie(
         LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=cookie_is_secure(), path="/console"
     )
@@ -124,6 +129,7 @@ def can_publish(user: SignedIn) -> bool:
 
 
 def can_review(user: SignedIn) -> bool:
+    """Editors and admins review submissions, whatever BANTIN_REVIEW_REQUIRED says."""
     return user.role in (UserRole.EDITOR, UserRole.ADMIN)
 
 

@@ -43,6 +43,7 @@ def actor_label(actor: str | None) -> str:
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
+    """The shared Jinja2 environment, built once: HTML autoescaped, filters local/actor/day, the label tables."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(["html"], default=True),
@@ -57,5 +58,6 @@ def environment() -> Environment:
 
 
 def render(name: str, **context: Any) -> str:
+    """Template ``name`` rendered with ``context`` and the site title; jinja2.TemplateNotFound if there is none."""
     settings = get_settings()
     return environment().get_template(name).render(site_title=settings.site_title, **context)

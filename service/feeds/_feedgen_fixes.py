@@ -1,7 +1,7 @@
 """Work-arounds for feedgen 1.0.0 defects that touch our feeds.
 
 Imported for its side effect by ``render``; each fix is tested in
-``tests/unit/feeds/test_feedgen_fixes.py``.
+``tests/unit/feeds/test_render.py``.
 
 - ``formatRFC2822`` calls ``locale.setlocale`` around ``strftime``. setlocale is
   process-global and not thread-safe: two renders in two threads (or an API thread
@@ -55,6 +55,7 @@ class LinkPreservingEntry(FeedEntry):  # type: ignore[misc]
     """A FeedEntry whose Atom links keep their ``rel``, ``type`` and other attributes."""
 
     def atom_entry(self, extensions: bool = True) -> Any:
+        """feedgen's Atom ``<entry>``, with each ``<link>``'s rel, type, hreflang, title and length written back."""
         element = super().atom_entry(extensions)
         links = [child for child in element if child.tag == "link"]
         for xml_link, data in zip(links, self.link() or [], strict=True):
@@ -74,12 +75,15 @@ class HubLinks(BaseExtension):  # type: ignore[misc]
         self.urls: tuple[str, ...] = ()
 
     def hubs(self, urls: tuple[str, ...]) -> None:
+        """Set the WebSub hub URLs the RSS channel advertises."""
         self.urls = urls
 
     def extend_ns(self) -> dict[str, str]:
+        """The namespace this extension writes in: Atom, for ``atom:link``."""
         return {"atom": ATOM_NS}
 
     def extend_rss(self, rss_feed: Any) -> Any:
+        """Add an ``atom:link rel="hub"`` to ``<channel>`` per hub (WebSub §4, discovery); returns the RSS root."""
         channel = rss_feed[0]
         for url in self.urls:
             etree.SubElement(channel, f"{{{ATOM_NS}}}link", href=url, rel="hub")

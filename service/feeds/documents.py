@@ -61,6 +61,7 @@ def public_path(scope: str, fmt: str) -> str:
 
 
 def etag_for(body: bytes) -> str:
+    """The strong ETag of a body: the first 128 bits of its SHA-256 in hex, quoted (RFC 9110 §8.8.3)."""
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
@@ -127,10 +128,12 @@ def announce_changes(session: Session) -> None:
 
 
 def stored(doc: FeedDocument) -> StoredDocument:
+    """The served fields of a document row as a StoredDocument, detached from the session."""
     return StoredDocument(doc.body, doc.etag, doc.last_modified, doc.body_gzip, doc.body_br, doc.version)
 
 
 def load_document(session: Session, scope: str, fmt: str) -> StoredDocument | None:
+    """The stored document (scope, fmt), or None when it has not been rendered yet."""
     doc = session.get(FeedDocument, (scope, fmt))
     return None if doc is None else stored(doc)
 

@@ -43,4 +43,5 @@ class FeedSpec:
     hubs: tuple[str, ...] = field(default_factory=tuple)
 
     def url(self, filename: str) -> str:
+        """The absolute URL of one of this feed's files, e.g. ``url("atom.xml")``."""
         return f"{self.base_url}{self.path}/{filename}"

@@ -21,6 +21,7 @@ from service.text import resolve_references
 
 
 def spec_for(scope: str, category: Category | None, settings: Settings) -> FeedSpec:
+    """The FeedSpec of ``scope``: site title (plus the category's name), links under BANTIN_BASE_URL, the hub."""
     title = settings.site_title if category is None else f"{settings.site_title} – {category.name}"
     return FeedSpec(
         title=title,
@@ -35,6 +36,11 @@ def spec_for(scope: str, category: Category | None, settings: Settings) -> FeedS
 
 
 def article_item(article: Article, base_url: str) -> FeedItem:
+    """A published article as a FeedItem; links in its body are resolved against the article's URL.
+
+    ``updated`` is never before ``published``. The article must be published (AssertionError
+    otherwise).
+    """
     assert article.published_at is not None
     url = article_url(article, base_url)
     return FeedItem(
@@ -54,6 +60,7 @@ def article_item(article: Article, base_url: str) -> FeedItem:
 
 
 def newest_items(session: Session, category: Category | None, limit: int, base_url: str) -> list[FeedItem]:
+    """The ``limit`` newest published articles of ``category`` (None: the whole site) as FeedItems, newest first."""
     query = select(Article).where(Article.status == ArticleStatus.PUBLISHED)
     if category is not None:
         query = query.where(Article.categories.any(Category.id == category.id))

@@ -31,10 +31,12 @@ EMPTY_FEED_UPDATED = datetime(2020, 1, 1, tzinfo=UTC)
 
 
 def feed_updated(items: Sequence[FeedItem]) -> datetime:
+    """The feed's updated time: its newest item's, or EMPTY_FEED_UPDATED when it has none."""
     return max((item.updated for item in items), default=EMPTY_FEED_UPDATED)
 
 
 def render(fmt: str, spec: FeedSpec, items: Sequence[FeedItem]) -> bytes:
+    """The ``fmt`` document ("rss", "atom" or "json") as UTF-8 bytes; ValueError for another format."""
     if fmt == "rss":
         return render_rss(spec, items)
     if fmt == "atom":
@@ -126,6 +128,7 @@ def _add_entry(fg: FeedGenerator, item: FeedItem, zone: ZoneInfo, *, dc: bool) -
 
 
 def render_rss(spec: FeedSpec, items: Sequence[FeedItem]) -> bytes:
+    """RSS 2.0 bytes (rssboard.org specification): dc:creator for authors, an ``atom:link rel="hub"`` per hub."""
     fg = _base_generator(spec, items, spec.url(FILENAMES["rss"]), rss=True)
     if spec.hubs:
         fg.register_extension("hub", HubLinks, None, atom=False, rss=True)
@@ -135,6 +138,7 @@ def render_rss(spec: FeedSpec, items: Sequence[FeedItem]) -> bytes:
 
 
 def render_atom(spec: FeedSpec, items: Sequence[FeedItem]) -> bytes:
+    """Atom 1.0 bytes (RFC 4287), with a ``link rel="hub"`` per WebSub hub."""
     fg = _base_generator(spec, items, spec.url(FILENAMES["atom"]), rss=False)
     for hub in spec.hubs:
         fg.link(href=hub, rel="hub")
@@ -143,6 +147,7 @@ def render_atom(spec: FeedSpec, items: Sequence[FeedItem]) -> bytes:
 
 
 def render_json(spec: FeedSpec, items: Sequence[FeedItem]) -> bytes:
+    """JSON Feed 1.1 bytes (jsonfeed.org/version/1.1), compact UTF-8, with the hubs as WebSub entries."""
     zone = ZoneInfo(spec.zone_name)
     feed: dict[str, object] = {
         "version": JSON_FEED_VERSION,

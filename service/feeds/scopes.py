@@ -12,10 +12,12 @@ CALENDAR = "calendar"
 
 
 def category_scope(slug: str) -> str:
+    """The scope of a category's feeds: ``category:<slug>``."""
     return f"{CATEGORY_PREFIX}{slug}"
 
 
 def category_slug(scope: str) -> str | None:
+    """The category slug of a category scope; None for any other scope."""
     return scope[len(CATEGORY_PREFIX) :] if scope.startswith(CATEGORY_PREFIX) else None
 
 

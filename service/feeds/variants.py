@@ -25,6 +25,7 @@ def compress_gzip(body: bytes) -> bytes:
 
 
 def compress_brotli(body: bytes) -> bytes:
+    """Brotli (RFC 7932) at BROTLI_QUALITY; the same body always gives the same bytes."""
     return bytes(brotli.compress(body, quality=BROTLI_QUALITY))
 
 

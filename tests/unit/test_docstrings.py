@@ -14,18 +14,8 @@ REPO = Path(__file__).resolve().parents[2]
 PACKAGES = ("service", "workers", "config")
 # Being rewritten on other branches right now; the lead empties this list when they merge.
 NOT_YET: tuple[str, ...] = (
-    "service/feeds/",
-    "service/api/feeds.py",
-    "service/calendar/ics.py",
-    "service/api/calendar.py",
-    "service/console/",
-    "service/auth/",
-    "service/api/articles.py",
-    "service/articles/",
-    "service/api/app.py",
-    "service/deliveries/sender.py",
-    "service/deliveries/outcomes.py",
-    "service/channels/webhook.py",
+    "service/deliveries/",
+    "service/channels/",
 )
 MIGRATIONS = "service/db/migrations/"
 
