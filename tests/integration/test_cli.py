@@ -52,7 +52,7 @@ def test_cli_bad_input_is_a_clear_error(stack: Stack, tmp_path: Path) -> None:
     assert "does not exist" in stack.run("withdraw", "987654").stderr
     assert "status: must be one of" in stack.run("articles", "list", "--status", "gone").stderr
     scope = stack.run("tokens", "create", "--name", "x", "--scope", "root")
-    assert scope.returncode == 2 and "scope: must be one of publish, admin" in scope.stderr
+    assert scope.returncode == 2 and "scope: must be one of write, publish, admin" in scope.stderr
 
 
 def test_tokens_list_never_prints_secrets_and_revoke_takes_effect(stack: Stack) -> None:
