@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from service.channels.messages import OutboundMessage, SendResult
 from service.db.models import Delivery, DeliveryAttempt, DeliveryStatus, Subscription, SubscriptionStatus
+from service.db.statements import among
 from service.deliveries.retry import next_attempt_at
 
 log = logging.getLogger(__name__)
@@ -198,7 +199,7 @@ def _update_health(
         _update_locked(
             session,
             (
-                Subscription.id.in_(succeeded),
+                among(session, Subscription.id, succeeded),
                 or_(
                     Subscription.failing_since.is_not(None),
                     Subscription.last_success_at.is_(None),
@@ -209,14 +210,16 @@ def _update_health(
         )
     if failed:
         _update_locked(
-            session, (Subscription.id.in_(failed), Subscription.failing_since.is_(None)), {"failing_since": now}
+            session,
+            (among(session, Subscription.id, failed), Subscription.failing_since.is_(None)),
+            {"failing_since": now},
         )
     disabled = dict(gone)
     window = timedelta(seconds=settings.subscription_disable_after_seconds)
     if failed:
         stale = session.execute(
             select(Subscription.id, Subscription.failing_since).where(
-                Subscription.id.in_(failed), Subscription.failing_since < now - window
+                among(session, Subscription.id, failed), Subscription.failing_since < now - window
             )
         ).all()
         for subscription_id, since in stale:
@@ -227,16 +230,17 @@ def _update_health(
 
 
 def _update_locked(session: Session, where: tuple[Any, ...], values: dict[str, Any]) -> None:
-    """Lock the rows in id order, then update them: batches running side by side (and a
-    subscription being deleted) take these locks in one order and cannot deadlock."""
-    ids = list(session.scalars(select(Subscription.id).where(*where).order_by(Subscription.id).with_for_update()))
-    if ids:
-        session.execute(
-            update(Subscription)
-            .where(Subscription.id.in_(ids))
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
+    """Lock the rows in id order while updating them, in one statement: batches running
+    side by side (and a subscription being deleted) take these locks in one order and
+    cannot deadlock. (PostgreSQL locks the subquery's rows as they come out of its sort;
+    SQLite, which has no row locks, drops the FOR UPDATE.)"""
+    locked = select(Subscription.id).where(*where).order_by(Subscription.id).with_for_update()
+    session.execute(
+        update(Subscription)
+        .where(Subscription.id.in_(locked.scalar_subquery()))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def disable_subscription(session: Session, subscription_id: int, reason: str, now: datetime) -> bool:
@@ -258,7 +262,9 @@ def fail_pending(session: Session, subscription_ids: Sequence[int], reason: str)
     if subscription_ids:
         session.execute(
             update(Delivery)
-            .where(Delivery.subscription_id.in_(subscription_ids), Delivery.status == DeliveryStatus.PENDING)
+            .where(
+                among(session, Delivery.subscription_id, subscription_ids), Delivery.status == DeliveryStatus.PENDING
+            )
             .values(status=DeliveryStatus.FAILED.value, last_error=reason[:300])
             .execution_options(synchronize_session=False)
         )

@@ -24,6 +24,7 @@ from service.channels.http import GuardedHttp, new_http_session
 from service.channels.messages import FeedContent, OutboundMessage, SendResult
 from service.channels.registry import CHANNELS
 from service.db.models import Announcement, Delivery, DeliveryStatus, Subscription, SubscriptionStatus
+from service.db.statements import among
 from service.deliveries.content import FEED_UPDATED, feed_content_for
 from service.deliveries.outcomes import record_results
 from service.deliveries.planning import plan_disabled_notices
@@ -85,7 +86,7 @@ def claim(session: Session, delivery_ids: Sequence[str], now: datetime, settings
     announcements = {
         row.id: row
         for row in session.execute(
-            select(*ANNOUNCEMENT_COLUMNS).where(Announcement.id.in_({c.announcement_id for c in claimed}))
+            select(*ANNOUNCEMENT_COLUMNS).where(among(session, Announcement.id, {c.announcement_id for c in claimed}))
         )
     }
     feeds: dict[tuple[str, str], FeedContent | None] = {}
