@@ -22,9 +22,11 @@ def new_secret() -> str:
 
 
 def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """``v1,<base64 HMAC-SHA256 of "id.timestamp.body">`` (Standard Webhooks, "Verifying")."""
     key = base64.b64decode(secret.removeprefix(SECRET_PREFIX))
-    signed = f"{message_id}.{timestamp}.".encode() + body
-    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    mac = hmac.new(key, f"{message_id}.{timestamp}.".encode(), hashlib.sha256)
+    mac.update(body)  # fed on, not concatenated: the body is shared by the whole announcement
+    return "v1," + base64.b64encode(mac.digest()).decode()
 
 
 def webhook_body(message: OutboundMessage) -> bytes:
