@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 import uuid
+from functools import partial
 from pathlib import Path
 
 import aiohttp
@@ -267,6 +268,7 @@ def main() -> None:
         wait_until(lambda: counter() >= count, 600, "every delivery", 0.1)
         elapsed = time.perf_counter() - returned
         spent = cpu.stop()
+        sizes = table_sizes(database_url)
         counter.close()
         for watch in watches.values():
             watch.running = False
@@ -297,6 +299,9 @@ def main() -> None:
     print("  CPU-seconds per 1,000 deliveries (from /proc, POST → last delivery):")
     for role in [*workers, "postgresql", "receiver", "api", "beat"]:
         print(f"    {role:18} {spent.get(role, 0.0) * 1000 / count:6.3f}   ({spent.get(role, 0.0):.2f} s in all)")
+    print("  PostgreSQL bytes per row, indexes included (after VACUUM ANALYZE):")
+    for table, (rows, size) in sizes.items():
+        print(f"    {table:18} {size / max(rows, 1):6.0f}   ({rows:,} rows, {size / 2**20:.1f} MiB)")
     print(f"ceiling, same run: bare aiohttp client, {CEILING_CONNECTIONS} connections, same payload")
     print(
         f"  {count} posts in {ceiling_before:.2f} s before, {ceiling_after:.2f} s after the fan-out:"
@@ -304,6 +309,24 @@ def main() -> None:
     )
     print(f"  CPU-seconds per 1,000 posts of the bare client: {client_cpu * 1000 / count:.3f}")
     print(f"  Bantin / ceiling = {rate / ceiling_rate:.2f} (goal ≥ 0.5)")
+
+
+def _ready(log_file: Path) -> bool:
+    return log_file.exists() and b" ready." in log_file.read_bytes()
+
+
+def table_sizes(database_url: str) -> dict[str, tuple[int, int]]:
+    """Rows and bytes (table, TOAST and indexes) of the tables a fan-out writes."""
+    engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    sizes = {}
+    with engine.connect() as connection:
+        for table in ("subscriptions", "deliveries", "delivery_attempts"):
+            connection.execute(text(f"VACUUM ANALYZE {table}"))
+            rows = connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()  # noqa: S608 - fixed names
+            size = connection.execute(text("SELECT pg_total_relation_size(:t)"), {"t": table}).scalar_one()
+            sizes[table] = (int(rows), int(size))
+    engine.dispose()
+    return sizes
 
 
 def start_stack(stack: Stack, split_queues: bool) -> None:
@@ -322,7 +345,7 @@ def start_stack(stack: Stack, split_queues: bool) -> None:
         stack.start(
             name, "worker", "--queues", queues, "--concurrency", concurrency, BANTIN_METRICS_PORT=str(free_port())
         )
-        wait_until(lambda f=log_file: f.exists() and b" ready." in f.read_bytes(), 60, f"{name} to be ready", 0.1)
+        wait_until(partial(_ready, log_file), 60, f"{name} to be ready", 0.1)
     stack.start_beat()
     stack.start_api()
 
