@@ -107,7 +107,8 @@ def test_replay_and_recover_send_again_with_the_same_id(
     requeued = admin.post(f"/api/v1/subscriptions/{dead['id']}/recover", params={"since": since})
     assert requeued.json() == {"requeued": 1}
     wait_until(lambda: statuses(admin, dead["id"]) == ["delivered"], 10, "the recovered delivery")
-    assert admin.post("/api/v1/deliveries/msg_nope/replay").status_code == 404
+    assert admin.post(f"/api/v1/deliveries/msg_{'0' * 32}/replay").status_code == 404  # well-formed, unknown
+    assert admin.post("/api/v1/deliveries/msg_nope/replay").status_code == 422  # not a delivery id at all
 
 
 def test_telegram_rate_limit_spaces_messages_to_one_chat(
