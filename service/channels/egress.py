@@ -160,9 +160,9 @@ def _check_text(url: str) -> None:
         raise EgressDenied("carries a percent-encoded control character (such as %00)")
 
 
-def pinned(url: str, checked: ResolvedTarget) -> ResolvedTarget:
-    """Another URL of an origin already checked: same address, its own path and query."""
-    parts = urlsplit(url.strip())
+def pinned(parts: SplitResult, checked: ResolvedTarget) -> ResolvedTarget:
+    """Another URL (split by the caller) of an origin already checked: same address, its
+    own path and query."""
     return ResolvedTarget(_with_address(parts, checked.address), checked.host, _netloc(parts), checked.address)
 
 

@@ -20,7 +20,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
-from multidict import CIMultiDict
 
 from config.settings import Settings
 from service.channels.egress import EgressDenied, EgressPolicy, ResolvedTarget, check_url, pinned
@@ -71,7 +70,8 @@ class GuardedHttp:
 
     async def guard(self, url: str) -> ResolvedTarget:
         """Check a subscriber-supplied URL, resolving each origin once; raises EgressDenied."""
-        parts = urlsplit(url)
+        # Split once: the origin is looked up and the pinned URL built from the same parts.
+        parts = urlsplit(url.strip())
         try:
             origin = (parts.scheme, parts.hostname or "", parts.port)
         except ValueError:
@@ -88,7 +88,7 @@ class GuardedHttp:
                     self._origins[origin] = checked
         if isinstance(checked, EgressDenied):
             raise checked
-        return pinned(url, checked)
+        return pinned(parts, checked)
 
     async def post(
         self, url: str, *, content: bytes, headers: Mapping[str, str], server_hostname: str | None = None
@@ -124,12 +124,13 @@ class GuardedHttp:
                 method,
                 url,
                 data=content,
-                headers=dict(headers),
+                headers=headers,
                 allow_redirects=False,
                 server_hostname=server_hostname,
             ) as response:
                 body = await _read(response, max_bytes)
-                return HttpAnswer(response.status, CIMultiDict(response.headers), body)
+                # The response's own headers: read-only and case-insensitive already.
+                return HttpAnswer(response.status, response.headers, body)
         except TimeoutError:
             raise HttpFailure("timed out") from None
         except (aiohttp.ClientError, ValueError) as exc:

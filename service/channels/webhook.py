@@ -18,13 +18,16 @@ SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks prefix, not a sec
 
 
 def new_secret() -> str:
+    """A fresh signing secret, ``whsec_`` + base64 of 32 random bytes (Standard Webhooks)."""
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """``v1,<base64 HMAC-SHA256 of "id.timestamp.body">`` (Standard Webhooks, "Verifying")."""
     key = base64.b64decode(secret.removeprefix(SECRET_PREFIX))
-    signed = f"{message_id}.{timestamp}.".encode() + body
-    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    mac = hmac.new(key, f"{message_id}.{timestamp}.".encode(), hashlib.sha256)
+    mac.update(body)  # fed on, not concatenated: the body is shared by the whole announcement
+    return "v1," + base64.b64encode(mac.digest()).decode()
 
 
 def webhook_body(message: OutboundMessage) -> bytes:
@@ -38,6 +41,8 @@ def webhook_body(message: OutboundMessage) -> bytes:
 
 
 def signature_headers(message: OutboundMessage, body: bytes, now: float | None = None) -> dict[str, str]:
+    """``webhook-id``, ``webhook-timestamp`` (Unix seconds) and ``webhook-signature`` (one
+    ``v1,…`` per live secret) for ``body`` (Standard Webhooks, "Sending")."""
     timestamp = int(now if now is not None else time.time())
     # During a rotation both signatures go out, space-separated; receivers accept either.
     signatures = " ".join(sign(secret, message.delivery_id, timestamp, body) for secret in message.secrets)
@@ -52,6 +57,7 @@ class WebhookChannel(UrlChannel):
     name = "webhook"
 
     async def send(self, context: SendContext, message: OutboundMessage) -> SendResult:
+        """POST the signed JSON body to the subscriber's URL through the guarded client."""
         # One body per announcement and batch: every subscriber gets the same bytes.
         key = f"webhook.body:{message.announcement_id}:{message.event_type}"
         body = context.resources.get(key) if message.announcement_id else None

@@ -5,19 +5,35 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from service.channels.messages import OutboundMessage, SendResult
 from service.db.models import Delivery, DeliveryAttempt, DeliveryStatus, Subscription, SubscriptionStatus
+from service.db.statements import among
 from service.deliveries.retry import next_attempt_at
 
 log = logging.getLogger(__name__)
 LAST_SUCCESS_PRECISION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class _Row:
+    """What one result writes to its delivery row (and, if ``attempted``, to the attempt log)."""
+
+    delivery_id: str
+    claim_token: str | None
+    status: str
+    attempted: bool
+    status_code: int | None
+    error: str | None
+    next_attempt_at: datetime | None
+    duration_ms: int
 
 
 def record_results(
@@ -25,55 +41,73 @@ def record_results(
 ) -> list[int]:
     """Returns the ids of subscriptions disabled by these results.
 
-    Rows that end the same way (the common case: delivered with one status code) are
-    written with one UPDATE per group, ``attempts = attempts + 1`` done by the database.
     A row is written only while the claim that sent it still holds it (same claim token,
     still sending): a batch that outlived its lease, whose rows the sweep released to
     another batch, leaves them and their attempt log to that batch. Subscription health
     counts every answer seen, stale or not: it is what the destination did.
     """
-    groups: dict[tuple[tuple[str, Any], ...], list[str]] = defaultdict(list)
-    attempts: dict[str, dict[str, Any]] = {}
+    rows: list[_Row] = []
     succeeded: set[int] = set()
     failed: set[int] = set()
     gone: dict[int, str] = {}
     for message, result in outcomes:
-        values: dict[str, Any] = {"lease_until": None, "claim_token": message.claim_token}
         if result.deferred:
-            values.update(
-                status=DeliveryStatus.PENDING.value, next_attempt_at=now + timedelta(seconds=result.retry_after or 1)
-            )
-            groups[tuple(sorted(values.items()))].append(message.delivery_id)
-            continue
-        made = message.attempts_made + 1
-        values.update(attempted=True, last_status_code=result.status_code, last_error=result.error)
-        attempts[message.delivery_id] = {
-            "delivery_id": message.delivery_id,
-            "attempted_at": now,
-            "status_code": result.status_code,
-            "error": result.error,
-            "duration_ms": result.duration_ms,
-        }
-        if result.ok:
-            values.update(status=DeliveryStatus.DELIVERED.value, delivered_at=now)
+            retry_at: datetime | None = now + timedelta(seconds=result.retry_after or 1)
+            status = DeliveryStatus.PENDING.value
+        elif result.ok:
+            retry_at, status = None, DeliveryStatus.DELIVERED.value
             succeeded.add(message.subscription_id)
         else:
             failed.add(message.subscription_id)
+            made = message.attempts_made + 1
             retry_at = (
                 None
                 if result.gone
                 else next_attempt_at(now, made, settings.delivery_retry_schedule, result.retry_after)
             )
-            if retry_at is None:
-                values.update(status=DeliveryStatus.FAILED.value)
-            else:
-                values.update(status=DeliveryStatus.PENDING.value, next_attempt_at=retry_at)
+            status = DeliveryStatus.FAILED.value if retry_at is None else DeliveryStatus.PENDING.value
             if result.gone:
                 gone[message.subscription_id] = result.error or "destination is gone"
-        groups[tuple(sorted(values.items()))].append(message.delivery_id)
+        rows.append(
+            _Row(
+                message.delivery_id,
+                message.claim_token,
+                status,
+                not result.deferred,
+                result.status_code,
+                result.error,
+                retry_at,
+                result.duration_ms,
+            )
+        )
     # Subscriptions first, deliveries second: the order in which deleting a subscription
     # (a cascade from subscriptions to deliveries) takes its locks, so the two never deadlock.
     disabled = _update_health(session, succeeded, failed - succeeded, gone, now, settings)
+    if session.get_bind().dialect.name == "postgresql":
+        written = _write_rows_pg(session, rows, now)
+    else:
+        written = _write_rows_grouped(session, rows, now)
+    if written < len(outcomes):
+        log.warning("%d results of a batch that lost its claim were not written", len(outcomes) - written)
+    # This batch's own rows of a subscription it just disabled were written pending above.
+    fail_pending(session, disabled, "subscription disabled")
+    return disabled
+
+
+def _write_rows_grouped(session: Session, rows: Sequence[_Row], now: datetime) -> int:
+    """Rows that end the same way (the common case: delivered with one status code) are
+    written with one UPDATE per group, ``attempts = attempts + 1`` done by the database;
+    then the attempts of the rows written, in one INSERT. For SQLite; returns rows written."""
+    groups: dict[tuple[tuple[str, Any], ...], list[str]] = defaultdict(list)
+    for row in rows:
+        values: dict[str, Any] = {"lease_until": None, "claim_token": row.claim_token, "status": row.status}
+        if row.next_attempt_at is not None:
+            values["next_attempt_at"] = row.next_attempt_at
+        if row.attempted:
+            values.update(attempted=True, last_status_code=row.status_code, last_error=row.error)
+        if row.status == DeliveryStatus.DELIVERED:
+            values["delivered_at"] = now
+        groups[tuple(sorted(values.items()))].append(row.delivery_id)
     written: set[str] = set()
     for key, ids in groups.items():
         values = dict(key)
@@ -93,14 +127,68 @@ def record_results(
                 .execution_options(synchronize_session=False)
             )
         )
-    if len(written) < len(outcomes):
-        log.warning("%d results of a batch that lost its claim were not written", len(outcomes) - len(written))
-    kept = [attempt for delivery_id, attempt in attempts.items() if delivery_id in written]
+    kept = [
+        {
+            "delivery_id": row.delivery_id,
+            "attempted_at": now,
+            "status_code": row.status_code,
+            "error": row.error,
+            "duration_ms": row.duration_ms,
+        }
+        for row in rows
+        if row.attempted and row.delivery_id in written
+    ]
     if kept:
         session.execute(insert(DeliveryAttempt), kept)
-    # This batch's own rows of a subscription it just disabled were written pending above.
-    fail_pending(session, disabled, "subscription disabled")
-    return disabled
+    return len(written)
+
+
+def _write_rows_pg(session: Session, rows: Sequence[_Row], now: datetime) -> int:
+    """PostgreSQL: every row and its attempt in one statement, one round trip, the batch
+    bound as one array per column (unnest). Returns rows written."""
+    columns = {
+        "ids": [r.delivery_id for r in rows],
+        "tokens": [r.claim_token for r in rows],
+        "statuses": [r.status for r in rows],
+        "attempted": [r.attempted for r in rows],
+        "status_codes": [r.status_code for r in rows],
+        "errors": [r.error for r in rows],
+        "next_attempts": [r.next_attempt_at for r in rows],
+        "durations": [r.duration_ms for r in rows],
+    }
+    return int(session.execute(_PG_RECORD, {**columns, "now": now}).scalar_one())
+
+
+# The same writes as _write_rows_grouped: only rows this claim still holds; attempts + 1,
+# the last answer and an attempt row only when the destination was tried (not deferred).
+_PG_RECORD = text("""
+    WITH results AS (
+        SELECT * FROM unnest(
+            CAST(:ids AS text[]), CAST(:tokens AS text[]), CAST(:statuses AS text[]),
+            CAST(:attempted AS boolean[]), CAST(:status_codes AS integer[]), CAST(:errors AS text[]),
+            CAST(:next_attempts AS timestamptz[]), CAST(:durations AS integer[])
+        ) AS r(id, claim_token, status, attempted, status_code, error, next_attempt_at, duration_ms)
+    ), written AS (
+        UPDATE deliveries d
+        SET status = r.status,
+            lease_until = NULL,
+            claim_token = NULL,
+            next_attempt_at = COALESCE(r.next_attempt_at, d.next_attempt_at),
+            delivered_at = CASE WHEN r.status = 'delivered' THEN CAST(:now AS timestamptz) ELSE d.delivered_at END,
+            attempts = d.attempts + CASE WHEN r.attempted THEN 1 ELSE 0 END,
+            last_status_code = CASE WHEN r.attempted THEN r.status_code ELSE d.last_status_code END,
+            last_error = CASE WHEN r.attempted THEN r.error ELSE d.last_error END
+        FROM results r
+        WHERE d.id = r.id AND d.claim_token = r.claim_token AND d.status = 'sending'
+        RETURNING d.id
+    ), logged AS (
+        INSERT INTO delivery_attempts (delivery_id, attempted_at, status_code, error, duration_ms)
+        SELECT r.id, CAST(:now AS timestamptz), r.status_code, r.error, r.duration_ms
+        FROM results r JOIN written w ON w.id = r.id
+        WHERE r.attempted
+    )
+    SELECT count(*) FROM written
+""")
 
 
 def _update_health(
@@ -111,7 +199,7 @@ def _update_health(
         _update_locked(
             session,
             (
-                Subscription.id.in_(succeeded),
+                among(session, Subscription.id, succeeded),
                 or_(
                     Subscription.failing_since.is_not(None),
                     Subscription.last_success_at.is_(None),
@@ -122,14 +210,16 @@ def _update_health(
         )
     if failed:
         _update_locked(
-            session, (Subscription.id.in_(failed), Subscription.failing_since.is_(None)), {"failing_since": now}
+            session,
+            (among(session, Subscription.id, failed), Subscription.failing_since.is_(None)),
+            {"failing_since": now},
         )
     disabled = dict(gone)
     window = timedelta(seconds=settings.subscription_disable_after_seconds)
     if failed:
         stale = session.execute(
             select(Subscription.id, Subscription.failing_since).where(
-                Subscription.id.in_(failed), Subscription.failing_since < now - window
+                among(session, Subscription.id, failed), Subscription.failing_since < now - window
             )
         ).all()
         for subscription_id, since in stale:
@@ -140,19 +230,21 @@ def _update_health(
 
 
 def _update_locked(session: Session, where: tuple[Any, ...], values: dict[str, Any]) -> None:
-    """Lock the rows in id order, then update them: batches running side by side (and a
-    subscription being deleted) take these locks in one order and cannot deadlock."""
-    ids = list(session.scalars(select(Subscription.id).where(*where).order_by(Subscription.id).with_for_update()))
-    if ids:
-        session.execute(
-            update(Subscription)
-            .where(Subscription.id.in_(ids))
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
+    """Lock the rows in id order while updating them, in one statement: batches running
+    side by side (and a subscription being deleted) take these locks in one order and
+    cannot deadlock. (PostgreSQL locks the subquery's rows as they come out of its sort;
+    SQLite, which has no row locks, drops the FOR UPDATE.)"""
+    locked = select(Subscription.id).where(*where).order_by(Subscription.id).with_for_update()
+    session.execute(
+        update(Subscription)
+        .where(Subscription.id.in_(locked.scalar_subquery()))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def disable_subscription(session: Session, subscription_id: int, reason: str, now: datetime) -> bool:
+    """Disable an active subscription and fail its pending deliveries; False if it was not active."""
     changed = session.execute(
         update(Subscription)
         .where(Subscription.id == subscription_id, Subscription.status == SubscriptionStatus.ACTIVE)
@@ -168,10 +260,13 @@ def disable_subscription(session: Session, subscription_id: int, reason: str, no
 
 
 def fail_pending(session: Session, subscription_ids: Sequence[int], reason: str) -> None:
+    """Mark the pending deliveries of these subscriptions failed with ``reason`` (cut to 300 characters)."""
     if subscription_ids:
         session.execute(
             update(Delivery)
-            .where(Delivery.subscription_id.in_(subscription_ids), Delivery.status == DeliveryStatus.PENDING)
+            .where(
+                among(session, Delivery.subscription_id, subscription_ids), Delivery.status == DeliveryStatus.PENDING
+            )
             .values(status=DeliveryStatus.FAILED.value, last_error=reason[:300])
             .execution_options(synchronize_session=False)
         )

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, select, text, update
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
@@ -24,6 +24,7 @@ from service.channels.http import GuardedHttp, new_http_session
 from service.channels.messages import FeedContent, OutboundMessage, SendResult
 from service.channels.registry import CHANNELS
 from service.db.models import Announcement, Delivery, DeliveryStatus, Subscription, SubscriptionStatus
+from service.db.statements import among
 from service.deliveries.content import FEED_UPDATED, feed_content_for
 from service.deliveries.outcomes import record_results
 from service.deliveries.planning import plan_disabled_notices
@@ -41,6 +42,30 @@ class BatchSummary:
     deferred: int
 
 
+# How often a delivery to a paused subscription looks again whether it was resumed.
+PAUSED_RECHECK = timedelta(minutes=5)
+SUBSCRIPTION_COLUMNS = (
+    Subscription.id,
+    Subscription.status,
+    Subscription.channel,
+    Subscription.target,
+    Subscription.options,
+    Subscription.locale,
+    Subscription.secret,
+    Subscription.previous_secret,
+    Subscription.previous_secret_expires_at,
+    Subscription.unsubscribe_token,
+)
+# The delivery's columns a claim returns; its id is labelled apart from the subscription's.
+CLAIMED_COLUMNS = (
+    Delivery.id.label("delivery_id"),
+    Delivery.subscription_id,
+    Delivery.announcement_id,
+    Delivery.attempts,
+)
+ANNOUNCEMENT_COLUMNS = (Announcement.id, Announcement.type, Announcement.payload, Announcement.created_at)
+
+
 def claim(session: Session, delivery_ids: Sequence[str], now: datetime, settings: Settings) -> list[OutboundMessage]:
     """Take the rows that are still pending; a duplicate batch message finds none left.
 
@@ -50,27 +75,18 @@ def claim(session: Session, delivery_ids: Sequence[str], now: datetime, settings
     """
     lease = now + timedelta(seconds=settings.delivery_lease_seconds)
     token = uuid.uuid4().hex
-    claimed = session.execute(
-        update(Delivery)
-        .where(Delivery.id.in_(delivery_ids), Delivery.status == DeliveryStatus.PENDING)
-        .values(status=DeliveryStatus.SENDING.value, lease_until=lease, claim_token=token)
-        .returning(Delivery.id, Delivery.subscription_id, Delivery.announcement_id, Delivery.attempts)
-        .execution_options(synchronize_session=False)
-    ).all()
+    if session.get_bind().dialect.name == "postgresql":
+        claimed, subscriptions = _claim_joined(session, delivery_ids, lease, token)
+    else:
+        claimed, subscriptions = _claim_then_read(session, delivery_ids, lease, token)
     if not claimed:
         return []
-    # Columns, not ORM objects, and each announcement once: a batch is hundreds of rows
-    # about one or two announcements, whose payload need not be decoded hundreds of times.
-    subscriptions = {
-        row.id: row
-        for row in session.execute(
-            select(*SUBSCRIPTION_COLUMNS).where(Subscription.id.in_({c.subscription_id for c in claimed}))
-        )
-    }
+    # Each announcement once: a batch is hundreds of rows about one or two announcements,
+    # whose payload need not be decoded hundreds of times.
     announcements = {
         row.id: row
         for row in session.execute(
-            select(*ANNOUNCEMENT_COLUMNS).where(Announcement.id.in_({c.announcement_id for c in claimed}))
+            select(*ANNOUNCEMENT_COLUMNS).where(among(session, Announcement.id, {c.announcement_id for c in claimed}))
         )
     }
     feeds: dict[tuple[str, str], FeedContent | None] = {}
@@ -81,12 +97,60 @@ def claim(session: Session, delivery_ids: Sequence[str], now: datetime, settings
         if subscription is None:
             continue  # deleted since planning: the cascade removes the row too
         if subscription.status in held:
-            held[subscription.status].append(row.id)
+            held[subscription.status].append(row.delivery_id)
             continue
         announcement = announcements[row.announcement_id]
         messages.append(_message(row, subscription, announcement, now, session, feeds, settings.base_url, token))
     _hold_back(session, held[SubscriptionStatus.PAUSED], held[SubscriptionStatus.DISABLED], now)
     return messages
+
+
+def _claim_then_read(
+    session: Session, delivery_ids: Sequence[str], lease: datetime, token: str
+) -> tuple[Sequence[Row[Any]], dict[int, Row[Any]]]:
+    """Claim, then read the subscriptions: two statements, for SQLite, whose RETURNING
+    cannot name a joined table."""
+    claimed = session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(delivery_ids), Delivery.status == DeliveryStatus.PENDING)
+        .values(status=DeliveryStatus.SENDING.value, lease_until=lease, claim_token=token)
+        .returning(*CLAIMED_COLUMNS)
+        .execution_options(synchronize_session=False)
+    ).all()
+    if not claimed:
+        return [], {}
+    # Columns, not ORM objects.
+    subscriptions = {
+        row.id: row
+        for row in session.execute(
+            select(*SUBSCRIPTION_COLUMNS).where(Subscription.id.in_({c.subscription_id for c in claimed}))
+        )
+    }
+    return claimed, subscriptions
+
+
+def _claim_joined(
+    session: Session, delivery_ids: Sequence[str], lease: datetime, token: str
+) -> tuple[Sequence[Row[Any]], dict[int, Row[Any]]]:
+    """PostgreSQL: claim and read each row's subscription in one statement and one round
+    trip, the ids bound as one array (not one parameter per id, which is compiled, sent
+    and planned anew for every batch size)."""
+    rows = session.execute(_PG_CLAIM, {"ids": list(delivery_ids), "lease": lease, "token": token}).all()
+    return rows, {row.subscription_id: row for row in rows}
+
+
+# Delivery columns first, then SUBSCRIPTION_COLUMNS in their order (``id`` is the
+# subscription's). A row whose subscription was deleted since planning went with it (the
+# cascade), so the join loses nothing.
+_PG_CLAIM = text("""
+    UPDATE deliveries d
+    SET status = 'sending', lease_until = :lease, claim_token = :token
+    FROM subscriptions s
+    WHERE d.id = ANY(CAST(:ids AS text[])) AND d.status = 'pending' AND s.id = d.subscription_id
+    RETURNING d.id AS delivery_id, d.subscription_id, d.announcement_id, d.attempts,
+              s.id, s.status, s.channel, s.target, s.options, s.locale, s.secret, s.previous_secret,
+              s.previous_secret_expires_at, s.unsubscribe_token
+""").columns(*CLAIMED_COLUMNS, *SUBSCRIPTION_COLUMNS)
 
 
 def _hold_back(session: Session, paused: list[str], disabled: list[str], now: datetime) -> None:
@@ -117,23 +181,6 @@ def _hold_back(session: Session, paused: list[str], disabled: list[str], now: da
         )
 
 
-# How often a delivery to a paused subscription looks again whether it was resumed.
-PAUSED_RECHECK = timedelta(minutes=5)
-SUBSCRIPTION_COLUMNS = (
-    Subscription.id,
-    Subscription.status,
-    Subscription.channel,
-    Subscription.target,
-    Subscription.options,
-    Subscription.locale,
-    Subscription.secret,
-    Subscription.previous_secret,
-    Subscription.previous_secret_expires_at,
-    Subscription.unsubscribe_token,
-)
-ANNOUNCEMENT_COLUMNS = (Announcement.id, Announcement.type, Announcement.payload, Announcement.created_at)
-
-
 def _message(
     claimed: Row[Any],
     sub: Row[Any],
@@ -154,7 +201,7 @@ def _message(
             feeds[key] = feed_content_for(session, announcement.payload, base_url)
         document = feeds[key]
     return OutboundMessage(
-        delivery_id=claimed.id,
+        delivery_id=claimed.delivery_id,
         subscription_id=sub.id,
         channel=sub.channel,
         target=sub.target,
