@@ -18,6 +18,8 @@ from service.api import (
     observability,
     ops,
     pages,
+    privacy,
+    readers,
     subscriptions,
     tokens,
     unsubscribe,
@@ -75,6 +77,8 @@ def create_app() -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.body_max_bytes + REQUEST_OVERHEAD_BYTES)
     # Added last, so outermost: it sees every answer, the body-size 413 included.
     app.add_middleware(observability.RequestObservability)
-    for module in (articles, subscriptions, calendar, tokens, feeds, pages, unsubscribe, websub, ops, observability):
+    for module in (
+        articles, subscriptions, privacy, calendar, tokens, feeds, pages, readers, unsubscribe, websub, ops, observability
+    ):  # fmt: skip
         app.include_router(module.router)
     return app

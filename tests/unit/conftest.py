@@ -21,6 +21,7 @@ UNIT_ENV = {
     "BANTIN_BROKER_URL": "memory://",
     "BANTIN_BASE_URL": "https://bantin.example.vn",
     "BANTIN_SITE_TITLE": "Thành ủy Đà Nẵng",
+    "BANTIN_SECRET_KEY": "unit-test-secret-key-0123456789abcdef",
 }
 
 

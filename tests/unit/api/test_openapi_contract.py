@@ -57,6 +57,8 @@ def probes(path: str, method: str, operation: dict[str, Any]) -> Iterator[tuple[
     if method in {"post", "put", "patch"} and "requestBody" in operation:
         unknown["json"] = {}  # every field of a PATCH is optional; a POST answers 422 for it
     yield "unknown id or name", unknown
+    if required:
+        yield "required query parameter missing", {"url": missing, "headers": admin}
     if "{" in path:
         yield "id out of range", {"url": fill(path, operation, "0", "X!"), "headers": admin}
     for parameter in operation.get("parameters", []):
