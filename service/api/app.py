@@ -77,8 +77,7 @@ def create_app() -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.body_max_bytes + REQUEST_OVERHEAD_BYTES)
     # Added last, so outermost: it sees every answer, the body-size 413 included.
     app.add_middleware(observability.RequestObservability)
-    for module in (
-        articles, subscriptions, privacy, calendar, tokens, feeds, pages, readers, unsubscribe, websub, ops, observability
-    ):  # fmt: skip
+    routers = (articles, subscriptions, privacy, calendar, tokens, feeds, pages, readers, unsubscribe, websub, ops)
+    for module in (*routers, observability):
         app.include_router(module.router)
     return app

@@ -75,11 +75,13 @@ def _first(form: Mapping[str, list[str]], name: str, default: str = "") -> str:
     return (form.get(name) or [default])[0]
 
 
-def _page(template: str, status: int, title: str, *, cookie: tuple[str, str] | None = None, **context: Any) -> Response:
+def _page(
+    template: str, status_code: int, title: str, *, cookie: tuple[str, str] | None = None, **context: Any
+) -> Response:
     site = branding()
     body = render(template, head=error_head(site, title), title=title, **context)
     headers = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex", **security_headers(site)}
-    response = Response(body, status_code=status, media_type=HTML, headers=headers)
+    response = Response(body, status_code=status_code, media_type=HTML, headers=headers)
     if cookie is not None:
         settings = get_settings()
         response.set_cookie(
@@ -266,7 +268,7 @@ def _preferences_page(
         w=w,
         lang=lang,
         address=subscription.target,
-        status=subscription.status,
+        state=subscription.status,
         chosen=list(subscription.categories),
         frequency=subscription.frequency,
         categories=_categories(),
@@ -282,7 +284,13 @@ def preferences_page(request: Request, subscription_id: int, signed: str, settin
         state, subscription = preferences.open_link(session, subscription_id, signed, utcnow(), settings)
         if subscription is None:
             return _notice(_lang(request), 410 if state == "expired" else 404, state, link=True)
-        return _preferences_page(request, settings, subscription, request.url.path)
+        done = request.query_params.get("done")
+        message = words(subscription.locale).get(DONE[done]) if done in DONE else None
+        return _preferences_page(request, settings, subscription, request.url.path, message)
+
+
+# What the page says after each action (Post/Redirect/Get: a reload never repeats one).
+DONE = {"save": "saved", "pause": "paused", "resume": "resumed", "unsubscribe": "unsubscribed"}
 
 
 @router.post("/subscribe/preferences/{subscription_id}/{signed}")
@@ -307,6 +315,4 @@ async def preferences_change(request: Request, subscription_id: int, signed: str
         except ValidationError:
             return _preferences_page(request, settings, subscription, request.url.path)
         action = preferences.apply(session, subscription, data, _client(request, settings), utcnow())
-        w = words(subscription.locale)
-        message = {"save": "saved", "pause": "paused", "resume": "resumed", "unsubscribe": "unsubscribed"}.get(action)
-        return _preferences_page(request, settings, subscription, request.url.path, w[message] if message else None)
+    return RedirectResponse(f"{request.url.path}?done={action}", status_code=303)

@@ -123,7 +123,7 @@ class DeliveryPage(BaseModel):
     total: int
 
 
-@router.post("/subscriptions", status_code=status.HTTP_201_CREATED, response_model=SubscriptionOut)
+@router.post("/subscriptions", status_code=status.HTTP_201_CREATED, response_model=SubscriptionOut, responses=CONFLICT)
 def create(payload: SubscriptionCreate, _: Admin, response: Response, settings: AppSettings) -> SubscriptionOut:
     """Subscribe a channel; a webhook's signing secret (`whsec_…`) is in this answer only."""
     with session_scope() as session:

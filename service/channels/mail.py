@@ -27,7 +27,7 @@ from service.channels.urls import with_path
 from service.errors import InvalidField
 from service.readers import mails
 from service.readers.preferences import preferences_url
-from service.readers.signup import READER_MAILS
+from service.readers.signup import CONFIRM_MAIL, READER_MAILS
 
 CONNECTION = "email.smtp"
 
@@ -77,7 +77,7 @@ def build_email(settings: Settings, message: OutboundMessage, now: datetime | No
     footer = "Hủy đăng ký" if message.locale == "vi" else "Unsubscribe"
     text_footer = f"{footer}: {url}"
     html_footer = f'<a href="{html.escape(url)}">{footer}</a>'
-    if message.event_type != mails.CONFIRM_MAIL:
+    if message.event_type != CONFIRM_MAIL:
         # Every mail but the confirmation (whose reader has nothing to manage yet) links to the preferences.
         label = "Tùy chọn nhận tin" if message.locale == "vi" else "Preferences"
         preferences = preferences_url(settings, message.subscription_id, now)

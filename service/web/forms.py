@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from config.settings import Settings
 from service.readers import links
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 CSRF_PURPOSE = "csrf"
 CSRF_LIFETIME = timedelta(hours=4)
 CSRF_FIELD = "csrf_token"
@@ -64,7 +65,7 @@ def csrf_problem(
     return None
 
 
-def client_address(peer: str | None, forwarded_for: str | None, trusted: Sequence[ipaddress._BaseNetwork]) -> str:
+def client_address(peer: str | None, forwarded_for: str | None, trusted: Sequence[Network]) -> str:
     """The client's IP: the direct peer, unless it is a trusted proxy; then the right-most
     ``X-Forwarded-For`` entry that is not itself a trusted proxy (entries further left are
     whatever the client wrote)."""
@@ -90,5 +91,5 @@ def _ip(value: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | No
         return None
 
 
-def _trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address, trusted: Sequence[ipaddress._BaseNetwork]) -> bool:
+def _trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address, trusted: Sequence[Network]) -> bool:
     return any(address in network for network in trusted)
