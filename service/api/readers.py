@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
+import redis
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
@@ -197,6 +198,11 @@ async def subscribe(request: Request, settings: AppSettings) -> Response:
     try:
         with session_scope() as session:
             signup.request_signup(session, data, client, utcnow(), settings, _limiter(settings))
+    except redis.RedisError:
+        # The limits cannot be checked: refuse (nothing stored) rather than let a flood through.
+        log.warning("sign-up refused: the rate-limit store is unreachable")
+        w = words(lang)
+        return _notice(lang, 503, "refused", w["refused_unavailable"])
     except signup.Refused as refused_signup:
         w = words(lang)
         minutes = max(1, round(refused_signup.retry_after / 60))

@@ -52,6 +52,7 @@ PAGES: dict[str, dict[str, str]] = {
         "refused_address": "Địa chỉ này vừa được yêu cầu nhiều lần. Vui lòng kiểm tra hộp thư hoặc thử lại sau "
         "{minutes} phút.",
         "refused_domain": "Có quá nhiều đăng ký chưa xác nhận cho tên miền thư này. Vui lòng thử lại sau.",
+        "refused_unavailable": "Hệ thống tạm thời không nhận đăng ký. Vui lòng thử lại sau ít phút.",
         "csrf_title": "Biểu mẫu không hợp lệ",
         "csrf_body": "Không gửi được biểu mẫu ({reason}). Hãy tải lại trang và thử lại.",
     },
@@ -104,6 +105,7 @@ PAGES: dict[str, dict[str, str]] = {
         "refused_address": "This address was asked for several times recently. Please check your inbox or try "
         "again in {minutes} minutes.",
         "refused_domain": "Too many unconfirmed sign-ups for this mail domain. Please try again later.",
+        "refused_unavailable": "Sign-ups are unavailable for a moment. Please try again in a few minutes.",
         "csrf_title": "The form could not be accepted",
         "csrf_body": "The form was not accepted ({reason}). Reload the page and try again.",
     },

@@ -143,4 +143,14 @@ def unsubscribe(session: Session, token: str, now: datetime) -> Subscription | N
         subscription.status = SubscriptionStatus.DISABLED.value
         subscription.status_reason = "unsubscribed by the recipient"
         subscription.updated_at = now
+        if subscription.channel in PERSONAL_CHANNELS:
+            record_consent(
+                session,
+                subscription_id=subscription.id,
+                action="withdrawn",
+                channel=subscription.channel,
+                method="form",
+                now=now,
+                detail={"via": "one-click unsubscribe (RFC 8058)"},
+            )
     return subscription

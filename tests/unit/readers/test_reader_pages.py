@@ -335,3 +335,19 @@ def test_export_and_forget_through_the_api_and_the_cli(web: TestClient) -> None:
     assert CliRunner().invoke(cli, ["subscribers", "forget", "nobody@example.vn", "--yes"]).output.strip() == (
         "0 subscriptions forgotten"
     )
+
+
+def test_an_unreachable_limit_store_refuses_and_stores_nothing(web: TestClient, settings_override: Any) -> None:
+    settings_override.setenv("BANTIN_REDIS_URL", "redis://127.0.0.1:1/0")
+    before = _counts()
+    refused = _signup(web, "khong.redis@example.vn")
+    assert refused.status_code == 503 and "tạm thời" in refused.text
+    assert _counts() == before
+
+
+def test_one_click_unsubscribe_is_a_consent_withdrawal(web: TestClient) -> None:
+    sub = _confirmed(web, "mot.cham@example.vn")
+    assert web.post(f"/unsubscribe/{sub.unsubscribe_token}", data={"List-Unsubscribe": "One-Click"}).status_code == 200
+    with session_scope() as session:
+        events = session.scalars(select(ConsentEvent).order_by(ConsentEvent.id)).all()
+    assert [(e.action, e.detail.get("via")) for e in events][-1] == ("withdrawn", "one-click unsubscribe (RFC 8058)")
