@@ -237,3 +237,38 @@ def confirm(session: Session, token: str, client: str, now: datetime) -> Confirm
         },
     )
     return Confirmation("ok", request.locale, subscription.id)
+
+
+# An unconfirmed sign-up is kept this long after its last link expired, then erased:
+# without consent there is no purpose to keep the address for (Decree 13/2023/NĐ-CP, art. 16).
+UNCONFIRMED_KEPT = timedelta(days=1)
+PURGE_LIMIT = 1000
+
+
+def purge_unconfirmed(session: Session, now: datetime, limit: int = PURGE_LIMIT) -> int:
+    """Delete pending reader subscriptions whose every link expired over a day ago (their
+    requests and confirmation deliveries go with them, by cascade), and spent-by-expiry
+    links of other subscriptions; returns how many subscriptions went. Bounded per call."""
+    cutoff = now - UNCONFIRMED_KEPT
+    still_open = (
+        select(SubscribeRequest.id)
+        .where(SubscribeRequest.subscription_id == Subscription.id, SubscribeRequest.expires_at > cutoff)
+        .exists()
+    )
+    stale = list(
+        session.scalars(
+            select(Subscription.id)
+            .where(
+                Subscription.channel == "email",
+                Subscription.status == SubscriptionStatus.PENDING,
+                ~still_open,
+            )
+            .limit(limit)
+        )
+    )
+    if stale:
+        session.execute(delete(Subscription).where(Subscription.id.in_(stale)))
+    session.execute(
+        delete(SubscribeRequest).where(SubscribeRequest.used_at.is_(None), SubscribeRequest.expires_at < cutoff)
+    )
+    return len(stale)

@@ -351,3 +351,21 @@ def test_one_click_unsubscribe_is_a_consent_withdrawal(web: TestClient) -> None:
     with session_scope() as session:
         events = session.scalars(select(ConsentEvent).order_by(ConsentEvent.id)).all()
     assert [(e.action, e.detail.get("via")) for e in events][-1] == ("withdrawn", "one-click unsubscribe (RFC 8058)")
+
+
+def test_unconfirmed_sign_ups_are_erased_a_day_after_their_links_expire(web: TestClient) -> None:
+    from service.readers.signup import purge_unconfirmed
+
+    _signup(web, "bo.qua@example.vn")
+    sub = _confirmed(web, "da.xac.nhan@example.vn")
+    _signup(web, "da.xac.nhan@example.vn")  # a manage mail, no new link
+    with session_scope() as session:
+        assert purge_unconfirmed(session, utcnow() + timedelta(hours=48)) == 0  # expired, but only just
+    with session_scope() as session:
+        assert purge_unconfirmed(session, utcnow() + timedelta(hours=48 + 25)) == 1
+    with session_scope() as session:
+        targets = session.scalars(select(Subscription.target)).all()
+        assert targets == ["da.xac.nhan@example.vn"]
+        # The confirmed reader's used link stays (export shows it); the stranger's deliveries went with it.
+        assert session.scalar(select(func.count()).select_from(SubscribeRequest)) == 1
+        assert session.scalar(select(func.count()).select_from(Delivery).where(Delivery.subscription_id != sub.id)) == 0
