@@ -41,6 +41,8 @@ class SubscriptionOut(BaseModel):
     categories: list[str]
     locale: str
     options: dict[str, Any]
+    # each, daily or weekly (a reader's choice; only "each" sends until digests exist)
+    frequency: str
     status: str
     status_reason: str | None
     failing_since: datetime | None
@@ -61,6 +63,7 @@ class SubscriptionOut(BaseModel):
             categories=sub.categories,
             locale=sub.locale,
             options=sub.options,
+            frequency=sub.frequency,
             status=sub.status,
             status_reason=sub.status_reason,
             failing_since=sub.failing_since,
