@@ -63,11 +63,12 @@ def known_categories(session: Session, slugs: list[str]) -> list[str]:
 def _check_limits(session: Session, form: SignupForm, client: str, now: datetime, settings: Settings,
                   limiter: RateLimiter) -> None:  # fmt: skip
     per_client = settings.subscribe_per_client_per_hour
-    wait = limiter.acquire(f"subscribe:client:{client}", per_client / HOUR, per_client)
+    # Keys hold digests: neither an IP nor an address sits in Redis in clear.
+    client_key = hashlib.sha256(client.encode()).hexdigest()[:32]
+    wait = limiter.acquire(f"subscribe:client:{client_key}", per_client / HOUR, per_client)
     if wait > 0:
         raise Refused("client", wait)
     per_address = settings.subscribe_per_address_per_hour
-    # The key holds a digest: an address never sits in Redis in clear.
     address_key = hashlib.sha256(form.email.encode()).hexdigest()[:32]
     wait = limiter.acquire(f"subscribe:address:{address_key}", per_address / HOUR, per_address)
     if wait > 0:

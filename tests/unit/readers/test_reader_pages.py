@@ -372,3 +372,21 @@ def test_unconfirmed_sign_ups_are_erased_a_day_after_their_links_expire(web: Tes
         # The confirmed reader's used link stays (export shows it); the stranger's deliveries went with it.
         assert session.scalar(select(func.count()).select_from(SubscribeRequest)) == 1
         assert session.scalar(select(func.count()).select_from(Delivery).where(Delivery.subscription_id != sub.id)) == 0
+
+
+def test_digest_readers_get_no_message_per_article(web: TestClient) -> None:
+    each = _confirmed(web, "moi.bai@example.vn")
+    daily = _confirmed(web, "hang.ngay@example.vn")
+    with session_scope() as session:
+        session.get(Subscription, daily.id).frequency = "daily"  # type: ignore[union-attr]
+    with session_scope() as session:
+        planned = plan_announcement(
+            session,
+            source_key="event:digest",
+            event_type="article.published",
+            payload={"article": {"title": "Tin"}},
+            now=utcnow(),
+            settings=get_settings(),
+        )
+        recipients = set(session.scalars(select(Delivery.subscription_id).where(Delivery.id.in_(planned))))
+    assert recipients == {each.id}
