@@ -102,7 +102,12 @@ def browser() -> Iterator[Any]:
 
 
 def test_subscribe_confirm_receive_change_and_leave(
-    stack: Stack, reader: httpx.Client, receivers: Receivers, publisher: httpx.Client, unique: str
+    stack: Stack,
+    reader: httpx.Client,
+    receivers: Receivers,
+    publisher: httpx.Client,
+    fresh_database: str,
+    unique: str,
 ) -> None:
     address = f"ban.doc.{unique}@example.vn"
     category = f"Tin {unique}"
@@ -152,6 +157,23 @@ def test_subscribe_confirm_receive_change_and_leave(
     assert changed.status_code == 303
     held = _export(stack, address)["subscriptions"][0]
     assert held["frequency"] == "weekly" and held["categories"] == [slug.group(1)]
+    # A weekly reader waits for the digest: the next article is announced without a message to it.
+    later = publisher.post(
+        "/api/v1/articles", json={"title": f"Bài sau {unique}", "body_html": "<p>x</p>", "categories": [category]}
+    )
+    later.raise_for_status()
+    engine = create_engine(fresh_database)
+    try:
+        with engine.connect() as connection:
+            announced = text(
+                "SELECT announced_at FROM outbox_events WHERE article_id = :id AND announced_at IS NOT NULL"
+            )
+            wait_until(
+                lambda: connection.execute(announced, {"id": later.json()["id"]}).first(), 30, "the announcement"
+            )
+    finally:
+        engine.dispose()
+    assert len(_export(stack, address)["subscriptions"][0]["deliveries"]) == 2
 
     # RFC 8058: a POST with exactly this body, no cookie, no token.
     one_click = httpx.post(unsubscribe, data={"List-Unsubscribe": "One-Click"}, timeout=10)
