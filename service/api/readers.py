@@ -99,13 +99,13 @@ def _notice(lang: str, status: int, key: str, body: str | None = None, link: boo
     )
 
 
-def _csrf(request: Request, settings: Settings) -> tuple[str, str, bool]:
-    """(cookie name, cookie value, whether it is new) for the form about to be shown."""
+def _csrf(request: Request, settings: Settings) -> tuple[str, str]:
+    """(cookie name, cookie value) for the form about to be shown: the reader's own, or a new one."""
     name = csrf_cookie_name(settings)
     value = request.cookies.get(name)
     if value and 20 <= len(value) <= 64:
-        return name, value, False
-    return name, new_csrf_cookie(), True
+        return name, value
+    return name, new_csrf_cookie()
 
 
 def _refuse_csrf(request: Request, settings: Settings, form: Mapping[str, list[str]], lang: str) -> Response | None:
@@ -139,7 +139,7 @@ def _signup_page(
     errors: Mapping[str, str] | None = None,
     status: int = 200,
 ) -> Response:
-    name, cookie, _new = _csrf(request, settings)
+    name, cookie = _csrf(request, settings)
     w = words(lang)
     return _page(
         "subscribe.html",
@@ -223,7 +223,7 @@ def _confirm_page(request: Request, settings: Settings, token: str, state: str, 
     if state != "ok":
         status = {"expired": 410, "used": 200, "invalid": 404}[state]
         return _notice(lang, status, state, link=state != "used")
-    name, cookie, _new = _csrf(request, settings)
+    name, cookie = _csrf(request, settings)
     w = words(lang)
     return _page(
         "reader_confirm.html",
@@ -264,7 +264,7 @@ def _preferences_page(
     request: Request, settings: Settings, subscription: Any, path: str, message: str | None = None
 ) -> Response:
     lang = subscription.locale if subscription.locale in ("vi", "en") else "vi"
-    name, cookie, _new = _csrf(request, settings)
+    name, cookie = _csrf(request, settings)
     w = words(lang)
     return _page(
         "reader_preferences.html",
