@@ -24,6 +24,7 @@ from service.db.engine import session_scope
 from service.db.models import Category
 from service.db.types import utcnow
 from service.deliveries.ratelimit import limiter_for
+from service.errors import InvalidField
 from service.readers import preferences, signup
 from service.readers.consent import CURRENT_VERSION, consent_text
 from service.readers.page_text import FIELD_ERRORS, words
@@ -193,11 +194,19 @@ async def subscribe(request: Request, settings: AppSettings) -> Response:
     except ValidationError as exc:
         messages = FIELD_ERRORS[lang]
         errors = {str(e["loc"][0]): messages.get(str(e["loc"][0]), e["msg"]) for e in exc.errors()}
+        if scope == "some" and not chosen:
+            errors["categories"] = FIELD_ERRORS[lang]["categories_none"]
+        return _signup_page(request, settings, lang, values=values, errors=errors, status=422)
+    if scope == "some" and not chosen:
+        errors = {"categories": FIELD_ERRORS[lang]["categories_none"]}
         return _signup_page(request, settings, lang, values=values, errors=errors, status=422)
     client = _client(request, settings)
     try:
         with session_scope() as session:
             signup.request_signup(session, data, client, utcnow(), settings, _limiter(settings))
+    except InvalidField as exc:
+        errors = {exc.field: FIELD_ERRORS[lang]["categories"]}
+        return _signup_page(request, settings, lang, values=values, errors=errors, status=422)
     except redis.RedisError:
         # The limits cannot be checked: refuse (nothing stored) rather than let a flood through.
         log.warning("sign-up refused: the rate-limit store is unreachable")
@@ -261,14 +270,19 @@ async def confirm(request: Request, token: str, settings: AppSettings) -> Respon
 
 
 def _preferences_page(
-    request: Request, settings: Settings, subscription: Any, path: str, message: str | None = None
+    request: Request,
+    settings: Settings,
+    subscription: Any,
+    path: str,
+    message: str | None = None,
+    status_code: int = 200,
 ) -> Response:
     lang = subscription.locale if subscription.locale in ("vi", "en") else "vi"
     name, cookie = _csrf(request, settings)
     w = words(lang)
     return _page(
         "reader_preferences.html",
-        200,
+        status_code,
         w["prefs_title"],
         cookie=(name, cookie),
         w=w,
@@ -319,6 +333,10 @@ async def preferences_change(request: Request, subscription_id: int, signed: str
                 }
             )
         except ValidationError:
-            return _preferences_page(request, settings, subscription, request.url.path)
+            return _preferences_page(request, settings, subscription, request.url.path, status_code=422)
+        chosen = signup.known_categories(session, data.categories)
+        if data.action == "save" and scope == "some" and not chosen:
+            message = FIELD_ERRORS[subscription.locale]["categories_none"]
+            return _preferences_page(request, settings, subscription, request.url.path, message, status_code=422)
         action = preferences.apply(session, subscription, data, _client(request, settings), utcnow())
     return RedirectResponse(f"{request.url.path}?done={action}", status_code=303)

@@ -116,12 +116,14 @@ FIELD_ERRORS = {
         "email": "Địa chỉ thư điện tử không hợp lệ.",
         "consent": "Cần đánh dấu đồng ý để đăng ký.",
         "categories": "Chuyên mục không hợp lệ.",
+        "categories_none": "Hãy chọn ít nhất một chuyên mục, hoặc chọn “Tất cả chuyên mục”.",
         "frequency": "Hãy chọn một tần suất.",
     },
     "en": {
         "email": "This is not a valid e-mail address.",
         "consent": "Please tick the consent box to subscribe.",
         "categories": "A category is not valid.",
+        "categories_none": "Choose at least one category, or “All categories”.",
         "frequency": "Please choose how often.",
     },
 }

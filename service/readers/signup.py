@@ -26,6 +26,7 @@ from config.settings import Settings
 from service.channels.base import RateLimiter
 from service.db.models import Category, SubscribeRequest, Subscription, SubscriptionStatus, Suppression
 from service.deliveries.planning import plan_announcement
+from service.errors import InvalidField
 from service.readers import links
 from service.readers.consent import CURRENT_VERSION, record_consent
 from service.readers.schemas import SignupForm
@@ -100,11 +101,15 @@ def find_email_subscription(session: Session, address: str) -> Subscription | No
 def request_signup(
     session: Session, form: SignupForm, client: str, now: datetime, settings: Settings, limiter: RateLimiter
 ) -> None:
-    """Accept a sign-up (see the module's rules); raises ``Refused`` having stored nothing."""
+    """Accept a sign-up (see the module's rules); raises ``Refused`` (a limit) or
+    ``InvalidField`` (only unknown categories) having stored nothing."""
     if form.website:
         return  # a bot filled the hidden field: the same answer, nothing stored, nothing sent
-    _check_limits(session, form, client, now, settings, limiter)
     categories = known_categories(session, form.categories)
+    if form.categories and not categories:
+        # Only unknown slugs: subscribing to everything instead would not be what was asked.
+        raise InvalidField("categories", "none of the chosen categories exists")
+    _check_limits(session, form, client, now, settings, limiter)
     subscription = find_email_subscription(session, form.email)
     if subscription is not None and subscription.status in CONFIRMED:
         plan_announcement(

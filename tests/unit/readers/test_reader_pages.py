@@ -390,3 +390,21 @@ def test_digest_readers_get_no_message_per_article(web: TestClient) -> None:
         )
         recipients = set(session.scalars(select(Delivery.subscription_id).where(Delivery.id.in_(planned))))
     assert recipients == {each.id}
+
+
+def test_some_categories_with_none_chosen_or_only_unknown_ones_is_an_error(web: TestClient) -> None:
+    before = _counts()
+    none = _signup(web, "mot.it@example.vn", scope="some")
+    assert none.status_code == 422 and "ít nhất một chuyên mục" in none.text
+    unknown = _signup(web, "mot.it@example.vn", scope="some", categories=["khong-co-that"])
+    assert unknown.status_code == 422 and "Chuyên mục không hợp lệ" in unknown.text
+    assert _counts() == before
+
+
+def test_preferences_with_some_categories_but_none_chosen_change_nothing(web: TestClient) -> None:
+    sub = _confirmed(web, "giu.nguyen@example.vn")
+    path = preferences_url(get_settings(), sub.id, utcnow()).removeprefix(get_settings().base_url)
+    csrf = CSRF.search(web.get(path).text).group(1)  # type: ignore[union-attr]
+    answer = web.post(path, data={"csrf_token": csrf, "action": "save", "scope": "some", "frequency": "weekly"})
+    assert answer.status_code == 422 and "ít nhất một chuyên mục" in answer.text
+    assert _subscription("giu.nguyen@example.vn").frequency == "each"
