@@ -313,5 +313,6 @@ def test_the_pages_in_a_browser_at_desktop_and_phone_widths(
         page.close()
     manage_address = address
     _sign_up(reader, manage_address)
-    preferences = _link(_wait_mail(receivers, manage_address, "Quản lý"), r"http://\S+/subscribe/preferences/\S+")
-    _shoot(browser, preferences, "subscribe-preferences")
+    manage = _wait_mail(receivers, manage_address, "Quản lý")
+    _shoot(browser, _link(manage, r"http://\S+/subscribe/preferences/\S+"), "subscribe-preferences")
+    _shoot(browser, str(manage["List-Unsubscribe"]).strip("<>"), "unsubscribe")
