@@ -7,6 +7,7 @@ PostgreSQL and a real Redis (or RabbitMQ for the broker).
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -17,12 +18,18 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Values that mean "nobody chose a secret"; refused outside development.
+PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "dev", "development", "please-change"})
+MIN_SECRET_LENGTH = 32
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BANTIN_", env_file=".env", extra="ignore")
 
     environment: Literal["development", "production", "test"] = "development"
+    # Signs readers' links (preferences, one form's CSRF token). Outside development it must
+    # be a real secret of 32+ characters: anyone who knows it can forge a preferences link.
+    secret_key: SecretStr = SecretStr("change-me")
 
     var_dir: Path = PROJECT_ROOT / "var"
     database_url: str | None = None
@@ -140,6 +147,19 @@ class Settings(BaseSettings):
     zalo_api_base: str = "https://openapi.zalo.me"
     zalo_access_token: SecretStr = SecretStr("")
 
+    # ---- readers subscribe themselves (/subscribe) ----------------------------------------
+    # A confirmation link works this long, once.
+    subscribe_confirm_hours: float = Field(48, gt=0, le=24 * 30)
+    # How long a preferences link in an e-mail stays valid.
+    preferences_link_days: float = Field(60, gt=0, le=3650)
+    # Sign-up requests allowed per e-mail address and per client address, each per hour.
+    subscribe_per_address_per_hour: int = Field(3, ge=1)
+    subscribe_per_client_per_hour: int = Field(20, ge=1)
+    # Unconfirmed sign-ups allowed at once for one mail domain (beyond: refused).
+    subscribe_pending_per_domain: int = Field(200, ge=1)
+    # Comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed.
+    trusted_proxies: str = ""
+
     smtp_host: str = ""
     smtp_port: int = Field(587, ge=1, le=65535)
     smtp_security: Literal["plain", "starttls", "tls"] = "starttls"
@@ -178,6 +198,23 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL or a path starting with /")
         return value
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(f"{part!r} is not an IP address or CIDR") from None
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """``BANTIN_TRUSTED_PROXIES`` parsed: the networks whose ``X-Forwarded-For`` is believed."""
+        return tuple(
+            ipaddress.ip_network(p.strip(), strict=False) for p in self.trusted_proxies.split(",") if p.strip()
+        )
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -186,6 +223,18 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @model_validator(mode="after")
+    def _real_secret(self) -> Settings:
+        secret = self.secret_key.get_secret_value()
+        if self.environment != "development" and (
+            secret.strip().lower() in PLACEHOLDER_SECRETS or len(secret) < MIN_SECRET_LENGTH
+        ):
+            raise ValueError(
+                f"BANTIN_SECRET_KEY must be a real secret of {MIN_SECRET_LENGTH}+ characters outside development "
+                '(e.g. python -c "import secrets; print(secrets.token_urlsafe(48))")'
+            )
+        return self
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

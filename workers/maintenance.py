@@ -10,6 +10,7 @@ from service.db.engine import session_scope
 from service.db.types import utcnow
 from service.deliveries.retention import purge_delivered
 from service.observability.metrics import DELIVERIES_PURGED
+from service.readers.signup import purge_unconfirmed
 from workers.app import app
 
 log = logging.getLogger(__name__)
@@ -22,4 +23,8 @@ def purge_deliveries() -> int:
     if deleted:
         DELIVERIES_PURGED.inc(deleted)
         log.info("deliveries purge: %d delivered rows older than the retention deleted", deleted)
+    with session_scope() as session:
+        erased = purge_unconfirmed(session, utcnow())
+    if erased:
+        log.info("unconfirmed sign-ups erased: %d", erased)
     return deleted

@@ -17,6 +17,8 @@ from service.api import (
     observability,
     ops,
     pages,
+    privacy,
+    readers,
     review,
     subscriptions,
     tokens,
@@ -90,7 +92,8 @@ def create_app() -> FastAPI:
     app.add_middleware(PublicDocuments)
     # Added last, so outermost: it sees every answer, the body-size 413 and the documents included.
     app.add_middleware(observability.RequestObservability)
-    for module in (articles, subscriptions, calendar, tokens, pages, unsubscribe, websub, ops, observability):
+    routers = (articles, subscriptions, privacy, calendar, tokens, pages, readers, unsubscribe, websub, ops)
+    for module in (*routers, observability):
         app.include_router(module.router)
     app.include_router(console_routes.router)
     app.include_router(review.router)

@@ -41,6 +41,8 @@ class SubscriptionOut(BaseModel):
     categories: list[str]
     locale: str
     options: dict[str, Any]
+    # each, daily or weekly (a reader's choice; only "each" sends until digests exist)
+    frequency: str
     status: str
     status_reason: str | None
     failing_since: datetime | None
@@ -64,6 +66,7 @@ class SubscriptionOut(BaseModel):
             categories=sub.categories,
             locale=sub.locale,
             options=sub.options,
+            frequency=sub.frequency,
             status=sub.status,
             status_reason=sub.status_reason,
             failing_since=sub.failing_since,
@@ -128,7 +131,7 @@ class DeliveryPage(BaseModel):
     total: int
 
 
-@router.post("/subscriptions", status_code=status.HTTP_201_CREATED, response_model=SubscriptionOut)
+@router.post("/subscriptions", status_code=status.HTTP_201_CREATED, response_model=SubscriptionOut, responses=CONFLICT)
 def create(payload: SubscriptionCreate, _: Admin, response: Response, settings: AppSettings) -> SubscriptionOut:
     """Subscribe a channel; a webhook's signing secret (`whsec_…`) is in this answer only."""
     with session_scope() as session:

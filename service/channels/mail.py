@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -24,6 +25,9 @@ from service.channels.results import elapsed_ms
 from service.channels.text import render_text
 from service.channels.urls import with_path
 from service.errors import InvalidField
+from service.readers import mails
+from service.readers.preferences import preferences_url
+from service.readers.signup import CONFIRM_MAIL, READER_MAILS
 
 CONNECTION = "email.smtp"
 
@@ -50,13 +54,19 @@ def build_email(settings: Settings, message: OutboundMessage, now: datetime | No
     """A well-formed announcement (RFC 5322: Date, From, Message-ID), marked as automated
     bulk mail (RFC 3834 Auto-Submitted, RFC 2919 List-Id) with one-click unsubscribe
     (RFC 8058); multipart text + HTML. ``now`` (aware) is the Date, shown in BANTIN_TIMEZONE."""
-    words = render_text(message.event_type, message.payload, message.locale)
+    now = now or datetime.now(UTC)
+    if message.event_type in READER_MAILS:
+        words = mails.reader_mail(
+            settings, message.event_type, message.payload, message.locale, message.target, message.subscription_id, now
+        )
+    else:
+        words = render_text(message.event_type, message.payload, message.locale)
     email = EmailMessage(policy=SMTP_POLICY)
     # The SMTP policy encodes a Vietnamese subject and display name as RFC 2047 UTF-8 words.
     email["Subject"] = words.subject
     email["From"] = sender(settings)
     email["To"] = message.target
-    email["Date"] = format_datetime((now or datetime.now(UTC)).astimezone(settings.zone))
+    email["Date"] = format_datetime(now.astimezone(settings.zone))
     email["Message-ID"] = make_msgid(idstring=message.delivery_id, domain=_domain(settings.smtp_from))
     email["Auto-Submitted"] = "auto-generated"  # RFC 3834: autoresponders must not answer
     email["List-Id"] = list_id(settings)
@@ -65,9 +75,17 @@ def build_email(settings: Settings, message: OutboundMessage, now: datetime | No
     email["List-Unsubscribe"] = f"<{url}>"
     email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058
     footer = "Hủy đăng ký" if message.locale == "vi" else "Unsubscribe"
-    email.set_content(f"{words.text}\n\n-- \n{footer}: {url}\n")
+    text_footer = f"{footer}: {url}"
+    html_footer = f'<a href="{html.escape(url)}">{footer}</a>'
+    if message.event_type != CONFIRM_MAIL:
+        # Every mail but the confirmation (whose reader has nothing to manage yet) links to the preferences.
+        label = "Tùy chọn nhận tin" if message.locale == "vi" else "Preferences"
+        preferences = preferences_url(settings, message.subscription_id, now)
+        text_footer = f"{label}: {preferences}\n{text_footer}"
+        html_footer = f'<a href="{html.escape(preferences)}">{label}</a> · {html_footer}'
+    email.set_content(f"{words.text}\n\n-- \n{text_footer}\n")
     email.add_alternative(
-        f'<!doctype html><html><body>{words.html}<hr><p><a href="{url}">{footer}</a></p></body></html>',
+        f"<!doctype html><html><body>{words.html}<hr><p>{html_footer}</p></body></html>",
         subtype="html",
     )
     return email

@@ -175,6 +175,31 @@ def recover(
     typer.echo(f"{len(ids)} deliveries requeued")
 
 
+@subscribers_app.command("export")
+def export(target: Annotated[str, typer.Argument(help="an e-mail address or a chat id")]) -> None:
+    """Everything held about one subscriber, as JSON (Decree 13/2023/NĐ-CP: the right of access)."""
+    from service.readers import privacy
+
+    with session_scope() as session:
+        document = privacy.export(session, target)
+    typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
+
+
+@subscribers_app.command("forget")
+def forget(
+    target: Annotated[str, typer.Argument(help="an e-mail address or a chat id")],
+    yes: Annotated[bool, typer.Option("--yes", help="do not ask")] = False,
+) -> None:
+    """Erase one subscriber's personal data; anonymous delivery counts and a hashed suppression entry stay."""
+    from service.readers import privacy
+
+    if not yes:
+        typer.confirm("Erase this subscriber's personal data for good?", abort=True)
+    with session_scope() as session:
+        count = privacy.forget(session, target, utcnow())
+    typer.echo(f"{count} subscriptions forgotten")
+
+
 @deliveries_app.command("list")
 def deliveries_list(
     announcement: Annotated[int | None, typer.Option(parser=parser_for(RowId))] = None,

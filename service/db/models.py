@@ -204,6 +204,7 @@ class Subscription(Base):
     __table_args__ = (
         Index("ix_subscriptions_status_channel", "status", "channel"),
         Index("ix_subscriptions_channel_topic", "channel", "topic"),
+        Index("ix_subscriptions_channel_target", "channel", "target"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -229,6 +230,59 @@ class Subscription(Base):
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # each: one message per announcement; daily / weekly: digests (stored, not sent yet).
+    frequency: Mapped[str] = mapped_column(String(8), default="each", server_default="each")
+
+
+class SubscribeRequest(Base):
+    """One sign-up waiting for its confirmation link's POST; the link is single use.
+
+    Only the SHA-256 of the link's token is stored; the mail recomputes the token from
+    ``token_salt`` and BANTIN_SECRET_KEY, so the database alone opens nothing.
+    """
+
+    __tablename__ = "subscribe_requests"
+    __table_args__ = (Index("ix_subscribe_requests_domain_pending", "domain", "used_at", "expires_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_salt: Mapped[str] = mapped_column(String(64))
+    domain: Mapped[str] = mapped_column(String(255))
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    frequency: Mapped[str] = mapped_column(String(8))
+    locale: Mapped[str] = mapped_column(String(8))
+    consent_version: Mapped[str] = mapped_column(String(32))
+    client_address: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ConsentEvent(Base):
+    """Consent given or withdrawn (Decree 13/2023/NĐ-CP art. 11): append-only, never updated."""
+
+    __tablename__ = "consent_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(16))  # given, changed, withdrawn
+    channel: Mapped[str] = mapped_column(String(16))
+    method: Mapped[str] = mapped_column(String(16))  # form, bot, follow, admin
+    text_version: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    client_address: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Suppression(Base):
+    """A forgotten subscriber: only a hash of channel and target, so nobody re-adds it unasked."""
+
+    __tablename__ = "suppressions"
+
+    target_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Announcement(Base):

@@ -23,6 +23,7 @@ from service.db.statements import insert_ignoring_duplicates
 INSERT_CHUNK = 1000
 # Channels whose subscriptions follow feeds, not events: planned by the WebSub hub.
 FEED_CHANNELS = frozenset({"websub"})
+EACH = "each"  # a subscription's frequency: one message per announcement
 
 
 def new_delivery_id() -> str:
@@ -71,7 +72,13 @@ def plan_announcement(
         Subscription.status == SubscriptionStatus.ACTIVE, Subscription.channel.not_in(FEED_CHANNELS)
     )
     if only_subscription_ids is not None:
-        query = query.where(Subscription.id.in_(only_subscription_ids))
+        # Named outright (an admin notice, a reader's confirmation mail): any status.
+        query = select(Subscription.id, Subscription.events, Subscription.categories).where(
+            Subscription.id.in_(only_subscription_ids)
+        )
+    else:
+        # Digest readers (daily, weekly) get their articles in the digest, not one by one.
+        query = query.where(Subscription.frequency == EACH)
     if channels:
         query = query.where(Subscription.channel.in_(channels))
     if subscription_ids:
@@ -141,7 +148,7 @@ _PG_PLAN = text("""
     SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), :announcement_id, s.id, 'pending', 0, :now,
            :lease, :now
     FROM subscriptions s
-    WHERE s.status = 'active' AND s.channel <> ALL(:feed_channels)
+    WHERE s.status = 'active' AND s.channel <> ALL(:feed_channels) AND s.frequency = 'each'
       AND (json_array_length(s.events) = 0 OR s.events::jsonb ? :event_type)
       AND (CAST(:categories AS text[]) IS NULL OR json_array_length(s.categories) = 0
            OR s.categories::jsonb ?| CAST(:categories AS text[]))

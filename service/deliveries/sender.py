@@ -29,6 +29,7 @@ from service.deliveries.content import FEED_UPDATED, feed_content_for
 from service.deliveries.outcomes import record_results
 from service.deliveries.planning import plan_disabled_notices
 from service.observability.metrics import record_deliveries
+from service.readers.signup import READER_MAILS
 
 log = logging.getLogger(__name__)
 UnitOfWork = Callable[[], AbstractContextManager[Session]]
@@ -96,10 +97,11 @@ def claim(session: Session, delivery_ids: Sequence[str], now: datetime, settings
         subscription = subscriptions.get(row.subscription_id)
         if subscription is None:
             continue  # deleted since planning: the cascade removes the row too
-        if subscription.status in held:
+        announcement = announcements[row.announcement_id]
+        # A reader's own confirmation or manage mail goes whatever the subscription's state.
+        if subscription.status in held and announcement.type not in READER_MAILS:
             held[subscription.status].append(row.delivery_id)
             continue
-        announcement = announcements[row.announcement_id]
         messages.append(_message(row, subscription, announcement, now, session, feeds, settings.base_url, token))
     _hold_back(session, held[SubscriptionStatus.PAUSED], held[SubscriptionStatus.DISABLED], now)
     return messages

@@ -7,8 +7,9 @@ task (:func:`bound`), or passed per call as ``extra={"event_id": 42}``.
 Nothing secret reaches a log line: the final text of every record (message, arguments,
 traceback) is passed through :func:`redact`, which masks the secrets Bantin knows from
 its settings, its own token formats, the Telegram bot-token URL form, bearer
-credentials, URL user-info, and the path and query of every URL (chat webhooks such as
-Slack's carry their secret in the path, and any subscriber's URL may).
+credentials, URL user-info, the path and query of every URL (chat webhooks such as
+Slack's carry their secret in the path, and any subscriber's URL may), and the mailbox
+part of every e-mail address (a reader's address is personal data).
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         r"\1\2/" + MASK,
     ),
     (re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^\s/@'\"<>]*@"), r"\1" + MASK + "@"),
+    # A reader's e-mail address (an SMTP refusal quotes it): personal data, never logged.
+    # The domain stays, to tell which provider refused.
+    (re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~\-]+@([A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)"), MASK + r"@\1"),
 )
 
 

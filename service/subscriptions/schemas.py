@@ -14,6 +14,9 @@ Channel = Literal["webhook", "email", "telegram", "slack", "discord", "teams", "
 EventName = Literal["article.published", "article.updated", "article.withdrawn", "reminder.due"]
 MAX_OPTIONS_BYTES = 4096
 MAX_TARGET = 2000
+# Targets are looked up through a btree index on (channel, target); PostgreSQL refuses an
+# index entry over about 2,700 bytes, so the limit is on UTF-8 bytes as well as characters.
+MAX_TARGET_BYTES = 2000
 
 
 def _categories(values: list[str]) -> list[str]:
@@ -37,6 +40,8 @@ def _target(value: str) -> str:
         raise ValueError("must not be empty")
     if len(value) > MAX_TARGET:
         raise ValueError(f"is longer than {MAX_TARGET} characters")
+    if len(value.encode("utf-8")) > MAX_TARGET_BYTES:
+        raise ValueError(f"is longer than {MAX_TARGET_BYTES} bytes in UTF-8")
     if has_xml_forbidden(value):
         raise ValueError("must not contain control characters")
     if has_invisible(value):

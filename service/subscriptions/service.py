@@ -13,14 +13,18 @@ from config.settings import Settings
 from service.channels.egress import policy_for
 from service.channels.registry import CHANNELS
 from service.channels.webhook import new_secret
-from service.db.models import Subscription, SubscriptionStatus
+from service.db.models import Subscription, SubscriptionStatus, Suppression
 from service.errors import Conflict, NotFound
+from service.readers.consent import record_consent
+from service.readers.signup import suppression_hash
 from service.subscriptions.schemas import SubscriptionCreate, SubscriptionUpdate
 
 # Chat webhook and Apprise URLs are credentials: anyone holding one can post to the channel.
 # What secrets.token_urlsafe(32) makes: 43 characters of the URL-safe base64 alphabet.
 UNSUBSCRIBE_TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 SECRET_URL_CHANNELS = frozenset({"slack", "discord", "teams", "apprise"})
+# Channels whose target is a person (an address, a chat): personal data under Decree 13/2023/NĐ-CP.
+PERSONAL_CHANNELS = frozenset({"email", "telegram", "zalo"})
 
 
 def listed_target(subscription: Subscription) -> str:
@@ -40,6 +44,8 @@ def create_subscription(
 ) -> tuple[Subscription, str | None]:
     """The new subscription and, for a webhook, its signing secret (shown once)."""
     target = _validated_target(data.channel, data.target, data.options, settings)
+    if session.get(Suppression, suppression_hash(data.channel, target)) is not None:
+        raise Conflict("this subscriber asked to be forgotten; only they can subscribe again (through /subscribe)")
     secret = new_secret() if data.channel == "webhook" else None
     subscription = Subscription(
         channel=data.channel,
@@ -56,6 +62,11 @@ def create_subscription(
     )
     session.add(subscription)
     session.flush()
+    if data.channel in PERSONAL_CHANNELS:
+        # A person's address or chat added by an admin: the admin vouches for the consent.
+        record_consent(
+            session, subscription_id=subscription.id, action="given", channel=data.channel, method="admin", now=now
+        )
     return subscription, secret
 
 
@@ -138,4 +149,14 @@ def unsubscribe(session: Session, token: str, now: datetime) -> Subscription | N
         subscription.status = SubscriptionStatus.DISABLED.value
         subscription.status_reason = "unsubscribed by the recipient"
         subscription.updated_at = now
+        if subscription.channel in PERSONAL_CHANNELS:
+            record_consent(
+                session,
+                subscription_id=subscription.id,
+                action="withdrawn",
+                channel=subscription.channel,
+                method="form",
+                now=now,
+                detail={"via": "one-click unsubscribe (RFC 8058)"},
+            )
     return subscription

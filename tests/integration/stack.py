@@ -76,6 +76,7 @@ class Stack:
         log_dir.mkdir(parents=True, exist_ok=True)
         settings = {
             "BANTIN_ENVIRONMENT": "test",
+            "BANTIN_SECRET_KEY": "integration-test-secret-key-0123456789",
             "BANTIN_DATABASE_URL": database_url,
             "BANTIN_REDIS_URL": redis_url,
             "BANTIN_BASE_URL": self.base_url,

@@ -23,6 +23,7 @@ UNIT_ENV = {
     "BANTIN_SITE_TITLE": "Thành ủy Đà Nẵng",
     # Every request checks the stored documents, so a render in a test is seen at once.
     "BANTIN_FEED_RECHECK_SECONDS": "0",
+    "BANTIN_SECRET_KEY": "unit-test-secret-key-0123456789abcdef",
 }
 
 

@@ -107,3 +107,10 @@ def test_json_is_the_production_default_and_text_elsewhere() -> None:
     assert Settings(environment="production", secret_key=secret).effective_log_format == "json"
     assert Settings(environment="development").effective_log_format == "text"
     assert Settings(environment="production", secret_key=secret, log_format="text").effective_log_format == "text"
+
+
+def test_a_readers_address_is_masked_but_its_domain_kept() -> None:
+    line = "subscription 7 disabled: recipient refused: {'Ban.Doc+tin@gmail.com': (550, b'5.1.1 unknown')}"
+    masked = logs.redact(line)
+    assert "Ban.Doc" not in masked and "***@gmail.com" in masked
+    assert logs.redact("mailto:ban.doc@example.vn") == "mailto:***@example.vn"

@@ -91,6 +91,7 @@ def test_access_lines_name_the_route_and_the_ids_in_its_path(
     client: TestClient, publisher: dict[str, str], caplog: pytest.LogCaptureFixture
 ) -> None:
     article = publish_and_render(client, publisher)
+    caplog.clear()  # the publishing's own line, logged when an earlier test left the logger at INFO
     with caplog.at_level(logging.INFO, logger="bantin.access"):
         client.get(f"/articles/{article['id']}/{article['slug']}")
         client.get("/unsubscribe/not-a-real-token")

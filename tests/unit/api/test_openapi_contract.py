@@ -57,6 +57,8 @@ def probes(path: str, method: str, operation: dict[str, Any]) -> Iterator[tuple[
     if method in {"post", "put", "patch"} and "requestBody" in operation:
         unknown["json"] = {}  # every field of a PATCH is optional; a POST answers 422 for it
     yield "unknown id or name", unknown
+    if required:
+        yield "required query parameter missing", {"url": missing, "headers": admin}
     if "{" in path:
         yield "id out of range", {"url": fill(path, operation, "0", "X!"), "headers": admin}
     for parameter in operation.get("parameters", []):
@@ -123,7 +125,11 @@ def test_conflicts_are_documented_where_they_happen(raw_client: TestClient) -> N
     raw_client.patch(f"/api/v1/subscriptions/{sub.json()['id']}", json={"status": "paused"}, headers=admin)
     key_date = {"name": "Ngày A", "calendar": "solar", "day": 1, "month": 5}
     raw_client.post("/api/v1/calendar/key-dates", json=key_date, headers=admin)
+    forgotten = {"channel": "email", "target": "quen@b.vn"}
+    raw_client.post("/api/v1/subscriptions", json=forgotten, headers=admin)
+    raw_client.post("/api/v1/subscribers/forget", json={"target": "quen@b.vn"}, headers=admin)
     conflicts = [
+        ("post", "/api/v1/subscriptions", "/api/v1/subscriptions", forgotten),
         ("patch", "/api/v1/articles/{article_id}", f"/api/v1/articles/{article['id']}", {"title": "x"}),
         (
             "post",

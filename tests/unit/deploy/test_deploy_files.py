@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shlex
 import shutil
 import subprocess
@@ -22,6 +23,7 @@ import pytest
 import typer
 import yaml
 from dotenv import dotenv_values
+from pydantic import ValidationError
 
 from config.settings import Settings
 from service.cli.main import app as bantin_app
@@ -192,6 +194,10 @@ def test_every_bantin_variable_is_a_real_setting_and_the_values_are_valid(monkey
     for where, key, value in settings:
         if where == "bantin":
             monkeypatch.setenv(key, value)
+    # The example Secret leaves the signing key to the operator: left empty, production refuses to start.
+    with pytest.raises(ValidationError, match="BANTIN_SECRET_KEY"):
+        Settings(_env_file=None)
+    monkeypatch.setenv("BANTIN_SECRET_KEY", secrets.token_urlsafe(48))
     loaded = Settings(_env_file=None)
     assert loaded.environment == "production"
     assert loaded.effective_broker_url.startswith("redis://")
@@ -199,12 +205,14 @@ def test_every_bantin_variable_is_a_real_setting_and_the_values_are_valid(monkey
 
 def test_env_example_lists_what_production_needs() -> None:
     example = (DEPLOY / ".env.example").read_text()
-    for needed in ("BANTIN_BASE_URL", "BANTIN_DATABASE_URL", "BANTIN_REDIS_URL",
+    for needed in ("BANTIN_BASE_URL", "BANTIN_SECRET_KEY", "BANTIN_DATABASE_URL", "BANTIN_REDIS_URL",
                    "BANTIN_BROKER_URL", "POSTGRES_PASSWORD", "BANTIN_SMTP_HOST", "BANTIN_EGRESS_ALLOW"):  # fmt: skip
         assert re.search(rf"^#? ?{needed}=", example, re.M), needed
     # Filled in, it loads as a production configuration.
     values = {k: v for k, v in dotenv_values(DEPLOY / ".env.example").items() if k.startswith("BANTIN_")}
     fields: dict[str, Any] = {key.removeprefix("BANTIN_").lower(): value for key, value in values.items()}
+    assert fields["secret_key"] == "", "the example must not ship a usable signing key"
+    fields["secret_key"] = secrets.token_urlsafe(48)
     assert Settings(_env_file=None, environment="production", **fields).base_url.startswith("https://")
 
 

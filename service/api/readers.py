@@ -1,0 +1,348 @@
+"""Reader pages: /subscribe (double opt-in), the confirmation landing, preferences.
+
+Thin: the rules live in ``service.readers``; this module reads forms, checks CSRF,
+picks the words and renders ``service.web`` templates. Every page is ``noindex`` and
+``no-store`` (they carry personal links), and none needs JavaScript.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qs
+
+import redis
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from config.settings import Settings, get_settings
+from service.api.deps import AppSettings
+from service.db.engine import session_scope
+from service.db.models import Category
+from service.db.types import utcnow
+from service.deliveries.ratelimit import limiter_for
+from service.errors import InvalidField
+from service.inputs import RowId
+from service.readers import preferences, signup
+from service.readers.consent import CURRENT_VERSION, consent_text
+from service.readers.page_text import FIELD_ERRORS, words
+from service.readers.schemas import PreferencesForm, SignupForm
+from service.site.meta import error_head
+from service.web.forms import (
+    CSRF_FIELD,
+    client_address,
+    csrf_cookie_name,
+    csrf_problem,
+    csrf_token,
+    new_csrf_cookie,
+)
+from service.web.http import security_headers
+from service.web.templating import branding, render
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["readers"], include_in_schema=False)
+HTML = "text/html; charset=utf-8"
+MAX_FORM_BYTES = 16 * 1024
+_limiters: dict[int, Any] = {}
+
+
+def _lang(request: Request) -> str:
+    return "en" if request.query_params.get("lang") == "en" else "vi"
+
+
+def _limiter(settings: Settings) -> Any:
+    """One rate limiter (one Redis connection pool) per settings object."""
+    key = id(settings)
+    if key not in _limiters:
+        _limiters.clear()
+        _limiters[key] = limiter_for(settings)
+    return _limiters[key]
+
+
+def _client(request: Request, settings: Settings) -> str:
+    peer = request.client.host if request.client else None
+    return client_address(peer, request.headers.get("x-forwarded-for"), settings.trusted_proxy_networks)
+
+
+async def _form(request: Request) -> dict[str, list[str]]:
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        return {}
+    return parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=200)
+
+
+def _first(form: Mapping[str, list[str]], name: str, default: str = "") -> str:
+    return (form.get(name) or [default])[0]
+
+
+def _page(
+    template: str, status_code: int, title: str, *, cookie: tuple[str, str] | None = None, **context: Any
+) -> Response:
+    site = branding()
+    body = render(template, head=error_head(site, title), title=title, **context)
+    headers = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex", **security_headers(site)}
+    response = Response(body, status_code=status_code, media_type=HTML, headers=headers)
+    if cookie is not None:
+        settings = get_settings()
+        response.set_cookie(
+            cookie[0], cookie[1], httponly=True, samesite="strict", secure=settings.base_url.startswith("https://"),
+            path="/",
+        )  # fmt: skip
+    return response
+
+
+def _notice(lang: str, status: int, key: str, body: str | None = None, link: bool = False) -> Response:
+    w = words(lang)
+    return _page(
+        "reader_notice.html", status, w[f"{key}_title"], w=w, lang=lang, body=body or w[f"{key}_body"], link=link
+    )
+
+
+def _csrf(request: Request, settings: Settings) -> tuple[str, str]:
+    """(cookie name, cookie value) for the form about to be shown: the reader's own, or a new one."""
+    name = csrf_cookie_name(settings)
+    value = request.cookies.get(name)
+    if value and 20 <= len(value) <= 64:
+        return name, value
+    return name, new_csrf_cookie()
+
+
+def _refuse_csrf(request: Request, settings: Settings, form: Mapping[str, list[str]], lang: str) -> Response | None:
+    problem = csrf_problem(
+        settings,
+        request.headers,
+        request.cookies.get(csrf_cookie_name(settings)),
+        _first(form, CSRF_FIELD),
+        utcnow(),
+    )
+    if problem is None:
+        return None
+    w = words(lang)
+    return _notice(lang, 403, "csrf", w["csrf_body"].format(reason=problem))
+
+
+def _categories() -> list[tuple[str, str]]:
+    with session_scope() as session:
+        return [
+            (row.slug, row.name)
+            for row in session.execute(select(Category.slug, Category.name).order_by(Category.name))
+        ]
+
+
+def _signup_page(
+    request: Request,
+    settings: Settings,
+    lang: str,
+    *,
+    values: Mapping[str, Any] | None = None,
+    errors: Mapping[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    name, cookie = _csrf(request, settings)
+    w = words(lang)
+    return _page(
+        "subscribe.html",
+        status,
+        w["subscribe_title"],
+        cookie=(name, cookie),
+        w=w,
+        lang=lang,
+        intro=w["subscribe_intro"].format(site=settings.site_title),
+        consent=consent_text(lang, settings.site_title),
+        consent_version=CURRENT_VERSION,
+        categories=_categories(),
+        values=values or {"email": "", "categories": [], "frequency": "each", "scope": "all"},
+        errors=errors or {},
+        csrf=csrf_token(settings, cookie, utcnow()),
+    )
+
+
+@router.get("/subscribe")
+def subscribe_form(request: Request, settings: AppSettings) -> Response:
+    """The sign-up form (Vietnamese, or English with ``?lang=en``), with a fresh CSRF cookie."""
+    return _signup_page(request, settings, _lang(request))
+
+
+@router.post("/subscribe")
+async def subscribe(request: Request, settings: AppSettings) -> Response:
+    """Same answer (303 to "check your inbox") for a new, pending, confirmed or bot address."""
+    form = await _form(request)
+    lang = "en" if _first(form, "lang") == "en" else "vi"
+    refused = _refuse_csrf(request, settings, form, lang)
+    if refused is not None:
+        return refused
+    scope = _first(form, "scope", "all")
+    chosen = form.get("categories", []) if scope == "some" else []
+    values = {
+        "email": _first(form, "email")[:300],
+        "categories": chosen,
+        "frequency": _first(form, "frequency", "each"),
+        "scope": scope,
+    }
+    try:
+        data = SignupForm.model_validate(
+            {
+                "email": values["email"],
+                "categories": chosen,
+                "frequency": values["frequency"],
+                "consent": _first(form, "consent") == "yes",
+                "locale": lang,
+                "website": _first(form, "website"),
+            }
+        )
+    except ValidationError as exc:
+        messages = FIELD_ERRORS[lang]
+        errors = {str(e["loc"][0]): messages.get(str(e["loc"][0]), e["msg"]) for e in exc.errors()}
+        if scope == "some" and not chosen:
+            errors["categories"] = FIELD_ERRORS[lang]["categories_none"]
+        return _signup_page(request, settings, lang, values=values, errors=errors, status=422)
+    if scope == "some" and not chosen:
+        errors = {"categories": FIELD_ERRORS[lang]["categories_none"]}
+        return _signup_page(request, settings, lang, values=values, errors=errors, status=422)
+    client = _client(request, settings)
+    try:
+        with session_scope() as session:
+            signup.request_signup(session, data, client, utcnow(), settings, _limiter(settings))
+    except InvalidField as exc:
+        errors = {exc.field: FIELD_ERRORS[lang]["categories"]}
+        return _signup_page(request, settings, lang, values=values, errors=errors, status=422)
+    except redis.RedisError:
+        # The limits cannot be checked: refuse (nothing stored) rather than let a flood through.
+        log.warning("sign-up refused: the rate-limit store is unreachable")
+        w = words(lang)
+        return _notice(lang, 503, "refused", w["refused_unavailable"])
+    except signup.Refused as refused_signup:
+        w = words(lang)
+        minutes = max(1, round(refused_signup.retry_after / 60))
+        body = w[f"refused_{refused_signup.reason}"].format(minutes=minutes)
+        log.info("sign-up refused: %s", refused_signup.reason)  # never the address
+        response = _notice(lang, 429, "refused", body)
+        response.headers["Retry-After"] = str(int(refused_signup.retry_after) + 1)
+        return response
+    return RedirectResponse(f"/subscribe/sent?lang={lang}", status_code=303)
+
+
+@router.get("/subscribe/sent")
+def sent(request: Request) -> Response:
+    """The "check your inbox" page every sign-up is answered with, whatever the address's state."""
+    return _notice(_lang(request), 200, "sent")
+
+
+def _confirm_page(request: Request, settings: Settings, token: str, state: str, lang: str) -> Response:
+    if state != "ok":
+        status = {"expired": 410, "used": 200, "invalid": 404}[state]
+        return _notice(lang, status, state, link=state != "used")
+    name, cookie = _csrf(request, settings)
+    w = words(lang)
+    return _page(
+        "reader_confirm.html",
+        200,
+        w["confirm_title"],
+        cookie=(name, cookie),
+        w=w,
+        lang=lang,
+        action=f"/subscribe/confirm/{token}",
+        csrf=csrf_token(settings, cookie, utcnow()),
+    )
+
+
+@router.get("/subscribe/confirm/{token}")
+def confirm_landing(request: Request, token: str, settings: AppSettings) -> Response:
+    """The link in the mail: a page with a button. A GET never confirms (mail scanners follow links)."""
+    with session_scope() as session:
+        found = signup.inspect_link(session, token, utcnow())
+    return _confirm_page(request, settings, token, found.state, found.locale)
+
+
+@router.post("/subscribe/confirm/{token}")
+async def confirm(request: Request, token: str, settings: AppSettings) -> Response:
+    """The landing page's POST: confirms the sign-up (single use, before its expiry); GET never does."""
+    form = await _form(request)
+    with session_scope() as session:
+        found = signup.inspect_link(session, token, utcnow())
+    refused = _refuse_csrf(request, settings, form, found.locale)
+    if refused is not None:
+        return refused
+    with session_scope() as session:
+        done = signup.confirm(session, token, _client(request, settings), utcnow())
+    if done.state != "ok":
+        return _confirm_page(request, settings, token, done.state, done.locale)
+    return _notice(done.locale, 200, "confirmed")
+
+
+def _preferences_page(
+    request: Request,
+    settings: Settings,
+    subscription: Any,
+    path: str,
+    message: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    lang = subscription.locale if subscription.locale in ("vi", "en") else "vi"
+    name, cookie = _csrf(request, settings)
+    w = words(lang)
+    return _page(
+        "reader_preferences.html",
+        status_code,
+        w["prefs_title"],
+        cookie=(name, cookie),
+        w=w,
+        lang=lang,
+        address=subscription.target,
+        state=subscription.status,
+        chosen=list(subscription.categories),
+        frequency=subscription.frequency,
+        categories=_categories(),
+        action=path,
+        message=message,
+        csrf=csrf_token(settings, cookie, utcnow()),
+    )
+
+
+@router.get("/subscribe/preferences/{subscription_id}/{signed}")
+def preferences_page(request: Request, subscription_id: RowId, signed: str, settings: AppSettings) -> Response:
+    """The preferences page behind an HMAC-signed link: categories, frequency, pause, unsubscribe."""
+    with session_scope() as session:
+        state, subscription = preferences.open_link(session, subscription_id, signed, utcnow(), settings)
+        if subscription is None:
+            return _notice(_lang(request), 410 if state == "expired" else 404, state, link=True)
+        done = request.query_params.get("done")
+        message = words(subscription.locale).get(DONE[done]) if done in DONE else None
+        return _preferences_page(request, settings, subscription, request.url.path, message)
+
+
+# What the page says after each action (Post/Redirect/Get: a reload never repeats one).
+DONE = {"save": "saved", "pause": "paused", "resume": "resumed", "unsubscribe": "unsubscribed"}
+
+
+@router.post("/subscribe/preferences/{subscription_id}/{signed}")
+async def preferences_change(request: Request, subscription_id: RowId, signed: str, settings: AppSettings) -> Response:
+    """Apply one change from the preferences page (CSRF-checked), record the consent event, 303 back."""
+    form = await _form(request)
+    with session_scope() as session:
+        state, subscription = preferences.open_link(session, subscription_id, signed, utcnow(), settings)
+        if subscription is None:
+            return _notice(_lang(request), 410 if state == "expired" else 404, state, link=True)
+        refused = _refuse_csrf(request, settings, form, subscription.locale)
+        if refused is not None:
+            return refused
+        scope = _first(form, "scope", "all")
+        try:
+            data = PreferencesForm.model_validate(
+                {
+                    "action": _first(form, "action", "save"),
+                    "categories": form.get("categories", []) if scope == "some" else [],
+                    "frequency": _first(form, "frequency", "each"),
+                }
+            )
+        except ValidationError:
+            return _preferences_page(request, settings, subscription, request.url.path, status_code=422)
+        chosen = signup.known_categories(session, data.categories)
+        if data.action == "save" and scope == "some" and not chosen:
+            message = FIELD_ERRORS[subscription.locale]["categories_none"]
+            return _preferences_page(request, settings, subscription, request.url.path, message, status_code=422)
+        action = preferences.apply(session, subscription, data, _client(request, settings), utcnow())
+    return RedirectResponse(f"{request.url.path}?done={action}", status_code=303)

@@ -1,0 +1,1 @@
+"""Readers who subscribe themselves: double opt-in, preferences, consent, export and forget."""

@@ -1,0 +1,69 @@
+"""The consent text readers agree to, versioned: a consent row names the version it was given to.
+
+A changed text is a new version; old versions stay here, because consent rows keep
+pointing at the words the reader actually saw (Decree 13/2023/NĐ-CP, art. 11: consent
+must be specific and provable).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from service.db.models import ConsentEvent
+
+CURRENT_VERSION = "2026-11-29"
+TEXTS: dict[str, dict[str, str]] = {
+    "2026-11-29": {
+        "vi": (
+            "Tôi đồng ý để {site} lưu địa chỉ thư điện tử, các chuyên mục và tần suất tôi chọn, cùng thời điểm "
+            "và địa chỉ IP khi tôi đăng ký, chỉ để gửi bản tin cho tôi. Tôi có thể đổi lựa chọn, tạm dừng, hủy "
+            "đăng ký hoặc yêu cầu xóa dữ liệu bất cứ lúc nào qua liên kết trong mỗi thư "
+            "(Nghị định 13/2023/NĐ-CP)."
+        ),
+        "en": (
+            "I agree that {site} keeps my e-mail address, the categories and frequency I choose, and the time "
+            "and IP address of my sign-up, only to send me its newsletter. I can change my choices, pause, "
+            "unsubscribe or ask for my data to be deleted at any time through the link in every e-mail "
+            "(Decree 13/2023/NĐ-CP)."
+        ),
+    }
+}
+METHODS = frozenset({"form", "bot", "follow", "admin"})
+ACTIONS = frozenset({"given", "changed", "withdrawn"})
+
+
+def consent_text(locale: str, site_title: str, version: str = CURRENT_VERSION) -> str:
+    """The words of ``version`` in ``locale`` (Vietnamese when the locale is unknown)."""
+    texts = TEXTS[version]
+    return texts.get(locale, texts["vi"]).format(site=site_title)
+
+
+def record_consent(
+    session: Session,
+    *,
+    subscription_id: int,
+    action: str,
+    channel: str,
+    method: str,
+    now: datetime,
+    text_version: str | None = None,
+    client_address: str | None = None,
+    detail: dict[str, object] | None = None,
+) -> ConsentEvent:
+    """Append one consent event; rows are never updated (only ``forget`` deletes them)."""
+    if method not in METHODS or action not in ACTIONS:
+        raise ValueError(f"unknown consent method {method!r} or action {action!r}")
+    event = ConsentEvent(
+        subscription_id=subscription_id,
+        action=action,
+        channel=channel,
+        method=method,
+        text_version=text_version,
+        client_address=client_address,
+        detail=dict(detail or {}),
+        at=now,
+    )
+    session.add(event)
+    return event

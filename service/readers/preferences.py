@@ -1,0 +1,81 @@
+"""The preferences page behind a signed link: categories, frequency, pause, unsubscribe."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from config.settings import Settings
+from service.channels.urls import with_path
+from service.db.models import Subscription, SubscriptionStatus
+from service.readers import links
+from service.readers.consent import record_consent
+from service.readers.schemas import PreferencesForm
+from service.readers.signup import CONFIRMED, known_categories
+
+PURPOSE = "preferences"
+
+
+def preferences_url(settings: Settings, subscription_id: int, now: datetime) -> str:
+    """A link to one subscriber's preferences, valid for BANTIN_PREFERENCES_LINK_DAYS."""
+    expires = now + timedelta(days=settings.preferences_link_days)
+    signed = links.sign(settings.secret_key.get_secret_value(), PURPOSE, str(subscription_id), expires)
+    return with_path(settings.base_url, f"/subscribe/preferences/{subscription_id}/{signed}")
+
+
+def open_link(
+    session: Session, subscription_id: int, signed: str, now: datetime, settings: Settings
+) -> tuple[str, Subscription | None]:
+    """(``ok`` | ``expired`` | ``invalid``, the subscription when ``ok``).
+
+    Only a confirmed (active or paused) or unsubscribed reader e-mail subscription opens.
+    """
+    state = links.verify(settings.secret_key.get_secret_value(), PURPOSE, str(subscription_id), signed, now)
+    if state != "ok":
+        return state, None
+    subscription = session.get(Subscription, subscription_id)
+    if subscription is None or subscription.channel != "email" or subscription.status == SubscriptionStatus.PENDING:
+        return "invalid", None
+    if subscription.status_reason == FORGOTTEN:
+        return "invalid", None
+    return "ok", subscription
+
+
+FORGOTTEN = "forgotten at the subscriber's request"
+
+
+def apply(session: Session, subscription: Subscription, form: PreferencesForm, client: str, now: datetime) -> str:
+    """Carry out one action; returns it. Each change is a consent event (who, when, from where)."""
+    action = form.action
+    if action == "save":
+        subscription.categories = known_categories(session, form.categories)
+        subscription.frequency = form.frequency
+        consent = "changed"
+    elif action == "pause" and subscription.status in CONFIRMED:
+        subscription.status = SubscriptionStatus.PAUSED.value
+        subscription.status_reason = "paused by the reader"
+        consent = "changed"
+    elif action == "resume":
+        subscription.status = SubscriptionStatus.ACTIVE.value
+        subscription.status_reason = None
+        subscription.failing_since = None
+        consent = "given"
+    elif action == "unsubscribe":
+        subscription.status = SubscriptionStatus.DISABLED.value
+        subscription.status_reason = "unsubscribed by the recipient"
+        consent = "withdrawn"
+    else:
+        return "none"
+    subscription.updated_at = now
+    record_consent(
+        session,
+        subscription_id=subscription.id,
+        action=consent,
+        channel=subscription.channel,
+        method="form",
+        now=now,
+        client_address=client,
+        detail={"action": action, "categories": list(subscription.categories), "frequency": subscription.frequency},
+    )
+    return action
