@@ -4,9 +4,11 @@ real API, worker and beat processes. Nothing of ours is mocked."""
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -17,6 +19,9 @@ from sqlalchemy.engine import make_url
 from tests.integration.announce import Subscriber
 from tests.integration.receivers import Receivers
 from tests.integration.stack import Stack
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 POSTGRES_ADMIN_URL = os.environ.get("BANTIN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("BANTIN_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
@@ -133,3 +138,29 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.failed and report.when == "call":
         for path in sorted(Path("/tmp").glob("pytest-of-*/pytest-current/stack*/*.log")):
             report.sections.append((f"log {path.name}", path.read_text(errors="replace")[-3000:]))
+
+
+# Debian's chromium, driven by Playwright (its own browser download cannot work here).
+# The flags keep a headless root run from reaching for Google's services.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless chromium per test module (the pages, console and reader tests share it)."""
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("chromium is needed for the browser tests: `make browser` installs it (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -7,7 +7,6 @@ test-output/screenshots/ for a person to look at."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,20 +14,12 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import redis
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.feedcheck import assert_valid_atom
 from tests.integration.stack import REPO, Stack, wait_until
 
 SCREENSHOTS = REPO / "test-output" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "Mật khẩu quản trị 2026"
 WIDTHS = {"desktop": 1280, "mobile": 375}
 
@@ -53,17 +44,6 @@ def admin_user(stack: Stack) -> str:
     listed = run_cli(stack, "users", "list")
     assert "quantri\tadmin\tactive" in listed.stdout
     return "quantri"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("Debian's chromium is needed for browser tests: apt-get install -y chromium")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ Screenshots of home, category and article pages at 1280 and 375 px are written t
 from __future__ import annotations
 
 import http.server
-import shutil
 import struct
 import threading
 import zlib
@@ -22,14 +21,6 @@ from lxml import html
 from tests.integration.stack import REPO, free_port
 
 SCREENSHOTS = REPO / "test-output" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 WIDTHS = {"desktop": (1280, 900), "mobile": (375, 812)}
 SEED_TITLE = "Kỷ niệm 97 năm Ngày thành lập Đảng Cộng sản Việt Nam (3/2/1930 - 3/2/2027)"
 SEED_BODY = (
@@ -122,19 +113,6 @@ def seed_article(publisher: httpx.Client, image_host: str) -> dict[str, Any]:
     )
     assert response.status_code == 201, response.text
     return dict(response.json())
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("chromium is needed for the page tests: `make browser` installs it (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def open_page(browser: Any, url: str, width: int, height: int) -> tuple[Any, list[str]]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections.abc import Iterator
 from email.message import EmailMessage
 from typing import Any
@@ -25,14 +24,6 @@ from tests.integration.receivers import Receivers
 from tests.integration.stack import REPO, Stack, wait_until
 
 SCREENSHOTS = REPO / "test-output" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 WIDTHS = (1280, 375)
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -86,19 +77,6 @@ def reader(stack: Stack) -> Iterator[httpx.Client]:
     """A browser-like client: keeps its cookies, follows nothing by itself."""
     with httpx.Client(base_url=stack.base_url, timeout=10) as client:
         yield client
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("chromium is needed for the page tests: `make browser` installs it (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def test_subscribe_confirm_receive_change_and_leave(
