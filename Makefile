@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test unit integration lint bench clean promtool browser
+.PHONY: install run test unit integration lint bench clean test-deps
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,23 +17,34 @@ install: $(STAMP)
 run: install
 	$(VENV)/bin/bantin up
 
-test: install promtool browser
+test: install test-deps
 	$(VENV)/bin/pytest
 
-unit: install promtool
+unit: install test-deps
 	$(VENV)/bin/pytest tests/unit
 
-integration: install browser
+integration: install test-deps
 	$(VENV)/bin/pytest tests/integration
 
-# The suite checks deploy/prometheus/ with promtool, from Debian's prometheus package.
-promtool:
-	@command -v promtool >/dev/null || { apt-get update && apt-get install -y --no-install-recommends prometheus; }
+# What the tests need from Debian, installed once and only what is missing:
+#   chromium                  the page, console and reader tests drive it through Playwright
+#                             (Playwright's own browser download cannot work here);
+#   prometheus (promtool)     checks deploy/prometheus/ rules and their tests;
+#   nginx-light + brotli      serves the feed export with deploy/nginx/bantin.conf;
+#   systemd (systemd-analyze) verifies deploy/systemd/ units.
+DEBIAN_TOOLS := chromium:chromium promtool:prometheus nginx:nginx-light systemd-analyze:systemd
+BROTLI_STATIC := /usr/lib/nginx/modules/ngx_http_brotli_static_module.so
 
-# The page tests drive Debian's chromium through Playwright (Playwright's own browser
-# download cannot reach its servers); installed once, only when missing.
-browser:
-	@command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y --no-install-recommends chromium)
+test-deps:
+	@missing=""; \
+	for pair in $(DEBIAN_TOOLS); do \
+	  command -v $${pair%%:*} >/dev/null 2>&1 || [ -x /usr/sbin/$${pair%%:*} ] || missing="$$missing $${pair#*:}"; \
+	done; \
+	[ -f $(BROTLI_STATIC) ] || missing="$$missing libnginx-mod-http-brotli-static"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing from Debian:$$missing"; \
+	  apt-get update && apt-get install -y --no-install-recommends $$missing; \
+	fi
 
 lint: install
 	$(VENV)/bin/ruff check .

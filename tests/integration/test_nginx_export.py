@@ -31,7 +31,7 @@ LAST_MODIFIED = datetime(2026, 11, 29, 12, 0, 0, tzinfo=UTC)
 def nginx(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     binary = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(binary).exists() or not BROTLI_MODULE.exists():
-        pytest.skip("nginx with the brotli_static module is not installed")
+        pytest.fail("nginx with brotli_static is needed: `make test-deps` installs nginx-light and its module")
     export, port = tmp_path / "export", free_port()
     site = (REPO / "deploy/nginx/bantin.conf").read_text()
     site = site.replace("listen 80;", f"listen 127.0.0.1:{port};")

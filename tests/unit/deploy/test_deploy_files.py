@@ -322,7 +322,7 @@ def test_the_image_is_multi_stage_pinned_non_root_without_bench_and_has_a_health
 def test_systemd_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
-        pytest.skip("systemd-analyze is not installed (Debian package systemd); the units are not verified here")
+        pytest.fail("systemd-analyze is needed to verify the units: `make test-deps` installs it (Debian's systemd)")
     bantin = Path(sys.executable).with_name("bantin")
     assert bantin.exists(), "the bantin entry point of this environment"
     for unit in systemd_units():
