@@ -14,18 +14,21 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.integration.conftest import create_database, drop_database
-from tests.integration.stack import Stack, wait_until
+from tests.integration.stack import PrivateRedis, Stack, wait_until
 
 PARALLEL = 60
 ROUNDS = 4
 
 
 @pytest.fixture(scope="module")
-def api(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, str]]:
-    """The API alone (two uvicorn processes, so requests really run at once) on a fresh database."""
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, str]]:
+    """The API alone (two uvicorn processes, so requests really run at once) on a fresh
+    database and a Redis of its own (no worker of another stack takes its events)."""
     name = f"bantin_it_{uuid.uuid4().hex[:10]}"
     database_url = create_database(name)
-    stack = Stack(database_url, redis_url, Path(tmp_path_factory.mktemp("race")))
+    broker = PrivateRedis()
+    broker.start()
+    stack = Stack(database_url, broker.url, Path(tmp_path_factory.mktemp("race")))
     try:
         assert stack.run("db", "upgrade").returncode == 0
         stack.start("api", "api", "--port", str(stack.port), "--no-migrate", "--workers", "2")
@@ -33,6 +36,7 @@ def api(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tu
         yield stack, database_url
     finally:
         stack.stop_all()
+        broker.kill()
         drop_database(name)
 
 

@@ -27,9 +27,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, text
 
 from tests.integration.announce import Subscriber, publish
-from tests.integration.conftest import ANNOUNCEMENT_TEST_SETTINGS
+from tests.integration.conftest import ANNOUNCEMENT_TEST_SETTINGS, create_database, drop_database
 from tests.integration.receivers import TELEGRAM_TOKEN, Receivers
-from tests.integration.stack import Stack, free_port, wait_until
+from tests.integration.stack import PrivateRedis, Stack, free_port, wait_until
 
 # AUTH without TLS, on purpose: BANTIN_SMTP_SECURITY=plain on 127.0.0.1 (TLS has its own test).
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
@@ -105,12 +105,15 @@ def smtp() -> Iterator[PasswordSmtp]:
 
 @pytest.fixture(scope="module")
 def observed(
-    fresh_database: str,
-    redis_url: str,
     receivers: Receivers,
     smtp: PasswordSmtp,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Stack]:
+    # A database and a Redis of its own: the session's main stack may be running too, and
+    # its worker must not take this stack's messages (their metrics and logs are checked here).
+    name = f"bantin_it_observed_{uuid.uuid4().hex[:8]}"
+    broker = PrivateRedis()
+    broker.start()
     settings = {
         **ANNOUNCEMENT_TEST_SETTINGS,
         **receivers.env(),
@@ -121,7 +124,7 @@ def observed(
         "BANTIN_SMTP_USERNAME": SMTP_USER,
         "BANTIN_SMTP_PASSWORD": SMTP_PASSWORD,
     }
-    running = Stack(fresh_database, redis_url, tmp_path_factory.mktemp("stack-observed"), **settings)
+    running = Stack(create_database(name), broker.url, tmp_path_factory.mktemp("stack-observed"), **settings)
     try:
         running.start_all()
         yield running
@@ -130,6 +133,8 @@ def observed(
         raise
     finally:
         running.stop_all()
+        broker.kill()
+        drop_database(name)
 
 
 @pytest.fixture(scope="module")
