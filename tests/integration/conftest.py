@@ -16,6 +16,10 @@ import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+# In-process checks (settings, the claim/record scenarios on PostgreSQL) read the same
+# environment as the unit tests, whether or not the unit tests are collected in this run;
+# the stacks' processes build theirs from scratch (stack.clean_env).
+import tests.unit.conftest  # noqa: F401 - importing it sets that environment
 from tests.integration.announce import Subscriber
 from tests.integration.receivers import Receivers
 from tests.integration.stack import Stack
@@ -87,27 +91,22 @@ ANNOUNCEMENT_TEST_SETTINGS = {
 def stack(
     fresh_database: str, redis_url: str, receivers: Receivers, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
-    running = Stack(
+    stack = Stack(
         fresh_database, redis_url, tmp_path_factory.mktemp("stack"), **ANNOUNCEMENT_TEST_SETTINGS, **receivers.env()
     )
-    try:
-        running.start_all()
+    with stack.running() as running:
         yield running
-    except BaseException:
-        print(running.logs())
-        raise
-    finally:
-        running.stop_all()
 
 
-@pytest.fixture(scope="session")
+# Module-scoped, so a module that brings a stack of its own (RabbitMQ) gets clients for it.
+@pytest.fixture(scope="module")
 def publisher(stack: Stack) -> Iterator[httpx.Client]:
     token = stack.create_token("publish")
     with httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as client:
         yield client
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def admin(stack: Stack) -> Iterator[httpx.Client]:
     token = stack.create_token("admin")
     with httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as client:

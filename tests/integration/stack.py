@@ -9,7 +9,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar, overload
 
@@ -145,6 +146,18 @@ class Stack:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+    @contextmanager
+    def running(self) -> Iterator[Stack]:
+        """API, worker and beat for the block; their logs are printed if it fails; all stopped after."""
+        try:
+            self.start_all()
+            yield self
+        except BaseException:
+            print(self.logs())
+            raise
+        finally:
+            self.stop_all()
 
     def stop_all(self) -> None:
         for name in list(self.processes):

@@ -124,15 +124,11 @@ def observed(
         "BANTIN_SMTP_USERNAME": SMTP_USER,
         "BANTIN_SMTP_PASSWORD": SMTP_PASSWORD,
     }
-    running = Stack(create_database(name), broker.url, tmp_path_factory.mktemp("stack-observed"), **settings)
+    stack = Stack(create_database(name), broker.url, tmp_path_factory.mktemp("stack-observed"), **settings)
     try:
-        running.start_all()
-        yield running
-    except BaseException:
-        print(running.logs())
-        raise
+        with stack.running() as running:
+            yield running
     finally:
-        running.stop_all()
         broker.kill()
         drop_database(name)
 

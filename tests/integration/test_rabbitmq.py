@@ -19,7 +19,6 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.announce import Subscriber
 from tests.integration.conftest import ANNOUNCEMENT_TEST_SETTINGS, create_database, drop_database
 from tests.integration.rabbitmq import VirtualHost
 from tests.integration.receivers import Receivers
@@ -58,7 +57,7 @@ def stack(
     vhost: VirtualHost, redis_url: str, receivers: Receivers, clock: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
     name = f"bantin_it_rabbitmq_{uuid.uuid4().hex[:8]}"
-    running = Stack(
+    stack = Stack(
         create_database(name),
         redis_url,
         tmp_path_factory.mktemp("stack-rabbitmq"),
@@ -68,41 +67,10 @@ def stack(
         BANTIN_CLOCK_FILE=str(clock),
     )
     try:
-        running.start_all()
-        yield running
-    except BaseException:
-        print(running.logs())
-        raise
+        with stack.running() as running:
+            yield running
     finally:
-        running.stop_all()
         drop_database(name)
-
-
-@pytest.fixture(scope="module")
-def publisher(stack: Stack) -> Iterator[httpx.Client]:
-    token = stack.create_token("publish")
-    with httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def admin(stack: Stack) -> Iterator[httpx.Client]:
-    token = stack.create_token("admin")
-    with httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as client:
-        yield client
-
-
-@pytest.fixture
-def anonymous(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.base_url, timeout=10) as client:
-        yield client
-
-
-@pytest.fixture
-def subscriber(admin: httpx.Client, unique: str) -> Iterator[Subscriber]:
-    helper = Subscriber(admin, f"Tin {unique}")
-    yield helper
-    helper.cleanup()
 
 
 def test_the_stack_really_runs_on_rabbitmq_with_quorum_queues(stack: Stack, vhost: VirtualHost) -> None:
