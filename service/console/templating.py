@@ -49,7 +49,11 @@ def environment() -> Environment:
         autoescape=select_autoescape(["html"], default=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        # Every visible string is marked {{ _("…") }} (Vietnamese is the source language);
+        # null translations until the English catalogue is plugged in.
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     env.filters["local"] = local_time
     env.filters["actor"] = actor_label
     env.filters["day"] = lambda d: d.strftime("%d/%m/%Y")
