@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Coroutine
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 import redis
-from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
-from fastapi.routing import APIRoute
+from fastapi import Depends, Query, Request, Response
+from fastapi.responses import FileResponse, HTMLResponse
 from sqlalchemy import select
 
 from config.settings import get_settings
@@ -39,7 +37,6 @@ from service.auth.sessions import (
     SignedIn,
     csrf_matches,
     end_session,
-    pop_flash,
     purge_idle_sessions,
     push_flash,
     start_session,
@@ -47,6 +44,7 @@ from service.auth.sessions import (
 from service.auth.throttle import LoginThrottle
 from service.auth.users import authenticate
 from service.calendar.service import upcoming
+from service.console.common import THROTTLE_DOWN_MESSAGE, console_router, html_page, see_other
 from service.console.forms import ArticleForm, parse_schedule
 from service.console.security import (
     LOGIN_CSRF_COOKIE,
@@ -55,7 +53,6 @@ from service.console.security import (
     CsrfRefused,
     CurrentUser,
     Forbidden,
-    LoginRequired,
     can_publish,
     can_review,
     clear_session_cookie,
@@ -79,55 +76,7 @@ PAGE_SIZE = 25
 UPCOMING_DAYS = 60
 
 
-class ConsoleRoute(APIRoute):
-    """Turns the console's signals into pages: sign-in redirect, 403 and 404 as HTML, not JSON."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        """The route's handler, wrapped to turn the console's signals into pages.
-
-        LoginRequired → 303 to the sign-in page; CsrfRefused and Forbidden → an HTML 403;
-        NotFound → an HTML 404.
-        """
-        handler = super().get_route_handler()
-
-        async def console_handler(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except LoginRequired as signal:
-                return RedirectResponse(f"/console/login?next={signal.next_path}", status_code=303)
-            except CsrfRefused:
-                body = render("error.html", user=None, title="Yêu cầu bị từ chối", message=CSRF_MESSAGE)
-                return HTMLResponse(body, status_code=403)
-            except Forbidden:
-                body = render("error.html", user=None, title="Không có quyền", message=FORBIDDEN_MESSAGE)
-                return HTMLResponse(body, status_code=403)
-            except NotFound:
-                body = render("error.html", user=None, title="Không tìm thấy", message="Không có trang hoặc bài này.")
-                return HTMLResponse(body, status_code=404)
-
-        return console_handler
-
-
-THROTTLE_DOWN_MESSAGE = "Tạm thời không đăng nhập được (máy chủ Redis không trả lời). Hãy thử lại sau ít phút."
-CSRF_MESSAGE = (
-    "Biểu mẫu đã hết hạn hoặc không gửi từ bảng điều khiển này, nên không có gì được thay đổi. "
-    "Hãy tải lại trang và thử lại."
-)
-FORBIDDEN_MESSAGE = "Tài khoản của bạn không có quyền làm việc này."
-
-router = APIRouter(prefix="/console", tags=["console"], route_class=ConsoleRoute, include_in_schema=False)
-
-
-def _page(name: str, user: SignedIn | None, status_code: int = 200, **context: Any) -> HTMLResponse:
-    flash: list[str] = []
-    if user is not None:
-        with session_scope() as session:
-            flash = pop_flash(session, user.session_id)
-    return HTMLResponse(render(name, user=user, flash=flash, **context), status_code=status_code)
-
-
-def _see_other(path: str) -> RedirectResponse:
-    return RedirectResponse(path, status_code=303)
+router = console_router()
 
 
 def _safe_next(value: str | None) -> str:
@@ -141,7 +90,7 @@ def _safe_next(value: str | None) -> str:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_page(next_: Annotated[str | None, Query(alias="next")] = None) -> Response:
+def loginpage(next_: Annotated[str | None, Query(alias="next")] = None) -> Response:
     """The sign-in form, with a fresh double-submit cookie; ``next`` (a /console/ page only) is where sign-in leads."""
     return _login_form(_safe_next(next_), "", None, 200)
 
@@ -195,7 +144,7 @@ def login(
         throttle.record_failure(username, address)
         return _login_form(next_path, username, "Tên đăng nhập hoặc mật khẩu không đúng.", 401)
     throttle.record_success(username, address)
-    response = _see_other(next_path)
+    response = see_other(next_path)
     set_session_cookie(response, raw)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/console")
     return response
@@ -206,7 +155,7 @@ def logout(request: Request, _: CheckedForm) -> Response:
     """Sign out: the session ends, its cookie is cleared, 303 to the sign-in page."""
     with session_scope() as session:
         end_session(session, request.cookies.get(SESSION_COOKIE))
-    response = _see_other("/console/login")
+    response = see_other("/console/login")
     clear_session_cookie(response)
     return response
 
@@ -230,7 +179,7 @@ def dashboard(user: CurrentUser) -> Response:
             )
         )
         anniversaries = [o for o, _ in upcoming(session, today, UPCOMING_DAYS)]
-        return _page(
+        return html_page(
             "dashboard.html",
             user,
             queue=review_queue(session, limit=20),
@@ -266,7 +215,7 @@ def articles(
             offset=(page - 1) * PAGE_SIZE,
         )
         categories = list(session.scalars(select(Category).order_by(Category.name)))
-        return _page(
+        return html_page(
             "articles.html",
             user,
             rows=rows,
@@ -289,7 +238,7 @@ def _editor(user: SignedIn, form: ArticleForm, article: Article | None, status_c
             revisions = list_revisions(session, article.id)
     if article is not None and "loaded_revision_id" not in form.values:
         form.values["loaded_revision_id"] = str(revisions[0].id) if revisions else ""
-    return _page(
+    return html_page(
         "article_form.html",
         user,
         status_code=status_code,
@@ -334,7 +283,7 @@ def create(user: CurrentUser, posted: CheckedForm) -> Response:
         article = change.article
         push_flash(session, user.session_id, _saved_message(article))
         article_id = article.id
-    return _see_other(f"/console/articles/{article_id}")
+    return see_other(f"/console/articles/{article_id}")
 
 
 def _saved_message(article: Article) -> str:
@@ -355,7 +304,7 @@ def edit_article(article_id: RowId, user: CurrentUser) -> Response:
     with session_scope() as session:
         article = get_article(session, article_id)
         if article.status == ArticleStatus.PENDING_REVIEW:
-            return _review_page(user, article, {}, {})
+            return _reviewpage(user, article, {}, {})
         return _editor(user, ArticleForm.of(article), article)
 
 
@@ -394,11 +343,11 @@ def update(article_id: RowId, user: CurrentUser, posted: CheckedForm) -> Respons
             session.rollback()
             article = get_article(session, article_id)
             if article.status == ArticleStatus.PENDING_REVIEW:
-                return _see_other(f"/console/articles/{article_id}")
+                return see_other(f"/console/articles/{article_id}")
             form.errors["title"] = "Bài đã gỡ không sửa được nữa; hãy tạo bài mới."
             return _editor(user, form, article, status_code=409)
         push_flash(session, user.session_id, _saved_message(change.article))
-    return _see_other(f"/console/articles/{article_id}")
+    return see_other(f"/console/articles/{article_id}")
 
 
 @router.get("/articles/{article_id}/withdraw", response_class=HTMLResponse)
@@ -407,7 +356,7 @@ def confirm_withdraw(article_id: RowId, user: CurrentUser) -> Response:
     if not can_publish(user):
         raise Forbidden()
     with session_scope() as session:
-        return _page("withdraw.html", user, article=get_article(session, article_id))
+        return html_page("withdraw.html", user, article=get_article(session, article_id))
 
 
 @router.post("/articles/{article_id}/withdraw")
@@ -418,18 +367,18 @@ def withdraw(article_id: RowId, user: CurrentUser, _: CheckedForm) -> Response:
     with session_scope() as session:
         change = withdraw_in_domain(session, article_id, utcnow(), get_settings(), user.actor)
         push_flash(session, user.session_id, f"Bài “{change.article.title}” đã được gỡ khỏi mọi kênh.")
-    return _see_other(f"/console/articles/{article_id}")
+    return see_other(f"/console/articles/{article_id}")
 
 
 # ---- review ------------------------------------------------------------------------------------
 
 
-def _review_page(
+def _reviewpage(
     user: SignedIn, article: Article, values: dict[str, str], errors: dict[str, str], status_code: int = 200
 ) -> HTMLResponse:
     with session_scope() as session:
         review = latest_review(session, article.id)
-    return _page(
+    return html_page(
         "review.html",
         user,
         status_code=status_code,
@@ -451,7 +400,7 @@ def approve_article(article_id: RowId, user: CurrentUser, posted: CheckedForm) -
     with session_scope() as session:
         article = get_article(session, article_id)
         if error:
-            return _review_page(user, article, posted, {"publish_at": error}, status_code=422)
+            return _reviewpage(user, article, posted, {"publish_at": error}, status_code=422)
         try:
             change = approve(session, article_id, user.actor, utcnow(), get_settings(), when)
         except Conflict as exc:
@@ -459,9 +408,9 @@ def approve_article(article_id: RowId, user: CurrentUser, posted: CheckedForm) -
             message = "Bài không còn chờ duyệt (có thể người khác vừa quyết định)."
             if isinstance(exc, SelfApproval):
                 message = "Bạn đã gửi bài này nên không thể tự duyệt; cần một biên tập viên khác."
-            return _review_page(user, get_article(session, article_id), posted, {"approve": message}, 409)
+            return _reviewpage(user, get_article(session, article_id), posted, {"approve": message}, 409)
         push_flash(session, user.session_id, _saved_message(change.article))
-    return _see_other(f"/console/articles/{article_id}")
+    return see_other(f"/console/articles/{article_id}")
 
 
 @router.post("/articles/{article_id}/return", response_class=HTMLResponse)
@@ -475,26 +424,26 @@ def return_article(article_id: RowId, user: CurrentUser, posted: CheckedForm) ->
         except InvalidField:
             session.rollback()
             errors = {"comment": "Ghi rõ cần sửa gì để phóng viên biết."}
-            return _review_page(user, get_article(session, article_id), posted, errors, status_code=422)
+            return _reviewpage(user, get_article(session, article_id), posted, errors, status_code=422)
         except Conflict:
             session.rollback()
             errors = {"approve": "Bài không còn chờ duyệt (có thể người khác vừa quyết định)."}
-            return _review_page(user, get_article(session, article_id), posted, errors, status_code=409)
+            return _reviewpage(user, get_article(session, article_id), posted, errors, status_code=409)
         push_flash(session, user.session_id, f"Bài “{change.article.title}” đã được trả lại cho người viết.")
-    return _see_other(f"/console/articles/{article_id}")
+    return see_other(f"/console/articles/{article_id}")
 
 
 # ---- revisions ---------------------------------------------------------------------------------
 
 
 @router.get("/articles/{article_id}/revisions/{revision_id}", response_class=HTMLResponse)
-def revision_page(article_id: RowId, revision_id: RowId, user: CurrentUser) -> Response:
+def revisionpage(article_id: RowId, revision_id: RowId, user: CurrentUser) -> Response:
     """What this revision changed compared with the one before it, and a way to bring it back."""
     with session_scope() as session:
         article = get_article(session, article_id)
         revision = get_revision(session, article_id, revision_id)
         previous = previous_revision(session, revision)
-        return _page(
+        return html_page(
             "revision.html",
             user,
             article=article,
@@ -531,7 +480,7 @@ def restore(article_id: RowId, revision_id: RowId, user: CurrentUser, _: Checked
             user.session_id,
             f"Đã khôi phục bản lưu lúc {local_time(revision.created_at)} thành một bản mới.",
         )
-    return _see_other(f"/console/articles/{article_id}")
+    return see_other(f"/console/articles/{article_id}")
 
 
 # ---- static files ------------------------------------------------------------------------------
