@@ -61,9 +61,13 @@
 
   function setCover(url) {
     urlInput.value = url;
-    preview.src = url;
-    preview.hidden = !url;
+    preview.hidden = true;
+    if (url) preview.src = url; else preview.removeAttribute("src");
   }
+  // Shown once it has loaded: an address that does not answer shows no broken picture.
+  preview.addEventListener("load", function () { preview.hidden = !urlInput.value; });
+  preview.addEventListener("error", function () { preview.hidden = true; });
+  if (preview.getAttribute("src") && preview.complete && preview.naturalWidth > 0) preview.hidden = false;
 
   urlInput.addEventListener("change", function () { setCover(urlInput.value.trim()); });
 
@@ -125,6 +129,7 @@
   if (window.Trix) {
     // The file name and size are not a caption a reader should see.
     window.Trix.config.attachments.preview.caption = { name: false, size: false };
+    window.Trix.config.lang.captionPlaceholder = message("caption");
   }
 
   document.addEventListener("trix-file-accept", function (event) {
@@ -141,6 +146,7 @@
     send(attachment.file, function (percent) { attachment.setUploadProgress(percent); }).then(function (result) {
       if (result.ok) {
         attachment.setAttributes({ url: result.media.url, href: result.media.url });
+        loadChoices(); // an image of the body can be the cover too
       } else {
         attachment.remove();
         showError(bodyError, result.message);
