@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, FilePayload, Page, expect
 
 from tests.feedcheck import assert_valid_atom
 from tests.integration.stack import Stack, wait_until
@@ -66,7 +66,8 @@ def cover_photo() -> bytes:
 
 
 def choose_cover(page: Page, name: str, data: bytes, mime: str = "image/jpeg") -> None:
-    page.locator("#cover_file").set_input_files(files=[{"name": name, "mimeType": mime, "buffer": data}])
+    payload: FilePayload = {"name": name, "mimeType": mime, "buffer": data}
+    page.locator("#cover_file").set_input_files(files=[payload])
 
 
 def atom_entry(client: httpx.Client, guid: str) -> Any:
