@@ -169,6 +169,7 @@ def test_a_bad_image_is_refused_next_to_the_field_and_nothing_is_stored(
     error = page.locator("#cover_file-error")
     expect(error).to_be_visible()
     expect(error).to_contain_text(words)
+    expect(page.locator("#cover_file")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#image_url")).to_have_value("https://anh.example.org/bia-cu.jpg")
     expect(page.get_by_label("Tiêu đề")).to_have_value(title)
     expect(page.locator("#cover-preview")).to_be_hidden()  # the old address does not answer here

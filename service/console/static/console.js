@@ -75,6 +75,7 @@
     var file = fileInput.files && fileInput.files[0];
     if (!file) return;
     showError(coverError, "");
+    fileInput.removeAttribute("aria-invalid");
     status.textContent = message("uploading");
     send(file, function (percent) {
       status.textContent = message("uploading") + " " + Math.round(percent) + "%";
@@ -88,6 +89,7 @@
         // What was there before (typed or chosen) stays as it was.
         status.textContent = "";
         showError(coverError, result.message);
+        fileInput.setAttribute("aria-invalid", "true");
         fileInput.focus();
       }
     });
