@@ -72,6 +72,15 @@ class Settings(BaseSettings):
     summary_max_chars: int = Field(1000, ge=1)
     body_max_bytes: int = Field(1_000_000, ge=1)
 
+    # ---- media (images uploaded from the console) -------------------------------------------
+    # Where uploaded images are stored, by content hash; empty: ``var/media`` under BANTIN_VAR_DIR.
+    media_dir: Path | None = None
+    # Largest image file accepted; the upload request may be this plus 64 KiB.
+    media_max_bytes: int = Field(10_000_000, ge=1)
+    # Largest decoded image (width × height); a larger one is refused as a decompression bomb
+    # before its pixels are decoded (a 20,000 × 20,000 PNG of a few KiB would need 1.2 GB).
+    media_max_pixels: int = Field(50_000_000, ge=1)
+
     # Beat: how often the outbox sweep and the due-publication scan run.
     sweep_interval_seconds: float = Field(10.0, gt=0)
     # An event whose relay message has not been handled after this long is sent again.
@@ -288,6 +297,11 @@ class Settings(BaseSettings):
     def embedded_redis_socket(self) -> Path:
         """The Unix socket of the embedded Redis, in ``var/``."""
         return self.var_dir / "redis.sock"
+
+    @property
+    def effective_media_dir(self) -> Path:
+        """Where uploaded images live: BANTIN_MEDIA_DIR, else ``var/media`` under BANTIN_VAR_DIR."""
+        return self.media_dir if self.media_dir is not None else self.var_dir / "media"
 
     @property
     def effective_redis_url(self) -> str:

@@ -14,6 +14,7 @@ from service import clock
 from service.api import (
     articles,
     calendar,
+    media,
     observability,
     ops,
     pages,
@@ -30,6 +31,7 @@ from service.api.errors import install_error_handlers
 from service.api.limits import BodySizeLimit
 from service.calendar.loader import load_key_dates
 from service.calendar.service import ensure_calendar, sync_seed_file
+from service.console import media as console_media
 from service.console import routes as console_articles
 from service.db.engine import session_scope
 from service.db.types import utcnow
@@ -87,16 +89,21 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.body_max_bytes + REQUEST_OVERHEAD_BYTES)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.body_max_bytes + REQUEST_OVERHEAD_BYTES,
+        # The image upload carries a file up to BANTIN_MEDIA_MAX_BYTES.
+        path_limits={"/console/media": settings.media_max_bytes + REQUEST_OVERHEAD_BYTES},
+    )
     # Feeds, /calendar.ics and /healthz are answered here from memory, skipping the rest.
     app.add_middleware(PublicDocuments)
     # Added last, so outermost: it sees every answer, the body-size 413 and the documents included.
     app.add_middleware(observability.RequestObservability)
-    routers = (articles, subscriptions, privacy, calendar, tokens, pages, readers, unsubscribe, websub, ops)
+    routers = (articles, subscriptions, privacy, calendar, tokens, pages, media, readers, unsubscribe, websub, ops)
     for module in (*routers, observability):
         app.include_router(module.router)
     # One module per console area, each with its own router under /console.
-    for console_area in (console_articles,):
+    for console_area in (console_articles, console_media):
         app.include_router(console_area.router)
     app.include_router(review.router)
     return app

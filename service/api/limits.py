@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import HTTPException
@@ -16,19 +17,22 @@ class BodySizeLimit:
     upload cannot get past it. A chunked body found too large while an endpoint reads it
     raises `RequestTooLarge`, an HTTPException: FastAPI lets those through its body
     parsing (any other error there becomes a 400) and answers it with the error shape.
+    ``path_limits`` gives a path (exactly) a limit of its own: the image upload.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, path_limits: Mapping[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.path_limits = dict(path_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.path_limits.get(scope.get("path", ""), self.max_bytes)
         for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await self._too_large(send)
+            if name == b"content-length" and value.isdigit() and int(value) > max_bytes:
+                await self._too_large(send, max_bytes)
                 return
 
         received = 0
@@ -39,8 +43,8 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise RequestTooLarge(self.max_bytes)
+                if received > max_bytes:
+                    raise RequestTooLarge(max_bytes)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -53,10 +57,10 @@ class BodySizeLimit:
         except RequestTooLarge:
             # Raised where no exception handler runs (outside a route): answered here.
             if not response_started:
-                await self._too_large(send)
+                await self._too_large(send, max_bytes)
 
-    async def _too_large(self, send: Send) -> None:
-        body = json.dumps({"detail": RequestTooLarge(self.max_bytes).detail}).encode()
+    async def _too_large(self, send: Send, max_bytes: int) -> None:
+        body = json.dumps({"detail": RequestTooLarge(max_bytes).detail}).encode()
         await send(
             {
                 "type": "http.response.start",

@@ -491,3 +491,26 @@ class ArticleRevision(Base):
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
     # Set when this revision restored an older one.
     restored_from_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+
+
+class MediaFile(Base):
+    """An image uploaded from the console, stored once under BANTIN_MEDIA_DIR as ``<sha256>.<ext>``.
+
+    The hash is of the stored (re-encoded, metadata-free) bytes, so the same picture
+    uploaded twice is one file and one row; the feeds read ``bytes`` and ``content_type``
+    for their enclosures.
+    """
+
+    __tablename__ = "media"
+    # The console lists the latest uploads to choose a cover image from.
+    __table_args__ = (Index("ix_media_created_at", "created_at"),)
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # image/jpeg, image/png, image/webp or image/gif; the file's extension follows from it.
+    content_type: Mapped[str] = mapped_column(String(32))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    bytes: Mapped[int] = mapped_column(Integer)
+    # "user:<name>", as Article.created_by: the first one who uploaded it.
+    uploaded_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -13,6 +13,15 @@ class FeedCategory:
 
 
 @dataclass(frozen=True)
+class FeedEnclosure:
+    """A cover image we store: absolute URL, size in bytes and Content-Type, as RSS and Atom need them."""
+
+    url: str
+    length: int
+    content_type: str
+
+
+@dataclass(frozen=True)
 class FeedItem:
     guid: str
     url: str
@@ -24,6 +33,8 @@ class FeedItem:
     summary: str | None = None
     author: str | None = None
     image_url: str | None = None
+    # The cover image when it is one of ours (its size and type are known), else None.
+    enclosure: FeedEnclosure | None = None
     categories: tuple[FeedCategory, ...] = ()
 
 

@@ -10,12 +10,13 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from service.articles.urls import article_url
 from service.db.locks import transaction_lock
-from service.db.models import Article, ArticleStatus, Category, FeedDocument
+from service.db.models import Article, ArticleStatus, Category, FeedDocument, MediaFile
 from service.feeds.documents import announce_changes, scope_documents, store_document
-from service.feeds.model import FeedCategory, FeedItem, FeedSpec
+from service.feeds.model import FeedCategory, FeedEnclosure, FeedItem, FeedSpec
 from service.feeds.render import render_within
 from service.feeds.scopes import FORMATS, SITE, category_slug
 from service.feeds.urls import feed_path, hub_url
+from service.media.store import media_for_urls, media_url
 from service.observability.metrics import FEED_RENDER
 from service.text import resolve_references
 
@@ -35,11 +36,12 @@ def spec_for(scope: str, category: Category | None, settings: Settings) -> FeedS
     )
 
 
-def article_item(article: Article, base_url: str) -> FeedItem:
+def article_item(article: Article, base_url: str, cover: MediaFile | None = None) -> FeedItem:
     """A published article as a FeedItem; links in its body are resolved against the article's URL.
 
-    ``updated`` is never before ``published``. The article must be published (AssertionError
-    otherwise).
+    ``updated`` is never before ``published``. ``cover`` is the stored image its
+    ``image_url`` names, if any: it becomes the item's enclosure. The article must be
+    published (AssertionError otherwise).
     """
     assert article.published_at is not None
     url = article_url(article, base_url)
@@ -55,6 +57,7 @@ def article_item(article: Article, base_url: str) -> FeedItem:
         summary=article.summary,
         author=article.author,
         image_url=article.image_url,
+        enclosure=FeedEnclosure(media_url(cover, base_url), cover.bytes, cover.content_type) if cover else None,
         categories=tuple(FeedCategory(c.name, c.slug) for c in article.categories),
     )
 
@@ -65,7 +68,8 @@ def newest_items(session: Session, category: Category | None, limit: int, base_u
     if category is not None:
         query = query.where(Article.categories.any(Category.id == category.id))
     articles = session.scalars(query.order_by(Article.published_at.desc(), Article.id.desc()).limit(limit)).all()
-    return [article_item(a, base_url) for a in articles]
+    covers = media_for_urls(session, (a.image_url for a in articles), base_url)
+    return [article_item(a, base_url, covers.get(a.image_url or "")) for a in articles]
 
 
 def render_scope(session: Session, scope: str, now: datetime, settings: Settings) -> list[str]:

@@ -125,6 +125,10 @@ def _add_entry(fg: FeedGenerator, item: FeedItem, zone: ZoneInfo, *, dc: bool) -
             entry.dc.dc_creator(_x(item.author))
     for category in item.categories:
         entry.category(term=category.slug, label=_x(category.name))
+    if item.enclosure is not None:
+        # RSS <enclosure url length type>; Atom <link rel="enclosure" href length type>.
+        enclosure = item.enclosure
+        entry.enclosure(enclosure.url, str(enclosure.length), enclosure.content_type)
 
 
 def render_rss(spec: FeedSpec, items: Sequence[FeedItem]) -> bytes:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 import gzip
+import hashlib
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -36,6 +37,8 @@ def nginx(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     site = (REPO / "deploy/nginx/bantin.conf").read_text()
     site = site.replace("listen 80;", f"listen 127.0.0.1:{port};")
     site = site.replace("root /var/lib/bantin/export;", f"root {export};")
+    # BANTIN_MEDIA_DIR is <root>/media: the uploaded images next to the export.
+    site = site.replace("root /var/lib/bantin;", f"root {tmp_path};")
     site = site.replace("server 127.0.0.1:8000;", f"server 127.0.0.1:{free_port()};")
     (tmp_path / "logs").mkdir()
     (tmp_path / "site.conf").write_text(site)
@@ -84,3 +87,23 @@ def test_exported_feeds_are_served_with_the_apis_headers(nginx: tuple[str, Path]
     assert calendar.headers["content-type"] == "text/calendar; charset=utf-8"
     assert calendar.headers["content-disposition"] == 'inline; filename="bantin.ics"'
     assert httpx.get(f"{base}/feeds/categories/xa-hoi/.atom.xml.version").status_code == 404
+
+
+def test_uploaded_images_are_served_immutable_from_the_media_directory(nginx: tuple[str, Path]) -> None:
+    base, export = nginx
+    media = export.parent / "media"
+    media.mkdir()
+    body = b"\xff\xd8\xff\xe0 not really decoded by nginx"
+    name = hashlib.sha256(body).hexdigest() + ".jpg"
+    (media / name).write_bytes(body)
+    response = httpx.get(f"{base}/media/{name}")
+    assert response.status_code == 200 and response.content == body
+    assert response.headers["content-type"] == "image/jpeg"
+    assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "content-encoding" not in response.headers
+    again = httpx.get(f"{base}/media/{name}", headers={"If-None-Match": response.headers["etag"]})
+    assert again.status_code == 304
+    # Any other name goes to the API (here: nobody listening, 502), never to a file nginx finds.
+    (media / "notes.txt").write_text("private")
+    assert httpx.get(f"{base}/media/notes.txt").status_code != 200

@@ -1,0 +1,1 @@
+"""Images uploaded from the console: checked by decoding, stripped of metadata, stored by content hash."""
