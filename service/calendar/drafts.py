@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from service.articles.schemas import MAX_CATEGORIES, MAX_CATEGORY_NAME, ArticleCreate
 from service.articles.service import create_article
+from service.calendar import lunar
 from service.calendar.occurrences import Occurrence, occurrences_between
 from service.calendar.service import get_key_date
 from service.calendar.text import official_heading
@@ -44,8 +45,12 @@ def occurrence_on(key_date: KeyDate, on: date) -> Occurrence:
     """The key date's occurrence on solar date ``on``.
 
     Raises InvalidField("date") when the key date is not marked that day (another day, or
-    a year at or before its origin year), naming the nearest days it is marked on.
+    a year at or before its origin year), naming the nearest day it is marked on, and
+    for a year outside 1901–2099 (the lunar calendar's years, as ``service.inputs.Year``).
     """
+    if on.year not in lunar.SUPPORTED_YEARS:
+        first, last = lunar.SUPPORTED_YEARS.start, lunar.SUPPORTED_YEARS.stop - 1
+        raise InvalidField("date", f"must be in the years the calendar covers, {first} to {last}")
     found = occurrences_between(key_date, on, on)
     if found:
         return found[0]
