@@ -12,9 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Annotated
-
-from fastapi import Query, Response
+from fastapi import Response
 from fastapi.responses import HTMLResponse
 from lunar_vn import LunarDate
 
@@ -104,7 +102,7 @@ def _lunar_of(occurrences: list[Occurrence]) -> dict[date, LunarDate]:
 
 
 @router.get("/calendar", response_class=HTMLResponse)
-def calendar_page(user: CurrentUser, month: Annotated[str, Query(max_length=20)] = "") -> Response:
+def calendar_page(user: CurrentUser, month: str = "") -> Response:
     """Anniversaries of the next UPCOMING_DAYS days and the month view of ``month`` (yyyy-mm, default this month).
 
     A month that is not yyyy-mm, or outside 1901–2099, shows this month with the
@@ -218,7 +216,7 @@ def change_key_date(key_date_id: KeyDateId, user: CurrentUser, posted: CheckedFo
             key_date = update_key_date(session, key_date_id, as_update(data), clock.now(settings), settings)
         except InvalidField as exc:
             session.rollback()
-            form.errors[exc.field if exc.field in form.values else "name"] = exc.message
+            form.add_error(exc.field, exc.message)
             return _key_date_form(user, form, get_key_date(session, key_date_id), status_code=422)
         push_flash(session, user.session_id, f"Đã lưu ngày kỷ niệm “{key_date.name}”.")
     return see_other(f"/console/calendar#key-date-{key_date_id}")

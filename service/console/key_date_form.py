@@ -183,10 +183,15 @@ class KeyDateForm:
         except ValidationError as exc:
             for item in validation_items(list(exc.errors())):
                 name = item["field"].split(".")[0]
-                target = _INPUT_OF.get(name, name if name in self.values else "name")
-                self.errors.setdefault(target, _message({**item, "field": name}, self.values))
+                self.add_error(name, _message({**item, "field": name}, self.values))
             return None
         return None if self.errors else parsed
+
+    def add_error(self, name: str, message: str) -> None:
+        """Show ``message`` by the input that holds schema field ``name`` (the name field when none does);
+        the first message for an input stays."""
+        target = _INPUT_OF.get(name, name if name in self.values else "name")
+        self.errors.setdefault(target, message)
 
     def ordered_errors(self) -> list[tuple[str, str]]:
         """Errors in the order the inputs appear on the page, for the summary at the top."""
