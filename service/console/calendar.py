@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+
 from fastapi import Response
 from fastapi.responses import HTMLResponse
 from lunar_vn import LunarDate
