@@ -372,3 +372,18 @@ def test_the_api_drafts_once_per_occurrence_with_documented_errors(calendar_now:
     assert missing.status_code == 404
     assert app_client.post(url, params={"date": "2027-02-03"}).status_code == 401
     assert count(Article) == 1
+
+
+def test_a_writer_reads_the_calendar_and_drafts_but_cannot_change_key_dates(
+    calendar_now: None, app_client: TestClient
+) -> None:
+    make_user("phongvien", "writer")
+    token = login(app_client, "phongvien")
+    page = app_client.get("/console/calendar")
+    assert page.status_code == 200 and "Soạn bài" in page.text and "Thêm ngày kỷ niệm" not in page.text
+    assert app_client.get("/console/calendar/key-dates/new").status_code == 403
+    response = post(app_client, f"/console/calendar/key-dates/{PARTY}/draft", token, date="2027-02-03")
+    assert response.status_code == 303  # type: ignore[attr-defined]
+    with session_scope() as session:
+        article = session.scalars(select(Article)).one()
+        assert article.status == "draft" and article.created_by == "user:phongvien"
