@@ -144,6 +144,9 @@ class Settings(BaseSettings):
     reminder_grace_seconds: float = Field(12 * 3600, ge=0)
     # How far ahead reminders are planned as rows.
     reminder_horizon_days: int = Field(400, ge=31, le=3660)
+    # Local time (HH:MM, BANTIN_TIMEZONE) on the anniversary at which an article drafted from
+    # an occurrence is meant to go out: the morning's news, before the ceremonies.
+    calendar_draft_time: str = Field("07:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     # Test-only time travel: when set (BANTIN_ENVIRONMENT=test only), the calendar reads
     # "now" from this file (an ISO 8601 instant) instead of the system clock.
     clock_file: Path | None = None

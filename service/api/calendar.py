@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import BaseModel
 
 from config.settings import get_settings
@@ -16,7 +16,9 @@ from service import clock
 from service.api.auth import Caller, require_scope
 from service.api.deps import AppSettings
 from service.api.errors import ADMIN_ONLY, CONFLICT
+from service.api.schemas import ArticleOut
 from service.auth.tokens import Scope
+from service.calendar.drafts import draft_from_occurrence
 from service.calendar.schemas import KeyDateIn, KeyDateUpdate
 from service.calendar.service import (
     create_key_date,
@@ -34,6 +36,8 @@ from service.inputs import Days, KeyDateId, Year
 router = APIRouter(tags=["calendar"])
 Admin = Annotated[Caller, Depends(require_scope(Scope.ADMIN))]
 Staff = Annotated[Caller, Depends(require_scope(Scope.PUBLISH))]
+# Drafting an article is what a writer's token may do (POST /api/v1/articles with status draft).
+Writer = Annotated[Caller, Depends(require_scope(Scope.WRITE))]
 
 
 class KeyDateOut(BaseModel):
@@ -161,3 +165,35 @@ def occurrences(_: Staff, year: Year) -> list[OccurrenceOut]:
             )
             for o in occurrences_of_year(session, year)
         ]
+
+
+@router.post(
+    "/api/v1/calendar/key-dates/{key_date_id}/draft",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ArticleOut,
+    responses={200: {"model": ArticleOut, "description": "The occurrence had a draft already: that article"}},
+)
+def draft(
+    key_date_id: KeyDateId,
+    on: Annotated[
+        date, Query(alias="date", description="The occurrence's solar date (yyyy-mm-dd), as /occurrences lists it")
+    ],
+    caller: Writer,
+    response: Response,
+    settings: AppSettings,
+) -> ArticleOut:
+    """Draft an article for the key date's occurrence on `date`: the official heading as title,
+    the key date's tags as categories, `publish_at` the morning of the anniversary
+    (`BANTIN_CALENDAR_DRAFT_TIME`; none once that morning is past), status `draft`.
+
+    201 with the new draft; 200 with the existing one when the occurrence has a draft
+    already (one per occurrence; a withdrawn one is replaced). 404 for an unknown key
+    date; 422 on `date` when the key date does not fall on it or it is outside 1901–2099.
+    """
+    with session_scope() as session:
+        drafted = draft_from_occurrence(session, key_date_id, on, clock.now(settings), settings, caller.actor)
+        body = ArticleOut.of(drafted.article)
+    response.headers["Location"] = f"/api/v1/articles/{body.id}"
+    if not drafted.created:
+        response.status_code = status.HTTP_200_OK
+    return body

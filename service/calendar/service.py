@@ -132,10 +132,7 @@ def upcoming(session: Session, today: date, days: int) -> list[tuple[Occurrence,
     with the reminders planned for it (by due time).
     """
     end = today + timedelta(days=days)
-    found = []
-    for key_date in session.scalars(select(KeyDate).where(KeyDate.active.is_(True))):
-        for occurrence in occurrences_between(key_date, today, end):
-            found.append(occurrence)
+    found = active_occurrences(session, today, end)
     reminders: dict[tuple[str, date], list[Reminder]] = {}
     if found:
         for reminder in session.scalars(
@@ -144,8 +141,17 @@ def upcoming(session: Session, today: date, days: int) -> list[tuple[Occurrence,
             .order_by(Reminder.due_at)
         ):
             reminders.setdefault((reminder.key_date_id, reminder.occurrence_date), []).append(reminder)
-    found.sort(key=lambda o: (o.date, o.key_date_id))
     return [(o, reminders.get((o.key_date_id, o.date), [])) for o in found]
+
+
+def active_occurrences(session: Session, start: date, end: date) -> list[Occurrence]:
+    """Active key dates' occurrences from ``start`` to ``end`` inclusive, by date then key date id."""
+    found = [
+        o
+        for key_date in session.scalars(select(KeyDate).where(KeyDate.active.is_(True)))
+        for o in occurrences_between(key_date, start, end)
+    ]
+    return sorted(found, key=lambda o: (o.date, o.key_date_id))
 
 
 def occurrences_of_year(session: Session, year: int) -> list[Occurrence]:

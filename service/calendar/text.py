@@ -21,18 +21,26 @@ from service.db.models import KeyDate
 # Sandboxed: templates come from admins through the API.
 _env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True)
 
-DEFAULT_TEMPLATES = {
+# The official heading of an occurrence ("Kỷ niệm 97 năm … (3/2/1930 - 3/2/2027)"): the
+# reminder's words after its "Còn 7 ngày: ", and the title of an article drafted from it.
+HEADING_TEMPLATES = {
     "vi": (
-        "{% if days_before == 0 %}Hôm nay: {% elif days_before == 1 %}Ngày mai: "
-        "{% else %}Còn {{ days_before }} ngày: {% endif %}"
         "{% if anniversary %}Kỷ niệm {{ anniversary }} năm {{ name }} ({{ origin }} - {{ date }})"
         "{% else %}{{ name }} ({% if lunar %}{{ lunar_day }} âm lịch, {% endif %}{{ date }}){% endif %}"
     ),
     "en": (
-        "{% if days_before == 0 %}Today: {% elif days_before == 1 %}Tomorrow: "
-        "{% else %}In {{ days_before }} days: {% endif %}"
         "{% if anniversary %}{{ ordinal }} anniversary of {{ name }} ({{ origin }} - {{ date }})"
         "{% else %}{{ name }} ({% if lunar %}lunar {{ lunar_day }}, {% endif %}{{ date }}){% endif %}"
+    ),
+}
+DEFAULT_TEMPLATES = {
+    "vi": (
+        "{% if days_before == 0 %}Hôm nay: {% elif days_before == 1 %}Ngày mai: "
+        "{% else %}Còn {{ days_before }} ngày: {% endif %}" + HEADING_TEMPLATES["vi"]
+    ),
+    "en": (
+        "{% if days_before == 0 %}Today: {% elif days_before == 1 %}Tomorrow: "
+        "{% else %}In {{ days_before }} days: {% endif %}" + HEADING_TEMPLATES["en"]
     ),
 }
 # Anniversary numbers a template is tried with: every flag (năm tròn, năm lẻ 5, jubilee)
@@ -148,3 +156,15 @@ def render_reminder(
         source = (own_templates and (key_date.templates or {}).get(locale)) or DEFAULT_TEMPLATES[locale]
         texts[locale] = compiled(source).render(**values, name=name).strip()
     return ReminderText(vi=texts["vi"], en=texts["en"])
+
+
+def official_heading(key_date: KeyDate, occurrence: date, anniversary: int | None, flags: tuple[str, ...]) -> str:
+    """The occurrence's heading in the official Vietnamese style, without a "days before" prefix.
+
+    "Kỷ niệm 97 năm Ngày thành lập Đảng Cộng sản Việt Nam (3/2/1930 - 3/2/2027)" with an
+    anniversary number; "Tết Nguyên đán (1/1 âm lịch, 6/2/2027)" without one. The same
+    words as the default reminder (HEADING_TEMPLATES), whatever the key date's own
+    templates say: those are written for reminders, not for titles.
+    """
+    values = _values(key_date, occurrence, anniversary, flags, days_before=0)
+    return compiled(HEADING_TEMPLATES["vi"]).render(**values, name=key_date.name).strip()

@@ -80,7 +80,9 @@ class ArticleForm:
             "source_url": article.source_url or "",
             "image_url": article.image_url or "",
             "body_html": article.body_html,
-            "publish_at": local_time(article.publish_at) if article.status == "scheduled" else "",
+            # A draft may carry the time it is meant for (one drafted from the calendar does):
+            # shown in the schedule field, so "Hẹn giờ đăng" takes it as it is.
+            "publish_at": local_time(article.publish_at) if article.status in ("scheduled", "draft") else "",
         }
         return cls(values, "schedule" if article.status == "scheduled" else "draft")
 
@@ -100,6 +102,10 @@ class ArticleForm:
         data["publish_at"] = None
         if self.action == "schedule":
             data["publish_at"] = self._schedule_time(now)
+        elif data["status"] == "draft":
+            # A draft keeps the future time typed for it (its intended publication), never a
+            # past one: publishing it later would back-date it. Publishing now clears it.
+            data["publish_at"] = parse_schedule(self.values["publish_at"], now, required=False)[0]
         return data
 
     def _schedule_time(self, now: datetime) -> datetime | None:

@@ -402,6 +402,21 @@ class Reminder(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class OccurrenceDraft(Base):
+    """The article drafted from one occurrence of a key date ("Draft an article" in the console).
+
+    One per key date × occurrence date, so pressing the button again (or two editors at
+    once) opens the draft that exists instead of making another; a withdrawn one is replaced.
+    """
+
+    __tablename__ = "occurrence_drafts"
+
+    key_date_id: Mapped[str] = mapped_column(ForeignKey("key_dates.id", ondelete="CASCADE"), primary_key=True)
+    occurrence_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class UserRole(enum.StrEnum):
     WRITER = "writer"
     EDITOR = "editor"

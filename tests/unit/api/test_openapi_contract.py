@@ -17,6 +17,8 @@ SHAPES: dict[str, type[BaseModel]] = {"FieldErrors": FieldErrors, "ErrorMessage"
 # Errors the probes below can produce on any operation that documents them.
 PROBED = {"401", "403", "404", "413", "422"}
 MATCHING = {r"^msg_[0-9a-f]{32}$": "msg_" + "0" * 32}
+# A value a required query parameter of this format admits, so that the lookup itself is tried.
+PLAUSIBLE = {"date-time": "2026-01-01T00:00:00Z", "date": "2026-01-01"}
 
 
 @pytest.fixture
@@ -50,9 +52,7 @@ def probes(path: str, method: str, operation: dict[str, Any]) -> Iterator[tuple[
         yield "no token", {"url": missing, "headers": {}}
         yield "publish token", {"url": missing, "headers": publish}
     required = [p for p in operation.get("parameters", []) if p["in"] == "query" and p.get("required")]
-    plausible = "&".join(
-        f"{p['name']}={'2026-01-01T00:00:00Z' if 'date-time' in str(p['schema']) else '1'}" for p in required
-    )
+    plausible = "&".join(f"{p['name']}={PLAUSIBLE.get(p['schema'].get('format'), '1')}" for p in required)
     unknown: dict[str, Any] = {"url": f"{missing}?{plausible}", "headers": admin}
     if method in {"post", "put", "patch"} and "requestBody" in operation:
         unknown["json"] = {}  # every field of a PATCH is optional; a POST answers 422 for it
