@@ -203,6 +203,28 @@ def _reply_failed(api: BotApi, reply: Reply, exc: BotApiError, unit_of_work: Uni
     log.warning("telegram reply failed: %s", exc)
 
 
+_usernames: dict[str, str] = {}
+
+
+def needs_username(update: Update) -> bool:
+    """Whether the update is a command addressed to a bot by name ("/start@DeskBot")."""
+    text = update.message.text if update.message is not None else None
+    return bool(text and text.startswith("/") and "@" in text.split(" ", 1)[0])
+
+
+def bot_username(api: BotApi) -> str | None:
+    """The bot's username (getMe), asked once per process and token; None when getMe fails."""
+    token = api.settings.telegram_bot_token.get_secret_value()
+    if token not in _usernames:
+        try:
+            me = api.call("getMe")
+        except BotApiError as exc:
+            log.warning("telegram getMe failed: %s", exc)
+            return None
+        _usernames[token] = str((me or {}).get("username") or "")
+    return _usernames[token] or None
+
+
 def process_update(update: Update, settings: Settings, api: BotApi, unit_of_work: UnitOfWork,
                    bot_username: str | None = None) -> Handled:  # fmt: skip
     """Handle ``update`` in its own transaction, then send its replies: what the webhook
