@@ -58,10 +58,13 @@ class Handled:
 def record_update(session: Session, update: Update, now: datetime) -> bool:
     """Record the update's id; False when it was recorded before (a redelivery). Runs in
     the transaction that applies the update, so a rollback leaves it to be handled again."""
-    statement = insert_ignoring_duplicates(session, TelegramUpdate).values(
-        update_id=update.update_id, kind=update.kind, received_at=now
+    statement = (
+        insert_ignoring_duplicates(session, TelegramUpdate)
+        .values(update_id=update.update_id, kind=update.kind, received_at=now)
+        .returning(TelegramUpdate.update_id)
     )
-    return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+    # A conflict inserts nothing and so returns no row.
+    return session.execute(statement).first() is not None
 
 
 def handle_update(session: Session, update: Update, now: datetime, settings: Settings,

@@ -127,5 +127,6 @@ def category_names(session: Session, slugs: list[str]) -> list[str]:
     """The names of the categories ``slugs`` name, in that order; a slug that no longer names one is shown as is."""
     if not slugs:
         return []
-    names = dict(session.execute(select(Category.slug, Category.name).where(Category.slug.in_(slugs))).tuples())
+    rows = session.execute(select(Category.slug, Category.name).where(Category.slug.in_(slugs)))
+    names = {slug: name for slug, name in rows}
     return [names.get(slug, slug) for slug in slugs]
