@@ -1,7 +1,7 @@
 """One update, handled once: its id recorded with what it changed, replies sent after commit.
 
-Replies to a command are direct Bot API calls, not delivery rows (ARCHITECTURE.md, the
-decision on the bot's replies): they answer the person who just wrote and are worth
+Replies to a command are direct Bot API calls, not delivery rows (ARCHITECTURE.md
+decision 10): they answer the person who just wrote and are worth
 nothing later. Announcements to the chat still go through delivery rows.
 """
 
