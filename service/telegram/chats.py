@@ -127,6 +127,6 @@ def category_names(session: Session, slugs: list[str]) -> list[str]:
     """The names of the categories ``slugs`` name, in that order; a slug that no longer names one is shown as is."""
     if not slugs:
         return []
-    rows = session.execute(select(Category.slug, Category.name).where(Category.slug.in_(slugs)))
-    names = {slug: name for slug, name in rows}
+    # A list of pairs: dict() of the Result itself would take it for a mapping (it has keys()).
+    names = dict(session.execute(select(Category.slug, Category.name).where(Category.slug.in_(slugs))).tuples().all())
     return [names.get(slug, slug) for slug in slugs]
