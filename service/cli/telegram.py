@@ -64,7 +64,7 @@ def poll_updates(
     settings = get_settings()
     if not settings.telegram_bot_token.get_secret_value():
         raise fail("BANTIN_TELEGRAM_BOT_TOKEN is not set (the token BotFather gave)")
-    with BotApi(settings) as api:
+    with BotApi(settings, long_poll=True) as api:
         try:
             handled = poll(api, settings, session_scope, once=once)
         except (PollingRefused, BotApiError) as exc:

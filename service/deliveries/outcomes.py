@@ -90,7 +90,7 @@ def record_results(
     # Subscriptions first, deliveries second: the order in which deleting a subscription
     # (a cascade from subscriptions to deliveries) takes its locks, so the two never deadlock.
     for subscription_id, target in moved.items():
-        move_target(session, subscription_id, target, moved_reason(target), now)
+        move_target(session, subscription_id, target, "moved to the target its destination named", now)
     disabled = _update_health(session, succeeded, failed - succeeded, gone, now, settings)
     if session.get_bind().dialect.name == "postgresql":
         written = _write_rows_pg(session, rows, now)
@@ -268,17 +268,13 @@ def disable_subscription(session: Session, subscription_id: int, reason: str, no
     return False
 
 
-def moved_reason(target: str) -> str:
-    """The log's words for a destination that moved to ``target``."""
-    return f"moved by the destination to {target}"
-
-
 def move_target(session: Session, subscription_id: int, target: str, reason: str, now: datetime) -> bool:
     """Point a subscription at the new ``target`` its destination named (a Telegram group
     upgraded to a supergroup, Bot API ``migrate_to_chat_id``); its categories, consent and
     pending deliveries stay. When another subscription of the same channel already has
     that target, this one is disabled instead, so the chat does not get everything twice.
-    False when the subscription does not exist or is there already."""
+    ``reason`` is logged: it names no target (a chat id may be a person's). False when
+    the subscription does not exist or is there already."""
     subscription = session.get(Subscription, subscription_id, with_for_update=True)
     if subscription is None or subscription.target == target:
         return False

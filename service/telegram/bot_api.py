@@ -55,12 +55,17 @@ class BotApi:
     """One keep-alive HTTP client for the bot's calls; use it as a context manager."""
 
     settings: Settings
+    # getUpdates holds the request open for BANTIN_TELEGRAM_POLL_TIMEOUT_SECONDS.
+    long_poll: bool = False
     client: httpx.Client | None = None
 
     def __enter__(self) -> BotApi:
-        """Open the client (timeout: ``BANTIN_DELIVERY_TIMEOUT_SECONDS``, longer for long polling)."""
-        timeout = self.settings.delivery_timeout_seconds + self.settings.telegram_poll_timeout_seconds
-        self.client = httpx.Client(timeout=timeout + LONG_POLL_MARGIN_SECONDS, follow_redirects=False)
+        """Open the client: ``BANTIN_DELIVERY_TIMEOUT_SECONDS`` per call, plus the long-poll
+        wait and a margin for a poller (a reply must not hold a webhook request longer)."""
+        timeout = self.settings.delivery_timeout_seconds
+        if self.long_poll:
+            timeout += self.settings.telegram_poll_timeout_seconds + LONG_POLL_MARGIN_SECONDS
+        self.client = httpx.Client(timeout=timeout, follow_redirects=False)
         return self
 
     def __exit__(

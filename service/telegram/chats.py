@@ -118,9 +118,7 @@ def migrate(session: Session, old_chat_id: int, new_chat_id: int, now: datetime)
     subscription = find_chat(session, old_chat_id)
     if subscription is None:
         return False
-    return move_target(
-        session, subscription.id, str(new_chat_id), f"moved: group {old_chat_id} became supergroup {new_chat_id}", now
-    )
+    return move_target(session, subscription.id, str(new_chat_id), "moved: the group became a supergroup", now)
 
 
 def category_names(session: Session, slugs: list[str]) -> list[str]:
