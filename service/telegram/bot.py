@@ -11,10 +11,10 @@ import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
@@ -65,6 +65,22 @@ def record_update(session: Session, update: Update, now: datetime) -> bool:
     )
     # A conflict inserts nothing and so returns no row.
     return session.execute(statement).first() is not None
+
+
+# Telegram keeps an update it could not hand over for at most 24 hours (getUpdates), so no
+# redelivery comes later than that; a week's margin. After a week without updates the next
+# update_id is chosen at random (Bot API, Update): an old id kept forever could swallow it.
+UPDATES_KEPT = timedelta(days=7)
+PURGE_LIMIT = 10_000
+
+
+def purge_updates(session: Session, now: datetime, limit: int = PURGE_LIMIT) -> int:
+    """Delete up to ``limit`` update ids recorded more than ``UPDATES_KEPT`` ago; returns how many."""
+    old = select(TelegramUpdate.update_id).where(TelegramUpdate.received_at < now - UPDATES_KEPT).limit(limit)
+    ids = list(session.scalars(old))
+    if ids:
+        session.execute(delete(TelegramUpdate).where(TelegramUpdate.update_id.in_(ids)))
+    return len(ids)
 
 
 def handle_update(session: Session, update: Update, now: datetime, settings: Settings,

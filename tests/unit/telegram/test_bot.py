@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -12,7 +12,7 @@ from service.db.engine import session_scope
 from service.db.models import Category, ConsentEvent, Delivery, Subscription, Suppression, TelegramUpdate
 from service.deliveries.planning import plan_announcement
 from service.readers.signup import suppression_hash
-from service.telegram.bot import Handled, Reply, handle_update
+from service.telegram.bot import UPDATES_KEPT, Handled, Reply, handle_update, purge_updates
 from service.telegram.updates import parse_update
 
 NOW = datetime(2027, 2, 3, 1, 0, tzinfo=UTC)
@@ -188,3 +188,13 @@ def test_the_bot_blocked_or_removed_ends_the_subscription() -> None:
     ended = chat_subscription()
     assert ended is not None and ended.status == "disabled"
     assert ended.status_reason == "the bot was blocked by the user"
+
+
+def test_update_ids_are_kept_a_week() -> None:
+    with session_scope() as session:
+        session.add(TelegramUpdate(update_id=1, kind="message", received_at=NOW - UPDATES_KEPT - timedelta(seconds=1)))
+        session.add(TelegramUpdate(update_id=2, kind="message", received_at=NOW - UPDATES_KEPT + timedelta(seconds=1)))
+    with session_scope() as session:
+        assert purge_updates(session, NOW) == 1
+    with session_scope() as session:
+        assert session.scalars(select(TelegramUpdate.update_id)).all() == [2]

@@ -25,7 +25,10 @@ def upgrade() -> None:
         sa.Column('kind', sa.String(length=32), nullable=False),
         sa.Column('received_at', UTCDateTime(), nullable=False),
     )
+    # The purge finds old ids by when they came (a new table: a plain index is fine).
+    op.create_index('ix_telegram_updates_received_at', 'telegram_updates', ['received_at'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_telegram_updates_received_at', table_name='telegram_updates')
     op.drop_table('telegram_updates')
