@@ -8,6 +8,7 @@ nothing later. Announcements to the chat still go through delivery rows.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ UnitOfWork = Callable[[], AbstractContextManager[Session]]
 MAX_CATEGORY_BUTTONS = 60
 CALLBACK_ALL = "sub:all"
 CALLBACK_PREFIX = "sub:"
+# Our own buttons' data: ASCII digits that fit a BIGINT id (a forged value must not reach the query).
+CALLBACK_CATEGORY = re.compile(r"^sub:([0-9]{1,18})$")
 # my_chat_member statuses meaning the bot can no longer write to the chat.
 GONE_STATUSES = frozenset({"kicked", "left"})
 
@@ -161,14 +164,13 @@ def _callback(session: Session, query: CallbackQuery, update_id: int, now: datet
     locale = locale_of(query.sender.language_code)
     data = query.data or ""
     category: tuple[str, str] | None = None
-    if data != CALLBACK_ALL and data.startswith(CALLBACK_PREFIX) and data[len(CALLBACK_PREFIX) :].isdigit():
+    chosen_id = CALLBACK_CATEGORY.match(data)
+    if chosen_id:
         found = session.execute(
-            select(Category.slug, Category.name).where(Category.id == int(data[len(CALLBACK_PREFIX) :]))
+            select(Category.slug, Category.name).where(Category.id == int(chosen_id.group(1)))
         ).first()
         category = (found[0], found[1]) if found else None
-        valid = found is not None
-    else:
-        valid = data == CALLBACK_ALL
+    valid = data == CALLBACK_ALL or category is not None
     if not valid or query.message is None:
         # A button of a deleted category, or of a message too old to say which chat it was in.
         return [Reply("answerCallbackQuery", {"callback_query_id": query.id, "text": say(locale, "stale_choice")})]

@@ -9,6 +9,7 @@ acknowledged but never acted on.
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -18,6 +19,10 @@ from service.errors import validation_items
 # update_id and chat ids: "at most 52 significant bits" (Bot API), so a signed 64-bit
 # integer holds them; the bounds keep a forged value from reaching the database.
 TelegramId = Annotated[int, Field(ge=-(2**53), le=2**53)]
+# Telegram's enumerations (chat types, member statuses, update kinds): lower-case words.
+# Checked, not listed, so a kind Telegram adds later still parses; stored values stay clean.
+Word = Annotated[str, Field(pattern=r"^[a-z_]{1,32}$")]
+WORD = re.compile(r"^[a-z_]{1,32}$")
 # The kinds the bot acts on; setWebhook and getUpdates ask for these only (allowed_updates).
 HANDLED_KINDS = ("message", "callback_query", "my_chat_member")
 # An update names its kind by the one optional field it carries; recorded up to this length.
@@ -37,7 +42,7 @@ class User(_Shape):
 
 class Chat(_Shape):
     id: TelegramId
-    type: str  # private, group, supergroup or channel
+    type: Word  # private, group, supergroup or channel
 
 
 class Message(_Shape):
@@ -60,7 +65,7 @@ class CallbackQuery(_Shape):
 
 
 class ChatMember(_Shape):
-    status: str  # creator, administrator, member, restricted, left or kicked
+    status: Word  # creator, administrator, member, restricted, left or kicked
 
 
 class ChatMemberUpdated(_Shape):
@@ -96,6 +101,8 @@ def parse_update(body: bytes | str | dict[str, Any]) -> Update:
     if not isinstance(document, dict):
         raise MalformedUpdate(f"body: must be a JSON object (an Update), not {type(document).__name__}")
     kind = next((key for key in document if key != "update_id"), "empty")[:MAX_KIND]
+    if not WORD.match(kind):
+        kind = "unknown"  # not a field name Telegram would use; recorded as such
     # Only the kinds the bot handles are validated further; any other is taken as it is.
     wanted = ("update_id", kind) if kind in HANDLED_KINDS else ("update_id",)
     fields = {key: document[key] for key in wanted if key in document}

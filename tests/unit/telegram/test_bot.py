@@ -107,7 +107,7 @@ def test_choosing_categories_subscribes_then_adds_with_consent_given_then_change
 
 
 def test_a_stale_or_forged_choice_changes_nothing() -> None:
-    for data in ("sub:999", "sub:", "sub:-1", "xyz", ""):
+    for data in ("sub:999", "sub:", "sub:-1", "xyz", "", "sub:" + "9" * 30, "sub:١٢", "sub:1 ", "sub:all2"):
         [answer] = tap(data).replies
         assert answer.method == "answerCallbackQuery" and "không còn hợp lệ" in answer.parameters["text"]
     assert chat_subscription() is None

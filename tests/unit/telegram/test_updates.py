@@ -39,6 +39,7 @@ def test_a_kind_the_bot_does_not_handle_is_taken_as_it_is() -> None:
     assert update.kind == "edited_message" and update.message is None
     assert parse_update({"update_id": 13}).kind == "empty"
     assert parse_update({"update_id": 14, "x" * 50: 1}).kind == "x" * 32
+    assert parse_update({"update_id": 15, "bad\u0000kind": 1}).kind == "unknown"
 
 
 @pytest.mark.parametrize(
@@ -52,6 +53,7 @@ def test_a_kind_the_bot_does_not_handle_is_taken_as_it_is() -> None:
         (b'{"update_id": 9007199254740993}', "update_id: Input should be less than or equal to 9007199254740992"),
         (b'{"update_id": 1, "message": {"message_id": 1}}', "message.chat: Field required"),
         (b'{"update_id": 1, "message": {"message_id": 1, "chat": {"id": 1}}}', "message.chat.type: Field required"),
+        (b'{"update_id": 1, "message": {"message_id": 1, "chat": {"id": 1, "type": "x\\u0000"}}}', "message.chat.type"),
         (b'{"update_id": 1, "callback_query": {"id": "q"}}', "callback_query.from: Field required"),
         (b'{"update_id": 1, "my_chat_member": {"chat": {"id": 1, "type": "private"}}}', "my_chat_member.from"),
     ],
