@@ -210,7 +210,7 @@ def _reply_failed(api: BotApi, reply: Reply, exc: BotApiError, unit_of_work: Uni
     chat_id = reply.chat_id
     if chat_id is not None and exc.chat_gone:
         with unit_of_work() as session:
-            chats.end(session, chat_id, f"Telegram {exc.error_code}: {exc.description}", utcnow(), {"via": "reply"})
+            chats.end(session, chat_id, f"Telegram {exc.error_code}: {exc.description}", utcnow(), None)
         return
     if chat_id is not None and exc.migrate_to_chat_id is not None:
         with unit_of_work() as session:

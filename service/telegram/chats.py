@@ -88,10 +88,12 @@ def follow(
     return subscription
 
 
-def end(session: Session, chat_id: int, reason: str, now: datetime, detail: dict[str, object]) -> bool:
-    """End the chat's subscription (``/stop``, the bot blocked or removed, the chat gone):
-    disabled with ``reason``, its pending deliveries failed, consent withdrawn. False when
-    the chat was not following."""
+def end(session: Session, chat_id: int, reason: str, now: datetime, withdrawal: dict[str, object] | None) -> bool:
+    """End the chat's subscription: disabled with ``reason``, its pending deliveries failed.
+    ``withdrawal`` is the detail of a consent withdrawn by the reader's own act (``/stop``,
+    blocking the bot: an update says so); None when Telegram's answer to a send ended it,
+    which, as for an announcement that answered 403, is no act of the reader's. False
+    when the chat was not following."""
     subscription = find_chat(session, chat_id)
     if subscription is None or subscription.status == SubscriptionStatus.DISABLED:
         return False
@@ -99,15 +101,16 @@ def end(session: Session, chat_id: int, reason: str, now: datetime, detail: dict
     subscription.status_reason = reason
     subscription.updated_at = now
     fail_pending(session, [subscription.id], f"subscription ended: {reason}")
-    record_consent(
-        session,
-        subscription_id=subscription.id,
-        action="withdrawn",
-        channel=CHANNEL,
-        method="bot",
-        now=now,
-        detail={**detail, "reason": reason},
-    )
+    if withdrawal is not None:
+        record_consent(
+            session,
+            subscription_id=subscription.id,
+            action="withdrawn",
+            channel=CHANNEL,
+            method="bot",
+            now=now,
+            detail={**withdrawal, "reason": reason},
+        )
     log.warning("subscription %s ended: %s", subscription.id, reason, extra={"subscription_id": subscription.id})
     return True
 

@@ -188,6 +188,7 @@ def test_the_bot_blocked_or_removed_ends_the_subscription() -> None:
     ended = chat_subscription()
     assert ended is not None and ended.status == "disabled"
     assert ended.status_reason == "the bot was blocked by the user"
+    assert consents()[-1] == ("withdrawn", "bot", None)  # blocking the bot is the reader's act
 
 
 def test_update_ids_are_kept_a_week() -> None:
