@@ -155,6 +155,11 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr = SecretStr("")
     telegram_per_chat_per_second: float = Field(1.0, gt=0)
     telegram_per_bot_per_second: float = Field(30.0, gt=0)
+    # The readers' bot: Telegram sends this in X-Telegram-Bot-Api-Secret-Token with every
+    # webhook update (set by `bantin telegram set-webhook`); empty: the webhook refuses all.
+    telegram_webhook_secret: SecretStr = SecretStr("")
+    # `bantin telegram poll`: how long one getUpdates call waits for an update (long polling).
+    telegram_poll_timeout_seconds: int = Field(30, ge=0, le=50)
     slack_per_webhook_per_second: float = Field(1.0, gt=0)
     zalo_api_base: str = "https://openapi.zalo.me"
     zalo_access_token: SecretStr = SecretStr("")
@@ -194,6 +199,15 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr) -> SecretStr:
+        # setWebhook's secret_token: 1-256 characters, only A-Z, a-z, 0-9, _ and - (Bot API).
+        secret = value.get_secret_value()
+        if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's secret_token)")
+        return value
 
     @field_validator("accent_color")
     @classmethod

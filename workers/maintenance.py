@@ -11,6 +11,7 @@ from service.db.types import utcnow
 from service.deliveries.retention import purge_delivered
 from service.observability.metrics import DELIVERIES_PURGED
 from service.readers.signup import purge_unconfirmed
+from service.telegram.bot import purge_updates
 from workers.app import app
 
 log = logging.getLogger(__name__)
@@ -18,7 +19,8 @@ log = logging.getLogger(__name__)
 
 @app.task(name=task_names.PURGE_DELIVERIES)
 def purge_deliveries() -> int:
-    """Delete delivered rows older than BANTIN_DELIVERY_RETENTION_DAYS, a few bounded chunks per tick."""
+    """Delete delivered rows older than BANTIN_DELIVERY_RETENTION_DAYS, a few bounded chunks per
+    tick; then unconfirmed sign-ups past their links and Telegram update ids past a week."""
     deleted = purge_delivered(session_scope, utcnow(), get_settings().delivery_retention_days)
     if deleted:
         DELIVERIES_PURGED.inc(deleted)
@@ -27,4 +29,8 @@ def purge_deliveries() -> int:
         erased = purge_unconfirmed(session, utcnow())
     if erased:
         log.info("unconfirmed sign-ups erased: %d", erased)
+    with session_scope() as session:
+        forgotten = purge_updates(session, utcnow())
+    if forgotten:
+        log.info("telegram update ids older than a week deleted: %d", forgotten)
     return deleted

@@ -22,6 +22,7 @@ from service.api import (
     readers,
     review,
     subscriptions,
+    telegram,
     tokens,
     unsubscribe,
     websub,
@@ -100,7 +101,20 @@ def create_app() -> FastAPI:
     app.add_middleware(PublicDocuments)
     # Added last, so outermost: it sees every answer, the body-size 413 and the documents included.
     app.add_middleware(observability.RequestObservability)
-    routers = (articles, subscriptions, privacy, calendar, tokens, pages, media, readers, unsubscribe, websub, ops)
+    routers = (
+        articles,
+        subscriptions,
+        privacy,
+        calendar,
+        tokens,
+        pages,
+        media,
+        readers,
+        unsubscribe,
+        websub,
+        telegram,
+        ops,
+    )
     for module in (*routers, observability):
         app.include_router(module.router)
     # One module per console area, each with its own router under /console.

@@ -128,7 +128,10 @@ def _errors_of(method: str, operation: dict[str, Any]) -> dict[str, tuple[type[B
         errors["404"] = (ErrorMessage, "Nothing by that name or id")
     if method in _BODY_METHODS:
         errors["413"] = (FieldErrors, "The request, or a field with a size limit, is too large")
-    if "requestBody" in operation or method in _BODY_METHODS or any(map(_can_be_invalid, parameters)):
+    # An operation that declares its own 400 (a body in someone else's format, such as a
+    # Telegram update) answers that for a bad body instead of our 422.
+    own_400 = "400" in operation.get("responses", {})
+    if not own_400 and ("requestBody" in operation or method in _BODY_METHODS or any(map(_can_be_invalid, parameters))):
         errors["422"] = (FieldErrors, "Invalid input: one entry per problem, naming the field")
     return errors
 

@@ -55,6 +55,9 @@ class SendResult:
     retry_after: float | None = None  # seconds
     # The destination said it is gone for good (HTTP 410): disable the subscription.
     gone: bool = False
+    # The destination moved (a Telegram group upgraded to a supergroup): the subscription's
+    # new target; the delivery is sent again there, and the attempt is not a failure.
+    moved_to: str | None = None
     # Not attempted: a rate limit asked us to wait; no attempt is recorded.
     deferred: bool = False
     duration_ms: int = 0

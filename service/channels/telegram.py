@@ -77,24 +77,34 @@ class TelegramChannel:
         return _telegram_result(response, started)
 
 
+# Descriptions that mean the chat will never take a message again: the bot was blocked,
+# kicked or the user deleted (403), or the chat no longer exists (400 "chat not found").
+GONE_DESCRIPTIONS = ("chat not found",)
+
+
 def _telegram_result(response: HttpAnswer, started: float) -> SendResult:
     duration = elapsed_ms(started)
     try:
         answer = response.json()
     except ValueError:
         answer = {}
+    if not isinstance(answer, dict):
+        answer = {}
     if response.status_code == 200 and answer.get("ok") is True:
         return SendResult(ok=True, status_code=200, duration_ms=duration)
     description = str(answer.get("description") or response.text[:120])
+    given = answer.get("parameters")
+    parameters: dict[str, Any] = given if isinstance(given, dict) else {}
+    error = f"Telegram {response.status_code}: {description}"
+    moved = parameters.get("migrate_to_chat_id")
+    if isinstance(moved, int) and not isinstance(moved, bool):
+        # ResponseParameters.migrate_to_chat_id: the group is a supergroup now, under this id.
+        return SendResult.failure(error, response.status_code, moved_to=str(moved), duration_ms=duration)
     retry_after = None
     if response.status_code == 429 or answer.get("error_code") == 429:
-        retry_after = float((answer.get("parameters") or {}).get("retry_after") or 1)
+        retry_after = float(parameters.get("retry_after") or 1)
     # 403: the bot was blocked or removed from the chat; it will not come back by itself.
-    gone = response.status_code == 403
-    return SendResult.failure(
-        f"Telegram {response.status_code}: {description}",
-        response.status_code,
-        retry_after=retry_after,
-        gone=gone,
-        duration_ms=duration,
+    gone = response.status_code == 403 or (
+        response.status_code == 400 and any(text in description.lower() for text in GONE_DESCRIPTIONS)
     )
+    return SendResult.failure(error, response.status_code, retry_after=retry_after, gone=gone, duration_ms=duration)

@@ -16,6 +16,7 @@ from service.cli.common import fail as _fail
 from service.cli.common import parser_for, validation_failure
 from service.cli.health import health_app
 from service.cli.subscribers import deliveries_app, subscribers_app
+from service.cli.telegram import telegram_app
 from service.cli.users import users_app
 from service.db import after_commit
 from service.db.after_commit import Deferred
@@ -34,6 +35,7 @@ app.add_typer(deliveries_app, name="deliveries")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(health_app, name="health")
 app.add_typer(users_app, name="users")
+app.add_typer(telegram_app, name="telegram")
 
 
 # Long-running roles name themselves in every log line; one-off commands are "cli".

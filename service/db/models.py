@@ -285,6 +285,18 @@ class Suppression(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class TelegramUpdate(Base):
+    """One Bot API update handled (or ignored) once: its id is unique, so a redelivery does nothing."""
+
+    __tablename__ = "telegram_updates"
+    __table_args__ = (Index("ix_telegram_updates_received_at", "received_at"),)
+
+    # Telegram's update_id: sequential per bot, up to 2^53 in practice (a BigInteger).
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(32))  # message, callback_query, … or what was ignored
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Announcement(Base):
     """One thing to tell subscribers: an article event, a reminder, a system notice."""
 

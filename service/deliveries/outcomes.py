@@ -50,9 +50,16 @@ def record_results(
     succeeded: set[int] = set()
     failed: set[int] = set()
     gone: dict[int, str] = {}
+    moved: dict[int, str] = {}
     for message, result in outcomes:
-        if result.deferred:
-            retry_at: datetime | None = now + timedelta(seconds=result.retry_after or 1)
+        if result.moved_to is not None:
+            # Tried and answered "I live elsewhere now": sent again at once to the new
+            # target, which the claim reads from the subscription; not a failure.
+            retry_at: datetime | None = now
+            status = DeliveryStatus.PENDING.value
+            moved[message.subscription_id] = result.moved_to
+        elif result.deferred:
+            retry_at = now + timedelta(seconds=result.retry_after or 1)
             status = DeliveryStatus.PENDING.value
         elif result.ok:
             retry_at, status = None, DeliveryStatus.DELIVERED.value
@@ -82,6 +89,8 @@ def record_results(
         )
     # Subscriptions first, deliveries second: the order in which deleting a subscription
     # (a cascade from subscriptions to deliveries) takes its locks, so the two never deadlock.
+    for subscription_id, target in moved.items():
+        move_target(session, subscription_id, target, "moved to the target its destination named", now)
     disabled = _update_health(session, succeeded, failed - succeeded, gone, now, settings)
     if session.get_bind().dialect.name == "postgresql":
         written = _write_rows_pg(session, rows, now)
@@ -257,6 +266,31 @@ def disable_subscription(session: Session, subscription_id: int, reason: str, no
         fail_pending(session, [subscription_id], f"subscription disabled: {reason}")
         return True
     return False
+
+
+def move_target(session: Session, subscription_id: int, target: str, reason: str, now: datetime) -> bool:
+    """Point a subscription at the new ``target`` its destination named (a Telegram group
+    upgraded to a supergroup, Bot API ``migrate_to_chat_id``); its categories, consent and
+    pending deliveries stay. When another subscription of the same channel already has
+    that target, this one is disabled instead, so the chat does not get everything twice.
+    ``reason`` is logged: it names no target (a chat id may be a person's). False when
+    the subscription does not exist or is there already."""
+    subscription = session.get(Subscription, subscription_id, with_for_update=True)
+    if subscription is None or subscription.target == target:
+        return False
+    taken = session.scalar(
+        select(Subscription.id).where(
+            Subscription.channel == subscription.channel,
+            Subscription.target == target,
+            Subscription.id != subscription_id,
+        )
+    )
+    if taken is not None:
+        return disable_subscription(session, subscription_id, f"{reason}, which subscription {taken} has", now)
+    log.info("subscription %s %s", subscription_id, reason, extra={"subscription_id": subscription_id})
+    subscription.target = target
+    subscription.updated_at = now
+    return True
 
 
 def fail_pending(session: Session, subscription_ids: Sequence[int], reason: str) -> None:

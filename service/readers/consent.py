@@ -30,6 +30,20 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
     }
 }
+# What the Telegram bot shows next to its category keyboard: a tap on a category is the consent.
+TELEGRAM_VERSION = "2026-11-29-telegram"
+TEXTS[TELEGRAM_VERSION] = {
+    "vi": (
+        "Khi chọn một chuyên mục, bạn đồng ý để {site} lưu mã cuộc trò chuyện Telegram này, các chuyên mục "
+        "bạn chọn và thời điểm chọn, chỉ để gửi bản tin tới đây. Gửi /stop để ngừng nhận tin bất cứ lúc nào "
+        "(Nghị định 13/2023/NĐ-CP)."
+    ),
+    "en": (
+        "By choosing a category you agree that {site} keeps this Telegram chat's id, the categories you "
+        "choose and when you chose them, only to send its newsletter here. Send /stop to end it at any time "
+        "(Decree 13/2023/NĐ-CP)."
+    ),
+}
 METHODS = frozenset({"form", "bot", "follow", "admin"})
 ACTIONS = frozenset({"given", "changed", "withdrawn"})
 
