@@ -34,6 +34,7 @@ from service.console import routes as console_articles
 from service.db.engine import session_scope
 from service.db.types import utcnow
 from service.feeds.publish import ensure_site_feeds
+from service.i18n import LanguageMiddleware
 from service.observability.logs import configure_from_settings
 from workers.relay import warm_relay
 
@@ -87,6 +88,8 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    # Innermost: every page and message below it is in the request's language (service.i18n).
+    app.add_middleware(LanguageMiddleware)
     app.add_middleware(BodySizeLimit, max_bytes=settings.body_max_bytes + REQUEST_OVERHEAD_BYTES)
     # Feeds, /calendar.ics and /healthz are answered here from memory, skipping the rest.
     app.add_middleware(PublicDocuments)
