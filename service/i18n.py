@@ -24,7 +24,7 @@ from gettext import NullTranslations
 from http.cookies import SimpleCookie
 from importlib import resources
 from typing import Any
-from urllib.parse import parse_qs, parse_qsl, urlencode
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -160,6 +160,25 @@ def language_of(scope: Scope) -> tuple[str, str | None]:
     return parse_language(remembered.value if remembered else None) or DEFAULT_LANGUAGE, None
 
 
+def switch_target(scope: Scope) -> tuple[str, str]:
+    """(path, query without ``lang``) that this page's language switch leads to.
+
+    A GET or HEAD page is its own address. A page answering a POST (a form shown again
+    with its errors, a preview) has no address to GET: the switch leads to the page the
+    form was on (the ``Referer``'s path and query), else to the start of its area.
+    """
+    path: str = scope.get("path", "/")
+    raw_query: str = scope.get("query_string", b"").decode("latin-1")
+    if scope.get("method", "GET") not in ("GET", "HEAD"):
+        referer = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"referer"), "")
+        parts = urlsplit(referer)
+        if parts.path.startswith("/") and not parts.path.startswith("//"):
+            path, raw_query = parts.path, parts.query
+        else:
+            path, raw_query = (CONSOLE_PREFIX + "/" if path.startswith(CONSOLE_PREFIX) else "/"), ""
+    return path, urlencode([(k, v) for k, v in parse_qsl(raw_query, keep_blank_values=True) if k != "lang"])
+
+
 class LanguageMiddleware:
     """Sets the request's language (see :func:`language_of`) around the app; remembers a console choice.
 
@@ -185,9 +204,8 @@ class LanguageMiddleware:
                 message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", cookie.encode())]}
             await send(message)
 
-        query = [(k, v) for k, v in parse_qsl(scope.get("query_string", b"").decode("latin-1")) if k != "lang"]
         token = _language.set(code)
-        place = _place.set((scope.get("path", "/"), urlencode(query)))
+        place = _place.set(switch_target(scope))
         try:
             await self.app(scope, receive, send_with_cookie)
         finally:

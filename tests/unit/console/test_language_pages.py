@@ -116,3 +116,22 @@ def test_reader_pages_come_from_the_same_catalogue(app_client: TestClient) -> No
     assert bad.status_code == 422 and "This is not a valid e-mail address." in bad.text
     sent = app_client.get("/subscribe/sent?lang=en")
     assert "Check your inbox" in sent.text and '<html lang="en">' in sent.text
+
+
+def test_the_switch_on_a_page_answering_a_post_leads_to_the_page_the_form_was_on(
+    editor: tuple[TestClient, str],
+) -> None:
+    client, token = editor
+    form = {"csrf_token": token, **GOOD}
+    preview = client.post(
+        "/console/articles/new/preview",
+        data=form,
+        headers={"Origin": ORIGIN, "Referer": f"{ORIGIN}/console/articles/new?lang=vi"},
+    )
+    assert 'href="/console/articles/new?lang=en"' in preview.text
+    without = client.post("/console/articles/new/preview", data=form, headers={"Origin": ORIGIN})
+    assert 'href="/console/?lang=en"' in without.text
+    forged = client.post(
+        "/console/articles/new/preview", data=form, headers={"Origin": ORIGIN, "Referer": "https://evil.example//x"}
+    )
+    assert 'href="//x' not in forged.text
