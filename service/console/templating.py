@@ -8,9 +8,29 @@ from typing import Any
 from jinja2 import Environment
 
 from config.settings import get_settings
-from service.web.templating import LOCAL_FORMAT, build_environment, local_time
+from service.web.templating import (
+    FLAG_LABELS,
+    LOCAL_FORMAT,
+    ROLE_LABELS,
+    STATUS_LABELS,
+    actor_label,
+    build_environment,
+    local_time,
+)
 
-__all__ = ["LOCAL_FORMAT", "STATIC", "TEMPLATES", "environment", "local_time", "render"]
+# The labels and filters live with the shared configuration; console modules may import them from here.
+__all__ = [
+    "FLAG_LABELS",
+    "LOCAL_FORMAT",
+    "ROLE_LABELS",
+    "STATIC",
+    "STATUS_LABELS",
+    "TEMPLATES",
+    "actor_label",
+    "environment",
+    "local_time",
+    "render",
+]
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
