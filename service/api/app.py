@@ -34,10 +34,12 @@ from service.calendar.loader import load_key_dates
 from service.calendar.service import ensure_calendar, sync_seed_file
 from service.console import calendar as console_calendar
 from service.console import media as console_media
+from service.console import preview as console_preview
 from service.console import routes as console_articles
 from service.db.engine import session_scope
 from service.db.types import utcnow
 from service.feeds.publish import ensure_site_feeds
+from service.i18n import LanguageMiddleware
 from service.observability.logs import configure_from_settings
 from workers.relay import warm_relay
 
@@ -91,6 +93,8 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    # Innermost: every page and message below it is in the request's language (service.i18n).
+    app.add_middleware(LanguageMiddleware)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.body_max_bytes + REQUEST_OVERHEAD_BYTES,
@@ -118,7 +122,7 @@ def create_app() -> FastAPI:
     for module in (*routers, observability):
         app.include_router(module.router)
     # One module per console area, each with its own router under /console.
-    for console_area in (console_articles, console_media, console_calendar):
+    for console_area in (console_articles, console_media, console_calendar, console_preview):
         app.include_router(console_area.router)
     app.include_router(review.router)
     return app

@@ -10,9 +10,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from service.api.auth import Caller, require_scope
+from service.api.auth import WRITER_CANNOT_WITHDRAW, WRITER_ONLY_DRAFTS, Caller, require_scope
 from service.api.deps import AppSettings
-from service.api.errors import CONFLICT
+from service.api.errors import CONFLICT, WRITER_REFUSED
 from service.api.schemas import ArticleOut, ArticlePage
 from service.articles.schemas import ArticleCreate, ArticleUpdate
 from service.articles.service import create_article, get_article, list_articles, update_article, withdraw_article
@@ -27,7 +27,6 @@ router = APIRouter(prefix="/api/v1/articles", tags=["articles"])
 Publisher = Annotated[Caller, Depends(require_scope(Scope.PUBLISH))]
 # Writers' tokens read, write drafts and change their drafts; publishing needs Publisher.
 Writer = Annotated[Caller, Depends(require_scope(Scope.WRITE))]
-WRITER_ONLY_DRAFTS = "this token has the 'write' scope only: it keeps drafts and submits them for review"
 MAX_IDEMPOTENCY_KEY = 255
 # Articles carry their whole body: a page of them is kept smaller than other lists.
 ARTICLE_PAGE_MAX = 200
@@ -55,7 +54,7 @@ def _stored_request(token_id: int, key: str) -> IdempotentRequest | None:
         ).one_or_none()
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=ArticleOut)
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ArticleOut, responses=WRITER_REFUSED)
 def create(
     payload: ArticleCreate,
     caller: Writer,
@@ -117,23 +116,26 @@ def read(article_id: RowId, _: Writer) -> ArticleOut:
         return ArticleOut.of(get_article(session, article_id))
 
 
-@router.patch("/{article_id}", response_model=ArticleOut, responses=CONFLICT)
+@router.patch("/{article_id}", response_model=ArticleOut, responses={**CONFLICT, **WRITER_REFUSED})
 def patch(article_id: RowId, payload: ArticleUpdate, caller: Writer, settings: AppSettings) -> ArticleOut:
     """Change the fields present; the GUID never changes. `null` clears an optional field.
 
-    A token with the `write` scope only may change drafts and keep them drafts (403 otherwise)."""
+    A token with the `write` scope only may change the drafts it created and keep them
+    drafts (403 saying which rule refused otherwise)."""
+    if not caller.may_publish and payload.status == "published":
+        raise HTTPException(status.HTTP_403_FORBIDDEN, WRITER_ONLY_DRAFTS)
     with session_scope() as session:
-        if not caller.may_publish and (
-            get_article(session, article_id, for_update=True).status != ArticleStatus.DRAFT
-            or payload.status == "published"
-        ):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, WRITER_ONLY_DRAFTS)
+        caller.require_own_draft(get_article(session, article_id, for_update=True))
         return ArticleOut.of(update_article(session, article_id, payload, utcnow(), settings, caller.actor).article)
 
 
-@router.delete("/{article_id}", status_code=status.HTTP_204_NO_CONTENT)
-def withdraw(article_id: RowId, caller: Publisher, settings: AppSettings) -> Response:
-    """Withdraw: the article leaves every feed. Withdrawing again is a no-op."""
+@router.delete("/{article_id}", status_code=status.HTTP_204_NO_CONTENT, responses=WRITER_REFUSED)
+def withdraw(article_id: RowId, caller: Writer, settings: AppSettings) -> Response:
+    """Withdraw: the article leaves every feed. Withdrawing again is a no-op.
+
+    A token with the `write` scope only gets 403: withdrawing needs `publish`."""
+    if not caller.may_publish:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, WRITER_CANNOT_WITHDRAW)
     with session_scope() as session:
         withdraw_article(session, article_id, utcnow(), settings, caller.actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

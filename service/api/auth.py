@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from service.auth.tokens import Scope, authenticate, effective_scopes
 from service.db.engine import session_scope
+from service.db.models import Article, ArticleStatus
 from service.db.types import utcnow
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `bantin tokens create`")
@@ -31,6 +32,28 @@ class Caller:
     def actor(self) -> str:
         """How this token's changes are recorded (``created_by``/``updated_by``)."""
         return f"token:{self.token_id}"
+
+    def require_own_draft(self, article: Article) -> None:
+        """Let a writer's token (``write`` alone) change only a draft it created itself; others pass.
+
+        HTTPException 403 saying which rule refused: the article was created by someone
+        else, or it is no longer a draft. The same rule as the console's writers (issue 10:
+        a writer drafts and submits, never publishes).
+        """
+        if self.may_publish:
+            return
+        if article.created_by != self.actor:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"this token has the 'write' scope only: it changes only the drafts it created itself, "
+                f"and article {article.id} was created by someone else",
+            )
+        if article.status != ArticleStatus.DRAFT:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, WRITER_ONLY_DRAFTS)
+
+
+WRITER_ONLY_DRAFTS = "this token has the 'write' scope only: it keeps drafts and submits them for review"
+WRITER_CANNOT_WITHDRAW = "this token has the 'write' scope only: withdrawing an article needs the 'publish' scope"
 
 
 def require_scope(scope: Scope) -> Callable[..., Caller]:

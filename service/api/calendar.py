@@ -15,7 +15,7 @@ from config.settings import get_settings
 from service import clock
 from service.api.auth import Caller, require_scope
 from service.api.deps import AppSettings
-from service.api.errors import ADMIN_ONLY, CONFLICT
+from service.api.errors import ADMIN_ONLY, CONFLICT, WRITER_REFUSED
 from service.api.schemas import ArticleOut
 from service.auth.tokens import Scope
 from service.calendar.drafts import draft_from_occurrence
@@ -95,7 +95,7 @@ def _today() -> date:
     return clock.now(settings).astimezone(settings.zone).date()
 
 
-@router.get("/api/v1/calendar/key-dates", response_model=list[KeyDateOut])
+@router.get("/api/v1/calendar/key-dates", response_model=list[KeyDateOut], responses=WRITER_REFUSED)
 def list_(_: Staff) -> list[KeyDateOut]:
     """Every key date, in calendar order (month, day, id)."""
     with session_scope() as session:
@@ -116,7 +116,7 @@ def create(payload: KeyDateIn, _: Admin, response: Response, settings: AppSettin
     return body
 
 
-@router.get("/api/v1/calendar/key-dates/{key_date_id}", response_model=KeyDateOut)
+@router.get("/api/v1/calendar/key-dates/{key_date_id}", response_model=KeyDateOut, responses=WRITER_REFUSED)
 def read(key_date_id: KeyDateId, _: Staff) -> KeyDateOut:
     """One key date; 404 when the id is unknown."""
     with session_scope() as session:
@@ -138,7 +138,7 @@ def remove(key_date_id: KeyDateId, _: Admin) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/api/v1/calendar/upcoming", response_model=list[UpcomingOut])
+@router.get("/api/v1/calendar/upcoming", response_model=list[UpcomingOut], responses=WRITER_REFUSED)
 def upcoming_(_: Staff, days: Days = 60) -> list[UpcomingOut]:
     """Occurrences from today to `days` ahead, with N, flags and the planned reminders."""
     with session_scope() as session:
@@ -155,7 +155,7 @@ def upcoming_(_: Staff, days: Days = 60) -> list[UpcomingOut]:
         ]
 
 
-@router.get("/api/v1/calendar/occurrences", response_model=list[OccurrenceOut])
+@router.get("/api/v1/calendar/occurrences", response_model=list[OccurrenceOut], responses=WRITER_REFUSED)
 def occurrences(_: Staff, year: Year) -> list[OccurrenceOut]:
     """Every key date's solar date in `year`, with the anniversary number and flags."""
     with session_scope() as session:

@@ -36,9 +36,17 @@ class ErrorMessage(BaseModel):
 
 
 # Declared where they apply: ``APIRouter(…, responses=ADMIN_ONLY)`` or ``@router.patch(…, responses=CONFLICT)``.
-# Only admin routes can answer 403: admin implies publish, so every token has publish.
+# Admin routes answer 403 to tokens without admin; article routes to writers' tokens (WRITER_REFUSED).
 ADMIN_ONLY: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorMessage, "description": "The token lacks the admin scope"}
+}
+# A writer's token (scope ``write`` alone) keeps its own drafts: publishing, withdrawing,
+# review decisions, the calendar and changing anyone else's article are refused.
+WRITER_REFUSED: dict[int | str, dict[str, Any]] = {
+    403: {
+        "model": ErrorMessage,
+        "description": "A token with the 'write' scope only: this needs 'publish', or the article is not its own draft",
+    }
 }
 CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorMessage, "description": "Conflicts with the current state of the resource"}

@@ -18,6 +18,7 @@ from config.settings import get_settings
 from service.db.engine import session_scope
 from service.db.types import utcnow
 from service.errors import NotFound
+from service.i18n import N_, gettext, language
 from service.site import sitemaps
 from service.site.meta import FEED_FORMATS, article_head, error_head, listing_head
 from service.site.pages import Withdrawn, article_view, content_changed_at, latest, parse_cursor, parse_id
@@ -49,7 +50,8 @@ def _cached(
 ) -> Response:
     """A response validated by ETag and Last-Modified: 304 on a match, else ``build()`` rendered."""
     site = branding()
-    etag = strong_etag(site.build_id, *key)
+    # One URL per language (?lang=en), one ETag and one stored body per language.
+    etag = strong_etag(site.build_id, language(), *key)
     now = utcnow()
     changed = max(changed_at or site.loaded_at, site.loaded_at)
     headers = {
@@ -67,6 +69,7 @@ def _cached(
 
 def _error_page(status: int, heading: str, message: str, cache_control: str) -> Response:
     site = branding()
+    heading, message = gettext(heading), gettext(message)
     body = render("error.html", head=error_head(site, heading), status=status, heading=heading, message=message)
     headers = {"Cache-Control": cache_control, **security_headers(site)}
     return Response(body, status_code=status, media_type=HTML, headers=headers)
@@ -75,15 +78,15 @@ def _error_page(status: int, heading: str, message: str, cache_control: str) -> 
 def not_found_page() -> Response:
     """The 404 page."""
     # Not cached: a scheduled article answers 404 until the very second it is published.
-    return _error_page(404, "Không tìm thấy trang", "Trang bạn tìm không có hoặc chưa được đăng.", "no-cache")
+    return _error_page(404, N_("Không tìm thấy trang"), N_("Trang bạn tìm không có hoặc chưa được đăng."), "no-cache")
 
 
 def gone_page() -> Response:
     """The 410 page of a withdrawn article, cached for ``page_cache_seconds``."""
     return _error_page(
         410,
-        "Bài viết đã được gỡ",
-        "Bài viết này đã được gỡ khỏi trang và không còn đọc được nữa.",
+        N_("Bài viết đã được gỡ"),
+        N_("Bài viết này đã được gỡ khỏi trang và không còn đọc được nữa."),
         f"public, max-age={get_settings().page_cache_seconds}",
     )
 

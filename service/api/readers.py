@@ -25,10 +25,10 @@ from service.db.models import Category
 from service.db.types import utcnow
 from service.deliveries.ratelimit import limiter_for
 from service.errors import InvalidField
+from service.i18n import N_, gettext, language, use_language
 from service.inputs import RowId
 from service.readers import preferences, signup
 from service.readers.consent import CURRENT_VERSION, consent_text
-from service.readers.page_text import FIELD_ERRORS, words
 from service.readers.schemas import PreferencesForm, SignupForm
 from service.site.meta import error_head
 from service.web.forms import (
@@ -50,7 +50,59 @@ _limiters: dict[int, Any] = {}
 
 
 def _lang(request: Request) -> str:
-    return "en" if request.query_params.get("lang") == "en" else "vi"
+    return language()  # ?lang=en, read by service.i18n.LanguageMiddleware
+
+
+# Each notice: (title, body), Vietnamese source text, translated when shown.
+NOTICES = {
+    "sent": (
+        N_("Hãy kiểm tra hộp thư"),
+        N_(
+            "Nếu địa chỉ hợp lệ, một thư vừa được gửi tới đó. Mở thư và làm theo hướng dẫn "
+            "(kiểm tra cả thư mục thư rác)."
+        ),
+    ),
+    "confirmed": (
+        N_("Đã đăng ký"),
+        N_("Cảm ơn bạn. Mỗi thư đều có liên kết để đổi lựa chọn hoặc hủy đăng ký."),
+    ),
+    "expired": (
+        N_("Liên kết đã hết hạn"),
+        N_("Liên kết này không còn dùng được. Hãy đăng ký lại để nhận liên kết mới."),
+    ),
+    "used": (
+        N_("Liên kết đã được dùng"),
+        N_("Đăng ký này đã được xác nhận. Mỗi thư đều có liên kết quản lý đăng ký."),
+    ),
+    "invalid": (
+        N_("Liên kết không hợp lệ"),
+        N_("Liên kết không đúng hoặc đã bị cắt ngắn. Hãy mở lại liên kết trong thư."),
+    ),
+    "refused": (N_("Chưa thể đăng ký lúc này"), ""),
+    "csrf": (N_("Biểu mẫu không hợp lệ"), N_("Không gửi được biểu mẫu (%(reason)s). Hãy tải lại trang và thử lại.")),
+}
+REFUSALS = {
+    "client": N_("Có quá nhiều yêu cầu đăng ký từ mạng của bạn. Vui lòng thử lại sau %(minutes)s phút."),
+    "address": N_(
+        "Địa chỉ này vừa được yêu cầu nhiều lần. Vui lòng kiểm tra hộp thư hoặc thử lại sau %(minutes)s phút."
+    ),
+    "domain": N_("Có quá nhiều đăng ký chưa xác nhận cho tên miền thư này. Vui lòng thử lại sau."),
+    "unavailable": N_("Hệ thống tạm thời không nhận đăng ký. Vui lòng thử lại sau ít phút."),
+}
+FIELD_ERRORS = {
+    "email": N_("Địa chỉ thư điện tử không hợp lệ."),
+    "consent": N_("Cần đánh dấu đồng ý để đăng ký."),
+    "categories": N_("Chuyên mục không hợp lệ."),
+    "categories_none": N_("Hãy chọn ít nhất một chuyên mục, hoặc chọn “Tất cả chuyên mục”."),
+    "frequency": N_("Hãy chọn một tần suất."),
+}
+# What the preferences page says after each action (Post/Redirect/Get: a reload never repeats one).
+DONE = {
+    "save": N_("Đã lưu."),
+    "pause": N_("Đã tạm dừng: sẽ không có thư nào cho tới khi bạn bật lại."),
+    "resume": N_("Bạn sẽ nhận tin trở lại."),
+    "unsubscribe": N_("Đã hủy đăng ký. Bạn có thể đăng ký lại bất cứ lúc nào."),
+}
 
 
 def _limiter(settings: Settings) -> Any:
@@ -79,10 +131,19 @@ def _first(form: Mapping[str, list[str]], name: str, default: str = "") -> str:
 
 
 def _page(
-    template: str, status_code: int, title: str, *, cookie: tuple[str, str] | None = None, **context: Any
+    template: str,
+    status_code: int,
+    lang: str,
+    title: str,
+    *,
+    cookie: tuple[str, str] | None = None,
+    **context: Any,
 ) -> Response:
+    """``template`` rendered in ``lang`` (``title`` is a msgid, translated here), never cached, noindex."""
     site = branding()
-    body = render(template, head=error_head(site, title), title=title, **context)
+    with use_language(lang):
+        shown = gettext(title)
+        body = render(template, head=error_head(site, shown), title=shown, lang=language(), **context)
     headers = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex", **security_headers(site)}
     response = Response(body, status_code=status_code, media_type=HTML, headers=headers)
     if cookie is not None:
@@ -94,11 +155,19 @@ def _page(
     return response
 
 
-def _notice(lang: str, status: int, key: str, body: str | None = None, link: bool = False) -> Response:
-    w = words(lang)
-    return _page(
-        "reader_notice.html", status, w[f"{key}_title"], w=w, lang=lang, body=body or w[f"{key}_body"], link=link
-    )
+def _notice(
+    lang: str, status: int, key: str, body: str | None = None, link: bool = False, **variables: Any
+) -> Response:
+    """The notice ``key`` of NOTICES in ``lang``; ``body`` (a msgid) replaces its text, filled from ``variables``."""
+    title, text = NOTICES[key]
+    with use_language(lang):
+        shown = gettext(body or text, **variables)
+    return _page("reader_notice.html", status, lang, title, body=shown, link=link)
+
+
+def _field_error(lang: str, field: str, fallback: str = "") -> str:
+    with use_language(lang):
+        return gettext(FIELD_ERRORS[field]) if field in FIELD_ERRORS else fallback
 
 
 def _csrf(request: Request, settings: Settings) -> tuple[str, str]:
@@ -120,8 +189,7 @@ def _refuse_csrf(request: Request, settings: Settings, form: Mapping[str, list[s
     )
     if problem is None:
         return None
-    w = words(lang)
-    return _notice(lang, 403, "csrf", w["csrf_body"].format(reason=problem))
+    return _notice(lang, 403, "csrf", reason=problem)
 
 
 def _categories() -> list[tuple[str, str]]:
@@ -142,15 +210,12 @@ def _signup_page(
     status: int = 200,
 ) -> Response:
     name, cookie = _csrf(request, settings)
-    w = words(lang)
     return _page(
         "subscribe.html",
         status,
-        w["subscribe_title"],
+        lang,
+        N_("Đăng ký nhận tin qua thư điện tử"),
         cookie=(name, cookie),
-        w=w,
-        lang=lang,
-        intro=w["subscribe_intro"].format(site=settings.site_title),
         consent=consent_text(lang, settings.site_title),
         consent_version=CURRENT_VERSION,
         categories=_categories(),
@@ -194,32 +259,28 @@ async def subscribe(request: Request, settings: AppSettings) -> Response:
             }
         )
     except ValidationError as exc:
-        messages = FIELD_ERRORS[lang]
-        errors = {str(e["loc"][0]): messages.get(str(e["loc"][0]), e["msg"]) for e in exc.errors()}
+        errors = {str(e["loc"][0]): _field_error(lang, str(e["loc"][0]), e["msg"]) for e in exc.errors()}
         if scope == "some" and not chosen:
-            errors["categories"] = FIELD_ERRORS[lang]["categories_none"]
+            errors["categories"] = _field_error(lang, "categories_none")
         return _signup_page(request, settings, lang, values=values, errors=errors, status=422)
     if scope == "some" and not chosen:
-        errors = {"categories": FIELD_ERRORS[lang]["categories_none"]}
+        errors = {"categories": _field_error(lang, "categories_none")}
         return _signup_page(request, settings, lang, values=values, errors=errors, status=422)
     client = _client(request, settings)
     try:
         with session_scope() as session:
             signup.request_signup(session, data, client, utcnow(), settings, _limiter(settings))
     except InvalidField as exc:
-        errors = {exc.field: FIELD_ERRORS[lang]["categories"]}
+        errors = {exc.field: _field_error(lang, "categories")}
         return _signup_page(request, settings, lang, values=values, errors=errors, status=422)
     except redis.RedisError:
         # The limits cannot be checked: refuse (nothing stored) rather than let a flood through.
         log.warning("sign-up refused: the rate-limit store is unreachable")
-        w = words(lang)
-        return _notice(lang, 503, "refused", w["refused_unavailable"])
+        return _notice(lang, 503, "refused", REFUSALS["unavailable"])
     except signup.Refused as refused_signup:
-        w = words(lang)
         minutes = max(1, round(refused_signup.retry_after / 60))
-        body = w[f"refused_{refused_signup.reason}"].format(minutes=minutes)
         log.info("sign-up refused: %s", refused_signup.reason)  # never the address
-        response = _notice(lang, 429, "refused", body)
+        response = _notice(lang, 429, "refused", REFUSALS[refused_signup.reason], minutes=minutes)
         response.headers["Retry-After"] = str(int(refused_signup.retry_after) + 1)
         return response
     return RedirectResponse(f"/subscribe/sent?lang={lang}", status_code=303)
@@ -236,14 +297,12 @@ def _confirm_page(request: Request, settings: Settings, token: str, state: str, 
         status = {"expired": 410, "used": 200, "invalid": 404}[state]
         return _notice(lang, status, state, link=state != "used")
     name, cookie = _csrf(request, settings)
-    w = words(lang)
     return _page(
         "reader_confirm.html",
         200,
-        w["confirm_title"],
+        lang,
+        N_("Xác nhận đăng ký"),
         cookie=(name, cookie),
-        w=w,
-        lang=lang,
         action=f"/subscribe/confirm/{token}",
         csrf=csrf_token(settings, cookie, utcnow()),
     )
@@ -283,14 +342,15 @@ def _preferences_page(
 ) -> Response:
     lang = subscription.locale if subscription.locale in ("vi", "en") else "vi"
     name, cookie = _csrf(request, settings)
-    w = words(lang)
+    if message is not None:
+        with use_language(lang):
+            message = gettext(message)
     return _page(
         "reader_preferences.html",
         status_code,
-        w["prefs_title"],
+        lang,
+        N_("Tùy chọn nhận tin"),
         cookie=(name, cookie),
-        w=w,
-        lang=lang,
         address=subscription.target,
         state=subscription.status,
         chosen=list(subscription.categories),
@@ -310,12 +370,8 @@ def preferences_page(request: Request, subscription_id: RowId, signed: str, sett
         if subscription is None:
             return _notice(_lang(request), 410 if state == "expired" else 404, state, link=True)
         done = request.query_params.get("done")
-        message = words(subscription.locale).get(DONE[done]) if done in DONE else None
+        message = DONE.get(done) if done is not None else None
         return _preferences_page(request, settings, subscription, request.url.path, message)
-
-
-# What the page says after each action (Post/Redirect/Get: a reload never repeats one).
-DONE = {"save": "saved", "pause": "paused", "resume": "resumed", "unsubscribe": "unsubscribed"}
 
 
 @router.post("/subscribe/preferences/{subscription_id}/{signed}")
@@ -342,7 +398,7 @@ async def preferences_change(request: Request, subscription_id: RowId, signed: s
             return _preferences_page(request, settings, subscription, request.url.path, status_code=422)
         chosen = signup.known_categories(session, data.categories)
         if data.action == "save" and scope == "some" and not chosen:
-            message = FIELD_ERRORS[subscription.locale]["categories_none"]
+            message = FIELD_ERRORS["categories_none"]
             return _preferences_page(request, settings, subscription, request.url.path, message, status_code=422)
         action = preferences.apply(session, subscription, data, _client(request, settings), utcnow())
     return RedirectResponse(f"{request.url.path}?done={action}", status_code=303)

@@ -30,7 +30,8 @@ class Change:
     article: Article
 
 
-def _slug_for(title: str) -> str:
+def slug_for(title: str) -> str:
+    """The URL slug of a title: transliterated Vietnamese (Đ→d), or "bai-viet" when nothing is left."""
     return slugify_vi(title) or "bai-viet"
 
 
@@ -70,7 +71,7 @@ def create_article(
     status = _status_for(data.status, data.publish_at, now)
     article = Article(
         guid=f"urn:uuid:{uuid.uuid4()}",
-        slug=_slug_for(data.title),
+        slug=slug_for(data.title),
         title=data.title,
         summary=data.summary,
         body_html=data.body_html,
@@ -167,7 +168,7 @@ def update_article(
 
     if "title" in changes:
         # The slug follows the title; the GUID never does, so readers see an update, not a new item.
-        article.slug = _slug_for(changes["title"])
+        article.slug = slug_for(changes["title"])
     if "body_html" in changes:
         changes["body_html"] = resolve_references(changes["body_html"], article_url(article, settings.base_url))
     if "categories" in changes:

@@ -18,6 +18,7 @@ from service.console.security import CsrfRefused, Forbidden, LoginRequired
 from service.console.templating import render
 from service.db.engine import session_scope
 from service.errors import NotFound
+from service.i18n import N_, gettext
 
 
 class ConsoleRoute(APIRoute):
@@ -37,24 +38,30 @@ class ConsoleRoute(APIRoute):
             except LoginRequired as signal:
                 return RedirectResponse(f"/console/login?next={signal.next_path}", status_code=303)
             except CsrfRefused:
-                body = render("error.html", user=None, title="Yêu cầu bị từ chối", message=CSRF_MESSAGE)
+                body = _error_page(N_("Yêu cầu bị từ chối"), CSRF_MESSAGE)
                 return HTMLResponse(body, status_code=403)
             except Forbidden:
-                body = render("error.html", user=None, title="Không có quyền", message=FORBIDDEN_MESSAGE)
+                body = _error_page(N_("Không có quyền"), FORBIDDEN_MESSAGE)
                 return HTMLResponse(body, status_code=403)
             except NotFound:
-                body = render("error.html", user=None, title="Không tìm thấy", message="Không có trang hoặc bài này.")
+                body = _error_page(N_("Không tìm thấy"), N_("Không có trang hoặc bài này."))
                 return HTMLResponse(body, status_code=404)
 
         return console_handler
 
 
-THROTTLE_DOWN_MESSAGE = "Tạm thời không đăng nhập được (máy chủ Redis không trả lời). Hãy thử lại sau ít phút."
-CSRF_MESSAGE = (
+THROTTLE_DOWN_MESSAGE = N_("Tạm thời không đăng nhập được (máy chủ Redis không trả lời). Hãy thử lại sau ít phút.")
+# Messages are msgids (Vietnamese): translate with service.i18n.gettext where they are shown.
+CSRF_MESSAGE = N_(
     "Biểu mẫu đã hết hạn hoặc không gửi từ bảng điều khiển này, nên không có gì được thay đổi. "
     "Hãy tải lại trang và thử lại."
 )
-FORBIDDEN_MESSAGE = "Tài khoản của bạn không có quyền làm việc này."
+FORBIDDEN_MESSAGE = N_("Tài khoản của bạn không có quyền làm việc này.")
+
+
+def _error_page(title: str, message: str) -> str:
+    """The console's error page; ``title`` and ``message`` are msgids, shown in the request's language."""
+    return render("error.html", user=None, flash=[], title=gettext(title), message=gettext(message))
 
 
 def console_router() -> APIRouter:

@@ -1,4 +1,4 @@
-"""The article form: posted fields → the API's own schemas, and errors by field in Vietnamese.
+"""The article form: posted fields → the API's own schemas, and errors by field in the request's language.
 
 The console adds one rule of its own: "schedule" needs a time in the future (the API
 takes a past ``publish_at`` as back-dating, which a person pressing "Hẹn giờ" never means).
@@ -18,31 +18,42 @@ from service.articles.schemas import ArticleCreate, ArticleUpdate
 from service.console.templating import LOCAL_FORMAT, local_time
 from service.db.models import Article
 from service.errors import validation_items
+from service.i18n import N_, gettext
 
 TEXT_FIELDS = ("title", "summary", "categories", "author", "source_name", "source_url", "image_url", "body_html")
 # "submit" saves a draft and sends it for review in the same transaction.
 ACTIONS = ("draft", "submit", "publish", "schedule")
 
-# The domain's messages are English; these are the ones staff meet in the form.
+# The domain's messages are English; these are the ones staff meet in the form, worded for
+# them in Vietnamese (and translated back through the catalogue on an English page).
 _MESSAGES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^must not be empty$"), "Không được để trống."),
-    (re.compile(r"^Field required$"), "Không được để trống."),
-    (re.compile(r"^is (\d+) characters long; the limit is (\d+)$"), "Dài {0} ký tự; tối đa {1} ký tự."),
-    (re.compile(r"^is (\d+) bytes; the limit is (\d+) bytes$"), "Dài {0} byte; tối đa {1} byte."),
+    (re.compile(r"^must not be empty$"), N_("Không được để trống.")),
+    (re.compile(r"^Field required$"), N_("Không được để trống.")),
+    (
+        re.compile(r"^is (?P<length>\d+) characters long; the limit is (?P<limit>\d+)$"),
+        N_("Dài %(length)s ký tự; tối đa %(limit)s ký tự."),
+    ),
+    (
+        re.compile(r"^is (?P<length>\d+) bytes; the limit is (?P<limit>\d+) bytes$"),
+        N_("Dài %(length)s byte; tối đa %(limit)s byte."),
+    ),
     (
         re.compile(r"^must be an absolute http:// or https:// URL$"),
-        "Phải là địa chỉ đầy đủ bắt đầu bằng http:// hoặc https://.",
+        N_("Phải là địa chỉ đầy đủ bắt đầu bằng http:// hoặc https://."),
     ),
-    (re.compile(r"^must not contain spaces or control characters$"), "Không được chứa khoảng trắng."),
-    (re.compile(r"^has (\d+) entries; the limit is (\d+)$"), "Có {0} chuyên mục; tối đa {1}."),
+    (re.compile(r"^must not contain spaces or control characters$"), N_("Không được chứa khoảng trắng.")),
+    (
+        re.compile(r"^has (?P<length>\d+) entries; the limit is (?P<limit>\d+)$"),
+        N_("Có %(length)s chuyên mục; tối đa %(limit)s."),
+    ),
 ]
 
 
-def vietnamese(message: str) -> str:
-    """The Vietnamese wording of a domain field message (English), or the message unchanged if none matches."""
+def field_message(message: str) -> str:
+    """A domain field message (English) as staff read it, in the request's language; unchanged if none matches."""
     for pattern, text in _MESSAGES:
         if match := pattern.match(message):
-            return text.format(*match.groups())
+            return gettext(text, **match.groupdict())
     return message
 
 
@@ -50,13 +61,13 @@ def parse_schedule(raw: str, now: datetime, required: bool = True) -> tuple[date
     """A future local "dd/mm/yyyy HH:mm" as an aware datetime, or the message saying what is wrong."""
     raw = raw.strip()
     if not raw:
-        return None, ("Nhập ngày giờ đăng, dạng dd/mm/yyyy HH:mm." if required else None)
+        return None, (gettext("Nhập ngày giờ đăng, dạng dd/mm/yyyy HH:mm.") if required else None)
     try:
         when = datetime.strptime(raw, LOCAL_FORMAT).replace(tzinfo=get_settings().zone)
     except ValueError:
-        return None, f"“{raw}” không phải ngày giờ dạng dd/mm/yyyy HH:mm."
+        return None, gettext("“%(raw)s” không phải ngày giờ dạng dd/mm/yyyy HH:mm.", raw=raw)
     if when <= now:
-        return None, "Thời điểm hẹn giờ đã qua; chọn một thời điểm trong tương lai."
+        return None, gettext("Thời điểm hẹn giờ đã qua; chọn một thời điểm trong tương lai.")
     return when, None
 
 
@@ -121,7 +132,7 @@ class ArticleForm:
         except ValidationError as exc:
             for item in validation_items(list(exc.errors())):
                 name = item["field"].split(".")[0]
-                self.errors.setdefault(name if name in self.values else "title", vietnamese(item["message"]))
+                self.errors.setdefault(name if name in self.values else "title", field_message(item["message"]))
             return None
         return None if self.errors else parsed
 

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from service.calendar.schemas import CHANNEL_NAMES, DEFAULT_OFFSETS, DEFAULT_SEND_TIME, KeyDateIn, KeyDateUpdate
-from service.console.forms import vietnamese
+from service.console.forms import field_message
 from service.db.models import KeyDate
 from service.errors import validation_items
 
@@ -72,10 +72,10 @@ def _message(item: dict[str, str], values: dict[str, str]) -> str:
     if name == "id":
         return "Chỉ chữ thường không dấu, chữ số và dấu gạch ngang (tối đa 80 ký tự), bắt đầu bằng chữ hoặc số."
     if name == "name" or name == "name_en":
-        return "Dài quá 300 ký tự." if "300" in english else vietnamese(english)
+        return "Dài quá 300 ký tự." if "300" in english else field_message(english)
     if name == "templates":
         return f"Mẫu lời nhắc không dùng được: {english}"
-    return vietnamese(english)
+    return field_message(english)
 
 
 def _last_day(english: str) -> str:

@@ -69,6 +69,7 @@ from service.db.engine import session_scope
 from service.db.models import Article, ArticleStatus, Category
 from service.db.types import utcnow
 from service.errors import Conflict, InvalidField, NotFound
+from service.i18n import N_, gettext
 from service.inputs import RowId
 
 log = logging.getLogger(__name__)
@@ -123,13 +124,16 @@ def login(
     except redis.RedisError:
         # Without the shared counters a password guesser would be unlimited: refuse, say why.
         log.exception("sign-in refused: the throttle's Redis is unreachable")
-        return _login_form(next_path, username, THROTTLE_DOWN_MESSAGE, 503)
+        return _login_form(next_path, username, gettext(THROTTLE_DOWN_MESSAGE), 503)
     if refusal is not None:
         return _login_form(
             next_path,
             username,
-            f"Đăng nhập sai quá nhiều lần. Vì an toàn, việc đăng nhập tạm bị khóa; "
-            f"hãy thử lại sau {refusal.retry_after_minutes} phút.",
+            gettext(
+                "Đăng nhập sai quá nhiều lần. Vì an toàn, việc đăng nhập tạm bị khóa; "
+                "hãy thử lại sau %(minutes)s phút.",
+                minutes=refusal.retry_after_minutes,
+            ),
             429,
         )
     with session_scope() as session:
@@ -142,7 +146,7 @@ def login(
             purge_idle_sessions(session, utcnow())
     if raw is None:
         throttle.record_failure(username, address)
-        return _login_form(next_path, username, "Tên đăng nhập hoặc mật khẩu không đúng.", 401)
+        return _login_form(next_path, username, gettext("Tên đăng nhập hoặc mật khẩu không đúng."), 401)
     throttle.record_success(username, address)
     response = see_other(next_path)
     set_session_cookie(response, raw)
@@ -286,16 +290,22 @@ def create(user: CurrentUser, posted: CheckedForm) -> Response:
     return see_other(f"/console/articles/{article_id}")
 
 
+# What the flash says after a save, by the status the article ended in (whole sentences, so
+# that each translates as a whole).
+_SAVED = {
+    "draft": N_("Bài “%(title)s” đã được lưu nháp."),
+    "pending_review": N_("Bài “%(title)s” đã được gửi cho ban biên tập duyệt."),
+    "published": N_("Bài “%(title)s” đã được xuất bản."),
+    "withdrawn": N_("Bài “%(title)s” đã được gỡ."),
+}
+
+
 def _saved_message(article: Article) -> str:
     if article.status == ArticleStatus.SCHEDULED:
-        return f"Bài “{article.title}” sẽ được đăng lúc {local_time(article.publish_at)}."
-    words = {
-        "draft": "đã được lưu nháp",
-        "pending_review": "đã được gửi cho ban biên tập duyệt",
-        "published": "đã được xuất bản",
-        "withdrawn": "đã được gỡ",
-    }
-    return f"Bài “{article.title}” {words.get(article.status, 'đã được lưu')}."
+        return gettext(
+            "Bài “%(title)s” sẽ được đăng lúc %(when)s.", title=article.title, when=local_time(article.publish_at)
+        )
+    return gettext(_SAVED.get(article.status, N_("Bài “%(title)s” đã được lưu.")), title=article.title)
 
 
 @router.get("/articles/{article_id}", response_class=HTMLResponse)
@@ -329,7 +339,7 @@ def update(article_id: RowId, user: CurrentUser, posted: CheckedForm) -> Respons
         latest = latest_revision_id(session, article_id)
         if latest is not None and form.values["loaded_revision_id"] != str(latest):
             # Someone saved since this form was loaded: saving would silently undo their work.
-            form.errors["title"] = (
+            form.errors["title"] = gettext(
                 "Bài vừa được người khác lưu sau khi bạn mở trang; nội dung bạn gõ vẫn còn ở đây. "
                 "Xem bản lưu mới nhất ở cuối trang; bấm lưu lần nữa nếu muốn ghi đè bằng nội dung của bạn."
             )
@@ -344,7 +354,7 @@ def update(article_id: RowId, user: CurrentUser, posted: CheckedForm) -> Respons
             article = get_article(session, article_id)
             if article.status == ArticleStatus.PENDING_REVIEW:
                 return see_other(f"/console/articles/{article_id}")
-            form.errors["title"] = "Bài đã gỡ không sửa được nữa; hãy tạo bài mới."
+            form.errors["title"] = gettext("Bài đã gỡ không sửa được nữa; hãy tạo bài mới.")
             return _editor(user, form, article, status_code=409)
         push_flash(session, user.session_id, _saved_message(change.article))
     return see_other(f"/console/articles/{article_id}")
@@ -366,11 +376,16 @@ def withdraw(article_id: RowId, user: CurrentUser, _: CheckedForm) -> Response:
         raise Forbidden()
     with session_scope() as session:
         change = withdraw_in_domain(session, article_id, utcnow(), get_settings(), user.actor)
-        push_flash(session, user.session_id, f"Bài “{change.article.title}” đã được gỡ khỏi mọi kênh.")
+        push_flash(
+            session, user.session_id, gettext("Bài “%(title)s” đã được gỡ khỏi mọi kênh.", title=change.article.title)
+        )
     return see_other(f"/console/articles/{article_id}")
 
 
 # ---- review ------------------------------------------------------------------------------------
+
+
+NO_LONGER_PENDING = N_("Bài không còn chờ duyệt (có thể người khác vừa quyết định).")
 
 
 def _reviewpage(
@@ -405,9 +420,9 @@ def approve_article(article_id: RowId, user: CurrentUser, posted: CheckedForm) -
             change = approve(session, article_id, user.actor, utcnow(), get_settings(), when)
         except Conflict as exc:
             session.rollback()
-            message = "Bài không còn chờ duyệt (có thể người khác vừa quyết định)."
+            message = gettext(NO_LONGER_PENDING)
             if isinstance(exc, SelfApproval):
-                message = "Bạn đã gửi bài này nên không thể tự duyệt; cần một biên tập viên khác."
+                message = gettext("Bạn đã gửi bài này nên không thể tự duyệt; cần một biên tập viên khác.")
             return _reviewpage(user, get_article(session, article_id), posted, {"approve": message}, 409)
         push_flash(session, user.session_id, _saved_message(change.article))
     return see_other(f"/console/articles/{article_id}")
@@ -423,13 +438,14 @@ def return_article(article_id: RowId, user: CurrentUser, posted: CheckedForm) ->
             change = return_for_changes(session, article_id, user.actor, posted.get("comment", ""), utcnow())
         except InvalidField:
             session.rollback()
-            errors = {"comment": "Ghi rõ cần sửa gì để phóng viên biết."}
+            errors = {"comment": gettext("Ghi rõ cần sửa gì để phóng viên biết.")}
             return _reviewpage(user, get_article(session, article_id), posted, errors, status_code=422)
         except Conflict:
             session.rollback()
-            errors = {"approve": "Bài không còn chờ duyệt (có thể người khác vừa quyết định)."}
+            errors = {"approve": gettext(NO_LONGER_PENDING)}
             return _reviewpage(user, get_article(session, article_id), posted, errors, status_code=409)
-        push_flash(session, user.session_id, f"Bài “{change.article.title}” đã được trả lại cho người viết.")
+        returned = gettext("Bài “%(title)s” đã được trả lại cho người viết.", title=change.article.title)
+        push_flash(session, user.session_id, returned)
     return see_other(f"/console/articles/{article_id}")
 
 
@@ -478,7 +494,7 @@ def restore(article_id: RowId, revision_id: RowId, user: CurrentUser, _: Checked
         push_flash(
             session,
             user.session_id,
-            f"Đã khôi phục bản lưu lúc {local_time(revision.created_at)} thành một bản mới.",
+            gettext("Đã khôi phục bản lưu lúc %(when)s thành một bản mới.", when=local_time(revision.created_at)),
         )
     return see_other(f"/console/articles/{article_id}")
 

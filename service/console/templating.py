@@ -1,64 +1,44 @@
-"""The console's Jinja2 environment: autoescaped templates, local times, Vietnamese labels."""
+"""The console's templates: the shared environment (service.web.templating) on ``console/templates``."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment
 
 from config.settings import get_settings
+from service.web.templating import (
+    FLAG_LABELS,
+    LOCAL_FORMAT,
+    ROLE_LABELS,
+    STATUS_LABELS,
+    actor_label,
+    build_environment,
+    local_time,
+)
+
+# The labels and filters live with the shared configuration; console modules may import them from here.
+__all__ = [
+    "FLAG_LABELS",
+    "LOCAL_FORMAT",
+    "ROLE_LABELS",
+    "STATIC",
+    "STATUS_LABELS",
+    "TEMPLATES",
+    "actor_label",
+    "environment",
+    "local_time",
+    "render",
+]
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
-LOCAL_FORMAT = "%d/%m/%Y %H:%M"
-
-STATUS_LABELS = {
-    "draft": "Nháp",
-    "pending_review": "Chờ duyệt",
-    "scheduled": "Hẹn giờ",
-    "published": "Đã xuất bản",
-    "withdrawn": "Đã gỡ",
-}
-FLAG_LABELS = {"nam_tron": "năm tròn", "nam_le_5": "năm lẻ 5", "jubilee": "đại lễ"}
-ROLE_LABELS = {"writer": "Phóng viên", "editor": "Biên tập viên", "admin": "Quản trị"}
 
 
-def local_time(value: datetime | None) -> str:
-    """dd/mm/yyyy HH:mm in BANTIN_TIMEZONE; empty for None."""
-    if value is None:
-        return ""
-    return value.astimezone(get_settings().zone).strftime(LOCAL_FORMAT)
-
-
-def actor_label(actor: str | None) -> str:
-    """ "user:trang" → "trang"; "token:3" → "API token #3" (see Article.created_by)."""
-    if not actor:
-        return ""
-    kind, _, name = actor.partition(":")
-    return f"API token #{name}" if kind == "token" else name
-
-
-@lru_cache(maxsize=1)
 def environment() -> Environment:
-    """The shared Jinja2 environment, built once: HTML autoescaped, filters local/actor/day, the label tables."""
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=select_autoescape(["html"], default=True),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        # Every visible string is marked {{ _("…") }} (Vietnamese is the source language);
-        # null translations until the English catalogue is plugged in.
-        extensions=["jinja2.ext.i18n"],
-    )
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
-    env.filters["local"] = local_time
-    env.filters["actor"] = actor_label
-    env.filters["day"] = lambda d: d.strftime("%d/%m/%Y")
-    env.globals.update(status_labels=STATUS_LABELS, flag_labels=FLAG_LABELS, role_labels=ROLE_LABELS)
-    return env
+    """The console's environment: the same settings, filters, labels and i18n as the public pages."""
+    return build_environment("service.console")
 
 
 def render(name: str, **context: Any) -> str:

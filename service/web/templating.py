@@ -1,4 +1,4 @@
-"""The one Jinja2 environment (autoescaped) and the static files it links to.
+"""How every page is rendered: one way to build Jinja2 environments, the filters, the static files.
 
 Templates and static files live in this package (``templates/``, ``static/``) and ship
 in the wheel. Static files are read once and served from memory under
@@ -12,8 +12,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import mimetypes
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -23,8 +24,20 @@ from markupsafe import Markup
 
 from config.settings import Settings, get_settings
 from service.db.types import utcnow
+from service.i18n import (
+    LANGUAGE_NAMES,
+    N_,
+    catalogue_digest,
+    gettext,
+    language,
+    language_switch_url,
+    other_language,
+    translate,
+    translate_plural,
+    with_language,
+)
 
-_WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
+_WEEKDAYS_VI = (N_("Thứ Hai"), N_("Thứ Ba"), N_("Thứ Tư"), N_("Thứ Năm"), N_("Thứ Sáu"), N_("Thứ Bảy"), N_("Chủ Nhật"))
 _TEXT_TYPES = {".css": "text/css; charset=utf-8", ".svg": "image/svg+xml", ".txt": "text/plain; charset=utf-8"}
 
 
@@ -113,6 +126,7 @@ def branding() -> Branding:
     for name, file in sorted(static_files().items()):
         fingerprint.update(f"{name}={file.digest}\0".encode())
     fingerprint.update(_template_sources_digest().encode())
+    fingerprint.update(catalogue_digest().encode())
     result = Branding(
         title=settings.site_title,
         description=settings.site_description,
@@ -140,7 +154,7 @@ def _template_sources_digest() -> str:
 
 
 def local_datetime(instant: datetime | None) -> str:
-    """ "Thứ Tư, 03/02/2027, 08:00 (GMT+7)" in ``BANTIN_TIMEZONE``."""
+    """ "Thứ Tư, 03/02/2027, 08:00 (GMT+7)" in ``BANTIN_TIMEZONE`` (the weekday in the request's language)."""
     if instant is None:
         return ""
     local = instant.astimezone(get_settings().zone)
@@ -148,7 +162,7 @@ def local_datetime(instant: datetime | None) -> str:
     hours = int(offset.total_seconds() // 3600) if offset is not None else 0
     minutes = int(offset.total_seconds() % 3600 // 60) if offset is not None else 0
     zone = f"GMT{hours:+d}" + (f":{minutes:02d}" if minutes else "")
-    return f"{_WEEKDAYS_VI[local.weekday()]}, {local:%d/%m/%Y}, {local:%H:%M} ({zone})"
+    return f"{gettext(_WEEKDAYS_VI[local.weekday()])}, {local:%d/%m/%Y}, {local:%H:%M} ({zone})"
 
 
 def local_date(instant: datetime | None) -> str:
@@ -156,32 +170,119 @@ def local_date(instant: datetime | None) -> str:
     return "" if instant is None else f"{instant.astimezone(get_settings().zone):%d/%m/%Y}"
 
 
+def local_time(value: datetime | None) -> str:
+    """dd/mm/yyyy HH:mm in ``BANTIN_TIMEZONE`` (the console's form); empty for None."""
+    return "" if value is None else value.astimezone(get_settings().zone).strftime(LOCAL_FORMAT)
+
+
+def day(value: date) -> str:
+    """A calendar date as dd/mm/yyyy."""
+    return value.strftime("%d/%m/%Y")
+
+
+def actor_label(actor: str | None) -> str:
+    """ "user:trang" → "trang"; "token:3" → "API token #3" (see Article.created_by); empty for None."""
+    if not actor:
+        return ""
+    kind, _, name = actor.partition(":")
+    return gettext("API token #%(id)s", id=name) if kind == "token" else name
+
+
+class Labels(Mapping[str, str]):
+    """A table of Vietnamese labels (status, flag, role) that answers in the request's language."""
+
+    def __init__(self, source: dict[str, str]) -> None:
+        """``source``: code → Vietnamese label (marked with N_ for extraction)."""
+        self._source = source
+
+    def __getitem__(self, key: str) -> str:
+        """The label of ``key``, translated; KeyError for an unknown code."""
+        return gettext(self._source[key])
+
+    def __iter__(self) -> Iterator[str]:
+        """The codes."""
+        return iter(self._source)
+
+    def __len__(self) -> int:
+        """How many codes."""
+        return len(self._source)
+
+
+LOCAL_FORMAT = "%d/%m/%Y %H:%M"
+STATUS_LABELS = Labels(
+    {
+        "draft": N_("Nháp"),
+        "pending_review": N_("Chờ duyệt"),
+        "scheduled": N_("Hẹn giờ"),
+        "published": N_("Đã xuất bản"),
+        "withdrawn": N_("Đã gỡ"),
+    }
+)
+FLAG_LABELS = Labels({"nam_tron": N_("năm tròn"), "nam_le_5": N_("năm lẻ 5"), "jubilee": N_("đại lễ")})
+ROLE_LABELS = Labels({"writer": N_("Phóng viên"), "editor": N_("Biên tập viên"), "admin": N_("Quản trị")})
+
+
 def iso_local(instant: datetime | None) -> str:
     """ISO 8601 with the local offset (2027-02-03T08:00:00+07:00): <time datetime>, Open Graph, JSON-LD."""
     return "" if instant is None else instant.astimezone(get_settings().zone).replace(microsecond=0).isoformat()
 
 
-@lru_cache(maxsize=1)
-def environment() -> Environment:
-    """The shared environment: autoescape for HTML and XML, undefined names are errors."""
+def _shared_filters() -> dict[str, Any]:
+    """The filters every environment has: local times and dates (dd/mm/yyyy), actors."""
+    return {
+        "local_datetime": local_datetime,
+        "local_date": local_date,
+        "iso_local": iso_local,
+        "local": local_time,
+        "day": day,
+        "actor": actor_label,
+    }
+
+
+@lru_cache(maxsize=4)
+def build_environment(package: str) -> Environment:
+    """The Jinja2 environment of ``package``'s ``templates/`` folder; the one way every page is rendered.
+
+    Public pages (``service.web``) and the console (``service.console``) keep their own
+    folders (both have a ``base.html``) but share every setting: autoescape for HTML and
+    XML (plain-text templates such as robots.txt excepted), undefined names are errors
+    (StrictUndefined), trimmed blocks, the same filters, the status/flag/role labels and
+    ``jinja2.ext.i18n`` bound to the request's language (service.i18n), new-style
+    (``{{ _("… %(n)s", n=3) }}``).
+    """
     env = Environment(
-        loader=PackageLoader("service.web", "templates"),
+        loader=PackageLoader(package, "templates"),
         # Plain-text templates (robots.txt) are the one exception; strings default to escaped.
         autoescape=select_autoescape(disabled_extensions=("txt",), default=True, default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,
+        extensions=["jinja2.ext.i18n"],
     )
-    env.globals["static_url"] = static_url
-    env.filters["local_datetime"] = local_datetime
-    env.filters["local_date"] = local_date
-    env.filters["iso_local"] = iso_local
+    env.install_gettext_callables(translate, translate_plural, newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(
+        static_url=static_url,
+        language=language,
+        other_language=other_language,
+        with_language=with_language,
+        language_switch_url=language_switch_url,
+        language_names=LANGUAGE_NAMES,
+        status_labels=STATUS_LABELS,
+        flag_labels=FLAG_LABELS,
+        role_labels=ROLE_LABELS,
+    )
+    env.filters.update(_shared_filters())
     # JSON-LD: readable Vietnamese; <, >, & and ' are still escaped by |tojson.
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
     return env
 
 
+def environment() -> Environment:
+    """The public pages' environment (``service/web/templates``); see build_environment."""
+    return build_environment("service.web")
+
+
 def render(template: str, **context: Any) -> str:
-    """Render one template with ``site`` (the branding) available to it."""
+    """Render one public template with ``site`` (the branding) available to it."""
     return environment().get_template(template).render(site=branding(), **context)

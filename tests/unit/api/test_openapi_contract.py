@@ -43,14 +43,22 @@ def fill(path: str, operation: dict[str, Any], number: str, word: str) -> str:
     return path
 
 
-def probes(path: str, method: str, operation: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(what, request) pairs meant to provoke each kind of error."""
+def probes(path: str, method: str, operation: dict[str, Any], existing: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(what, request) pairs meant to provoke each kind of error; ``existing`` is an article made by a publish token."""
     admin = {"Authorization": f"Bearer {make_token('admin')}"}
     publish = {"Authorization": f"Bearer {make_token('publish')}"}
     missing = fill(path, operation, "987654321", "khong-co-dau")
     if operation.get("security"):
         yield "no token", {"url": missing, "headers": {}}
         yield "publish token", {"url": missing, "headers": publish}
+        # A writer's token on someone else's article, asking to publish where a body is taken.
+        writer: dict[str, Any] = {
+            "url": fill(path, operation, existing, "khong-co-dau"),
+            "headers": {"Authorization": f"Bearer {make_token('write')}"},
+        }
+        if method in {"post", "put", "patch"} and "requestBody" in operation:
+            writer["json"] = {"title": "Bài thử", "body_html": "<p>Thử</p>", "status": "published"}
+        yield "write token", writer
     required = [p for p in operation.get("parameters", []) if p["in"] == "query" and p.get("required")]
     plausible = "&".join(f"{p['name']}={PLAUSIBLE.get(p['schema'].get('format'), '1')}" for p in required)
     unknown: dict[str, Any] = {"url": f"{missing}?{plausible}", "headers": admin}
@@ -95,10 +103,13 @@ def test_the_document_describes_our_error_shape_not_fastapis(raw_client: TestCli
 def test_every_operation_answers_only_documented_errors_in_the_documented_shape(raw_client: TestClient) -> None:
     document = raw_client.get("/openapi.json").json()
     produced: dict[tuple[str, str], set[str]] = {}
+    publish = {"Authorization": f"Bearer {make_token('publish')}"}
+    draft = {"title": "Bài của biên tập viên", "body_html": "<p>Nháp</p>", "status": "draft"}
+    existing = str(raw_client.post("/api/v1/articles", json=draft, headers=publish).json()["id"])
     for path, method, operation in operations(document):
         documented = operation["responses"]
         html = "text/html" in documented.get("200", {}).get("content", {})
-        for what, request in probes(path, method, operation):
+        for what, request in probes(path, method, operation, existing):
             response = raw_client.request(method.upper(), **request)
             status = str(response.status_code)
             assert response.status_code < 500, (method, path, what, response.text[:200])
