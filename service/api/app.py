@@ -24,6 +24,7 @@ from service.api import (
     tokens,
     unsubscribe,
     websub,
+    zalo,
 )
 from service.api.documents import PublicDocuments
 from service.api.errors import install_error_handlers
@@ -92,7 +93,7 @@ def create_app() -> FastAPI:
     app.add_middleware(PublicDocuments)
     # Added last, so outermost: it sees every answer, the body-size 413 and the documents included.
     app.add_middleware(observability.RequestObservability)
-    routers = (articles, subscriptions, privacy, calendar, tokens, pages, readers, unsubscribe, websub, ops)
+    routers = (articles, subscriptions, privacy, calendar, tokens, pages, readers, unsubscribe, websub, zalo, ops)
     for module in (*routers, observability):
         app.include_router(module.router)
     # One module per console area, each with its own router under /console.

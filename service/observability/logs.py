@@ -175,6 +175,11 @@ def configure(
 
 def configure_from_settings(role: str, settings: Settings) -> logging.Handler:
     """:func:`configure` with BANTIN_LOG_FORMAT, BANTIN_LOG_LEVEL and the secrets the settings hold."""
-    held = (settings.telegram_bot_token, settings.smtp_password, settings.zalo_access_token)
+    held = (
+        settings.telegram_bot_token,
+        settings.smtp_password,
+        settings.zalo_access_token,
+        settings.zalo_oa_secret_key,
+    )
     secrets = [secret.get_secret_value() for secret in held]
     return configure(role, settings.effective_log_format, settings.log_level, secrets)
