@@ -11,7 +11,7 @@ Rules:
   delivery rows named to the subscription, like a reader's confirmation mail;
 - each event is handled once (``zalo_events``, in the transaction that acts on it), and an
   event older than the last one applied to that follower changes nothing (Zalo retries
-  for hours, so a late "follow" must not undo a newer "unfollow");
+  for hours, so a late "follow" must not undo a newer "unfollow"; ARCHITECTURE.md decision 10);
 - following again is the person's own act: it lifts an earlier "forget me".
 Nothing here logs a follower's id: log lines name subscription ids only.
 """

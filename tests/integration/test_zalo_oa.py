@@ -34,7 +34,9 @@ def oa() -> Iterator[ZaloOa]:
 
 
 @pytest.fixture(scope="module")
-def stack(redis_url: str, receivers: Receivers, oa: ZaloOa, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack(
+    redis_url: str, receivers: Receivers, oa: ZaloOa, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
     """A stack of its own: its Zalo API is the local OA, and its app knows the OA's secret key."""
     name = f"bantin_it_zalo_{uuid.uuid4().hex[:8]}"
     env = {**ANNOUNCEMENT_TEST_SETTINGS, **receivers.env(), **oa.env()}
@@ -103,8 +105,9 @@ def test_follow_then_an_article_reaches_the_follower_and_unfollow_stops_it(
     oa.unfollow(webhook, control)
 
 
-def test_huy_ends_it_and_a_reply_says_so(stack: Stack, oa: ZaloOa, webhook: str, publisher: httpx.Client,
-                                         unique: str) -> None:  # fmt: skip
+def test_huy_ends_it_and_a_reply_says_so(
+    stack: Stack, oa: ZaloOa, webhook: str, publisher: httpx.Client, unique: str
+) -> None:
     user = follower_id()
     oa.follow(webhook, user)
     wait_message(oa, user, "Cảm ơn bạn đã quan tâm")
@@ -150,8 +153,11 @@ def test_an_event_delivered_twice_is_handled_once(stack: Stack, oa: ZaloOa, webh
     wait_message(oa, user, "Bạn đã hủy nhận tin")
     held = export(stack, user)["subscriptions"]
     assert len(held) == 1 and len(held[0]["consent"]) == 2
-    wait_until(lambda: all(d["status"] == "delivered" for d in export(stack, user)["subscriptions"][0]["deliveries"]),
-               30, "both notices delivered")  # fmt: skip
+    wait_until(
+        lambda: all(d["status"] == "delivered" for d in export(stack, user)["subscriptions"][0]["deliveries"]),
+        30,
+        "both notices delivered",
+    )
     assert len(oa.messages_to(user)) == 2  # one welcome, one reply: nothing twice
 
 

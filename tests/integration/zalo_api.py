@@ -76,14 +76,27 @@ class ZaloOa:
         return str(next(self._clock))
 
     def follow_event(self, user_id: str) -> dict[str, Any]:
-        return {"oa_id": OA_ID, "follower": {"id": user_id}, "user_id_by_app": f"5{user_id[1:]}",
-                "event_name": "follow", "source": "oa_profile", "app_id": APP_ID, "timestamp": self.timestamp()}  # fmt: skip
+        return {
+            "oa_id": OA_ID,
+            "follower": {"id": user_id},
+            "user_id_by_app": f"5{user_id[1:]}",
+            "event_name": "follow",
+            "source": "oa_profile",
+            "app_id": APP_ID,
+            "timestamp": self.timestamp(),
+        }
 
     def text_event(self, user_id: str, text: str) -> dict[str, Any]:
         stamp = self.timestamp()
-        return {"app_id": APP_ID, "user_id_by_app": f"5{user_id[1:]}", "event_name": "user_send_text",
-                "timestamp": stamp, "sender": {"id": user_id}, "recipient": {"id": OA_ID},
-                "message": {"text": text, "msg_id": f"msg{stamp}"}}  # fmt: skip
+        return {
+            "app_id": APP_ID,
+            "user_id_by_app": f"5{user_id[1:]}",
+            "event_name": "user_send_text",
+            "timestamp": stamp,
+            "sender": {"id": user_id},
+            "recipient": {"id": OA_ID},
+            "message": {"text": text, "msg_id": f"msg{stamp}"},
+        }
 
     def deliver(self, webhook: str, event: dict[str, Any], secret: str = OA_SECRET_KEY) -> httpx.Response:
         """POST ``event`` to ``webhook`` signed as Zalo signs it (``secret`` other than the OA's: a forgery)."""

@@ -38,10 +38,24 @@ def event(name: str, at: int, user: str = USER, text: str | None = None, msg_id:
         message: dict[str, Any] = {"text": text}
         if msg_id:
             message["msg_id"] = msg_id
-        return {"app_id": APP_ID, "event_name": name, "timestamp": str(at), "sender": {"id": user},
-                "recipient": {"id": "579745863508352884"}, "message": message, "user_id_by_app": "55217727971758773"}  # fmt: skip
-    return {"oa_id": "579745863508352884", "follower": {"id": user}, "user_id_by_app": "55217727971758773",
-            "event_name": name, "source": "oa_profile", "app_id": APP_ID, "timestamp": str(at)}  # fmt: skip
+        return {
+            "app_id": APP_ID,
+            "event_name": name,
+            "timestamp": str(at),
+            "sender": {"id": user},
+            "recipient": {"id": "579745863508352884"},
+            "message": message,
+            "user_id_by_app": "55217727971758773",
+        }
+    return {
+        "oa_id": "579745863508352884",
+        "follower": {"id": user},
+        "user_id_by_app": "55217727971758773",
+        "event_name": name,
+        "source": "oa_profile",
+        "app_id": APP_ID,
+        "timestamp": str(at),
+    }
 
 
 def post(web: TestClient, document: dict[str, Any] | bytes, secret: str = SECRET, header: str | None = None) -> Any:
@@ -92,9 +106,13 @@ def test_follow_subscribes_with_consent_and_a_welcome(web: TestClient) -> None:
     # An article is planned for the follower like for any subscriber.
     with session_scope() as session:
         planned = plan_announcement(
-            session, source_key="article:1", event_type="article.published",
-            payload={"article": {"title": "Tin"}}, now=utcnow(), settings=get_settings(),
-        )  # fmt: skip
+            session,
+            source_key="article:1",
+            event_type="article.published",
+            payload={"article": {"title": "Tin"}},
+            now=utcnow(),
+            settings=get_settings(),
+        )
         assert len(planned) == 1
 
 
@@ -126,9 +144,13 @@ def test_unfollow_ends_the_subscription_and_fails_what_was_pending(web: TestClie
     assert [kind for kind, _ in notices()] == ["reader.welcome"]
     with session_scope() as session:
         assert not plan_announcement(
-            session, source_key="article:2", event_type="article.published",
-            payload={"article": {"title": "Tin"}}, now=utcnow(), settings=get_settings(),
-        )  # fmt: skip
+            session,
+            source_key="article:2",
+            event_type="article.published",
+            payload={"article": {"title": "Tin"}},
+            now=utcnow(),
+            settings=get_settings(),
+        )
 
 
 @pytest.mark.parametrize("word", ["hủy", "HỦY", "Huỷ", "huy", "Hu\u0309y", "stop", "Hủy đăng ký"])
@@ -211,8 +233,11 @@ def test_a_signed_body_changed_in_transit_is_refused(web: TestClient) -> None:
         (b"", "body", "is empty"),
         (b'{"event_name": "follow"}', "timestamp", "is required"),
         (json.dumps({"event_name": "follow", "timestamp": "1"}).encode(), "follower.id", "is required"),
-        (json.dumps({"event_name": "user_send_text", "timestamp": "1", "sender": {"id": USER}}).encode(),
-         "message.text", "is required"),  # fmt: skip
+        (
+            json.dumps({"event_name": "user_send_text", "timestamp": "1", "sender": {"id": USER}}).encode(),
+            "message.text",
+            "is required",
+        ),
     ],
 )
 def test_a_malformed_event_is_a_400_naming_the_field(web: TestClient, body: bytes, field: str, message: str) -> None:
