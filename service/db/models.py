@@ -286,8 +286,8 @@ class Suppression(Base):
 
 
 class ZaloEvent(Base):
-    """One Zalo Official Account webhook event, handled: Zalo redelivers an event until it
-    gets a 200 (for up to hours), so each is recorded once, in the transaction that acts on it.
+    """One Zalo Official Account webhook event that changed a subscription: Zalo redelivers an
+    event until it gets a 200 (for hours), so each is recorded once, in the transaction that acts on it.
 
     The key is an HMAC (``BANTIN_SECRET_KEY``) of the event's name and message id, or of its
     name, user and timestamp: nothing here names a follower.

@@ -74,6 +74,13 @@ def handle_event(session: Session, event: OaEvent, now: datetime, settings: Sett
 
     The caller commits: the event's key and its effect are stored together or not at all.
     """
+    command = {FOLLOW: "start", UNFOLLOW: "stop"}.get(event.name)
+    if event.name == SEND_TEXT:
+        command = command_of(event.text or "")
+    if event.user_id is None or command is None:
+        # Another kind of event, or a chat message that is no command: nothing to do, and
+        # nothing kept (doing nothing twice is harmless), so the table grows with changes only.
+        return "ignored"
     key = event_key(event, settings.secret_key.get_secret_value())
     recorded = session.execute(
         insert_ignoring_duplicates(session, ZaloEvent)
@@ -82,13 +89,6 @@ def handle_event(session: Session, event: OaEvent, now: datetime, settings: Sett
     ).scalar_one_or_none()
     if recorded is None:
         return "duplicate"
-    if event.user_id is None:
-        return "ignored"  # an event kind we do not act on: recorded, answered 200
-    command = {FOLLOW: "start", UNFOLLOW: "stop"}.get(event.name)
-    if event.name == SEND_TEXT:
-        command = command_of(event.text or "")
-    if command is None:
-        return "ignored"
     # Events of one follower are applied one at a time (two API processes, two events).
     transaction_lock(session, f"zalo-follower:{event.user_id}")
     subscriptions = _subscriptions(session, event.user_id)
