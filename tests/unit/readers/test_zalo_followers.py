@@ -273,3 +273,10 @@ def test_the_webhook_never_logs_a_follower_id(web: TestClient, caplog: pytest.Lo
     post(web, event("follow", 3000), secret="wrong")
     assert caplog.records and all(USER not in r.getMessage() for r in caplog.records)
     assert all(USER not in json.dumps(r.__dict__, default=str) for r in caplog.records)
+
+
+def test_a_follower_id_quoted_by_a_driver_error_is_masked_in_log_lines() -> None:
+    from service.observability.logs import redact
+
+    line = f"IntegrityError [parameters: {{'target': '{USER}'}}] at 1623139845046 for msg_{'0' * 31}a"
+    assert redact(line) == "IntegrityError [parameters: {'target': '***'}] at 1623139845046 for msg_" + "0" * 31 + "a"
