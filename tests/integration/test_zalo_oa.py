@@ -185,6 +185,8 @@ def test_export_and_forget_a_follower_by_id(stack: Stack, oa: ZaloOa, webhook: s
     [sub] = held["subscriptions"]
     assert sub["target"] == user and sub["consent"][0]["detail"]["event"] == "follow"
     wait_until(lambda: export(stack, user)["subscriptions"][0]["deliveries"][0]["status"] == "delivered", 30, "sent")
+    [welcome] = export(stack, user)["subscriptions"][0]["deliveries"]
+    assert welcome["event"] == "reader.welcome" and welcome["attempt_log"][0]["status_code"] == 200
     forgot = stack.run("subscribers", "forget", user, "--yes")
     assert forgot.returncode == 0, forgot.stderr
     after = export(stack, user)
