@@ -163,6 +163,10 @@ class Settings(BaseSettings):
     slack_per_webhook_per_second: float = Field(1.0, gt=0)
     zalo_api_base: str = "https://openapi.zalo.me"
     zalo_access_token: SecretStr = SecretStr("")
+    # The Official Account's webhook (/zalo/webhook): Zalo signs each event with the app's id
+    # and the OA secret key (not the app secret). Both unset: the webhook answers 503.
+    zalo_app_id: str = Field("", max_length=64, pattern=r"^\d*$")
+    zalo_oa_secret_key: SecretStr = SecretStr("")
 
     # ---- readers subscribe themselves (/subscribe) ----------------------------------------
     # A confirmation link works this long, once.

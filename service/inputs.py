@@ -8,6 +8,9 @@ One definition each, so a bound is the same wherever a value enters:
   else (a NUL byte, which PostgreSQL refuses in text) reaches a query.
 - ``Offset``, ``Limit``: pagination; ``Limit`` is what one answer may carry.
 - ``Days``, ``Year``: calendar look-ahead and years the lunar calendar is computed for.
+- ``SubscriberTarget``: whom a personal-data request is about (an e-mail address, a
+  Telegram chat id, a Zalo follower id): trimmed, 1 … 2,000 characters, no control
+  characters (a NUL byte would make PostgreSQL refuse the query).
 - ``Instant``: an ISO 8601 date-time. Without a zone it means ``BANTIN_TIMEZONE`` local
   time (what a person in the newsroom means); it must fall in 1970 … 2199 (UTC), where
   zone rules are modern and Python's datetime arithmetic cannot overflow.
@@ -30,6 +33,7 @@ from service.calendar.lunar import SUPPORTED_YEARS
 MAX_BIGINT = 2**63 - 1
 MAX_PAGE = 500
 MAX_UPCOMING_DAYS = 800
+MAX_TARGET = 2000
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)  # exclusive
 
@@ -44,6 +48,15 @@ def _instant(value: datetime) -> datetime:
     value = value.astimezone(UTC)
     if not EARLIEST <= value < LATEST:
         raise ValueError(_range_message())
+    return value
+
+
+def _subscriber_target(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("must be an e-mail address, a Telegram chat id or a Zalo follower id")
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        raise ValueError("must not contain control characters")
     return value
 
 
@@ -62,3 +75,5 @@ DeliveryId = Annotated[str, StringConstraints(pattern=r"^msg_[0-9a-f]{32}$")]
 # A category slug as slugify_vi makes them; a key date id as its schema admits them.
 Slug = Annotated[str, StringConstraints(max_length=200, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
 KeyDateId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,79}$")]
+# An e-mail address, Telegram chat id or Zalo follower id named in an export or forget request.
+SubscriberTarget = Annotated[str, StringConstraints(max_length=MAX_TARGET), AfterValidator(_subscriber_target)]

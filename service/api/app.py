@@ -26,6 +26,7 @@ from service.api import (
     tokens,
     unsubscribe,
     websub,
+    zalo,
 )
 from service.api.documents import PublicDocuments
 from service.api.errors import install_error_handlers
@@ -117,6 +118,7 @@ def create_app() -> FastAPI:
         unsubscribe,
         websub,
         telegram,
+        zalo,
         ops,
     )
     for module in (*routers, observability):

@@ -5,24 +5,24 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from service.api.auth import Caller, require_scope
 from service.api.errors import ADMIN_ONLY
 from service.auth.tokens import Scope
 from service.db.engine import session_scope
 from service.db.types import utcnow
+from service.inputs import SubscriberTarget
 from service.readers import privacy
 
 router = APIRouter(prefix="/api/v1/subscribers", tags=["personal data"], responses=ADMIN_ONLY)
 Admin = Annotated[Caller, Depends(require_scope(Scope.ADMIN))]
-Target = Annotated[str, Field(min_length=1, max_length=2000, pattern=r"^[^\x00-\x1f\x7f]+$")]
 
 
 class ForgetRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    target: Target
+    target: SubscriberTarget
 
 
 class ForgetResult(BaseModel):
@@ -30,10 +30,8 @@ class ForgetResult(BaseModel):
 
 
 @router.get("/export")
-def export(
-    _: Admin, target: Annotated[str, Query(min_length=1, max_length=2000, pattern=r"^[^\x00-\x1f\x7f]+$")]
-) -> dict[str, Any]:
-    """Everything held about one e-mail address or chat id, as JSON."""
+def export(_: Admin, target: Annotated[SubscriberTarget, Query()]) -> dict[str, Any]:
+    """Everything held about one e-mail address, Telegram chat id or Zalo follower id, as JSON."""
     with session_scope() as session:
         return privacy.export(session, target)
 

@@ -19,6 +19,10 @@ from service.errors import InvalidField
 USER_ID = re.compile(r"^\d{1,32}$")
 # Customer-service text messages: at most 2,000 characters.
 MAX_TEXT = 2000
+# Answers that will not change by retrying (the OA API's error table): the user is not, or
+# no longer, a follower (-213), or is banned or inactive for over 45 days (-227). The
+# subscription ends (the delivery outcome disables it and logs why).
+GONE_ERRORS = frozenset({-213, -227})
 
 
 class ZaloChannel:
@@ -56,4 +60,9 @@ class ZaloChannel:
             return SendResult(ok=True, status_code=response.status_code, duration_ms=elapsed_ms(started))
         code = answer.get("error") if isinstance(answer, dict) else None
         detail = answer.get("message") if isinstance(answer, dict) else response.text[:120]
-        return SendResult.failure(f"Zalo error {code}: {detail}", response.status_code, duration_ms=elapsed_ms(started))
+        return SendResult.failure(
+            f"Zalo error {code}: {detail}",
+            response.status_code,
+            gone=code in GONE_ERRORS,
+            duration_ms=elapsed_ms(started),
+        )

@@ -17,7 +17,7 @@ from service.db.types import utcnow
 from service.deliveries.replay import recover as recover_failed
 from service.deliveries.replay import replay
 from service.errors import DomainError, InvalidField
-from service.inputs import DeliveryId, Instant, Limit, RowId
+from service.inputs import DeliveryId, Instant, Limit, RowId, SubscriberTarget
 from service.subscriptions import service
 from service.subscriptions.schemas import SubscriptionCreate, SubscriptionUpdate
 
@@ -175,8 +175,19 @@ def recover(
     typer.echo(f"{len(ids)} deliveries requeued")
 
 
+# An e-mail address, a Telegram chat id or a Zalo follower id, checked as the admin API checks it.
+AddressOrChat = Annotated[
+    str,
+    typer.Argument(
+        metavar="ADDRESS_OR_CHAT",
+        help="an e-mail address, a Telegram chat id or a Zalo follower id (a group's id: after --, e.g. -- -100123)",
+        parser=parser_for(SubscriberTarget),
+    ),
+]
+
+
 @subscribers_app.command("export")
-def export(target: Annotated[str, typer.Argument(help="an e-mail address or a chat id")]) -> None:
+def export(target: AddressOrChat) -> None:
     """Everything held about one subscriber, as JSON (Decree 13/2023/NĐ-CP: the right of access)."""
     from service.readers import privacy
 
@@ -187,7 +198,7 @@ def export(target: Annotated[str, typer.Argument(help="an e-mail address or a ch
 
 @subscribers_app.command("forget")
 def forget(
-    target: Annotated[str, typer.Argument(help="an e-mail address or a chat id")],
+    target: AddressOrChat,
     yes: Annotated[bool, typer.Option("--yes", help="do not ask")] = False,
 ) -> None:
     """Erase one subscriber's personal data; anonymous delivery counts and a hashed suppression entry stay."""

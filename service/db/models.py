@@ -297,6 +297,21 @@ class TelegramUpdate(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class ZaloEvent(Base):
+    """One Zalo Official Account webhook event that changed a subscription: Zalo redelivers an
+    event until it gets a 200 (for hours), so each is recorded once, in the transaction that acts on it.
+
+    The key is an HMAC (``BANTIN_SECRET_KEY``) of the event's name and message id, or of its
+    name, user and timestamp: nothing here names a follower.
+    """
+
+    __tablename__ = "zalo_events"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event_name: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Announcement(Base):
     """One thing to tell subscribers: an article event, a reminder, a system notice."""
 

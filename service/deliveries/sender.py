@@ -29,7 +29,7 @@ from service.deliveries.content import FEED_UPDATED, feed_content_for
 from service.deliveries.outcomes import record_results
 from service.deliveries.planning import plan_disabled_notices
 from service.observability.metrics import record_deliveries
-from service.readers.signup import READER_MAILS
+from service.readers.signup import READER_NOTICES
 
 log = logging.getLogger(__name__)
 UnitOfWork = Callable[[], AbstractContextManager[Session]]
@@ -98,8 +98,8 @@ def claim(session: Session, delivery_ids: Sequence[str], now: datetime, settings
         if subscription is None:
             continue  # deleted since planning: the cascade removes the row too
         announcement = announcements[row.announcement_id]
-        # A reader's own confirmation or manage mail goes whatever the subscription's state.
-        if subscription.status in held and announcement.type not in READER_MAILS:
+        # A reader's own confirmation or manage mail, or the reply to a stop, goes whatever the state.
+        if subscription.status in held and announcement.type not in READER_NOTICES:
             held[subscription.status].append(row.delivery_id)
             continue
         messages.append(_message(row, subscription, announcement, now, session, feeds, settings.base_url, token))

@@ -8,8 +8,9 @@ Nothing secret reaches a log line: the final text of every record (message, argu
 traceback) is passed through :func:`redact`, which masks the secrets Bantin knows from
 its settings, its own token formats, the Telegram bot-token URL form, bearer
 credentials, URL user-info, the path and query of every URL (chat webhooks such as
-Slack's carry their secret in the path, and any subscriber's URL may), and the mailbox
-part of every e-mail address (a reader's address is personal data).
+Slack's carry their secret in the path, and any subscriber's URL may), the mailbox
+part of every e-mail address and every number of 16 to 32 digits (a reader's address and
+a Zalo follower's id are personal data).
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # A reader's e-mail address (an SMTP refusal quotes it): personal data, never logged.
     # The domain stays, to tell which provider refused.
     (re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~\-]+@([A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)"), MASK + r"@\1"),
+    # A Zalo follower's id (18-19 digits; a driver error's parameters would quote it):
+    # personal data. Nothing else we log is a number that long (millisecond times have 13).
+    (re.compile(r"(?<![\w.])\d{16,32}(?![\w.])"), MASK),
 )
 
 
@@ -175,6 +179,11 @@ def configure(
 
 def configure_from_settings(role: str, settings: Settings) -> logging.Handler:
     """:func:`configure` with BANTIN_LOG_FORMAT, BANTIN_LOG_LEVEL and the secrets the settings hold."""
-    held = (settings.telegram_bot_token, settings.smtp_password, settings.zalo_access_token)
+    held = (
+        settings.telegram_bot_token,
+        settings.smtp_password,
+        settings.zalo_access_token,
+        settings.zalo_oa_secret_key,
+    )
     secrets = [secret.get_secret_value() for secret in held]
     return configure(role, settings.effective_log_format, settings.log_level, secrets)

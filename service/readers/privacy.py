@@ -8,14 +8,17 @@ entry, so an import or an admin cannot re-add the address unasked.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from datetime import datetime
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.db.models import (
+    Announcement,
     ConsentEvent,
     Delivery,
     DeliveryAttempt,
@@ -36,9 +39,14 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def find(session: Session, target: str) -> list[Subscription]:
-    """The personal-channel subscriptions of an address or chat id (an address in any case)."""
+    """The personal-channel subscriptions of an e-mail address (as typed, lower case, or as
+    ``email_validator`` normalises it when the admin API stored it), a Telegram chat id or a
+    Zalo follower id."""
     target = target.strip()
     candidates = {target, target.lower()}
+    if "@" in target[1:]:  # "@channelname" is a Telegram target, not an address
+        with contextlib.suppress(EmailNotValidError):  # not an address: the other candidates stay
+            candidates.add(validate_email(target, check_deliverability=False).normalized)
     return list(
         session.scalars(
             select(Subscription)
@@ -49,7 +57,9 @@ def find(session: Session, target: str) -> list[Subscription]:
 
 
 def export(session: Session, target: str) -> dict[str, Any]:
-    """Everything held about ``target``: subscriptions, consent events, sign-up requests, deliveries."""
+    """Everything held about ``target``: whether it is on the suppression list, and per
+    subscription its fields (never its secrets or unsubscribe token), consent events,
+    sign-up requests, and deliveries with the announcement type and every attempt."""
     subscriptions = find(session, target)
     hashes = {suppression_hash(s.channel, s.target) for s in subscriptions} | {
         suppression_hash(channel, target) for channel in PERSONAL_CHANNELS
@@ -71,9 +81,27 @@ def _subscription(session: Session, sub: Subscription) -> dict[str, Any]:
     requests = session.scalars(
         select(SubscribeRequest).where(SubscribeRequest.subscription_id == sub.id).order_by(SubscribeRequest.id)
     )
-    deliveries = session.scalars(
-        select(Delivery).where(Delivery.subscription_id == sub.id).order_by(Delivery.created_at, Delivery.id)
-    )
+    deliveries = session.execute(
+        select(Delivery, Announcement.type)
+        .join(Announcement, Announcement.id == Delivery.announcement_id)
+        .where(Delivery.subscription_id == sub.id)
+        .order_by(Delivery.created_at, Delivery.id)
+    ).all()
+    attempts: dict[str, list[dict[str, Any]]] = {}
+    for attempt in session.scalars(
+        select(DeliveryAttempt)
+        .join(Delivery, Delivery.id == DeliveryAttempt.delivery_id)
+        .where(Delivery.subscription_id == sub.id)
+        .order_by(DeliveryAttempt.attempted_at, DeliveryAttempt.id)
+    ):
+        attempts.setdefault(attempt.delivery_id, []).append(
+            {
+                "attempted_at": _iso(attempt.attempted_at),
+                "status_code": attempt.status_code,
+                "error": attempt.error,
+                "duration_ms": attempt.duration_ms,
+            }
+        )
     return {
         "id": sub.id,
         "channel": sub.channel,
@@ -84,8 +112,11 @@ def _subscription(session: Session, sub: Subscription) -> dict[str, Any]:
         "events": list(sub.events),
         "frequency": sub.frequency,
         "locale": sub.locale,
+        "options": dict(sub.options or {}),
         "created_at": _iso(sub.created_at),
         "updated_at": _iso(sub.updated_at),
+        "last_success_at": _iso(sub.last_success_at),
+        "failing_since": _iso(sub.failing_since),
         "consent": [
             {
                 "at": _iso(e.at),
@@ -114,14 +145,17 @@ def _subscription(session: Session, sub: Subscription) -> dict[str, Any]:
             {
                 "id": d.id,
                 "announcement_id": d.announcement_id,
+                "event": event_type,
                 "status": d.status,
                 "attempts": d.attempts,
                 "created_at": _iso(d.created_at),
+                "next_attempt_at": _iso(d.next_attempt_at),
                 "delivered_at": _iso(d.delivered_at),
                 "last_status_code": d.last_status_code,
                 "last_error": d.last_error,
+                "attempt_log": attempts.get(d.id, []),
             }
-            for d in deliveries
+            for d, event_type in deliveries
         ],
     }
 

@@ -34,6 +34,11 @@ from service.readers.schemas import SignupForm
 CONFIRM_MAIL = "reader.confirm"
 MANAGE_MAIL = "reader.manage"
 READER_MAILS = frozenset({CONFIRM_MAIL, MANAGE_MAIL})
+# A chat reader's welcome (naming how to stop) and the reply that confirms a stop.
+WELCOME_NOTICE = "reader.welcome"
+STOPPED_REPLY = "reader.stopped"
+# Sent whatever the subscription's state: the reply to a stop goes to a subscription it just ended.
+READER_NOTICES = READER_MAILS | {STOPPED_REPLY}
 CONFIRMED = frozenset({SubscriptionStatus.ACTIVE.value, SubscriptionStatus.PAUSED.value})
 HOUR = 3600.0
 

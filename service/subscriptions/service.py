@@ -45,7 +45,10 @@ def create_subscription(
     """The new subscription and, for a webhook, its signing secret (shown once)."""
     target = _validated_target(data.channel, data.target, data.options, settings)
     if session.get(Suppression, suppression_hash(data.channel, target)) is not None:
-        raise Conflict("this subscriber asked to be forgotten; only they can subscribe again (through /subscribe)")
+        raise Conflict(
+            "this subscriber asked to be forgotten; only they can subscribe again "
+            "(through /subscribe, or by following the Zalo Official Account again)"
+        )
     secret = new_secret() if data.channel == "webhook" else None
     subscription = Subscription(
         channel=data.channel,

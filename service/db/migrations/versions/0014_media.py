@@ -1,7 +1,7 @@
 """media: images uploaded from the console, by content hash
 
 Revision ID: 0014
-Revises: 0010
+Revises: 0013
 Create Date: 2026-11-29 21:40:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from service.db.types import UTCDateTime
 
 revision = '0014'
-down_revision = '0010'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,158 @@
+"""What arrives at ``POST /zalo/webhook``: the signature check and the event, parsed.
+
+Zalo's Official Account webhook (developers.zalo.me, "Webhook" of the OA API) posts one
+JSON event per request and signs it in the ``X-ZEvent-Signature`` header:
+``mac=`` + hex SHA-256 of ``app_id + body + timestamp + OA secret key``, where the body is
+the raw request body, the timestamp is the event's own ``timestamp`` field, and the key is
+the OA's secret key (not the app's). Events this module reads:
+
+- ``follow`` / ``unfollow``: ``follower.id`` (the user's id for this OA, the one the
+  message API's ``recipient.user_id`` takes), ``user_id_by_app``, ``oa_id``, ``timestamp``;
+- ``user_send_text``: ``sender.id``, ``recipient.id`` (the OA), ``message.text``,
+  ``message.msg_id``, ``timestamp``.
+
+Pure functions: no database, no settings object (the shell passes the two values).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from service.errors import InvalidField
+from service.text import clean_line
+
+SIGNATURE_HEADER = "X-ZEvent-Signature"
+# The header's value: "mac=" and 64 hex digits (the prefix is optional in what we accept).
+_MAC = re.compile(r"^\s*(?:mac\s*=\s*)?([0-9a-fA-F]{64})\s*$")
+# Zalo's ids are decimal numbers sent as strings; the message API accepts up to 32 digits.
+_USER_ID = re.compile(r"^\d{1,32}$")
+_TIMESTAMP = re.compile(r"^\d{1,16}$")
+FOLLOW = "follow"
+UNFOLLOW = "unfollow"
+SEND_TEXT = "user_send_text"
+HANDLED = frozenset({FOLLOW, UNFOLLOW, SEND_TEXT})
+# A chat message longer than this is not a command; it is only cut for the stop-word check.
+MAX_TEXT = 2000
+
+
+class BadSignature(Exception):
+    """The request is not signed by Zalo for our OA (header missing, malformed or wrong)."""
+
+
+@dataclass(frozen=True)
+class OaEvent:
+    """One webhook event, as far as subscriptions care.
+
+    ``user_id`` is the OA-scoped id of the follower or sender (None for events we do not
+    handle); ``timestamp_ms`` is Zalo's time of the event, milliseconds since the epoch.
+    """
+
+    name: str
+    timestamp_ms: int
+    user_id: str | None = None
+    user_id_by_app: str | None = None
+    text: str | None = None
+    msg_id: str | None = None
+
+
+def signature_of(app_id: str, body: bytes, timestamp: str, oa_secret_key: str) -> str:
+    """Hex SHA-256 of ``app_id + body + timestamp + oa_secret_key`` (Zalo's documented ``mac``)."""
+    return hashlib.sha256(app_id.encode() + body + timestamp.encode() + oa_secret_key.encode()).hexdigest()
+
+
+def header_mac(header: str | None) -> str:
+    """The 64 hex digits of an ``X-ZEvent-Signature`` header, lower case; BadSignature if absent or malformed."""
+    found = _MAC.match(header or "")
+    if found is None:
+        raise BadSignature("missing" if not header else "malformed")
+    return found.group(1).lower()
+
+
+def verify(mac: str, app_id: str, body: bytes, timestamp: str, oa_secret_key: str) -> None:
+    """Raise BadSignature unless ``mac`` is the body's signature; compared in constant time."""
+    if not hmac.compare_digest(mac, signature_of(app_id, body, timestamp, oa_secret_key)):
+        raise BadSignature("wrong")
+
+
+def parse(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object; InvalidField("body", why) when it is not UTF-8 JSON or not an object."""
+    if not body.strip():
+        raise InvalidField("body", "is empty; expected a Zalo webhook event (a JSON object)")
+    try:
+        document = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InvalidField("body", "is not UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidField("body", f"is not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    if not isinstance(document, dict):
+        raise InvalidField("body", f"must be a JSON object, not {type(document).__name__}")
+    return document
+
+
+def signed_timestamp(document: Mapping[str, Any]) -> str:
+    """The ``timestamp`` field as the text that was signed; InvalidField when missing or not digits."""
+    value = document.get("timestamp")
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise InvalidField("timestamp", "is required: milliseconds since the epoch, as digits")
+    text = str(value)
+    if not _TIMESTAMP.match(text):
+        raise InvalidField("timestamp", "must be milliseconds since the epoch, as digits")
+    return text
+
+
+def _user(document: Mapping[str, Any], holder: str) -> str:
+    value = document.get(holder)
+    found = value.get("id") if isinstance(value, Mapping) else None
+    if isinstance(found, int) and not isinstance(found, bool):
+        found = str(found)
+    if not isinstance(found, str) or not _USER_ID.match(found):
+        raise InvalidField(f"{holder}.id", "is required: the user's numeric Zalo id for this Official Account")
+    return found
+
+
+def _optional_id(document: Mapping[str, Any], name: str) -> str | None:
+    value = document.get(name)
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not _USER_ID.match(value):
+        raise InvalidField(name, "must be a numeric id")
+    return value
+
+
+def read_event(document: Mapping[str, Any]) -> OaEvent:
+    """The event in ``document`` (already signature-checked); InvalidField names a field that
+    an event we handle needs and lacks. Events we do not handle come back with only name and time."""
+    name = document.get("event_name")
+    if not isinstance(name, str) or not name.strip() or len(name) > 64:
+        raise InvalidField("event_name", "is required: a string such as follow, unfollow or user_send_text")
+    timestamp = int(signed_timestamp(document))
+    if name not in HANDLED:
+        return OaEvent(name=name, timestamp_ms=timestamp)
+    by_app = _optional_id(document, "user_id_by_app")
+    if name in (FOLLOW, UNFOLLOW):
+        return OaEvent(name, timestamp, _user(document, "follower"), by_app)
+    message = document.get("message")
+    if not isinstance(message, Mapping) or not isinstance(message.get("text"), str):
+        raise InvalidField("message.text", "is required for user_send_text: the text the user sent")
+    msg_id = message.get("msg_id")
+    if msg_id is not None and (not isinstance(msg_id, str) or not 0 < len(msg_id) <= 128):
+        raise InvalidField("message.msg_id", "must be a string of at most 128 characters")
+    return OaEvent(name, timestamp, _user(document, "sender"), by_app, clean_line(message["text"][:MAX_TEXT]), msg_id)
+
+
+def event_key(event: OaEvent, secret_key: str) -> str:
+    """The event's handled-once key: HMAC-SHA256 (``secret_key``) of its name and message id, or
+    of its name, user and timestamp; 64 hex digits that name no follower."""
+    if event.msg_id:
+        identity = f"{event.name}\x00msg\x00{event.msg_id}"
+    else:
+        identity = f"{event.name}\x00{event.user_id or ''}\x00{event.timestamp_ms}"
+    return hmac.new(secret_key.encode(), identity.encode(), hashlib.sha256).hexdigest()
