@@ -1,0 +1,76 @@
+"""What every console page module shares: the route class, the router factory, page and redirect helpers.
+
+Each area of the console (articles, subscribers, deliveries, calendar, media) is a module
+with its own ``router = console_router()``; ``service/api/app.py`` includes them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+
+from service.auth.sessions import SignedIn, pop_flash
+from service.console.security import CsrfRefused, Forbidden, LoginRequired
+from service.console.templating import render
+from service.db.engine import session_scope
+from service.errors import NotFound
+
+
+class ConsoleRoute(APIRoute):
+    """Turns the console's signals into pages: sign-in redirect, 403 and 404 as HTML, not JSON."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """The route's handler, wrapped to turn the console's signals into pages.
+
+        LoginRequired → 303 to the sign-in page; CsrfRefused and Forbidden → an HTML 403;
+        NotFound → an HTML 404.
+        """
+        handler = super().get_route_handler()
+
+        async def console_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except LoginRequired as signal:
+                return RedirectResponse(f"/console/login?next={signal.next_path}", status_code=303)
+            except CsrfRefused:
+                body = render("error.html", user=None, title="Yêu cầu bị từ chối", message=CSRF_MESSAGE)
+                return HTMLResponse(body, status_code=403)
+            except Forbidden:
+                body = render("error.html", user=None, title="Không có quyền", message=FORBIDDEN_MESSAGE)
+                return HTMLResponse(body, status_code=403)
+            except NotFound:
+                body = render("error.html", user=None, title="Không tìm thấy", message="Không có trang hoặc bài này.")
+                return HTMLResponse(body, status_code=404)
+
+        return console_handler
+
+
+THROTTLE_DOWN_MESSAGE = "Tạm thời không đăng nhập được (máy chủ Redis không trả lời). Hãy thử lại sau ít phút."
+CSRF_MESSAGE = (
+    "Biểu mẫu đã hết hạn hoặc không gửi từ bảng điều khiển này, nên không có gì được thay đổi. "
+    "Hãy tải lại trang và thử lại."
+)
+FORBIDDEN_MESSAGE = "Tài khoản của bạn không có quyền làm việc này."
+
+
+def console_router() -> APIRouter:
+    """A router under ``/console`` whose errors become HTML pages (see ConsoleRoute), kept out of OpenAPI."""
+    return APIRouter(prefix="/console", tags=["console"], route_class=ConsoleRoute, include_in_schema=False)
+
+
+def html_page(name: str, user: SignedIn | None, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """Template ``name`` as an HTML response, with the signed-in user's pending flash messages."""
+    flash: list[str] = []
+    if user is not None:
+        with session_scope() as session:
+            flash = pop_flash(session, user.session_id)
+    return HTMLResponse(render(name, user=user, flash=flash, **context), status_code=status_code)
+
+
+def see_other(path: str) -> RedirectResponse:
+    """303 to ``path``: the answer to every successful form POST (post/redirect/get)."""
+    return RedirectResponse(path, status_code=303)
