@@ -30,7 +30,9 @@ from service.api.errors import install_error_handlers
 from service.api.limits import BodySizeLimit
 from service.calendar.loader import load_key_dates
 from service.calendar.service import ensure_calendar, sync_seed_file
+from service.console import deliveries as console_deliveries
 from service.console import routes as console_articles
+from service.console import subscribers as console_subscribers
 from service.db.engine import session_scope
 from service.db.types import utcnow
 from service.feeds.publish import ensure_site_feeds
@@ -96,7 +98,7 @@ def create_app() -> FastAPI:
     for module in (*routers, observability):
         app.include_router(module.router)
     # One module per console area, each with its own router under /console.
-    for console_area in (console_articles,):
+    for console_area in (console_articles, console_subscribers, console_deliveries):
         app.include_router(console_area.router)
     app.include_router(review.router)
     return app

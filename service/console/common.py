@@ -74,3 +74,13 @@ def html_page(name: str, user: SignedIn | None, status_code: int = 200, **contex
 def see_other(path: str) -> RedirectResponse:
     """303 to ``path``: the answer to every successful form POST (post/redirect/get)."""
     return RedirectResponse(path, status_code=303)
+
+
+def safe_next(value: str | None) -> str:
+    """``value`` when it is one of our own console pages, else the dashboard.
+
+    Only paths under /console/: "//evil.example" and "https://…" would be open redirects.
+    """
+    if value and value.startswith("/console/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/console/"

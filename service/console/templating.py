@@ -14,6 +14,8 @@ from config.settings import get_settings
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 LOCAL_FORMAT = "%d/%m/%Y %H:%M"
+# The delivery log: attempts a second apart must be told apart.
+LOCAL_SECONDS_FORMAT = "%d/%m/%Y %H:%M:%S"
 
 STATUS_LABELS = {
     "draft": "Nháp",
@@ -22,6 +24,8 @@ STATUS_LABELS = {
     "published": "Đã xuất bản",
     "withdrawn": "Đã gỡ",
 }
+SUBSCRIPTION_STATUS_LABELS = {"active": "Đang nhận", "paused": "Tạm dừng", "disabled": "Bị tắt", "pending": "Chờ xác nhận"}
+DELIVERY_STATUS_LABELS = {"pending": "Đang chờ", "sending": "Đang gửi", "delivered": "Đã gửi", "failed": "Thất bại"}
 FLAG_LABELS = {"nam_tron": "năm tròn", "nam_le_5": "năm lẻ 5", "jubilee": "đại lễ"}
 ROLE_LABELS = {"writer": "Phóng viên", "editor": "Biên tập viên", "admin": "Quản trị"}
 
@@ -31,6 +35,27 @@ def local_time(value: datetime | None) -> str:
     if value is None:
         return ""
     return value.astimezone(get_settings().zone).strftime(LOCAL_FORMAT)
+
+
+def local_seconds(value: datetime | None) -> str:
+    """dd/mm/yyyy HH:mm:ss in BANTIN_TIMEZONE; empty for None."""
+    if value is None:
+        return ""
+    return value.astimezone(get_settings().zone).strftime(LOCAL_SECONDS_FORMAT)
+
+
+def announcement_title(payload: dict[str, Any] | None) -> str:
+    """What an announcement is about, from its payload: the article's title, a reminder's
+    Vietnamese subject, or a notice's message; empty when none of them is there."""
+    if not payload:
+        return ""
+    article = payload.get("article")
+    if isinstance(article, dict) and article.get("title"):
+        return str(article["title"])
+    subject = payload.get("subject")
+    if isinstance(subject, dict) and subject.get("vi"):
+        return str(subject["vi"])
+    return str(payload.get("message") or "")
 
 
 def actor_label(actor: str | None) -> str:
@@ -55,9 +80,17 @@ def environment() -> Environment:
     )
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     env.filters["local"] = local_time
+    env.filters["local_seconds"] = local_seconds
+    env.filters["announcement_title"] = announcement_title
     env.filters["actor"] = actor_label
     env.filters["day"] = lambda d: d.strftime("%d/%m/%Y")
-    env.globals.update(status_labels=STATUS_LABELS, flag_labels=FLAG_LABELS, role_labels=ROLE_LABELS)
+    env.globals.update(
+        status_labels=STATUS_LABELS,
+        flag_labels=FLAG_LABELS,
+        role_labels=ROLE_LABELS,
+        subscription_labels=SUBSCRIPTION_STATUS_LABELS,
+        delivery_labels=DELIVERY_STATUS_LABELS,
+    )
     return env
 
 
