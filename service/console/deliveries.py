@@ -6,6 +6,7 @@ ids (the ``webhook-id``) and are sent by the relay after commit.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from datetime import datetime
 from typing import Annotated, Any
@@ -56,10 +57,8 @@ def parse_since(raw: str) -> tuple[datetime | None, str | None]:
     if not raw:
         return None, "Chọn ngày giờ bắt đầu."
     iso = raw
-    try:
+    with contextlib.suppress(ValueError):  # not dd/mm/yyyy HH:mm: the ISO form is tried next
         iso = datetime.strptime(raw, LOCAL_FORMAT).isoformat()
-    except ValueError:
-        pass  # not dd/mm/yyyy HH:mm: the ISO form is tried next
     try:
         when = _INSTANT.validate_python(iso, strict=False)
     except ValidationError:

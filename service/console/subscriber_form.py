@@ -45,7 +45,9 @@ TARGET_FIELDS: dict[str, TargetField] = {
     "discord": TargetField("Webhook URL của Discord", "url", "https://discord.com/api/webhooks/…"),
     "teams": TargetField("Webhook URL của Microsoft Teams", "url", "https://…webhook.office.com/… hoặc Workflows"),
     "zalo": TargetField("user_id Zalo của người theo dõi OA", "text", "dãy số, ví dụ: 2468013579246801357"),
-    "apprise": TargetField("URL Apprise", "text", "ví dụ: mailto://… hoặc tgram://… (nhiều URL cách nhau bằng dấu cách)"),
+    "apprise": TargetField(
+        "URL Apprise", "text", "ví dụ: mailto://… hoặc tgram://… (nhiều URL cách nhau bằng dấu cách)"
+    ),
 }
 CHANNEL_LABELS = {
     "webhook": "Webhook",
@@ -79,8 +81,14 @@ _MESSAGES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^is longer than (\d+) characters$"), "Dài quá {0} ký tự."),
     (re.compile(r"^contains a character a URL may not carry.*$"), "Chứa ký tự không được có trong URL."),
     (re.compile(r"^.*percent.*$"), "Chứa mã %XX không hợp lệ."),
-    (re.compile(r"^must be a Telegram chat id.*$"), "Phải là mã cuộc trò chuyện Telegram (ví dụ -1001234567890) hoặc @tenkenh."),
-    (re.compile(r"^must be the numeric Zalo user_id.*$"), "Phải là user_id dạng số của người theo dõi Official Account."),
+    (
+        re.compile(r"^must be a Telegram chat id.*$"),
+        "Phải là mã cuộc trò chuyện Telegram (ví dụ -1001234567890) hoặc @tenkenh.",
+    ),
+    (
+        re.compile(r"^must be the numeric Zalo user_id.*$"),
+        "Phải là user_id dạng số của người theo dõi Official Account.",
+    ),
     (re.compile(r"^is not a valid e-mail address.*$"), "Không phải địa chỉ e-mail hợp lệ."),
     (re.compile(r"^apprise is not installed.*$"), "Máy chủ chưa cài Apprise (bantin[apprise]); chọn kênh khác."),
     (re.compile(r"^must not contain control characters$"), "Không được chứa ký tự điều khiển."),
@@ -110,7 +118,8 @@ class SubscriberForm:
     @classmethod
     def empty(cls, channel: str) -> SubscriberForm:
         """A blank form for ``channel`` (webhook when it is not one of the schema's channels)."""
-        return cls({"channel": channel if channel in CHANNELS else "webhook", "target": "", "categories": "", "locale": "vi"})
+        chosen = channel if channel in CHANNELS else "webhook"
+        return cls({"channel": chosen, "target": "", "categories": "", "locale": "vi"})
 
     @classmethod
     def posted(cls, form: dict[str, str], events: list[str]) -> SubscriberForm:

@@ -7,7 +7,7 @@ with ``Cache-Control: no-store``; they never go into a flash message, which is s
 from __future__ import annotations
 
 import math
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse
@@ -60,7 +60,7 @@ async def checked_events(request: Request) -> list[str]:
 PostedEvents = Annotated[list[str], Depends(checked_events)]
 
 
-def _choices() -> dict[str, object]:
+def _choices() -> dict[str, Any]:
     return {
         "channels": CHANNELS,
         "channel_labels": CHANNEL_LABELS,
@@ -146,7 +146,9 @@ def create(user: AdminUser, posted: CheckedForm, events: PostedEvents) -> Respon
 
 
 def _secret_page(user: SignedIn, subscription_id: int, secret: str, *, created: bool) -> HTMLResponse:
-    response = html_page("subscriber_secret.html", user, subscription_id=subscription_id, secret=secret, created=created)
+    response = html_page(
+        "subscriber_secret.html", user, subscription_id=subscription_id, secret=secret, created=created
+    )
     response.headers.update(NO_STORE)
     return response
 
@@ -163,7 +165,7 @@ def _detail(user: SignedIn, subscription: Subscription, error: str = "", status_
     )
 
 
-def _recent(subscription_id: int) -> dict[str, object]:
+def _recent(subscription_id: int) -> dict[str, Any]:
     with session_scope() as session:
         rows, total = list_deliveries(session, subscription_id=subscription_id, limit=RECENT_DELIVERIES)
         announcements = announcements_by_id(session, (d.announcement_id for d, _ in rows))
@@ -222,7 +224,7 @@ def rotate(subscription_id: RowId, user: AdminUser, _: CheckedForm) -> Response:
     """A new webhook signing secret, shown once in this answer; 409 for a channel without one."""
     try:
         with session_scope() as session:
-            _, secret = rotate_secret(session, subscription_id, utcnow(), get_settings())
+            secret = rotate_secret(session, subscription_id, utcnow(), get_settings())[1]
     except Conflict:
         with session_scope() as session:
             subscription = get_subscription(session, subscription_id)
@@ -242,6 +244,6 @@ def test_message(subscription_id: RowId, user: AdminUser, _: CheckedForm) -> Res
     except Conflict:
         with session_scope() as session:
             subscription = get_subscription(session, subscription_id)
-        return _detail(user, subscription, "Người nhận đang tạm dừng hoặc bị tắt; hãy bật lại trước khi gửi tin thử.", 409)
+        message = "Người nhận đang tạm dừng hoặc bị tắt; hãy bật lại trước khi gửi tin thử."
+        return _detail(user, subscription, message, 409)
     return see_other(f"/console/subscribers/{subscription_id}")
-

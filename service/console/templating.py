@@ -24,7 +24,12 @@ STATUS_LABELS = {
     "published": "Đã xuất bản",
     "withdrawn": "Đã gỡ",
 }
-SUBSCRIPTION_STATUS_LABELS = {"active": "Đang nhận", "paused": "Tạm dừng", "disabled": "Bị tắt", "pending": "Chờ xác nhận"}
+SUBSCRIPTION_STATUS_LABELS = {
+    "active": "Đang nhận",
+    "paused": "Tạm dừng",
+    "disabled": "Bị tắt",
+    "pending": "Chờ xác nhận",
+}
 DELIVERY_STATUS_LABELS = {"pending": "Đang chờ", "sending": "Đang gửi", "delivered": "Đã gửi", "failed": "Thất bại"}
 FLAG_LABELS = {"nam_tron": "năm tròn", "nam_le_5": "năm lẻ 5", "jubilee": "đại lễ"}
 ROLE_LABELS = {"writer": "Phóng viên", "editor": "Biên tập viên", "admin": "Quản trị"}

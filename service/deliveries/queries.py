@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from service.db.models import Announcement, Delivery, DeliveryAttempt, DeliveryStatus, Subscription, SubscriptionStatus
@@ -33,7 +33,7 @@ def delivery_health(session: Session, now: datetime) -> DeliveryHealth:
     """
     since = now - HEALTH_WINDOW
 
-    def count(status: DeliveryStatus, *conditions: object) -> int:
+    def count(status: DeliveryStatus, *conditions: ColumnElement[bool]) -> int:
         query = select(func.count()).select_from(Delivery)
         query = query.where(Delivery.status == status.value, Delivery.next_attempt_at >= since, *conditions)
         return session.scalar(query) or 0

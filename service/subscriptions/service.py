@@ -14,8 +14,8 @@ from config.settings import Settings
 from service.channels.egress import policy_for
 from service.channels.registry import CHANNELS
 from service.channels.webhook import new_secret
-from service.deliveries.planning import plan_announcement
 from service.db.models import Subscription, SubscriptionStatus, Suppression
+from service.deliveries.planning import plan_announcement
 from service.errors import Conflict, NotFound
 from service.readers.consent import record_consent
 from service.readers.signup import suppression_hash

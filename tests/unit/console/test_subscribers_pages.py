@@ -12,19 +12,10 @@ from sqlalchemy import func, select
 from service.db.engine import session_scope
 from service.db.models import Announcement, Delivery, Subscription
 from tests.unit.console.conftest import ORIGIN, login, make_user
+from tests.unit.console.conftest import post_form as post
 
 # A public address as an IP literal: the egress guard accepts it without asking DNS.
 PUBLIC_HOOK = "https://93.184.215.14/bantin-hook"
-
-
-def post(client: TestClient, path: str, token: str, data: dict[str, object] | None = None):  # type: ignore[no-untyped-def]
-    return client.post(path, data={"csrf_token": token, **(data or {})}, headers={"Origin": ORIGIN})
-
-
-@pytest.fixture
-def admin(app_client: TestClient) -> tuple[TestClient, str]:
-    make_user("quantri", "admin")
-    return app_client, login(app_client, "quantri")
 
 
 def subscription_count() -> int:
