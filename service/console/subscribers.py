@@ -233,7 +233,7 @@ def rotate(subscription_id: RowId, user: AdminUser, _: CheckedForm) -> Response:
 
 
 @router.post("/subscribers/{subscription_id}/test", response_class=HTMLResponse)
-def test_message(subscription_id: RowId, user: AdminUser, _: CheckedForm) -> Response:
+def send_test(subscription_id: RowId, user: AdminUser, _: CheckedForm) -> Response:
     """Send a test message (a delivery row like any other, ``send_test_message``); 303 to the
     subscriber's page, where it appears among the deliveries. 409 unless the subscriber is active.
     """
