@@ -104,8 +104,8 @@ def test_an_admin_adds_a_webhook_sees_its_delivery_and_replays_it(
     page.goto(f"/console/subscribers/{subscription_id}")
     page.get_by_role("button", name="Gửi tin thử").click()
     expect(page.get_by_role("status")).to_contain_text("tin thử")
-    test = wait_until(lambda: (got := receivers.got(path)) and len(got) == 3 and got[2], 10, "the test message")
-    assert Webhook(secret).verify(test.body, test.headers)["type"] == "subscription.test"
+    three = wait_until(lambda: (got := receivers.got(path)) and len(got) == 3 and got, 10, "the test message")
+    assert Webhook(secret).verify(three[2].body, three[2].headers)["type"] == "subscription.test"
     page.reload()
     expect(page.locator("table.deliveries")).to_contain_text("subscription.test")
     screenshot(page, "subscriber")
