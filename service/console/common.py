@@ -37,16 +37,19 @@ class ConsoleRoute(APIRoute):
             except LoginRequired as signal:
                 return RedirectResponse(f"/console/login?next={signal.next_path}", status_code=303)
             except CsrfRefused:
-                body = render("error.html", user=None, title="Yêu cầu bị từ chối", message=CSRF_MESSAGE)
-                return HTMLResponse(body, status_code=403)
+                return _error_page("Yêu cầu bị từ chối", CSRF_MESSAGE, 403)
             except Forbidden:
-                body = render("error.html", user=None, title="Không có quyền", message=FORBIDDEN_MESSAGE)
-                return HTMLResponse(body, status_code=403)
+                return _error_page("Không có quyền", FORBIDDEN_MESSAGE, 403)
             except NotFound:
-                body = render("error.html", user=None, title="Không tìm thấy", message="Không có trang hoặc bài này.")
-                return HTMLResponse(body, status_code=404)
+                return _error_page("Không tìm thấy", "Không có trang hoặc bài này.", 404)
 
         return console_handler
+
+
+def _error_page(title: str, message: str, status_code: int) -> HTMLResponse:
+    # Every variable base.html reads, so the page renders under StrictUndefined too.
+    body = render("error.html", user=None, flash=[], title=title, message=message)
+    return HTMLResponse(body, status_code=status_code)
 
 
 THROTTLE_DOWN_MESSAGE = "Tạm thời không đăng nhập được (máy chủ Redis không trả lời). Hãy thử lại sau ít phút."
