@@ -34,9 +34,11 @@ from service.api.limits import BodySizeLimit
 from service.calendar.loader import load_key_dates
 from service.calendar.service import ensure_calendar, sync_seed_file
 from service.console import calendar as console_calendar
+from service.console import deliveries as console_deliveries
 from service.console import media as console_media
 from service.console import preview as console_preview
 from service.console import routes as console_articles
+from service.console import subscribers as console_subscribers
 from service.db.engine import session_scope
 from service.db.types import utcnow
 from service.feeds.publish import ensure_site_feeds
@@ -124,7 +126,15 @@ def create_app() -> FastAPI:
     for module in (*routers, observability):
         app.include_router(module.router)
     # One module per console area, each with its own router under /console.
-    for console_area in (console_articles, console_media, console_calendar, console_preview):
+    console_areas = (
+        console_articles,
+        console_media,
+        console_calendar,
+        console_preview,
+        console_subscribers,
+        console_deliveries,
+    )
+    for console_area in console_areas:
         app.include_router(console_area.router)
     app.include_router(review.router)
     return app

@@ -26,6 +26,7 @@ from service.subscriptions.service import (
     list_subscriptions,
     listed_target,
     rotate_secret,
+    send_test_message,
     update_subscription,
 )
 
@@ -183,6 +184,25 @@ def rotate(subscription_id: RowId, _: Admin, settings: AppSettings) -> Subscript
     with session_scope() as session:
         subscription, secret = rotate_secret(session, subscription_id, utcnow(), settings)
         return SubscriptionOut.of(subscription, secret=secret)
+
+
+class SentTestMessage(BaseModel):
+    delivery_id: str
+
+
+@router.post(
+    "/subscriptions/{subscription_id}/test",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=SentTestMessage,
+    responses=CONFLICT,
+)
+def send_test(subscription_id: RowId, _: Admin, settings: AppSettings) -> SentTestMessage:
+    """Send a test message (`subscription.test`) to this subscription alone; 409 unless it is active.
+
+    It is a delivery like any other: follow it in `GET /api/v1/deliveries?subscription=…`.
+    """
+    with session_scope() as session:
+        return SentTestMessage(delivery_id=send_test_message(session, subscription_id, utcnow(), settings))
 
 
 @router.post("/subscriptions/{subscription_id}/recover", responses=CONFLICT)

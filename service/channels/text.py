@@ -18,12 +18,14 @@ LEADS = {
         "article.updated": "Cập nhật",
         "article.withdrawn": "Đã gỡ bài",
         "subscription.disabled": "Kênh nhận tin bị tắt",
+        "subscription.test": "Tin thử",
     },
     "en": {
         "article.published": "New article",
         "article.updated": "Updated",
         "article.withdrawn": "Withdrawn",
         "subscription.disabled": "Subscription disabled",
+        "subscription.test": "Test message",
     },
 }
 

@@ -159,6 +159,17 @@ def rotate(subscription_id: SubscriptionId) -> None:
     typer.echo(secret)
 
 
+@subscribers_app.command("test")
+def send_test(subscription_id: SubscriptionId) -> None:
+    """Send a test message to one active subscription; prints its delivery id (see ``deliveries list``)."""
+    try:
+        with session_scope() as session:
+            delivery_id = service.send_test_message(session, subscription_id, utcnow(), get_settings())
+    except DomainError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(delivery_id)
+
+
 @subscribers_app.command("recover")
 def recover(
     subscription_id: SubscriptionId,

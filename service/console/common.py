@@ -38,14 +38,11 @@ class ConsoleRoute(APIRoute):
             except LoginRequired as signal:
                 return RedirectResponse(f"/console/login?next={signal.next_path}", status_code=303)
             except CsrfRefused:
-                body = _error_page(N_("Yêu cầu bị từ chối"), CSRF_MESSAGE)
-                return HTMLResponse(body, status_code=403)
+                return _error_page(N_("Yêu cầu bị từ chối"), CSRF_MESSAGE, 403)
             except Forbidden:
-                body = _error_page(N_("Không có quyền"), FORBIDDEN_MESSAGE)
-                return HTMLResponse(body, status_code=403)
+                return _error_page(N_("Không có quyền"), FORBIDDEN_MESSAGE, 403)
             except NotFound:
-                body = _error_page(N_("Không tìm thấy"), N_("Không có trang hoặc bài này."))
-                return HTMLResponse(body, status_code=404)
+                return _error_page(N_("Không tìm thấy"), N_("Không có trang hoặc bài này."), 404)
 
         return console_handler
 
@@ -59,9 +56,11 @@ CSRF_MESSAGE = N_(
 FORBIDDEN_MESSAGE = N_("Tài khoản của bạn không có quyền làm việc này.")
 
 
-def _error_page(title: str, message: str) -> str:
+def _error_page(title: str, message: str, status_code: int) -> HTMLResponse:
     """The console's error page; ``title`` and ``message`` are msgids, shown in the request's language."""
-    return render("error.html", user=None, flash=[], title=gettext(title), message=gettext(message))
+    # Every variable base.html reads, so the page renders under StrictUndefined.
+    body = render("error.html", user=None, flash=[], title=gettext(title), message=gettext(message))
+    return HTMLResponse(body, status_code=status_code)
 
 
 def console_router() -> APIRouter:
@@ -81,3 +80,13 @@ def html_page(name: str, user: SignedIn | None, status_code: int = 200, **contex
 def see_other(path: str) -> RedirectResponse:
     """303 to ``path``: the answer to every successful form POST (post/redirect/get)."""
     return RedirectResponse(path, status_code=303)
+
+
+def safe_next(value: str | None) -> str:
+    """``value`` when it is one of our own console pages, else the dashboard.
+
+    Only paths under /console/: "//evil.example" and "https://…" would be open redirects.
+    """
+    if value and value.startswith("/console/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/console/"

@@ -44,7 +44,7 @@ from service.auth.sessions import (
 from service.auth.throttle import LoginThrottle
 from service.auth.users import authenticate
 from service.calendar.service import upcoming
-from service.console.common import THROTTLE_DOWN_MESSAGE, console_router, html_page, see_other
+from service.console.common import THROTTLE_DOWN_MESSAGE, console_router, html_page, safe_next, see_other
 from service.console.forms import ArticleForm, parse_schedule
 from service.console.security import (
     LOGIN_CSRF_COOKIE,
@@ -68,6 +68,7 @@ from service.console.templating import STATIC, local_time, render
 from service.db.engine import session_scope
 from service.db.models import Article, ArticleStatus, Category
 from service.db.types import utcnow
+from service.deliveries.queries import delivery_health
 from service.errors import Conflict, InvalidField, NotFound
 from service.i18n import N_, gettext
 from service.inputs import RowId
@@ -80,20 +81,13 @@ UPCOMING_DAYS = 60
 router = console_router()
 
 
-def _safe_next(value: str | None) -> str:
-    # Only our own pages: "//evil.example" and "https://…" would be open redirects.
-    if value and value.startswith("/console/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return "/console/"
-
-
 # ---- sign in / out ---------------------------------------------------------------------------
 
 
 @router.get("/login", response_class=HTMLResponse)
 def loginpage(next_: Annotated[str | None, Query(alias="next")] = None) -> Response:
     """The sign-in form, with a fresh double-submit cookie; ``next`` (a /console/ page only) is where sign-in leads."""
-    return _login_form(_safe_next(next_), "", None, 200)
+    return _login_form(safe_next(next_), "", None, 200)
 
 
 def _login_form(next_path: str, username: str, error: str | None, status_code: int) -> Response:
@@ -116,7 +110,7 @@ def login(
     ):
         raise CsrfRefused()
     username, password = form.get("username", "").strip(), form.get("password", "")
-    next_path = _safe_next(form.get("next"))
+    next_path = safe_next(form.get("next"))
     address = client_address(request)
 
     try:
@@ -169,7 +163,8 @@ def logout(request: Request, _: CheckedForm) -> Response:
 
 @router.get("/", response_class=HTMLResponse)
 def dashboard(user: CurrentUser) -> Response:
-    """The start page: the review queue, latest and scheduled articles, anniversaries of the next UPCOMING_DAYS days."""
+    """The start page: the review queue, latest and scheduled articles, delivery health of the last
+    24 hours (linked to the log for admins), anniversaries of the next UPCOMING_DAYS days."""
     settings = get_settings()
     today = clock.now(settings).astimezone(settings.zone).date()
     with session_scope() as session:
@@ -186,6 +181,7 @@ def dashboard(user: CurrentUser) -> Response:
         return html_page(
             "dashboard.html",
             user,
+            health=delivery_health(session, utcnow()),
             queue=review_queue(session, limit=20),
             latest=latest,
             total=total,

@@ -133,6 +133,21 @@ def can_review(user: SignedIn) -> bool:
     return user.role in (UserRole.EDITOR, UserRole.ADMIN)
 
 
+def can_administer(user: SignedIn) -> bool:
+    """Admins only: subscribers, their secrets and the delivery log (the API asks the ``admin`` scope for them)."""
+    return user.role == UserRole.ADMIN
+
+
+def admin_user(user: CurrentUser) -> SignedIn:
+    """The signed-in user when an admin; Forbidden (an HTML 403) for editors and writers."""
+    if not can_administer(user):
+        raise Forbidden()
+    return user
+
+
+AdminUser = Annotated[SignedIn, Depends(admin_user)]
+
+
 def client_address(request: Request) -> str:
     """The peer address; uvicorn has already applied X-Forwarded-For from trusted proxies only."""
     return request.client.host if request.client else "unknown"

@@ -2,10 +2,59 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from service.db.models import Delivery, DeliveryAttempt, DeliveryStatus
+from service.db.models import Announcement, Delivery, DeliveryAttempt, DeliveryStatus, Subscription, SubscriptionStatus
+
+HEALTH_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class DeliveryHealth:
+    """What the dashboard shows of the last HEALTH_WINDOW: counts of deliveries and disabled subscriptions."""
+
+    delivered: int
+    retrying: int
+    failed: int
+    disabled_subscriptions: int
+
+
+def delivery_health(session: Session, now: datetime) -> DeliveryHealth:
+    """Deliveries of the last 24 hours by outcome, and the subscriptions disabled now.
+
+    Each count is one index range on ``(status, next_attempt_at)`` (a delivered or failed
+    row keeps the due time of its last attempt there), so the dashboard never reads the whole
+    log; "retrying" is a pending row that has been tried at least once.
+    """
+    since = now - HEALTH_WINDOW
+
+    def count(status: DeliveryStatus, *conditions: ColumnElement[bool]) -> int:
+        query = select(func.count()).select_from(Delivery)
+        query = query.where(Delivery.status == status.value, Delivery.next_attempt_at >= since, *conditions)
+        return session.scalar(query) or 0
+
+    disabled = session.scalar(
+        select(func.count()).select_from(Subscription).where(Subscription.status == SubscriptionStatus.DISABLED)
+    )
+    return DeliveryHealth(
+        delivered=count(DeliveryStatus.DELIVERED),
+        retrying=count(DeliveryStatus.PENDING, Delivery.attempts > 0),
+        failed=count(DeliveryStatus.FAILED),
+        disabled_subscriptions=disabled or 0,
+    )
+
+
+def announcements_by_id(session: Session, ids: Iterable[int]) -> dict[int, Announcement]:
+    """The announcements with these ids (what a page of the delivery log refers to), by id."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    return {a.id: a for a in session.scalars(select(Announcement).where(Announcement.id.in_(wanted)))}
 
 
 def list_deliveries(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -14,6 +15,7 @@ from service.channels.egress import policy_for
 from service.channels.registry import CHANNELS
 from service.channels.webhook import new_secret
 from service.db.models import Subscription, SubscriptionStatus, Suppression
+from service.deliveries.planning import plan_announcement
 from service.errors import Conflict, NotFound
 from service.readers.consent import record_consent
 from service.readers.signup import suppression_hash
@@ -23,6 +25,12 @@ from service.subscriptions.schemas import SubscriptionCreate, SubscriptionUpdate
 # What secrets.token_urlsafe(32) makes: 43 characters of the URL-safe base64 alphabet.
 UNSUBSCRIBE_TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 SECRET_URL_CHANNELS = frozenset({"slack", "discord", "teams", "apprise"})
+# The event type of a test message; channels word it with the lead for this type.
+TEST_MESSAGE = "subscription.test"
+TEST_MESSAGE_TEXT = {
+    "vi": "Kênh này đã được nối với bản tin. Nếu bạn đọc được dòng này, tin sẽ đến đây.",
+    "en": "This channel is connected to the newsletter. If you can read this, announcements will arrive here.",
+}
 # Channels whose target is a person (an address, a chat): personal data under Decree 13/2023/NĐ-CP.
 PERSONAL_CHANNELS = frozenset({"email", "telegram", "zalo"})
 
@@ -139,6 +147,32 @@ def rotate_secret(
     subscription.updated_at = now
     session.flush()
     return subscription, subscription.secret
+
+
+def send_test_message(session: Session, subscription_id: int, now: datetime, settings: Settings) -> str:
+    """Plan a ``subscription.test`` announcement for this one subscription; returns its delivery id.
+
+    It is a delivery row like any other (retries, the log, replay) and is sent once the
+    caller commits. Each call is a new announcement, so a second test is a second message.
+    NotFound for an unknown id; Conflict unless the subscription is active (a paused or
+    disabled one would hold the message back, which is not what a test should show).
+    """
+    subscription = get_subscription(session, subscription_id)
+    if subscription.status != SubscriptionStatus.ACTIVE:
+        raise Conflict(f"subscription {subscription_id} is {subscription.status}; resume it first")
+    planned = plan_announcement(
+        session,
+        source_key=f"test:{subscription_id}:{uuid.uuid4().hex}",
+        event_type=TEST_MESSAGE,
+        payload={
+            "subscription_id": subscription_id,
+            "message": TEST_MESSAGE_TEXT.get(subscription.locale, TEST_MESSAGE_TEXT["vi"]),
+        },
+        now=now,
+        settings=settings,
+        only_subscription_ids=[subscription_id],
+    )
+    return planned[0]
 
 
 def unsubscribe(session: Session, token: str, now: datetime) -> Subscription | None:

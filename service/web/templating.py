@@ -175,6 +175,25 @@ def local_time(value: datetime | None) -> str:
     return "" if value is None else value.astimezone(get_settings().zone).strftime(LOCAL_FORMAT)
 
 
+def local_seconds(value: datetime | None) -> str:
+    """dd/mm/yyyy HH:mm:ss in ``BANTIN_TIMEZONE`` (the delivery log: attempts a second apart); empty for None."""
+    return "" if value is None else value.astimezone(get_settings().zone).strftime(LOCAL_SECONDS_FORMAT)
+
+
+def announcement_title(payload: dict[str, Any] | None) -> str:
+    """What an announcement is about, from its payload: the article's title, a reminder's
+    Vietnamese subject, or a notice's message; empty when none of them is there."""
+    if not payload:
+        return ""
+    article = payload.get("article")
+    if isinstance(article, dict) and article.get("title"):
+        return str(article["title"])
+    subject = payload.get("subject")
+    if isinstance(subject, dict) and subject.get("vi"):
+        return str(subject["vi"])
+    return str(payload.get("message") or "")
+
+
 def day(value: date) -> str:
     """A calendar date as dd/mm/yyyy."""
     return value.strftime("%d/%m/%Y")
@@ -209,6 +228,7 @@ class Labels(Mapping[str, str]):
 
 
 LOCAL_FORMAT = "%d/%m/%Y %H:%M"
+LOCAL_SECONDS_FORMAT = "%d/%m/%Y %H:%M:%S"
 STATUS_LABELS = Labels(
     {
         "draft": N_("Nháp"),
@@ -220,6 +240,12 @@ STATUS_LABELS = Labels(
 )
 FLAG_LABELS = Labels({"nam_tron": N_("năm tròn"), "nam_le_5": N_("năm lẻ 5"), "jubilee": N_("đại lễ")})
 ROLE_LABELS = Labels({"writer": N_("Phóng viên"), "editor": N_("Biên tập viên"), "admin": N_("Quản trị")})
+SUBSCRIPTION_STATUS_LABELS = Labels(
+    {"active": N_("Đang nhận"), "paused": N_("Tạm dừng"), "disabled": N_("Bị tắt"), "pending": N_("Chờ xác nhận")}
+)
+DELIVERY_STATUS_LABELS = Labels(
+    {"pending": N_("Đang chờ"), "sending": N_("Đang gửi"), "delivered": N_("Đã gửi"), "failed": N_("Thất bại")}
+)
 
 
 def iso_local(instant: datetime | None) -> str:
@@ -234,6 +260,8 @@ def _shared_filters() -> dict[str, Any]:
         "local_date": local_date,
         "iso_local": iso_local,
         "local": local_time,
+        "local_seconds": local_seconds,
+        "announcement_title": announcement_title,
         "day": day,
         "actor": actor_label,
     }
@@ -271,6 +299,8 @@ def build_environment(package: str) -> Environment:
         status_labels=STATUS_LABELS,
         flag_labels=FLAG_LABELS,
         role_labels=ROLE_LABELS,
+        subscription_labels=SUBSCRIPTION_STATUS_LABELS,
+        delivery_labels=DELIVERY_STATUS_LABELS,
     )
     env.filters.update(_shared_filters())
     # JSON-LD: readable Vietnamese; <, >, & and ' are still escaped by |tojson.

@@ -50,6 +50,7 @@ def fields(response: object) -> set[str]:
         ("PATCH", "/api/v1/subscriptions/{}", "subscription_id"),
         ("DELETE", "/api/v1/subscriptions/{}", "subscription_id"),
         ("POST", "/api/v1/subscriptions/{}/rotate-secret", "subscription_id"),
+        ("POST", "/api/v1/subscriptions/{}/test", "subscription_id"),
         ("POST", "/api/v1/subscriptions/{}/recover?since=2026-01-01T00:00:00Z", "subscription_id"),
         ("DELETE", "/api/v1/tokens/{}", "token_id"),
         ("GET", "/api/v1/deliveries?announcement={}", "announcement"),

@@ -150,6 +150,12 @@ def test_conflicts_are_documented_where_they_happen(raw_client: TestClient) -> N
         ),
         (
             "post",
+            "/api/v1/subscriptions/{subscription_id}/test",
+            f"/api/v1/subscriptions/{sub.json()['id']}/test",
+            None,
+        ),
+        (
+            "post",
             "/api/v1/subscriptions/{subscription_id}/recover",
             f"/api/v1/subscriptions/{sub.json()['id']}/recover?since=2026-01-01",
             None,

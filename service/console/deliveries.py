@@ -1,0 +1,185 @@
+"""Console: the delivery log (admins only): filter, replay one delivery, recover a subscriber's failures.
+
+Replay and recover are ``service.deliveries.replay`` (the API's), so the rows keep their
+ids (the ``webhook-id``) and are sent by the relay after commit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import Query, Response
+from fastapi.responses import HTMLResponse
+from pydantic import TypeAdapter, ValidationError
+
+from config.settings import get_settings
+from service.auth.sessions import SignedIn, push_flash
+from service.console.common import console_router, html_page, safe_next, see_other
+from service.console.security import AdminUser, CheckedForm
+from service.console.templating import LOCAL_FORMAT
+from service.db.engine import session_scope
+from service.db.models import DeliveryStatus
+from service.db.types import utcnow
+from service.deliveries.queries import announcements_by_id, list_deliveries
+from service.deliveries.replay import recover, replay
+from service.errors import Conflict, NotFound
+from service.inputs import DeliveryId, Instant, RowId
+
+router = console_router()
+PAGE_SIZE = 25
+FILTERS = ("announcement", "subscription", "status")
+_ROW_ID: TypeAdapter[int] = TypeAdapter(RowId)
+_INSTANT: TypeAdapter[datetime] = TypeAdapter(Instant)
+_DELIVERY_ID: TypeAdapter[str] = TypeAdapter(DeliveryId)
+NOT_AN_ID = "Phải là một số nguyên dương (mã số hiện trong nhật ký)."
+
+
+def parse_row_id(raw: str) -> tuple[int | None, str | None]:
+    """An id typed into a filter: (the id, None), (None, None) when empty, or (None, the message)."""
+    raw = raw.strip()
+    if not raw:
+        return None, None
+    try:
+        return _ROW_ID.validate_python(raw, strict=False), None
+    except ValidationError:
+        return None, NOT_AN_ID
+
+
+def parse_since(raw: str) -> tuple[datetime | None, str | None]:
+    """A local date and time (the browser's ``yyyy-mm-ddTHH:MM``, or dd/mm/yyyy HH:mm) in BANTIN_TIMEZONE,
+    as an aware instant within the inputs' range; or the message saying what is wrong.
+    """
+    raw = raw.strip()
+    if not raw:
+        return None, "Chọn ngày giờ bắt đầu."
+    iso = raw
+    with contextlib.suppress(ValueError):  # not dd/mm/yyyy HH:mm: the ISO form is tried next
+        iso = datetime.strptime(raw, LOCAL_FORMAT).isoformat()
+    try:
+        when = _INSTANT.validate_python(iso, strict=False)
+    except ValidationError:
+        return None, f"“{raw}” không phải ngày giờ hợp lệ (dd/mm/yyyy HH:mm)."
+    if when > utcnow():
+        return None, "Thời điểm này chưa đến; chọn một thời điểm trong quá khứ."
+    return when, None
+
+
+def _log_page(
+    user: SignedIn,
+    values: dict[str, str],
+    page: int,
+    errors: dict[str, str] | None = None,
+    status_code: int | None = None,
+) -> HTMLResponse:
+    errors = dict(errors or {})
+    announcement_id, error = parse_row_id(values.get("announcement", ""))
+    if error:
+        errors["announcement"] = error
+    subscription_id, error = parse_row_id(values.get("subscription", ""))
+    if error:
+        errors["subscription"] = error
+    status = values.get("status", "")
+    chosen = DeliveryStatus(status) if status in {s.value for s in DeliveryStatus} else None
+    rows: list[Any] = []
+    total = 0
+    announcements: dict[int, Any] = {}
+    if not (errors.keys() & {"announcement", "subscription"}):
+        with session_scope() as session:
+            rows, total = list_deliveries(
+                session,
+                announcement_id=announcement_id,
+                subscription_id=subscription_id,
+                status=chosen,
+                limit=PAGE_SIZE,
+                offset=(page - 1) * PAGE_SIZE,
+            )
+            announcements = announcements_by_id(session, (d.announcement_id for d, _ in rows))
+    query = urlencode({k: values.get(k, "") for k in FILTERS})
+    return html_page(
+        "deliveries.html",
+        user,
+        status_code=status_code or (422 if errors else 200),
+        zone=get_settings().timezone,
+        values={**values, "status": chosen.value if chosen else ""},
+        errors=errors,
+        deliveries=rows,
+        announcements=announcements,
+        total=total,
+        page=page,
+        pages=max(1, math.ceil(total / PAGE_SIZE)),
+        query=query,
+        here=f"/console/deliveries?{query}&page={page}",
+        statuses=[s.value for s in DeliveryStatus],
+        subscription_id=subscription_id,
+    )
+
+
+@router.get("/deliveries", response_class=HTMLResponse)
+def deliveries(
+    user: AdminUser,
+    announcement: str = "",
+    subscription: str = "",
+    status: str = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    """The delivery log, newest first, PAGE_SIZE a page, each delivery with its attempts.
+
+    Filters: announcement id, subscription id, status (an unknown status: all). An id that
+    is not a positive integer in range is a 422 with the message by its field.
+    """
+    values = {"announcement": announcement, "subscription": subscription, "status": status}
+    return _log_page(user, values, page)
+
+
+@router.post("/deliveries/recover", response_class=HTMLResponse)
+def recover_failed(user: AdminUser, posted: CheckedForm) -> Response:
+    """Send again a subscriber's failed deliveries created since a local time (``recover``); 303 to its log.
+
+    422 with the message by the field for a missing or malformed subscriber id or time;
+    404 for an unknown subscriber; 409 while it is paused or disabled.
+    """
+    values = {"recover_subscription": posted.get("subscription", ""), "since": posted.get("since", "")}
+    errors: dict[str, str] = {}
+    subscription_id, error = parse_row_id(values["recover_subscription"])
+    if error or subscription_id is None:
+        errors["recover_subscription"] = error or "Nhập mã người nhận."
+    since, error = parse_since(values["since"])
+    if error:
+        errors["since"] = error
+    # The log below the form shows that subscriber's deliveries when the id is one.
+    values["subscription"] = str(subscription_id) if subscription_id else ""
+    if errors or subscription_id is None or since is None:
+        return _log_page(user, values, 1, errors, 422)
+    try:
+        with session_scope() as session:
+            ids = recover(session, subscription_id, since, utcnow())
+            push_flash(session, user.session_id, f"Đã xếp lại {len(ids)} tin lỗi của người nhận #{subscription_id}.")
+    except Conflict:
+        message = "Người nhận đang tạm dừng hoặc bị tắt; hãy bật lại rồi gửi lại."
+        return _log_page(user, values, 1, {"since": message}, 409)
+    return see_other(f"/console/deliveries?{urlencode({'subscription': subscription_id})}")
+
+
+@router.post("/deliveries/{delivery_id}/replay", response_class=HTMLResponse)
+def replay_one(delivery_id: str, user: AdminUser, posted: CheckedForm) -> Response:
+    """Send one delivery again with the same ``webhook-id`` (``replay``); 303 back to the page it came from.
+
+    404 for an id that is not one of ours; while a batch is sending it, the page says so.
+    """
+    try:
+        checked = _DELIVERY_ID.validate_python(delivery_id)
+    except ValidationError:
+        raise NotFound(f"delivery {delivery_id!r} does not exist") from None
+    back = safe_next(posted.get("next"))
+    try:
+        with session_scope() as session:
+            replay(session, checked, utcnow())
+            push_flash(session, user.session_id, f"Đã xếp tin {checked} vào hàng gửi lại.")
+    except Conflict:
+        with session_scope() as session:
+            push_flash(session, user.session_id, f"Tin {checked} đang được gửi; thử lại sau ít giây.")
+    return see_other(back)

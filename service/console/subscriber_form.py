@@ -1,0 +1,158 @@
+"""The "add a subscriber" form: posted fields → the API's SubscriptionCreate, errors by field in Vietnamese.
+
+The channels and events come from the API's schema (``Channel``, ``EventName``), so a
+channel added there appears here; what the console adds is how to ask for each
+channel's target (its label, the input type, an example) in the staff's language.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, get_args
+
+from pydantic import ValidationError
+
+from service.console.forms import field_message
+from service.errors import validation_items
+from service.subscriptions.schemas import Channel, EventName, SubscriptionCreate
+
+CHANNELS: tuple[str, ...] = get_args(Channel)
+EVENTS: tuple[str, ...] = get_args(EventName)
+LOCALES = ("vi", "en")
+FIELDS = ("channel", "target", "events", "categories", "locale")
+
+
+@dataclass(frozen=True)
+class TargetField:
+    """How the form asks for one channel's target."""
+
+    label: str
+    input_type: str  # the HTML input type: url, email or text
+    hint: str
+
+
+# Keyed by the schema's channel names; a channel without an entry is asked for a plain "Địa chỉ nhận".
+TARGET_FIELDS: dict[str, TargetField] = {
+    "webhook": TargetField(
+        "Địa chỉ webhook (URL)",
+        "url",
+        "https://… — mỗi tin được ký theo Standard Webhooks; khóa ký chỉ hiện một lần sau khi lưu.",
+    ),
+    "email": TargetField("Địa chỉ e-mail", "email", "ví dụ: banbientap@danang.gov.vn"),
+    "telegram": TargetField("Mã cuộc trò chuyện Telegram", "text", "ví dụ: -1001234567890 hoặc @tenkenh"),
+    "slack": TargetField("Incoming webhook URL của Slack", "url", "https://hooks.slack.com/services/…"),
+    "discord": TargetField("Webhook URL của Discord", "url", "https://discord.com/api/webhooks/…"),
+    "teams": TargetField("Webhook URL của Microsoft Teams", "url", "https://…webhook.office.com/… hoặc Workflows"),
+    "zalo": TargetField("user_id Zalo của người theo dõi OA", "text", "dãy số, ví dụ: 2468013579246801357"),
+    "apprise": TargetField(
+        "URL Apprise", "text", "ví dụ: mailto://… hoặc tgram://… (nhiều URL cách nhau bằng dấu cách)"
+    ),
+}
+CHANNEL_LABELS = {
+    "webhook": "Webhook",
+    "email": "E-mail",
+    "telegram": "Telegram",
+    "slack": "Slack",
+    "discord": "Discord",
+    "teams": "Microsoft Teams",
+    "zalo": "Zalo OA",
+    "apprise": "Apprise",
+}
+EVENT_LABELS = {
+    "article.published": "Bài mới đăng",
+    "article.updated": "Bài được cập nhật",
+    "article.withdrawn": "Bài bị gỡ",
+    "reminder.due": "Nhắc ngày kỷ niệm",
+}
+
+# What the channels and the egress guard say (English), as staff read it next to the field.
+_MESSAGES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^must be an https:// URL$"), "Phải là địa chỉ bắt đầu bằng https://."),
+    (re.compile(r"^has no host$"), "Địa chỉ thiếu tên máy chủ."),
+    (re.compile(r"^must not carry a user name or password$"), "Không được chứa tên đăng nhập hay mật khẩu."),
+    (re.compile(r"^has an invalid port$"), "Cổng (port) trong địa chỉ không hợp lệ."),
+    (re.compile(r"^host '(.*)' does not resolve \(.*\)$"), "Không tìm thấy máy chủ “{0}”."),
+    (
+        re.compile(r"^points at a non-public address \(([^)]*)\).*$"),
+        "Trỏ tới địa chỉ nội bộ hoặc dành riêng ({0}); chỉ gửi được tới địa chỉ công khai.",
+    ),
+    (re.compile(r"^must use https:// .*$"), "Phải dùng https:// (http:// chỉ dành cho máy chủ được cho phép riêng)."),
+    (re.compile(r"^is longer than (\d+) characters$"), "Dài quá {0} ký tự."),
+    (re.compile(r"^contains a character a URL may not carry.*$"), "Chứa ký tự không được có trong URL."),
+    (re.compile(r"^.*percent.*$"), "Chứa mã %XX không hợp lệ."),
+    (
+        re.compile(r"^must be a Telegram chat id.*$"),
+        "Phải là mã cuộc trò chuyện Telegram (ví dụ -1001234567890) hoặc @tenkenh.",
+    ),
+    (
+        re.compile(r"^must be the numeric Zalo user_id.*$"),
+        "Phải là user_id dạng số của người theo dõi Official Account.",
+    ),
+    (re.compile(r"^is not a valid e-mail address.*$"), "Không phải địa chỉ e-mail hợp lệ."),
+    (re.compile(r"^apprise is not installed.*$"), "Máy chủ chưa cài Apprise (bantin[apprise]); chọn kênh khác."),
+    (re.compile(r"^must not contain control characters$"), "Không được chứa ký tự điều khiển."),
+    (re.compile(r"^must not contain invisible formatting characters.*$"), "Không được chứa ký tự ẩn."),
+    (re.compile(r"^Input should be .*$"), "Giá trị không hợp lệ; hãy chọn trong danh sách."),
+    (re.compile(r"^entry \d+ \('(.*)'\) is not a category name or slug$"), "“{0}” không phải tên chuyên mục."),
+]
+FORGOTTEN = "Người nhận này đã yêu cầu xóa dữ liệu; chỉ chính họ mới đăng ký lại được (qua trang /subscribe)."
+
+
+def subscriber_message(message: str) -> str:
+    """The Vietnamese wording of a channel's or the schema's message (English); the article form's table next."""
+    for pattern, text in _MESSAGES:
+        if match := pattern.match(message):
+            return text.format(*match.groups())
+    return field_message(message)
+
+
+@dataclass
+class SubscriberForm:
+    """The add form: what was typed (checked events as a list), and errors by field."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    events: list[str] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def empty(cls, channel: str) -> SubscriberForm:
+        """A blank form for ``channel`` (webhook when it is not one of the schema's channels)."""
+        chosen = channel if channel in CHANNELS else "webhook"
+        return cls({"channel": chosen, "target": "", "categories": "", "locale": "vi"})
+
+    @classmethod
+    def posted(cls, form: dict[str, str], events: list[str]) -> SubscriberForm:
+        """The form as submitted; ``events`` are the checked boxes (a repeated field)."""
+        values = {name: form.get(name, "") for name in ("channel", "target", "categories", "locale")}
+        return cls(values, list(events))
+
+    @property
+    def target_field(self) -> TargetField:
+        """How to ask for the chosen channel's target."""
+        return TARGET_FIELDS.get(self.values.get("channel", ""), TargetField("Địa chỉ nhận", "text", ""))
+
+    def to_create(self) -> SubscriptionCreate | None:
+        """The API's create schema, or None with ``errors`` filled (field → Vietnamese message)."""
+        data: dict[str, Any] = {
+            "channel": self.values["channel"],
+            "target": self.values["target"],
+            "events": self.events,
+            "categories": [c for c in (p.strip() for p in self.values["categories"].split(",")) if c],
+            "locale": self.values["locale"] or "vi",
+        }
+        try:
+            return SubscriptionCreate.model_validate(data)
+        except ValidationError as exc:
+            for item in validation_items(list(exc.errors())):
+                name = item["field"].split(".")[0]
+                self.errors.setdefault(name if name in FIELDS else "target", subscriber_message(item["message"]))
+            return None
+
+    def refuse(self, name: str, message: str) -> None:
+        """Record the domain's refusal of a field (InvalidField, Conflict) in Vietnamese."""
+        self.errors[name if name in FIELDS else "target"] = subscriber_message(message)
+
+    def ordered_errors(self) -> list[tuple[str, str]]:
+        """Errors in the order the fields appear, for the summary at the top."""
+        return sorted(self.errors.items(), key=lambda item: FIELDS.index(item[0]) if item[0] in FIELDS else 0)

@@ -1,0 +1,190 @@
+"""The delivery log in the console: filters, each attempt's local time, HTTP status or error
+and latency; replay one delivery; recover a subscriber's failures since a local time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from config.settings import get_settings
+from service.db.engine import session_scope
+from service.db.models import Delivery, DeliveryAttempt, DeliveryStatus, Subscription
+from service.deliveries.planning import plan_announcement
+from service.subscriptions.schemas import SubscriptionCreate
+from service.subscriptions.service import create_subscription
+from tests.unit.console.conftest import ORIGIN
+from tests.unit.console.conftest import post_form as post
+
+SENT_AT = datetime(2026, 3, 2, 1, 2, 3, tzinfo=UTC)  # 08:02:03 in Hà Nội
+
+
+def recover(client: TestClient, token: str, subscription: str, since: str):  # type: ignore[no-untyped-def]
+    return post(client, "/console/deliveries/recover", token, {"subscription": subscription, "since": since})
+
+
+def subscriber(target: str) -> int:
+    with session_scope() as session:
+        data = SubscriptionCreate(channel="email", target=target)
+        subscription, _ = create_subscription(session, data, SENT_AT, get_settings())
+        return subscription.id
+
+
+Attempts = list[tuple[int | None, str | None]]
+
+
+def delivered(subscription_id: int, title: str, status: DeliveryStatus, attempts: Attempts) -> str:
+    """A planned announcement to one subscriber, with its attempts recorded as the sender records them."""
+    with session_scope() as session:
+        (delivery_id,) = plan_announcement(
+            session,
+            source_key=f"test:{title}",
+            event_type="article.published",
+            payload={"article": {"title": title}},
+            now=SENT_AT,
+            settings=get_settings(),
+            only_subscription_ids=[subscription_id],
+        )
+        delivery = session.get(Delivery, delivery_id)
+        assert delivery is not None
+        delivery.status = status.value
+        delivery.attempts = len(attempts)
+        delivery.lease_until = None
+        for code, error in attempts:
+            attempt = DeliveryAttempt(
+                delivery_id=delivery_id, attempted_at=SENT_AT, status_code=code, error=error, duration_ms=87
+            )
+            session.add(attempt)
+    return delivery_id
+
+
+def status_of(delivery_id: str) -> str:
+    with session_scope() as session:
+        delivery = session.get(Delivery, delivery_id)
+        assert delivery is not None
+        return delivery.status
+
+
+def test_the_log_shows_each_attempt_and_filters(admin: tuple[TestClient, str]) -> None:
+    client, _ = admin
+    first, second = subscriber("mot@example.vn"), subscriber("hai@example.vn")
+    ok = delivered(first, "Lễ kỷ niệm", DeliveryStatus.DELIVERED, [(200, None)])
+    failed = delivered(second, "Hội nghị", DeliveryStatus.FAILED, [(503, "HTTP 503"), (None, "timed out")])
+    page = client.get("/console/deliveries").text
+    assert "2 tin gửi." in page and ok in page and failed in page
+    assert "02/03/2026 08:02:03" in page  # dd/mm/yyyy HH:mm:ss in BANTIN_TIMEZONE
+    assert "HTTP 200" in page and "HTTP 503" in page and "timed out" in page and "87 ms" in page
+    assert "Lễ kỷ niệm" in page and "Hội nghị" in page
+
+    only_failed = client.get("/console/deliveries?status=failed").text
+    assert "1 tin gửi." in only_failed and failed in only_failed and ok not in only_failed
+    by_subscriber = client.get(f"/console/deliveries?subscription={first}").text
+    assert ok in by_subscriber and failed not in by_subscriber
+    with session_scope() as session:
+        delivery = session.get(Delivery, failed)
+        assert delivery is not None
+        announcement_id = delivery.announcement_id
+    by_announcement = client.get(f"/console/deliveries?announcement={announcement_id}").text
+    assert failed in by_announcement and ok not in by_announcement
+    # The subscriber's own page shows its recent deliveries with their attempts.
+    own = client.get(f"/console/subscribers/{second}").text
+    assert failed in own and "timed out" in own and "02/03/2026 08:02:03" in own
+
+
+@pytest.mark.parametrize(
+    "query", ["announcement=abc", "subscription=-1", "subscription=99999999999999999999", "announcement=1.5"]
+)
+def test_a_malformed_filter_id_is_a_field_error(admin: tuple[TestClient, str], query: str) -> None:
+    client, _ = admin
+    response = client.get(f"/console/deliveries?{query}")
+    field = query.split("=", 1)[0]
+    assert response.status_code == 422
+    assert f'id="{field}-error"' in response.text and "số nguyên dương" in response.text
+
+
+def test_replay_sends_one_delivery_again_and_comes_back(admin: tuple[TestClient, str]) -> None:
+    client, token = admin
+    failed = delivered(subscriber("mot@example.vn"), "Tin lỗi", DeliveryStatus.FAILED, [(500, "HTTP 500")])
+    back = "/console/deliveries?status=failed&page=1"
+    response = post(client, f"/console/deliveries/{failed}/replay", token, {"next": back})
+    assert response.status_code == 303 and response.headers["location"] == back
+    assert status_of(failed) == "pending"
+    assert "vào hàng gửi lại" in client.get("/console/deliveries").text
+    evil = post(client, f"/console/deliveries/{failed}/replay", token, {"next": "https://evil.example/"})
+    assert evil.headers["location"] == "/console/"
+    assert post(client, "/console/deliveries/msg_" + "0" * 32 + "/replay", token).status_code == 404
+    assert post(client, "/console/deliveries/not-an-id/replay", token).status_code == 404
+
+
+def test_replay_without_the_csrf_token_changes_nothing(admin: tuple[TestClient, str]) -> None:
+    client, _ = admin
+    failed = delivered(subscriber("mot@example.vn"), "Tin lỗi", DeliveryStatus.FAILED, [(500, "HTTP 500")])
+    response = client.post(f"/console/deliveries/{failed}/replay", data={}, headers={"Origin": ORIGIN})
+    assert response.status_code == 403
+    assert status_of(failed) == "failed"
+
+
+def test_recover_requeues_a_subscribers_failures_since_a_local_time(admin: tuple[TestClient, str]) -> None:
+    client, token = admin
+    sub_id = subscriber("mot@example.vn")
+    failed = delivered(sub_id, "Tin lỗi", DeliveryStatus.FAILED, [(500, "HTTP 500")])
+    ok = delivered(sub_id, "Tin tốt", DeliveryStatus.DELIVERED, [(200, None)])
+    # 08:03 local is after the deliveries were made (08:02:03): nothing to recover.
+    later = recover(client, token, str(sub_id), "2026-03-02T08:03")
+    assert later.status_code == 303 and status_of(failed) == "failed"
+    response = recover(client, token, str(sub_id), "02/03/2026 08:02")
+    assert response.status_code == 303 and response.headers["location"] == f"/console/deliveries?subscription={sub_id}"
+    assert status_of(failed) == "pending" and status_of(ok) == "delivered"
+    assert f"Đã xếp lại 1 tin lỗi của người nhận #{sub_id}" in client.get(response.headers["location"]).text
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"subscription": "", "since": "2026-03-02T08:00"}, "recover_subscription", "Nhập mã người nhận."),
+        ({"subscription": "abc", "since": "2026-03-02T08:00"}, "recover_subscription", "số nguyên dương"),
+        ({"subscription": "1", "since": ""}, "since", "Chọn ngày giờ bắt đầu."),
+        ({"subscription": "1", "since": "31/02/2026 08:00"}, "since", "không phải ngày giờ hợp lệ"),
+        ({"subscription": "1", "since": "1900-01-01T00:00"}, "since", "không phải ngày giờ hợp lệ"),
+        ({"subscription": "1", "since": "2199-01-01T00:00"}, "since", "chưa đến"),
+    ],
+)
+def test_recover_with_bad_input_says_which_field_and_changes_nothing(
+    admin: tuple[TestClient, str], fields: dict[str, str], field: str, message: str
+) -> None:
+    client, token = admin
+    failed = delivered(subscriber("mot@example.vn"), "Tin lỗi", DeliveryStatus.FAILED, [(500, "HTTP 500")])
+    response = post(client, "/console/deliveries/recover", token, fields)
+    assert response.status_code == 422
+    assert f'id="{field}-error"' in response.text and message in response.text
+    assert status_of(failed) == "failed"
+
+
+def test_recover_for_a_paused_or_unknown_subscriber(admin: tuple[TestClient, str]) -> None:
+    client, token = admin
+    sub_id = subscriber("mot@example.vn")
+    failed = delivered(sub_id, "Tin lỗi", DeliveryStatus.FAILED, [(500, "HTTP 500")])
+    assert post(client, f"/console/subscribers/{sub_id}/pause", token).status_code == 303
+    paused = recover(client, token, str(sub_id), "2026-03-01T00:00")
+    assert paused.status_code == 409 and "tạm dừng" in paused.text
+    assert status_of(failed) == "failed"
+    unknown = recover(client, token, "999", "2026-03-01T00:00")
+    assert unknown.status_code == 404
+    with session_scope() as session:
+        assert session.scalars(select(Subscription.status)).one() == "paused"
+
+
+def test_the_dashboard_counts_the_last_day(admin: tuple[TestClient, str]) -> None:
+    client, _ = admin
+    sub_id = subscriber("mot@example.vn")
+    failed = delivered(sub_id, "Tin lỗi", DeliveryStatus.FAILED, [(500, "HTTP 500")])
+    with session_scope() as session:
+        delivery = session.get(Delivery, failed)
+        assert delivery is not None
+        delivery.next_attempt_at = datetime.now(UTC)
+    page = client.get("/console/").text
+    health = page.split("Gửi tin 24 giờ qua", 1)[1].split("</section>", 1)[0]
+    assert '<a href="/console/deliveries?status=failed"><strong>1</strong> thất bại</a>' in health
+    assert "<strong>0</strong> đã gửi" in health
