@@ -24,6 +24,8 @@ from service.channels.messages import OutboundMessage, SendResult
 from service.channels.results import elapsed_ms
 from service.channels.text import render_text
 from service.channels.urls import with_path
+from service.digests.mail import digest_mail
+from service.digests.planning import DIGEST
 from service.errors import InvalidField
 from service.readers import mails
 from service.readers.preferences import preferences_url
@@ -55,7 +57,9 @@ def build_email(settings: Settings, message: OutboundMessage, now: datetime | No
     bulk mail (RFC 3834 Auto-Submitted, RFC 2919 List-Id) with one-click unsubscribe
     (RFC 8058); multipart text + HTML. ``now`` (aware) is the Date, shown in BANTIN_TIMEZONE."""
     now = now or datetime.now(UTC)
-    if message.event_type in READER_MAILS:
+    if message.event_type == DIGEST:
+        words = digest_mail(settings, message.payload, message.locale)
+    elif message.event_type in READER_MAILS:
         words = mails.reader_mail(
             settings, message.event_type, message.payload, message.locale, message.target, message.subscription_id, now
         )
