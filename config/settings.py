@@ -156,9 +156,7 @@ class Settings(BaseSettings):
     # they go out, the weekday of the weekly one, and how late a digest may still go out
     # after downtime (older: recorded as missed; the next digest carries its articles).
     digest_daily_at: str = "06:30"
-    digest_weekly_on: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = (
-        "monday"
-    )
+    digest_weekly_on: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "monday"
     digest_grace_hours: float = Field(6, ge=0, lt=24)
     # Sign-up requests allowed per e-mail address and per client address, each per hour.
     subscribe_per_address_per_hour: int = Field(3, ge=1)

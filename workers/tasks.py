@@ -163,7 +163,9 @@ def calendar_tick() -> dict[str, int]:
 
 @app.task(name=task_names.DIGESTS_TICK)
 def plan_digests() -> dict[str, int]:
-    """Plan the due daily and weekly digests, each once (their mails go as delivery batches after each chunk's commit)."""
+    """Plan the due daily and weekly digests, each once; returns counts: queued, empty, missed.
+
+    Their mails go as delivery batches after each chunk's commit."""
     settings = get_settings()
     # Half the soft limit: a tick with 100,000 readers stops in time, the next one goes on from the rows.
     result = digests_tick(session_scope, clock.now(settings), settings, settings.task_soft_time_limit_seconds / 2)

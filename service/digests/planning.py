@@ -140,9 +140,7 @@ def owed_subscribers(
     and have no digest for it, ids above ``after``, in id order: ``(id, categories, since)``."""
     since = func.coalesce(Subscription.digest_since, Subscription.created_at)
     has_row = (
-        select(Digest.id)
-        .where(Digest.subscription_id == Subscription.id, Digest.period_start == period_start)
-        .exists()
+        select(Digest.id).where(Digest.subscription_id == Subscription.id, Digest.period_start == period_start).exists()
     )
     return session.execute(
         select(Subscription.id, Subscription.categories, since.label("since"))
@@ -162,7 +160,9 @@ def owed_subscribers(
 def articles_between(
     session: Session, slugs: Sequence[str], after: datetime, through: datetime
 ) -> list[tuple[int, datetime]]:
-    """Published articles in ``(after, through]`` in any of ``slugs`` (all when empty): ``(id, published_at)``, newest first."""
+    """Published articles in ``(after, through]`` in any of ``slugs`` (all when empty).
+
+    ``(id, published_at)`` pairs, newest first, at most ARTICLE_SCAN_LIMIT."""
     query = select(Article.id, Article.published_at).where(
         Article.status == ArticleStatus.PUBLISHED, Article.published_at > after, Article.published_at <= through
     )
@@ -214,9 +214,8 @@ def plan_chunk(
     queued = [row for row in inserted if row.delivery_id is not None]
     if queued:
         announcement_id = _announcement(session, frequency, period_start)
-        ids = insert_deliveries(
-            session, announcement_id, [r.subscription_id for r in queued], created, settings, [r.delivery_id for r in queued]
-        )
+        subscribers, named = [r.subscription_id for r in queued], [r.delivery_id for r in queued]
+        ids = insert_deliveries(session, announcement_id, subscribers, created, settings, named)
         defer_batched(session, task_names.SEND_DELIVERY_BATCH, ids)
     # What the next digest owes starts here, for the readers this call planned.
     session.execute(

@@ -123,10 +123,9 @@ def test_one_digest_per_subscriber_and_period_however_often_the_tick_runs() -> N
         # Every daily and weekly period of the look-back is done: later ticks skip them at once.
         assert session.get(DigestPeriod, ("daily", MONDAY)) is not None
         # What the next digest owes starts at this period.
-        assert {s.digest_since for s in session.scalars(select(Subscription).where(Subscription.frequency == "daily"))} == {
-            MONDAY,
-            MONDAY - 23 * HOUR,  # the paused reader was not planned
-        }
+        daily = session.scalars(select(Subscription).where(Subscription.frequency == "daily"))
+        # The paused reader was not planned: it is still owed everything since its own start.
+        assert {s.digest_since for s in daily} == {MONDAY, MONDAY - 23 * HOUR}
 
 
 def test_nothing_new_is_an_empty_digest_without_a_mail() -> None:

@@ -35,9 +35,7 @@ def test_the_bounds_are_after_exclusive_through_inclusive() -> None:
 
 def test_weekly_is_on_its_day_and_the_day_is_read_in_the_local_zone() -> None:
     # Monday 07/12/2026 06:30 in Hà Nội is still Sunday 06/12 in UTC.
-    found = due_instants(
-        "weekly", datetime(2026, 11, 25, tzinfo=UTC), datetime(2026, 12, 15, tzinfo=UTC), settings()
-    )
+    found = due_instants("weekly", datetime(2026, 11, 25, tzinfo=UTC), datetime(2026, 12, 15, tzinfo=UTC), settings())
     assert found == [datetime(2026, 11, 29, 23, 30, tzinfo=UTC) + timedelta(weeks=w) for w in range(3)]
     friday = due_instants(
         "weekly",
