@@ -7,7 +7,9 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
 from email.message import EmailMessage
+from email.policy import default as default_policy
 
 from sqlalchemy import func, select
 
@@ -90,7 +92,10 @@ def mails(now: datetime) -> list[EmailMessage]:
     with session_scope() as session:
         ids = list(session.scalars(select(Delivery.id)))
         messages = claim(session, ids, now, get_settings())
-    return [build_email(get_settings(), message, now) for message in messages]
+    parsed = [
+        message_from_bytes(build_email(get_settings(), message, now), policy=default_policy) for message in messages
+    ]
+    return [mail for mail in parsed if isinstance(mail, EmailMessage)]
 
 
 def text_of(mail: EmailMessage) -> str:
