@@ -20,6 +20,7 @@ from service.db.models import (
     Delivery,
     DeliveryAttempt,
     DeliveryStatus,
+    Digest,
     SubscribeRequest,
     Subscription,
     SubscriptionStatus,
@@ -49,7 +50,7 @@ def find(session: Session, target: str) -> list[Subscription]:
 
 
 def export(session: Session, target: str) -> dict[str, Any]:
-    """Everything held about ``target``: subscriptions, consent events, sign-up requests, deliveries."""
+    """Everything held about ``target``: subscriptions, consent events, sign-up requests, deliveries, digests."""
     subscriptions = find(session, target)
     hashes = {suppression_hash(s.channel, s.target) for s in subscriptions} | {
         suppression_hash(channel, target) for channel in PERSONAL_CHANNELS
@@ -74,6 +75,7 @@ def _subscription(session: Session, sub: Subscription) -> dict[str, Any]:
     deliveries = session.scalars(
         select(Delivery).where(Delivery.subscription_id == sub.id).order_by(Delivery.created_at, Delivery.id)
     )
+    digests = session.scalars(select(Digest).where(Digest.subscription_id == sub.id).order_by(Digest.period_start))
     return {
         "id": sub.id,
         "channel": sub.channel,
@@ -83,6 +85,7 @@ def _subscription(session: Session, sub: Subscription) -> dict[str, Any]:
         "categories": list(sub.categories),
         "events": list(sub.events),
         "frequency": sub.frequency,
+        "digest_since": _iso(sub.digest_since),
         "locale": sub.locale,
         "created_at": _iso(sub.created_at),
         "updated_at": _iso(sub.updated_at),
@@ -122,6 +125,17 @@ def _subscription(session: Session, sub: Subscription) -> dict[str, Any]:
                 "last_error": d.last_error,
             }
             for d in deliveries
+        ],
+        "digests": [
+            {
+                "frequency": g.frequency,
+                "period_start": _iso(g.period_start),
+                "covers_from": _iso(g.covers_from),
+                "status": g.status,
+                "article_ids": list(g.article_ids),
+                "delivery_id": g.delivery_id,
+            }
+            for g in digests
         ],
     }
 

@@ -19,6 +19,7 @@ from service.db.engine import session_scope
 from service.db.models import Announcement, Article, Category, Delivery, Digest, DigestPeriod, Subscription
 from service.deliveries.sender import claim
 from service.digests.planning import DIGEST, MAX_ARTICLES, tick
+from service.readers.privacy import export
 
 # Monday 30/11/2026 06:30 in Hà Nội: a daily and a weekly period start.
 MONDAY = datetime(2026, 11, 29, 23, 30, tzinfo=UTC)
@@ -224,3 +225,15 @@ def test_an_article_withdrawn_after_planning_is_left_out_of_the_mail() -> None:
         withdrawn.status = "withdrawn"
     [mail] = mails(datetime.now(UTC))
     assert "Còn" in text_of(mail) and "Gỡ" not in text_of(mail) and kept
+
+
+def test_the_export_of_a_reader_lists_its_digests() -> None:
+    reader("xuat.du.lieu@example.vn")
+    kept = article("Tin", MONDAY - 2 * HOUR)
+    run(MONDAY + timedelta(minutes=1))
+    with session_scope() as session:
+        [held] = export(session, "xuat.du.lieu@example.vn")["subscriptions"]
+    assert held["digest_since"] == MONDAY.isoformat()
+    [digest] = held["digests"]
+    assert (digest["status"], digest["article_ids"], digest["period_start"]) == ("queued", [kept], MONDAY.isoformat())
+    assert digest["delivery_id"] == held["deliveries"][0]["id"]
