@@ -147,7 +147,7 @@ class Settings(BaseSettings):
     # Local time (HH:MM, BANTIN_TIMEZONE) on the anniversary at which an article drafted from
     # an occurrence is meant to go out: the morning's news, before the ceremonies.
     calendar_draft_time: str = Field("07:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
-    # Test-only time travel: when set (BANTIN_ENVIRONMENT=test only), the calendar reads
+    # Test-only time travel: when set (BANTIN_ENVIRONMENT=test only), the calendar (and the digest schedule) reads
     # "now" from this file (an ISO 8601 instant) instead of the system clock.
     clock_file: Path | None = None
 
@@ -173,6 +173,12 @@ class Settings(BaseSettings):
     subscribe_confirm_hours: float = Field(48, gt=0, le=24 * 30)
     # How long a preferences link in an e-mail stays valid.
     preferences_link_days: float = Field(60, gt=0, le=3650)
+    # Digests for readers who chose daily or weekly: the local time (BANTIN_TIMEZONE, HH:MM)
+    # they go out, the weekday of the weekly one, and how late a digest may still go out
+    # after downtime (older: recorded as missed; the next digest carries its articles).
+    digest_daily_at: str = "06:30"
+    digest_weekly_on: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "monday"
+    digest_grace_hours: float = Field(6, ge=0, lt=24)
     # Sign-up requests allowed per e-mail address and per client address, each per hour.
     subscribe_per_address_per_hour: int = Field(3, ge=1)
     subscribe_per_client_per_hour: int = Field(20, ge=1)
@@ -244,6 +250,18 @@ class Settings(BaseSettings):
         return tuple(
             ipaddress.ip_network(p.strip(), strict=False) for p in self.trusted_proxies.split(",") if p.strip()
         )
+
+    @field_validator("digest_weekly_on", mode="before")
+    @classmethod
+    def _weekday_name(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("digest_daily_at")
+    @classmethod
+    def _local_time(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value.strip()):
+            raise ValueError(f"{value!r} is not a time of day as HH:MM (00:00 to 23:59)")
+        return value.strip()
 
     @field_validator("timezone")
     @classmethod

@@ -1,7 +1,8 @@
-"""The calendar's idea of "now": the system clock, or a file that tests move forward.
+"""The calendar's and the digests' idea of "now": the system clock, or a file that tests move forward.
 
-Only the calendar reads it, so that a test can travel through a year of reminders with
-a real worker and beat; settings refuse a clock file outside BANTIN_ENVIRONMENT=test.
+Only the calendar and the digest schedule read it, so that a test can travel through a
+year of reminders, or to tomorrow's digest, with a real worker and beat; deliveries keep
+the real clock. Settings refuse a clock file outside BANTIN_ENVIRONMENT=test.
 """
 
 from __future__ import annotations

@@ -69,6 +69,7 @@ TASK_QUEUES = {
     task_names.MAINTAIN_WEBSUB: Queue.MAINTENANCE,
     task_names.CALENDAR_TICK: Queue.MAINTENANCE,
     task_names.PURGE_DELIVERIES: Queue.MAINTENANCE,
+    task_names.DIGESTS_TICK: Queue.MAINTENANCE,
 }
 
 
@@ -120,6 +121,7 @@ PERIODIC_TASKS = {
     "websub-maintain": task_names.MAINTAIN_WEBSUB,
     "calendar-tick": task_names.CALENDAR_TICK,
     "deliveries-purge": task_names.PURGE_DELIVERIES,
+    "digests-tick": task_names.DIGESTS_TICK,
 }
 
 

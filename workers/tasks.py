@@ -24,6 +24,7 @@ from service.db.types import utcnow
 from service.deliveries.ratelimit import limiter_for
 from service.deliveries.sender import send_batch
 from service.deliveries.sweep import claim_due, release_stuck
+from service.digests.planning import tick as digests_tick
 from service.events.announce import plan_event_announcement
 from service.events.handlers import handle_event
 from service.events.outbox import claim_unrelayed_events
@@ -158,3 +159,16 @@ def calendar_tick() -> dict[str, int]:
     with session_scope() as session:
         refresh_calendar(session, now, settings)
     return {"planned": planned, "sent": len(result.sent), "late": len(result.late), "missed": len(result.missed)}
+
+
+@app.task(name=task_names.DIGESTS_TICK)
+def plan_digests() -> dict[str, int]:
+    """Plan the due daily and weekly digests, each once; returns counts: queued, empty, missed.
+
+    Their mails go as delivery batches after each chunk's commit."""
+    settings = get_settings()
+    # Half the soft limit: a tick with 100,000 readers stops in time, the next one goes on from the rows.
+    result = digests_tick(session_scope, clock.now(settings), settings, settings.task_soft_time_limit_seconds / 2)
+    if result.queued or result.missed:
+        log.info("digests: %d queued, %d empty, %d missed", result.queued, result.empty, result.missed)
+    return {"queued": result.queued, "empty": result.empty, "missed": result.missed}

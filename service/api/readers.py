@@ -394,8 +394,11 @@ async def preferences_change(request: Request, subscription_id: RowId, signed: s
                     "frequency": _first(form, "frequency", "each"),
                 }
             )
-        except ValidationError:
-            return _preferences_page(request, settings, subscription, request.url.path, status_code=422)
+        except ValidationError as exc:
+            # Name the field that was refused (a tampered frequency or action), never a bare 422.
+            field = str(exc.errors()[0]["loc"][0])
+            message = FIELD_ERRORS.get(field, exc.errors()[0]["msg"])
+            return _preferences_page(request, settings, subscription, request.url.path, message, status_code=422)
         chosen = signup.known_categories(session, data.categories)
         if data.action == "save" and scope == "some" and not chosen:
             message = FIELD_ERRORS["categories_none"]

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import html
 import time
+import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.headerregistry import Address
-from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, make_msgid, parseaddr
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,6 +26,8 @@ from service.channels.messages import OutboundMessage, SendResult
 from service.channels.results import elapsed_ms
 from service.channels.text import render_text
 from service.channels.urls import with_path
+from service.digests.mail import digest_mail
+from service.digests.planning import DIGEST
 from service.errors import InvalidField
 from service.readers import mails
 from service.readers.preferences import preferences_url
@@ -39,8 +43,14 @@ def unsubscribe_url(settings: Settings, token: str) -> str:
 
 def sender(settings: Settings) -> Address:
     """``BANTIN_SMTP_FROM`` with a display name: its own, or ``BANTIN_SITE_TITLE``."""
-    name, address = parseaddr(settings.smtp_from)
-    return Address(display_name=name or settings.site_title, addr_spec=address)
+    return _sender(settings.smtp_from, settings.site_title)
+
+
+@lru_cache(maxsize=16)
+def _sender(smtp_from: str, site_title: str) -> Address:
+    # Parsed once per value, not once per message (a third of a digest's own CPU before).
+    name, address = parseaddr(smtp_from)
+    return Address(display_name=name or site_title, addr_spec=address)
 
 
 def list_id(settings: Settings) -> str:
@@ -50,30 +60,27 @@ def list_id(settings: Settings) -> str:
     return f'"{title}" <announcements.{host}>'
 
 
-def build_email(settings: Settings, message: OutboundMessage, now: datetime | None = None) -> EmailMessage:
-    """A well-formed announcement (RFC 5322: Date, From, Message-ID), marked as automated
-    bulk mail (RFC 3834 Auto-Submitted, RFC 2919 List-Id) with one-click unsubscribe
-    (RFC 8058); multipart text + HTML. ``now`` (aware) is the Date, shown in BANTIN_TIMEZONE."""
+def build_email(settings: Settings, message: OutboundMessage, now: datetime | None = None) -> bytes:
+    """A well-formed announcement as the bytes sent (RFC 5322: Date, From, Message-ID), marked
+    as automated bulk mail (RFC 3834 Auto-Submitted, RFC 2919 List-Id) with one-click
+    unsubscribe (RFC 8058); multipart text + HTML, each part UTF-8 in base64. ``now``
+    (aware) is the Date, shown in BANTIN_TIMEZONE.
+
+    Composed as bytes, not through ``EmailMessage``: its header parsing and folding cost
+    about 30 ms per digest here, ten times the SMTP round trip (bench/README.md, digests).
+    Headers with non-ASCII words go through the SMTP policy's folder once per distinct
+    value (``_header``), so a Vietnamese subject shared by 100,000 readers is encoded once.
+    """
     now = now or datetime.now(UTC)
-    if message.event_type in READER_MAILS:
+    if message.event_type == DIGEST:
+        words = digest_mail(settings, message.payload, message.locale)
+    elif message.event_type in READER_MAILS:
         words = mails.reader_mail(
             settings, message.event_type, message.payload, message.locale, message.target, message.subscription_id, now
         )
     else:
         words = render_text(message.event_type, message.payload, message.locale)
-    email = EmailMessage(policy=SMTP_POLICY)
-    # The SMTP policy encodes a Vietnamese subject and display name as RFC 2047 UTF-8 words.
-    email["Subject"] = words.subject
-    email["From"] = sender(settings)
-    email["To"] = message.target
-    email["Date"] = format_datetime(now.astimezone(settings.zone))
-    email["Message-ID"] = make_msgid(idstring=message.delivery_id, domain=_domain(settings.smtp_from))
-    email["Auto-Submitted"] = "auto-generated"  # RFC 3834: autoresponders must not answer
-    email["List-Id"] = list_id(settings)
-    email["X-Bantin-Delivery"] = message.delivery_id
     url = unsubscribe_url(settings, message.unsubscribe_token)
-    email["List-Unsubscribe"] = f"<{url}>"
-    email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058
     footer = "Hủy đăng ký" if message.locale == "vi" else "Unsubscribe"
     text_footer = f"{footer}: {url}"
     html_footer = f'<a href="{html.escape(url)}">{footer}</a>'
@@ -83,12 +90,54 @@ def build_email(settings: Settings, message: OutboundMessage, now: datetime | No
         preferences = preferences_url(settings, message.subscription_id, now)
         text_footer = f"{label}: {preferences}\n{text_footer}"
         html_footer = f'<a href="{html.escape(preferences)}">{label}</a> · {html_footer}'
-    email.set_content(f"{words.text}\n\n-- \n{text_footer}\n")
-    email.add_alternative(
-        f"<!doctype html><html><body>{words.html}<hr><p>{html_footer}</p></body></html>",
-        subtype="html",
+    boundary = f"=_{uuid.uuid4().hex}"
+    head = b"".join(
+        (
+            _header("Subject", words.subject),
+            _header("From", str(sender(settings))),
+            _header("To", message.target),
+            _header("Date", format_datetime(now.astimezone(settings.zone))),
+            _header("Message-ID", make_msgid(idstring=message.delivery_id, domain=_domain(settings.smtp_from))),
+            b"Auto-Submitted: auto-generated\r\n",  # RFC 3834: autoresponders must not answer
+            _header("List-Id", list_id(settings)),
+            _header("X-Bantin-Delivery", message.delivery_id),
+            _header("List-Unsubscribe", f"<{url}>"),
+            b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n",  # RFC 8058
+            b"MIME-Version: 1.0\r\n",
+            f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n'.encode(),
+        )
     )
-    return email
+    text = f"{words.text}\n\n-- \n{text_footer}\n"
+    body = f"<!doctype html><html><body>{words.html}<hr><p>{html_footer}</p></body></html>"
+    marker = f"--{boundary}\r\n".encode()
+    return b"".join(
+        (head, b"\r\n", marker, _part("plain", text), marker, _part("html", body), f"--{boundary}--\r\n".encode())
+    )
+
+
+def _part(subtype: str, content: str) -> bytes:
+    """One UTF-8 text part in base64 (lines of 76, CRLF): safe through any relay, no 8BITMIME needed."""
+    encoded = base64.encodebytes(content.encode()).replace(b"\n", b"\r\n")
+    return (
+        f"Content-Type: text/{subtype}; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n".encode() + encoded
+    )
+
+
+@lru_cache(maxsize=4096)
+def _folded(name: str, value: str) -> bytes:
+    return SMTP_POLICY.fold_binary(*SMTP_POLICY.header_store_parse(name, value))
+
+
+def _header(name: str, value: str) -> bytes:
+    """``Name: value`` and CRLF; a value with non-ASCII or line-breaking characters, or a long
+    one, is RFC 2047-encoded and folded by the SMTP policy (cached per distinct value)."""
+    if value.isascii() and len(value) < MAX_RAW_HEADER and "\r" not in value and "\n" not in value:
+        return f"{name}: {value}\r\n".encode()
+    return _folded(name, value)
+
+
+# Below this many characters an ASCII value fits RFC 5322's 998-character line unfolded.
+MAX_RAW_HEADER = 900
 
 
 def _domain(sender: str) -> str:
@@ -110,14 +159,14 @@ class EmailChannel:
         settings = context.settings
         if not settings.smtp_host:
             return SendResult.failure("BANTIN_SMTP_HOST is not set")
-        email = build_email(settings, message)
+        data = build_email(settings, message)
         started = time.perf_counter()
         lock: asyncio.Lock = context.resources.setdefault(CONNECTION + ".lock", asyncio.Lock())
         # One SMTP session per batch, reused for every message (SMTP is sequential).
         async with lock:
             try:
                 smtp = await _connection(context)
-                await smtp.send_message(email)
+                await smtp.sendmail(sender(settings).addr_spec, [message.target], data)
             except aiosmtplib.SMTPRecipientsRefused as exc:
                 code = next(iter(exc.recipients)).code if exc.recipients else None
                 return SendResult.failure(

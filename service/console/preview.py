@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
+from email import message_from_bytes
+from email import policy as email_policy
 
 from fastapi import Response
 from fastapi.responses import HTMLResponse
@@ -209,7 +210,9 @@ def _public_page(article: Article, body_html: str, url: str) -> str:
         )
 
 
-def _email_preview(email: EmailMessage) -> EmailPreview:
+def _email_preview(raw: bytes) -> EmailPreview:
+    # Read back from the very bytes an SMTP server would receive.
+    email = message_from_bytes(raw, policy=email_policy.default)
     text_part = email.get_body(preferencelist=("plain",))
     html_part = email.get_body(preferencelist=("html",))
     return EmailPreview(

@@ -230,8 +230,11 @@ class Subscription(Base):
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # each: one message per announcement; daily / weekly: digests (stored, not sent yet).
+    # each: one message per announcement; daily / weekly: digests (service/digests).
     frequency: Mapped[str] = mapped_column(String(8), default="each", server_default="each")
+    # A digest reader is owed the articles published after this instant: set when it
+    # confirms or turns to digests, moved to each period's start when its digest is planned.
+    digest_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class SubscribeRequest(Base):
@@ -442,6 +445,45 @@ class OccurrenceDraft(Base):
     occurrence_date: Mapped[date] = mapped_column(Date, primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DigestStatus(enum.StrEnum):
+    QUEUED = "queued"  # its delivery row was planned: the delivery's status tells the rest
+    EMPTY = "empty"  # nothing new in the reader's categories: no mail
+    MISSED = "missed"  # found later than BANTIN_DIGEST_GRACE_HOURS: not sent, its articles carried over
+
+
+class Digest(Base):
+    """One digest: subscriber × period. Unique, so it is planned once whatever runs twice."""
+
+    __tablename__ = "digests"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "period_start", name="uq_digests_subscription_period"),
+        Index("ix_digests_delivery", "delivery_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"))
+    frequency: Mapped[str] = mapped_column(String(8))
+    # The scheduled instant (UTC) that opens the period; the digest covers what was
+    # published after ``covers_from`` up to it.
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    covers_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16))
+    # Newest first, fixed when planned: a retry sends the same mail.
+    article_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    delivery_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DigestPeriod(Base):
+    """A frequency's period whose every digest row exists: later ticks skip it in one look-up."""
+
+    __tablename__ = "digest_periods"
+
+    frequency: Mapped[str] = mapped_column(String(8), primary_key=True)
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    completed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class UserRole(enum.StrEnum):

@@ -117,11 +117,16 @@ def insert_deliveries(
     subscription_ids: Sequence[int],
     now: datetime,
     settings: Settings,
+    ids: Sequence[str] | None = None,
 ) -> list[str]:
-    """Pending delivery rows, one per subscription; returns their ids."""
+    """Pending delivery rows, one per subscription; returns their ids.
+
+    ``ids`` (one per subscription) when the caller recorded them beforehand (a digest row
+    names its delivery); new ones otherwise.
+    """
     # Held back from the due-sweep while the batch messages are on their way.
     lease = now + timedelta(seconds=settings.delivery_lease_seconds)
-    ids = [new_delivery_id() for _ in subscription_ids]
+    ids = list(ids) if ids is not None else [new_delivery_id() for _ in subscription_ids]
     rows = [
         {
             "id": delivery_id,

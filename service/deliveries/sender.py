@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,6 +28,8 @@ from service.db.statements import among
 from service.deliveries.content import FEED_UPDATED, feed_content_for
 from service.deliveries.outcomes import record_results
 from service.deliveries.planning import plan_disabled_notices
+from service.digests.content import digest_payloads
+from service.digests.planning import DIGEST
 from service.observability.metrics import record_deliveries
 from service.readers.signup import READER_NOTICES
 
@@ -91,6 +93,7 @@ def claim(session: Session, delivery_ids: Sequence[str], now: datetime, settings
         )
     }
     feeds: dict[tuple[str, str], FeedContent | None] = {}
+    digests = _digest_payloads(session, claimed, announcements, settings.base_url)
     messages = []
     held: dict[str, list[str]] = {SubscriptionStatus.PAUSED: [], SubscriptionStatus.DISABLED: []}
     for row in claimed:
@@ -102,9 +105,24 @@ def claim(session: Session, delivery_ids: Sequence[str], now: datetime, settings
         if subscription.status in held and announcement.type not in READER_NOTICES:
             held[subscription.status].append(row.delivery_id)
             continue
-        messages.append(_message(row, subscription, announcement, now, session, feeds, settings.base_url, token))
+        payload = digests.get(row.delivery_id, announcement.payload)
+        messages.append(
+            _message(row, subscription, announcement, payload, now, session, feeds, settings.base_url, token)
+        )
     _hold_back(session, held[SubscriptionStatus.PAUSED], held[SubscriptionStatus.DISABLED], now)
     return messages
+
+
+def _digest_payloads(
+    session: Session, claimed: Sequence[Row[Any]], announcements: dict[int, Row[Any]], base_url: str
+) -> dict[str, dict[str, Any]]:
+    """Each claimed digest's own payload (its articles), read once for the batch."""
+    payloads: dict[str, dict[str, Any]] = {}
+    for announcement in announcements.values():
+        if announcement.type == DIGEST:
+            ids = [row.delivery_id for row in claimed if row.announcement_id == announcement.id]
+            payloads.update(digest_payloads(session, announcement.payload, ids, base_url))
+    return payloads
 
 
 def _claim_then_read(
@@ -187,6 +205,7 @@ def _message(
     claimed: Row[Any],
     sub: Row[Any],
     announcement: Row[Any],
+    payload: Mapping[str, Any],
     now: datetime,
     session: Session,
     feeds: dict[tuple[str, str], FeedContent | None],
@@ -210,7 +229,7 @@ def _message(
         options=dict(sub.options or {}),
         locale=sub.locale,
         event_type=announcement.type,
-        payload=announcement.payload,
+        payload=payload,
         created_at=announcement.created_at.timestamp(),
         secrets=secrets,
         unsubscribe_token=sub.unsubscribe_token,

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from service.channels.urls import with_path
 from service.db.models import Subscription, SubscriptionStatus
+from service.deliveries.planning import EACH
 from service.readers import links
 from service.readers.consent import record_consent
 from service.readers.schemas import PreferencesForm
@@ -50,6 +51,9 @@ def apply(session: Session, subscription: Subscription, form: PreferencesForm, c
     action = form.action
     if action == "save":
         subscription.categories = known_categories(session, form.categories)
+        if subscription.frequency == EACH and form.frequency != EACH:
+            # Until now every article went by itself: the first digest starts from here.
+            subscription.digest_since = now
         subscription.frequency = form.frequency
         consent = "changed"
     elif action == "pause" and subscription.status in CONFIRMED:

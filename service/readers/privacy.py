@@ -23,6 +23,7 @@ from service.db.models import (
     Delivery,
     DeliveryAttempt,
     DeliveryStatus,
+    Digest,
     SubscribeRequest,
     Subscription,
     SubscriptionStatus,
@@ -59,7 +60,7 @@ def find(session: Session, target: str) -> list[Subscription]:
 def export(session: Session, target: str) -> dict[str, Any]:
     """Everything held about ``target``: whether it is on the suppression list, and per
     subscription its fields (never its secrets or unsubscribe token), consent events,
-    sign-up requests, and deliveries with the announcement type and every attempt."""
+    sign-up requests, deliveries with the announcement type and every attempt, and digests."""
     subscriptions = find(session, target)
     hashes = {suppression_hash(s.channel, s.target) for s in subscriptions} | {
         suppression_hash(channel, target) for channel in PERSONAL_CHANNELS
@@ -102,6 +103,7 @@ def _subscription(session: Session, sub: Subscription) -> dict[str, Any]:
                 "duration_ms": attempt.duration_ms,
             }
         )
+    digests = session.scalars(select(Digest).where(Digest.subscription_id == sub.id).order_by(Digest.period_start))
     return {
         "id": sub.id,
         "channel": sub.channel,
@@ -111,6 +113,7 @@ def _subscription(session: Session, sub: Subscription) -> dict[str, Any]:
         "categories": list(sub.categories),
         "events": list(sub.events),
         "frequency": sub.frequency,
+        "digest_since": _iso(sub.digest_since),
         "locale": sub.locale,
         "options": dict(sub.options or {}),
         "created_at": _iso(sub.created_at),
@@ -156,6 +159,17 @@ def _subscription(session: Session, sub: Subscription) -> dict[str, Any]:
                 "attempt_log": attempts.get(d.id, []),
             }
             for d, event_type in deliveries
+        ],
+        "digests": [
+            {
+                "frequency": g.frequency,
+                "period_start": _iso(g.period_start),
+                "covers_from": _iso(g.covers_from),
+                "status": g.status,
+                "article_ids": list(g.article_ids),
+                "delivery_id": g.delivery_id,
+            }
+            for g in digests
         ],
     }
 

@@ -220,6 +220,8 @@ def confirm(session: Session, token: str, client: str, now: datetime) -> Confirm
     subscription.frequency = request.frequency
     subscription.locale = request.locale
     subscription.updated_at = now
+    # A first digest carries what was published after the confirmation.
+    subscription.digest_since = now
     # Any other link still out for this address is spent too.
     session.execute(
         update(SubscribeRequest)

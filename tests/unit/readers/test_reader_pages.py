@@ -408,3 +408,30 @@ def test_preferences_with_some_categories_but_none_chosen_change_nothing(web: Te
     answer = web.post(path, data={"csrf_token": csrf, "action": "save", "scope": "some", "frequency": "weekly"})
     assert answer.status_code == 422 and "ít nhất một chuyên mục" in answer.text
     assert _subscription("giu.nguyen@example.vn").frequency == "each"
+
+
+def test_digests_are_offered_on_both_pages_and_a_bad_frequency_is_named(web: TestClient) -> None:
+    form = web.get("/subscribe").text
+    for choice in ("each", "daily", "weekly"):
+        assert f'name="frequency" value="{choice}"' in form
+    assert "Tóm tắt hằng ngày" in form and "A weekly digest" in web.get("/subscribe?lang=en").text
+    before = _counts()
+    refused = _signup(web, "tan.suat@example.vn", frequency="hourly")
+    assert refused.status_code == 422 and "Hãy chọn một tần suất." in refused.text
+    assert _counts() == before
+
+    sub = _confirmed(web, "chuyen.doi@example.vn")
+    assert _subscription("chuyen.doi@example.vn").frequency == "each"
+    path = preferences_url(get_settings(), sub.id, utcnow()).removeprefix(get_settings().base_url)
+    page = web.get(path).text
+    assert 'name="frequency" value="weekly"' in page and 'value="each" checked' in page
+    csrf = CSRF.search(page).group(1)  # type: ignore[union-attr]
+    bad = web.post(path, data={"csrf_token": csrf, "action": "save", "scope": "all", "frequency": "hourly"})
+    assert bad.status_code == 422 and "Hãy chọn một tần suất." in bad.text
+    assert _subscription("chuyen.doi@example.vn").frequency == "each"
+    before_switch = utcnow()
+    web.post(path, data={"csrf_token": csrf, "action": "save", "scope": "all", "frequency": "weekly"})
+    switched = _subscription("chuyen.doi@example.vn")
+    # Articles so far went one by one: the first digest starts from the switch.
+    assert switched.frequency == "weekly" and switched.digest_since is not None
+    assert switched.digest_since >= before_switch

@@ -34,6 +34,11 @@ def test_beat_schedule_exact_contents() -> None:
             "schedule": 7,
             "options": {"queue": "maintenance", "expires": 7},
         },
+        "digests-tick": {
+            "task": "digests.tick",
+            "schedule": 7,
+            "options": {"queue": "maintenance", "expires": 7},
+        },
     }
     # Every scheduled task exists under that exact wire name.
     assert {entry["task"] for entry in schedule.values()} <= set(app.tasks)
@@ -52,6 +57,7 @@ def test_task_names_are_explicit_and_stable() -> None:
         "websub.maintain",
         "calendar.tick",
         "deliveries.purge",
+        "digests.tick",
     }
 
 

@@ -1,7 +1,7 @@
 """telegram bot: the update ids already handled
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-11-29 21:45:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from service.db.types import UTCDateTime
 
 revision = '0012'
-down_revision = '0010'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
