@@ -10,18 +10,21 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from service.db.models import Announcement, Delivery, DeliveryAttempt, DeliveryStatus, Subscription, SubscriptionStatus
+from service.observability.database import outbox_oldest_unfinished
 
 HEALTH_WINDOW = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
 class DeliveryHealth:
-    """What the dashboard shows of the last HEALTH_WINDOW: counts of deliveries and disabled subscriptions."""
+    """What the dashboard shows of the last HEALTH_WINDOW: counts of deliveries and disabled
+    subscriptions; and the outbox lag now, in whole seconds (0: every event rendered and announced)."""
 
     delivered: int
     retrying: int
     failed: int
     disabled_subscriptions: int
+    outbox_lag_seconds: int
 
 
 def delivery_health(session: Session, now: datetime) -> DeliveryHealth:
@@ -41,7 +44,11 @@ def delivery_health(session: Session, now: datetime) -> DeliveryHealth:
     disabled = session.scalar(
         select(func.count()).select_from(Subscription).where(Subscription.status == SubscriptionStatus.DISABLED)
     )
+    # The same figure as the bantin_outbox_lag_seconds metric: a stuck worker or broker shows here first.
+    oldest = outbox_oldest_unfinished(session)
+    lag = max(0, int((now - oldest).total_seconds())) if oldest is not None else 0
     return DeliveryHealth(
+        outbox_lag_seconds=lag,
         delivered=count(DeliveryStatus.DELIVERED),
         retrying=count(DeliveryStatus.PENDING, Delivery.attempts > 0),
         failed=count(DeliveryStatus.FAILED),

@@ -3,7 +3,7 @@ and latency; replay one delivery; recover a subscriber's failures since a local 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from config.settings import get_settings
 from service.db.engine import session_scope
-from service.db.models import Delivery, DeliveryAttempt, DeliveryStatus, Subscription
+from service.db.models import Delivery, DeliveryAttempt, DeliveryStatus, OutboxEvent, Subscription
 from service.deliveries.planning import plan_announcement
 from service.subscriptions.schemas import SubscriptionCreate
 from service.subscriptions.service import create_subscription
@@ -188,3 +188,20 @@ def test_the_dashboard_counts_the_last_day(admin: tuple[TestClient, str]) -> Non
     health = page.split("Gửi tin 24 giờ qua", 1)[1].split("</section>", 1)[0]
     assert '<a href="/console/deliveries?status=failed"><strong>1</strong> thất bại</a>' in health
     assert "<strong>0</strong> đã gửi" in health
+
+
+def test_the_dashboard_shows_the_outbox_lag(admin: tuple[TestClient, str]) -> None:
+    client, _ = admin
+
+    def health() -> str:
+        return client.get("/console/").text.split("Gửi tin 24 giờ qua", 1)[1].split("</section>", 1)[0]
+
+    assert "<strong>0 giây</strong> độ trễ" in health()
+    with session_scope() as session:
+        # An event saved ten minutes ago and never rendered: the worker is stuck.
+        stuck = datetime.now(UTC) - timedelta(minutes=10)
+        session.add(OutboxEvent(type="article.published", payload={}, created_at=stuck, next_attempt_at=stuck))
+    shown = health()
+    assert 'class="warn"' in shown
+    seconds = int(shown.split("<strong>", 5)[5].split(" giây", 1)[0])
+    assert 600 <= seconds < 700
