@@ -194,7 +194,8 @@ def test_the_dashboard_shows_the_outbox_lag(admin: tuple[TestClient, str]) -> No
     client, _ = admin
 
     def health() -> str:
-        return client.get("/console/").text.split("Gửi tin 24 giờ qua", 1)[1].split("</section>", 1)[0]
+        page: str = client.get("/console/").text
+        return page.split("Gửi tin 24 giờ qua", 1)[1].split("</section>", 1)[0]
 
     assert "<strong>0 giây</strong> độ trễ" in health()
     with session_scope() as session:
