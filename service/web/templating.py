@@ -244,7 +244,10 @@ STATUS_LABELS = Labels(
     }
 )
 FLAG_LABELS = Labels({"nam_tron": N_("năm tròn"), "nam_le_5": N_("năm lẻ 5"), "jubilee": N_("đại lễ")})
-ROLE_LABELS = Labels({"writer": N_("Phóng viên"), "editor": N_("Biên tập viên"), "admin": N_("Quản trị")})
+# "Quản trị" also names the console itself ("Console"); the role is "Administrator".
+ROLE_LABELS = Labels(
+    {"writer": N_("Phóng viên"), "editor": N_("Biên tập viên"), "admin": NP_("role", "Quản trị")}, {"admin": "role"}
+)
 # "Tạm dừng" is also the button that pauses: the state has its own context ("Paused", not "Pause").
 SUBSCRIPTION_STATUS_LABELS = Labels(
     {
