@@ -28,6 +28,7 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 from babel.support import Translations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -129,6 +130,27 @@ def gettext(message: str, **variables: Any) -> str:
     """
     text = translate(message)
     return text % variables if variables else text
+
+
+def pgettext(context: str, message: str, **variables: Any) -> str:
+    """``message`` in the current language as meant in ``context`` (gettext's msgctxt), placeholders filled.
+
+    For a Vietnamese word that English says two ways: "Tạm dừng" is the button "Pause" and,
+    in context ``subscription status``, the state "Paused".
+    """
+    text = translations(language()).pgettext(context, message)
+    return text % variables if variables else text
+
+
+def NP_(context: str, message: str) -> str:
+    """Mark ``message`` in ``context`` for extraction without translating it (translate with pgettext at use)."""
+    return message
+
+
+def number(value: float, pattern: str = "#,##0.###") -> str:
+    """``value`` written the current language's way (CLDR, via Babel): 8000 → "8.000" and 10.5 →
+    "10,5" in Vietnamese, "8,000" and "10.5" in English; ``pattern`` is a CLDR decimal pattern."""
+    return str(format_decimal(value, format=pattern, locale=language()))
 
 
 def N_(message: str) -> str:

@@ -16,17 +16,19 @@ import sys
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 MAPPING = ROOT / "babel.cfg"
 PO_FILE = Path(__file__).resolve().parent / "locale" / "en" / "LC_MESSAGES" / "messages.po"
+# Babel's keywords plus service.i18n.NP_ (a msgid with its context, marked for later).
+KEYWORDS = {**DEFAULT_KEYWORDS, "NP_": ((1, "c"), 2)}
 
 
 def extract(root: Path = ROOT, mapping: Path = MAPPING) -> Catalog:
-    """Every msgid under ``root`` (Python ``gettext``/``N_``/``_``, templates' ``_``) per ``mapping``.
+    """Every msgid under ``root`` (Python ``gettext``/``N_``/``NP_``/``_``, templates' ``_``) per ``mapping``.
 
     Returns a template catalogue (no translations). Source: Babel's extractors, the
     ``jinja2`` one being Jinja2's own (``jinja2.ext.babel_extract``).
@@ -34,7 +36,9 @@ def extract(root: Path = ROOT, mapping: Path = MAPPING) -> Catalog:
     with mapping.open(encoding="utf-8") as handle:
         method_map, options_map = parse_mapping_cfg(handle)  # type: ignore[no-untyped-call]
     template = Catalog(project="bantin", locale=None, charset="utf-8")
-    for filename, lineno, message, comments, context in extract_from_dir(root, method_map, options_map):
+    for filename, lineno, message, comments, context in extract_from_dir(
+        root, method_map, options_map, keywords=KEYWORDS
+    ):
         template.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
     return template
 

@@ -38,7 +38,9 @@ from service.console.security import CheckedForm, CurrentUser, Forbidden
 from service.db.engine import session_scope
 from service.db.models import KeyDate, UserRole
 from service.errors import Conflict, InvalidField
+from service.i18n import gettext
 from service.inputs import KeyDateId
+from service.web.templating import day
 
 router = console_router()
 MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
@@ -74,10 +76,10 @@ def parse_month(raw: str, today: date) -> tuple[date, str | None]:
         return today.replace(day=1), None
     match = MONTH_PATTERN.match(raw.strip())
     if match is None or not 1 <= int(match.group(2)) <= 12:
-        return today.replace(day=1), f"“{raw}” không phải tháng dạng yyyy-mm (ví dụ 2027-02)."
+        return today.replace(day=1), gettext("“%(raw)s” không phải tháng dạng yyyy-mm (ví dụ 2027-02).", raw=raw)
     year, month = int(match.group(1)), int(match.group(2))
     if year not in lunar.SUPPORTED_YEARS:
-        return today.replace(day=1), "Lịch chỉ tính được từ năm 1901 đến năm 2099."
+        return today.replace(day=1), gettext("Lịch chỉ tính được từ năm 1901 đến năm 2099.")
     return date(year, month, 1), None
 
 
@@ -182,9 +184,9 @@ def add_key_date(user: CurrentUser, posted: CheckedForm) -> Response:
             key_date = create_key_date(session, data, clock.now(settings), settings)
         except Conflict:
             session.rollback()
-            form.errors["id"] = f"Đã có ngày kỷ niệm mang mã “{data.id}”; hãy đặt một mã khác."
+            form.errors["id"] = gettext("Đã có ngày kỷ niệm mang mã “%(id)s”; hãy đặt một mã khác.", id=data.id)
             return _key_date_form(user, form, None, status_code=409)
-        push_flash(session, user.session_id, f"Đã thêm ngày kỷ niệm “{key_date.name}”.")
+        push_flash(session, user.session_id, gettext("Đã thêm ngày kỷ niệm “%(name)s”.", name=key_date.name))
     return see_other(f"/console/calendar#key-date-{data.id}")
 
 
@@ -219,7 +221,7 @@ def change_key_date(key_date_id: KeyDateId, user: CurrentUser, posted: CheckedFo
             session.rollback()
             form.add_error(exc.field, exc.message)
             return _key_date_form(user, form, get_key_date(session, key_date_id), status_code=422)
-        push_flash(session, user.session_id, f"Đã lưu ngày kỷ niệm “{key_date.name}”.")
+        push_flash(session, user.session_id, gettext("Đã lưu ngày kỷ niệm “%(name)s”.", name=key_date.name))
     return see_other(f"/console/calendar#key-date-{key_date_id}")
 
 
@@ -241,21 +243,23 @@ def draft_article(key_date_id: KeyDateId, user: CurrentUser, posted: CheckedForm
     with session_scope() as session:
         if on is None:
             get_key_date(session, key_date_id)  # an unknown key date is a 404 whatever the date
-            push_flash(session, user.session_id, "Không soạn được bài: thiếu ngày kỷ niệm (dạng yyyy-mm-dd).")
+            push_flash(session, user.session_id, gettext("Không soạn được bài: thiếu ngày kỷ niệm (dạng yyyy-mm-dd)."))
             return see_other("/console/calendar")
         try:
             drafted = draft_from_occurrence(session, key_date_id, on, clock.now(settings), settings, user.actor)
         except InvalidField:
             session.rollback()
             push_flash(
-                session, user.session_id, f"Không soạn được bài: ngày {on:%d/%m/%Y} không phải ngày kỷ niệm này."
+                session,
+                user.session_id,
+                gettext("Không soạn được bài: ngày %(date)s không phải ngày kỷ niệm này.", date=day(on)),
             )
             return see_other(f"/console/calendar?month={on:%Y-%m}")
         article = drafted.article
         if drafted.created:
-            message = f"Đã soạn bài nháp “{article.title}” từ lịch kỷ niệm."
+            message = gettext("Đã soạn bài nháp “%(title)s” từ lịch kỷ niệm.", title=article.title)
         else:
-            message = f"Ngày kỷ niệm này đã có bài “{article.title}”; đây là bài đó."
+            message = gettext("Ngày kỷ niệm này đã có bài “%(title)s”; đây là bài đó.", title=article.title)
         push_flash(session, user.session_id, message)
         article_id = article.id
     return see_other(f"/console/articles/{article_id}")

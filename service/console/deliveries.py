@@ -27,6 +27,7 @@ from service.db.types import utcnow
 from service.deliveries.queries import announcements_by_id, list_deliveries
 from service.deliveries.replay import recover, replay
 from service.errors import Conflict, NotFound
+from service.i18n import N_, gettext
 from service.inputs import DeliveryId, Instant, RowId
 
 router = console_router()
@@ -35,7 +36,7 @@ FILTERS = ("announcement", "subscription", "status")
 _ROW_ID: TypeAdapter[int] = TypeAdapter(RowId)
 _INSTANT: TypeAdapter[datetime] = TypeAdapter(Instant)
 _DELIVERY_ID: TypeAdapter[str] = TypeAdapter(DeliveryId)
-NOT_AN_ID = "Phải là một số nguyên dương (mã số hiện trong nhật ký)."
+NOT_AN_ID = N_("Phải là một số nguyên dương (mã số hiện trong nhật ký).")
 
 
 def parse_row_id(raw: str) -> tuple[int | None, str | None]:
@@ -46,7 +47,7 @@ def parse_row_id(raw: str) -> tuple[int | None, str | None]:
     try:
         return _ROW_ID.validate_python(raw, strict=False), None
     except ValidationError:
-        return None, NOT_AN_ID
+        return None, gettext(NOT_AN_ID)
 
 
 def parse_since(raw: str) -> tuple[datetime | None, str | None]:
@@ -55,16 +56,16 @@ def parse_since(raw: str) -> tuple[datetime | None, str | None]:
     """
     raw = raw.strip()
     if not raw:
-        return None, "Chọn ngày giờ bắt đầu."
+        return None, gettext("Chọn ngày giờ bắt đầu.")
     iso = raw
     with contextlib.suppress(ValueError):  # not dd/mm/yyyy HH:mm: the ISO form is tried next
         iso = datetime.strptime(raw, LOCAL_FORMAT).isoformat()
     try:
         when = _INSTANT.validate_python(iso, strict=False)
     except ValidationError:
-        return None, f"“{raw}” không phải ngày giờ hợp lệ (dd/mm/yyyy HH:mm)."
+        return None, gettext("“%(raw)s” không phải ngày giờ hợp lệ (dd/mm/yyyy HH:mm).", raw=raw)
     if when > utcnow():
-        return None, "Thời điểm này chưa đến; chọn một thời điểm trong quá khứ."
+        return None, gettext("Thời điểm này chưa đến; chọn một thời điểm trong quá khứ.")
     return when, None
 
 
@@ -146,7 +147,7 @@ def recover_failed(user: AdminUser, posted: CheckedForm) -> Response:
     errors: dict[str, str] = {}
     subscription_id, error = parse_row_id(values["recover_subscription"])
     if error or subscription_id is None:
-        errors["recover_subscription"] = error or "Nhập mã người nhận."
+        errors["recover_subscription"] = error or gettext("Nhập mã người nhận.")
     since, error = parse_since(values["since"])
     if error:
         errors["since"] = error
@@ -157,9 +158,12 @@ def recover_failed(user: AdminUser, posted: CheckedForm) -> Response:
     try:
         with session_scope() as session:
             ids = recover(session, subscription_id, since, utcnow())
-            push_flash(session, user.session_id, f"Đã xếp lại {len(ids)} tin lỗi của người nhận #{subscription_id}.")
+            message = gettext(
+                "Đã xếp lại %(count)s tin lỗi của người nhận #%(id)s.", count=len(ids), id=subscription_id
+            )
+            push_flash(session, user.session_id, message)
     except Conflict:
-        message = "Người nhận đang tạm dừng hoặc bị tắt; hãy bật lại rồi gửi lại."
+        message = gettext("Người nhận đang tạm dừng hoặc bị tắt; hãy bật lại rồi gửi lại.")
         return _log_page(user, values, 1, {"since": message}, 409)
     return see_other(f"/console/deliveries?{urlencode({'subscription': subscription_id})}")
 
@@ -178,8 +182,8 @@ def replay_one(delivery_id: str, user: AdminUser, posted: CheckedForm) -> Respon
     try:
         with session_scope() as session:
             replay(session, checked, utcnow())
-            push_flash(session, user.session_id, f"Đã xếp tin {checked} vào hàng gửi lại.")
+            push_flash(session, user.session_id, gettext("Đã xếp tin %(id)s vào hàng gửi lại.", id=checked))
     except Conflict:
         with session_scope() as session:
-            push_flash(session, user.session_id, f"Tin {checked} đang được gửi; thử lại sau ít giây.")
+            push_flash(session, user.session_id, gettext("Tin %(id)s đang được gửi; thử lại sau ít giây.", id=checked))
     return see_other(back)

@@ -1,4 +1,4 @@
-"""The key date form: posted fields → the API's own schema (KeyDateIn), and errors by field in Vietnamese.
+"""The key date form: posted fields → the API's own schema (KeyDateIn), and errors by field in the request's language.
 
 Adding and editing both validate the whole form with ``KeyDateIn``, so the console
 refuses exactly what ``POST /api/v1/calendar/key-dates`` refuses (31/2, a lunar day 30
@@ -17,6 +17,7 @@ from service.calendar.schemas import CHANNEL_NAMES, DEFAULT_OFFSETS, DEFAULT_SEN
 from service.console.forms import field_message
 from service.db.models import KeyDate
 from service.errors import validation_items
+from service.i18n import N_, gettext
 
 TEXT_FIELDS = (
     "id",
@@ -40,48 +41,69 @@ _INPUT_OF = {"events_to": "subscription_ids", "templates": "template_vi", "body"
 
 
 def _message(item: dict[str, str], values: dict[str, str]) -> str:
-    """The Vietnamese words for one of KeyDateIn's errors; the English ones when none fit."""
+    """The words staff read for one of KeyDateIn's errors, in the request's language; the English ones when none fit."""
     kind, name, english = item["type"], item["field"], item["message"]
     if kind == "missing" or english == "must not be empty":
-        return "Không được để trống."
+        return gettext("Không được để trống.")
     if kind in ("int_parsing", "int_type", "int_from_float"):
-        return "Phải là một số nguyên."
+        return gettext("Phải là một số nguyên.")
     if kind == "day" and values.get("calendar") == "solar":
-        where = f"tháng {values.get('month')}" + (f"/{values['origin_year']}" if values.get("origin_year") else "")
-        return f"Không có ngày {values.get('day')} trong {where}: {_last_day(english)}."
+        return _missing_solar_day(english, values)
     if kind == "day" and "29 days" in english:
-        return f"Tháng {values.get('month')} âm lịch năm {values.get('origin_year')} chỉ có 29 ngày; không có ngày 30."
+        return gettext(
+            "Tháng %(month)s âm lịch năm %(year)s chỉ có 29 ngày; không có ngày 30.",
+            month=values.get("month"),
+            year=values.get("origin_year"),
+        )
     if kind == "day":
-        return "Ngày âm lịch từ 1 đến 30."
+        return gettext("Ngày âm lịch từ 1 đến 30.")
     if kind == "literal_error":
-        return "Chọn một giá trị trong danh sách."
+        return gettext("Chọn một giá trị trong danh sách.")
     if kind == "month":
-        return "Tháng từ 1 đến 12."
+        return gettext("Tháng từ 1 đến 12.")
     if kind == "leap_month" and values.get("calendar") == "solar":
-        return "Chỉ ngày âm lịch mới có tháng nhuận."
+        return gettext("Chỉ ngày âm lịch mới có tháng nhuận.")
     if kind == "leap_month":
-        return f"Năm {values.get('origin_year')} âm lịch không có tháng {values.get('month')} nhuận."
+        return gettext(
+            "Năm %(year)s âm lịch không có tháng %(month)s nhuận.",
+            year=values.get("origin_year"),
+            month=values.get("month"),
+        )
     if kind == "origin_year":
-        return "Lịch âm chỉ tính được từ năm 1901 đến năm 2099."
-    if name == "origin_year":
-        return "Năm từ 1 đến 9999."
-    if name == "send_time":
-        return "Giờ dạng HH:MM, từ 00:00 đến 23:59."
-    if name == "offsets":
-        return "Mỗi mốc nhắc là số ngày trước, từ 0 đến 366."
-    if name == "id":
-        return "Chỉ chữ thường không dấu, chữ số và dấu gạch ngang (tối đa 80 ký tự), bắt đầu bằng chữ hoặc số."
+        return gettext("Lịch âm chỉ tính được từ năm 1901 đến năm 2099.")
+    if name in _FIELD_MESSAGES:
+        return gettext(_FIELD_MESSAGES[name])
     if name == "name" or name == "name_en":
-        return "Dài quá 300 ký tự." if "300" in english else field_message(english)
+        return gettext("Dài quá 300 ký tự.") if "300" in english else field_message(english)
     if name == "templates":
-        return f"Mẫu lời nhắc không dùng được: {english}"
+        return gettext("Mẫu lời nhắc không dùng được: %(reason)s", reason=english)
     return field_message(english)
 
 
-def _last_day(english: str) -> str:
+# Messages that depend only on the field (msgids; translated where they are shown).
+_FIELD_MESSAGES = {
+    "origin_year": N_("Năm từ 1 đến 9999."),
+    "send_time": N_("Giờ dạng HH:MM, từ 00:00 đến 23:59."),
+    "offsets": N_("Mỗi mốc nhắc là số ngày trước, từ 0 đến 366."),
+    "id": N_("Chỉ chữ thường không dấu, chữ số và dấu gạch ngang (tối đa 80 ký tự), bắt đầu bằng chữ hoặc số."),
+}
+
+
+def _missing_solar_day(english: str, values: dict[str, str]) -> str:
     # "day 31 does not exist in month 2 (29 days)": the count in brackets is what staff need.
     count = english.rsplit("(", 1)[-1].split(" ", 1)[0]
-    return f"tháng đó có {count} ngày" if count.isdigit() else english
+    day, month, year = values.get("day"), values.get("month"), values.get("origin_year")
+    month_text = f"{month}/{year}" if year else month
+    if count.isdigit():
+        return gettext(
+            "Không có ngày %(day)s trong tháng %(month)s: tháng đó có %(count)s ngày.",
+            day=day,
+            month=month_text,
+            count=count,
+        )
+    return gettext(
+        "Không có ngày %(day)s trong tháng %(month)s: %(reason)s.", day=day, month=month_text, reason=english
+    )
 
 
 def _numbers(raw: str) -> list[str]:
@@ -168,7 +190,7 @@ class KeyDateForm:
         channels = [name for name in CHANNEL_NAMES if v[f"channel_{name}"] == "on"]
         ids = _numbers(v["subscription_ids"])
         if not all(i.isdigit() for i in ids):
-            self.errors["subscription_ids"] = "Mã người nhận là các số, cách nhau bằng dấu phẩy."
+            self.errors["subscription_ids"] = gettext("Mã người nhận là các số, cách nhau bằng dấu phẩy.")
             ids = []
         data["events_to"] = {"channels": channels, "subscription_ids": [int(i) for i in ids]}
         return data

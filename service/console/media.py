@@ -26,24 +26,31 @@ from service.console.security import CheckedForm, CurrentUser
 from service.db.engine import session_scope
 from service.db.models import MediaFile
 from service.db.types import utcnow
+from service.i18n import N_, gettext, number
 from service.media.images import FIELD, ImageRefused, clean_image
 from service.media.store import media_url, recent_media, store_image
 
 log = logging.getLogger(__name__)
 router = console_router()
 CHOOSER_SIZE = 24
-NO_FILE = "Chưa chọn tệp ảnh."
-NOT_WRITABLE = "Máy chủ không lưu được ảnh (thư mục ảnh không ghi được); hãy báo quản trị viên."
+# Messages are msgids (Vietnamese), translated where they are sent.
+NO_FILE = N_("Chưa chọn tệp ảnh.")
+NOT_WRITABLE = N_("Máy chủ không lưu được ảnh (thư mục ảnh không ghi được); hãy báo quản trị viên.")
 
 
 def megabytes(size: int) -> str:
-    """``size`` bytes as Vietnamese megabytes with a decimal comma: 10_500_000 → "10,5 MB"."""
-    return f"{size / 1_000_000:.1f}".rstrip("0").rstrip(".").replace(".", ",") + " MB"
+    """``size`` bytes as megabytes to one decimal with the request's decimal mark:
+    10_500_000 → "10,5 MB" ("10.5 MB" in English)."""
+    return number(size / 1_000_000, "#,##0.#") + " MB"
 
 
 def over_limit(size: int, limit: int) -> str:
     """The refusal of a file over BANTIN_MEDIA_MAX_BYTES."""
-    return f"Ảnh nặng {megabytes(size)}; tối đa {megabytes(limit)}. Hãy thu nhỏ hoặc nén ảnh rồi tải lên lại."
+    return gettext(
+        "Ảnh nặng %(size)s; tối đa %(limit)s. Hãy thu nhỏ hoặc nén ảnh rồi tải lên lại.",
+        size=megabytes(size),
+        limit=megabytes(limit),
+    )
 
 
 def described(media: MediaFile, settings: Settings) -> dict[str, Any]:
@@ -69,7 +76,7 @@ async def upload(request: Request, user: CurrentUser, _: CheckedForm) -> JSONRes
     form = await request.form()  # already parsed (and cached) by the CSRF check
     upload = form.get(FIELD)
     if not isinstance(upload, UploadFile):
-        return _refusal(NO_FILE, 422)
+        return _refusal(gettext(NO_FILE), 422)
     # One byte more than allowed tells "over the limit" without reading a huge file.
     data = await upload.read(settings.media_max_bytes + 1)
     if len(data) > settings.media_max_bytes:
@@ -88,7 +95,7 @@ def _accept(data: bytes, user: SignedIn, settings: Settings) -> JSONResponse:
             answer = described(media, settings)
     except OSError:
         log.exception("image upload: %s cannot be written", settings.effective_media_dir)
-        return _refusal(NOT_WRITABLE, 503)
+        return _refusal(gettext(NOT_WRITABLE), 503)
     return JSONResponse(answer, status_code=201)
 
 

@@ -1,4 +1,4 @@
-"""The "add a subscriber" form: posted fields → the API's SubscriptionCreate, errors by field in Vietnamese.
+"""The "add a subscriber" form: posted fields → the API's SubscriptionCreate, errors by field in the request's language.
 
 The channels and events come from the API's schema (``Channel``, ``EventName``), so a
 channel added there appears here; what the console adds is how to ask for each
@@ -15,7 +15,9 @@ from pydantic import ValidationError
 
 from service.console.forms import field_message
 from service.errors import validation_items
+from service.i18n import N_, gettext
 from service.subscriptions.schemas import Channel, EventName, SubscriptionCreate
+from service.web.templating import Labels
 
 CHANNELS: tuple[str, ...] = get_args(Channel)
 EVENTS: tuple[str, ...] = get_args(EventName)
@@ -33,20 +35,23 @@ class TargetField:
 
 
 # Keyed by the schema's channel names; a channel without an entry is asked for a plain "Địa chỉ nhận".
+# Labels and hints are msgids: templates show them through _().
 TARGET_FIELDS: dict[str, TargetField] = {
     "webhook": TargetField(
-        "Địa chỉ webhook (URL)",
+        N_("Địa chỉ webhook (URL)"),
         "url",
-        "https://… — mỗi tin được ký theo Standard Webhooks; khóa ký chỉ hiện một lần sau khi lưu.",
+        N_("https://… — mỗi tin được ký theo Standard Webhooks; khóa ký chỉ hiện một lần sau khi lưu."),
     ),
-    "email": TargetField("Địa chỉ e-mail", "email", "ví dụ: banbientap@danang.gov.vn"),
-    "telegram": TargetField("Mã cuộc trò chuyện Telegram", "text", "ví dụ: -1001234567890 hoặc @tenkenh"),
-    "slack": TargetField("Incoming webhook URL của Slack", "url", "https://hooks.slack.com/services/…"),
-    "discord": TargetField("Webhook URL của Discord", "url", "https://discord.com/api/webhooks/…"),
-    "teams": TargetField("Webhook URL của Microsoft Teams", "url", "https://…webhook.office.com/… hoặc Workflows"),
-    "zalo": TargetField("user_id Zalo của người theo dõi OA", "text", "dãy số, ví dụ: 2468013579246801357"),
+    "email": TargetField(N_("Địa chỉ e-mail"), "email", N_("ví dụ: banbientap@danang.gov.vn")),
+    "telegram": TargetField(N_("Mã cuộc trò chuyện Telegram"), "text", N_("ví dụ: -1001234567890 hoặc @tenkenh")),
+    "slack": TargetField(N_("Incoming webhook URL của Slack"), "url", "https://hooks.slack.com/services/…"),
+    "discord": TargetField(N_("Webhook URL của Discord"), "url", "https://discord.com/api/webhooks/…"),
+    "teams": TargetField(
+        N_("Webhook URL của Microsoft Teams"), "url", N_("https://…webhook.office.com/… hoặc Workflows")
+    ),
+    "zalo": TargetField(N_("user_id Zalo của người theo dõi OA"), "text", N_("dãy số, ví dụ: 2468013579246801357")),
     "apprise": TargetField(
-        "URL Apprise", "text", "ví dụ: mailto://… hoặc tgram://… (nhiều URL cách nhau bằng dấu cách)"
+        N_("URL Apprise"), "text", N_("ví dụ: mailto://… hoặc tgram://… (nhiều URL cách nhau bằng dấu cách)")
     ),
 }
 CHANNEL_LABELS = {
@@ -59,51 +64,60 @@ CHANNEL_LABELS = {
     "zalo": "Zalo OA",
     "apprise": "Apprise",
 }
-EVENT_LABELS = {
-    "article.published": "Bài mới đăng",
-    "article.updated": "Bài được cập nhật",
-    "article.withdrawn": "Bài bị gỡ",
-    "reminder.due": "Nhắc ngày kỷ niệm",
-}
+EVENT_LABELS = Labels(
+    {
+        "article.published": N_("Bài mới đăng"),
+        "article.updated": N_("Bài được cập nhật"),
+        "article.withdrawn": N_("Bài bị gỡ"),
+        "reminder.due": N_("Nhắc ngày kỷ niệm"),
+    }
+)
 
 # What the channels and the egress guard say (English), as staff read it next to the field.
 _MESSAGES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^must be an https:// URL$"), "Phải là địa chỉ bắt đầu bằng https://."),
-    (re.compile(r"^has no host$"), "Địa chỉ thiếu tên máy chủ."),
-    (re.compile(r"^must not carry a user name or password$"), "Không được chứa tên đăng nhập hay mật khẩu."),
-    (re.compile(r"^has an invalid port$"), "Cổng (port) trong địa chỉ không hợp lệ."),
-    (re.compile(r"^host '(.*)' does not resolve \(.*\)$"), "Không tìm thấy máy chủ “{0}”."),
+    (re.compile(r"^must be an https:// URL$"), N_("Phải là địa chỉ bắt đầu bằng https://.")),
+    (re.compile(r"^has no host$"), N_("Địa chỉ thiếu tên máy chủ.")),
+    (re.compile(r"^must not carry a user name or password$"), N_("Không được chứa tên đăng nhập hay mật khẩu.")),
+    (re.compile(r"^has an invalid port$"), N_("Cổng (port) trong địa chỉ không hợp lệ.")),
+    (re.compile(r"^host '(?P<host>.*)' does not resolve \(.*\)$"), N_("Không tìm thấy máy chủ “%(host)s”.")),
     (
-        re.compile(r"^points at a non-public address \(([^)]*)\).*$"),
-        "Trỏ tới địa chỉ nội bộ hoặc dành riêng ({0}); chỉ gửi được tới địa chỉ công khai.",
+        re.compile(r"^points at a non-public address \((?P<address>[^)]*)\).*$"),
+        N_("Trỏ tới địa chỉ nội bộ hoặc dành riêng (%(address)s); chỉ gửi được tới địa chỉ công khai."),
     ),
-    (re.compile(r"^must use https:// .*$"), "Phải dùng https:// (http:// chỉ dành cho máy chủ được cho phép riêng)."),
-    (re.compile(r"^is longer than (\d+) characters$"), "Dài quá {0} ký tự."),
-    (re.compile(r"^contains a character a URL may not carry.*$"), "Chứa ký tự không được có trong URL."),
-    (re.compile(r"^.*percent.*$"), "Chứa mã %XX không hợp lệ."),
+    (
+        re.compile(r"^must use https:// .*$"),
+        N_("Phải dùng https:// (http:// chỉ dành cho máy chủ được cho phép riêng)."),
+    ),
+    (re.compile(r"^is longer than (?P<limit>\d+) characters$"), N_("Dài quá %(limit)s ký tự.")),
+    (re.compile(r"^contains a character a URL may not carry.*$"), N_("Chứa ký tự không được có trong URL.")),
+    (re.compile(r"^.*percent.*$"), N_("Chứa mã %XX không hợp lệ.")),
     (
         re.compile(r"^must be a Telegram chat id.*$"),
-        "Phải là mã cuộc trò chuyện Telegram (ví dụ -1001234567890) hoặc @tenkenh.",
+        N_("Phải là mã cuộc trò chuyện Telegram (ví dụ -1001234567890) hoặc @tenkenh."),
     ),
     (
         re.compile(r"^must be the numeric Zalo user_id.*$"),
-        "Phải là user_id dạng số của người theo dõi Official Account.",
+        N_("Phải là user_id dạng số của người theo dõi Official Account."),
     ),
-    (re.compile(r"^is not a valid e-mail address.*$"), "Không phải địa chỉ e-mail hợp lệ."),
-    (re.compile(r"^apprise is not installed.*$"), "Máy chủ chưa cài Apprise (bantin[apprise]); chọn kênh khác."),
-    (re.compile(r"^must not contain control characters$"), "Không được chứa ký tự điều khiển."),
-    (re.compile(r"^must not contain invisible formatting characters.*$"), "Không được chứa ký tự ẩn."),
-    (re.compile(r"^Input should be .*$"), "Giá trị không hợp lệ; hãy chọn trong danh sách."),
-    (re.compile(r"^entry \d+ \('(.*)'\) is not a category name or slug$"), "“{0}” không phải tên chuyên mục."),
+    (re.compile(r"^is not a valid e-mail address.*$"), N_("Không phải địa chỉ e-mail hợp lệ.")),
+    (re.compile(r"^apprise is not installed.*$"), N_("Máy chủ chưa cài Apprise (bantin[apprise]); chọn kênh khác.")),
+    (re.compile(r"^must not contain control characters$"), N_("Không được chứa ký tự điều khiển.")),
+    (re.compile(r"^must not contain invisible formatting characters.*$"), N_("Không được chứa ký tự ẩn.")),
+    (re.compile(r"^Input should be .*$"), N_("Giá trị không hợp lệ; hãy chọn trong danh sách.")),
+    (
+        re.compile(r"^entry \d+ \('(?P<name>.*)'\) is not a category name or slug$"),
+        N_("“%(name)s” không phải tên chuyên mục."),
+    ),
 ]
-FORGOTTEN = "Người nhận này đã yêu cầu xóa dữ liệu; chỉ chính họ mới đăng ký lại được (qua trang /subscribe)."
+FORGOTTEN = N_("Người nhận này đã yêu cầu xóa dữ liệu; chỉ chính họ mới đăng ký lại được (qua trang /subscribe).")
 
 
 def subscriber_message(message: str) -> str:
-    """The Vietnamese wording of a channel's or the schema's message (English); the article form's table next."""
+    """A channel's or the schema's message (English) as staff read it, in the request's language;
+    the article form's table next."""
     for pattern, text in _MESSAGES:
         if match := pattern.match(message):
-            return text.format(*match.groups())
+            return gettext(text, **match.groupdict())
     return field_message(message)
 
 
@@ -130,10 +144,10 @@ class SubscriberForm:
     @property
     def target_field(self) -> TargetField:
         """How to ask for the chosen channel's target."""
-        return TARGET_FIELDS.get(self.values.get("channel", ""), TargetField("Địa chỉ nhận", "text", ""))
+        return TARGET_FIELDS.get(self.values.get("channel", ""), TargetField(N_("Địa chỉ nhận"), "text", ""))
 
     def to_create(self) -> SubscriptionCreate | None:
-        """The API's create schema, or None with ``errors`` filled (field → Vietnamese message)."""
+        """The API's create schema, or None with ``errors`` filled (field → message in the request's language)."""
         data: dict[str, Any] = {
             "channel": self.values["channel"],
             "target": self.values["target"],
@@ -150,7 +164,7 @@ class SubscriberForm:
             return None
 
     def refuse(self, name: str, message: str) -> None:
-        """Record the domain's refusal of a field (InvalidField, Conflict) in Vietnamese."""
+        """Record the domain's refusal of a field (InvalidField, Conflict) in the request's language."""
         self.errors[name if name in FIELDS else "target"] = subscriber_message(message)
 
     def ordered_errors(self) -> list[tuple[str, str]]:

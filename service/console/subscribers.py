@@ -30,6 +30,7 @@ from service.db.models import Subscription, SubscriptionStatus
 from service.db.types import utcnow
 from service.deliveries.queries import announcements_by_id, list_deliveries
 from service.errors import Conflict, InvalidField
+from service.i18n import gettext
 from service.inputs import RowId
 from service.subscriptions.schemas import SubscriptionUpdate
 from service.subscriptions.service import (
@@ -133,12 +134,12 @@ def create(user: AdminUser, posted: CheckedForm, events: PostedEvents) -> Respon
             subscription, secret = create_subscription(session, data, utcnow(), get_settings())
             subscription_id = subscription.id
             if secret is None:
-                push_flash(session, user.session_id, "Đã thêm người nhận; hãy gửi tin thử để kiểm tra kênh.")
+                push_flash(session, user.session_id, gettext("Đã thêm người nhận; hãy gửi tin thử để kiểm tra kênh."))
     except InvalidField as exc:
         form.refuse(exc.field, exc.message)
         return _new_form(user, form, 422)
     except Conflict:
-        form.refuse("target", FORGOTTEN)
+        form.errors["target"] = gettext(FORGOTTEN)
         return _new_form(user, form, 409)
     if secret is None:
         return see_other(f"/console/subscribers/{subscription_id}")
@@ -191,13 +192,13 @@ def _set_status(subscription_id: int, user: SignedIn, status: str, message: str)
 @router.post("/subscribers/{subscription_id}/pause", response_class=HTMLResponse)
 def pause(subscription_id: RowId, user: AdminUser, _: CheckedForm) -> Response:
     """Stop sending to this subscriber until resumed (deliveries wait); 303 to its page."""
-    return _set_status(subscription_id, user, "paused", "Đã tạm dừng gửi tin tới người nhận này.")
+    return _set_status(subscription_id, user, "paused", gettext("Đã tạm dừng gửi tin tới người nhận này."))
 
 
 @router.post("/subscribers/{subscription_id}/resume", response_class=HTMLResponse)
 def resume(subscription_id: RowId, user: AdminUser, _: CheckedForm) -> Response:
     """Send again (a disabled subscriber too, its failure state cleared); 303 to its page."""
-    return _set_status(subscription_id, user, "active", "Đã bật lại việc gửi tin tới người nhận này.")
+    return _set_status(subscription_id, user, "active", gettext("Đã bật lại việc gửi tin tới người nhận này."))
 
 
 @router.get("/subscribers/{subscription_id}/remove", response_class=HTMLResponse)
@@ -215,7 +216,7 @@ def remove(subscription_id: RowId, user: AdminUser, _: CheckedForm) -> Response:
     """Delete the subscriber and its deliveries (``delete_subscription``); 303 to the list."""
     with session_scope() as session:
         delete_subscription(session, subscription_id)
-        push_flash(session, user.session_id, f"Đã xóa người nhận #{subscription_id}.")
+        push_flash(session, user.session_id, gettext("Đã xóa người nhận #%(id)s.", id=subscription_id))
     return see_other("/console/subscribers")
 
 
@@ -228,7 +229,7 @@ def rotate(subscription_id: RowId, user: AdminUser, _: CheckedForm) -> Response:
     except Conflict:
         with session_scope() as session:
             subscription = get_subscription(session, subscription_id)
-        return _detail(user, subscription, "Chỉ người nhận qua webhook mới có khóa ký.", 409)
+        return _detail(user, subscription, gettext("Chỉ người nhận qua webhook mới có khóa ký."), 409)
     return _secret_page(user, subscription_id, secret, created=False)
 
 
@@ -240,10 +241,10 @@ def send_test(subscription_id: RowId, user: AdminUser, _: CheckedForm) -> Respon
     try:
         with session_scope() as session:
             delivery_id = send_test_message(session, subscription_id, utcnow(), get_settings())
-            push_flash(session, user.session_id, f"Đã xếp tin thử vào hàng gửi (mã {delivery_id}).")
+            push_flash(session, user.session_id, gettext("Đã xếp tin thử vào hàng gửi (mã %(id)s).", id=delivery_id))
     except Conflict:
         with session_scope() as session:
             subscription = get_subscription(session, subscription_id)
-        message = "Người nhận đang tạm dừng hoặc bị tắt; hãy bật lại trước khi gửi tin thử."
+        message = gettext("Người nhận đang tạm dừng hoặc bị tắt; hãy bật lại trước khi gửi tin thử.")
         return _detail(user, subscription, message, 409)
     return see_other(f"/console/subscribers/{subscription_id}")

@@ -23,6 +23,7 @@ from typing import Any
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from service.errors import InvalidField
+from service.i18n import N_, gettext, number
 
 # Pillow format name → (Content-Type, file extension).
 FORMATS = {
@@ -42,7 +43,8 @@ FIELD = "file"
 
 
 class ImageRefused(InvalidField):
-    """The upload is not an image we store; ``message`` (Vietnamese) says why, for the field ``file``."""
+    """The upload is not an image we store; ``message`` says why, for the field ``file``,
+    in the request's language (Vietnamese by default)."""
 
     def __init__(self, message: str) -> None:
         super().__init__(FIELD, message)
@@ -59,18 +61,26 @@ class CleanImage:
     height: int
 
 
-NOT_AN_IMAGE = "Tệp này không phải ảnh JPEG, PNG, WebP hay GIF (có thể chỉ bị đổi tên đuôi)."
-DAMAGED = "Ảnh bị hỏng hoặc không trọn vẹn (có thể tải lên bị ngắt giữa chừng); hãy lưu lại ảnh và thử lần nữa."
-EMPTY = "Tệp rỗng; hãy chọn một ảnh."
+# Messages are msgids (Vietnamese), translated when raised (the request's language).
+NOT_AN_IMAGE = N_("Tệp này không phải ảnh JPEG, PNG, WebP hay GIF (có thể chỉ bị đổi tên đuôi).")
+DAMAGED = N_("Ảnh bị hỏng hoặc không trọn vẹn (có thể tải lên bị ngắt giữa chừng); hãy lưu lại ảnh và thử lần nữa.")
+EMPTY = N_("Tệp rỗng; hãy chọn một ảnh.")
 
 
 def too_many_pixels(width: int | None, height: int | None, max_pixels: int) -> str:
     """The refusal of an image over BANTIN_MEDIA_MAX_PIXELS, with its size when the header gave it."""
-    limit = f"{max_pixels / 1_000_000:g} triệu điểm ảnh"
+    limit = number(max_pixels / 1_000_000)
     if width is None or height is None:
-        return f"Ảnh quá lớn để giải nén an toàn; tối đa {limit}. Hãy thu nhỏ ảnh rồi tải lên lại."
-    return f"Ảnh {width:,} × {height:,} điểm ảnh quá lớn; tối đa {limit}. Hãy thu nhỏ ảnh rồi tải lên lại.".replace(
-        ",", "."
+        return gettext(
+            "Ảnh quá lớn để giải nén an toàn; tối đa %(limit)s triệu điểm ảnh. Hãy thu nhỏ ảnh rồi tải lên lại.",
+            limit=limit,
+        )
+    return gettext(
+        "Ảnh %(width)s × %(height)s điểm ảnh quá lớn; tối đa %(limit)s triệu điểm ảnh. "
+        "Hãy thu nhỏ ảnh rồi tải lên lại.",
+        width=number(width),
+        height=number(height),
+        limit=limit,
     )
 
 
@@ -82,7 +92,7 @@ def clean_image(data: bytes, max_pixels: int) -> CleanImage:
     MAX_FRAMES frames, or when decoding fails (truncated, damaged).
     """
     if not data:
-        raise ImageRefused(EMPTY)
+        raise ImageRefused(gettext(EMPTY))
     try:
         # Pillow warns (and past twice its own limit refuses) on huge images; ours is lower
         # and checked first, the warning is made an error so that no path decodes a bomb.
@@ -93,21 +103,23 @@ def clean_image(data: bytes, max_pixels: int) -> CleanImage:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageRefused(too_many_pixels(None, None, max_pixels)) from None
     except UnidentifiedImageError:
-        raise ImageRefused(NOT_AN_IMAGE) from None
+        raise ImageRefused(gettext(NOT_AN_IMAGE)) from None
     except (OSError, SyntaxError, ValueError, EOFError, IndexError) as exc:
         # Pillow's decoders report a truncated or corrupt stream with these.
-        raise ImageRefused(DAMAGED) from exc
+        raise ImageRefused(gettext(DAMAGED)) from exc
 
 
 def _decoded(image: Image.Image, max_pixels: int) -> CleanImage:
     fmt = image.format or ""
     if fmt not in FORMATS:
-        raise ImageRefused(NOT_AN_IMAGE)
+        raise ImageRefused(gettext(NOT_AN_IMAGE))
     if image.width * image.height > max_pixels:
         raise ImageRefused(too_many_pixels(image.width, image.height, max_pixels))
     frames = getattr(image, "n_frames", 1)
     if frames > MAX_FRAMES:
-        raise ImageRefused(f"Ảnh động có {frames} khung hình; tối đa {MAX_FRAMES}.")
+        raise ImageRefused(
+            gettext("Ảnh động có %(frames)s khung hình; tối đa %(limit)s.", frames=frames, limit=MAX_FRAMES)
+        )
     image.load()
     body, width, height = _encode(image, fmt, frames)
     content_type, extension = FORMATS[fmt]

@@ -27,11 +27,13 @@ from service.db.types import utcnow
 from service.i18n import (
     LANGUAGE_NAMES,
     N_,
+    NP_,
     catalogue_digest,
     gettext,
     language,
     language_switch_url,
     other_language,
+    pgettext,
     translate,
     translate_plural,
     with_language,
@@ -210,13 +212,16 @@ def actor_label(actor: str | None) -> str:
 class Labels(Mapping[str, str]):
     """A table of Vietnamese labels (status, flag, role) that answers in the request's language."""
 
-    def __init__(self, source: dict[str, str]) -> None:
-        """``source``: code → Vietnamese label (marked with N_ for extraction)."""
+    def __init__(self, source: dict[str, str], contexts: dict[str, str] | None = None) -> None:
+        """``source``: code → Vietnamese label (marked with N_ for extraction); ``contexts``: code → the
+        msgctxt of a label marked with NP_, a Vietnamese word English says otherwise elsewhere (a button)."""
         self._source = source
+        self._contexts = contexts or {}
 
     def __getitem__(self, key: str) -> str:
         """The label of ``key``, translated; KeyError for an unknown code."""
-        return gettext(self._source[key])
+        message, context = self._source[key], self._contexts.get(key)
+        return gettext(message) if context is None else pgettext(context, message)
 
     def __iter__(self) -> Iterator[str]:
         """The codes."""
@@ -239,9 +244,19 @@ STATUS_LABELS = Labels(
     }
 )
 FLAG_LABELS = Labels({"nam_tron": N_("năm tròn"), "nam_le_5": N_("năm lẻ 5"), "jubilee": N_("đại lễ")})
-ROLE_LABELS = Labels({"writer": N_("Phóng viên"), "editor": N_("Biên tập viên"), "admin": N_("Quản trị")})
+# "Quản trị" also names the console itself ("Console"); the role is "Administrator".
+ROLE_LABELS = Labels(
+    {"writer": N_("Phóng viên"), "editor": N_("Biên tập viên"), "admin": NP_("role", "Quản trị")}, {"admin": "role"}
+)
+# "Tạm dừng" is also the button that pauses: the state has its own context ("Paused", not "Pause").
 SUBSCRIPTION_STATUS_LABELS = Labels(
-    {"active": N_("Đang nhận"), "paused": N_("Tạm dừng"), "disabled": N_("Bị tắt"), "pending": N_("Chờ xác nhận")}
+    {
+        "active": N_("Đang nhận"),
+        "paused": NP_("subscription status", "Tạm dừng"),
+        "disabled": N_("Bị tắt"),
+        "pending": N_("Chờ xác nhận"),
+    },
+    {"paused": "subscription status"},
 )
 DELIVERY_STATUS_LABELS = Labels(
     {"pending": N_("Đang chờ"), "sending": N_("Đang gửi"), "delivered": N_("Đã gửi"), "failed": N_("Thất bại")}
