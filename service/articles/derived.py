@@ -20,6 +20,7 @@ counters sorted, then the generation); a newsroom writes a few articles a minute
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter
 from dataclasses import dataclass
 
@@ -27,7 +28,7 @@ from sqlalchemy import func, literal, select, text, update
 from sqlalchemy.orm import Session
 
 from service.db.models import Article, ArticleStatus, Category, article_categories, article_counts, site_generation
-from service.db.statements import insert_adding
+from service.db.statements import insert_adding, insert_or_increment
 from service.feeds.documents import CHANGES_CHANNEL
 
 # article_counts' category for "every category, and none".
@@ -83,9 +84,15 @@ def _keys(state: Counted) -> list[tuple[str, int]]:
 
 def bump_site_generation(session: Session) -> None:
     """Add one to the site's generation and, on PostgreSQL, tell listening API processes
-    on commit (NOTIFY is transactional: a rolled-back change announces nothing)."""
+    on commit (NOTIFY is transactional: a rolled-back change announces nothing).
+
+    A missing row (a database emptied or re-created under running API processes) starts
+    at a random point, so a process never takes a page it rendered from the old data for
+    the same generation of the new.
+    """
     session.execute(
-        insert_adding(session, site_generation, ("id",), "generation"), {"id": GENERATION_ROW, "generation": 1}
+        insert_or_increment(session, site_generation, ("id",), "generation"),
+        {"id": GENERATION_ROW, "generation": secrets.randbelow(2**52) + 1},
     )
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANGES_CHANNEL})

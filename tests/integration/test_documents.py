@@ -89,10 +89,10 @@ def test_calendar_head_and_304_on_a_real_process(stack: Stack) -> None:
 
 
 def test_processes_hear_of_a_change_when_it_commits_and_not_before(stack: Stack) -> None:
-    from service.api.documents import DocumentCache, start_listening
+    from service.api.documents import DocumentCache, Generations, start_listening
     from service.feeds.documents import CHANGES_CHANNEL
 
-    cache = DocumentCache(3600, loader=lambda s, f: None, generation=lambda: 0)
+    cache = DocumentCache(3600, loader=lambda s, f: None, generation=lambda: Generations(0, 0))
     start_listening(cache, stack.env["BANTIN_DATABASE_URL"])
     wait_until(lambda: cache.notified >= 1, 10, "the listener to connect")
     heard = cache.notified
