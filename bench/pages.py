@@ -188,6 +188,13 @@ def main() -> None:
                 ("home, page deep in the archive", lambda n: f"/?before={published[len(published) // 2 - n]}", plain),
                 ("category, large (half of all)", lambda _: "/categories/thoi-su", plain),
                 ("category, small", lambda n: f"/categories/{slugs[1 + n % (len(slugs) - 1)]}", plain),
+                (
+                    "category, small, deep (a new cursor each time)",
+                    lambda n: (
+                        f"/categories/{slugs[1 + n % (len(slugs) - 1)]}?before={published[len(published) // 3 - n]}"
+                    ),
+                    plain,
+                ),
                 ("article (a different one each time)", lambda n: articles[n], plain),
                 ("home 304", lambda _: "/", etag_of),
                 ("category 304", lambda _: "/categories/thoi-su", etag_of),

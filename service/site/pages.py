@@ -138,21 +138,24 @@ def _listing_statement(in_category: bool, with_cursor: bool) -> Select[Any]:
         _categories_column(),
         changed.label("changed_at"),
     ]
+    slug = bindparam("slug", type_=String)
     if in_category:
-        columns.append(Category.name.label("category_name"))
+        columns.append(select(Category.name).where(Category.slug == slug).scalar_subquery().label("category_name"))
     query = select(*columns).where(Article.status == ArticleStatus.PUBLISHED.value)
     # A category's page walks its own links by their copy of published_at (NULL unless
-    # published; service/articles/derived.py keeps it in step): one range of
-    # ix_article_categories_listing, however few of the site's articles the category holds.
+    # published; service/articles/derived.py keeps it in step): one backward range of
+    # ix_article_categories_listing, however few of the site's articles the category
+    # holds. The category's id is a subquery, not a join, so PostgreSQL knows it before
+    # the scan and reads the range in the page's order (a join sorted the whole category).
     published_at, article_id = Article.published_at, Article.id
     if in_category:
         links = article_categories
         published_at, article_id = links.c.published_at, links.c.article_id
+        category_id = select(Category.id).where(Category.slug == slug).scalar_subquery()
         query = (
             query.select_from(links)
             .join(Article, Article.id == links.c.article_id)
-            .join(Category, Category.id == links.c.category_id)
-            .where(Category.slug == bindparam("slug", type_=String), links.c.published_at.is_not(None))
+            .where(links.c.category_id == category_id, links.c.published_at.is_not(None))
         )
     if with_cursor:
         cursor = bindparam("before", type_=BigInteger)
