@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, Integer, Select, String, bindparam, func, select, tuple_
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import Label
+from sqlalchemy.sql.elements import ColumnElement, Label
 
 from service.db.models import Article, ArticleStatus, Category, article_categories
 from service.errors import DomainError, NotFound
@@ -147,7 +147,8 @@ def _listing_statement(in_category: bool, with_cursor: bool) -> Select[Any]:
     # ix_article_categories_listing, however few of the site's articles the category
     # holds. The category's id is a subquery, not a join, so PostgreSQL knows it before
     # the scan and reads the range in the page's order (a join sorted the whole category).
-    published_at, article_id = Article.published_at, Article.id
+    published_at: ColumnElement[Any] = Article.published_at
+    article_id: ColumnElement[Any] = Article.id
     if in_category:
         links = article_categories
         published_at, article_id = links.c.published_at, links.c.article_id
