@@ -147,8 +147,8 @@ def _listing_statement(in_category: bool, with_cursor: bool) -> Select[Any]:
     # ix_article_categories_listing, however few of the site's articles the category
     # holds. The category's id is a subquery, not a join, so PostgreSQL knows it before
     # the scan and reads the range in the page's order (a join sorted the whole category).
-    published_at: ColumnElement[Any] = Article.published_at
-    article_id: ColumnElement[Any] = Article.id
+    published_at: ColumnElement[Any] = Article.__table__.c.published_at
+    article_id: ColumnElement[Any] = Article.__table__.c.id
     if in_category:
         links = article_categories
         published_at, article_id = links.c.published_at, links.c.article_id
