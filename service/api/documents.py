@@ -367,7 +367,8 @@ class PublicDocuments:
         if generation is not None:
             scope[SITE_GENERATION_KEY] = generation
             for name, value in scope["headers"]:
-                if name == b"if-none-match":
+                # "*" matches any page that exists: only the route knows whether this one does.
+                if name == b"if-none-match" and value.strip() != b"*":
                     etag = page_etag(branding().build_id, generation, scope["path"], scope["query_string"])
                     if etag_matches(value.decode("latin-1"), etag):
                         scope["route"] = PAGE_ROUTE

@@ -62,6 +62,13 @@ def test_a_page_304_and_a_repeated_200_read_no_article(client: TestClient, publi
         assert not reads_articles(seen), seen
 
 
+def test_if_none_match_star_is_304_only_for_a_page_that_exists(client: TestClient, publisher: dict[str, str]) -> None:
+    article = publish(client, publisher)
+    assert client.get(path_of(article), headers={"If-None-Match": "*"}).status_code == 304
+    assert client.get("/categories/khong-co", headers={"If-None-Match": "*"}).status_code == 404
+    assert client.get("/articles/99999/khong-co", headers={"If-None-Match": "*"}).status_code == 404
+
+
 def test_publishing_an_article_changes_every_page_etag(client: TestClient, publisher: dict[str, str]) -> None:
     first = publish(client, publisher)
     paths = ("/", "/categories/thoi-su", path_of(first))
