@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import subprocess
 import sys
@@ -24,10 +25,10 @@ import uuid
 import aiohttp
 
 from bench.fanout import _sample_payload
+from service.channels.messages import OutboundMessage
 
 
-def _messages(count: int, port: int) -> list[object]:
-    from service.channels.messages import OutboundMessage
+def _messages(count: int, port: int) -> list[OutboundMessage]:
     from service.channels.webhook import new_secret
 
     created = time.time()
@@ -72,9 +73,6 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--port", type=int, default=8108)
     args = parser.parse_args()
-
-    import os
-
     os.environ.setdefault("BANTIN_EGRESS_ALLOW", "127.0.0.1/32")
     from config.settings import get_settings
     from service.channels.http import new_http_session
@@ -98,15 +96,15 @@ def main() -> None:
             for round_ in range(args.rounds + 1):
                 messages = _messages(args.batch, args.port)
                 started = time.process_time()
-                results = await send_all(messages, settings, limiter, http)  # type: ignore[arg-type]
+                results = await send_all(messages, settings, limiter, http)
                 spent = time.process_time() - started
                 assert all(r.ok for r in results), [r for r in results if not r.ok][:3]
                 started = time.process_time()
                 await _bare(reference, args.port, args.batch, body, settings.delivery_concurrency)
                 spent_bare = time.process_time() - started
                 if round_:  # the first round opens the connections
-                    ours.append(spent * 1000 / args.batch * 1000 / 1000)
-                    bare.append(spent_bare * 1000 / args.batch * 1000 / 1000)
+                    ours.append(spent / args.batch * 1000)
+                    bare.append(spent_bare / args.batch * 1000)
         finally:
             await http.close()
             await reference.close()
