@@ -247,7 +247,10 @@ def test_0015_counts_and_dates_the_articles_written_before_it(empty_database: st
             (row.status, row.category_id): row.articles
             for row in connection.execute(text("SELECT status, category_id, articles FROM article_counts"))
         }
-        dates = dict(connection.execute(text("SELECT article_id, published_at FROM article_categories")).all())
+        dates = {
+            row.article_id: row.published_at
+            for row in connection.execute(text("SELECT article_id, published_at FROM article_categories"))
+        }
         generation = connection.scalar(text("SELECT generation FROM site_generation"))
     engine.dispose()
     assert counts == {
