@@ -182,3 +182,17 @@ def test_recount_rebuilds_rows_written_around_the_domain_code() -> None:
         recount(session)
     assert_in_step()
     assert stored_counts()[("published", 0)] == 2
+
+
+def test_bantin_db_recount_rebuilds_the_counts() -> None:
+    from typer.testing import CliRunner
+
+    from service.cli.main import app
+
+    with session_scope() as session:
+        create_article(session, new(categories=["Thể thao"]), NOW, get_settings())
+    with session_scope() as session:
+        session.execute(article_counts.delete())
+    result = CliRunner().invoke(app, ["db", "recount"])
+    assert result.exit_code == 0 and "article counts rebuilt" in result.stdout
+    assert_in_step()
