@@ -1,4 +1,5 @@
-"""The public documents — feeds, /calendar.ics — and /healthz, served as raw ASGI.
+"""The public documents — feeds, /calendar.ics — and /healthz, served as raw ASGI; and
+the public pages' 304s, answered from the site's generation kept here.
 
 These are the busiest routes (every feed reader and calendar app polls them), so they
 skip FastAPI's routing, dependency injection and the thread pool: the bytes, variants
@@ -6,13 +7,13 @@ and header lists are built once per stored version and kept in memory, and a req
 is a dictionary look-up and two ``send`` calls.
 
 Freshness: the database holds the truth. The in-memory copies are checked against
-``documents_generation`` (one small query) at least every ``BANTIN_FEED_RECHECK_SECONDS``
-(0.25 s by default; a request arriving later waits for the check), so no process serves
-bytes more than that interval older than the database, and a restarted process starts
-empty. On PostgreSQL each process also LISTENs for the notification a render sends on
-commit and checks at once, so a publish reaches readers in milliseconds; the periodic
-check covers a lost listening connection. On SQLite (one machine) the check runs every
-50 ms at most, a local file read.
+``documents_generation`` and the site's generation (one small query) at least every
+``BANTIN_FEED_RECHECK_SECONDS`` (0.25 s by default; a request arriving later waits for the
+check), so no process serves bytes more than that interval older than the database, and
+a restarted process starts empty. On PostgreSQL each process also LISTENs for the
+notification a render (or an article write) sends on commit and checks at once, so a
+publish reaches readers in milliseconds; the periodic check covers a lost listening
+connection. On SQLite (one machine) the check runs every 50 ms at most, a local file read.
 """
 
 from __future__ import annotations
