@@ -1,4 +1,5 @@
-"""The public documents — feeds, /calendar.ics — and /healthz, served as raw ASGI.
+"""The public documents — feeds, /calendar.ics — and /healthz, served as raw ASGI; and
+the public pages' 304s, answered from the site's generation kept here.
 
 These are the busiest routes (every feed reader and calendar app polls them), so they
 skip FastAPI's routing, dependency injection and the thread pool: the bytes, variants
@@ -6,13 +7,13 @@ and header lists are built once per stored version and kept in memory, and a req
 is a dictionary look-up and two ``send`` calls.
 
 Freshness: the database holds the truth. The in-memory copies are checked against
-``documents_generation`` (one small query) at least every ``BANTIN_FEED_RECHECK_SECONDS``
-(0.25 s by default; a request arriving later waits for the check), so no process serves
-bytes more than that interval older than the database, and a restarted process starts
-empty. On PostgreSQL each process also LISTENs for the notification a render sends on
-commit and checks at once, so a publish reaches readers in milliseconds; the periodic
-check covers a lost listening connection. On SQLite (one machine) the check runs every
-50 ms at most, a local file read.
+``documents_generation`` and the site's generation (one small query) at least every
+``BANTIN_FEED_RECHECK_SECONDS`` (0.25 s by default; a request arriving later waits for the
+check), so no process serves bytes more than that interval older than the database, and
+a restarted process starts empty. On PostgreSQL each process also LISTENs for the
+notification a render (or an article write) sends on commit and checks at once, so a
+publish reaches readers in milliseconds; the periodic check covers a lost listening
+connection. On SQLite (one machine) the check runs every 50 ms at most, a local file read.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import format_datetime, parsedate_to_datetime
+from typing import NamedTuple
 
 import psycopg
 from sqlalchemy.engine import make_url
@@ -32,6 +34,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from config.settings import get_settings
+from service.articles.derived import site_generation_of
 from service.db.engine import get_engine, session_scope
 from service.feeds.documents import (
     CALENDAR_FORMAT,
@@ -46,6 +49,8 @@ from service.feeds.scopes import CALENDAR, SITE, category_scope
 from service.feeds.urls import feed_url, hub_url
 from service.feeds.variants import CODINGS
 from service.observability.metrics import FEED_REQUESTS
+from service.web.http import SITE_GENERATION_KEY, is_page_path, page_etag, security_headers
+from service.web.templating import branding
 
 log = logging.getLogger(__name__)
 FORMAT_BY_FILENAME = {filename: fmt for fmt, filename in FILENAMES.items()}
@@ -63,6 +68,8 @@ class RouteTemplate:
 
 
 HEALTHZ_ROUTE = RouteTemplate("/healthz")
+# Page 304s answered here are labelled as one route: the paths carry slugs and ids.
+PAGE_ROUTE = RouteTemplate("/{page}")
 CALENDAR_ROUTE = RouteTemplate("/calendar.ics")
 SITE_FEED_ROUTE = RouteTemplate("/feeds/{filename}")
 CATEGORY_FEED_ROUTE = RouteTemplate("/feeds/categories/{slug}/{filename}")
@@ -193,10 +200,18 @@ def load_entry(scope: str, fmt: str) -> Entry | None:
     return build_entry(public_path(scope, fmt), CONTENT_TYPES[fmt], settings.feed_cache_seconds, links, doc)
 
 
-def read_generation() -> int:
-    """The database's generation of stored documents (sum of their versions): when it moves, something changed."""
+class Generations(NamedTuple):
+    """What an API process compares with the database: the stored documents' generation
+    (sum of their versions) and the site's (moved by every article write)."""
+
+    documents: int
+    site: int
+
+
+def read_generation() -> Generations:
+    """Both generations, read in one transaction: when one moves, something changed."""
     with session_scope() as session:
-        return documents_generation(session)
+        return Generations(documents_generation(session), site_generation_of(session))
 
 
 class DocumentCache:
@@ -212,13 +227,15 @@ class DocumentCache:
         self,
         recheck_seconds: float,
         loader: Callable[[str, str], Entry | None] = load_entry,
-        generation: Callable[[], int] = read_generation,
+        generation: Callable[[], Generations] = read_generation,
     ) -> None:
         self.recheck_seconds = recheck_seconds
         self._loader = loader
         self._generation_reader = generation
         self._entries: dict[tuple[str, str], Entry] = {}
         self._generation: int | None = None
+        # The site's generation as last read; public pages name it in their ETags.
+        self.site_generation: int | None = None
         self._checked_at = float("-inf")
         self._check: asyncio.Future[None] | None = None
         # Bumped (from the listening thread) when the database announces a change; a check
@@ -230,10 +247,18 @@ class DocumentCache:
         """The database says a document changed: the next request checks first. Thread-safe."""
         self.notified += 1
 
-    async def get(self, scope: str, fmt: str) -> Entry | None:
-        """The entry of one document, rechecked against the database when due; None when it is not stored."""
+    async def fresh_site_generation(self) -> int | None:
+        """The site's generation, rechecked against the database when due (None: unknown)."""
+        await self._recheck_when_due()
+        return self.site_generation
+
+    async def _recheck_when_due(self) -> None:
         if self.notified != self._seen_notified or time.monotonic() - self._checked_at >= self.recheck_seconds:
             await self._recheck()
+
+    async def get(self, scope: str, fmt: str) -> Entry | None:
+        """The entry of one document, rechecked against the database when due; None when it is not stored."""
+        await self._recheck_when_due()
         entries = self._entries
         entry = entries.get((scope, fmt))
         if entry is None:
@@ -252,12 +277,13 @@ class DocumentCache:
             generation = await run_in_threadpool(self._generation_reader)
         except BaseException:
             # Unverifiable copies are not served: the next request reads the database.
-            self._entries, self._generation = {}, None
+            self._entries, self._generation, self.site_generation = {}, None, None
             raise
         else:
-            if generation != self._generation:
+            if generation.documents != self._generation:
                 self._entries = {}
-                self._generation = generation
+                self._generation = generation.documents
+            self.site_generation = generation.site
             self._checked_at, self._seen_notified = started, notified
         finally:
             check, self._check = self._check, None
@@ -279,6 +305,7 @@ class PublicDocuments:
             seconds = min(seconds, SQLITE_RECHECK_SECONDS)
         self.cache = DocumentCache(seconds)
         self._codings: dict[str, str | None] = {}
+        self._page_headers: tuple[str, list[tuple[bytes, bytes]]] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self._listen:
@@ -291,6 +318,9 @@ class PublicDocuments:
         if path == "/healthz":
             scope["route"] = HEALTHZ_ROUTE
             await _send(send, scope, 200, _HEALTHZ_HEADERS, HEALTHZ_BODY)
+            return
+        if is_page_path(path):
+            await self._page(scope, receive, send)
             return
         document = document_for_path(path)
         if document is None:
@@ -330,6 +360,35 @@ class PublicDocuments:
             await _send(send, scope, 304, variant.not_modified_headers, b"")
         else:
             await _send(send, scope, 200, variant.ok_headers, variant.body)
+
+    async def _page(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A public page: a 304 from memory when If-None-Match names the page's ETag at the
+        site's current generation; otherwise the page route, told that generation."""
+        generation = await self.cache.fresh_site_generation()
+        if generation is not None:
+            scope[SITE_GENERATION_KEY] = generation
+            for name, value in scope["headers"]:
+                # "*" matches any page that exists: only the route knows whether this one does.
+                if name == b"if-none-match" and value.strip() != b"*":
+                    etag = page_etag(branding().build_id, generation, scope["path"], scope["query_string"])
+                    if etag_matches(value.decode("latin-1"), etag):
+                        scope["route"] = PAGE_ROUTE
+                        await _send(send, scope, 304, self._page_304_headers(etag), b"")
+                        return
+                    break
+        if scope["method"] == "HEAD":
+            await head_as_get(self.app, scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    def _page_304_headers(self, etag: str) -> list[tuple[bytes, bytes]]:
+        # What the page's 200 sends besides its body and Last-Modified (RFC 9110 §15.4.5).
+        site = branding()
+        if self._page_headers is None or self._page_headers[0] != site.build_id:
+            cache = f"public, max-age={get_settings().page_cache_seconds}"
+            pairs = {"Cache-Control": cache, **security_headers(site)}
+            self._page_headers = (site.build_id, [(k.lower().encode(), v.encode()) for k, v in pairs.items()])
+        return [(b"etag", etag.encode()), *self._page_headers[1]]
 
     def _coding(self, accept: str | None) -> str | None:
         if accept is None:

@@ -1,8 +1,10 @@
 """Public pages where readers land: home, categories, articles, sitemaps, robots.txt, /static.
 
-Thin: the data comes from ``service.site``, the HTML from ``service.web`` templates. Each
-page's ETag is computed from its data before rendering, so a 304 costs one indexed
-query and no template, and a body once rendered is reused while its ETag holds.
+Thin: the data comes from ``service.site``, the HTML from ``service.web`` templates. Home,
+category and article pages are validated by the site's generation (moved by every
+article write): their 304s are answered in memory by ``service/api/documents.py``, and a
+page rendered once is served from memory while the generation holds. Sitemaps and
+robots.txt are validated by an ETag of their bytes.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from config.settings import get_settings
-from service.db.engine import session_scope
+from service.articles.derived import site_generation_of
+from service.db.engine import read_scope, session_scope
 from service.db.types import utcnow
 from service.errors import NotFound
 from service.i18n import N_, gettext, language
@@ -23,20 +26,34 @@ from service.site import sitemaps
 from service.site.meta import FEED_FORMATS, article_head, error_head, listing_head
 from service.site.pages import Withdrawn, article_view, content_changed_at, latest, parse_cursor, parse_id
 from service.web.http import (
+    SITE_GENERATION_KEY,
     RenderCache,
+    Rendered,
     http_date,
     last_modified_value,
     not_modified,
+    page_etag,
     security_headers,
     strong_etag,
 )
-from service.web.templating import branding, render, static_files
+from service.web.templating import Branding, branding, render, static_files
 
 router = APIRouter(tags=["pages"])
 GET_HEAD = ["GET", "HEAD"]
 HTML = "text/html; charset=utf-8"
 XML = "application/xml; charset=utf-8"
 RENDERED = RenderCache()
+
+
+def _headers(site: Branding, etag: str, changed: datetime, html: bool) -> dict[str, str]:
+    headers = {
+        "ETag": etag,
+        "Last-Modified": http_date(last_modified_value(changed, utcnow())),
+        "Cache-Control": f"public, max-age={get_settings().page_cache_seconds}",
+    }
+    if html:
+        headers.update(security_headers(site))
+    return headers
 
 
 def _cached(
@@ -48,23 +65,51 @@ def _cached(
     build: Callable[[], str],
     extra: dict[str, str] | None = None,
 ) -> Response:
-    """A response validated by ETag and Last-Modified: 304 on a match, else ``build()`` rendered."""
+    """A response validated by an ETag of its data: 304 on a match, else ``build()`` rendered."""
     site = branding()
     # One URL per language (?lang=en), one ETag and one stored body per language.
     etag = strong_etag(site.build_id, language(), *key)
-    now = utcnow()
     changed = max(changed_at or site.loaded_at, site.loaded_at)
-    headers = {
-        "ETag": etag,
-        "Last-Modified": http_date(last_modified_value(changed, now)),
-        "Cache-Control": f"public, max-age={get_settings().page_cache_seconds}",
-        **(extra or {}),
-    }
-    if media_type == HTML:
-        headers.update(security_headers(site))
+    headers = {**_headers(site, etag, changed, media_type == HTML), **(extra or {})}
     if not_modified(request.headers, etag, changed):
         return Response(status_code=304, headers=headers)
     return Response(RENDERED.get_or_render(etag, build), media_type=media_type, headers=headers)
+
+
+# What a page route reads: a response to send as it is (a redirect), or the page's
+# renderer and the instant of the last change it shows.
+Loaded = Response | tuple[Callable[[], str], datetime | None]
+
+
+def _page(request: Request, load: Callable[[Session], Loaded]) -> Response:
+    """A public page validated by the site's generation (service/articles/derived.py).
+
+    The ETag names the build, the generation, the path and the query; a page rendered
+    at this generation is served from memory without touching the database, and a 304
+    for a matching If-None-Match is usually answered before this route
+    (``service/api/documents.py``). NotFound and Withdrawn propagate, uncached.
+    """
+    site = branding()
+    generation = request.scope.get(SITE_GENERATION_KEY)
+    if generation is None:  # not behind the documents layer: read it here
+        with session_scope() as session:
+            generation = site_generation_of(session)
+    etag = page_etag(site.build_id, generation, request.scope["path"], request.scope["query_string"])
+    rendered = RENDERED.get(etag)
+    if rendered is None:
+        # One statement (an empty listing reads a little more): no transaction round trips.
+        with read_scope() as session:
+            loaded = load(session)
+        if isinstance(loaded, Response):
+            return loaded
+        build, changed_at = loaded
+        rendered = Rendered(build(), max(changed_at or site.loaded_at, site.loaded_at))
+        RENDERED.put(etag, rendered)
+    changed = rendered.changed_at or site.loaded_at
+    headers = _headers(site, etag, changed, html=True)
+    if not_modified(request.headers, etag, changed):
+        return Response(status_code=304, headers=headers)
+    return Response(rendered.body, media_type=HTML, headers=headers)
 
 
 def _error_page(status: int, heading: str, message: str, cache_control: str) -> Response:
@@ -91,66 +136,62 @@ def gone_page() -> Response:
     )
 
 
-def _listing(request: Request, session: Session, path: str, category_slug: str | None) -> Response:
-    settings = get_settings()
-    before = parse_cursor(request.query_params.get("before"))
-    listing, changed_at = latest(session, limit=settings.page_size, category_slug=category_slug, before=before)
-    site = branding()
-    return _cached(
-        request,
-        key=("listing", path, listing),
-        changed_at=changed_at,
-        media_type=HTML,
-        build=lambda: render("listing.html", head=listing_head(listing, site, path), listing=listing, path=path),
-    )
+def _listing(request: Request, path: str, category_slug: str | None) -> Response:
+    def load(session: Session) -> Loaded:
+        before = parse_cursor(request.query_params.get("before"))
+        listing, changed_at = latest(
+            session, limit=get_settings().page_size, category_slug=category_slug, before=before
+        )
+        site = branding()
+        return (
+            lambda: render("listing.html", head=listing_head(listing, site, path), listing=listing, path=path),
+            changed_at,
+        )
+
+    try:
+        return _page(request, load)
+    except NotFound:
+        return not_found_page()
 
 
 @router.api_route("/", methods=GET_HEAD, include_in_schema=False)
 def home(request: Request) -> Response:
     """The home page: the latest published articles, a page at a time; 404 for a page that does not exist."""
-    try:
-        with session_scope() as session:
-            return _listing(request, session, "/", None)
-    except NotFound:
-        return not_found_page()
+    return _listing(request, "/", None)
 
 
 @router.api_route("/categories/{slug}", methods=GET_HEAD, include_in_schema=False)
 def category_page(request: Request, slug: str) -> Response:
     """A category's latest published articles; 404 for an unknown category or a page that does not exist."""
-    try:
-        with session_scope() as session:
-            return _listing(request, session, f"/categories/{slug}", slug)
-    except NotFound:
-        return not_found_page()
+    return _listing(request, f"/categories/{slug}", slug)
 
 
 @router.api_route("/articles/{article_id}/{slug}", methods=GET_HEAD, include_in_schema=False)
 def article_page(request: Request, article_id: str, slug: str) -> Response:
     """An article's page; 301 to the current slug, 410 when withdrawn, 404 when unknown or not yet published."""
+
+    def load(session: Session) -> Loaded:
+        article = article_view(session, parse_id(article_id), utcnow())
+        site = branding()
+        if article.slug != slug:
+            # Titles (and so slugs) change; old links keep working.
+            return RedirectResponse(f"{site.base_url}/articles/{article.id}/{article.slug}", status_code=301)
+        return (
+            lambda: render(
+                "article.html",
+                head=article_head(article, site),
+                article=article,
+                feed_formats=[(name, label) for name, _, label in FEED_FORMATS],
+            ),
+            article.updated_at,
+        )
+
     try:
-        with session_scope() as session:
-            article = article_view(session, parse_id(article_id), utcnow())
+        return _page(request, load)
     except Withdrawn:
         return gone_page()
     except NotFound:
         return not_found_page()
-    site = branding()
-    if article.slug != slug:
-        # Titles (and so slugs) change; old links keep working.
-        return RedirectResponse(f"{site.base_url}/articles/{article.id}/{article.slug}", status_code=301)
-    return _cached(
-        request,
-        key=("article", article),
-        changed_at=article.updated_at,
-        media_type=HTML,
-        build=lambda: render(
-            "article.html",
-            head=article_head(article, site),
-            article=article,
-            feed_formats=[(name, label) for name, _, label in FEED_FORMATS],
-        ),
-    )
 
 
 # ---- sitemaps and robots.txt --------------------------------------------------------------

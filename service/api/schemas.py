@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from config.settings import get_settings
 from service.articles.urls import article_url
@@ -70,6 +70,9 @@ class ArticleOut(BaseModel):
 
 class ArticlePage(BaseModel):
     items: list[ArticleOut]
-    total: int
+    total: int = Field(
+        description="Exact number of articles matching the filters (all pages), from counts kept per status "
+        "and category in each article's transaction"
+    )
     limit: int
     offset: int

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from service.articles.derived import counted, keep_in_step
 from service.articles.service import Change, get_article
 from service.db.models import Article, ArticleReview, ArticleStatus, EventType, ReviewStatus
 from service.errors import Conflict, InvalidField
@@ -33,6 +34,7 @@ def submit_for_review(session: Session, article_id: int, actor: str | None, now:
     article = get_article(session, article_id, for_update=True)
     if article.status != ArticleStatus.DRAFT:
         raise Conflict(f"article {article_id} is {article.status}; only a draft can be submitted for review")
+    before = counted(article)
     article.status = ArticleStatus.PENDING_REVIEW.value
     article.publish_at = None
     article.updated_at = now
@@ -40,7 +42,7 @@ def submit_for_review(session: Session, article_id: int, actor: str | None, now:
     session.add(
         ArticleReview(article_id=article_id, status=ReviewStatus.IN_REVIEW.value, requested_by=actor, requested_at=now)
     )
-    session.flush()
+    keep_in_step(session, article, before)
     return Change(article)
 
 
@@ -80,12 +82,13 @@ def approve(
     article = get_article(session, article_id, for_update=True)
     _decide(session, article, actor, now, ReviewStatus.APPROVED, None)
     scheduled = publish_at is not None and publish_at > now
+    before = counted(article)
     article.status = (ArticleStatus.SCHEDULED if scheduled else ArticleStatus.PUBLISHED).value
     article.publish_at = publish_at if scheduled else None
     article.published_at = None if scheduled else now
     article.updated_at = now
     article.updated_by = actor
-    session.flush()
+    keep_in_step(session, article, before)
     if not scheduled:
         record_article_event(session, EventType.ARTICLE_PUBLISHED, article, settings)
     return Change(article)
@@ -100,10 +103,11 @@ def return_for_changes(session: Session, article_id: int, actor: str | None, com
     if len(comment) > MAX_COMMENT:
         raise InvalidField("comment", f"is {len(comment)} characters long; the limit is {MAX_COMMENT}")
     _decide(session, article, actor, now, ReviewStatus.CHANGES_REQUESTED, comment)
+    before = counted(article)
     article.status = ArticleStatus.DRAFT.value
     article.updated_at = now
     article.updated_by = actor
-    session.flush()
+    keep_in_step(session, article, before)
     return Change(article)
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from service.articles.derived import count_articles, counted, keep_in_step
 from service.articles.revisions import record_revision
 from service.articles.schemas import ArticleCreate, ArticleUpdate
 from service.articles.urls import article_url
@@ -95,7 +96,7 @@ def create_article(
     # The article's address exists only now that it has an id; a body without relative
     # references is unchanged by this, and SQLAlchemy then writes nothing more.
     article.body_html = resolve_references(article.body_html, article_url(article, settings.base_url))
-    session.flush()
+    keep_in_step(session, article, None)
     record_revision(session, article, actor, now)
     if status == ArticleStatus.PUBLISHED:
         record_article_event(session, EventType.ARTICLE_PUBLISHED, article, settings)
@@ -134,7 +135,11 @@ def list_articles(
         query = query.where(Article.status == status.value)
     if category_slug is not None:
         query = query.where(Article.categories.any(Category.slug == category_slug))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    if search is None:
+        # Exact, from the counts kept in step with every write (service/articles/derived.py).
+        total = count_articles(session, status=status.value if status else None, category_slug=category_slug)
+    else:
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(
         query.order_by(func.coalesce(Article.published_at, Article.created_at).desc(), Article.id.desc())
         .limit(limit)
@@ -163,6 +168,7 @@ def update_article(
         # What an editor approves must be what is published: approve or return it first.
         raise Conflict(f"article {article_id} is waiting for review; approve it or return it to change it")
     changes = data.changes()
+    before = counted(article)
     was_published = article.status == ArticleStatus.PUBLISHED
     old_scopes = [category_scope(c.slug) for c in article.categories]
 
@@ -188,7 +194,7 @@ def update_article(
         article.status = new_status.value
     article.updated_at = now
     article.updated_by = actor
-    session.flush()
+    keep_in_step(session, article, before)
     record_revision(session, article, actor, now, restored_from_id)
 
     is_published = article.status == ArticleStatus.PUBLISHED
@@ -213,11 +219,12 @@ def withdraw_article(
     if article.status == ArticleStatus.WITHDRAWN:
         return change
     was_published = article.status == ArticleStatus.PUBLISHED
+    before = counted(article)
     article.status = ArticleStatus.WITHDRAWN.value
     article.withdrawn_at = now
     article.updated_at = now
     article.updated_by = actor
-    session.flush()
+    keep_in_step(session, article, before)
     if was_published:
         record_article_event(session, EventType.ARTICLE_WITHDRAWN, article, settings)
     return change
@@ -246,6 +253,8 @@ def publish_due_articles(session: Session, now: datetime, settings: Settings, li
         if result.rowcount == 1:  # type: ignore[attr-defined]
             article = session.get(Article, article_id, populate_existing=True)
             assert article is not None
+            # The conditional UPDATE matched only a scheduled row; its categories are unchanged.
+            keep_in_step(session, article, replace(counted(article), status=ArticleStatus.SCHEDULED.value))
             record_article_event(session, EventType.ARTICLE_PUBLISHED, article, settings)
             published.append(article_id)
     return published

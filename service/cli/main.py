@@ -193,6 +193,18 @@ def db_downgrade(
     typer.echo(f"database at {revision}")
 
 
+@db_app.command("recount")
+def db_recount() -> None:
+    """Rebuild the article counts and category links' dates from the articles (after a bulk
+    import or a rolling upgrade from before migration 0015)."""
+    from service.articles.derived import recount
+    from service.db.engine import session_scope
+
+    with session_scope() as session:
+        recount(session)
+    typer.echo("article counts rebuilt")
+
+
 # ---- tokens ----------------------------------------------------------------------------------
 
 

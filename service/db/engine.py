@@ -73,3 +73,16 @@ def session_scope() -> Iterator[Session]:
         deferred = after_commit.take(session)
         session.close()
     after_commit.send(deferred)
+
+
+@contextmanager
+def read_scope() -> Iterator[Session]:
+    """A session for reads only, on a connection in autocommit mode.
+
+    No ``BEGIN`` and no ``COMMIT``: two round trips fewer than ``session_scope`` for a
+    page that is one statement (each statement sees its own snapshot, so a caller that
+    needs several to agree uses ``session_scope``). Nothing may be written through it.
+    """
+    connection = get_engine().connect().execution_options(isolation_level="AUTOCOMMIT")
+    with connection, Session(bind=connection, expire_on_commit=False) as session:
+        yield session

@@ -54,7 +54,39 @@ article_categories = Table(
     Base.metadata,
     Column("article_id", ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
     Column("category_id", ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True),
+    # The article's published_at while it is published, else NULL: a copy kept in step by
+    # service/articles/derived.py, so a category's page is one range of the index below
+    # instead of a walk down every published article probing membership.
+    Column("published_at", UTCDateTime, nullable=True),
     Index("ix_article_categories_category", "category_id", "article_id"),
+    Index(
+        "ix_article_categories_listing",
+        "category_id",
+        "published_at",
+        "article_id",
+        postgresql_where=text("published_at IS NOT NULL"),
+        sqlite_where=text("published_at IS NOT NULL"),
+    ),
+)
+
+# Articles per (status, category); category_id 0 counts every article of the status.
+# Kept exact in the transaction of every article write (service/articles/derived.py),
+# so the staff list's total is a look-up, not a count over the whole table.
+article_counts = Table(
+    "article_counts",
+    Base.metadata,
+    Column("status", String(16), primary_key=True),
+    Column("category_id", BigId, primary_key=True, autoincrement=False),
+    Column("articles", BigInteger, nullable=False),
+)
+
+# One row (id 1): a number that grows with every article write, in its transaction. API
+# processes compare it like the stored documents' versions; public pages' ETags name it.
+site_generation = Table(
+    "site_generation",
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("generation", BigInteger, nullable=False),
 )
 
 

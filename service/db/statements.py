@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import any_, bindparam, insert
@@ -40,3 +40,33 @@ def among(session: Session, column: Any, values: Iterable[Any]) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
     return column.in_(list(values))
+
+
+def _upsert(session: Session, table: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"no upsert for {dialect}")
+
+
+def insert_adding(session: Session, table: Any, key: Sequence[str], column: str) -> Any:
+    """``INSERT … ON CONFLICT (key) DO UPDATE SET column = column + excluded.column``.
+
+    A counter row created on first use and moved by a delta in one statement, for
+    PostgreSQL and SQLite alike: the row lock it takes on PostgreSQL makes concurrent
+    writers of one counter wait for each other's commit, so no increment is lost.
+    Raises ``NotImplementedError`` on another dialect.
+    """
+    statement = _upsert(session, table)
+    return statement.on_conflict_do_update(
+        index_elements=list(key), set_={column: table.c[column] + statement.excluded[column]}
+    )
+
+
+def insert_or_increment(session: Session, table: Any, key: Sequence[str], column: str) -> Any:
+    """``INSERT … ON CONFLICT (key) DO UPDATE SET column = column + 1``: the inserted
+    value is the start of a new row, an existing row grows by one (same locking as
+    :func:`insert_adding`). Raises ``NotImplementedError`` on another dialect."""
+    return _upsert(session, table).on_conflict_do_update(index_elements=list(key), set_={column: table.c[column] + 1})

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, Integer, Select, String, bindparam, func, select, tuple_
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import Label
+from sqlalchemy.sql.elements import ColumnElement, Label
 
 from service.db.models import Article, ArticleStatus, Category, article_categories
 from service.errors import DomainError, NotFound
@@ -138,24 +138,32 @@ def _listing_statement(in_category: bool, with_cursor: bool) -> Select[Any]:
         _categories_column(),
         changed.label("changed_at"),
     ]
+    slug = bindparam("slug", type_=String)
     if in_category:
-        columns.append(Category.name.label("category_name"))
+        columns.append(select(Category.name).where(Category.slug == slug).scalar_subquery().label("category_name"))
     query = select(*columns).where(Article.status == ArticleStatus.PUBLISHED.value)
+    # A category's page walks its own links by their copy of published_at (NULL unless
+    # published; service/articles/derived.py keeps it in step): one backward range of
+    # ix_article_categories_listing, however few of the site's articles the category
+    # holds. The category's id is a subquery, not a join, so PostgreSQL knows it before
+    # the scan and reads the range in the page's order (a join sorted the whole category).
+    published_at: ColumnElement[Any] = Article.__table__.c.published_at
+    article_id: ColumnElement[Any] = Article.__table__.c.id
     if in_category:
+        links = article_categories
+        published_at, article_id = links.c.published_at, links.c.article_id
+        category_id = select(Category.id).where(Category.slug == slug).scalar_subquery()
         query = (
-            query.join(article_categories, article_categories.c.article_id == Article.id)
-            .join(Category, Category.id == article_categories.c.category_id)
-            .where(Category.slug == bindparam("slug", type_=String))
+            query.select_from(links)
+            .join(Article, Article.id == links.c.article_id)
+            .where(links.c.category_id == category_id, links.c.published_at.is_not(None))
         )
     if with_cursor:
         cursor = bindparam("before", type_=BigInteger)
-        # The plain bound lets the (status, published_at) index start at the cursor.
+        # The plain bound lets the index start at the cursor.
         anchor = select(Article.published_at).where(Article.id == cursor).scalar_subquery()
-        query = query.where(
-            Article.published_at <= anchor,
-            tuple_(Article.published_at, Article.id) < tuple_(anchor, cursor),
-        )
-    return query.order_by(Article.published_at.desc(), Article.id.desc()).limit(bindparam("limit", type_=Integer))
+        query = query.where(published_at <= anchor, tuple_(published_at, article_id) < tuple_(anchor, cursor))
+    return query.order_by(published_at.desc(), article_id.desc()).limit(bindparam("limit", type_=Integer))
 
 
 def latest(

@@ -7,6 +7,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 
@@ -26,6 +27,31 @@ def strong_etag(*parts: object) -> str:
         digest.update(repr(part).encode("utf-8", "surrogatepass"))
         digest.update(b"\x1f")
     return f'"{digest.hexdigest()}"'
+
+
+# Where the ASGI layer (service/api/documents.py) leaves the site's generation for the page routes.
+SITE_GENERATION_KEY = "bantin.site_generation"
+
+
+def is_page_path(path: str) -> bool:
+    """True for the paths of public pages validated by the site's generation: ``/``,
+    ``/categories/<slug>`` and ``/articles/<id>/<slug>`` (one path segment each)."""
+    if path == "/":
+        return True
+    parts = path.split("/")
+    if len(parts) == 3:
+        return parts[1] == "categories" and parts[2] != ""
+    return len(parts) == 4 and parts[1] == "articles" and parts[2] != "" and parts[3] != ""
+
+
+def page_etag(build_id: str, generation: int, path: str, query_string: bytes) -> str:
+    """A public page's strong ETag: the build, the site's generation, the path and query.
+
+    The generation moves with every article write (service/articles/derived.py), so one
+    ETag names one rendering of the page's data; the same value is computed in memory to
+    answer a 304 and by the route that renders the page.
+    """
+    return strong_etag("page", build_id, generation, path, query_string)
 
 
 def last_modified_value(changed_at: datetime, now: datetime) -> datetime:
@@ -88,28 +114,48 @@ def security_headers(site: Branding) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A page as rendered once: its body and the instant its Last-Modified is built from
+    (None where the caller keeps that instant itself)."""
+
+    body: str
+    changed_at: datetime | None = None
+
+
 class RenderCache:
     """Recently rendered bodies by strong ETag: the same ETag means the same bytes, so a
     popular page is rendered once per change, not once per reader. Bounded in entries and
     in the size of one body (long articles are simply rendered each time)."""
 
     def __init__(self, entries: int = 512, max_body_chars: int = 256 * 1024) -> None:
-        self._bodies: OrderedDict[str, str] = OrderedDict()
+        self._bodies: OrderedDict[str, Rendered] = OrderedDict()
         self._entries = entries
         self._max_body_chars = max_body_chars
         self._lock = threading.Lock()
 
-    def get_or_render(self, etag: str, render: Callable[[], str]) -> str:
-        """The body stored for ``etag``, else ``render()``'s, stored when it is small enough."""
+    def get(self, etag: str) -> Rendered | None:
+        """What was stored for ``etag``, if it is still held."""
         with self._lock:
-            body = self._bodies.get(etag)
-            if body is not None:
+            found = self._bodies.get(etag)
+            if found is not None:
                 self._bodies.move_to_end(etag)
-                return body
+            return found
+
+    def put(self, etag: str, rendered: Rendered) -> None:
+        """Keep ``rendered`` under ``etag`` when its body is small enough; the oldest entries make room."""
+        if len(rendered.body) > self._max_body_chars:
+            return
+        with self._lock:
+            self._bodies[etag] = rendered
+            while len(self._bodies) > self._entries:
+                self._bodies.popitem(last=False)
+
+    def get_or_render(self, etag: str, render: Callable[[], str], changed_at: datetime | None = None) -> str:
+        """The body stored for ``etag``, else ``render()``'s, stored when it is small enough."""
+        found = self.get(etag)
+        if found is not None:
+            return found.body
         body = render()
-        if len(body) <= self._max_body_chars:
-            with self._lock:
-                self._bodies[etag] = body
-                while len(self._bodies) > self._entries:
-                    self._bodies.popitem(last=False)
+        self.put(etag, Rendered(body, changed_at))
         return body

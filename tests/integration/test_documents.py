@@ -89,10 +89,10 @@ def test_calendar_head_and_304_on_a_real_process(stack: Stack) -> None:
 
 
 def test_processes_hear_of_a_change_when_it_commits_and_not_before(stack: Stack) -> None:
-    from service.api.documents import DocumentCache, start_listening
+    from service.api.documents import DocumentCache, Generations, start_listening
     from service.feeds.documents import CHANGES_CHANNEL
 
-    cache = DocumentCache(3600, loader=lambda s, f: None, generation=lambda: 0)
+    cache = DocumentCache(3600, loader=lambda s, f: None, generation=lambda: Generations(0, 0))
     start_listening(cache, stack.env["BANTIN_DATABASE_URL"])
     wait_until(lambda: cache.notified >= 1, 10, "the listener to connect")
     heard = cache.notified
@@ -108,3 +108,22 @@ def test_processes_hear_of_a_change_when_it_commits_and_not_before(stack: Stack)
         wait_until(lambda: cache.notified == heard + 1, 5, "the notification")
     finally:
         engine.dispose()
+
+
+def test_page_304s_end_on_every_api_process_when_an_article_is_published(stack: Stack, publisher: httpx.Client) -> None:
+    second = start_second_api(stack)
+    try:
+        apis = [stack.base_url, second]
+        held = {base: httpx.get(f"{base}/").headers["etag"] for base in apis}
+        for base in apis:  # answered from memory until something changes
+            assert httpx.get(f"{base}/", headers={"If-None-Match": held[base]}).status_code == 304
+        title = "Tin mới làm đổi mọi trang"
+        publish(publisher, title)
+        time.sleep(1.0)  # the promise: within one second of the commit, on every process
+        for base in apis:
+            response = httpx.get(f"{base}/", headers={"If-None-Match": held[base]})
+            assert response.status_code == 200, f"{base} still answers 304 for the page before the publish"
+            assert title in response.text and response.headers["etag"] != held[base]
+            assert httpx.get(f"{base}/", headers={"If-None-Match": response.headers["etag"]}).status_code == 304
+    finally:
+        stack.stop("api2")

@@ -219,3 +219,46 @@ def test_0006_compresses_the_documents_rendered_before_it(empty_database: str) -
         row = connection.execute(text("SELECT body_gzip, body_br, version FROM feed_documents")).one()
     engine.dispose()
     assert gzip.decompress(row[0]) == body and brotli.decompress(row[1]) == body and row[2] == 1
+
+
+def test_0015_counts_and_dates_the_articles_written_before_it(empty_database: str) -> None:
+    from sqlalchemy import text
+
+    config = alembic_config(empty_database)
+    command.upgrade(config, "0010")
+    engine = create_engine(empty_database)
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO categories (id, name, slug, created_at) VALUES (1, 'Thời sự', 'thoi-su', now())")
+        )
+        connection.execute(
+            text(
+                "INSERT INTO articles (id, guid, slug, title, body_html, status, published_at, created_at, updated_at,"
+                " search_text) SELECT n, 'urn:uuid:' || md5(n::text)::uuid, 'bai', 'Bài', '<p>x</p>',"
+                " CASE WHEN n = 3 THEN 'withdrawn' WHEN n = 4 THEN 'draft' ELSE 'published' END,"
+                " CASE WHEN n = 4 THEN NULL ELSE '2026-11-01'::timestamptz + n * interval '1 hour' END,"
+                " now(), now(), '' FROM generate_series(1, 4) AS n"
+            )
+        )
+        connection.execute(text("INSERT INTO article_categories (article_id, category_id) VALUES (1, 1), (3, 1)"))
+    command.upgrade(config, "0015")
+    with engine.connect() as connection:
+        counts = {
+            (row.status, row.category_id): row.articles
+            for row in connection.execute(text("SELECT status, category_id, articles FROM article_counts"))
+        }
+        dates = {
+            row.article_id: row.published_at
+            for row in connection.execute(text("SELECT article_id, published_at FROM article_categories"))
+        }
+        generation = connection.scalar(text("SELECT generation FROM site_generation"))
+    engine.dispose()
+    assert counts == {
+        ("published", 0): 2,
+        ("withdrawn", 0): 1,
+        ("draft", 0): 1,
+        ("published", 1): 1,
+        ("withdrawn", 1): 1,
+    }
+    assert dates[3] is None and dates[1] is not None  # only what is published is listed
+    assert generation == 1

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from config.settings import get_settings
-from service.api.documents import DocumentCache, Entry, choose_coding
+from service.api.documents import DocumentCache, Entry, Generations, choose_coding
 from service.db.engine import session_scope
 from service.db.types import utcnow
 from service.feeds.documents import store_document
@@ -190,7 +190,7 @@ def test_the_cache_drops_everything_when_the_generation_moves() -> None:
         return Entry({}, float(len(loads)))
 
     async def scenario() -> None:
-        cache = DocumentCache(3600, loader=loader, generation=lambda: generation[0])
+        cache = DocumentCache(3600, loader=loader, generation=lambda: Generations(generation[0], 1))
         first = await cache.get("site", "atom")
         assert await cache.get("site", "atom") is first and len(loads) == 1
         generation[0] = 2
@@ -205,11 +205,11 @@ def test_the_cache_drops_everything_when_the_generation_moves() -> None:
 def test_a_failed_check_serves_nothing_unverified() -> None:
     calls = [0]
 
-    def generation() -> int:
+    def generation() -> Generations:
         calls[0] += 1
         if calls[0] == 2:
             raise OSError("database unreachable")
-        return 1
+        return Generations(1, 1)
 
     async def scenario() -> None:
         cache = DocumentCache(0, loader=lambda s, f: Entry({}, 0.0), generation=generation)

@@ -1,7 +1,7 @@
 """occurrence drafts: the article drafted from an occurrence of a key date
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-11-29 21:45:00
 """
 
@@ -15,7 +15,7 @@ from service.db.types import UTCDateTime
 BigId = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
 
 revision = '0016'
-down_revision = '0014'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
