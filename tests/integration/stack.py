@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar, overload
+from typing import ClassVar, TypeVar, overload
 
 import httpx
 
@@ -68,7 +68,14 @@ def bantin(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.C
 
 
 class Stack:
-    """API + worker + beat sharing one database and one broker."""
+    """API + worker + beat sharing one database and one broker.
+
+    Two stacks running at once must not share a broker: either one's worker would take the
+    other's tasks and run them with its own settings (its database, its channel URLs), which
+    fails only in the full suite, depending on test order. ``running`` refuses it.
+    """
+
+    brokers_in_use: ClassVar[set[str]] = set()
 
     def __init__(self, database_url: str, redis_url: str, log_dir: Path, **extra: str) -> None:
         self.port = free_port()
@@ -149,7 +156,14 @@ class Stack:
 
     @contextmanager
     def running(self) -> Iterator[Stack]:
-        """API, worker and beat for the block; their logs are printed if it fails; all stopped after."""
+        """API, worker and beat for the block; their logs are printed if it fails; all stopped after.
+
+        RuntimeError if another running stack already uses this broker (use PrivateRedis).
+        """
+        broker = self.env.get("BANTIN_BROKER_URL") or self.env["BANTIN_REDIS_URL"]
+        if broker in Stack.brokers_in_use:
+            raise RuntimeError(f"another running stack uses the broker {broker}: give this one a PrivateRedis")
+        Stack.brokers_in_use.add(broker)
         try:
             self.start_all()
             yield self
@@ -158,6 +172,7 @@ class Stack:
             raise
         finally:
             self.stop_all()
+            Stack.brokers_in_use.discard(broker)
 
     def stop_all(self) -> None:
         for name in list(self.processes):

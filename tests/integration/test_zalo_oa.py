@@ -21,7 +21,7 @@ import pytest
 
 from tests.integration.conftest import ANNOUNCEMENT_TEST_SETTINGS, create_database, drop_database
 from tests.integration.receivers import Receivers
-from tests.integration.stack import Stack, wait_until
+from tests.integration.stack import PrivateRedis, Stack, wait_until
 from tests.integration.zalo_api import Sent, ZaloOa
 
 
@@ -34,17 +34,22 @@ def oa() -> Iterator[ZaloOa]:
 
 
 @pytest.fixture(scope="module")
-def stack(
-    redis_url: str, receivers: Receivers, oa: ZaloOa, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Stack]:
-    """A stack of its own: its Zalo API is the local OA, and its app knows the OA's secret key."""
+def stack(receivers: Receivers, oa: ZaloOa, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A stack of its own: its Zalo API is the local OA, and its app knows the OA's secret key.
+
+    Its own database and its own Redis: the session's main stack shares the machine's Redis,
+    and its worker would take this stack's deliveries and send them to the wrong Zalo API.
+    """
     name = f"bantin_it_zalo_{uuid.uuid4().hex[:8]}"
     env = {**ANNOUNCEMENT_TEST_SETTINGS, **receivers.env(), **oa.env()}
-    stack = Stack(create_database(name), redis_url, tmp_path_factory.mktemp("stack-zalo"), **env)
+    broker = PrivateRedis()
+    broker.start()
+    stack = Stack(create_database(name), broker.url, tmp_path_factory.mktemp("stack-zalo"), **env)
     try:
         with stack.running() as running:
             yield running
     finally:
+        broker.kill()
         drop_database(name)
 
 
