@@ -36,7 +36,7 @@ from service.web.http import (
     security_headers,
     strong_etag,
 )
-from service.web.templating import Branding, branding, render, static_files
+from service.web.templating import Branding, StaticFile, branding, render, static_files
 
 router = APIRouter(tags=["pages"])
 GET_HEAD = ["GET", "HEAD"]
@@ -260,11 +260,27 @@ def static(request: Request, name: str) -> Response:
     if file is None:
         return Response("no such file\n", status_code=404, media_type="text/plain; charset=utf-8")
     versioned = request.query_params.get("v") == file.digest
-    headers = {
-        "ETag": file.etag,
-        "Cache-Control": "public, max-age=31536000, immutable" if versioned else "public, max-age=300",
-        "X-Content-Type-Options": "nosniff",
-    }
+    return _static_file(request, file, "public, max-age=31536000, immutable" if versioned else "public, max-age=300")
+
+
+FAVICON = "favicon.svg"
+FAVICON_MAX_AGE = 7 * 24 * 3600  # seconds: the address carries no digest, so a new icon shows within a week
+
+
+@router.api_route("/favicon.ico", methods=GET_HEAD, include_in_schema=False)
+def favicon(request: Request) -> Response:
+    """The site's icon (``static/favicon.svg``, or the branding's) where browsers ask for it unprompted.
+
+    Pages link the fingerprinted SVG; this answers the ``/favicon.ico`` request browsers and
+    tools make anyway (otherwise a 404 on every page's first visit). SVG is served as SVG:
+    browsers take the type from Content-Type, not the name.
+    """
+    return _static_file(request, static_files()[FAVICON], f"public, max-age={FAVICON_MAX_AGE}")
+
+
+def _static_file(request: Request, file: StaticFile, cache_control: str) -> Response:
+    """``file``'s body with its ETag and ``cache_control``; 304 when the request's If-None-Match has it."""
+    headers = {"ETag": file.etag, "Cache-Control": cache_control, "X-Content-Type-Options": "nosniff"}
     if not_modified(request.headers, file.etag, branding().loaded_at) and "if-none-match" in request.headers:
         return Response(status_code=304, headers=headers)
     return Response(file.body, media_type=file.content_type, headers=headers)

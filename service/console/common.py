@@ -10,10 +10,12 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 
 from service.auth.sessions import SignedIn, pop_flash
+from service.console.request_errors import PATH_STATUS, validation_message, validation_status
 from service.console.security import CsrfRefused, Forbidden, LoginRequired
 from service.console.templating import render
 from service.db.engine import session_scope
@@ -28,7 +30,9 @@ class ConsoleRoute(APIRoute):
         """The route's handler, wrapped to turn the console's signals into pages.
 
         LoginRequired → 303 to the sign-in page; CsrfRefused and Forbidden → an HTML 403;
-        NotFound → an HTML 404.
+        NotFound → an HTML 404; a malformed path or query (RequestValidationError) → an HTML
+        page naming the field and the reason: 404 when the path is malformed (``/articles/abc``
+        names no page), else 422.
         """
         handler = super().get_route_handler()
 
@@ -43,6 +47,11 @@ class ConsoleRoute(APIRoute):
                 return _error_page(N_("Không có quyền"), FORBIDDEN_MESSAGE, 403)
             except NotFound:
                 return _error_page(N_("Không tìm thấy"), N_("Không có trang hoặc bài này."), 404)
+            except RequestValidationError as error:
+                errors = list(error.errors())
+                status = validation_status(errors)
+                title = N_("Không tìm thấy") if status == PATH_STATUS else N_("Yêu cầu không hợp lệ")
+                return _shown_error(gettext(title), validation_message(errors), status)
 
         return console_handler
 
@@ -58,8 +67,13 @@ FORBIDDEN_MESSAGE = N_("Tài khoản của bạn không có quyền làm việc 
 
 def _error_page(title: str, message: str, status_code: int) -> HTMLResponse:
     """The console's error page; ``title`` and ``message`` are msgids, shown in the request's language."""
+    return _shown_error(gettext(title), gettext(message), status_code)
+
+
+def _shown_error(title: str, message: str, status_code: int) -> HTMLResponse:
+    """The console's error page with ``title`` and ``message`` already in the request's language."""
     # Every variable base.html reads, so the page renders under StrictUndefined.
-    body = render("error.html", user=None, flash=[], title=gettext(title), message=gettext(message))
+    body = render("error.html", user=None, flash=[], title=title, message=message)
     return HTMLResponse(body, status_code=status_code)
 
 

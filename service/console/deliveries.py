@@ -19,6 +19,7 @@ from pydantic import TypeAdapter, ValidationError
 from config.settings import get_settings
 from service.auth.sessions import SignedIn, push_flash
 from service.console.common import console_router, html_page, safe_next, see_other
+from service.console.forms import filter_error
 from service.console.security import AdminUser, CheckedForm
 from service.console.templating import LOCAL_FORMAT
 from service.db.engine import session_scope
@@ -84,11 +85,14 @@ def _log_page(
     if error:
         errors["subscription"] = error
     status = values.get("status", "")
-    chosen = DeliveryStatus(status) if status in {s.value for s in DeliveryStatus} else None
+    error = filter_error(status, {s.value for s in DeliveryStatus})
+    if error:
+        errors["status"] = error
+    chosen = DeliveryStatus(status) if status and not error else None
     rows: list[Any] = []
     total = 0
     announcements: dict[int, Any] = {}
-    if not (errors.keys() & {"announcement", "subscription"}):
+    if not (errors.keys() & {"announcement", "subscription", "status"}):
         with session_scope() as session:
             rows, total = list_deliveries(
                 session,
@@ -129,8 +133,8 @@ def deliveries(
 ) -> Response:
     """The delivery log, newest first, PAGE_SIZE a page, each delivery with its attempts.
 
-    Filters: announcement id, subscription id, status (an unknown status: all). An id that
-    is not a positive integer in range is a 422 with the message by its field.
+    Filters: announcement id, subscription id, status. An id that is not a positive integer
+    in range, or an unknown status, is a 422 with the message by its field.
     """
     values = {"announcement": announcement, "subscription": subscription, "status": status}
     return _log_page(user, values, page)

@@ -7,6 +7,7 @@ takes a past ``publish_at`` as back-dating, which a person pressing "Hẹn giờ
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -55,6 +56,17 @@ def field_message(message: str) -> str:
         if match := pattern.match(message):
             return gettext(text, **match.groupdict())
     return message
+
+
+def filter_error(value: str, choices: Collection[str]) -> str | None:
+    """None when a list filter's ``value`` is empty (everything) or one of ``choices``; else the message shown by it.
+
+    A hand-edited address with an unknown filter (``?status=bogus``) is refused rather than
+    ignored: showing everything would look like the filter had worked.
+    """
+    if not value or value in choices:
+        return None
+    return gettext("“%(value)s” không phải một lựa chọn của bộ lọc này; hãy chọn trong danh sách.", value=value)
 
 
 def parse_schedule(raw: str, now: datetime, required: bool = True) -> tuple[datetime | None, str | None]:

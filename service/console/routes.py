@@ -45,7 +45,7 @@ from service.auth.throttle import LoginThrottle
 from service.auth.users import authenticate
 from service.calendar.service import upcoming
 from service.console.common import THROTTLE_DOWN_MESSAGE, console_router, html_page, safe_next, see_other
-from service.console.forms import ArticleForm, parse_schedule
+from service.console.forms import ArticleForm, filter_error, parse_schedule
 from service.console.security import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -203,27 +203,43 @@ def articles(
     category: str = "",
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
-    """The article list, PAGE_SIZE a page, filtered by search text, status (unknown: all) and category slug."""
-    chosen_status = ArticleStatus(status) if status in {s.value for s in ArticleStatus} else None
+    """The article list, PAGE_SIZE a page, filtered by search text, status and category slug.
+
+    An unknown status or category is a 422: the form again with the message by that filter, no list.
+    """
     with session_scope() as session:
-        rows, total = list_articles(
-            session,
-            status=chosen_status,
-            category_slug=category or None,
-            search=q or None,
-            limit=PAGE_SIZE,
-            offset=(page - 1) * PAGE_SIZE,
-        )
         categories = list(session.scalars(select(Category).order_by(Category.name)))
+        errors = {
+            name: error
+            for name, error in (
+                ("status", filter_error(status, {s.value for s in ArticleStatus})),
+                ("category", filter_error(category, {c.slug for c in categories})),
+            )
+            if error
+        }
+        chosen_status = ArticleStatus(status) if status and "status" not in errors else None
+        rows: list[Article] = []
+        total = 0
+        if not errors:
+            rows, total = list_articles(
+                session,
+                status=chosen_status,
+                category_slug=category or None,
+                search=q or None,
+                limit=PAGE_SIZE,
+                offset=(page - 1) * PAGE_SIZE,
+            )
         return html_page(
             "articles.html",
             user,
+            status_code=422 if errors else 200,
+            errors=errors,
             rows=rows,
             total=total,
             page=page,
             pages=max(1, math.ceil(total / PAGE_SIZE)),
             q=q,
-            status=chosen_status.value if chosen_status else "",
+            status=status,
             category=category,
             categories=categories,
             statuses=list(ArticleStatus),

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from config.settings import get_settings
 from service.auth.sessions import SignedIn, push_flash
 from service.console.common import console_router, html_page, see_other
+from service.console.forms import filter_error
 from service.console.security import AdminUser, CheckedForm
 from service.console.subscriber_form import (
     CHANNEL_LABELS,
@@ -79,24 +80,36 @@ def subscribers(
     status: str = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
-    """Subscribers, PAGE_SIZE a page, oldest first, filtered by channel and status (an unknown one: all).
+    """Subscribers, PAGE_SIZE a page, oldest first, filtered by channel and status.
+
+    An unknown channel or status is a 422: the filters again with the message by that one, no list.
 
     Credential-bearing targets (chat webhook URLs) are cut to their last four characters, as the API lists them.
     """
-    chosen_channel = channel if channel in CHANNELS else ""
-    chosen_status = status if status in STATUSES else ""
+    errors = {
+        name: error
+        for name, error in (("channel", filter_error(channel, CHANNELS)), ("status", filter_error(status, STATUSES)))
+        if error
+    }
+    chosen_channel = "" if "channel" in errors else channel
+    chosen_status = "" if "status" in errors else status
     with session_scope() as session:
-        rows, total = list_subscriptions(
-            session,
-            status=chosen_status or None,
-            channel=chosen_channel or None,
-            limit=PAGE_SIZE,
-            offset=(page - 1) * PAGE_SIZE,
-        )
+        rows: list[Subscription] = []
+        total = 0
+        if not errors:
+            rows, total = list_subscriptions(
+                session,
+                status=chosen_status or None,
+                channel=chosen_channel or None,
+                limit=PAGE_SIZE,
+                offset=(page - 1) * PAGE_SIZE,
+            )
         listed = [(s, listed_target(s)) for s in rows]
         return html_page(
             "subscribers.html",
             user,
+            status_code=422 if errors else 200,
+            errors=errors,
             rows=listed,
             total=total,
             page=page,

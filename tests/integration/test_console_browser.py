@@ -281,3 +281,20 @@ def test_a_writer_submits_an_editor_returns_it_then_publishes_the_resubmission(
     finally:
         writer_ctx.close()
         editor_ctx.close()
+
+
+def test_the_editors_toolbar_speaks_the_consoles_language(admin_user: str, context: BrowserContext) -> None:
+    """Trix's tooltips and link dialog come from the page's translations, set before it builds its toolbar."""
+    page = context.new_page()
+    sign_in(page, admin_user, PASSWORD)
+    page.goto("/console/articles/new")
+    focus_editor(page)
+    toolbar = page.locator("trix-toolbar")
+    expect(toolbar.locator('button[data-trix-attribute="bold"]')).to_have_attribute("title", "Đậm")
+    expect(toolbar.locator('button[data-trix-action="attachFiles"]')).to_have_attribute("title", "Đính kèm tệp")
+    expect(toolbar.locator('input[name="href"]')).to_have_attribute("placeholder", "Nhập địa chỉ URL…")
+    page.goto("/console/articles/new?lang=en")
+    focus_editor(page)
+    expect(toolbar.locator('button[data-trix-attribute="bold"]')).to_have_attribute("title", "Bold")
+    expect(toolbar.locator('input[name="href"]')).to_have_attribute("placeholder", "Enter a URL…")
+    page.goto("/console/?lang=vi")  # the language is remembered in a cookie: leave the console Vietnamese

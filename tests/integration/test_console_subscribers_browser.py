@@ -155,3 +155,23 @@ def test_an_editor_is_refused_on_the_admin_pages(accounts: None, context: Browse
         assert response is not None and response.status == 403
         expect(page.get_by_role("heading", name="Không có quyền")).to_be_visible()
     screenshot(page, "subscribers-forbidden")
+
+
+def test_the_delivery_log_fits_a_phone_and_reads_since_day_first(accounts: None, context: BrowserContext) -> None:
+    """At 375 px the log's filters stack inside the page; "since" is typed dd/mm/yyyy HH:mm, as everywhere else."""
+    page = context.new_page()
+    page.set_viewport_size({"width": 375, "height": 800})
+    sign_in(page, ADMIN, PASSWORD)
+    page.goto("/console/deliveries")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    button = page.locator("form.log-filters").get_by_role("button", name="Lọc").bounding_box()
+    status = page.get_by_label("Trạng thái").bounding_box()
+    assert button is not None and status is not None
+    assert button["x"] + button["width"] <= 375 and status["width"] >= 300
+    since = page.get_by_label("Từ thời điểm")
+    assert since.get_attribute("type") in (None, "text")
+    since.fill("31/02/2026 08:00")
+    page.get_by_label("Mã người nhận").last.fill("1")
+    page.get_by_role("button", name="Gửi lại các tin lỗi").click()
+    expect(page.locator("#since-error")).to_contain_text("dd/mm/yyyy HH:mm")
+    expect(since).to_have_value("31/02/2026 08:00")

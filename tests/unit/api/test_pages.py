@@ -346,6 +346,15 @@ def test_static_files_are_cached_for_a_year_only_under_their_digest(client: Test
     assert client.get("/static/nope.css").status_code == 404
 
 
+def test_favicon_ico_answers_the_sites_icon_with_a_long_cache(client: TestClient) -> None:
+    """Browsers ask /favicon.ico on their own: the site's SVG icon, not a 404 on every first visit."""
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    assert icon.headers["cache-control"] == "public, max-age=604800" and "<svg" in icon.text
+    assert client.get("/favicon.ico", headers={"If-None-Match": icon.headers["etag"]}).status_code == 304
+    assert client.head("/favicon.ico").status_code == 200
+
+
 # ---- sitemaps ------------------------------------------------------------------------------
 
 

@@ -387,3 +387,16 @@ def test_a_writer_reads_the_calendar_and_drafts_but_cannot_change_key_dates(
     with session_scope() as session:
         article = session.scalars(select(Article)).one()
         assert article.status == "draft" and article.created_by == "user:phongvien"
+
+
+def test_the_month_view_offers_no_new_draft_for_a_day_already_past(admin: tuple[TestClient, str]) -> None:
+    """Today is 20/1/2027: an occurrence on the 10th is past (no "Soạn bài"), the 20th and 25th are not."""
+    client, token = admin
+    for name, day in (("Ngày đã qua", "10"), ("Ngày hôm nay", "20"), ("Ngày sắp tới", "25")):
+        fields = {**GOOD, "name": name, "calendar": "solar", "day": day, "origin_year": "2000", "scope": "national"}
+        assert post(client, "/console/calendar/key-dates/new", token, **fields).status_code == 303  # type: ignore[attr-defined]
+    page = client.get("/console/calendar?month=2027-01").text
+    assert 'value="2027-01-10"' not in month_cell(page, "Ngày đã qua")
+    assert "Soạn bài" not in month_cell(page, "Ngày đã qua")
+    assert 'name="date" value="2027-01-20"' in month_cell(page, "Ngày hôm nay")
+    assert 'name="date" value="2027-01-25"' in month_cell(page, "Ngày sắp tới")

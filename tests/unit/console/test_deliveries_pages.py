@@ -3,6 +3,7 @@ and latency; replay one delivery; recover a subscriber's failures since a local 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -206,3 +207,19 @@ def test_the_dashboard_shows_the_outbox_lag(admin: tuple[TestClient, str]) -> No
     assert 'class="warn"' in shown
     seconds = int(shown.split("<strong>", 5)[5].split(" giây", 1)[0])
     assert 600 <= seconds < 700
+
+
+def test_since_is_a_day_first_text_field_like_the_editors_schedule(admin: tuple[TestClient, str]) -> None:
+    """A native datetime-local picker shows mm/dd/yyyy in an en-US browser; the console writes dd/mm/yyyy."""
+    client, token = admin
+    page = client.get("/console/deliveries").text
+    field = re.search(r'<input id="since"[^>]*>', page)
+    assert (
+        field is not None
+        and "datetime-local" not in field.group(0)
+        and 'placeholder="01/03/2026 08:00"' in field.group(0)
+    )
+    assert "dd/mm/yyyy HH:mm, giờ Asia/Ho_Chi_Minh" in page
+    refused = recover(client, token, "1", "03/31/2026 08:00")  # month first: refused, shown back as typed
+    assert refused.status_code == 422 and 'value="03/31/2026 08:00"' in refused.text
+    assert "không phải ngày giờ hợp lệ (dd/mm/yyyy HH:mm)" in refused.text

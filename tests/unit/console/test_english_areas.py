@@ -169,7 +169,7 @@ def test_the_delivery_log_and_its_errors_are_in_english(admin: tuple[TestClient,
     in_english(client)
     log = client.get("/console/deliveries")
     assert log.status_code == 200
-    for words in ("Delivery log", "1 deliveries.", "Failed", "Attempts", "Retry", "Retry failed deliveries"):
+    for words in ("Delivery log", "1 delivery.", "Failed", "Attempts", "Retry", "Retry failed deliveries"):
         assert words in log.text, words
     assert leftover_vietnamese(log.text) == []
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 
 from service.db.engine import session_scope
@@ -139,3 +141,11 @@ def test_without_the_throttle_s_redis_sign_in_is_refused_not_unlimited(app_clien
     )
     assert response.status_code == 503 and "Tạm thời không đăng nhập được" in response.text
     assert "bantin_console" not in app_client.cookies
+
+
+def test_console_pages_link_the_sites_icon(app_client: TestClient) -> None:
+    """The console names its icon (the site's fingerprinted SVG), so browsers do not guess /favicon.ico."""
+    page = app_client.get("/console/login").text
+    match = re.search(r'<link rel="icon" href="(/static/favicon\.svg\?v=[0-9a-f]+)" type="image/svg\+xml">', page)
+    assert match is not None
+    assert app_client.get(match.group(1)).status_code == 200

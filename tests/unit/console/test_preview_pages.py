@@ -119,7 +119,7 @@ def test_preview_needs_the_csrf_token_and_a_known_article(editor: tuple[TestClie
     refused = client.post("/console/articles/new/preview", data=GOOD, headers={"Origin": ORIGIN})
     assert refused.status_code == 403
     assert client.get("/console/articles/999/preview").status_code == 404
-    assert client.get("/console/articles/abc/preview").status_code == 422
+    assert client.get("/console/articles/abc/preview").status_code == 404  # a non-number id names no page
 
 
 def test_preview_is_in_english_when_the_console_is(editor: tuple[TestClient, str]) -> None:

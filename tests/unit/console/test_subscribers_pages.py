@@ -193,7 +193,9 @@ def test_the_list_filters_by_channel_and_status_and_pages(admin: tuple[TestClien
     paused = client.get("/console/subscribers?status=paused").text
     assert "1 người nhận." in paused and "nguoi0@example.vn" in paused
     unknown = client.get("/console/subscribers?status=bogus&channel=pigeon")
-    assert unknown.status_code == 200 and "28 người nhận." in unknown.text
+    # An unknown filter is refused by its field, not ignored (tests/unit/console/test_list_filters.py).
+    assert unknown.status_code == 422 and "28 người nhận." not in unknown.text
+    assert 'id="status-error"' in unknown.text and 'id="channel-error"' in unknown.text
     assert client.get("/console/subscribers?page=0").status_code == 422
 
 
