@@ -21,11 +21,12 @@ from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from html.parser import HTMLParser
-from typing import Any
+from typing import Any, ClassVar
 
 from aiohttp import web
 from aiosmtpd.controller import Controller
 
+from tests.integration.local_http import LocalHttpServer
 from tests.integration.stack import free_port
 
 TELEGRAM_TOKEN = "123456:TEST-token"
@@ -90,7 +91,12 @@ def always(status: int, body: bytes = b"", headers: dict[str, str] | None = None
 
 
 @dataclass
-class Receivers:
+class Receivers(LocalHttpServer):
+    server_name: ClassVar[str] = "receivers"
+    # Attachments and batch posts can be large; the fan-out benchmark opens many connections.
+    client_max_size: ClassVar[int] = 64 * 1024 * 1024
+    backlog: ClassVar[int] = 1024
+
     port: int = field(default_factory=free_port)
     smtp_port: int = field(default_factory=free_port)
     requests: dict[str, list[Received]] = field(default_factory=lambda: defaultdict(list))
@@ -126,40 +132,26 @@ class Receivers:
     # ---- server ------------------------------------------------------------------------
 
     def start(self) -> None:
-        ready = threading.Event()
-        self._thread = threading.Thread(target=self._serve, args=(ready,), daemon=True)
-        self._thread.start()
-        assert ready.wait(10), "receivers did not start"
+        """The HTTP receivers, then the SMTP sink."""
+        super().start()
         self._smtp = Controller(_SmtpSink(self), hostname="127.0.0.1", port=self.smtp_port)
         self._smtp.start()
 
     def stop(self) -> None:
+        """The SMTP sink, then the HTTP receivers."""
         self._smtp.stop()
-        self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(10)
+        super().stop()
 
-    def _serve(self, ready: threading.Event) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._stop = asyncio.Event()
-
-        async def main() -> None:
-            app = web.Application(client_max_size=64 * 1024 * 1024)
-            app.router.add_post("/hooks/{name}", self._hook)
-            app.router.add_post("/bot{token}/sendMessage", self._telegram)
-            app.router.add_post("/slack/{name}", self._slack)
-            app.router.add_post("/discord/{name}", self._discord)
-            app.router.add_post("/teams/{name}", self._teams)
-            app.router.add_post("/v3.0/oa/message/cs", self._zalo)
-            app.router.add_get("/websub-callback/{name}", self._websub_verify)
-            app.router.add_post("/websub-callback/{name}", self._websub_content)
-            runner = web.AppRunner(app, access_log=None)
-            await runner.setup()
-            await web.TCPSite(runner, "127.0.0.1", self.port, backlog=1024).start()
-            ready.set()
-            await self._stop.wait()
-            await runner.cleanup()
-
-        self._loop.run_until_complete(main())
+    def add_routes(self, app: web.Application) -> None:
+        """Every receiver's route."""
+        app.router.add_post("/hooks/{name}", self._hook)
+        app.router.add_post("/bot{token}/sendMessage", self._telegram)
+        app.router.add_post("/slack/{name}", self._slack)
+        app.router.add_post("/discord/{name}", self._discord)
+        app.router.add_post("/teams/{name}", self._teams)
+        app.router.add_post("/v3.0/oa/message/cs", self._zalo)
+        app.router.add_get("/websub-callback/{name}", self._websub_verify)
+        app.router.add_post("/websub-callback/{name}", self._websub_content)
 
     async def _record(self, request: web.Request) -> tuple[Received, int]:
         body = await request.read()

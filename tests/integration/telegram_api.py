@@ -17,11 +17,12 @@ import itertools
 import json
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from aiohttp import web
 
+from tests.integration.local_http import LocalHttpServer
 from tests.integration.receivers import telegram_error
 from tests.integration.stack import free_port
 
@@ -43,7 +44,9 @@ def _error(code: int, description: str, **parameters: Any) -> web.Response:
 
 
 @dataclass
-class BotApiServer:
+class BotApiServer(LocalHttpServer):
+    server_name: ClassVar[str] = "local Bot API"
+
     port: int = field(default_factory=free_port)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     webhook: dict[str, Any] = field(default_factory=dict)
@@ -89,31 +92,9 @@ class BotApiServer:
 
     # ---- server --------------------------------------------------------------------------
 
-    def start(self) -> None:
-        ready = threading.Event()
-        self._thread = threading.Thread(target=self._serve, args=(ready,), daemon=True)
-        self._thread.start()
-        assert ready.wait(10), "the local Bot API did not start"
-
-    def stop(self) -> None:
-        self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(10)
-
-    def _serve(self, ready: threading.Event) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._stop = asyncio.Event()
-
-        async def main() -> None:
-            app = web.Application()
-            app.router.add_route("*", "/bot{token}/{method}", self._method)
-            runner = web.AppRunner(app, access_log=None)
-            await runner.setup()
-            await web.TCPSite(runner, "127.0.0.1", self.port).start()
-            ready.set()
-            await self._stop.wait()
-            await runner.cleanup()
-
-        self._loop.run_until_complete(main())
+    def add_routes(self, app: web.Application) -> None:
+        """The local Bot API's routes."""
+        app.router.add_route("*", "/bot{token}/{method}", self._method)
 
     async def _method(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != BOT_TOKEN:

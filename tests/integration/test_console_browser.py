@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -44,14 +43,6 @@ def admin_user(stack: Stack) -> str:
     listed = run_cli(stack, "users", "list")
     assert "quantri\tadmin\tactive" in listed.stdout
     return "quantri"
-
-
-@pytest.fixture
-def context(browser: Browser, stack: Stack) -> Iterator[BrowserContext]:
-    ctx = browser.new_context(base_url=stack.base_url, viewport={"width": 1280, "height": 900}, locale="vi-VN")
-    ctx.set_default_timeout(15_000)
-    yield ctx
-    ctx.close()
 
 
 def screenshot(page: Page, name: str) -> None:

@@ -6,13 +6,12 @@ to test-output/screenshots/."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, expect
+from playwright.sync_api import BrowserContext, expect
 
 from service.calendar import lunar
 from tests.integration.stack import Stack
@@ -26,14 +25,6 @@ def calendar_admin(stack: Stack) -> str:
     created = run_cli(stack, "users", "create", "--username", "quantrilich", "--role", "admin", stdin=PASSWORD + "\n")
     assert created.returncode == 0, created.stderr
     return "quantrilich"
-
-
-@pytest.fixture
-def context(browser: Browser, stack: Stack) -> Iterator[BrowserContext]:
-    ctx = browser.new_context(base_url=stack.base_url, viewport={"width": 1280, "height": 900}, locale="vi-VN")
-    ctx.set_default_timeout(15_000)
-    yield ctx
-    ctx.close()
 
 
 def test_an_admin_adds_a_lunar_key_date_sees_it_in_the_month_and_drafts_an_article(

@@ -9,11 +9,10 @@ by previewing. Screenshots at 1280 and 375 px go to test-output/screenshots/.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.integration.stack import Stack
 from tests.integration.test_console_browser import SCREENSHOTS, WIDTHS, focus_editor, run_cli, screenshot, sign_in
@@ -39,14 +38,6 @@ def editor_user(stack: Stack) -> str:
     created = run_cli(stack, "users", "create", "--username", "bientap_en", "--role", "editor", stdin=PASSWORD + "\n")
     assert created.returncode == 0, created.stderr
     return "bientap_en"
-
-
-@pytest.fixture
-def context(browser: Browser, stack: Stack) -> Iterator[BrowserContext]:
-    ctx = browser.new_context(base_url=stack.base_url, viewport={"width": 1280, "height": 900}, locale="vi-VN")
-    ctx.set_default_timeout(15_000)
-    yield ctx
-    ctx.close()
 
 
 def test_an_editor_switches_to_english_and_previews_a_vietnamese_article(

@@ -8,11 +8,10 @@ Screenshots at 1280 and 375 px go to test-output/screenshots/."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+from playwright.sync_api import BrowserContext, Locator, Page, expect
 from standardwebhooks import Webhook
 
 from tests.integration.announce import publish
@@ -30,14 +29,6 @@ def accounts(stack: Stack) -> None:
     for username, role in ((ADMIN, "admin"), (EDITOR, "editor")):
         created = run_cli(stack, "users", "create", "--username", username, "--role", role, stdin=PASSWORD + "\n")
         assert created.returncode == 0, created.stderr
-
-
-@pytest.fixture
-def context(browser: Browser, stack: Stack) -> Iterator[BrowserContext]:
-    ctx = browser.new_context(base_url=stack.base_url, viewport={"width": 1280, "height": 900}, locale="vi-VN")
-    ctx.set_default_timeout(15_000)
-    yield ctx
-    ctx.close()
 
 
 def log_row(page: Page, subscription_id: str, delivery_id: str) -> Locator:

@@ -15,18 +15,18 @@ now (the server keeps its followers: a follow adds one, an unfollow removes one)
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from aiohttp import web
 
 from service.readers.zalo_webhook import SIGNATURE_HEADER, signature_of
+from tests.integration.local_http import LocalHttpServer
 from tests.integration.stack import free_port
 
 APP_ID = "360846524940903967"
@@ -45,7 +45,9 @@ class Sent:
 
 
 @dataclass
-class ZaloOa:
+class ZaloOa(LocalHttpServer):
+    server_name: ClassVar[str] = "local OA API"
+
     port: int = field(default_factory=free_port)
     followers: set[str] = field(default_factory=set)
     sent: list[Sent] = field(default_factory=list)
@@ -120,31 +122,9 @@ class ZaloOa:
 
     # ---- the OA API (Bantin → Zalo) ----------------------------------------------------
 
-    def start(self) -> None:
-        ready = threading.Event()
-        self._thread = threading.Thread(target=self._serve, args=(ready,), daemon=True)
-        self._thread.start()
-        assert ready.wait(10), "the local OA API did not start"
-
-    def stop(self) -> None:
-        self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(10)
-
-    def _serve(self, ready: threading.Event) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._stop = asyncio.Event()
-
-        async def main() -> None:
-            app = web.Application()
-            app.router.add_post("/v3.0/oa/message/cs", self._message)
-            runner = web.AppRunner(app, access_log=None)
-            await runner.setup()
-            await web.TCPSite(runner, "127.0.0.1", self.port).start()
-            ready.set()
-            await self._stop.wait()
-            await runner.cleanup()
-
-        self._loop.run_until_complete(main())
+    def add_routes(self, app: web.Application) -> None:
+        """The local OA API's routes."""
+        app.router.add_post("/v3.0/oa/message/cs", self._message)
 
     async def _message(self, request: web.Request) -> web.Response:
         if request.headers.get("access_token") != ACCESS_TOKEN:
