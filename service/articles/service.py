@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -61,6 +62,26 @@ def _status_for(requested: str, publish_at: datetime | None, now: datetime) -> A
     return ArticleStatus.PUBLISHED
 
 
+# What an article's content is, as opposed to its identity, status and dates.
+CONTENT_COLUMNS = (
+    "title",
+    "summary",
+    "body_html",
+    "author",
+    "image_url",
+    "image_caption",
+    "source_name",
+    "source_url",
+)
+
+
+def content_fields(data: ArticleCreate) -> dict[str, Any]:
+    """The columns a new article takes from its input: the slug (from the title) and
+    CONTENT_COLUMNS as given. Shared by ``create_article`` and the console's preview, so a
+    preview shows what saving would store."""
+    return {"slug": slug_for(data.title), **{name: getattr(data, name) for name in CONTENT_COLUMNS}}
+
+
 def create_article(
     session: Session, data: ArticleCreate, now: datetime, settings: Settings, actor: str | None = None
 ) -> Change:
@@ -72,15 +93,7 @@ def create_article(
     status = _status_for(data.status, data.publish_at, now)
     article = Article(
         guid=f"urn:uuid:{uuid.uuid4()}",
-        slug=slug_for(data.title),
-        title=data.title,
-        summary=data.summary,
-        body_html=data.body_html,
-        author=data.author,
-        image_url=data.image_url,
-        image_caption=data.image_caption,
-        source_name=data.source_name,
-        source_url=data.source_url,
+        **content_fields(data),
         status=status.value,
         publish_at=data.publish_at,
         # A past publish_at back-dates the article, as a newsroom importing old items expects.

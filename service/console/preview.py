@@ -25,7 +25,7 @@ from fastapi.responses import HTMLResponse
 
 from config.settings import Settings, get_settings
 from service.articles.schemas import ArticleCreate
-from service.articles.service import get_article, slug_for
+from service.articles.service import CONTENT_COLUMNS, content_fields, get_article
 from service.articles.urls import article_url
 from service.auth.sessions import SignedIn
 from service.channels.mail import build_email
@@ -97,15 +97,7 @@ def transient_article(data: ArticleCreate, existing: Article | None, now: dateti
     article = Article(
         id=existing.id if existing is not None else 0,
         guid=existing.guid if existing is not None else "urn:uuid:…",
-        slug=slug_for(data.title),
-        title=data.title,
-        summary=data.summary,
-        body_html=data.body_html,
-        author=data.author,
-        image_url=data.image_url,
-        image_caption=data.image_caption,
-        source_name=data.source_name,
-        source_url=data.source_url,
+        **content_fields(data),
         status=existing.status if existing is not None else ArticleStatus.DRAFT.value,
         published_at=(existing.published_at if existing is not None else None) or now,
         created_at=existing.created_at if existing is not None else now,
@@ -121,14 +113,7 @@ def transient_copy(existing: Article, now: datetime) -> Article:
         id=existing.id,
         guid=existing.guid,
         slug=existing.slug,
-        title=existing.title,
-        summary=existing.summary,
-        body_html=existing.body_html,
-        author=existing.author,
-        image_url=existing.image_url,
-        image_caption=existing.image_caption,
-        source_name=existing.source_name,
-        source_url=existing.source_url,
+        **{name: getattr(existing, name) for name in CONTENT_COLUMNS},
         status=existing.status,
         published_at=existing.published_at or existing.publish_at or now,
         created_at=existing.created_at,
