@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from service.db.models import Announcement, Delivery, DeliveryAttempt, DeliveryStatus, Subscription, SubscriptionStatus
-from service.observability.database import outbox_oldest_unfinished
+from service.events.outbox import outbox_oldest_unfinished
 
 HEALTH_WINDOW = timedelta(hours=24)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
@@ -68,3 +68,22 @@ def mark_handled(session: Session, event_id: int, now: datetime) -> None:
     session.execute(
         update(OutboxEvent).where(OutboxEvent.id == event_id, OutboxEvent.handled_at.is_(None)).values(handled_at=now)
     )
+
+
+# Only the newest events can still be waiting to be announced: the look-up stays one index range.
+OUTBOX_ANNOUNCE_WINDOW = 10_000
+
+
+def outbox_oldest_unfinished(session: Session) -> datetime | None:
+    """Creation time of the oldest event not yet rendered or not yet announced."""
+    unhandled = session.scalar(select(func.min(OutboxEvent.created_at)).where(OutboxEvent.handled_at.is_(None)))
+    newest = session.scalar(select(func.max(OutboxEvent.id)))
+    unannounced = None
+    if newest is not None:
+        unannounced = session.scalar(
+            select(func.min(OutboxEvent.created_at)).where(
+                OutboxEvent.id > newest - OUTBOX_ANNOUNCE_WINDOW, OutboxEvent.announced_at.is_(None)
+            )
+        )
+    found = [t for t in (unhandled, unannounced) if t is not None]
+    return min(found) if found else None

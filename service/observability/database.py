@@ -34,12 +34,12 @@ from sqlalchemy.orm import Session
 from service.db.models import (
     Delivery,
     DeliveryStatus,
-    OutboxEvent,
     Reminder,
     ReminderStatus,
     Subscription,
     SubscriptionStatus,
 )
+from service.events.outbox import outbox_oldest_unfinished
 
 log = logging.getLogger(__name__)
 UnitOfWork = Callable[[], AbstractContextManager[Session]]
@@ -47,25 +47,9 @@ RECENT_DELIVERIES = timedelta(hours=1)
 # Events handled but not yet announced are looked for among this many newest events
 # (no index serves ``announced_at IS NULL``; the id range does, and one lost announcement
 # is re-sent by the sweep long before ten thousand newer events exist).
-OUTBOX_ANNOUNCE_WINDOW = 10_000
 # Missed reminders (found due past the grace period, never sent) count for a week: long
 # enough for an operator to see the alert, short enough for it to clear by itself.
 MISSED_REMINDERS = timedelta(days=7)
-
-
-def outbox_oldest_unfinished(session: Session) -> datetime | None:
-    """Creation time of the oldest event not yet rendered or not yet announced."""
-    unhandled = session.scalar(select(func.min(OutboxEvent.created_at)).where(OutboxEvent.handled_at.is_(None)))
-    newest = session.scalar(select(func.max(OutboxEvent.id)))
-    unannounced = None
-    if newest is not None:
-        unannounced = session.scalar(
-            select(func.min(OutboxEvent.created_at)).where(
-                OutboxEvent.id > newest - OUTBOX_ANNOUNCE_WINDOW, OutboxEvent.announced_at.is_(None)
-            )
-        )
-    found = [t for t in (unhandled, unannounced) if t is not None]
-    return min(found) if found else None
 
 
 def recent_deliveries_by_status(session: Session, now: datetime) -> dict[str, int]:
