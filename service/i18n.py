@@ -217,19 +217,30 @@ class LanguageMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        code, remember = language_of(scope)
+        with request_language(scope) as remember:
 
-        async def send_with_cookie(message: Message) -> None:
-            if message["type"] == "http.response.start" and remember is not None:
-                cookie = f"{LANGUAGE_COOKIE}={remember}; Path={CONSOLE_PREFIX}; Max-Age={LANGUAGE_COOKIE_MAX_AGE}"
-                cookie += "; SameSite=Lax"
-                message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", cookie.encode())]}
-            await send(message)
+            async def send_with_cookie(message: Message) -> None:
+                if message["type"] == "http.response.start" and remember is not None:
+                    cookie = f"{LANGUAGE_COOKIE}={remember}; Path={CONSOLE_PREFIX}; Max-Age={LANGUAGE_COOKIE_MAX_AGE}"
+                    cookie += "; SameSite=Lax"
+                    message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", cookie.encode())]}
+                await send(message)
 
-        token = _language.set(code)
-        place = _place.set(switch_target(scope))
-        try:
             await self.app(scope, receive, send_with_cookie)
-        finally:
-            _place.reset(place)
-            _language.reset(token)
+
+
+@contextmanager
+def request_language(scope: Scope) -> Iterator[str | None]:
+    """Within the block, the request's language (:func:`language_of`) and its switch target
+    are current; yields the code to remember in the console's cookie, or None.
+
+    Used by :class:`LanguageMiddleware` and by the ASGI layer that serves public pages
+    without it (service/api/documents.py)."""
+    code, remember = language_of(scope)
+    token = _language.set(code)
+    place = _place.set(switch_target(scope))
+    try:
+        yield remember
+    finally:
+        _place.reset(place)
+        _language.reset(token)

@@ -34,6 +34,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from config.settings import get_settings
+from service.api import pages
 from service.articles.derived import site_generation_of
 from service.db.engine import get_engine, session_scope
 from service.feeds.documents import (
@@ -48,6 +49,7 @@ from service.feeds.render import CONTENT_TYPES, FILENAMES
 from service.feeds.scopes import CALENDAR, SITE, category_scope
 from service.feeds.urls import feed_url, hub_url
 from service.feeds.variants import CODINGS
+from service.i18n import request_language
 from service.observability.metrics import FEED_REQUESTS
 from service.web.http import SITE_GENERATION_KEY, is_page_path, page_etag, security_headers
 from service.web.templating import branding
@@ -68,8 +70,9 @@ class RouteTemplate:
 
 
 HEALTHZ_ROUTE = RouteTemplate("/healthz")
-# Page 304s answered here are labelled as one route: the paths carry slugs and ids.
-PAGE_ROUTE = RouteTemplate("/{page}")
+PAGE_ROUTES = {
+    template: RouteTemplate(template) for template in (pages.HOME_ROUTE, pages.CATEGORY_ROUTE, pages.ARTICLE_ROUTE)
+}
 CALENDAR_ROUTE = RouteTemplate("/calendar.ics")
 SITE_FEED_ROUTE = RouteTemplate("/feeds/{filename}")
 CATEGORY_FEED_ROUTE = RouteTemplate("/feeds/categories/{slug}/{filename}")
@@ -311,16 +314,23 @@ class PublicDocuments:
         if self._listen:
             self._listen = False
             start_listening(self.cache, get_settings().effective_database_url)
-        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path = scope["path"]
+        if scope["method"] not in ("GET", "HEAD"):
+            if is_page_path(path):  # RFC 9110 §15.5.6: a 405 names the methods the resource has
+                scope["route"] = PAGE_ROUTES[pages.page_route(path)[0]]
+                await _send_json(send, scope, 405, "Method Not Allowed", [(b"allow", b"GET, HEAD")])
+            else:
+                await self.app(scope, receive, send)
+            return
         if path == "/healthz":
             scope["route"] = HEALTHZ_ROUTE
             await _send(send, scope, 200, _HEALTHZ_HEADERS, HEALTHZ_BODY)
             return
         if is_page_path(path):
-            await self._page(scope, receive, send)
+            await self._page(scope, send)
             return
         document = document_for_path(path)
         if document is None:
@@ -361,25 +371,30 @@ class PublicDocuments:
         else:
             await _send(send, scope, 200, variant.ok_headers, variant.body)
 
-    async def _page(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """A public page: a 304 from memory when If-None-Match names the page's ETag at the
-        site's current generation; otherwise the page route, told that generation."""
+    async def _page(self, scope: Scope, send: Send) -> None:
+        """A public page (home, a category, an article), answered here rather than by a
+        FastAPI route (decision 21): a 304 from memory when If-None-Match names the page's
+        ETag at the site's current generation; the page itself from memory when this
+        process rendered it at that generation; otherwise rendered in a worker thread."""
+        path: str = scope["path"]
+        template, scope["path_params"] = pages.page_route(path)
+        scope["route"] = PAGE_ROUTES[template]
         generation = await self.cache.fresh_site_generation()
         if generation is not None:
             scope[SITE_GENERATION_KEY] = generation
             for name, value in scope["headers"]:
-                # "*" matches any page that exists: only the route knows whether this one does.
+                # "*" matches any page that exists: only the page's loader knows whether this one does.
                 if name == b"if-none-match" and value.strip() != b"*":
-                    etag = page_etag(branding().build_id, generation, scope["path"], scope["query_string"])
+                    etag = page_etag(branding().build_id, generation, path, scope["query_string"])
                     if etag_matches(value.decode("latin-1"), etag):
-                        scope["route"] = PAGE_ROUTE
                         await _send(send, scope, 304, self._page_304_headers(etag), b"")
                         return
                     break
-        if scope["method"] == "HEAD":
-            await head_as_get(self.app, scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
+        with request_language(scope):
+            response = pages.page_from_memory(scope)
+            if response is None:
+                response = await run_in_threadpool(pages.serve_page, scope)
+        await _send(send, scope, response.status_code, response.raw_headers, bytes(response.body))
 
     def _page_304_headers(self, etag: str) -> list[tuple[bytes, bytes]]:
         # What the page's 200 sends besides its body and Last-Modified (RFC 9110 §15.4.5).
@@ -461,7 +476,13 @@ async def _send(send: Send, scope: Scope, status: int, headers: list[tuple[bytes
     await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
 
 
-async def _send_not_found(send: Send, scope: Scope, detail: str) -> None:
+async def _send_json(
+    send: Send, scope: Scope, status: int, detail: str, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
     body = json.dumps({"detail": detail}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await _send(send, scope, 404, headers, body)
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *(extra or [])]
+    await _send(send, scope, status, headers, body)
+
+
+async def _send_not_found(send: Send, scope: Scope, detail: str) -> None:
+    await _send_json(send, scope, 404, detail)

@@ -1,10 +1,11 @@
 """Public pages where readers land: home, categories, articles, sitemaps, robots.txt, /static.
 
 Thin: the data comes from ``service.site``, the HTML from ``service.web`` templates. Home,
-category and article pages are validated by the site's generation (moved by every
-article write): their 304s are answered in memory by ``service/api/documents.py``, and a
-page rendered once is served from memory while the generation holds. Sitemaps and
-robots.txt are validated by an ETag of their bytes.
+category and article pages are not FastAPI routes: ``service/api/documents.py`` answers
+them (decision 21) through :func:`page_from_memory` and :func:`serve_page`. They are
+validated by the site's generation (moved by every article write): a page rendered once
+is served from memory while the generation holds. Sitemaps and robots.txt are FastAPI
+routes validated by an ETag of their bytes.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from datetime import datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.datastructures import Headers
+from starlette.types import Scope
 
 from config.settings import get_settings
 from service.articles.derived import site_generation_of
@@ -76,22 +79,30 @@ def _cached(
     return Response(RENDERED.get_or_render(etag, build), media_type=media_type, headers=headers)
 
 
-# What a page route reads: a response to send as it is (a redirect), or the page's
+# What a page's loader reads: a response to send as it is (a redirect), or the page's
 # renderer and the instant of the last change it shows.
 Loaded = Response | tuple[Callable[[], str], datetime | None]
+
+
+def _page_response(headers: Headers, site: Branding, etag: str, rendered: Rendered) -> Response:
+    changed = rendered.changed_at or site.loaded_at
+    response_headers = _headers(site, etag, changed, html=True)
+    if not_modified(headers, etag, changed):
+        return Response(status_code=304, headers=response_headers)
+    return Response(rendered.body, media_type=HTML, headers=response_headers)
 
 
 def _page(request: Request, load: Callable[[Session], Loaded]) -> Response:
     """A public page validated by the site's generation (service/articles/derived.py).
 
     The ETag names the build, the generation, the path and the query; a page rendered
-    at this generation is served from memory without touching the database, and a 304
-    for a matching If-None-Match is usually answered before this route
-    (``service/api/documents.py``). NotFound and Withdrawn propagate, uncached.
+    at this generation is served from memory without touching the database (usually
+    before this runs: :func:`page_from_memory`), and a 304 for a matching If-None-Match
+    is answered by the ASGI layer. NotFound and Withdrawn propagate, uncached.
     """
     site = branding()
     generation = request.scope.get(SITE_GENERATION_KEY)
-    if generation is None:  # not behind the documents layer: read it here
+    if generation is None:  # the generation could not be read in the ASGI layer: read it here
         with session_scope() as session:
             generation = site_generation_of(session)
     etag = page_etag(site.build_id, generation, request.scope["path"], request.scope["query_string"])
@@ -105,11 +116,20 @@ def _page(request: Request, load: Callable[[Session], Loaded]) -> Response:
         build, changed_at = loaded
         rendered = Rendered(build(), max(changed_at or site.loaded_at, site.loaded_at))
         RENDERED.put(etag, rendered)
-    changed = rendered.changed_at or site.loaded_at
-    headers = _headers(site, etag, changed, html=True)
-    if not_modified(request.headers, etag, changed):
-        return Response(status_code=304, headers=headers)
-    return Response(rendered.body, media_type=HTML, headers=headers)
+    return _page_response(request.headers, site, etag, rendered)
+
+
+def page_from_memory(scope: Scope) -> Response | None:
+    """The page's response when this process rendered it at the site's current generation
+    (``scope[SITE_GENERATION_KEY]``), else None: no database and no thread, so it can run
+    on the event loop. Call it within the request's language (the body is that language's)."""
+    generation = scope.get(SITE_GENERATION_KEY)
+    if generation is None:
+        return None
+    site = branding()
+    etag = page_etag(site.build_id, generation, scope["path"], scope["query_string"])
+    rendered = RENDERED.get(etag)
+    return None if rendered is None else _page_response(Headers(scope=scope), site, etag, rendered)
 
 
 def _error_page(status: int, heading: str, message: str, cache_control: str) -> Response:
@@ -154,19 +174,54 @@ def _listing(request: Request, path: str, category_slug: str | None) -> Response
         return not_found_page()
 
 
-@router.api_route("/", methods=GET_HEAD, include_in_schema=False)
+# ---- home, categories, articles --------------------------------------------------------------
+# Not FastAPI routes: the ASGI layer (service/api/documents.py) answers these paths
+# itself, skipping routing, dependency injection and the middleware below it, because
+# they are what readers and crawlers hit most (decision 21). Only GET and HEAD.
+
+HOME_ROUTE = "/"
+CATEGORY_ROUTE = "/categories/{slug}"
+ARTICLE_ROUTE = "/articles/{article_id}/{slug}"
+
+
+def page_route(path: str) -> tuple[str, dict[str, str]]:
+    """The route template and path parameters of a page path (:func:`service.web.http.is_page_path`):
+    ``/articles/7/le-ky-niem`` → (``/articles/{article_id}/{slug}``, {"article_id": "7", "slug": "le-ky-niem"}).
+    Metrics and access logs label requests by the template (slugs would be unbounded label values)."""
+    if path == "/":
+        return HOME_ROUTE, {}
+    parts = path.split("/")
+    if parts[1] == "categories":
+        return CATEGORY_ROUTE, {"slug": parts[2]}
+    return ARTICLE_ROUTE, {"article_id": parts[2], "slug": parts[3]}
+
+
+def serve_page(scope: Scope) -> Response:
+    """The response to a GET of a page path (:func:`service.web.http.is_page_path`).
+
+    Blocking (it may read the database): run it in a worker thread, within the request's
+    language (:func:`service.i18n.request_language`). ``scope["path"]`` is already
+    percent-decoded by the server, as FastAPI's path parameters were.
+    """
+    request = Request(scope)
+    template, params = page_route(scope["path"])
+    if template == HOME_ROUTE:
+        return home(request)
+    if template == CATEGORY_ROUTE:
+        return category_page(request, params["slug"])
+    return article_page(request, params["article_id"], params["slug"])
+
+
 def home(request: Request) -> Response:
     """The home page: the latest published articles, a page at a time; 404 for a page that does not exist."""
     return _listing(request, "/", None)
 
 
-@router.api_route("/categories/{slug}", methods=GET_HEAD, include_in_schema=False)
 def category_page(request: Request, slug: str) -> Response:
     """A category's latest published articles; 404 for an unknown category or a page that does not exist."""
     return _listing(request, f"/categories/{slug}", slug)
 
 
-@router.api_route("/articles/{article_id}/{slug}", methods=GET_HEAD, include_in_schema=False)
 def article_page(request: Request, article_id: str, slug: str) -> Response:
     """An article's page; 301 to the current slug, 410 when withdrawn, 404 when unknown or not yet published."""
 

@@ -245,6 +245,27 @@ def test_pages_carry_validators_and_answer_304_and_head(client: TestClient, publ
         assert not_modified.content == b"" and not_modified.headers["etag"] == etag
 
 
+def test_pages_refuse_other_methods_naming_get_and_head(client: TestClient, publisher: dict[str, str]) -> None:
+    article = publish(client, publisher)
+    for path in ("/", "/categories/xay-dung-dang", path_of(article), "/categories/khong-co"):
+        for method in ("POST", "PUT", "DELETE"):
+            response = client.request(method, path)
+            assert response.status_code == 405, (method, path)
+            assert response.headers["allow"] == "GET, HEAD"
+            assert response.json() == {"detail": "Method Not Allowed"}
+
+
+def test_pages_from_memory_keep_each_language_apart(client: TestClient, publisher: dict[str, str]) -> None:
+    article = publish(client, publisher)
+    english = client.get(path_of(article) + "?lang=en")
+    assert english.status_code == 200 and '<html lang="en"' in english.text
+    # Rendered once per language: the Vietnamese page is not the English one from memory.
+    vietnamese = client.get(path_of(article))
+    assert '<html lang="vi"' in vietnamese.text and vietnamese.headers["etag"] != english.headers["etag"]
+    again = client.get(path_of(article) + "?lang=en")
+    assert again.text == english.text
+
+
 def test_a_change_changes_the_etag_of_every_page_showing_it(client: TestClient, publisher: dict[str, str]) -> None:
     article = publish(client, publisher)
     paths = ("/", "/categories/xay-dung-dang", path_of(article))
