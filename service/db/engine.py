@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -9,18 +10,24 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from config.settings import get_settings
 from service.db import after_commit
 from service.private_files import private_file
 
+# A pooled connection checked in less than this long ago is handed out without a ping.
+PING_AFTER_IDLE_SECONDS = 1.0
+
 
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; for SQLite the file is owner-only, connections are shared across
-    threads and set up by ``_sqlite_pragmas``.
+    threads and set up by ``_sqlite_pragmas``. A connection idle in the pool for
+    ``PING_AFTER_IDLE_SECONDS`` or more is pinged before use (``_ping_when_idle``).
     """
-    kwargs: dict[str, Any] = {"pool_pre_ping": True, "future": True}
+    kwargs: dict[str, Any] = {"future": True}
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:" and not path.startswith("file:"):
@@ -31,7 +38,38 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine.pool, "checkin", _note_checkin)
+    event.listen(engine.pool, "checkout", _ping_when_idle(engine))
     return engine
+
+
+def _note_checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    record.info["checked_in_at"] = time.monotonic()
+
+
+def _ping_when_idle(engine: Engine) -> Any:
+    """A pool ``checkout`` listener: SQLAlchemy's ``pool_pre_ping``, except for a connection
+    just made or checked in within the last ``PING_AFTER_IDLE_SECONDS``.
+
+    Why: the ping is a round trip of its own, as long as a page's whole query, on every
+    request; what it guards against (a server restart, an idle connection cut by a
+    firewall or a pooler) happens to connections that sat idle. A connection that died
+    while busy fails its statement, and SQLAlchemy then discards the whole pool, as it
+    would with ``pool_pre_ping``. A failed ping raises DisconnectionError, on which the
+    pool retries with a new connection.
+    """
+
+    def checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection) -> None:
+        # None: a connection just made (SQLAlchemy clears ``info`` when it replaces one).
+        checked_in_at = record.info.get("checked_in_at")
+        if checked_in_at is None or time.monotonic() - checked_in_at < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError(f"pooled connection failed its ping: {exc}") from exc
+
+    return checkout
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
