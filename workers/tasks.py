@@ -38,7 +38,7 @@ from service.websub.hub import (
     pending_verification,
     plan_feed_updates,
 )
-from workers import relay
+from workers import heap, relay
 from workers.app import app
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,8 @@ relay.install()
 def warm_process(**_: object) -> None:
     """Pay a pool process's first-use costs before its first task instead of on the first
     publish: the database connection, SQLAlchemy's compilation of the render's statements,
-    the renderers' and compressors' first calls. Renders the site feeds and rolls back.
+    the renderers' and compressors' first calls. Renders the site feeds and rolls back,
+    then freezes what the process holds from now on (``workers.heap``, decision 21).
     """
     session = get_sessionmaker()()
     try:
@@ -60,6 +61,7 @@ def warm_process(**_: object) -> None:
     finally:
         session.rollback()
         session.close()
+    heap.freeze_long_lived()
 
 
 @lru_cache(maxsize=1)
