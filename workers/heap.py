@@ -7,7 +7,7 @@ enough to trigger one every batch or two: 120–140 ms each in a pool process he
 as the batch's whole send phase (bench/README.md, 2026-11-30). ``gc.freeze`` moves every
 object alive now into a permanent generation that no collection walks; objects made later
 (a batch's messages, futures, responses) are collected as before, so nothing leaks that
-would not otherwise. ARCHITECTURE.md decision 21.
+would not otherwise (ARCHITECTURE.md decision 21).
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from service.deliveries.ratelimit import limiter_for
 from service.deliveries.sender import send_batch
 from service.deliveries.sweep import claim_due, release_stuck
 from service.digests.planning import tick as digests_tick
-from service.events.announce import plan_event_announcement
+from service.events.announce import announce_event as announce
 from service.events.handlers import handle_event
 from service.events.outbox import claim_unrelayed_events
 from service.feeds.publish import render_scope
@@ -83,9 +83,8 @@ def dispatch_event(event_id: int) -> None:
 
 @app.task(name=task_names.ANNOUNCE_EVENT)
 def announce_event(event_id: int) -> None:
-    """Plan the deliveries of an event's announcement."""
-    with session_scope() as session:
-        plan_event_announcement(session, event_id, utcnow(), get_settings())
+    """Plan the deliveries of an event's announcement (the first batch sent before the rest is planned)."""
+    announce(session_scope, event_id, utcnow(), get_settings())
 
 
 @app.task(name=task_names.SWEEP_EVENTS)
