@@ -171,6 +171,15 @@ def _netloc(parts: SplitResult) -> str:
 
 
 def _with_address(parts: SplitResult, address: IPAddress) -> str:
+    """``parts`` with the address in place of the host, without user info or fragment
+    (``urlunsplit``'s result, built from the origin's cached prefix: a fan-out pins every
+    subscriber's URL of one origin)."""
+    url = _pinned_origin(parts.scheme, address, parts.port) + (parts.path or "/")
+    return f"{url}?{parts.query}" if parts.query else url
+
+
+@lru_cache(maxsize=1024)
+def _pinned_origin(scheme: str, address: IPAddress, port: int | None) -> str:
     literal = f"[{address}]" if address.version == 6 else str(address)
-    netloc = f"{literal}:{parts.port}" if parts.port else literal
-    return urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+    netloc = f"{literal}:{port}" if port else literal
+    return urlunsplit((scheme, netloc, "", "", ""))
