@@ -110,20 +110,19 @@ class DeliveredCounter:
         raise AssertionError(f"timed out after {timeout:.0f} s waiting for {count} deliveries")
 
     def timeline(self, returned_at: float) -> dict[str, float]:
-        """Seconds from the POST returning (wall clock ``returned_at``) to each step the
-        database records: the event announced (planning began), the deliveries planned,
-        the first and last batch recorded (their attempts' time is when the batch's sends
-        ended)."""
+        """Seconds from the POST returning (wall clock ``returned_at``) to what the database
+        records: the start of the render (``handled_at`` is the dispatch task's start), the
+        start of the announcement's planning (the deliveries' ``created_at``), and the first
+        and last batch recorded (an attempt's time is when its batch's sends ended)."""
         row = self.connection.execute(
             text("""
-            SELECT (SELECT min(announced_at) FROM outbox_events),
-                   (SELECT min(handled_at) FROM outbox_events),
+            SELECT (SELECT min(handled_at) FROM outbox_events),
                    (SELECT min(created_at) FROM deliveries),
                    (SELECT min(attempted_at) FROM delivery_attempts),
                    (SELECT max(attempted_at) FROM delivery_attempts)
             """)
         ).one()
-        names = ("announce began", "feeds rendered", "deliveries planned", "first batch sent", "last batch sent")
+        names = ("render began", "planning began", "first batch sent", "last batch sent")
         return {name: value.timestamp() - returned_at for name, value in zip(names, row, strict=True) if value}
 
     def close(self) -> None:
