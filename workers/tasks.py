@@ -25,7 +25,7 @@ from service.deliveries.ratelimit import limiter_for
 from service.deliveries.sender import send_batch
 from service.deliveries.sweep import claim_due, release_stuck
 from service.digests.planning import tick as digests_tick
-from service.events.announce import plan_event_announcement
+from service.events.announce import announce_event as announce
 from service.events.handlers import handle_event
 from service.events.outbox import claim_unrelayed_events
 from service.feeds.publish import render_scope
@@ -38,7 +38,7 @@ from service.websub.hub import (
     pending_verification,
     plan_feed_updates,
 )
-from workers import relay
+from workers import heap, relay
 from workers.app import app
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,8 @@ relay.install()
 def warm_process(**_: object) -> None:
     """Pay a pool process's first-use costs before its first task instead of on the first
     publish: the database connection, SQLAlchemy's compilation of the render's statements,
-    the renderers' and compressors' first calls. Renders the site feeds and rolls back.
+    the renderers' and compressors' first calls. Renders the site feeds and rolls back,
+    then freezes what the process holds from now on (``workers.heap``, decision 22).
     """
     session = get_sessionmaker()()
     try:
@@ -60,6 +61,7 @@ def warm_process(**_: object) -> None:
     finally:
         session.rollback()
         session.close()
+    heap.freeze_long_lived()
 
 
 @lru_cache(maxsize=1)
@@ -81,9 +83,8 @@ def dispatch_event(event_id: int) -> None:
 
 @app.task(name=task_names.ANNOUNCE_EVENT)
 def announce_event(event_id: int) -> None:
-    """Plan the deliveries of an event's announcement."""
-    with session_scope() as session:
-        plan_event_announcement(session, event_id, utcnow(), get_settings())
+    """Plan the deliveries of an event's announcement (the first batch sent before the rest is planned)."""
+    announce(session_scope, event_id, utcnow(), get_settings())
 
 
 @app.task(name=task_names.SWEEP_EVENTS)

@@ -97,6 +97,8 @@ class ResolvedTarget:
     host: str  # for TLS SNI and certificate matching
     netloc: str  # for the Host header: the name and port as the subscriber wrote them
     address: IPAddress
+    # scheme://address[:port]: another URL of this origin is pinned by appending its path and query.
+    origin: str = ""
 
 
 def resolve(host: str) -> list[IPAddress]:
@@ -143,7 +145,8 @@ def check_url(url: str, policy: EgressPolicy) -> ResolvedTarget:
     if parts.scheme == "http" and not policy.target_listed(host, addresses):
         raise EgressDenied("must use https:// (http:// is allowed only for hosts in BANTIN_EGRESS_ALLOW)")
     address = addresses[0]
-    return ResolvedTarget(url=_with_address(parts, address), host=host, netloc=_netloc(parts), address=address)
+    origin = _pinned_origin(parts.scheme, address, parts.port)
+    return ResolvedTarget(_with_origin(origin, parts), host, _netloc(parts), address, origin)
 
 
 def _check_text(url: str) -> None:
@@ -161,16 +164,26 @@ def _check_text(url: str) -> None:
 
 
 def pinned(parts: SplitResult, checked: ResolvedTarget) -> ResolvedTarget:
-    """Another URL (split by the caller) of an origin already checked: same address, its
-    own path and query."""
-    return ResolvedTarget(_with_address(parts, checked.address), checked.host, _netloc(parts), checked.address)
+    """Another URL (split by the caller) of an origin (scheme, host, port) already checked:
+    same address, its own path and query."""
+    return ResolvedTarget(
+        _with_origin(checked.origin, parts), checked.host, _netloc(parts), checked.address, checked.origin
+    )
 
 
 def _netloc(parts: SplitResult) -> str:
     return parts.netloc.rsplit("@", 1)[-1]
 
 
-def _with_address(parts: SplitResult, address: IPAddress) -> str:
+def _pinned_origin(scheme: str, address: IPAddress, port: int | None) -> str:
     literal = f"[{address}]" if address.version == 6 else str(address)
-    netloc = f"{literal}:{parts.port}" if parts.port else literal
-    return urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+    netloc = f"{literal}:{port}" if port else literal
+    return urlunsplit((scheme, netloc, "", "", ""))
+
+
+def _with_origin(origin: str, parts: SplitResult) -> str:
+    """``urlunsplit`` of ``parts`` with ``origin`` for scheme and host, without user info or
+    fragment; the origin's part is made once per checked origin, not once per URL (a
+    fan-out pins every subscriber's URL of one origin)."""
+    url = origin + (parts.path or "/")
+    return f"{url}?{parts.query}" if parts.query else url

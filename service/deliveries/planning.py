@@ -57,6 +57,8 @@ def plan_announcement(
     only_subscription_ids: Sequence[int] | None = None,
     channels: Sequence[str] | None = None,
     subscription_ids: Sequence[int] | None = None,
+    first: int | None = None,
+    resume: bool = False,
 ) -> list[str]:
     """Create the announcement and its deliveries; returns the new delivery ids (none if planned before).
 
@@ -64,10 +66,22 @@ def plan_announcement(
 
     ``channels`` and ``subscription_ids`` narrow the audience (a key date's ``events_to``);
     ``only_subscription_ids`` names the recipients outright, whatever their filters.
+
+    ``first``: plan at most this many, lowest subscription ids first, so that the caller
+    can commit and send them while it plans the rest (on PostgreSQL, for the whole
+    audience; elsewhere, and for a narrowed audience, everything is planned at once).
+    ``resume``: an announcement already made under ``source_key`` is completed — every
+    matching subscription it has no row for gets one, ``first`` ignored — instead of
+    left alone. Only for a caller whose own row records that planning finished (an
+    event's ``announced_at``, decision 22); the unique (announcement, subscription)
+    pair keeps a row from being planned twice.
     """
     created = create_announcement(session, source_key, event_type, payload, now)
     if created is None:
-        return []  # already planned: its pending deliveries are the sweep's
+        if not resume:
+            return []  # already planned: its pending deliveries are the sweep's
+        created = session.execute(select(Announcement.id).where(Announcement.source_key == source_key)).scalar_one()
+        first = None
     query = select(Subscription.id, Subscription.events, Subscription.categories).where(
         Subscription.status == SubscriptionStatus.ACTIVE, Subscription.channel.not_in(FEED_CHANNELS)
     )
@@ -86,7 +100,7 @@ def plan_announcement(
     category_list = list(categories) if categories is not None else None
     narrowed = only_subscription_ids is not None or channels or subscription_ids
     if not narrowed and session.get_bind().dialect.name == "postgresql":
-        planned = _insert_matching_deliveries_pg(session, created, event_type, category_list, now, settings)
+        planned = _insert_matching_deliveries_pg(session, created, event_type, category_list, now, settings, first)
     else:
         # Named recipients (a notice to the admin channel) get it whatever their filters say.
         subscriber_ids = [
@@ -94,6 +108,11 @@ def plan_announcement(
             for row in session.execute(query)
             if only_subscription_ids is not None or matches(row.events, row.categories, event_type, category_list)
         ]
+        if resume:
+            planned_before = set(
+                session.scalars(select(Delivery.subscription_id).where(Delivery.announcement_id == created))
+            )
+            subscriber_ids = [s for s in subscriber_ids if s not in planned_before]
         planned = insert_deliveries(session, created, subscriber_ids, now, settings)
     defer_batched(session, task_names.SEND_DELIVERY_BATCH, planned)
     return planned
@@ -146,8 +165,9 @@ def insert_deliveries(
 
 
 # The same rule as ``matches``, evaluated by PostgreSQL: the rows never travel to Python
-# and back, which is most of the planning time for thousands of subscribers.
-_PG_PLAN = text("""
+# and back, which is most of the planning time for thousands of subscribers. ``{first}``
+# is empty (everything) or an ORDER BY … LIMIT (the first rows, sent while the rest are planned).
+_PG_PLAN = """
     INSERT INTO deliveries (id, announcement_id, subscription_id, status, attempts, next_attempt_at, lease_until,
                             created_at)
     SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), :announcement_id, s.id, 'pending', 0, :now,
@@ -157,9 +177,12 @@ _PG_PLAN = text("""
       AND (json_array_length(s.events) = 0 OR s.events::jsonb ? :event_type)
       AND (CAST(:categories AS text[]) IS NULL OR json_array_length(s.categories) = 0
            OR s.categories::jsonb ?| CAST(:categories AS text[]))
+    {first}
     ON CONFLICT DO NOTHING
     RETURNING id
-""")
+"""
+_PG_PLAN_ALL = text(_PG_PLAN.format(first=""))
+_PG_PLAN_FIRST = text(_PG_PLAN.format(first="ORDER BY s.id LIMIT :first"))
 
 
 def _insert_matching_deliveries_pg(
@@ -169,6 +192,7 @@ def _insert_matching_deliveries_pg(
     categories: list[str] | None,
     now: datetime,
     settings: Settings,
+    first: int | None,
 ) -> list[str]:
     lease = now + timedelta(seconds=settings.delivery_lease_seconds)
     params = {
@@ -179,7 +203,9 @@ def _insert_matching_deliveries_pg(
         "categories": categories,
         "feed_channels": sorted(FEED_CHANNELS),
     }
-    return list(session.scalars(_PG_PLAN, params))
+    if first is None:
+        return list(session.scalars(_PG_PLAN_ALL, params))
+    return list(session.scalars(_PG_PLAN_FIRST, {**params, "first": first}))
 
 
 def plan_disabled_notices(

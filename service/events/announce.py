@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +15,8 @@ from service.db.models import Article, OutboxEvent
 from service.deliveries.planning import plan_announcement
 from service.feeds.scopes import SITE
 from service.feeds.urls import feed_url
+
+UnitOfWork = Callable[[], AbstractContextManager[Session]]
 
 
 def article_payload(article: Article, base_url: str) -> dict[str, Any]:
@@ -37,20 +41,45 @@ def article_payload(article: Article, base_url: str) -> dict[str, Any]:
     }
 
 
-def plan_event_announcement(session: Session, event_id: int, now: datetime, settings: Settings) -> list[str]:
+def announce_event(unit_of_work: UnitOfWork, event_id: int, now: datetime, settings: Settings) -> int:
+    """Plan an article event's deliveries in two units of work; returns how many were planned.
+
+    The first batch's rows are committed (and so sent) on their own, before the rest are
+    planned: its receivers do not wait for the whole audience to be planned, and a
+    worker process that is free sends them meanwhile (decision 22). An audience of one
+    batch or less is planned in one unit of work.
+    """
+    first = settings.delivery_batch_size
+    with unit_of_work() as session:
+        planned = len(plan_event_announcement(session, event_id, now, settings, first=first))
+    if planned < first:
+        return planned
+    with unit_of_work() as session:
+        return planned + len(plan_event_announcement(session, event_id, now, settings))
+
+
+def plan_event_announcement(
+    session: Session, event_id: int, now: datetime, settings: Settings, first: int | None = None
+) -> list[str]:
     """Deliveries for an article event, once; the article's current state is what subscribers see.
 
     Returns the new delivery ids (sent once the caller commits); none if the event was
     announced before, does not exist, or its article is gone.
+
+    With ``first``, at most about that many (``plan_announcement``); the event stays
+    unannounced unless fewer came back (everything is planned then), and the caller
+    plans the rest by calling again without it. An event whose planning stopped half
+    way (a worker died between the two) is completed, not planned again, whichever
+    call finds it: its announced_at is still empty and the sweep sends it again.
     """
     event = session.get(OutboxEvent, event_id, with_for_update=True)
     if event is None or event.announced_at is not None:
         return []
-    event.announced_at = now
     article = session.get(Article, event.article_id) if event.article_id is not None else None
     if article is None:
+        event.announced_at = now
         return []
-    return plan_announcement(
+    planned = plan_announcement(
         session,
         source_key=f"event:{event.id}",
         event_type=event.type,
@@ -58,4 +87,9 @@ def plan_event_announcement(session: Session, event_id: int, now: datetime, sett
         now=now,
         settings=settings,
         categories=[c.slug for c in article.categories],
+        first=first,
+        resume=True,
     )
+    if first is None or len(planned) < first:
+        event.announced_at = now
+    return planned

@@ -1,6 +1,8 @@
+from urllib.parse import urlsplit
+
 import pytest
 
-from service.channels.egress import EgressDenied, EgressPolicy, check_url
+from service.channels.egress import EgressDenied, EgressPolicy, check_url, pinned
 
 OPEN = EgressPolicy.parse("")
 LAB = EgressPolicy.parse("127.0.0.1/32, 10.20.0.0/16, intranet.local")
@@ -31,6 +33,29 @@ def test_refused_by_default(url: str, reason: str) -> None:
 def test_public_https_is_pinned_to_the_checked_address() -> None:
     target = check_url("https://8.8.8.8:8443/hook?x=1", OPEN)
     assert (target.url, target.host, str(target.address)) == ("https://8.8.8.8:8443/hook?x=1", "8.8.8.8", "8.8.8.8")
+
+
+@pytest.mark.parametrize(
+    ("origin", "url", "pinned_url"),
+    [
+        ("https://8.8.4.4", "https://8.8.4.4/a/b?x=1&y=%41#part", "https://8.8.4.4/a/b?x=1&y=%41"),
+        ("https://8.8.4.4:8443", "https://8.8.4.4:8443", "https://8.8.4.4:8443/"),
+        ("https://8.8.4.4", "https://8.8.4.4?only=query", "https://8.8.4.4/?only=query"),
+        ("https://8.8.4.4", "https://8.8.4.4/p?", "https://8.8.4.4/p"),
+        ("https://8.8.4.4", "https://8.8.4.4/Tin-tức", "https://8.8.4.4/Tin-tức"),
+        (
+            "https://[2001:4860:4860::8888]:9",
+            "https://[2001:4860:4860::8888]:9/x?y",
+            "https://[2001:4860:4860::8888]:9/x?y",
+        ),
+    ],
+)
+def test_another_url_of_a_checked_origin_keeps_its_path_and_query_and_drops_the_fragment(
+    origin: str, url: str, pinned_url: str
+) -> None:
+    checked = check_url(f"{origin}/first", OPEN)
+    target = pinned(urlsplit(url), checked)
+    assert (target.url, target.netloc, target.address) == (pinned_url, urlsplit(url).netloc, checked.address)
 
 
 def test_allow_list_opens_networks_and_names_and_permits_http_for_them() -> None:

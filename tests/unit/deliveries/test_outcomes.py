@@ -1,16 +1,23 @@
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from config.settings import get_settings
+from service.articles.schemas import ArticleCreate
+from service.articles.service import create_article
 from service.channels.messages import SendResult
+from service.db import after_commit
 from service.db.engine import session_scope
-from service.db.models import Announcement, Delivery, DeliveryAttempt, Subscription
+from service.db.models import Announcement, Delivery, DeliveryAttempt, OutboxEvent, Subscription
 from service.deliveries.outcomes import record_results
 from service.deliveries.planning import plan_announcement, plan_disabled_notices
 from service.deliveries.sender import claim
 from service.deliveries.sweep import release_stuck
+from service.events.announce import announce_event, plan_event_announcement
 from service.subscriptions.schemas import SubscriptionCreate
 from service.subscriptions.service import create_subscription
 
@@ -171,3 +178,66 @@ def test_a_batch_that_outlived_its_lease_writes_nothing_over_its_successor() -> 
     assert (row.status, row.attempts, row.last_status_code, row.claim_token) == ("delivered", 1, 204, None)
     with session_scope() as session:
         assert [a.status_code for a in session.scalars(select(DeliveryAttempt))] == [204]
+
+
+def publish_event() -> int:
+    with session_scope() as session:
+        create_article(session, ArticleCreate(title="Kỷ niệm 97 năm", body_html="<p>x</p>"), NOW, get_settings())
+        ((_, (event_id,)),) = after_commit.pending(session).tasks
+    assert isinstance(event_id, int)
+    return event_id
+
+
+class RecordingUnitOfWork:
+    """``session_scope`` that keeps, per committed unit of work, the delivery ids it sends."""
+
+    def __init__(self) -> None:
+        self.sent: list[list[str]] = []
+
+    @contextmanager
+    def __call__(self) -> Iterator[Session]:
+        with session_scope() as session:
+            yield session
+            self.sent.append(list(after_commit.pending(session).batched.get("deliveries.send_batch", [])))
+
+
+def planned_subscriptions() -> list[int]:
+    with session_scope() as session:
+        return sorted(session.scalars(select(Delivery.subscription_id)))
+
+
+def test_an_event_sends_its_first_batch_before_the_rest_is_planned(settings_override: pytest.MonkeyPatch) -> None:
+    settings_override.setenv("BANTIN_DELIVERY_BATCH_SIZE", "2")
+    subscribers = [subscribe(str(n)) for n in range(5)]
+    event_id = publish_event()
+    units = RecordingUnitOfWork()
+
+    assert announce_event(units, event_id, NOW, get_settings()) == 5
+
+    with session_scope() as session:
+        first = sorted(session.scalars(select(Delivery.subscription_id).where(Delivery.id.in_(units.sent[0]))))
+        postgresql = session.get_bind().dialect.name == "postgresql"
+        assert session.get_one(OutboxEvent, event_id).announced_at == NOW
+    # PostgreSQL plans the first batch (lowest ids) in its own unit of work; SQLite all at once.
+    assert first == (subscribers[:2] if postgresql else subscribers)
+    assert sorted(len(ids) for ids in units.sent) == ([2, 3] if postgresql else [0, 5])
+    assert planned_subscriptions() == subscribers
+    assert announce_event(units, event_id, NOW, get_settings()) == 0  # announced once
+
+
+def test_an_announcement_stopped_half_way_is_completed_not_planned_again(settings_override: pytest.MonkeyPatch) -> None:
+    settings_override.setenv("BANTIN_DELIVERY_BATCH_SIZE", "2")
+    subscribers = [subscribe(str(n)) for n in range(5)]
+    event_id = publish_event()
+    with session_scope() as session:  # the first unit of work, then the worker died
+        first = plan_event_announcement(session, event_id, NOW, get_settings(), first=2)
+    with session_scope() as session:
+        assert session.get_one(OutboxEvent, event_id).announced_at is None  # so the sweep sends it again
+
+    rest = announce_event(session_scope, event_id, NOW, get_settings())
+
+    assert len(first) + rest == 5
+    assert planned_subscriptions() == subscribers
+    with session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(Announcement)) == 1
+        assert session.get_one(OutboxEvent, event_id).announced_at == NOW
