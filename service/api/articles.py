@@ -10,12 +10,14 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from config.settings import get_settings
 from service.api.auth import WRITER_CANNOT_WITHDRAW, WRITER_ONLY_DRAFTS, Caller, require_scope
 from service.api.deps import AppSettings
 from service.api.errors import CONFLICT, WRITER_REFUSED
 from service.api.schemas import ArticleOut, ArticlePage
+from service.articles.listing import list_article_page
 from service.articles.schemas import ArticleCreate, ArticleUpdate
-from service.articles.service import create_article, get_article, list_articles, update_article, withdraw_article
+from service.articles.service import create_article, get_article, update_article, withdraw_article
 from service.auth.tokens import Scope
 from service.db.engine import session_scope
 from service.db.models import ArticleStatus, IdempotentRequest
@@ -105,8 +107,10 @@ def list_(
 ) -> ArticlePage:
     """A page of articles, newest first, filtered by status and category slug; ``total`` counts every match."""
     with session_scope() as session:
-        rows, total = list_articles(session, status=status_, category_slug=category, limit=limit, offset=offset)
-        return ArticlePage(items=[ArticleOut.of(a) for a in rows], total=total, limit=limit, offset=offset)
+        page, total = list_article_page(session, status=status_, category_slug=category, limit=limit, offset=offset)
+    base_url = get_settings().base_url
+    items = [ArticleOut.of_listed(listed, base_url) for listed in page]
+    return ArticlePage(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.get("/{article_id}", response_model=ArticleOut)

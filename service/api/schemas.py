@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from config.settings import get_settings
-from service.articles.urls import article_url
+from service.articles.listing import ListedArticle
+from service.articles.urls import article_url_for
 from service.db.models import Article
 
 
@@ -43,15 +45,27 @@ class ArticleOut(BaseModel):
     @classmethod
     def of(cls, article: Article) -> ArticleOut:
         """The API view of an article, its ``url`` built from ``BANTIN_BASE_URL``."""
+        categories = [CategoryOut(name=c.name, slug=c.slug) for c in article.categories]
+        return cls.of_values(article, categories, get_settings().base_url)
+
+    @classmethod
+    def of_listed(cls, listed: ListedArticle, base_url: str) -> ArticleOut:
+        """The API view of an article of a list page (service/articles/listing.py), the same as :meth:`of`."""
+        categories = [CategoryOut(name=c.name, slug=c.slug) for c in listed.categories]
+        return cls.of_values(listed.values, categories, base_url)
+
+    @classmethod
+    def of_values(cls, article: Any, categories: list[CategoryOut], base_url: str) -> ArticleOut:
+        """From anything with an article's column attributes: an ``Article`` or a row of LISTED_COLUMNS."""
         return cls(
             id=article.id,
             guid=article.guid,
-            url=article_url(article, get_settings().base_url),
+            url=article_url_for(base_url, article.id, article.slug),
             slug=article.slug,
             title=article.title,
             summary=article.summary,
             body_html=article.body_html,
-            categories=[CategoryOut(name=c.name, slug=c.slug) for c in article.categories],
+            categories=categories,
             author=article.author,
             image_url=article.image_url,
             image_caption=article.image_caption,
