@@ -116,9 +116,7 @@ def _article_page(status_: ArticleStatus | None, category: str | None, limit: in
     # One statement, so an autocommit read sees one snapshot without BEGIN and COMMIT.
     with read_scope() as session:
         page, total = list_article_page(session, status=status_, category_slug=category, limit=limit, offset=offset)
-    base_url = get_settings().base_url
-    items = [ArticleOut.of_listed(listed, base_url) for listed in page]
-    return ArticlePage(items=items, total=total, limit=limit, offset=offset)
+    return ArticlePage.of_listed(page, total, limit, offset, get_settings().base_url)
 
 
 @router.get("/{article_id}", response_model=ArticleOut)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from config.settings import get_settings
-from service.api.schemas import ArticleOut
+from service.api.schemas import ArticleOut, ArticlePage
 from service.articles.listing import list_article_page
 from service.articles.schemas import ArticleCreate
 from service.articles.service import create_article, list_articles
@@ -55,7 +55,7 @@ def test_a_page_is_what_the_orm_list_shows(filters: dict[str, object]) -> None:
         expected = [ArticleOut.of(article).model_dump() for article in rows]
     with session_scope() as session:
         page, total = list_article_page(session, **filters)  # type: ignore[arg-type]
-        got = [ArticleOut.of_listed(listed, get_settings().base_url).model_dump() for listed in page]
+        got = [item.model_dump() for item in ArticlePage.of_listed(page, total, 1, 0, get_settings().base_url).items]
     assert (got, total) == (expected, expected_total)
 
 
