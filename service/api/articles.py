@@ -108,7 +108,8 @@ async def list_(
 ) -> ArticlePage:
     """A page of articles, newest first, filtered by status and category slug; ``total`` counts every match."""
     # Async, with one trip to the thread pool for the blocking read: FastAPI runs a sync
-    # endpoint in the pool and then validates its result in the pool again (two trips).
+    # endpoint in the pool and then validates its result in the pool again, two trips
+    # (ARCHITECTURE.md decision 21).
     return await run_in_threadpool(_article_page, status_, category, limit, offset)
 
 
