@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, Field
 
 from config.settings import get_settings
 from service.articles.listing import ListedArticle
-from service.articles.urls import article_url_for
+from service.articles.urls import article_url, article_url_for
 from service.db.models import Article
 
 
@@ -45,21 +44,15 @@ class ArticleOut(BaseModel):
     @classmethod
     def of(cls, article: Article) -> ArticleOut:
         """The API view of an article, its ``url`` built from ``BANTIN_BASE_URL``."""
-        categories = [CategoryOut(name=c.name, slug=c.slug) for c in article.categories]
-        return cls.of_values(article, categories, get_settings().base_url)
-
-    @classmethod
-    def of_values(cls, article: Any, categories: list[CategoryOut], base_url: str) -> ArticleOut:
-        """From anything with an article's column attributes: an ``Article`` or a row of LISTED_COLUMNS."""
         return cls(
             id=article.id,
             guid=article.guid,
-            url=article_url_for(base_url, article.id, article.slug),
+            url=article_url(article, get_settings().base_url),
             slug=article.slug,
             title=article.title,
             summary=article.summary,
             body_html=article.body_html,
-            categories=categories,
+            categories=[CategoryOut(name=c.name, slug=c.slug) for c in article.categories],
             author=article.author,
             image_url=article.image_url,
             image_caption=article.image_caption,
@@ -89,8 +82,9 @@ class ArticlePage(BaseModel):
     def of_listed(cls, page: list[ListedArticle], total: int, limit: int, offset: int, base_url: str) -> ArticlePage:
         """A page read as rows (service/articles/listing.py), each item as :meth:`ArticleOut.of` shows it.
 
-        The rows' columns are named as ArticleOut's fields: the items are plain dicts,
-        validated in one call (half the CPU of building twenty models one by one).
+        The rows' columns are named as ArticleOut's fields (the statement's other columns
+        are ignored, as pydantic ignores unknown keys): the items are plain dicts, validated
+        in one call (half the CPU of building twenty models one by one).
         """
         items = []
         for listed in page:

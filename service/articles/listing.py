@@ -57,8 +57,9 @@ class ListedCategory:
 
 @dataclass(frozen=True, slots=True)
 class ListedArticle:
-    """One article of a page: ``values`` has the attributes named in LISTED_COLUMNS;
-    ``categories`` are sorted by slug, as the ORM relationship sorts them."""
+    """One article of a page: ``values`` is its first row, with the columns named in
+    LISTED_COLUMNS (and the statement's others); ``categories`` are sorted by slug, as the
+    ORM relationship sorts them."""
 
     values: Row[Any]
     categories: list[ListedCategory]
