@@ -10,10 +10,10 @@ import logging
 from datetime import timedelta
 from functools import lru_cache
 
-from celery.signals import worker_process_init
+from celery.signals import worker_process_init, worker_ready
 
 from config.settings import get_settings
-from service import clock, task_names
+from service import clock, heap, task_names
 from service.articles.service import publish_due_articles
 from service.calendar.reminders import plan_all, send_due
 from service.calendar.service import refresh_calendar
@@ -38,7 +38,7 @@ from service.websub.hub import (
     pending_verification,
     plan_feed_updates,
 )
-from workers import heap, relay
+from workers import relay
 from workers.app import app
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ def warm_process(**_: object) -> None:
     """Pay a pool process's first-use costs before its first task instead of on the first
     publish: the database connection, SQLAlchemy's compilation of the render's statements,
     the renderers' and compressors' first calls. Renders the site feeds and rolls back,
-    then freezes what the process holds from now on (``workers.heap``, decision 22).
+    then freezes what the process holds from now on (``service.heap``, decision 22).
     """
     session = get_sessionmaker()()
     try:
@@ -61,6 +61,12 @@ def warm_process(**_: object) -> None:
     finally:
         session.rollback()
         session.close()
+    heap.freeze_long_lived()
+
+
+@worker_ready.connect
+def freeze_main_process(**_: object) -> None:
+    """The worker's main process (the consumer) freezes its heap once it is ready to take messages."""
     heap.freeze_long_lived()
 
 

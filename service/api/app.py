@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,7 +11,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from config.settings import get_settings
-from service import clock
+from service import clock, heap
 from service.api import (
     articles,
     calendar,
@@ -49,6 +50,7 @@ from workers.relay import warm_relay
 log = logging.getLogger(__name__)
 # JSON framing and the other fields on top of the largest body we accept.
 REQUEST_OVERHEAD_BYTES = 64 * 1024
+_startup_frozen = threading.Event()
 
 
 def _prepare() -> None:
@@ -69,8 +71,17 @@ def _prepare() -> None:
 
 @asynccontextmanager
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-    """Run :func:`_prepare` in a worker thread before the first request; nothing to undo at shutdown."""
+    """Run :func:`_prepare` in a worker thread before the first request, then move what
+    startup made out of the garbage collector's sight; nothing to undo at shutdown.
+
+    The application, its routes, models and modules live as long as the process
+    (``service.heap``). Once per process: frozen cycles are never collected, and a test
+    process starts many apps.
+    """
     await run_in_threadpool(_prepare)
+    if not _startup_frozen.is_set():
+        _startup_frozen.set()
+        heap.freeze_long_lived()
     yield
 
 

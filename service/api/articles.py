@@ -9,15 +9,18 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, 
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
 
+from config.settings import get_settings
 from service.api.auth import WRITER_CANNOT_WITHDRAW, WRITER_ONLY_DRAFTS, Caller, require_scope
 from service.api.deps import AppSettings
 from service.api.errors import CONFLICT, WRITER_REFUSED
 from service.api.schemas import ArticleOut, ArticlePage
+from service.articles.listing import list_article_page
 from service.articles.schemas import ArticleCreate, ArticleUpdate
-from service.articles.service import create_article, get_article, list_articles, update_article, withdraw_article
+from service.articles.service import create_article, get_article, update_article, withdraw_article
 from service.auth.tokens import Scope
-from service.db.engine import session_scope
+from service.db.engine import read_scope, session_scope
 from service.db.models import ArticleStatus, IdempotentRequest
 from service.db.types import utcnow
 from service.errors import InvalidField
@@ -96,7 +99,7 @@ def create(
 
 
 @router.get("", response_model=ArticlePage)
-def list_(
+async def list_(
     _: Writer,
     status_: Annotated[ArticleStatus | None, Query(alias="status")] = None,
     category: Annotated[Slug | None, Query(description="category slug")] = None,
@@ -104,9 +107,17 @@ def list_(
     offset: Offset = 0,
 ) -> ArticlePage:
     """A page of articles, newest first, filtered by status and category slug; ``total`` counts every match."""
-    with session_scope() as session:
-        rows, total = list_articles(session, status=status_, category_slug=category, limit=limit, offset=offset)
-        return ArticlePage(items=[ArticleOut.of(a) for a in rows], total=total, limit=limit, offset=offset)
+    # Async, with one trip to the thread pool for the blocking read: FastAPI runs a sync
+    # endpoint in the pool and then validates its result in the pool again, two trips
+    # (ARCHITECTURE.md decision 23).
+    return await run_in_threadpool(_article_page, status_, category, limit, offset)
+
+
+def _article_page(status_: ArticleStatus | None, category: str | None, limit: int, offset: int) -> ArticlePage:
+    # One statement, so an autocommit read sees one snapshot without BEGIN and COMMIT.
+    with read_scope() as session:
+        page, total = list_article_page(session, status=status_, category_slug=category, limit=limit, offset=offset)
+    return ArticlePage.of_listed(page, total, limit, offset, get_settings().base_url)
 
 
 @router.get("/{article_id}", response_model=ArticleOut)

@@ -7,7 +7,8 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from config.settings import get_settings
-from service.articles.urls import article_url
+from service.articles.listing import ListedArticle
+from service.articles.urls import article_url, article_url_for
 from service.db.models import Article
 
 
@@ -76,3 +77,19 @@ class ArticlePage(BaseModel):
     )
     limit: int
     offset: int
+
+    @classmethod
+    def of_listed(cls, page: list[ListedArticle], total: int, limit: int, offset: int, base_url: str) -> ArticlePage:
+        """A page read as rows (service/articles/listing.py), each item as :meth:`ArticleOut.of` shows it.
+
+        The rows' columns are named as ArticleOut's fields (the statement's other columns
+        are ignored, as pydantic ignores unknown keys): the items are plain dicts, validated
+        in one call (half the CPU of building twenty models one by one).
+        """
+        items = []
+        for listed in page:
+            item = listed.values._asdict()
+            item["url"] = article_url_for(base_url, item["id"], item["slug"])
+            item["categories"] = [{"name": c.name, "slug": c.slug} for c in listed.categories]
+            items.append(item)
+        return cls.model_validate({"items": items, "total": total, "limit": limit, "offset": offset})

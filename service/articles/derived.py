@@ -24,7 +24,7 @@ import secrets
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import func, literal, select, text, update
+from sqlalchemy import BindParameter, Select, func, literal, select, text, update
 from sqlalchemy.orm import Session
 
 from service.db.models import Article, ArticleStatus, Category, article_categories, article_counts, site_generation
@@ -104,6 +104,14 @@ def count_articles(session: Session, *, status: str | None = None, category_slug
     One primary-key range of ``article_counts``: at most one row per status. An unknown
     slug counts 0.
     """
+    return int(session.scalar(count_articles_query(status=status, category_slug=category_slug)) or 0)
+
+
+def count_articles_query(
+    *, status: str | BindParameter[str] | None = None, category_slug: str | BindParameter[str] | None = None
+) -> Select[tuple[int]]:
+    """The statement :func:`count_articles` runs (one row, one column); the filters may be
+    bound parameters, for a statement built once (service/articles/listing.py)."""
     query = select(func.coalesce(func.sum(article_counts.c.articles), 0))
     if category_slug is None:
         query = query.where(article_counts.c.category_id == ALL_CATEGORIES)
@@ -113,7 +121,7 @@ def count_articles(session: Session, *, status: str | None = None, category_slug
         )
     if status is not None:
         query = query.where(article_counts.c.status == status)
-    return int(session.scalar(query) or 0)
+    return query
 
 
 def recount(session: Session) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import enum
 import hashlib
 import secrets
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from service.db.models import ApiToken
@@ -62,7 +64,21 @@ def create_token(session: Session, name: str, scopes: list[str], now: datetime) 
     return token, raw
 
 
-def effective_scopes(token: ApiToken) -> set[Scope]:
+@dataclass(frozen=True, slots=True)
+class LiveToken:
+    """What a request needs of a token that is not revoked (read as values, not as a row object)."""
+
+    id: int
+    name: str
+    scopes: list[str]
+    last_used_at: datetime | None
+
+    def used_long_ago(self, now: datetime) -> bool:
+        """True when ``last_used_at`` is missing or older than LAST_USED_PRECISION: time to write it."""
+        return self.last_used_at is None or self.last_used_at < now - LAST_USED_PRECISION
+
+
+def effective_scopes(token: ApiToken | LiveToken) -> set[Scope]:
     """Every scope the token's grants imply: admin includes publish, publish includes write."""
     granted: set[Scope] = set()
     for scope in token.scopes:
@@ -70,17 +86,40 @@ def effective_scopes(token: ApiToken) -> set[Scope]:
     return granted
 
 
-def authenticate(session: Session, raw: str, now: datetime) -> ApiToken | None:
-    """The live token for ``raw``, or None; comparing hashes of 256-bit secrets leaks nothing useful.
+# Declarative models' __table__ is typed as a FromClause; it is this Table.
+_tokens = cast(Table, ApiToken.__table__)
+# Built once: a statement built per request cost more CPU than the look-up itself.
+_LIVE_TOKEN = select(_tokens.c.id, _tokens.c.name, _tokens.c.scopes, _tokens.c.last_used_at).where(
+    _tokens.c.token_hash == bindparam("token_hash"), _tokens.c.revoked_at.is_(None)
+)
+_MARK_USED = update(_tokens).where(_tokens.c.id == bindparam("token_id")).values(last_used_at=bindparam("last_used_at"))
+
+
+def find_live_token(session: Session, raw: str) -> LiveToken | None:
+    """The token for ``raw`` unless unknown or revoked; reads only (an autocommit session will do).
+
+    Comparing hashes of 256-bit secrets leaks nothing useful.
+    """
+    row = session.execute(_LIVE_TOKEN, {"token_hash": hash_token(raw)}).one_or_none()
+    return None if row is None else LiveToken(row.id, row.name, list(row.scopes), row.last_used_at)
+
+
+def mark_used(session: Session, token: LiveToken, now: datetime) -> LiveToken:
+    """Record ``now`` as the token's last use; the token as it is now."""
+    session.execute(_MARK_USED, {"token_id": token.id, "last_used_at": now})
+    return replace(token, last_used_at=now)
+
+
+def authenticate(session: Session, raw: str, now: datetime) -> LiveToken | None:
+    """The live token for ``raw``, or None: :func:`find_live_token`, then :func:`mark_used` if it
+    was :meth:`~LiveToken.used_long_ago`.
 
     ``last_used_at`` tells an admin which tokens are stale; it is kept to
     LAST_USED_PRECISION so that a busy token does not write on every request.
     """
-    token = session.scalars(select(ApiToken).where(ApiToken.token_hash == hash_token(raw))).one_or_none()
-    if token is None or token.revoked_at is not None:
-        return None
-    if token.last_used_at is None or token.last_used_at < now - LAST_USED_PRECISION:
-        token.last_used_at = now
+    token = find_live_token(session, raw)
+    if token is not None and token.used_long_ago(now):
+        token = mark_used(session, token, now)
     return token
 
 

@@ -1,5 +1,6 @@
-"""The garbage collector in worker processes: what lives for the whole process is frozen.
+"""The garbage collector: what a process made while starting is frozen once it has started.
 
+Worker processes and API processes call :func:`freeze_long_lived` when they are ready.
 A worker process holds hundreds of thousands of objects that live as long as it does
 (every module, SQLAlchemy's mappers and compiled statements, Celery and kombu). CPython's
 full (oldest-generation) collection walks all of them, and a delivery batch allocates
@@ -7,14 +8,14 @@ enough to trigger one every batch or two: 120–140 ms each in a pool process he
 as the batch's whole send phase (bench/README.md, 2026-11-30). ``gc.freeze`` moves every
 object alive now into a permanent generation that no collection walks; objects made later
 (a batch's messages, futures, responses) are collected as before, so nothing leaks that
-would not otherwise (ARCHITECTURE.md decision 22).
+would not otherwise (ARCHITECTURE.md decision 22). An API process is the same: about
+180,000 startup objects, a full collection of 100–137 ms inside whichever requests were
+running (bench/README.md, articles API).
 """
 
 from __future__ import annotations
 
 import gc
-
-from celery import signals
 
 # Young-generation threshold: a batch of 500 sends allocates hundreds of thousands of
 # short-lived objects; CPython's default (700) collects the young generation ~1,000 times
@@ -33,9 +34,3 @@ def freeze_long_lived() -> None:
     gc.freeze()
     _, older, oldest = gc.get_threshold()
     gc.set_threshold(YOUNG_THRESHOLD, older, oldest)
-
-
-@signals.worker_ready.connect
-def freeze_main_process(**_: object) -> None:
-    """The worker's main process (the consumer), once it is ready to take messages."""
-    freeze_long_lived()

@@ -1,4 +1,4 @@
-"""The worker's heap freeze: what exists is excluded from collections, later objects are not."""
+"""The heap freeze of worker and API processes: what exists is excluded from collections, later objects are not."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from workers import heap
+from service import heap
 
 
 @pytest.fixture
