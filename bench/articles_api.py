@@ -119,9 +119,11 @@ def main() -> None:
             )
             for label, path in QUERIES.items():
                 got, cpu_ms = timed(client, path, args.requests, api_pid)
+                # The goal is for the first page; a deep offset walks the index by nature.
+                goal = "   (goal: p95 < 10 ms)" if "offset" not in path else "   (no goal: linear in the offset)"
                 print(
                     f"  {label:<28} p50 {percentile(got, 50):6.2f} ms   p95 {percentile(got, 95):6.2f} ms"
-                    f"   p99 {percentile(got, 99):6.2f} ms   API CPU/request {cpu_ms:5.2f} ms   (goal: p95 < 10 ms)"
+                    f"   p99 {percentile(got, 99):6.2f} ms   API CPU/request {cpu_ms:5.2f} ms{goal}"
                 )
         print(f"  load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     finally:
