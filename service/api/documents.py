@@ -70,6 +70,9 @@ class RouteTemplate:
 
 
 HEALTHZ_ROUTE = RouteTemplate("/healthz")
+# Paths under these are public pages' or nothing: what is not a page's address is answered
+# with a redirect to one or with the HTML 404 page (``pages.misaddressed_page``).
+MISADDRESSABLE = ("/articles/", "/categories/")
 PAGE_ROUTES = {
     template: RouteTemplate(template) for template in (pages.HOME_ROUTE, pages.CATEGORY_ROUTE, pages.ARTICLE_ROUTE)
 }
@@ -331,6 +334,11 @@ class PublicDocuments:
             return
         if is_page_path(path):
             await self._page(scope, send)
+            return
+        if path.startswith(MISADDRESSABLE):  # "/articles/5", "/categories/thoi-su/": never FastAPI's JSON 404
+            with request_language(scope):
+                response = await run_in_threadpool(pages.misaddressed_page, scope)
+            await _send(send, scope, response.status_code, response.raw_headers, bytes(response.body))
             return
         document = document_for_path(path)
         if document is None:

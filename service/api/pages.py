@@ -33,6 +33,7 @@ from service.web.http import (
     RenderCache,
     Rendered,
     http_date,
+    is_page_path,
     last_modified_value,
     not_modified,
     page_etag,
@@ -212,6 +213,31 @@ def serve_page(scope: Scope) -> Response:
     return article_page(request, params["article_id"], params["slug"])
 
 
+def misaddressed_page(scope: Scope) -> Response:
+    """The response to a GET under ``/articles/`` or ``/categories/`` that is not a page's
+    address (:func:`service.web.http.is_page_path` is false).
+
+    A page's address with a trailing slash moves (301) to the address without it, and an
+    article's id without its slug to the article's current address (or its 404 or 410
+    page); anything else is the 404 page, HTML like every other public answer. The query
+    (``?lang=en``) goes along. Blocking (it may read the database), like :func:`serve_page`.
+    """
+    path: str = scope["path"]
+    trimmed = path.rstrip("/")
+    if trimmed != path and is_page_path(trimmed):
+        return _moved(branding(), trimmed, scope["query_string"])
+    parts = path.split("/")
+    if len(parts) == 3 and parts[1] == "articles" and parts[2]:
+        return article_page(Request(scope), parts[2], "")
+    return not_found_page()
+
+
+def _moved(site: Branding, path: str, query_string: bytes) -> Response:
+    """301 to ``path`` on the site, keeping the request's query (the reader's language among it)."""
+    query = query_string.decode("latin-1")
+    return RedirectResponse(f"{site.base_url}{path}{'?' + query if query else ''}", status_code=301)
+
+
 def home(request: Request) -> Response:
     """The home page: the latest published articles, a page at a time; 404 for a page that does not exist."""
     return _listing(request, "/", None)
@@ -230,7 +256,7 @@ def article_page(request: Request, article_id: str, slug: str) -> Response:
         site = branding()
         if article.slug != slug:
             # Titles (and so slugs) change; old links keep working.
-            return RedirectResponse(f"{site.base_url}/articles/{article.id}/{article.slug}", status_code=301)
+            return _moved(site, f"/articles/{article.id}/{article.slug}", request.scope["query_string"])
         return (
             lambda: render(
                 "article.html",

@@ -245,6 +245,33 @@ def test_pages_carry_validators_and_answer_304_and_head(client: TestClient, publ
         assert not_modified.content == b"" and not_modified.headers["etag"] == etag
 
 
+def test_misaddressed_pages_move_to_their_address_or_get_the_html_404(
+    client: TestClient, publisher: dict[str, str]
+) -> None:
+    article = publish(client, publisher)
+    english = client.get(f"/articles/{article['id']}/ten-cu?lang=en", follow_redirects=False)
+    assert english.status_code == 301 and english.headers["location"] == article["url"] + "?lang=en"
+    moves = {
+        f"/articles/{article['id']}": article["url"],
+        f"/articles/{article['id']}?lang=en": article["url"] + "?lang=en",
+        path_of(article) + "/": article["url"],
+        "/categories/xay-dung-dang/": f"{BASE}/categories/xay-dung-dang",
+        f"/categories/xay-dung-dang//?before={article['id']}&lang=en": (
+            f"{BASE}/categories/xay-dung-dang?before={article['id']}&lang=en"
+        ),
+    }
+    for path, location in moves.items():
+        moved = client.get(path, follow_redirects=False)
+        assert moved.status_code == 301 and moved.headers["location"] == location, path
+        assert client.head(path, follow_redirects=False).headers["location"] == location
+    for path in ("/articles/999999", "/articles/abc", "/categories/a/b", path_of(article) + "/x", "/articles/"):
+        missing = client.get(path)
+        assert missing.status_code == 404, path
+        assert missing.headers["content-type"].startswith("text/html"), path
+        assert "Không tìm thấy trang" in missing.text
+    assert "Page not found" in client.get("/categories/a/b?lang=en").text
+
+
 def test_pages_refuse_other_methods_naming_get_and_head(client: TestClient, publisher: dict[str, str]) -> None:
     article = publish(client, publisher)
     for path in ("/", "/categories/xay-dung-dang", path_of(article), "/categories/khong-co"):
