@@ -126,12 +126,24 @@ def best_of(function: object, repeat: int = 30) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=200)
+    parser.add_argument(
+        "--sweep-interval",
+        type=float,
+        default=10.0,
+        help="BANTIN_SWEEP_INTERVAL_SECONDS: production's default (10); the test stack's is 1, "
+        "seven periodic tasks a second on the same two worker processes",
+    )
     args = parser.parse_args()
 
     name = f"bantin_bench_{uuid.uuid4().hex[:8]}"
     database_url = create_database(name)
     redis.Redis.from_url(BENCH_REDIS_URL).flushdb()
-    stack = Stack(database_url, BENCH_REDIS_URL, Path(tempfile.mkdtemp(prefix="bantin-bench-")))
+    stack = Stack(
+        database_url,
+        BENCH_REDIS_URL,
+        Path(tempfile.mkdtemp(prefix="bantin-bench-")),
+        BANTIN_SWEEP_INTERVAL_SECONDS=str(args.sweep_interval),
+    )
     try:
         stack.start_all()
         latencies = measure_publish_latency(stack, args.articles)
@@ -147,11 +159,12 @@ def main() -> None:
     floor = best_of(lambda: bare_feedgen_atom(spec, items))
 
     print(
-        f"publish → served by /feeds/atom.xml, {len(latencies)} articles, PostgreSQL + Redis + 1 worker (2 processes)"
+        f"publish → served by /feeds/atom.xml, {len(latencies)} articles, PostgreSQL + Redis + 1 worker (2 processes), "
+        f"sweeps every {args.sweep_interval:g} s"
     )
     print(f"  p50 {percentile(latencies, 50):7.1f} ms")
     print(f"  p95 {percentile(latencies, 95):7.1f} ms")
-    print(f"  p99 {percentile(latencies, 99):7.1f} ms   (goal < 300 ms)")
+    print(f"  p99 {percentile(latencies, 99):7.1f} ms   (goal < 150 ms)")
     print(f"  max {max(latencies):7.1f} ms   mean {statistics.fmean(latencies):.1f} ms")
     print(f"  first five: {', '.join(f'{v:.1f}' for v in latencies[:5])} ms (the first is on a fresh stack)")
     print("render one 50-item Atom feed (best of 30)")
