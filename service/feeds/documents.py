@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import event, func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer, with_expression
 
 from config.settings import get_settings
 from service.db.models import FeedDocument
@@ -95,7 +95,7 @@ def store_document(
     """
     doc = known.get(fmt) if known is not None else session.get(FeedDocument, (scope, fmt))
     etag = etag_for(body)
-    if doc is not None and doc.etag == etag and doc.body_gzip is not None and doc.body_br is not None:
+    if doc is not None and doc.etag == etag and _has_variants(doc):
         doc.rendered_at = now
         return False
     if doc is None:
@@ -114,8 +114,34 @@ def store_document(
 
 
 def scope_documents(session: Session, scope: str) -> dict[str, FeedDocument]:
-    """A scope's stored documents by format, in one query."""
-    return {doc.format: doc for doc in session.scalars(select(FeedDocument).where(FeedDocument.scope == scope))}
+    """A scope's stored documents by format, in one query, without their bytes.
+
+    A render needs only the validators and whether the variants exist: the bytes (three
+    formats × identity, gzip and brotli, hundreds of kB) are replaced, never read, and
+    reading them cost a scope's render ~4 ms on PostgreSQL. Setting the unloaded byte
+    attributes writes them without loading them first.
+    """
+    query = (
+        select(FeedDocument)
+        .where(FeedDocument.scope == scope)
+        .options(
+            defer(FeedDocument.body),
+            defer(FeedDocument.body_gzip),
+            defer(FeedDocument.body_br),
+            with_expression(
+                FeedDocument.has_variants,
+                FeedDocument.body_gzip.is_not(None) & FeedDocument.body_br.is_not(None),
+            ),
+        )
+    )
+    return {doc.format: doc for doc in session.scalars(query)}
+
+
+def _has_variants(doc: FeedDocument) -> bool:
+    """Whether both compressed variants of ``doc`` are stored (from the query's flag when it has one)."""
+    if doc.has_variants is not None:
+        return doc.has_variants
+    return doc.body_gzip is not None and doc.body_br is not None
 
 
 def announce_changes(session: Session) -> None:

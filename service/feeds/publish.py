@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from config.settings import Settings
 from service.articles.urls import article_url
@@ -19,6 +20,22 @@ from service.feeds.urls import feed_path, hub_url
 from service.media.store import media_for_urls, media_url
 from service.observability.metrics import FEED_RENDER
 from service.text import resolve_references
+
+# The columns a feed item is made of (article_item, article_url): the rest of a row is not read.
+ITEM_COLUMNS = (
+    Article.id,
+    Article.guid,
+    Article.slug,
+    Article.title,
+    Article.summary,
+    Article.body_html,
+    Article.author,
+    Article.image_url,
+    Article.published_at,
+    Article.updated_at,
+)
+# Bodies kept resolved for feeds, per process: the site's items and a category's, twice over.
+FEED_HTML_CACHE_SIZE = 128
 
 
 def spec_for(scope: str, category: Category | None, settings: Settings) -> FeedSpec:
@@ -36,6 +53,14 @@ def spec_for(scope: str, category: Category | None, settings: Settings) -> FeedS
     )
 
 
+@lru_cache(maxsize=FEED_HTML_CACHE_SIZE)
+def feed_html(body_html: str, url: str) -> str:
+    """An article's body as a feed carries it: references resolved against the article's URL,
+    fragments included. Kept per process: an event re-renders the site's and each category's
+    feed from mostly the same articles, so each body would be parsed once per scope."""
+    return resolve_references(body_html, url, keep_fragments=False)
+
+
 def article_item(article: Article, base_url: str, cover: MediaFile | None = None) -> FeedItem:
     """A published article as a FeedItem; links in its body are resolved against the article's URL.
 
@@ -51,7 +76,7 @@ def article_item(article: Article, base_url: str, cover: MediaFile | None = None
         title=article.title,
         # A reader resolves the feed's HTML against the feed's address: in-page links
         # (#muc-2) get the article's address in front.
-        content_html=resolve_references(article.body_html, url, keep_fragments=False),
+        content_html=feed_html(article.body_html, url),
         published=article.published_at,
         updated=max(article.updated_at, article.published_at),
         summary=article.summary,
@@ -64,7 +89,7 @@ def article_item(article: Article, base_url: str, cover: MediaFile | None = None
 
 def newest_items(session: Session, category: Category | None, limit: int, base_url: str) -> list[FeedItem]:
     """The ``limit`` newest published articles of ``category`` (None: the whole site) as FeedItems, newest first."""
-    query = select(Article).where(Article.status == ArticleStatus.PUBLISHED)
+    query = select(Article).options(load_only(*ITEM_COLUMNS)).where(Article.status == ArticleStatus.PUBLISHED)
     if category is not None:
         query = query.where(Article.categories.any(Category.id == category.id))
     articles = session.scalars(query.order_by(Article.published_at.desc(), Article.id.desc()).limit(limit)).all()
