@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
+from typing import Protocol
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from service.articles.urls import article_url
+from service.articles.urls import article_url_for
 from service.db.locks import transaction_lock
-from service.db.models import Article, ArticleStatus, Category, FeedDocument, MediaFile
+from service.db.models import Article, ArticleStatus, Category, FeedDocument, MediaFile, article_categories
 from service.feeds.documents import announce_changes, scope_documents, store_document
 from service.feeds.model import FeedCategory, FeedEnclosure, FeedItem, FeedSpec
 from service.feeds.render import render_within
@@ -21,7 +22,7 @@ from service.media.store import media_for_urls, media_url
 from service.observability.metrics import FEED_RENDER
 from service.text import resolve_references
 
-# The columns a feed item is made of (article_item, article_url): the rest of a row is not read.
+# The columns a feed item is made of (article_item): the rest of an article's row is not read.
 ITEM_COLUMNS = (
     Article.id,
     Article.guid,
@@ -61,15 +62,49 @@ def feed_html(body_html: str, url: str) -> str:
     return resolve_references(body_html, url, keep_fragments=False)
 
 
-def article_item(article: Article, base_url: str, cover: MediaFile | None = None) -> FeedItem:
+class ArticleFields(Protocol):
+    """What a feed item is made of: an Article, or a row of ITEM_COLUMNS."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def guid(self) -> str: ...
+    @property
+    def slug(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def summary(self) -> str | None: ...
+    @property
+    def body_html(self) -> str: ...
+    @property
+    def author(self) -> str | None: ...
+    @property
+    def image_url(self) -> str | None: ...
+    @property
+    def published_at(self) -> datetime | None: ...
+    @property
+    def updated_at(self) -> datetime: ...
+
+
+def article_item(
+    article: ArticleFields,
+    base_url: str,
+    cover: MediaFile | None = None,
+    categories: tuple[FeedCategory, ...] | None = None,
+) -> FeedItem:
     """A published article as a FeedItem; links in its body are resolved against the article's URL.
 
     ``updated`` is never before ``published``. ``cover`` is the stored image its
-    ``image_url`` names, if any: it becomes the item's enclosure. The article must be
+    ``image_url`` names, if any: it becomes the item's enclosure. ``categories``: the
+    article's, by slug (None: read from an Article's ``categories``). The article must be
     published (AssertionError otherwise).
     """
     assert article.published_at is not None
-    url = article_url(article, base_url)
+    url = article_url_for(base_url, article.id, article.slug)
+    if categories is None:
+        assert isinstance(article, Article)
+        categories = tuple(FeedCategory(c.name, c.slug) for c in article.categories)
     return FeedItem(
         guid=article.guid,
         url=url,
@@ -83,18 +118,40 @@ def article_item(article: Article, base_url: str, cover: MediaFile | None = None
         author=article.author,
         image_url=article.image_url,
         enclosure=FeedEnclosure(media_url(cover, base_url), cover.bytes, cover.content_type) if cover else None,
-        categories=tuple(FeedCategory(c.name, c.slug) for c in article.categories),
+        categories=categories,
     )
 
 
 def newest_items(session: Session, category: Category | None, limit: int, base_url: str) -> list[FeedItem]:
-    """The ``limit`` newest published articles of ``category`` (None: the whole site) as FeedItems, newest first."""
-    query = select(Article).options(load_only(*ITEM_COLUMNS)).where(Article.status == ArticleStatus.PUBLISHED)
+    """The ``limit`` newest published articles of ``category`` (None: the whole site) as FeedItems, newest first.
+
+    Plain rows, not Article objects: two statements (the articles, then their categories)
+    where the ORM's identity map and relationship loading cost a render ~2.5 ms per scope.
+    """
+    query = select(*ITEM_COLUMNS).where(Article.status == ArticleStatus.PUBLISHED)
     if category is not None:
         query = query.where(Article.categories.any(Category.id == category.id))
-    articles = session.scalars(query.order_by(Article.published_at.desc(), Article.id.desc()).limit(limit)).all()
-    covers = media_for_urls(session, (a.image_url for a in articles), base_url)
-    return [article_item(a, base_url, covers.get(a.image_url or "")) for a in articles]
+    rows = session.execute(query.order_by(Article.published_at.desc(), Article.id.desc()).limit(limit)).all()
+    covers = media_for_urls(session, (row.image_url for row in rows), base_url)
+    labels = categories_of(session, [row.id for row in rows])
+    return [article_item(row, base_url, covers.get(row.image_url or ""), labels.get(row.id, ())) for row in rows]
+
+
+def categories_of(session: Session, article_ids: list[int]) -> dict[int, tuple[FeedCategory, ...]]:
+    """Each article's categories by slug (as ``Article.categories`` orders them), in one query."""
+    if not article_ids:
+        return {}
+    link = article_categories.c
+    query = (
+        select(link.article_id, Category.name, Category.slug)
+        .join(Category, Category.id == link.category_id)
+        .where(link.article_id.in_(article_ids))
+        .order_by(link.article_id, Category.slug)
+    )
+    found: dict[int, list[FeedCategory]] = {}
+    for article_id, name, slug in session.execute(query):
+        found.setdefault(article_id, []).append(FeedCategory(name, slug))
+    return {article_id: tuple(labels) for article_id, labels in found.items()}
 
 
 def render_scope(session: Session, scope: str, now: datetime, settings: Settings) -> list[str]:
