@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Protocol
@@ -13,7 +14,13 @@ from config.settings import Settings
 from service.articles.urls import article_url_for
 from service.db.locks import transaction_lock
 from service.db.models import Article, ArticleStatus, Category, FeedDocument, MediaFile, article_categories
-from service.feeds.documents import announce_changes, scope_documents, store_document
+from service.feeds.documents import (
+    announce_changes,
+    has_variants,
+    scope_documents,
+    store_document,
+    store_variants,
+)
 from service.feeds.model import FeedCategory, FeedEnclosure, FeedItem, FeedSpec
 from service.feeds.render import render_within
 from service.feeds.scopes import FORMATS, SITE, category_slug
@@ -65,26 +72,16 @@ def feed_html(body_html: str, url: str) -> str:
 class ArticleFields(Protocol):
     """What a feed item is made of: an Article, or a row of ITEM_COLUMNS."""
 
-    @property
-    def id(self) -> int: ...
-    @property
-    def guid(self) -> str: ...
-    @property
-    def slug(self) -> str: ...
-    @property
-    def title(self) -> str: ...
-    @property
-    def summary(self) -> str | None: ...
-    @property
-    def body_html(self) -> str: ...
-    @property
-    def author(self) -> str | None: ...
-    @property
-    def image_url(self) -> str | None: ...
-    @property
-    def published_at(self) -> datetime | None: ...
-    @property
-    def updated_at(self) -> datetime: ...
+    id: int
+    guid: str
+    slug: str
+    title: str
+    summary: str | None
+    body_html: str
+    author: str | None
+    image_url: str | None
+    published_at: datetime | None
+    updated_at: datetime
 
 
 def article_item(
@@ -155,9 +152,32 @@ def categories_of(session: Session, article_ids: list[int]) -> dict[int, tuple[F
 
 
 def render_scope(session: Session, scope: str, now: datetime, settings: Settings) -> list[str]:
-    """Re-render the three formats of ``scope``; returns the formats whose bytes changed.
+    """Re-render the three formats of ``scope`` with their variants; returns the formats whose bytes changed.
 
     A category scope whose category no longer exists is left as it is.
+    """
+    return render_identity(session, scope, now, settings, compress=True).changed
+
+
+@dataclass(frozen=True)
+class RenderedScope:
+    """What :func:`render_identity` did: the formats whose bytes changed, and the identity
+    bytes, by format, whose compressed variants are still to be stored (:func:`store_scope_variants`)."""
+
+    changed: list[str]
+    uncompressed: dict[str, bytes]
+
+
+def render_identity(
+    session: Session, scope: str, now: datetime, settings: Settings, *, compress: bool = False
+) -> RenderedScope:
+    """Re-render the three formats of ``scope``; without ``compress``, store the identity
+    bytes alone, so the commit (and its NOTIFY) need not wait for gzip and brotli.
+
+    Compressing a scope's three documents takes longer than rendering them (gzip and
+    brotli of ~240 kB of article text: ~15 ms a format), and a new item reaches every
+    reader as soon as the identity bytes are served, to clients that accept a compressed
+    coding too (decision 25).
     """
     # Two workers rendering one scope must not let the older read win the last write:
     # articles are read only once the scope's lock is held.
@@ -167,19 +187,32 @@ def render_scope(session: Session, scope: str, now: datetime, settings: Settings
     if slug is not None:
         category = session.scalars(select(Category).where(Category.slug == slug)).one_or_none()
         if category is None:
-            return []
+            return RenderedScope([], {})
     spec = spec_for(scope, category, settings)
     items = newest_items(session, category, settings.feed_items, settings.base_url)
     known = scope_documents(session, scope)
-    changed = []
+    changed, uncompressed = [], {}
     for fmt in FORMATS:
         with FEED_RENDER.labels(fmt).time():
             body = render_within(fmt, spec, items, settings.feed_max_bytes)
-        if store_document(session, scope, fmt, body, now, known):
+        doc = known.get(fmt)
+        complete = doc is not None and has_variants(doc)
+        if store_document(session, scope, fmt, body, now, known, compress=compress):
             changed.append(fmt)
+            complete = compress
+        if not complete:
+            uncompressed[fmt] = body
     if changed:
         announce_changes(session)
-    return changed
+    return RenderedScope(changed, uncompressed)
+
+
+def store_scope_variants(session: Session, scope: str, uncompressed: dict[str, bytes]) -> None:
+    """Store the compressed variants of the identity bytes :func:`render_identity` left
+    without them, where those bytes are still the stored ones; announce what was added."""
+    added = [fmt for fmt, body in uncompressed.items() if store_variants(session, scope, fmt, body)]
+    if added:
+        announce_changes(session)
 
 
 def ensure_site_feeds(session: Session, now: datetime, settings: Settings) -> None:
