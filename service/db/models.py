@@ -21,7 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, query_expression, relationship, validates
 
 from service.db.types import UTCDateTime, utcnow
 from service.text import search_key
@@ -191,6 +191,9 @@ class FeedDocument(Base):
     # Bumped on every change of the bytes: API processes compare the sum over all rows
     # to know that what they keep in memory is still what the database holds.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # Whether both compressed variants are stored, when a query asked for it instead of
+    # loading the bodies (``service.feeds.documents.scope_documents``); None otherwise.
+    has_variants: Mapped[bool | None] = query_expression()
 
 
 class ApiToken(Base):

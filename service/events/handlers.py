@@ -14,7 +14,7 @@ from service import task_names
 from service.db.after_commit import defer
 from service.db.models import OutboxEvent
 from service.events.outbox import mark_handled
-from service.feeds.publish import render_scope
+from service.feeds.publish import render_identity, store_scope_variants
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +30,9 @@ def handle_event(
     The event's announcement is handed to another worker first (``events.announce``, sent
     when the first unit of work commits), so it goes out while the feeds render.
 
-    One transaction per scope lets readers of the site feed see the article before the
-    category feeds are done, and keeps each scope's lock short. A crash part-way
+    Each scope's identity bytes are committed first, their compressed variants in a second
+    transaction (decision 24). One transaction per scope lets readers of the site feed
+    see the article before the category feeds are done, and keeps each scope's lock short. A crash part-way
     leaves the event unhandled; the sweep re-sends it, and rendering again is harmless
     (the same content gives the same bytes and ETag).
     """
@@ -47,7 +48,12 @@ def handle_event(
     changed: dict[str, list[str]] = {}
     for scope in scopes:
         with unit_of_work() as session:
-            changed[scope] = render_scope(session, scope, now, settings)
+            rendered = render_identity(session, scope, now, settings)
+        changed[scope] = rendered.changed
+        if rendered.uncompressed:
+            # Committed (and announced) before compressing: decision 24.
+            with unit_of_work() as session:
+                store_scope_variants(session, scope, rendered.uncompressed)
     with unit_of_work() as session:
         mark_handled(session, event_id, now)
     log.info(

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import event, func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import event, func, or_, select, text, update
+from sqlalchemy.orm import Session, defer, with_expression
 
 from config.settings import get_settings
 from service.db.models import FeedDocument
@@ -85,6 +85,8 @@ def store_document(
     body: bytes,
     now: datetime,
     known: dict[str, FeedDocument] | None = None,
+    *,
+    compress: bool = True,
 ) -> bool:
     """Store ``body`` as the document (scope, fmt) unless it is unchanged; True if it changed.
 
@@ -92,10 +94,14 @@ def store_document(
     commit order, and calls :func:`announce_changes` once it has stored what changed.
     With ``BANTIN_FEED_EXPORT_DIR`` set, the files are written after commit. ``known``:
     the scope's documents by format, from :func:`scope_documents` (saves a query each).
+
+    ``compress=False`` stores the identity bytes alone, without variants (served to every
+    client until :func:`store_variants` adds them), and exports nothing yet; bytes already
+    stored count as unchanged whether or not their variants are there.
     """
     doc = known.get(fmt) if known is not None else session.get(FeedDocument, (scope, fmt))
     etag = etag_for(body)
-    if doc is not None and doc.etag == etag and doc.body_gzip is not None and doc.body_br is not None:
+    if doc is not None and doc.etag == etag and (not compress or has_variants(doc)):
         doc.rendered_at = now
         return False
     if doc is None:
@@ -105,17 +111,76 @@ def store_document(
     else:
         previous = doc.last_modified
     doc.body, doc.etag, doc.rendered_at = body, etag, now
-    doc.body_gzip, doc.body_br = compress_gzip(body), compress_brotli(body)
+    doc.body_gzip, doc.body_br = (compress_gzip(body), compress_brotli(body)) if compress else (None, None)
     doc.last_modified = next_last_modified(previous, now)
     doc.version = (doc.version or 0) + 1
-    if get_settings().feed_export_dir is not None:
+    if compress and get_settings().feed_export_dir is not None:
         _export_after_commit(session, scope, fmt, stored(doc))
     return True
 
 
+def store_variants(session: Session, scope: str, fmt: str, body: bytes) -> bool:
+    """Add the gzip and brotli variants of ``body`` to the document (scope, fmt) if it
+    still holds exactly these identity bytes without them; True if they were added.
+
+    Needs no render lock: the row's ETag decides. If a newer render stored other bytes
+    meanwhile, nothing is written, so a variant never decodes to anything but the
+    identity bytes it is served beside (their ETags differ only by the coding suffix).
+    The version grows, so API processes reload and start serving the variants; Last-Modified
+    stays, the representation's content being the same. The caller announces the change.
+    """
+    gzipped, brotlied = compress_gzip(body), compress_brotli(body)
+    etag = etag_for(body)
+    statement = (
+        update(FeedDocument)
+        .where(
+            FeedDocument.scope == scope,
+            FeedDocument.format == fmt,
+            FeedDocument.etag == etag,
+            or_(FeedDocument.body_gzip.is_(None), FeedDocument.body_br.is_(None)),
+        )
+        .values(body_gzip=gzipped, body_br=brotlied, version=FeedDocument.version + 1)
+        .returning(FeedDocument.last_modified, FeedDocument.version)
+        .execution_options(synchronize_session=False)
+    )
+    row = session.execute(statement).one_or_none()
+    if row is None:
+        return False
+    if get_settings().feed_export_dir is not None:
+        document = StoredDocument(body, etag, row.last_modified, gzipped, brotlied, row.version)
+        _export_after_commit(session, scope, fmt, document)
+    return True
+
+
 def scope_documents(session: Session, scope: str) -> dict[str, FeedDocument]:
-    """A scope's stored documents by format, in one query."""
-    return {doc.format: doc for doc in session.scalars(select(FeedDocument).where(FeedDocument.scope == scope))}
+    """A scope's stored documents by format, in one query, without their bytes.
+
+    A render needs only the validators and whether the variants exist: the bytes (three
+    formats × identity, gzip and brotli, hundreds of kB) are replaced, never read, and
+    reading them cost a scope's render ~4 ms on PostgreSQL. Setting the unloaded byte
+    attributes writes them without loading them first.
+    """
+    query = (
+        select(FeedDocument)
+        .where(FeedDocument.scope == scope)
+        .options(
+            defer(FeedDocument.body),
+            defer(FeedDocument.body_gzip),
+            defer(FeedDocument.body_br),
+            with_expression(
+                FeedDocument.has_variants,
+                FeedDocument.body_gzip.is_not(None) & FeedDocument.body_br.is_not(None),
+            ),
+        )
+    )
+    return {doc.format: doc for doc in session.scalars(query)}
+
+
+def has_variants(doc: FeedDocument) -> bool:
+    """Whether both compressed variants of ``doc`` are stored (from the query's flag when it has one)."""
+    if doc.has_variants is not None:
+        return doc.has_variants
+    return doc.body_gzip is not None and doc.body_br is not None
 
 
 def announce_changes(session: Session) -> None:

@@ -1,6 +1,9 @@
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from config.settings import get_settings
 from service.articles.schemas import ArticleCreate
@@ -34,6 +37,26 @@ def test_handling_renders_every_touched_scope_once() -> None:
         docs = {(d.scope, d.format) for d in session.scalars(select(FeedDocument))}
         assert docs == {(s, f) for s in ("site", "category:thoi-su") for f in ("rss", "atom", "json")}
         assert session.get_one(OutboxEvent, event_id).handled_at == NOW
+
+
+def test_a_scope_is_committed_without_variants_first_and_with_them_next() -> None:
+    event_id = publish(["Thời sự"])
+    seen: list[dict[tuple[str, str], bool]] = []
+
+    @contextmanager
+    def recording_unit_of_work() -> Iterator[Session]:
+        with session_scope() as session:
+            yield session
+        with session_scope() as session:  # what readers see once that unit of work committed
+            seen.append({(d.scope, d.format): d.body_br is not None for d in session.scalars(select(FeedDocument))})
+
+    handle_event(recording_unit_of_work, event_id, NOW, get_settings())
+    formats = ("rss", "atom", "json")
+    site = [{fmt: state[("site", fmt)] for fmt in formats} for state in seen if ("site", "rss") in state]
+    # Identity bytes alone (served to every client), then the variants: never variants first.
+    assert site[0] == dict.fromkeys(formats, False)
+    assert site[1] == site[-1] == dict.fromkeys(formats, True)
+    assert all(seen[-1].values()) and len(seen[-1]) == 6
 
 
 def test_unknown_event_is_skipped() -> None:

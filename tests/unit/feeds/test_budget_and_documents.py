@@ -6,10 +6,19 @@ from pathlib import Path
 
 import brotli
 import pytest
+from sqlalchemy import inspect, update
 
 from config.settings import get_settings
 from service.db.engine import session_scope
-from service.feeds.documents import export_document, load_document, next_last_modified, store_document
+from service.db.models import FeedDocument
+from service.feeds.documents import (
+    export_document,
+    load_document,
+    next_last_modified,
+    scope_documents,
+    store_document,
+    store_variants,
+)
 from service.feeds.model import FeedItem
 from service.feeds.render import render_within
 from service.feeds.variants import variant_etag
@@ -88,6 +97,51 @@ def test_stored_documents_carry_variants_that_decode_to_the_same_bytes() -> None
     etags = [etag for _body, etag in variants.values()]
     assert len(set(etags)) == 3 and all(e.startswith('"') and e.endswith('"') for e in etags)
     assert variants["br"][1] == variant_etag(doc.etag, "br") != doc.etag
+
+
+def test_a_render_reads_the_validators_of_its_scope_but_not_the_bytes() -> None:
+    with session_scope() as session:
+        store_document(session, "category:vt", "rss", b"<rss>1</rss>", T0)
+        store_document(session, "category:vt", "json", b"{}", T0)
+    with session_scope() as session:
+        session.execute(update(FeedDocument).where(FeedDocument.format == "json").values(body_br=None))
+    with session_scope() as session:
+        known = scope_documents(session, "category:vt")
+        assert all({"body", "body_gzip", "body_br"} <= inspect(doc).unloaded for doc in known.values())
+        assert not store_document(session, "category:vt", "rss", b"<rss>1</rss>", T0, known)
+        # Variants missing (an older row): the same bytes are stored again, with them.
+        assert store_document(session, "category:vt", "json", b"{}", T0, known)
+        assert store_document(session, "category:vt", "rss", b"<rss>2</rss>", T0, known)
+    with session_scope() as session:
+        rss, json_feed = load_document(session, "category:vt", "rss"), load_document(session, "category:vt", "json")
+    assert rss is not None and rss.body == b"<rss>2</rss>" and rss.version == 2
+    assert rss.body_br is not None and brotli.decompress(rss.body_br) == rss.body
+    assert json_feed is not None and json_feed.body_br is not None and json_feed.version == 2
+
+
+def test_identity_first_then_variants_only_for_the_bytes_they_were_made_from() -> None:
+    with session_scope() as session:
+        assert store_document(session, "category:tp", "atom", b"<feed>1</feed>", T0, compress=False)
+    with session_scope() as session:
+        first = load_document(session, "category:tp", "atom")
+    # Until the variants are stored, every client gets the identity bytes.
+    assert first is not None and set(first.variants()) == {None} and first.version == 1
+    with session_scope() as session:
+        # The same bytes again are unchanged, variants or not.
+        assert not store_document(session, "category:tp", "atom", b"<feed>1</feed>", T0, compress=False)
+        assert store_variants(session, "category:tp", "atom", b"<feed>1</feed>")
+        assert not store_variants(session, "category:tp", "atom", b"<feed>1</feed>")  # already there
+    with session_scope() as session:
+        done = load_document(session, "category:tp", "atom")
+    assert done is not None and done.version == 2 and done.last_modified == first.last_modified
+    assert done.body_gzip is not None and gzip.decompress(done.body_gzip) == done.body
+    # Newer bytes stored meanwhile: the older bytes' variants are not written beside them.
+    with session_scope() as session:
+        assert store_document(session, "category:tp", "atom", b"<feed>2</feed>", T0, compress=False)
+        assert not store_variants(session, "category:tp", "atom", b"<feed>1</feed>")
+    with session_scope() as session:
+        newer = load_document(session, "category:tp", "atom")
+    assert newer is not None and newer.body == b"<feed>2</feed>" and set(newer.variants()) == {None}
 
 
 def test_export_writes_every_variant_atomically_and_never_goes_back(tmp_path: Path) -> None:

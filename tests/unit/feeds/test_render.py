@@ -8,7 +8,7 @@ import pytest
 from lxml import etree
 
 from service.feeds.model import FeedCategory, FeedItem, FeedSpec
-from service.feeds.render import render
+from service.feeds.render import entry_element, render
 from service.text import sanitize_html
 from tests.feedcheck import ATOM, assert_valid_atom, assert_valid_json_feed, assert_valid_rss
 
@@ -130,6 +130,21 @@ def test_empty_feed_is_valid_and_stable() -> None:
 def test_same_items_give_the_same_bytes() -> None:
     for fmt in ("rss", "atom", "json"):
         assert render(fmt, SPEC, [item(1), item(2)]) == render(fmt, SPEC, [item(1), item(2)])
+
+
+def test_entries_built_once_are_reused_and_the_bytes_do_not_depend_on_it() -> None:
+    for fmt in ("rss", "atom"):
+        entry_element.cache_clear()
+        cold = render(fmt, SPEC, [item(1), item(2)])
+        misses = entry_element.cache_info().misses
+        # Another feed listing the same items, in another order: copies, never the cached element itself.
+        render(fmt, SPEC, [item(2), item(1), item(3)])
+        assert render(fmt, SPEC, [item(1), item(2)]) == cold
+        info = entry_element.cache_info()
+        assert info.misses == misses + 1 and info.hits >= 4
+        # The cache is keyed by the item's content: an edited article is built again.
+        edited = render(fmt, SPEC, [item(1, title="Tin đã sửa"), item(2)])
+        assert "Tin đã sửa".encode() in edited and edited != cold
 
 
 def test_rendering_never_touches_the_process_locale(monkeypatch: pytest.MonkeyPatch) -> None:
