@@ -141,6 +141,8 @@ class GuardedHttp:
 async def _read(response: aiohttp.ClientResponse, max_bytes: int) -> bytes:
     """The body up to its end or ``max_bytes``, whichever comes first (one ``read`` returns
     only what has arrived so far)."""
+    if response.content.at_eof():
+        return b""  # no body (a 204, Content-Length: 0): nothing to await
     chunks: list[bytes] = []
     size = 0
     while size < max_bytes:

@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
 
+from multidict import CIMultiDict
+
 from service.channels.base import SendContext
 from service.channels.egress import EgressDenied
 from service.channels.http import HttpAnswer, HttpFailure
@@ -74,9 +76,17 @@ async def post_guarded(
         response = await context.http.post(
             target.url,
             content=content,
-            headers={**headers, "Host": target.netloc},
+            headers=_with_host(headers, target.netloc),
             server_hostname=target.host if target.url.startswith("https") else None,
         )
     except HttpFailure as exc:
         return SendResult.failure(str(exc), duration_ms=elapsed_ms(started))
     return classify(response, started, read_retry_after)
+
+
+def _with_host(headers: Mapping[str, str], netloc: str) -> CIMultiDict[str]:
+    """The caller's headers and ``Host``, as the case-insensitive multidict aiohttp builds
+    from a plain dict anyway (handing it one skips a conversion per request)."""
+    merged = CIMultiDict(headers)
+    merged["Host"] = netloc
+    return merged
