@@ -15,6 +15,7 @@ from service.articles.urls import article_url_for
 from service.db.locks import transaction_lock
 from service.db.models import Article, ArticleStatus, Category, FeedDocument, MediaFile, article_categories
 from service.feeds.documents import (
+    Compressed,
     announce_changes,
     has_variants,
     scope_documents,
@@ -209,8 +210,16 @@ def render_identity(
 
 def store_scope_variants(session: Session, scope: str, uncompressed: dict[str, bytes]) -> None:
     """Store the compressed variants of the identity bytes :func:`render_identity` left
-    without them, where those bytes are still the stored ones; announce what was added."""
-    added = [fmt for fmt, body in uncompressed.items() if store_variants(session, scope, fmt, body)]
+    without them, where those bytes are still the stored ones; announce what was added.
+
+    Under the scope's lock, like the render: without it, this transaction and the next
+    event's render of the same scope updated the same rows in different orders and
+    PostgreSQL broke the deadlock by failing one of them (seen with varied article text,
+    whose compression keeps this transaction open longer).
+    """
+    compressed = {fmt: Compressed.of(body) for fmt, body in uncompressed.items()}  # before the lock: it is slow
+    transaction_lock(session, f"feed:{scope}")
+    added = [fmt for fmt, variants in compressed.items() if store_variants(session, scope, fmt, variants)]
     if added:
         announce_changes(session)
 

@@ -12,6 +12,7 @@ from config.settings import get_settings
 from service.db.engine import session_scope
 from service.db.models import FeedDocument
 from service.feeds.documents import (
+    Compressed,
     export_document,
     load_document,
     next_last_modified,
@@ -129,8 +130,8 @@ def test_identity_first_then_variants_only_for_the_bytes_they_were_made_from() -
     with session_scope() as session:
         # The same bytes again are unchanged, variants or not.
         assert not store_document(session, "category:tp", "atom", b"<feed>1</feed>", T0, compress=False)
-        assert store_variants(session, "category:tp", "atom", b"<feed>1</feed>")
-        assert not store_variants(session, "category:tp", "atom", b"<feed>1</feed>")  # already there
+        assert store_variants(session, "category:tp", "atom", Compressed.of(b"<feed>1</feed>"))
+        assert not store_variants(session, "category:tp", "atom", Compressed.of(b"<feed>1</feed>"))  # already there
     with session_scope() as session:
         done = load_document(session, "category:tp", "atom")
     assert done is not None and done.version == 2 and done.last_modified == first.last_modified
@@ -138,7 +139,7 @@ def test_identity_first_then_variants_only_for_the_bytes_they_were_made_from() -
     # Newer bytes stored meanwhile: the older bytes' variants are not written beside them.
     with session_scope() as session:
         assert store_document(session, "category:tp", "atom", b"<feed>2</feed>", T0, compress=False)
-        assert not store_variants(session, "category:tp", "atom", b"<feed>1</feed>")
+        assert not store_variants(session, "category:tp", "atom", Compressed.of(b"<feed>1</feed>"))
     with session_scope() as session:
         newer = load_document(session, "category:tp", "atom")
     assert newer is not None and newer.body == b"<feed>2</feed>" and set(newer.variants()) == {None}

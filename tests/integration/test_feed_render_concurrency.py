@@ -1,0 +1,92 @@
+"""On PostgreSQL: two worker processes handling publishes of one scope at once never
+deadlock — one stores the compressed variants of its render while the other renders the
+scope again (decision 24). In-process, two threads on their own connections."""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from tests.integration.conftest import create_database, drop_database
+
+ROUNDS = 25
+
+
+@pytest.fixture(scope="module", autouse=True)
+def postgres_database() -> Iterator[None]:
+    from config.settings import get_settings
+    from service.db.engine import get_engine, get_sessionmaker
+    from service.db.migrate import upgrade
+
+    name = f"bantin_it_{uuid.uuid4().hex[:10]}"
+    url = create_database(name)
+    saved = dict(os.environ)
+    os.environ.update(
+        BANTIN_ENVIRONMENT="test",
+        BANTIN_DATABASE_URL=url,
+        BANTIN_BROKER_URL="memory://",
+        BANTIN_BASE_URL="https://bantin.example.vn",
+    )
+    caches = (get_settings, get_engine, get_sessionmaker)
+    for cache in caches:
+        cache.cache_clear()
+    try:
+        assert get_engine().dialect.name == "postgresql"
+        upgrade()
+        yield
+    finally:
+        get_engine().dispose()
+        os.environ.clear()
+        os.environ.update(saved)
+        for cache in caches:
+            cache.cache_clear()
+        drop_database(name)
+
+
+def publish_and_render(worker: int, failures: list[BaseException], start: threading.Barrier) -> None:
+    from config.settings import get_settings
+    from service.articles.schemas import ArticleCreate
+    from service.articles.service import create_article
+    from service.db.engine import session_scope
+    from service.db.types import utcnow
+    from service.feeds.publish import render_identity, store_scope_variants
+    from service.feeds.scopes import SITE
+
+    settings = get_settings()
+    start.wait()
+    try:
+        for n in range(ROUNDS):
+            # New content each round: every render changes the stored bytes.
+            body = "".join(f"<p>Đoạn {k} của bài {worker}-{n}: {uuid.uuid4().hex * 8}</p>" for k in range(8))
+            data = ArticleCreate(title=f"Bài {worker}-{n} về Đà Nẵng", body_html=body, categories=["Thời sự"])
+            with session_scope() as session:
+                create_article(session, data, utcnow(), settings)
+            with session_scope() as session:
+                rendered = render_identity(session, SITE, utcnow(), settings)
+            with session_scope() as session:
+                store_scope_variants(session, SITE, rendered.uncompressed)
+    except BaseException as exc:  # noqa: BLE001 - reported by the test
+        failures.append(exc)
+
+
+def test_renders_and_variants_of_one_scope_at_once_never_deadlock() -> None:
+    from service.db.engine import session_scope
+    from service.feeds.documents import load_document
+    from service.feeds.scopes import SITE
+
+    failures: list[BaseException] = []
+    start = threading.Barrier(2)
+    workers = [threading.Thread(target=publish_and_render, args=(w, failures, start)) for w in range(2)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join(120)
+    assert failures == []
+    with session_scope() as session:
+        for fmt in ("rss", "atom", "json"):
+            document = load_document(session, SITE, fmt)
+            assert document is not None and document.body_gzip is not None and document.body_br is not None
