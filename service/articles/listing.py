@@ -17,6 +17,7 @@ from sqlalchemy import Row, Select, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from service.articles.derived import count_articles, count_articles_query
+from service.articles.service import CONTENT_COLUMNS
 from service.db.models import Article, ArticleStatus, Category, article_categories
 
 _articles = Article.__table__
@@ -29,14 +30,7 @@ LISTED_COLUMNS = tuple(
         "id",
         "guid",
         "slug",
-        "title",
-        "summary",
-        "body_html",
-        "author",
-        "image_url",
-        "image_caption",
-        "source_name",
-        "source_url",
+        *CONTENT_COLUMNS,
         "status",
         "publish_at",
         "published_at",

@@ -7,6 +7,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,6 +49,40 @@ def drop_database(name: str) -> None:
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@contextmanager
+def in_process_postgres() -> Iterator[str]:
+    """This process's settings, engine and sessions pointed at a fresh, migrated PostgreSQL
+    database for the block (tests that call the domain code in-process, without a worker);
+    the previous environment and caches come back afterwards. Yields the database URL."""
+    from config.settings import get_settings
+    from service.db.engine import get_engine, get_sessionmaker
+    from service.db.migrate import upgrade
+
+    name = f"bantin_it_{uuid.uuid4().hex[:10]}"
+    url = create_database(name)
+    saved = dict(os.environ)
+    os.environ.update(
+        BANTIN_ENVIRONMENT="test",
+        BANTIN_DATABASE_URL=url,
+        BANTIN_BROKER_URL="memory://",
+        BANTIN_BASE_URL="https://bantin.example.vn",
+    )
+    caches = (get_settings, get_engine, get_sessionmaker)
+    for cache in caches:
+        cache.cache_clear()
+    try:
+        assert get_engine().dialect.name == "postgresql"
+        upgrade()
+        yield url
+    finally:
+        get_engine().dispose()
+        os.environ.clear()
+        os.environ.update(saved)
+        for cache in caches:
+            cache.cache_clear()
+        drop_database(name)
 
 
 @pytest.fixture(scope="session")

@@ -8,45 +8,18 @@ database, in-process (no worker), so that the two paths keep one meaning.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.conftest import create_database, drop_database
+from tests.integration.conftest import in_process_postgres
 from tests.unit.deliveries import test_outcomes as scenarios
 
 
 @pytest.fixture(scope="module", autouse=True)
 def postgres_database() -> Iterator[None]:
-    from config.settings import get_settings
-    from service.db.engine import get_engine, get_sessionmaker
-    from service.db.migrate import upgrade
-
-    name = f"bantin_it_{uuid.uuid4().hex[:10]}"
-    url = create_database(name)
-    saved = dict(os.environ)
-    os.environ.update(
-        BANTIN_ENVIRONMENT="test",
-        BANTIN_DATABASE_URL=url,
-        BANTIN_BROKER_URL="memory://",
-        BANTIN_BASE_URL="https://bantin.example.vn",
-    )
-    caches = (get_settings, get_engine, get_sessionmaker)
-    for cache in caches:
-        cache.cache_clear()
-    try:
-        assert get_engine().dialect.name == "postgresql"
-        upgrade()
+    with in_process_postgres():
         yield
-    finally:
-        get_engine().dispose()
-        os.environ.clear()
-        os.environ.update(saved)
-        for cache in caches:
-            cache.cache_clear()
-        drop_database(name)
 
 
 @pytest.fixture(autouse=True)
