@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,10 @@ from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from config.settings import get_settings
 from service.db import after_commit
 from service.private_files import private_file
+
+# What code that commits several times takes instead of opening sessions itself:
+# ``session_scope`` in the service, a test's own factory in tests.
+UnitOfWork = Callable[[], AbstractContextManager[Session]]
 
 # A pooled connection checked in less than this long ago is handed out without a ping.
 PING_AFTER_IDLE_SECONDS = 1.0

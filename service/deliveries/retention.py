@@ -10,16 +10,14 @@ once, and a tick stops after :data:`CHUNKS_PER_TICK`; the next tick continues.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from service.db.engine import UnitOfWork
 from service.db.models import Delivery, DeliveryAttempt, DeliveryStatus
 
-UnitOfWork = Callable[[], AbstractContextManager[Session]]
 CHUNK_ROWS = 5_000
 CHUNKS_PER_TICK = 4
 

@@ -7,7 +7,6 @@ import logging
 import os
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +22,7 @@ from service.channels.egress import policy_for
 from service.channels.http import GuardedHttp, new_http_session
 from service.channels.messages import FeedContent, OutboundMessage, SendResult
 from service.channels.registry import CHANNELS
+from service.db.engine import UnitOfWork
 from service.db.models import Announcement, Delivery, DeliveryStatus, Subscription, SubscriptionStatus
 from service.db.statements import among
 from service.deliveries.content import FEED_UPDATED, feed_content_for
@@ -34,7 +34,6 @@ from service.observability.metrics import record_deliveries
 from service.readers.signup import READER_NOTICES
 
 log = logging.getLogger(__name__)
-UnitOfWork = Callable[[], AbstractContextManager[Session]]
 
 
 @dataclass(frozen=True)

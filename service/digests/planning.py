@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,6 +28,7 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from service import task_names
 from service.db.after_commit import defer_batched
+from service.db.engine import UnitOfWork
 from service.db.models import (
     Announcement,
     Article,
@@ -47,7 +47,6 @@ from service.deliveries.planning import create_announcement, insert_deliveries, 
 from service.digests.periods import FREQUENCIES, Frequency, due_instants, is_missed
 
 log = logging.getLogger(__name__)
-UnitOfWork = Callable[[], AbstractContextManager[Session]]
 DIGEST = "reader.digest"  # the announcement type of a digest period
 # How far back a tick looks for periods not completed (downtime longer than this leaves
 # no missed rows, but the next digest still carries the articles).

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
@@ -11,12 +9,11 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from service.articles.urls import article_url
+from service.db.engine import UnitOfWork
 from service.db.models import Article, OutboxEvent
 from service.deliveries.planning import plan_announcement
 from service.feeds.scopes import SITE
 from service.feeds.urls import feed_url
-
-UnitOfWork = Callable[[], AbstractContextManager[Session]]
 
 
 def article_payload(article: Article, base_url: str) -> dict[str, Any]:

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from datetime import datetime
-
-from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from service import task_names
 from service.db.after_commit import defer
+from service.db.engine import UnitOfWork
 from service.db.models import OutboxEvent
 from service.events.outbox import mark_handled
 from service.feeds.publish import render_identity, store_scope_variants
 
 log = logging.getLogger(__name__)
-
-UnitOfWork = Callable[[], AbstractContextManager[Session]]
 
 
 def handle_event(

@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,6 +30,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from service.db.engine import UnitOfWork
 from service.db.models import (
     Delivery,
     DeliveryStatus,
@@ -42,7 +42,6 @@ from service.db.models import (
 from service.events.outbox import outbox_oldest_unfinished
 
 log = logging.getLogger(__name__)
-UnitOfWork = Callable[[], AbstractContextManager[Session]]
 RECENT_DELIVERIES = timedelta(hours=1)
 # Events handled but not yet announced are looked for among this many newest events
 # (no index serves ``announced_at IS NULL``; the id range does, and one lost announcement

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from service.db.engine import UnitOfWork
 from service.db.models import Category, SubscriptionStatus, TelegramUpdate
 from service.db.statements import insert_ignoring_duplicates
 from service.db.types import utcnow
@@ -29,7 +28,6 @@ from service.telegram.updates import CallbackQuery, ChatMemberUpdated, Message, 
 from service.telegram.words import locale_of, say
 
 log = logging.getLogger(__name__)
-UnitOfWork = Callable[[], AbstractContextManager[Session]]
 # The inline keyboard: "all" and one button per category, two to a row, at most this many.
 MAX_CATEGORY_BUTTONS = 60
 CALLBACK_ALL = "sub:all"

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 from config.settings import Settings
-from service.telegram.bot import UnitOfWork, process_update
+from service.db.engine import UnitOfWork
+from service.telegram.bot import process_update
 from service.telegram.bot_api import BotApi, BotApiError
 from service.telegram.updates import HANDLED_KINDS, MalformedUpdate, parse_update
 
