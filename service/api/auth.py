@@ -9,8 +9,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from service.auth.tokens import Scope, effective_scopes, find_live_token, mark_used
-from service.db.engine import read_scope, session_scope
+from service.auth.tokens import Scope, authenticate, effective_scopes
 from service.db.models import Article, ArticleStatus
 from service.db.types import utcnow
 
@@ -71,20 +70,13 @@ def require_scope(scope: Scope) -> Callable[..., Caller]:
                 "missing bearer token: send 'Authorization: Bearer <token>'",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        now = utcnow()
-        # A read on an autocommit connection (no BEGIN, no COMMIT); a transaction only for
-        # the rare write of last_used_at.
-        with read_scope() as session:
-            token = find_live_token(session, credentials.credentials)
+        token = authenticate(credentials.credentials, utcnow())
         if token is None:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
                 "unknown or revoked token",
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )
-        if token.used_long_ago(now):
-            with session_scope() as session:
-                mark_used(session, token, now)
         caller = Caller(token.id, token.name, frozenset(effective_scopes(token)))
         if scope not in caller.scopes:
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"this token lacks the '{scope.value}' scope")

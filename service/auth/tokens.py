@@ -12,6 +12,7 @@ from typing import cast
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
+from service.db.engine import read_scope, session_scope
 from service.db.models import ApiToken
 from service.errors import InvalidField, NotFound
 from service.text import clean_line
@@ -110,16 +111,19 @@ def mark_used(session: Session, token: LiveToken, now: datetime) -> LiveToken:
     return replace(token, last_used_at=now)
 
 
-def authenticate(session: Session, raw: str, now: datetime) -> LiveToken | None:
-    """The live token for ``raw``, or None: :func:`find_live_token`, then :func:`mark_used` if it
-    was :meth:`~LiveToken.used_long_ago`.
+def authenticate(raw: str, now: datetime) -> LiveToken | None:
+    """The live token for ``raw``, or None: :func:`find_live_token` on an autocommit
+    connection (no BEGIN, no COMMIT: this runs on every API request), then, in a
+    transaction of its own, :func:`mark_used` if it was :meth:`~LiveToken.used_long_ago`.
 
     ``last_used_at`` tells an admin which tokens are stale; it is kept to
     LAST_USED_PRECISION so that a busy token does not write on every request.
     """
-    token = find_live_token(session, raw)
+    with read_scope() as session:
+        token = find_live_token(session, raw)
     if token is not None and token.used_long_ago(now):
-        token = mark_used(session, token, now)
+        with session_scope() as session:
+            token = mark_used(session, token, now)
     return token
 
 

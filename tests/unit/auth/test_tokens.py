@@ -1,7 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy.orm import Session
 
 from service.auth.tokens import Scope, authenticate, create_token, effective_scopes, revoke_token
 from service.db.engine import session_scope
@@ -10,9 +9,9 @@ from service.errors import InvalidField
 T0 = datetime(2027, 2, 3, 1, 0, tzinfo=UTC)
 
 
-def last_used(session: Session, raw: str, now: datetime) -> datetime | None:
+def last_used(raw: str, now: datetime) -> datetime | None:
     """``last_used_at`` of the token after authenticating it at ``now``."""
-    token = authenticate(session, raw, now)
+    token = authenticate(raw, now)
     assert token is not None, "the token did not authenticate"
     return token.last_used_at
 
@@ -21,13 +20,10 @@ def test_token_is_stored_hashed_and_last_use_is_kept_to_five_minutes() -> None:
     with session_scope() as session:
         token, raw = create_token(session, "desk", ["publish"], T0)
         assert raw.startswith("btn_") and raw not in token.token_hash
-    with session_scope() as session:
-        assert last_used(session, raw, T0) == T0
-    with session_scope() as session:
-        assert last_used(session, raw, T0 + timedelta(minutes=4)) == T0  # no write
-    with session_scope() as session:
-        assert last_used(session, raw, T0 + timedelta(minutes=6)) == T0 + timedelta(minutes=6)
-        assert authenticate(session, "btn_wrong", T0) is None
+    assert last_used(raw, T0) == T0
+    assert last_used(raw, T0 + timedelta(minutes=4)) == T0  # no write
+    assert last_used(raw, T0 + timedelta(minutes=6)) == T0 + timedelta(minutes=6)
+    assert authenticate("btn_wrong", T0) is None
 
 
 def test_revoked_token_no_longer_authenticates_and_admin_implies_publish() -> None:
@@ -35,8 +31,7 @@ def test_revoked_token_no_longer_authenticates_and_admin_implies_publish() -> No
         token, raw = create_token(session, "ops", ["admin"], T0)
         assert effective_scopes(token) == {Scope.ADMIN, Scope.PUBLISH, Scope.WRITE}
         revoke_token(session, token.id, T0)
-    with session_scope() as session:
-        assert authenticate(session, raw, T0) is None
+    assert authenticate(raw, T0) is None
 
 
 @pytest.mark.parametrize(
