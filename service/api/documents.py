@@ -31,6 +31,7 @@ from typing import NamedTuple
 import psycopg
 from sqlalchemy.engine import make_url
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from config.settings import get_settings
@@ -336,9 +337,7 @@ class PublicDocuments:
             await self._page(scope, send)
             return
         if path.startswith(MISADDRESSABLE):  # "/articles/5", "/categories/thoi-su/": never FastAPI's JSON 404
-            with request_language(scope):
-                response = await run_in_threadpool(pages.misaddressed_page, scope)
-            await _send(send, scope, response.status_code, response.raw_headers, bytes(response.body))
+            await _send_page(send, scope, pages.misaddressed_page)
             return
         document = document_for_path(path)
         if document is None:
@@ -398,11 +397,7 @@ class PublicDocuments:
                         await _send(send, scope, 304, self._page_304_headers(etag), b"")
                         return
                     break
-        with request_language(scope):
-            response = pages.page_from_memory(scope)
-            if response is None:
-                response = await run_in_threadpool(pages.serve_page, scope)
-        await _send(send, scope, response.status_code, response.raw_headers, bytes(response.body))
+        await _send_page(send, scope, pages.serve_page)
 
     def _page_304_headers(self, etag: str) -> list[tuple[bytes, bytes]]:
         # What the page's 200 sends besides its body and Last-Modified (RFC 9110 §15.4.5).
@@ -482,6 +477,16 @@ def _not_modified_since(header: bytes, last_modified: float) -> bool:
 async def _send(send: Send, scope: Scope, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+
+
+async def _send_page(send: Send, scope: Scope, render: Callable[[Scope], Response]) -> None:
+    """A public page in the request's language: from memory when this process rendered it
+    at the site's current generation, else ``render(scope)`` in a worker thread."""
+    with request_language(scope):
+        response = pages.page_from_memory(scope)
+        if response is None:
+            response = await run_in_threadpool(render, scope)
+    await _send(send, scope, response.status_code, response.raw_headers, bytes(response.body))
 
 
 async def _send_json(
