@@ -46,8 +46,20 @@ def settings_override(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.Monkey
 SCENARIOS = [name for name in dir(scenarios) if name.startswith("test_")]
 
 
+def test_every_scenario_of_the_unit_file_is_run_here() -> None:
+    # A renamed or moved unit file would leave this file parametrized over nothing.
+    assert len(SCENARIOS) >= 10, SCENARIOS
+
+
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_on_postgresql(scenario: str, request: pytest.FixtureRequest) -> None:
+    """The scenario's own assertions, on PostgreSQL: checked before and after it runs, since
+    a scenario that reset the settings could otherwise fall back to the unit tests' SQLite."""
+    from service.db.engine import get_engine
+
     function = getattr(scenarios, scenario)
     names = function.__code__.co_varnames[: function.__code__.co_argcount]
-    function(**{name: request.getfixturevalue(name) for name in names})
+    arguments = {name: request.getfixturevalue(name) for name in names}
+    assert get_engine().dialect.name == "postgresql"
+    function(**arguments)
+    assert get_engine().dialect.name == "postgresql"
