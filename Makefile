@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 LOCK_RUNTIME := requirements/runtime.txt
 LOCK_DEV := requirements/dev.txt
 
-.PHONY: install run test unit integration lint bench clean test-deps check-test-deps i18n lock
+.PHONY: install run test unit integration lint bench clean test-deps check-test-deps i18n lock docs
 
 # Installs exactly what the lock holds (pip refuses any file whose hash differs), then Bantin
 # itself without dependencies and without build isolation (the locked setuptools builds it).
@@ -90,6 +90,11 @@ lint: install
 # still without English (tests/unit/test_i18n.py fails until each has one).
 i18n: install
 	$(PY) -m service.i18n_catalogue
+
+# docs/configuration.md from config/settings.py and the meanings in config/settings_doc.yaml
+# (tests/unit/test_configuration_doc.py fails until it is re-run after a settings change).
+docs: install
+	$(PY) -m config.docs
 
 bench: install
 	$(PY) -m bench.publish_latency
