@@ -103,4 +103,4 @@ bench: install
 	$(PY) -m bench.pages
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) var build .pytest_cache .mypy_cache .ruff_cache *.egg-info
