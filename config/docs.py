@@ -50,8 +50,8 @@ HEADER = """# Configuration
 Every setting is an environment variable (or a line of a `.env` file in the working
 directory) named `BANTIN_` + the field of `Settings` in capitals. The CLI reads the same
 variables as the service: export them in every terminal. A value that is not accepted stops
-the process at start, naming the variable and the reason. `deploy/.env.example` lists what a
-production run needs ([operations](operations.md#running-in-production)).
+the process at start, naming the field (`port` for `BANTIN_PORT`) and the reason.
+`deploy/.env.example` lists what a production run needs ([operations](operations.md#running-in-production)).
 """
 
 
