@@ -12,7 +12,7 @@ event does in ``service.readers.zalo_followers``. Answers, in the order they are
   retries anything else for hours).
 Nothing is stored before the signature matches, and everything an event does commits at once.
 
-Not in the OpenAPI document: Zalo calls it, no API client does (README "Zalo Official Account").
+Not in the OpenAPI document: Zalo calls it, no API client does (docs/channels.md, "Zalo Official Account").
 """
 
 from __future__ import annotations

@@ -311,9 +311,20 @@ def test_the_image_is_multi_stage_pinned_non_root_without_bench_and_has_a_health
         for source in rest.split()[:-1]  # the last word is the destination
     }
     packages = {p.parent.name for p in REPO.glob("*/__init__.py")} - {"tests", "bench"}
-    assert copied == {"pyproject.toml", "README.md"} | packages, copied
+    assert copied == {"pyproject.toml", "README.md", "requirements/runtime.txt"} | packages, copied
     ignored = (REPO / ".dockerignore").read_text().split()
     assert {"bench", "tests", ".git", ".venv", ".env"} <= set(ignored)
+
+
+def test_the_image_installs_the_runtime_lock_and_then_bantin_alone() -> None:
+    # Every dependency comes from the lock, each file checked against its hash; the project
+    # itself adds nothing from the index and is built by the locked setuptools.
+    runs = [shlex.split(rest) for instruction, rest in dockerfile_instructions() if instruction == "RUN"]
+    installs = [argv[argv.index("install") + 1 :] for argv in runs if argv[0].endswith("pip") and "install" in argv]
+    assert installs == [
+        ["--require-hashes", "-r", "requirements/runtime.txt"],
+        ["--no-deps", "--no-build-isolation", "."],
+    ], installs
 
 
 # ---- systemd ------------------------------------------------------------------------------------
