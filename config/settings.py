@@ -184,7 +184,10 @@ class Settings(BaseSettings):
     subscribe_per_client_per_hour: int = Field(20, ge=1)
     # Unconfirmed sign-ups allowed at once for one mail domain (beyond: refused).
     subscribe_pending_per_domain: int = Field(200, ge=1)
-    # Comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed.
+    # Comma-separated CIDRs of the reverse proxies in front of the API: the one source of who
+    # the client is (decision 0028). From a peer inside them, X-Forwarded-For or Forwarded
+    # (RFC 7239) is walked from the right; from anyone else both are ignored. Every limit,
+    # log line and consent record uses that address. Empty: the TCP peer is the client.
     trusted_proxies: str = ""
 
     smtp_host: str = ""
@@ -246,7 +249,7 @@ class Settings(BaseSettings):
 
     @property
     def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-        """``BANTIN_TRUSTED_PROXIES`` parsed: the networks whose ``X-Forwarded-For`` is believed."""
+        """``BANTIN_TRUSTED_PROXIES`` parsed: the networks whose forwarding headers are believed."""
         return tuple(
             ipaddress.ip_network(p.strip(), strict=False) for p in self.trusted_proxies.split(",") if p.strip()
         )
