@@ -39,6 +39,7 @@ from service.console import deliveries as console_deliveries
 from service.console import media as console_media
 from service.console import preview as console_preview
 from service.console import routes as console_articles
+from service.console import signin as console_signin
 from service.console import subscribers as console_subscribers
 from service.db.engine import session_scope
 from service.db.types import utcnow
@@ -141,6 +142,7 @@ def create_app() -> FastAPI:
         app.include_router(module.router)
     # One module per console area, each with its own router under /console.
     console_areas = (
+        console_signin,
         console_articles,
         console_media,
         console_calendar,
