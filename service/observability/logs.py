@@ -182,6 +182,7 @@ def configure(
 def configure_from_settings(role: str, settings: Settings) -> logging.Handler:
     """:func:`configure` with BANTIN_LOG_FORMAT, BANTIN_LOG_LEVEL and the secrets the settings hold."""
     held = (
+        settings.secret_key,
         settings.telegram_bot_token,
         settings.smtp_password,
         settings.zalo_access_token,
