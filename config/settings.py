@@ -18,18 +18,22 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-# Values that mean "nobody chose a secret"; refused outside development.
-PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "dev", "development", "please-change"})
+# Values that mean "nobody chose a secret": everyone knows them, so they are always refused.
+PLACEHOLDER_SECRETS = frozenset({"change-me", "changeme", "secret", "dev", "development", "please-change"})
 MIN_SECRET_LENGTH = 32
+# Where development and tests keep the secret generated when BANTIN_SECRET_KEY is unset.
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BANTIN_", env_file=".env", extra="ignore")
 
     environment: Literal["development", "production", "test"] = "development"
-    # Signs readers' links (preferences, one form's CSRF token). Outside development it must
-    # be a real secret of 32+ characters: anyone who knows it can forge a preferences link.
-    secret_key: SecretStr = SecretStr("change-me")
+    # Signs readers' links (preferences, one form's CSRF token): anyone who knows it can forge
+    # a preferences link, so it is a real secret of 32+ characters, never a placeholder.
+    # Unset: production refuses to start; development and tests use var/secret_key, generated
+    # on first start (owner-only) and read by every process (API, worker, beat, CLI).
+    secret_key: SecretStr = SecretStr("")
 
     var_dir: Path = PROJECT_ROOT / "var"
     database_url: str | None = None
@@ -184,7 +188,10 @@ class Settings(BaseSettings):
     subscribe_per_client_per_hour: int = Field(20, ge=1)
     # Unconfirmed sign-ups allowed at once for one mail domain (beyond: refused).
     subscribe_pending_per_domain: int = Field(200, ge=1)
-    # Comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed.
+    # Comma-separated CIDRs of the reverse proxies in front of the API: the one source of who
+    # the client is (decision 0028). From a peer inside them, X-Forwarded-For or Forwarded
+    # (RFC 7239) is walked from the right; from anyone else both are ignored. Every limit,
+    # log line and consent record uses that address. Empty: the TCP peer is the client.
     trusted_proxies: str = ""
 
     smtp_host: str = ""
@@ -246,7 +253,7 @@ class Settings(BaseSettings):
 
     @property
     def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-        """``BANTIN_TRUSTED_PROXIES`` parsed: the networks whose ``X-Forwarded-For`` is believed."""
+        """``BANTIN_TRUSTED_PROXIES`` parsed: the networks whose forwarding headers are believed."""
         return tuple(
             ipaddress.ip_network(p.strip(), strict=False) for p in self.trusted_proxies.split(",") if p.strip()
         )
@@ -274,13 +281,19 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _real_secret(self) -> Settings:
+        """Never run with a known secret (decision 0028): unset outside production means the
+        generated ``var/secret_key``; a placeholder or a short one is refused everywhere."""
         secret = self.secret_key.get_secret_value()
-        if self.environment != "development" and (
-            secret.strip().lower() in PLACEHOLDER_SECRETS or len(secret) < MIN_SECRET_LENGTH
-        ):
+        if not secret.strip() and self.environment != "production":
+            from service.private_files import private_secret
+
+            secret = private_secret(self.var_dir / SECRET_KEY_FILE)
+            self.secret_key = SecretStr(secret)
+        if secret.strip().lower() in PLACEHOLDER_SECRETS or len(secret.strip()) < MIN_SECRET_LENGTH:
             raise ValueError(
-                f"BANTIN_SECRET_KEY must be a real secret of {MIN_SECRET_LENGTH}+ characters outside development "
-                '(e.g. python -c "import secrets; print(secrets.token_urlsafe(48))")'
+                f"BANTIN_SECRET_KEY must be a real secret of {MIN_SECRET_LENGTH}+ characters, not a placeholder "
+                '(e.g. python -c "import secrets; print(secrets.token_urlsafe(48))"); production must set it, '
+                f"development and tests generate {SECRET_KEY_FILE} in BANTIN_VAR_DIR when it is unset"
             )
         return self
 

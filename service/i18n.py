@@ -132,6 +132,16 @@ def gettext(message: str, **variables: Any) -> str:
     return text % variables if variables else text
 
 
+def ngettext(singular: str, plural: str, count: int, **variables: Any) -> str:
+    """The form of ``singular``/``plural`` for ``count`` in the current language, with ``%(num)s``
+    set to ``count`` (as Jinja2's ``ngettext`` does) and other placeholders from ``variables``.
+
+    Vietnamese has one form, so both msgids are usually the same text; English takes its
+    Plural-Forms from the catalogue (decision 20).
+    """
+    return translate_plural(singular, plural, count) % {"num": count, **variables}
+
+
 def pgettext(context: str, message: str, **variables: Any) -> str:
     """``message`` in the current language as meant in ``context`` (gettext's msgctxt), placeholders filled.
 

@@ -39,12 +39,14 @@ from service.console import deliveries as console_deliveries
 from service.console import media as console_media
 from service.console import preview as console_preview
 from service.console import routes as console_articles
+from service.console import signin as console_signin
 from service.console import subscribers as console_subscribers
 from service.db.engine import session_scope
 from service.db.types import utcnow
 from service.feeds.publish import ensure_site_feeds
 from service.i18n import LanguageMiddleware
 from service.observability.logs import configure_from_settings
+from service.web.client import ClientAddress
 from workers.relay import warm_relay
 
 log = logging.getLogger(__name__)
@@ -88,10 +90,10 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
 def create_app() -> FastAPI:
     """The ASGI application: routers, error handlers and middleware.
 
-    Middleware from the outside in: request observability, the public documents answered from
-    memory, the body-size limit. A process that starts with no logging set up (a uvicorn
-    worker) configures it here; the outbox relay is installed so deferred work reaches the
-    broker after each commit.
+    Middleware from the outside in: the client's address, request observability, the public
+    documents answered from memory, the body-size limit, the language. A process that starts
+    with no logging set up (a uvicorn worker) configures it here; the outbox relay is
+    installed so deferred work reaches the broker after each commit.
     """
     from workers import relay
 
@@ -117,8 +119,10 @@ def create_app() -> FastAPI:
     )
     # Feeds, /calendar.ics and /healthz are answered here from memory, skipping the rest.
     app.add_middleware(PublicDocuments)
-    # Added last, so outermost: it sees every answer, the body-size 413 and the documents included.
+    # It sees every answer, the body-size 413 and the documents included.
     app.add_middleware(observability.RequestObservability)
+    # Added last, so outermost: who the client is, decided once for all below (decision 0028).
+    app.add_middleware(ClientAddress, trusted=settings.trusted_proxy_networks)
     routers = (
         articles,
         subscriptions,
@@ -138,6 +142,7 @@ def create_app() -> FastAPI:
         app.include_router(module.router)
     # One module per console area, each with its own router under /console.
     console_areas = (
+        console_signin,
         console_articles,
         console_media,
         console_calendar,

@@ -64,7 +64,10 @@ class RequestObservability:
                 message["headers"] = [*message["headers"], (REQUEST_ID_HEADER.encode(), request_id.encode())]
             await send(message)
 
-        with bound(request_id=request_id):
+        # The client as ClientAddress decided (outside this middleware): on the access line and
+        # every line logged while the request runs.
+        client = scope["client"][0] if scope.get("client") else None
+        with bound(request_id=request_id, client=client):
             try:
                 await self.app(scope, receive, send_with_id)
             finally:

@@ -31,9 +31,9 @@ from service.readers import preferences, signup
 from service.readers.consent import CURRENT_VERSION, consent_text
 from service.readers.schemas import PreferencesForm, SignupForm
 from service.site.meta import error_head
+from service.web.client import client_of
 from service.web.forms import (
     CSRF_FIELD,
-    client_address,
     csrf_cookie_name,
     csrf_problem,
     csrf_token,
@@ -112,11 +112,6 @@ def _limiter(settings: Settings) -> Any:
         _limiters.clear()
         _limiters[key] = limiter_for(settings)
     return _limiters[key]
-
-
-def _client(request: Request, settings: Settings) -> str:
-    peer = request.client.host if request.client else None
-    return client_address(peer, request.headers.get("x-forwarded-for"), settings.trusted_proxy_networks)
 
 
 async def _form(request: Request) -> dict[str, list[str]]:
@@ -266,7 +261,7 @@ async def subscribe(request: Request, settings: AppSettings) -> Response:
     if scope == "some" and not chosen:
         errors = {"categories": _field_error(lang, "categories_none")}
         return _signup_page(request, settings, lang, values=values, errors=errors, status=422)
-    client = _client(request, settings)
+    client = client_of(request)
     try:
         with session_scope() as session:
             signup.request_signup(session, data, client, utcnow(), settings, _limiter(settings))
@@ -326,7 +321,7 @@ async def confirm(request: Request, token: str, settings: AppSettings) -> Respon
     if refused is not None:
         return refused
     with session_scope() as session:
-        done = signup.confirm(session, token, _client(request, settings), utcnow())
+        done = signup.confirm(session, token, client_of(request), utcnow())
     if done.state != "ok":
         return _confirm_page(request, settings, token, done.state, done.locale)
     return _notice(done.locale, 200, "confirmed")
@@ -403,5 +398,5 @@ async def preferences_change(request: Request, subscription_id: RowId, signed: s
         if data.action == "save" and scope == "some" and not chosen:
             message = FIELD_ERRORS["categories_none"]
             return _preferences_page(request, settings, subscription, request.url.path, message, status_code=422)
-        action = preferences.apply(session, subscription, data, _client(request, settings), utcnow())
+        action = preferences.apply(session, subscription, data, client_of(request), utcnow())
     return RedirectResponse(f"{request.url.path}?done={action}", status_code=303)

@@ -107,7 +107,10 @@ def api(
         # Our logging configuration, and our access line (route templates, no raw paths).
         log_config=None,
         access_log=False,
-        proxy_headers=True,
+        # Who the client is, is decided once, from BANTIN_TRUSTED_PROXIES (service.web.client,
+        # decision 0028). Uvicorn's own handling trusts X-Forwarded-For from 127.0.0.1 (or
+        # FORWARDED_ALLOW_IPS) and would rewrite the peer before we see it.
+        proxy_headers=False,
     )
 
 

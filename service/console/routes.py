@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import math
 from datetime import timedelta
 from typing import Annotated
 
-import redis
-from fastapi import Depends, Query, Request, Response
+from fastapi import Query, Response
 from fastapi.responses import FileResponse, HTMLResponse
 from sqlalchemy import select
 
@@ -33,38 +31,12 @@ from service.articles.revisions import (
 from service.articles.service import create_article, get_article, list_articles, update_article
 from service.articles.service import withdraw_article as withdraw_in_domain
 from service.articles.urls import article_url
-from service.auth.sessions import (
-    SignedIn,
-    csrf_matches,
-    end_session,
-    purge_idle_sessions,
-    push_flash,
-    start_session,
-)
-from service.auth.throttle import LoginThrottle
-from service.auth.users import authenticate
+from service.auth.sessions import SignedIn, push_flash
 from service.calendar.service import upcoming
-from service.console.common import THROTTLE_DOWN_MESSAGE, console_router, html_page, safe_next, see_other
+from service.console.common import console_router, html_page, see_other
 from service.console.forms import ArticleForm, filter_error, parse_schedule
-from service.console.security import (
-    LOGIN_CSRF_COOKIE,
-    SESSION_COOKIE,
-    CheckedForm,
-    CsrfRefused,
-    CurrentUser,
-    Forbidden,
-    can_publish,
-    can_review,
-    clear_session_cookie,
-    client_address,
-    login_throttle,
-    new_login_csrf,
-    origin_allowed,
-    posted_form,
-    set_login_csrf_cookie,
-    set_session_cookie,
-)
-from service.console.templating import STATIC, local_time, render
+from service.console.security import CheckedForm, CurrentUser, Forbidden, can_publish, can_review
+from service.console.templating import STATIC, local_time
 from service.db.engine import session_scope
 from service.db.models import Article, ArticleStatus, Category
 from service.db.types import utcnow
@@ -73,89 +45,11 @@ from service.errors import Conflict, InvalidField, NotFound
 from service.i18n import N_, gettext
 from service.inputs import RowId
 
-log = logging.getLogger(__name__)
 PAGE_SIZE = 25
 UPCOMING_DAYS = 60
 
 
 router = console_router()
-
-
-# ---- sign in / out ---------------------------------------------------------------------------
-
-
-@router.get("/login", response_class=HTMLResponse)
-def loginpage(next_: Annotated[str | None, Query(alias="next")] = None) -> Response:
-    """The sign-in form, with a fresh double-submit cookie; ``next`` (a /console/ page only) is where sign-in leads."""
-    return _login_form(safe_next(next_), "", None, 200)
-
-
-def _login_form(next_path: str, username: str, error: str | None, status_code: int) -> Response:
-    token = new_login_csrf()
-    body = render("login.html", user=None, flash=[], login_csrf=token, next=next_path, username=username, error=error)
-    response = HTMLResponse(body, status_code=status_code)
-    set_login_csrf_cookie(response, token)
-    return response
-
-
-@router.post("/login", response_class=HTMLResponse)
-def login(
-    request: Request,
-    form: Annotated[dict[str, str], Depends(posted_form)],
-    throttle: Annotated[LoginThrottle, Depends(login_throttle)],
-) -> Response:
-    """Sign in: Origin and double-submit checks, the shared throttle, then the password."""
-    if not origin_allowed(request) or not csrf_matches(
-        request.cookies.get(LOGIN_CSRF_COOKIE, ""), form.get("login_csrf")
-    ):
-        raise CsrfRefused()
-    username, password = form.get("username", "").strip(), form.get("password", "")
-    next_path = safe_next(form.get("next"))
-    address = client_address(request)
-
-    try:
-        refusal = throttle.check(username, address)
-    except redis.RedisError:
-        # Without the shared counters a password guesser would be unlimited: refuse, say why.
-        log.exception("sign-in refused: the throttle's Redis is unreachable")
-        return _login_form(next_path, username, gettext(THROTTLE_DOWN_MESSAGE), 503)
-    if refusal is not None:
-        return _login_form(
-            next_path,
-            username,
-            gettext(
-                "Đăng nhập sai quá nhiều lần. Vì an toàn, việc đăng nhập tạm bị khóa; "
-                "hãy thử lại sau %(minutes)s phút.",
-                minutes=refusal.retry_after_minutes,
-            ),
-            429,
-        )
-    with session_scope() as session:
-        user = authenticate(session, username, password, utcnow())
-        raw = start_session(session, user, utcnow()) if user is not None else None
-        if user is not None:
-            # A new session id at every sign-in (no fixation); the old one, if any, ends,
-            # and so do sessions anyone left idle past the limit.
-            end_session(session, request.cookies.get(SESSION_COOKIE))
-            purge_idle_sessions(session, utcnow())
-    if raw is None:
-        throttle.record_failure(username, address)
-        return _login_form(next_path, username, gettext("Tên đăng nhập hoặc mật khẩu không đúng."), 401)
-    throttle.record_success(username, address)
-    response = see_other(next_path)
-    set_session_cookie(response, raw)
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/console")
-    return response
-
-
-@router.post("/logout")
-def logout(request: Request, _: CheckedForm) -> Response:
-    """Sign out: the session ends, its cookie is cleared, 303 to the sign-in page."""
-    with session_scope() as session:
-        end_session(session, request.cookies.get(SESSION_COOKIE))
-    response = see_other("/console/login")
-    clear_session_cookie(response)
-    return response
 
 
 # ---- dashboard -------------------------------------------------------------------------------

@@ -148,11 +148,6 @@ def admin_user(user: CurrentUser) -> SignedIn:
 AdminUser = Annotated[SignedIn, Depends(admin_user)]
 
 
-def client_address(request: Request) -> str:
-    """The peer address; uvicorn has already applied X-Forwarded-For from trusted proxies only."""
-    return request.client.host if request.client else "unknown"
-
-
 @lru_cache(maxsize=1)
 def _redis() -> redis.Redis:
     return redis.Redis.from_url(get_settings().effective_redis_url, socket_timeout=5)

@@ -2,7 +2,8 @@
 
 Each record carries ``timestamp``, ``level``, ``role``, ``logger`` and ``message``, plus
 whichever of :data:`CONTEXT_FIELDS` apply: bound for the duration of a request or a
-task (:func:`bound`), or passed per call as ``extra={"event_id": 42}``.
+task (:func:`bound`), or passed per call as ``extra={"event_id": 42}``. A request's
+``client`` is the address ``service.web.client`` decided (decision 0028), never a header.
 
 Nothing secret reaches a log line: the final text of every record (message, arguments,
 traceback) is passed through :func:`redact`, which masks the secrets Bantin knows from
@@ -29,6 +30,7 @@ from config.settings import Settings
 
 CONTEXT_FIELDS = (
     "request_id",
+    "client",
     "task_id",
     "task_name",
     "article_id",
@@ -180,6 +182,7 @@ def configure(
 def configure_from_settings(role: str, settings: Settings) -> logging.Handler:
     """:func:`configure` with BANTIN_LOG_FORMAT, BANTIN_LOG_LEVEL and the secrets the settings hold."""
     held = (
+        settings.secret_key,
         settings.telegram_bot_token,
         settings.smtp_password,
         settings.zalo_access_token,

@@ -1,4 +1,4 @@
-"""What public forms share, framework-free: the CSRF check and the client's address.
+"""What public forms share, framework-free: the CSRF check.
 
 CSRF (no session exists for an anonymous reader): a signed double-submit token. The
 page sets a random cookie (``__Host-`` prefixed on HTTPS, HttpOnly, SameSite=Strict)
@@ -10,16 +10,14 @@ sign a value of their own.
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from config.settings import Settings
 from service.readers import links
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 CSRF_PURPOSE = "csrf"
 CSRF_LIFETIME = timedelta(hours=4)
 CSRF_FIELD = "csrf_token"
@@ -65,33 +63,3 @@ def csrf_problem(
     if state != "ok":
         return "the form's security token does not match"
     return None
-
-
-def client_address(peer: str | None, forwarded_for: str | None, trusted: Sequence[Network]) -> str:
-    """The client's IP: the direct peer, unless it is a trusted proxy; then the right-most
-    ``X-Forwarded-For`` entry that is not itself a trusted proxy (entries further left are
-    whatever the client wrote)."""
-    address = _ip(peer)
-    if address is None:
-        return peer or "unknown"
-    if not forwarded_for or not _trusted(address, trusted):
-        return str(address)
-    for entry in reversed([e.strip() for e in forwarded_for.split(",")]):
-        hop = _ip(entry)
-        if hop is None:
-            break  # garbage: stop at the last proxy we can vouch for
-        address = hop
-        if not _trusted(hop, trusted):
-            break
-    return str(address)
-
-
-def _ip(value: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address((value or "").strip())
-    except ValueError:
-        return None
-
-
-def _trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address, trusted: Sequence[Network]) -> bool:
-    return any(address in network for network in trusted)

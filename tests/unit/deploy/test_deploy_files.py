@@ -184,6 +184,23 @@ def test_every_command_is_a_real_bantin_command_with_real_options() -> None:
     assert problems == []
 
 
+def test_which_proxies_are_trusted_is_bantins_one_setting() -> None:
+    """One notion of the client (decision 0028): every deploy file starts the API through
+    ``bantin api`` (which turns uvicorn's proxy handling off) and none gives uvicorn a trust
+    list of its own; the operator is asked for BANTIN_TRUSTED_PROXIES where a proxy is
+    assumed; nginx passes on only the header it writes."""
+    starts = {where for where, argv in every_command() if argv[1:2] == ["api"]}
+    assert starts == {"compose api", "Deployment/bantin-api", "Dockerfile CMD", "bantin-api.service"}
+    own_trust = re.compile(r"(?i)forwarded[-_]allow[-_]ips|proxy[-_]headers|\buvicorn\s+[\w.]+:")
+    assert [str(path) for path in DEPLOY.rglob("*") if path.is_file() and own_trust.search(path.read_text())] == []
+    assert re.search(r"^# BANTIN_TRUSTED_PROXIES=", (DEPLOY / ".env.example").read_text(), re.M)
+    assert "BANTIN_TRUSTED_PROXIES" in kinds()[("ConfigMap", "bantin")]["data"]
+    nginx = (DEPLOY / "nginx" / "bantin.conf").read_text()
+    assert nginx.count("proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;") == nginx.count(
+        'proxy_set_header Forwarded "";'
+    )
+
+
 def test_every_bantin_variable_is_a_real_setting_and_the_values_are_valid(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = every_setting()
     assert len(settings) >= 20
