@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from config.settings import get_settings
+from service.articles.editorial import Actor
 from service.articles.review import (
     SelfApproval,
     approve,
@@ -23,15 +24,18 @@ from service.db.engine import session_scope
 from service.db.models import ArticleReview, OutboxEvent, ReviewStatus
 from service.db.types import utcnow
 from service.errors import Conflict, InvalidField
+from tests.actors import staff
+
+WRITER = staff("user:writer", "writer")
 
 
-def draft(actor: str = "user:writer") -> int:
+def draft(actor: Actor = WRITER) -> int:
     data = ArticleCreate(title="Bài của phóng viên", body_html="<p>x</p>", status="draft")
     with session_scope() as session:
         return create_article(session, data, utcnow(), get_settings(), actor).article.id
 
 
-def submitted(actor: str = "user:writer") -> int:
+def submitted(actor: Actor = WRITER) -> int:
     article_id = draft(actor)
     with session_scope() as session:
         submit_for_review(session, article_id, actor, utcnow())
@@ -48,7 +52,9 @@ def test_submit_then_return_then_resubmit_then_approve() -> None:
     with session_scope() as session:
         assert [a.id for a in review_queue(session)] == [article_id]
     with session_scope() as session:
-        change = return_for_changes(session, article_id, "user:editor", "  Sửa lại tít cho ngắn hơn.  ", utcnow())
+        change = return_for_changes(
+            session, article_id, staff("user:editor"), "  Sửa lại tít cho ngắn hơn.  ", utcnow()
+        )
         assert change.article.status == "draft"
     with session_scope() as session:
         review = latest_review(session, article_id)
@@ -59,11 +65,18 @@ def test_submit_then_return_then_resubmit_then_approve() -> None:
             "user:editor",
         )
         assert review_queue(session) == []
-        update_article(session, article_id, ArticleUpdate(title="Tít ngắn"), utcnow(), get_settings(), "user:writer")
-        submit_for_review(session, article_id, "user:writer", utcnow())
+        update_article(
+            session,
+            article_id,
+            ArticleUpdate(title="Tít ngắn"),
+            utcnow(),
+            get_settings(),
+            staff("user:writer", "writer"),
+        )
+        submit_for_review(session, article_id, staff("user:writer", "writer"), utcnow())
     assert events() == []  # nothing announced before approval
     with session_scope() as session:
-        change = approve(session, article_id, "user:editor", utcnow(), get_settings())
+        change = approve(session, article_id, staff("user:editor"), utcnow(), get_settings())
         assert change.article.status == "published" and change.article.published_at is not None
     assert events() == ["article.published"]
     with session_scope() as session:
@@ -75,15 +88,15 @@ def test_approve_with_a_future_time_schedules() -> None:
     article_id = submitted()
     when = utcnow() + timedelta(days=1)
     with session_scope() as session:
-        change = approve(session, article_id, "user:editor", utcnow(), get_settings(), when)
+        change = approve(session, article_id, staff("user:editor"), utcnow(), get_settings(), when)
         assert change.article.status == "scheduled" and change.article.publish_at == when
     assert events() == []  # scheduled: nothing announced until its time
 
 
 def test_nobody_approves_their_own_submission() -> None:
-    article_id = submitted("user:editor")
+    article_id = submitted(staff("user:editor"))
     with session_scope() as session, pytest.raises(SelfApproval):
-        approve(session, article_id, "user:editor", utcnow(), get_settings())
+        approve(session, article_id, staff("user:editor"), utcnow(), get_settings())
     with session_scope() as session:
         review = latest_review(session, article_id)
         assert review is not None and review.status == ReviewStatus.IN_REVIEW
@@ -92,24 +105,31 @@ def test_nobody_approves_their_own_submission() -> None:
 def test_an_article_in_review_cannot_be_edited_or_submitted_again() -> None:
     article_id = submitted()
     with session_scope() as session, pytest.raises(Conflict, match="waiting for review"):
-        update_article(session, article_id, ArticleUpdate(title="Lén sửa"), utcnow(), get_settings(), "user:writer")
+        update_article(
+            session,
+            article_id,
+            ArticleUpdate(title="Lén sửa"),
+            utcnow(),
+            get_settings(),
+            staff("user:writer", "writer"),
+        )
     with session_scope() as session, pytest.raises(Conflict, match="only a draft"):
-        submit_for_review(session, article_id, "user:writer", utcnow())
+        submit_for_review(session, article_id, staff("user:writer", "writer"), utcnow())
 
 
 def test_deciding_twice_is_a_conflict_and_changes_nothing() -> None:
     article_id = submitted()
     with session_scope() as session:
-        approve(session, article_id, "user:editor", utcnow(), get_settings())
+        approve(session, article_id, staff("user:editor"), utcnow(), get_settings())
     with session_scope() as session, pytest.raises(Conflict, match="not waiting for review"):
-        return_for_changes(session, article_id, "user:other", "muộn rồi", utcnow())
+        return_for_changes(session, article_id, staff("user:other"), "muộn rồi", utcnow())
     assert events() == ["article.published"]
 
 
 def test_a_return_needs_a_comment() -> None:
     article_id = submitted()
     with session_scope() as session, pytest.raises(InvalidField) as raised:
-        return_for_changes(session, article_id, "user:editor", "   ", utcnow())
+        return_for_changes(session, article_id, staff("user:editor"), "   ", utcnow())
     assert raised.value.field == "comment"
 
 

@@ -66,7 +66,7 @@ def test_the_api_shows_who_created_and_changed_an_article(editor: tuple[TestClie
         ({"title": "Đ" * 301}, "title", "Dài 301 ký tự; tối đa 300 ký tự."),
         ({"body_html": ""}, "body_html", "Không được để trống."),
         ({"source_url": "ftp://x"}, "source_url", "http://"),
-        ({"action": "schedule", "publish_at": "31/02/2027 07:00"}, "publish_at", "không phải ngày giờ"),
+        ({"action": "schedule", "publish_at": "31/02/2027 07:00"}, "publish_at", "Ngày 31/02/2027 không có."),
         ({"action": "schedule", "publish_at": ""}, "publish_at", "Nhập ngày giờ"),
     ],
 )
