@@ -28,7 +28,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
@@ -131,6 +131,7 @@ class Rule(enum.StrEnum):
     PUBLISHED_READ_ONLY = "published_read_only"
     SELF_APPROVAL = "self_approval"
     PLANNED_TIME_PASSED = "planned_time_passed"
+    CHANGED_MEANWHILE = "changed_meanwhile"
 
 
 # One sentence per rule, as a person reads it (Vietnamese msgids; English in the catalogue,
@@ -149,6 +150,10 @@ MESSAGES = {
     Rule.REVIEWING_NEEDS_EDITOR: N_("Chỉ biên tập viên mới duyệt hoặc trả lại bài."),
     Rule.PUBLISHED_READ_ONLY: N_("Bài đã đăng nên phóng viên chỉ xem được; nếu cần sửa, hãy báo biên tập viên."),
     Rule.SELF_APPROVAL: N_("Bạn đã gửi bài này nên không thể tự duyệt; cần một biên tập viên khác."),
+    Rule.CHANGED_MEANWHILE: N_(
+        "Trạng thái của bài vừa thay đổi (có thể vừa được đăng, duyệt hoặc gỡ) nên chưa làm được; "
+        "hãy tải lại trang và xem lại."
+    ),
     Rule.PLANNED_TIME_PASSED: N_(
         "Thời điểm đăng dự kiến %(when)s đã qua; hãy nhập thời điểm mới hoặc chọn xuất bản ngay."
     ),
@@ -288,16 +293,39 @@ def standing_of(session: Session, article: Article) -> Standing:
     return Standing(ArticleStatus(article.status), article.created_by, submitted_by, article.id)
 
 
-def require_allowed(session: Session, actor: Actor, article: Article, kinds: Collection[ChangeKind]) -> Outcome:
-    """:func:`decide_all` for a stored article (lock its row first); raises as :func:`decide`."""
+def outcome_for(session: Session, actor: Actor, article: Article, kinds: Collection[ChangeKind]) -> Outcome:
+    """:func:`decide_all` for a stored article, reading only (what a page asks); raises as :func:`decide`."""
     return decide_all(actor, standing_of(session, article), kinds)
+
+
+def require_allowed(session: Session, actor: Actor, article: Article, kinds: Collection[ChangeKind]) -> Outcome:
+    """:func:`outcome_for`, then hold the status it was decided on (call with the row locked).
+
+    The hold is a conditional UPDATE of the row to the status just read (``… WHERE status =
+    :read``): on PostgreSQL the row lock already guarantees it; on SQLite, where ``FOR
+    UPDATE`` does nothing and a read may precede the transaction, it is what makes the
+    decision stand, since the write waits for any other writer and then matches only if the
+    status is still the one decided on (else WrongState: changed meanwhile). So a beat that
+    published the article a moment before a writer's change makes the change refused,
+    never applied to an article the policy did not see.
+    """
+    outcome = outcome_for(session, actor, article, kinds)
+    held = session.execute(
+        update(Article)
+        .where(Article.id == article.id, Article.status == article.status)
+        .values(status=article.status)
+        .execution_options(synchronize_session=False)
+    )
+    if held.rowcount != 1:  # type: ignore[attr-defined]
+        raise WrongState(Rule.CHANGED_MEANWHILE)
+    return outcome
 
 
 def refusal(session: Session, actor: Actor, article: Article, kind: ChangeKind) -> EditorialRefusal | None:
     """The refusal a change of ``kind`` would meet, or None when it is allowed: what a page
     asks before offering a button, so that it never offers what saving would refuse."""
     try:
-        require_allowed(session, actor, article, {kind})
+        outcome_for(session, actor, article, {kind})
     except EditorialRefusal as refused:
         return refused
     return None

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from config.settings import get_settings
-from service.articles.editorial import ChangeKind, Outcome, WrongState, refusal, require_allowed
+from service.articles.editorial import ChangeKind, Outcome, WrongState, outcome_for, refusal
 from service.articles.review import latest_review, submit_for_review
 from service.articles.revisions import (
     diff_revisions,
@@ -160,7 +160,7 @@ def confirm_withdraw(article_id: RowId, user: CurrentUser) -> Response:
     """The page that asks to confirm withdrawing an article; 403 for those who may not withdraw it."""
     with session_scope() as session:
         article = get_article(session, article_id)
-        require_allowed(session, editorial_actor(user), article, {ChangeKind.WITHDRAW})
+        outcome_for(session, editorial_actor(user), article, {ChangeKind.WITHDRAW})
         return html_page("withdraw.html", user, article=article)
 
 
@@ -189,7 +189,7 @@ def revisionpage(article_id: RowId, revision_id: RowId, user: CurrentUser) -> Re
         actor = editorial_actor(user)
         refused = refusal(session, actor, article, ChangeKind.RESTORE)
         back_to_review = refused is None and (
-            require_allowed(session, actor, article, {ChangeKind.RESTORE}) == Outcome.BACK_TO_REVIEW
+            outcome_for(session, actor, article, {ChangeKind.RESTORE}) == Outcome.BACK_TO_REVIEW
         )
         return html_page(
             "revision.html",

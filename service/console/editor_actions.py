@@ -23,8 +23,8 @@ from service.articles.editorial import (
     EditorialRefusal,
     Outcome,
     decide,
+    outcome_for,
     refusal,
-    require_allowed,
 )
 from service.console.templating import local_time
 from service.db.models import Article, ArticleStatus
@@ -65,7 +65,7 @@ def _allowed(session: Session, actor: Actor, article: Article | None, kind: Chan
     try:
         if article is None:
             return decide(actor, NEW, kind)
-        return require_allowed(session, actor, article, {kind})
+        return outcome_for(session, actor, article, {kind})
     except EditorialRefusal:
         return None
 
