@@ -88,6 +88,7 @@ def seed(stack: Stack) -> None:
         if name.startswith("BANTIN_"):
             os.environ[name] = value
     from config.settings import get_settings
+    from service.articles.editorial import OPERATOR
     from service.articles.schemas import ArticleCreate
     from service.articles.service import create_article
     from service.db.engine import get_engine, get_sessionmaker, session_scope
@@ -109,7 +110,7 @@ def seed(stack: Stack) -> None:
                 categories=["Xây dựng Đảng"],
                 author="Ban Tuyên giáo",
             )
-            create_article(session, data, utcnow(), get_settings())
+            create_article(session, data, utcnow(), get_settings(), OPERATOR)
     with session_scope() as session:
         render_scope(session, SITE, utcnow(), get_settings())
     get_engine().dispose()

@@ -36,8 +36,10 @@ from service.calendar.loader import load_key_dates
 from service.calendar.service import ensure_calendar, sync_seed_file
 from service.console import calendar as console_calendar
 from service.console import deliveries as console_deliveries
+from service.console import editor as console_editor
 from service.console import media as console_media
 from service.console import preview as console_preview
+from service.console import review_pages as console_review
 from service.console import routes as console_articles
 from service.console import signin as console_signin
 from service.console import subscribers as console_subscribers
@@ -144,6 +146,8 @@ def create_app() -> FastAPI:
     console_areas = (
         console_signin,
         console_articles,
+        console_editor,
+        console_review,
         console_media,
         console_calendar,
         console_preview,

@@ -5,14 +5,14 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
 from config.settings import get_settings
-from service.api.auth import WRITER_CANNOT_WITHDRAW, WRITER_ONLY_DRAFTS, Caller, require_scope
+from service.api.auth import Caller, require_scope
 from service.api.deps import AppSettings
 from service.api.errors import CONFLICT, WRITER_REFUSED
 from service.api.schemas import ArticleOut, ArticlePage
@@ -65,15 +65,15 @@ def create(
     settings: AppSettings,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> ArticleOut | JSONResponse:
-    """Create an article: published now unless `status` is `draft` or `publish_at` is in the future."""
-    if not caller.may_publish and payload.status != "draft":
-        raise HTTPException(status.HTTP_403_FORBIDDEN, WRITER_ONLY_DRAFTS)
+    """Create an article: published now unless `status` is `draft` or `publish_at` is in the future.
+
+    A `write` token only makes drafts (403 otherwise): the editorial policy (decision 0026)."""
     key = _check_idempotency_key(idempotency_key)
     fingerprint = hashlib.sha256(payload.model_dump_json().encode()).hexdigest()
     if key is not None and (stored := _stored_request(caller.token_id, key)) is not None:
         return _replay(stored, fingerprint)
     try:
-        with session_scope() as session:
+        with caller.refusals(), session_scope() as session:
             change = create_article(session, payload, utcnow(), settings, caller.actor)
             body = ArticleOut.of(change.article)
             if key is not None:
@@ -131,12 +131,12 @@ def read(article_id: RowId, _: Writer) -> ArticleOut:
 def patch(article_id: RowId, payload: ArticleUpdate, caller: Writer, settings: AppSettings) -> ArticleOut:
     """Change the fields present; the GUID never changes. `null` clears an optional field.
 
-    A token with the `write` scope only may change the drafts it created and keep them
-    drafts (403 saying which rule refused otherwise)."""
-    if not caller.may_publish and payload.status == "published":
-        raise HTTPException(status.HTTP_403_FORBIDDEN, WRITER_ONLY_DRAFTS)
-    with session_scope() as session:
-        caller.require_own_draft(get_article(session, article_id, for_update=True))
+    The editorial policy decides (decision 0026): a token with the `write` scope only
+    changes the articles it created, never publishes or schedules, and cannot change a
+    published one (403 saying which rule refused); its change to a scheduled article sends
+    it back to review (`pending_review`, its `publish_at` kept). 409 for a withdrawn article
+    or one in review (an editor who did not submit it may correct it in place)."""
+    with caller.refusals(), session_scope() as session:
         return ArticleOut.of(update_article(session, article_id, payload, utcnow(), settings, caller.actor).article)
 
 
@@ -145,8 +145,6 @@ def withdraw(article_id: RowId, caller: Writer, settings: AppSettings) -> Respon
     """Withdraw: the article leaves every feed. Withdrawing again is a no-op.
 
     A token with the `write` scope only gets 403: withdrawing needs `publish`."""
-    if not caller.may_publish:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, WRITER_CANNOT_WITHDRAW)
-    with session_scope() as session:
+    with caller.refusals(), session_scope() as session:
         withdraw_article(session, article_id, utcnow(), settings, caller.actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from service.articles.editorial import Actor, NotPermitted, Rule, program
 from service.auth.tokens import Scope, authenticate, effective_scopes
-from service.db.models import Article, ArticleStatus
 from service.db.types import utcnow
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `bantin tokens create`")
@@ -23,36 +24,37 @@ class Caller:
     scopes: frozenset[Scope]
 
     @property
-    def may_publish(self) -> bool:
-        """False for a writer's token (scope ``write`` alone): drafts and review only."""
-        return Scope.PUBLISH in self.scopes
+    def actor(self) -> Actor:
+        """Who this token is to the editorial policy: a role by its scopes (decision 0026);
+        its changes are recorded as ``token:<id>``."""
+        return program(self.token_id, self.scopes)
 
-    @property
-    def actor(self) -> str:
-        """How this token's changes are recorded (``created_by``/``updated_by``)."""
-        return f"token:{self.token_id}"
+    @contextmanager
+    def refusals(self) -> Iterator[None]:
+        """Within the block, a role refusal of the editorial policy is a 403 in the API's words.
 
-    def require_own_draft(self, article: Article) -> None:
-        """Let a writer's token (``write`` alone) change only a draft it created itself; others pass.
-
-        HTTPException 403 saying which rule refused: the article was created by someone
-        else, or it is no longer a draft. The same rule as the console's writers (issue 10:
-        a writer drafts and submits, never publishes).
+        A ``write`` token is told which rule of its scope refused (the sentences the API has
+        always given); other refusals keep the policy's own sentence. State refusals
+        (WrongState) are Conflicts: the app answers them 409.
         """
-        if self.may_publish:
-            return
-        if article.created_by != self.actor:
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN,
-                f"this token has the 'write' scope only: it changes only the drafts it created itself, "
-                f"and article {article.id} was created by someone else",
-            )
-        if article.status != ArticleStatus.DRAFT:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, WRITER_ONLY_DRAFTS)
+        try:
+            yield
+        except NotPermitted as refused:
+            detail = str(refused)
+            if Scope.PUBLISH not in self.scopes:
+                detail = _WRITER_DETAILS.get(refused.rule, WRITER_ONLY_DRAFTS).format(
+                    article_id=refused.params.get("article_id")
+                )
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail) from None
 
 
 WRITER_ONLY_DRAFTS = "this token has the 'write' scope only: it keeps drafts and submits them for review"
 WRITER_CANNOT_WITHDRAW = "this token has the 'write' scope only: withdrawing an article needs the 'publish' scope"
+_WRITER_DETAILS = {
+    Rule.NOT_THEIRS: "this token has the 'write' scope only: it changes only the drafts it created itself, "
+    "and article {article_id} was created by someone else",
+    Rule.WITHDRAWING_NEEDS_EDITOR: WRITER_CANNOT_WITHDRAW,
+}
 
 
 def require_scope(scope: Scope) -> Callable[..., Caller]:

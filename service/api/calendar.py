@@ -190,7 +190,7 @@ def draft(
     already (one per occurrence; a withdrawn one is replaced). 404 for an unknown key
     date; 422 on `date` when the key date does not fall on it or it is outside 1901–2099.
     """
-    with session_scope() as session:
+    with caller.refusals(), session_scope() as session:
         drafted = draft_from_occurrence(session, key_date_id, on, clock.now(settings), settings, caller.actor)
         body = ArticleOut.of(drafted.article)
     response.headers["Location"] = f"/api/v1/articles/{body.id}"

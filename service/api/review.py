@@ -12,7 +12,6 @@ from service.api.deps import AppSettings
 from service.api.errors import CONFLICT, WRITER_REFUSED
 from service.api.schemas import ArticleOut
 from service.articles.review import approve, return_for_changes, submit_for_review
-from service.articles.service import get_article
 from service.auth.tokens import Scope
 from service.db.engine import session_scope
 from service.db.types import utcnow
@@ -26,7 +25,10 @@ Writer = Annotated[Caller, Depends(require_scope(Scope.WRITE))]
 class ApproveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    publish_at: Instant | None = Field(None, description="schedule instead of publishing now (ISO 8601)")
+    publish_at: Instant | None = Field(
+        None, description="schedule at this time (ISO 8601); without it, the article's own `publish_at` is kept"
+    )
+    publish_now: bool = Field(False, description="publish now, even if the article is meant for a later time")
 
 
 class ReturnIn(BaseModel):
@@ -38,12 +40,9 @@ class ReturnIn(BaseModel):
 
 @router.post("/{article_id}/submit", response_model=ArticleOut, responses={**CONFLICT, **WRITER_REFUSED})
 def submit(article_id: RowId, caller: Writer) -> ArticleOut:
-    """Draft → `pending_review`. 409 unless the article is a draft; 403 for a writer's token and someone else's."""
-    with session_scope() as session:
-        if not caller.may_publish:
-            article = get_article(session, article_id, for_update=True)
-            if article.created_by != caller.actor:
-                caller.require_own_draft(article)
+    """Draft → `pending_review`, its `publish_at` kept as the time it is meant for.
+    409 unless the article is a draft; 403 for a writer's token and someone else's."""
+    with caller.refusals(), session_scope() as session:
         return ArticleOut.of(submit_for_review(session, article_id, caller.actor, utcnow()).article)
 
 
@@ -51,14 +50,22 @@ def submit(article_id: RowId, caller: Writer) -> ArticleOut:
 def approve_(
     article_id: RowId, caller: Publisher, settings: AppSettings, payload: ApproveIn | None = None
 ) -> ArticleOut:
-    """Publish a reviewed article now, or schedule it. 409 when it is not in review or the caller submitted it."""
-    with session_scope() as session:
-        when = payload.publish_at if payload else None
-        return ArticleOut.of(approve(session, article_id, caller.actor, utcnow(), settings, when).article)
+    """Approve an article in review: scheduled at `publish_at` if given, else at the article's own
+    `publish_at` (the time it is meant for, e.g. a calendar draft's anniversary morning), else
+    published now; `publish_now: true` publishes now whatever it was meant for (decision 0026).
+
+    409 when it is not in review, when the caller submitted it, or when neither is given and
+    the time it was meant for has passed; 422 for both at once."""
+    payload = payload or ApproveIn()
+    with caller.refusals(), session_scope() as session:
+        change = approve(
+            session, article_id, caller.actor, utcnow(), settings, payload.publish_at, publish_now=payload.publish_now
+        )
+        return ArticleOut.of(change.article)
 
 
 @router.post("/{article_id}/return", response_model=ArticleOut, responses={**CONFLICT, **WRITER_REFUSED})
 def return_(article_id: RowId, payload: ReturnIn, caller: Publisher) -> ArticleOut:
     """Back to draft with a comment for the writer (422 when the comment is empty)."""
-    with session_scope() as session:
+    with caller.refusals(), session_scope() as session:
         return ArticleOut.of(return_for_changes(session, article_id, caller.actor, payload.comment, utcnow()).article)

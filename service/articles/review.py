@@ -2,9 +2,14 @@
 
 Transitions are conditional UPDATEs (``… WHERE status = 'in_review'``) made while the
 article row is locked, and a partial unique index allows one review in progress per
-article, so two editors deciding at once cannot both win. Nobody approves their own
-submission. While an article is in review its content does not change
-(``update_article`` refuses), so what is published is exactly what was reviewed.
+article, so two editors deciding at once cannot both win. Who may submit, approve and
+return is the editorial policy's (``service.articles.editorial``, decision 0026): nobody
+approves their own submission, and while an article is in review only an editor who did
+not submit it may correct it, so what is published is what an editor read.
+
+The time an article is meant for (``publish_at`` of a draft, e.g. an anniversary's
+morning) travels with it through review: approving without naming a time schedules it
+for that time, never "now" (decision 0026).
 """
 
 from __future__ import annotations
@@ -16,56 +21,55 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from service.articles.derived import counted, keep_in_step
+from service.articles.editorial import Actor, ChangeKind, Rule, SelfApproval, WrongState, require_allowed
 from service.articles.service import Change, get_article
 from service.db.models import Article, ArticleReview, ArticleStatus, EventType, ReviewStatus
-from service.errors import Conflict, InvalidField
+from service.errors import InvalidField
 from service.events.outbox import record_article_event
 from service.text import clean_text
 
 MAX_COMMENT = 5000
+__all__ = ["SelfApproval", "approve", "latest_review", "return_for_changes", "review_queue", "submit_for_review"]
 
 
-class SelfApproval(Conflict):
-    """The approver is the one who submitted the article (409 in the API)."""
+def submit_for_review(session: Session, article_id: int, actor: Actor, now: datetime) -> Change:
+    """Draft → pending_review, with a new review in progress; its intended ``publish_at`` is kept.
 
-
-def submit_for_review(session: Session, article_id: int, actor: str | None, now: datetime) -> Change:
-    """Draft → pending_review, with a new review in progress. Conflict unless it is a draft."""
+    WrongState unless it is a draft; NotPermitted for a writer and someone else's article."""
     article = get_article(session, article_id, for_update=True)
-    if article.status != ArticleStatus.DRAFT:
-        raise Conflict(f"article {article_id} is {article.status}; only a draft can be submitted for review")
+    require_allowed(session, actor, article, {ChangeKind.SUBMIT})
     before = counted(article)
     article.status = ArticleStatus.PENDING_REVIEW.value
-    article.publish_at = None
     article.updated_at = now
-    article.updated_by = actor
+    article.updated_by = actor.label
     session.add(
-        ArticleReview(article_id=article_id, status=ReviewStatus.IN_REVIEW.value, requested_by=actor, requested_at=now)
+        ArticleReview(
+            article_id=article_id, status=ReviewStatus.IN_REVIEW.value, requested_by=actor.label, requested_at=now
+        )
     )
     keep_in_step(session, article, before)
     return Change(article)
 
 
 def _decide(
-    session: Session, article: Article, actor: str | None, now: datetime, decision: ReviewStatus, comment: str | None
+    session: Session, article: Article, actor: Actor, now: datetime, decision: ReviewStatus, comment: str | None
 ) -> ArticleReview:
+    """Close the review in progress with ``decision``; the policy has allowed it (row locked)."""
     review = session.scalars(
         select(ArticleReview).where(
             ArticleReview.article_id == article.id, ArticleReview.status == ReviewStatus.IN_REVIEW
         )
     ).one_or_none()
-    if article.status != ArticleStatus.PENDING_REVIEW or review is None:
-        raise Conflict(f"article {article.id} is not waiting for review")
-    if decision == ReviewStatus.APPROVED and actor is not None and review.requested_by == actor:
-        raise SelfApproval("you submitted this article; another editor must approve it")
+    if review is None:
+        raise WrongState(Rule.NOT_IN_REVIEW)
     result = session.execute(
         update(ArticleReview)
         .where(ArticleReview.id == review.id, ArticleReview.status == ReviewStatus.IN_REVIEW)
-        .values(status=decision.value, decided_by=actor, decided_at=now, comment=comment)
+        .values(status=decision.value, decided_by=actor.label, decided_at=now, comment=comment)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(f"article {article.id} was decided by someone else meanwhile")
+        raise WrongState(Rule.NOT_IN_REVIEW)  # decided by someone else meanwhile
     session.refresh(review)
     return review
 
@@ -73,30 +77,48 @@ def _decide(
 def approve(
     session: Session,
     article_id: int,
-    actor: str | None,
+    actor: Actor,
     now: datetime,
     settings: Settings,
     publish_at: datetime | None = None,
+    *,
+    publish_now: bool = False,
 ) -> Change:
-    """Publish the reviewed article now, or schedule it when ``publish_at`` is in the future."""
+    """Approve the article in review: publish it or schedule it.
+
+    When: ``publish_now`` publishes now; ``publish_at`` schedules it then (a time already
+    past publishes now, as the API always has); neither keeps the time the article is meant
+    for (its ``publish_at``, e.g. a calendar draft's anniversary morning) and publishes now
+    only when it has none. Raises InvalidField("publish_at") for both at once, WrongState
+    (PLANNED_TIME_PASSED) when neither is given and the intended time has passed (a person
+    must choose again), NotPermitted, WrongState or SelfApproval from the policy.
+    """
     article = get_article(session, article_id, for_update=True)
+    require_allowed(session, actor, article, {ChangeKind.APPROVE})
+    if publish_now and publish_at is not None:
+        raise InvalidField("publish_at", "give a time to schedule at, or publish now, not both")
+    when = None if publish_now else publish_at or article.publish_at
+    if not publish_now and publish_at is None and when is not None and when <= now:
+        raise WrongState(Rule.PLANNED_TIME_PASSED, when=f"{when.astimezone(settings.zone):%d/%m/%Y %H:%M}")
     _decide(session, article, actor, now, ReviewStatus.APPROVED, None)
-    scheduled = publish_at is not None and publish_at > now
+    scheduled = when is not None and when > now
     before = counted(article)
     article.status = (ArticleStatus.SCHEDULED if scheduled else ArticleStatus.PUBLISHED).value
-    article.publish_at = publish_at if scheduled else None
+    article.publish_at = when if scheduled else None
     article.published_at = None if scheduled else now
     article.updated_at = now
-    article.updated_by = actor
+    article.updated_by = actor.label
     keep_in_step(session, article, before)
     if not scheduled:
         record_article_event(session, EventType.ARTICLE_PUBLISHED, article, settings)
     return Change(article)
 
 
-def return_for_changes(session: Session, article_id: int, actor: str | None, comment: str, now: datetime) -> Change:
-    """Back to draft with a comment the writer sees; InvalidField("comment") when it is empty."""
+def return_for_changes(session: Session, article_id: int, actor: Actor, comment: str, now: datetime) -> Change:
+    """Back to draft with a comment the writer sees (its intended ``publish_at`` kept);
+    InvalidField("comment") when it is empty; the policy's refusals as for approve."""
     article = get_article(session, article_id, for_update=True)
+    require_allowed(session, actor, article, {ChangeKind.RETURN})
     comment = clean_text(comment)
     if not comment:
         raise InvalidField("comment", "must say what to change")
@@ -106,7 +128,7 @@ def return_for_changes(session: Session, article_id: int, actor: str | None, com
     before = counted(article)
     article.status = ArticleStatus.DRAFT.value
     article.updated_at = now
-    article.updated_by = actor
+    article.updated_by = actor.label
     keep_in_step(session, article, before)
     return Change(article)
 

@@ -14,12 +14,13 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from service.articles.derived import count_articles, counted, keep_in_step
+from service.articles.editorial import NEW, Actor, ChangeKind, Outcome, decide_all, kinds_of_update, require_allowed
 from service.articles.revisions import record_revision
 from service.articles.schemas import ArticleCreate, ArticleUpdate
 from service.articles.urls import article_url
-from service.db.models import Article, ArticleStatus, Category, EventType
+from service.db.models import Article, ArticleReview, ArticleStatus, Category, EventType, ReviewStatus
 from service.db.statements import insert_ignoring_duplicates
-from service.errors import Conflict, NotFound
+from service.errors import NotFound
 from service.events.outbox import record_article_event
 from service.feeds.scopes import category_scope
 from service.text import resolve_references, search_key, slugify_vi
@@ -82,15 +83,18 @@ def content_fields(data: ArticleCreate) -> dict[str, Any]:
     return {"slug": slug_for(data.title), **{name: getattr(data, name) for name in CONTENT_COLUMNS}}
 
 
-def create_article(
-    session: Session, data: ArticleCreate, now: datetime, settings: Settings, actor: str | None = None
-) -> Change:
-    """A new article; ``actor`` ("user:<name>" or "token:<id>") is recorded as its creator.
+_CREATED_AS = {ArticleStatus.PUBLISHED: ChangeKind.PUBLISH, ArticleStatus.SCHEDULED: ChangeKind.SCHEDULE}
+
+
+def create_article(session: Session, data: ArticleCreate, now: datetime, settings: Settings, actor: Actor) -> Change:
+    """A new article; ``actor.label`` is recorded as its creator.
 
     Published now unless it is a draft or ``publish_at`` is in the future; its event is
-    written in the same transaction. Raises ``InvalidField`` (via the schema) for bad input.
+    written in the same transaction. Raises ``InvalidField`` (via the schema) for bad input,
+    NotPermitted when the actor may not publish or schedule (decision 0026).
     """
     status = _status_for(data.status, data.publish_at, now)
+    decide_all(actor, NEW, {_CREATED_AS.get(status, ChangeKind.CONTENT)})
     article = Article(
         guid=f"urn:uuid:{uuid.uuid4()}",
         **content_fields(data),
@@ -100,8 +104,8 @@ def create_article(
         published_at=(data.publish_at or now) if status == ArticleStatus.PUBLISHED else None,
         created_at=now,
         updated_at=now,
-        created_by=actor,
-        updated_by=actor,
+        created_by=actor.label,
+        updated_by=actor.label,
     )
     article.categories = _categories_by_name(session, data.categories, now)
     session.add(article)
@@ -110,7 +114,7 @@ def create_article(
     # references is unchanged by this, and SQLAlchemy then writes nothing more.
     article.body_html = resolve_references(article.body_html, article_url(article, settings.base_url))
     keep_in_step(session, article, None)
-    record_revision(session, article, actor, now)
+    record_revision(session, article, actor.label, now)
     if status == ArticleStatus.PUBLISHED:
         record_article_event(session, EventType.ARTICLE_PUBLISHED, article, settings)
     return Change(article)
@@ -161,26 +165,45 @@ def list_articles(
     return list(rows), total
 
 
+def _target_status(article: Article, changes: dict[str, Any], now: datetime) -> ArticleStatus | None:
+    """The status an update asks for, or None when it leaves the status alone.
+
+    ``status`` names it ("draft", or "published": scheduled when the resulting ``publish_at``
+    is in the future); a ``publish_at`` alone re-derives it for a scheduled or published
+    article, and is only the intended time of a draft or of an article in review.
+    """
+    requested = changes.get("status")
+    if requested is None and "publish_at" not in changes:
+        return None
+    if requested is None:
+        if article.status in (ArticleStatus.DRAFT, ArticleStatus.PENDING_REVIEW):
+            return None
+        requested = "published"
+    publish_at = changes.get("publish_at", article.publish_at)
+    return _status_for(requested, publish_at, now)
+
+
 def update_article(
     session: Session,
     article_id: int,
     data: ArticleUpdate,
     now: datetime,
     settings: Settings,
-    actor: str | None = None,
+    actor: Actor,
     restored_from_id: int | None = None,
 ) -> Change:
     """Change the fields ``data`` names; every call keeps a revision of the result.
 
-    Raises ``NotFound``, and ``Conflict`` for a withdrawn article or one waiting for review.
+    The editorial policy decides first (decision 0026): NotPermitted or WrongState (a
+    Conflict: withdrawn, in review) refuse the change and nothing is written; a writer's
+    change to a scheduled article sends it back to review, its time kept as intended.
+    Raises NotFound for an unknown id.
     """
     article = get_article(session, article_id, for_update=True)
-    if article.status == ArticleStatus.WITHDRAWN:
-        raise Conflict(f"article {article_id} is withdrawn; create a new article instead")
-    if article.status == ArticleStatus.PENDING_REVIEW:
-        # What an editor approves must be what is published: approve or return it first.
-        raise Conflict(f"article {article_id} is waiting for review; approve it or return it to change it")
     changes = data.changes()
+    target = _target_status(article, changes, now)
+    kinds = kinds_of_update(changes.keys(), target, restoring=restored_from_id is not None)
+    outcome = require_allowed(session, actor, article, kinds)
     before = counted(article)
     was_published = article.status == ArticleStatus.PUBLISHED
     old_scopes = [category_scope(c.slug) for c in article.categories]
@@ -192,23 +215,26 @@ def update_article(
         changes["body_html"] = resolve_references(changes["body_html"], article_url(article, settings.base_url))
     if "categories" in changes:
         article.categories = _categories_by_name(session, changes.pop("categories"), now)
-    requested_status = changes.pop("status", None)
+    changes.pop("status", None)
     for name, value in changes.items():
         setattr(article, name, value)
 
-    if requested_status is not None or "publish_at" in changes:
-        if requested_status is None:
-            requested_status = ArticleStatus.DRAFT if article.status == ArticleStatus.DRAFT else "published"
-        new_status = _status_for(requested_status, article.publish_at, now)
-        if new_status == ArticleStatus.PUBLISHED and not was_published:
+    if target is not None:
+        if target == ArticleStatus.PUBLISHED and not was_published:
             article.published_at = article.publish_at if article.publish_at and article.publish_at <= now else now
-        if new_status != ArticleStatus.PUBLISHED:
+        if target != ArticleStatus.PUBLISHED:
             article.published_at = None
-        article.status = new_status.value
+        if target == ArticleStatus.DRAFT and was_published and "publish_at" not in changes:
+            # The time it went out is history, not a time it is meant for: a draft's
+            # publish_at is what approving it later would schedule it at (decision 0026).
+            article.publish_at = None
+        article.status = target.value
+    if outcome == Outcome.BACK_TO_REVIEW:
+        _send_back_to_review(session, article, actor, now)
     article.updated_at = now
-    article.updated_by = actor
+    article.updated_by = actor.label
     keep_in_step(session, article, before)
-    record_revision(session, article, actor, now, restored_from_id)
+    record_revision(session, article, actor.label, now, restored_from_id)
 
     is_published = article.status == ArticleStatus.PUBLISHED
     event_type = None
@@ -223,11 +249,24 @@ def update_article(
     return Change(article)
 
 
-def withdraw_article(
-    session: Session, article_id: int, now: datetime, settings: Settings, actor: str | None = None
-) -> Change:
-    """Take an article out of every feed; withdrawing twice changes nothing the second time."""
+def _send_back_to_review(session: Session, article: Article, actor: Actor, now: datetime) -> None:
+    """Unscheduled and waiting for an editor again, as if ``actor`` had submitted it; its
+    ``publish_at`` stays, as the time it is meant for, for the editor to approve it at."""
+    article.status = ArticleStatus.PENDING_REVIEW.value
+    article.published_at = None
+    session.add(
+        ArticleReview(
+            article_id=article.id, status=ReviewStatus.IN_REVIEW.value, requested_by=actor.label, requested_at=now
+        )
+    )
+
+
+def withdraw_article(session: Session, article_id: int, now: datetime, settings: Settings, actor: Actor) -> Change:
+    """Take an article out of every feed; withdrawing twice changes nothing the second time.
+
+    NotPermitted unless the actor may publish (decision 0026)."""
     article = get_article(session, article_id, for_update=True)
+    require_allowed(session, actor, article, {ChangeKind.WITHDRAW})
     change = Change(article)
     if article.status == ArticleStatus.WITHDRAWN:
         return change
@@ -236,7 +275,7 @@ def withdraw_article(
     article.status = ArticleStatus.WITHDRAWN.value
     article.withdrawn_at = now
     article.updated_at = now
-    article.updated_by = actor
+    article.updated_by = actor.label
     keep_in_step(session, article, before)
     if was_published:
         record_article_event(session, EventType.ARTICLE_WITHDRAWN, article, settings)

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from service.articles.editorial import Actor
 from service.articles.schemas import MAX_CATEGORIES, MAX_CATEGORY_NAME, ArticleCreate
 from service.articles.service import create_article
 from service.calendar import lunar
@@ -80,12 +81,12 @@ def draft_title(heading: str, settings: Settings) -> str:
 
 
 def draft_from_occurrence(
-    session: Session, key_date_id: str, on: date, now: datetime, settings: Settings, actor: str | None
+    session: Session, key_date_id: str, on: date, now: datetime, settings: Settings, actor: Actor
 ) -> DraftedArticle:
     """The draft article for the key date's occurrence on ``on``: the existing one, or a new one.
 
-    A new draft is made with ``create_article`` (revision, created_by = ``actor``; a draft
-    writes no outbox event until it is published). Its ``publish_at`` is the morning of the
+    A new draft is made with ``create_article`` (the editorial policy, a revision, created_by
+    = ``actor.label``; a draft writes no outbox event until it is published). Its ``publish_at`` is the morning of the
     anniversary, or None when that morning is already past at ``now`` (a past time would
     back-date the article if published). Raises NotFound for an unknown key date and
     InvalidField("date") when the key date does not fall on ``on``.

@@ -270,6 +270,7 @@ def publish(
     draft: Annotated[bool, typer.Option(help="store as a draft")] = False,
 ) -> None:
     """Publish a Markdown or HTML file with front matter (title, categories, author …)."""
+    from service.articles.editorial import OPERATOR
     from service.articles.files import parse_article_file
     from service.articles.schemas import ArticleCreate
     from service.articles.service import create_article
@@ -287,7 +288,7 @@ def publish(
     except ValidationError as exc:
         raise validation_failure(exc) from None
     with session_scope() as session:
-        change = create_article(session, data, utcnow(), get_settings())
+        change = create_article(session, data, utcnow(), get_settings(), OPERATOR)
         article = change.article
         summary = f"{article.id}\t{article.status}\t{article_url(article, get_settings().base_url)}"
     typer.echo(summary)
@@ -327,13 +328,14 @@ def articles_list(
 @app.command()
 def withdraw(article_id: Annotated[int, typer.Argument(parser=parser_for(RowId))]) -> None:
     """Withdraw an article from every feed."""
+    from service.articles.editorial import OPERATOR
     from service.articles.service import withdraw_article
     from service.db.engine import session_scope
     from service.db.types import utcnow
 
     try:
         with session_scope() as session:
-            withdraw_article(session, article_id, utcnow(), get_settings())
+            withdraw_article(session, article_id, utcnow(), get_settings(), OPERATOR)
     except DomainError as exc:
         raise _fail(str(exc)) from None
     typer.echo(f"article {article_id} withdrawn")

@@ -34,7 +34,7 @@ from service.calendar.service import (
 from service.console.common import console_router, html_page, see_other
 from service.console.key_date_form import KeyDateForm, as_update
 from service.console.routes import UPCOMING_DAYS
-from service.console.security import CheckedForm, CurrentUser, Forbidden
+from service.console.security import CheckedForm, CurrentUser, Forbidden, editorial_actor
 from service.db.engine import session_scope
 from service.db.models import KeyDate, UserRole
 from service.errors import Conflict, InvalidField
@@ -246,7 +246,9 @@ def draft_article(key_date_id: KeyDateId, user: CurrentUser, posted: CheckedForm
             push_flash(session, user.session_id, gettext("Không soạn được bài: thiếu ngày kỷ niệm (dạng yyyy-mm-dd)."))
             return see_other("/console/calendar")
         try:
-            drafted = draft_from_occurrence(session, key_date_id, on, clock.now(settings), settings, user.actor)
+            drafted = draft_from_occurrence(
+                session, key_date_id, on, clock.now(settings), settings, editorial_actor(user)
+            )
         except InvalidField:
             session.rollback()
             push_flash(

@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 
+from service.articles.editorial import NotPermitted, WrongState
 from service.auth.sessions import SignedIn, pop_flash
 from service.console.request_errors import PATH_STATUS, validation_message, validation_status
 from service.console.security import CsrfRefused, Forbidden, LoginRequired
@@ -30,6 +31,7 @@ class ConsoleRoute(APIRoute):
         """The route's handler, wrapped to turn the console's signals into pages.
 
         LoginRequired → 303 to the sign-in page; CsrfRefused and Forbidden → an HTML 403;
+        the editorial policy's refusals → 403 (NotPermitted) or 409 (WrongState) with its sentence;
         NotFound → an HTML 404; a malformed path or query (RequestValidationError) → an HTML
         page naming the field and the reason: 404 when the path is malformed (``/articles/abc``
         names no page), else 422.
@@ -45,6 +47,11 @@ class ConsoleRoute(APIRoute):
                 return _error_page(N_("Yêu cầu bị từ chối"), CSRF_MESSAGE, 403)
             except Forbidden:
                 return _error_page(N_("Không có quyền"), FORBIDDEN_MESSAGE, 403)
+            except NotPermitted as refused:
+                # The editorial policy's sentence (decision 0026): which rule, not just "no".
+                return _shown_error(gettext(N_("Không có quyền")), refused.message, 403)
+            except WrongState as refused:
+                return _shown_error(gettext(N_("Không làm được việc này")), refused.message, 409)
             except NotFound:
                 return _error_page(N_("Không tìm thấy"), N_("Không có trang hoặc bài này."), 404)
             except RequestValidationError as error:

@@ -6,7 +6,6 @@ ids (the ``webhook-id``) and are sent by the relay after commit.
 
 from __future__ import annotations
 
-import contextlib
 import math
 from datetime import datetime
 from typing import Annotated, Any
@@ -21,7 +20,7 @@ from service.auth.sessions import SignedIn, push_flash
 from service.console.common import console_router, html_page, safe_next, see_other
 from service.console.forms import filter_error
 from service.console.security import AdminUser, CheckedForm
-from service.console.templating import LOCAL_FORMAT
+from service.console.times import parse_local_time
 from service.db.engine import session_scope
 from service.db.models import DeliveryStatus
 from service.db.types import utcnow
@@ -52,19 +51,16 @@ def parse_row_id(raw: str) -> tuple[int | None, str | None]:
 
 
 def parse_since(raw: str) -> tuple[datetime | None, str | None]:
-    """A local date and time (the browser's ``yyyy-mm-ddTHH:MM``, or dd/mm/yyyy HH:mm) in BANTIN_TIMEZONE,
-    as an aware instant within the inputs' range; or the message saying what is wrong.
+    """A local date and time (dd/mm/yyyy HH:mm, or the browser's ``yyyy-mm-ddTHH:MM``) in
+    BANTIN_TIMEZONE, as an aware instant in the past; or the message saying what is wrong
+    (service.console.times: a day that does not exist is named as such).
     """
     raw = raw.strip()
     if not raw:
         return None, gettext("Chọn ngày giờ bắt đầu.")
-    iso = raw
-    with contextlib.suppress(ValueError):  # not dd/mm/yyyy HH:mm: the ISO form is tried next
-        iso = datetime.strptime(raw, LOCAL_FORMAT).isoformat()
-    try:
-        when = _INSTANT.validate_python(iso, strict=False)
-    except ValidationError:
-        return None, gettext("“%(raw)s” không phải ngày giờ hợp lệ (dd/mm/yyyy HH:mm).", raw=raw)
+    when, error = parse_local_time(raw, get_settings().zone)
+    if when is None:
+        return None, error
     if when > utcnow():
         return None, gettext("Thời điểm này chưa đến; chọn một thời điểm trong quá khứ.")
     return when, None

@@ -1,7 +1,10 @@
 """The article form: posted fields → the API's own schemas, and errors by field in the request's language.
 
-The console adds one rule of its own: "schedule" needs a time in the future (the API
-takes a past ``publish_at`` as back-dating, which a person pressing "Hẹn giờ" never means).
+The console adds rules of its own for the publication time (decision 0026): "schedule"
+needs a time in the future (the API takes a past ``publish_at`` as back-dating, which a
+person pressing "Hẹn giờ" never means); the field shows the stored time as its value, so
+a field left as it was keeps that time; and "publish now" with a different time typed in
+is refused rather than guessed.
 """
 
 from __future__ import annotations
@@ -16,14 +19,19 @@ from pydantic import ValidationError
 
 from config.settings import get_settings
 from service.articles.schemas import ArticleCreate, ArticleUpdate
-from service.console.templating import LOCAL_FORMAT, local_time
+from service.console.templating import local_time
+from service.console.times import parse_local_time
 from service.db.models import Article
 from service.errors import validation_items
 from service.i18n import N_, gettext
 
 TEXT_FIELDS = ("title", "summary", "categories", "author", "source_name", "source_url", "image_url", "body_html")
-# "submit" saves a draft and sends it for review in the same transaction.
-ACTIONS = ("draft", "submit", "publish", "schedule")
+# "submit" saves a draft and sends it for review in the same transaction; "save" keeps the
+# article's status (an editor's correction of a submission; a writer's change to a scheduled
+# article, which the policy sends back to review).
+ACTIONS = ("draft", "submit", "publish", "schedule", "save")
+# The statuses whose time is a time to come: scheduled, or meant for (drafts, submissions).
+PLANNED_STATUSES = ("draft", "pending_review", "scheduled")
 
 # The domain's messages are English; these are the ones staff meet in the form, worded for
 # them in Vietnamese (and translated back through the catalogue on an English page).
@@ -70,30 +78,54 @@ def filter_error(value: str, choices: Collection[str]) -> str | None:
 
 
 def parse_schedule(raw: str, now: datetime, required: bool = True) -> tuple[datetime | None, str | None]:
-    """A future local "dd/mm/yyyy HH:mm" as an aware datetime, or the message saying what is wrong."""
+    """A future local "dd/mm/yyyy HH:mm" as an aware datetime, or the message saying what is wrong
+    (service.console.times: a day that does not exist is named as such)."""
     raw = raw.strip()
     if not raw:
         return None, (gettext("Nhập ngày giờ đăng, dạng dd/mm/yyyy HH:mm.") if required else None)
-    try:
-        when = datetime.strptime(raw, LOCAL_FORMAT).replace(tzinfo=get_settings().zone)
-    except ValueError:
-        return None, gettext("“%(raw)s” không phải ngày giờ dạng dd/mm/yyyy HH:mm.", raw=raw)
+    when, error = parse_local_time(raw, get_settings().zone)
+    if when is None:
+        return None, error
     if when <= now:
         return None, gettext("Thời điểm hẹn giờ đã qua; chọn một thời điểm trong tương lai.")
     return when, None
 
 
+TYPED_BUT_NOW = N_(
+    "Bạn đã nhập thời điểm đăng %(when)s nhưng chọn đăng ngay. Để đăng vào lúc đó, hãy bấm nút hẹn giờ; "
+    "để đăng ngay, hãy xóa thời điểm này."
+)
+
+
+def is_stored(raw: str, stored: datetime | None) -> bool:
+    """Whether the time field still shows the stored time (it is shown as its value, dd/mm/yyyy HH:mm)."""
+    return stored is not None and raw.strip() == local_time(stored)
+
+
+def refuse_typed_time_for_now(raw: str, stored: datetime | None) -> str | None:
+    """The message when a person typed a time and then chose "publish now": which one they
+    meant is unclear, so nothing is published; None when the field is empty or unchanged."""
+    if raw.strip() and not is_stored(raw, stored):
+        return gettext(TYPED_BUT_NOW, when=raw.strip())
+    return None
+
+
 @dataclass
 class ArticleForm:
-    """What the editor shows: the typed values, the chosen action and any errors by field."""
+    """What the editor shows: the typed values, the chosen action and any errors by field.
+
+    ``has_time``: the form carried the publication time field (editors' forms do; a writer's
+    has none, so saving it never changes the time an article is meant for).
+    """
 
     values: dict[str, str] = field(default_factory=dict)
     action: str = "draft"
     errors: dict[str, str] = field(default_factory=dict)
+    has_time: bool = True
 
     @classmethod
     def of(cls, article: Article) -> ArticleForm:
-        """The editor filled from a stored article; a scheduled one keeps its action and local publish time."""
+        """The editor filled from a stored article, its time shown as the field's value."""
         values = {
             "title": article.title,
             "summary": article.summary or "",
@@ -103,9 +135,9 @@ class ArticleForm:
             "source_url": article.source_url or "",
             "image_url": article.image_url or "",
             "body_html": article.body_html,
-            # A draft may carry the time it is meant for (one drafted from the calendar does):
-            # shown in the schedule field, so "Hẹn giờ đăng" takes it as it is.
-            "publish_at": local_time(article.publish_at) if article.status in ("scheduled", "draft") else "",
+            # The time an article is scheduled for, or meant for (a draft drafted from the
+            # calendar, a submission carrying it): the field's value, never a placeholder.
+            "publish_at": local_time(article.publish_at) if article.status in PLANNED_STATUSES else "",
         }
         return cls(values, "schedule" if article.status == "scheduled" else "draft")
 
@@ -114,31 +146,56 @@ class ArticleForm:
         """The editor as submitted: text fields and publish_at (missing ones empty); an unknown action is draft."""
         values = {name: form.get(name, "") for name in (*TEXT_FIELDS, "publish_at")}
         action = form.get("action", "draft")
-        return cls(values, action if action in ACTIONS else "draft")
+        return cls(values, action if action in ACTIONS else "draft", has_time="publish_at" in form)
 
-    def _fields(self, now: datetime) -> dict[str, Any]:
+    def _fields(self, now: datetime, stored: datetime | None) -> dict[str, Any]:
         data: dict[str, Any] = {name: self.values[name] for name in TEXT_FIELDS}
         data["categories"] = [c for c in (p.strip() for p in self.values["categories"].split(",")) if c]
         for optional in ("summary", "author", "source_name", "source_url", "image_url"):
             data[optional] = data[optional] or None
-        data["status"] = "draft" if self.action in ("draft", "submit") else "published"
-        data["publish_at"] = None
-        if self.action == "schedule":
-            data["publish_at"] = self._schedule_time(now)
-        elif data["status"] == "draft":
-            # A draft keeps the future time typed for it (its intended publication), never a
-            # past one: publishing it later would back-date it. Publishing now clears it.
-            data["publish_at"] = parse_schedule(self.values["publish_at"], now, required=False)[0]
+        if self.action in ("draft", "submit"):
+            data["status"] = "draft"
+        elif self.action in ("publish", "schedule"):
+            data["status"] = "published"
+        # "save" leaves the status to the article and the editorial policy.
+        raw = self.values["publish_at"] if self.has_time else None
+        changed, when = self._time(raw, stored, now)
+        if changed:
+            data["publish_at"] = when
         return data
 
-    def _schedule_time(self, now: datetime) -> datetime | None:
-        when, error = parse_schedule(self.values["publish_at"], now)
+    def _time(self, raw: str | None, stored: datetime | None, now: datetime) -> tuple[bool, datetime | None]:
+        """(whether the time changes, the new one) for this action; errors go to ``errors``.
+
+        The field shows the stored time, so an unchanged field keeps it (even one that has
+        passed), an emptied one clears it, and a changed one must be in the future. "publish"
+        publishes now (refused when a different time was typed: which was meant?);
+        "schedule" needs a future time. Without the field (a writer's form) the time stays.
+        """
+        error: str | None = None
+        if self.action == "publish":
+            error = refuse_typed_time_for_now(raw or "", stored)
+            result: tuple[bool, datetime | None] = (True, None)
+        elif self.action == "schedule":
+            when, error = parse_schedule(raw or "", now)
+            result = (True, when)
+        elif raw is None or is_stored(raw, stored):
+            result = (False, stored)
+        elif not raw.strip():
+            result = (stored is not None, None)
+        else:
+            when, error = parse_schedule(raw, now)
+            result = (True, when)
         if error:
             self.errors["publish_at"] = error
-        return when
+        return result
 
-    def _validate(self, schema: type[ArticleCreate] | type[ArticleUpdate], now: datetime) -> Any:
-        data = self._fields(now)
+    def _validate(
+        self, schema: type[ArticleCreate] | type[ArticleUpdate], now: datetime, stored: datetime | None
+    ) -> Any:
+        data = self._fields(now, stored)
+        if schema is ArticleCreate:
+            data.setdefault("status", "draft")
         try:
             parsed = schema.model_validate(data)
         except ValidationError as exc:
@@ -155,8 +212,9 @@ class ArticleForm:
 
     def to_create(self, now: datetime) -> ArticleCreate | None:
         """The API's create schema, or None with ``errors`` filled."""
-        return self._validate(ArticleCreate, now)  # type: ignore[no-any-return]
+        return self._validate(ArticleCreate, now, None)  # type: ignore[no-any-return]
 
-    def to_update(self, now: datetime) -> ArticleUpdate | None:
-        """A full update (every field of the form), or None with ``errors`` filled."""
-        return self._validate(ArticleUpdate, now)  # type: ignore[no-any-return]
+    def to_update(self, now: datetime, stored: datetime | None) -> ArticleUpdate | None:
+        """A full update of the text fields, and of the time when it changes (``stored``: the
+        article's ``publish_at``), or None with ``errors`` filled."""
+        return self._validate(ArticleUpdate, now, stored)  # type: ignore[no-any-return]

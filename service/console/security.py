@@ -18,6 +18,7 @@ import redis
 from fastapi import Depends, Request, Response
 
 from config.settings import get_settings
+from service.articles.editorial import Actor, person
 from service.auth.sessions import SignedIn, csrf_matches, resume_session
 from service.auth.throttle import LoginThrottle
 from service.db.engine import session_scope
@@ -122,15 +123,11 @@ def checked_form(
 CheckedForm = Annotated[dict[str, str], Depends(checked_form)]
 
 
-def can_publish(user: SignedIn) -> bool:
-    """Editors and admins publish, schedule, withdraw and review; writers keep drafts and
-    submit them, unless BANTIN_REVIEW_REQUIRED=false lets them publish too."""
-    return user.role in (UserRole.EDITOR, UserRole.ADMIN) or not get_settings().review_required
-
-
-def can_review(user: SignedIn) -> bool:
-    """Editors and admins review submissions, whatever BANTIN_REVIEW_REQUIRED says."""
-    return user.role in (UserRole.EDITOR, UserRole.ADMIN)
+def editorial_actor(user: SignedIn) -> Actor:
+    """The signed-in user as the editorial policy sees them (decision 0026): editors and
+    admins publish, schedule, withdraw and review; writers keep drafts and submit them,
+    unless BANTIN_REVIEW_REQUIRED=false lets them publish too."""
+    return person(user.username, user.role, get_settings())
 
 
 def can_administer(user: SignedIn) -> bool:

@@ -12,25 +12,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.conftest import in_process_postgres
+from tests.integration.pg_scenarios import empty_tables, postgres_database, run_on_postgresql, scenario_names
 from tests.unit.deliveries import test_outcomes as scenarios
 
-
-@pytest.fixture(scope="module", autouse=True)
-def postgres_database() -> Iterator[None]:
-    with in_process_postgres():
-        yield
-
-
-@pytest.fixture(autouse=True)
-def empty_tables() -> Iterator[None]:
-    yield
-    from service.db.engine import get_engine
-    from service.db.models import Base
-
-    with get_engine().begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(table.delete())
+__all__ = ["empty_tables", "postgres_database"]  # the module's fixtures
 
 
 @pytest.fixture
@@ -43,7 +28,7 @@ def settings_override(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.Monkey
     get_settings.cache_clear()
 
 
-SCENARIOS = [name for name in dir(scenarios) if name.startswith("test_")]
+SCENARIOS = scenario_names(scenarios)
 
 
 def test_every_scenario_of_the_unit_file_is_run_here() -> None:
@@ -53,13 +38,4 @@ def test_every_scenario_of_the_unit_file_is_run_here() -> None:
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_on_postgresql(scenario: str, request: pytest.FixtureRequest) -> None:
-    """The scenario's own assertions, on PostgreSQL: checked before and after it runs, since
-    a scenario that reset the settings could otherwise fall back to the unit tests' SQLite."""
-    from service.db.engine import get_engine
-
-    function = getattr(scenarios, scenario)
-    names = function.__code__.co_varnames[: function.__code__.co_argcount]
-    arguments = {name: request.getfixturevalue(name) for name in names}
-    assert get_engine().dialect.name == "postgresql"
-    function(**arguments)
-    assert get_engine().dialect.name == "postgresql"
+    run_on_postgresql(scenarios, scenario, request)

@@ -23,6 +23,7 @@ def postgres_database() -> Iterator[None]:
 
 def publish_and_render(worker: int, failures: list[BaseException], start: threading.Barrier) -> None:
     from config.settings import get_settings
+    from service.articles.editorial import OPERATOR
     from service.articles.schemas import ArticleCreate
     from service.articles.service import create_article
     from service.db.engine import session_scope
@@ -38,7 +39,7 @@ def publish_and_render(worker: int, failures: list[BaseException], start: thread
             body = "".join(f"<p>Đoạn {k} của bài {worker}-{n}: {uuid.uuid4().hex * 8}</p>" for k in range(8))
             data = ArticleCreate(title=f"Bài {worker}-{n} về Đà Nẵng", body_html=body, categories=["Thời sự"])
             with session_scope() as session:
-                create_article(session, data, utcnow(), settings)
+                create_article(session, data, utcnow(), settings, OPERATOR)
             with session_scope() as session:
                 rendered = render_identity(session, SITE, utcnow(), settings)
             with session_scope() as session:

@@ -14,6 +14,7 @@ from service.db.models import FeedDocument, OutboxEvent
 from service.events.announce import plan_event_announcement
 from service.events.handlers import handle_event
 from service.events.outbox import claim_unrelayed_events
+from tests.actors import OPERATOR
 
 NOW = datetime(2027, 2, 3, 1, 0, tzinfo=UTC)
 
@@ -21,7 +22,7 @@ NOW = datetime(2027, 2, 3, 1, 0, tzinfo=UTC)
 def publish(categories: list[str]) -> int:
     data = ArticleCreate(title="Kỷ niệm 97 năm", body_html="<p>x</p>", categories=categories)
     with session_scope() as session:
-        create_article(session, data, NOW, get_settings())
+        create_article(session, data, NOW, get_settings(), OPERATOR)
         ((name, (event_id,)),) = pending(session).tasks
         assert name == "events.dispatch"
     assert isinstance(event_id, int)

@@ -22,6 +22,7 @@ from service.articles.service import (
 )
 from service.db.engine import session_scope
 from service.db.models import Article, ArticleStatus, Category, article_categories, article_counts
+from tests.actors import OPERATOR, staff
 
 NOW = datetime(2027, 2, 3, 1, 0, tzinfo=UTC)
 
@@ -82,42 +83,48 @@ def test_every_lifecycle_step_keeps_counts_copies_and_generation_in_step() -> No
         assert seen[-1] > seen[-2], "every article write moves the site's generation"
 
     with session_scope() as session:
-        published = create_article(session, new(categories=["Thời sự", "Kinh tế"]), NOW, settings).article.id
+        published = create_article(session, new(categories=["Thời sự", "Kinh tế"]), NOW, settings, OPERATOR).article.id
     step_done()
     with session_scope() as session:
-        draft = create_article(session, new(status="draft", categories=["Kinh tế"]), NOW, settings).article.id
+        draft = create_article(session, new(status="draft", categories=["Kinh tế"]), NOW, settings, OPERATOR).article.id
     step_done()
     with session_scope() as session:
         scheduled = create_article(
-            session, new(publish_at=(NOW + timedelta(hours=1)).isoformat(), categories=["Đối ngoại"]), NOW, settings
+            session,
+            new(publish_at=(NOW + timedelta(hours=1)).isoformat(), categories=["Đối ngoại"]),
+            NOW,
+            settings,
+            OPERATOR,
         ).article.id
     step_done()
     with session_scope() as session:  # categories change on a published article
-        update_article(session, published, ArticleUpdate(categories=["Đối ngoại"]), NOW, settings)
+        update_article(session, published, ArticleUpdate(categories=["Đối ngoại"]), NOW, settings, OPERATOR)
     step_done()
     with session_scope() as session:  # a draft is published by an update
-        update_article(session, draft, ArticleUpdate(status="published"), NOW + timedelta(minutes=5), settings)
+        update_article(
+            session, draft, ArticleUpdate(status="published"), NOW + timedelta(minutes=5), settings, OPERATOR
+        )
     step_done()
     with session_scope() as session:  # beat publishes the scheduled one
         assert publish_due_articles(session, NOW + timedelta(hours=2), settings) == [scheduled]
     step_done()
     with session_scope() as session:  # back to a draft: no longer listed in its categories
-        update_article(session, scheduled, ArticleUpdate(status="draft"), NOW, settings)
+        update_article(session, scheduled, ArticleUpdate(status="draft"), NOW, settings, OPERATOR)
     step_done()
     with session_scope() as session:  # DELETE /api/v1/articles/{id} withdraws
-        withdraw_article(session, published, NOW, settings)
+        withdraw_article(session, published, NOW, settings, OPERATOR)
     step_done()
     with session_scope() as session:
-        submit_for_review(session, scheduled, "user:writer", NOW)
+        submit_for_review(session, scheduled, staff("user:writer"), NOW)
     step_done()
     with session_scope() as session:
-        return_for_changes(session, scheduled, "user:editor", "Thêm nguồn", NOW)
+        return_for_changes(session, scheduled, staff("user:editor"), "Thêm nguồn", NOW)
     step_done()
     with session_scope() as session:
-        submit_for_review(session, scheduled, "user:writer", NOW)
+        submit_for_review(session, scheduled, staff("user:writer"), NOW)
     step_done()
     with session_scope() as session:
-        approve(session, scheduled, "user:editor", NOW + timedelta(hours=3), settings)
+        approve(session, scheduled, staff("user:editor"), NOW + timedelta(hours=3), settings)
     step_done()
 
     assert stored_counts()[("published", 0)] == 2
@@ -135,10 +142,10 @@ def test_every_lifecycle_step_keeps_counts_copies_and_generation_in_step() -> No
 
 def test_a_rolled_back_write_changes_no_count_and_no_generation() -> None:
     with session_scope() as session:
-        create_article(session, new(categories=["Y tế"]), NOW, get_settings())
+        create_article(session, new(categories=["Y tế"]), NOW, get_settings(), OPERATOR)
     before_counts, before_generation = stored_counts(), generation()
     with pytest.raises(RuntimeError), session_scope() as session:
-        create_article(session, new(categories=["Y tế"]), NOW, get_settings())
+        create_article(session, new(categories=["Y tế"]), NOW, get_settings(), OPERATOR)
         raise RuntimeError("crash before commit")
     assert stored_counts() == before_counts
     assert generation() == before_generation
@@ -148,8 +155,10 @@ def test_list_total_is_exact_for_every_filter_and_counts_a_search_directly() -> 
     settings = get_settings()
     with session_scope() as session:
         for n in range(5):
-            create_article(session, new(title=f"Tin số {n}", categories=["Giáo dục"] if n % 2 else []), NOW, settings)
-        create_article(session, new(status="draft", categories=["Giáo dục"]), NOW, settings)
+            create_article(
+                session, new(title=f"Tin số {n}", categories=["Giáo dục"] if n % 2 else []), NOW, settings, OPERATOR
+            )
+        create_article(session, new(status="draft", categories=["Giáo dục"]), NOW, settings, OPERATOR)
     with session_scope() as session:
         assert list_articles(session, limit=2)[1] == 6
         assert list_articles(session, status=ArticleStatus.PUBLISHED, limit=2)[1] == 5
@@ -161,7 +170,7 @@ def test_list_total_is_exact_for_every_filter_and_counts_a_search_directly() -> 
 
 def test_recount_rebuilds_rows_written_around_the_domain_code() -> None:
     with session_scope() as session:
-        create_article(session, new(categories=["Du lịch"]), NOW, get_settings())
+        create_article(session, new(categories=["Du lịch"]), NOW, get_settings(), OPERATOR)
     with session_scope() as session:  # a bulk import that knows nothing of the derived rows
         session.execute(article_counts.delete())
         category = session.scalars(select(Category)).one()
@@ -190,7 +199,7 @@ def test_bantin_db_recount_rebuilds_the_counts() -> None:
     from service.cli.main import app
 
     with session_scope() as session:
-        create_article(session, new(categories=["Thể thao"]), NOW, get_settings())
+        create_article(session, new(categories=["Thể thao"]), NOW, get_settings(), OPERATOR)
     with session_scope() as session:
         session.execute(article_counts.delete())
     result = CliRunner().invoke(app, ["db", "recount"])

@@ -13,6 +13,7 @@ from service.articles.schemas import ArticleCreate
 from service.articles.service import create_article, list_articles
 from service.db.engine import session_scope
 from service.db.models import ArticleStatus
+from tests.actors import staff
 
 NOW = datetime(2027, 2, 3, 1, 0, tzinfo=UTC)
 
@@ -30,7 +31,7 @@ def newsroom() -> None:
     with session_scope() as session:
         for number, fields in enumerate(given):
             data = ArticleCreate.model_validate({"body_html": "<p>Nội dung đầy đủ</p>", **fields})
-            create_article(session, data, NOW + timedelta(minutes=number), get_settings(), "token:1")
+            create_article(session, data, NOW + timedelta(minutes=number), get_settings(), staff("token:1"))
 
 
 @pytest.mark.usefixtures("newsroom")

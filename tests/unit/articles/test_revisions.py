@@ -10,6 +10,7 @@ from service.articles.schemas import ArticleCreate, ArticleUpdate
 from service.articles.service import create_article, update_article
 from service.db.engine import session_scope
 from service.db.types import utcnow
+from tests.actors import staff
 
 
 def test_every_create_and_update_appends_a_snapshot_newest_first() -> None:
@@ -20,10 +21,15 @@ def test_every_create_and_update_appends_a_snapshot_newest_first() -> None:
             ArticleCreate(title="Một", body_html="<p>a</p>", categories=["Thời sự"]),
             start,
             get_settings(),
-            "user:a",
+            staff("user:a"),
         ).article.id
         update_article(
-            session, article_id, ArticleUpdate(title="Hai"), start + timedelta(seconds=1), get_settings(), "user:b"
+            session,
+            article_id,
+            ArticleUpdate(title="Hai"),
+            start + timedelta(seconds=1),
+            get_settings(),
+            staff("user:b"),
         )
         update_article(
             session,
@@ -31,7 +37,7 @@ def test_every_create_and_update_appends_a_snapshot_newest_first() -> None:
             ArticleUpdate(summary="Tóm tắt"),
             start + timedelta(seconds=1),
             get_settings(),
-            "user:c",
+            staff("user:c"),
         )
     with session_scope() as session:
         newest, middle, oldest = list_revisions(session, article_id)

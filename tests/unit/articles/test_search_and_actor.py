@@ -5,14 +5,16 @@ from __future__ import annotations
 import pytest
 
 from config.settings import get_settings
+from service.articles.editorial import Actor
 from service.articles.schemas import ArticleCreate, ArticleUpdate
 from service.articles.service import create_article, list_articles, update_article, withdraw_article
 from service.db.engine import session_scope
 from service.db.models import Article
 from service.db.types import utcnow
+from tests.actors import OPERATOR, staff
 
 
-def _create(title: str, summary: str | None = None, author: str | None = None, actor: str | None = None) -> int:
+def _create(title: str, summary: str | None = None, author: str | None = None, actor: Actor = OPERATOR) -> int:
     data = ArticleCreate(title=title, body_html="<p>x</p>", summary=summary, author=author, status="draft")
     with session_scope() as session:
         return create_article(session, data, utcnow(), get_settings(), actor).article.id
@@ -49,18 +51,20 @@ def test_search_ignores_case_and_diacritics_and_d_stroke(query: str, found: list
 def test_the_search_column_follows_a_title_change() -> None:
     article_id = _create("Tin cũ")
     with session_scope() as session:
-        update_article(session, article_id, ArticleUpdate(title="Đại hội Đảng bộ"), utcnow(), get_settings())
+        update_article(session, article_id, ArticleUpdate(title="Đại hội Đảng bộ"), utcnow(), get_settings(), OPERATOR)
     assert _titles("dai hoi dang") == ["Đại hội Đảng bộ"]
     assert _titles("tin cu") == []
 
 
 def test_creator_and_last_editor_are_recorded() -> None:
-    article_id = _create("Bài A", actor="user:trang")
+    article_id = _create("Bài A", actor=staff("user:trang"))
     with session_scope() as session:
-        update_article(session, article_id, ArticleUpdate(summary="Tóm tắt"), utcnow(), get_settings(), "token:7")
+        update_article(
+            session, article_id, ArticleUpdate(summary="Tóm tắt"), utcnow(), get_settings(), staff("token:7")
+        )
     with session_scope() as session:
         article = session.get(Article, article_id)
         assert article is not None
         assert (article.created_by, article.updated_by) == ("user:trang", "token:7")
-        withdraw_article(session, article_id, utcnow(), get_settings(), "user:admin")
+        withdraw_article(session, article_id, utcnow(), get_settings(), staff("user:admin"))
         assert article.updated_by == "user:admin"

@@ -66,7 +66,7 @@ def test_the_api_shows_who_created_and_changed_an_article(editor: tuple[TestClie
         ({"title": "Đ" * 301}, "title", "Dài 301 ký tự; tối đa 300 ký tự."),
         ({"body_html": ""}, "body_html", "Không được để trống."),
         ({"source_url": "ftp://x"}, "source_url", "http://"),
-        ({"action": "schedule", "publish_at": "31/02/2027 07:00"}, "publish_at", "không phải ngày giờ"),
+        ({"action": "schedule", "publish_at": "31/02/2027 07:00"}, "publish_at", "Ngày 31/02/2027 không có."),
         ({"action": "schedule", "publish_at": ""}, "publish_at", "Nhập ngày giờ"),
     ],
 )
@@ -255,3 +255,28 @@ def test_static_files_are_served_and_paths_cannot_escape(editor: tuple[TestClien
     assert client.get("/console/static/vendor/trix/LICENSE").status_code == 200
     assert client.get("/console/static/../templates/base.html").status_code == 404
     assert client.get("/console/static/%2e%2e/templates/base.html").status_code == 404
+
+
+def test_a_draft_keeps_the_time_it_shows_and_refuses_a_typed_time_that_has_passed(
+    editor: tuple[TestClient, str],
+) -> None:
+    """The field is the article's time (decision 0026): left as shown it stays (even once
+    passed), emptied it is cleared, and a time typed in the past is refused, not dropped."""
+    client, token = editor
+    location = post(client, "/console/articles/new", token, **GOOD, action="draft").headers["location"]  # type: ignore[attr-defined]
+    passed = utcnow().replace(second=0, microsecond=0) - timedelta(days=1)
+    with session_scope() as session:
+        session.scalars(select(Article)).one().publish_at = passed
+
+    def save(publish_at: str) -> object:
+        loaded = hidden(client.get(location).text, "loaded_revision_id")
+        return post(client, location, token, **GOOD, action="draft", publish_at=publish_at, loaded_revision_id=loaded)
+
+    def kept() -> object:
+        with session_scope() as session:
+            return session.scalars(select(Article.publish_at)).one()
+
+    assert save(local_time(passed)).status_code == 303 and kept() == passed  # type: ignore[attr-defined]
+    typed = save(local_time(passed - timedelta(days=1)))
+    assert typed.status_code == 422 and "đã qua" in typed.text and kept() == passed  # type: ignore[attr-defined]
+    assert save("").status_code == 303 and kept() is None  # type: ignore[attr-defined]

@@ -184,7 +184,7 @@ def test_the_delivery_log_and_its_errors_are_in_english(admin: tuple[TestClient,
     assert future.status_code == 422 and "That time has not come yet; choose a time in the past." in future.text
     assert leftover_vietnamese(future.text) == []
     not_a_date = post(client, "/console/deliveries/recover", token, {"subscription": "1", "since": "31/02/2026 08:00"})
-    assert "“31/02/2026 08:00” is not a valid date and time (dd/mm/yyyy HH:mm)." in not_a_date.text
+    assert "The day 31/02/2026 does not exist." in not_a_date.text
 
 
 # ---- image upload -------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ def test_the_console_switches_to_english_and_remembers_it(editor: tuple[TestClie
     assert bad.status_code == 422 and "Must not be empty." in bad.text and "Không được để trống" not in bad.text
     schedule = {"csrf_token": token, **GOOD, "action": "schedule", "publish_at": "31/02/2027 07:00"}
     bad_time = client.post("/console/articles/new", data=schedule, headers={"Origin": ORIGIN})
-    assert "“31/02/2027 07:00” is not a date and time as dd/mm/yyyy HH:mm." in bad_time.text
+    assert "The day 31/02/2027 does not exist." in bad_time.text
     # An error page raised outside any handler's own code.
     assert "There is no such page or article." in client.get("/console/articles/987654").text
     # Dates stay dd/mm/yyyy in English.

@@ -20,6 +20,7 @@ from service.deliveries.sweep import release_stuck
 from service.events.announce import announce_event, plan_event_announcement
 from service.subscriptions.schemas import SubscriptionCreate
 from service.subscriptions.service import create_subscription
+from tests.actors import OPERATOR
 
 NOW = datetime(2027, 2, 3, 1, 0, tzinfo=UTC)
 
@@ -182,7 +183,9 @@ def test_a_batch_that_outlived_its_lease_writes_nothing_over_its_successor() -> 
 
 def publish_event() -> int:
     with session_scope() as session:
-        create_article(session, ArticleCreate(title="Kỷ niệm 97 năm", body_html="<p>x</p>"), NOW, get_settings())
+        create_article(
+            session, ArticleCreate(title="Kỷ niệm 97 năm", body_html="<p>x</p>"), NOW, get_settings(), OPERATOR
+        )
         ((_, (event_id,)),) = after_commit.pending(session).tasks
     assert isinstance(event_id, int)
     return event_id

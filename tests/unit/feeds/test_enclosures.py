@@ -19,6 +19,7 @@ from service.feeds.publish import newest_items
 from service.feeds.render import render
 from service.media.images import clean_image
 from service.media.store import hash_of_url, media_url, store_image
+from tests.actors import staff
 from tests.feedcheck import ATOM, assert_valid_atom, assert_valid_json_feed, assert_valid_rss
 from tests.unit.feeds.test_render import SPEC, item
 from tests.unit.media.samples import photo_with_exif
@@ -61,7 +62,7 @@ def publish(session: Session, title: str, image_url: str | None) -> None:
     data = ArticleCreate.model_validate(
         {"title": title, "body_html": "<p>Nội dung</p>", "image_url": image_url, "status": "published"}
     )
-    create_article(session, data, utcnow(), get_settings(), "user:bientap")
+    create_article(session, data, utcnow(), get_settings(), staff("user:bientap"))
 
 
 def test_the_feed_items_of_articles_carry_the_enclosure_of_their_stored_cover(
