@@ -89,11 +89,13 @@ class Settings(BaseSettings):
     # at 10 frames a second; a 1.5 MB GIF declaring 40 frames of 7,000 × 7,000 is 1,960 million.
     media_max_total_pixels: int = Field(100_000_000, ge=1)
     # Each upload is decoded by a process of its own limited to this address space (MiB)
-    # and this time (seconds, wall clock and CPU). The largest still image allowed
-    # (50 million pixels) peaked at 1.1 GB of address space as a WebP and took up to 7 s
-    # on the 2-core host under load (bench/budgets.py); one decoder runs at a time per API process.
-    media_decode_memory_mb: int = Field(1536, ge=64)
-    media_decode_seconds: float = Field(30.0, gt=0)
+    # and this time (seconds, wall clock and CPU); one decoder runs at a time per API
+    # process. The largest images the pixel limits accept peaked at 1.5 GiB of address
+    # space (an animated WebP of 2 frames of 7,000 × 7,000; a still one of 50 million
+    # pixels 1.1 GiB) and took up to 17 s on the 2-core host under load (bench/budgets.py).
+    # The time stays under nginx's proxy_read_timeout (60 s), so the editor reads our refusal.
+    media_decode_memory_mb: int = Field(2048, ge=64)
+    media_decode_seconds: float = Field(45.0, gt=0)
 
     # Beat: how often the outbox sweep and the due-publication scan run.
     sweep_interval_seconds: float = Field(10.0, gt=0)
