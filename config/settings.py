@@ -85,7 +85,7 @@ class Settings(BaseSettings):
     # before its pixels are decoded (a 20,000 × 20,000 PNG of a few KiB would need 1.2 GB).
     media_max_pixels: int = Field(50_000_000, ge=1)
     # Largest decoded animation: frames × width × height, checked from the headers before
-    # decoding (decision 30). 100 million is 300 frames of 640 × 480 or 12 s of 1280 × 720
+    # decoding (decision 0030). 100 million is 300 frames of 640 × 480 or 12 s of 1280 × 720
     # at 10 frames a second; a 1.5 MB GIF declaring 40 frames of 7,000 × 7,000 is 1,960 million.
     media_max_total_pixels: int = Field(100_000_000, ge=1)
     # Each upload is decoded by a process of its own limited to this address space (MiB)

@@ -5,7 +5,7 @@ has none, and httptools joins a header's pieces in memory until the header ends,
 8 MB header was answered 200 and four parallel 50 MB headers took the API to 391 MB
 (issue 18, item 8). h11's ``h11_max_incomplete_event_size`` bounds only h11, which costs
 more CPU per request (pyproject.toml). This subclass, which ``bantin api`` runs
-(``service/cli/main.py``), fixes a budget before any byte is parsed (decision 30):
+(``service/cli/main.py``), fixes a budget before any byte is parsed (decision 0030):
 
 - the request target (URL): at most MAX_TARGET_BYTES, else 414 URI Too Long (RFC 9110
   §15.5.15);

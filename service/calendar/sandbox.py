@@ -1,4 +1,4 @@
-"""The Jinja2 environment of key-date templates: sandboxed, immutable, and held to a budget (decision 30).
+"""The Jinja2 environment of key-date templates: sandboxed, immutable, and held to a budget (decision 0030).
 
 Templates come from admins through the API and the console. Jinja2's sandbox stops them
 reaching Python's internals but not from asking for unbounded work: ``{{ 'x' * 10**7 }}``

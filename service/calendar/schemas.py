@@ -68,7 +68,7 @@ def _templates(value: dict[str, str]) -> dict[str, str]:
         raise ValueError(f"unknown locale(s) {', '.join(sorted(unknown))}; known: vi, en")
     for locale, source in value.items():
         if len(source) > MAX_TEMPLATE_CHARS:
-            # Compiling costs in proportion to the source (decision 30); a reminder is a sentence.
+            # Compiling costs in proportion to the source (decision 0030); a reminder is a sentence.
             raise ValueError(f"{locale}: a template is at most {MAX_TEMPLATE_CHARS:,} characters")
     return {locale: remove_invisible(remove_xml_forbidden(source)) for locale, source in value.items()}
 

@@ -18,7 +18,7 @@ from service.calendar import sandbox
 from service.calendar.occurrences import anniversary_flags
 from service.db.models import KeyDate
 
-# Sandboxed and held to a budget (decision 30): templates come from admins through the API.
+# Sandboxed and held to a budget (decision 0030): templates come from admins through the API.
 _env = sandbox.BoundedEnvironment(undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True)
 
 # The official heading of an occurrence ("Kỷ niệm 97 năm … (3/2/1930 - 3/2/2027)"): the

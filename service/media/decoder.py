@@ -1,4 +1,4 @@
-"""Decode one upload in a process of its own, held to a memory and a time budget (decision 30).
+"""Decode one upload in a process of its own, held to a memory and a time budget (decision 0030).
 
 Parent side, ``decode``: the API process (a thread of its pool, never the event loop)
 starts ``python -m service.media.decoder`` with the budget and the declared geometry as

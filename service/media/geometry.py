@@ -2,7 +2,7 @@
 
 Decoding allocates a canvas per frame from the sizes the file *declares*, whatever its
 bytes: a 1.5 MB GIF can declare 40 frames of 7,000 × 7,000 pixels (issue 18, item 3).
-So the budget (decision 30) is checked on these numbers before any decoder runs, and
+So the budget (decision 0030) is checked on these numbers before any decoder runs, and
 they are read here by walking the container's headers — the work is proportional to the
 file's bytes and nothing is allocated in proportion to what it declares (Pillow's own
 opening does allocate: libwebp reserves two canvases for an animated WebP).

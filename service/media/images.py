@@ -3,7 +3,7 @@
 A file is an image when it is a JPEG, PNG, WebP or GIF that Pillow decodes completely:
 the name and the Content-Type the browser sent are not trusted (a renamed .exe has a .jpg
 name). Decoding costs what the file *declares* — frames × width × height — not what it
-weighs, so (decision 30):
+weighs, so (decision 0030):
 
 1. the geometry is read from the headers without decoding (service.media.geometry) and
    checked against the budget: the canvas against BANTIN_MEDIA_MAX_PIXELS, the frames
@@ -49,7 +49,7 @@ class ImageRefused(InvalidField):
 
 @dataclass(frozen=True)
 class Budget:
-    """What checking one upload may cost, fixed before any of it is decoded (decision 30).
+    """What checking one upload may cost, fixed before any of it is decoded (decision 0030).
 
     ``frame_pixels``: width × height of the canvas; ``total_pixels``: frames × width ×
     height; ``frames``; ``memory_bytes`` and ``seconds``: the decoder process's address

@@ -1,7 +1,7 @@
 """Decode an image with Pillow and encode its pixels again without metadata (in the decoder process).
 
 Runs only inside the decoder process (service.media.decoder), after the budget was
-checked on the file's declared geometry (decision 30); this module is the one place
+checked on the file's declared geometry (decision 0030); this module is the one place
 Pillow reads uploaded bytes. Pillow is held to that geometry while it decodes: it opens
 the file only as the declared format, its own pixel limit is the declared canvas (a
 frame that grows the canvas past it is an error), and a file that turns out to have more

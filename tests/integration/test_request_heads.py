@@ -1,4 +1,4 @@
-"""Request heads against the real ``bantin api`` (issue 18, item 8; decision 30): an 8 MB
+"""Request heads against the real ``bantin api`` (issue 18, item 8; decision 0030): an 8 MB
 header, many small ones, a huge URL and parallel 50 MB headers are refused with 431 or
 414 before the server keeps them, and its peak memory stays put. Raw sockets, since HTTP
 clients refuse to send such requests themselves."""
@@ -19,7 +19,7 @@ from tests.integration.processes import reset_peak, status_kib
 from tests.integration.stack import Stack
 
 # What refusing four 50 MB heads may add to the API's peak RSS: four reads of 256 KiB,
-# four heads of 64 KiB and the allocator's slack. Before decision 30 it was 391 MB.
+# four heads of 64 KiB and the allocator's slack. Before decision 0030 it was 391 MB.
 API_GROWTH_BOUND_KIB = 16 * 1024
 
 

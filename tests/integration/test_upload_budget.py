@@ -1,9 +1,9 @@
-"""Decompression bombs against the real API process (issue 18, item 3; decision 30).
+"""Decompression bombs against the real API process (issue 18, item 3; decision 0030).
 
 Each bomb is uploaded through the console to ``bantin api`` and refused with the limit
 it breaks, while the API process's peak resident memory (VmHWM, reset before each
 upload) stays within a bound; what passes the headers is decoded by one child process at
-a time whose address-space limit is the configured one. Before decision 30 the 1.5 MB GIF
+a time whose address-space limit is the configured one. Before decision 0030 the 1.5 MB GIF
 of 40 frames of 7,000 × 7,000 ran for minutes and took the API past 3 GB.
 """
 

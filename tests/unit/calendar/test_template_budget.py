@@ -1,4 +1,4 @@
-"""Key-date templates are held to a budget (issue 18, item 15; decision 30): refused when
+"""Key-date templates are held to a budget (issue 18, item 15; decision 0030): refused when
 saved with a reason naming the limit, and never blowing up when a reminder is sent."""
 
 from __future__ import annotations

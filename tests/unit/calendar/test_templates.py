@@ -109,7 +109,7 @@ def test_the_seed_file_is_checked_the_same_way(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "template",
-    # Over its budget on the day (decision 30): before, a 10 MB reminder went out.
+    # Over its budget on the day (decision 0030): before, a 10 MB reminder went out.
     [FAILS_ON_THE_DAY, "{% if days_before == 0 %}{{ 'x' * 10**7 }}{% endif %}x"],
     ids=["failing", "over its budget"],
 )

@@ -1,5 +1,5 @@
 """deploy/nginx bounds requests as the API does, and never tighter than the API needs
-(issue 18, item 8; decision 30). Real nginx runs them in tests/integration/test_nginx_export.py."""
+(issue 18, item 8; decision 0030). Real nginx runs them in tests/integration/test_nginx_export.py."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Decompression bombs (issue 18, item 3): refused from what they declare, before decoding, and
 whatever slips past the headers is decoded under a hard memory, time and output limit
-(decision 30)."""
+(decision 0030)."""
 
 from __future__ import annotations
 
