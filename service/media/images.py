@@ -8,7 +8,7 @@ weighs, so (decision 0030):
 1. the geometry is read from the headers without decoding (service.media.geometry) and
    checked against the budget: the canvas against BANTIN_MEDIA_MAX_PIXELS, the frames
    against MAX_FRAMES, frames × canvas against BANTIN_MEDIA_MAX_TOTAL_PIXELS; a 1.5 MB
-   GIF declaring 40 frames of 7,000 × 7,000 is refused here, in microseconds;
+   GIF declaring 40 frames of 7,000 × 7,000 is refused here, in under a millisecond;
 2. what passes is decoded and re-encoded by a process of its own (service.media.decoder)
    under a hard address-space and time limit, so no file, whatever its headers hide,
    costs the API process more than its bytes.
@@ -27,7 +27,7 @@ from config.settings import Settings
 from service.errors import InvalidField
 from service.i18n import N_, gettext, number
 from service.media import decoder
-from service.media.decoder import CleanImage, DecodeFailed
+from service.media.decoder import CleanImage
 from service.media.geometry import FORMATS, Damaged, Geometry, NotAnImage, declared
 
 log = logging.getLogger(__name__)
@@ -155,11 +155,11 @@ def clean_image(data: bytes, budget: Budget) -> CleanImage:
             seconds=budget.seconds,
             output_bytes=budget.output_bytes,
         )
-    except DecodeFailed as failed:
+    except decoder.DecodeFailed as failed:
         raise ImageRefused(_failure(failed, geometry, budget)) from None
 
 
-def _failure(failed: DecodeFailed, geometry: Geometry, budget: Budget) -> str:
+def _failure(failed: decoder.DecodeFailed, geometry: Geometry, budget: Budget) -> str:
     if failed.reason in (decoder.MEMORY, decoder.TIME, decoder.CRASHED):
         log.warning("image upload: the decoder stopped (%s) on %s", failed, geometry)
     if failed.reason == decoder.MEMORY:
