@@ -84,6 +84,18 @@ class Settings(BaseSettings):
     # Largest decoded image (width × height); a larger one is refused as a decompression bomb
     # before its pixels are decoded (a 20,000 × 20,000 PNG of a few KiB would need 1.2 GB).
     media_max_pixels: int = Field(50_000_000, ge=1)
+    # Largest decoded animation: frames × width × height, checked from the headers before
+    # decoding (decision 0030). 100 million is 300 frames of 640 × 480 or 12 s of 1280 × 720
+    # at 10 frames a second; a 1.5 MB GIF declaring 40 frames of 7,000 × 7,000 is 1,960 million.
+    media_max_total_pixels: int = Field(100_000_000, ge=1)
+    # Each upload is decoded by a process of its own limited to this address space (MiB)
+    # and this time (seconds, wall clock and CPU); one decoder runs at a time per API
+    # process. The largest images the pixel limits accept peaked at 1.5 GiB of address
+    # space (an animated WebP of 2 frames of 7,000 × 7,000; a still one of 50 million
+    # pixels 1.1 GiB) and took up to 17 s on the 2-core host under load (bench/budgets.py).
+    # The time stays under nginx's proxy_read_timeout (60 s), so the editor reads our refusal.
+    media_decode_memory_mb: int = Field(2048, ge=64)
+    media_decode_seconds: float = Field(45.0, gt=0)
 
     # Beat: how often the outbox sweep and the due-publication scan run.
     sweep_interval_seconds: float = Field(10.0, gt=0)

@@ -21,6 +21,7 @@ DEFAULT_OFFSETS = (30, 7, 1, 0)
 DEFAULT_SEND_TIME = "08:00"
 HH_MM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+MAX_TEMPLATE_CHARS = 2000
 
 
 def _name(value: str) -> str:
@@ -65,6 +66,10 @@ def _templates(value: dict[str, str]) -> dict[str, str]:
     unknown = set(value) - {"vi", "en"}
     if unknown:
         raise ValueError(f"unknown locale(s) {', '.join(sorted(unknown))}; known: vi, en")
+    for locale, source in value.items():
+        if len(source) > MAX_TEMPLATE_CHARS:
+            # Compiling costs in proportion to the source (decision 0030); a reminder is a sentence.
+            raise ValueError(f"{locale}: a template is at most {MAX_TEMPLATE_CHARS:,} characters")
     return {locale: remove_invisible(remove_xml_forbidden(source)) for locale, source in value.items()}
 
 

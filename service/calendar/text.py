@@ -13,13 +13,13 @@ from functools import lru_cache
 
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import SandboxedEnvironment
 
+from service.calendar import sandbox
 from service.calendar.occurrences import anniversary_flags
 from service.db.models import KeyDate
 
-# Sandboxed: templates come from admins through the API.
-_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True)
+# Sandboxed and held to a budget (decision 0030): templates come from admins through the API.
+_env = sandbox.BoundedEnvironment(undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True)
 
 # The official heading of an occurrence ("Kỷ niệm 97 năm … (3/2/1930 - 3/2/2027)"): the
 # reminder's words after its "Còn 7 ngày: ", and the title of an article drafted from it.
@@ -93,7 +93,9 @@ def check_templates(key_date: KeyDate) -> None:
                 name = key_date.name if locale == "vi" else (key_date.name_en or key_date.name)
                 where = f"{locale}: for days_before={days_before}" + (f", anniversary={number}" if number else "")
                 try:
-                    text = template.render(**values, name=name).strip()
+                    text = sandbox.render(template, {**values, "name": name}).strip()
+                except sandbox.OverBudget as exc:
+                    raise ValueError(f"{where}: over the template budget: {exc}") from None
                 except UndefinedError as exc:
                     raise ValueError(f"{where}: {exc.message}; available: {', '.join(sorted(values))}, name") from None
                 except SecurityError as exc:
@@ -148,13 +150,15 @@ def render_reminder(
     *,
     own_templates: bool = True,
 ) -> ReminderText:
-    """The reminder's words in both locales; raises whatever a key date's own template raises."""
+    """The reminder's words in both locales; raises whatever a key date's own template raises,
+    sandbox.OverBudget included (a template within budget for the values tried when it was
+    saved may not be for others)."""
     values = _values(key_date, occurrence, anniversary, flags, days_before)
     texts = {}
     for locale in ("vi", "en"):
         name = key_date.name if locale == "vi" else (key_date.name_en or key_date.name)
         source = (own_templates and (key_date.templates or {}).get(locale)) or DEFAULT_TEMPLATES[locale]
-        texts[locale] = compiled(source).render(**values, name=name).strip()
+        texts[locale] = sandbox.render(compiled(source), {**values, "name": name}).strip()
     return ReminderText(vi=texts["vi"], en=texts["en"])
 
 
@@ -167,4 +171,4 @@ def official_heading(key_date: KeyDate, occurrence: date, anniversary: int | Non
     templates say: those are written for reminders, not for titles.
     """
     values = _values(key_date, occurrence, anniversary, flags, days_before=0)
-    return compiled(HEADING_TEMPLATES["vi"]).render(**values, name=key_date.name).strip()
+    return sandbox.render(compiled(HEADING_TEMPLATES["vi"]), {**values, "name": key_date.name}).strip()

@@ -111,6 +111,9 @@ def api(
         # decision 0028). Uvicorn's own handling trusts X-Forwarded-For from 127.0.0.1 (or
         # FORWARDED_ALLOW_IPS) and would rewrite the peer before we see it.
         proxy_headers=False,
+        # httptools with the request head bounded: 414 and 431 (decision 0030).
+        http="service.api.http_protocol:BoundedHttpToolsProtocol",
+        ws="none",  # no WebSocket endpoint: an upgrade request is answered as plain HTTP
     )
 
 

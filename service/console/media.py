@@ -4,8 +4,9 @@
 token, checks it by decoding (service.media.images), stores it by content hash and
 answers JSON for the editor's script: ``{"url", "sha256", "content_type", "width",
 "height", "bytes"}`` (201), or ``{"field": "file", "message"}`` with 413 (over
-BANTIN_MEDIA_MAX_BYTES), 422 (not an image, damaged, too many pixels) or 503 (the media
-directory cannot be written). A refused file leaves nothing behind: no file, no row.
+BANTIN_MEDIA_MAX_BYTES), 422 (not an image, damaged, over the decoding budget of decision
+30) or 503 (the decoder cannot be started, or the media directory cannot be written). A
+refused file leaves nothing behind: no file, no row.
 ``GET /console/media`` lists the latest uploads for the cover-image chooser.
 """
 
@@ -26,8 +27,8 @@ from service.console.security import CheckedForm, CurrentUser
 from service.db.engine import session_scope
 from service.db.models import MediaFile
 from service.db.types import utcnow
-from service.i18n import N_, gettext, number
-from service.media.images import FIELD, ImageRefused, clean_image
+from service.i18n import N_, gettext
+from service.media.images import FIELD, Budget, ImageRefused, clean_image, megabytes
 from service.media.store import media_url, recent_media, store_image
 
 log = logging.getLogger(__name__)
@@ -36,12 +37,7 @@ CHOOSER_SIZE = 24
 # Messages are msgids (Vietnamese), translated where they are sent.
 NO_FILE = N_("Chưa chọn tệp ảnh.")
 NOT_WRITABLE = N_("Máy chủ không lưu được ảnh (thư mục ảnh không ghi được); hãy báo quản trị viên.")
-
-
-def megabytes(size: int) -> str:
-    """``size`` bytes as megabytes to one decimal with the request's decimal mark:
-    10_500_000 → "10,5 MB" ("10.5 MB" in English)."""
-    return number(size / 1_000_000, "#,##0.#") + " MB"
+NO_DECODER = N_("Máy chủ không khởi động được tiến trình kiểm tra ảnh; hãy báo quản trị viên.")
 
 
 def over_limit(size: int, limit: int) -> str:
@@ -86,9 +82,12 @@ async def upload(request: Request, user: CurrentUser, _: CheckedForm) -> JSONRes
 
 def _accept(data: bytes, user: SignedIn, settings: Settings) -> JSONResponse:
     try:
-        image = clean_image(data, settings.media_max_pixels)
+        image = clean_image(data, Budget.of(settings))
     except ImageRefused as refused:
         return _refusal(refused.message, 422)
+    except OSError:
+        log.exception("image upload: the decoder process cannot be started")
+        return _refusal(gettext(NO_DECODER), 503)
     try:
         with session_scope() as session:
             media = store_image(session, image, user.actor, utcnow(), settings)

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from service.db.models import MediaFile
-from service.media.images import EXTENSIONS, CleanImage
+from service.media.decoder import CleanImage
+from service.media.images import EXTENSIONS
 
 URL_PREFIX = "/media/"
 # The only names /media/ answers for: a lower-case SHA-256 and one of our extensions.

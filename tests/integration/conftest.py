@@ -52,6 +52,24 @@ def drop_database(name: str) -> None:
 
 
 @contextmanager
+def api_alone(log_dir: Path, redis_url: str, **settings: str) -> Iterator[Stack]:
+    """``bantin api`` alone (no worker, no beat) on a fresh, migrated PostgreSQL database,
+    with ``settings`` (BANTIN_*) added; its log is printed if the block fails."""
+    name = f"bantin_it_{uuid.uuid4().hex[:10]}"
+    stack = Stack(create_database(name), redis_url, log_dir, **settings)
+    try:
+        assert stack.run("db", "upgrade").returncode == 0
+        stack.start_api()
+        yield stack
+    except BaseException:
+        print(stack.logs())
+        raise
+    finally:
+        stack.stop_all()
+        drop_database(name)
+
+
+@contextmanager
 def in_process_postgres() -> Iterator[str]:
     """This process's settings, engine and sessions pointed at a fresh, migrated PostgreSQL
     database for the block (tests that call the domain code in-process, without a worker);

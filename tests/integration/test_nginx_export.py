@@ -10,6 +10,7 @@ import getpass
 import gzip
 import hashlib
 import shutil
+import socket
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -107,3 +108,33 @@ def test_uploaded_images_are_served_immutable_from_the_media_directory(nginx: tu
     # Any other name goes to the API (here: nobody listening, 502), never to a file nginx finds.
     (media / "notes.txt").write_text("private")
     assert httpx.get(f"{base}/media/notes.txt").status_code != 200
+
+
+def _exchange(base: str, request: bytes) -> bytes:
+    """``request`` sent whole on a raw socket (HTTP clients refuse such heads); the answer."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as connection:
+        connection.sendall(request)
+        chunks = []
+        while chunk := connection.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 8_000_000 + b"\r\n", 431),
+        (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Long: " + b"a" * 9000 + b"\r\n", 431),
+        (b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: %s\r\n" % (n, b"a" * 7000) for n in range(6)), 431),
+        (b"GET /healthz?q=" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n", 414),
+        (b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: %s\r\n" % (n, b"a" * 7000) for n in range(3)), 502),
+    ],
+    ids=["8 MB header", "9 kB header", "six 7 kB headers", "9 kB URL", "three 7 kB headers pass to the API"],
+)
+def test_request_heads_are_bounded_before_the_api(nginx: tuple[str, Path], head: bytes, expected: int) -> None:
+    # Nobody listens on the API's port here: a head nginx passes gets 502.
+    answer = _exchange(nginx[0], head + b"Connection: close\r\n\r\n")
+    assert int(answer.split(b" ", 2)[1]) == expected
+    if expected == 431:
+        assert "tối đa 8.192 byte một dòng" in answer.partition(b"\r\n\r\n")[2].decode()

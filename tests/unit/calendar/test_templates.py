@@ -107,7 +107,13 @@ def test_the_seed_file_is_checked_the_same_way(tmp_path: Path) -> None:
         load_key_dates(path)
 
 
-def test_a_template_failing_at_send_time_fails_that_reminder_alone() -> None:
+@pytest.mark.parametrize(
+    "template",
+    # Over its budget on the day (decision 0030): before, a 10 MB reminder went out.
+    [FAILS_ON_THE_DAY, "{% if days_before == 0 %}{{ 'x' * 10**7 }}{% endif %}x"],
+    ids=["failing", "over its budget"],
+)
+def test_a_template_failing_at_send_time_fails_that_reminder_alone(template: str) -> None:
     # A template stored before templates were checked (or failing only for values not tried):
     # written straight into the row, as an old database would have it.
     with session_scope() as session:
@@ -115,7 +121,7 @@ def test_a_template_failing_at_send_time_fails_that_reminder_alone() -> None:
         create_key_date(
             session, KeyDateIn.model_validate({**BASE, "id": "tot", "name": "Ngày tốt"}), JAN_1, get_settings()
         )
-        session.execute(update(KeyDate).where(KeyDate.id == "hong").values(templates={"vi": FAILS_ON_THE_DAY}))
+        session.execute(update(KeyDate).where(KeyDate.id == "hong").values(templates={"vi": template}))
     on_the_day = datetime(2027, 2, 3, 1, 0, 30, tzinfo=UTC)
     with session_scope() as session:
         plan_all(session, on_the_day, get_settings())
@@ -137,3 +143,4 @@ def test_a_template_failing_at_send_time_fails_that_reminder_alone() -> None:
         ics = client.get("/calendar.ics")
     assert ics.status_code == 200
     assert b"Ng\xc3\xa0y t\xe1\xbb\x91t" in ics.content and b"UID:hong-" in ics.content
+    assert b"xxxxxxxxxx" not in ics.content

@@ -21,7 +21,7 @@ from config.settings import get_settings
 from service.db.engine import session_scope
 from service.db.models import DeliveryStatus, KeyDate, User
 from service.i18n import use_language
-from service.media.images import ImageRefused, clean_image
+from service.media.images import Budget, ImageRefused, clean_image
 from tests.unit.console.conftest import ORIGIN, login, make_user
 from tests.unit.console.conftest import post_form as post
 from tests.unit.console.test_deliveries_pages import delivered, subscriber
@@ -225,6 +225,6 @@ def test_upload_refusals_and_the_editors_image_messages_are_in_english(media_dir
 def test_pixel_counts_are_written_the_languages_way() -> None:
     for code, size in (("vi", "8.000 × 8.000"), ("en", "8,000 × 8,000")):
         with use_language(code), pytest.raises(ImageRefused) as refused:
-            clean_image(png_bomb(8_000, 8_000), 50_000_000)
+            clean_image(png_bomb(8_000, 8_000), Budget.of(get_settings()))
         assert size in refused.value.message
     assert "at most 50 million pixels" in refused.value.message

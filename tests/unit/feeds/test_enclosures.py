@@ -17,7 +17,7 @@ from service.db.types import utcnow
 from service.feeds.model import FeedEnclosure
 from service.feeds.publish import newest_items
 from service.feeds.render import render
-from service.media.images import clean_image
+from service.media.images import Budget, clean_image
 from service.media.store import hash_of_url, media_url, store_image
 from tests.actors import staff
 from tests.feedcheck import ATOM, assert_valid_atom, assert_valid_json_feed, assert_valid_rss
@@ -71,7 +71,9 @@ def test_the_feed_items_of_articles_carry_the_enclosure_of_their_stored_cover(
     settings_override.setenv("BANTIN_MEDIA_DIR", str(tmp_path))
     settings = get_settings()
     with session_scope() as session:
-        media = store_image(session, clean_image(photo_with_exif(), 10**7), "user:bientap", utcnow(), settings)
+        media = store_image(
+            session, clean_image(photo_with_exif(), Budget.of(settings)), "user:bientap", utcnow(), settings
+        )
         ours = media_url(media, settings.base_url)
         publish(session, "Bài có ảnh bìa của ta", ours)
         publish(session, "Bài có ảnh bìa ngoài", "https://anh.example.org/bia.jpg")

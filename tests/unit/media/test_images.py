@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from service.media.images import DAMAGED, EMPTY, MAX_FRAMES, NOT_AN_IMAGE, ImageRefused, clean_image
+from service.media.images import DAMAGED, EMPTY, MAX_FRAMES, NOT_AN_IMAGE, Budget, ImageRefused, clean_image
 from tests.unit.media.samples import (
     ARTIST,
     GPS_IFD,
@@ -23,7 +23,9 @@ from tests.unit.media.samples import (
     truncated_jpeg,
 )
 
-LIMIT = 50_000_000
+LIMIT = Budget(
+    frame_pixels=50_000_000, total_pixels=100_000_000, memory_bytes=1536 << 20, seconds=60, output_bytes=20_000_000
+)
 
 
 def reopened(body: bytes) -> Image.Image:
