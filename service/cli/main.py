@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from config.settings import Settings, get_settings
 from service.cli.calendar import calendar_app
+from service.cli.categories import categories_app
 from service.cli.common import fail as _fail
 from service.cli.common import parser_for, validation_failure
 from service.cli.health import health_app
@@ -30,6 +31,7 @@ articles_app = typer.Typer(help="Articles.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(articles_app, name="articles")
+app.add_typer(categories_app, name="categories")
 app.add_typer(subscribers_app, name="subscribers")
 app.add_typer(deliveries_app, name="deliveries")
 app.add_typer(calendar_app, name="calendar")
