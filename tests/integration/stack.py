@@ -97,6 +97,7 @@ class Stack:
         }
         self.env = clean_env(**{**settings, **extra})
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.metrics_ports: dict[str, str] = {}
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         return bantin(self.env, *args)
@@ -123,8 +124,9 @@ class Stack:
         taking ``queues``: the feeds' by default; :meth:`start_sender` starts the other kind."""
         log_file = self.log_dir / f"{name}.log"
         offset = log_file.stat().st_size if log_file.exists() else 0
-        env = {} if name == "worker" else {"BANTIN_METRICS_PORT": str(free_port())}
-        process = self.start(name, "worker", "--queues", queues, **env)
+        # Each worker serves its metrics on a port of its own, as on one machine (decision 0031).
+        self.metrics_ports[name] = self.env["BANTIN_METRICS_PORT"] if name == "worker" else str(free_port())
+        process = self.start(name, "worker", "--queues", queues, BANTIN_METRICS_PORT=self.metrics_ports[name])
         wait_until(lambda: b" ready." in log_file.read_bytes()[offset:], 60, f"{name} to be ready", 0.1)
         return process
 
