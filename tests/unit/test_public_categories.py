@@ -21,6 +21,7 @@ from config.settings import get_settings
 from service.api import readers as reader_routes
 from service.api.app import create_app
 from service.articles.categories import create_listed_category
+from service.articles.editorial import OPERATOR
 from service.articles.schemas import ArticleCreate, ArticleUpdate
 from service.articles.service import create_article, update_article, withdraw_article
 from service.cli.main import app as cli
@@ -42,7 +43,7 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 def write(title: str, categories: list[str], status: str = "published") -> int:
     with session_scope() as session:
         data = ArticleCreate(title=title, body_html="<p>Nội dung</p>", categories=categories, status=status)
-        return create_article(session, data, utcnow(), get_settings()).article.id
+        return create_article(session, data, utcnow(), get_settings(), OPERATOR).article.id
 
 
 def render(*slugs: str) -> None:
@@ -101,7 +102,7 @@ def test_a_category_page_and_its_feeds_exist_only_while_public(desk: dict[str, i
     # although its feeds were stored and served a moment ago (the withdrawal's event
     # re-renders the scope; an old article may change no document at all).
     with session_scope() as session:
-        withdraw_article(session, desk["published"], utcnow(), get_settings())
+        withdraw_article(session, desk["published"], utcnow(), get_settings(), OPERATOR)
     render(PUBLIC)
     assert web.get(f"/categories/{PUBLIC}").status_code == 404
     assert web.get(f"/feeds/categories/{PUBLIC}/atom.xml").status_code == 404
@@ -113,7 +114,7 @@ def test_unpublishing_into_a_new_category_renders_no_feed_for_it(desk: dict[str,
     the new category's scope too, and its render must not store the unreviewed name."""
     with session_scope() as session:
         change = ArticleUpdate(status="draft", categories=["Chưa duyệt"])
-        update_article(session, desk["published"], change, utcnow(), get_settings())
+        update_article(session, desk["published"], change, utcnow(), get_settings(), OPERATOR)
     render("chua-duyet")
     with session_scope() as session:
         assert (
@@ -178,7 +179,7 @@ def test_a_reader_keeps_a_category_chosen_while_it_was_public(desk: dict[str, in
                                     created_at=utcnow())  # fmt: skip
         session.add(subscription)
         session.flush()
-        withdraw_article(session, desk["published"], utcnow(), get_settings())
+        withdraw_article(session, desk["published"], utcnow(), get_settings(), OPERATOR)
         url = preferences_url(get_settings(), subscription.id, utcnow())
     page = web.get(url.removeprefix(get_settings().base_url))
     assert page.status_code == 200
@@ -208,7 +209,7 @@ def test_a_scheduled_articles_category_becomes_public_when_it_is_published(web: 
     with session_scope() as session:
         data = ArticleCreate(title="Hẹn giờ", body_html="<p>x</p>", categories=["Sắp đăng"],
                              publish_at=utcnow() + timedelta(hours=1))  # fmt: skip
-        create_article(session, data, utcnow(), get_settings())
+        create_article(session, data, utcnow(), get_settings(), OPERATOR)
     assert "Sắp đăng" not in web.get("/subscribe").text
     with session_scope() as session:
         publish_due_articles(session, utcnow() + timedelta(hours=2), get_settings())
