@@ -273,7 +273,8 @@ def main() -> None:
         **({"BANTIN_DELIVERY_BATCH_SIZE": str(args.batch_size)} if args.batch_size else {}),
         **({"BANTIN_WORKER_CONCURRENCY": str(args.processes)} if args.processes else {}),
     )
-    workers = ["worker-deliveries", "worker-events"] if args.split_queues else ["worker"]
+    # Without --split-queues: the stack's two workers, as `bantin up` runs them (decision 0031).
+    workers = ["worker-deliveries", "worker-events"] if args.split_queues else ["sender", "worker"]
     try:
         start_stack(stack, args.split_queues)
         add_subscriptions(database_url, port, count)

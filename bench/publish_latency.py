@@ -8,6 +8,13 @@ p50/p95/p99. Then, in the same run, times rendering one 50-item Atom feed throug
 our renderer next to feedgen's bare time for the same items (the floor).
 
     python -m bench.publish_latency [--articles 200] [--interval 0.5] [--text varied|repeated]
+                                    [--websub-subscribers 0] [--websub-answer-seconds 2]
+
+``--websub-subscribers N`` first subscribes N WebSub callbacks on 127.0.0.1 to the site's
+Atom feed, each answering content distribution after ``--websub-answer-seconds``
+(verification at once): every publish then also sends N slow POSTs, the load that took
+publish → feed from 0.5 s to 13 s while the same worker processes rendered feeds
+(decision 0031).
 
 Environment: BANTIN_TEST_POSTGRES_URL, BANTIN_TEST_REDIS_URL (defaults: the local servers).
 """
@@ -25,11 +32,13 @@ from pathlib import Path
 
 import httpx
 import redis
+from sqlalchemy import create_engine, text
 
 from service.feeds.model import FeedCategory, FeedItem, FeedSpec
 from service.feeds.render import render
 from tests.integration.conftest import REDIS_URL, create_database, drop_database
-from tests.integration.stack import Stack
+from tests.integration.stack import Stack, wait_until
+from tests.integration.websub_callbacks import CallbackServer
 
 # BANTIN_TEST_REDIS_URL's database (flushed first): each engineer's own, never a shared one.
 BENCH_REDIS_URL = REDIS_URL
@@ -92,6 +101,31 @@ def measure_publish_latency(stack: Stack, count: int, *, varied: bool = True, in
             latencies.append((time.perf_counter() - returned) * 1000)
             time.sleep(max(0.0, interval - (time.perf_counter() - returned)))
     return latencies
+
+
+class SlowSubscribers:
+    """WebSub callbacks on 127.0.0.1: verification of intent answered at once, each content
+    POST answered after ``seconds`` (a slow third-party server)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.server = CallbackServer(lambda method, _path: time.sleep(seconds) if method == "POST" else None)
+        self.base = self.server.base
+
+    def subscribe(self, stack: Stack, count: int) -> None:
+        """``count`` callbacks subscribed to the site's Atom feed, verified before returning."""
+        topic = f"{stack.base_url}/feeds/atom.xml"
+        wait_until(lambda: httpx.get(topic).status_code == 200, 30, "the site feed")
+        for n in range(count):
+            form = {"hub.mode": "subscribe", "hub.callback": f"{self.base}/cb/{n}", "hub.topic": topic}
+            assert httpx.post(f"{stack.base_url}/websub", data=form).status_code == 202
+        engine = create_engine(stack.env["BANTIN_DATABASE_URL"])
+        active = "SELECT count(*) FROM subscriptions WHERE channel = 'websub' AND status = 'active'"
+        with engine.connect() as connection:
+            wait_until(lambda: connection.execute(text(active)).scalar_one() == count, 120, "verified callbacks", 0.2)
+        engine.dispose()
+
+    def stop(self) -> None:
+        self.server.stop()
 
 
 def sample_items(count: int) -> list[FeedItem]:
@@ -173,6 +207,10 @@ def main() -> None:
         "rate; 0 sends the next as soon as the last is served, which measures how many publishes a second "
         "the worker keeps up with rather than latency",
     )
+    parser.add_argument("--websub-subscribers", type=int, default=0, help="slow WebSub callbacks on the site feed")
+    parser.add_argument(
+        "--websub-answer-seconds", type=float, default=2.0, help="how long each callback takes to answer a POST"
+    )
     args = parser.parse_args()
 
     name = f"bantin_bench_{uuid.uuid4().hex[:8]}"
@@ -183,13 +221,21 @@ def main() -> None:
         BENCH_REDIS_URL,
         Path(tempfile.mkdtemp(prefix="bantin-bench-")),
         BANTIN_SWEEP_INTERVAL_SECONDS=str(args.sweep_interval),
+        BANTIN_EGRESS_ALLOW="127.0.0.1/32",
+        BANTIN_WEBSUB_PENDING_PER_HOST=str(max(50, args.websub_subscribers)),
+        BANTIN_WEBSUB_PENDING_TOTAL=str(max(500, args.websub_subscribers)),
     )
+    subscribers = SlowSubscribers(args.websub_answer_seconds) if args.websub_subscribers else None
     try:
         stack.start_all()
+        if subscribers is not None:
+            subscribers.subscribe(stack, args.websub_subscribers)
         latencies = measure_publish_latency(stack, args.articles, varied=args.text == "varied", interval=args.interval)
     finally:
         stack.stop_all()
         drop_database(name)
+        if subscribers is not None:
+            subscribers.stop()
 
     spec = FeedSpec(
         "Bantin", "Bản tin", "https://bantin.example.vn/", "https://bantin.example.vn", "/feeds", "Ban biên tập"
@@ -199,9 +245,14 @@ def main() -> None:
     floor = best_of(lambda: bare_feedgen_atom(spec, items))
 
     print(
-        f"publish → served by /feeds/atom.xml, {len(latencies)} articles, PostgreSQL + Redis + 1 worker (2 processes), "
+        f"publish → served by /feeds/atom.xml, {len(latencies)} articles, PostgreSQL + Redis + the stack's workers, "
         f"sweeps every {args.sweep_interval:g} s, {args.text} text, "
         + (f"a publish every {args.interval:g} s" if args.interval else "each publish once the last is served")
+        + (
+            f", {args.websub_subscribers} WebSub callbacks answering in {args.websub_answer_seconds:g} s"
+            if args.websub_subscribers
+            else ""
+        )
     )
     print(f"  p50 {percentile(latencies, 50):7.1f} ms")
     print(f"  p95 {percentile(latencies, 95):7.1f} ms")

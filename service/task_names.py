@@ -14,6 +14,8 @@ PUBLISH_DUE = "articles.publish_due"
 SEND_DELIVERY_BATCH = "deliveries.send_batch"
 SWEEP_DELIVERIES = "deliveries.sweep"
 VERIFY_WEBSUB_INTENT = "websub.verify"
+# deliveries.send_batch for WebSub subscribers' deliveries, on a queue of its own (decision 0031).
+DISTRIBUTE_WEBSUB = "websub.distribute"
 MAINTAIN_WEBSUB = "websub.maintain"
 CALENDAR_TICK = "calendar.tick"
 PURGE_DELIVERIES = "deliveries.purge"

@@ -82,9 +82,8 @@ def dispatch_event(event_id: int) -> None:
     changed = handle_event(session_scope, event_id, utcnow(), get_settings())
     if changed:
         with session_scope() as session:
-            defer_batched(
-                session, task_names.SEND_DELIVERY_BATCH, plan_feed_updates(session, changed, utcnow(), get_settings())
-            )
+            planned = plan_feed_updates(session, changed, utcnow(), get_settings())
+            defer_batched(session, task_names.DISTRIBUTE_WEBSUB, planned)
 
 
 @app.task(name=task_names.ANNOUNCE_EVENT)
@@ -113,6 +112,16 @@ def publish_due() -> int:
 @app.task(name=task_names.SEND_DELIVERY_BATCH)
 def send_delivery_batch(delivery_ids: list[str]) -> dict[str, int]:
     """Send a batch of deliveries; returns counts: claimed, delivered, failed."""
+    return _send(delivery_ids)
+
+
+@app.task(name=task_names.DISTRIBUTE_WEBSUB)
+def distribute_websub(delivery_ids: list[str]) -> dict[str, int]:
+    """A batch of WebSub content distribution: the same sending, on the websub queue (decision 0031)."""
+    return _send(delivery_ids)
+
+
+def _send(delivery_ids: list[str]) -> dict[str, int]:
     summary = send_batch(session_scope, delivery_ids, utcnow(), rate_limiter(), get_settings())
     return {"claimed": summary.claimed, "delivered": summary.delivered, "failed": summary.failed}
 

@@ -36,6 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from config.settings import get_settings
 from service.api import pages
+from service.articles.categories import public_category
 from service.articles.derived import site_generation_of
 from service.db.engine import get_engine, session_scope
 from service.feeds.documents import (
@@ -47,7 +48,7 @@ from service.feeds.documents import (
     public_path,
 )
 from service.feeds.render import CONTENT_TYPES, FILENAMES
-from service.feeds.scopes import CALENDAR, SITE, category_scope
+from service.feeds.scopes import CALENDAR, SITE, category_scope, category_slug
 from service.feeds.urls import feed_url, hub_url
 from service.feeds.variants import CODINGS
 from service.i18n import request_language
@@ -197,7 +198,11 @@ def document_for_path(path: str) -> tuple[str, str] | None:
 def load_entry(scope: str, fmt: str) -> Entry | None:
     """Read one document from the database and build what it sends (runs in a thread)."""
     settings = get_settings()
+    slug = category_slug(scope)
     with session_scope() as session:
+        # A category's feeds only while it is public (service/articles/categories.py).
+        if slug is not None and public_category(session, slug=slug) is None:
+            return None
         doc = load_document(session, scope, fmt)
     if doc is None:
         return None
@@ -290,6 +295,10 @@ class DocumentCache:
             if generation.documents != self._generation:
                 self._entries = {}
                 self._generation = generation.documents
+            elif generation.site != self.site_generation:
+                # An article write may have made a category public or not without changing
+                # a document (an old article withdrawn): its feeds are looked up again.
+                self._entries = {key: entry for key, entry in self._entries.items() if category_slug(key[0]) is None}
             self.site_generation = generation.site
             self._checked_at, self._seen_notified = started, notified
         finally:

@@ -8,7 +8,7 @@ picks the words and renders ``service.web`` templates. Every page is ``noindex``
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from config.settings import Settings, get_settings
 from service.api.deps import AppSettings
+from service.articles.categories import public_categories
 from service.db.engine import session_scope
 from service.db.models import Category
 from service.db.types import utcnow
@@ -187,12 +188,16 @@ def _refuse_csrf(request: Request, settings: Settings, form: Mapping[str, list[s
     return _notice(lang, 403, "csrf", reason=problem)
 
 
-def _categories() -> list[tuple[str, str]]:
+def _categories(chosen: Sequence[str] = ()) -> list[tuple[str, str]]:
+    """(slug, name) of the public categories, and of those in ``chosen`` (a reader's own
+    choice, kept on their preferences page after it stopped being public), by name."""
     with session_scope() as session:
-        return [
-            (row.slug, row.name)
-            for row in session.execute(select(Category.slug, Category.name).order_by(Category.name))
-        ]
+        shown = {category.slug: category.name for category in public_categories(session)}
+        missing = [slug for slug in chosen if slug not in shown]
+        if missing:
+            named = select(Category.slug, Category.name).where(Category.slug.in_(missing))
+            shown.update((slug, name) for slug, name in session.execute(named))
+    return sorted(shown.items(), key=lambda pair: (pair[1], pair[0]))
 
 
 def _signup_page(
@@ -350,7 +355,7 @@ def _preferences_page(
         state=subscription.status,
         chosen=list(subscription.categories),
         frequency=subscription.frequency,
-        categories=_categories(),
+        categories=_categories(subscription.categories),
         action=path,
         message=message,
         csrf=csrf_token(settings, cookie, utcnow()),
@@ -394,7 +399,7 @@ async def preferences_change(request: Request, subscription_id: RowId, signed: s
             field = str(exc.errors()[0]["loc"][0])
             message = FIELD_ERRORS.get(field, exc.errors()[0]["msg"])
             return _preferences_page(request, settings, subscription, request.url.path, message, status_code=422)
-        chosen = signup.known_categories(session, data.categories)
+        chosen = signup.known_categories(session, data.categories, subscription.categories)
         if data.action == "save" and scope == "some" and not chosen:
             message = FIELD_ERRORS["categories_none"]
             return _preferences_page(request, settings, subscription, request.url.path, message, status_code=422)

@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.headerregistry import Address
-from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, make_msgid, parseaddr
 from functools import lru_cache
 from typing import Any
@@ -22,6 +21,7 @@ from email_validator import EmailNotValidError, validate_email
 from config.settings import Settings
 from service.channels.base import SendContext
 from service.channels.egress import EgressPolicy
+from service.channels.mail_headers import ascii_domain, header, named_address
 from service.channels.messages import OutboundMessage, SendResult
 from service.channels.results import elapsed_ms
 from service.channels.text import render_text
@@ -50,14 +50,15 @@ def sender(settings: Settings) -> Address:
 def _sender(smtp_from: str, site_title: str) -> Address:
     # Parsed once per value, not once per message (a third of a digest's own CPU before).
     name, address = parseaddr(smtp_from)
-    return Address(display_name=name or site_title, addr_spec=address)
+    local, at, domain = address.rpartition("@")
+    return Address(display_name=name or site_title, addr_spec=f"{local}{at}{ascii_domain(domain)}" if at else address)
 
 
 def list_id(settings: Settings) -> str:
-    """RFC 2919 ``List-Id``: the site title and a dot-atom id under the site's host name."""
+    """RFC 2919 ``List-Id``'s identifier: a dot-atom under the site's host name (IDNA for a
+    non-ASCII host, whose labels the dot-atom cannot carry)."""
     host = urlsplit(settings.base_url).hostname or "localhost"
-    title = settings.site_title.replace("\\", "").replace('"', "")
-    return f'"{title}" <announcements.{host}>'
+    return f"announcements.{ascii_domain(host)}"
 
 
 def build_email(settings: Settings, message: OutboundMessage, now: datetime | None = None) -> bytes:
@@ -68,8 +69,9 @@ def build_email(settings: Settings, message: OutboundMessage, now: datetime | No
 
     Composed as bytes, not through ``EmailMessage``: its header parsing and folding cost
     about 30 ms per digest here, ten times the SMTP round trip (bench/README.md, digests).
-    Headers with non-ASCII words go through the SMTP policy's folder once per distinct
-    value (``_header``), so a Vietnamese subject shared by 100,000 readers is encoded once.
+    Headers with non-ASCII words are encoded once per distinct value
+    (``service/channels/mail_headers.py``), so a Vietnamese subject shared by 100,000
+    readers is encoded once, and each decodes to exactly the text it was made from.
     """
     now = now or datetime.now(UTC)
     if message.event_type == DIGEST:
@@ -91,17 +93,18 @@ def build_email(settings: Settings, message: OutboundMessage, now: datetime | No
         text_footer = f"{label}: {preferences}\n{text_footer}"
         html_footer = f'<a href="{html.escape(preferences)}">{label}</a> · {html_footer}'
     boundary = f"=_{uuid.uuid4().hex}"
+    from_address = sender(settings)
     head = b"".join(
         (
-            _header("Subject", words.subject),
-            _header("From", str(sender(settings))),
-            _header("To", message.target),
-            _header("Date", format_datetime(now.astimezone(settings.zone))),
-            _header("Message-ID", make_msgid(idstring=message.delivery_id, domain=_domain(settings.smtp_from))),
+            header("Subject", words.subject),
+            named_address("From", from_address.display_name, from_address.addr_spec),
+            header("To", message.target),
+            header("Date", format_datetime(now.astimezone(settings.zone))),
+            header("Message-ID", make_msgid(idstring=message.delivery_id, domain=_domain(from_address.addr_spec))),
             b"Auto-Submitted: auto-generated\r\n",  # RFC 3834: autoresponders must not answer
-            _header("List-Id", list_id(settings)),
-            _header("X-Bantin-Delivery", message.delivery_id),
-            _header("List-Unsubscribe", f"<{url}>"),
+            named_address("List-Id", settings.site_title, list_id(settings)),
+            header("X-Bantin-Delivery", message.delivery_id),
+            header("List-Unsubscribe", f"<{url}>"),
             b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n",  # RFC 8058
             b"MIME-Version: 1.0\r\n",
             f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n'.encode(),
@@ -121,23 +124,6 @@ def _part(subtype: str, content: str) -> bytes:
     return (
         f"Content-Type: text/{subtype}; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n".encode() + encoded
     )
-
-
-@lru_cache(maxsize=4096)
-def _folded(name: str, value: str) -> bytes:
-    return SMTP_POLICY.fold_binary(*SMTP_POLICY.header_store_parse(name, value))
-
-
-def _header(name: str, value: str) -> bytes:
-    """``Name: value`` and CRLF; a value with non-ASCII or line-breaking characters, or a long
-    one, is RFC 2047-encoded and folded by the SMTP policy (cached per distinct value)."""
-    if value.isascii() and len(value) < MAX_RAW_HEADER and "\r" not in value and "\n" not in value:
-        return f"{name}: {value}\r\n".encode()
-    return _folded(name, value)
-
-
-# Below this many characters an ASCII value fits RFC 5322's 998-character line unfolded.
-MAX_RAW_HEADER = 900
 
 
 def _domain(sender: str) -> str:

@@ -4,7 +4,7 @@ Images have no curl, and a worker or beat has no HTTP port, so compose, Docker's
 ``HEALTHCHECK`` and Kubernetes exec probes all run this one command:
 
 - ``api``: ``GET /readyz`` (or ``--path /healthz``) on this machine's API port answers 200;
-- ``worker``: this host's Celery worker answers a remote-control ping through the broker,
+- ``worker``: this host's Celery worker (either role) answers a remote-control ping through the broker,
   which proves the main process is alive and consuming;
 - ``beat``: the broker that beat sends to is reachable (beat is one process: if it dies
   the container ends, so what can go wrong while it runs is the broker).
@@ -52,17 +52,24 @@ def api_health(
 
 
 @health_app.command("worker")
-def worker_health(timeout: Annotated[float, typer.Option(help="seconds to wait for the answer")] = 10.0) -> None:
-    """This host's Celery worker (``celery@<hostname>``) answers a ping through the broker."""
+def worker_health(
+    timeout: Annotated[float, typer.Option(help="seconds to wait for the answer")] = 10.0,
+    role: Annotated[str | None, typer.Option(help="feeds or outbound; default: either")] = None,
+) -> None:
+    """This host's Celery worker (``feeds@<hostname>`` or ``outbound@<hostname>``, decision 0031)
+    answers a ping through the broker. A container runs one worker: either role's answer will do."""
     from workers.app import app as celery_app
+    from workers.queues import ROLES
 
-    name = f"celery@{socket.gethostname()}"
+    if role is not None and role not in ROLES:
+        raise typer.BadParameter(f"must be one of {', '.join(ROLES)}", param_hint="--role")
+    names = [f"{each}@{socket.gethostname()}" for each in ROLES if role in (None, each)]
     try:
-        replies = celery_app.control.ping(destination=[name], timeout=timeout)
-        problem = None if any(name in reply for reply in replies) else "no answer to a ping"
+        replies = celery_app.control.ping(destination=names, timeout=timeout, limit=1)
+        problem = None if any(name in reply for reply in replies for name in names) else "no answer to a ping"
     except Exception as exc:  # noqa: BLE001 - a broker error is "unhealthy", with its reason
         problem = f"{type(exc).__name__}: {exc}"
-    _verdict(problem, name)
+    _verdict(problem, " or ".join(names))
 
 
 @health_app.command("beat")

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from config.settings import Settings, get_settings
 from service.cli.calendar import calendar_app
+from service.cli.categories import categories_app
 from service.cli.common import fail as _fail
 from service.cli.common import parser_for, validation_failure
 from service.cli.health import health_app
@@ -30,6 +31,7 @@ articles_app = typer.Typer(help="Articles.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(articles_app, name="articles")
+app.add_typer(categories_app, name="categories")
 app.add_typer(subscribers_app, name="subscribers")
 app.add_typer(deliveries_app, name="deliveries")
 app.add_typer(calendar_app, name="calendar")
@@ -120,11 +122,25 @@ def api(
 @app.command()
 def worker(
     concurrency: Annotated[int | None, typer.Option(help="default: BANTIN_WORKER_CONCURRENCY")] = None,
-    queues: Annotated[str, typer.Option(help="comma-separated queues")] = "events,deliveries,maintenance",
+    queues: Annotated[
+        str,
+        typer.Option(
+            help="comma-separated queues: events,maintenance (feeds) or deliveries,websub (subscribers' servers); "
+            "never both in one worker"
+        ),
+    ] = "events,maintenance",
 ) -> None:
-    """Run a Celery worker: it waits for the broker first; the whole pool's metrics are on BANTIN_METRICS_PORT."""
-    from service.observability import multiprocess
+    """Run a Celery worker: it waits for the broker first; the whole pool's metrics are on BANTIN_METRICS_PORT.
 
+    A deployment runs both kinds: feeds (events, maintenance) and outbound (deliveries,
+    websub), each as many as it needs (decision 0031)."""
+    from service.observability import multiprocess
+    from workers.queues import worker_role
+
+    try:
+        role = worker_role([name.strip() for name in queues.split(",") if name.strip()])
+    except ValueError as exc:
+        raise _fail(f"--queues: {exc}") from None
     settings = get_settings()
     # Before the tasks (and prometheus-client) are imported; the pool's children inherit it.
     # One directory per metrics port: two workers on one host (one per queue) each need a port.
@@ -142,6 +158,7 @@ def worker(
             f"--loglevel={settings.log_level}",
             f"--concurrency={concurrency or settings.worker_concurrency}",
             f"--queues={queues}",
+            f"--hostname={role}@%h",
             "--without-gossip",
             "--without-mingle",
         ]

@@ -59,12 +59,13 @@ class GaveUp(Exception):
     """A child kept dying; the message says which and how often."""
 
 
-def role_command(*args: str) -> Callable[[], subprocess.Popen[bytes]]:
-    """A starter for ``bantin <args>`` in its own session (its own process group)."""
+def role_command(*args: str, env: dict[str, str] | None = None) -> Callable[[], subprocess.Popen[bytes]]:
+    """A starter for ``bantin <args>`` in its own session (its own process group), with ``env``
+    added to this process's environment."""
 
     def start() -> subprocess.Popen[bytes]:
         return subprocess.Popen(
-            [sys.executable, "-m", "service.cli.main", *args], env=dict(os.environ), start_new_session=True
+            [sys.executable, "-m", "service.cli.main", *args], env={**os.environ, **(env or {})}, start_new_session=True
         )
 
     return start
@@ -80,8 +81,16 @@ def run(settings: Settings, host: str, port: int) -> int:
         socket_path = settings.embedded_redis_socket
         children.append(Child("redis", lambda: embedded_redis.start(socket_path)))
         log.info("embedded Redis on %s", socket_path)
+    # Two workers (decision 0031): one renders feeds, the other waits on subscribers'
+    # servers, so a flood of slow WebSub callbacks never holds a process a render needs.
+    # The second serves its metrics on the next port (none when metrics are off).
+    outbound_metrics = str(settings.metrics_port + 1 if settings.metrics_port else 0)
     children += [
-        Child("worker", role_command("worker")),
+        Child("worker", role_command("worker", "--queues", "events,maintenance")),
+        Child(
+            "sender",
+            role_command("worker", "--queues", "deliveries,websub", env={"BANTIN_METRICS_PORT": outbound_metrics}),
+        ),
         Child("beat", role_command("beat")),
         Child("api", role_command("api", "--host", host, "--port", str(port), "--no-migrate")),
     ]

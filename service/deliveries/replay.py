@@ -12,9 +12,8 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from service import task_names
-from service.db.after_commit import defer_batched
 from service.db.models import Delivery, DeliveryStatus, SubscriptionStatus
+from service.deliveries.routing import channels_of, defer_sending
 from service.errors import Conflict, NotFound
 from service.subscriptions.service import get_subscription
 
@@ -63,4 +62,4 @@ def _requeue(session: Session, ids: Sequence[str], now: datetime) -> None:
             .values(status=DeliveryStatus.PENDING.value, next_attempt_at=now, lease_until=None)
             .execution_options(synchronize_session=False)
         )
-        defer_batched(session, task_names.SEND_DELIVERY_BATCH, ids)
+        defer_sending(session, channels_of(session, ids))

@@ -8,9 +8,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from service import task_names
-from service.db.after_commit import defer_batched
-from service.db.models import Delivery, DeliveryStatus
+from service.db.models import Delivery, DeliveryStatus, Subscription
+from service.deliveries.routing import defer_sending
 
 # Batches' worth of due rows one sweep hands out; the next sweep takes the rest.
 BATCHES_PER_SWEEP = 50
@@ -33,19 +32,21 @@ def claim_due(session: Session, now: datetime, settings: Settings) -> list[str]:
     They are sent in batches once the caller commits.
     """
     limit = settings.delivery_batch_size * BATCHES_PER_SWEEP
-    ids = list(
-        session.scalars(
-            select(Delivery.id)
-            .where(
-                Delivery.status == DeliveryStatus.PENDING,
-                Delivery.next_attempt_at <= now,
-                or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
-            )
-            .order_by(Delivery.next_attempt_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+    query = (
+        select(Delivery.id, Subscription.channel)
+        .join(Subscription, Subscription.id == Delivery.subscription_id)
+        .where(
+            Delivery.status == DeliveryStatus.PENDING,
+            Delivery.next_attempt_at <= now,
+            or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
         )
+        .order_by(Delivery.next_attempt_at)
+        .limit(limit)
+        .with_for_update(of=Delivery, skip_locked=True)
     )
+    # With each row's channel: WebSub subscribers' deliveries go to their own queue (decision 0031).
+    due = [(delivery_id, channel) for delivery_id, channel in session.execute(query)]
+    ids = [delivery_id for delivery_id, _ in due]
     if ids:
         session.execute(
             update(Delivery)
@@ -53,5 +54,5 @@ def claim_due(session: Session, now: datetime, settings: Settings) -> list[str]:
             .values(lease_until=now + timedelta(seconds=settings.delivery_lease_seconds))
             .execution_options(synchronize_session=False)
         )
-        defer_batched(session, task_names.SEND_DELIVERY_BATCH, ids)
+        defer_sending(session, due)
     return ids

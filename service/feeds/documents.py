@@ -243,15 +243,47 @@ def _export_after_commit(session: Session, scope: str, fmt: str, document: Store
 
 def _write_pending(session: Session) -> None:
     pending: dict[tuple[str, str], StoredDocument] = session.info.pop(_PENDING_KEY, {})
+    withdrawn: set[str] = session.info.pop(_WITHDRAWN_KEY, set())
     folder = get_settings().feed_export_dir
     if folder is None:
         return
     for (scope, fmt), document in pending.items():
         export_document(folder, public_path(scope, fmt), document)
+    for scope in withdrawn:
+        for fmt in FILENAMES:
+            remove_export(folder, public_path(scope, fmt))
 
 
 def _drop_pending(session: Session) -> None:
     session.info.pop(_PENDING_KEY, None)
+    session.info.pop(_WITHDRAWN_KEY, None)
+
+
+_WITHDRAWN_KEY = "bantin_withdrawn_exports"
+
+
+def unexport_after_commit(session: Session, scope: str) -> None:
+    """Once the session commits, remove the exported files of ``scope``'s documents, if any
+    (a category that stopped being public): nginx then passes the request to the API, whose
+    answer is a 404. Nothing happens without ``BANTIN_FEED_EXPORT_DIR``."""
+    if get_settings().feed_export_dir is None:
+        return
+    session.info.setdefault(_WITHDRAWN_KEY, set()).add(scope)
+    if not event.contains(session, "after_commit", _write_pending):
+        event.listen(session, "after_commit", _write_pending)
+        event.listen(session, "after_rollback", _drop_pending)
+
+
+def remove_export(folder: Path, path: str) -> None:
+    """Remove the files :func:`export_document` wrote for ``path`` (under the same lock)."""
+    target = folder / path.lstrip("/")
+    if not target.parent.is_dir():
+        return
+    with open(target.parent / f".{target.name}.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for suffix in EXPORT_SUFFIXES.values():
+            target.with_name(target.name + suffix).unlink(missing_ok=True)
+        (target.parent / f".{target.name}.version").unlink(missing_ok=True)
 
 
 def export_document(folder: Path, path: str, document: StoredDocument) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from service.articles.categories import is_public
 from service.articles.urls import article_url_for
 from service.db.locks import transaction_lock
 from service.db.models import Article, ArticleStatus, Category, FeedDocument, MediaFile, article_categories
@@ -21,6 +22,7 @@ from service.feeds.documents import (
     scope_documents,
     store_document,
     store_variants,
+    unexport_after_commit,
 )
 from service.feeds.model import FeedCategory, FeedEnclosure, FeedItem, FeedSpec
 from service.feeds.render import render_within
@@ -155,7 +157,7 @@ def categories_of(session: Session, article_ids: list[int]) -> dict[int, tuple[F
 def render_scope(session: Session, scope: str, now: datetime, settings: Settings) -> list[str]:
     """Re-render the three formats of ``scope`` with their variants; returns the formats whose bytes changed.
 
-    A category scope whose category no longer exists is left as it is.
+    A category scope whose category does not exist or is not public renders nothing.
     """
     return render_identity(session, scope, now, settings, compress=True).changed
 
@@ -186,8 +188,11 @@ def render_identity(
     category = None
     slug = category_slug(scope)
     if slug is not None:
-        category = session.scalars(select(Category).where(Category.slug == slug)).one_or_none()
+        # Only a public category has feeds: one that only drafts use has an unreviewed name
+        # (service/articles/categories.py); what it stored while public is no longer served.
+        category = session.scalars(select(Category).where(Category.slug == slug, is_public())).one_or_none()
         if category is None:
+            unexport_after_commit(session, scope)
             return RenderedScope([], {})
     spec = spec_for(scope, category, settings)
     items = newest_items(session, category, settings.feed_items, settings.base_url)

@@ -50,7 +50,7 @@ def apply(session: Session, subscription: Subscription, form: PreferencesForm, c
     """Carry out one action; returns it. Each change is a consent event (who, when, from where)."""
     action = form.action
     if action == "save":
-        subscription.categories = known_categories(session, form.categories)
+        subscription.categories = known_categories(session, form.categories, subscription.categories)
         if subscription.frequency == EACH and form.frequency != EACH:
             # Until now every article went by itself: the first digest starts from here.
             subscription.digest_since = now

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -23,8 +24,9 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from service.articles.categories import public_slugs
 from service.channels.base import RateLimiter
-from service.db.models import Category, SubscribeRequest, Subscription, SubscriptionStatus, Suppression
+from service.db.models import SubscribeRequest, Subscription, SubscriptionStatus, Suppression
 from service.deliveries.planning import plan_announcement
 from service.errors import InvalidField
 from service.readers import links
@@ -58,12 +60,11 @@ def suppression_hash(channel: str, target: str) -> str:
     return hashlib.sha256(f"{channel}:{normalised}".encode()).hexdigest()
 
 
-def known_categories(session: Session, slugs: list[str]) -> list[str]:
-    """The slugs among ``slugs`` that name a category, in the given order."""
-    if not slugs:
-        return []
-    found = set(session.scalars(select(Category.slug).where(Category.slug.in_(slugs))))
-    return [slug for slug in slugs if slug in found]
+def known_categories(session: Session, slugs: list[str], kept: Sequence[str] = ()) -> list[str]:
+    """The slugs among ``slugs`` that a reader may choose, in the given order: public
+    categories (``service/articles/categories.py``), and those in ``kept``, the reader's
+    own choice from when they were public."""
+    return public_slugs(session, slugs, kept)
 
 
 def _check_limits(session: Session, form: SignupForm, client: str, now: datetime, settings: Settings,

@@ -15,6 +15,7 @@ from sqlalchemy import BigInteger, Integer, Select, String, bindparam, func, sel
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement, Label
 
+from service.articles.categories import public_category
 from service.db.models import Article, ArticleStatus, Category, article_categories
 from service.errors import DomainError, NotFound
 
@@ -90,11 +91,12 @@ def parse_cursor(raw: str | None) -> int | None:
 
 
 def category_by_slug(session: Session, slug: str) -> CategoryLink:
-    """The category with this slug; NotFound otherwise."""
-    row = session.execute(select(Category.slug, Category.name).where(Category.slug == slug)).one_or_none()
-    if row is None:
+    """The public category with this slug (``service/articles/categories.py``); NotFound otherwise,
+    also for a category that only drafts use: its name is not reviewed yet."""
+    found = public_category(session, slug=slug)
+    if found is None:
         raise NotFound(f"no category {slug[:200]!r}")
-    return CategoryLink(row.slug, row.name)
+    return CategoryLink(found.slug, found.name)
 
 
 # An article's categories travel in its own row as "slug<US>name<RS>slug<US>name": one

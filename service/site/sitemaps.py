@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from service.articles.categories import is_public
 from service.db.models import Article, ArticleStatus, Category, article_categories
 from service.errors import NotFound
 
@@ -54,14 +55,18 @@ def index_entries(session: Session, base_url: str, per_file: int) -> list[Entry]
 
 
 def page_entries(session: Session, base_url: str, per_file: int) -> list[Entry]:
-    """The home page and every category with a published article (up to the file's limit)."""
+    """The home page and every public category (``service/articles/categories.py``), up to the
+    file's limit; a category's lastmod is its newest published article's change, else its creation."""
     changed = session.scalar(select(func.max(Article.updated_at)).where(Article.status == _PUBLISHED))
+    newest = (
+        select(func.max(Article.updated_at))
+        .join(article_categories, article_categories.c.article_id == Article.id)
+        .where(article_categories.c.category_id == Category.id, Article.status == _PUBLISHED)
+        .scalar_subquery()
+    )
     rows = session.execute(
-        select(Category.slug, func.max(Article.updated_at).label("lastmod"))
-        .join(article_categories, article_categories.c.category_id == Category.id)
-        .join(Article, Article.id == article_categories.c.article_id)
-        .where(Article.status == _PUBLISHED)
-        .group_by(Category.slug)
+        select(Category.slug, func.coalesce(newest, Category.created_at).label("lastmod"))
+        .where(is_public())
         .order_by(Category.slug)
         .limit(per_file - 1)
     ).all()

@@ -17,8 +17,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from service.articles.categories import public_categories, public_category
 from service.db.engine import UnitOfWork
-from service.db.models import Category, SubscriptionStatus, TelegramUpdate
+from service.db.models import SubscriptionStatus, TelegramUpdate
 from service.db.statements import insert_ignoring_duplicates
 from service.db.types import utcnow
 from service.readers.consent import TELEGRAM_VERSION, consent_text
@@ -144,10 +145,8 @@ def _choose_text(locale: str, settings: Settings) -> str:
 
 def _keyboard(session: Session, locale: str) -> dict[str, Any]:
     """InlineKeyboardMarkup: "all categories", then the categories by name (callback_data ≤ 64 bytes)."""
-    categories = session.execute(
-        select(Category.id, Category.name).order_by(Category.name, Category.id).limit(MAX_CATEGORY_BUTTONS)
-    ).all()
-    buttons = [{"text": name[:64], "callback_data": f"{CALLBACK_PREFIX}{number}"} for number, name in categories]
+    categories = public_categories(session, limit=MAX_CATEGORY_BUTTONS)
+    buttons = [{"text": c.name[:64], "callback_data": f"{CALLBACK_PREFIX}{c.id}"} for c in categories]
     rows = [[{"text": say(locale, "all"), "callback_data": CALLBACK_ALL}]]
     rows += [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     return {"inline_keyboard": rows}
@@ -164,10 +163,9 @@ def _callback(session: Session, query: CallbackQuery, update_id: int, now: datet
     category: tuple[str, str] | None = None
     chosen_id = CALLBACK_CATEGORY.match(data)
     if chosen_id:
-        found = session.execute(
-            select(Category.slug, Category.name).where(Category.id == int(chosen_id.group(1)))
-        ).first()
-        category = (found[0], found[1]) if found else None
+        # Only a public category: callback data is whatever the client sends, not only our buttons.
+        found = public_category(session, category_id=int(chosen_id.group(1)))
+        category = (found.slug, found.name) if found else None
     valid = data == CALLBACK_ALL or category is not None
     if not valid or query.message is None:
         # A button of a deleted category, or of a message too old to say which chat it was in.

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from service.articles.categories import public_category
 from service.channels.egress import EgressDenied, check_url, policy_for
 from service.channels.http import GuardedHttp, HttpFailure, new_http_session
 from service.channels.urls import with_query
@@ -24,7 +25,7 @@ from service.deliveries.content import FEED_UPDATED
 from service.deliveries.planning import create_announcement, insert_deliveries
 from service.errors import DomainError, InvalidField
 from service.feeds.render import FILENAMES
-from service.feeds.scopes import SITE, category_scope
+from service.feeds.scopes import SITE, category_scope, category_slug
 from service.feeds.urls import feed_url
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,12 @@ def _topic_scope(topic: str, settings: Settings) -> tuple[str, str] | None:
     return None
 
 
+def _public_scope(session: Session, scope: str) -> bool:
+    """A category's feeds are topics only while it is public (service/articles/categories.py)."""
+    slug = category_slug(scope)
+    return slug is None or public_category(session, slug=slug) is not None
+
+
 def parse_request(session: Session, form: Mapping[str, str], settings: Settings) -> HubRequest:
     """A validated hub request; InvalidField names the hub.* parameter that is wrong.
 
@@ -93,7 +100,7 @@ def parse_request(session: Session, form: Mapping[str, str], settings: Settings)
         raise InvalidField("hub.callback", str(exc)) from None
     topic = form.get("hub.topic", "").strip()
     scoped = _topic_scope(topic, settings)
-    if scoped is None or session.get(FeedDocument, scoped) is None:
+    if scoped is None or session.get(FeedDocument, scoped) is None or not _public_scope(session, scoped[0]):
         raise InvalidField("hub.topic", f"is not a feed of this hub (e.g. {settings.base_url}/feeds/atom.xml)")
     lease = settings.websub_default_lease_seconds
     if form.get("hub.lease_seconds"):

@@ -68,7 +68,7 @@ def bantin(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.C
 
 
 class Stack:
-    """API + worker + beat sharing one database and one broker.
+    """API, the two workers (feeds; deliveries and WebSub) and beat sharing one database and one broker.
 
     Two stacks running at once must not share a broker: either one's worker would take the
     other's tasks and run them with its own settings (its database, its channel URLs), which
@@ -97,6 +97,7 @@ class Stack:
         }
         self.env = clean_env(**{**settings, **extra})
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.metrics_ports: dict[str, str] = {}
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         return bantin(self.env, *args)
@@ -118,13 +119,20 @@ class Stack:
         self.start("api", "api", "--port", str(self.port), "--no-migrate")
         wait_until(self._api_answers, 30, "the API to answer /healthz")
 
-    def start_worker(self, name: str = "worker") -> subprocess.Popen[bytes]:
-        """A worker with BANTIN_WORKER_CONCURRENCY processes (2 unless the stack's env says otherwise)."""
+    def start_worker(self, name: str = "worker", queues: str = "events,maintenance") -> subprocess.Popen[bytes]:
+        """A worker with BANTIN_WORKER_CONCURRENCY processes (2 unless the stack's env says otherwise),
+        taking ``queues``: the feeds' by default; :meth:`start_sender` starts the other kind."""
         log_file = self.log_dir / f"{name}.log"
         offset = log_file.stat().st_size if log_file.exists() else 0
-        process = self.start(name, "worker")
+        # Each worker serves its metrics on a port of its own, as on one machine (decision 0031).
+        self.metrics_ports[name] = self.env["BANTIN_METRICS_PORT"] if name == "worker" else str(free_port())
+        process = self.start(name, "worker", "--queues", queues, BANTIN_METRICS_PORT=self.metrics_ports[name])
         wait_until(lambda: b" ready." in log_file.read_bytes()[offset:], 60, f"{name} to be ready", 0.1)
         return process
+
+    def start_sender(self, name: str = "sender") -> subprocess.Popen[bytes]:
+        """The worker of deliveries and WebSub, apart from the feeds' (decision 0031)."""
+        return self.start_worker(name, "deliveries,websub")
 
     def start_beat(self, name: str = "beat") -> None:
         # Each beat keeps its schedule file in its own var dir, as two machines would.
@@ -134,6 +142,7 @@ class Stack:
         migrated = self.run("db", "upgrade")
         assert migrated.returncode == 0, migrated.stderr
         self.start_worker()
+        self.start_sender()
         self.start_beat()
         self.start_api()
 

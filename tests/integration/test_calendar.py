@@ -33,11 +33,12 @@ class TimeTravel:
         self.clock.write_text(datetime(year, month, day, hour, minute, second, tzinfo=HANOI).isoformat())
 
     def down_until(self, year: int, month: int, day: int, hour: int, minute: int) -> None:
-        """Stop the worker and both beats, move the clock, start them again."""
-        for name in ("beat", "beat2", "worker"):
+        """Stop the workers and both beats, move the clock, start them again."""
+        for name in ("beat", "beat2", "worker", "sender"):
             self.stack.stop(name)
         self.set(year, month, day, hour, minute)
         self.stack.start_worker()
+        self.stack.start_sender()
         self.stack.start_beat()
         self.stack.start_beat("beat2")
 

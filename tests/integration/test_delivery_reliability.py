@@ -228,10 +228,10 @@ def test_kill_9_the_worker_in_the_middle_of_a_2000_subscriber_fan_out(
     stack: Stack, publisher: httpx.Client, admin: httpx.Client, receivers: Receivers, unique: str
 ) -> None:
     def kill_worker_and_start_another() -> None:
-        worker = stack.processes.pop("worker")
+        worker = stack.processes.pop("sender")  # the worker that sends (decision 0031)
         os.killpg(worker.pid, signal.SIGKILL)  # the main process and its pool, as kill -9 would
         worker.wait()
-        stack.start_worker("worker")
+        stack.start_sender()
 
     _fan_out_survives(stack, publisher, admin, receivers, unique, 2000, kill_worker_and_start_another)
 

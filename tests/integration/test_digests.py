@@ -198,10 +198,12 @@ def test_a_worker_killed_mid_tick_leaves_every_digest_planned_and_sent_once(
         "WHERE s.target LIKE :p AND d.status = 'queued'"
     )
     wait_until(lambda: digests.rows(planned, p=pattern)[0][0] > 0, 30, "the tick to start planning", 0.01)
-    # The whole worker (its pool processes too) dies at once, as on a lost machine.
-    os.killpg(stack.processes["worker"].pid, signal.SIGKILL)
-    stack.processes.pop("worker").wait()
+    # Both workers (their pool processes too) die at once, as on a lost machine.
+    for name in ("worker", "sender"):
+        os.killpg(stack.processes[name].pid, signal.SIGKILL)
+        stack.processes.pop(name).wait()
     stack.start_worker()
+    stack.start_sender()
 
     delivered = (
         "SELECT count(*) FROM deliveries dl JOIN subscriptions s ON s.id = dl.subscription_id "

@@ -30,7 +30,7 @@ def test_what_is_down_is_unhealthy_with_the_reason() -> None:
         assert api.returncode == 1 and "unhealthy: http://127.0.0.1:" in api.stderr
         assert "Connection refused" in api.stderr
         worker = bantin(env, "health", "worker", "--timeout", "2")
-        assert worker.returncode == 1 and "unhealthy: celery@" in worker.stderr
+        assert worker.returncode == 1 and "unhealthy: feeds@" in worker.stderr
         assert "no answer to a ping" in worker.stderr
         assert bantin(env, "health", "beat").returncode == 0
     finally:

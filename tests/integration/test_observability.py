@@ -37,7 +37,7 @@ REPO = Path(__file__).resolve().parents[2]
 SMTP_USER = "bantin-mailer"
 SMTP_PASSWORD = f"smtp-pw-{uuid.uuid4().hex}"
 SECRET_KEY = f"observability-secret-key-{uuid.uuid4().hex}"
-ROLES = {"api.log": "api", "worker.log": "worker", "beat.log": "beat"}
+ROLES = {"api.log": "api", "worker.log": "worker", "sender.log": "worker", "beat.log": "beat"}
 REQUIRED_FIELDS = {"timestamp", "level", "role", "logger", "message"}
 
 # What the issue asks to see in a scrape (counters and histograms by their sample names).
@@ -205,8 +205,13 @@ def total(series: dict[str, list[tuple[dict[str, str], float]]], name: str, **la
     return sum(v for found, v in series.get(name, []) if labels.items() <= found.items())
 
 
-def worker_metrics_url(stack: Stack) -> str:
-    return f"http://127.0.0.1:{stack.env['BANTIN_METRICS_PORT']}/metrics"
+def scrape_workers(stack: Stack) -> dict[str, list[tuple[dict[str, str], float]]]:
+    """Both workers' series together (the feed worker's and the sender's), as Prometheus sums its targets."""
+    series: dict[str, list[tuple[dict[str, str], float]]] = {}
+    for port in stack.metrics_ports.values():
+        for name, samples in scrape(f"http://127.0.0.1:{port}/metrics").items():
+            series.setdefault(name, []).extend(samples)
+    return series
 
 
 def test_a_scrape_shows_every_metric_and_the_dashboard_and_alerts_use_only_those(
@@ -214,7 +219,7 @@ def test_a_scrape_shows_every_metric_and_the_dashboard_and_alerts_use_only_those
 ) -> None:
     worker = wait_until(
         lambda: (
-            (found := scrape(worker_metrics_url(observed)))
+            (found := scrape_workers(observed))
             and total(found, "bantin_task_failures_total", task="websub.verify") >= 1
             and total(found, "bantin_deliveries_total", outcome="delivered") >= 4
             and found
@@ -324,6 +329,6 @@ def test_beat_purges_delivered_rows_past_the_retention(observed: Stack, flow: di
     finally:
         engine.dispose()
     purged = wait_until(
-        lambda: total(scrape(worker_metrics_url(observed)), "bantin_deliveries_purged_total"), 10, "the purge counter"
+        lambda: total(scrape_workers(observed), "bantin_deliveries_purged_total"), 10, "the purge counter"
     )
     assert purged >= aged

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from config.settings import get_settings
 from service.api.documents import DocumentCache, Entry, Generations, choose_coding
+from service.articles.categories import create_listed_category
 from service.db.engine import session_scope
 from service.db.types import utcnow
 from service.feeds.documents import store_document
@@ -223,6 +224,7 @@ def test_a_failed_check_serves_nothing_unverified() -> None:
 
 def test_stored_bytes_are_served_at_once_after_a_change(client: TestClient) -> None:
     with session_scope() as session:
+        create_listed_category(session, "Thu", utcnow())  # a category's feeds are served while it is public
         store_document(session, "category:thu", "json", b'{"a":1}', utcnow())
     assert client.get("/feeds/categories/thu/feed.json").content == b'{"a":1}'
     with session_scope() as session:

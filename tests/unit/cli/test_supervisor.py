@@ -128,3 +128,41 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().split()[2]
     except OSError:
         return ""
+
+
+def test_bantin_up_runs_the_feed_worker_and_the_sender_apart(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Decision 0031: two workers, neither taking the other's queues; the sender on its own metrics port."""
+    from config.settings import Settings
+    from service.cli import supervisor
+
+    commands: list[tuple[tuple[str, ...], dict[str, str]]] = []
+    children: list[Child] = []
+
+    def role_command(*args: str, env: dict[str, str] | None = None) -> Callable[[], subprocess.Popen[bytes]]:
+        commands.append((args, env or {}))
+        return lambda: subprocess.Popen(["true"])
+
+    class Recorder:
+        def __init__(self, given: list[Child]) -> None:
+            children.extend(given)
+
+        def run(self, on_started: object = None) -> int:
+            return 0
+
+    monkeypatch.setattr(supervisor, "role_command", role_command)
+    monkeypatch.setattr(supervisor, "Supervisor", Recorder)
+    supervisor.run(Settings(broker_url="redis://127.0.0.1:1/0", metrics_port=9808), "127.0.0.1", 8000)
+    started = dict(zip((child.name for child in children), commands, strict=True))
+    assert started["worker"] == (("worker", "--queues", "events,maintenance"), {})
+    assert started["sender"] == (("worker", "--queues", "deliveries,websub"), {"BANTIN_METRICS_PORT": "9809"})
+
+
+@pytest.mark.parametrize("queues", ["events,deliveries,maintenance", "events,websub", "maintenance,deliveries", "x"])
+def test_a_worker_that_would_take_feeds_and_third_parties_work_refuses_to_start(queues: str) -> None:
+    from typer.testing import CliRunner
+
+    from service.cli.main import app
+
+    result = CliRunner().invoke(app, ["worker", "--queues", queues])
+    assert result.exit_code == 2
+    assert "error: --queues: " in result.output

@@ -11,8 +11,8 @@ from sqlalchemy import select, update
 from config.settings import get_settings
 from service.db.after_commit import pending
 from service.db.engine import session_scope
-from service.db.models import Delivery, DeliveryStatus
-from service.deliveries.planning import plan_announcement
+from service.db.models import Delivery, DeliveryStatus, Subscription
+from service.deliveries.planning import create_announcement, insert_deliveries, plan_announcement
 from service.deliveries.replay import recover, replay
 from service.deliveries.sweep import claim_due
 from service.errors import Conflict, NotFound
@@ -84,3 +84,25 @@ def test_the_due_sweep_defers_what_it_claims() -> None:
         assert not pending(session)
     with session_scope() as session:
         assert session.scalars(select(Delivery.status)).all() == ["pending"]
+
+
+def test_websub_deliveries_are_deferred_to_their_own_task_by_the_sweep_and_a_replay() -> None:
+    """Decision 0031: a WebSub subscriber's delivery goes by websub.distribute (the websub
+    queue), whatever path sends it again; every other channel's by deliveries.send_batch."""
+    zalo = subscribe("1")
+    with session_scope() as session:
+        websub = Subscription(channel="websub", target="https://8.8.8.8/cb", topic="t", events=[], categories=[],
+                              locale="vi", options={}, status="active", unsubscribe_token="u" * 32,
+                              created_at=NOW)  # fmt: skip
+        session.add(websub)
+        session.flush()
+        announcement_id = create_announcement(session, "feed:x", "feed.updated", {}, NOW)
+        assert announcement_id is not None
+        to_zalo, to_websub = insert_deliveries(session, announcement_id, [zalo, websub.id], NOW, get_settings())
+    with session_scope() as session:
+        # Planned rows stay leased to the batch that planning sent; past the lease, the sweep resends.
+        claim_due(session, NOW + timedelta(seconds=get_settings().delivery_lease_seconds + 1), get_settings())
+        assert pending(session).batched == {SEND: [to_zalo], "websub.distribute": [to_websub]}
+    with session_scope() as session:
+        replay(session, to_websub, NOW)
+        assert pending(session).batched == {"websub.distribute": [to_websub]}

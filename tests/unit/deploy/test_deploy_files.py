@@ -376,3 +376,28 @@ def test_every_role_unit_needs_the_migration_first() -> None:
             continue
         text = unit.read_text()
         assert "Requires=bantin-migrate.service" in text and "After=bantin-migrate.service" in text, unit.name
+
+
+def worker_queues(argv: list[str]) -> list[str]:
+    """The queues a ``bantin worker`` command takes (the CLI's default when it names none)."""
+    import inspect
+
+    from service.cli.main import worker
+
+    default = inspect.signature(worker).parameters["queues"].default
+    given = argv[argv.index("--queues") + 1] if "--queues" in argv else str(default)
+    return [name for name in given.split(",") if name]
+
+
+@pytest.mark.parametrize("deployment", ["compose", "kubernetes", "systemd"])
+def test_each_deployment_takes_every_queue_and_no_worker_mixes_feeds_with_third_parties(deployment: str) -> None:
+    """Decision 0031: a worker that renders feeds never waits on a subscriber's server, and
+    every queue has a worker (a queue nobody takes would hold its deliveries for ever)."""
+    from workers.queues import Queue, worker_role
+
+    prefix = {"compose": "compose ", "kubernetes": "Deployment", "systemd": "bantin-"}[deployment]
+    workers = [argv for where, argv in every_command() if where.startswith(prefix) and argv[:2] == ["bantin", "worker"]]
+    assert len(workers) >= 2, workers
+    roles = {worker_role(worker_queues(argv)) for argv in workers}  # ValueError for a mix
+    assert roles == {"feeds", "outbound"}
+    assert {name for argv in workers for name in worker_queues(argv)} == {queue.value for queue in Queue}

@@ -235,7 +235,13 @@ def _confirmed(web: TestClient, email: str) -> Subscription:
 
 def test_preferences_change_categories_frequency_pause_and_unsubscribe(web: TestClient) -> None:
     with session_scope() as session:
-        session.add_all([Category(name="Thời sự", slug="thoi-su"), Category(name="Đà Nẵng", slug="da-nang")])
+        # Public (listed by an admin), so readers may choose them before any article uses them.
+        session.add_all(
+            [
+                Category(name="Thời sự", slug="thoi-su", listed=True),
+                Category(name="Đà Nẵng", slug="da-nang", listed=True),
+            ]
+        )
     sub = _confirmed(web, "tuy.chon@example.vn")
     path = preferences_url(get_settings(), sub.id, utcnow()).removeprefix(get_settings().base_url)
     page = web.get(path)

@@ -41,7 +41,8 @@ def tap(data: str, chat_id: int = CHAT, language: str = "vi") -> Handled:
 def categories() -> dict[str, int]:
     with session_scope() as session:
         for name, slug in (("Thể thao", "the-thao"), ("Đời sống", "doi-song")):
-            session.add(Category(name=name, slug=slug, created_at=NOW))
+            # Listed by an admin: public, so the keyboard offers them (service/articles/categories.py).
+            session.add(Category(name=name, slug=slug, created_at=NOW, listed=True))
         session.flush()
         return {slug: id_ for id_, slug in session.execute(select(Category.id, Category.slug))}
 

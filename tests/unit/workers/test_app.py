@@ -54,6 +54,7 @@ def test_task_names_are_explicit_and_stable() -> None:
         "deliveries.send_batch",
         "deliveries.sweep",
         "websub.verify",
+        "websub.distribute",
         "websub.maintain",
         "calendar.tick",
         "deliveries.purge",

@@ -66,4 +66,6 @@ def test_every_task_is_routed_to_its_queue_by_name() -> None:
     router = app.amqp.router
     assert router.route({}, "events.dispatch")["queue"].name == "events"
     assert router.route({}, "deliveries.send_batch")["queue"].name == "deliveries"
-    assert router.route({}, "websub.verify")["queue"].name == "maintenance"
+    # Subscribers' servers (decision 0031): a queue no feed-rendering worker takes.
+    assert router.route({}, "websub.verify")["queue"].name == "websub"
+    assert router.route({}, "websub.distribute")["queue"].name == "websub"
