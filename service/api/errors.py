@@ -1,8 +1,8 @@
 """One error shape for the whole API, in the answers and in the OpenAPI document.
 
 ``{"detail": [{"field", "message", "type"}]}`` for what is wrong with the request (422,
-and 413 for a request or a field over its size limit); ``{"detail": "a sentence"}`` for
-401, 403, 404 and 409.
+413 for a request or a field over its size limit, and 400 where a webhook's body is not the
+platform's event); ``{"detail": "a sentence"}`` for 401, 403, 404, 405 and 409.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ class ErrorItem(BaseModel):
 
 
 class FieldErrors(BaseModel):
-    """422 (and 413): one entry per problem, each naming its field."""
+    """422 (413, and a webhook's 400): one entry per problem, each naming its field."""
 
     detail: list[ErrorItem]
 

@@ -16,6 +16,7 @@ import httpx
 
 from config.settings import Settings
 from service.channels.urls import with_path
+from service.json_input import JsonRefused, parse_json
 
 # getUpdates waits up to its own timeout for an update: the client waits this much longer.
 LONG_POLL_MARGIN_SECONDS = 10.0
@@ -93,8 +94,8 @@ class BotApi:
             # The exception's text may hold the URL, and with it the token.
             raise BotApiError(method, 0, f"no answer ({type(exc).__name__})") from None
         try:
-            answer = response.json()
-        except ValueError:
+            answer = parse_json(response.content)  # bounded: the base URL is a setting, the answer outside input
+        except JsonRefused:
             answer = None
         if not isinstance(answer, dict) or "ok" not in answer:
             raise BotApiError(method, response.status_code, f"not a Bot API answer: {response.text[:120]!r}")

@@ -96,7 +96,7 @@ def test_the_document_describes_our_error_shape_not_fastapis(raw_client: TestCli
         for code, response in operation["responses"].items():
             if code.startswith(("4", "5")) and "application/json" in response.get("content", {}):
                 ref = response["content"]["application/json"]["schema"]["$ref"]
-                expected = "FieldErrors" if code in {"413", "422"} else "ErrorMessage"
+                expected = "FieldErrors" if code in {"400", "413", "422"} else "ErrorMessage"
                 assert ref == f"#/components/schemas/{expected}", (method, path, code)
 
 
