@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import Depends, Header, Query, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +15,7 @@ from config.settings import get_settings
 from service.api.auth import Caller, require_scope
 from service.api.deps import AppSettings
 from service.api.errors import CONFLICT, WRITER_REFUSED
+from service.api.routing import api_router
 from service.api.schemas import ArticleOut, ArticlePage
 from service.articles.listing import list_article_page
 from service.articles.schemas import ArticleCreate, ArticleUpdate
@@ -26,7 +27,7 @@ from service.db.types import utcnow
 from service.errors import InvalidField
 from service.inputs import Limit, Offset, RowId, Slug
 
-router = APIRouter(prefix="/api/v1/articles", tags=["articles"])
+router = api_router(prefix="/api/v1/articles", tags=["articles"])
 Publisher = Annotated[Caller, Depends(require_scope(Scope.PUBLISH))]
 # Writers' tokens read, write drafts and change their drafts; publishing needs Publisher.
 Writer = Annotated[Caller, Depends(require_scope(Scope.WRITE))]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import Depends, Query, Response, status
 from pydantic import BaseModel
 
 from config.settings import get_settings
@@ -16,6 +16,7 @@ from service import clock
 from service.api.auth import Caller, require_scope
 from service.api.deps import AppSettings
 from service.api.errors import ADMIN_ONLY, CONFLICT, WRITER_REFUSED
+from service.api.routing import api_router
 from service.api.schemas import ArticleOut
 from service.auth.tokens import Scope
 from service.calendar.drafts import draft_from_occurrence
@@ -33,7 +34,7 @@ from service.db.engine import session_scope
 from service.db.models import KeyDate, Reminder
 from service.inputs import Days, KeyDateId, Year
 
-router = APIRouter(tags=["calendar"])
+router = api_router(tags=["calendar"])
 Admin = Annotated[Caller, Depends(require_scope(Scope.ADMIN))]
 Staff = Annotated[Caller, Depends(require_scope(Scope.PUBLISH))]
 # Drafting an article is what a writer's token may do (POST /api/v1/articles with status draft).

@@ -52,6 +52,7 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorMessage, "description": "Conflicts with the current state of the resource"}
 }
 _BODY_METHODS = frozenset({"post", "put", "patch"})
+HTML_PAGE: dict[str, Any] = {"text/html": {"schema": {"type": "string"}}}
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -99,8 +100,8 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
 
     By what an operation has: a security requirement → 401; a path parameter →
     404; a body, or a parameter other than a free string → 422; a body method → 413 too
-    (the size limit). Codes a
-    route declares itself (403 for admin-only routes, 409) are kept. HTML pages answer their own errors in HTML.
+    (the size limit, answered before any route). Codes a route declares itself (403 for
+    admin-only routes, 409) are kept. An HTML page's 404 (an unknown link) is a page too.
     """
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     for fastapi_shape in ("HTTPValidationError", "ValidationError"):
@@ -114,9 +115,9 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
         for method, operation in item.items():
             responses = operation.setdefault("responses", {})
             errors = _errors_of(method, operation)
-            if "text/html" in responses.get("200", {}).get("content", {}):
-                # A page answers its own errors in HTML; only parameter validation is ours.
-                errors = {code: model for code, model in errors.items() if code == "422"}
+            if "text/html" in responses.get("200", {}).get("content", {}) and "404" in errors:
+                del errors["404"]  # a page's unknown link is a page too
+                responses["404"] = {"description": "No such link: a page saying so", "content": HTML_PAGE}
             if "422" in responses and "422" not in errors:
                 del responses["422"]  # FastAPI's guess: nothing here can fail validation
             for code, (model, description) in errors.items():
@@ -139,7 +140,7 @@ def _errors_of(method: str, operation: dict[str, Any]) -> dict[str, tuple[type[B
     # An operation that declares its own 400 (a body in someone else's format, such as a
     # Telegram update) answers that for a bad body instead of our 422.
     own_400 = "400" in operation.get("responses", {})
-    if not own_400 and ("requestBody" in operation or method in _BODY_METHODS or any(map(_can_be_invalid, parameters))):
+    if not own_400 and ("requestBody" in operation or any(map(_can_be_invalid, parameters))):
         errors["422"] = (FieldErrors, "Invalid input: one entry per problem, naming the field")
     return errors
 

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from pydantic import BaseModel, ConfigDict
 
 from service.api.auth import Caller, require_scope
 from service.api.errors import ADMIN_ONLY
+from service.api.routing import api_router
 from service.auth.tokens import Scope
 from service.db.engine import session_scope
 from service.db.types import utcnow
 from service.inputs import SubscriberTarget
 from service.readers import privacy
 
-router = APIRouter(prefix="/api/v1/subscribers", tags=["personal data"], responses=ADMIN_ONLY)
+router = api_router(prefix="/api/v1/subscribers", tags=["personal data"], responses=ADMIN_ONLY)
 Admin = Annotated[Caller, Depends(require_scope(Scope.ADMIN))]
 
 

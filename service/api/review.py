@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.auth import Caller, require_scope
 from service.api.deps import AppSettings
 from service.api.errors import CONFLICT, WRITER_REFUSED
+from service.api.routing import api_router
 from service.api.schemas import ArticleOut
 from service.articles.review import approve, return_for_changes, submit_for_review
 from service.auth.tokens import Scope
@@ -17,7 +18,7 @@ from service.db.engine import session_scope
 from service.db.types import utcnow
 from service.inputs import Instant, RowId
 
-router = APIRouter(prefix="/api/v1/articles", tags=["review"])
+router = api_router(prefix="/api/v1/articles", tags=["review"])
 Publisher = Annotated[Caller, Depends(require_scope(Scope.PUBLISH))]
 Writer = Annotated[Caller, Depends(require_scope(Scope.WRITE))]
 

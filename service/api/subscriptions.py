@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import Depends, Query, Response, status
 from pydantic import BaseModel
 
 from service.api.auth import Caller, require_scope
 from service.api.deps import AppSettings
 from service.api.errors import ADMIN_ONLY, CONFLICT
+from service.api.routing import api_router
 from service.auth.tokens import Scope
 from service.db.engine import session_scope
 from service.db.models import Delivery, DeliveryAttempt, DeliveryStatus, Subscription
@@ -30,7 +31,7 @@ from service.subscriptions.service import (
     update_subscription,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["subscriptions"], responses=ADMIN_ONLY)
+router = api_router(prefix="/api/v1", tags=["subscriptions"], responses=ADMIN_ONLY)
 Admin = Annotated[Caller, Depends(require_scope(Scope.ADMIN))]
 
 
