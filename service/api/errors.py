@@ -10,10 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException
 
+from service.api.routing import allowed_methods
 from service.errors import TOO_LARGE, Conflict, InvalidField, NotFound, validation_items
 
 
@@ -57,7 +60,8 @@ HTML_PAGE: dict[str, Any] = {"text/html": {"schema": {"type": "string"}}}
 
 def install_error_handlers(app: FastAPI) -> None:
     """Answer validation errors with 422 (413 when a field is too large), InvalidField with
-    422, NotFound with 404 and Conflict with 409, in the error shapes above.
+    422, NotFound with 404 and Conflict with 409, in the error shapes above; a 405 names
+    every method of the resource in Allow.
     """
     install_error_documentation(app)
 
@@ -81,6 +85,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Conflict)
     async def _conflict(_: Request, exc: Conflict) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 405:  # Allow names every method of the resource, not the first route's
+            allow = ", ".join(allowed_methods(request.app.router.routes, request.url.path))
+            exc = HTTPException(405, exc.detail, headers={**(exc.headers or {}), "Allow": allow})
+        return await http_exception_handler(request, exc)
 
 
 def install_error_documentation(app: FastAPI) -> None:
