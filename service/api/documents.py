@@ -52,6 +52,7 @@ from service.feeds.scopes import CALENDAR, SITE, category_scope, category_slug
 from service.feeds.urls import feed_url, hub_url
 from service.feeds.variants import CODINGS
 from service.i18n import request_language
+from service.inputs import is_slug
 from service.observability.metrics import FEED_REQUESTS
 from service.web.http import (
     SITE_GENERATION_KEY,
@@ -189,7 +190,7 @@ def document_for_path(path: str) -> tuple[str, str] | None:
     parts = path[len("/feeds/") :].split("/")
     if len(parts) == 1:
         scope, filename = SITE, parts[0]
-    elif len(parts) == 3 and parts[0] == "categories" and parts[1]:
+    elif len(parts) == 3 and parts[0] == "categories" and is_slug(parts[1]):  # what else would reach a query
         scope, filename = category_scope(parts[1]), parts[2]
     else:
         return None
