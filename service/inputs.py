@@ -17,7 +17,9 @@ One definition each, so a bound is the same wherever a value enters:
   characters (a NUL byte would make PostgreSQL refuse the query).
 - ``Instant``: an ISO 8601 date-time. Without a zone it means ``BANTIN_TIMEZONE`` local
   time (what a person in the newsroom means); it must fall in 1970 … 2199 (UTC), where
-  zone rules are modern and Python's datetime arithmetic cannot overflow.
+  zone rules are modern and Python's datetime arithmetic cannot overflow. Text (or a
+  datetime from our own code), never a number: pydantic would read 12345 as seconds
+  since 1970, a JSON type the API does not document.
 
 ``service.cli.common.parser_for`` turns any of them into a CLI option parser, so the CLI
 parses options with the very validator the API uses.
@@ -30,7 +32,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from annotated_types import Interval
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from config.settings import get_settings
@@ -59,6 +61,12 @@ def _instant(value: datetime) -> datetime:
     value = value.astimezone(UTC)
     if not EARLIEST <= value < LATEST:
         raise ValueError(_range_message())
+    return value
+
+
+def _not_a_number(value: object) -> object:
+    if isinstance(value, int | float):  # bool included
+        raise PydanticCustomError("datetime_type", "must be an ISO 8601 date-time text, such as 2027-02-03T08:00")
     return value
 
 
@@ -93,7 +101,7 @@ PageNumber = Annotated[int, Interval(ge=1, le=MAX_PAGE_NUMBER)]
 SearchText = Annotated[str, StringConstraints(max_length=MAX_SEARCH), AfterValidator(_no_control_characters)]
 Days = Annotated[int, Interval(ge=0, le=MAX_UPCOMING_DAYS)]
 Year = Annotated[int, Interval(ge=SUPPORTED_YEARS.start, le=SUPPORTED_YEARS.stop - 1)]
-Instant = Annotated[datetime, AfterValidator(_instant)]
+Instant = Annotated[datetime, BeforeValidator(_not_a_number), AfterValidator(_instant)]
 # A delivery id, as planning makes them ("msg_" and 32 hex digits): also the webhook-id.
 DeliveryId = Annotated[str, StringConstraints(pattern=r"^msg_[0-9a-f]{32}$")]
 # A category slug as slugify_vi makes them; a key date id as its schema admits them.
