@@ -16,6 +16,7 @@ from service import clock
 from service.api.auth import Caller, require_scope
 from service.api.deps import AppSettings
 from service.api.errors import ADMIN_ONLY, CONFLICT, WRITER_REFUSED
+from service.api.idempotency import Once
 from service.api.routing import api_router
 from service.api.schemas import ArticleOut
 from service.auth.tokens import Scope
@@ -109,12 +110,11 @@ def list_(_: Staff) -> list[KeyDateOut]:
     response_model=KeyDateOut,
     responses={**ADMIN_ONLY, **CONFLICT},
 )
-def create(payload: KeyDateIn, _: Admin, response: Response, settings: AppSettings) -> KeyDateOut:
+def create(payload: KeyDateIn, caller: Admin, response: Response, settings: AppSettings, once: Once) -> KeyDateOut:
     """Add a key date; its reminders are planned at once."""
-    with session_scope() as session:
+    with once.unit_of_work(caller) as session:
         body = KeyDateOut.of(create_key_date(session, payload, clock.now(settings), settings))
-    response.headers["Location"] = f"/api/v1/calendar/key-dates/{body.id}"
-    return body
+        return once.answer(session, response, body, 201, location=f"/api/v1/calendar/key-dates/{body.id}")
 
 
 @router.get("/api/v1/calendar/key-dates/{key_date_id}", response_model=KeyDateOut, responses=WRITER_REFUSED)
@@ -182,6 +182,7 @@ def draft(
     caller: Writer,
     response: Response,
     settings: AppSettings,
+    once: Once,
 ) -> ArticleOut:
     """Draft an article for the key date's occurrence on `date`: the official heading as title,
     the key date's tags as categories, `publish_at` the morning of the anniversary
@@ -191,10 +192,8 @@ def draft(
     already (one per occurrence; a withdrawn one is replaced). 404 for an unknown key
     date; 422 on `date` when the key date does not fall on it or it is outside 1901–2099.
     """
-    with caller.refusals(), session_scope() as session:
+    with caller.refusals(), once.unit_of_work(caller) as session:
         drafted = draft_from_occurrence(session, key_date_id, on, clock.now(settings), settings, caller.actor)
         body = ArticleOut.of(drafted.article)
-    response.headers["Location"] = f"/api/v1/articles/{body.id}"
-    if not drafted.created:
-        response.status_code = status.HTTP_200_OK
-    return body
+        code = status.HTTP_201_CREATED if drafted.created else status.HTTP_200_OK
+        return once.answer(session, response, body, code, location=f"/api/v1/articles/{body.id}")
