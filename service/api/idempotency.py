@@ -31,7 +31,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI, Header, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, StringConstraints
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -150,16 +150,15 @@ class _Taken(Exception):
     """Another request holds the key: its answer is replayed once this transaction is rolled back."""
 
 
-def _checked_key(key: str) -> str:
-    if not key.strip() or len(key) > MAX_KEY or not key.isprintable():
-        raise InvalidField(HEADER, f"must be 1 to {MAX_KEY} printable characters")
-    return key
+# 1 to 255 visible ASCII characters and spaces, not only spaces: what a header carries
+# unchanged (an sf-string's characters, RFC 8941 §3.3.3), stated in the OpenAPI document too.
+KeyText = Annotated[str, StringConstraints(max_length=MAX_KEY, pattern=r"^[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*$")]
 
 
 async def _idempotent(
     request: Request,
     key: Annotated[
-        str | None,
+        KeyText | None,
         Header(
             alias=HEADER,
             description=(
@@ -171,7 +170,7 @@ async def _idempotent(
 ) -> Idempotent:
     if key is None:
         return Idempotent(None, "")
-    return Idempotent(_checked_key(key), _fingerprint(request, await request.body()))
+    return Idempotent(key, _fingerprint(request, await request.body()))
 
 
 def _fingerprint(request: Request, body: bytes) -> str:

@@ -291,3 +291,18 @@ def test_a_kept_answer_quoting_a_subscription_goes_when_it_is_forgotten_or_delet
     else:
         assert raw_client.delete(f"/api/v1/subscriptions/{created['id']}", headers=admin).status_code == 204
     assert quoting() == []  # Decree 13/2023: nothing of the address is kept after forget
+
+
+def test_a_key_a_header_cannot_carry_unchanged_is_refused_as_the_document_says(raw_client: TestClient) -> None:
+    document = raw_client.get("/openapi.json").json()
+    [schema] = [p["schema"] for p in document["paths"]["/api/v1/articles"]["post"]["parameters"] if p["in"] == "header"]
+    assert schema["anyOf"][0]["maxLength"] == 255 and "pattern" in schema["anyOf"][0]
+    admin = bearer("admin")
+    # Empty, only spaces, too long, not ASCII (UTF-8 bytes on the wire), a control character.
+    for key in (b"", b"   ", b"x" * 256, "kh\u00f3a".encode(), b"a\tb"):
+        refused = raw_client.post("/api/v1/articles", json=ARTICLE, headers={**admin, "Idempotency-Key": key})
+        assert refused.status_code == 422, key
+        assert refused.json()["detail"][0]["field"] == "Idempotency-Key"
+    for taken in (b"a", b"x" * 255, b" bai 97 nam "):
+        answer = raw_client.post("/api/v1/articles", json=ARTICLE, headers={**admin, "Idempotency-Key": taken})
+        assert answer.status_code == 201, taken
