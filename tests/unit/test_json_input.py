@@ -5,6 +5,7 @@ ValueError, never a RecursionError."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -15,7 +16,7 @@ from service.channels.chat import DiscordChannel
 from service.channels.http import HttpAnswer
 from service.channels.telegram import _telegram_result
 from service.json_input import MAX_DEPTH, JsonRefused, parse_json
-from service.telegram.bot_api import BotApi, BotApiError
+from service.telegram.bot_api import MAX_ANSWER_BYTES, BotApi, BotApiError
 
 
 def nested(depth: int, kind: str = "array") -> bytes:
@@ -81,3 +82,19 @@ def test_a_bot_api_answer_nested_too_deep_is_not_a_bot_api_answer(settings_overr
     )
     with httpx.Client(transport=transport) as client, pytest.raises(BotApiError, match="not a Bot API answer"):
         BotApi(get_settings(), client=client).call("getMe")
+
+
+def test_a_bot_api_answer_longer_than_its_bound_is_not_read_to_the_end(settings_override: pytest.MonkeyPatch) -> None:
+    settings_override.setenv("BANTIN_TELEGRAM_BOT_TOKEN", "123456:unit-test-token")
+    sent: list[int] = []
+
+    def stream() -> Iterator[bytes]:
+        yield b'{"ok": true, "result": "'
+        for _ in range(MAX_ANSWER_BYTES // 65536 + 100):
+            sent.append(1)
+            yield b"x" * 65536
+
+    transport = httpx.MockTransport(lambda _: httpx.Response(200, content=stream()))
+    with httpx.Client(transport=transport) as client, pytest.raises(BotApiError, match="longer than"):
+        BotApi(get_settings(), client=client).call("getUpdates")
+    assert len(sent) < MAX_ANSWER_BYTES // 65536 + 100
