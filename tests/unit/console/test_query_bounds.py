@@ -14,12 +14,12 @@ from collections.abc import Iterator
 import httpx
 from fastapi.dependencies.utils import get_flat_params
 from fastapi.params import Query
-from fastapi.routing import APIRoute
+from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
-from service.console import calendar, deliveries, media, preview, routes, subscribers
+from service.api.app import create_app
+from service.console.common import ConsoleRoute
 
-CONSOLE_AREAS = (routes, media, calendar, preview, subscribers, deliveries)
 # Query values a hand-edited address can carry, percent-encoded as they travel.
 HOSTILE = {
     "21 digits": "1" * 21,
@@ -65,14 +65,14 @@ PUBLIC_SEGMENTS = (
 
 
 def console_queries() -> Iterator[tuple[str, str]]:
-    """(path, query parameter) for every query parameter of every console GET route."""
-    for area in CONSOLE_AREAS:
-        for route in area.router.routes:
-            if isinstance(route, APIRoute) and "GET" in (route.methods or set()):
-                path = re.sub(r"\{(\w+)(:path)?\}", lambda match: SAMPLES.get(match.group(1), "1"), route.path)
-                for parameter in get_flat_params(route.dependant):
-                    if isinstance(parameter.field_info, Query):
-                        yield path, parameter.alias
+    """(path, query parameter) for every query parameter of every console GET route of the app."""
+    for context in iter_route_contexts(create_app().router.routes):
+        route = context.original_route
+        if isinstance(route, ConsoleRoute) and "GET" in (route.methods or set()):
+            path = re.sub(r"\{(\w+)(:path)?\}", lambda match: SAMPLES.get(match.group(1), "1"), route.path)
+            for parameter in get_flat_params(route.dependant):
+                if isinstance(parameter.field_info, Query):
+                    yield path, parameter.alias
 
 
 def refusals(client: TestClient) -> Iterator[tuple[str, httpx.Response]]:
