@@ -16,7 +16,7 @@ from config.settings import get_settings
 from service.api.app import create_app
 from service.db.engine import session_scope
 from service.db.types import utcnow
-from service.media.images import clean_image
+from service.media.images import Budget, clean_image
 from service.media.store import file_name, store_image
 from tests.unit.api.test_feeds_api import publish_and_render
 from tests.unit.media.samples import photo_with_exif
@@ -103,7 +103,7 @@ def validated_paths(client: TestClient, publisher: dict[str, str]) -> list[str]:
     article = publish_and_render(client, publisher)
     settings = get_settings()
     with session_scope() as session:
-        media = store_image(session, clean_image(photo_with_exif(), 10**7), None, utcnow(), settings)
+        media = store_image(session, clean_image(photo_with_exif(), Budget.of(settings)), None, utcnow(), settings)
     return [
         "/feeds/atom.xml",
         "/feeds/categories/xay-dung-dang/feed.json",
