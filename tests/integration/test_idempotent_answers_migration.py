@@ -1,4 +1,4 @@
-"""Migration 0017 on PostgreSQL and SQLite: an article creation's kept answer, written by
+"""Migration 0018 on PostgreSQL and SQLite: an article creation's kept answer, written by
 the previous release, gets the Location a replay repeats (decision 29); going back keeps
 only what the previous release can replay."""
 
@@ -25,18 +25,18 @@ def test_kept_article_answers_get_their_location_and_other_answers_go_back_out(e
     config = alembic_config(empty_url)
     engine = create_engine(empty_url)
     try:
-        command.upgrade(config, "0016")
+        command.upgrade(config, "0017")
         with engine.begin() as connection:
             connection.execute(text(TOKEN), {"hash": "0" * 64, "at": "2026-12-01 00:00:00"})
             body = json.dumps({"id": 42, "title": "Bài"})
             connection.execute(text(ROW), {"key": "k1", "fingerprint": "f" * 64, "body": body, "at": "2026-12-01"})
-        command.upgrade(config, "0017")
+        command.upgrade(config, "0018")
         with engine.begin() as connection:
             location = connection.execute(text("SELECT location FROM idempotent_requests")).scalar()
             assert location == "/api/v1/articles/42"
             answer = json.dumps({"delivery_id": "msg_" + "0" * 32})
             connection.execute(text(ROW), {"key": "k2", "fingerprint": "e" * 64, "body": answer, "at": "2026-12-02"})
-        command.downgrade(config, "0016")
+        command.downgrade(config, "0017")
         with engine.connect() as connection:
             assert connection.execute(text("SELECT key FROM idempotent_requests")).scalars().all() == ["k1"]
     finally:

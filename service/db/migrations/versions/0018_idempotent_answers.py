@@ -4,8 +4,8 @@ Every POST of the API takes an Idempotency-Key now (decision 29): a replay repea
 first answer's Location, and an answer that quotes a subscription (its address, its
 signing secret) goes with it when the subscription is deleted or forgotten.
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-07 09:00:00
 """
 
@@ -18,8 +18,8 @@ from service.db.migration_ops import create_index_on_existing_table, drop_index_
 
 BigId = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
 
-revision = '0017'
-down_revision = '0016'
+revision = '0018'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
