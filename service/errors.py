@@ -50,13 +50,11 @@ def validation_items(errors: list[Any]) -> list[dict[str, str]]:
     items = []
     for error in errors:
         message = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
+        field = field_name(error.get("loc", ()), error.get("ctx"))
         if error.get("type") == "json_invalid":
+            # FastAPI locates a JSON error as ("body", character offset): the field is the body,
+            # and service.json_input's reason names the place.
             message = f"is not valid JSON: {error.get('ctx', {}).get('error', 'parse error')}"
-        items.append(
-            {
-                "field": field_name(error.get("loc", ()), error.get("ctx")),
-                "message": message,
-                "type": error.get("type", ""),
-            }
-        )
+            field = "body"
+        items.append({"field": field, "message": message, "type": error.get("type", "")})
     return items

@@ -7,13 +7,19 @@ One definition each, so a bound is the same wherever a value enters:
 - ``DeliveryId``, ``Slug``, ``KeyDateId``: the only forms these names take, so nothing
   else (a NUL byte, which PostgreSQL refuses in text) reaches a query.
 - ``Offset``, ``Limit``: pagination; ``Limit`` is what one answer may carry.
+- ``PageNumber``: a page of a console list, 1 … 100,000; the page size times it stays an
+  ``Offset`` (a 21-digit page number overflowed the driver: issue 18, item 12).
+- ``SearchText``: words typed to search a list, at most 200 characters, no control
+  characters (PostgreSQL refuses a NUL byte in text).
 - ``Days``, ``Year``: calendar look-ahead and years the lunar calendar is computed for.
 - ``SubscriberTarget``: whom a personal-data request is about (an e-mail address, a
   Telegram chat id, a Zalo follower id): trimmed, 1 … 2,000 characters, no control
   characters (a NUL byte would make PostgreSQL refuse the query).
 - ``Instant``: an ISO 8601 date-time. Without a zone it means ``BANTIN_TIMEZONE`` local
   time (what a person in the newsroom means); it must fall in 1970 … 2199 (UTC), where
-  zone rules are modern and Python's datetime arithmetic cannot overflow.
+  zone rules are modern and Python's datetime arithmetic cannot overflow. Text (or a
+  datetime from our own code), never a number: pydantic would read 12345 as seconds
+  since 1970, a JSON type the API does not document.
 
 ``service.cli.common.parser_for`` turns any of them into a CLI option parser, so the CLI
 parses options with the very validator the API uses.
@@ -21,11 +27,13 @@ parses options with the very validator the API uses.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated
 
 from annotated_types import Interval
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
+from pydantic_core import PydanticCustomError
 
 from config.settings import get_settings
 from service.calendar.lunar import SUPPORTED_YEARS
@@ -34,6 +42,11 @@ MAX_BIGINT = 2**63 - 1
 MAX_PAGE = 500
 MAX_UPCOMING_DAYS = 800
 MAX_TARGET = 2000
+# Deeper than anyone pages by hand; at the console's 25 a page, still far inside an Offset.
+MAX_PAGE_NUMBER = 100_000
+MAX_SEARCH = 200
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+MAX_SLUG = 200
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)  # exclusive
 
@@ -51,6 +64,12 @@ def _instant(value: datetime) -> datetime:
     return value
 
 
+def _not_a_number(value: object) -> object:
+    if isinstance(value, int | float):  # bool included
+        raise PydanticCustomError("datetime_type", "must be an ISO 8601 date-time text, such as 2027-02-03T08:00")
+    return value
+
+
 def _subscriber_target(value: str) -> str:
     value = value.strip()
     if not value:
@@ -60,6 +79,17 @@ def _subscriber_target(value: str) -> str:
     return value
 
 
+def _no_control_characters(value: str) -> str:
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        raise PydanticCustomError("control_character", "must not contain control characters")
+    return value
+
+
+def is_slug(text: str) -> bool:
+    """Whether ``text`` is a category slug as slugify_vi makes them (``Slug`` for code outside pydantic)."""
+    return len(text) <= MAX_SLUG and SLUG_PATTERN.match(text) is not None
+
+
 def _range_message() -> str:
     return f"must be between {EARLIEST:%Y-%m-%d} and {LATEST.year - 1}-12-31 (UTC)"
 
@@ -67,13 +97,15 @@ def _range_message() -> str:
 RowId = Annotated[int, Interval(ge=1, le=MAX_BIGINT)]
 Offset = Annotated[int, Interval(ge=0, le=MAX_BIGINT)]
 Limit = Annotated[int, Interval(ge=1, le=MAX_PAGE)]
+PageNumber = Annotated[int, Interval(ge=1, le=MAX_PAGE_NUMBER)]
+SearchText = Annotated[str, StringConstraints(max_length=MAX_SEARCH), AfterValidator(_no_control_characters)]
 Days = Annotated[int, Interval(ge=0, le=MAX_UPCOMING_DAYS)]
 Year = Annotated[int, Interval(ge=SUPPORTED_YEARS.start, le=SUPPORTED_YEARS.stop - 1)]
-Instant = Annotated[datetime, AfterValidator(_instant)]
+Instant = Annotated[datetime, BeforeValidator(_not_a_number), AfterValidator(_instant)]
 # A delivery id, as planning makes them ("msg_" and 32 hex digits): also the webhook-id.
 DeliveryId = Annotated[str, StringConstraints(pattern=r"^msg_[0-9a-f]{32}$")]
 # A category slug as slugify_vi makes them; a key date id as its schema admits them.
-Slug = Annotated[str, StringConstraints(max_length=200, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
+Slug = Annotated[str, StringConstraints(max_length=MAX_SLUG, pattern=SLUG_PATTERN.pattern)]
 KeyDateId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,79}$")]
 # An e-mail address, Telegram chat id or Zalo follower id named in an export or forget request.
 SubscriberTarget = Annotated[str, StringConstraints(max_length=MAX_TARGET), AfterValidator(_subscriber_target)]

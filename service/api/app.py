@@ -15,6 +15,7 @@ from service import clock, heap
 from service.api import (
     articles,
     calendar,
+    idempotency,
     media,
     observability,
     ops,
@@ -111,6 +112,7 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    idempotency.install(app)
     # Innermost: every page and message below it is in the request's language (service.i18n).
     app.add_middleware(LanguageMiddleware)
     app.add_middleware(

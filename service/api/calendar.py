@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import Depends, Query, Response, status
 from pydantic import BaseModel
 
 from config.settings import get_settings
@@ -16,6 +16,8 @@ from service import clock
 from service.api.auth import Caller, require_scope
 from service.api.deps import AppSettings
 from service.api.errors import ADMIN_ONLY, CONFLICT, WRITER_REFUSED
+from service.api.idempotency import Once
+from service.api.routing import api_router
 from service.api.schemas import ArticleOut
 from service.auth.tokens import Scope
 from service.calendar.drafts import draft_from_occurrence
@@ -33,7 +35,7 @@ from service.db.engine import session_scope
 from service.db.models import KeyDate, Reminder
 from service.inputs import Days, KeyDateId, Year
 
-router = APIRouter(tags=["calendar"])
+router = api_router(tags=["calendar"])
 Admin = Annotated[Caller, Depends(require_scope(Scope.ADMIN))]
 Staff = Annotated[Caller, Depends(require_scope(Scope.PUBLISH))]
 # Drafting an article is what a writer's token may do (POST /api/v1/articles with status draft).
@@ -108,12 +110,11 @@ def list_(_: Staff) -> list[KeyDateOut]:
     response_model=KeyDateOut,
     responses={**ADMIN_ONLY, **CONFLICT},
 )
-def create(payload: KeyDateIn, _: Admin, response: Response, settings: AppSettings) -> KeyDateOut:
+def create(payload: KeyDateIn, caller: Admin, response: Response, settings: AppSettings, once: Once) -> KeyDateOut:
     """Add a key date; its reminders are planned at once."""
-    with session_scope() as session:
+    with once.unit_of_work(caller) as session:
         body = KeyDateOut.of(create_key_date(session, payload, clock.now(settings), settings))
-    response.headers["Location"] = f"/api/v1/calendar/key-dates/{body.id}"
-    return body
+        return once.answer(session, response, body, 201, location=f"/api/v1/calendar/key-dates/{body.id}")
 
 
 @router.get("/api/v1/calendar/key-dates/{key_date_id}", response_model=KeyDateOut, responses=WRITER_REFUSED)
@@ -181,6 +182,7 @@ def draft(
     caller: Writer,
     response: Response,
     settings: AppSettings,
+    once: Once,
 ) -> ArticleOut:
     """Draft an article for the key date's occurrence on `date`: the official heading as title,
     the key date's tags as categories, `publish_at` the morning of the anniversary
@@ -190,10 +192,8 @@ def draft(
     already (one per occurrence; a withdrawn one is replaced). 404 for an unknown key
     date; 422 on `date` when the key date does not fall on it or it is outside 1901–2099.
     """
-    with caller.refusals(), session_scope() as session:
+    with caller.refusals(), once.unit_of_work(caller) as session:
         drafted = draft_from_occurrence(session, key_date_id, on, clock.now(settings), settings, caller.actor)
         body = ArticleOut.of(drafted.article)
-    response.headers["Location"] = f"/api/v1/articles/{body.id}"
-    if not drafted.created:
-        response.status_code = status.HTTP_200_OK
-    return body
+        code = status.HTTP_201_CREATED if drafted.created else status.HTTP_200_OK
+        return once.answer(session, response, body, code, location=f"/api/v1/articles/{body.id}")

@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import format_datetime
 from typing import NamedTuple
 
 import psycopg
@@ -52,8 +52,17 @@ from service.feeds.scopes import CALENDAR, SITE, category_scope, category_slug
 from service.feeds.urls import feed_url, hub_url
 from service.feeds.variants import CODINGS
 from service.i18n import request_language
+from service.inputs import is_slug
 from service.observability.metrics import FEED_REQUESTS
-from service.web.http import SITE_GENERATION_KEY, is_page_path, page_etag, security_headers
+from service.web.http import (
+    SITE_GENERATION_KEY,
+    etag_matches,
+    field_value,
+    is_page_path,
+    page_etag,
+    security_headers,
+    unchanged_since,
+)
 from service.web.templating import branding
 
 log = logging.getLogger(__name__)
@@ -134,12 +143,6 @@ def choose_coding(header: str | None, available: tuple[str, ...] = CODINGS) -> s
     return best
 
 
-def etag_matches(header: str, etag: str) -> bool:
-    """If-None-Match uses the weak comparison (RFC 9110 §13.1.2)."""
-    candidates = [c.strip() for c in header.split(",")]
-    return "*" in candidates or etag in candidates or f"W/{etag}" in candidates
-
-
 # ---- what one stored version of one document sends ------------------------------------------
 
 
@@ -187,7 +190,7 @@ def document_for_path(path: str) -> tuple[str, str] | None:
     parts = path[len("/feeds/") :].split("/")
     if len(parts) == 1:
         scope, filename = SITE, parts[0]
-    elif len(parts) == 3 and parts[0] == "categories" and parts[1]:
+    elif len(parts) == 3 and parts[0] == "categories" and is_slug(parts[1]):  # what else would reach a query
         scope, filename = category_scope(parts[1]), parts[2]
     else:
         return None
@@ -332,8 +335,9 @@ class PublicDocuments:
             return
         path = scope["path"]
         if scope["method"] not in ("GET", "HEAD"):
-            if is_page_path(path):  # RFC 9110 §15.5.6: a 405 names the methods the resource has
-                scope["route"] = PAGE_ROUTES[pages.page_route(path)[0]]
+            route = _answered_here(path)
+            if route is not None:  # RFC 9110 §15.5.6: a 405 names the methods the resource has
+                scope["route"] = route
                 await _send_json(send, scope, 405, "Method Not Allowed", [(b"allow", b"GET, HEAD")])
             else:
                 await self.app(scope, receive, send)
@@ -358,28 +362,18 @@ class PublicDocuments:
                 await self.app(scope, receive, send)
             return
         feed, fmt = document
-        scope["route"] = (
-            CALENDAR_ROUTE if feed == CALENDAR else SITE_FEED_ROUTE if feed == SITE else CATEGORY_FEED_ROUTE
-        )
+        scope["route"] = _document_route(feed)
         entry = await self.cache.get(feed, fmt)
         if entry is None:
             await _send_not_found(send, scope, "no such feed" if path != "/calendar.ics" else "no calendar yet")
             return
-        accept = if_none_match = if_modified_since = None
-        for name, value in scope["headers"]:
-            if name == b"accept-encoding":
-                accept = value.decode("latin-1")
-            elif name == b"if-none-match":
-                if_none_match = value
-            elif name == b"if-modified-since":
-                if_modified_since = value
-        variant = entry.variants.get(self._coding(accept)) or entry.variants[None]
+        headers = scope["headers"]
+        variant = entry.variants.get(self._coding(field_value(headers, b"accept-encoding"))) or entry.variants[None]
+        if_none_match = field_value(headers, b"if-none-match")
         if if_none_match is not None:
-            fresh = if_none_match == variant.etag or etag_matches(
-                if_none_match.decode("latin-1"), variant.etag.decode()
-            )
+            fresh = etag_matches(if_none_match, variant.etag.decode())
         else:
-            fresh = if_modified_since is not None and _not_modified_since(if_modified_since, entry.last_modified)
+            fresh = unchanged_since(field_value(headers, b"if-modified-since"), entry.last_modified)
         # Only documents that exist are counted: made-up slugs add no label values.
         FEED_REQUESTS.labels(feed, fmt, "304" if fresh else "200").inc()
         if fresh:
@@ -398,14 +392,13 @@ class PublicDocuments:
         generation = await self.cache.fresh_site_generation()
         if generation is not None:
             scope[SITE_GENERATION_KEY] = generation
-            for name, value in scope["headers"]:
-                # "*" matches any page that exists: only the page's loader knows whether this one does.
-                if name == b"if-none-match" and value.strip() != b"*":
-                    etag = page_etag(branding().build_id, generation, path, scope["query_string"])
-                    if etag_matches(value.decode("latin-1"), etag):
-                        await _send(send, scope, 304, self._page_304_headers(etag), b"")
-                        return
-                    break
+            if_none_match = field_value(scope["headers"], b"if-none-match")
+            # "*" matches any page that exists: only the page's loader knows whether this one does.
+            if if_none_match is not None and "*" not in {c.strip() for c in if_none_match.split(",")}:
+                etag = page_etag(branding().build_id, generation, path, scope["query_string"])
+                if etag_matches(if_none_match, etag):
+                    await _send(send, scope, 304, self._page_304_headers(etag), b"")
+                    return
         await _send_page(send, scope, pages.serve_page)
 
     def _page_304_headers(self, etag: str) -> list[tuple[bytes, bytes]]:
@@ -427,6 +420,21 @@ class PublicDocuments:
             if len(self._codings) < MAX_REMEMBERED_ACCEPT:
                 self._codings[accept] = coding
             return coding
+
+
+def _document_route(scope: str) -> RouteTemplate:
+    return CALENDAR_ROUTE if scope == CALENDAR else SITE_FEED_ROUTE if scope == SITE else CATEGORY_FEED_ROUTE
+
+
+def _answered_here(path: str) -> RouteTemplate | None:
+    """The route template of a resource this layer answers (GET and HEAD only): /healthz, a
+    public page, a feed or /calendar.ics; None for a path FastAPI routes."""
+    if path == "/healthz":
+        return HEALTHZ_ROUTE
+    if is_page_path(path):
+        return PAGE_ROUTES[pages.page_route(path)[0]]
+    document = document_for_path(path)
+    return None if document is None else _document_route(document[0])
 
 
 async def head_as_get(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
@@ -471,16 +479,6 @@ _HEALTHZ_HEADERS = [
     (b"content-length", str(len(HEALTHZ_BODY)).encode()),
     (b"cache-control", b"no-store"),
 ]
-
-
-def _not_modified_since(header: bytes, last_modified: float) -> bool:
-    try:
-        since = parsedate_to_datetime(header.decode("latin-1"))
-    except (TypeError, ValueError, IndexError):
-        return False
-    if since.tzinfo is None:
-        return False
-    return last_modified <= since.timestamp()
 
 
 async def _send(send: Send, scope: Scope, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:

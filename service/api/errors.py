@@ -1,8 +1,8 @@
 """One error shape for the whole API, in the answers and in the OpenAPI document.
 
 ``{"detail": [{"field", "message", "type"}]}`` for what is wrong with the request (422,
-and 413 for a request or a field over its size limit); ``{"detail": "a sentence"}`` for
-401, 403, 404 and 409.
+413 for a request or a field over its size limit, and 400 where a webhook's body is not the
+platform's event); ``{"detail": "a sentence"}`` for 401, 403, 404, 405 and 409.
 """
 
 from __future__ import annotations
@@ -10,10 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException
 
+from service.api.routing import allowed_methods
 from service.errors import TOO_LARGE, Conflict, InvalidField, NotFound, validation_items
 
 
@@ -24,7 +27,7 @@ class ErrorItem(BaseModel):
 
 
 class FieldErrors(BaseModel):
-    """422 (and 413): one entry per problem, each naming its field."""
+    """422 (413, and a webhook's 400): one entry per problem, each naming its field."""
 
     detail: list[ErrorItem]
 
@@ -52,11 +55,13 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorMessage, "description": "Conflicts with the current state of the resource"}
 }
 _BODY_METHODS = frozenset({"post", "put", "patch"})
+HTML_PAGE: dict[str, Any] = {"text/html": {"schema": {"type": "string"}}}
 
 
 def install_error_handlers(app: FastAPI) -> None:
     """Answer validation errors with 422 (413 when a field is too large), InvalidField with
-    422, NotFound with 404 and Conflict with 409, in the error shapes above.
+    422, NotFound with 404 and Conflict with 409, in the error shapes above; a 405 names
+    every method of the resource in Allow.
     """
     install_error_documentation(app)
 
@@ -81,6 +86,13 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _conflict(_: Request, exc: Conflict) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=409)
 
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 405:  # Allow names every method of the resource, not the first route's
+            allow = ", ".join(allowed_methods(request.app.router.routes, request.url.path))
+            exc = HTTPException(405, exc.detail, headers={**(exc.headers or {}), "Allow": allow})
+        return await http_exception_handler(request, exc)
+
 
 def install_error_documentation(app: FastAPI) -> None:
     """Make ``/openapi.json`` describe the errors the API really answers (`document_errors`)."""
@@ -99,8 +111,8 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
 
     By what an operation has: a security requirement → 401; a path parameter →
     404; a body, or a parameter other than a free string → 422; a body method → 413 too
-    (the size limit). Codes a
-    route declares itself (403 for admin-only routes, 409) are kept. HTML pages answer their own errors in HTML.
+    (the size limit, answered before any route). Codes a route declares itself (403 for
+    admin-only routes, 409) are kept. An HTML page's 404 (an unknown link) is a page too.
     """
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     for fastapi_shape in ("HTTPValidationError", "ValidationError"):
@@ -114,9 +126,9 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
         for method, operation in item.items():
             responses = operation.setdefault("responses", {})
             errors = _errors_of(method, operation)
-            if "text/html" in responses.get("200", {}).get("content", {}):
-                # A page answers its own errors in HTML; only parameter validation is ours.
-                errors = {code: model for code, model in errors.items() if code == "422"}
+            if "text/html" in responses.get("200", {}).get("content", {}) and "404" in errors:
+                del errors["404"]  # a page's unknown link is a page too
+                responses["404"] = {"description": "No such link: a page saying so", "content": HTML_PAGE}
             if "422" in responses and "422" not in errors:
                 del responses["422"]  # FastAPI's guess: nothing here can fail validation
             for code, (model, description) in errors.items():
@@ -139,7 +151,7 @@ def _errors_of(method: str, operation: dict[str, Any]) -> dict[str, tuple[type[B
     # An operation that declares its own 400 (a body in someone else's format, such as a
     # Telegram update) answers that for a bad body instead of our 422.
     own_400 = "400" in operation.get("responses", {})
-    if not own_400 and ("requestBody" in operation or method in _BODY_METHODS or any(map(_can_be_invalid, parameters))):
+    if not own_400 and ("requestBody" in operation or any(map(_can_be_invalid, parameters))):
         errors["422"] = (FieldErrors, "Invalid input: one entry per problem, naming the field")
     return errors
 

@@ -39,6 +39,6 @@ def media(request: Request, name: str) -> Response:
         return Response("no such image\n", status_code=404, media_type="text/plain; charset=utf-8")
     headers = media_headers(name)
     # Content-addressed: the ETag decides, If-Modified-Since alone never needs an answer.
-    if "if-none-match" in request.headers and not_modified(request.headers, headers["ETag"], utcnow()):
+    if "if-none-match" in request.headers and not_modified(request.headers.raw, headers["ETag"], utcnow()):
         return Response(status_code=304, headers=headers)
     return FileResponse(path, media_type=EXTENSIONS[path.suffix.removeprefix(".")], headers=headers)

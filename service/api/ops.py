@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from typing import Literal
 
 import redis
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from config.settings import get_settings
@@ -16,7 +18,18 @@ router = APIRouter(tags=["operations"])
 log = logging.getLogger(__name__)
 
 
-@router.get("/readyz")
+class Readiness(BaseModel):
+    """What /readyz answers, ready or not: each check is "ok" or says what is unreachable."""
+
+    status: Literal["ready", "not ready"]
+    checks: dict[str, str]
+
+
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "Not ready: the checks say what is unreachable"}},
+)
 def readyz() -> JSONResponse:
     """Database, broker (and Redis, when it is not the broker) reachable; 503 naming what is not."""
     from workers.app import app as celery_app

@@ -75,7 +75,7 @@ def _cached(
     etag = strong_etag(site.build_id, language(), *key)
     changed = max(changed_at or site.loaded_at, site.loaded_at)
     headers = {**_headers(site, etag, changed, media_type == HTML), **(extra or {})}
-    if not_modified(request.headers, etag, changed):
+    if not_modified(request.headers.raw, etag, changed):
         return Response(status_code=304, headers=headers)
     return Response(RENDERED.get_or_render(etag, build), media_type=media_type, headers=headers)
 
@@ -88,7 +88,7 @@ Loaded = Response | tuple[Callable[[], str], datetime | None]
 def _page_response(headers: Headers, site: Branding, etag: str, rendered: Rendered) -> Response:
     changed = rendered.changed_at or site.loaded_at
     response_headers = _headers(site, etag, changed, html=True)
-    if not_modified(headers, etag, changed):
+    if not_modified(headers.raw, etag, changed):
         return Response(status_code=304, headers=response_headers)
     return Response(rendered.body, media_type=HTML, headers=response_headers)
 
@@ -362,6 +362,6 @@ def favicon(request: Request) -> Response:
 def _static_file(request: Request, file: StaticFile, cache_control: str) -> Response:
     """``file``'s body with its ETag and ``cache_control``; 304 when the request's If-None-Match has it."""
     headers = {"ETag": file.etag, "Cache-Control": cache_control, "X-Content-Type-Options": "nosniff"}
-    if not_modified(request.headers, file.etag, branding().loaded_at) and "if-none-match" in request.headers:
+    if not_modified(request.headers.raw, file.etag, branding().loaded_at) and "if-none-match" in request.headers:
         return Response(status_code=304, headers=headers)
     return Response(file.body, media_type=file.content_type, headers=headers)

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query, Response
 from pydantic import BaseModel, ConfigDict
 
 from service.api.auth import Caller, require_scope
 from service.api.errors import ADMIN_ONLY
+from service.api.idempotency import Once
+from service.api.routing import api_router
 from service.auth.tokens import Scope
 from service.db.engine import session_scope
 from service.db.types import utcnow
 from service.inputs import SubscriberTarget
 from service.readers import privacy
 
-router = APIRouter(prefix="/api/v1/subscribers", tags=["personal data"], responses=ADMIN_ONLY)
+router = api_router(prefix="/api/v1/subscribers", tags=["personal data"], responses=ADMIN_ONLY)
 Admin = Annotated[Caller, Depends(require_scope(Scope.ADMIN))]
 
 
@@ -37,7 +39,8 @@ def export(_: Admin, target: Annotated[SubscriberTarget, Query()]) -> dict[str, 
 
 
 @router.post("/forget", response_model=ForgetResult)
-def forget(body: ForgetRequest, _: Admin) -> ForgetResult:
+def forget(body: ForgetRequest, caller: Admin, response: Response, once: Once) -> ForgetResult:
     """Erase one subscriber's personal data; a hashed suppression entry and anonymous counts stay."""
-    with session_scope() as session:
-        return ForgetResult(forgotten=privacy.forget(session, body.target, utcnow()))
+    with once.unit_of_work(caller) as session:
+        result = ForgetResult(forgotten=privacy.forget(session, body.target, utcnow()))
+        return once.answer(session, response, result, 200)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import Depends, Query, Response, status
 from pydantic import BaseModel
 
 from service.api.auth import Caller, require_scope
 from service.api.deps import AppSettings
 from service.api.errors import ADMIN_ONLY, CONFLICT
+from service.api.idempotency import Once
+from service.api.routing import api_router
 from service.auth.tokens import Scope
 from service.db.engine import session_scope
 from service.db.models import Delivery, DeliveryAttempt, DeliveryStatus, Subscription
@@ -30,7 +32,7 @@ from service.subscriptions.service import (
     update_subscription,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["subscriptions"], responses=ADMIN_ONLY)
+router = api_router(prefix="/api/v1", tags=["subscriptions"], responses=ADMIN_ONLY)
 Admin = Annotated[Caller, Depends(require_scope(Scope.ADMIN))]
 
 
@@ -133,13 +135,15 @@ class DeliveryPage(BaseModel):
 
 
 @router.post("/subscriptions", status_code=status.HTTP_201_CREATED, response_model=SubscriptionOut, responses=CONFLICT)
-def create(payload: SubscriptionCreate, _: Admin, response: Response, settings: AppSettings) -> SubscriptionOut:
-    """Subscribe a channel; a webhook's signing secret (`whsec_…`) is in this answer only."""
-    with session_scope() as session:
+def create(
+    payload: SubscriptionCreate, caller: Admin, response: Response, settings: AppSettings, once: Once
+) -> SubscriptionOut:
+    """Subscribe a channel; a webhook's signing secret (`whsec_…`) is in this answer only (and its replays)."""
+    with once.unit_of_work(caller) as session:
         subscription, secret = create_subscription(session, payload, utcnow(), settings)
         body = SubscriptionOut.of(subscription, secret=secret)
-    response.headers["Location"] = f"/api/v1/subscriptions/{body.id}"
-    return body
+        location = f"/api/v1/subscriptions/{body.id}"
+        return once.answer(session, response, body, 201, location=location, subscription_id=body.id)
 
 
 @router.get("/subscriptions", response_model=SubscriptionPage)
@@ -179,11 +183,14 @@ def remove(subscription_id: RowId, _: Admin) -> Response:
 
 
 @router.post("/subscriptions/{subscription_id}/rotate-secret", response_model=SubscriptionOut, responses=CONFLICT)
-def rotate(subscription_id: RowId, _: Admin, settings: AppSettings) -> SubscriptionOut:
+def rotate(
+    subscription_id: RowId, caller: Admin, settings: AppSettings, response: Response, once: Once
+) -> SubscriptionOut:
     """New signing secret; both are sent during `BANTIN_SECRET_ROTATION_OVERLAP_SECONDS`."""
-    with session_scope() as session:
+    with once.unit_of_work(caller) as session:
         subscription, secret = rotate_secret(session, subscription_id, utcnow(), settings)
-        return SubscriptionOut.of(subscription, secret=secret)
+        body = SubscriptionOut.of(subscription, secret=secret)
+        return once.answer(session, response, body, 200, subscription_id=subscription_id)
 
 
 class SentTestMessage(BaseModel):
@@ -196,21 +203,26 @@ class SentTestMessage(BaseModel):
     response_model=SentTestMessage,
     responses=CONFLICT,
 )
-def send_test(subscription_id: RowId, _: Admin, settings: AppSettings) -> SentTestMessage:
+def send_test(
+    subscription_id: RowId, caller: Admin, settings: AppSettings, response: Response, once: Once
+) -> SentTestMessage:
     """Send a test message (`subscription.test`) to this subscription alone; 409 unless it is active.
 
     It is a delivery like any other: follow it in `GET /api/v1/deliveries?subscription=…`.
     """
-    with session_scope() as session:
-        return SentTestMessage(delivery_id=send_test_message(session, subscription_id, utcnow(), settings))
+    with once.unit_of_work(caller) as session:
+        body = SentTestMessage(delivery_id=send_test_message(session, subscription_id, utcnow(), settings))
+        return once.answer(session, response, body, 202, subscription_id=subscription_id)
 
 
 @router.post("/subscriptions/{subscription_id}/recover", responses=CONFLICT)
-def recover_failed(subscription_id: RowId, since: Instant, _: Admin) -> dict[str, int]:
+def recover_failed(
+    subscription_id: RowId, since: Instant, caller: Admin, response: Response, once: Once
+) -> dict[str, int]:
     """Send again every failed delivery of this subscription created since `since`."""
-    with session_scope() as session:
+    with once.unit_of_work(caller) as session:
         ids = recover(session, subscription_id, since, utcnow())
-    return {"requeued": len(ids)}
+        return once.answer(session, response, {"requeued": len(ids)}, 200, subscription_id=subscription_id)
 
 
 @router.get("/deliveries", response_model=DeliveryPage)
@@ -241,7 +253,8 @@ def deliveries(
     response_model=DeliveryOut,
     responses=CONFLICT,
 )
-def replay_delivery(delivery_id: DeliveryId, _: Admin) -> DeliveryOut:
+def replay_delivery(delivery_id: DeliveryId, caller: Admin, response: Response, once: Once) -> DeliveryOut:
     """Send one delivery again now, with the same `webhook-id`."""
-    with session_scope() as session:
-        return DeliveryOut.of(replay(session, delivery_id, utcnow()), [])
+    with once.unit_of_work(caller) as session:
+        body = DeliveryOut.of(replay(session, delivery_id, utcnow()), [])
+        return once.answer(session, response, body, 202, subscription_id=body.subscription_id)

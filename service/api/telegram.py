@@ -3,7 +3,8 @@
 Telegram sends the secret given to setWebhook in ``X-Telegram-Bot-Api-Secret-Token``;
 anything without it is refused before the body is read. Each update is handled once
 (its id is recorded), and the answer is 200 whatever the update was, so Telegram never
-retries one we chose to ignore; only a body that is not an Update is a 400.
+retries one we chose to ignore; only a body that is not an Update is a 400, naming the
+field as a 422 would (a JSON document from outside: ``service.json_input`` bounds it).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from config.settings import Settings
 from service.api.deps import AppSettings
-from service.api.errors import ErrorMessage
+from service.api.errors import ErrorMessage, FieldErrors
 from service.db.engine import session_scope
 from service.telegram.bot import bot_username, needs_username, process_update
 from service.telegram.bot_api import BotApi
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["telegram"])
 SECRET_HEADER = "x-telegram-bot-api-secret-token"  # noqa: S105 - a header name, not a secret
 ERRORS: dict[int | str, dict[str, object]] = {
-    400: {"model": ErrorMessage, "description": "The body is not a Bot API Update: the field and why"},
+    400: {"model": FieldErrors, "description": "The body is not a Bot API Update: the field and why"},
     401: {"model": ErrorMessage, "description": "No X-Telegram-Bot-Api-Secret-Token, or not ours"},
 }
 
@@ -50,6 +51,6 @@ async def webhook(request: Request, settings: AppSettings) -> JSONResponse:
     try:
         update = parse_update(await request.body())
     except MalformedUpdate as exc:
-        return JSONResponse({"detail": str(exc)}, status_code=400)
+        return JSONResponse({"detail": exc.items}, status_code=400)
     await run_in_threadpool(_process, update, settings)
     return JSONResponse({"ok": True})

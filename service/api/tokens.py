@@ -6,18 +6,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from pydantic import BaseModel
 
 from service.api.auth import Caller, require_scope
 from service.api.errors import ADMIN_ONLY
+from service.api.routing import api_router
 from service.auth.tokens import Scope, list_tokens, revoke_token
 from service.db.engine import session_scope
 from service.db.models import ApiToken
 from service.db.types import utcnow
 from service.inputs import RowId
 
-router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"], responses=ADMIN_ONLY)
+router = api_router(prefix="/api/v1/tokens", tags=["tokens"], responses=ADMIN_ONLY)
 Admin = Annotated[Caller, Depends(require_scope(Scope.ADMIN))]
 
 

@@ -4,10 +4,10 @@ Thin: the signature and parsing rules live in ``service.readers.zalo_webhook``, 
 event does in ``service.readers.zalo_followers``. Answers, in the order they are decided:
 
 - 503 when ``BANTIN_ZALO_APP_ID`` or ``BANTIN_ZALO_OA_SECRET_KEY`` is unset (nothing to check with);
-- 401 when ``X-ZEvent-Signature`` is missing, malformed or wrong;
-- 400 ``{"detail": [{"field", "message", "type"}]}`` when the body is not a JSON object or an
-  event we handle lacks a field (the signature needs the body's ``timestamp``, so a body
-  without one is a 400 too);
+- 401 when ``X-ZEvent-Signature`` is missing, malformed or wrong: checked on the raw bytes,
+  before the body is parsed;
+- 400 ``{"detail": [{"field", "message", "type"}]}`` when a signed body is not a JSON object
+  (or nested too deeply) or an event we handle lacks a field (``timestamp`` included);
 - 200 ``{"outcome": …}`` otherwise, unknown event kinds and redeliveries included (Zalo
   retries anything else for hours).
 Nothing is stored before the signature matches, and everything an event does commits at once.
@@ -36,10 +36,11 @@ router = APIRouter(tags=["zalo"], include_in_schema=False)
 
 
 def _handle(body: bytes, mac: str, settings: Settings) -> str:
-    document = zalo_webhook.parse(body)
-    timestamp = zalo_webhook.signed_timestamp(document)
     secret = settings.zalo_oa_secret_key.get_secret_value()
-    zalo_webhook.verify(mac, settings.zalo_app_id, body, timestamp, secret)
+    # Signature first, on the raw bytes: nothing from an unsigned sender is parsed.
+    timestamp = zalo_webhook.verify(mac, settings.zalo_app_id, body, secret)
+    document = zalo_webhook.parse(body)
+    zalo_webhook.check_signed_timestamp(document, timestamp)
     event = zalo_webhook.read_event(document)
     with session_scope() as session:
         return handle_event(session, event, utcnow(), settings)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from config.settings import get_settings
 from service.errors import TOO_LARGE
 from service.inputs import Instant
+from service.merge_patch import MergePatch
 from service.text import (
     clean_line,
     clean_text,
@@ -133,10 +134,12 @@ class ArticleCreate(BaseModel):
     publish_at: Instant | None = None
 
 
-class ArticleUpdate(BaseModel):
+class ArticleUpdate(MergePatch):
     """PATCH: only the fields present change; ``null`` clears an optional field."""
 
-    model_config = ConfigDict(extra="forbid")
+    CLEARABLE = frozenset(
+        {"summary", "author", "image_url", "image_caption", "source_name", "source_url", "publish_at"}
+    )
 
     title: Title | None = None
     body_html: BodyHtml | None = None
@@ -149,14 +152,3 @@ class ArticleUpdate(BaseModel):
     source_url: OptionalUrl = None
     status: Literal["published", "draft"] | None = None
     publish_at: Instant | None = None
-
-    @model_validator(mode="after")
-    def _required_fields_are_not_null(self) -> ArticleUpdate:
-        for name in ("title", "body_html", "categories", "status"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise PydanticCustomError("not_null", "{field} must not be null", {"field": name})
-        return self
-
-    def changes(self) -> dict[str, Any]:
-        """The fields the request named, with their validated values."""
-        return {name: getattr(self, name) for name in self.model_fields_set}

@@ -13,6 +13,7 @@ from service.calendar import lunar
 from service.calendar.text import check_templates
 from service.db.models import KeyDate
 from service.inputs import MAX_BIGINT
+from service.merge_patch import MergePatch
 from service.subscriptions.schemas import Channel
 from service.text import clean_line, remove_invisible, remove_xml_forbidden, slugify_vi
 
@@ -163,10 +164,10 @@ class KeyDateIn(BaseModel):
         return self
 
 
-class KeyDateUpdate(BaseModel):
+class KeyDateUpdate(MergePatch):
     """PATCH: the fields sent change; the date is checked again as a whole."""
 
-    model_config = ConfigDict(extra="forbid")
+    CLEARABLE = frozenset({"name_en", "origin_year"})
 
     name: Name | None = None
     name_en: Name | None = None
@@ -182,7 +183,3 @@ class KeyDateUpdate(BaseModel):
     events_to: EventsTo | None = None
     templates: Templates | None = None
     active: bool | None = None
-
-    def changes(self) -> dict[str, Any]:
-        """The fields the request set (explicit nulls included), by name."""
-        return {name: getattr(self, name) for name in self.model_fields_set}

@@ -70,14 +70,11 @@ def update_key_date(
 ) -> KeyDate:
     """Apply a PATCH to a key date and re-plan its reminders.
 
-    Raises NotFound for an unknown id, and InvalidField naming the field for a null in a
-    required field, a date that does not exist, or a template that does not render.
+    Raises NotFound for an unknown id, and InvalidField naming the field for a date that
+    does not exist or a template that does not render.
     """
     key_date = get_key_date(session, key_date_id)
-    changes = data.changes()
-    for name in ("name", "calendar", "day", "month", "send_time", "offsets", "active", "leap_month"):
-        if name in changes and changes[name] is None:
-            raise InvalidField(name, "must not be null")
+    changes = data.changes()  # a null only where it clears (KeyDateUpdate.CLEARABLE)
     merged = {name: changes.get(name, getattr(key_date, name)) for name in DATE_FIELDS}
     try:
         check_date(**merged)

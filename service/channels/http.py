@@ -23,6 +23,7 @@ import aiohttp
 
 from config.settings import Settings
 from service.channels.egress import EgressDenied, EgressPolicy, ResolvedTarget, check_url, pinned
+from service.json_input import parse_json
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,9 @@ class HttpAnswer:
         return self.body.decode("utf-8", "replace")
 
     def json(self) -> Any:
-        """The body parsed as JSON; ValueError when it is not JSON."""
-        return json.loads(self.body)
+        """The body parsed as JSON within ``service.json_input``'s bounds (a receiver's answer is
+        outside input); ValueError (JsonRefused) when it is not UTF-8 JSON or is nested too deeply."""
+        return parse_json(self.body)
 
 
 # What we read of an answer at most: enough for any API's JSON verdict and an error text;

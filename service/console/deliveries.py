@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import Query, Response
+from fastapi import Response
 from fastapi.responses import HTMLResponse
 from pydantic import TypeAdapter, ValidationError
 
@@ -28,7 +28,7 @@ from service.deliveries.queries import announcements_by_id, list_deliveries
 from service.deliveries.replay import recover, replay
 from service.errors import Conflict, NotFound
 from service.i18n import N_, gettext
-from service.inputs import DeliveryId, Instant, RowId
+from service.inputs import DeliveryId, Instant, PageNumber, RowId
 
 router = console_router()
 PAGE_SIZE = 25
@@ -125,7 +125,7 @@ def deliveries(
     announcement: str = "",
     subscription: str = "",
     status: str = "",
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page: PageNumber = 1,
 ) -> Response:
     """The delivery log, newest first, PAGE_SIZE a page, each delivery with its attempts.
 

@@ -63,6 +63,8 @@ def reason(error: dict[str, Any]) -> str:
         return gettext("phải là có hoặc không")
     if kind.startswith(("datetime_", "date_")):
         return gettext("không phải ngày giờ hợp lệ")
+    if kind == "control_character":
+        return gettext("không được chứa ký tự điều khiển")
     return gettext("giá trị không hợp lệ")
 
 

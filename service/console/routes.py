@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta
-from typing import Annotated
 
-from fastapi import Query, Response
+from fastapi import Response
 from fastapi.responses import FileResponse, HTMLResponse
 from sqlalchemy import select
 
@@ -26,6 +25,7 @@ from service.db.models import Article, ArticleStatus, Category
 from service.db.types import utcnow
 from service.deliveries.queries import delivery_health
 from service.errors import NotFound
+from service.inputs import PageNumber, SearchText
 
 PAGE_SIZE = 25
 UPCOMING_DAYS = 60
@@ -74,10 +74,10 @@ def dashboard(user: CurrentUser) -> Response:
 @router.get("/articles", response_class=HTMLResponse)
 def articles(
     user: CurrentUser,
-    q: str = "",
+    q: SearchText = "",
     status: str = "",
     category: str = "",
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNumber = 1,
 ) -> Response:
     """The article list, PAGE_SIZE a page, filtered by search text, status and category slug.
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse
 
 from config.settings import get_settings
@@ -32,7 +32,7 @@ from service.db.types import utcnow
 from service.deliveries.queries import announcements_by_id, list_deliveries
 from service.errors import Conflict, InvalidField
 from service.i18n import gettext
-from service.inputs import RowId
+from service.inputs import PageNumber, RowId
 from service.subscriptions.schemas import SubscriptionUpdate
 from service.subscriptions.service import (
     create_subscription,
@@ -78,7 +78,7 @@ def subscribers(
     user: AdminUser,
     channel: str = "",
     status: str = "",
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page: PageNumber = 1,
 ) -> Response:
     """Subscribers, PAGE_SIZE a page, oldest first, filtered by channel and status.
 

@@ -216,7 +216,11 @@ class ApiToken(Base):
 
 
 class IdempotentRequest(Base):
-    """The first response to a request carrying an Idempotency-Key, replayed on repeats."""
+    """The first answer to a POST carrying an Idempotency-Key, replayed on repeats (decision 29).
+
+    Written in the transaction that does the request's work, so the key and the work commit
+    together or not at all.
+    """
 
     __tablename__ = "idempotent_requests"
     __table_args__ = (UniqueConstraint("token_id", "key", name="uq_idempotent_requests_token_key"),)
@@ -224,9 +228,17 @@ class IdempotentRequest(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(255))
+    # SHA-256 of the method, path, query and body the key was first used with.
     request_fingerprint: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(Integer)
     response_body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    location: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    # The subscription the answer quotes (its address, its secret): deleted with it, and by forget.
+    subscription_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subscriptions.id", ondelete="CASCADE", name="fk_idempotent_requests_subscription_id"),
+        nullable=True,
+        index=True,
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -24,6 +24,7 @@ from service.db.models import (
     DeliveryAttempt,
     DeliveryStatus,
     Digest,
+    IdempotentRequest,
     SubscribeRequest,
     Subscription,
     SubscriptionStatus,
@@ -182,6 +183,8 @@ def forget(session: Session, target: str, now: datetime) -> int:
         if session.get(Suppression, digest) is None:
             session.add(Suppression(target_hash=digest, reason="forgotten", created_at=now))
         session.execute(delete(ConsentEvent).where(ConsentEvent.subscription_id == sub.id))
+        # A kept API answer quotes the address (and a webhook's secret): decision 29.
+        session.execute(delete(IdempotentRequest).where(IdempotentRequest.subscription_id == sub.id))
         session.execute(delete(SubscribeRequest).where(SubscribeRequest.subscription_id == sub.id))
         delivery_ids = select(Delivery.id).where(Delivery.subscription_id == sub.id).scalar_subquery()
         # An error text may quote the address (an SMTP refusal does): blanked, the counts stay.

@@ -4,7 +4,10 @@ Zalo's Official Account webhook (developers.zalo.me, "Webhook" of the OA API) po
 JSON event per request and signs it in the ``X-ZEvent-Signature`` header:
 ``mac=`` + hex SHA-256 of ``app_id + body + timestamp + OA secret key``, where the body is
 the raw request body, the timestamp is the event's own ``timestamp`` field, and the key is
-the OA's secret key (not the app's). Events this module reads:
+the OA's secret key (not the app's). The signature is checked on the raw bytes before
+anything parses them (:func:`verify`): the timestamp is read from the bytes, and the
+parsed event must carry the one that was signed (:func:`check_signed_timestamp`). Events
+this module reads:
 
 - ``follow`` / ``unfollow``: ``follower.id`` (the user's id for this OA, the one the
   message API's ``recipient.user_id`` takes), ``user_id_by_app``, ``oa_id``, ``timestamp``;
@@ -18,13 +21,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from service.errors import InvalidField
+from service.json_input import JsonRefused, parse_json
 from service.text import clean_line
 
 SIGNATURE_HEADER = "X-ZEvent-Signature"
@@ -33,6 +36,11 @@ _MAC = re.compile(r"^\s*(?:mac\s*=\s*)?([0-9a-fA-F]{64})\s*$")
 # Zalo's ids are decimal numbers sent as strings; the message API accepts up to 32 digits.
 _USER_ID = re.compile(r"^\d{1,32}$")
 _TIMESTAMP = re.compile(r"^\d{1,16}$")
+# A "timestamp" member in the raw body, its digits quoted or not. Only candidates: the MAC
+# decides which (if any) was signed, and the parsed event must carry that one at its top.
+_RAW_TIMESTAMP = re.compile(rb'"timestamp"\s*:\s*"?(\d{1,16})"?')
+# Candidates tried at most: Zalo's events carry one; a forged body with thousands costs no more.
+MAX_TIMESTAMP_CANDIDATES = 8
 FOLLOW = "follow"
 UNFOLLOW = "unfollow"
 SEND_TEXT = "user_send_text"
@@ -74,22 +82,41 @@ def header_mac(header: str | None) -> str:
     return found.group(1).lower()
 
 
-def verify(mac: str, app_id: str, body: bytes, timestamp: str, oa_secret_key: str) -> None:
-    """Raise BadSignature unless ``mac`` is the body's signature; compared in constant time."""
-    if not hmac.compare_digest(mac, signature_of(app_id, body, timestamp, oa_secret_key)):
+def verify(mac: str, app_id: str, body: bytes, oa_secret_key: str) -> str:
+    """The timestamp ``mac`` signs the raw ``body`` with, checked before anything parses the body.
+
+    Each ``"timestamp"`` in the bytes (the first MAX_TIMESTAMP_CANDIDATES), or ``""`` when there
+    is none, is tried in constant time; raises BadSignature when none gives ``mac``. The body
+    is hashed once: each candidate costs a copy of the hash state.
+    """
+    prefix = hashlib.sha256(app_id.encode() + body)
+    candidates = list(dict.fromkeys(match.group(1).decode() for match in _RAW_TIMESTAMP.finditer(body)))
+    matched = None
+    for timestamp in candidates[:MAX_TIMESTAMP_CANDIDATES] or [""]:
+        digest = prefix.copy()
+        digest.update(timestamp.encode() + oa_secret_key.encode())
+        if hmac.compare_digest(mac, digest.hexdigest()):
+            matched = timestamp
+    if matched is None:
+        raise BadSignature("wrong")
+    return matched
+
+
+def check_signed_timestamp(document: Mapping[str, Any], signed: str) -> None:
+    """The event's own ``timestamp`` must be the one its signature was made with: BadSignature
+    when it is another (a nested "timestamp" was signed); InvalidField when it has none."""
+    if signed_timestamp(document) != signed:
         raise BadSignature("wrong")
 
 
 def parse(body: bytes) -> dict[str, Any]:
-    """The body as a JSON object; InvalidField("body", why) when it is not UTF-8 JSON or not an object."""
+    """The body as a JSON object (``service.json_input``: UTF-8, bounded nesting); else InvalidField("body", why)."""
     if not body.strip():
         raise InvalidField("body", "is empty; expected a Zalo webhook event (a JSON object)")
     try:
-        document = json.loads(body.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise InvalidField("body", "is not UTF-8") from None
-    except json.JSONDecodeError as exc:
-        raise InvalidField("body", f"is not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+        document = parse_json(body)
+    except JsonRefused as exc:
+        raise InvalidField("body", f"is not valid JSON: {exc.msg}") from None
     if not isinstance(document, dict):
         raise InvalidField("body", f"must be a JSON object, not {type(document).__name__}")
     return document

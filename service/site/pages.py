@@ -18,6 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement, Label
 from service.articles.categories import public_category
 from service.db.models import Article, ArticleStatus, Category, article_categories
 from service.errors import DomainError, NotFound
+from service.inputs import is_slug
 
 # Keyset cursors are article ids, which the database holds as signed 64-bit integers.
 MAX_ID = 2**63 - 1
@@ -181,8 +182,11 @@ def latest(
     Keyset paging on (published_at, id): every page, however deep, is one index range
     scan. The category, the cursor, each card's categories and the last change ride
     along in that one query; only an empty page looks further, to tell an empty
-    category from an unknown one (NotFound).
+    category from an unknown one (NotFound). A ``category_slug`` that is not a slug at all
+    is NotFound before any query (PostgreSQL refuses a NUL byte in one: "/categories/%00").
     """
+    if category_slug is not None and not is_slug(category_slug):
+        raise NotFound(f"no category {category_slug[:200]!r}")
     params: dict[str, object] = {"limit": limit + 1}
     if category_slug is not None:
         params["slug"] = category_slug

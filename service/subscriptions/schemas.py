@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from service.merge_patch import MergePatch
 from service.text import clean_line, has_invisible, has_xml_forbidden, slugify_vi
 
 Channel = Literal["webhook", "email", "telegram", "slack", "discord", "teams", "zalo", "apprise"]
@@ -87,10 +87,8 @@ class SubscriptionCreate(BaseModel):
     options: Options = Field(default_factory=dict)
 
 
-class SubscriptionUpdate(BaseModel):
-    """PATCH; ``status`` is ``active`` or ``paused`` (re-activating clears a disabled state)."""
-
-    model_config = ConfigDict(extra="forbid")
+class SubscriptionUpdate(MergePatch):
+    """PATCH; ``status`` is ``active`` or ``paused`` (re-activating clears a disabled state); no field is cleared."""
 
     target: Target | None = None
     events: Events | None = None
@@ -98,14 +96,3 @@ class SubscriptionUpdate(BaseModel):
     locale: Literal["vi", "en"] | None = None
     options: Options | None = None
     status: Literal["active", "paused"] | None = None
-
-    @model_validator(mode="after")
-    def _no_nulls(self) -> SubscriptionUpdate:
-        for name in self.model_fields_set:
-            if getattr(self, name) is None:
-                raise PydanticCustomError("not_null", "{field} must not be null", {"field": name})
-        return self
-
-    def changes(self) -> dict[str, Any]:
-        """The fields the request set (explicit nulls included), by name."""
-        return {name: getattr(self, name) for name in self.model_fields_set}

@@ -16,9 +16,23 @@ import httpx
 
 from config.settings import Settings
 from service.channels.urls import with_path
+from service.json_input import JsonRefused, parse_json
 
 # getUpdates waits up to its own timeout for an update: the client waits this much longer.
 LONG_POLL_MARGIN_SECONDS = 10.0
+# The most of an answer read: getUpdates brings at most 100 updates (polling.BATCH), each a
+# message of at most 4,096 characters with its entities and the message it replies to.
+MAX_ANSWER_BYTES = 8 * 1024 * 1024
+
+
+def _read_at_most(response: httpx.Response, limit: int) -> bytes | None:
+    """The answer's body, or None when it is longer than ``limit`` bytes (read no further)."""
+    body = bytearray()
+    for chunk in response.iter_bytes():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
 
 
 class BotApiError(Exception):
@@ -88,16 +102,22 @@ class BotApi:
         token = self.settings.telegram_bot_token.get_secret_value()
         url = with_path(self.settings.telegram_api_base, f"/bot{token}/{method}")
         try:
-            response = self.client.post(url, json=parameters or {})
+            with self.client.stream("POST", url, json=parameters or {}) as response:
+                content = _read_at_most(response, MAX_ANSWER_BYTES)
         except httpx.HTTPError as exc:
             # The exception's text may hold the URL, and with it the token.
             raise BotApiError(method, 0, f"no answer ({type(exc).__name__})") from None
         try:
-            answer = response.json()
-        except ValueError:
+            answer = None if content is None else parse_json(content)  # an answer from outside: bounded
+        except JsonRefused:
             answer = None
         if not isinstance(answer, dict) or "ok" not in answer:
-            raise BotApiError(method, response.status_code, f"not a Bot API answer: {response.text[:120]!r}")
+            shown = (
+                f"longer than {MAX_ANSWER_BYTES} bytes"
+                if content is None
+                else repr(content[:120].decode("utf-8", "replace"))
+            )
+            raise BotApiError(method, response.status_code, f"not a Bot API answer: {shown}")
         if answer["ok"] is True:
             return answer.get("result")
         given = answer.get("parameters")

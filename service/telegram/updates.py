@@ -8,13 +8,13 @@ acknowledged but never acted on.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from service.errors import validation_items
+from service.json_input import JsonRefused, parse_json
 
 # update_id and chat ids: "at most 52 significant bits" (Bot API), so a signed 64-bit
 # integer holds them; the bounds keep a forged value from reaching the database.
@@ -83,11 +83,20 @@ class Update(_Shape):
 
 
 class MalformedUpdate(ValueError):
-    """The body is not an Update: ``str(exc)`` says which field and why (the webhook's 400)."""
+    """The body is not an Update. ``items`` are the first problems as the API's error items
+    (``{"field", "message", "type"}``: the webhook's 400); ``str(exc)`` joins them for a log line."""
+
+    def __init__(self, items: list[dict[str, str]]) -> None:
+        super().__init__("; ".join(f"{item['field']}: {item['message']}" for item in items))
+        self.items = items
+
+
+def _malformed_body(message: str) -> MalformedUpdate:
+    return MalformedUpdate([{"field": "body", "message": message, "type": "invalid"}])
 
 
 def parse_update(body: bytes | str | dict[str, Any]) -> Update:
-    """One Update from a webhook body (bytes) or a getUpdates item (a dict).
+    """One Update from a webhook body (bytes, parsed by ``service.json_input``) or a getUpdates item (a dict).
 
     Raises ``MalformedUpdate`` naming the first problems ("message.chat.id: Field
     required"); an update with no field the bot knows parses with only ``kind`` set.
@@ -95,11 +104,11 @@ def parse_update(body: bytes | str | dict[str, Any]) -> Update:
     document: Any = body
     if isinstance(body, bytes | str):
         try:
-            document = json.loads(body)
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise MalformedUpdate(f"body: is not valid JSON: {exc}") from None
+            document = parse_json(body)
+        except JsonRefused as exc:
+            raise _malformed_body(f"is not valid JSON: {exc.msg}") from None
     if not isinstance(document, dict):
-        raise MalformedUpdate(f"body: must be a JSON object (an Update), not {type(document).__name__}")
+        raise _malformed_body(f"must be a JSON object (an Update), not {type(document).__name__}")
     kind = next((key for key in document if key != "update_id"), "empty")[:MAX_KIND]
     if not WORD.match(kind):
         kind = "unknown"  # not a field name Telegram would use; recorded as such
@@ -109,8 +118,7 @@ def parse_update(body: bytes | str | dict[str, Any]) -> Update:
     try:
         return Update.model_validate({**fields, "kind": kind})
     except ValidationError as exc:
-        problems = validation_items(list(exc.errors()))
-        raise MalformedUpdate("; ".join(f"{item['field']}: {item['message']}" for item in problems[:5])) from None
+        raise MalformedUpdate(validation_items(list(exc.errors()))[:5]) from None
 
 
 def command_of(text: str | None, bot_username: str | None = None) -> tuple[str, str] | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
@@ -67,27 +67,51 @@ def http_date(instant: datetime) -> str:
     return format_datetime(instant, usegmt=True)
 
 
-def _etag_matches(header: str, etag: str) -> bool:
-    # If-None-Match uses the weak comparison (RFC 9110 §13.1.2).
+# A request's header fields as ASGI hands them over (``scope["headers"]``, Starlette's
+# ``Headers.raw``): lower-case names, values as received, in order, repeated lines included.
+RawHeaders = Iterable[tuple[bytes, bytes]]
+
+
+def field_value(headers: RawHeaders, name: bytes) -> str | None:
+    """The value of the field ``name`` (lower case), None when the request has no such line.
+
+    Several lines of one field are one value: joined in order with ", " (RFC 9110 §5.3), so
+    ``If-None-Match: "a"`` and ``If-None-Match: "b"`` mean ``"a", "b"`` wherever they are
+    read (feeds took the last line, pages the first). A singleton field sent twice
+    (``If-Modified-Since``) becomes a value that is not one date, which its reader ignores
+    (RFC 9110 §13.1.3). Decoded as Latin-1, the bytes HTTP/1.1 allows in a value.
+    """
+    values = [value for key, value in headers if key == name]
+    return b", ".join(values).decode("latin-1") if values else None
+
+
+def etag_matches(header: str, etag: str) -> bool:
+    """Whether an If-None-Match value names ``etag``, or is ``*``: the weak comparison (RFC 9110 §13.1.2)."""
     candidates = {c.strip().removeprefix("W/") for c in header.split(",")}
     return "*" in candidates or etag in candidates
 
 
-def not_modified(headers: Mapping[str, str], etag: str, changed_at: datetime) -> bool:
+def not_modified(headers: RawHeaders, etag: str, changed_at: datetime) -> bool:
     """RFC 9110 §13.2.2: If-None-Match decides when present; else If-Modified-Since."""
-    if_none_match = headers.get("if-none-match")
+    headers = list(headers)
+    if_none_match = field_value(headers, b"if-none-match")
     if if_none_match is not None:
-        return _etag_matches(if_none_match, etag)
-    since_header = headers.get("if-modified-since")
-    if not since_header:
+        return etag_matches(if_none_match, etag)
+    return unchanged_since(field_value(headers, b"if-modified-since"), changed_at.replace(microsecond=0).timestamp())
+
+
+def unchanged_since(header: str | None, last_modified: float) -> bool:
+    """Whether an If-Modified-Since value (None: absent) is at or after ``last_modified`` (seconds
+    since the epoch, whole): a date without a zone, or not one date, is ignored (RFC 9110 §13.1.3)."""
+    if not header:
         return False
     try:
-        since = parsedate_to_datetime(since_header)
-    except (TypeError, ValueError):
+        since = parsedate_to_datetime(header)
+    except (TypeError, ValueError, IndexError):
         return False
     if since.tzinfo is None:
         return False
-    return changed_at.replace(microsecond=0) <= since
+    return last_modified <= since.timestamp()
 
 
 def security_headers(site: Branding) -> dict[str, str]:

@@ -27,6 +27,7 @@ from service.errors import DomainError, InvalidField
 from service.feeds.render import FILENAMES
 from service.feeds.scopes import SITE, category_scope, category_slug
 from service.feeds.urls import feed_url
+from service.inputs import is_slug
 
 log = logging.getLogger(__name__)
 MAX_SECRET_BYTES = 199  # "less than 200 bytes" (WebSub §5.1)
@@ -71,7 +72,7 @@ def _topic_scope(topic: str, settings: Settings) -> tuple[str, str] | None:
     formats = {filename: fmt for fmt, filename in FILENAMES.items()}
     if len(rest) == 1 and rest[0] in formats:
         return SITE, formats[rest[0]]
-    if len(rest) == 3 and rest[0] == "categories" and rest[2] in formats and rest[1]:
+    if len(rest) == 3 and rest[0] == "categories" and rest[2] in formats and is_slug(rest[1]):
         return category_scope(rest[1]), formats[rest[2]]
     return None
 

@@ -130,7 +130,8 @@ def test_a_body_that_is_not_an_update_is_400_naming_the_field(desk: Desk) -> Non
     for body, expected in cases.items():
         response = httpx.post(url, content=body, headers=headers, timeout=10)
         assert response.status_code == 400, (body, response.text)
-        assert expected in response.json()["detail"], (body, response.json())
+        named = "; ".join(f"{item['field']}: {item['message']}" for item in response.json()["detail"])
+        assert expected in named, (body, response.json())
     assert desk.scalar("SELECT count(*) FROM telegram_updates WHERE update_id = 5") == 0
 
 

@@ -139,7 +139,8 @@ def test_a_forged_or_unsigned_event_is_refused_and_nothing_stored(stack: Stack, 
     unsigned = httpx.post(webhook, json=oa.follow_event(user), timeout=10)
     assert unsigned.status_code == 401 and unsigned.json() == {"detail": "X-ZEvent-Signature is missing"}
     broken = httpx.post(webhook, content=b"{nope", headers={"X-ZEvent-Signature": "mac=" + "0" * 64}, timeout=10)
-    assert broken.status_code == 400 and broken.json()["detail"][0]["field"] == "body"
+    # Checked on the raw bytes first: a body no parser takes, wrongly signed, is a 401 like any other.
+    assert broken.status_code == 401 and broken.json() == {"detail": "X-ZEvent-Signature is wrong"}
     assert export(stack, user)["subscriptions"] == []
     assert oa.messages_to(user) == []
 

@@ -19,6 +19,16 @@ PROBED = {"401", "403", "404", "413", "422"}
 MATCHING = {r"^msg_[0-9a-f]{32}$": "msg_" + "0" * 32}
 # A value a required query parameter of this format admits, so that the lookup itself is tried.
 PLAUSIBLE = {"date-time": "2026-01-01T00:00:00Z", "date": "2026-01-01"}
+# Bodies sent as application/json that no JSON parser should take (issue 18, items 11 and 17):
+# each was Starlette's 400 "There was an error parsing the body", or a 500 further on.
+UNPARSEABLE: dict[str, bytes] = {
+    "not UTF-8": b'{"title": "\xff\xfe"}',
+    "UTF-16": '{"title": "t"}'.encode("utf-16"),
+    "truncated": b'{"title": ',
+    "a form, not JSON": b"title=t&body_html=x",
+    "nested past CPython's recursion limit": b"[" * 100_000,
+    "nested past the bound": b'{"title": ' + b"[" * 500 + b"]" * 500 + b"}",
+}
 
 
 @pytest.fixture
@@ -50,6 +60,7 @@ def probes(path: str, method: str, operation: dict[str, Any], existing: str) -> 
     missing = fill(path, operation, "987654321", "khong-co-dau")
     if operation.get("security"):
         yield "no token", {"url": missing, "headers": {}}
+        yield "unknown token", {"url": missing, "headers": {"Authorization": "Bearer bantin_no-such-token"}}
         yield "publish token", {"url": missing, "headers": publish}
         # A writer's token on someone else's article, asking to publish where a body is taken.
         writer: dict[str, Any] = {
@@ -75,6 +86,9 @@ def probes(path: str, method: str, operation: dict[str, Any], existing: str) -> 
     if method in {"post", "put", "patch"}:
         json_headers = {**admin, "Content-Type": "application/json"}
         yield "wrong body", {"url": missing, "headers": json_headers, "content": b"[]"}
+        yield "body without a content type", {"url": missing, "headers": admin, "content": b'{"title": "t"}'}
+        for what, body in UNPARSEABLE.items():
+            yield f"body {what}", {"url": missing, "headers": json_headers, "content": body}
         yield "body too large", {"url": missing, "headers": json_headers, "content": b" " * (LIMIT + 1)}
         yield (
             "chunked body too large",
@@ -96,7 +110,9 @@ def test_the_document_describes_our_error_shape_not_fastapis(raw_client: TestCli
         for code, response in operation["responses"].items():
             if code.startswith(("4", "5")) and "application/json" in response.get("content", {}):
                 ref = response["content"]["application/json"]["schema"]["$ref"]
-                expected = "FieldErrors" if code in {"413", "422"} else "ErrorMessage"
+                expected = "FieldErrors" if code in {"400", "413", "422"} else "ErrorMessage"
+                if (path, code) == ("/readyz", "503"):
+                    expected = "Readiness"  # not an error in the request: the same document as its 200
                 assert ref == f"#/components/schemas/{expected}", (method, path, code)
 
 
@@ -108,21 +124,21 @@ def test_every_operation_answers_only_documented_errors_in_the_documented_shape(
     existing = str(raw_client.post("/api/v1/articles", json=draft, headers=publish).json()["id"])
     for path, method, operation in operations(document):
         documented = operation["responses"]
-        html = "text/html" in documented.get("200", {}).get("content", {})
         for what, request in probes(path, method, operation, existing):
             response = raw_client.request(method.upper(), **request)
             status = str(response.status_code)
             assert response.status_code < 500, (method, path, what, response.text[:200])
-            if response.status_code < 400 or (html and status != "422"):
+            if response.status_code < 400:
                 continue
             assert status in documented, f"{method.upper()} {path} answered {status} to {what}: undocumented"
-            if method != "head":  # HEAD answers carry no body
-                ref = documented[status]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+            content = documented[status]["content"]
+            if "text/html" in content:  # a page: an unknown link's 404
+                assert response.headers["content-type"].startswith("text/html"), (method, path, what)
+            elif method != "head":  # HEAD answers carry no body
+                ref = content["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
                 SHAPES[ref].model_validate(response.json())
             produced.setdefault((method, path), set()).add(status)
     for path, method, operation in operations(document):
-        if "text/html" in operation["responses"].get("200", {}).get("content", {}):
-            continue
         unproduced = (set(operation["responses"]) & PROBED) - produced.get((method, path), set())
         assert not unproduced, f"{method.upper()} {path} documents {sorted(unproduced)} but never answered them"
 
@@ -174,3 +190,37 @@ def test_an_oversized_body_html_is_413_naming_the_field(raw_client: TestClient) 
     response = raw_client.post("/api/v1/articles", json={"title": "t", "body_html": "x" * 1_000_001}, headers=admin)
     assert response.status_code == 413
     assert FieldErrors.model_validate(response.json()).detail[0].field == "body_html"
+
+
+def test_an_unparseable_json_body_is_a_422_naming_the_body_on_every_operation(raw_client: TestClient) -> None:
+    document = raw_client.get("/openapi.json").json()
+    headers = {"Authorization": f"Bearer {make_token('admin')}", "Content-Type": "application/json"}
+    json_operations = [
+        (path, method, operation)
+        for path, method, operation in operations(document)
+        if "application/json" in operation.get("requestBody", {}).get("content", {})
+    ]
+    assert len(json_operations) >= 8  # the 8 operations Starlette answered with its own 400
+    for path, method, operation in json_operations:
+        url = fill(path, operation, "987654321", "khong-co-dau")
+        for what, body in UNPARSEABLE.items():
+            response = raw_client.request(method.upper(), url, content=body, headers=headers)
+            assert response.status_code == 422, (method, path, what, response.text[:200])
+            [item] = FieldErrors.model_validate(response.json()).detail
+            assert (item.field, item.type) == ("body", "json_invalid"), (method, path, what, item)
+            assert item.message.startswith("is not valid JSON: "), (method, path, what, item)
+
+
+def test_an_unknown_unsubscribe_link_is_a_documented_page(raw_client: TestClient) -> None:
+    document = raw_client.get("/openapi.json").json()
+    unknown = ["X" * 43, "khong-co", "%00", "a" * 5000]
+    for method in ("get", "post"):
+        documented = document["paths"]["/unsubscribe/{token}"][method]["responses"]
+        for token in unknown:
+            response = raw_client.request(method.upper(), f"/unsubscribe/{token}")
+            if method == "get" and token == "X" * 43:
+                assert response.status_code == 200  # a page with a button: a GET never looks the link up
+                continue
+            assert response.status_code == 404, (method, token)
+            assert "text/html" in documented["404"]["content"]
+            assert response.headers["content-type"].startswith("text/html")

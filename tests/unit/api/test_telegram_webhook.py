@@ -48,9 +48,35 @@ def test_a_bad_body_is_400_naming_the_field_and_a_good_one_is_handled_once(bot_c
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
     bad = bot_client.post("/telegram/webhook", content=b'{"update_id": 41, "message": {"chat": {}}}', headers=headers)
     assert bad.status_code == 400
-    assert bad.json()["detail"].startswith("message.message_id: Field required; message.chat.id: Field required")
+    fields = [item["field"] for item in bad.json()["detail"]]
+    assert fields[:2] == ["message.message_id", "message.chat.id"]
     assert recorded() == 0
     # No bot token in the unit environment: the reply fails and is logged; the update counts.
     for _ in range(2):
         assert bot_client.post("/telegram/webhook", json=UPDATE, headers=headers).json() == {"ok": True}
     assert recorded() == 1
+
+
+# Nesting no recursion survives, nesting past the bound in a part the bot reads and in one it
+# ignores (an update of a kind it does not handle is recorded as it is), and bytes that are not UTF-8.
+UNREADABLE = [
+    b"[" * 100_000,
+    b'{"update_id": 42, "message": ' + b"[" * 900 + b"]" * 900 + b"}",
+    b'{"update_id": 42, "edited_message": ' + b'{"a": ' * 70 + b"1" + b"}" * 70 + b"}",
+    b'{"update_id": 42, "message": {"text": "\xff"}}',
+]
+
+
+@pytest.mark.parametrize("body", UNREADABLE)
+def test_a_body_nested_too_deep_or_not_utf8_is_400_naming_the_body(bot_client: TestClient, body: bytes) -> None:
+    response = bot_client.post("/telegram/webhook", content=body, headers={HEADER: SECRET})
+    assert response.status_code == 400, response.text
+    [item] = response.json()["detail"]
+    assert item["field"] == "body" and item["message"].startswith("is not valid JSON: ")
+    assert recorded() == 0
+
+
+@pytest.mark.parametrize("body", UNREADABLE)
+def test_without_our_secret_an_unreadable_body_is_never_read(bot_client: TestClient, body: bytes) -> None:
+    response = bot_client.post("/telegram/webhook", content=body, headers={HEADER: "wrong"})
+    assert response.status_code == 401

@@ -228,7 +228,9 @@ def test_a_signed_body_changed_in_transit_is_refused(web: TestClient) -> None:
 @pytest.mark.parametrize(
     ("body", "field", "message"),
     [
-        (b"{oops", "body", "is not JSON"),
+        (b"{oops", "body", "is not valid JSON"),
+        (b"\xff\xfe", "body", "is not valid JSON: not UTF-8"),
+        (b'{"event_name": "follow", "timestamp": "1", "follower": ' + b"[" * 500 + b"]" * 500 + b"}", "body", "is not"),
         (b"[]", "body", "must be a JSON object, not list"),
         (b"", "body", "is empty"),
         (b'{"event_name": "follow"}', "timestamp", "is required"),
@@ -247,6 +249,28 @@ def test_a_malformed_event_is_a_400_naming_the_field(web: TestClient, body: byte
     assert answer.status_code == 400
     [item] = answer.json()["detail"]
     assert item["field"] == field and item["message"].startswith(message) and item["type"] == "invalid"
+    assert counts() == (0, 0, 0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 100_000,
+        b'{"timestamp": "1000", "event_name": "follow", "follower": ' + b"[" * 900 + b"]" * 900 + b"}",
+        b'{"timestamp": "1000", "event_name": "follow", "x": "\xff"}',
+    ],
+)
+def test_the_signature_is_checked_before_the_body_is_parsed(web: TestClient, body: bytes) -> None:
+    # Unsigned, bytes no parser takes are refused for their signature alone: a 401, never a 500.
+    unsigned = web.post("/zalo/webhook", content=body, headers={SIGNATURE_HEADER: "mac=" + "0" * 64})
+    assert unsigned.status_code == 401 and unsigned.json() == {"detail": "X-ZEvent-Signature is wrong"}
+    # Signed (as Zalo never would), they are a 400 naming the body.
+    stamp = "1000" if b'"timestamp"' in body else ""
+    signed = web.post(
+        "/zalo/webhook", content=body, headers={SIGNATURE_HEADER: "mac=" + signature_of(APP_ID, body, stamp, SECRET)}
+    )
+    assert signed.status_code == 400
+    assert signed.json()["detail"][0]["field"] == "body"
     assert counts() == (0, 0, 0, 0, 0)
 
 

@@ -12,6 +12,7 @@ from service.readers.zalo_followers import command_of
 from service.readers.zalo_webhook import (
     BadSignature,
     OaEvent,
+    check_signed_timestamp,
     event_key,
     header_mac,
     parse,
@@ -50,7 +51,7 @@ def test_the_signature_is_sha256_of_app_id_body_timestamp_and_oa_secret_key() ->
     assert signature_of(APP_ID, body, "1623139845046", SECRET) == expected
     # The header as Zalo sends it ("mac=" prefix), any case, and without the prefix.
     for header in (f"mac={expected}", f"mac={expected.upper()}", expected, f"  mac = {expected} "):
-        verify(header_mac(header), APP_ID, body, "1623139845046", SECRET)
+        assert verify(header_mac(header), APP_ID, body, SECRET) == "1623139845046"
 
 
 @pytest.mark.parametrize(
@@ -66,19 +67,56 @@ def test_a_signature_over_other_bytes_or_another_key_is_wrong() -> None:
     body = json.dumps(FOLLOW).encode()
     good = signature_of(APP_ID, body, "1623139845046", SECRET)
     with pytest.raises(BadSignature, match="wrong"):
-        verify(good, APP_ID, body + b" ", "1623139845046", SECRET)
+        verify(good, APP_ID, body + b" ", SECRET)
     with pytest.raises(BadSignature, match="wrong"):
-        verify(good, APP_ID, body, "1623139845046", "another-secret")
+        verify(good, APP_ID, body, "another-secret")
     with pytest.raises(BadSignature, match="wrong"):
-        verify(good, "1", body, "1623139845046", SECRET)
+        verify(good, "1", body, SECRET)
+    with pytest.raises(BadSignature, match="wrong"):
+        verify(good, APP_ID, body.replace(b"1623139845046", b"1623139845047"), SECRET)
+
+
+def test_the_signature_is_checked_on_the_raw_bytes_before_they_are_parsed() -> None:
+    # Bytes no parser would take (invalid UTF-8, nesting no recursion survives) are refused by
+    # the signature alone, unsigned; signed, they reach the parser, which names them.
+    for body in (b"[" * 100_000, b'{"timestamp": "1", "x": "\xff\xfe"}', b"\xff" * 10):
+        with pytest.raises(BadSignature, match="wrong"):
+            verify("0" * 64, APP_ID, body, SECRET)
+        signed = signature_of(APP_ID, body, "1" if b"timestamp" in body else "", SECRET)
+        verify(signed, APP_ID, body, SECRET)
+        with pytest.raises(InvalidField) as caught:
+            parse(body)
+        assert caught.value.field == "body"
+
+
+def test_a_nested_timestamp_cannot_stand_in_for_the_events_own() -> None:
+    # Zalo signs with the event's own timestamp; one found deeper in the bytes is only a candidate.
+    document = {**FOLLOW, "message": {"timestamp": "42"}}
+    body = json.dumps(document).encode()
+    signed_nested = signature_of(APP_ID, body, "42", SECRET)
+    assert verify(signed_nested, APP_ID, body, SECRET) == "42"
+    with pytest.raises(BadSignature, match="wrong"):
+        check_signed_timestamp(parse(body), "42")
+    check_signed_timestamp(parse(body), "1623139845046")
+
+
+def test_many_timestamps_in_a_forged_body_are_not_all_tried() -> None:
+    stamps = [str(n) for n in range(1, 200)]
+    body = json.dumps({"a": [{"timestamp": stamp} for stamp in stamps]}).encode()
+    late = signature_of(APP_ID, body, stamps[-1], SECRET)
+    with pytest.raises(BadSignature):
+        verify(late, APP_ID, body, SECRET)
+    assert verify(signature_of(APP_ID, body, stamps[0], SECRET), APP_ID, body, SECRET) == stamps[0]
 
 
 @pytest.mark.parametrize(
     ("body", "message"),
     [
         (b"", "is empty"),
-        (b"{not json", "is not JSON: Expecting property name enclosed in double quotes (line 1, column 2)"),
-        (b"\xff\xfe", "is not UTF-8"),
+        (b"{not json", "is not valid JSON: Expecting property name enclosed in double quotes at character 1"),
+        (b"\xff\xfe", "is not valid JSON: not UTF-8 text (byte 0)"),
+        (b"[" * 70 + b"]" * 70, "is not valid JSON: arrays or objects nested more than 64 deep"),
+        (b"[" * 100_000, "is not valid JSON: arrays or objects nested more than 64 deep"),
         (b"[1, 2]", "must be a JSON object, not list"),
         (b'"follow"', "must be a JSON object, not str"),
     ],

@@ -47,6 +47,11 @@ def test_a_kind_the_bot_does_not_handle_is_taken_as_it_is() -> None:
     [
         (b"{", "body: is not valid JSON"),
         (b"\xff\xfe", "body: is not valid JSON"),
+        (b"[" * 100_000, "body: is not valid JSON: arrays or objects nested more than 64 deep"),
+        (
+            b'{"update_id": 1, "poll": ' + b"[" * 70 + b"]" * 70 + b"}",
+            "body: is not valid JSON: arrays or objects nested",
+        ),
         (b'"update"', "body: must be a JSON object (an Update), not str"),
         (b"{}", "update_id: Field required"),
         (b'{"update_id": "abc"}', "update_id: Input should be a valid integer"),
