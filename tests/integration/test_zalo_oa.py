@@ -177,7 +177,7 @@ def test_not_a_follower_any_more_ends_the_subscription_and_logs_it(
     held = export(stack, user)["subscriptions"][0]
     assert "-213" in held["status_reason"]
     assert [s.error for s in oa.messages_to(user)] == [-213]  # tried once, not retried
-    assert f"subscription {held['id']} disabled: Zalo error -213" in (stack.log_dir / "worker.log").read_text()
+    assert f"subscription {held['id']} disabled: Zalo error -213" in (stack.log_dir / "sender.log").read_text()
     publish(publisher, f"Không gửi cho người đã rời {unique}")
     assert len(oa.messages_to(user)) == 1
 
