@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -9,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
@@ -28,8 +29,10 @@ PING_AFTER_IDLE_SECONDS = 1.0
 
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; for SQLite the file is owner-only, connections are shared across
-    threads and set up by ``_sqlite_pragmas``. A connection idle in the pool for
-    ``PING_AFTER_IDLE_SECONDS`` or more is pinged before use (``_ping_when_idle``).
+    threads, set up by ``_sqlite_connection`` and every transaction but an autocommit one
+    begins with ``BEGIN IMMEDIATE`` (``_begin_sqlite_transaction``, decision 0027). A
+    connection idle in the pool for ``PING_AFTER_IDLE_SECONDS`` or more is pinged before
+    use (``_ping_when_idle``).
     """
     kwargs: dict[str, Any] = {"future": True}
     if url.startswith("sqlite"):
@@ -38,10 +41,12 @@ def make_engine(url: str) -> Engine:
             # It holds webhook secrets and subscriber addresses: owner-only, like its directory.
             private_file(Path(path))
         # The API serves requests from a thread pool; SQLite connections are per thread.
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        # ``timeout`` is SQLite's busy timeout (sqlite3_busy_timeout): see SQLITE_BUSY_TIMEOUT_SECONDS.
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_connection)
+        event.listen(engine, "begin", _begin_sqlite_transaction(threading.local()))
     event.listen(engine.pool, "checkin", _note_checkin)
     event.listen(engine.pool, "checkout", _ping_when_idle(engine))
     return engine
@@ -76,13 +81,80 @@ def _ping_when_idle(engine: Engine) -> Any:
     return checkout
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets the API read feeds while a worker writes; foreign keys are off by default.
+# How long a SQLite connection waits for the write lock (or, rarely, a checkpoint) before
+# giving up with "database is locked". With BEGIN IMMEDIATE every writer waits here, in
+# BEGIN, so this is the queue of the embedded default's writers: long enough that a burst
+# of saves, a 2,000-reader digest chunk or a migration is waited out rather than turned into
+# errors; short enough that a thread stuck behind a dead lock holder fails within a task's
+# time limit. A write transaction here takes milliseconds (decision 0027 has the figures).
+SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
+
+
+class NestedWriteTransaction(RuntimeError):
+    """A thread that holds SQLite's write lock began a second write transaction on another
+    connection: the second would wait for the first, which cannot end while its thread waits."""
+
+
+def _sqlite_connection(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    """Set up a new SQLite connection (the API, the worker's pool processes and the CLI all
+    open the file through ``make_engine``, so all of them get these).
+
+    - pysqlite's own transaction handling off (``isolation_level = None``): it would
+      ``BEGIN`` only before the first INSERT/UPDATE/DELETE, so every SELECT before it read
+      outside any transaction and outside the write lock; ``_begin_sqlite_transaction``
+      emits our BEGIN instead (SQLAlchemy's documented pysqlite recipe).
+    - WAL: readers never wait for the writer and the writer never waits for readers, so
+      feeds, pages and the autocommit reads stay lock-free while writes are serialised.
+    - foreign keys: off by default in SQLite.
+    """
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _begin_sqlite_transaction(holders: threading.local) -> Callable[[Connection], None]:
+    """The engine's ``begin`` listener: ``BEGIN IMMEDIATE``, so a transaction holds SQLite's
+    write lock from its first statement to its end and every read-check-write in it holds,
+    as ``SELECT … FOR UPDATE`` and conditional UPDATEs make it hold on PostgreSQL (decision
+    0027). Nothing for an autocommit connection (``read_scope``): its reads take no lock.
+
+    Raises NestedWriteTransaction, at once, when the thread already holds the write lock
+    through another connection, rather than waiting the busy timeout for itself.
+    """
+
+    def begin(connection: Connection) -> None:
+        if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            return
+        me = threading.get_ident()
+        held: tuple[Any, dict[Any, Any]] | None = getattr(holders, "held", None)
+        if held is not None and held[1].get(_WRITER) == me and _in_transaction(held[0]):
+            raise NestedWriteTransaction(
+                "this thread already holds the SQLite write lock through another unit of work; "
+                "do the work in that one (nested session_scope or UnitOfWork)"
+            )
+        dbapi_connection = connection.connection.driver_connection
+        assert dbapi_connection is not None  # a connection being begun is checked out
+        # SQLAlchemy puts pysqlite's handling back ("") when an autocommit checkout ends.
+        dbapi_connection.isolation_level = None
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.info[_WRITER] = me
+        holders.held = (dbapi_connection, connection.info)
+
+    return begin
+
+
+# Key in a pooled connection's ``info``: the thread whose transaction it holds (another
+# thread may check the connection out after commit; its BEGIN overwrites this).
+_WRITER = "bantin.sqlite_writer"
+
+
+def _in_transaction(dbapi_connection: Any) -> bool:
+    try:
+        return bool(dbapi_connection.in_transaction)
+    except Exception:  # noqa: BLE001 - a closed connection holds nothing
+        return False
 
 
 @lru_cache(maxsize=1)
@@ -97,14 +169,31 @@ def get_sessionmaker() -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(), expire_on_commit=False)
 
 
+# The unit of work open on this thread, which a nested ``session_scope`` joins.
+_open_unit = threading.local()
+
+
 @contextmanager
 def session_scope() -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error.
 
     Tasks the work deferred (``after_commit.defer``) are sent after the commit, and
     dropped with a rollback.
+
+    Opened inside another ``session_scope`` on the same thread (a console page whose
+    ``html_page`` pops the flash while the handler's unit of work is open), it joins that
+    one: the same session, the block in a SAVEPOINT that an error rolls back, committed
+    with the outer. Why: on SQLite a second transaction would wait for the outer one's
+    write lock, which its own thread holds (decision 0027); on PostgreSQL it was a second
+    connection for the same request.
     """
+    outer: Session | None = getattr(_open_unit, "session", None)
+    if outer is not None:
+        with outer.begin_nested():
+            yield outer
+        return
     session = get_sessionmaker()()
+    _open_unit.session = session
     try:
         yield session
         session.commit()
@@ -112,6 +201,7 @@ def session_scope() -> Iterator[Session]:
         session.rollback()
         raise
     finally:
+        _open_unit.session = None
         deferred = after_commit.take(session)
         session.close()
     after_commit.send(deferred)
