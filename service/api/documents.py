@@ -37,7 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from config.settings import get_settings
 from service.api import pages
 from service.articles.derived import site_generation_of
-from service.db.engine import get_engine, session_scope
+from service.db.engine import get_engine, read_scope
 from service.feeds.documents import (
     CALENDAR_FORMAT,
     CHANGES_CHANNEL,
@@ -197,7 +197,8 @@ def document_for_path(path: str) -> tuple[str, str] | None:
 def load_entry(scope: str, fmt: str) -> Entry | None:
     """Read one document from the database and build what it sends (runs in a thread)."""
     settings = get_settings()
-    with session_scope() as session:
+    # Lock-free (decision 0027): the API reads documents while workers write them.
+    with read_scope() as session:
         doc = load_document(session, scope, fmt)
     if doc is None:
         return None
@@ -216,8 +217,13 @@ class Generations(NamedTuple):
 
 
 def read_generation() -> Generations:
-    """Both generations, read in one transaction: when one moves, something changed."""
-    with session_scope() as session:
+    """Both generations: when one moves, something changed.
+
+    Two statements on an autocommit connection, so the recheck (every 50 ms per API
+    process on SQLite) never waits for a writer (decision 0027). Each number only grows,
+    so a change committed between the two statements is seen by the next check.
+    """
+    with read_scope() as session:
         return Generations(documents_generation(session), site_generation_of(session))
 
 

@@ -17,10 +17,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from config.settings import Settings, get_settings
 from service.api.deps import AppSettings
-from service.db.engine import session_scope
+from service.db.engine import read_scope, session_scope
 from service.db.models import Category
 from service.db.types import utcnow
 from service.deliveries.ratelimit import limiter_for
@@ -188,7 +189,8 @@ def _refuse_csrf(request: Request, settings: Settings, form: Mapping[str, list[s
 
 
 def _categories() -> list[tuple[str, str]]:
-    with session_scope() as session:
+    # Public pages read on autocommit connections: they never queue for SQLite's write lock (decision 0027).
+    with read_scope() as session:
         return [
             (row.slug, row.name)
             for row in session.execute(select(Category.slug, Category.name).order_by(Category.name))
@@ -263,8 +265,7 @@ async def subscribe(request: Request, settings: AppSettings) -> Response:
         return _signup_page(request, settings, lang, values=values, errors=errors, status=422)
     client = client_of(request)
     try:
-        with session_scope() as session:
-            signup.request_signup(session, data, client, utcnow(), settings, _limiter(settings))
+        await run_in_threadpool(_request_signup, data, client, settings)
     except InvalidField as exc:
         errors = {exc.field: _field_error(lang, "categories")}
         return _signup_page(request, settings, lang, values=values, errors=errors, status=422)
@@ -279,6 +280,13 @@ async def subscribe(request: Request, settings: AppSettings) -> Response:
         response.headers["Retry-After"] = str(int(refused_signup.retry_after) + 1)
         return response
     return RedirectResponse(f"/subscribe/sent?lang={lang}", status_code=303)
+
+
+def _request_signup(data: SignupForm, client: str, settings: Settings) -> None:
+    # In the thread pool, like every database call of an async endpoint: a unit of work may
+    # wait for SQLite's write lock (decision 0027), and must not hold the event loop meanwhile.
+    with session_scope() as session:
+        signup.request_signup(session, data, client, utcnow(), settings, _limiter(settings))
 
 
 @router.get("/subscribe/sent")
@@ -306,7 +314,7 @@ def _confirm_page(request: Request, settings: Settings, token: str, state: str, 
 @router.get("/subscribe/confirm/{token}")
 def confirm_landing(request: Request, token: str, settings: AppSettings) -> Response:
     """The link in the mail: a page with a button. A GET never confirms (mail scanners follow links)."""
-    with session_scope() as session:
+    with read_scope() as session:
         found = signup.inspect_link(session, token, utcnow())
     return _confirm_page(request, settings, token, found.state, found.locale)
 
@@ -315,7 +323,11 @@ def confirm_landing(request: Request, token: str, settings: AppSettings) -> Resp
 async def confirm(request: Request, token: str, settings: AppSettings) -> Response:
     """The landing page's POST: confirms the sign-up (single use, before its expiry); GET never does."""
     form = await _form(request)
-    with session_scope() as session:
+    return await run_in_threadpool(_confirm, request, token, settings, form)
+
+
+def _confirm(request: Request, token: str, settings: Settings, form: Mapping[str, list[str]]) -> Response:
+    with read_scope() as session:
         found = signup.inspect_link(session, token, utcnow())
     refused = _refuse_csrf(request, settings, form, found.locale)
     if refused is not None:
@@ -360,7 +372,7 @@ def _preferences_page(
 @router.get("/subscribe/preferences/{subscription_id}/{signed}")
 def preferences_page(request: Request, subscription_id: RowId, signed: str, settings: AppSettings) -> Response:
     """The preferences page behind an HMAC-signed link: categories, frequency, pause, unsubscribe."""
-    with session_scope() as session:
+    with read_scope() as session:
         state, subscription = preferences.open_link(session, subscription_id, signed, utcnow(), settings)
         if subscription is None:
             return _notice(_lang(request), 410 if state == "expired" else 404, state, link=True)
@@ -373,6 +385,12 @@ def preferences_page(request: Request, subscription_id: RowId, signed: str, sett
 async def preferences_change(request: Request, subscription_id: RowId, signed: str, settings: AppSettings) -> Response:
     """Apply one change from the preferences page (CSRF-checked), record the consent event, 303 back."""
     form = await _form(request)
+    return await run_in_threadpool(_change_preferences, request, subscription_id, signed, settings, form)
+
+
+def _change_preferences(
+    request: Request, subscription_id: int, signed: str, settings: Settings, form: Mapping[str, list[str]]
+) -> Response:
     with session_scope() as session:
         state, subscription = preferences.open_link(session, subscription_id, signed, utcnow(), settings)
         if subscription is None:
