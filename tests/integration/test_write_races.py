@@ -1,0 +1,340 @@
+"""Read-check-write under real concurrency, on a SQLite file and on PostgreSQL (decision 0027).
+
+Every case runs the domain functions in threads released together by a barrier, each in
+its own unit of work (``session_scope``) on its own connection, as API threads and worker
+processes do. On SQLite before decision 0027 each of these read outside the write lock:
+six withdrawals of one article took six off the published count, six publishes of one
+draft announced it up to six times, two clicks made two drafts of one anniversary.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date, datetime, timedelta
+from typing import TypeVar
+
+import pytest
+from sqlalchemy import func, select, text
+
+from config.settings import get_settings
+from service.articles.derived import ALL_CATEGORIES
+from service.articles.review import approve, return_for_changes, submit_for_review
+from service.articles.schemas import ArticleCreate, ArticleUpdate
+from service.articles.service import create_article, publish_due_articles, update_article, withdraw_article
+from service.calendar.drafts import draft_from_occurrence
+from service.calendar.schemas import KeyDateIn
+from service.calendar.service import create_key_date
+from service.db.engine import session_scope
+from service.db.models import (
+    Article,
+    ArticleReview,
+    Category,
+    ConsentEvent,
+    Delivery,
+    EventType,
+    OccurrenceDraft,
+    OutboxEvent,
+    SubscribeRequest,
+    Subscription,
+    article_counts,
+)
+from service.db.types import utcnow
+from service.deliveries.ratelimit import LocalRateLimiter
+from service.errors import Conflict
+from service.events.announce import announce_event
+from service.readers import links
+from service.readers.schemas import SignupForm
+from service.readers.signup import confirm, request_signup
+from service.subscriptions.schemas import SubscriptionCreate
+from service.subscriptions.service import create_subscription
+from service.telegram.bot import handle_update
+from service.telegram.updates import parse_update
+from tests.integration.conftest import empty_all_tables
+
+pytestmark = pytest.mark.usefixtures("each_database")
+
+
+@pytest.fixture(autouse=True)
+def empty_tables(each_database: str) -> Iterator[None]:
+    yield
+    empty_all_tables()
+
+
+PARALLEL = 6
+CHAT = 424242
+ROUNDS = 3
+T = TypeVar("T")
+
+
+def at_once(count: int, work: Callable[[int], T]) -> list[T | BaseException]:
+    """``work(0)`` … ``work(count - 1)`` in threads released together; each one's result or exception."""
+    start = threading.Barrier(count)
+    results: list[T | BaseException] = [RuntimeError("did not finish")] * count
+
+    def run(n: int) -> None:
+        start.wait()
+        try:
+            results[n] = work(n)
+        except BaseException as exc:  # noqa: BLE001 - returned to the test, which says what it expects
+            results[n] = exc
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    return results
+
+
+def only_conflicts(results: Sequence[object]) -> list[object]:
+    """The results that are neither a value nor an expected Conflict (what a test must not see)."""
+    return [r for r in results if isinstance(r, BaseException) and not isinstance(r, Conflict)]
+
+
+def new_article(title: str, status: str = "published", categories: tuple[str, ...] = ("Thời sự",)) -> int:
+    data = ArticleCreate(title=title, body_html="<p>Nội dung</p>", categories=list(categories), status=status)
+    with session_scope() as session:
+        return create_article(session, data, utcnow(), get_settings()).article.id
+
+
+def events_of(article_id: int, event_type: EventType) -> int:
+    with session_scope() as session:
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(OutboxEvent)
+                .where(OutboxEvent.article_id == article_id, OutboxEvent.type == event_type)
+            )
+            or 0
+        )
+
+
+def kept_counts() -> dict[tuple[str, int], int]:
+    """``article_counts`` without its zero rows."""
+    with session_scope() as session:
+        rows = session.execute(select(article_counts.c.status, article_counts.c.category_id, article_counts.c.articles))
+        return {(status, category): n for status, category, n in rows if n != 0}
+
+
+def true_counts() -> dict[tuple[str, int], int]:
+    """What ``article_counts`` must hold, counted from the articles themselves."""
+    with session_scope() as session:
+        counts = {
+            (status, ALL_CATEGORIES): n
+            for status, n in session.execute(select(Article.status, func.count()).group_by(Article.status))
+        }
+        for status, category, n in session.execute(
+            text(
+                "SELECT a.status, ac.category_id, count(*) FROM articles a "
+                "JOIN article_categories ac ON ac.article_id = a.id GROUP BY a.status, ac.category_id"
+            )
+        ):
+            counts[(status, category)] = n
+        return counts
+
+
+def test_parallel_withdrawals_of_one_article_take_it_off_the_counts_once() -> None:
+    for round_ in range(ROUNDS):
+        article_id = new_article(f"Bài gỡ {round_}")
+
+        def withdraw(_: int, article_id: int = article_id) -> None:
+            with session_scope() as session:
+                withdraw_article(session, article_id, utcnow(), get_settings())
+
+        assert only_conflicts(at_once(PARALLEL, withdraw)) == []
+        assert events_of(article_id, EventType.ARTICLE_WITHDRAWN) == 1
+    counts = kept_counts()
+    assert all(n > 0 for n in counts.values()), counts
+    assert counts == true_counts()
+    assert counts[("withdrawn", ALL_CATEGORIES)] == ROUNDS
+
+
+def test_parallel_publishes_of_one_draft_announce_it_once_to_each_subscriber() -> None:
+    settings = get_settings()
+    with session_scope() as session:
+        for n in range(3):
+            # Publications only: the five PATCHes after the first update a published article.
+            wanted = SubscriptionCreate(channel="email", target=f"ban.doc{n}@example.vn", events=["article.published"])
+            create_subscription(session, wanted, utcnow(), settings)
+    article_id = new_article("Bài công bố một lần", status="draft")
+
+    def publish(_: int) -> None:
+        with session_scope() as session:
+            update_article(session, article_id, ArticleUpdate(status="published"), utcnow(), settings)
+
+    assert only_conflicts(at_once(PARALLEL, publish)) == []
+    assert events_of(article_id, EventType.ARTICLE_PUBLISHED) == 1
+    with session_scope() as session:
+        event_ids = list(session.scalars(select(OutboxEvent.id).where(OutboxEvent.article_id == article_id)))
+    # Two workers announcing each event at once, as a redelivered message would have them.
+    at_once(2 * len(event_ids), lambda n: announce_event(session_scope, event_ids[n // 2], utcnow(), settings))
+    with session_scope() as session:
+        per_subscriber = session.execute(
+            select(Delivery.subscription_id, func.count()).group_by(Delivery.subscription_id)
+        ).all()
+    assert sorted(n for _, n in per_subscriber) == [1, 1, 1]
+
+
+def test_the_beat_and_an_editor_publishing_one_due_article_publish_it_once() -> None:
+    settings = get_settings()
+    for round_ in range(ROUNDS):
+        soon = utcnow() + timedelta(seconds=1)
+        data = ArticleCreate(title=f"Bài hẹn giờ {round_}", body_html="<p>a</p>", publish_at=soon)
+        with session_scope() as session:
+            article_id = create_article(session, data, utcnow(), settings).article.id
+        due = soon + timedelta(seconds=1)
+
+        def publish(n: int, article_id: int = article_id, due: datetime = due) -> None:
+            with session_scope() as session:
+                if n % 2:
+                    publish_due_articles(session, due, settings)
+                else:
+                    update_article(session, article_id, ArticleUpdate(status="published"), due, settings)
+
+        assert only_conflicts(at_once(PARALLEL, publish)) == []
+        assert events_of(article_id, EventType.ARTICLE_PUBLISHED) == 1
+    assert kept_counts() == true_counts()
+
+
+def test_counts_stay_true_and_never_negative_under_mixed_publishes_and_withdrawals() -> None:
+    settings = get_settings()
+    drafts = [new_article(f"Nháp {n}", status="draft", categories=("Thời sự", f"Mục {n % 2}")) for n in range(4)]
+
+    def change(n: int) -> None:
+        article_id = drafts[n % len(drafts)]
+        with session_scope() as session:
+            if n % 3 == 2:
+                withdraw_article(session, article_id, utcnow(), settings)
+            else:
+                update_article(session, article_id, ArticleUpdate(status="published"), utcnow(), settings)
+
+    for _ in range(ROUNDS):
+        assert only_conflicts(at_once(2 * PARALLEL, change)) == []
+    counts = kept_counts()
+    assert all(n > 0 for n in counts.values()), counts
+    assert counts == true_counts()
+
+
+def test_two_editors_deciding_one_review_at_once_decide_it_once() -> None:
+    settings = get_settings()
+    for round_ in range(ROUNDS):
+        article_id = new_article(f"Bài chờ duyệt {round_}", status="draft")
+        with session_scope() as session:
+            submit_for_review(session, article_id, "user:phongvien", utcnow())
+
+        def decide(n: int, article_id: int = article_id) -> None:
+            with session_scope() as session:
+                if n % 2:
+                    approve(session, article_id, f"user:bientap{n}", utcnow(), settings)
+                else:
+                    return_for_changes(session, article_id, f"user:bientap{n}", "Sửa lại tiêu đề", utcnow())
+
+        results = at_once(PARALLEL, decide)
+        assert only_conflicts(results) == []
+        assert sum(1 for r in results if not isinstance(r, BaseException)) == 1
+        with session_scope() as session:
+            decided = session.scalar(
+                select(func.count()).select_from(ArticleReview).where(ArticleReview.article_id == article_id)
+            )
+        assert decided == 1
+        assert events_of(article_id, EventType.ARTICLE_PUBLISHED) in (0, 1)
+    assert kept_counts() == true_counts()
+
+
+def test_parallel_drafts_of_one_occurrence_make_one_article() -> None:
+    settings = get_settings()
+    key_date_id = "ngay-thu-dong-thoi"
+    key_date = KeyDateIn(id=key_date_id, name="Ngày thử đồng thời", calendar="solar", day=3, month=2)
+    with session_scope() as session:
+        create_key_date(session, key_date, utcnow(), settings)
+    on = date(utcnow().year + 1, 2, 3)
+
+    def draft(_: int) -> int:
+        with session_scope() as session:
+            return draft_from_occurrence(session, key_date_id, on, utcnow(), settings, "user:bientap").article.id
+
+    results = at_once(PARALLEL, draft)
+    assert [r for r in results if isinstance(r, BaseException)] == []
+    assert len(set(results)) == 1
+    with session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(OccurrenceDraft)) == 1
+        assert session.scalar(select(func.count()).select_from(Article)) == 1
+
+
+def test_parallel_sign_ups_of_one_address_make_one_subscription() -> None:
+    settings = get_settings()
+    form = SignupForm(email="ban.doc@example.vn", consent=True)
+    limiter = LocalRateLimiter()
+
+    def sign_up(n: int) -> None:
+        with session_scope() as session:
+            request_signup(session, form, f"203.0.113.{n}", utcnow(), settings, limiter)
+
+    at_once(PARALLEL, sign_up)
+    with session_scope() as session:
+        subscriptions = session.scalar(
+            select(func.count()).select_from(Subscription).where(Subscription.target == form.email)
+        )
+    assert subscriptions == 1
+
+
+def test_parallel_sign_ups_of_one_domain_stop_at_its_cap(settings_override: pytest.MonkeyPatch) -> None:
+    settings_override.setenv("BANTIN_SUBSCRIBE_PENDING_PER_DOMAIN", "3")
+    settings = get_settings()
+    limiter = LocalRateLimiter()
+
+    def sign_up(n: int) -> None:
+        form = SignupForm(email=f"ban.doc{n}@mien-nam.example.vn", consent=True)
+        with session_scope() as session:
+            request_signup(session, form, f"203.0.113.{n}", utcnow(), settings, limiter)
+
+    at_once(2 * PARALLEL, sign_up)
+    with session_scope() as session:
+        pending = session.scalar(
+            select(func.count()).select_from(SubscribeRequest).where(SubscribeRequest.domain == "mien-nam.example.vn")
+        )
+    assert pending == 3
+
+
+def test_parallel_clicks_on_one_confirmation_link_confirm_once() -> None:
+    settings = get_settings()
+    with session_scope() as session:
+        request_signup(
+            session, SignupForm(email="xac.nhan@example.vn", consent=True), "203.0.113.9", utcnow(), settings,
+            LocalRateLimiter(),
+        )  # fmt: skip
+        request = session.scalars(select(SubscribeRequest)).one()
+        token = links.token_from_salt(settings.secret_key.get_secret_value(), request.token_salt)
+
+    def click(n: int) -> str:
+        with session_scope() as session:
+            return confirm(session, token, f"203.0.113.{n}", utcnow()).state
+
+    results = at_once(PARALLEL, click)
+    assert sorted(map(str, results)) == ["ok"] + ["used"] * (PARALLEL - 1)
+    with session_scope() as session:
+        given = session.scalar(select(func.count()).select_from(ConsentEvent).where(ConsentEvent.action == "given"))
+    assert given == 1
+
+
+def test_parallel_taps_in_one_telegram_chat_make_one_subscription() -> None:
+    settings = get_settings()
+    with session_scope() as session:
+        for n in range(PARALLEL):
+            session.add(Category(name=f"Mục {n}", slug=f"muc-{n}", created_at=utcnow()))
+        session.flush()
+        category_ids = list(session.scalars(select(Category.id).order_by(Category.id)))
+
+    def tap(n: int) -> None:
+        message = {"message_id": 2, "chat": {"id": CHAT, "type": "private"}}
+        sender = {"id": 5, "is_bot": False, "first_name": "Lan", "language_code": "vi"}
+        query = {"id": f"q{n}", "from": sender, "message": message, "data": f"sub:{category_ids[n]}"}
+        with session_scope() as session:
+            handle_update(session, parse_update({"update_id": 1000 + n, "callback_query": query}), utcnow(), settings)
+
+    assert [r for r in at_once(PARALLEL, tap) if isinstance(r, BaseException)] == []
+    with session_scope() as session:
+        chats = session.scalars(select(Subscription).where(Subscription.target == str(CHAT))).all()
+    assert len(chats) == 1
+    assert sorted(chats[0].categories) == sorted(f"muc-{n}" for n in range(PARALLEL))
