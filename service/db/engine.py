@@ -30,7 +30,7 @@ PING_AFTER_IDLE_SECONDS = 1.0
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; for SQLite the file is owner-only, connections are shared across
     threads, set up by ``_sqlite_connection`` and every transaction but an autocommit one
-    begins with ``BEGIN IMMEDIATE`` (``_begin_sqlite_transaction``, decision 0027). A
+    begins with ``BEGIN IMMEDIATE`` (``_SqliteWriteLock``, decision 0027). A
     connection idle in the pool for ``PING_AFTER_IDLE_SECONDS`` or more is pinged before
     use (``_ping_when_idle``).
     """
@@ -46,7 +46,10 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_connection)
-        event.listen(engine, "begin", _begin_sqlite_transaction(threading.local()))
+        write_lock = _SqliteWriteLock()
+        event.listen(engine, "begin", write_lock.begin)
+        event.listen(engine, "commit", write_lock.end)
+        event.listen(engine, "rollback", write_lock.end)
     event.listen(engine.pool, "checkin", _note_checkin)
     event.listen(engine.pool, "checkout", _ping_when_idle(engine))
     return engine
@@ -101,7 +104,7 @@ def _sqlite_connection(dbapi_connection: Any, _record: ConnectionPoolEntry) -> N
 
     - pysqlite's own transaction handling off (``isolation_level = None``): it would
       ``BEGIN`` only before the first INSERT/UPDATE/DELETE, so every SELECT before it read
-      outside any transaction and outside the write lock; ``_begin_sqlite_transaction``
+      outside any transaction and outside the write lock; ``_SqliteWriteLock``
       emits our BEGIN instead (SQLAlchemy's documented pysqlite recipe).
     - WAL: readers never wait for the writer and the writer never waits for readers, so
       feeds, pages and the autocommit reads stay lock-free while writes are serialised.
@@ -114,40 +117,41 @@ def _sqlite_connection(dbapi_connection: Any, _record: ConnectionPoolEntry) -> N
     cursor.close()
 
 
-def _begin_sqlite_transaction(holders: threading.local) -> Callable[[Connection], None]:
-    """The engine's ``begin`` listener: ``BEGIN IMMEDIATE``, so a transaction holds SQLite's
-    write lock from its first statement to its end and every read-check-write in it holds,
-    as ``SELECT … FOR UPDATE`` and conditional UPDATEs make it hold on PostgreSQL (decision
-    0027). Nothing for an autocommit connection (``read_scope``): its reads take no lock.
+class _SqliteWriteLock:
+    """The engine's ``begin``, ``commit`` and ``rollback`` listeners for SQLite.
 
-    Raises NestedWriteTransaction, at once, when the thread already holds the write lock
-    through another connection, rather than waiting the busy timeout for itself.
+    ``begin`` emits ``BEGIN IMMEDIATE``, so a transaction holds SQLite's write lock from its
+    first statement to its end and every read-check-write in it holds, as ``SELECT … FOR
+    UPDATE`` and conditional UPDATEs make it hold on PostgreSQL (decision 0027). An
+    autocommit connection (``read_scope``) begins nothing: its reads take no lock.
+
+    Each thread's open write transaction is remembered until it commits or rolls back, so
+    that a second one begun by the same thread raises NestedWriteTransaction at once rather
+    than waiting the busy timeout for the lock its own thread holds.
     """
 
-    def begin(connection: Connection) -> None:
+    def __init__(self) -> None:
+        self._held = threading.local()
+
+    def begin(self, connection: Connection) -> None:
         if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
             return
-        me = threading.get_ident()
-        held: tuple[Any, dict[Any, Any]] | None = getattr(holders, "held", None)
-        if held is not None and held[1].get(_WRITER) == me and _in_transaction(held[0]):
+        held = getattr(self._held, "connection", None)
+        if held is not None and _in_transaction(held):
             raise NestedWriteTransaction(
                 "this thread already holds the SQLite write lock through another unit of work; "
-                "do the work in that one (nested session_scope or UnitOfWork)"
+                "do the work in that one (a nested session_scope joins it)"
             )
         dbapi_connection = connection.connection.driver_connection
         assert dbapi_connection is not None  # a connection being begun is checked out
-        # SQLAlchemy puts pysqlite's handling back ("") when an autocommit checkout ends.
+        # SQLAlchemy puts pysqlite's own handling back ("") when an autocommit checkout ends.
         dbapi_connection.isolation_level = None
         connection.exec_driver_sql("BEGIN IMMEDIATE")
-        connection.info[_WRITER] = me
-        holders.held = (dbapi_connection, connection.info)
+        self._held.connection = dbapi_connection
 
-    return begin
-
-
-# Key in a pooled connection's ``info``: the thread whose transaction it holds (another
-# thread may check the connection out after commit; its BEGIN overwrites this).
-_WRITER = "bantin.sqlite_writer"
+    def end(self, connection: Connection) -> None:
+        if getattr(self._held, "connection", None) is connection.connection.driver_connection:
+            self._held.connection = None
 
 
 def _in_transaction(dbapi_connection: Any) -> bool:

@@ -5,6 +5,7 @@ connection that does not wait (``timeout=0``), so each answer is immediate."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import closing
 
@@ -110,3 +111,33 @@ def test_every_connection_is_set_up_alike() -> None:
         assert session.scalar(text("PRAGMA journal_mode")) == "wal"
         assert session.scalar(text("PRAGMA foreign_keys")) == 1
         assert session.scalar(text("PRAGMA busy_timeout")) == SQLITE_BUSY_TIMEOUT_SECONDS * 1000
+
+
+def test_another_thread_waits_for_the_lock_and_then_goes_on() -> None:
+    """Two threads, one pooled connection passed between them: the second thread's unit of
+    work queues behind the first one's (the busy timeout), it is not taken for a nested one."""
+    with session_scope() as session:
+        session.execute(text("SELECT 1"))  # this thread's last unit of work ended here
+    holding, waited = threading.Event(), threading.Event()
+    outcome: list[object] = []
+
+    def other_thread() -> None:
+        try:
+            with session_scope() as session:
+                session.add(Category(name="Thời sự", slug="thoi-su", created_at=utcnow()))
+                session.flush()
+                holding.set()
+                waited.wait(10)
+            outcome.append("committed")
+        except Exception as exc:  # noqa: BLE001 - the assertion below names it
+            outcome.append(exc)
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    assert holding.wait(10)
+    releaser = threading.Timer(0.2, waited.set)
+    releaser.start()
+    with session_scope() as session:  # waits in BEGIN IMMEDIATE until the other commits
+        assert session.scalar(select(func.count()).select_from(Category)) == 1
+    thread.join(10)
+    assert outcome == ["committed"]
