@@ -9,10 +9,8 @@ draft announced it up to six times, two clicks made two drafts of one anniversar
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
-from typing import TypeVar
 
 import pytest
 from sqlalchemy import func, select, text
@@ -50,6 +48,7 @@ from service.subscriptions.schemas import SubscriptionCreate
 from service.subscriptions.service import create_subscription
 from service.telegram.bot import handle_update
 from service.telegram.updates import parse_update
+from tests.integration.concurrency import at_once
 from tests.integration.conftest import empty_all_tables
 
 pytestmark = pytest.mark.usefixtures("each_database")
@@ -64,27 +63,6 @@ def empty_tables(each_database: str) -> Iterator[None]:
 PARALLEL = 6
 CHAT = 424242
 ROUNDS = 3
-T = TypeVar("T")
-
-
-def at_once(count: int, work: Callable[[int], T]) -> list[T | BaseException]:
-    """``work(0)`` … ``work(count - 1)`` in threads released together; each one's result or exception."""
-    start = threading.Barrier(count)
-    results: list[T | BaseException] = [RuntimeError("did not finish")] * count
-
-    def run(n: int) -> None:
-        start.wait()
-        try:
-            results[n] = work(n)
-        except BaseException as exc:  # noqa: BLE001 - returned to the test, which says what it expects
-            results[n] = exc
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    return results
 
 
 def only_conflicts(results: Sequence[object]) -> list[object]:
