@@ -167,7 +167,7 @@ def test_two_editors_saving_one_article_at_once_one_is_told_someone_saved_first(
         loaded = [hidden(client.get(location).text, "loaded_revision_id") for client, _ in editors]
         assert loaded[0] == loaded[1]
 
-        def save(n: int, round_: int = round_) -> httpx.Response:
+        def save(n: int, round_: int = round_, loaded: list[str] = loaded) -> httpx.Response:
             client, csrf = editors[n]
             form = {
                 "csrf_token": csrf,
