@@ -63,12 +63,12 @@ class Deployment:
         headers = {"Authorization": f"Bearer {self.tokens[scope]}"}
         return httpx.Client(base_url=self.base_url, headers=headers, timeout=60)
 
-    def scalar(self, sql: str, **params: Any) -> Any:
-        """One value read from the database, as the deployment's own processes see it."""
+    def number(self, sql: str, **params: Any) -> int:
+        """One number read from the database, as the deployment's own processes see it."""
         engine = create_engine(self.database_url)
         try:
             with engine.connect() as connection:
-                return connection.execute(text(sql), params).scalar_one()
+                return int(connection.execute(text(sql), params).scalar_one())
         finally:
             engine.dispose()
 
@@ -217,10 +217,10 @@ def test_six_parallel_publishes_of_one_draft_announce_it_once(deployment: Deploy
     wait_until(lambda: receivers.got(path), 30, "the announcement")
 
     def settled() -> bool:
-        unannounced = deployment.scalar(
+        unannounced = deployment.number(
             "SELECT count(*) FROM outbox_events WHERE article_id = :id AND announced_at IS NULL", id=draft["id"]
         )
-        unsent = deployment.scalar(
+        unsent = deployment.number(
             "SELECT count(*) FROM deliveries WHERE subscription_id = :id AND status IN ('pending', 'sending')",
             id=subscription.json()["id"],
         )
@@ -243,7 +243,7 @@ def test_six_parallel_withdrawals_take_one_article_off_the_counts_once(deploymen
         published = api.get(f"/api/v1/articles?category={slug}&status=published").json()["total"]
         withdrawn = api.get(f"/api/v1/articles?category={slug}&status=withdrawn").json()["total"]
     assert (published, withdrawn) == (0, 1)
-    assert deployment.scalar("SELECT min(articles) FROM article_counts") >= 0
+    assert deployment.number("SELECT min(articles) FROM article_counts") >= 0
 
 
 def test_parallel_requests_with_one_idempotency_key_create_one_article(deployment: Deployment) -> None:
