@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,6 +20,8 @@ from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from config.settings import get_settings
 from service.db import after_commit
 from service.private_files import private_file
+
+log = logging.getLogger(__name__)
 
 # What code that commits several times takes instead of opening sessions itself:
 # ``session_scope`` in the service, a test's own factory in tests.
@@ -46,6 +50,7 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_connection)
+        event.listen(engine, "connect", _report_first_sqlite_connection(path), once=True)
         write_lock = _SqliteWriteLock()
         event.listen(engine, "begin", write_lock.begin)
         event.listen(engine, "commit", write_lock.end)
@@ -115,6 +120,33 @@ def _sqlite_connection(dbapi_connection: Any, _record: ConnectionPoolEntry) -> N
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _report_first_sqlite_connection(path: str) -> Callable[[Any, ConnectionPoolEntry], None]:
+    """A ``connect`` listener (run once per engine, so once per process) that logs how the
+    connection it just set up reads back: every process that opens the file (API, each of
+    the worker's pool processes, the CLI) says so in its own log (decision 0027)."""
+
+    def report(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            (journal_mode,) = cursor.execute("PRAGMA journal_mode").fetchone()
+            (busy_ms,) = cursor.execute("PRAGMA busy_timeout").fetchone()
+            (foreign_keys,) = cursor.execute("PRAGMA foreign_keys").fetchone()
+        finally:
+            cursor.close()
+        log.info(
+            "SQLite %s opened by process %d: journal_mode=%s busy_timeout=%d ms foreign_keys=%d "
+            "pysqlite_begin=%s; write transactions begin IMMEDIATE",
+            path,
+            os.getpid(),
+            journal_mode,
+            busy_ms,
+            foreign_keys,
+            "off" if dbapi_connection.isolation_level is None else "on",
+        )
+
+    return report
 
 
 class _SqliteWriteLock:

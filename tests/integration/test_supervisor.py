@@ -137,6 +137,38 @@ def test_every_process_of_bantin_up_signs_with_one_generated_secret(tmp_path: Pa
     assert secret_file.read_text().strip() == secret  # kept for the next start
 
 
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (a prefork worker's pool)."""
+    found = []
+    for process_stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = process_stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[1]) == pid:
+            found.append(int(process_stat.parent.name))
+    return found
+
+
+OPENED = re.compile(
+    r"SQLite \S+ opened by process (\d+): journal_mode=(\w+) busy_timeout=(\d+) ms foreign_keys=(\d) "
+    r"pysqlite_begin=(\w+); write transactions begin IMMEDIATE"
+)
+
+
+def test_the_api_and_every_worker_process_open_the_database_file_alike(up: Up) -> None:
+    """Issue 18 item 2: the worker's pool processes write the same SQLite file as the API's
+    threads, so each of them must wait for the write lock and take it at BEGIN (decision 0027)."""
+    pool = wait_until(lambda: _children(up.pid_of("worker")), 30, "the worker's pool processes", 0.2)
+    expected = dict.fromkeys([up.pid_of("api"), *pool], ("wal", "30000", "1", "off"))
+
+    def opened() -> dict[int, tuple[str, ...]]:
+        return {int(m[0]): tuple(m[1:]) for m in OPENED.findall(up.log()) if int(m[0]) in expected}
+
+    assert wait_until(lambda: len(opened()) == len(expected) and opened(), 60, "every process's first connection")
+    assert opened() == expected
+
+
 def _token(up: Up) -> str:
     result = subprocess.run(
         [sys.executable, "-m", "service.cli.main", "tokens", "create", "--name", "sup", "--scope", "publish"],
