@@ -45,7 +45,7 @@ from service.readers import links
 from service.readers.schemas import SignupForm
 from service.readers.signup import confirm, request_signup
 from service.subscriptions.schemas import SubscriptionCreate
-from service.subscriptions.service import create_subscription
+from service.subscriptions.service import create_subscription, rotate_secret, unsubscribe
 from service.telegram.bot import handle_update
 from service.telegram.updates import parse_update
 from tests.integration.concurrency import at_once
@@ -316,3 +316,40 @@ def test_parallel_taps_in_one_telegram_chat_make_one_subscription() -> None:
         chats = session.scalars(select(Subscription).where(Subscription.target == str(CHAT))).all()
     assert len(chats) == 1
     assert sorted(chats[0].categories) == sorted(f"muc-{n}" for n in range(PARALLEL))
+
+
+def test_two_rotations_of_one_webhook_secret_at_once_keep_both_new_secrets_signing() -> None:
+    settings = get_settings()
+    for round_ in range(ROUNDS):
+        with session_scope() as session:
+            webhook = SubscriptionCreate(channel="webhook", target=f"https://8.8.8.8/hook/{round_}")
+            subscription_id = create_subscription(session, webhook, utcnow(), settings)[0].id
+
+        def rotate(_: int, subscription_id: int = subscription_id) -> str:
+            with session_scope() as session:
+                return rotate_secret(session, subscription_id, utcnow(), settings)[1]
+
+        new_secrets = at_once(2, rotate)
+        with session_scope() as session:
+            subscription = session.get(Subscription, subscription_id)
+            assert subscription is not None
+            # The last rotation's secret signs, and the one before it still does.
+            assert {subscription.secret, subscription.previous_secret} == set(new_secrets)
+
+
+def test_parallel_one_click_unsubscribes_withdraw_consent_once() -> None:
+    settings = get_settings()
+    with session_scope() as session:
+        reader = SubscriptionCreate(channel="email", target="roi.di@example.vn")
+        token = create_subscription(session, reader, utcnow(), settings)[0].unsubscribe_token
+
+    def click(_: int) -> None:
+        with session_scope() as session:
+            unsubscribe(session, token, utcnow())
+
+    assert [r for r in at_once(PARALLEL, click) if isinstance(r, BaseException)] == []
+    with session_scope() as session:
+        withdrawn = session.scalar(
+            select(func.count()).select_from(ConsentEvent).where(ConsentEvent.action == "withdrawn")
+        )
+    assert withdrawn == 1
