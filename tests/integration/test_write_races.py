@@ -10,7 +10,7 @@ draft announced it up to six times, two clicks made two drafts of one anniversar
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, text
@@ -21,15 +21,18 @@ from service.articles.review import approve, return_for_changes, submit_for_revi
 from service.articles.schemas import ArticleCreate, ArticleUpdate
 from service.articles.service import create_article, publish_due_articles, update_article, withdraw_article
 from service.calendar.drafts import draft_from_occurrence
+from service.calendar.reminders import plan_all, send_due
 from service.calendar.schemas import KeyDateIn
 from service.calendar.service import create_key_date
 from service.db.engine import session_scope
 from service.db.models import (
+    Announcement,
     Article,
     ArticleReview,
     Category,
     ConsentEvent,
     Delivery,
+    Digest,
     EventType,
     OccurrenceDraft,
     OutboxEvent,
@@ -39,6 +42,8 @@ from service.db.models import (
 )
 from service.db.types import utcnow
 from service.deliveries.ratelimit import LocalRateLimiter
+from service.deliveries.sender import claim
+from service.digests.planning import tick as digests_tick
 from service.errors import Conflict
 from service.events.announce import announce_event
 from service.readers import links
@@ -50,6 +55,8 @@ from service.telegram.bot import handle_update
 from service.telegram.updates import parse_update
 from tests.integration.concurrency import at_once
 from tests.integration.conftest import empty_all_tables
+from tests.unit.digests.test_digests import article as digest_article
+from tests.unit.digests.test_digests import reader as digest_reader
 
 pytestmark = pytest.mark.usefixtures("each_database")
 
@@ -353,3 +360,62 @@ def test_parallel_one_click_unsubscribes_withdraw_consent_once() -> None:
             select(func.count()).select_from(ConsentEvent).where(ConsentEvent.action == "withdrawn")
         )
     assert withdrawn == 1
+
+
+def test_parallel_calendar_ticks_announce_a_due_reminder_once() -> None:
+    settings = get_settings()
+    planned_at = datetime(2027, 1, 1, 1, 0, tzinfo=UTC)
+    with session_scope() as session:
+        create_subscription(session, SubscriptionCreate(channel="zalo", target="123"), planned_at, settings)
+        party = KeyDateIn(id="thanh-lap-dang", name="Ngày thành lập Đảng", calendar="solar", day=3, month=2)
+        create_key_date(session, party, planned_at, settings)
+    due = datetime(2027, 1, 4, 1, 0, 30, tzinfo=UTC)  # the 30-day reminder, 08:00 in Hà Nội
+
+    def calendar_tick(_: int) -> list[int]:
+        # As the worker's task: planning and sending in units of work of their own.
+        with session_scope() as session:
+            plan_all(session, due, settings)
+        with session_scope() as session:
+            return send_due(session, due, settings).sent
+
+    results = at_once(PARALLEL, calendar_tick)
+    sent = [reminder for result in results if isinstance(result, list) for reminder in result]
+    assert [r for r in results if isinstance(r, BaseException)] == [] and len(sent) == 1
+    with session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(Announcement)) == 1
+        assert session.scalar(select(func.count()).select_from(Delivery)) == 1
+
+
+def test_parallel_claims_of_one_batch_take_each_delivery_once() -> None:
+    settings = get_settings()
+    with session_scope() as session:
+        for n in range(20):
+            create_subscription(session, SubscriptionCreate(channel="zalo", target=str(n)), utcnow(), settings)
+    article_id = new_article("Bài cho hai mươi người")
+    with session_scope() as session:
+        event_id = session.scalars(select(OutboxEvent.id).where(OutboxEvent.article_id == article_id)).one()
+    announce_event(session_scope, event_id, utcnow(), settings)
+    with session_scope() as session:
+        ids = list(session.scalars(select(Delivery.id)))
+
+    def take(_: int) -> list[str]:
+        # A batch message delivered twice, and the sweep's batch of the same rows.
+        with session_scope() as session:
+            return [message.delivery_id for message in claim(session, ids, utcnow(), settings)]
+
+    results = at_once(PARALLEL, take)
+    claimed = [delivery for result in results if isinstance(result, list) for delivery in result]
+    assert sorted(claimed) == sorted(ids)
+
+
+def test_parallel_digest_ticks_plan_one_digest_per_reader() -> None:
+    settings = get_settings()
+    monday = datetime(2026, 11, 29, 23, 30, tzinfo=UTC)  # 30/11/2026 06:30 in Hà Nội
+    readers = [digest_reader(f"doc.gia{n}@example.vn", since=monday - timedelta(hours=23)) for n in range(5)]
+    digest_article("Tin trong ngày", monday - timedelta(hours=2))
+    results = at_once(PARALLEL, lambda _: digests_tick(session_scope, monday + timedelta(minutes=1), settings, 60))
+    assert sum(r.queued for r in results if not isinstance(r, BaseException)) == len(readers)
+    with session_scope() as session:
+        rows = session.execute(select(Digest.subscription_id, func.count()).group_by(Digest.subscription_id)).all()
+        assert sorted(rows) == [(reader, 1) for reader in sorted(readers)]
+        assert session.scalar(select(func.count()).select_from(Delivery)) == len(readers)
