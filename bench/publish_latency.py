@@ -8,6 +8,10 @@ p50/p95/p99. Then, in the same run, times rendering one 50-item Atom feed throug
 our renderer next to feedgen's bare time for the same items (the floor).
 
     python -m bench.publish_latency [--articles 200] [--interval 0.5] [--text varied|repeated]
+                                    [--database postgresql|sqlite]
+
+``--database sqlite``: the embedded default's file (in a temporary directory) instead of a
+PostgreSQL database, the API, the worker's pool processes and beat all writing it.
 
 Environment: BANTIN_TEST_POSTGRES_URL, BANTIN_TEST_REDIS_URL (defaults: the local servers).
 """
@@ -173,23 +177,21 @@ def main() -> None:
         "rate; 0 sends the next as soon as the last is served, which measures how many publishes a second "
         "the worker keeps up with rather than latency",
     )
+    parser.add_argument("--database", choices=("postgresql", "sqlite"), default="postgresql")
     args = parser.parse_args()
 
     name = f"bantin_bench_{uuid.uuid4().hex[:8]}"
-    database_url = create_database(name)
+    directory = Path(tempfile.mkdtemp(prefix="bantin-bench-"))
+    database_url = create_database(name) if args.database == "postgresql" else f"sqlite:///{directory / 'bantin.db'}"
     redis.Redis.from_url(BENCH_REDIS_URL).flushdb()
-    stack = Stack(
-        database_url,
-        BENCH_REDIS_URL,
-        Path(tempfile.mkdtemp(prefix="bantin-bench-")),
-        BANTIN_SWEEP_INTERVAL_SECONDS=str(args.sweep_interval),
-    )
+    stack = Stack(database_url, BENCH_REDIS_URL, directory, BANTIN_SWEEP_INTERVAL_SECONDS=str(args.sweep_interval))
     try:
         stack.start_all()
         latencies = measure_publish_latency(stack, args.articles, varied=args.text == "varied", interval=args.interval)
     finally:
         stack.stop_all()
-        drop_database(name)
+        if args.database == "postgresql":
+            drop_database(name)
 
     spec = FeedSpec(
         "Bantin", "Bản tin", "https://bantin.example.vn/", "https://bantin.example.vn", "/feeds", "Ban biên tập"
@@ -199,7 +201,8 @@ def main() -> None:
     floor = best_of(lambda: bare_feedgen_atom(spec, items))
 
     print(
-        f"publish → served by /feeds/atom.xml, {len(latencies)} articles, PostgreSQL + Redis + 1 worker (2 processes), "
+        f"publish → served by /feeds/atom.xml, {len(latencies)} articles, "
+        f"{'PostgreSQL' if args.database == 'postgresql' else 'a SQLite file'} + Redis + 1 worker (2 processes), "
         f"sweeps every {args.sweep_interval:g} s, {args.text} text, "
         + (f"a publish every {args.interval:g} s" if args.interval else "each publish once the last is served")
     )

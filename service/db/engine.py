@@ -250,6 +250,9 @@ def read_scope() -> Iterator[Session]:
     No ``BEGIN`` and no ``COMMIT``: two round trips fewer than ``session_scope`` for a
     page that is one statement (each statement sees its own snapshot, so a caller that
     needs several to agree uses ``session_scope``). Nothing may be written through it.
+    On SQLite it is the one path that takes no lock: with WAL it never waits for a writer,
+    while a ``session_scope`` holds the write lock from its first statement (decision 0027);
+    the API's GETs (not the privacy export, read in one snapshot) and the public pages use it.
     """
     connection = get_engine().connect().execution_options(isolation_level="AUTOCOMMIT")
     with connection, Session(bind=connection, expire_on_commit=False) as session:
