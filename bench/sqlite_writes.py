@@ -192,29 +192,32 @@ def main() -> None:
 
     print(f"SQLite {BENCH_DIR}, {args.units} units of work a row; ms per unit of work")
     print(f"{'engine':<10} {'work':<8} {'threads':>7} {'units/s':>8} {'p50':>7} {'p95':>7} {'p99':>7} {'errors':>6}")
+    factories: dict[str, sessionmaker[Session]] = {}
     for mode, build in (("deferred", deferred_engine), ("immediate", make_engine)):
         url = f"sqlite:///{BENCH_DIR / f'{mode}.db'}"
         upgrade(url)
-        engine = build(url)
-        factory = sessionmaker(bind=engine, expire_on_commit=False)
-        with unit(factory) as session:  # warm: connections, compiled statements
+        factories[mode] = sessionmaker(bind=build(url), expire_on_commit=False)
+        with unit(factories[mode]) as session:  # warm: connections, compiled statements
             session.execute(text("SELECT 1"))
-        for name, work in (("publish", publish), ("sign-up", sign_up)):
-            for threads in counts:
+    # Each row for both engines back to back, so that a busy host weighs on both alike.
+    for name, work in (("publish", publish), ("sign-up", sign_up)):
+        for threads in counts:
+            for mode, factory in factories.items():
                 seconds, latencies, errors = hammer(factory, work, threads, args.units)
                 print(
                     f"{mode:<10} {name:<8} {threads:>7} {len(latencies) / seconds:>8.0f} "
                     f"{percentile(latencies, 50):>7.1f} {percentile(latencies, 95):>7.1f} "
                     f"{percentile(latencies, 99):>7.1f} {errors:>6}"
                 )
-        for pause in (float(p) for p in args.pauses.split(",")):
+    for pause in (float(p) for p in args.pauses.split(",")):
+        for mode, factory in factories.items():
+            engine = factory.kw["bind"]
             for kind, timings in reads_under_writes(engine, factory, args.reads, pause).items():
                 print(
                     f"{mode:<10} {kind}, a publish every {pause * 1000:.0f} ms + its own time: "
                     f"p50 {percentile(timings, 50):.2f} ms, p95 {percentile(timings, 95):.2f} ms, "
                     f"max {max(timings):.2f} ms, mean {statistics.fmean(timings):.2f} ms"
                 )
-        engine.dispose()
 
 
 if __name__ == "__main__":
