@@ -49,6 +49,8 @@ from service.events.announce import announce_event
 from service.readers import links
 from service.readers.schemas import SignupForm
 from service.readers.signup import confirm, request_signup
+from service.readers.zalo_followers import handle_event as handle_zalo_event
+from service.readers.zalo_webhook import FOLLOW, UNFOLLOW, OaEvent
 from service.subscriptions.schemas import SubscriptionCreate
 from service.subscriptions.service import create_subscription, rotate_secret, unsubscribe
 from service.telegram.bot import handle_update
@@ -419,3 +421,18 @@ def test_parallel_digest_ticks_plan_one_digest_per_reader() -> None:
         rows = session.execute(select(Digest.subscription_id, func.count()).group_by(Digest.subscription_id)).all()
         assert sorted(rows) == [(reader, 1) for reader in sorted(readers)]
         assert session.scalar(select(func.count()).select_from(Delivery)) == len(readers)
+
+
+def test_parallel_follow_and_unfollow_events_of_one_zalo_follower_leave_the_newest_state() -> None:
+    settings = get_settings()
+    # Events 0–5 of one follower at once, each with its own time; the newest (5) is a follow.
+    events = [OaEvent(FOLLOW if n % 2 else UNFOLLOW, 1_000 + n, user_id="8412") for n in range(PARALLEL)]
+
+    def deliver(n: int) -> str:
+        with session_scope() as session:
+            return handle_zalo_event(session, events[n], utcnow(), settings)
+
+    assert [r for r in at_once(PARALLEL, deliver) if isinstance(r, BaseException)] == []
+    with session_scope() as session:
+        follower = session.scalars(select(Subscription).where(Subscription.target == "8412")).one()
+        assert (follower.status, follower.options["zalo_event_ms"]) == ("active", 1_000 + PARALLEL - 1)
