@@ -76,6 +76,8 @@ def deferred_engine(url: str) -> Engine:
 
 @contextmanager
 def unit(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """``session_scope``'s commit-or-roll-back on one of the two engines (``session_scope`` is
+    bound to the process's one engine; nothing is sent after commit here)."""
     session = factory()
     try:
         yield session

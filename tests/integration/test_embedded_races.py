@@ -11,9 +11,6 @@ six off the published count) and passed on PostgreSQL.
 from __future__ import annotations
 
 import re
-import signal
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,7 +24,7 @@ from sqlalchemy import create_engine, text
 from tests.integration.concurrency import at_once
 from tests.integration.conftest import ANNOUNCEMENT_TEST_SETTINGS, DATABASE_KINDS, create_database, drop_database
 from tests.integration.receivers import Receivers
-from tests.integration.stack import REPO, PrivateRedis, Stack, clean_env, free_port, wait_until
+from tests.integration.stack import PrivateRedis, Stack, bantin, bantin_up, wait_until
 
 PARALLEL = 6
 ROUNDS = 5
@@ -43,16 +40,7 @@ class Deployment:
     tokens: dict[str, str] = field(default_factory=dict)
 
     def cli(self, *args: str, stdin: str = "") -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "service.cli.main", *args],
-            env=self.env,
-            cwd=REPO,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        done = bantin(self.env, *args, stdin=stdin)
         assert done.returncode == 0, done.stderr
         return done.stdout
 
@@ -74,37 +62,10 @@ class Deployment:
 
 
 def _embedded(directory: Path, receivers: Receivers) -> Iterator[Deployment]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = clean_env(
-        BANTIN_VAR_DIR=str(directory / "var"),
-        BANTIN_BASE_URL=base,
-        BANTIN_SECRET_KEY="integration-test-secret-key-0123456789",
-        BANTIN_SWEEP_INTERVAL_SECONDS="1",
-        BANTIN_EVENT_REDELIVERY_SECONDS="2",
-        BANTIN_METRICS_PORT=str(free_port()),
-        **ANNOUNCEMENT_TEST_SETTINGS,
-        **receivers.env(),
-    )
-    log_path = directory / "up.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "service.cli.main", "up", "--port", str(port)],
-            env=env,
-            cwd=REPO,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_until(lambda: _answers(f"{base}/readyz"), 90, "bantin up to be ready", 0.2)
+    settings = {**ANNOUNCEMENT_TEST_SETTINGS, **receivers.env()}
+    with bantin_up(directory, BANTIN_SECRET_KEY="integration-test-secret-key-0123456789", **settings) as up:
         # The embedded default's own file: nothing names it in the environment.
-        yield Deployment("sqlite", base, env, f"sqlite:///{directory / 'var' / 'bantin.db'}")
-    except BaseException:
-        print(log_path.read_text(errors="replace")[-5000:])
-        raise
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=60)
+        yield Deployment("sqlite", up.base, up.env, f"sqlite:///{directory / 'var' / 'bantin.db'}")
 
 
 def _postgresql(directory: Path, receivers: Receivers) -> Iterator[Deployment]:
@@ -119,13 +80,6 @@ def _postgresql(directory: Path, receivers: Receivers) -> Iterator[Deployment]:
     finally:
         broker.kill()
         drop_database(name)
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 @pytest.fixture(scope="module", params=DATABASE_KINDS)

@@ -10,64 +10,13 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.integration.receivers import Receivers
-from tests.integration.stack import REPO, clean_env, free_port, wait_until
-
-
-@dataclass
-class Up:
-    process: subprocess.Popen[bytes]
-    base: str
-    log_path: Path
-    env: dict[str, str]
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def pid_of(self, name: str) -> int:
-        """The pid of the latest start of ``name``, from the supervisor's own log line."""
-        found = re.findall(rf"started {name} \(pid (\d+)\)", self.log())
-        assert found, f"no start of {name} in the log"
-        return int(found[-1])
-
-
-@contextmanager
-def bantin_up(tmp_path: Path, **settings: str) -> Iterator[Up]:
-    """``bantin up`` as ``make run`` starts it (development, no secret set), on a fresh var dir."""
-    port = free_port()
-    env = clean_env(
-        BANTIN_VAR_DIR=str(tmp_path / "var"),
-        BANTIN_BASE_URL=f"http://127.0.0.1:{port}",
-        BANTIN_SWEEP_INTERVAL_SECONDS="1",
-        BANTIN_EVENT_REDELIVERY_SECONDS="2",
-        **settings,
-    )
-    log_path = tmp_path / "up.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "service.cli.main", "up", "--port", str(port)],
-            env=env,
-            cwd=REPO,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        running = Up(process, f"http://127.0.0.1:{port}", log_path, env)
-        try:
-            wait_until(lambda: _status(f"{running.base}/readyz") == 200, 90, "bantin up to be ready", 0.2)
-            yield running
-        except BaseException:
-            print(running.log()[-5000:])
-            raise
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=60)
+from tests.integration.stack import REPO, Up, bantin_up, wait_until
 
 
 @pytest.fixture
