@@ -46,6 +46,7 @@ os.environ.update(
 )
 
 from config.settings import get_settings  # noqa: E402 - after the environment above
+from service.articles.editorial import OPERATOR  # noqa: E402
 from service.articles.schemas import ArticleCreate  # noqa: E402
 from service.articles.service import create_article  # noqa: E402
 from service.db.engine import SQLITE_BUSY_TIMEOUT_SECONDS, make_engine  # noqa: E402
@@ -95,7 +96,7 @@ def publish(session: Session, n: int) -> object:
         body_html=f"<p>Thành ủy Đà Nẵng tổ chức hội nghị {n}.</p>" * 20,
         categories=["Xây dựng Đảng", f"Chuyên mục {n % 5}"],
     )
-    return create_article(session, data, utcnow(), get_settings())
+    return create_article(session, data, utcnow(), get_settings(), OPERATOR)
 
 
 LIMITER = LocalRateLimiter()

@@ -63,7 +63,7 @@ class Deployment:
 
 def _embedded(directory: Path, receivers: Receivers) -> Iterator[Deployment]:
     settings = {**ANNOUNCEMENT_TEST_SETTINGS, **receivers.env()}
-    with bantin_up(directory, BANTIN_SECRET_KEY="integration-test-secret-key-0123456789", **settings) as up:
+    with bantin_up(directory, **settings) as up:
         # The embedded default's own file: nothing names it in the environment.
         yield Deployment("sqlite", up.base, up.env, f"sqlite:///{directory / 'var' / 'bantin.db'}")
 

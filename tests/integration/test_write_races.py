@@ -17,6 +17,7 @@ from sqlalchemy import func, select, text
 
 from config.settings import get_settings
 from service.articles.derived import ALL_CATEGORIES
+from service.articles.editorial import OPERATOR, Actor, person
 from service.articles.review import approve, return_for_changes, submit_for_review
 from service.articles.schemas import ArticleCreate, ArticleUpdate
 from service.articles.service import create_article, publish_due_articles, update_article, withdraw_article
@@ -70,6 +71,8 @@ def empty_tables(each_database: str) -> Iterator[None]:
 
 
 PARALLEL = 6
+# Publishes without review, as an editor in the console and a `publish` token do.
+EDITOR = OPERATOR
 CHAT = 424242
 ROUNDS = 3
 
@@ -79,10 +82,12 @@ def only_conflicts(results: Sequence[object]) -> list[object]:
     return [r for r in results if isinstance(r, BaseException) and not isinstance(r, Conflict)]
 
 
-def new_article(title: str, status: str = "published", categories: tuple[str, ...] = ("Thời sự",)) -> int:
+def new_article(
+    title: str, status: str = "published", categories: tuple[str, ...] = ("Thời sự",), actor: Actor = EDITOR
+) -> int:
     data = ArticleCreate(title=title, body_html="<p>Nội dung</p>", categories=list(categories), status=status)
     with session_scope() as session:
-        return create_article(session, data, utcnow(), get_settings()).article.id
+        return create_article(session, data, utcnow(), get_settings(), actor).article.id
 
 
 def events_of(article_id: int, event_type: EventType) -> int:
@@ -127,7 +132,7 @@ def test_parallel_withdrawals_of_one_article_take_it_off_the_counts_once() -> No
 
         def withdraw(_: int, article_id: int = article_id) -> None:
             with session_scope() as session:
-                withdraw_article(session, article_id, utcnow(), get_settings())
+                withdraw_article(session, article_id, utcnow(), get_settings(), EDITOR)
 
         assert only_conflicts(at_once(PARALLEL, withdraw)) == []
         assert events_of(article_id, EventType.ARTICLE_WITHDRAWN) == 1
@@ -148,7 +153,7 @@ def test_parallel_publishes_of_one_draft_announce_it_once_to_each_subscriber() -
 
     def publish(_: int) -> None:
         with session_scope() as session:
-            update_article(session, article_id, ArticleUpdate(status="published"), utcnow(), settings)
+            update_article(session, article_id, ArticleUpdate(status="published"), utcnow(), settings, EDITOR)
 
     assert only_conflicts(at_once(PARALLEL, publish)) == []
     assert events_of(article_id, EventType.ARTICLE_PUBLISHED) == 1
@@ -169,7 +174,7 @@ def test_the_beat_and_an_editor_publishing_one_due_article_publish_it_once() -> 
         soon = utcnow() + timedelta(seconds=1)
         data = ArticleCreate(title=f"Bài hẹn giờ {round_}", body_html="<p>a</p>", publish_at=soon)
         with session_scope() as session:
-            article_id = create_article(session, data, utcnow(), settings).article.id
+            article_id = create_article(session, data, utcnow(), settings, EDITOR).article.id
         due = soon + timedelta(seconds=1)
 
         def publish(n: int, article_id: int = article_id, due: datetime = due) -> None:
@@ -177,7 +182,7 @@ def test_the_beat_and_an_editor_publishing_one_due_article_publish_it_once() -> 
                 if n % 2:
                     publish_due_articles(session, due, settings)
                 else:
-                    update_article(session, article_id, ArticleUpdate(status="published"), due, settings)
+                    update_article(session, article_id, ArticleUpdate(status="published"), due, settings, EDITOR)
 
         assert only_conflicts(at_once(PARALLEL, publish)) == []
         assert events_of(article_id, EventType.ARTICLE_PUBLISHED) == 1
@@ -192,9 +197,9 @@ def test_counts_stay_true_and_never_negative_under_mixed_publishes_and_withdrawa
         article_id = drafts[n % len(drafts)]
         with session_scope() as session:
             if n % 3 == 2:
-                withdraw_article(session, article_id, utcnow(), settings)
+                withdraw_article(session, article_id, utcnow(), settings, EDITOR)
             else:
-                update_article(session, article_id, ArticleUpdate(status="published"), utcnow(), settings)
+                update_article(session, article_id, ArticleUpdate(status="published"), utcnow(), settings, EDITOR)
 
     for _ in range(ROUNDS):
         assert only_conflicts(at_once(2 * PARALLEL, change)) == []
@@ -206,16 +211,18 @@ def test_counts_stay_true_and_never_negative_under_mixed_publishes_and_withdrawa
 def test_two_editors_deciding_one_review_at_once_decide_it_once() -> None:
     settings = get_settings()
     for round_ in range(ROUNDS):
-        article_id = new_article(f"Bài chờ duyệt {round_}", status="draft")
+        writer = person("phongvien", "writer", settings)
+        article_id = new_article(f"Bài chờ duyệt {round_}", status="draft", actor=writer)
         with session_scope() as session:
-            submit_for_review(session, article_id, "user:phongvien", utcnow())
+            submit_for_review(session, article_id, writer, utcnow())
 
         def decide(n: int, article_id: int = article_id) -> None:
             with session_scope() as session:
                 if n % 2:
-                    approve(session, article_id, f"user:bientap{n}", utcnow(), settings)
+                    approve(session, article_id, person(f"bientap{n}", "editor", settings), utcnow(), settings)
                 else:
-                    return_for_changes(session, article_id, f"user:bientap{n}", "Sửa lại tiêu đề", utcnow())
+                    reviewer = person(f"bientap{n}", "editor", settings)
+                    return_for_changes(session, article_id, reviewer, "Sửa lại tiêu đề", utcnow())
 
         results = at_once(PARALLEL, decide)
         assert only_conflicts(results) == []
@@ -239,7 +246,7 @@ def test_parallel_drafts_of_one_occurrence_make_one_article() -> None:
 
     def draft(_: int) -> int:
         with session_scope() as session:
-            return draft_from_occurrence(session, key_date_id, on, utcnow(), settings, "user:bientap").article.id
+            return draft_from_occurrence(session, key_date_id, on, utcnow(), settings, EDITOR).article.id
 
     results = at_once(PARALLEL, draft)
     assert [r for r in results if isinstance(r, BaseException)] == []
