@@ -9,12 +9,16 @@ our renderer next to feedgen's bare time for the same items (the floor).
 
     python -m bench.publish_latency [--articles 200] [--interval 0.5] [--text varied|repeated]
                                     [--websub-subscribers 0] [--websub-answer-seconds 2]
+                                    [--database postgresql|sqlite]
 
 ``--websub-subscribers N`` first subscribes N WebSub callbacks on 127.0.0.1 to the site's
 Atom feed, each answering content distribution after ``--websub-answer-seconds``
 (verification at once): every publish then also sends N slow POSTs, the load that took
 publish → feed from 0.5 s to 13 s while the same worker processes rendered feeds
 (decision 0031).
+
+``--database sqlite``: the embedded default's file (in a temporary directory) instead of a
+PostgreSQL database, the API, the worker's pool processes and beat all writing it.
 
 Environment: BANTIN_TEST_POSTGRES_URL, BANTIN_TEST_REDIS_URL (defaults: the local servers).
 """
@@ -211,15 +215,17 @@ def main() -> None:
     parser.add_argument(
         "--websub-answer-seconds", type=float, default=2.0, help="how long each callback takes to answer a POST"
     )
+    parser.add_argument("--database", choices=("postgresql", "sqlite"), default="postgresql")
     args = parser.parse_args()
 
     name = f"bantin_bench_{uuid.uuid4().hex[:8]}"
-    database_url = create_database(name)
+    directory = Path(tempfile.mkdtemp(prefix="bantin-bench-"))
+    database_url = create_database(name) if args.database == "postgresql" else f"sqlite:///{directory / 'bantin.db'}"
     redis.Redis.from_url(BENCH_REDIS_URL).flushdb()
     stack = Stack(
         database_url,
         BENCH_REDIS_URL,
-        Path(tempfile.mkdtemp(prefix="bantin-bench-")),
+        directory,
         BANTIN_SWEEP_INTERVAL_SECONDS=str(args.sweep_interval),
         BANTIN_EGRESS_ALLOW="127.0.0.1/32",
         BANTIN_WEBSUB_PENDING_PER_HOST=str(max(50, args.websub_subscribers)),
@@ -233,7 +239,8 @@ def main() -> None:
         latencies = measure_publish_latency(stack, args.articles, varied=args.text == "varied", interval=args.interval)
     finally:
         stack.stop_all()
-        drop_database(name)
+        if args.database == "postgresql":
+            drop_database(name)
         if subscribers is not None:
             subscribers.stop()
 
@@ -245,7 +252,8 @@ def main() -> None:
     floor = best_of(lambda: bare_feedgen_atom(spec, items))
 
     print(
-        f"publish → served by /feeds/atom.xml, {len(latencies)} articles, PostgreSQL + Redis + the stack's workers, "
+        f"publish → served by /feeds/atom.xml, {len(latencies)} articles, "
+        f"{'PostgreSQL' if args.database == 'postgresql' else 'a SQLite file'} + Redis + the stack's workers, "
         f"sweeps every {args.sweep_interval:g} s, {args.text} text, "
         + (f"a publish every {args.interval:g} s" if args.interval else "each publish once the last is served")
         + (

@@ -66,7 +66,7 @@ def _article_page(status_: ArticleStatus | None, category: str | None, limit: in
 @router.get("/{article_id}", response_model=ArticleOut)
 def read(article_id: RowId, _: Writer) -> ArticleOut:
     """One article; 404 when the id is unknown."""
-    with session_scope() as session:
+    with read_scope() as session:
         return ArticleOut.of(get_article(session, article_id))
 
 

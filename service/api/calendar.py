@@ -31,7 +31,7 @@ from service.calendar.service import (
     upcoming,
     update_key_date,
 )
-from service.db.engine import session_scope
+from service.db.engine import read_scope, session_scope
 from service.db.models import KeyDate, Reminder
 from service.inputs import Days, KeyDateId, Year
 
@@ -100,7 +100,7 @@ def _today() -> date:
 @router.get("/api/v1/calendar/key-dates", response_model=list[KeyDateOut], responses=WRITER_REFUSED)
 def list_(_: Staff) -> list[KeyDateOut]:
     """Every key date, in calendar order (month, day, id)."""
-    with session_scope() as session:
+    with read_scope() as session:
         return [KeyDateOut.of(kd) for kd in list_key_dates(session)]
 
 
@@ -120,7 +120,7 @@ def create(payload: KeyDateIn, caller: Admin, response: Response, settings: AppS
 @router.get("/api/v1/calendar/key-dates/{key_date_id}", response_model=KeyDateOut, responses=WRITER_REFUSED)
 def read(key_date_id: KeyDateId, _: Staff) -> KeyDateOut:
     """One key date; 404 when the id is unknown."""
-    with session_scope() as session:
+    with read_scope() as session:
         return KeyDateOut.of(get_key_date(session, key_date_id))
 
 
@@ -142,7 +142,7 @@ def remove(key_date_id: KeyDateId, _: Admin) -> Response:
 @router.get("/api/v1/calendar/upcoming", response_model=list[UpcomingOut], responses=WRITER_REFUSED)
 def upcoming_(_: Staff, days: Days = 60) -> list[UpcomingOut]:
     """Occurrences from today to `days` ahead, with N, flags and the planned reminders."""
-    with session_scope() as session:
+    with read_scope() as session:
         return [
             UpcomingOut(
                 key_date_id=o.key_date_id,
@@ -159,7 +159,7 @@ def upcoming_(_: Staff, days: Days = 60) -> list[UpcomingOut]:
 @router.get("/api/v1/calendar/occurrences", response_model=list[OccurrenceOut], responses=WRITER_REFUSED)
 def occurrences(_: Staff, year: Year) -> list[OccurrenceOut]:
     """Every key date's solar date in `year`, with the anniversary number and flags."""
-    with session_scope() as session:
+    with read_scope() as session:
         return [
             OccurrenceOut(
                 key_date_id=o.key_date_id, name=o.name, date=o.date, anniversary=o.anniversary, flags=list(o.flags)

@@ -38,7 +38,7 @@ from config.settings import get_settings
 from service.api import pages
 from service.articles.categories import public_category
 from service.articles.derived import site_generation_of
-from service.db.engine import get_engine, session_scope
+from service.db.engine import get_engine, read_scope
 from service.feeds.documents import (
     CALENDAR_FORMAT,
     CHANGES_CHANNEL,
@@ -202,7 +202,8 @@ def load_entry(scope: str, fmt: str) -> Entry | None:
     """Read one document from the database and build what it sends (runs in a thread)."""
     settings = get_settings()
     slug = category_slug(scope)
-    with session_scope() as session:
+    # Lock-free (decision 0027): the API reads documents while workers write them.
+    with read_scope() as session:
         # A category's feeds only while it is public (service/articles/categories.py).
         if slug is not None and public_category(session, slug=slug) is None:
             return None
@@ -224,8 +225,13 @@ class Generations(NamedTuple):
 
 
 def read_generation() -> Generations:
-    """Both generations, read in one transaction: when one moves, something changed."""
-    with session_scope() as session:
+    """Both generations: when one moves, something changed.
+
+    Two statements on an autocommit connection, so the recheck (every 50 ms per API
+    process on SQLite) never waits for a writer (decision 0027). Each number only grows,
+    so a change committed between the two statements is seen by the next check.
+    """
+    with read_scope() as session:
         return Generations(documents_generation(session), site_generation_of(session))
 
 

@@ -17,7 +17,7 @@ from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, CollectorRegistry, gener
 from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.db.engine import session_scope
+from service.db.engine import read_scope
 from service.db.types import utcnow
 from service.observability import multiprocess
 from service.observability.database import DatabaseCollector
@@ -101,5 +101,5 @@ def metrics() -> Response:
 
         body = generate_latest(REGISTRY)
     database = CollectorRegistry()
-    database.register(DatabaseCollector(session_scope, utcnow))
+    database.register(DatabaseCollector(read_scope, utcnow))
     return Response(body + generate_latest(database), media_type=CONTENT_TYPE_PLAIN_0_0_4)

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from config.settings import get_settings
-from service.db.engine import get_engine
+from service.db.engine import read_scope
 
 router = APIRouter(tags=["operations"])
 log = logging.getLogger(__name__)
@@ -37,8 +37,9 @@ def readyz() -> JSONResponse:
 
     checks: dict[str, str] = {}
     try:
-        with get_engine().connect() as connection:
-            connection.execute(text("SELECT 1"))
+        # An autocommit read: a probe must not queue for SQLite's write lock (decision 0027).
+        with read_scope() as session:
+            session.execute(text("SELECT 1"))
         checks["database"] = "ok"
     except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
         log.warning("readyz: database: %s", exc)

@@ -21,7 +21,7 @@ from starlette.types import Scope
 
 from config.settings import get_settings
 from service.articles.derived import site_generation_of
-from service.db.engine import read_scope, session_scope
+from service.db.engine import read_scope
 from service.db.types import utcnow
 from service.errors import NotFound
 from service.i18n import N_, gettext, language
@@ -104,7 +104,7 @@ def _page(request: Request, load: Callable[[Session], Loaded]) -> Response:
     site = branding()
     generation = request.scope.get(SITE_GENERATION_KEY)
     if generation is None:  # the generation could not be read in the ASGI layer: read it here
-        with session_scope() as session:
+        with read_scope() as session:
             generation = site_generation_of(session)
     etag = page_etag(site.build_id, generation, request.scope["path"], request.scope["query_string"])
     rendered = RENDERED.get(etag)
@@ -294,9 +294,11 @@ def _xml(request: Request, body: str, changed_at: datetime | None) -> Response:
 def sitemap_index(request: Request) -> Response:
     """The sitemap index (sitemaps.org protocol): one entry per sitemap file."""
     settings = get_settings()
-    with session_scope() as session:
-        entries = sitemaps.index_entries(session, settings.base_url, settings.sitemap_urls_per_file)
+    # Autocommit reads, as for pages (decision 0027): the date first, so that a change
+    # landing between the two statements gives an older Last-Modified, never a newer one.
+    with read_scope() as session:
         changed_at = content_changed_at(session)
+        entries = sitemaps.index_entries(session, settings.base_url, settings.sitemap_urls_per_file)
     return _xml(request, render("sitemap_index.xml", entries=entries), changed_at)
 
 
@@ -305,7 +307,7 @@ def sitemap_file(request: Request, name: str) -> Response:
     """One sitemap: ``pages``, ``news`` (Google News sitemap) or ``articles-N``; 404 for any other name."""
     settings = get_settings()
     try:
-        with session_scope() as session:
+        with read_scope() as session:  # as sitemap_index
             changed_at = content_changed_at(session)
             if name == "pages":
                 entries = sitemaps.page_entries(session, settings.base_url, settings.sitemap_urls_per_file)

@@ -17,11 +17,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from config.settings import Settings, get_settings
 from service.api.deps import AppSettings
 from service.articles.categories import public_categories
-from service.db.engine import session_scope
+from service.db.engine import read_scope, session_scope
 from service.db.models import Category
 from service.db.types import utcnow
 from service.deliveries.ratelimit import limiter_for
@@ -191,7 +192,8 @@ def _refuse_csrf(request: Request, settings: Settings, form: Mapping[str, list[s
 def _categories(chosen: Sequence[str] = ()) -> list[tuple[str, str]]:
     """(slug, name) of the public categories, and of those in ``chosen`` (a reader's own
     choice, kept on their preferences page after it stopped being public), by name."""
-    with session_scope() as session:
+    # Public pages read on autocommit connections: they never queue for SQLite's write lock (decision 0027).
+    with read_scope() as session:
         shown = {category.slug: category.name for category in public_categories(session)}
         missing = [slug for slug in chosen if slug not in shown]
         if missing:
@@ -268,8 +270,7 @@ async def subscribe(request: Request, settings: AppSettings) -> Response:
         return _signup_page(request, settings, lang, values=values, errors=errors, status=422)
     client = client_of(request)
     try:
-        with session_scope() as session:
-            signup.request_signup(session, data, client, utcnow(), settings, _limiter(settings))
+        await run_in_threadpool(_request_signup, data, client, settings)
     except InvalidField as exc:
         errors = {exc.field: _field_error(lang, "categories")}
         return _signup_page(request, settings, lang, values=values, errors=errors, status=422)
@@ -284,6 +285,13 @@ async def subscribe(request: Request, settings: AppSettings) -> Response:
         response.headers["Retry-After"] = str(int(refused_signup.retry_after) + 1)
         return response
     return RedirectResponse(f"/subscribe/sent?lang={lang}", status_code=303)
+
+
+def _request_signup(data: SignupForm, client: str, settings: Settings) -> None:
+    # In the thread pool, like every database call of an async endpoint: a unit of work may
+    # wait for SQLite's write lock (decision 0027), and must not hold the event loop meanwhile.
+    with session_scope() as session:
+        signup.request_signup(session, data, client, utcnow(), settings, _limiter(settings))
 
 
 @router.get("/subscribe/sent")
@@ -311,7 +319,7 @@ def _confirm_page(request: Request, settings: Settings, token: str, state: str, 
 @router.get("/subscribe/confirm/{token}")
 def confirm_landing(request: Request, token: str, settings: AppSettings) -> Response:
     """The link in the mail: a page with a button. A GET never confirms (mail scanners follow links)."""
-    with session_scope() as session:
+    with read_scope() as session:
         found = signup.inspect_link(session, token, utcnow())
     return _confirm_page(request, settings, token, found.state, found.locale)
 
@@ -320,7 +328,11 @@ def confirm_landing(request: Request, token: str, settings: AppSettings) -> Resp
 async def confirm(request: Request, token: str, settings: AppSettings) -> Response:
     """The landing page's POST: confirms the sign-up (single use, before its expiry); GET never does."""
     form = await _form(request)
-    with session_scope() as session:
+    return await run_in_threadpool(_confirm, request, token, settings, form)
+
+
+def _confirm(request: Request, token: str, settings: Settings, form: Mapping[str, list[str]]) -> Response:
+    with read_scope() as session:
         found = signup.inspect_link(session, token, utcnow())
     refused = _refuse_csrf(request, settings, form, found.locale)
     if refused is not None:
@@ -365,7 +377,7 @@ def _preferences_page(
 @router.get("/subscribe/preferences/{subscription_id}/{signed}")
 def preferences_page(request: Request, subscription_id: RowId, signed: str, settings: AppSettings) -> Response:
     """The preferences page behind an HMAC-signed link: categories, frequency, pause, unsubscribe."""
-    with session_scope() as session:
+    with read_scope() as session:
         state, subscription = preferences.open_link(session, subscription_id, signed, utcnow(), settings)
         if subscription is None:
             return _notice(_lang(request), 410 if state == "expired" else 404, state, link=True)
@@ -378,6 +390,12 @@ def preferences_page(request: Request, subscription_id: RowId, signed: str, sett
 async def preferences_change(request: Request, subscription_id: RowId, signed: str, settings: AppSettings) -> Response:
     """Apply one change from the preferences page (CSRF-checked), record the consent event, 303 back."""
     form = await _form(request)
+    return await run_in_threadpool(_change_preferences, request, subscription_id, signed, settings, form)
+
+
+def _change_preferences(
+    request: Request, subscription_id: int, signed: str, settings: Settings, form: Mapping[str, list[str]]
+) -> Response:
     with session_scope() as session:
         state, subscription = preferences.open_link(session, subscription_id, signed, utcnow(), settings)
         if subscription is None:

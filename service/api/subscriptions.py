@@ -14,7 +14,7 @@ from service.api.errors import ADMIN_ONLY, CONFLICT
 from service.api.idempotency import Once
 from service.api.routing import api_router
 from service.auth.tokens import Scope
-from service.db.engine import session_scope
+from service.db.engine import read_scope, session_scope
 from service.db.models import Delivery, DeliveryAttempt, DeliveryStatus, Subscription
 from service.db.types import utcnow
 from service.deliveries.queries import list_deliveries
@@ -155,7 +155,7 @@ def list_(
     offset: Offset = 0,
 ) -> SubscriptionPage:
     """Subscriptions (WebSub subscribers excluded), oldest first, targets masked."""
-    with session_scope() as session:
+    with read_scope() as session:
         rows, total = list_subscriptions(session, status=status_, channel=channel, limit=limit, offset=offset)
         return SubscriptionPage(items=[SubscriptionOut.of(s, mask=True) for s in rows], total=total)
 
@@ -163,7 +163,7 @@ def list_(
 @router.get("/subscriptions/{subscription_id}", response_model=SubscriptionOut)
 def read(subscription_id: RowId, _: Admin) -> SubscriptionOut:
     """One subscription, target shown in full."""
-    with session_scope() as session:
+    with read_scope() as session:
         return SubscriptionOut.of(get_subscription(session, subscription_id))
 
 
@@ -235,7 +235,7 @@ def deliveries(
     offset: Offset = 0,
 ) -> DeliveryPage:
     """The delivery log, each delivery with its attempts; every filter is optional."""
-    with session_scope() as session:
+    with read_scope() as session:
         rows, total = list_deliveries(
             session,
             announcement_id=announcement,

@@ -13,7 +13,7 @@ from service.api.auth import Caller, require_scope
 from service.api.errors import ADMIN_ONLY
 from service.api.routing import api_router
 from service.auth.tokens import Scope, list_tokens, revoke_token
-from service.db.engine import session_scope
+from service.db.engine import read_scope, session_scope
 from service.db.models import ApiToken
 from service.db.types import utcnow
 from service.inputs import RowId
@@ -46,7 +46,7 @@ class TokenOut(BaseModel):
 @router.get("", response_model=list[TokenOut])
 def list_(_: Admin) -> list[TokenOut]:
     """Every token, never its secret."""
-    with session_scope() as session:
+    with read_scope() as session:
         return [TokenOut.of(t) for t in list_tokens(session)]
 
 

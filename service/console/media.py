@@ -24,7 +24,7 @@ from config.settings import Settings, get_settings
 from service.auth.sessions import SignedIn
 from service.console.common import console_router
 from service.console.security import CheckedForm, CurrentUser
-from service.db.engine import session_scope
+from service.db.engine import read_scope, session_scope
 from service.db.models import MediaFile
 from service.db.types import utcnow
 from service.i18n import N_, gettext
@@ -102,5 +102,5 @@ def _accept(data: bytes, user: SignedIn, settings: Settings) -> JSONResponse:
 def latest(user: CurrentUser, limit: Annotated[int, Query(ge=1, le=100)] = CHOOSER_SIZE) -> JSONResponse:
     """The latest uploads, newest first, for the cover-image chooser: ``{"media": [described…]}``."""
     settings = get_settings()
-    with session_scope() as session:
+    with read_scope() as session:  # a GET: no wait for SQLite's write lock (decision 0027)
         return JSONResponse({"media": [described(m, settings) for m in recent_media(session, limit)]})

@@ -242,7 +242,8 @@ def _update_locked(session: Session, where: tuple[Any, ...], values: dict[str, A
     """Lock the rows in id order while updating them, in one statement: batches running
     side by side (and a subscription being deleted) take these locks in one order and
     cannot deadlock. (PostgreSQL locks the subquery's rows as they come out of its sort;
-    SQLite, which has no row locks, drops the FOR UPDATE.)"""
+    SQLite, which has no row locks, drops the FOR UPDATE: its transaction holds the whole
+    database from BEGIN IMMEDIATE, decision 0027.)"""
     locked = select(Subscription.id).where(*where).order_by(Subscription.id).with_for_update()
     session.execute(
         update(Subscription)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from service.articles.categories import public_slugs
 from service.channels.base import RateLimiter
+from service.db.locks import transaction_lock
 from service.db.models import SubscribeRequest, Subscription, SubscriptionStatus, Suppression
 from service.deliveries.planning import plan_announcement
 from service.errors import InvalidField
@@ -115,6 +116,11 @@ def request_signup(
     if form.categories and not categories:
         # Only unknown slugs: subscribing to everything instead would not be what was asked.
         raise InvalidField("categories", "none of the chosen categories exists")
+    # The domain's pending count and the address's subscription are read, then written on:
+    # sign-ups of one domain one at a time, or two at once would both pass the cap and both
+    # create the address's subscription (a row lock cannot hold a row that is not there yet).
+    # On SQLite the transaction's BEGIN IMMEDIATE already serialises them (decision 0027).
+    transaction_lock(session, f"signup-domain:{form.domain}")
     _check_limits(session, form, client, now, settings, limiter)
     subscription = find_email_subscription(session, form.email)
     if subscription is not None and subscription.status in CONFIRMED:

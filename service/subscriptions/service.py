@@ -81,9 +81,10 @@ def create_subscription(
     return subscription, secret
 
 
-def get_subscription(session: Session, subscription_id: int) -> Subscription:
-    """The subscription with this id (WebSub subscribers excluded); NotFound otherwise."""
-    subscription = session.get(Subscription, subscription_id)
+def get_subscription(session: Session, subscription_id: int, *, for_update: bool = False) -> Subscription:
+    """The subscription with this id (WebSub subscribers excluded), row-locked (SELECT … FOR
+    UPDATE) when ``for_update``; NotFound otherwise."""
+    subscription = session.get(Subscription, subscription_id, with_for_update=for_update)
     if subscription is None or subscription.channel == "websub":
         raise NotFound(f"subscription {subscription_id} does not exist")
     return subscription
@@ -136,8 +137,12 @@ def delete_subscription(session: Session, subscription_id: int) -> None:
 def rotate_secret(
     session: Session, subscription_id: int, now: datetime, settings: Settings
 ) -> tuple[Subscription, str]:
-    """A new webhook secret; the old one still signs, next to it, for the overlap window."""
-    subscription = get_subscription(session, subscription_id)
+    """A new webhook secret; the old one still signs, next to it, for the overlap window.
+
+    The row is locked: of two rotations at once, the second keeps the first one's new
+    secret as its previous one, instead of both keeping the original and one new secret
+    never signing anything (decision 0027)."""
+    subscription = get_subscription(session, subscription_id, for_update=True)
     if subscription.channel != "webhook":
         raise Conflict("only webhook subscriptions have a signing secret")
     overlap = timedelta(seconds=settings.secret_rotation_overlap_seconds)
@@ -179,7 +184,10 @@ def unsubscribe(session: Session, token: str, now: datetime) -> Subscription | N
     """One-click unsubscribe (RFC 8058); repeating it is harmless. None for an unknown token."""
     if not UNSUBSCRIBE_TOKEN.match(token):
         return None  # not one we made (and a NUL byte would make PostgreSQL refuse the query)
-    subscription = session.scalars(select(Subscription).where(Subscription.unsubscribe_token == token)).one_or_none()
+    # Locked: two clicks at once record one withdrawal of consent, not two (decision 0027).
+    subscription = session.scalars(
+        select(Subscription).where(Subscription.unsubscribe_token == token).with_for_update()
+    ).one_or_none()
     if subscription is None:
         return None
     if subscription.status != SubscriptionStatus.DISABLED:

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from service.db.locks import transaction_lock
 from service.db.models import Category, Subscription, SubscriptionStatus, Suppression
 from service.deliveries.outcomes import fail_pending, move_target
 from service.readers.consent import TELEGRAM_VERSION, record_consent
@@ -41,7 +42,10 @@ def follow(
     """The chat follows category ``slug`` too (None: every category); created or restarted
     when it was not following. From "every category", a chosen category narrows it to that one.
 
-    Consent is recorded as given (new or restarted) or changed (categories), with ``detail``."""
+    Consent is recorded as given (new or restarted) or changed (categories), with ``detail``.
+    Taps of one chat are applied one at a time: two at once would both find no subscription
+    (a row lock cannot hold a row that is not there yet) and make two (decision 0027)."""
+    transaction_lock(session, f"telegram-chat:{chat_id}")
     subscription = find_chat(session, chat_id)
     if subscription is None:
         subscription = Subscription(

@@ -24,6 +24,7 @@ import tests.unit.conftest  # noqa: F401 - importing it sets that environment
 from tests.integration.announce import Subscriber
 from tests.integration.receivers import Receivers
 from tests.integration.stack import Stack
+from tests.unit.conftest import settings_override  # noqa: F401 - the same fixture for in-process tests
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext
@@ -70,16 +71,26 @@ def api_alone(log_dir: Path, redis_url: str, **settings: str) -> Iterator[Stack]
 
 
 @contextmanager
-def in_process_postgres() -> Iterator[str]:
-    """This process's settings, engine and sessions pointed at a fresh, migrated PostgreSQL
-    database for the block (tests that call the domain code in-process, without a worker);
-    the previous environment and caches come back afterwards. Yields the database URL."""
+def in_process_database(kind: str, directory: Path | None = None) -> Iterator[str]:
+    """This process's settings, engine and sessions pointed at a fresh, migrated database
+    for the block (tests that call the domain code in-process, without a worker); the
+    previous environment and caches come back afterwards. Yields the database URL.
+
+    ``kind``: "postgresql" (a new database on the machine's server, dropped afterwards) or
+    "sqlite" (a file in ``directory``, as the embedded default keeps it: never ``:memory:``,
+    whose one connection would hide every question of locking).
+    """
     from config.settings import get_settings
     from service.db.engine import get_engine, get_sessionmaker
     from service.db.migrate import upgrade
 
-    name = f"bantin_it_{uuid.uuid4().hex[:10]}"
-    url = create_database(name)
+    if kind == "postgresql":
+        name = f"bantin_it_{uuid.uuid4().hex[:10]}"
+        url = create_database(name)
+    elif kind == "sqlite" and directory is not None:
+        url = f"sqlite:///{directory / f'bantin_{uuid.uuid4().hex[:10]}.db'}"
+    else:
+        raise ValueError(f"no in-process database of kind {kind!r} (sqlite needs a directory)")
     saved = dict(os.environ)
     os.environ.update(
         BANTIN_ENVIRONMENT="test",
@@ -91,7 +102,7 @@ def in_process_postgres() -> Iterator[str]:
     for cache in caches:
         cache.cache_clear()
     try:
-        assert get_engine().dialect.name == "postgresql"
+        assert get_engine().dialect.name == kind
         upgrade()
         yield url
     finally:
@@ -100,7 +111,30 @@ def in_process_postgres() -> Iterator[str]:
         os.environ.update(saved)
         for cache in caches:
             cache.cache_clear()
-        drop_database(name)
+        if kind == "postgresql":
+            drop_database(name)
+
+
+DATABASE_KINDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="module", params=DATABASE_KINDS)
+def each_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The module's tests once on a SQLite file and once on PostgreSQL, in-process
+    (``in_process_database``): concurrency holds on both or on neither. Yields the kind."""
+    kind: str = request.param
+    with in_process_database(kind, tmp_path_factory.mktemp(kind)):
+        yield kind
+
+
+def empty_all_tables() -> None:
+    """Delete every row of the in-process database, children first (between tests sharing it)."""
+    from service.db.engine import get_engine
+    from service.db.models import Base
+
+    with get_engine().begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
 
 
 @pytest.fixture(scope="session")

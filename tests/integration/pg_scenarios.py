@@ -9,24 +9,19 @@ from types import ModuleType
 
 import pytest
 
-from tests.integration.conftest import in_process_postgres
+from tests.integration.conftest import empty_all_tables, in_process_database
 
 
 @pytest.fixture(scope="module", autouse=True)
 def postgres_database() -> Iterator[None]:
-    with in_process_postgres():
+    with in_process_database("postgresql"):
         yield
 
 
 @pytest.fixture(autouse=True)
 def empty_tables() -> Iterator[None]:
     yield
-    from service.db.engine import get_engine
-    from service.db.models import Base
-
-    with get_engine().begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(table.delete())
+    empty_all_tables()
 
 
 def scenario_names(module: ModuleType) -> list[str]:

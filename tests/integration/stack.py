@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -11,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, TypeVar, overload
 
@@ -55,16 +57,77 @@ def clean_env(**bantin: str) -> dict[str, str]:
     return env
 
 
-def bantin(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def bantin(env: dict[str, str], *args: str, timeout: float = 60, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "service.cli.main", *args],
         env=env,
         cwd=REPO,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=timeout,
         check=False,
     )
+
+
+@dataclass
+class Up:
+    """A running ``bantin up``: the embedded default (SQLite in ``var/``, the embedded Redis)."""
+
+    process: subprocess.Popen[bytes]
+    base: str
+    log_path: Path
+    env: dict[str, str]
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def pid_of(self, name: str) -> int:
+        """The pid of the latest start of ``name``, from the supervisor's own log line."""
+        found = re.findall(rf"started {name} \(pid (\d+)\)", self.log())
+        assert found, f"no start of {name} in the log"
+        return int(found[-1])
+
+
+@contextmanager
+def bantin_up(directory: Path, **settings: str) -> Iterator[Up]:
+    """``bantin up`` as ``make run`` starts it (development, no secret set), its var directory
+    under ``directory``, on a free port, with quick sweeps and ``settings``; ready (``/readyz``)
+    for the block, its log printed if the block fails, stopped (SIGTERM) after."""
+    port = free_port()
+    env = clean_env(
+        BANTIN_VAR_DIR=str(directory / "var"),
+        BANTIN_BASE_URL=f"http://127.0.0.1:{port}",
+        BANTIN_SWEEP_INTERVAL_SECONDS="1",
+        BANTIN_EVENT_REDELIVERY_SECONDS="2",
+        **settings,
+    )
+    log_path = directory / "up.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "service.cli.main", "up", "--port", str(port)],
+            env=env,
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    running = Up(process, f"http://127.0.0.1:{port}", log_path, env)
+    try:
+        wait_until(lambda: _ready(running.base), 90, "bantin up to be ready", 0.2)
+        yield running
+    except BaseException:
+        print(running.log()[-5000:])
+        raise
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+
+
+def _ready(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/readyz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 class Stack:

@@ -1,24 +1,17 @@
-"""On PostgreSQL: two worker processes handling publishes of one scope at once never
-deadlock — one stores the compressed variants of its render while the other renders the
-scope again (decision 24). In-process, two threads on their own connections."""
+"""Two worker processes handling publishes of one scope at once never deadlock — one
+stores the compressed variants of its render while the other renders the scope again
+(decision 24). In-process, two threads on their own connections, on PostgreSQL and on a
+SQLite file (decision 0027)."""
 
 from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.conftest import in_process_postgres
-
 ROUNDS = 25
-
-
-@pytest.fixture(scope="module", autouse=True)
-def postgres_database() -> Iterator[None]:
-    with in_process_postgres():
-        yield
+pytestmark = pytest.mark.usefixtures("each_database")
 
 
 def publish_and_render(worker: int, failures: list[BaseException], start: threading.Barrier) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.integration.conftest import in_process_postgres
+from tests.integration.conftest import in_process_database
 from tests.unit.api import test_idempotency as scenarios
 
 PER_OPERATION = (
@@ -26,7 +26,7 @@ PER_OPERATION = (
 @pytest.fixture(scope="module")
 def raw_client() -> Iterator[TestClient]:
     """One app for the module (each app listens for document changes on a connection of its own)."""
-    with in_process_postgres():
+    with in_process_database("postgresql"):
         from service.api.app import create_app
         from service.db.engine import get_engine
 

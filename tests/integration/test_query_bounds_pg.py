@@ -12,7 +12,7 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
-from tests.integration.conftest import REDIS_URL, in_process_postgres
+from tests.integration.conftest import REDIS_URL, in_process_database
 from tests.unit.console.conftest import ORIGIN, login, make_user
 from tests.unit.console.test_query_bounds import HOSTILE, refusals
 
@@ -20,7 +20,7 @@ from tests.unit.console.test_query_bounds import HOSTILE, refusals
 @pytest.fixture(scope="module")
 def admin_client() -> Iterator[TestClient]:
     """The whole app on a fresh PostgreSQL database, signed in as an admin; loopback callbacks allowed."""
-    with pytest.MonkeyPatch.context() as patch, in_process_postgres():
+    with pytest.MonkeyPatch.context() as patch, in_process_database("postgresql"):
         patch.setenv("BANTIN_EGRESS_ALLOW", "127.0.0.1/32")
         from config.settings import get_settings
         from service.api.app import create_app

@@ -10,64 +10,13 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.integration.receivers import Receivers
-from tests.integration.stack import REPO, clean_env, free_port, wait_until
-
-
-@dataclass
-class Up:
-    process: subprocess.Popen[bytes]
-    base: str
-    log_path: Path
-    env: dict[str, str]
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def pid_of(self, name: str) -> int:
-        """The pid of the latest start of ``name``, from the supervisor's own log line."""
-        found = re.findall(rf"started {name} \(pid (\d+)\)", self.log())
-        assert found, f"no start of {name} in the log"
-        return int(found[-1])
-
-
-@contextmanager
-def bantin_up(tmp_path: Path, **settings: str) -> Iterator[Up]:
-    """``bantin up`` as ``make run`` starts it (development, no secret set), on a fresh var dir."""
-    port = free_port()
-    env = clean_env(
-        BANTIN_VAR_DIR=str(tmp_path / "var"),
-        BANTIN_BASE_URL=f"http://127.0.0.1:{port}",
-        BANTIN_SWEEP_INTERVAL_SECONDS="1",
-        BANTIN_EVENT_REDELIVERY_SECONDS="2",
-        **settings,
-    )
-    log_path = tmp_path / "up.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "service.cli.main", "up", "--port", str(port)],
-            env=env,
-            cwd=REPO,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        running = Up(process, f"http://127.0.0.1:{port}", log_path, env)
-        try:
-            wait_until(lambda: _status(f"{running.base}/readyz") == 200, 90, "bantin up to be ready", 0.2)
-            yield running
-        except BaseException:
-            print(running.log()[-5000:])
-            raise
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=60)
+from tests.integration.stack import REPO, Up, bantin_up, wait_until
 
 
 @pytest.fixture
@@ -135,6 +84,38 @@ def test_every_process_of_bantin_up_signs_with_one_generated_secret(tmp_path: Pa
             done = reader.post(link.group(0), data={"csrf_token": confirm.group(1)})
             assert done.status_code == 200 and "Đã đăng ký" in done.text
     assert secret_file.read_text().strip() == secret  # kept for the next start
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (a prefork worker's pool)."""
+    found = []
+    for process_stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = process_stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[1]) == pid:
+            found.append(int(process_stat.parent.name))
+    return found
+
+
+OPENED = re.compile(
+    r"SQLite \S+ opened by process (\d+): journal_mode=(\w+) busy_timeout=(\d+) ms foreign_keys=(\d) "
+    r"pysqlite_begin=(\w+); write transactions begin IMMEDIATE"
+)
+
+
+def test_the_api_and_every_worker_process_open_the_database_file_alike(up: Up) -> None:
+    """Issue 18 item 2: the worker's pool processes write the same SQLite file as the API's
+    threads, so each of them must wait for the write lock and take it at BEGIN (decision 0027)."""
+    pool = wait_until(lambda: _children(up.pid_of("worker")), 30, "the worker's pool processes", 0.2)
+    expected = dict.fromkeys([up.pid_of("api"), *pool], ("wal", "30000", "1", "off"))
+
+    def opened() -> dict[int, tuple[str, ...]]:
+        return {int(m[0]): tuple(m[1:]) for m in OPENED.findall(up.log()) if int(m[0]) in expected}
+
+    assert wait_until(lambda: len(opened()) == len(expected) and opened(), 60, "every process's first connection")
+    assert opened() == expected
 
 
 def _token(up: Up) -> str:
