@@ -88,6 +88,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._refusal: HeadRefused | None = None
 
     def data_received(self, data: bytes) -> None:
+        """Feed ``data`` to the parser in pieces no larger than the head has room for; refuse a head over MAX_HEAD_BYTES."""
         if self._refusal is not None:
             return  # lingering: dropped unread
         self._unset_keepalive_if_required()
@@ -131,15 +132,18 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         raise refusal
 
     def on_message_begin(self) -> None:
+        """A new request: its head's byte and field counts start at zero."""
         super().on_message_begin()
         self._head_bytes, self._head_began, self._fields = 0, True, 0
 
     def on_url(self, url: bytes) -> None:
+        """Refuse a request target over MAX_TARGET_BYTES with 414 (RFC 9110 §15.5.15)."""
         super().on_url(url)
         if len(self.url) > MAX_TARGET_BYTES:
             self._stop(HeadRefused(HTTPStatus.REQUEST_URI_TOO_LONG, f"target over {MAX_TARGET_BYTES} bytes"))
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        """Refuse more than MAX_FIELDS fields, or one over MAX_FIELD_BYTES, with 431 (RFC 6585 §5)."""
         self._fields += 1
         if self._fields > MAX_FIELDS:
             self._stop(HeadRefused(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, f"more than {MAX_FIELDS} fields"))
@@ -148,6 +152,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
+        """The head ended within its limits: what follows is body, not counted as head."""
         self._head_bytes = None
         super().on_headers_complete()
 

@@ -132,6 +132,7 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         self.globals["range"] = _bounded_range
 
     def call_binop(self, context: Context, operator_: str, left: Any, right: Any) -> Any:
+        """``*``, ``**`` and ``%`` checked for the size of what they would make before they make it; OverBudget if over."""
         where = f"'{operator_}'"
         if operator_ == "*":
             sizes = [len(v) for v in (left, right) if isinstance(v, str | list | tuple)]
@@ -148,12 +149,14 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         return _check_value(self.binop_table[operator_](left, right), where)
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        """``str.format``/``format_map`` with their widths checked in the format string first; OverBudget if over."""
         wrapper = super().wrap_str_format(value)
         if wrapper is not None:
             _check_format(value.__self__, f"'{value.__name__}'")
         return wrapper
 
     def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        """Every call a template makes: arguments, widths and counts, then the value it returns, within budget."""
         where = f"calling {getattr(__obj, '__name__', type(__obj).__name__)}()"
         _check_arguments(args, kwargs, where)
         if isinstance(__obj, BuiltinMethodType):  # 'x'.ljust(n), 'x'.zfill(n): widths and counts

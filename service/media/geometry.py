@@ -48,6 +48,7 @@ class Geometry:
 
     @property
     def frame_pixels(self) -> int:
+        """Pixels of one frame of the canvas: width × height."""
         return self.width * self.height
 
     @property
