@@ -88,7 +88,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._refusal: HeadRefused | None = None
 
     def data_received(self, data: bytes) -> None:
-        """Feed ``data`` to the parser in pieces no larger than the head has room for; refuse a head over MAX_HEAD_BYTES."""
+        """Feed ``data`` to the parser in pieces the head has room for; refuse a head over MAX_HEAD_BYTES."""
         if self._refusal is not None:
             return  # lingering: dropped unread
         self._unset_keepalive_if_required()

@@ -132,7 +132,7 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         self.globals["range"] = _bounded_range
 
     def call_binop(self, context: Context, operator_: str, left: Any, right: Any) -> Any:
-        """``*``, ``**`` and ``%`` checked for the size of what they would make before they make it; OverBudget if over."""
+        """``*``, ``**`` and ``%`` checked for the size of what they would make, before; OverBudget if over."""
         where = f"'{operator_}'"
         if operator_ == "*":
             sizes = [len(v) for v in (left, right) if isinstance(v, str | list | tuple)]
