@@ -12,10 +12,10 @@ import pytest
 
 from tests.integration.pg_scenarios import empty_tables, postgres_database, run_on_postgresql, scenario_names
 from tests.unit.console import test_review_bypass as scenarios
-from tests.unit.console.conftest import app_client, quick_hashes, redis_server
+from tests.unit.console.conftest import app_client, console_app, quick_hashes, redis_server
 
 # Fixtures the module uses: the database, and the console's app and Redis for the scenarios.
-__all__ = ["app_client", "empty_tables", "postgres_database", "quick_hashes", "redis_server"]
+__all__ = ["app_client", "console_app", "empty_tables", "postgres_database", "quick_hashes", "redis_server"]
 SCENARIOS = scenario_names(scenarios)
 
 
