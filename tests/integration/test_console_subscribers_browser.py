@@ -164,5 +164,6 @@ def test_the_delivery_log_fits_a_phone_and_reads_since_day_first(accounts: None,
     since.fill("31/02/2026 08:00")
     page.get_by_label("Mã người nhận").last.fill("1")
     page.get_by_role("button", name="Gửi lại các tin lỗi").click()
-    expect(page.locator("#since-error")).to_contain_text("dd/mm/yyyy HH:mm")
+    # A day that does not exist is named as such, not as a wrong format (issue 20, section 1).
+    expect(page.locator("#since-error")).to_contain_text("31/02/2026 không có")
     expect(since).to_have_value("31/02/2026 08:00")
