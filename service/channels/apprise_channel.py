@@ -25,11 +25,12 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from service.announcements.message import Medium
 from service.channels.base import SendContext
 from service.channels.egress import EgressDenied, EgressPolicy, resolve
 from service.channels.messages import OutboundMessage, SendResult
 from service.channels.results import elapsed_ms
-from service.channels.text import AnnouncementText, fit, render_text
+from service.channels.text import Words, fit
 from service.errors import InvalidField
 
 # Class attributes that point at documentation, not at a host the plugin calls.
@@ -96,7 +97,7 @@ def _check_host(host: str, policy: EgressPolicy) -> None:
             raise EgressDenied(f"points at a non-public address ({address}); add it to BANTIN_EGRESS_ALLOW")
 
 
-def _notify(apprise: Any, service: Any, words: AnnouncementText) -> bool:
+def _notify(apprise: Any, service: Any, words: Words) -> bool:
     """One service: the plain text cut to the service's own limits first (Apprise then
     formats it); Apprise's truncation only as a net, unless the URL chose an overflow mode."""
     body_limit, title_limit = int(service.body_maxlen or 0), int(service.title_maxlen or 0)
@@ -116,6 +117,7 @@ def _redacted(url: str) -> str:
 
 class AppriseChannel:
     name = "apprise"
+    medium = Medium.TEXT
 
     def validate_target(self, target: str, options: Mapping[str, Any], policy: EgressPolicy) -> str:
         """The Apprise URL(s), stripped; InvalidField when Apprise is not installed, or when
@@ -131,17 +133,17 @@ class AppriseChannel:
             raise InvalidField("target", str(exc)) from None
         return target
 
-    async def send(self, context: SendContext, message: OutboundMessage) -> SendResult:
+    async def send(self, context: SendContext, outbound: OutboundMessage) -> SendResult:
         """Notify every service of the Apprise URL (hosts checked again), each with text fitted to its limits."""
         apprise = _apprise()
         if apprise is None:
             return SendResult.failure("apprise is not installed")
         started = time.perf_counter()
         try:
-            services = await asyncio.to_thread(checked_services, apprise, message.target, context.http.policy)
+            services = await asyncio.to_thread(checked_services, apprise, outbound.target, context.http.policy)
         except EgressDenied as exc:
             return SendResult.failure(f"egress denied: {exc}")
-        words = render_text(message.event_type, message.payload, message.locale)
+        words = outbound.message
         # The very service objects checked above, each told its own, fitted, words.
         sent = [await asyncio.to_thread(_notify, apprise, service, words) for service in services]
         ok = all(sent)

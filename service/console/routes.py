@@ -26,6 +26,7 @@ from service.db.types import utcnow
 from service.deliveries.queries import delivery_health
 from service.errors import NotFound
 from service.inputs import PageNumber, SearchText
+from service.events.outbox import outbox_oldest_unfinished
 
 PAGE_SIZE = 25
 UPCOMING_DAYS = 60
@@ -57,7 +58,7 @@ def dashboard(user: CurrentUser) -> Response:
         return html_page(
             "dashboard.html",
             user,
-            health=delivery_health(session, utcnow()),
+            health=delivery_health(session, utcnow(), outbox_oldest_unfinished(session)),
             queue=review_queue(session, limit=20),
             latest=latest,
             total=total,

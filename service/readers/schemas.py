@@ -7,7 +7,7 @@ from typing import Literal
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from service.subscriptions.schemas import Categories
+from service.inputs import Categories
 
 Frequency = Literal["each", "daily", "weekly"]
 MAX_ADDRESS = 254  # RFC 5321's path limit

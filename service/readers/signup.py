@@ -24,23 +24,18 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from service import links
 from service.articles.categories import public_slugs
 from service.channels.base import RateLimiter
 from service.db.models import SubscribeRequest, Subscription, SubscriptionStatus, Suppression
 from service.deliveries.planning import plan_announcement
 from service.errors import InvalidField
-from service.readers import links
 from service.readers.consent import CURRENT_VERSION, record_consent
 from service.readers.schemas import SignupForm
 
+# The kinds of the two mails a sign-up sends (their words: service/readers/announcements.py).
 CONFIRM_MAIL = "reader.confirm"
 MANAGE_MAIL = "reader.manage"
-READER_MAILS = frozenset({CONFIRM_MAIL, MANAGE_MAIL})
-# A chat reader's welcome (naming how to stop) and the reply that confirms a stop.
-WELCOME_NOTICE = "reader.welcome"
-STOPPED_REPLY = "reader.stopped"
-# Sent whatever the subscription's state: the reply to a stop goes to a subscription it just ended.
-READER_NOTICES = READER_MAILS | {STOPPED_REPLY}
 CONFIRMED = frozenset({SubscriptionStatus.ACTIVE.value, SubscriptionStatus.PAUSED.value})
 HOUR = 3600.0
 

@@ -7,8 +7,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from service.inputs import Categories
 from service.merge_patch import MergePatch
-from service.text import clean_line, has_invisible, has_xml_forbidden, slugify_vi
+from service.text import has_invisible, has_xml_forbidden
 
 Channel = Literal["webhook", "email", "telegram", "slack", "discord", "teams", "zalo", "apprise"]
 EventName = Literal["article.published", "article.updated", "article.withdrawn", "reminder.due"]
@@ -17,17 +18,6 @@ MAX_TARGET = 2000
 # Targets are looked up through a btree index on (channel, target); PostgreSQL refuses an
 # index entry over about 2,700 bytes, so the limit is on UTF-8 bytes as well as characters.
 MAX_TARGET_BYTES = 2000
-
-
-def _categories(values: list[str]) -> list[str]:
-    slugs: list[str] = []
-    for position, raw in enumerate(values):
-        slug = slugify_vi(clean_line(raw))
-        if not slug:
-            raise ValueError(f"entry {position} ({raw!r}) is not a category name or slug")
-        if slug not in slugs:
-            slugs.append(slug)
-    return slugs
 
 
 def _events(values: list[str]) -> list[str]:
@@ -70,7 +60,6 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
-Categories = Annotated[list[str], AfterValidator(_categories)]
 Events = Annotated[list[EventName], AfterValidator(_events)]
 Target = Annotated[str, AfterValidator(_target)]
 Options = Annotated[dict[str, Any], AfterValidator(_options)]

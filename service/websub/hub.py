@@ -19,15 +19,15 @@ from config.settings import Settings
 from service.articles.categories import public_category
 from service.channels.egress import EgressDenied, check_url, policy_for
 from service.channels.http import GuardedHttp, HttpFailure, new_http_session
-from service.channels.urls import with_query
 from service.db.models import FeedDocument, Subscription, SubscriptionStatus
-from service.deliveries.content import FEED_UPDATED
 from service.deliveries.planning import create_announcement, insert_deliveries
 from service.errors import DomainError, InvalidField
 from service.feeds.render import FILENAMES
 from service.feeds.scopes import SITE, category_scope, category_slug
 from service.feeds.urls import feed_url
 from service.inputs import is_slug
+from service.urls import with_query
+from service.websub.announcements import FEED_UPDATED
 
 log = logging.getLogger(__name__)
 MAX_SECRET_BYTES = 199  # "less than 200 bytes" (WebSub §5.1)

@@ -1,0 +1,62 @@
+"""The digest kind (``reader.digest``), decision 32: a reader's articles of one period.
+
+What a delivery carries is loaded for the whole batch (``content.load_digests``); the
+words are the subject, a lead line and, newest first, each article with its image, linked
+title, summary and link, in the subscriber's language, times in BANTIN_TIMEZONE. The
+preferences link and the one-click unsubscribe come with every reader mail
+(``service.announcements.compose``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from config.settings import Settings
+from service.announcements.kinds import Kind, Recipient
+from service.announcements.message import AnnouncementText
+from service.digests.content import load_digests
+from service.digests.planning import DIGEST
+from service.i18n import N_, gettext, ngettext
+from service.web.templating import build_environment
+
+IMAGE_WIDTH = 560  # px: fits the common 600 px mail column with its margins
+SUBJECTS = {
+    "daily": N_("Bản tin %(site)s ngày %(date)s"),
+    "weekly": N_("Bản tin tuần %(site)s, %(date)s"),
+}
+
+
+def digest_words(payload: Mapping[str, Any], recipient: Recipient, settings: Settings,
+                 now: datetime) -> AnnouncementText:  # fmt: skip
+    """Subject, text and HTML of one digest: ``payload`` is a digest delivery's (``load_digests``)."""
+    zone = settings.zone
+    until = datetime.fromisoformat(str(payload["period_start"])).astimezone(zone)
+    since = datetime.fromisoformat(str(payload["covers_from"])).astimezone(zone)
+    articles: list[Mapping[str, Any]] = list(payload.get("articles") or [])
+    frequency = "weekly" if payload.get("frequency") == "weekly" else "daily"
+    date, start, end = f"{until:%d/%m/%Y}", f"{since:%H:%M %d/%m}", f"{until:%H:%M %d/%m}"
+    subject = gettext(SUBJECTS[frequency], site=settings.site_title, date=date)
+    lead = ngettext(
+        "%(num)s bài mới từ %(since)s đến %(until)s.",
+        "%(num)s bài mới từ %(since)s đến %(until)s.",
+        len(articles),
+        since=start,
+        until=end,
+    )
+    text_parts = [lead]
+    for article in articles:
+        title, url = str(article["title"]), str(article["url"])
+        summary = str(article.get("summary") or "")
+        text_parts.append(f"{title}\n{summary}\n{url}" if summary else f"{title}\n{url}")
+    body = (
+        build_environment("service.digests")
+        .get_template("digest.html")
+        .render(subject=subject, lead=lead, articles=articles, image_width=IMAGE_WIDTH)
+    )
+    first = str(articles[0]["url"]) if articles else None
+    return AnnouncementText(subject, "\n\n".join(text_parts), body, first)
+
+
+KINDS = (Kind(DIGEST, digest_words, load=load_digests),)
