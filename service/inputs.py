@@ -39,6 +39,7 @@ from pydantic_core import PydanticCustomError
 
 from config.settings import get_settings
 from service.calendar.lunar import SUPPORTED_YEARS
+from service.errors import invalid
 from service.text import clean_line, slugify_vi
 
 MAX_BIGINT = 2**63 - 1
@@ -58,12 +59,12 @@ def _instant(value: datetime) -> datetime:
     # Years are compared before any zone arithmetic: converting 9999-12-31T23:59-14:00 to
     # UTC overflows, and 0001-01-01 in Asia/Ho_Chi_Minh is local mean time (+07:06:40).
     if not EARLIEST.year - 1 <= value.year <= LATEST.year:
-        raise ValueError(_range_message())
+        raise _out_of_range()
     if value.tzinfo is None or value.utcoffset() is None:
         value = value.replace(tzinfo=get_settings().zone)
     value = value.astimezone(UTC)
     if not EARLIEST <= value < LATEST:
-        raise ValueError(_range_message())
+        raise _out_of_range()
     return value
 
 
@@ -76,9 +77,9 @@ def _not_a_number(value: object) -> object:
 def _subscriber_target(value: str) -> str:
     value = value.strip()
     if not value:
-        raise ValueError("must be an e-mail address, a Telegram chat id or a Zalo follower id")
+        raise invalid("subscriber_target")
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
-        raise ValueError("must not contain control characters")
+        raise invalid("control_characters")
     return value
 
 
@@ -98,14 +99,14 @@ def _categories(values: list[str]) -> list[str]:
     for position, raw in enumerate(values):
         slug = slugify_vi(clean_line(raw))
         if not slug:
-            raise ValueError(f"entry {position} ({raw!r}) is not a category name or slug")
+            raise invalid("not_category", position=position, name=raw)
         if slug not in slugs:
             slugs.append(slug)
     return slugs
 
 
-def _range_message() -> str:
-    return f"must be between {EARLIEST:%Y-%m-%d} and {LATEST.year - 1}-12-31 (UTC)"
+def _out_of_range() -> ValueError:
+    return invalid("out_of_range", earliest=f"{EARLIEST:%Y-%m-%d}", latest=f"{LATEST.year - 1}-12-31")
 
 
 RowId = Annotated[int, Interval(ge=1, le=MAX_BIGINT)]

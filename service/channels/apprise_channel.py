@@ -51,14 +51,14 @@ def checked_services(apprise: Any, target: str, policy: EgressPolicy) -> list[An
     # Apprise's own splitting (spaces, commas, semicolons, lines), as Apprise.add() does it.
     urls = importlib.import_module("apprise.utils.parse").parse_urls(target)
     if not urls:
-        raise EgressDenied("holds no Apprise URL")
+        raise EgressDenied("apprise_none")
     if len(urls) > MAX_URLS:
-        raise EgressDenied(f"holds {len(urls)} URLs; at most {MAX_URLS}")
+        raise EgressDenied("apprise_too_many", count=len(urls), limit=MAX_URLS)
     services = []
     for url in urls:
         service = apprise.Apprise.instantiate(url)
         if service is None:
-            raise EgressDenied(f"{_redacted(url)!r} is not an Apprise URL that Apprise understands")
+            raise EgressDenied("apprise_unknown", url=_redacted(url))
         for host in called_hosts(service):
             _check_host(host, policy)
         services.append(service)
@@ -85,16 +85,14 @@ def called_hosts(service: Any) -> list[str]:
     # No API URL at all (desktop, syslog, cloud SDKs), or one whose host is filled in from
     # the subscriber's URL ("https://{host}/…", "https://{org}.{hostname}/…"): unknowable.
     if not fixed or any("{" in netloc for netloc in fixed):
-        raise EgressDenied(
-            f"{getattr(service, 'service_name', plugin.__name__)}: Bantin cannot tell which host it calls"
-        )
+        raise EgressDenied("apprise_host_unknown", service=str(getattr(service, "service_name", plugin.__name__)))
     return []  # only the plugin's own public API hosts: constants of the library, not subscriber input
 
 
 def _check_host(host: str, policy: EgressPolicy) -> None:
     for address in resolve(host):
         if not policy.address_allowed(address, host):
-            raise EgressDenied(f"points at a non-public address ({address}); add it to BANTIN_EGRESS_ALLOW")
+            raise EgressDenied("apprise_non_public", address=str(address))
 
 
 def _notify(apprise: Any, service: Any, words: Words) -> bool:
@@ -125,12 +123,12 @@ class AppriseChannel:
         """
         apprise = _apprise()
         if apprise is None:
-            raise InvalidField("channel", "apprise is not installed; install bantin[apprise]")
+            raise InvalidField("channel", "apprise_missing")
         target = target.strip()
         try:
             checked_services(apprise, target, policy)
         except EgressDenied as exc:
-            raise InvalidField("target", str(exc)) from None
+            raise InvalidField("target", exc.code, **exc.params) from None
         return target
 
     async def send(self, context: SendContext, outbound: OutboundMessage) -> SendResult:

@@ -61,5 +61,5 @@ class UrlChannel:
         try:
             check_url(target, policy)
         except EgressDenied as exc:
-            raise InvalidField("target", str(exc)) from None
+            raise InvalidField("target", exc.code, **exc.params) from None
         return target.strip()

@@ -111,7 +111,7 @@ class EmailChannel:
         try:
             return validate_email(target.strip(), check_deliverability=False).normalized
         except EmailNotValidError as exc:
-            raise InvalidField("target", f"is not a valid e-mail address: {exc}") from None
+            raise InvalidField("target", "not_email", reason=str(exc)) from None
 
     async def send(self, context: SendContext, outbound: OutboundMessage) -> SendResult:
         """Send the message over the batch's SMTP session, opened on first use and reused (SMTP is sequential)."""

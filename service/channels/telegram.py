@@ -47,7 +47,7 @@ class TelegramChannel:
         """The chat id (``-100…``) or ``@channelusername``; InvalidField otherwise."""
         target = target.strip()
         if not CHAT_ID.match(target):
-            raise InvalidField("target", "must be a Telegram chat id (e.g. -1001234567890) or @channelusername")
+            raise InvalidField("target", "not_chat_id")
         return target
 
     async def send(self, context: SendContext, outbound: OutboundMessage) -> SendResult:

@@ -34,7 +34,7 @@ class ZaloChannel:
         """The numeric Zalo user id; InvalidField otherwise."""
         target = target.strip()
         if not USER_ID.match(target):
-            raise InvalidField("target", "must be the numeric Zalo user_id of a follower of the Official Account")
+            raise InvalidField("target", "not_zalo_user")
         return target
 
     async def send(self, context: SendContext, outbound: OutboundMessage) -> SendResult:

@@ -109,7 +109,7 @@ def request_signup(
     categories = known_categories(session, form.categories)
     if form.categories and not categories:
         # Only unknown slugs: subscribing to everything instead would not be what was asked.
-        raise InvalidField("categories", "none of the chosen categories exists")
+        raise InvalidField("categories", "no_category_exists")
     _check_limits(session, form, client, now, settings, limiter)
     subscription = find_email_subscription(session, form.email)
     if subscription is not None and subscription.status in CONFIRMED:

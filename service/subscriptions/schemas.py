@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from service.errors import invalid
 from service.inputs import Categories
 from service.merge_patch import MergePatch
 from service.text import has_invisible, has_xml_forbidden
@@ -27,25 +28,25 @@ def _events(values: list[str]) -> list[str]:
 def _target(value: str) -> str:
     value = value.strip()
     if not value:
-        raise ValueError("must not be empty")
+        raise invalid("empty")
     if len(value) > MAX_TARGET:
-        raise ValueError(f"is longer than {MAX_TARGET} characters")
+        raise invalid("longer_than", limit=MAX_TARGET)
     if len(value.encode("utf-8")) > MAX_TARGET_BYTES:
-        raise ValueError(f"is longer than {MAX_TARGET_BYTES} bytes in UTF-8")
+        raise invalid("longer_than_bytes", limit=MAX_TARGET_BYTES)
     if has_xml_forbidden(value):
-        raise ValueError("must not contain control characters")
+        raise invalid("control_characters")
     if has_invisible(value):
         # A URL, address or chat id never needs one; in a target it can only hide what is called.
-        raise ValueError("must not contain invisible formatting characters (bidi controls, zero-width spaces)")
+        raise invalid("invisible_characters")
     return value
 
 
 def _options(value: dict[str, Any]) -> dict[str, Any]:
     document = json.dumps(value, ensure_ascii=False)
     if len(document.encode()) > MAX_OPTIONS_BYTES:
-        raise ValueError(f"is larger than {MAX_OPTIONS_BYTES} bytes")
+        raise invalid("larger_than_bytes", limit=MAX_OPTIONS_BYTES)
     if any(has_xml_forbidden(text) for text in _strings(value)):
-        raise ValueError("must not contain control characters")
+        raise invalid("control_characters")
     return value
 
 
