@@ -9,8 +9,8 @@ package, through the one template configuration (``service.web.templating``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from jinja2 import Template
@@ -71,29 +71,21 @@ def compose(claim: Claim, content: Content, medium: Medium, settings: Settings, 
     announcement's type is not registered.
     """
     kind = kind_of(claim.kind)
-    message = Message(data=content.payload, document=content.document)
     if medium in (Medium.DATA, Medium.DOCUMENT):
-        return message
+        return Message(data=content.payload, document=content.document)
     if kind.words is None:
         raise ValueError(f"announcements of kind {kind.name!r} have no words for a {medium.value} channel")
     recipient = claim.recipient
     with use_language(recipient.locale):
         words = kind.words(content.payload, recipient, settings, now)
-        message = replace(
-            message,
-            subject=words.subject,
-            text=words.text,
-            url=words.url,
-            image_url=words.image_url,
-            link_label=pgettext("message link", OPEN),
-        )
+        link_label, preferences_label, unsubscribe_label = _labels(language())
         if medium is Medium.TEXT:
-            return message
+            return Message(content.payload, words.subject, words.text, words.url, words.image_url, link_label)
         unsubscribe = unsubscribe_url(settings, recipient.unsubscribe_token)
-        footer: tuple[Link, ...] = (Link(pgettext("mail footer", UNSUBSCRIBE), unsubscribe),)
+        footer: tuple[Link, ...] = (Link(unsubscribe_label, unsubscribe),)
         if kind.preferences_link:
             preferences = preferences_url(settings, recipient.subscription_id, now)
-            footer = (Link(pgettext("mail footer", PREFERENCES), preferences), *footer)
+            footer = (Link(preferences_label, preferences), *footer)
         html = template("mail.html").render(
             lang=language(),
             subject=words.subject,
@@ -103,7 +95,24 @@ def compose(claim: Claim, content: Content, medium: Medium, settings: Settings, 
             body=Markup(words.html),  # noqa: S704 - a template's autoescaped output (the kind's words)
             footer=footer,
         )
-    return replace(message, html=html, footer=footer, headers=(("List-Unsubscribe", f"<{unsubscribe}>"), ONE_CLICK))
+    return Message(
+        content.payload,
+        words.subject,
+        words.text,
+        words.url,
+        words.image_url,
+        link_label,
+        html,
+        footer,
+        (("List-Unsubscribe", f"<{unsubscribe}>"), ONE_CLICK),
+    )
+
+
+@lru_cache(maxsize=8)
+def _labels(language: str) -> tuple[str, str, str]:
+    """The words of the message link and the two footer links in ``language`` (the current one):
+    looked up once, not once per message."""
+    return pgettext("message link", OPEN), pgettext("mail footer", PREFERENCES), pgettext("mail footer", UNSUBSCRIBE)
 
 
 def render_text(

@@ -11,7 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
+
+from jinja2 import Template
+from markupsafe import Markup
 
 from config.settings import Settings
 from service.announcements.kinds import Kind, Recipient
@@ -45,18 +49,36 @@ def digest_words(payload: Mapping[str, Any], recipient: Recipient, settings: Set
         since=start,
         until=end,
     )
-    text_parts = [lead]
-    for article in articles:
-        title, url = str(article["title"]), str(article["url"])
-        summary = str(article.get("summary") or "")
-        text_parts.append(f"{title}\n{summary}\n{url}" if summary else f"{title}\n{url}")
-    body = (
-        build_environment("service.digests")
-        .get_template("digest.html")
-        .render(subject=subject, lead=lead, articles=articles, image_width=IMAGE_WIDTH)
-    )
+    read = gettext("Đọc bài")
+    blocks = [
+        _article(str(a["title"]), str(a.get("summary") or ""), str(a["url"]), a.get("image_url"), read)
+        for a in articles
+    ]
+    # Fragments of the templates, joined: a period's readers share the heading and the articles.
+    body = Markup("\n").join([_heading(subject, lead), *(html for _, html in blocks)])
     first = str(articles[0]["url"]) if articles else None
-    return AnnouncementText(subject, "\n\n".join(text_parts), body, first)
+    return AnnouncementText(subject, "\n\n".join([lead, *(text for text, _ in blocks)]), body, first)
+
+
+@lru_cache(maxsize=4096)
+def _article(title: str, summary: str, url: str, image_url: str | None, read: str) -> tuple[str, Markup]:
+    """One article as a digest shows it, (text, HTML), made once per process and language: a
+    batch's readers share a few dozen articles, and rendering each for every reader was most
+    of a digest's composing time."""
+    html = _template("digest_article.html").render(
+        title=title, summary=summary, url=url, image_url=image_url, read=read, image_width=IMAGE_WIDTH
+    )
+    return (f"{title}\n{summary}\n{url}" if summary else f"{title}\n{url}"), Markup(html)  # noqa: S704 - autoescaped
+
+
+@lru_cache(maxsize=256)
+def _heading(subject: str, lead: str) -> Markup:
+    """The digest's title and lead line, made once per process for each wording."""
+    return Markup(_template("digest_heading.html").render(subject=subject, lead=lead))  # noqa: S704 - autoescaped
+
+
+def _template(name: str) -> Template:
+    return build_environment("service.digests").get_template(name)
 
 
 KINDS = (Kind(DIGEST, digest_words, load=load_digests),)
