@@ -69,6 +69,7 @@ def test_a_digest_and_a_reader_mail_share_the_layout_and_say_their_own_words() -
         locale="en",
     )
     html = part(digest, "html")
+    assert html.startswith('<!doctype html>\n<html lang="en">') and html.endswith("</p></body></html>")
     assert str(digest["Subject"]) == "Thành ủy Đà Nẵng daily digest, 30/11/2026"
     assert '<h2><a href="https://b.vn/1">Tin &lt;một&gt;</a></h2>' in html and ">Read →</a>" in html
     assert "1 new article from 06:30 29/11 to 06:30 30/11." in html  # one article: the singular
