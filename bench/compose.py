@@ -6,7 +6,7 @@ A digest of eight articles (with images and summaries; the bench.digests shape) 
 article announcement, each to ``--mails`` readers (one in four English), rendered by the
 registered kinds and written by ``build_email``; CPU time (``time.process_time``), so the
 figure holds on a busy host. Decision 17: composing must stay small next to the SMTP
-exchange; decision 32: the words and the HTML come from the catalogue and templates.
+exchange; decision 0032: the words and the HTML come from the catalogue and templates.
 """
 
 from __future__ import annotations

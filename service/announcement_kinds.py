@@ -1,4 +1,4 @@
-"""Every announcement kind, each from the domain module that owns it (decision 32).
+"""Every announcement kind, each from the domain module that owns it (decision 0032).
 
 The sending layer knows kinds only by name, through ``service.announcements.kinds``; a
 process that sends or previews announcements registers them all once at start (the

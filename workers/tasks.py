@@ -45,7 +45,7 @@ from workers.app import app
 log = logging.getLogger(__name__)
 # What a task's unit of work defers goes to the broker after its commit.
 relay.install()
-# The batch sender finds each announcement's kind by name in the registry (decision 32).
+# The batch sender finds each announcement's kind by name in the registry (decision 0032).
 register_all()
 
 

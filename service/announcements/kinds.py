@@ -2,7 +2,7 @@
 
 A kind is registered by the domain module that owns it (``service/articles/announcements.py``
 and the like; ``service.announcement_kinds`` lists them); the sending layer looks kinds up
-here by the announcement's type and never imports a domain (decision 32). What a kind says:
+here by the announcement's type and never imports a domain (decision 0032). What a kind says:
 
 - ``load``: what a batch's claimed deliveries of this kind need beyond the announcement's
   payload, read IN BULK for the batch (a digest's articles, a feed's bytes): one call per

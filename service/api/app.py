@@ -106,7 +106,7 @@ def create_app() -> FastAPI:
         configure_from_settings("api", settings)
     # Work a request defers (outbox events, deliveries) goes to the broker after its commit.
     relay.install()
-    # The console's previews render announcements as their kinds word them (decision 32).
+    # The console's previews render announcements as their kinds word them (decision 0032).
     register_all()
     app = FastAPI(
         title="Bantin",

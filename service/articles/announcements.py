@@ -1,4 +1,4 @@
-"""The article kinds: published, updated, withdrawn (decision 32).
+"""The article kinds: published, updated, withdrawn (decision 0032).
 
 Their payload is ``article_payload`` (``service/events/announce.py``): the article's public
 fields. The words: a headline for the kind with the title, the summary and the link; a

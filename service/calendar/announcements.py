@@ -1,4 +1,4 @@
-"""The reminder kind (``reminder.due``), decision 32: words written when it was planned.
+"""The reminder kind (``reminder.due``), decision 0032: words written when it was planned.
 
 A reminder's words come from its key date's templates (an admin may write them per
 locale) or the default ones, rendered for every locale when the reminder is announced

@@ -23,7 +23,7 @@ from service.console.templating import local_time
 from service.console.times import parse_local_time
 from service.db.models import Article
 from service.errors import field_errors
-from service.i18n import gettext
+from service.i18n import N_, gettext
 from service.web.refusals import refusal
 
 TEXT_FIELDS = ("title", "summary", "categories", "author", "source_name", "source_url", "image_url", "body_html")

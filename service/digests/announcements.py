@@ -1,4 +1,4 @@
-"""The digest kind (``reader.digest``), decision 32: a reader's articles of one period.
+"""The digest kind (``reader.digest``), decision 0032: a reader's articles of one period.
 
 What a delivery carries is loaded for the whole batch (``content.load_digests``); the
 words are the subject, a lead line and, newest first, each article with its image, linked

@@ -1,4 +1,4 @@
-"""The readers' kinds (decision 32): the two mails a sign-up sends, and the Zalo notices.
+"""The readers' kinds (decision 0032): the two mails a sign-up sends, and the Zalo notices.
 
 - ``reader.confirm``: the confirmation link, rendered by the worker that sends it (the
   token is recomputed from the announcement's salt and BANTIN_SECRET_KEY, never stored);

@@ -1,4 +1,4 @@
-"""The subscriptions' kinds (decision 32): a test message, and the notice to the admin
+"""The subscriptions' kinds (decision 0032): a test message, and the notice to the admin
 channel that a subscription was disabled.
 
 Both carry their sentence in the payload's ``message`` (a test's in the subscription's

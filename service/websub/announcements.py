@@ -1,4 +1,4 @@
-"""The WebSub content kind (``feed.updated``), decision 32: a changed feed's bytes, read
+"""The WebSub content kind (``feed.updated``), decision 0032: a changed feed's bytes, read
 when the batch starts (W3C WebSub §7 content distribution). It has no words: it goes only
 to WebSub subscribers, whose channel posts the feed as it is stored."""
 

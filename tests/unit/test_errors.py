@@ -1,4 +1,4 @@
-"""Domain errors carry a code and its values (decision 32): the API's English is built from the
+"""Domain errors carry a code and its values (decision 0032): the API's English is built from the
 code, the same sentences as before; every code a person can meet has words in the catalogue."""
 
 from __future__ import annotations

@@ -104,7 +104,7 @@ def _words_outside_the_catalogue(root: Path) -> list[str]:
 
 def test_every_word_people_read_is_in_the_catalogue_not_in_a_table_of_its_own(tmp_path: Path) -> None:
     # Mail, Telegram, Zalo, Slack/Teams and digests once kept their words in per-module
-    # {"vi": …, "en": …} tables and "vi" ternaries, out of the check above (decision 32).
+    # {"vi": …, "en": …} tables and "vi" ternaries, out of the check above (decision 0032).
     assert _words_outside_the_catalogue(ROOT / "service") == []
     (tmp_path / "service").mkdir()
     (tmp_path / "service" / "old.py").write_text(

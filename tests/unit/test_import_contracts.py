@@ -1,4 +1,4 @@
-"""The layering rules of decision 32 are checked, not only stated: `make lint` runs import-linter
+"""The layering rules of decision 0032 are checked, not only stated: `make lint` runs import-linter
 over the contracts in pyproject.toml, and a new arrow fails with the rule's name."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-RULE = "Channels and deliveries import no domain that announces and no shell (decision 32)"
+RULE = "Channels and deliveries import no domain that announces and no shell (decision 0032)"
 
 
 def lint_imports(tree: Path) -> str:

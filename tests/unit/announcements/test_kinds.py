@@ -1,4 +1,4 @@
-"""Announcement kinds (decision 32): a kind registered by its own module travels the whole
+"""Announcement kinds (decision 0032): a kind registered by its own module travels the whole
 sending path (bulk load, words in the recipient's language, hold, every medium) with
 nothing of it in service/channels or service/deliveries."""
 

@@ -1,4 +1,4 @@
-"""The console words a refusal by its code, never by reading the domain's English (decision 32):
+"""The console words a refusal by its code, never by reading the domain's English (decision 0032):
 refusals the old message patterns missed are now in the staff's language, and rewording an
 English sentence changes nothing a person reads."""
 
