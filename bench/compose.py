@@ -73,6 +73,9 @@ def main() -> None:
     parser.add_argument("--mails", type=int, default=500)
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
+    # A test environment with a fixed key: nothing is generated in var/, the links sign the same.
+    os.environ.setdefault("BANTIN_ENVIRONMENT", "test")
+    os.environ.setdefault("BANTIN_SECRET_KEY", "bench-compose-secret-key-0123456789abcdef")
     os.environ.setdefault("BANTIN_BASE_URL", "https://bantin.example.vn")
     os.environ.setdefault("BANTIN_SITE_TITLE", "Thành ủy Đà Nẵng")
     for kind, payload in (("reader.digest", DIGEST), ("article.published", ARTICLE)):

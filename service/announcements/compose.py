@@ -9,6 +9,7 @@ package, through the one template configuration (``service.web.templating``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -81,8 +82,16 @@ def compose(claim: Claim, content: Content, medium: Medium, settings: Settings, 
     with use_language(recipient.locale):
         words = kind.words(content.payload, recipient, settings, now)
         link_label, preferences_label, unsubscribe_label = _labels(language())
+        text = Message(
+            data=content.payload,
+            subject=words.subject,
+            text=words.text,
+            url=words.url,
+            image_url=words.image_url,
+            link_label=link_label,
+        )
         if medium is Medium.TEXT:
-            return Message(content.payload, words.subject, words.text, words.url, words.image_url, link_label)
+            return text
         unsubscribe = unsubscribe_url(settings, recipient.unsubscribe_token)
         footer: tuple[Link, ...] = (Link(unsubscribe_label, unsubscribe),)
         if kind.preferences_link:
@@ -95,17 +104,7 @@ def compose(claim: Claim, content: Content, medium: Medium, settings: Settings, 
         top = layout.top(language(), words.subject, settings.site_title, logo, settings.accent_color)  # type: ignore[attr-defined]
         body = Markup(words.html)  # noqa: S704 - a template's autoescaped output (the kind's words)
         html = str(top + body + layout.bottom(footer, settings.accent_color))  # type: ignore[attr-defined]
-    return Message(
-        content.payload,
-        words.subject,
-        words.text,
-        words.url,
-        words.image_url,
-        link_label,
-        html,
-        footer,
-        (("List-Unsubscribe", f"<{unsubscribe}>"), ONE_CLICK),
-    )
+    return replace(text, html=html, footer=footer, headers=(("List-Unsubscribe", f"<{unsubscribe}>"), ONE_CLICK))
 
 
 @lru_cache(maxsize=8)
