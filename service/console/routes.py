@@ -25,8 +25,8 @@ from service.db.models import Article, ArticleStatus, Category
 from service.db.types import utcnow
 from service.deliveries.queries import delivery_health
 from service.errors import NotFound
-from service.inputs import PageNumber, SearchText
 from service.events.outbox import outbox_oldest_unfinished
+from service.inputs import PageNumber, SearchText
 
 PAGE_SIZE = 25
 UPCOMING_DAYS = 60

@@ -3,8 +3,10 @@ code, the same sentences as before; every code a person can meet has words in th
 
 from __future__ import annotations
 
+import ast
 import re
 import string
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -15,7 +17,8 @@ from service.i18n import use_language
 from service.web.refusals import WORDS, refusal
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
-PYDANTIC_TYPES = {"missing", "literal_error", "enum"}
+# Error types raised as such (pydantic's own, and PydanticCustomError types named in service.inputs).
+PYDANTIC_TYPES = {"missing", "literal_error", "enum", "control_character"}
 
 
 def test_an_invalid_field_names_its_rule_and_says_it_in_english() -> None:
@@ -63,3 +66,18 @@ def test_every_worded_code_is_a_rule_and_its_words_fill_from_the_rules_values() 
         assert code in ENGLISH, code
         values = {name for _, name, _, _ in string.Formatter().parse(ENGLISH[code]) if name}
         assert set(PLACEHOLDER.findall(msgid)) <= values, code
+
+
+def test_every_code_the_service_raises_has_its_english() -> None:
+    # A code raised without a sentence would be a KeyError where the refusal should be.
+    raised = []
+    for path in sorted((Path(__file__).resolve().parents[2] / "service").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+                position = {"InvalidField": 1, "EgressDenied": 0, "invalid": 0}.get(name)
+                argument = node.args[position] if position is not None and len(node.args) > position else None
+                if isinstance(argument, ast.Constant):
+                    raised.append(str(argument.value))
+    assert len(raised) > 100
+    assert sorted({code for code in raised if code not in ENGLISH}) == []
