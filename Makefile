@@ -85,6 +85,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 # New msgids from the templates and Python (babel.cfg) into the English catalogue; lists those
 # still without English (tests/unit/test_i18n.py fails until each has one).

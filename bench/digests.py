@@ -124,10 +124,13 @@ def sample_message(stack: Stack) -> bytes:
     """One digest as the worker renders it (the first reader's, all categories), as bytes."""
     os.environ.update(stack.env)
     from config.settings import get_settings
+    from service.announcement_kinds import register_all
     from service.channels.mail import build_email
     from service.db.engine import get_engine, get_sessionmaker
     from service.deliveries.sender import claim
     from service.digests.planning import owed_subscribers, plan_chunk
+
+    register_all()
 
     get_settings.cache_clear()
     get_engine.cache_clear()
@@ -151,9 +154,12 @@ def sample_message(stack: Stack) -> bytes:
 def profile_batch(stack: Stack, size: int) -> None:
     """One batch of ``size`` delivered digests set back to pending and sent here under cProfile."""
     from config.settings import get_settings
+    from service.announcement_kinds import register_all
     from service.db.engine import session_scope
     from service.deliveries.ratelimit import limiter_for
     from service.deliveries.sender import send_batch
+
+    register_all()
 
     settings = get_settings()
     engine = create_engine(stack.env["BANTIN_DATABASE_URL"])

@@ -392,19 +392,12 @@ def start_stack(stack: Stack, split_queues: bool) -> None:
 
 def _sample_payload() -> bytes:
     # The size and shape of the webhook body the service sent.
-    from service.channels.messages import OutboundMessage
     from service.channels.webhook import webhook_body
+    from tests.outbound import outbound
 
-    message = OutboundMessage(
-        delivery_id="msg_" + "0" * 32,
-        subscription_id=1,
-        channel="webhook",
-        target="",
-        options={},
-        locale="vi",
-        event_type="article.published",
-        created_at=time.time(),
-        payload={
+    message = outbound(
+        "article.published",
+        {
             "article": {
                 "id": 1,
                 "guid": f"urn:uuid:{uuid.uuid4()}",
@@ -419,6 +412,8 @@ def _sample_payload() -> bytes:
             },
             "links": {"feed": "http://127.0.0.1:8000/feeds/atom.xml"},
         },
+        delivery_id="msg_" + "0" * 32,
+        created_at=time.time(),
     )
     return webhook_body(message)
 

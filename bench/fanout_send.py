@@ -26,6 +26,7 @@ import aiohttp
 
 from bench.fanout import _sample_payload
 from service.channels.messages import OutboundMessage
+from tests.outbound import outbound
 
 
 def _messages(count: int, port: int) -> list[OutboundMessage]:
@@ -34,15 +35,12 @@ def _messages(count: int, port: int) -> list[OutboundMessage]:
     created = time.time()
     payload = {"article": {"id": 1, "title": "Kỷ niệm 97 năm Ngày thành lập Đảng"}, "links": {}}
     return [
-        OutboundMessage(
+        outbound(
+            "article.published",
+            payload,
             delivery_id=f"msg_{uuid.uuid4().hex}",
             subscription_id=n,
-            channel="webhook",
             target=f"http://127.0.0.1:{port}/hooks/{n}",
-            options={},
-            locale="vi",
-            event_type="article.published",
-            payload=payload,
             created_at=created,
             secrets=(new_secret(),),
             announcement_id=1,

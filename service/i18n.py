@@ -122,7 +122,7 @@ def translate_plural(singular: str, plural: str, count: int) -> str:
     return translations(language()).ngettext(singular, plural, count)
 
 
-def gettext(message: str, **variables: Any) -> str:
+def gettext(message: str, /, **variables: Any) -> str:
     """``message`` in the current language, with ``%(name)s`` placeholders filled from ``variables``.
 
     The Python side of ``{{ _("…", name=value) }}``; a message with no variables is not
@@ -132,7 +132,7 @@ def gettext(message: str, **variables: Any) -> str:
     return text % variables if variables else text
 
 
-def ngettext(singular: str, plural: str, count: int, **variables: Any) -> str:
+def ngettext(singular: str, plural: str, count: int, /, **variables: Any) -> str:
     """The form of ``singular``/``plural`` for ``count`` in the current language, with ``%(num)s``
     set to ``count`` (as Jinja2's ``ngettext`` does) and other placeholders from ``variables``.
 
@@ -142,7 +142,7 @@ def ngettext(singular: str, plural: str, count: int, **variables: Any) -> str:
     return translate_plural(singular, plural, count) % {"num": count, **variables}
 
 
-def pgettext(context: str, message: str, **variables: Any) -> str:
+def pgettext(context: str, message: str, /, **variables: Any) -> str:
     """``message`` in the current language as meant in ``context`` (gettext's msgctxt), placeholders filled.
 
     For a Vietnamese word that English says two ways: "Tạm dừng" is the button "Pause" and,

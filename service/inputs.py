@@ -12,6 +12,8 @@ One definition each, so a bound is the same wherever a value enters:
 - ``SearchText``: words typed to search a list, at most 200 characters, no control
   characters (PostgreSQL refuses a NUL byte in text).
 - ``Days``, ``Year``: calendar look-ahead and years the lunar calendar is computed for.
+- ``Categories``: category names or slugs as a subscriber chooses them, made slugs
+  (``slugify_vi``), each once, in the order given.
 - ``SubscriberTarget``: whom a personal-data request is about (an e-mail address, a
   Telegram chat id, a Zalo follower id): trimmed, 1 … 2,000 characters, no control
   characters (a NUL byte would make PostgreSQL refuse the query).
@@ -37,6 +39,8 @@ from pydantic_core import PydanticCustomError
 
 from config.settings import get_settings
 from service.calendar.lunar import SUPPORTED_YEARS
+from service.errors import invalid
+from service.text import clean_line, slugify_vi
 
 MAX_BIGINT = 2**63 - 1
 MAX_PAGE = 500
@@ -55,12 +59,12 @@ def _instant(value: datetime) -> datetime:
     # Years are compared before any zone arithmetic: converting 9999-12-31T23:59-14:00 to
     # UTC overflows, and 0001-01-01 in Asia/Ho_Chi_Minh is local mean time (+07:06:40).
     if not EARLIEST.year - 1 <= value.year <= LATEST.year:
-        raise ValueError(_range_message())
+        raise _out_of_range()
     if value.tzinfo is None or value.utcoffset() is None:
         value = value.replace(tzinfo=get_settings().zone)
     value = value.astimezone(UTC)
     if not EARLIEST <= value < LATEST:
-        raise ValueError(_range_message())
+        raise _out_of_range()
     return value
 
 
@@ -73,9 +77,9 @@ def _not_a_number(value: object) -> object:
 def _subscriber_target(value: str) -> str:
     value = value.strip()
     if not value:
-        raise ValueError("must be an e-mail address, a Telegram chat id or a Zalo follower id")
+        raise invalid("subscriber_target")
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
-        raise ValueError("must not contain control characters")
+        raise invalid("control_characters")
     return value
 
 
@@ -90,8 +94,19 @@ def is_slug(text: str) -> bool:
     return len(text) <= MAX_SLUG and SLUG_PATTERN.match(text) is not None
 
 
-def _range_message() -> str:
-    return f"must be between {EARLIEST:%Y-%m-%d} and {LATEST.year - 1}-12-31 (UTC)"
+def _categories(values: list[str]) -> list[str]:
+    slugs: list[str] = []
+    for position, raw in enumerate(values):
+        slug = slugify_vi(clean_line(raw))
+        if not slug:
+            raise invalid("not_category", position=position, name=raw)
+        if slug not in slugs:
+            slugs.append(slug)
+    return slugs
+
+
+def _out_of_range() -> ValueError:
+    return invalid("out_of_range", earliest=f"{EARLIEST:%Y-%m-%d}", latest=f"{LATEST.year - 1}-12-31")
 
 
 RowId = Annotated[int, Interval(ge=1, le=MAX_BIGINT)]
@@ -107,5 +122,7 @@ DeliveryId = Annotated[str, StringConstraints(pattern=r"^msg_[0-9a-f]{32}$")]
 # A category slug as slugify_vi makes them; a key date id as its schema admits them.
 Slug = Annotated[str, StringConstraints(max_length=MAX_SLUG, pattern=SLUG_PATTERN.pattern)]
 KeyDateId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,79}$")]
+# Category names or slugs (a subscription's or a reader's choice): slugs, each once, in order.
+Categories = Annotated[list[str], AfterValidator(_categories)]
 # An e-mail address, Telegram chat id or Zalo follower id named in an export or forget request.
 SubscriberTarget = Annotated[str, StringConstraints(max_length=MAX_TARGET), AfterValidator(_subscriber_target)]

@@ -14,6 +14,7 @@ from celery.signals import worker_process_init, worker_ready
 
 from config.settings import get_settings
 from service import clock, heap, task_names
+from service.announcement_kinds import register_all
 from service.articles.service import publish_due_articles
 from service.calendar.reminders import plan_all, send_due
 from service.calendar.service import refresh_calendar
@@ -44,6 +45,8 @@ from workers.app import app
 log = logging.getLogger(__name__)
 # What a task's unit of work defers goes to the broker after its commit.
 relay.install()
+# The batch sender finds each announcement's kind by name in the registry (decision 0032).
+register_all()
 
 
 @worker_process_init.connect

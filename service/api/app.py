@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from config.settings import get_settings
 from service import clock, heap
+from service.announcement_kinds import register_all
 from service.api import (
     articles,
     calendar,
@@ -105,6 +106,8 @@ def create_app() -> FastAPI:
         configure_from_settings("api", settings)
     # Work a request defers (outbox events, deliveries) goes to the broker after its commit.
     relay.install()
+    # The console's previews render announcements as their kinds word them (decision 0032).
+    register_all()
     app = FastAPI(
         title="Bantin",
         summary="Articles, RSS/Atom/JSON feeds and announcements for a Vietnamese news desk",

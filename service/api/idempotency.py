@@ -141,7 +141,7 @@ class Idempotent:
             if stored is None:  # its subscription was deleted meanwhile, and the answer with it
                 raise Conflict(f"the request with this {HEADER} ended without an answer to repeat; send it again")
             if stored.request_fingerprint != self.fingerprint:
-                raise InvalidField(HEADER, "was already used with a different request (body, path or query)")
+                raise InvalidField(HEADER, "idempotency_reused")
             headers = {REPLAYED_HEADER: "true", **({"Location": stored.location} if stored.location else {})}
             return JSONResponse(stored.response_body, status_code=stored.status_code, headers=headers)
 

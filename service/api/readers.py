@@ -26,7 +26,7 @@ from service.db.engine import read_scope, session_scope
 from service.db.models import Category
 from service.db.types import utcnow
 from service.deliveries.ratelimit import limiter_for
-from service.errors import InvalidField
+from service.errors import FieldError, InvalidField, field_errors
 from service.i18n import N_, gettext, language, use_language
 from service.inputs import RowId
 from service.readers import preferences, signup
@@ -42,6 +42,7 @@ from service.web.forms import (
     new_csrf_cookie,
 )
 from service.web.http import security_headers
+from service.web.refusals import refusal
 from service.web.templating import branding, render
 
 log = logging.getLogger(__name__)
@@ -162,9 +163,16 @@ def _notice(
     return _page("reader_notice.html", status, lang, title, body=shown, link=link)
 
 
-def _field_error(lang: str, field: str, fallback: str = "") -> str:
+def _field_error(lang: str, field: str) -> str:
     with use_language(lang):
-        return gettext(FIELD_ERRORS[field]) if field in FIELD_ERRORS else fallback
+        return gettext(FIELD_ERRORS[field])
+
+
+def _refused(lang: str, error: FieldError) -> str:
+    """A refused field of a reader's form in ``lang``: the form's own words for that field,
+    else the words of the refusal's code (service.web.refusals), never the English."""
+    with use_language(lang):
+        return gettext(FIELD_ERRORS[error.field]) if error.field in FIELD_ERRORS else refusal(error)
 
 
 def _csrf(request: Request, settings: Settings) -> tuple[str, str]:
@@ -261,7 +269,7 @@ async def subscribe(request: Request, settings: AppSettings) -> Response:
             }
         )
     except ValidationError as exc:
-        errors = {str(e["loc"][0]): _field_error(lang, str(e["loc"][0]), e["msg"]) for e in exc.errors()}
+        errors = {error.field: _refused(lang, error) for error in field_errors(list(exc.errors()))}
         if scope == "some" and not chosen:
             errors["categories"] = _field_error(lang, "categories_none")
         return _signup_page(request, settings, lang, values=values, errors=errors, status=422)
@@ -414,8 +422,7 @@ def _change_preferences(
             )
         except ValidationError as exc:
             # Name the field that was refused (a tampered frequency or action), never a bare 422.
-            field = str(exc.errors()[0]["loc"][0])
-            message = FIELD_ERRORS.get(field, exc.errors()[0]["msg"])
+            message = _refused(subscription.locale, field_errors(list(exc.errors()))[0])
             return _preferences_page(request, settings, subscription, request.url.path, message, status_code=422)
         chosen = signup.known_categories(session, data.categories, subscription.categories)
         if data.action == "save" and scope == "some" and not chosen:

@@ -72,11 +72,11 @@ async def hub(request: Request, settings: AppSettings) -> Response:
     422 names the bad parameter; 429 (with Retry-After) when too many verifications
     are in flight for the callback's host or in total."""
     if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-        raise InvalidField("body", "must be application/x-www-form-urlencoded")
+        raise InvalidField("body", "form_encoded")
     try:
         form = dict(parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True, strict_parsing=False))
     except UnicodeDecodeError:
-        raise InvalidField("body", "is not UTF-8") from None
+        raise InvalidField("body", "not_utf8") from None
     try:
         await run_in_threadpool(_record, form, settings)
     except HubBusy as exc:

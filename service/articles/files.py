@@ -39,20 +39,20 @@ def parse_article_file(path: Path) -> dict[str, Any]:
     """The fields of an ArticleCreate, before validation; InvalidField names what is wrong."""
     suffix = path.suffix.lower()
     if suffix not in MARKDOWN_SUFFIXES | HTML_SUFFIXES:
-        raise InvalidField("file", f"{path.name}: expected a .md, .markdown, .html or .htm file")
+        raise InvalidField("file", "file_type", name=path.name)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise InvalidField("file", f"{path.name} is not UTF-8 text (byte {exc.start})") from None
+        raise InvalidField("file", "file_not_utf8", name=path.name, byte=exc.start) from None
     text = unicodedata.normalize("NFC", text.removeprefix("\ufeff"))
     meta, body = split_front_matter(text)
     unknown = sorted(set(meta) - FRONT_MATTER_FIELDS)
     if unknown:
         raise InvalidField(
-            "front matter", f"unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(FRONT_MATTER_FIELDS))}"
+            "front matter", "unknown_fields", unknown=", ".join(unknown), known=", ".join(sorted(FRONT_MATTER_FIELDS))
         )
     if "title" not in meta:
-        raise InvalidField("title", "the front matter has no title")
+        raise InvalidField("title", "no_title")
     if isinstance(meta.get("categories"), str):
         meta["categories"] = [c.strip() for c in meta["categories"].split(",") if c.strip()]
     body_html = markdown.markdown(body, extensions=["tables", "fenced_code"]) if suffix in MARKDOWN_SUFFIXES else body
@@ -75,9 +75,9 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
             try:
                 meta = yaml.safe_load("".join(lines[1:index])) or {}
             except yaml.YAMLError as exc:
-                raise InvalidField("front matter", f"is not valid YAML: {exc}") from None
+                raise InvalidField("front matter", "not_yaml", reason=str(exc)) from None
             if not isinstance(meta, dict):
-                raise InvalidField("front matter", "must be a mapping of field: value")
+                raise InvalidField("front matter", "not_mapping")
             # YAML reads 2027-02-03 08:00 as a datetime already; the schema accepts both.
             return {str(k): v for k, v in meta.items()}, "".join(lines[index + 1 :])
-    raise InvalidField("front matter", "starts with --- but has no closing ---")
+    raise InvalidField("front matter", "unclosed_front_matter")

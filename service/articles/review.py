@@ -96,7 +96,7 @@ def approve(
     article = get_article(session, article_id, for_update=True)
     require_allowed(session, actor, article, {ChangeKind.APPROVE})
     if publish_now and publish_at is not None:
-        raise InvalidField("publish_at", "give a time to schedule at, or publish now, not both")
+        raise InvalidField("publish_at", "schedule_and_now")
     when = None if publish_now else publish_at or article.publish_at
     if not publish_now and publish_at is None and when is not None and when <= now:
         raise WrongState(Rule.PLANNED_TIME_PASSED, when=f"{when.astimezone(settings.zone):%d/%m/%Y %H:%M}")
@@ -121,9 +121,9 @@ def return_for_changes(session: Session, article_id: int, actor: Actor, comment:
     require_allowed(session, actor, article, {ChangeKind.RETURN})
     comment = clean_text(comment)
     if not comment:
-        raise InvalidField("comment", "must say what to change")
+        raise InvalidField("comment", "comment_needed")
     if len(comment) > MAX_COMMENT:
-        raise InvalidField("comment", f"is {len(comment)} characters long; the limit is {MAX_COMMENT}")
+        raise InvalidField("comment", "too_long", length=len(comment), limit=MAX_COMMENT)
     _decide(session, article, actor, now, ReviewStatus.CHANGES_REQUESTED, comment)
     before = counted(article)
     article.status = ArticleStatus.DRAFT.value

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-from pydantic_core import PydanticCustomError
 
 from config.settings import get_settings
-from service.errors import TOO_LARGE
+from service.errors import invalid, too_large
 from service.inputs import Instant
 from service.merge_patch import MergePatch
 from service.text import (
@@ -32,10 +31,10 @@ MAX_CAPTION = 300
 def _title(value: str) -> str:
     value = clean_line(value)
     if not value:
-        raise ValueError("must not be empty")
+        raise invalid("empty")
     limit = get_settings().title_max_chars
     if len(value) > limit:
-        raise ValueError(f"is {len(value)} characters long; the limit is {limit}")
+        raise invalid("too_long", length=len(value), limit=limit)
     return value
 
 
@@ -44,17 +43,12 @@ def _body(value: str) -> str:
     size = len(value.encode("utf-8"))
     limit = get_settings().body_max_bytes
     if size > limit:
-        raise PydanticCustomError(
-            TOO_LARGE, "is {size} bytes; the limit is {limit} bytes", {"size": size, "limit": limit}
-        )
+        raise too_large(size, limit)
     if not value.strip():
-        raise ValueError("must not be empty")
+        raise invalid("empty")
     body = sanitize_html(value)
     if not has_visible_content(body):
-        raise ValueError(
-            "has no visible content once sanitised (scripts, styles, comments and empty tags are"
-            " removed): send text or an image"
-        )
+        raise invalid("no_visible_content")
     return body
 
 
@@ -63,7 +57,7 @@ def _optional_line(value: str | None, limit: int = MAX_NAME) -> str | None:
         return None
     value = clean_line(value)
     if len(value) > limit:
-        raise ValueError(f"is {len(value)} characters long; the limit is {limit}")
+        raise invalid("too_long", length=len(value), limit=limit)
     return value or None
 
 
@@ -72,27 +66,27 @@ def _optional_url(value: str | None) -> str | None:
         return None
     value = value.strip()
     if len(value) > MAX_URL:
-        raise ValueError(f"is longer than {MAX_URL} characters")
+        raise invalid("longer_than", limit=MAX_URL)
     if has_xml_forbidden(value) or has_invisible(value) or any(c.isspace() for c in value):
-        raise ValueError("must not contain spaces, control characters or invisible formatting characters")
+        raise invalid("url_characters")
     if not value.startswith(("http://", "https://")) or len(value.split("/", 3)[2]) == 0:
-        raise ValueError("must be an absolute http:// or https:// URL")
+        raise invalid("not_absolute_url")
     return value
 
 
 def _categories(values: list[str]) -> list[str]:
     if len(values) > MAX_CATEGORIES:
-        raise ValueError(f"has {len(values)} entries; the limit is {MAX_CATEGORIES}")
+        raise invalid("too_many", count=len(values), limit=MAX_CATEGORIES)
     names: dict[str, str] = {}
     for position, raw in enumerate(values):
         name = clean_line(raw)
         if not name:
-            raise ValueError(f"entry {position} is empty")
+            raise invalid("entry_empty", position=position)
         if len(name) > MAX_CATEGORY_NAME:
-            raise ValueError(f"entry {position} is longer than {MAX_CATEGORY_NAME} characters")
+            raise invalid("entry_too_long", position=position, limit=MAX_CATEGORY_NAME)
         slug = slugify_vi(name)
         if not slug:
-            raise ValueError(f"entry {position} ({name!r}) has no letters or digits to make a slug from")
+            raise invalid("entry_no_slug", position=position, name=name)
         names.setdefault(slug, name)  # "Xây dựng Đảng" and "xây dựng đảng" are one category
     return list(names.values())
 
@@ -102,10 +96,10 @@ def _summary(value: str | None) -> str | None:
         return None  # blank clears it
     summary = plain_text_from_html(value)
     if not summary:
-        raise ValueError("has no visible text once markup, scripts and comments are removed")
+        raise invalid("no_visible_text")
     limit = get_settings().summary_max_chars
     if len(summary) > limit:
-        raise ValueError(f"is {len(summary)} characters long; the limit is {limit}")
+        raise invalid("too_long", length=len(summary), limit=limit)
     return summary
 
 

@@ -51,13 +51,13 @@ def create_token(session: Session, name: str, scopes: list[str], now: datetime) 
     """
     name = clean_line(name)
     if not name:
-        raise InvalidField("name", "must not be empty")
+        raise InvalidField("name", "empty")
     try:
         parsed = sorted({Scope(s) for s in scopes})
     except ValueError:
-        raise InvalidField("scope", f"must be one of {', '.join(s.value for s in Scope)}") from None
+        raise InvalidField("scope", "one_of", choices=", ".join(s.value for s in Scope)) from None
     if not parsed:
-        raise InvalidField("scope", "at least one scope is required")
+        raise InvalidField("scope", "scope_needed")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(name=name, token_hash=hash_token(raw), scopes=[s.value for s in parsed], created_at=now)
     session.add(token)

@@ -37,9 +37,9 @@ def hash_password(password: str) -> str:
 def check_password_rules(password: str) -> str:
     """The password if it is acceptable; InvalidField("password", …) otherwise."""
     if len(password) < MIN_PASSWORD:
-        raise InvalidField("password", f"must be at least {MIN_PASSWORD} characters long")
+        raise InvalidField("password", "password_short", limit=MIN_PASSWORD)
     if len(password) > MAX_PASSWORD:
-        raise InvalidField("password", f"must be at most {MAX_PASSWORD} characters long")
+        raise InvalidField("password", "password_long", limit=MAX_PASSWORD)
     return password
 
 
@@ -51,7 +51,7 @@ def normalise_username(username: str) -> str:
 def _check_username(username: str) -> str:
     username = normalise_username(username)
     if not USERNAME.match(username):
-        raise InvalidField("username", "must be 2 to 64 of a-z, 0-9, '.', '_' or '-', starting with a letter or digit")
+        raise InvalidField("username", "username")
     return username
 
 
@@ -59,7 +59,7 @@ def _check_role(role: str) -> str:
     try:
         return UserRole(role).value
     except ValueError:
-        raise InvalidField("role", f"must be one of {', '.join(r.value for r in UserRole)}") from None
+        raise InvalidField("role", "one_of", choices=", ".join(r.value for r in UserRole)) from None
 
 
 def create_user(

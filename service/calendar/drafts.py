@@ -51,14 +51,14 @@ def occurrence_on(key_date: KeyDate, on: date) -> Occurrence:
     """
     if on.year not in lunar.SUPPORTED_YEARS:
         first, last = lunar.SUPPORTED_YEARS.start, lunar.SUPPORTED_YEARS.stop - 1
-        raise InvalidField("date", f"must be in the years the calendar covers, {first} to {last}")
+        raise InvalidField("date", "year_range", first=first, last=last)
     found = occurrences_between(key_date, on, on)
     if found:
         return found[0]
     near = occurrences_between(key_date, on - timedelta(days=400), on + timedelta(days=400))
     nearest = min(near, key=lambda o: abs((o.date - on).days), default=None)
     hint = f"; the nearest day it falls on is {nearest.date.isoformat()}" if nearest else ""
-    raise InvalidField("date", f"key date {key_date.id!r} does not fall on {on.isoformat()}{hint}")
+    raise InvalidField("date", "not_on_date", key_date=key_date.id, date=on.isoformat(), hint=hint)
 
 
 def morning_of(on: date, settings: Settings) -> datetime:

@@ -19,6 +19,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from service.calendar.announcements import REMINDER_DUE
 from service.calendar.occurrences import anniversary_flags, occurrences_between
 from service.calendar.text import ReminderText, render_reminder
 from service.db.models import Announcement, KeyDate, Reminder, ReminderStatus
@@ -212,7 +213,7 @@ def _announce(
     plan_announcement(
         session,
         source_key=f"reminder:{reminder.id}",
-        event_type="reminder.due",
+        event_type=REMINDER_DUE,
         payload=payload,
         # Deliveries run on the real clock (retries, leases), whatever clock the calendar reads.
         now=utcnow(),

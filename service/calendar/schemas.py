@@ -7,11 +7,11 @@ import re
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic_core import PydanticCustomError
 
 from service.calendar import lunar
 from service.calendar.text import check_templates
 from service.db.models import KeyDate
+from service.errors import invalid
 from service.inputs import MAX_BIGINT
 from service.merge_patch import MergePatch
 from service.subscriptions.schemas import Channel
@@ -20,6 +20,7 @@ from service.text import clean_line, remove_invisible, remove_xml_forbidden, slu
 CHANNEL_NAMES: tuple[str, ...] = get_args(Channel)
 DEFAULT_OFFSETS = (30, 7, 1, 0)
 DEFAULT_SEND_TIME = "08:00"
+MAX_NAME = 300
 HH_MM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 MAX_TEMPLATE_CHARS = 2000
@@ -28,49 +29,49 @@ MAX_TEMPLATE_CHARS = 2000
 def _name(value: str) -> str:
     value = clean_line(value)
     if not value:
-        raise ValueError("must not be empty")
-    if len(value) > 300:
-        raise ValueError("is longer than 300 characters")
+        raise invalid("empty")
+    if len(value) > MAX_NAME:
+        raise invalid("longer_than", limit=MAX_NAME)
     return value
 
 
 def _offsets(values: list[int]) -> list[int]:
     for value in values:
         if not 0 <= value <= 366:
-            raise ValueError(f"{value} is not between 0 and 366 days before")
+            raise invalid("offset_range", value=value)
     return sorted(set(values), reverse=True)
 
 
 def _send_time(value: str) -> str:
     if not HH_MM.match(value):
-        raise ValueError("must be a time as HH:MM (00:00 to 23:59)")
+        raise invalid("not_time")
     return value
 
 
 def _events_to(value: dict[str, Any]) -> dict[str, Any]:
     unknown = set(value) - {"channels", "subscription_ids"}
     if unknown:
-        raise ValueError(f"unknown key(s) {', '.join(sorted(unknown))}; known: channels, subscription_ids")
+        raise invalid("unknown_keys", unknown=", ".join(sorted(unknown)))
     channels = value.get("channels", [])
     ids = value.get("subscription_ids", [])
     if not isinstance(channels, list) or not all(c in CHANNEL_NAMES for c in channels):
-        raise ValueError(f"channels must be a list of channel names ({', '.join(CHANNEL_NAMES)})")
+        raise invalid("channel_list", choices=", ".join(CHANNEL_NAMES))
     if not isinstance(ids, list) or not all(
         isinstance(i, int) and not isinstance(i, bool) and 1 <= i <= MAX_BIGINT for i in ids
     ):
         # Checked here, not at send time: an id the database cannot hold would fail every tick.
-        raise ValueError(f"subscription_ids must be a list of subscription ids (1 to {MAX_BIGINT})")
+        raise invalid("id_list", limit=MAX_BIGINT)
     return {k: v for k, v in (("channels", channels), ("subscription_ids", ids)) if v}
 
 
 def _templates(value: dict[str, str]) -> dict[str, str]:
     unknown = set(value) - {"vi", "en"}
     if unknown:
-        raise ValueError(f"unknown locale(s) {', '.join(sorted(unknown))}; known: vi, en")
+        raise invalid("unknown_locales", unknown=", ".join(sorted(unknown)))
     for locale, source in value.items():
         if len(source) > MAX_TEMPLATE_CHARS:
             # Compiling costs in proportion to the source (decision 0030); a reminder is a sentence.
-            raise ValueError(f"{locale}: a template is at most {MAX_TEMPLATE_CHARS:,} characters")
+            raise invalid("template_too_long", locale=locale, limit=MAX_TEMPLATE_CHARS)
     return {locale: remove_invisible(remove_xml_forbidden(source)) for locale, source in value.items()}
 
 
@@ -85,40 +86,26 @@ Tags = Annotated[list[str], AfterValidator(lambda tags: [t for t in (clean_line(
 def check_date(calendar: str, day: int, month: int, leap_month: bool, origin_year: int | None) -> None:
     """A day that no year has, or that the origin year did not have, is refused."""
     if not 1 <= month <= 12:
-        raise PydanticCustomError("month", "month must be between 1 and 12", {"field": "month"})
+        raise invalid("month_range", error_type="month", field="month")
     if calendar == "solar":
         if leap_month:
-            raise PydanticCustomError("leap_month", "leap_month is only for lunar dates", {"field": "leap_month"})
+            raise invalid("solar_leap_month", error_type="leap_month", field="leap_month")
         year = origin_year if origin_year is not None else 2000  # a leap year admits 29 February
         last = gregorian.monthrange(year, month)[1]
         if not 1 <= day <= last:
             where = f"{month}/{origin_year}" if origin_year is not None else f"month {month}"
-            raise PydanticCustomError(
-                "day",
-                "day {day} does not exist in {where} ({last} days)",
-                {"field": "day", "day": day, "where": where, "last": last},
-            )
+            raise invalid("solar_day", error_type="day", field="day", day=day, where=where, last=last)
         return
     if not 1 <= day <= 30:
-        raise PydanticCustomError("day", "a lunar day is between 1 and 30", {"field": "day"})
+        raise invalid("lunar_day", error_type="day", field="day")
     if origin_year is None:
         return
     if origin_year not in lunar.SUPPORTED_YEARS:
-        raise PydanticCustomError(
-            "origin_year", "lunar dates are supported from 1901 to 2099", {"field": "origin_year"}
-        )
+        raise invalid("lunar_years", error_type="origin_year", field="origin_year")
     if leap_month and not lunar.has_leap_month(origin_year, month):
-        raise PydanticCustomError(
-            "leap_month",
-            "lunar year {year} has no leap month {month}",
-            {"field": "leap_month", "year": origin_year, "month": month},
-        )
+        raise invalid("no_leap_month", error_type="leap_month", field="leap_month", year=origin_year, month=month)
     if day == 30 and lunar.month_length(origin_year, month, leap_month) == 29:
-        raise PydanticCustomError(
-            "day",
-            "day 30 does not exist: lunar month {month} of {year} has 29 days",
-            {"field": "day", "month": month, "year": origin_year},
-        )
+        raise invalid("lunar_day_30", error_type="day", field="day", month=month, year=origin_year)
 
 
 def check_key_date_templates(key_date: KeyDate) -> None:
@@ -126,7 +113,7 @@ def check_key_date_templates(key_date: KeyDate) -> None:
     try:
         check_templates(key_date)
     except ValueError as exc:
-        raise PydanticCustomError("template", "{reason}", {"field": "templates", "reason": str(exc)}) from None
+        raise invalid("template", error_type="template", field="templates", reason=str(exc)) from None
 
 
 class KeyDateIn(BaseModel):
@@ -152,7 +139,7 @@ class KeyDateIn(BaseModel):
     @classmethod
     def _id(cls, value: str | None) -> str | None:
         if value is not None and not ID_PATTERN.match(value):
-            raise ValueError("must be lowercase letters, digits and hyphens (at most 80)")
+            raise invalid("key_date_id")
         return value
 
     @model_validator(mode="after")

@@ -79,8 +79,10 @@ def update_key_date(
     try:
         check_date(**merged)
     except ValueError as exc:  # PydanticCustomError is a ValueError
-        field = getattr(exc, "context", None) or {}
-        raise InvalidField(str(field.get("field", "day")), str(exc)) from None
+        context = dict(getattr(exc, "context", None) or {})
+        context.pop("english", None)
+        field, code = str(context.pop("field", "day")), str(context.pop("code"))
+        raise InvalidField(field, code, **context) from None
     if any(name in changes for name in TEMPLATE_INPUTS):
         # The templates are tried on what the key date will be, not on one field alone.
         fields = {column.key: getattr(key_date, column.key) for column in KeyDate.__table__.columns}
@@ -88,7 +90,7 @@ def update_key_date(
         try:
             check_templates(KeyDate(**fields))
         except ValueError as exc:
-            raise InvalidField("templates", str(exc)) from None
+            raise InvalidField("templates", "template", reason=str(exc)) from None
     for name, value in changes.items():
         setattr(key_date, name, value)
     key_date.updated_at = now

@@ -17,32 +17,33 @@ from jinja2.exceptions import SecurityError
 from service.calendar import sandbox
 from service.calendar.occurrences import anniversary_flags
 from service.db.models import KeyDate
+from service.i18n import N_, gettext, use_language
 
 # Sandboxed and held to a budget (decision 0030): templates come from admins through the API.
 _env = sandbox.BoundedEnvironment(undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True)
 
+# The default templates are msgids of the one catalogue (service.i18n): Vietnamese here,
+# English in messages.po, each a whole template so that a translation may reorder it.
 # The official heading of an occurrence ("Kỷ niệm 97 năm … (3/2/1930 - 3/2/2027)"): the
 # reminder's words after its "Còn 7 ngày: ", and the title of an article drafted from it.
-HEADING_TEMPLATES = {
-    "vi": (
-        "{% if anniversary %}Kỷ niệm {{ anniversary }} năm {{ name }} ({{ origin }} - {{ date }})"
-        "{% else %}{{ name }} ({% if lunar %}{{ lunar_day }} âm lịch, {% endif %}{{ date }}){% endif %}"
-    ),
-    "en": (
-        "{% if anniversary %}{{ ordinal }} anniversary of {{ name }} ({{ origin }} - {{ date }})"
-        "{% else %}{{ name }} ({% if lunar %}lunar {{ lunar_day }}, {% endif %}{{ date }}){% endif %}"
-    ),
-}
-DEFAULT_TEMPLATES = {
-    "vi": (
-        "{% if days_before == 0 %}Hôm nay: {% elif days_before == 1 %}Ngày mai: "
-        "{% else %}Còn {{ days_before }} ngày: {% endif %}" + HEADING_TEMPLATES["vi"]
-    ),
-    "en": (
-        "{% if days_before == 0 %}Today: {% elif days_before == 1 %}Tomorrow: "
-        "{% else %}In {{ days_before }} days: {% endif %}" + HEADING_TEMPLATES["en"]
-    ),
-}
+HEADING_TEMPLATE = N_(
+    "{% if anniversary %}Kỷ niệm {{ anniversary }} năm {{ name }} ({{ origin }} - {{ date }})"
+    "{% else %}{{ name }} ({% if lunar %}{{ lunar_day }} âm lịch, {% endif %}{{ date }}){% endif %}"
+)
+# How far off the occurrence is, before the heading.
+WHEN_TEMPLATE = N_(
+    "{% if days_before == 0 %}Hôm nay: {% elif days_before == 1 %}Ngày mai: "
+    "{% else %}Còn {{ days_before }} ngày: {% endif %}"
+)
+LOCALES = ("vi", "en")
+
+
+def default_template(locale: str) -> str:
+    """The default reminder template in ``locale``: when, then the heading, from the catalogue."""
+    with use_language(locale):
+        return gettext(WHEN_TEMPLATE) + gettext(HEADING_TEMPLATE)
+
+
 # Anniversary numbers a template is tried with: every flag (năm tròn, năm lẻ 5, jubilee)
 # and a plain year; no number at all for a key date without an origin year.
 SAMPLE_ANNIVERSARIES = (1, 5, 10, 25, 50, 97, 100)
@@ -155,9 +156,9 @@ def render_reminder(
     saved may not be for others)."""
     values = _values(key_date, occurrence, anniversary, flags, days_before)
     texts = {}
-    for locale in ("vi", "en"):
+    for locale in LOCALES:
         name = key_date.name if locale == "vi" else (key_date.name_en or key_date.name)
-        source = (own_templates and (key_date.templates or {}).get(locale)) or DEFAULT_TEMPLATES[locale]
+        source = (own_templates and (key_date.templates or {}).get(locale)) or default_template(locale)
         texts[locale] = sandbox.render(compiled(source), {**values, "name": name}).strip()
     return ReminderText(vi=texts["vi"], en=texts["en"])
 
@@ -167,8 +168,8 @@ def official_heading(key_date: KeyDate, occurrence: date, anniversary: int | Non
 
     "Kỷ niệm 97 năm Ngày thành lập Đảng Cộng sản Việt Nam (3/2/1930 - 3/2/2027)" with an
     anniversary number; "Tết Nguyên đán (1/1 âm lịch, 6/2/2027)" without one. The same
-    words as the default reminder (HEADING_TEMPLATES), whatever the key date's own
+    words as the default reminder (HEADING_TEMPLATE, in Vietnamese), whatever the key date's own
     templates say: those are written for reminders, not for titles.
     """
     values = _values(key_date, occurrence, anniversary, flags, days_before=0)
-    return sandbox.render(compiled(HEADING_TEMPLATES["vi"]), {**values, "name": key_date.name}).strip()
+    return sandbox.render(compiled(HEADING_TEMPLATE), {**values, "name": key_date.name}).strip()

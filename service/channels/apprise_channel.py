@@ -25,11 +25,12 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from service.announcements.message import Medium
 from service.channels.base import SendContext
 from service.channels.egress import EgressDenied, EgressPolicy, resolve
 from service.channels.messages import OutboundMessage, SendResult
 from service.channels.results import elapsed_ms
-from service.channels.text import AnnouncementText, fit, render_text
+from service.channels.text import Words, fit
 from service.errors import InvalidField
 
 # Class attributes that point at documentation, not at a host the plugin calls.
@@ -50,14 +51,14 @@ def checked_services(apprise: Any, target: str, policy: EgressPolicy) -> list[An
     # Apprise's own splitting (spaces, commas, semicolons, lines), as Apprise.add() does it.
     urls = importlib.import_module("apprise.utils.parse").parse_urls(target)
     if not urls:
-        raise EgressDenied("holds no Apprise URL")
+        raise EgressDenied("apprise_none")
     if len(urls) > MAX_URLS:
-        raise EgressDenied(f"holds {len(urls)} URLs; at most {MAX_URLS}")
+        raise EgressDenied("apprise_too_many", count=len(urls), limit=MAX_URLS)
     services = []
     for url in urls:
         service = apprise.Apprise.instantiate(url)
         if service is None:
-            raise EgressDenied(f"{_redacted(url)!r} is not an Apprise URL that Apprise understands")
+            raise EgressDenied("apprise_unknown", url=_redacted(url))
         for host in called_hosts(service):
             _check_host(host, policy)
         services.append(service)
@@ -84,19 +85,17 @@ def called_hosts(service: Any) -> list[str]:
     # No API URL at all (desktop, syslog, cloud SDKs), or one whose host is filled in from
     # the subscriber's URL ("https://{host}/…", "https://{org}.{hostname}/…"): unknowable.
     if not fixed or any("{" in netloc for netloc in fixed):
-        raise EgressDenied(
-            f"{getattr(service, 'service_name', plugin.__name__)}: Bantin cannot tell which host it calls"
-        )
+        raise EgressDenied("apprise_host_unknown", service=str(getattr(service, "service_name", plugin.__name__)))
     return []  # only the plugin's own public API hosts: constants of the library, not subscriber input
 
 
 def _check_host(host: str, policy: EgressPolicy) -> None:
     for address in resolve(host):
         if not policy.address_allowed(address, host):
-            raise EgressDenied(f"points at a non-public address ({address}); add it to BANTIN_EGRESS_ALLOW")
+            raise EgressDenied("apprise_non_public", address=str(address))
 
 
-def _notify(apprise: Any, service: Any, words: AnnouncementText) -> bool:
+def _notify(apprise: Any, service: Any, words: Words) -> bool:
     """One service: the plain text cut to the service's own limits first (Apprise then
     formats it); Apprise's truncation only as a net, unless the URL chose an overflow mode."""
     body_limit, title_limit = int(service.body_maxlen or 0), int(service.title_maxlen or 0)
@@ -116,6 +115,7 @@ def _redacted(url: str) -> str:
 
 class AppriseChannel:
     name = "apprise"
+    medium = Medium.TEXT
 
     def validate_target(self, target: str, options: Mapping[str, Any], policy: EgressPolicy) -> str:
         """The Apprise URL(s), stripped; InvalidField when Apprise is not installed, or when
@@ -123,25 +123,25 @@ class AppriseChannel:
         """
         apprise = _apprise()
         if apprise is None:
-            raise InvalidField("channel", "apprise is not installed; install bantin[apprise]")
+            raise InvalidField("channel", "apprise_missing")
         target = target.strip()
         try:
             checked_services(apprise, target, policy)
         except EgressDenied as exc:
-            raise InvalidField("target", str(exc)) from None
+            raise InvalidField("target", exc.code, **exc.params) from None
         return target
 
-    async def send(self, context: SendContext, message: OutboundMessage) -> SendResult:
+    async def send(self, context: SendContext, outbound: OutboundMessage) -> SendResult:
         """Notify every service of the Apprise URL (hosts checked again), each with text fitted to its limits."""
         apprise = _apprise()
         if apprise is None:
             return SendResult.failure("apprise is not installed")
         started = time.perf_counter()
         try:
-            services = await asyncio.to_thread(checked_services, apprise, message.target, context.http.policy)
+            services = await asyncio.to_thread(checked_services, apprise, outbound.target, context.http.policy)
         except EgressDenied as exc:
             return SendResult.failure(f"egress denied: {exc}")
-        words = render_text(message.event_type, message.payload, message.locale)
+        words = outbound.message
         # The very service objects checked above, each told its own, fitted, words.
         sent = [await asyncio.to_thread(_notify, apprise, service, words) for service in services]
         ok = all(sent)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from config.settings import Settings
+from service.announcements.message import Medium
 from service.channels.egress import EgressDenied, EgressPolicy, check_url
 from service.channels.http import GuardedHttp
 from service.channels.messages import OutboundMessage, SendResult
@@ -16,12 +17,14 @@ from service.errors import InvalidField
 
 class Channel(Protocol):
     name: str
+    medium: Medium  # what it writes out: only that is rendered for it (service.announcements.compose)
 
     def validate_target(self, target: str, options: Mapping[str, Any], policy: EgressPolicy) -> str:
         """The normalised target, or InvalidField naming what is wrong."""
 
-    async def send(self, context: SendContext, message: OutboundMessage) -> SendResult:
-        """One attempt; never raises for a failure of the destination (a SendResult says it)."""
+    async def send(self, context: SendContext, outbound: OutboundMessage) -> SendResult:
+        """One attempt at writing ``outbound.message`` out; never raises for a failure of the
+        destination (a SendResult says it)."""
 
 
 class RateLimiter(Protocol):
@@ -58,5 +61,5 @@ class UrlChannel:
         try:
             check_url(target, policy)
         except EgressDenied as exc:
-            raise InvalidField("target", str(exc)) from None
+            raise InvalidField("target", exc.code, **exc.params) from None
         return target.strip()

@@ -8,11 +8,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from service.announcements.message import Medium, Message
 from service.channels.base import SendContext, UrlChannel
 from service.channels.http import HttpAnswer
 from service.channels.messages import OutboundMessage, SendResult
 from service.channels.results import post_guarded
-from service.channels.text import AnnouncementText, fit, render_text, utf16_length
+from service.channels.text import fit, utf16_length
 
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "Bantin/1"}
 
@@ -21,9 +22,9 @@ def _json(document: Mapping[str, Any]) -> bytes:
     return json.dumps(document, ensure_ascii=False).encode("utf-8")
 
 
-def _fitted(message: OutboundMessage, limit: int, measure: Callable[[str, str | None], int]) -> AnnouncementText:
+def _fitted(outbound: OutboundMessage, limit: int, measure: Callable[[str, str | None], int]) -> Message:
     """The message's words, cut as plain text until their rendering measures within ``limit``."""
-    words = render_text(message.event_type, message.payload, message.locale)
+    words = outbound.message
     return fit(words, limit, lambda text: measure(text, words.url))
 
 
@@ -60,34 +61,36 @@ class SlackChannel(UrlChannel):
     fallback; 429 carries Retry-After."""
 
     name = "slack"
+    medium = Medium.TEXT
     MAX_SECTION_TEXT = 3000  # a section block's text (Block Kit reference)
 
-    async def send(self, context: SendContext, message: OutboundMessage) -> SendResult:
+    async def send(self, context: SendContext, outbound: OutboundMessage) -> SendResult:
         """POST one mrkdwn section; deferred while the webhook's rate (about 1/s) is used up."""
         # Slack allows about one message per second per incoming webhook.
-        key = f"slack:{urlsplit(message.target).path}"
+        key = f"slack:{urlsplit(outbound.target).path}"
         wait = await context.rate_limit(key, context.settings.slack_per_webhook_per_second)
         if wait:
             return SendResult(ok=False, deferred=True, retry_after=wait)
-        words = _fitted(message, self.MAX_SECTION_TEXT, lambda text, url: len(slack_mrkdwn(text, url)))
+        words = _fitted(outbound, self.MAX_SECTION_TEXT, lambda text, url: len(slack_mrkdwn(text, url)))
         text = slack_mrkdwn(words.text, words.url)
         document = {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
-        return await post_guarded(context, message.target, content=_json(document), headers=JSON_HEADERS)
+        return await post_guarded(context, outbound.target, content=_json(document), headers=JSON_HEADERS)
 
 
 class DiscordChannel(UrlChannel):
     """Discord webhook: ``{"content": …}`` (2000 characters at most); 204 on success."""
 
     name = "discord"
+    medium = Medium.TEXT
     MAX_CONTENT = 2000  # characters of "content" (Discord's Execute Webhook reference)
 
-    async def send(self, context: SendContext, message: OutboundMessage) -> SendResult:
+    async def send(self, context: SendContext, outbound: OutboundMessage) -> SendResult:
         """POST the content (at most 2,000 UTF-16 units), mentions disabled."""
-        words = _fitted(message, self.MAX_CONTENT, lambda text, url: utf16_length(discord_markdown(text, url)))
+        words = _fitted(outbound, self.MAX_CONTENT, lambda text, url: utf16_length(discord_markdown(text, url)))
         content = discord_markdown(words.text, words.url)
         body = _json({"content": content, "allowed_mentions": {"parse": []}})
         return await post_guarded(
-            context, message.target, content=body, headers=JSON_HEADERS, read_retry_after=self.retry_after
+            context, outbound.target, content=body, headers=JSON_HEADERS, read_retry_after=self.retry_after
         )
 
     @staticmethod
@@ -116,12 +119,13 @@ class TeamsChannel(UrlChannel):
     """Microsoft Teams incoming webhook (Workflows or connector): an Adaptive Card message."""
 
     name = "teams"
+    medium = Medium.TEXT
     # Teams refuses messages over about 28 KB; the text gets 20 KB of it, the card the rest.
     MAX_TEXT_BYTES = 20_000
 
-    async def send(self, context: SendContext, message: OutboundMessage) -> SendResult:
+    async def send(self, context: SendContext, outbound: OutboundMessage) -> SendResult:
         """POST an Adaptive Card (1.4): the subject in bold, the text, and an action opening the link."""
-        words = _fitted(message, self.MAX_TEXT_BYTES, lambda text, url: len(_json({"t": text})))
+        words = _fitted(outbound, self.MAX_TEXT_BYTES, lambda text, url: len(_json({"t": text})))
         body: list[dict[str, Any]] = [
             {"type": "TextBlock", "text": words.subject, "weight": "Bolder", "wrap": True},
             {"type": "TextBlock", "text": words.text.split("\n", 1)[-1] if "\n" in words.text else "", "wrap": True},
@@ -133,11 +137,9 @@ class TeamsChannel(UrlChannel):
             "body": body,
         }
         if words.url:
-            card["actions"] = [
-                {"type": "Action.OpenUrl", "title": "Xem" if message.locale == "vi" else "Open", "url": words.url}
-            ]
+            card["actions"] = [{"type": "Action.OpenUrl", "title": words.link_label, "url": words.url}]
         document = {
             "type": "message",
             "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}],
         }
-        return await post_guarded(context, message.target, content=_json(document), headers=JSON_HEADERS)
+        return await post_guarded(context, outbound.target, content=_json(document), headers=JSON_HEADERS)

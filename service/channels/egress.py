@@ -19,9 +19,11 @@ import socket
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from service.channels.addresses import IPAddress, carried_ipv4, is_public
+from service.errors import english
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -37,7 +39,14 @@ BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 class EgressDenied(ValueError):
-    """The URL may not be called; the message says why, for a 422 or a delivery error."""
+    """The URL may not be called: ``code`` (a key of ``service.errors.ENGLISH``) and ``params``
+    say why, for a 422 (``InvalidField(field, code, **params)``); the message is the English,
+    for a delivery error."""
+
+    def __init__(self, code: str, /, **params: Any) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(english(code, params))
 
 
 @dataclass(frozen=True)
@@ -113,7 +122,7 @@ def resolve(host: str) -> list[IPAddress]:
     try:
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except socket.gaierror as exc:
-        raise EgressDenied(f"host {host!r} does not resolve ({exc.strerror})") from None
+        raise EgressDenied("unresolved", host=host, reason=exc.strerror) from None
     seen: list[IPAddress] = []
     for info in infos:
         address = ipaddress.ip_address(info[4][0])
@@ -128,22 +137,22 @@ def check_url(url: str, policy: EgressPolicy) -> ResolvedTarget:
     _check_text(url)
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"}:
-        raise EgressDenied("must be an https:// URL")
+        raise EgressDenied("not_https_url")
     if not parts.hostname:
-        raise EgressDenied("has no host")
+        raise EgressDenied("no_host")
     if parts.username or parts.password:
-        raise EgressDenied("must not carry a user name or password")
+        raise EgressDenied("credentials")
     try:
         parts.port  # noqa: B018 - raises on a malformed port
     except ValueError:
-        raise EgressDenied("has an invalid port") from None
+        raise EgressDenied("invalid_port") from None
     host = parts.hostname
     addresses = resolve(host)
     denied = [a for a in addresses if not policy.address_allowed(a, host)]
     if denied:
-        raise EgressDenied(f"points at a non-public address ({denied[0]}); add it to BANTIN_EGRESS_ALLOW to allow it")
+        raise EgressDenied("non_public", address=str(denied[0]))
     if parts.scheme == "http" and not policy.target_listed(host, addresses):
-        raise EgressDenied("must use https:// (http:// is allowed only for hosts in BANTIN_EGRESS_ALLOW)")
+        raise EgressDenied("http_not_allowed")
     address = addresses[0]
     origin = _pinned_origin(parts.scheme, address, parts.port)
     return ResolvedTarget(_with_origin(origin, parts), host, _netloc(parts), address, origin)
@@ -152,15 +161,15 @@ def check_url(url: str, policy: EgressPolicy) -> ResolvedTarget:
 def _check_text(url: str) -> None:
     """Length and characters, before anything parses the URL."""
     if len(url) > MAX_URL_LENGTH:
-        raise EgressDenied(f"is longer than {MAX_URL_LENGTH} characters")
+        raise EgressDenied("longer_than", limit=MAX_URL_LENGTH)
     for character in url:
         # Cc control, Cf format (bidi overrides, zero-width), Z* spaces and separators.
         if character in FORBIDDEN_CHARACTERS or unicodedata.category(character)[0] in "CZ":
-            raise EgressDenied(f"contains a character a URL may not carry ({character!r}); percent-encode it")
+            raise EgressDenied("url_character", character=character)
     if BAD_PERCENT.search(url):
-        raise EgressDenied("contains a '%' that does not start a %XX escape")
+        raise EgressDenied("bad_percent")
     if ENCODED_CONTROL.search(url):
-        raise EgressDenied("carries a percent-encoded control character (such as %00)")
+        raise EgressDenied("encoded_control")
 
 
 def pinned(parts: SplitResult, checked: ResolvedTarget) -> ResolvedTarget:

@@ -77,7 +77,7 @@ class GuardedHttp:
         try:
             origin = (parts.scheme, parts.hostname or "", parts.port)
         except ValueError:
-            raise EgressDenied("has an invalid port") from None
+            raise EgressDenied("invalid_port") from None
         checked = self._origins.get(origin)
         if checked is None:
             async with self._resolving:

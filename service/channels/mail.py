@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import html
 import time
 import uuid
 from collections.abc import Mapping
@@ -19,26 +18,15 @@ import aiosmtplib
 from email_validator import EmailNotValidError, validate_email
 
 from config.settings import Settings
+from service.announcements.message import Medium
 from service.channels.base import SendContext
 from service.channels.egress import EgressPolicy
 from service.channels.mail_headers import ascii_domain, header, named_address
 from service.channels.messages import OutboundMessage, SendResult
 from service.channels.results import elapsed_ms
-from service.channels.text import render_text
-from service.channels.urls import with_path
-from service.digests.mail import digest_mail
-from service.digests.planning import DIGEST
 from service.errors import InvalidField
-from service.readers import mails
-from service.readers.preferences import preferences_url
-from service.readers.signup import CONFIRM_MAIL, READER_MAILS
 
 CONNECTION = "email.smtp"
-
-
-def unsubscribe_url(settings: Settings, token: str) -> str:
-    """The one-click unsubscribe link; a query on ``BANTIN_BASE_URL`` is kept."""
-    return with_path(settings.base_url, f"/unsubscribe/{token}")
 
 
 def sender(settings: Settings) -> Address:
@@ -61,11 +49,13 @@ def list_id(settings: Settings) -> str:
     return f"announcements.{ascii_domain(host)}"
 
 
-def build_email(settings: Settings, message: OutboundMessage, now: datetime | None = None) -> bytes:
-    """A well-formed announcement as the bytes sent (RFC 5322: Date, From, Message-ID), marked
-    as automated bulk mail (RFC 3834 Auto-Submitted, RFC 2919 List-Id) with one-click
-    unsubscribe (RFC 8058); multipart text + HTML, each part UTF-8 in base64. ``now``
-    (aware) is the Date, shown in BANTIN_TIMEZONE.
+def build_email(settings: Settings, outbound: OutboundMessage, now: datetime | None = None) -> bytes:
+    """A finished message as the bytes sent (RFC 5322: Date, From, Message-ID), marked as
+    automated bulk mail (RFC 3834 Auto-Submitted, RFC 2919 List-Id), with the headers the
+    message brings (one-click unsubscribe, RFC 8058); multipart text + HTML, each part UTF-8
+    in base64. The plain text ends with the footer links as a signature ("-- ", RFC 3676);
+    the HTML is the message's document as rendered. ``now`` (aware) is the Date, shown in
+    BANTIN_TIMEZONE.
 
     Composed as bytes, not through ``EmailMessage``: its header parsing and folding cost
     about 30 ms per digest here, ten times the SMTP round trip (bench/README.md, digests).
@@ -74,48 +64,30 @@ def build_email(settings: Settings, message: OutboundMessage, now: datetime | No
     readers is encoded once, and each decodes to exactly the text it was made from.
     """
     now = now or datetime.now(UTC)
-    if message.event_type == DIGEST:
-        words = digest_mail(settings, message.payload, message.locale)
-    elif message.event_type in READER_MAILS:
-        words = mails.reader_mail(
-            settings, message.event_type, message.payload, message.locale, message.target, message.subscription_id, now
-        )
-    else:
-        words = render_text(message.event_type, message.payload, message.locale)
-    url = unsubscribe_url(settings, message.unsubscribe_token)
-    footer = "Hủy đăng ký" if message.locale == "vi" else "Unsubscribe"
-    text_footer = f"{footer}: {url}"
-    html_footer = f'<a href="{html.escape(url)}">{footer}</a>'
-    if message.event_type != CONFIRM_MAIL:
-        # Every mail but the confirmation (whose reader has nothing to manage yet) links to the preferences.
-        label = "Tùy chọn nhận tin" if message.locale == "vi" else "Preferences"
-        preferences = preferences_url(settings, message.subscription_id, now)
-        text_footer = f"{label}: {preferences}\n{text_footer}"
-        html_footer = f'<a href="{html.escape(preferences)}">{label}</a> · {html_footer}'
+    message = outbound.message
     boundary = f"=_{uuid.uuid4().hex}"
     from_address = sender(settings)
     head = b"".join(
         (
-            header("Subject", words.subject),
+            header("Subject", message.subject),
             named_address("From", from_address.display_name, from_address.addr_spec),
-            header("To", message.target),
+            header("To", outbound.target),
             header("Date", format_datetime(now.astimezone(settings.zone))),
-            header("Message-ID", make_msgid(idstring=message.delivery_id, domain=_domain(from_address.addr_spec))),
+            header("Message-ID", make_msgid(idstring=outbound.delivery_id, domain=_domain(from_address.addr_spec))),
             b"Auto-Submitted: auto-generated\r\n",  # RFC 3834: autoresponders must not answer
             named_address("List-Id", settings.site_title, list_id(settings)),
-            header("X-Bantin-Delivery", message.delivery_id),
-            header("List-Unsubscribe", f"<{url}>"),
-            b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n",  # RFC 8058
+            header("X-Bantin-Delivery", outbound.delivery_id),
+            # The message's own: one-click unsubscribe (RFC 8058), rendered above the transport.
+            *(header(name, value) for name, value in message.headers),
             b"MIME-Version: 1.0\r\n",
             f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n'.encode(),
         )
     )
-    text = f"{words.text}\n\n-- \n{text_footer}\n"
-    body = f"<!doctype html><html><body>{words.html}<hr><p>{html_footer}</p></body></html>"
+    signature = "".join(f"{link.label}: {link.url}\n" for link in message.footer)
+    text = f"{message.text}\n\n-- \n{signature}"
     marker = f"--{boundary}\r\n".encode()
-    return b"".join(
-        (head, b"\r\n", marker, _part("plain", text), marker, _part("html", body), f"--{boundary}--\r\n".encode())
-    )
+    parts = (marker, _part("plain", text), marker, _part("html", message.html), f"--{boundary}--\r\n".encode())
+    return b"".join((head, b"\r\n", *parts))
 
 
 def _part(subtype: str, content: str) -> bytes:
@@ -132,27 +104,28 @@ def _domain(sender: str) -> str:
 
 class EmailChannel:
     name = "email"
+    medium = Medium.MAIL
 
     def validate_target(self, target: str, options: Mapping[str, Any], policy: EgressPolicy) -> str:
         """The normalised address; InvalidField when it is not a valid e-mail address (deliverability not checked)."""
         try:
             return validate_email(target.strip(), check_deliverability=False).normalized
         except EmailNotValidError as exc:
-            raise InvalidField("target", f"is not a valid e-mail address: {exc}") from None
+            raise InvalidField("target", "not_email", reason=str(exc)) from None
 
-    async def send(self, context: SendContext, message: OutboundMessage) -> SendResult:
+    async def send(self, context: SendContext, outbound: OutboundMessage) -> SendResult:
         """Send the message over the batch's SMTP session, opened on first use and reused (SMTP is sequential)."""
         settings = context.settings
         if not settings.smtp_host:
             return SendResult.failure("BANTIN_SMTP_HOST is not set")
-        data = build_email(settings, message)
+        data = build_email(settings, outbound)
         started = time.perf_counter()
         lock: asyncio.Lock = context.resources.setdefault(CONNECTION + ".lock", asyncio.Lock())
         # One SMTP session per batch, reused for every message (SMTP is sequential).
         async with lock:
             try:
                 smtp = await _connection(context)
-                await smtp.sendmail(sender(settings).addr_spec, [message.target], data)
+                await smtp.sendmail(sender(settings).addr_spec, [outbound.target], data)
             except aiosmtplib.SMTPRecipientsRefused as exc:
                 code = next(iter(exc.recipients)).code if exc.recipients else None
                 return SendResult.failure(

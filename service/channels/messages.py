@@ -2,47 +2,49 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
+
+from service.announcements.message import Message
 
 MAX_ERROR_LENGTH = 300
 
 
-@dataclass(frozen=True)
-class FeedContent:
-    """A feed's current bytes and the links that describe it (WebSub §7 ``Link`` header)."""
-
-    body: bytes
-    content_type: str
-    self_url: str
-    hub_url: str
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class OutboundMessage:
-    """Everything an adapter needs for one delivery, loaded before any network I/O.
+    """One delivery as an adapter sends it: where it goes, how it is signed, and the finished
+    message (``message``), rendered above the transport by the announcement's kind.
 
     Fields describe the subscription, the announcement and the delivery, never one
-    channel's needs: each adapter derives what its service wants from these.
+    channel's needs: each adapter writes out what its transport wants from ``message``.
     """
 
     delivery_id: str
     subscription_id: int
     channel: str
     target: str
-    options: Mapping[str, Any]
-    locale: str
-    event_type: str
-    payload: Mapping[str, Any]
-    created_at: float  # epoch seconds of the announcement
+    event_type: str  # the announcement's kind, for logs and metrics
+    # Renders the finished message; called once, when an adapter first reads ``message``
+    # (inside its send: a message that cannot be rendered fails alone, as its delivery).
+    compose: Callable[[], Message]
+    created_at: float = 0.0  # epoch seconds of the announcement
+    options: Mapping[str, Any] = field(default_factory=dict)
     secrets: tuple[str, ...] = ()  # the subscription's signing secrets, newest first
-    unsubscribe_token: str = ""  # the subscription's own unsubscribe link token
-    # A feed.updated announcement's feed document, read once per batch when the batch starts.
-    document: FeedContent | None = None
     announcement_id: int = 0
     attempts_made: int = 0  # before this one
     claim_token: str = ""  # the batch's claim on the delivery row: only it writes the result
+
+    @cached_property
+    def message(self) -> Message:
+        """The finished message (subject, text, HTML, links, headers, data or a feed's bytes)."""
+        return self.compose()
+
+
+def ready(message: Message) -> Callable[[], Message]:
+    """A ``compose`` for a message finished beforehand (a preview, a test)."""
+    return lambda: message
 
 
 @dataclass

@@ -8,14 +8,15 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from service.announcements.message import Medium
 from service.channels.base import SendContext
 from service.channels.egress import EgressPolicy
 from service.channels.http import HttpAnswer, HttpFailure
 from service.channels.messages import OutboundMessage, SendResult
 from service.channels.results import elapsed_ms
-from service.channels.text import fit, render_text, utf16_length
-from service.channels.urls import with_path
+from service.channels.text import Words, fit, utf16_length
 from service.errors import InvalidField
+from service.urls import with_path
 
 # A numeric chat id (negative for groups and channels) or a public @channelusername.
 CHAT_ID = re.compile(r"^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31})$")
@@ -23,10 +24,10 @@ CHAT_ID = re.compile(r"^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31})$")
 MAX_TEXT = 4096
 
 
-def telegram_html(event_type: str, payload: Mapping[str, Any], locale: str) -> str:
+def telegram_html(message: Words) -> str:
     """The message in HTML parse mode: the plain text cut to 4,096 first, escaped after, so
     a tag or an entity is never cut and the text Telegram counts stays within its limit."""
-    words = fit(render_text(event_type, payload, locale), MAX_TEXT, utf16_length)
+    words = fit(message, MAX_TEXT, utf16_length)
     lines = words.text.split("\n")
     # Only <b> and <a> from us; everything else escaped, as HTML parse mode requires.
     parts = [f"<b>{html.escape(lines[0])}</b>"]
@@ -40,22 +41,23 @@ def telegram_html(event_type: str, payload: Mapping[str, Any], locale: str) -> s
 
 class TelegramChannel:
     name = "telegram"
+    medium = Medium.TEXT
 
     def validate_target(self, target: str, options: Mapping[str, Any], policy: EgressPolicy) -> str:
         """The chat id (``-100…``) or ``@channelusername``; InvalidField otherwise."""
         target = target.strip()
         if not CHAT_ID.match(target):
-            raise InvalidField("target", "must be a Telegram chat id (e.g. -1001234567890) or @channelusername")
+            raise InvalidField("target", "not_chat_id")
         return target
 
-    async def send(self, context: SendContext, message: OutboundMessage) -> SendResult:
+    async def send(self, context: SendContext, outbound: OutboundMessage) -> SendResult:
         """Bot API ``sendMessage``; deferred while the chat's or the bot's rate (settings) is used up."""
         settings = context.settings
         if not settings.telegram_bot_token:
             return SendResult.failure("BANTIN_TELEGRAM_BOT_TOKEN is not set")
         # Telegram's limits: about 1 message/s per chat and 30/s per bot.
         for key, rate in (
-            (f"telegram:chat:{message.target}", settings.telegram_per_chat_per_second),
+            (f"telegram:chat:{outbound.target}", settings.telegram_per_chat_per_second),
             ("telegram:bot", settings.telegram_per_bot_per_second),
         ):
             wait = await context.rate_limit(key, rate)
@@ -63,8 +65,8 @@ class TelegramChannel:
                 return SendResult(ok=False, deferred=True, retry_after=wait)
         url = with_path(settings.telegram_api_base, f"/bot{settings.telegram_bot_token.get_secret_value()}/sendMessage")
         document = {
-            "chat_id": message.target,
-            "text": telegram_html(message.event_type, message.payload, message.locale),
+            "chat_id": outbound.target,
+            "text": telegram_html(outbound.message),
             "parse_mode": "HTML",
             "link_preview_options": {"is_disabled": False},
         }

@@ -9,6 +9,7 @@ import secrets
 import time
 from datetime import UTC, datetime
 
+from service.announcements.message import Medium
 from service.channels.base import SendContext, UrlChannel
 from service.channels.messages import OutboundMessage, SendResult
 from service.channels.results import post_guarded
@@ -30,12 +31,12 @@ def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
-def webhook_body(message: OutboundMessage) -> bytes:
+def webhook_body(outbound: OutboundMessage) -> bytes:
     """The documented payload: same bytes on every attempt of one delivery."""
     document = {
-        "type": message.event_type,
-        "timestamp": datetime.fromtimestamp(message.created_at, UTC).isoformat().replace("+00:00", "Z"),
-        "data": dict(message.payload),
+        "type": outbound.event_type,
+        "timestamp": datetime.fromtimestamp(outbound.created_at, UTC).isoformat().replace("+00:00", "Z"),
+        "data": dict(outbound.message.data),
     }
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
@@ -55,14 +56,15 @@ def signature_headers(message: OutboundMessage, body: bytes, now: float | None =
 
 class WebhookChannel(UrlChannel):
     name = "webhook"
+    medium = Medium.DATA
 
-    async def send(self, context: SendContext, message: OutboundMessage) -> SendResult:
+    async def send(self, context: SendContext, outbound: OutboundMessage) -> SendResult:
         """POST the signed JSON body to the subscriber's URL through the guarded client."""
         # One body per announcement and batch: every subscriber gets the same bytes.
-        key = f"webhook.body:{message.announcement_id}:{message.event_type}"
-        body = context.resources.get(key) if message.announcement_id else None
+        key = f"webhook.body:{outbound.announcement_id}:{outbound.event_type}"
+        body = context.resources.get(key) if outbound.announcement_id else None
         if body is None:
-            body = context.resources[key] = webhook_body(message)
+            body = context.resources[key] = webhook_body(outbound)
         headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "Bantin-Webhooks/1"}
-        headers.update(signature_headers(message, body))
-        return await post_guarded(context, message.target, content=body, headers=headers)
+        headers.update(signature_headers(outbound, body))
+        return await post_guarded(context, outbound.target, content=body, headers=headers)

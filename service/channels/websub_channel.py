@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from service.announcements.message import Medium
 from service.channels.base import SendContext, UrlChannel
 from service.channels.messages import OutboundMessage, SendResult
 from service.channels.results import post_guarded
@@ -17,12 +18,13 @@ def hub_signature(secret: str, body: bytes) -> str:
 
 class WebSubChannel(UrlChannel):
     name = "websub"
+    medium = Medium.DOCUMENT
 
-    async def send(self, context: SendContext, message: OutboundMessage) -> SendResult:
+    async def send(self, context: SendContext, outbound: OutboundMessage) -> SendResult:
         """POST the feed's current bytes to the subscriber's callback with hub and self ``Link``
         headers (WebSub §7), signed when the subscriber gave a secret.
         """
-        content = message.document
+        content = outbound.message.document
         if content is None:
             return SendResult.failure("feed body not available")
         headers = {
@@ -30,6 +32,6 @@ class WebSubChannel(UrlChannel):
             "Link": f'<{content.hub_url}>; rel="hub", <{content.self_url}>; rel="self"',
             "User-Agent": "Bantin-WebSub/1",
         }
-        if message.secrets:
-            headers["X-Hub-Signature"] = hub_signature(message.secrets[0], content.body)
-        return await post_guarded(context, message.target, content=content.body, headers=headers)
+        if outbound.secrets:
+            headers["X-Hub-Signature"] = hub_signature(outbound.secrets[0], content.body)
+        return await post_guarded(context, outbound.target, content=content.body, headers=headers)

@@ -7,14 +7,15 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from service.announcements.message import Medium
 from service.channels.base import SendContext
 from service.channels.egress import EgressPolicy
 from service.channels.http import HttpFailure
 from service.channels.messages import OutboundMessage, SendResult
 from service.channels.results import elapsed_ms
-from service.channels.text import fit, render_text
-from service.channels.urls import with_path
+from service.channels.text import fit
 from service.errors import InvalidField
+from service.urls import with_path
 
 USER_ID = re.compile(r"^\d{1,32}$")
 # Customer-service text messages: at most 2,000 characters.
@@ -27,21 +28,22 @@ GONE_ERRORS = frozenset({-213, -227})
 
 class ZaloChannel:
     name = "zalo"
+    medium = Medium.TEXT
 
     def validate_target(self, target: str, options: Mapping[str, Any], policy: EgressPolicy) -> str:
         """The numeric Zalo user id; InvalidField otherwise."""
         target = target.strip()
         if not USER_ID.match(target):
-            raise InvalidField("target", "must be the numeric Zalo user_id of a follower of the Official Account")
+            raise InvalidField("target", "not_zalo_user")
         return target
 
-    async def send(self, context: SendContext, message: OutboundMessage) -> SendResult:
+    async def send(self, context: SendContext, outbound: OutboundMessage) -> SendResult:
         """Send a consultation text message through the Official Account API (``/v3.0/oa/message/cs``)."""
         settings = context.settings
         if not settings.zalo_access_token:
             return SendResult.failure("BANTIN_ZALO_ACCESS_TOKEN is not set")
-        words = fit(render_text(message.event_type, message.payload, message.locale), MAX_TEXT)
-        document = {"recipient": {"user_id": message.target}, "message": {"text": words.text}}
+        words = fit(outbound.message, MAX_TEXT)
+        document = {"recipient": {"user_id": outbound.target}, "message": {"text": words.text}}
         started = time.perf_counter()
         try:
             response = await context.http.post_json(

@@ -37,7 +37,7 @@ from service.console.routes import UPCOMING_DAYS
 from service.console.security import CheckedForm, CurrentUser, Forbidden, editorial_actor
 from service.db.engine import session_scope
 from service.db.models import KeyDate, UserRole
-from service.errors import Conflict, InvalidField
+from service.errors import Conflict, FieldError, InvalidField
 from service.i18n import gettext
 from service.inputs import KeyDateId
 from service.web.templating import day
@@ -219,7 +219,7 @@ def change_key_date(key_date_id: KeyDateId, user: CurrentUser, posted: CheckedFo
             key_date = update_key_date(session, key_date_id, as_update(data), clock.now(settings), settings)
         except InvalidField as exc:
             session.rollback()
-            form.add_error(exc.field, exc.message)
+            form.refuse(FieldError.of(exc))
             return _key_date_form(user, form, get_key_date(session, key_date_id), status_code=422)
         push_flash(session, user.session_id, gettext("Đã lưu ngày kỷ niệm “%(name)s”.", name=key_date.name))
     return see_other(f"/console/calendar#key-date-{key_date_id}")

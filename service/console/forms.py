@@ -1,4 +1,5 @@
-"""The article form: posted fields → the API's own schemas, and errors by field in the request's language.
+"""The article form: posted fields → the API's own schemas, and errors by field in the request's
+language, worded by their codes (``service.web.refusals``).
 
 The console adds rules of its own for the publication time (decision 0026): "schedule"
 needs a time in the future (the API takes a past ``publish_at`` as back-dating, which a
@@ -9,7 +10,6 @@ is refused rather than guessed.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,8 +22,9 @@ from service.articles.schemas import ArticleCreate, ArticleUpdate
 from service.console.templating import local_time
 from service.console.times import parse_local_time
 from service.db.models import Article
-from service.errors import validation_items
+from service.errors import field_errors
 from service.i18n import N_, gettext
+from service.web.refusals import refusal
 
 TEXT_FIELDS = ("title", "summary", "categories", "author", "source_name", "source_url", "image_url", "body_html")
 # "submit" saves a draft and sends it for review in the same transaction; "save" keeps the
@@ -32,38 +33,6 @@ TEXT_FIELDS = ("title", "summary", "categories", "author", "source_name", "sourc
 ACTIONS = ("draft", "submit", "publish", "schedule", "save")
 # The statuses whose time is a time to come: scheduled, or meant for (drafts, submissions).
 PLANNED_STATUSES = ("draft", "pending_review", "scheduled")
-
-# The domain's messages are English; these are the ones staff meet in the form, worded for
-# them in Vietnamese (and translated back through the catalogue on an English page).
-_MESSAGES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^must not be empty$"), N_("Không được để trống.")),
-    (re.compile(r"^Field required$"), N_("Không được để trống.")),
-    (
-        re.compile(r"^is (?P<length>\d+) characters long; the limit is (?P<limit>\d+)$"),
-        N_("Dài %(length)s ký tự; tối đa %(limit)s ký tự."),
-    ),
-    (
-        re.compile(r"^is (?P<length>\d+) bytes; the limit is (?P<limit>\d+) bytes$"),
-        N_("Dài %(length)s byte; tối đa %(limit)s byte."),
-    ),
-    (
-        re.compile(r"^must be an absolute http:// or https:// URL$"),
-        N_("Phải là địa chỉ đầy đủ bắt đầu bằng http:// hoặc https://."),
-    ),
-    (re.compile(r"^must not contain spaces or control characters$"), N_("Không được chứa khoảng trắng.")),
-    (
-        re.compile(r"^has (?P<length>\d+) entries; the limit is (?P<limit>\d+)$"),
-        N_("Có %(length)s chuyên mục; tối đa %(limit)s."),
-    ),
-]
-
-
-def field_message(message: str) -> str:
-    """A domain field message (English) as staff read it, in the request's language; unchanged if none matches."""
-    for pattern, text in _MESSAGES:
-        if match := pattern.match(message):
-            return gettext(text, **match.groupdict())
-    return message
 
 
 def filter_error(value: str, choices: Collection[str]) -> str | None:
@@ -199,9 +168,10 @@ class ArticleForm:
         try:
             parsed = schema.model_validate(data)
         except ValidationError as exc:
-            for item in validation_items(list(exc.errors())):
-                name = item["field"].split(".")[0]
-                self.errors.setdefault(name if name in self.values else "title", field_message(item["message"]))
+            # Each refusal by its code, in the request's language (service.web.refusals).
+            for error in field_errors(list(exc.errors())):
+                name = error.field.split(".")[0]
+                self.errors.setdefault(name if name in self.values else "title", refusal(error))
             return None
         return None if self.errors else parsed
 

@@ -8,16 +8,16 @@ sends every field as a ``KeyDateUpdate``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import ValidationError
 
 from service.calendar.schemas import CHANNEL_NAMES, DEFAULT_OFFSETS, DEFAULT_SEND_TIME, KeyDateIn, KeyDateUpdate
-from service.console.forms import field_message
 from service.db.models import KeyDate
-from service.errors import validation_items
+from service.errors import FieldError, field_errors
 from service.i18n import N_, gettext
+from service.web.refusals import WORDS, refusal
 
 TEXT_FIELDS = (
     "id",
@@ -40,44 +40,27 @@ CHECKBOXES = ("leap_month", "active", *(f"channel_{name}" for name in CHANNEL_NA
 _INPUT_OF = {"events_to": "subscription_ids", "templates": "template_vi", "body": "name"}
 
 
-def _message(item: dict[str, str], values: dict[str, str]) -> str:
-    """The words staff read for one of KeyDateIn's errors, in the request's language; the English ones when none fit."""
-    kind, name, english = item["type"], item["field"], item["message"]
-    if kind == "missing" or english == "must not be empty":
-        return gettext("Không được để trống.")
-    if kind in ("int_parsing", "int_type", "int_from_float"):
+def _message(error: FieldError, values: dict[str, str]) -> str:
+    """The words staff read for one refusal of a key date (KeyDateIn's, or the domain's), by its
+    code, in the request's language; the English ones when none fit."""
+    if error.code in ("int_parsing", "int_type", "int_from_float"):
         return gettext("Phải là một số nguyên.")
-    if kind == "day" and values.get("calendar") == "solar":
-        return _missing_solar_day(english, values)
-    if kind == "day" and "29 days" in english:
+    if error.code == "solar_day":
+        # The month as the form has it (with its year when one is given), and how many days it has.
+        day, month, year = values.get("day"), values.get("month"), values.get("origin_year")
         return gettext(
-            "Tháng %(month)s âm lịch năm %(year)s chỉ có 29 ngày; không có ngày 30.",
-            month=values.get("month"),
-            year=values.get("origin_year"),
+            "Không có ngày %(day)s trong tháng %(month)s: tháng đó có %(count)s ngày.",
+            day=day,
+            month=f"{month}/{year}" if year else month,
+            count=error.params.get("last"),
         )
-    if kind == "day":
-        return gettext("Ngày âm lịch từ 1 đến 30.")
-    if kind == "literal_error":
+    if error.code == "literal_error":
         return gettext("Chọn một giá trị trong danh sách.")
-    if kind == "month":
-        return gettext("Tháng từ 1 đến 12.")
-    if kind == "leap_month" and values.get("calendar") == "solar":
-        return gettext("Chỉ ngày âm lịch mới có tháng nhuận.")
-    if kind == "leap_month":
-        return gettext(
-            "Năm %(year)s âm lịch không có tháng %(month)s nhuận.",
-            year=values.get("origin_year"),
-            month=values.get("month"),
-        )
-    if kind == "origin_year":
-        return gettext("Lịch âm chỉ tính được từ năm 1901 đến năm 2099.")
-    if name in _FIELD_MESSAGES:
-        return gettext(_FIELD_MESSAGES[name])
-    if name == "name" or name == "name_en":
-        return gettext("Dài quá 300 ký tự.") if "300" in english else field_message(english)
-    if name == "templates":
-        return gettext("Mẫu lời nhắc không dùng được: %(reason)s", reason=english)
-    return field_message(english)
+    if error.code in WORDS:
+        return refusal(error)
+    if error.field in _FIELD_MESSAGES:
+        return gettext(_FIELD_MESSAGES[error.field])
+    return error.message
 
 
 # Messages that depend only on the field (msgids; translated where they are shown).
@@ -85,25 +68,7 @@ _FIELD_MESSAGES = {
     "origin_year": N_("Năm từ 1 đến 9999."),
     "send_time": N_("Giờ dạng HH:MM, từ 00:00 đến 23:59."),
     "offsets": N_("Mỗi mốc nhắc là số ngày trước, từ 0 đến 366."),
-    "id": N_("Chỉ chữ thường không dấu, chữ số và dấu gạch ngang (tối đa 80 ký tự), bắt đầu bằng chữ hoặc số."),
 }
-
-
-def _missing_solar_day(english: str, values: dict[str, str]) -> str:
-    # "day 31 does not exist in month 2 (29 days)": the count in brackets is what staff need.
-    count = english.rsplit("(", 1)[-1].split(" ", 1)[0]
-    day, month, year = values.get("day"), values.get("month"), values.get("origin_year")
-    month_text = f"{month}/{year}" if year else month
-    if count.isdigit():
-        return gettext(
-            "Không có ngày %(day)s trong tháng %(month)s: tháng đó có %(count)s ngày.",
-            day=day,
-            month=month_text,
-            count=count,
-        )
-    return gettext(
-        "Không có ngày %(day)s trong tháng %(month)s: %(reason)s.", day=day, month=month_text, reason=english
-    )
 
 
 def _numbers(raw: str) -> list[str]:
@@ -203,11 +168,15 @@ class KeyDateForm:
         try:
             parsed = KeyDateIn.model_validate(data)
         except ValidationError as exc:
-            for item in validation_items(list(exc.errors())):
-                name = item["field"].split(".")[0]
-                self.add_error(name, _message({**item, "field": name}, self.values))
+            for error in field_errors(list(exc.errors())):
+                self.refuse(replace(error, field=error.field.split(".")[0]))
             return None
         return None if self.errors else parsed
+
+    def refuse(self, error: FieldError) -> None:
+        """Show a refusal (the schema's, or the domain's ``FieldError.of(exc)``) by its input,
+        in the request's language."""
+        self.add_error(error.field, _message(error, self.values))
 
     def add_error(self, name: str, message: str) -> None:
         """Show ``message`` by the input that holds schema field ``name`` (the name field when none does);

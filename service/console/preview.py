@@ -24,12 +24,15 @@ from fastapi import Response
 from fastapi.responses import HTMLResponse
 
 from config.settings import Settings, get_settings
+from service.announcements.compose import compose
+from service.announcements.kinds import Claim, Content, Recipient
+from service.announcements.message import Medium
 from service.articles.schemas import ArticleCreate
 from service.articles.service import CONTENT_COLUMNS, content_fields, get_article
 from service.articles.urls import article_url
 from service.auth.sessions import SignedIn
 from service.channels.mail import build_email
-from service.channels.messages import OutboundMessage
+from service.channels.messages import OutboundMessage, ready
 from service.channels.telegram import telegram_html
 from service.console.common import console_router, html_page
 from service.console.forms import ArticleForm
@@ -145,24 +148,24 @@ def build_preview(article: Article, settings: Settings, now: datetime, unsaved: 
     published = article.status == ArticleStatus.PUBLISHED
     event_type = (EventType.ARTICLE_UPDATED if published else EventType.ARTICLE_PUBLISHED).value
     payload = article_payload(article, base_url)
-    message = OutboundMessage(
+    recipient = Recipient(0, "email", "ban-doc@example.com", ANNOUNCEMENT_LOCALE, PREVIEW_DELIVERY)
+    announcement = Claim(PREVIEW_DELIVERY, event_type, 0, payload, now.timestamp(), recipient)
+    mail = compose(announcement, Content(payload), Medium.MAIL, settings, now)
+    outbound = OutboundMessage(
         delivery_id=PREVIEW_DELIVERY,
         subscription_id=0,
         channel="email",
-        target="ban-doc@example.com",
-        options={},
-        locale=ANNOUNCEMENT_LOCALE,
+        target=recipient.target,
         event_type=event_type,
-        payload=payload,
+        compose=ready(mail),
         created_at=now.timestamp(),
-        unsubscribe_token=PREVIEW_DELIVERY,
     )
     return Preview(
         page_html=page_html,
         entry=entry,
         event_type=event_type,
-        telegram_html=telegram_html(event_type, payload, ANNOUNCEMENT_LOCALE),
-        email=_email_preview(build_email(settings, message, now)),
+        telegram_html=telegram_html(compose(announcement, Content(payload), Medium.TEXT, settings, now)),
+        email=_email_preview(build_email(settings, outbound, now)),
         unsaved=unsaved,
     )
 

@@ -25,6 +25,7 @@ from service.db.models import Article, ArticleStatus, Category
 from service.db.types import utcnow
 from service.deliveries.queries import delivery_health
 from service.errors import NotFound
+from service.events.outbox import outbox_oldest_unfinished
 from service.inputs import PageNumber, SearchText
 
 PAGE_SIZE = 25
@@ -57,7 +58,7 @@ def dashboard(user: CurrentUser) -> Response:
         return html_page(
             "dashboard.html",
             user,
-            health=delivery_health(session, utcnow()),
+            health=delivery_health(session, utcnow(), outbox_oldest_unfinished(session)),
             queue=review_queue(session, limit=20),
             latest=latest,
             total=total,

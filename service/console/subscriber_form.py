@@ -2,21 +2,21 @@
 
 The channels and events come from the API's schema (``Channel``, ``EventName``), so a
 channel added there appears here; what the console adds is how to ask for each
-channel's target (its label, the input type, an example) in the staff's language.
+channel's target (its label, the input type, an example) in the staff's language. Errors
+are worded by their codes (``service.web.refusals``).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
 from pydantic import ValidationError
 
-from service.console.forms import field_message
-from service.errors import validation_items
-from service.i18n import N_, gettext
+from service.errors import FieldError, InvalidField, field_errors
+from service.i18n import N_
 from service.subscriptions.schemas import Channel, EventName, SubscriptionCreate
+from service.web.refusals import refusal
 from service.web.templating import Labels
 
 CHANNELS: tuple[str, ...] = get_args(Channel)
@@ -73,52 +73,7 @@ EVENT_LABELS = Labels(
     }
 )
 
-# What the channels and the egress guard say (English), as staff read it next to the field.
-_MESSAGES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^must be an https:// URL$"), N_("Phải là địa chỉ bắt đầu bằng https://.")),
-    (re.compile(r"^has no host$"), N_("Địa chỉ thiếu tên máy chủ.")),
-    (re.compile(r"^must not carry a user name or password$"), N_("Không được chứa tên đăng nhập hay mật khẩu.")),
-    (re.compile(r"^has an invalid port$"), N_("Cổng (port) trong địa chỉ không hợp lệ.")),
-    (re.compile(r"^host '(?P<host>.*)' does not resolve \(.*\)$"), N_("Không tìm thấy máy chủ “%(host)s”.")),
-    (
-        re.compile(r"^points at a non-public address \((?P<address>[^)]*)\).*$"),
-        N_("Trỏ tới địa chỉ nội bộ hoặc dành riêng (%(address)s); chỉ gửi được tới địa chỉ công khai."),
-    ),
-    (
-        re.compile(r"^must use https:// .*$"),
-        N_("Phải dùng https:// (http:// chỉ dành cho máy chủ được cho phép riêng)."),
-    ),
-    (re.compile(r"^is longer than (?P<limit>\d+) characters$"), N_("Dài quá %(limit)s ký tự.")),
-    (re.compile(r"^contains a character a URL may not carry.*$"), N_("Chứa ký tự không được có trong URL.")),
-    (re.compile(r"^.*percent.*$"), N_("Chứa mã %XX không hợp lệ.")),
-    (
-        re.compile(r"^must be a Telegram chat id.*$"),
-        N_("Phải là mã cuộc trò chuyện Telegram (ví dụ -1001234567890) hoặc @tenkenh."),
-    ),
-    (
-        re.compile(r"^must be the numeric Zalo user_id.*$"),
-        N_("Phải là user_id dạng số của người theo dõi Official Account."),
-    ),
-    (re.compile(r"^is not a valid e-mail address.*$"), N_("Không phải địa chỉ e-mail hợp lệ.")),
-    (re.compile(r"^apprise is not installed.*$"), N_("Máy chủ chưa cài Apprise (bantin[apprise]); chọn kênh khác.")),
-    (re.compile(r"^must not contain control characters$"), N_("Không được chứa ký tự điều khiển.")),
-    (re.compile(r"^must not contain invisible formatting characters.*$"), N_("Không được chứa ký tự ẩn.")),
-    (re.compile(r"^Input should be .*$"), N_("Giá trị không hợp lệ; hãy chọn trong danh sách.")),
-    (
-        re.compile(r"^entry \d+ \('(?P<name>.*)'\) is not a category name or slug$"),
-        N_("“%(name)s” không phải tên chuyên mục."),
-    ),
-]
 FORGOTTEN = N_("Người nhận này đã yêu cầu xóa dữ liệu; chỉ chính họ mới đăng ký lại được (qua trang /subscribe).")
-
-
-def subscriber_message(message: str) -> str:
-    """A channel's or the schema's message (English) as staff read it, in the request's language;
-    the article form's table next."""
-    for pattern, text in _MESSAGES:
-        if match := pattern.match(message):
-            return gettext(text, **match.groupdict())
-    return field_message(message)
 
 
 @dataclass
@@ -158,14 +113,15 @@ class SubscriberForm:
         try:
             return SubscriptionCreate.model_validate(data)
         except ValidationError as exc:
-            for item in validation_items(list(exc.errors())):
-                name = item["field"].split(".")[0]
-                self.errors.setdefault(name if name in FIELDS else "target", subscriber_message(item["message"]))
+            for error in field_errors(list(exc.errors())):
+                name = error.field.split(".")[0]
+                self.errors.setdefault(name if name in FIELDS else "target", refusal(error))
             return None
 
-    def refuse(self, name: str, message: str) -> None:
-        """Record the domain's refusal of a field (InvalidField, Conflict) in the request's language."""
-        self.errors[name if name in FIELDS else "target"] = subscriber_message(message)
+    def refuse(self, exc: InvalidField) -> None:
+        """Record the domain's refusal of a field (a channel's target, the egress guard) by its code,
+        in the request's language."""
+        self.errors[exc.field if exc.field in FIELDS else "target"] = refusal(FieldError.of(exc))
 
     def ordered_errors(self) -> list[tuple[str, str]]:
         """Errors in the order the fields appear, for the summary at the top."""

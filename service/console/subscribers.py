@@ -149,7 +149,7 @@ def create(user: AdminUser, posted: CheckedForm, events: PostedEvents) -> Respon
             if secret is None:
                 push_flash(session, user.session_id, gettext("Đã thêm người nhận; hãy gửi tin thử để kiểm tra kênh."))
     except InvalidField as exc:
-        form.refuse(exc.field, exc.message)
+        form.refuse(exc)
         return _new_form(user, form, 422)
     except Conflict:
         form.errors["target"] = gettext(FORGOTTEN)

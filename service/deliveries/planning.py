@@ -24,6 +24,8 @@ INSERT_CHUNK = 1000
 # Channels whose subscriptions follow feeds, not events: planned by the WebSub hub.
 FEED_CHANNELS = frozenset({"websub"})
 EACH = "each"  # a subscription's frequency: one message per announcement
+# The kind of the notice to the admin channel (its words: service/subscriptions/announcements.py).
+DISABLED_NOTICE = "subscription.disabled"
 
 
 def new_delivery_id() -> str:
@@ -226,7 +228,7 @@ def plan_disabled_notices(
         planned += plan_announcement(
             session,
             source_key=f"disabled:{subscription.id}:{now.isoformat()}",
-            event_type="subscription.disabled",
+            event_type=DISABLED_NOTICE,
             payload={
                 "subscription_id": subscription.id,
                 "channel": subscription.channel,

@@ -10,7 +10,6 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from service.db.models import Announcement, Delivery, DeliveryAttempt, DeliveryStatus, Subscription, SubscriptionStatus
-from service.events.outbox import outbox_oldest_unfinished
 
 HEALTH_WINDOW = timedelta(hours=24)
 
@@ -27,8 +26,11 @@ class DeliveryHealth:
     outbox_lag_seconds: int
 
 
-def delivery_health(session: Session, now: datetime) -> DeliveryHealth:
-    """Deliveries of the last 24 hours by outcome, and the subscriptions disabled now.
+def delivery_health(session: Session, now: datetime, outbox_oldest: datetime | None) -> DeliveryHealth:
+    """Deliveries of the last 24 hours by outcome, and the subscriptions disabled now;
+    ``outbox_oldest`` is the oldest unfinished event's time (``outbox_oldest_unfinished``),
+    read by the caller: the outbox is the events' table, and events plan deliveries, not
+    the other way round.
 
     Each count is one index range on ``(status, next_attempt_at)`` (a delivered or failed
     row keeps the due time of its last attempt there), so the dashboard never reads the whole
@@ -45,8 +47,7 @@ def delivery_health(session: Session, now: datetime) -> DeliveryHealth:
         select(func.count()).select_from(Subscription).where(Subscription.status == SubscriptionStatus.DISABLED)
     )
     # The same figure as the bantin_outbox_lag_seconds metric: a stuck worker or broker shows here first.
-    oldest = outbox_oldest_unfinished(session)
-    lag = max(0, int((now - oldest).total_seconds())) if oldest is not None else 0
+    lag = max(0, int((now - outbox_oldest).total_seconds())) if outbox_oldest is not None else 0
     return DeliveryHealth(
         outbox_lag_seconds=lag,
         delivered=count(DeliveryStatus.DELIVERED),

@@ -12,10 +12,10 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from service.db.models import Delivery, DeliveryStatus, SubscriptionStatus
+from service.db.models import Delivery, DeliveryStatus, Subscription, SubscriptionStatus
+from service.deliveries.planning import FEED_CHANNELS
 from service.deliveries.routing import channels_of, defer_sending
 from service.errors import Conflict, NotFound
-from service.subscriptions.service import get_subscription
 
 
 def recover(session: Session, subscription_id: int, since: datetime, now: datetime) -> list[str]:
@@ -23,7 +23,10 @@ def recover(session: Session, subscription_id: int, since: datetime, now: dateti
 
     Conflict if the subscription is not active; NotFound if it does not exist.
     """
-    subscription = get_subscription(session, subscription_id)
+    subscription = session.get(Subscription, subscription_id)
+    # WebSub subscribers are the hub's, not an admin's: unknown here, as in the subscriptions API.
+    if subscription is None or subscription.channel in FEED_CHANNELS:
+        raise NotFound(f"subscription {subscription_id} does not exist")
     if subscription.status != SubscriptionStatus.ACTIVE:
         raise Conflict(f"subscription {subscription_id} is {subscription.status}; activate it first")
     ids = list(

@@ -6,9 +6,10 @@ import asyncio
 import logging
 import os
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -16,22 +17,21 @@ from sqlalchemy import Row, select, text, update
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from service.announcements.compose import compose
+from service.announcements.kinds import Claim, Content, Recipient, holds, load_contents
+from service.announcements.message import Medium
 from service.channels import mail
 from service.channels.base import RateLimiter, SendContext
 from service.channels.egress import policy_for
 from service.channels.http import GuardedHttp, new_http_session
-from service.channels.messages import FeedContent, OutboundMessage, SendResult
+from service.channels.messages import OutboundMessage, SendResult
 from service.channels.registry import CHANNELS
 from service.db.engine import UnitOfWork
 from service.db.models import Announcement, Delivery, DeliveryStatus, Subscription, SubscriptionStatus
 from service.db.statements import among
-from service.deliveries.content import FEED_UPDATED, feed_content_for
 from service.deliveries.outcomes import record_results
 from service.deliveries.planning import plan_disabled_notices
-from service.digests.content import digest_payloads
-from service.digests.planning import DIGEST
 from service.observability.metrics import record_deliveries
-from service.readers.signup import READER_NOTICES
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,9 @@ def claim(session: Session, delivery_ids: Sequence[str], now: datetime, settings
 
     The rows are stamped with this claim's own token: only this claim may write their
     results (``record_results``), even if it outlives its lease and the sweep hands
-    the rows to another batch.
+    the rows to another batch. What each kind needs is read here, in bulk; each message is
+    rendered (``service.announcements.compose``) when its adapter first reads it, after
+    this transaction, and one that cannot be rendered fails alone.
     """
     lease = now + timedelta(seconds=settings.delivery_lease_seconds)
     token = uuid.uuid4().hex
@@ -91,37 +93,39 @@ def claim(session: Session, delivery_ids: Sequence[str], now: datetime, settings
             select(*ANNOUNCEMENT_COLUMNS).where(among(session, Announcement.id, {c.announcement_id for c in claimed}))
         )
     }
-    feeds: dict[tuple[str, str], FeedContent | None] = {}
-    digests = _digest_payloads(session, claimed, announcements, settings.base_url)
-    messages = []
+    created = {a.id: a.created_at.timestamp() for a in announcements.values()}
+    claims: list[tuple[Row[Any], Row[Any], Claim]] = []
     held: dict[str, list[str]] = {SubscriptionStatus.PAUSED: [], SubscriptionStatus.DISABLED: []}
     for row in claimed:
         subscription = subscriptions.get(row.subscription_id)
         if subscription is None:
             continue  # deleted since planning: the cascade removes the row too
         announcement = announcements[row.announcement_id]
-        # A reader's own confirmation or manage mail, or the reply to a stop, goes whatever the state.
-        if subscription.status in held and announcement.type not in READER_NOTICES:
+        # Whether a paused or disabled subscription holds it back is the kind's to say (a
+        # reader's confirmation mail, the reply to a stop, go whatever the state).
+        if subscription.status in held and holds(announcement.type):
             held[subscription.status].append(row.delivery_id)
             continue
-        payload = digests.get(row.delivery_id, announcement.payload)
-        messages.append(
-            _message(row, subscription, announcement, payload, now, session, feeds, settings.base_url, token)
+        recipient = Recipient(
+            subscription.id, subscription.channel, subscription.target, subscription.locale,
+            subscription.unsubscribe_token,
+        )  # fmt: skip
+        delivery = Claim(
+            row.delivery_id,
+            announcement.type,
+            announcement.id,
+            announcement.payload,
+            created[announcement.id],
+            recipient,
         )
+        claims.append((row, subscription, delivery))
     _hold_back(session, held[SubscriptionStatus.PAUSED], held[SubscriptionStatus.DISABLED], now)
-    return messages
-
-
-def _digest_payloads(
-    session: Session, claimed: Sequence[Row[Any]], announcements: dict[int, Row[Any]], base_url: str
-) -> dict[str, dict[str, Any]]:
-    """Each claimed digest's own payload (its articles), read once for the batch."""
-    payloads: dict[str, dict[str, Any]] = {}
-    for announcement in announcements.values():
-        if announcement.type == DIGEST:
-            ids = [row.delivery_id for row in claimed if row.announcement_id == announcement.id]
-            payloads.update(digest_payloads(session, announcement.payload, ids, base_url))
-    return payloads
+    # What each kind needs beyond the payload (a digest's articles, a feed's bytes), read in bulk.
+    contents = load_contents(session, [c for _, _, c in claims], settings)
+    return [
+        _message(row, subscription, delivery, contents[delivery.delivery_id], now, settings, token)
+        for row, subscription, delivery in claims
+    ]
 
 
 def _claim_then_read(
@@ -203,37 +207,30 @@ def _hold_back(session: Session, paused: list[str], disabled: list[str], now: da
 def _message(
     claimed: Row[Any],
     sub: Row[Any],
-    announcement: Row[Any],
-    payload: Mapping[str, Any],
+    delivery: Claim,
+    content: Content,
     now: datetime,
-    session: Session,
-    feeds: dict[tuple[str, str], FeedContent | None],
-    base_url: str,
+    settings: Settings,
     claim_token: str,
 ) -> OutboundMessage:
     secrets = tuple(s for s in (sub.secret,) if s)
     if sub.previous_secret and sub.previous_secret_expires_at and sub.previous_secret_expires_at > now:
         secrets += (sub.previous_secret,)
-    document = None
-    if announcement.type == FEED_UPDATED:
-        key = (str(announcement.payload.get("scope")), str(announcement.payload.get("format")))
-        if key not in feeds:
-            feeds[key] = feed_content_for(session, announcement.payload, base_url)
-        document = feeds[key]
+    channel = CHANNELS.get(sub.channel)
+    # Rendered for what the channel writes out, when its adapter reads it (an unknown
+    # channel fails at sending, where it always has).
+    medium = channel.medium if channel is not None else Medium.DATA
     return OutboundMessage(
         delivery_id=claimed.delivery_id,
         subscription_id=sub.id,
         channel=sub.channel,
         target=sub.target,
+        event_type=delivery.kind,
+        compose=partial(compose, delivery, content, medium, settings, now),
+        created_at=delivery.created_at,
         options=dict(sub.options or {}),
-        locale=sub.locale,
-        event_type=announcement.type,
-        payload=payload,
-        created_at=announcement.created_at.timestamp(),
         secrets=secrets,
-        unsubscribe_token=sub.unsubscribe_token,
-        document=document,
-        announcement_id=announcement.id,
+        announcement_id=delivery.announcement_id,
         attempts_made=claimed.attempts,
         claim_token=claim_token,
     )

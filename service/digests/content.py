@@ -1,8 +1,8 @@
 """What a digest's delivery carries: its period and its articles, read when the batch starts.
 
 The article ids were fixed when the digest was planned, so a retry sends the same mail;
-an article withdrawn since is left out. A batch of hundreds of digests reads its digest
-rows in one statement and each article once.
+an article withdrawn since is left out. A batch of hundreds of digests (of one period or
+several) reads its digest rows in one statement and each article once, in a second.
 """
 
 from __future__ import annotations
@@ -13,21 +13,30 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from config.settings import Settings
+from service.announcements.kinds import Claim, Content
 from service.articles.urls import article_url_for
 from service.db.models import Article, ArticleStatus, Digest
 from service.db.statements import among
 from service.web.templating import absolute_url
 
 
+def load_digests(session: Session, claims: Sequence[Claim], settings: Settings) -> dict[str, Content]:
+    """The digest kind's loader: each claimed digest's payload (``digest_payloads``)."""
+    payloads = digest_payloads(session, {claim.delivery_id: claim.payload for claim in claims}, settings.base_url)
+    return {delivery_id: Content(payload) for delivery_id, payload in payloads.items()}
+
+
 def digest_payloads(
-    session: Session, announcement_payload: Mapping[str, Any], delivery_ids: Sequence[str], base_url: str
+    session: Session, announcement_payloads: Mapping[str, Mapping[str, Any]], base_url: str
 ) -> dict[str, dict[str, Any]]:
-    """Per delivery id: the announcement's payload with ``covers_from`` (ISO 8601) and
-    ``articles`` (newest first; each ``id``, ``title``, ``summary``, ``url``, ``image_url``,
-    ``published_at``). A delivery without a digest row is absent."""
+    """Per delivery id (given with its announcement's payload): that payload with
+    ``covers_from`` (ISO 8601) and ``articles`` (newest first; each ``id``, ``title``,
+    ``summary``, ``url``, ``image_url``, ``published_at``). A delivery without a digest row
+    is absent."""
     digests = session.execute(
         select(Digest.delivery_id, Digest.article_ids, Digest.covers_from).where(
-            among(session, Digest.delivery_id, delivery_ids)
+            among(session, Digest.delivery_id, list(announcement_payloads))
         )
     ).all()
     wanted = {article_id for row in digests for article_id in row.article_ids}
@@ -48,7 +57,7 @@ def digest_payloads(
             }
     return {
         str(row.delivery_id): {
-            **announcement_payload,
+            **announcement_payloads[str(row.delivery_id)],
             "covers_from": row.covers_from.isoformat(),
             "articles": [articles[i] for i in row.article_ids if i in articles],
         }

@@ -41,10 +41,11 @@ MEBIBYTE = 1 << 20
 
 class ImageRefused(InvalidField):
     """The upload is not an image we store; ``message`` says why, for the field ``file``,
-    in the request's language (Vietnamese by default)."""
+    in the request's language (Vietnamese by default): worded where it is raised (code
+    ``image_refused``), since only the person uploading in the console reads it."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(FIELD, message)
+        super().__init__(FIELD, "image_refused", message=message)
 
 
 @dataclass(frozen=True)

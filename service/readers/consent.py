@@ -12,46 +12,34 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from service.db.models import ConsentEvent
+from service.i18n import N_, gettext, use_language
 
 CURRENT_VERSION = "2026-11-29"
-TEXTS: dict[str, dict[str, str]] = {
-    "2026-11-29": {
-        "vi": (
-            "Tôi đồng ý để {site} lưu địa chỉ thư điện tử, các chuyên mục và tần suất tôi chọn, cùng thời điểm "
-            "và địa chỉ IP khi tôi đăng ký, chỉ để gửi bản tin cho tôi. Tôi có thể đổi lựa chọn, tạm dừng, hủy "
-            "đăng ký hoặc yêu cầu xóa dữ liệu bất cứ lúc nào qua liên kết trong mỗi thư "
-            "(Nghị định 13/2023/NĐ-CP)."
-        ),
-        "en": (
-            "I agree that {site} keeps my e-mail address, the categories and frequency I choose, and the time "
-            "and IP address of my sign-up, only to send me its newsletter. I can change my choices, pause, "
-            "unsubscribe or ask for my data to be deleted at any time through the link in every e-mail "
-            "(Decree 13/2023/NĐ-CP)."
-        ),
-    }
+# Each version's words are a msgid of the one catalogue (English in messages.po); a changed
+# text, in either language, is a new version with its own msgid, and old versions stay.
+TEXTS: dict[str, str] = {
+    "2026-11-29": N_(
+        "Tôi đồng ý để %(site)s lưu địa chỉ thư điện tử, các chuyên mục và tần suất tôi chọn, cùng thời điểm "
+        "và địa chỉ IP khi tôi đăng ký, chỉ để gửi bản tin cho tôi. Tôi có thể đổi lựa chọn, tạm dừng, hủy "
+        "đăng ký hoặc yêu cầu xóa dữ liệu bất cứ lúc nào qua liên kết trong mỗi thư "
+        "(Nghị định 13/2023/NĐ-CP)."
+    ),
 }
 # What the Telegram bot shows next to its category keyboard: a tap on a category is the consent.
 TELEGRAM_VERSION = "2026-11-29-telegram"
-TEXTS[TELEGRAM_VERSION] = {
-    "vi": (
-        "Khi chọn một chuyên mục, bạn đồng ý để {site} lưu mã cuộc trò chuyện Telegram này, các chuyên mục "
-        "bạn chọn và thời điểm chọn, chỉ để gửi bản tin tới đây. Gửi /stop để ngừng nhận tin bất cứ lúc nào "
-        "(Nghị định 13/2023/NĐ-CP)."
-    ),
-    "en": (
-        "By choosing a category you agree that {site} keeps this Telegram chat's id, the categories you "
-        "choose and when you chose them, only to send its newsletter here. Send /stop to end it at any time "
-        "(Decree 13/2023/NĐ-CP)."
-    ),
-}
+TEXTS[TELEGRAM_VERSION] = N_(
+    "Khi chọn một chuyên mục, bạn đồng ý để %(site)s lưu mã cuộc trò chuyện Telegram này, các chuyên mục "
+    "bạn chọn và thời điểm chọn, chỉ để gửi bản tin tới đây. Gửi /stop để ngừng nhận tin bất cứ lúc nào "
+    "(Nghị định 13/2023/NĐ-CP)."
+)
 METHODS = frozenset({"form", "bot", "follow", "admin"})
 ACTIONS = frozenset({"given", "changed", "withdrawn"})
 
 
 def consent_text(locale: str, site_title: str, version: str = CURRENT_VERSION) -> str:
     """The words of ``version`` in ``locale`` (Vietnamese when the locale is unknown)."""
-    texts = TEXTS[version]
-    return texts.get(locale, texts["vi"]).format(site=site_title)
+    with use_language(locale):
+        return gettext(TEXTS[version], site=site_title)
 
 
 def record_consent(

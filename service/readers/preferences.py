@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from service.channels.urls import with_path
+from service import links
+from service.announcements.links import PREFERENCES
 from service.db.models import Subscription, SubscriptionStatus
 from service.deliveries.planning import EACH
-from service.readers import links
 from service.readers.consent import record_consent
 from service.readers.schemas import PreferencesForm
 from service.readers.signup import CONFIRMED, known_categories
-
-PURPOSE = "preferences"
-
-
-def preferences_url(settings: Settings, subscription_id: int, now: datetime) -> str:
-    """A link to one subscriber's preferences, valid for BANTIN_PREFERENCES_LINK_DAYS."""
-    expires = now + timedelta(days=settings.preferences_link_days)
-    signed = links.sign(settings.secret_key.get_secret_value(), PURPOSE, str(subscription_id), expires)
-    return with_path(settings.base_url, f"/subscribe/preferences/{subscription_id}/{signed}")
 
 
 def open_link(
@@ -32,7 +23,7 @@ def open_link(
 
     Only a confirmed (active or paused) or unsubscribed reader e-mail subscription opens.
     """
-    state = links.verify(settings.secret_key.get_secret_value(), PURPOSE, str(subscription_id), signed, now)
+    state = links.verify(settings.secret_key.get_secret_value(), PREFERENCES, str(subscription_id), signed, now)
     if state != "ok":
         return state, None
     subscription = session.get(Subscription, subscription_id)

@@ -7,7 +7,8 @@ from typing import Literal
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from service.subscriptions.schemas import Categories
+from service.errors import invalid
+from service.inputs import Categories
 
 Frequency = Literal["each", "daily", "weekly"]
 MAX_ADDRESS = 254  # RFC 5321's path limit
@@ -31,7 +32,7 @@ class SignupForm(BaseModel):
         try:
             normalised = validate_email(value, check_deliverability=False).normalized
         except EmailNotValidError as exc:
-            raise ValueError(str(exc)) from None
+            raise invalid("email", reason=str(exc)) from None
         # One reader, one address: mailbox names are case-insensitive in practice (listmonk: LOWER(email)).
         return normalised.lower()
 
@@ -39,7 +40,7 @@ class SignupForm(BaseModel):
     @classmethod
     def _consented(cls, value: bool) -> bool:
         if not value:
-            raise ValueError("consent is needed to subscribe")
+            raise invalid("consent_needed")
         return value
 
     @property

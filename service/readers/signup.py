@@ -24,24 +24,19 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from service import links
 from service.articles.categories import public_slugs
 from service.channels.base import RateLimiter
 from service.db.locks import transaction_lock
 from service.db.models import SubscribeRequest, Subscription, SubscriptionStatus, Suppression
 from service.deliveries.planning import plan_announcement
 from service.errors import InvalidField
-from service.readers import links
 from service.readers.consent import CURRENT_VERSION, record_consent
 from service.readers.schemas import SignupForm
 
+# The kinds of the two mails a sign-up sends (their words: service/readers/announcements.py).
 CONFIRM_MAIL = "reader.confirm"
 MANAGE_MAIL = "reader.manage"
-READER_MAILS = frozenset({CONFIRM_MAIL, MANAGE_MAIL})
-# A chat reader's welcome (naming how to stop) and the reply that confirms a stop.
-WELCOME_NOTICE = "reader.welcome"
-STOPPED_REPLY = "reader.stopped"
-# Sent whatever the subscription's state: the reply to a stop goes to a subscription it just ended.
-READER_NOTICES = READER_MAILS | {STOPPED_REPLY}
 CONFIRMED = frozenset({SubscriptionStatus.ACTIVE.value, SubscriptionStatus.PAUSED.value})
 HOUR = 3600.0
 
@@ -115,7 +110,7 @@ def request_signup(
     categories = known_categories(session, form.categories)
     if form.categories and not categories:
         # Only unknown slugs: subscribing to everything instead would not be what was asked.
-        raise InvalidField("categories", "none of the chosen categories exists")
+        raise InvalidField("categories", "no_category_exists")
     # The domain's pending count and the address's subscription are read, then written on:
     # sign-ups of one domain one at a time, or two at once would both pass the cap and both
     # create the address's subscription (a row lock cannot hold a row that is not there yet).

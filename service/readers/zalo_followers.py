@@ -33,8 +33,9 @@ from service.db.models import Subscription, SubscriptionStatus, Suppression, Zal
 from service.db.statements import insert_ignoring_duplicates
 from service.deliveries.outcomes import fail_pending
 from service.deliveries.planning import plan_announcement
+from service.i18n import LANGUAGES, N_, gettext, use_language
 from service.readers.consent import record_consent
-from service.readers.signup import STOPPED_REPLY, WELCOME_NOTICE, suppression_hash
+from service.readers.signup import suppression_hash
 from service.readers.zalo_webhook import FOLLOW, SEND_TEXT, UNFOLLOW, OaEvent, event_key
 from service.text import search_key
 
@@ -44,16 +45,16 @@ CHANNEL = "zalo"
 # so "Hủy", "HUỶ", "huy." and "Hủy đăng ký" all stop.
 STOP_WORDS = frozenset({"huy", "huy dang ky", "stop", "unsubscribe"})
 START_WORDS = frozenset({"dang ky", "start", "subscribe"})
+# The kinds of the follower's welcome (naming how to stop) and of the reply that confirms a
+# stop (service/readers/announcements.py); the reply goes to the subscription it just ended.
+WELCOME_NOTICE = "reader.welcome"
+STOPPED_REPLY = "reader.stopped"
 # The words the follower is shown; a new wording is a new version (consent rows name it).
 NOTICE_VERSION = "zalo-2026-11-29"
-WELCOME = {
-    "vi": "Cảm ơn bạn đã quan tâm {site}. Bạn sẽ nhận tin bài mới tại đây. Nhắn “hủy” để ngừng nhận bất cứ lúc nào.",
-    "en": "Thank you for following {site}. You will get new articles here. Send “stop” to stop at any time.",
-}
-STOPPED = {
-    "vi": "Bạn đã hủy nhận tin từ {site} qua Zalo. Nhắn “đăng ký” nếu muốn nhận lại.",
-    "en": "You will no longer get news from {site} on Zalo. Send “start” to subscribe again.",
-}
+WELCOME = N_(
+    "Cảm ơn bạn đã quan tâm %(site)s. Bạn sẽ nhận tin bài mới tại đây. Nhắn “hủy” để ngừng nhận bất cứ lúc nào."
+)
+STOPPED = N_("Bạn đã hủy nhận tin từ %(site)s qua Zalo. Nhắn “đăng ký” nếu muốn nhận lại.")
 UNFOLLOWED = "the follower left the Official Account (unfollow)"
 ASKED_TO_STOP = "the follower asked to stop in the Official Account chat"
 Outcome = Literal["subscribed", "unsubscribed", "stopped", "ignored", "duplicate", "stale"]
@@ -190,10 +191,16 @@ def _consent(session: Session, subscription: Subscription, action: str, method: 
     )
 
 
-def _notice(session: Session, subscription: Subscription, event_type: str, words: dict[str, str], now: datetime,
+def _notice(session: Session, subscription: Subscription, event_type: str, words: str, now: datetime,
             settings: Settings) -> None:  # fmt: skip
-    """One message to this follower alone: a delivery row, retried and logged like any other."""
-    text = {locale: template.format(site=settings.site_title) for locale, template in words.items()}
+    """One message to this follower alone: a delivery row, retried and logged like any other.
+
+    Its words are written now in every language (the follower's is picked when it is sent),
+    so a retry says what the first attempt said."""
+    text = {}
+    for locale in LANGUAGES:
+        with use_language(locale):
+            text[locale] = gettext(words, site=settings.site_title)
     plan_announcement(
         session,
         source_key=f"{event_type}:{subscription.id}:{uuid.uuid4().hex}",

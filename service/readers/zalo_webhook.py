@@ -112,13 +112,13 @@ def check_signed_timestamp(document: Mapping[str, Any], signed: str) -> None:
 def parse(body: bytes) -> dict[str, Any]:
     """The body as a JSON object (``service.json_input``: UTF-8, bounded nesting); else InvalidField("body", why)."""
     if not body.strip():
-        raise InvalidField("body", "is empty; expected a Zalo webhook event (a JSON object)")
+        raise InvalidField("body", "zalo_empty")
     try:
         document = parse_json(body)
     except JsonRefused as exc:
-        raise InvalidField("body", f"is not valid JSON: {exc.msg}") from None
+        raise InvalidField("body", "invalid_json", reason=exc.msg) from None
     if not isinstance(document, dict):
-        raise InvalidField("body", f"must be a JSON object, not {type(document).__name__}")
+        raise InvalidField("body", "not_object", kind=type(document).__name__)
     return document
 
 
@@ -126,10 +126,10 @@ def signed_timestamp(document: Mapping[str, Any]) -> str:
     """The ``timestamp`` field as the text that was signed; InvalidField when missing or not digits."""
     value = document.get("timestamp")
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise InvalidField("timestamp", "is required: milliseconds since the epoch, as digits")
+        raise InvalidField("timestamp", "timestamp_required")
     text = str(value)
     if not _TIMESTAMP.match(text):
-        raise InvalidField("timestamp", "must be milliseconds since the epoch, as digits")
+        raise InvalidField("timestamp", "timestamp_digits")
     return text
 
 
@@ -139,7 +139,7 @@ def _user(document: Mapping[str, Any], holder: str) -> str:
     if isinstance(found, int) and not isinstance(found, bool):
         found = str(found)
     if not isinstance(found, str) or not _USER_ID.match(found):
-        raise InvalidField(f"{holder}.id", "is required: the user's numeric Zalo id for this Official Account")
+        raise InvalidField(f"{holder}.id", "zalo_user_required")
     return found
 
 
@@ -150,7 +150,7 @@ def _optional_id(document: Mapping[str, Any], name: str) -> str | None:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str) or not _USER_ID.match(value):
-        raise InvalidField(name, "must be a numeric id")
+        raise InvalidField(name, "numeric_id")
     return value
 
 
@@ -159,7 +159,7 @@ def read_event(document: Mapping[str, Any]) -> OaEvent:
     an event we handle needs and lacks. Events we do not handle come back with only name and time."""
     name = document.get("event_name")
     if not isinstance(name, str) or not name.strip() or len(name) > 64:
-        raise InvalidField("event_name", "is required: a string such as follow, unfollow or user_send_text")
+        raise InvalidField("event_name", "event_name_required")
     timestamp = int(signed_timestamp(document))
     if name not in HANDLED:
         return OaEvent(name=name, timestamp_ms=timestamp)
@@ -168,10 +168,10 @@ def read_event(document: Mapping[str, Any]) -> OaEvent:
         return OaEvent(name, timestamp, _user(document, "follower"), by_app)
     message = document.get("message")
     if not isinstance(message, Mapping) or not isinstance(message.get("text"), str):
-        raise InvalidField("message.text", "is required for user_send_text: the text the user sent")
+        raise InvalidField("message.text", "text_required")
     msg_id = message.get("msg_id")
     if msg_id is not None and (not isinstance(msg_id, str) or not 0 < len(msg_id) <= 128):
-        raise InvalidField("message.msg_id", "must be a string of at most 128 characters")
+        raise InvalidField("message.msg_id", "msg_id")
     return OaEvent(name, timestamp, _user(document, "sender"), by_app, clean_line(message["text"][:MAX_TEXT]), msg_id)
 
 

@@ -7,8 +7,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from service.errors import invalid
+from service.inputs import Categories
 from service.merge_patch import MergePatch
-from service.text import clean_line, has_invisible, has_xml_forbidden, slugify_vi
+from service.text import has_invisible, has_xml_forbidden
 
 Channel = Literal["webhook", "email", "telegram", "slack", "discord", "teams", "zalo", "apprise"]
 EventName = Literal["article.published", "article.updated", "article.withdrawn", "reminder.due"]
@@ -19,17 +21,6 @@ MAX_TARGET = 2000
 MAX_TARGET_BYTES = 2000
 
 
-def _categories(values: list[str]) -> list[str]:
-    slugs: list[str] = []
-    for position, raw in enumerate(values):
-        slug = slugify_vi(clean_line(raw))
-        if not slug:
-            raise ValueError(f"entry {position} ({raw!r}) is not a category name or slug")
-        if slug not in slugs:
-            slugs.append(slug)
-    return slugs
-
-
 def _events(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
@@ -37,25 +28,25 @@ def _events(values: list[str]) -> list[str]:
 def _target(value: str) -> str:
     value = value.strip()
     if not value:
-        raise ValueError("must not be empty")
+        raise invalid("empty")
     if len(value) > MAX_TARGET:
-        raise ValueError(f"is longer than {MAX_TARGET} characters")
+        raise invalid("longer_than", limit=MAX_TARGET)
     if len(value.encode("utf-8")) > MAX_TARGET_BYTES:
-        raise ValueError(f"is longer than {MAX_TARGET_BYTES} bytes in UTF-8")
+        raise invalid("longer_than_bytes", limit=MAX_TARGET_BYTES)
     if has_xml_forbidden(value):
-        raise ValueError("must not contain control characters")
+        raise invalid("control_characters")
     if has_invisible(value):
         # A URL, address or chat id never needs one; in a target it can only hide what is called.
-        raise ValueError("must not contain invisible formatting characters (bidi controls, zero-width spaces)")
+        raise invalid("invisible_characters")
     return value
 
 
 def _options(value: dict[str, Any]) -> dict[str, Any]:
     document = json.dumps(value, ensure_ascii=False)
     if len(document.encode()) > MAX_OPTIONS_BYTES:
-        raise ValueError(f"is larger than {MAX_OPTIONS_BYTES} bytes")
+        raise invalid("larger_than_bytes", limit=MAX_OPTIONS_BYTES)
     if any(has_xml_forbidden(text) for text in _strings(value)):
-        raise ValueError("must not contain control characters")
+        raise invalid("control_characters")
     return value
 
 
@@ -70,7 +61,6 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
-Categories = Annotated[list[str], AfterValidator(_categories)]
 Events = Annotated[list[EventName], AfterValidator(_events)]
 Target = Annotated[str, AfterValidator(_target)]
 Options = Annotated[dict[str, Any], AfterValidator(_options)]

@@ -17,20 +17,18 @@ from service.channels.webhook import new_secret
 from service.db.models import Subscription, SubscriptionStatus, Suppression
 from service.deliveries.planning import plan_announcement
 from service.errors import Conflict, NotFound
+from service.i18n import N_, gettext, use_language
 from service.readers.consent import record_consent
 from service.readers.signup import suppression_hash
+from service.subscriptions.announcements import TEST_MESSAGE
 from service.subscriptions.schemas import SubscriptionCreate, SubscriptionUpdate
 
 # Chat webhook and Apprise URLs are credentials: anyone holding one can post to the channel.
 # What secrets.token_urlsafe(32) makes: 43 characters of the URL-safe base64 alphabet.
 UNSUBSCRIBE_TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 SECRET_URL_CHANNELS = frozenset({"slack", "discord", "teams", "apprise"})
-# The event type of a test message; channels word it with the lead for this type.
-TEST_MESSAGE = "subscription.test"
-TEST_MESSAGE_TEXT = {
-    "vi": "Kênh này đã được nối với bản tin. Nếu bạn đọc được dòng này, tin sẽ đến đây.",
-    "en": "This channel is connected to the newsletter. If you can read this, announcements will arrive here.",
-}
+# What a test message says, in the subscription's language (its kind: subscriptions/announcements.py).
+TEST_MESSAGE_TEXT = N_("Kênh này đã được nối với bản tin. Nếu bạn đọc được dòng này, tin sẽ đến đây.")
 # Channels whose target is a person (an address, a chat): personal data under Decree 13/2023/NĐ-CP.
 PERSONAL_CHANNELS = frozenset({"email", "telegram", "zalo"})
 
@@ -165,13 +163,15 @@ def send_test_message(session: Session, subscription_id: int, now: datetime, set
     subscription = get_subscription(session, subscription_id)
     if subscription.status != SubscriptionStatus.ACTIVE:
         raise Conflict(f"subscription {subscription_id} is {subscription.status}; resume it first")
+    with use_language(subscription.locale):
+        message = gettext(TEST_MESSAGE_TEXT)
     planned = plan_announcement(
         session,
         source_key=f"test:{subscription_id}:{uuid.uuid4().hex}",
         event_type=TEST_MESSAGE,
         payload={
             "subscription_id": subscription_id,
-            "message": TEST_MESSAGE_TEXT.get(subscription.locale, TEST_MESSAGE_TEXT["vi"]),
+            "message": message,
         },
         now=now,
         settings=settings,

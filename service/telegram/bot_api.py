@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 
 from config.settings import Settings
-from service.channels.urls import with_path
 from service.json_input import JsonRefused, parse_json
+from service.urls import with_path
 
 # getUpdates waits up to its own timeout for an update: the client waits this much longer.
 LONG_POLL_MARGIN_SECONDS = 10.0

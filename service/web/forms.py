@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from config.settings import Settings
-from service.readers import links
+from service import links
 
 CSRF_PURPOSE = "csrf"
 CSRF_LIFETIME = timedelta(hours=4)

@@ -19,15 +19,15 @@ from config.settings import Settings
 from service.articles.categories import public_category
 from service.channels.egress import EgressDenied, check_url, policy_for
 from service.channels.http import GuardedHttp, HttpFailure, new_http_session
-from service.channels.urls import with_query
 from service.db.models import FeedDocument, Subscription, SubscriptionStatus
-from service.deliveries.content import FEED_UPDATED
 from service.deliveries.planning import create_announcement, insert_deliveries
 from service.errors import DomainError, InvalidField
 from service.feeds.render import FILENAMES
 from service.feeds.scopes import SITE, category_scope, category_slug
 from service.feeds.urls import feed_url
 from service.inputs import is_slug
+from service.urls import with_query
+from service.websub.announcements import FEED_UPDATED
 
 log = logging.getLogger(__name__)
 MAX_SECRET_BYTES = 199  # "less than 200 bytes" (WebSub §5.1)
@@ -91,31 +91,31 @@ def parse_request(session: Session, form: Mapping[str, str], settings: Settings)
     """
     mode = form.get("hub.mode", "")
     if mode not in {"subscribe", "unsubscribe"}:
-        raise InvalidField("hub.mode", "must be subscribe or unsubscribe")
+        raise InvalidField("hub.mode", "hub_mode")
     callback = form.get("hub.callback", "").strip()
     if not callback:
-        raise InvalidField("hub.callback", "is required")
+        raise InvalidField("hub.callback", "required")
     try:
         check_url(callback, policy_for(settings.egress_allow))
     except EgressDenied as exc:
-        raise InvalidField("hub.callback", str(exc)) from None
+        raise InvalidField("hub.callback", exc.code, **exc.params) from None
     topic = form.get("hub.topic", "").strip()
     scoped = _topic_scope(topic, settings)
     if scoped is None or session.get(FeedDocument, scoped) is None or not _public_scope(session, scoped[0]):
-        raise InvalidField("hub.topic", f"is not a feed of this hub (e.g. {settings.base_url}/feeds/atom.xml)")
+        raise InvalidField("hub.topic", "not_our_feed", example=f"{settings.base_url}/feeds/atom.xml")
     lease = settings.websub_default_lease_seconds
     if form.get("hub.lease_seconds"):
         try:
             lease = int(form["hub.lease_seconds"])
         except ValueError:
-            raise InvalidField("hub.lease_seconds", "must be a whole number of seconds") from None
+            raise InvalidField("hub.lease_seconds", "whole_seconds") from None
         if lease <= 0:
-            raise InvalidField("hub.lease_seconds", "must be positive")
+            raise InvalidField("hub.lease_seconds", "positive")
     # The hub chooses the lease within its bounds and tells the subscriber in the verification.
     lease = max(settings.websub_min_lease_seconds, min(lease, settings.websub_max_lease_seconds))
     secret = form.get("hub.secret") or None
     if secret is not None and len(secret.encode("utf-8")) > MAX_SECRET_BYTES:
-        raise InvalidField("hub.secret", "must be less than 200 bytes")
+        raise InvalidField("hub.secret", "less_than_bytes", limit=MAX_SECRET_BYTES + 1)
     return HubRequest(mode, callback, topic, scoped[0], scoped[1], lease, secret)
 
 

@@ -17,10 +17,10 @@ from aiosmtpd.controller import Controller
 
 from config.settings import Settings
 from service.channels.http import new_http_session
-from service.channels.messages import OutboundMessage
 from service.deliveries.ratelimit import LocalRateLimiter
 from service.deliveries.sender import send_all
 from tests.integration.stack import free_port
+from tests.outbound import outbound
 
 
 class Sink:
@@ -61,17 +61,15 @@ def relay(request: pytest.FixtureRequest, ca: tuple[trustme.CA, Path]) -> Iterat
 
 
 def send(settings: Settings, target: str) -> Any:
-    message = OutboundMessage(
+    message = outbound(
+        "article.published",
+        {"article": {"title": "Quốc khánh 2/9", "url": "https://b.vn/a"}},
         delivery_id="msg_tls",
-        subscription_id=1,
         channel="email",
         target=target,
-        options={},
-        locale="vi",
-        event_type="article.published",
-        payload={"article": {"title": "Quốc khánh 2/9", "url": "https://b.vn/a"}},
         created_at=time.time(),
         unsubscribe_token="tok",
+        settings=settings,
     )
 
     async def run() -> Any:

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from config.settings import get_settings
+from service import links
 from service.articles.derived import ALL_CATEGORIES
 from service.articles.editorial import OPERATOR, Actor, person
 from service.articles.review import approve, return_for_changes, submit_for_review
@@ -47,7 +48,6 @@ from service.deliveries.sender import claim
 from service.digests.planning import tick as digests_tick
 from service.errors import Conflict
 from service.events.announce import announce_event
-from service.readers import links
 from service.readers.schemas import SignupForm
 from service.readers.signup import confirm, request_signup
 from service.readers.zalo_followers import handle_event as handle_zalo_event

@@ -35,9 +35,11 @@ os.environ.update(UNIT_ENV)
 @pytest.fixture(scope="session", autouse=True)
 def unit_environment() -> None:
     _clear_caches()
+    from service.announcement_kinds import register_all
     from service.db.migrate import upgrade
 
     upgrade()
+    register_all()  # as the worker and the API do at start
 
 
 def _clear_caches() -> None:

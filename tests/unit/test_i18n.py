@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
 
-from service.i18n import translations, use_language
+from service.i18n import LANGUAGES, translations, use_language
 from service.i18n_catalogue import MAPPING, PO_FILE, ROOT, extract, read_catalogue, untranslated, update
 from service.web.templating import build_environment
 
@@ -77,3 +78,38 @@ def test_both_template_folders_share_one_configuration() -> None:
         assert site.autoescape(name) == console.autoescape(name) == (name != "robots.txt")  # type: ignore[operator]
     assert site.undefined.__name__ == "StrictUndefined"
     assert set(site.filters) == set(console.filters) and "_" in site.globals and "_" in console.globals
+
+
+def _words_outside_the_catalogue(root: Path) -> list[str]:
+    """Literal tables keyed by "vi" and "en", and ``"…" if … == "vi" else "…"`` between two
+    literal strings, under ``root``: words the catalogue check cannot see. A choice between two
+    language codes is not words, nor are ``service/i18n.py``'s language names (each written in
+    its own language, as a language switch shows them)."""
+    found = []
+    for path in sorted(p for p in root.rglob("*.py") if p.relative_to(root) != Path("i18n.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Dict):
+                keys = {k.value for k in node.keys if isinstance(k, ast.Constant)}
+                literal = all(isinstance(v, ast.Constant | ast.Dict | ast.JoinedStr) for v in node.values)
+                if {"vi", "en"} <= keys and literal:
+                    found.append(f"{path.relative_to(root.parent)}:{node.lineno}")
+            if isinstance(node, ast.IfExp) and isinstance(node.test, ast.Compare):
+                compared = [c.value for c in node.test.comparators if isinstance(c, ast.Constant)]
+                values = [n.value for n in (node.body, node.orelse) if isinstance(n, ast.Constant)]
+                words = len(values) == 2 and all(isinstance(v, str) and v not in LANGUAGES for v in values)
+                if words and set(compared) & set(LANGUAGES):
+                    found.append(f"{path.relative_to(root.parent)}:{node.lineno}")
+    return found
+
+
+def test_every_word_people_read_is_in_the_catalogue_not_in_a_table_of_its_own(tmp_path: Path) -> None:
+    # Mail, Telegram, Zalo, Slack/Teams and digests once kept their words in per-module
+    # {"vi": …, "en": …} tables and "vi" ternaries, out of the check above (decision 0032).
+    assert _words_outside_the_catalogue(ROOT / "service") == []
+    (tmp_path / "service").mkdir()
+    (tmp_path / "service" / "old.py").write_text(
+        'WORDS = {"vi": {"read": "Đọc bài"}, "en": {"read": "Read"}}\n'
+        'def label(locale):\n    return "Xem" if locale == "vi" else "Open"\n',
+        encoding="utf-8",
+    )
+    assert _words_outside_the_catalogue(tmp_path / "service") == ["service/old.py:1", "service/old.py:3"]

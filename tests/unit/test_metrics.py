@@ -7,7 +7,8 @@ import random
 from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.samples import Sample
 
-from service.channels.messages import OutboundMessage, SendResult
+from service.announcements.message import Message
+from service.channels.messages import OutboundMessage, SendResult, ready
 from service.observability.metrics import (
     DELIVERIES,
     DELIVERY_ATTEMPT_DURATION,
@@ -48,10 +49,8 @@ def _message(n: int, channel: str) -> OutboundMessage:
         subscription_id=n,
         channel=channel,
         target="",
-        options={},
-        locale="vi",
         event_type="article.published",
-        payload={},
+        compose=ready(Message(data={})),
         created_at=1_000.0,
     )
 

@@ -171,7 +171,7 @@ def test_a_draft_only_categorys_feed_is_no_websub_topic(desk: dict[str, int]) ->
 
 
 def test_a_reader_keeps_a_category_chosen_while_it_was_public(desk: dict[str, int], web: TestClient) -> None:
-    from service.readers.preferences import preferences_url
+    from service.announcements.links import preferences_url
 
     with session_scope() as session:
         subscription = Subscription(channel="email", target="lan@example.vn", events=[], categories=[PUBLIC],

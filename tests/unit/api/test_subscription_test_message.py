@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from service.channels.text import render_text
+from service.announcements.compose import render_text
 from service.cli.main import app
 from service.db.engine import session_scope
 from service.db.models import Announcement, Delivery

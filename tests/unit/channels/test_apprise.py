@@ -72,8 +72,8 @@ def test_each_service_gets_its_words_cut_to_its_own_limit_before_apprise_formats
     import apprise
     from apprise.decorators import notify
 
+    from service.announcements.compose import render_text
     from service.channels.apprise_channel import _notify
-    from service.channels.text import render_text
 
     received: list[tuple[str, str]] = []
 

@@ -60,9 +60,9 @@ def test_a_denied_origin_is_denied_without_a_request() -> None:
 def test_api_bases_with_a_path_and_query_keep_them_on_the_wire() -> None:
     """An operator's API base behind a proxy (``…/proxy?key=k``): the method path goes after
     the base's path and the base's query stays (Telegram and Zalo alike)."""
-    from service.channels.messages import OutboundMessage
     from service.deliveries.ratelimit import LocalRateLimiter
     from service.deliveries.sender import send_all
+    from tests.outbound import outbound
 
     async def run() -> list[web.Request]:
         seen: list[web.Request] = []
@@ -80,8 +80,10 @@ def test_api_bases_with_a_path_and_query_keep_them_on_the_wire() -> None:
         base = f"http://127.0.0.1:{port}/proxy/?key=k"
         settings = Settings(telegram_api_base=base, telegram_bot_token="1:T", zalo_api_base=base, zalo_access_token="z")
         messages = [
-            OutboundMessage("d1", 1, "telegram", "-100", {}, "vi", "article.published", {"article": {}}, 0.0),
-            OutboundMessage("d2", 2, "zalo", "42", {}, "vi", "article.published", {"article": {}}, 0.0),
+            outbound("article.published", {"article": {}}, delivery_id="d1", channel="telegram", target="-100"),
+            outbound(
+                "article.published", {"article": {}}, delivery_id="d2", subscription_id=2, channel="zalo", target="42"
+            ),
         ]
         session = new_http_session(settings)
         try:

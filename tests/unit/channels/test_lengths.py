@@ -7,9 +7,11 @@ import unicodedata
 
 import pytest
 
+from service.announcements.compose import render_text
+from service.announcements.message import AnnouncementText
 from service.channels.chat import DiscordChannel, SlackChannel, TeamsChannel, discord_markdown, slack_mrkdwn
 from service.channels.telegram import MAX_TEXT, telegram_html
-from service.channels.text import AnnouncementText, fit, render_text, utf16_length
+from service.channels.text import fit, utf16_length
 from service.channels.zalo import MAX_TEXT as ZALO_MAX
 
 URL = "https://b.vn/articles/1/quoc-khanh?a=1&b=2"
@@ -28,7 +30,7 @@ def telegram_visible_text(message: str) -> str:
 
 @pytest.mark.parametrize("summary", [NASTY * 200, "a" * 4100, "😀" * 3000, "&" * 5000, "e\u0301" * 3000])
 def test_telegram_fits_4096_after_entity_parsing_with_tags_whole(summary: str) -> None:
-    message = telegram_html("article.published", payload(summary), "vi")
+    message = telegram_html(render_text("article.published", payload(summary), "vi"))
     visible = telegram_visible_text(message)
     assert utf16_length(visible) <= MAX_TEXT
     assert message.startswith("<b>") and message.count("<b>") == message.count("</b>") == 1
@@ -42,7 +44,7 @@ def test_telegram_fits_4096_after_entity_parsing_with_tags_whole(summary: str) -
 
 
 def test_short_messages_are_not_touched() -> None:
-    message = telegram_html("article.published", payload("Tóm tắt"), "vi")
+    message = telegram_html(render_text("article.published", payload("Tóm tắt"), "vi"))
     assert "…" not in message and "Tóm tắt" in message
 
 
@@ -88,5 +90,5 @@ def test_teams_and_zalo_fit_their_limits() -> None:
 
 def test_prepared_reminder_text_is_cut_too() -> None:
     reminder = {"text": {"vi": "Nhắc: " + "ư" * 5000}, "subject": {"vi": "Nhắc"}}
-    words = fit(render_text("calendar.reminder", reminder, "vi"), 100)
+    words = fit(render_text("reminder.due", reminder, "vi"), 100)
     assert isinstance(words, AnnouncementText) and len(words.text) <= 100

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from config.settings import Settings, get_settings
 from service.channels.mail import build_email
-from service.channels.messages import OutboundMessage
+from tests.outbound import outbound
 
 _LETTERS = "aàáảãạăằắẳẵặâầấẩẫậbcdđeèéẻẽẹêềếểễệghiìíỉĩịklmnoòóỏõọôồốổỗộơờớởỡợpqrstuùúủũụưừứửữựvxyỳýỷỹỵ"
 VIETNAMESE = _LETTERS + _LETTERS.upper()
@@ -44,18 +44,15 @@ def vietnamese_text(draw: st.DrawFn) -> str:
 def compose(subject: str, site_title: str, target: str = "ban.doc@example.vn") -> bytes:
     base: Settings = get_settings()
     changed = base.model_copy(update={"site_title": site_title, "smtp_from": "tin@bantin.example.vn"})
-    message = OutboundMessage(
+    message = outbound(
+        "reminder.due",
+        # A reminder carries its words as given: the subject is exactly ``subject``.
+        {"text": {"vi": BODY}, "subject": {"vi": subject}},
         delivery_id="0b9d6c3e-5d2a-4d8e-9a51-3f0c2f6d7a10",
-        subscription_id=1,
         channel="email",
         target=target,
-        options={},
-        locale="vi",
-        event_type="reminder.due",
-        # A reminder carries its words as given: the subject is exactly ``subject``.
-        payload={"text": {"vi": BODY}, "subject": {"vi": subject}},
-        created_at=0.0,
         unsubscribe_token="token",
+        settings=changed,
     )
     return build_email(changed, message)
 
@@ -125,9 +122,9 @@ def test_a_named_sender_and_a_non_ascii_host_read_back_as_configured() -> None:
     changed = get_settings().model_copy(
         update={"smtp_from": "Văn phòng  Thành ủy <vp@bản-tin.vn>", "base_url": "https://bản-tin.vn"}
     )
-    message = OutboundMessage(
-        delivery_id="d1", subscription_id=1, channel="email", target="a@example.vn", options={}, locale="vi",
-        event_type="reminder.due", payload={"text": {"vi": BODY}}, created_at=0.0, unsubscribe_token="t",
+    message = outbound(
+        "reminder.due", {"text": {"vi": BODY}}, delivery_id="d1", channel="email", target="a@example.vn",
+        unsubscribe_token="t", settings=changed,
     )  # fmt: skip
     raw = build_email(changed, message)
     assert raw.split(b"\r\n\r\n", 1)[0].isascii()

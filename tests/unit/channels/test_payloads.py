@@ -4,14 +4,15 @@ from typing import Any
 from multidict import CIMultiDict
 from standardwebhooks import Webhook
 
+from service.announcements.compose import render_text
 from service.channels.chat import DiscordChannel
 from service.channels.http import HttpAnswer
 from service.channels.messages import OutboundMessage
 from service.channels.results import classify, retry_after_seconds
 from service.channels.telegram import telegram_html
-from service.channels.text import render_text
 from service.channels.webhook import new_secret, signature_headers, webhook_body
 from service.channels.websub_channel import hub_signature
+from tests.outbound import outbound
 
 ARTICLE = {"article": {"title": "Quốc khánh <2/9> & Tết", "summary": "Tóm tắt", "url": "https://b.vn/articles/1/x"}}
 
@@ -22,15 +23,11 @@ def message(**overrides: object) -> OutboundMessage:
         "subscription_id": 1,
         "channel": "webhook",
         "target": "https://8.8.8.8/h",
-        "options": {},
-        "locale": "vi",
-        "event_type": "article.published",
-        "payload": ARTICLE,
         "created_at": 1_800_000_000.0,
         "secrets": (new_secret(),),
     }
     fields.update(overrides)
-    return OutboundMessage(**fields)  # type: ignore[arg-type]
+    return outbound("article.published", ARTICLE, **fields)  # type: ignore[arg-type]
 
 
 def test_signature_verifies_with_the_standardwebhooks_library() -> None:
@@ -73,7 +70,7 @@ def test_prepared_reminder_text_is_used_as_it_is() -> None:
 
 
 def test_telegram_html_escapes_everything_but_its_own_tags() -> None:
-    text = telegram_html("article.published", ARTICLE, "vi")
+    text = telegram_html(render_text("article.published", ARTICLE, "vi"))
     assert text.startswith("<b>Bài mới: Quốc khánh &lt;2/9&gt; &amp; Tết</b>")
     assert '<a href="https://b.vn/articles/1/x">' in text
 

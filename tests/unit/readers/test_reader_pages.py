@@ -16,10 +16,11 @@ from sqlalchemy import func, select, update
 from typer.testing import CliRunner
 
 from config.settings import get_settings
+from service import links
+from service.announcements.links import preferences_url
 from service.api import readers as reader_routes
 from service.api.app import create_app
 from service.channels.mail import build_email
-from service.channels.messages import OutboundMessage
 from service.cli.main import app as cli
 from service.db.engine import session_scope
 from service.db.models import (
@@ -33,9 +34,8 @@ from service.db.models import (
 )
 from service.db.types import utcnow
 from service.deliveries.planning import plan_announcement
-from service.readers import links
 from service.readers.consent import CURRENT_VERSION
-from service.readers.preferences import preferences_url
+from tests.outbound import outbound
 from tests.unit.api.conftest import make_token
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -287,16 +287,12 @@ def test_every_reader_mail_but_the_confirmation_links_to_the_preferences(web: Te
     settings = get_settings()
 
     def mail(event_type: str, payload: dict[str, Any]) -> Any:
-        message = OutboundMessage(
-            delivery_id="msg_1",
+        message = outbound(
+            event_type,
+            payload,
             subscription_id=sub.id,
             channel="email",
             target=sub.target,
-            options={},
-            locale="vi",
-            event_type=event_type,
-            payload=payload,
-            created_at=0.0,
             unsubscribe_token=sub.unsubscribe_token,
         )
         return message_from_bytes(bytes(build_email(settings, message)), policy=default_policy)

@@ -12,10 +12,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from config.settings import get_settings
+from service import links
+from service.announcements.links import PREFERENCES, preferences_url
 from service.api.app import create_app
 from service.db.types import utcnow
-from service.readers import links
-from service.readers.preferences import PURPOSE, preferences_url
 from tests.unit.readers.test_reader_pages import _confirmed, fresh_limits  # noqa: F401 - a fixture
 
 
@@ -40,7 +40,7 @@ def test_a_link_signed_with_the_old_placeholder_is_refused_on_a_fresh_start(fres
         genuine = preferences_url(get_settings(), subscription.id, utcnow()).removeprefix(base)
         assert web.get(genuine).status_code == 200
         for known in ("change-me", ""):
-            forged = links.sign(known, PURPOSE, str(subscription.id), utcnow() + timedelta(days=30))
+            forged = links.sign(known, PREFERENCES, str(subscription.id), utcnow() + timedelta(days=30))
             answer = web.get(f"/subscribe/preferences/{subscription.id}/{forged}")
             assert answer.status_code == 404 and "ban.doc@example.vn" not in answer.text
             refused = web.post(f"/subscribe/preferences/{subscription.id}/{forged}", data={"action": "unsubscribe"})

@@ -1,5 +1,9 @@
 """Secrets in readers' links: hashed random tokens and HMAC-signed (purpose, subject, expiry).
 
+Below every domain (no imports of ours): reader sign-ups, the preferences link every
+announcement carries (``service.announcements.links``) and the public forms' CSRF
+tokens all use it.
+
 Confirmation links carry a token that is stored only as its SHA-256. The token is
 HMAC(BANTIN_SECRET_KEY, salt) for a random 256-bit salt kept on the row: the mail is
 rendered by a worker, possibly retried, without the token ever being written anywhere,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from service.readers import links
+from service import links
 
 SECRET = "a-secret-of-thirty-two-characters-at-least"
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)

@@ -1,6 +1,6 @@
 import pytest
 
-from service.channels.urls import with_path, with_query
+from service.urls import with_path, with_query
 
 
 @pytest.mark.parametrize(
