@@ -106,7 +106,8 @@ def category_by_slug(session: Session, slug: str) -> CategoryLink:
 _UNIT, _RECORD = "\x1f", "\x1e"
 
 
-def _categories_column() -> Label[str]:
+def categories_column() -> Label[str]:
+    """The article's categories packed in one column of its row (``category_links`` unpacks them)."""
     links = article_categories.alias("links")
     named = Category.__table__.alias("named")
     # Each link's category by its primary key, not a join: with a table this small PostgreSQL
@@ -122,7 +123,8 @@ def _categories_column() -> Label[str]:
     )
 
 
-def _category_links(packed: str | None) -> tuple[CategoryLink, ...]:
+def category_links(packed: str | None) -> tuple[CategoryLink, ...]:
+    """What ``categories_column`` packed, by slug."""
     if not packed:
         return ()
     pairs = (record.split(_UNIT, 1) for record in packed.split(_RECORD))
@@ -142,7 +144,7 @@ def _listing_statement(in_category: bool, with_cursor: bool) -> Select[Any]:
         Article.image_url,
         Article.published_at,
         Article.updated_at,
-        _categories_column(),
+        categories_column(),
         changed.label("changed_at"),
     ]
     slug = bindparam("slug", type_=String)
@@ -208,7 +210,7 @@ def latest(
             image_url=row.image_url,
             published_at=row.published_at,
             updated_at=row.updated_at,
-            categories=_category_links(row.category_links),
+            categories=category_links(row.category_links),
         )
         for row in shown
     )
@@ -251,7 +253,7 @@ def _article_statement() -> Select[Any]:
         Article.publish_at,
         Article.published_at,
         Article.updated_at,
-        _categories_column(),
+        categories_column(),
     ).where(Article.id == bindparam("id", type_=BigInteger))
 
 
@@ -287,5 +289,5 @@ def article_view(session: Session, article_id: int, now: datetime) -> ArticleVie
         source_url=article.source_url,
         published_at=published_at,
         updated_at=article.updated_at,
-        categories=_category_links(article.category_links),
+        categories=category_links(article.category_links),
     )
