@@ -13,47 +13,38 @@ newest first (then by id) within a tier:
 typed with marks; a word typed without marks has nothing to honour, so any spelling of it
 counts as typed. A query with no marks at all therefore has tiers 0-2 only.
 
-Each tier is one bounded query — the newest ``depth`` entries that meet it — and an
-article takes its best tier; ``depth`` (the page's end, plus one) is enough because
-every article shown on the page is among the newest ``depth`` of its tier's matches.
-The database answers each tier from an index: PostgreSQL walks the newest entries for a
-common word and reads the GIN index for a rare one; SQLite asks FTS5. Only the match
-differs between the two statements; the ranking, the paging and the rows are the same.
+No article is in two tiers (each leaves out what a better one took), so the ranking is
+the tiers one after the other. They are asked in turn, each for at most the articles the
+page still needs, so a common word is answered by its first tier alone; each in two
+bounded parts (``service.search.statements``). PostgreSQL answers each from its indexes
+(the newest entries walked, or a GIN index read), SQLite from FTS5: only that statement
+differs between the two; the tiers, the order, the paging and the rows shown are this code.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
-from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Integer,
-    Select,
-    String,
-    Text,
-    bindparam,
-    cast,
-    func,
-    literal,
-    select,
-    text,
-    union_all,
-)
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
-from service.db.models import Article, ArticleStatus, Category, article_categories
 from service.errors import DomainError
-from service.search.index import fts_entries, pg_entries
 from service.search.snippets import Piece, highlight, snippet
+from service.search.statements import (
+    RECENT,
+    RECENT_PER_WANTED,
+    Tier,
+    boundary_statement,
+    fts_match,
+    pg_tsquery,
+    rows_statement,
+    tier_statement,
+    tiers,
+)
 from service.search.words import MAX_WORD_CHARS, Word, tokens, word
-from service.site.pages import CategoryLink, categories_column, category_links, content_changed_at
+from service.site.pages import CategoryLink, category_links, content_changed_at
 from service.text import clean_line
 
 # Bounds of what a reader may ask (decision 33): longer queries are refused with a page
@@ -61,7 +52,6 @@ from service.text import clean_line
 MAX_QUERY_CHARS = 200
 MAX_WORDS = 8
 MAX_PAGE = 25
-TIERS_PER_SPELLING = 3  # title, title or summary, anywhere
 
 
 class Refusal(enum.StrEnum):
@@ -85,24 +75,25 @@ class QueryRefused(DomainError):
 @dataclass(frozen=True, slots=True)
 class SearchQuery:
     """What a reader asked, checked: the text as shown back, its words (each once), a
-    public category's slug or None, the page (1-based)."""
+    public category's slug and id or None, the page (1-based)."""
 
     text: str
     words: tuple[Word, ...]
     category: str | None
+    category_id: int | None
     page: int
 
 
 def parse_query(
-    raw_text: str | None, category: str | None, page: str | None, public_slugs: Sequence[str]
+    raw_text: str | None, category: str | None, page: str | None, public_categories: Mapping[str, int]
 ) -> SearchQuery:
     """Check a reader's ``?q=``, ``?category=`` and ``?page=``.
 
     The text is cleaned like any input (NFC, no control or invisible characters, one space
     between words). A query with no words is valid (the page invites one). Raises
     QueryRefused past MAX_QUERY_CHARS characters, MAX_WORDS words or a word longer than
-    MAX_WORD_CHARS, for a page that is not 1..MAX_PAGE, and for a category that is not in
-    ``public_slugs`` (an empty ``category`` means all).
+    MAX_WORD_CHARS, for a page that is not 1..MAX_PAGE, and for a category whose slug is not
+    in ``public_categories`` (slug → id; an empty ``category`` means all).
     """
     shown = clean_line(raw_text or "").strip()
     if len(shown) > MAX_QUERY_CHARS:
@@ -118,9 +109,10 @@ def parse_query(
         if not (page.isascii() and page.isdigit() and len(page) <= 3 and 1 <= int(page) <= MAX_PAGE):
             raise QueryRefused(Refusal.BAD_PAGE)
         number = int(page)
-    if category and category not in public_slugs:
+    if category and category not in public_categories:
         raise QueryRefused(Refusal.UNKNOWN_CATEGORY)
-    return SearchQuery(shown, unique, category or None, number)
+    category_id = public_categories[category] if category else None
+    return SearchQuery(shown, unique, category or None, category_id, number)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,138 +139,65 @@ class Results:
     changed_at: datetime | None
 
 
-class Scope(enum.Enum):
-    TITLE = 0
-    HEADING = 1  # title or summary
-    ANYWHERE = 2
-
-
-def tiers(words: Sequence[Word]) -> list[tuple[Scope, tuple[str, ...]]]:
-    """The tiers of a query, best first: (where every key must be, the keys)."""
-    exact = tuple(sorted({w.exact for w in words}))
-    loose = tuple(sorted({w.loose for w in words}))
-    spellings = [exact, loose] if exact != loose else [loose]
-    return [(scope, keys) for keys in spellings for scope in Scope]
-
-
-def pg_tsquery(scope: Scope, keys: Sequence[str]) -> str:
-    """``'dang':A & 'cong':A`` (title), ``'dang' & 'cong'`` (heading or document)."""
-    weight = ":A" if scope is Scope.TITLE else ""
-    return " & ".join(f"'{key}'{weight}" for key in keys)
-
-
-def fts_match(scope: Scope, keys: Sequence[str]) -> str:
-    """``{title} : "dang" AND {title} : "cong"``, FTS5's column filters per key."""
-    columns = {Scope.TITLE: "{title} : ", Scope.HEADING: "{title summary} : ", Scope.ANYWHERE: ""}[scope]
-    return " AND ".join(f'{columns}"{key}"' for key in keys)
-
-
-def _category_id() -> ColumnElement[Any]:
-    return select(Category.id).where(Category.slug == bindparam("category", type_=String)).scalar_subquery()
-
-
-def _pg_tier(n: int, scope: Scope, in_category: bool) -> Select[Any]:
-    entries = pg_entries.alias(f"s{n}")
-    vector = entries.c.document if scope is Scope.ANYWHERE else entries.c.heading
-    # Rendered into the statement, not bound: PostgreSQL plans each query with the word's
-    # own statistics (a common word walks the newest entries, a rare one reads the GIN
-    # index), where a prepared statement's generic plan would guess one way for all.
-    tsquery = cast(bindparam(f"q{n}", type_=Text, literal_execute=True), postgresql.TSQUERY)
-    query = select(entries.c.article_id, entries.c.published_at, literal(n).label("tier")).where(
-        vector.op("@@")(tsquery)
+def _tier_ids(
+    session: Session, tier: Tier, query: SearchQuery, boundary: tuple[datetime, int] | None, depth: int
+) -> list[int]:
+    """The ids of the newest ``depth`` articles of ``tier``, read in two parts at ``boundary``."""
+    dialect = session.get_bind().dialect.name
+    params: dict[str, object] = {"depth": depth}
+    if dialect == "postgresql":
+        params["include"] = pg_tsquery(tier.include.keys)
+        for n, condition in enumerate(tier.exclude):
+            params[f"exclude{n}"] = pg_tsquery(condition.keys)
+    else:
+        params["match"] = fts_match(tier)
+    if query.category_id is not None:
+        params["category_id"] = query.category_id
+    if boundary is not None:
+        params["boundary_at"], params["boundary_id"] = boundary
+    exclude = tuple(c.scope for c in tier.exclude)
+    statement = tier_statement(
+        dialect, tier.include.scope, exclude, query.category_id is not None, boundary is not None
     )
-    order: tuple[Any, ...] = (entries.c.published_at.desc(), entries.c.article_id.desc())
-    if in_category:
-        # Ordered by the link's copy of the date: a common word walks the category's own
-        # range of ix_article_categories_listing.
-        links = article_categories.alias(f"l{n}")
-        query = query.join(links, links.c.article_id == entries.c.article_id).where(
-            links.c.category_id == _category_id(), links.c.published_at.is_not(None)
-        )
-        order = (links.c.published_at.desc(), links.c.article_id.desc())
-    return query.order_by(*order).limit(bindparam("depth", type_=Integer))
+    return [row.article_id for row in session.connection().execute(statement, params)]
 
 
-def _fts_tier(n: int, in_category: bool) -> Select[Any]:
-    query = (
-        select(fts_entries.c.rowid.label("article_id"), Article.published_at, literal(n).label("tier"))
-        .join(Article, Article.id == fts_entries.c.rowid)
-        .where(text(f"article_search MATCH :q{n}"))
-    )
-    if in_category:
-        query = query.where(
-            fts_entries.c.rowid.in_(
-                select(article_categories.c.article_id).where(
-                    article_categories.c.category_id == _category_id(), article_categories.c.published_at.is_not(None)
-                )
-            )
-        )
-    return query.order_by(Article.published_at.desc(), Article.id.desc()).limit(bindparam("depth", type_=Integer))
+def _boundary(session: Session, query: SearchQuery, recent: int) -> tuple[datetime, int] | None:
+    """Where a tier's recent part ends: the (published_at, id) of the ``recent``-th newest
+    published article (of the category); None when there are not that many."""
+    params: dict[str, object] = {"offset": recent - 1}
+    if query.category_id is not None:
+        params["category_id"] = query.category_id
+    row = session.connection().execute(boundary_statement(query.category_id is not None), params).one_or_none()
+    return None if row is None else (row[0], row[1])
 
 
-@lru_cache(maxsize=16)
-def search_statement(dialect: str, tier_count: int, in_category: bool) -> Select[Any]:
-    """The statement for ``tier_count`` tiers, built once per shape (decision 23): the
-    tiers' bounded matches, each article at its best tier, the page's rows with their
-    categories and the last change to any article."""
-    parts = [
-        _pg_tier(n, scope, in_category) if dialect == "postgresql" else _fts_tier(n, in_category)
-        for n, scope in zip(range(tier_count), list(Scope) * 2, strict=False)
-    ]
-    # Each tier is a subquery: SQLite allows no ORDER BY or LIMIT in a compound's members.
-    members = [select(*part.subquery().c) for part in parts]
-    hits = union_all(*members).subquery("hits")
-    ranked = (
-        select(
-            hits.c.article_id,
-            func.min(hits.c.tier).label("tier"),
-            func.max(hits.c.published_at).label("published_at"),
-        )
-        .group_by(hits.c.article_id)
-        .subquery("ranked")
-    )
-    changed = select(func.max(Article.updated_at)).scalar_subquery()
-    return (
-        select(
-            Article.id,
-            Article.slug,
-            Article.title,
-            Article.summary,
-            Article.body_html,
-            Article.image_url,
-            Article.published_at,
-            categories_column(),
-            changed.label("changed_at"),
-            ranked.c.tier,
-        )
-        .join(ranked, ranked.c.article_id == Article.id)
-        # The index holds published articles only (kept in step in their transactions);
-        # this is the rule itself, checked again where the rows are read.
-        .where(Article.status == ArticleStatus.PUBLISHED.value)
-        .order_by(ranked.c.tier, ranked.c.published_at.desc(), ranked.c.article_id.desc())
-        .limit(bindparam("limit", type_=Integer))
-        .offset(bindparam("offset", type_=BigInteger))
-    )
-
-
-def search(session: Session, query: SearchQuery, page_size: int) -> Results:
+def search(session: Session, query: SearchQuery, page_size: int, recent: int | None = None) -> Results:
     """One page of the published articles that match ``query``, best first.
 
-    One statement (on the session's connection, no ORM); a query with no words finds
-    nothing without asking the database for more than the last change.
+    The tiers are asked in turn until the page, the pages before it and one more article
+    are found (a common word is answered by its first tier alone), each in its recent part
+    first: the newest ``recent`` articles (by default statements.RECENT, or RECENT_PER_WANTED
+    per article wanted on a deep page). Then one statement reads the page's articles. On
+    the session's connection, no ORM; a query with no words finds nothing and asks only
+    for the last change.
     """
     if not query.words:
         return Results((), query.page, False, content_changed_at(session))
-    dialect = session.get_bind().dialect.name
-    planned = tiers(query.words)
     offset = (query.page - 1) * page_size
-    params: dict[str, object] = {"depth": offset + page_size + 1, "limit": page_size + 1, "offset": offset}
-    for n, (scope, keys) in enumerate(planned):
-        params[f"q{n}"] = pg_tsquery(scope, keys) if dialect == "postgresql" else fts_match(scope, keys)
-    if query.category is not None:
-        params["category"] = query.category
-    statement = search_statement(dialect, len(planned), query.category is not None)
-    rows = session.connection().execute(statement, params).all()
+    wanted = offset + page_size + 1
+    boundary = _boundary(session, query, recent or max(RECENT, RECENT_PER_WANTED * wanted))
+    ranked: list[tuple[int, int]] = []  # (article id, tier), best first
+    for number, tier in enumerate(tiers(query.words)):
+        found = _tier_ids(session, tier, query, boundary, wanted - len(ranked))
+        ranked += [(article_id, number) for article_id in found]
+        if len(ranked) >= wanted:
+            break
+    shown = ranked[offset : offset + page_size]
+    if not shown:
+        return Results((), query.page, False, content_changed_at(session))
+    ids = [article_id for article_id, _ in shown]
+    rows = {row.id: row for row in session.connection().execute(rows_statement(), {"ids": ids})}
     loose = frozenset(w.loose for w in query.words)
     results = tuple(
         Result(
@@ -289,9 +208,10 @@ def search(session: Session, query: SearchQuery, page_size: int) -> Results:
             image_url=row.image_url,
             published_at=row.published_at,
             categories=category_links(row.category_links),
-            tier=row.tier,
+            tier=tier,
         )
-        for row in rows[:page_size]
+        for article_id, tier in shown
+        if (row := rows.get(article_id)) is not None
     )
-    changed_at = rows[0].changed_at if rows else content_changed_at(session)
-    return Results(results, query.page, len(rows) > page_size, changed_at)
+    changed_at = next(iter(rows.values())).changed_at if rows else content_changed_at(session)
+    return Results(results, query.page, len(ranked) > offset + page_size, changed_at)

@@ -307,6 +307,6 @@ def test_0017_indexes_the_articles_published_before_it(empty_url: str) -> None:
             )
     command.upgrade(config, "0017")
     with Session(engine) as session:
-        found = search(session, parse_query("dang cong san", None, None, ()), 10)
+        found = search(session, parse_query("dang cong san", None, None, {}), 10)
     engine.dispose()
     assert [r.id for r in found.results] == [1]

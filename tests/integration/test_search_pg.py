@@ -34,25 +34,30 @@ def articles() -> dict[str, int]:
         return load(session)
 
 
-Answer = tuple[str, str | None, int, bool, list[object]]
+Answer = tuple[str, str | None, int | None, int, bool, list[object]]
 
 
 def answers(session: Session) -> list[Answer]:
-    """Every query of the fixture, every page of three: tiers, titles and snippets (ids
-    differ between the databases: PostgreSQL's sequence is not reset between tests)."""
+    """Every query of the fixture, every page of three, each tier read whole and in two
+    parts split after the newest 2 or 5 articles: tiers, titles and snippets (ids differ
+    between the databases: PostgreSQL's sequence is not reset between tests)."""
     from service.search.query import parse_query, search
+    from service.site.navigation import read_navigation
     from tests.search_fixture import QUERIES
-    from tests.unit.search.test_search import SLUGS
 
     seen: list[Answer] = []
+    categories = read_navigation(session).ids_by_slug()
     for text, category in QUERIES:
-        page = 1
-        while True:
-            results = search(session, parse_query(text, category, str(page), SLUGS), 3)
-            seen.append((text, category, page, results.more, [(r.tier, r.title, r.snippet) for r in results.results]))
-            if not results.more:
-                break
-            page += 1
+        for recent in (None, 2, 5):
+            page = 1
+            while True:
+                query = parse_query(text, category, str(page), categories)
+                results = search(session, query, 3, recent=recent)
+                shown: list[object] = [(r.tier, r.title, r.snippet) for r in results.results]
+                seen.append((text, category, recent, page, results.more, shown))
+                if not results.more:
+                    break
+                page += 1
     return seen
 
 

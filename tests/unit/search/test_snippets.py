@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.search.snippets import SNIPPET_WORDS, Piece, highlight, snippet
+from service.search.snippets import SNIPPET_CHARS, Piece, highlight, snippet
 
 KEYS = frozenset({"dang", "cong", "san"})
 
@@ -28,12 +28,18 @@ def test_the_snippet_is_the_stretch_of_the_body_with_the_words_and_says_where_th
     pieces = snippet(None, body, KEYS)
     assert pieces[0] == Piece("… ") and pieces[-1] == Piece(" …")
     assert marked(pieces) == ["Đảng", "Cộng", "sản"]
-    assert len(whole(pieces).split()) <= SNIPPET_WORDS + 2
+    assert len(whole(pieces)) <= SNIPPET_CHARS + 4
 
 
 def test_the_stretch_with_more_of_the_words_wins_over_the_first_one() -> None:
     body = "<p>Đảng bộ họp. " + "Chữ khác nữa. " * 30 + "Đảng Cộng sản Việt Nam lãnh đạo.</p>"
     assert set(marked(snippet(None, body, KEYS))) == {"Đảng", "Cộng", "sản"}
+
+
+def test_a_word_inside_a_longer_word_is_not_marked() -> None:
+    assert marked(highlight("Sandang, dangdang và DANG", frozenset({"dang"}))) == ["DANG"]
+    assert marked(highlight("Đăng, ĐẢNG, đằng", frozenset({"dang"}))) == ["Đăng", "ĐẢNG", "đằng"]
+    assert marked(highlight("covid-19 và COVID19", frozenset({"covid", "19"}))) == ["covid", "19"]
 
 
 def test_the_summary_is_shown_when_it_holds_as_many_words_as_the_body() -> None:

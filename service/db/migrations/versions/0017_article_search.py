@@ -35,11 +35,18 @@ def upgrade() -> None:
             sa.Column('article_id', sa.BigInteger(), sa.ForeignKey('articles.id', ondelete='CASCADE'),
                       primary_key=True),
             sa.Column('published_at', UTCDateTime(), nullable=False),
+            sa.Column('title', postgresql.TSVECTOR(), nullable=False),
             sa.Column('heading', postgresql.TSVECTOR(), nullable=False),
             sa.Column('document', postgresql.TSVECTOR(), nullable=False),
         )
-        op.create_index('ix_article_search_heading', 'article_search', ['heading'], postgresql_using='gin')
-        op.create_index('ix_article_search_document', 'article_search', ['document'], postgresql_using='gin')
+        for vector in ('title', 'heading', 'document'):
+            # A short pending list (256 kB, not 4 MB): every query reads the list whole, and
+            # a full one cost 40 ms a query between autovacuums (bench/README.md, search).
+            op.create_index(f'ix_article_search_{vector}', 'article_search', [vector], postgresql_using='gin',
+                            postgresql_with={'gin_pending_list_limit': 256})
+            # Ten times the default sample of lexemes: how common a word is decides between
+            # walking the newest entries and reading the GIN index (bench/README.md, search).
+            op.execute(f'ALTER TABLE article_search ALTER COLUMN {vector} SET STATISTICS 1000')
         op.create_index('ix_article_search_recency', 'article_search', ['published_at', 'article_id'])
     else:
         # detail=column: which column holds a key is all a query asks (no phrases of two
