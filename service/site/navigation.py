@@ -10,12 +10,16 @@ an admin's change to the menu moves the generation like an article write
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, exists, select
+from sqlalchemy import ColumnElement, and_, exists, select, update
 from sqlalchemy.orm import Session
 
+from service.articles.derived import bump_site_generation, site_generation_of
+from service.db.engine import read_scope
 from service.db.models import ArticleStatus, Category, article_counts
+from service.errors import InvalidField
 from service.site.pages import CategoryLink
 
 
@@ -87,3 +91,62 @@ def last_navigation() -> Navigation:
     error pages); empty before any."""
     held = _held
     return EMPTY if held is None else held[1]
+
+
+def current_navigation() -> Navigation:
+    """The navigation at the site's generation as the database holds it now, for pages
+    rendered outside ``generation_page`` (error pages, the readers' forms): one small query,
+    a second when the generation moved since this process last read it."""
+    with read_scope() as session:
+        return navigation_at(session, site_generation_of(session))
+
+
+# ---- the admin's side: which categories the menu shows, in which order ------------------------
+
+MAX_MENU_POSITION = 99
+
+
+@dataclass(frozen=True, slots=True)
+class MenuChoice:
+    """A category as the console's menu page lists it."""
+
+    id: int
+    name: str
+    slug: str
+    menu_position: int | None
+    published: int  # its published articles: a category with none is not public, so not shown
+
+
+def menu_choices(session: Session) -> list[MenuChoice]:
+    """Every category, those in the menu first in its order, then the others by name."""
+    published = (
+        select(article_counts.c.articles)
+        .where(
+            article_counts.c.category_id == Category.id,
+            article_counts.c.status == ArticleStatus.PUBLISHED.value,
+        )
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(Category.id, Category.name, Category.slug, Category.menu_position, published.label("published"))
+    ).all()
+    choices = [MenuChoice(r.id, r.name, r.slug, r.menu_position, int(r.published or 0)) for r in rows]
+    return sorted(choices, key=lambda c: (c.menu_position is None, c.menu_position or 0, c.name, c.id))
+
+
+def set_menu(session: Session, positions: Mapping[int, int]) -> None:
+    """Put the categories ``positions`` names (id → place, 1 first) in the menu and take every
+    other one out, in the caller's transaction; the site's generation moves, so every public
+    page is rendered again with the new menu.
+
+    Raises InvalidField("menu") for an unknown id or a place outside 1..MAX_MENU_POSITION.
+    """
+    if any(not 1 <= place <= MAX_MENU_POSITION for place in positions.values()):
+        raise InvalidField("menu", f"a place in the menu is a number from 1 to {MAX_MENU_POSITION}")
+    known = set(session.scalars(select(Category.id).where(Category.id.in_(list(positions)))))
+    if known != set(positions):
+        raise InvalidField("menu", "no such category")
+    session.execute(update(Category).where(Category.menu_position.is_not(None)).values(menu_position=None))
+    for category_id, place in positions.items():
+        session.execute(update(Category).where(Category.id == category_id).values(menu_position=place))
+    bump_site_generation(session)
