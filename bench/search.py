@@ -30,8 +30,10 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from sqlalchemy import insert, text
+from sqlalchemy.engine import make_url
 
 from bench.pages import CATEGORIES, cpu_seconds, percentile
+from tests.integration.conftest import POSTGRES_ADMIN_URL as ADMIN_URL
 from tests.integration.conftest import create_database, drop_database
 
 T = TypeVar("T")
@@ -60,6 +62,7 @@ _RHYMES_TEXT = (
 )
 RHYMES = _RHYMES_TEXT.split()
 TONES = ("", "\u0301", "\u0300", "\u0309", "\u0303", "\u0323")  # ngang, sắc, huyền, hỏi, ngã, nặng
+VOCABULARY = 4000  # distinct syllables
 NAMES = ("Đảng Cộng sản Việt Nam", "Hồ Chí Minh", "Hòa Vang", "Ngũ Hành Sơn", "Liên Chiểu", "Sơn Trà", "Cẩm Lệ")
 
 
@@ -110,7 +113,7 @@ def seed(database_url: str, count: int) -> list[str]:
 
     get_settings.cache_clear()
     upgrade()
-    vocabulary = syllables(4000, random.Random(1))
+    vocabulary = syllables(VOCABULARY, random.Random(1))
     writer = Writer(vocabulary, 2027)
     now = datetime.now(UTC)
     start = now - timedelta(days=3 * 365)
@@ -194,13 +197,23 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards (its name is printed)")
+    parser.add_argument("--reuse", metavar="NAME", help="time the queries on a database --keep kept (no seeding)")
     args = parser.parse_args()
 
-    name = f"bantin_bench_{uuid.uuid4().hex[:8]}"
-    database_url = create_database(name)
+    name = args.reuse or f"bantin_bench_{uuid.uuid4().hex[:8]}"
+    database_url = (
+        create_database(name) if not args.reuse else make_url(ADMIN_URL).set(database=name).render_as_string(False)
+    )
     try:
         started = time.perf_counter()
-        vocabulary = seed(database_url, args.articles)
+        if args.reuse:
+            os.environ["BANTIN_DATABASE_URL"] = database_url
+            from config.settings import get_settings as settings_cache
+
+            settings_cache.cache_clear()
+            vocabulary = syllables(VOCABULARY, random.Random(1))
+        else:
+            vocabulary = seed(database_url, args.articles)
         seeded = time.perf_counter() - started
         from config.settings import get_settings
         from service.db.engine import get_engine, read_scope
@@ -230,15 +243,16 @@ def main() -> None:
                 article.time(lambda a=article_id: article_view(session, a, datetime.now(UTC)), backend)  # type: ignore[misc]
         get_engine().dispose()
     finally:
-        if args.keep:
-            print(f"kept: {database_url}")
+        if args.keep or args.reuse:
+            print(f"kept: {name}")
         else:
             drop_database(name)
 
     every = Timings([ms for t in by_size.values() for ms in t.wall], [ms for t in by_size.values() for ms in t.cpu])
+    made = "reused" if args.reuse else f"seeded and indexed in {seeded:.0f} s"
     print(
-        f"search: {args.articles:,} articles, {entries:,} in the index, PostgreSQL, seeded and indexed in "
-        f"{seeded:.0f} s; {len(asked)} queries, {page_size} results a page, in-process, one connection"
+        f"search: {args.articles:,} articles, {entries:,} in the index, PostgreSQL, {made}; "
+        f"{len(asked)} queries, {page_size} results a page, in-process, one connection"
     )
     print(f"  load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"  {'':34} {'p50':>9} {'p95':>9} {'p99':>9} {'max':>9}   CPU p50   CPU p95")

@@ -37,6 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from config.settings import get_settings
 from service.api import pages
 from service.articles.categories import public_category
+from service.api.generation_pages import page_from_memory
 from service.articles.derived import site_generation_of
 from service.db.engine import get_engine, session_scope
 from service.feeds.documents import (
@@ -85,7 +86,8 @@ HEALTHZ_ROUTE = RouteTemplate("/healthz")
 # with a redirect to one or with the HTML 404 page (``pages.misaddressed_page``).
 MISADDRESSABLE = ("/articles/", "/categories/")
 PAGE_ROUTES = {
-    template: RouteTemplate(template) for template in (pages.HOME_ROUTE, pages.CATEGORY_ROUTE, pages.ARTICLE_ROUTE)
+    template: RouteTemplate(template)
+    for template in (pages.HOME_ROUTE, pages.CATEGORY_ROUTE, pages.ARTICLE_ROUTE, *pages.FIXED_ROUTES)
 }
 CALENDAR_ROUTE = RouteTemplate("/calendar.ics")
 SITE_FEED_ROUTE = RouteTemplate("/feeds/{filename}")
@@ -490,7 +492,7 @@ async def _send_page(send: Send, scope: Scope, render: Callable[[Scope], Respons
     """A public page in the request's language: from memory when this process rendered it
     at the site's current generation, else ``render(scope)`` in a worker thread."""
     with request_language(scope):
-        response = pages.page_from_memory(scope)
+        response = page_from_memory(scope)
         if response is None:
             response = await run_in_threadpool(render, scope)
     await _send(send, scope, response.status_code, response.raw_headers, bytes(response.body))
