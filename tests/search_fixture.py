@@ -209,6 +209,7 @@ def load(session: Session) -> dict[str, int]:
     """Write ITEMS through the domain functions (so the index is kept as in production);
     returns each title's article id."""
     from config.settings import get_settings
+    from service.articles.editorial import OPERATOR
     from service.articles.schemas import ArticleCreate
     from service.articles.service import create_article, withdraw_article
 
@@ -226,8 +227,8 @@ def load(session: Session) -> dict[str, int]:
             status="draft" if item.status == "draft" else "published",
             publish_at=now + timedelta(days=30) if item.status == "scheduled" else None,
         )
-        article = create_article(session, data, now, settings).article
+        article = create_article(session, data, now, settings, OPERATOR).article
         if item.status == "withdrawn":
-            withdraw_article(session, article.id, now, settings)
+            withdraw_article(session, article.id, now, settings, OPERATOR)
         ids[item.title] = article.id
     return ids

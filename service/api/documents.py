@@ -36,8 +36,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from config.settings import get_settings
 from service.api import pages
-from service.articles.categories import public_category
 from service.api.generation_pages import page_from_memory
+from service.articles.categories import public_category
 from service.articles.derived import site_generation_of
 from service.db.engine import get_engine, session_scope
 from service.feeds.documents import (

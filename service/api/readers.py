@@ -32,8 +32,8 @@ from service.readers import preferences, signup
 from service.readers.consent import CURRENT_VERSION, consent_text
 from service.readers.schemas import PreferencesForm, SignupForm
 from service.site.meta import error_head
-from service.web.client import client_of
 from service.site.navigation import current_navigation
+from service.web.client import client_of
 from service.web.forms import (
     CSRF_FIELD,
     csrf_cookie_name,

@@ -221,7 +221,7 @@ def db_downgrade(
 @db_app.command("recount")
 def db_recount() -> None:
     """Rebuild the article counts, category links' dates and the search index from the
-    articles (after a bulk import, or a rolling upgrade from before migration 0015 or 0017)."""
+    articles (after a bulk import, or a rolling upgrade from before migration 0015 or 0019)."""
     from service.articles.derived import recount
     from service.db.engine import session_scope
     from service.search.index import entry_count

@@ -41,7 +41,7 @@ TABLE = "article_search"
 # What a reindex reads and writes at a time.
 CHUNK = 1000
 
-# PostgreSQL's shape (service/db/migrations/versions/0017_article_search.py creates it).
+# PostgreSQL's shape (service/db/migrations/versions/0019_article_search.py creates it).
 VECTORS = ("title", "heading", "document")
 pg_entries = table(
     TABLE,

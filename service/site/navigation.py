@@ -1,8 +1,8 @@
 """What every public page's header offers besides the page itself: the category menu (the
 categories an admin put in it, in their order) and the public categories search filters by.
 
-Only public categories: those a published article uses (``article_counts``, kept in step
-with every article write, decision 19), so a writer's draft category never shows its
+Only public categories (``service.articles.categories.is_public``: used by a published
+article, or created by an admin for readers), so a writer's draft category never shows its
 unreviewed name in a header. One small query, read once per site generation and process:
 an admin's change to the menu moves the generation like an article write
 (``service.articles.derived.bump_site_generation``), so every page's ETag moves with it.
@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, exists, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from service.articles.categories import is_public
 from service.articles.derived import bump_site_generation, site_generation_of
 from service.db.engine import read_scope
 from service.db.models import ArticleStatus, Category, article_counts
@@ -44,17 +45,6 @@ class Navigation:
 
 
 EMPTY = Navigation((), ())
-
-
-def is_public() -> ColumnElement[bool]:
-    """The condition on ``Category`` that makes it public: a published article uses it."""
-    return exists().where(
-        and_(
-            article_counts.c.category_id == Category.id,
-            article_counts.c.status == ArticleStatus.PUBLISHED.value,
-            article_counts.c.articles > 0,
-        )
-    )
 
 
 def read_navigation(session: Session) -> Navigation:
@@ -114,7 +104,13 @@ class MenuChoice:
     name: str
     slug: str
     menu_position: int | None
-    published: int  # its published articles: a category with none is not public, so not shown
+    published: int  # its published articles
+    listed: bool  # created by an admin for readers: public before any article uses it
+
+    @property
+    def public(self) -> bool:
+        """Whether readers see it (service.articles.categories.is_public), so the menu shows it."""
+        return self.listed or self.published > 0
 
 
 def menu_choices(session: Session) -> list[MenuChoice]:
@@ -128,9 +124,16 @@ def menu_choices(session: Session) -> list[MenuChoice]:
         .scalar_subquery()
     )
     rows = session.execute(
-        select(Category.id, Category.name, Category.slug, Category.menu_position, published.label("published"))
+        select(
+            Category.id,
+            Category.name,
+            Category.slug,
+            Category.menu_position,
+            published.label("published"),
+            Category.listed,
+        )
     ).all()
-    choices = [MenuChoice(r.id, r.name, r.slug, r.menu_position, int(r.published or 0)) for r in rows]
+    choices = [MenuChoice(r.id, r.name, r.slug, r.menu_position, int(r.published or 0), r.listed) for r in rows]
     return sorted(choices, key=lambda c: (c.menu_position is None, c.menu_position or 0, c.name, c.id))
 
 

@@ -277,14 +277,14 @@ def test_0015_counts_and_dates_the_articles_written_before_it(empty_database: st
     assert generation == 1
 
 
-def test_0017_indexes_the_articles_published_before_it(empty_url: str) -> None:
+def test_0019_indexes_the_articles_published_before_it(empty_url: str) -> None:
     from sqlalchemy import text
     from sqlalchemy.orm import Session
 
     from service.search.query import parse_query, search
 
     config = alembic_config(empty_url)
-    command.upgrade(config, "0016")
+    command.upgrade(config, "0018")
     engine = create_engine(empty_url)
     with engine.begin() as connection:
         for n, (title, status) in enumerate(
@@ -305,7 +305,7 @@ def test_0017_indexes_the_articles_published_before_it(empty_url: str) -> None:
                     "at": "2026-11-01 00:00:00",
                 },
             )
-    command.upgrade(config, "0017")
+    command.upgrade(config, "0019")
     with Session(engine) as session:
         found = search(session, parse_query("dang cong san", None, None, {}), 10)
     engine.dispose()

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from tests.integration.scenarios import postgres_in_process, run_on_postgresql, scenario_names, tables_emptied
+from tests.integration.pg_scenarios import empty_tables, postgres_database, run_on_postgresql, scenario_names
 from tests.unit.search import test_search as scenarios
 
-pytestmark = pytest.mark.usefixtures(postgres_in_process.__name__, tables_emptied.__name__)
+__all__ = ["empty_tables", "postgres_database"]  # the module's fixtures
 SCENARIOS = scenario_names(scenarios)
 
 

@@ -174,3 +174,15 @@ def test_follow_settings_are_checked(name: str, value: str, settings_override: p
     get_settings.cache_clear()
     with pytest.raises(ValidationError):
         get_settings()
+
+
+def test_a_category_an_admin_created_for_readers_is_in_the_menu_before_any_article(
+    client: TestClient, site: dict[str, Any]
+) -> None:
+    from service.articles.categories import create_listed_category
+    from service.db.types import utcnow
+
+    with session_scope() as session:
+        create_listed_category(session, "Chuyển đổi số", utcnow())
+    place(chuyen_doi_so=1, nhap_rieng=2)
+    assert menu(client.get("/").content) == [("Chuyển đổi số", "/categories/chuyen-doi-so")]

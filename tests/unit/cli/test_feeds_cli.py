@@ -7,6 +7,7 @@ from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from config.settings import get_settings
+from service.articles.editorial import OPERATOR
 from service.articles.schemas import ArticleCreate
 from service.articles.service import create_article
 from service.cli.main import app
@@ -26,7 +27,7 @@ def stored() -> dict[tuple[str, str], bytes]:
 def test_every_stored_feed_is_rendered_again_and_unchanged_ones_keep_their_bytes() -> None:
     with session_scope() as session:
         data = ArticleCreate(title="Tin Đà Nẵng", body_html="<p>x</p>", categories=["Thời sự"])
-        create_article(session, data, utcnow(), get_settings())
+        create_article(session, data, utcnow(), get_settings(), OPERATOR)
     for scope in (SITE, category_scope("thoi-su")):
         with session_scope() as session:
             render_scope(session, scope, utcnow(), get_settings())

@@ -12,6 +12,7 @@ from lxml import html
 
 from config.settings import get_settings
 from service.articles.derived import site_generation_of
+from service.articles.editorial import OPERATOR
 from service.articles.schemas import ArticleCreate
 from service.articles.service import create_article
 from service.db.engine import session_scope
@@ -27,9 +28,9 @@ def categories() -> dict[str, int]:
     with session_scope() as session:
         for n, names in enumerate((["Thời sự"], ["Kinh tế"], ["Xây dựng Đảng"])):
             data = ArticleCreate(title=f"Bài {n}", body_html="<p>x</p>", categories=names)
-            create_article(session, data, utcnow(), get_settings())
+            create_article(session, data, utcnow(), get_settings(), OPERATOR)
         draft = ArticleCreate(title="Nháp", body_html="<p>x</p>", categories=["Nháp riêng"], status="draft")
-        create_article(session, draft, utcnow(), get_settings())
+        create_article(session, draft, utcnow(), get_settings(), OPERATOR)
     with session_scope() as session:
         return {c.slug: c.id for c in menu_choices(session)}
 

@@ -1,7 +1,7 @@
 """the search index: article_search (a table with tsvectors and GIN indexes on PostgreSQL, an FTS5 table on SQLite)
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-07 12:00:00
 
 Filled from the published articles here; from then on the domain code keeps each entry in
@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from service.db.types import UTCDateTime
 from service.search.index import rebuild
 
-revision = '0017'
-down_revision = '0016'
+revision = '0019'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 
