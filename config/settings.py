@@ -169,6 +169,8 @@ class Settings(BaseSettings):
 
     telegram_api_base: str = "https://api.telegram.org"
     telegram_bot_token: SecretStr = SecretStr("")
+    # The readers' bot's @username (5-32 letters, digits, _), for the t.me link on /theo-doi.
+    telegram_bot_username: str = Field("", max_length=32, pattern=r"^([A-Za-z][A-Za-z0-9_]{4,31})?$")
     telegram_per_chat_per_second: float = Field(1.0, gt=0)
     telegram_per_bot_per_second: float = Field(30.0, gt=0)
     # The readers' bot: Telegram sends this in X-Telegram-Bot-Api-Secret-Token with every
@@ -183,6 +185,8 @@ class Settings(BaseSettings):
     # and the OA secret key (not the app secret). Both unset: the webhook answers 503.
     zalo_app_id: str = Field("", max_length=64, pattern=r"^\d*$")
     zalo_oa_secret_key: SecretStr = SecretStr("")
+    # The Official Account's id, for its https://zalo.me/<id> link on /theo-doi.
+    zalo_oa_id: str = Field("", max_length=32, pattern=r"^\d*$")
 
     # ---- readers subscribe themselves (/subscribe) ----------------------------------------
     # A confirmation link works this long, once.

@@ -37,6 +37,7 @@ from service.api.limits import BodySizeLimit
 from service.calendar.loader import load_key_dates
 from service.calendar.service import ensure_calendar, sync_seed_file
 from service.console import calendar as console_calendar
+from service.console import categories as console_categories
 from service.console import deliveries as console_deliveries
 from service.console import editor as console_editor
 from service.console import media as console_media
@@ -158,6 +159,7 @@ def create_app() -> FastAPI:
         console_preview,
         console_subscribers,
         console_deliveries,
+        console_categories,
     )
     for console_area in console_areas:
         app.include_router(console_area.router)

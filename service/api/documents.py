@@ -36,6 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from config.settings import get_settings
 from service.api import pages
+from service.api.generation_pages import page_from_memory
 from service.articles.categories import public_category
 from service.articles.derived import site_generation_of
 from service.db.engine import get_engine, read_scope
@@ -85,7 +86,8 @@ HEALTHZ_ROUTE = RouteTemplate("/healthz")
 # with a redirect to one or with the HTML 404 page (``pages.misaddressed_page``).
 MISADDRESSABLE = ("/articles/", "/categories/")
 PAGE_ROUTES = {
-    template: RouteTemplate(template) for template in (pages.HOME_ROUTE, pages.CATEGORY_ROUTE, pages.ARTICLE_ROUTE)
+    template: RouteTemplate(template)
+    for template in (pages.HOME_ROUTE, pages.CATEGORY_ROUTE, pages.ARTICLE_ROUTE, *pages.FIXED_ROUTES)
 }
 CALENDAR_ROUTE = RouteTemplate("/calendar.ics")
 SITE_FEED_ROUTE = RouteTemplate("/feeds/{filename}")
@@ -99,7 +101,8 @@ SQLITE_RECHECK_SECONDS = 0.05
 
 
 def parse_accept_encoding(header: str) -> dict[str, float]:
-    """``"gzip;q=0.5, br"`` → ``{"gzip": 0.5, "br": 1.0}``; unparseable weights count as 0."""
+    """``"gzip;q=0.5, br"`` → ``{"gzip": 0.5, "br": 1.0}``; unparseable weights count as 0.
+    Reads an Accept header's media ranges the same way (RFC 9110 §12.5.1 has the same shape)."""
     weights: dict[str, float] = {}
     for part in header.split(","):
         name, _, params = part.partition(";")
@@ -152,6 +155,8 @@ class Variant:
     etag: bytes
     ok_headers: list[tuple[bytes, bytes]]
     not_modified_headers: list[tuple[bytes, bytes]]
+    # RSS and Atom for a browser: the same headers but Content-Type (see PAGE_TYPE).
+    page_ok_headers: list[tuple[bytes, bytes]] | None = None
 
 
 @dataclass(frozen=True)
@@ -160,12 +165,23 @@ class Entry:
     last_modified: float  # seconds since the epoch, whole
 
 
-def build_entry(path: str, content_type: str, cache_seconds: int, links: str | None, doc: StoredDocument) -> Entry:
-    """Header lists for each variant of ``doc``, made once per stored version."""
+# A browser opening an RSS or Atom feed asks for text/html; Chromium shows the registered
+# feed types as plain text and never applies the feed's stylesheet, so it is sent the very
+# same bytes, under the same ETag, as generic XML, which it renders through feed.xsl
+# (decision 33). Feed readers, which do not ask for HTML, get the registered type.
+PAGE_TYPE = b"application/xml; charset=utf-8"
+PAGE_FORMATS = ("rss", "atom")
+
+
+def build_entry(
+    path: str, content_type: str, cache_seconds: int, links: str | None, doc: StoredDocument, *, page: bool = False
+) -> Entry:
+    """Header lists for each variant of ``doc``, made once per stored version; ``page``: also
+    those a browser gets (PAGE_TYPE), and ``Vary: Accept``."""
     common = [
         (b"last-modified", format_datetime(doc.last_modified, usegmt=True).encode()),
         (b"cache-control", f"public, max-age={cache_seconds}".encode()),
-        (b"vary", b"Accept-Encoding"),
+        (b"vary", b"Accept-Encoding, Accept" if page else b"Accept-Encoding"),
     ]
     if links is not None:
         common.append((b"link", links.encode()))
@@ -177,7 +193,8 @@ def build_entry(path: str, content_type: str, cache_seconds: int, links: str | N
         ok = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode()), *validators]
         if coding is not None:
             ok.append((b"content-encoding", coding.encode()))
-        variants[coding] = Variant(body, etag.encode(), ok, validators)
+        as_page = [(b"content-type", PAGE_TYPE), *ok[1:]] if page else None
+        variants[coding] = Variant(body, etag.encode(), ok, validators, as_page)
     return Entry(variants, doc.last_modified.replace(microsecond=0).timestamp())
 
 
@@ -213,7 +230,8 @@ def load_entry(scope: str, fmt: str) -> Entry | None:
     if scope == CALENDAR:
         return build_entry(public_path(scope, fmt), CALENDAR_TYPE, CALENDAR_CACHE_SECONDS, None, doc)
     links = f'<{feed_url(settings.base_url, scope, fmt)}>; rel="self", <{hub_url(settings.base_url)}>; rel="hub"'
-    return build_entry(public_path(scope, fmt), CONTENT_TYPES[fmt], settings.feed_cache_seconds, links, doc)
+    path = public_path(scope, fmt)
+    return build_entry(path, CONTENT_TYPES[fmt], settings.feed_cache_seconds, links, doc, page=fmt in PAGE_FORMATS)
 
 
 class Generations(NamedTuple):
@@ -330,6 +348,7 @@ class PublicDocuments:
             seconds = min(seconds, SQLITE_RECHECK_SECONDS)
         self.cache = DocumentCache(seconds)
         self._codings: dict[str, str | None] = {}
+        self._pages: dict[str, bool] = {}
         self._page_headers: tuple[str, list[tuple[bytes, bytes]]] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -376,6 +395,8 @@ class PublicDocuments:
         headers = scope["headers"]
         variant = entry.variants.get(self._coding(field_value(headers, b"accept-encoding"))) or entry.variants[None]
         if_none_match = field_value(headers, b"if-none-match")
+        accept = field_value(headers, b"accept")
+        wants_page = accept is not None and self._wants_page(accept)
         if if_none_match is not None:
             fresh = etag_matches(if_none_match, variant.etag.decode())
         else:
@@ -384,6 +405,8 @@ class PublicDocuments:
         FEED_REQUESTS.labels(feed, fmt, "304" if fresh else "200").inc()
         if fresh:
             await _send(send, scope, 304, variant.not_modified_headers, b"")
+        elif wants_page and variant.page_ok_headers is not None:
+            await _send(send, scope, 200, variant.page_ok_headers, variant.body)
         else:
             await _send(send, scope, 200, variant.ok_headers, variant.body)
 
@@ -415,6 +438,16 @@ class PublicDocuments:
             pairs = {"Cache-Control": cache, **security_headers(site)}
             self._page_headers = (site.build_id, [(k.lower().encode(), v.encode()) for k, v in pairs.items()])
         return [(b"etag", etag.encode()), *self._page_headers[1]]
+
+    def _wants_page(self, accept: str) -> bool:
+        """Whether an Accept header asks for HTML (q > 0): a browser opening the address."""
+        try:
+            return self._pages[accept]
+        except KeyError:
+            wanted = parse_accept_encoding(accept).get("text/html", 0.0) > 0.0
+            if len(self._pages) < MAX_REMEMBERED_ACCEPT:
+                self._pages[accept] = wanted
+            return wanted
 
     def _coding(self, accept: str | None) -> str | None:
         if accept is None:
@@ -496,7 +529,7 @@ async def _send_page(send: Send, scope: Scope, render: Callable[[Scope], Respons
     """A public page in the request's language: from memory when this process rendered it
     at the site's current generation, else ``render(scope)`` in a worker thread."""
     with request_language(scope):
-        response = pages.page_from_memory(scope)
+        response = page_from_memory(scope)
         if response is None:
             response = await run_in_threadpool(render, scope)
     await _send(send, scope, response.status_code, response.raw_headers, bytes(response.body))

@@ -1,11 +1,12 @@
 """Public pages where readers land: home, categories, articles, sitemaps, robots.txt, /static.
 
 Thin: the data comes from ``service.site``, the HTML from ``service.web`` templates. Home,
-category and article pages are not FastAPI routes: ``service/api/documents.py`` answers
-them (decision 21) through :func:`page_from_memory` and :func:`serve_page`. They are
-validated by the site's generation (moved by every article write): a page rendered once
-is served from memory while the generation holds. Sitemaps and robots.txt are FastAPI
-routes validated by an ETag of their bytes.
+category and article pages (and search and /theo-doi, ``service/api/search_pages.py``)
+are not FastAPI routes: ``service/api/documents.py`` answers them (decision 21) through
+``generation_pages.page_from_memory`` and :func:`serve_page`. They are validated by the
+site's generation (moved by every article write): a page rendered once is served from
+memory while the generation holds (``service/api/generation_pages.py``). Sitemaps and
+robots.txt are FastAPI routes validated by an ETag of their bytes.
 """
 
 from __future__ import annotations
@@ -16,48 +17,35 @@ from datetime import datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
-from starlette.datastructures import Headers
 from starlette.types import Scope
 
 from config.settings import get_settings
-from service.articles.derived import site_generation_of
+from service.api import search_pages
+from service.api.generation_pages import HTML, RENDERED, Loaded, generation_page, page_headers
 from service.db.engine import read_scope
 from service.db.types import utcnow
 from service.errors import NotFound
 from service.i18n import N_, gettext, language
 from service.site import sitemaps
 from service.site.meta import FEED_FORMATS, article_head, error_head, listing_head
-from service.site.pages import Withdrawn, article_view, content_changed_at, latest, parse_cursor, parse_id
-from service.web.http import (
-    SITE_GENERATION_KEY,
-    RenderCache,
-    Rendered,
-    http_date,
-    is_page_path,
-    last_modified_value,
-    not_modified,
-    page_etag,
-    security_headers,
-    strong_etag,
+from service.site.navigation import Navigation, current_navigation
+from service.site.pages import (
+    Withdrawn,
+    article_view,
+    content_changed_at,
+    latest,
+    parse_cursor,
+    parse_id,
+    related_articles,
 )
+from service.web.http import FOLLOW_PATH, SEARCH_PATHS, is_page_path, not_modified, security_headers, strong_etag
 from service.web.templating import Branding, StaticFile, branding, render, static_files
 
 router = APIRouter(tags=["pages"])
 GET_HEAD = ["GET", "HEAD"]
-HTML = "text/html; charset=utf-8"
 XML = "application/xml; charset=utf-8"
-RENDERED = RenderCache()
-
-
-def _headers(site: Branding, etag: str, changed: datetime, html: bool) -> dict[str, str]:
-    headers = {
-        "ETag": etag,
-        "Last-Modified": http_date(last_modified_value(changed, utcnow())),
-        "Cache-Control": f"public, max-age={get_settings().page_cache_seconds}",
-    }
-    if html:
-        headers.update(security_headers(site))
-    return headers
+# How many "related articles" (same categories) an article page ends with.
+RELATED_ARTICLES = 4
 
 
 def _cached(
@@ -74,69 +62,23 @@ def _cached(
     # One URL per language (?lang=en), one ETag and one stored body per language.
     etag = strong_etag(site.build_id, language(), *key)
     changed = max(changed_at or site.loaded_at, site.loaded_at)
-    headers = {**_headers(site, etag, changed, media_type == HTML), **(extra or {})}
+    headers = {**page_headers(site, etag, changed, media_type == HTML), **(extra or {})}
     if not_modified(request.headers.raw, etag, changed):
         return Response(status_code=304, headers=headers)
     return Response(RENDERED.get_or_render(etag, build), media_type=media_type, headers=headers)
 
 
-# What a page's loader reads: a response to send as it is (a redirect), or the page's
-# renderer and the instant of the last change it shows.
-Loaded = Response | tuple[Callable[[], str], datetime | None]
-
-
-def _page_response(headers: Headers, site: Branding, etag: str, rendered: Rendered) -> Response:
-    changed = rendered.changed_at or site.loaded_at
-    response_headers = _headers(site, etag, changed, html=True)
-    if not_modified(headers.raw, etag, changed):
-        return Response(status_code=304, headers=response_headers)
-    return Response(rendered.body, media_type=HTML, headers=response_headers)
-
-
-def _page(request: Request, load: Callable[[Session], Loaded]) -> Response:
-    """A public page validated by the site's generation (service/articles/derived.py).
-
-    The ETag names the build, the generation, the path and the query; a page rendered
-    at this generation is served from memory without touching the database (usually
-    before this runs: :func:`page_from_memory`), and a 304 for a matching If-None-Match
-    is answered by the ASGI layer. NotFound and Withdrawn propagate, uncached.
-    """
-    site = branding()
-    generation = request.scope.get(SITE_GENERATION_KEY)
-    if generation is None:  # the generation could not be read in the ASGI layer: read it here
-        with read_scope() as session:
-            generation = site_generation_of(session)
-    etag = page_etag(site.build_id, generation, request.scope["path"], request.scope["query_string"])
-    rendered = RENDERED.get(etag)
-    if rendered is None:
-        # One statement (an empty listing reads a little more): no transaction round trips.
-        with read_scope() as session:
-            loaded = load(session)
-        if isinstance(loaded, Response):
-            return loaded
-        build, changed_at = loaded
-        rendered = Rendered(build(), max(changed_at or site.loaded_at, site.loaded_at))
-        RENDERED.put(etag, rendered)
-    return _page_response(request.headers, site, etag, rendered)
-
-
-def page_from_memory(scope: Scope) -> Response | None:
-    """The page's response when this process rendered it at the site's current generation
-    (``scope[SITE_GENERATION_KEY]``), else None: no database and no thread, so it can run
-    on the event loop. Call it within the request's language (the body is that language's)."""
-    generation = scope.get(SITE_GENERATION_KEY)
-    if generation is None:
-        return None
-    site = branding()
-    etag = page_etag(site.build_id, generation, scope["path"], scope["query_string"])
-    rendered = RENDERED.get(etag)
-    return None if rendered is None else _page_response(Headers(scope=scope), site, etag, rendered)
-
-
 def _error_page(status: int, heading: str, message: str, cache_control: str) -> Response:
     site = branding()
     heading, message = gettext(heading), gettext(message)
-    body = render("error.html", head=error_head(site, heading), status=status, heading=heading, message=message)
+    body = render(
+        "error.html",
+        head=error_head(site, heading),
+        navigation=current_navigation(),
+        status=status,
+        heading=heading,
+        message=message,
+    )
     headers = {"Cache-Control": cache_control, **security_headers(site)}
     return Response(body, status_code=status, media_type=HTML, headers=headers)
 
@@ -158,19 +100,27 @@ def gone_page() -> Response:
 
 
 def _listing(request: Request, path: str, category_slug: str | None) -> Response:
-    def load(session: Session) -> Loaded:
+    def load(session: Session, navigation: Navigation) -> Loaded:
         before = parse_cursor(request.query_params.get("before"))
         listing, changed_at = latest(
             session, limit=get_settings().page_size, category_slug=category_slug, before=before
         )
         site = branding()
+        head = listing_head(listing, site, path)
         return (
-            lambda: render("listing.html", head=listing_head(listing, site, path), listing=listing, path=path),
+            lambda: render(
+                "listing.html",
+                head=head,
+                navigation=navigation,
+                listing=listing,
+                path=path,
+                current_category=category_slug,
+            ),
             changed_at,
         )
 
     try:
-        return _page(request, load)
+        return generation_page(request, load)
     except NotFound:
         return not_found_page()
 
@@ -183,14 +133,16 @@ def _listing(request: Request, path: str, category_slug: str | None) -> Response
 HOME_ROUTE = "/"
 CATEGORY_ROUTE = "/categories/{slug}"
 ARTICLE_ROUTE = "/articles/{article_id}/{slug}"
+# Search and /theo-doi: paths that are their own route templates (no parameter).
+FIXED_ROUTES = (*SEARCH_PATHS, FOLLOW_PATH)
 
 
 def page_route(path: str) -> tuple[str, dict[str, str]]:
     """The route template and path parameters of a page path (:func:`service.web.http.is_page_path`):
     ``/articles/7/le-ky-niem`` → (``/articles/{article_id}/{slug}``, {"article_id": "7", "slug": "le-ky-niem"}).
     Metrics and access logs label requests by the template (slugs would be unbounded label values)."""
-    if path == "/":
-        return HOME_ROUTE, {}
+    if path == "/" or path in FIXED_ROUTES:
+        return path, {}
     parts = path.split("/")
     if parts[1] == "categories":
         return CATEGORY_ROUTE, {"slug": parts[2]}
@@ -208,6 +160,10 @@ def serve_page(scope: Scope) -> Response:
     template, params = page_route(scope["path"])
     if template == HOME_ROUTE:
         return home(request)
+    if template in SEARCH_PATHS:
+        return search_pages.search_page(request)
+    if template == FOLLOW_PATH:
+        return search_pages.follow_page(request)
     if template == CATEGORY_ROUTE:
         return category_page(request, params["slug"])
     return article_page(request, params["article_id"], params["slug"])
@@ -251,24 +207,27 @@ def category_page(request: Request, slug: str) -> Response:
 def article_page(request: Request, article_id: str, slug: str) -> Response:
     """An article's page; 301 to the current slug, 410 when withdrawn, 404 when unknown or not yet published."""
 
-    def load(session: Session) -> Loaded:
+    def load(session: Session, navigation: Navigation) -> Loaded:
         article = article_view(session, parse_id(article_id), utcnow())
         site = branding()
         if article.slug != slug:
             # Titles (and so slugs) change; old links keep working.
             return _moved(site, f"/articles/{article.id}/{article.slug}", request.scope["query_string"])
+        related = related_articles(session, article, RELATED_ARTICLES)
         return (
             lambda: render(
                 "article.html",
                 head=article_head(article, site),
+                navigation=navigation,
                 article=article,
+                related=related,
                 feed_formats=[(name, label) for name, _, label in FEED_FORMATS],
             ),
             article.updated_at,
         )
 
     try:
-        return _page(request, load)
+        return generation_page(request, load)
     except Withdrawn:
         return gone_page()
     except NotFound:

@@ -33,6 +33,7 @@ from service.readers import preferences, signup
 from service.readers.consent import CURRENT_VERSION, consent_text
 from service.readers.schemas import PreferencesForm, SignupForm
 from service.site.meta import error_head
+from service.site.navigation import current_navigation
 from service.web.client import client_of
 from service.web.forms import (
     CSRF_FIELD,
@@ -141,7 +142,14 @@ def _page(
     site = branding()
     with use_language(lang):
         shown = gettext(title)
-        body = render(template, head=error_head(site, shown), title=shown, lang=language(), **context)
+        body = render(
+            template,
+            head=error_head(site, shown),
+            navigation=current_navigation(),
+            title=shown,
+            lang=language(),
+            **context,
+        )
     headers = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex", **security_headers(site)}
     response = Response(body, status_code=status_code, media_type=HTML, headers=headers)
     if cookie is not None:

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from service.db.engine import session_scope
 from service.db.types import utcnow
 from service.site.meta import error_head
+from service.site.navigation import current_navigation
 from service.subscriptions.service import UNSUBSCRIBE_TOKEN, unsubscribe
 from service.web.http import security_headers
 from service.web.templating import branding, render
@@ -22,7 +23,14 @@ HTML = "text/html; charset=utf-8"
 
 def _page(status_code: int, title: str, body: str, action: str | None = None) -> Response:
     site = branding()
-    text = render("reader_unsubscribe.html", head=error_head(site, title), title=title, body=body, action=action)
+    text = render(
+        "reader_unsubscribe.html",
+        head=error_head(site, title),
+        navigation=current_navigation(),
+        title=title,
+        body=body,
+        action=action,
+    )
     headers = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex", **security_headers(site)}
     return Response(text, status_code=status_code, media_type=HTML, headers=headers)
 

@@ -1,6 +1,6 @@
 """Rows derived from articles, kept in step in the transaction that changes an article.
 
-Three things follow an article's status, ``published_at`` and categories:
+Four things follow an article's status, ``published_at``, categories and words:
 
 - ``article_counts``: articles per (status, category), category 0 for all of a status,
   so the staff list's exact ``total`` is a look-up instead of a ``count(*)`` over every
@@ -10,7 +10,10 @@ Three things follow an article's status, ``published_at`` and categories:
   ``ix_article_categories_listing`` however small the category;
 - ``site_generation``: a number that grows with every article write. API processes
   compare it with what they saw, like the stored documents' versions, and public pages'
-  ETags name it, so a page's 304 is decided in memory (``service/api/documents.py``).
+  ETags name it, so a page's 304 is decided in memory (``service/api/documents.py``);
+- the search index's entry (``service/search/index.py``): the article's words while it
+  is published, none otherwise, so search never finds what readers may not read and
+  finds a correction as soon as it is committed (decision 33).
 
 Every domain function that writes an article calls :func:`keep_in_step` after its
 change (ARCHITECTURE.md decision 19). Concurrent writers wait for each other on the
@@ -30,6 +33,7 @@ from sqlalchemy.orm import Session
 from service.db.models import Article, ArticleStatus, Category, article_categories, article_counts, site_generation
 from service.db.statements import insert_adding, insert_or_increment
 from service.feeds.documents import CHANGES_CHANNEL
+from service.search import index as search_index
 
 # article_counts' category for "every category, and none".
 ALL_CATEGORIES = 0
@@ -53,9 +57,10 @@ def keep_in_step(session: Session, article: Article, before: Counted | None) -> 
     """Bring the derived rows in step with ``article`` after a change; ``before``: what
     :func:`counted` returned before the change (None for a new article).
 
-    Flushes first, so the article and its category links are rows. Three statements
+    Flushes first, so the article and its category links are rows. Five statements
     at most: the counter deltas (one executemany), the ``published_at`` copy on its
-    category links, the generation (with a PostgreSQL NOTIFY, delivered on commit).
+    category links, the search entry (one upsert on PostgreSQL; a delete and an insert
+    in SQLite's FTS5), the generation (with a PostgreSQL NOTIFY, delivered on commit).
     """
     session.flush()
     after = counted(article)
@@ -75,6 +80,8 @@ def keep_in_step(session: Session, article: Article, before: Counted | None) -> 
         .values(published_at=listed_at)
         .execution_options(synchronize_session=False)
     )
+    was_published = before is not None and before.status == ArticleStatus.PUBLISHED
+    search_index.keep_entry(session, article, was_published)
     bump_site_generation(session)
 
 
@@ -125,7 +132,8 @@ def count_articles_query(
 
 
 def recount(session: Session) -> None:
-    """Rebuild ``article_counts`` and the ``published_at`` copy from the articles themselves.
+    """Rebuild ``article_counts``, the ``published_at`` copy and the search index from the
+    articles themselves.
 
     For rows written around the domain functions (the benchmarks' bulk seeds, a restore
     from a dump); the migration that introduced them fills them the same way. Takes the
@@ -155,6 +163,7 @@ def recount(session: Session) -> None:
         # Every copied date just changed: plan category pages by the new values at once
         # rather than after autovacuum's next look (allowed inside a transaction).
         session.execute(text("ANALYZE article_categories, article_counts"))
+    search_index.rebuild(session)
     bump_site_generation(session)
 
 

@@ -28,10 +28,12 @@ app = typer.Typer(help="Bantin: articles, feeds and announcements for a news des
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Staff API tokens.", no_args_is_help=True)
 articles_app = typer.Typer(help="Articles.", no_args_is_help=True)
+feeds_app = typer.Typer(help="Feeds.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(articles_app, name="articles")
 app.add_typer(categories_app, name="categories")
+app.add_typer(feeds_app, name="feeds")
 app.add_typer(subscribers_app, name="subscribers")
 app.add_typer(deliveries_app, name="deliveries")
 app.add_typer(calendar_app, name="calendar")
@@ -218,14 +220,39 @@ def db_downgrade(
 
 @db_app.command("recount")
 def db_recount() -> None:
-    """Rebuild the article counts and category links' dates from the articles (after a bulk
-    import or a rolling upgrade from before migration 0015)."""
+    """Rebuild the article counts, category links' dates and the search index from the
+    articles (after a bulk import, or a rolling upgrade from before migration 0015 or 0019)."""
     from service.articles.derived import recount
     from service.db.engine import session_scope
+    from service.search.index import entry_count
 
     with session_scope() as session:
         recount(session)
-    typer.echo("article counts rebuilt")
+        indexed = entry_count(session)
+    typer.echo(f"article counts rebuilt; {indexed} published articles in the search index")
+
+
+@feeds_app.command("render")
+def feeds_render() -> None:
+    """Render every stored feed again now (the site's and each category's), rather than at
+    its next publish: after an upgrade that changes what a feed holds (the stylesheets a
+    browser shows it with, decision 33). Feeds whose bytes are unchanged keep their ETag."""
+    from sqlalchemy import distinct, select
+
+    from service.db.engine import session_scope
+    from service.db.models import FeedDocument
+    from service.db.types import utcnow
+    from service.feeds.publish import render_scope
+    from service.feeds.scopes import CALENDAR, SITE
+
+    settings = get_settings()
+    with session_scope() as session:
+        scopes = sorted(set(session.scalars(select(distinct(FeedDocument.scope)))) - {CALENDAR} | {SITE})
+    changed = 0
+    for scope in scopes:
+        with session_scope() as session:  # one scope a transaction, as a publish renders them
+            changed += bool(render_scope(session, scope, utcnow(), settings))
+    typer.echo(f"{len(scopes)} feed scopes rendered, {changed} changed")
 
 
 # ---- tokens ----------------------------------------------------------------------------------

@@ -47,6 +47,7 @@ from service.feeds.scopes import SITE
 from service.i18n import use_language
 from service.inputs import RowId
 from service.site.meta import FEED_FORMATS, article_head
+from service.site.navigation import current_navigation
 from service.site.pages import ArticleView, CategoryLink
 from service.text import resolve_references, slugify_vi
 from service.web import templating as site_templates
@@ -193,7 +194,9 @@ def _public_page(article: Article, body_html: str, url: str) -> str:
         return site_templates.render(
             "article.html",
             head=article_head(view, site),
+            navigation=current_navigation(),
             article=view,
+            related=(),
             feed_formats=[(name, label) for name, _, label in FEED_FORMATS],
         )
 

@@ -103,6 +103,9 @@ class Category(Base):
     # article uses it. A category created by an article's save is public only while a
     # published article uses it (service/articles/categories.py).
     listed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Its place in the public pages' menu (1 first), set by an admin in the console; None:
+    # not in the menu (service/site/navigation.py).
+    menu_position: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class Article(Base):

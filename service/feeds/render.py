@@ -34,6 +34,14 @@ GENERATOR = "Bantin"
 ENTRY_CACHE_SIZE = 256
 # The feed's <updated> when it has no items: fixed, so an empty feed renders the same bytes.
 EMPTY_FEED_UPDATED = datetime(2020, 1, 1, tzinfo=UTC)
+# What a browser that opens an RSS or Atom feed shows it with (feed readers ignore these):
+# the page feed.xsl makes of it, and where a browser no longer runs XSLT (Chromium warns it
+# will stop), the XML itself styled by feed.css. Root-relative, like every page's static
+# files, so the bytes do not depend on BANTIN_BASE_URL. Decision 33.
+STYLESHEETS = (
+    b'<?xml-stylesheet type="text/xsl" href="/static/feed.xsl"?>\n'
+    b'<?xml-stylesheet type="text/css" href="/static/feed.css"?>\n'
+)
 
 
 def feed_updated(items: Sequence[FeedItem]) -> datetime:
@@ -171,23 +179,32 @@ def _fill_entry(entry: FeedEntry, item: FeedItem, zone: ZoneInfo, *, dc: bool) -
         entry.enclosure(enclosure.url, str(enclosure.length), enclosure.content_type)
 
 
+def with_stylesheets(document: bytes) -> bytes:
+    """``document`` (feedgen's bytes: the XML declaration, a newline, the root) with the
+    STYLESHEETS instructions after the declaration, where XML allows them (XML 1.0 §2.6)."""
+    declaration, newline, rest = document.partition(b"\n")
+    if not (declaration.startswith(b"<?xml ") and newline):
+        raise ValueError("feed bytes without the XML declaration line")
+    return declaration + newline + STYLESHEETS + rest
+
+
 def render_rss(spec: FeedSpec, items: Sequence[FeedItem]) -> bytes:
-    """RSS 2.0 bytes (rssboard.org specification): dc:creator for authors, an ``atom:link rel="hub"`` per hub."""
+    """RSS 2.0 bytes (rssboard.org specification): dc:creator for authors, an ``atom:link rel="hub"`` per hub,
+    the STYLESHEETS a browser shows it with."""
     fg = _base_generator(spec, items, spec.url(FILENAMES["rss"]), rss=True)
     if spec.hubs:
         fg.register_extension("hub", HubLinks, None, atom=False, rss=True)
         fg.hub.hubs(spec.hubs)
-    body: bytes = fg.rss_str(pretty=False)
-    return body
+    return with_stylesheets(fg.rss_str(pretty=False))
 
 
 def render_atom(spec: FeedSpec, items: Sequence[FeedItem]) -> bytes:
-    """Atom 1.0 bytes (RFC 4287), with a ``link rel="hub"`` per WebSub hub."""
+    """Atom 1.0 bytes (RFC 4287), with a ``link rel="hub"`` per WebSub hub and the STYLESHEETS
+    a browser shows it with."""
     fg = _base_generator(spec, items, spec.url(FILENAMES["atom"]), rss=False)
     for hub in spec.hubs:
         fg.link(href=hub, rel="hub")
-    body: bytes = fg.atom_str(pretty=False)
-    return body
+    return with_stylesheets(fg.atom_str(pretty=False))
 
 
 def render_json(spec: FeedSpec, items: Sequence[FeedItem]) -> bytes:

@@ -50,6 +50,8 @@ class Head:
     twitter: tuple[tuple[str, str], ...]
     json_ld: dict[str, Any] | None = None
     robots: str | None = None
+    # schema.org BreadcrumbList of the page's trail (article pages), a JSON-LD block of its own.
+    breadcrumbs_ld: dict[str, Any] | None = None
 
 
 def shorten(text: str, limit: int) -> str:
@@ -153,7 +155,26 @@ def article_head(article: ArticleView, site: Branding) -> Head:
         open_graph=tuple(open_graph),
         twitter=_twitter(article.title, description, image),
         json_ld=news_article(article, site, url, description, image, published, modified),
+        breadcrumbs_ld=breadcrumb_list(site, trail(article, site), article.title),
     )
+
+
+def trail(article: ArticleView, site: Branding) -> tuple[tuple[str, str], ...]:
+    """(name, absolute URL) of the pages above an article: the home page, then its first
+    category (by slug, the same one ``article:section`` names)."""
+    crumbs = [(site.title, site.base_url + "/")]
+    crumbs += [(c.name, f"{site.base_url}/categories/{c.slug}") for c in article.categories[:1]]
+    return tuple(crumbs)
+
+
+def breadcrumb_list(site: Branding, crumbs: tuple[tuple[str, str], ...], current: str) -> dict[str, Any]:
+    """schema.org BreadcrumbList (Google's Breadcrumb structured data): each page above with
+    its URL, then the current one by name alone, as the guidelines allow for the last item."""
+    items: list[dict[str, Any]] = [
+        {"@type": "ListItem", "position": n, "name": name, "item": url} for n, (name, url) in enumerate(crumbs, 1)
+    ]
+    items.append({"@type": "ListItem", "position": len(items) + 1, "name": shorten(current, HEADLINE_CHARS)})
+    return {"@context": "https://schema.org", "@type": "BreadcrumbList", "itemListElement": items}
 
 
 def news_article(
@@ -214,6 +235,33 @@ def listing_head(listing: Listing, site: Branding, path: str) -> Head:
         open_graph=tuple(_common_open_graph(site, "website", title, description, url, image)),
         twitter=_twitter(title, description, image),
         robots="noindex, follow" if listing.before is not None else None,
+    )
+
+
+def search_head(site: Branding, heading: str, url: str) -> Head:
+    """The head of a search page (results, a refusal, the empty form): never indexed (a
+    results page is not content), its links still followed."""
+    return Head(
+        title=f"{heading} – {site.title}",
+        description=site.description,
+        canonical=url,
+        feeds=feed_links(site),
+        open_graph=(),
+        twitter=(),
+        robots="noindex, follow",
+    )
+
+
+def follow_head(site: Branding, heading: str, description: str) -> Head:
+    """The head of /theo-doi, with every feed of the site for feed readers to discover."""
+    url = site.base_url + "/theo-doi"
+    return Head(
+        title=f"{heading} – {site.title}",
+        description=description,
+        canonical=url,
+        feeds=feed_links(site),
+        open_graph=tuple(_common_open_graph(site, "website", heading, description, url, site.logo_url)),
+        twitter=_twitter(heading, description, site.logo_url),
     )
 
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, Select, String, bindparam, func, select, tuple_
+from sqlalchemy import BigInteger, Integer, Select, String, bindparam, func, select, tuple_, union
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement, Label
 
@@ -106,7 +106,8 @@ def category_by_slug(session: Session, slug: str) -> CategoryLink:
 _UNIT, _RECORD = "\x1f", "\x1e"
 
 
-def _categories_column() -> Label[str]:
+def categories_column() -> Label[str]:
+    """The article's categories packed in one column of its row (``category_links`` unpacks them)."""
     links = article_categories.alias("links")
     named = Category.__table__.alias("named")
     # Each link's category by its primary key, not a join: with a table this small PostgreSQL
@@ -122,7 +123,8 @@ def _categories_column() -> Label[str]:
     )
 
 
-def _category_links(packed: str | None) -> tuple[CategoryLink, ...]:
+def category_links(packed: str | None) -> tuple[CategoryLink, ...]:
+    """What ``categories_column`` packed, by slug."""
     if not packed:
         return ()
     pairs = (record.split(_UNIT, 1) for record in packed.split(_RECORD))
@@ -142,7 +144,7 @@ def _listing_statement(in_category: bool, with_cursor: bool) -> Select[Any]:
         Article.image_url,
         Article.published_at,
         Article.updated_at,
-        _categories_column(),
+        categories_column(),
         changed.label("changed_at"),
     ]
     slug = bindparam("slug", type_=String)
@@ -208,7 +210,7 @@ def latest(
             image_url=row.image_url,
             published_at=row.published_at,
             updated_at=row.updated_at,
-            categories=_category_links(row.category_links),
+            categories=category_links(row.category_links),
         )
         for row in shown
     )
@@ -251,7 +253,7 @@ def _article_statement() -> Select[Any]:
         Article.publish_at,
         Article.published_at,
         Article.updated_at,
-        _categories_column(),
+        categories_column(),
     ).where(Article.id == bindparam("id", type_=BigInteger))
 
 
@@ -287,5 +289,63 @@ def article_view(session: Session, article_id: int, now: datetime) -> ArticleVie
         source_url=article.source_url,
         published_at=published_at,
         updated_at=article.updated_at,
-        categories=_category_links(article.category_links),
+        categories=category_links(article.category_links),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Headline:
+    """An article as a list of links names it: "related articles"."""
+
+    id: int
+    slug: str
+    title: str
+    published_at: datetime
+
+
+# An article names at most this many of its categories when related articles are looked up.
+RELATED_CATEGORIES = 4
+
+
+@lru_cache(maxsize=RELATED_CATEGORIES)
+def _related_statement(categories: int) -> Select[Any]:
+    """The newest published articles of ``categories`` categories (``:slug0`` …) but
+    ``:id``: each category's newest ``:limit`` from its own range of
+    ix_article_categories_listing, then the newest ``:limit`` of those, each once."""
+    article_id = bindparam("id", type_=BigInteger)
+    limit = bindparam("limit", type_=Integer)
+    ranges = []
+    for n in range(categories):
+        links = article_categories.alias(f"l{n}")
+        category_id = select(Category.id).where(Category.slug == bindparam(f"slug{n}", type_=String))
+        newest = (
+            select(links.c.article_id, links.c.published_at)
+            .where(
+                links.c.category_id == category_id.scalar_subquery(),
+                links.c.published_at.is_not(None),
+                links.c.article_id != article_id,
+            )
+            .order_by(links.c.published_at.desc(), links.c.article_id.desc())
+            .limit(limit)
+            .subquery()
+        )
+        ranges.append(select(newest.c.article_id, newest.c.published_at))
+    found = union(*ranges).subquery("found")
+    return (
+        select(Article.id, Article.slug, Article.title, Article.published_at)
+        .join(found, found.c.article_id == Article.id)
+        .where(Article.status == ArticleStatus.PUBLISHED.value)
+        .order_by(found.c.published_at.desc(), found.c.article_id.desc())
+        .limit(limit)
+    )
+
+
+def related_articles(session: Session, article: ArticleView, limit: int) -> tuple[Headline, ...]:
+    """The newest ``limit`` published articles sharing a category with ``article`` (its
+    first RELATED_CATEGORIES by slug), newest first; none for an article without one."""
+    slugs = [c.slug for c in article.categories[:RELATED_CATEGORIES]]
+    if not slugs:
+        return ()
+    params: dict[str, object] = {"id": article.id, "limit": limit} | {f"slug{n}": s for n, s in enumerate(slugs)}
+    rows = session.connection().execute(_related_statement(len(slugs)), params)
+    return tuple(Headline(row.id, row.slug, row.title, row.published_at) for row in rows)

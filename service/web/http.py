@@ -31,12 +31,17 @@ def strong_etag(*parts: object) -> str:
 
 # Where the ASGI layer (service/api/documents.py) leaves the site's generation for the page routes.
 SITE_GENERATION_KEY = "bantin.site_generation"
+# Search (DESIGN.md's public contract: /tim-kiem, "tìm kiếm", and /search, the same page)
+# and the page on following the desk ("theo dõi").
+SEARCH_PATHS = ("/tim-kiem", "/search")
+FOLLOW_PATH = "/theo-doi"
 
 
 def is_page_path(path: str) -> bool:
-    """True for the paths of public pages validated by the site's generation: ``/``,
-    ``/categories/<slug>`` and ``/articles/<id>/<slug>`` (one path segment each)."""
-    if path == "/":
+    """True for the paths of public pages validated by the site's generation: ``/``, the
+    search and follow pages, ``/categories/<slug>`` and ``/articles/<id>/<slug>`` (one path
+    segment each)."""
+    if path == "/" or path in SEARCH_PATHS or path == FOLLOW_PATH:
         return True
     parts = path.split("/")
     if len(parts) == 3:
@@ -115,13 +120,15 @@ def unchanged_since(header: str | None, last_modified: float) -> bool:
 
 
 def security_headers(site: Branding) -> dict[str, str]:
-    """CSP and friends for HTML pages: no script at all, our stylesheet and one hashed inline style.
+    """CSP and friends for HTML pages: our own script file only, our stylesheet and one hashed inline style.
 
     Images may come from anywhere (covers and body images live on other hosts); the
-    JSON-LD block is a data block, never executed, so ``script-src`` stays closed.
+    JSON-LD blocks are data blocks, never executed. The one script is ``static/site.js``
+    (the menu's button on phones, the copy buttons): no inline script, no other origin.
     """
     policy = [
         "default-src 'none'",
+        "script-src 'self'",
         f"style-src 'self' '{site.inline_css_hash}'",
         "img-src * data:",
         "base-uri 'none'",

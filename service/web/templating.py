@@ -40,7 +40,14 @@ from service.i18n import (
 )
 
 _WEEKDAYS_VI = (N_("Thứ Hai"), N_("Thứ Ba"), N_("Thứ Tư"), N_("Thứ Năm"), N_("Thứ Sáu"), N_("Thứ Bảy"), N_("Chủ Nhật"))
-_TEXT_TYPES = {".css": "text/css; charset=utf-8", ".svg": "image/svg+xml", ".txt": "text/plain; charset=utf-8"}
+_TEXT_TYPES = {
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".txt": "text/plain; charset=utf-8",
+    # An XML type, as browsers require of an XSLT stylesheet (the feeds' own, feed.xsl).
+    ".xsl": "application/xslt+xml; charset=utf-8",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +132,8 @@ def branding() -> Branding:
     for part in (settings.site_title, settings.site_description, settings.site_author, settings.base_url):
         fingerprint.update(part.encode() + b"\0")
     fingerprint.update(f"{logo}\0{css}\0{settings.timezone}\0{settings.page_size}".encode())
+    # Where /theo-doi sends readers: the page changes with them, not with any article.
+    fingerprint.update(f"{settings.telegram_bot_username}\0{settings.zalo_oa_id}".encode())
     for name, file in sorted(static_files().items()):
         fingerprint.update(f"{name}={file.digest}\0".encode())
     fingerprint.update(_template_sources_digest().encode())

@@ -89,3 +89,35 @@ def test_metrics_count_what_waits(client: TestClient, publisher: dict[str, str])
     lag = next(line for line in body.text.splitlines() if line.startswith("bantin_outbox_lag_seconds "))
     assert float(lag.split()[1]) >= 0
     assert "bantin_database_up 1.0\n" in body.text
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+
+
+def test_a_browser_gets_rss_and_atom_as_xml_it_renders_and_a_reader_the_same_bytes(
+    client: TestClient, publisher: dict[str, str]
+) -> None:
+    """Chromium shows application/rss+xml and application/atom+xml as plain text and never
+    applies their stylesheet: a browser (it asks for text/html) gets them as application/xml."""
+    publish_and_render(client, publisher)
+    registered = {"rss.xml": "application/rss+xml", "atom.xml": "application/atom+xml"}
+    for filename, feed_type in registered.items():
+        path = f"/feeds/{filename}"
+        for coding in ("identity", "gzip", "br"):
+            reader = client.get(path, headers={"Accept-Encoding": coding, "Accept": "application/atom+xml, */*"})
+            browser = client.get(path, headers={"Accept-Encoding": coding, "Accept": BROWSER_ACCEPT})
+            assert reader.headers["content-type"] == f"{feed_type}; charset=utf-8"
+            assert browser.headers["content-type"] == "application/xml; charset=utf-8"
+            assert browser.content == reader.content and browser.headers["etag"] == reader.headers["etag"]
+            assert browser.headers["vary"] == reader.headers["vary"] == "Accept-Encoding, Accept"
+            revalidated = client.get(
+                path,
+                headers={"Accept-Encoding": coding, "Accept": BROWSER_ACCEPT, "If-None-Match": reader.headers["etag"]},
+            )
+            assert revalidated.status_code == 304
+        refused_html = client.get(path, headers={"Accept": "text/html;q=0, application/xml"})
+        assert refused_html.headers["content-type"] == f"{feed_type}; charset=utf-8"
+    # JSON Feed: browsers show JSON as it is; its type never changes.
+    json_feed = client.get("/feeds/feed.json", headers={"Accept": BROWSER_ACCEPT})
+    assert json_feed.headers["content-type"] == "application/feed+json; charset=utf-8"
+    assert json_feed.headers["vary"] == "Accept-Encoding"

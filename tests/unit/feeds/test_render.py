@@ -171,3 +171,38 @@ def test_every_format_advertises_the_websub_hub_and_rss_keeps_self_and_hub() -> 
     ]
     assert_valid_rss(render("rss", spec, [item(1)]))
     assert_valid_atom(render("atom", spec, [item(1)]))
+
+
+def test_rss_and_atom_name_the_stylesheets_a_browser_shows_them_with() -> None:
+    """After the XML declaration (XML 1.0 §2.6), before the root: feed readers skip them."""
+    for fmt in ("rss", "atom"):
+        body = render(fmt, SPEC, [item(1)])
+        lines = body.split(b"\n", 3)
+        assert lines[0].startswith(b"<?xml version=")
+        assert lines[1] == b'<?xml-stylesheet type="text/xsl" href="/static/feed.xsl"?>'
+        assert lines[2] == b'<?xml-stylesheet type="text/css" href="/static/feed.css"?>'
+        root = etree.fromstring(body)
+        instructions: list[Any] = list(root.itersiblings(preceding=True))
+        assert [(pi.target, pi.get("type")) for pi in instructions] == [
+            ("xml-stylesheet", "text/css"),
+            ("xml-stylesheet", "text/xsl"),
+        ]
+    assert not render("json", SPEC, [item(1)]).startswith(b"<")
+
+
+def test_the_stylesheet_makes_a_page_of_either_feed_with_its_words_as_text() -> None:
+    """What a browser shows: feed.xsl (XSLT 1.0, run here by libxslt as browsers run it)."""
+    from importlib import resources
+
+    stylesheet = etree.XSLT(etree.fromstring(resources.files("service.web").joinpath("static/feed.xsl").read_bytes()))
+    hostile = item(2, title="Tin <b>đậm</b> & “Đảng”", summary="Tóm tắt <script>x</script>")
+    for fmt in ("rss", "atom"):
+        page = stylesheet(etree.fromstring(render(fmt, SPEC, [item(1), hostile])))
+        text = str(page)
+        assert "<h1>Thành ủy Đà Nẵng – Xây dựng Đảng</h1>" in text, fmt
+        links = page.getroot().findall(".//li/h2/a")
+        assert [a.text for a in links] == [item(1).title, hostile.title]
+        assert [a.get("href") for a in links] == [item(1).url, hostile.url]
+        assert "<script>" not in text and "&lt;script&gt;" in text
+        address = page.getroot().find(".//p[@class='feed-page__address']/code")
+        assert address is not None and address.text == SPEC.url(f"{fmt}.xml")
