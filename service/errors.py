@@ -48,6 +48,8 @@ ENGLISH: dict[str, str] = {
     "entry_no_slug": "entry {position} ({name!r}) has no letters or digits to make a slug from",
     "not_category": "entry {position} ({name!r}) is not a category name or slug",
     "no_category_exists": "none of the chosen categories exists",
+    "unknown_category": "no such category",
+    "menu_place": "a place in the menu is a number from 1 to {limit}",
     "comment_needed": "must say what to change",
     "schedule_and_now": "give a time to schedule at, or publish now, not both",
     "file_type": "{name}: expected a .md, .markdown, .html or .htm file",

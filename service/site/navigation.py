@@ -145,10 +145,10 @@ def set_menu(session: Session, positions: Mapping[int, int]) -> None:
     Raises InvalidField("menu") for an unknown id or a place outside 1..MAX_MENU_POSITION.
     """
     if any(not 1 <= place <= MAX_MENU_POSITION for place in positions.values()):
-        raise InvalidField("menu", f"a place in the menu is a number from 1 to {MAX_MENU_POSITION}")
+        raise InvalidField("menu", "menu_place", limit=MAX_MENU_POSITION)
     known = set(session.scalars(select(Category.id).where(Category.id.in_(list(positions)))))
     if known != set(positions):
-        raise InvalidField("menu", "no such category")
+        raise InvalidField("menu", "unknown_category")
     session.execute(update(Category).where(Category.menu_position.is_not(None)).values(menu_position=None))
     for category_id, place in positions.items():
         session.execute(update(Category).where(Category.id == category_id).values(menu_position=place))

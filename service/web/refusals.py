@@ -60,6 +60,8 @@ WORDS: dict[str, str] = {
     "email": N_("Địa chỉ thư điện tử không hợp lệ."),
     "consent_needed": N_("Cần đánh dấu đồng ý để đăng ký."),
     "no_category_exists": N_("Chuyên mục không hợp lệ."),
+    "unknown_category": N_("Chuyên mục không hợp lệ."),
+    "menu_place": N_("Thứ tự là một số từ 1 đến %(limit)s."),
     "apprise_missing": N_("Máy chủ chưa cài Apprise (bantin[apprise]); chọn kênh khác."),
     "apprise_none": N_("Không có URL Apprise nào."),
     "apprise_too_many": N_("Có %(count)s URL; tối đa %(limit)s."),
