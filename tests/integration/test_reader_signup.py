@@ -269,12 +269,12 @@ def test_the_pages_in_a_browser_at_desktop_and_phone_widths(
     try:
         page.goto(f"{stack.base_url}/subscribe")
         page.fill("#f-email", f"trinh.duyet.{unique}@example.vn")
-        page.click("button[type=submit]")
+        page.click("main button[type=submit]")
         assert page.locator(".form-errors").is_visible()
         assert page.input_value("#f-email") == f"trinh.duyet.{unique}@example.vn"
         page.screenshot(path=str(SCREENSHOTS / "subscribe-error-375.png"), full_page=True)
         page.check("#f-consent")
-        page.click("button[type=submit]")
+        page.click("main button[type=submit]")
         page.wait_for_url("**/subscribe/sent?lang=vi")
         page.screenshot(path=str(SCREENSHOTS / "subscribe-sent-375.png"), full_page=True)
     finally:
@@ -285,7 +285,7 @@ def test_the_pages_in_a_browser_at_desktop_and_phone_widths(
     page = browser.new_page(viewport={"width": 375, "height": 900})
     try:
         page.goto(link)
-        page.click("button[type=submit]")  # the browser's own POST, with its cookie and Origin
+        page.click("main button[type=submit]")  # the browser's own POST, with its cookie and Origin
         assert "Đã đăng ký" in page.inner_text("h1")
     finally:
         page.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,7 +20,7 @@ import pytest
 from lxml import etree
 from playwright.sync_api import Browser, Page, expect
 
-from tests.integration.conftest import CHROMIUM_ARGS
+from tests.integration.conftest import CHROMIUM_ARGS, create_database, drop_database
 from tests.integration.stack import REPO, PrivateRedis, Stack
 
 SCREENSHOTS = REPO / "test-output" / "screenshots"
@@ -32,19 +33,22 @@ BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.
 
 @pytest.fixture(scope="module", params=["postgresql", "sqlite"])
 def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """The session's PostgreSQL stack, or a SQLite one of this module's with a Redis of its own."""
-    if request.param == "postgresql":
-        yield request.getfixturevalue("stack")
-        return
-    folder = tmp_path_factory.mktemp("sqlite-stack")
+    """A stack of this module's own, on a new PostgreSQL database or a SQLite file, with a
+    Redis of its own: the ranking and the menu are asserted whole, so no other module's
+    articles or categories may be in it."""
+    folder = tmp_path_factory.mktemp(f"{request.param}-stack")
+    name = f"bantin_it_search_{uuid.uuid4().hex[:8]}"
+    url = create_database(name) if request.param == "postgresql" else f"sqlite:///{folder / 'var' / 'bantin.db'}"
     broker = PrivateRedis()
     broker.start()
-    stack = Stack(f"sqlite:///{folder / 'var' / 'bantin.db'}", broker.url, folder)
+    stack = Stack(url, broker.url, folder)
     try:
         with stack.running() as running:
             yield running
     finally:
         broker.kill()
+        if request.param == "postgresql":
+            drop_database(name)
 
 
 @pytest.fixture(scope="module")

@@ -316,7 +316,7 @@ def test_parallel_taps_in_one_telegram_chat_make_one_subscription() -> None:
     settings = get_settings()
     with session_scope() as session:
         for n in range(PARALLEL):
-            session.add(Category(name=f"Mục {n}", slug=f"muc-{n}", created_at=utcnow()))
+            session.add(Category(name=f"Mục {n}", slug=f"muc-{n}", created_at=utcnow(), listed=True))
         session.flush()
         category_ids = list(session.scalars(select(Category.id).order_by(Category.id)))
 
