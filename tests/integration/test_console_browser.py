@@ -16,6 +16,7 @@ import redis
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.feedcheck import assert_valid_atom
+from tests.integration.axe import assert_accessible
 from tests.integration.stack import REPO, Stack, wait_until
 
 SCREENSHOTS = REPO / "test-output" / "screenshots"
@@ -46,7 +47,8 @@ def admin_user(stack: Stack) -> str:
 
 
 def screenshot(page: Page, name: str) -> None:
-    """The page at desktop and phone widths, whole length."""
+    """The page at desktop and phone widths, whole length; axe checks it first (what a person sees, axe does too)."""
+    assert_accessible(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for label, width in WIDTHS.items():
         page.set_viewport_size({"width": width, "height": 900})
