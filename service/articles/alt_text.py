@@ -75,6 +75,15 @@ class _Images(HTMLParser):
             self.found.append((named.get("src") or "", alt, named.get("role")))
 
 
+def image_alts(body_html: str) -> dict[str, str]:
+    """Each body image's address → its alt, for those that have one (the editor puts them back
+    on its attachments: Trix reads a stored ``<img>`` without its alt)."""
+    parser = _Images()
+    parser.feed(body_html)
+    parser.close()
+    return {src: alt for src, alt, _ in parser.found if src and alt}
+
+
 def body_images_lacking_alt(body_html: str) -> list[LackingAlt]:
     """The body's ``<img>`` elements that lack their words, in document order."""
     parser = _Images()

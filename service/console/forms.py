@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from config.settings import get_settings
+from service.articles.alt_text import image_alts
 from service.articles.schemas import ArticleCreate, ArticleUpdate
 from service.console.templating import local_time
 from service.console.times import parse_local_time
@@ -104,6 +105,10 @@ class ArticleForm:
     # The addresses of the body's images refused for lacking their words (decision 0034):
     # the editor marks each one next to its alt field.
     lacking_alt: list[str] = field(default_factory=list)
+
+    def image_alts(self) -> dict[str, str]:
+        """The alts of the body as loaded or posted, by image address (for the editor's script)."""
+        return image_alts(self.values.get("body_html", ""))
 
     def refuse(self, refused: InvalidField) -> None:
         """A refusal of the domain's (an image without its words) shown by its field."""

@@ -144,6 +144,10 @@
 
   document.addEventListener("trix-attachment-add", function (event) {
     var attachment = event.attachment;
+    // Until its field below is filled, the picture in the editor says it has no words yet
+    // (alt="" rather than none, which would read its address aloud); saving keeps it empty,
+    // and publishing refuses it.
+    if (attachment.getAttribute("alt") === undefined) attachment.setAttributes({ alt: "" });
     if (!attachment.file) return; // an image already in the body, loaded with it
     send(attachment.file, function (percent) { attachment.setUploadProgress(percent); }).then(function (result) {
       if (result.ok) {
@@ -166,14 +170,8 @@
   var altList = document.getElementById("image-alt-list");
   var lacking = altPanel ? JSON.parse(altPanel.getAttribute("data-lacking") || "[]") : [];
   var altFields = []; // [{attachment, item}] in document order
-  var bodyInput = document.getElementById("body_html");
-  var storedAlts = {};
-  if (bodyInput) {
-    var parsed = new DOMParser().parseFromString(bodyInput.value || "", "text/html");
-    Array.prototype.forEach.call(parsed.querySelectorAll("img[src][alt]"), function (img) {
-      storedAlts[img.getAttribute("src")] = img.getAttribute("alt");
-    });
-  }
+  // The alts of the body as the server read it: Trix has rewritten the hidden input by now.
+  var storedAlts = altPanel ? JSON.parse(altPanel.getAttribute("data-alts") || "{}") : {};
 
   function images(editorElement) {
     return editorElement.editor.getDocument().getAttachments().filter(function (attachment) {
@@ -243,8 +241,10 @@
     if (!altPanel) return;
     images(editorElement).forEach(function (attachment) {
       var alt = storedAlts[attachment.getURL()];
-      if (alt !== undefined && attachment.getAttribute("alt") === undefined) attachment.setAttributes({ alt: alt });
+      if (alt && !attachment.getAttribute("alt")) attachment.setAttributes({ alt: alt });
+      else if (attachment.getAttribute("alt") === undefined) attachment.setAttributes({ alt: "" });
     });
+    altFields = []; // fields built before the alts were put back show them now
     showAltFields(editorElement);
   }
   // This script is deferred: an editor may have started before it ran.
