@@ -286,8 +286,16 @@ def test_the_editors_toolbar_speaks_the_consoles_language(admin_user: str, conte
     expect(toolbar.locator('button[data-trix-attribute="bold"]')).to_have_attribute("title", "Đậm")
     expect(toolbar.locator('button[data-trix-action="attachFiles"]')).to_have_attribute("title", "Đính kèm tệp")
     expect(toolbar.locator('input[name="href"]')).to_have_attribute("placeholder", "Nhập địa chỉ URL…")
+    # By keyboard: from the field before the editor, Tab reaches the toolbar (Trix leaves its
+    # buttons out of the tab order; console.js puts them back).
+    page.locator(".media-chooser summary").focus()
+    page.keyboard.press("Tab")
+    expect(toolbar.locator('button[data-trix-attribute="bold"]')).to_be_focused()
     page.goto("/console/articles/new?lang=en")
     focus_editor(page)
     expect(toolbar.locator('button[data-trix-attribute="bold"]')).to_have_attribute("title", "Bold")
     expect(toolbar.locator('input[name="href"]')).to_have_attribute("placeholder", "Enter a URL…")
     page.goto("/console/?lang=vi")  # the language is remembered in a cookie: leave the console Vietnamese
+    # The first Tab on a console page reaches the skip link, as on the public pages.
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Bỏ qua, đến nội dung")).to_be_focused()
