@@ -52,6 +52,13 @@ ENGLISH: dict[str, str] = {
     "menu_place": "a place in the menu is a number from 1 to {limit}",
     "comment_needed": "must say what to change",
     "schedule_and_now": "give a time to schedule at, or publish now, not both",
+    "cover_alt_missing": (
+        "the cover image needs a text alternative for readers who cannot see it ({problem}); send image_alt"
+    ),
+    "image_alt_missing": (
+        "{count} image(s) have no text alternative ({images}); give each <img> an alt that says what it shows,"
+        ' or alt="" with role="presentation" for an ornament'
+    ),
     "file_type": "{name}: expected a .md, .markdown, .html or .htm file",
     "file_not_utf8": "{name} is not UTF-8 text (byte {byte})",
     "unknown_fields": "unknown field(s) {unknown}; known: {known}",

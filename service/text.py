@@ -88,7 +88,8 @@ ARTICLE_TAGS = frozenset(
 )
 ARTICLE_ATTRIBUTES: dict[str, set[str]] = {
     "a": {"href", "title", "hreflang"},
-    "img": {"src", "alt", "title", "width", "height", "srcset", "sizes"},
+    # role: only "presentation"/"none", which with alt="" marks an ornament (service.articles.alt_text).
+    "img": {"src", "alt", "title", "width", "height", "srcset", "sizes", "role"},
     "source": {"srcset", "media", "type", "sizes"},
     "abbr": {"title"},
     "blockquote": {"cite"},
@@ -200,6 +201,8 @@ def has_visible_content(fragment: str) -> bool:
 def _drop_empty_urls(tag: str, name: str, value: str) -> str | None:
     if name == "id":
         return value if _ELEMENT_ID.match(value) else None
+    if name == "role":
+        return value.strip().lower() if value.strip().lower() in ("presentation", "none") else None
     if name in URL_ATTRIBUTES:
         return value.strip() or None
     if name == "srcset":  # not a URL attribute to nh3: schemes are checked here

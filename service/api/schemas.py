@@ -29,6 +29,8 @@ class ArticleOut(BaseModel):
     author: str | None
     image_url: str | None
     image_caption: str | None
+    # The cover's text alternative: required (with every body <img>'s alt) to publish or schedule.
+    image_alt: str | None
     source_name: str | None
     source_url: str | None
     status: str
@@ -56,6 +58,7 @@ class ArticleOut(BaseModel):
             author=article.author,
             image_url=article.image_url,
             image_caption=article.image_caption,
+            image_alt=article.image_alt,
             source_name=article.source_name,
             source_url=article.source_url,
             status=article.status,

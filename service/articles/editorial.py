@@ -332,7 +332,7 @@ def refusal(session: Session, actor: Actor, article: Article, kind: ChangeKind) 
 
 
 _CONTENT_FIELDS = frozenset({"title", "summary", "body_html", "author", "source_name", "source_url"})
-_COVER_FIELDS = frozenset({"image_url", "image_caption"})
+_COVER_FIELDS = frozenset({"image_url", "image_caption", "image_alt"})
 _KIND_OF_STATUS = {
     ArticleStatus.DRAFT: ChangeKind.UNPUBLISH,
     ArticleStatus.SCHEDULED: ChangeKind.SCHEDULE,

@@ -26,6 +26,7 @@ FRONT_MATTER_FIELDS = {
     "author",
     "image_url",
     "image_caption",
+    "image_alt",
     "source_name",
     "source_url",
     "status",

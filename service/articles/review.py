@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from service.articles.alt_text import require_alt_text
 from service.articles.derived import counted, keep_in_step
 from service.articles.editorial import Actor, ChangeKind, Rule, SelfApproval, WrongState, require_allowed
 from service.articles.service import Change, get_article
@@ -89,7 +90,8 @@ def approve(
     When: ``publish_now`` publishes now; ``publish_at`` schedules it then (a time already
     past publishes now, as the API always has); neither keeps the time the article is meant
     for (its ``publish_at``, e.g. a calendar draft's anniversary morning) and publishes now
-    only when it has none. Raises InvalidField("publish_at") for both at once, WrongState
+    only when it has none. Raises InvalidField("publish_at") for both at once,
+    InvalidField("image_alt"/"body_html") for an image without its words (decision 0034), WrongState
     (PLANNED_TIME_PASSED) when neither is given and the intended time has passed (a person
     must choose again), NotPermitted, WrongState or SelfApproval from the policy.
     """
@@ -100,6 +102,7 @@ def approve(
     when = None if publish_now else publish_at or article.publish_at
     if not publish_now and publish_at is None and when is not None and when <= now:
         raise WrongState(Rule.PLANNED_TIME_PASSED, when=f"{when.astimezone(settings.zone):%d/%m/%Y %H:%M}")
+    require_alt_text(article.body_html, article.image_url, article.image_alt)
     _decide(session, article, actor, now, ReviewStatus.APPROVED, None)
     scheduled = when is not None and when > now
     before = counted(article)

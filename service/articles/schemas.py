@@ -122,6 +122,7 @@ class ArticleCreate(BaseModel):
     author: OptionalName = None
     image_url: OptionalUrl = None
     image_caption: Caption = None
+    image_alt: Caption = None
     source_name: OptionalName = None
     source_url: OptionalUrl = None
     status: Literal["published", "draft"] = "published"
@@ -132,7 +133,7 @@ class ArticleUpdate(MergePatch):
     """PATCH: only the fields present change; ``null`` clears an optional field."""
 
     CLEARABLE = frozenset(
-        {"summary", "author", "image_url", "image_caption", "source_name", "source_url", "publish_at"}
+        {"summary", "author", "image_url", "image_caption", "image_alt", "source_name", "source_url", "publish_at"}
     )
 
     title: Title | None = None
@@ -142,6 +143,7 @@ class ArticleUpdate(MergePatch):
     author: OptionalName = None
     image_url: OptionalUrl = None
     image_caption: Caption = None
+    image_alt: Caption = None
     source_name: OptionalName = None
     source_url: OptionalUrl = None
     status: Literal["published", "draft"] | None = None

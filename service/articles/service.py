@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from service.articles.alt_text import require_alt_text
 from service.articles.derived import count_articles, counted, keep_in_step
 from service.articles.editorial import NEW, Actor, ChangeKind, Outcome, decide_all, kinds_of_update, require_allowed
 from service.articles.revisions import record_revision
@@ -71,6 +72,7 @@ CONTENT_COLUMNS = (
     "author",
     "image_url",
     "image_caption",
+    "image_alt",
     "source_name",
     "source_url",
 )
@@ -83,6 +85,8 @@ def content_fields(data: ArticleCreate) -> dict[str, Any]:
     return {"slug": slug_for(data.title), **{name: getattr(data, name) for name in CONTENT_COLUMNS}}
 
 
+# The statuses in which an article is, or will be, read: its images must have their words (decision 0034).
+GOING_OUT = (ArticleStatus.PUBLISHED, ArticleStatus.SCHEDULED)
 _CREATED_AS = {ArticleStatus.PUBLISHED: ChangeKind.PUBLISH, ArticleStatus.SCHEDULED: ChangeKind.SCHEDULE}
 
 
@@ -91,10 +95,13 @@ def create_article(session: Session, data: ArticleCreate, now: datetime, setting
 
     Published now unless it is a draft or ``publish_at`` is in the future; its event is
     written in the same transaction. Raises ``InvalidField`` (via the schema) for bad input,
-    NotPermitted when the actor may not publish or schedule (decision 0026).
+    and ("image_alt"/"body_html") when it would go out with an image that lacks its words
+    (decision 0034); NotPermitted when the actor may not publish or schedule (decision 0026).
     """
     status = _status_for(data.status, data.publish_at, now)
     decide_all(actor, NEW, {_CREATED_AS.get(status, ChangeKind.CONTENT)})
+    if status in GOING_OUT:
+        require_alt_text(data.body_html, data.image_url, data.image_alt)
     article = Article(
         guid=f"urn:uuid:{uuid.uuid4()}",
         **content_fields(data),
@@ -183,6 +190,9 @@ def _target_status(article: Article, changes: dict[str, Any], now: datetime) -> 
     return _status_for(requested, publish_at, now)
 
 
+_ALT_FIELDS = frozenset({"body_html", "image_url", "image_alt"})
+
+
 def update_article(
     session: Session,
     article_id: int,
@@ -197,6 +207,8 @@ def update_article(
     The editorial policy decides first (decision 0026): NotPermitted or WrongState (a
     Conflict: withdrawn, in review) refuse the change and nothing is written; a writer's
     change to a scheduled article sends it back to review, its time kept as intended.
+    InvalidField ("image_alt"/"body_html") when the article would be published or scheduled,
+    or stay so with changed content, with an image that lacks its words (decision 0034).
     Raises NotFound for an unknown id.
     """
     article = get_article(session, article_id, for_update=True)
@@ -229,6 +241,9 @@ def update_article(
             # publish_at is what approving it later would schedule it at (decision 0026).
             article.publish_at = None
         article.status = target.value
+    if article.status in GOING_OUT and (target is not None or _ALT_FIELDS & changes.keys()):
+        # Raised before anything is flushed: the shell's rollback leaves the row as it was.
+        require_alt_text(article.body_html, article.image_url, article.image_alt)
     if outcome == Outcome.BACK_TO_REVIEW:
         _send_back_to_review(session, article, actor, now)
     article.updated_at = now

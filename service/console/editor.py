@@ -33,6 +33,7 @@ from service.console.templating import local_time
 from service.db.engine import session_scope
 from service.db.models import Article, ArticleStatus
 from service.db.types import utcnow
+from service.errors import InvalidField
 from service.i18n import gettext
 from service.inputs import RowId
 
@@ -83,7 +84,12 @@ def create(user: CurrentUser, posted: CheckedForm) -> Response:
         if data is None:
             return editor_page(session, user, form, None, status_code=422)
         actor = editorial_actor(user)
-        change = create_article(session, data, utcnow(), get_settings(), actor)
+        try:
+            change = create_article(session, data, utcnow(), get_settings(), actor)
+        except InvalidField as refused:  # an image without its words (decision 0034)
+            session.rollback()
+            form.refuse(refused)
+            return editor_page(session, user, form, None, status_code=422)
         if form.action == "submit":
             change = submit_for_review(session, change.article.id, actor, utcnow())
         article = change.article
@@ -144,6 +150,10 @@ def update(article_id: RowId, user: CurrentUser, posted: CheckedForm) -> Respons
             change = update_article(session, article_id, data, utcnow(), get_settings(), actor)
             if form.action == "submit" and change.article.status == ArticleStatus.DRAFT:
                 change = submit_for_review(session, article_id, actor, utcnow())
+        except InvalidField as refused:  # an image without its words (decision 0034)
+            session.rollback()
+            form.refuse(refused)
+            return editor_page(session, user, form, get_article(session, article_id), status_code=422)
         except WrongState as refused:
             session.rollback()
             article = get_article(session, article_id)
@@ -210,15 +220,22 @@ def restore(article_id: RowId, revision_id: RowId, user: CurrentUser, _: Checked
     with session_scope() as session:
         was_scheduled = get_article(session, article_id).status == ArticleStatus.SCHEDULED
         revision = get_revision(session, article_id, revision_id)
-        change = update_article(
-            session,
-            article_id,
-            restore_update(revision),
-            utcnow(),
-            get_settings(),
-            editorial_actor(user),
-            revision.id,
-        )
+        try:
+            change = update_article(
+                session,
+                article_id,
+                restore_update(revision),
+                utcnow(),
+                get_settings(),
+                editorial_actor(user),
+                revision.id,
+            )
+        except InvalidField as refused:  # the old revision's images lack their words (decision 0034)
+            session.rollback()
+            article = get_article(session, article_id)
+            form = ArticleForm.of(article)
+            form.refuse(refused)
+            return editor_page(session, user, form, article, status_code=422)
         restored = gettext("Đã khôi phục bản lưu lúc %(when)s thành một bản mới.", when=local_time(revision.created_at))
         if was_scheduled and change.article.status == ArticleStatus.PENDING_REVIEW:
             restored = gettext(

@@ -18,15 +18,26 @@ from typing import Any
 from pydantic import ValidationError
 
 from config.settings import get_settings
+from service.articles.alt_text import image_alts
 from service.articles.schemas import ArticleCreate, ArticleUpdate
 from service.console.templating import local_time
 from service.console.times import parse_local_time
 from service.db.models import Article
-from service.errors import field_errors
+from service.errors import InvalidField, field_errors
 from service.i18n import N_, gettext
-from service.web.refusals import refusal
+from service.web.refusals import refusal, words
 
-TEXT_FIELDS = ("title", "summary", "categories", "author", "source_name", "source_url", "image_url", "body_html")
+TEXT_FIELDS = (
+    "title",
+    "summary",
+    "categories",
+    "author",
+    "source_name",
+    "source_url",
+    "image_url",
+    "image_alt",
+    "body_html",
+)
 # "submit" saves a draft and sends it for review in the same transaction; "save" keeps the
 # article's status (an editor's correction of a submission; a writer's change to a scheduled
 # article, which the policy sends back to review).
@@ -91,6 +102,19 @@ class ArticleForm:
     action: str = "draft"
     errors: dict[str, str] = field(default_factory=dict)
     has_time: bool = True
+    # The addresses of the body's images refused for lacking their words (decision 0034):
+    # the editor marks each one next to its alt field.
+    lacking_alt: list[str] = field(default_factory=list)
+
+    def image_alts(self) -> dict[str, str]:
+        """The alts of the body as loaded or posted, by image address (for the editor's script)."""
+        return image_alts(self.values.get("body_html", ""))
+
+    def refuse(self, refused: InvalidField) -> None:
+        """A refusal of the domain's (an image without its words) shown by its field."""
+        self.errors[refused.field] = words(refused.code, refused.params, refused.message)
+        if refused.code == "image_alt_missing":
+            self.lacking_alt = list(refused.params["images"])
 
     @classmethod
     def of(cls, article: Article) -> ArticleForm:
@@ -103,6 +127,7 @@ class ArticleForm:
             "source_name": article.source_name or "",
             "source_url": article.source_url or "",
             "image_url": article.image_url or "",
+            "image_alt": article.image_alt or "",
             "body_html": article.body_html,
             # The time an article is scheduled for, or meant for (a draft drafted from the
             # calendar, a submission carrying it): the field's value, never a placeholder.
@@ -120,7 +145,7 @@ class ArticleForm:
     def _fields(self, now: datetime, stored: datetime | None) -> dict[str, Any]:
         data: dict[str, Any] = {name: self.values[name] for name in TEXT_FIELDS}
         data["categories"] = [c for c in (p.strip() for p in self.values["categories"].split(",")) if c]
-        for optional in ("summary", "author", "source_name", "source_url", "image_url"):
+        for optional in ("summary", "author", "source_name", "source_url", "image_url", "image_alt"):
             data[optional] = data[optional] or None
         if self.action in ("draft", "submit"):
             data["status"] = "draft"

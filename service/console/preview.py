@@ -183,6 +183,7 @@ def _public_page(article: Article, body_html: str, url: str) -> str:
         author=article.author,
         image_url=article.image_url,
         image_caption=article.image_caption,
+        image_alt=article.image_alt,
         source_name=article.source_name,
         source_url=article.source_url,
         published_at=article.published_at,

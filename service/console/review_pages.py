@@ -33,6 +33,7 @@ from service.db.types import utcnow
 from service.errors import InvalidField
 from service.i18n import N_, gettext
 from service.inputs import RowId
+from service.web.refusals import words
 
 router = console_router()
 APPROVE_AT = N_("Duyệt và hẹn giờ %(when)s")
@@ -120,6 +121,10 @@ def approve_article(article_id: RowId, user: CurrentUser, posted: CheckedForm) -
             change = approve(
                 session, article_id, editorial_actor(user), utcnow(), get_settings(), when, publish_now=now_instead
             )
+        except InvalidField as refused_field:  # an image without its words (decision 0034)
+            session.rollback()
+            message = words(refused_field.code, refused_field.params, refused_field.message)
+            return review_page(session, user, get_article(session, article_id), posted, {"approve": message}, 422)
         except WrongState as refused_state:
             session.rollback()
             field = "publish_at" if refused_state.rule == Rule.PLANNED_TIME_PASSED else "approve"

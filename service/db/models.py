@@ -135,6 +135,8 @@ class Article(Base):
     author: Mapped[str | None] = mapped_column(String(200), nullable=True)
     image_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     image_caption: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    # The cover's text alternative (alt), read instead of the picture; not its caption (decision 0034).
+    image_alt: Mapped[str | None] = mapped_column(String(300), nullable=True)
     source_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     source_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     status: Mapped[str] = mapped_column(String(16))
@@ -627,7 +629,7 @@ class ArticleRevision(Base):
     # "user:<name>" or "token:<id>", as Article.created_by.
     author: Mapped[str | None] = mapped_column(String(120), nullable=True)
     title: Mapped[str] = mapped_column(Text)
-    # title, summary, body_html, categories (names), author, image_url, source_name, source_url
+    # title, summary, body_html, categories (names), author, image_url, image_alt, source_name, source_url
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
     # Set when this revision restored an older one.
     restored_from_id: Mapped[int | None] = mapped_column(BigId, nullable=True)

@@ -70,6 +70,7 @@ class ArticleView:
     author: str | None
     image_url: str | None
     image_caption: str | None
+    image_alt: str | None
     source_name: str | None
     source_url: str | None
     published_at: datetime
@@ -247,6 +248,7 @@ def _article_statement() -> Select[Any]:
         Article.author,
         Article.image_url,
         Article.image_caption,
+        Article.image_alt,
         Article.source_name,
         Article.source_url,
         Article.status,
@@ -285,6 +287,7 @@ def article_view(session: Session, article_id: int, now: datetime) -> ArticleVie
         author=article.author,
         image_url=article.image_url,
         image_caption=article.image_caption,
+        image_alt=article.image_alt,
         source_name=article.source_name,
         source_url=article.source_url,
         published_at=published_at,

@@ -42,6 +42,11 @@ WORDS: dict[str, str] = {
     "entry_no_slug": N_("“%(name)s” không có chữ hay số nào để làm tên chuyên mục."),
     "not_category": N_("“%(name)s” không phải tên chuyên mục."),
     "comment_needed": N_("Ghi rõ cần sửa gì để phóng viên biết."),
+    # images without words (service.articles.alt_text): refused when publishing
+    "cover_alt_missing": N_("Ảnh bìa cần mô tả ảnh (alt) cho người không nhìn thấy ảnh trước khi đăng."),
+    "image_alt_missing": N_(
+        "Có %(count)s ảnh trong nội dung chưa có mô tả ảnh (alt); hãy mô tả từng ảnh được đánh dấu dưới đây."
+    ),
     # a subscriber's target: the channels and the egress guard
     "not_https_url": N_("Phải là địa chỉ bắt đầu bằng https://."),
     "no_host": N_("Địa chỉ thiếu tên máy chủ."),

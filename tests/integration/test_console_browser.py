@@ -16,6 +16,7 @@ import redis
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.feedcheck import assert_valid_atom
+from tests.integration.axe import assert_accessible
 from tests.integration.stack import REPO, Stack, wait_until
 
 SCREENSHOTS = REPO / "test-output" / "screenshots"
@@ -46,7 +47,8 @@ def admin_user(stack: Stack) -> str:
 
 
 def screenshot(page: Page, name: str) -> None:
-    """The page at desktop and phone widths, whole length."""
+    """The page at desktop and phone widths, whole length; axe checks it first (what a person sees, axe does too)."""
+    assert_accessible(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for label, width in WIDTHS.items():
         page.set_viewport_size({"width": width, "height": 900})
@@ -284,8 +286,16 @@ def test_the_editors_toolbar_speaks_the_consoles_language(admin_user: str, conte
     expect(toolbar.locator('button[data-trix-attribute="bold"]')).to_have_attribute("title", "Đậm")
     expect(toolbar.locator('button[data-trix-action="attachFiles"]')).to_have_attribute("title", "Đính kèm tệp")
     expect(toolbar.locator('input[name="href"]')).to_have_attribute("placeholder", "Nhập địa chỉ URL…")
+    # By keyboard: from the field before the editor, Tab reaches the toolbar (Trix leaves its
+    # buttons out of the tab order; console.js puts them back).
+    page.locator(".media-chooser summary").focus()
+    page.keyboard.press("Tab")
+    expect(toolbar.locator('button[data-trix-attribute="bold"]')).to_be_focused()
     page.goto("/console/articles/new?lang=en")
     focus_editor(page)
     expect(toolbar.locator('button[data-trix-attribute="bold"]')).to_have_attribute("title", "Bold")
     expect(toolbar.locator('input[name="href"]')).to_have_attribute("placeholder", "Enter a URL…")
     page.goto("/console/?lang=vi")  # the language is remembered in a cookie: leave the console Vietnamese
+    # The first Tab on a console page reaches the skip link, as on the public pages.
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Bỏ qua, đến nội dung")).to_be_focused()

@@ -20,6 +20,7 @@ from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, FilePayload, Page, expect
 
 from tests.feedcheck import assert_valid_atom
+from tests.integration.axe import assert_accessible
 from tests.integration.stack import Stack, wait_until
 from tests.integration.test_console_browser import focus_editor, run_cli, screenshot, sign_in
 from tests.unit.media.samples import camera_exif, png_bomb, renamed_exe, truncated_jpeg
@@ -117,10 +118,31 @@ def test_an_editor_publishes_an_article_with_a_cover_image_and_the_feed_carries_
     )
     page.locator(".media-chooser summary").click()
     expect(page.locator("#recent-media button")).to_have_count(2)
+    # Each image asks for its words: the cover's field, and one field per image of the body.
+    expect(page.get_by_label("Mô tả ảnh 1")).to_be_visible()
+    page.get_by_label("Mô tả ảnh bìa").fill("Khối diễu binh đi qua lễ đài Quảng trường Ba Đình")
     screenshot(page, "editor-cover-image")
 
+    # The body's image has no words yet: publishing is refused, the message by that image.
+    page.get_by_role("button", name="Xuất bản ngay").click()
+    expect(page.locator(".error-summary")).to_contain_text("chưa có mô tả ảnh")
+    body_alt = page.get_by_label("Mô tả ảnh 1")
+    expect(body_alt).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#image-alt-list .field-error")).to_have_text(
+        "Ảnh này chưa có mô tả; hãy viết ảnh cho thấy gì."
+    )
+    expect(page.get_by_label("Mô tả ảnh bìa")).to_have_value("Khối diễu binh đi qua lễ đài Quảng trường Ba Đình")
+    assert "/articles/new" in page.url
+    screenshot(page, "editor-alt-refused")
+
+    body_alt.fill("Sơ đồ phân luồng giao thông quanh Quảng trường")
+    expect(page.locator("#body_html")).to_have_value(
+        re.compile(r'alt="Sơ đồ phân luồng giao thông quanh Quảng trường"')
+    )
     page.get_by_role("button", name="Xuất bản ngay").click()
     expect(page.get_by_role("status")).to_contain_text("đã được xuất bản")
+    # Stored without Trix's attachment data, the alt comes back into the editor from the <img>.
+    expect(page.get_by_label("Mô tả ảnh 1")).to_have_value("Sơ đồ phân luồng giao thông quanh Quảng trường")
     expect(page.locator("#cover-preview")).to_have_attribute("src", cover_url)
     expect(page.locator("#cover-preview")).to_be_visible()
     screenshot(page, "editor-cover-published")
@@ -136,6 +158,15 @@ def test_an_editor_publishes_an_article_with_a_cover_image_and_the_feed_carries_
     assert int(enclosure.length) == len(served.content)
     # feedparser re-serialises the HTML: the attribute order is its own.
     assert re.search(r'<img [^>]*src="http://127\.0\.0\.1:\d+/media/[0-9a-f]{64}\.png"', entry.content[0].value)
+    assert 'alt="Sơ đồ phân luồng giao thông quanh Quảng trường"' in entry.content[0].value
+    assert api.json()["image_alt"] == "Khối diễu binh đi qua lễ đài Quảng trường Ba Đình"
+
+    # The public article, with both images, as a reader (and axe) sees it.
+    page.goto(api.json()["url"].removeprefix(stack.base_url))
+    expect(page.locator(".story__cover img")).to_have_attribute(
+        "alt", "Khối diễu binh đi qua lễ đài Quảng trường Ba Đình"
+    )
+    assert_accessible(page)
     assert "<strong>buổi lễ</strong>" in entry.content[0].value
 
     assert served.status_code == 200 and served.headers["content-type"] == "image/jpeg"

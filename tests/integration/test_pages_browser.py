@@ -107,6 +107,7 @@ def seed_article(publisher: httpx.Client, image_host: str) -> dict[str, Any]:
             "author": "Ban Tuyên giáo Thành ủy",
             "image_url": f"{image_host}/anh/le-ky-niem.png",
             "image_caption": "Quang cảnh lễ kỷ niệm. Ảnh: dukccq.danang.gov.vn",
+            "image_alt": "Đại biểu dâng hoa trước tượng đài Chủ tịch Hồ Chí Minh",
             "source_name": "dukccq.danang.gov.vn",
             "source_url": "https://dukccq.danang.gov.vn/chinh-tri/ky-niem-97-nam-4513",
         },

@@ -144,16 +144,116 @@
 
   document.addEventListener("trix-attachment-add", function (event) {
     var attachment = event.attachment;
+    // Until its field below is filled, the picture in the editor says it has no words yet
+    // (alt="" rather than none, which would read its address aloud); saving keeps it empty,
+    // and publishing refuses it.
+    if (attachment.getAttribute("alt") === undefined) attachment.setAttributes({ alt: "" });
     if (!attachment.file) return; // an image already in the body, loaded with it
     send(attachment.file, function (percent) { attachment.setUploadProgress(percent); }).then(function (result) {
       if (result.ok) {
-        attachment.setAttributes({ url: result.media.url, href: result.media.url });
+        // No href: a link around the picture to the same picture adds a stop without a name.
+        attachment.setAttributes({ url: result.media.url });
         loadChoices(); // an image of the body can be the cover too
       } else {
         attachment.remove();
         showError(bodyError, result.message);
       }
     });
+  });
+
+  // ---- words for the body's images (alt) --------------------------------------------------
+  // Trix renders an attachment's "alt" attribute on its <img> and so into the HTML it saves,
+  // but reads a stored <img> back without it: the alts of the body as loaded are put back on
+  // the attachments (matched by address) once the editor starts. Each image then gets a
+  // field below the editor; publishing refuses an image without its words (decision 0034).
+  var altPanel = document.getElementById("image-alts");
+  var altList = document.getElementById("image-alt-list");
+  var lacking = altPanel ? JSON.parse(altPanel.getAttribute("data-lacking") || "[]") : [];
+  var altFields = []; // [{attachment, item}] in document order
+  // The alts of the body as the server read it: Trix has rewritten the hidden input by now.
+  var storedAlts = altPanel ? JSON.parse(altPanel.getAttribute("data-alts") || "{}") : {};
+
+  function images(editorElement) {
+    return editorElement.editor.getDocument().getAttachments().filter(function (attachment) {
+      return attachment.isPreviewable() && attachment.getURL();
+    });
+  }
+
+  function altField(attachment, number) {
+    var id = "alt-" + attachment.id;
+    var item = document.createElement("li");
+    var thumb = document.createElement("img");
+    thumb.src = attachment.getURL();
+    thumb.alt = ""; // the field's label names it; the picture is shown to those who see it
+    var label = document.createElement("label");
+    label.htmlFor = id;
+    label.textContent = message("alt-label").replace("{number}", String(number));
+    var input = document.createElement("input");
+    input.id = id;
+    input.maxLength = 300;
+    input.value = attachment.getAttribute("alt") || "";
+    input.addEventListener("input", function () {
+      attachment.setAttributes({ alt: input.value });
+      input.removeAttribute("aria-invalid");
+      var error = item.querySelector(".field-error");
+      if (error) error.hidden = true;
+    });
+    item.appendChild(thumb);
+    var text = document.createElement("div");
+    text.appendChild(label);
+    text.appendChild(input);
+    if (lacking.indexOf(attachment.getURL()) !== -1 && !input.value.trim()) {
+      var error = document.createElement("p");
+      error.className = "field-error";
+      error.id = id + "-error";
+      error.textContent = message("alt-lacking");
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", error.id);
+      text.appendChild(error);
+    }
+    item.appendChild(text);
+    return item;
+  }
+
+  // Rebuilt only when the images change, so a field keeps its focus while its alt is typed.
+  function showAltFields(editorElement) {
+    var found = images(editorElement);
+    var same = found.length === altFields.length && found.every(function (a, i) { return altFields[i].attachment === a; });
+    if (same) return;
+    altList.textContent = "";
+    altFields = found.map(function (attachment, index) {
+      var item = altField(attachment, index + 1);
+      altList.appendChild(item);
+      return { attachment: attachment, item: item };
+    });
+    altPanel.hidden = found.length === 0;
+  }
+
+  function startEditor(editorElement) {
+    // Trix leaves its toolbar's buttons out of the tab order (tabindex -1): put them back, so
+    // the toolbar is reachable by keyboard as well as by its shortcuts.
+    var toolbar = editorElement.toolbarElement;
+    if (toolbar) {
+      Array.prototype.forEach.call(toolbar.querySelectorAll("button[tabindex='-1']"), function (button) {
+        button.removeAttribute("tabindex");
+      });
+    }
+    if (!altPanel) return;
+    images(editorElement).forEach(function (attachment) {
+      var alt = storedAlts[attachment.getURL()];
+      if (alt && !attachment.getAttribute("alt")) attachment.setAttributes({ alt: alt });
+      else if (attachment.getAttribute("alt") === undefined) attachment.setAttributes({ alt: "" });
+    });
+    altFields = []; // fields built before the alts were put back show them now
+    showAltFields(editorElement);
+  }
+  // This script is deferred: an editor may have started before it ran.
+  Array.prototype.forEach.call(document.querySelectorAll("trix-editor"), function (element) {
+    if (element.editor) startEditor(element);
+  });
+  document.addEventListener("trix-initialize", function (event) { startEditor(event.target); });
+  document.addEventListener("trix-change", function (event) {
+    if (altPanel) showAltFields(event.target);
   });
 
   // Saving while a file is still on its way would save the article without it.

@@ -56,7 +56,7 @@ def test_a_patch_to_a_body_with_nothing_to_read_is_refused(
 
 
 def test_an_image_alone_is_content(client: TestClient, publisher: dict[str, str]) -> None:
-    body = '<figure><img src="https://cdn.example.vn/anh.jpg" alt=""></figure>'
+    body = '<figure><img src="https://cdn.example.vn/anh.jpg" alt="Quang cảnh lễ chào cờ"></figure>'
     response = client.post("/api/v1/articles", json={**ARTICLE, "body_html": body}, headers=publisher)
     assert response.status_code == 201
 
@@ -151,7 +151,7 @@ def test_relative_references_resolve_against_the_article_and_fragments_stay_in_p
 ) -> None:
     body = (
         '<p><a href="#muc-2">Mục 2</a> <a href="../5/bai-cu">bài cũ</a> <a href="/tin">tin</a></p>'
-        '<img src="anh.jpg" srcset="anh.jpg 1x, anh@2x.jpg 2x"><h2 id="muc-2">Mục 2</h2>'
+        '<img src="anh.jpg" alt="Sơ đồ" srcset="anh.jpg 1x, anh@2x.jpg 2x"><h2 id="muc-2">Mục 2</h2>'
     )
     created = client.post("/api/v1/articles", json={**ARTICLE, "body_html": body}, headers=publisher).json()
     url = created["url"]  # https://bantin.example.vn/articles/{id}/bai-viet
@@ -182,7 +182,7 @@ def test_a_patched_body_resolves_against_the_article_too(client: TestClient, pub
     created = client.post("/api/v1/articles", json=ARTICLE, headers=publisher).json()
     patched = client.patch(
         f"/api/v1/articles/{created['id']}",
-        json={"title": "Tiêu đề mới", "body_html": '<p><a href="#a">a</a><img src="b.png"></p>'},
+        json={"title": "Tiêu đề mới", "body_html": '<p><a href="#a">a</a><img src="b.png" alt="Bản đồ"></p>'},
         headers=publisher,
     ).json()
     assert 'href="#a"' in patched["body_html"]

@@ -30,6 +30,7 @@ SEED = {
     "author": "Ban Tuyên giáo",
     "image_url": "https://dukccq.danang.gov.vn/anh/le-ky-niem.jpg",
     "image_caption": "Quang cảnh lễ kỷ niệm. Ảnh: dukccq.danang.gov.vn",
+    "image_alt": "Đại biểu dâng hoa trước tượng đài Bác Hồ",
     "source_name": "dukccq.danang.gov.vn",
     "source_url": "https://dukccq.danang.gov.vn/tin/ky-niem-97-nam",
 }
@@ -141,6 +142,8 @@ def test_article_body_shows_source_cover_categories_and_subscribe(
     assert source.xpath("a/@href") == [SEED["source_url"]]
     assert body.xpath("//figure[@class='story__cover']/img/@src") == [SEED["image_url"]]
     assert body.xpath("//figure[@class='story__cover']/figcaption/text()") == [SEED["image_caption"]]
+    # The cover's words are its alt, not its caption (read once, under the picture).
+    assert body.xpath("//figure[@class='story__cover']/img/@alt") == [SEED["image_alt"]]
     assert body.xpath("//p[@class='byline']/text()") == ["Ban Tuyên giáo"]
     assert "/categories/xay-dung-dang" in body.xpath("//header[@class='story__head']//a/@href")
     assert "/subscribe" in body.xpath("//a/@href")

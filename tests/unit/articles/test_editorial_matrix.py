@@ -183,7 +183,9 @@ def _in_session(step: Callable[..., object]) -> Callable[[int, Actor], object]:
 CHANGES: dict[str, Callable[[int, Actor], object]] = {
     "content": _update({"title": "Tít đã sửa", "body_html": "<p>Nội dung mới</p>"}),
     "categories": _update({"categories": ["Xây dựng Đảng"]}),
-    "cover": _update({"image_url": "https://anh.example.vn/bia.jpg", "image_caption": "Ảnh bìa"}),
+    "cover": _update(
+        {"image_url": "https://anh.example.vn/bia.jpg", "image_caption": "Ảnh bìa", "image_alt": "Lễ đài"}
+    ),
     "restore": _restore,
     "intended time": lambda article_id, actor: _update({"publish_at": later(72)})(article_id, actor),
     "schedule": lambda article_id, actor: _update({"status": "published", "publish_at": later(72)})(article_id, actor),

@@ -112,7 +112,10 @@ def test_a_writer_token_patching_an_approved_scheduled_article_sends_it_back_to_
     assert app_client.post(f"{url}/submit", headers=writer).status_code == 200
     approved = app_client.post(f"{url}/approve", json={"publish_at": when.isoformat()}, headers=editor)
     assert approved.json()["status"] == "scheduled"
-    for change in ({"categories": ["Xây dựng Đảng"]}, {"image_url": "https://anh.example.vn/bia.jpg"}):
+    for change in (
+        {"categories": ["Xây dựng Đảng"]},
+        {"image_url": "https://anh.example.vn/bia.jpg", "image_alt": "Lễ đài"},
+    ):
         response = app_client.patch(url, json=change, headers=writer)
         assert response.status_code == 200 and response.json()["status"] == "pending_review", response.text
         assert datetime.fromisoformat(response.json()["publish_at"]) == when

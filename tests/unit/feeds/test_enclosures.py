@@ -60,7 +60,13 @@ def test_an_external_cover_stays_as_it_was_json_feed_image_only() -> None:
 
 def publish(session: Session, title: str, image_url: str | None) -> None:
     data = ArticleCreate.model_validate(
-        {"title": title, "body_html": "<p>Nội dung</p>", "image_url": image_url, "status": "published"}
+        {
+            "title": title,
+            "body_html": "<p>Nội dung</p>",
+            "image_url": image_url,
+            "image_alt": "Quang cảnh buổi lễ",
+            "status": "published",
+        }
     )
     create_article(session, data, utcnow(), get_settings(), staff("user:bientap"))
 
