@@ -20,8 +20,10 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from config.settings import Settings, get_settings
+from service.announcements.links import preferences_url
 from service.api.deps import AppSettings
 from service.articles.categories import public_categories
+from service.channels import mail_relay
 from service.db.engine import read_scope, session_scope
 from service.db.models import Category
 from service.db.types import utcnow
@@ -68,7 +70,10 @@ NOTICES = {
     ),
     "confirmed": (
         N_("Đã đăng ký"),
-        N_("Cảm ơn bạn. Mỗi thư đều có liên kết để đổi lựa chọn hoặc hủy đăng ký."),
+        N_(
+            "Cảm ơn bạn. Một thư chào mừng vừa được gửi, kèm liên kết tới trang tùy chọn; mỗi thư sau "
+            "cũng có liên kết để đổi lựa chọn hoặc hủy đăng ký."
+        ),
     ),
     "expired": (
         N_("Liên kết đã hết hạn"),
@@ -83,6 +88,20 @@ NOTICES = {
         N_("Liên kết không đúng hoặc đã bị cắt ngắn. Hãy mở lại liên kết trong thư."),
     ),
     "refused": (N_("Chưa thể đăng ký lúc này"), ""),
+    "mail_unavailable": (
+        N_("Tạm thời chưa đăng ký được qua thư"),
+        N_(
+            "Hệ thống thư điện tử của trang đang tạm ngưng, nên chưa gửi được thư xác nhận. "
+            "Vui lòng quay lại sau, hoặc theo dõi tin qua các kênh khác."
+        ),
+    ),
+    "link_sent": (
+        N_("Hãy kiểm tra hộp thư"),
+        N_(
+            "Nếu địa chỉ này đang đăng ký nhận tin, một thư có liên kết tới trang tùy chọn vừa được gửi "
+            "tới đó (kiểm tra cả thư mục thư rác)."
+        ),
+    ),
     "csrf": (N_("Biểu mẫu không hợp lệ"), N_("Không gửi được biểu mẫu (%(reason)s). Hãy tải lại trang và thử lại.")),
 }
 REFUSALS = {
@@ -162,13 +181,36 @@ def _page(
 
 
 def _notice(
-    lang: str, status: int, key: str, body: str | None = None, link: bool = False, **variables: Any
+    lang: str,
+    status: int,
+    key: str,
+    body: str | None = None,
+    link: bool = False,
+    *,
+    preferences: str | None = None,
+    follow: bool = False,
+    **variables: Any,
 ) -> Response:
-    """The notice ``key`` of NOTICES in ``lang``; ``body`` (a msgid) replaces its text, filled from ``variables``."""
+    """The notice ``key`` of NOTICES in ``lang``; ``body`` (a msgid) replaces its text, filled from
+    ``variables``. Buttons: sign up again (``link``), the reader's preferences (``preferences``,
+    a signed URL), the other ways to follow the site (``follow``)."""
     title, text = NOTICES[key]
     with use_language(lang):
         shown = gettext(body or text, **variables)
-    return _page("reader_notice.html", status, lang, title, body=shown, link=link)
+    return _page(
+        "reader_notice.html", status, lang, title, body=shown, link=link, preferences=preferences, follow=follow
+    )
+
+
+def _mail_unavailable(lang: str) -> Response | None:
+    """The "e-mail is unavailable" page (503) when no mail can go (decision 0038), else None:
+    the sign-up form never promises a mail that cannot be sent, nor stores a sign-up for it."""
+    settings = get_settings()
+    if mail_relay.route(settings) != "unset" and mail_relay.current().accepts_mail:
+        return None
+    response = _notice(lang, 503, "mail_unavailable", follow=True)
+    response.headers["Retry-After"] = str(int(mail_relay.CHECK_SECONDS))
+    return response
 
 
 def _field_error(lang: str, field: str) -> str:
@@ -245,8 +287,9 @@ def _signup_page(
 
 @router.get("/subscribe")
 def subscribe_form(request: Request, settings: AppSettings) -> Response:
-    """The sign-up form (Vietnamese, or English with ``?lang=en``), with a fresh CSRF cookie."""
-    return _signup_page(request, settings, _lang(request))
+    """The sign-up form (Vietnamese, or English with ``?lang=en``), with a fresh CSRF cookie;
+    a 503 page saying so when no mail can go."""
+    return _mail_unavailable(_lang(request)) or _signup_page(request, settings, _lang(request))
 
 
 @router.post("/subscribe")
@@ -254,7 +297,7 @@ async def subscribe(request: Request, settings: AppSettings) -> Response:
     """Same answer (303 to "check your inbox") for a new, pending, confirmed or bot address."""
     form = await _form(request)
     lang = "en" if _first(form, "lang") == "en" else "vi"
-    refused = _refuse_csrf(request, settings, form, lang)
+    refused = _refuse_csrf(request, settings, form, lang) or _mail_unavailable(lang)
     if refused is not None:
         return refused
     scope = _first(form, "scope", "all")
@@ -354,10 +397,11 @@ def _confirm(request: Request, token: str, settings: Settings, form: Mapping[str
     if refused is not None:
         return refused
     with session_scope() as session:
-        done = signup.confirm(session, token, client_of(request), utcnow())
+        done = signup.confirm(session, token, client_of(request), utcnow(), settings)
     if done.state != "ok":
         return _confirm_page(request, settings, token, done.state, done.locale)
-    return _notice(done.locale, 200, "confirmed")
+    assert done.subscription_id is not None  # an "ok" confirmation names its subscription
+    return _notice(done.locale, 200, "confirmed", preferences=preferences_url(settings, done.subscription_id, utcnow()))
 
 
 def _preferences_page(

@@ -1,19 +1,23 @@
-"""The preferences page behind a signed link: categories, frequency, pause, unsubscribe."""
+"""The preferences page behind a signed link: categories, frequency, pause, unsubscribe; and
+asking for a fresh link by address."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from service import links
 from service.announcements.links import PREFERENCES
+from service.channels.base import RateLimiter
 from service.db.models import Subscription, SubscriptionStatus
-from service.deliveries.planning import EACH
+from service.deliveries.planning import EACH, plan_announcement
 from service.readers.consent import record_consent
 from service.readers.schemas import PreferencesForm
-from service.readers.signup import CONFIRMED, known_categories
+from service.readers.signup import CONFIRMED, MANAGE_MAIL, known_categories, throttle
 
 
 def open_link(
@@ -35,6 +39,34 @@ def open_link(
 
 
 FORGOTTEN = "forgotten at the subscriber's request"
+
+
+def request_link(session: Session, address: str, client: str, now: datetime, settings: Settings,
+                 limiter: RateLimiter) -> None:  # fmt: skip
+    """A reader asks for a fresh preferences link by their (normalised) address: a confirmed
+    or unsubscribed reader subscription gets the "manage" mail (``MANAGE_MAIL``); any other
+    address nothing. The caller answers the same either way, so the page tells nobody who
+    subscribes. ``Refused`` (the sign-up's hourly limits, counted apart) before anything is read."""
+    throttle(limiter, "preferences", client, address, settings)
+    subscription = session.scalars(
+        select(Subscription)
+        .where(Subscription.channel == "email", Subscription.target == address)
+        .order_by(Subscription.id)
+        .limit(1)
+    ).one_or_none()
+    if subscription is None or subscription.status == SubscriptionStatus.PENDING:
+        return
+    if subscription.status_reason == FORGOTTEN:
+        return
+    plan_announcement(
+        session,
+        source_key=f"manage:{subscription.id}:{uuid.uuid4().hex}",
+        event_type=MANAGE_MAIL,
+        payload={},
+        now=now,
+        settings=settings,
+        only_subscription_ids=[subscription.id],
+    )
 
 
 def apply(session: Session, subscription: Subscription, form: PreferencesForm, client: str, now: datetime) -> str:

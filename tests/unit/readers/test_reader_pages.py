@@ -121,7 +121,7 @@ def test_the_same_answer_for_new_pending_confirmed_and_bot_addresses(web: TestCl
     assert len(answers) == 1
     with session_scope() as session:
         types = session.scalars(select(Announcement.type).order_by(Announcement.id)).all()
-        assert types == ["reader.confirm", "reader.confirm", "reader.manage"]
+        assert types == ["reader.confirm", "reader.confirm", "reader.subscribed", "reader.manage"]
         assert session.scalars(select(Subscription).where(Subscription.target == "bot@example.vn")).first() is None
 
 
@@ -318,7 +318,8 @@ def test_export_and_forget_through_the_api_and_the_cli(web: TestClient) -> None:
     exported = web.get("/api/v1/subscribers/export", params={"target": "QUEN.TOI@example.vn"}, headers=admin).json()
     [entry] = exported["subscriptions"]
     assert entry["target"] == "quen.toi@example.vn" and entry["consent"][0]["text_version"] == CURRENT_VERSION
-    assert len(entry["deliveries"]) == 1 and exported["suppressed"] is False
+    # The confirmation and the welcome.
+    assert len(entry["deliveries"]) == 2 and exported["suppressed"] is False
     cli_export = CliRunner().invoke(cli, ["subscribers", "export", "quen.toi@example.vn"])
     assert json.loads(cli_export.output)["subscriptions"][0]["id"] == sub.id
     assert web.post("/api/v1/subscribers/forget", json={"target": "quen.toi@example.vn"}, headers=admin).json() == {

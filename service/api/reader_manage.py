@@ -1,0 +1,106 @@
+"""/subscribe/manage: a reader asks for a fresh link to their preferences by address (issue 23 §3).
+
+The answer is the same page whether the address subscribes or not (nobody learns who reads
+the site); the request is throttled like a sign-up, per client and per address; the mail
+is the "manage" mail (``service.readers.preferences.request_link``). Shares the reader
+pages' helpers (``service.api.readers``): CSRF, the notice pages, the form limits.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import redis
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from config.settings import Settings
+from service.api.deps import AppSettings
+from service.api.readers import (
+    FIELD_ERRORS,
+    REFUSALS,
+    _csrf,
+    _first,
+    _form,
+    _lang,
+    _limiter,
+    _mail_unavailable,
+    _notice,
+    _page,
+    _refuse_csrf,
+)
+from service.db.engine import session_scope
+from service.db.types import utcnow
+from service.i18n import N_, gettext, use_language
+from service.readers import preferences, signup
+from service.readers.schemas import AddressForm
+from service.web.client import client_of
+from service.web.forms import csrf_token
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["readers"], include_in_schema=False)
+
+
+def _manage_page(request: Request, settings: Settings, lang: str, *, email: str = "", error: str | None = None,
+                 status: int = 200) -> Response:  # fmt: skip
+    name, cookie = _csrf(request, settings)
+    return _page(
+        "reader_manage.html",
+        status,
+        lang,
+        N_("Nhận lại liên kết tùy chọn"),
+        cookie=(name, cookie),
+        email=email,
+        error=error,
+        csrf=csrf_token(settings, cookie, utcnow()),
+    )
+
+
+@router.get("/subscribe/manage")
+def manage_form(request: Request, settings: AppSettings) -> Response:
+    """The form: one address field; a 503 page when no mail can go."""
+    lang = _lang(request)
+    return _mail_unavailable(lang) or _manage_page(request, settings, lang)
+
+
+@router.post("/subscribe/manage")
+async def manage(request: Request, settings: AppSettings) -> Response:
+    """303 to the same "check your inbox" page for any valid address; 422 for one that is not
+    an address, 429 over the limits, 503 when no mail can go. Nothing is stored but the mail."""
+    form = await _form(request)
+    lang = "en" if _first(form, "lang") == "en" else "vi"
+    refused = _refuse_csrf(request, settings, form, lang) or _mail_unavailable(lang)
+    if refused is not None:
+        return refused
+    typed = _first(form, "email")[:300]
+    try:
+        address = AddressForm.model_validate({"email": typed}).email
+    except ValidationError:
+        with use_language(lang):
+            error = gettext(FIELD_ERRORS["email"])
+        return _manage_page(request, settings, lang, email=typed, error=error, status=422)
+    try:
+        await run_in_threadpool(_request_link, address, client_of(request), settings)
+    except redis.RedisError:
+        log.warning("preferences link refused: the rate-limit store is unreachable")
+        return _notice(lang, 503, "refused", REFUSALS["unavailable"])
+    except signup.Refused as refused_link:
+        minutes = max(1, round(refused_link.retry_after / 60))
+        response = _notice(lang, 429, "refused", REFUSALS[refused_link.reason], minutes=minutes)
+        response.headers["Retry-After"] = str(int(refused_link.retry_after) + 1)
+        return response
+    return RedirectResponse(f"/subscribe/manage/sent?lang={lang}", status_code=303)
+
+
+def _request_link(address: str, client: str, settings: Settings) -> Any:
+    with session_scope() as session:
+        preferences.request_link(session, address, client, utcnow(), settings, _limiter(settings))
+
+
+@router.get("/subscribe/manage/sent")
+def manage_sent(request: Request) -> Response:
+    """The one answer to every accepted request, whether the address subscribes or not."""
+    return _notice(_lang(request), 200, "link_sent")
