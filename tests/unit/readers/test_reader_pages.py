@@ -331,7 +331,7 @@ def test_export_and_forget_through_the_api_and_the_cli(web: TestClient) -> None:
         assert session.scalar(select(func.count()).select_from(ConsentEvent)) == 0
         assert session.scalar(select(func.count()).select_from(SubscribeRequest)) == 0
         deliveries = session.scalars(select(Delivery).where(Delivery.subscription_id == sub.id)).all()
-        assert len(deliveries) == 1 and all("quen.toi" not in (d.last_error or "") for d in deliveries)
+        assert len(deliveries) == 2 and all("quen.toi" not in (d.last_error or "") for d in deliveries)
         assert session.scalar(select(func.count()).select_from(Suppression)) == 1
     after = web.get("/api/v1/subscribers/export", params={"target": "quen.toi@example.vn"}, headers=admin).json()
     assert after == {"target": "quen.toi@example.vn", "suppressed": True, "subscriptions": []}
