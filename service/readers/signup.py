@@ -274,8 +274,8 @@ def confirm(session: Session, token: str, client: str, now: datetime, settings: 
 
 def _category_names(session: Session, slugs: list[str]) -> list[str]:
     """The names of the chosen categories, in the reader's order (none: every category)."""
-    rows = session.execute(select(Category.slug, Category.name).where(Category.slug.in_(slugs))).tuples()
-    names = {slug: name for slug, name in rows}
+    # A result has .keys(), so dict() would take it for a mapping: a list of pairs it is.
+    names = dict(list(session.execute(select(Category.slug, Category.name).where(Category.slug.in_(slugs))).tuples()))
     return [names.get(slug, slug) for slug in slugs]
 
 

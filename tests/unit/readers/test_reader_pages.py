@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from email import message_from_bytes
 from email.policy import default as default_policy
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 from typer.testing import CliRunner
@@ -18,8 +16,6 @@ from typer.testing import CliRunner
 from config.settings import get_settings
 from service import links
 from service.announcements.links import preferences_url
-from service.api import readers as reader_routes
-from service.api.app import create_app
 from service.channels.mail import build_email
 from service.cli.main import app as cli
 from service.db.engine import session_scope
@@ -39,20 +35,6 @@ from tests.outbound import outbound
 from tests.unit.api.conftest import make_token
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-@pytest.fixture(autouse=True)
-def fresh_limits() -> Iterator[None]:
-    reader_routes._limiters.clear()
-    yield
-    reader_routes._limiters.clear()
-
-
-@pytest.fixture
-def web() -> Iterator[TestClient]:
-    # HTTPS, as BANTIN_BASE_URL says: the CSRF cookie is __Host- and Secure.
-    with TestClient(create_app(), base_url="https://testserver", follow_redirects=False) as client:
-        yield client
 
 
 def _token(web: TestClient, path: str = "/subscribe") -> str:
