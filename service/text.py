@@ -182,10 +182,17 @@ EXCERPT_BODY_CHARS = 6000
 
 def excerpt(summary: str | None, body_html: str, limit: int) -> str:
     """An article in at most ``limit`` characters: its summary, else the start of its body as
-    text, shortened between words (``shorten``); empty when both are."""
-    if summary and summary.strip():
-        return shorten(summary, limit)
-    return shorten(text_of_html(body_html[:EXCERPT_BODY_CHARS]), limit)
+    text, shortened between words (``shorten``), at a sentence's end when one ends in the
+    second half; empty when both are."""
+    text = summary if summary and summary.strip() else text_of_html(body_html[:EXCERPT_BODY_CHARS])
+    short = shorten(text, limit)
+    if not short.endswith("…") or short == " ".join(text.split()):
+        return short
+    # Vietnamese writes a word's syllables apart ("tiếp tục"): a space may fall inside a word,
+    # so a sentence's end, when one is in the second half, is the better place to stop.
+    kept = short[:-1]
+    end = max(kept.rfind(". "), kept.rfind("! "), kept.rfind("? "))
+    return kept[: end + 1].rstrip(" ,.;:–-") + "…" if end >= limit // 2 else short
 
 
 def sanitize_html(fragment: str) -> str:

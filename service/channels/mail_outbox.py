@@ -62,7 +62,7 @@ class OutboxMessage:
     subject: str
     to: str
     sender: str
-    date: str
+    date: datetime | None  # the Date header, aware; None when it is missing or unreadable
     text: str
     html: str
     headers: tuple[tuple[str, str], ...]
@@ -92,11 +92,17 @@ def read(settings: Settings, name: str) -> OutboxMessage | None:
         subject=str(message["Subject"] or ""),
         to=str(message["To"] or ""),
         sender=str(message["From"] or ""),
-        date=str(message["Date"] or ""),
+        date=_date(message),
         text=_part(message, "plain"),
         html=_part(message, "html"),
         headers=tuple((key, str(value)) for key, value in message.items()),
     )
+
+
+def _date(message: EmailMessage) -> datetime | None:
+    header = message["Date"]
+    found = getattr(header, "datetime", None)
+    return found if isinstance(found, datetime) and found.tzinfo is not None else None
 
 
 def _part(message: EmailMessage, subtype: str) -> str:

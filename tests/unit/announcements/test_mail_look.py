@@ -25,7 +25,7 @@ def test_the_layout_declares_both_colour_schemes_and_fits_a_phone(settings_overr
 
 def test_an_article_without_a_summary_is_introduced_by_the_start_of_its_body() -> None:
     lead = excerpt(None, BODY, 60)
-    assert lead == "Sáng nay, Thành ủy Đà Nẵng tổ chức lễ kỷ niệm. Đoàn đại…"  # whole words only
+    assert lead == "Sáng nay, Thành ủy Đà Nẵng tổ chức lễ kỷ niệm…"  # the sentence, not "Đoàn đại…"
     assert excerpt("  ", BODY, EXCERPT_CHARS).endswith("tại tượng đài.")
     assert excerpt("Tóm tắt riêng", BODY, EXCERPT_CHARS) == "Tóm tắt riêng"
     article = {"title": "Lễ kỷ niệm", "summary": None, "excerpt": lead, "url": "https://b.vn/a"}
@@ -38,3 +38,9 @@ def test_an_article_announcement_carries_the_excerpt() -> None:
                       author=None, image_url=None, published_at=None, updated_at=utcnow(), categories=[])  # fmt: skip
     payload = article_payload(article, "https://bantin.example.vn")["article"]
     assert payload["summary"] is None and payload["excerpt"].startswith("Sáng nay, Thành ủy Đà Nẵng")
+
+
+def test_a_long_body_stops_at_a_sentence_rather_than_between_two_syllables_of_a_word() -> None:
+    body = "<p>Sáng nay có lễ.</p>" + "<p>Tiếp tục lễ.</p>" * 30
+    shown = excerpt(None, body, 100)
+    assert shown.endswith("Tiếp tục lễ…") and len(shown) <= 100
