@@ -8,20 +8,14 @@ pages' helpers (``service.api.readers``): CSRF, the notice pages, the form limit
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-
-import redis
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 
 from config.settings import Settings
 from service.api.deps import AppSettings
 from service.api.readers import (
     FIELD_ERRORS,
-    REFUSALS,
     _csrf,
     _first,
     _form,
@@ -31,16 +25,16 @@ from service.api.readers import (
     _notice,
     _page,
     _refuse_csrf,
+    throttled,
 )
 from service.db.engine import session_scope
 from service.db.types import utcnow
 from service.i18n import N_, gettext, use_language
-from service.readers import preferences, signup
+from service.readers import preferences
 from service.readers.schemas import AddressForm
 from service.web.client import client_of
 from service.web.forms import csrf_token
 
-log = logging.getLogger(__name__)
 router = APIRouter(tags=["readers"], include_in_schema=False)
 
 
@@ -82,20 +76,13 @@ async def manage(request: Request, settings: AppSettings) -> Response:
         with use_language(lang):
             error = gettext(FIELD_ERRORS["email"])
         return _manage_page(request, settings, lang, email=typed, error=error, status=422)
-    try:
-        await run_in_threadpool(_request_link, address, client_of(request), settings)
-    except redis.RedisError:
-        log.warning("preferences link refused: the rate-limit store is unreachable")
-        return _notice(lang, 503, "refused", REFUSALS["unavailable"])
-    except signup.Refused as refused_link:
-        minutes = max(1, round(refused_link.retry_after / 60))
-        response = _notice(lang, 429, "refused", REFUSALS[refused_link.reason], minutes=minutes)
-        response.headers["Retry-After"] = str(int(refused_link.retry_after) + 1)
-        return response
+    limited = await throttled(lang, "preferences link", _request_link, address, client_of(request), settings)
+    if limited is not None:
+        return limited
     return RedirectResponse(f"/subscribe/manage/sent?lang={lang}", status_code=303)
 
 
-def _request_link(address: str, client: str, settings: Settings) -> Any:
+def _request_link(address: str, client: str, settings: Settings) -> None:
     with session_scope() as session:
         preferences.request_link(session, address, client, utcnow(), settings, _limiter(settings))
 

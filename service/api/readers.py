@@ -8,7 +8,7 @@ picks the words and renders ``service.web`` templates. Every page is ``noindex``
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -327,23 +327,31 @@ async def subscribe(request: Request, settings: AppSettings) -> Response:
     if scope == "some" and not chosen:
         errors = {"categories": _field_error(lang, "categories_none")}
         return _signup_page(request, settings, lang, values=values, errors=errors, status=422)
-    client = client_of(request)
     try:
-        await run_in_threadpool(_request_signup, data, client, settings)
+        limited = await throttled(lang, "sign-up", _request_signup, data, client_of(request), settings)
     except InvalidField as exc:
         errors = {exc.field: _field_error(lang, "categories")}
         return _signup_page(request, settings, lang, values=values, errors=errors, status=422)
+    return limited or RedirectResponse(f"/subscribe/sent?lang={lang}", status_code=303)
+
+
+async def throttled(lang: str, what: str, call: Callable[..., None], *args: Any) -> Response | None:
+    """Run ``call(*args)`` (a unit of work behind the hourly limits) in the thread pool:
+    None when done, else the page that says why not, nothing stored: 429 with
+    ``Retry-After`` over a limit, 503 when the limits cannot be checked."""
+    try:
+        await run_in_threadpool(call, *args)
     except redis.RedisError:
         # The limits cannot be checked: refuse (nothing stored) rather than let a flood through.
-        log.warning("sign-up refused: the rate-limit store is unreachable")
+        log.warning("%s refused: the rate-limit store is unreachable", what)
         return _notice(lang, 503, "refused", REFUSALS["unavailable"])
-    except signup.Refused as refused_signup:
-        minutes = max(1, round(refused_signup.retry_after / 60))
-        log.info("sign-up refused: %s", refused_signup.reason)  # never the address
-        response = _notice(lang, 429, "refused", REFUSALS[refused_signup.reason], minutes=minutes)
-        response.headers["Retry-After"] = str(int(refused_signup.retry_after) + 1)
+    except signup.Refused as refused:
+        minutes = max(1, round(refused.retry_after / 60))
+        log.info("%s refused: %s", what, refused.reason)  # never the address
+        response = _notice(lang, 429, "refused", REFUSALS[refused.reason], minutes=minutes)
+        response.headers["Retry-After"] = str(int(refused.retry_after) + 1)
         return response
-    return RedirectResponse(f"/subscribe/sent?lang={lang}", status_code=303)
+    return None
 
 
 def _request_signup(data: SignupForm, client: str, settings: Settings) -> None:

@@ -3,7 +3,6 @@ asking for a fresh link by address."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 from sqlalchemy import select
@@ -14,10 +13,10 @@ from service import links
 from service.announcements.links import PREFERENCES
 from service.channels.base import RateLimiter
 from service.db.models import Subscription, SubscriptionStatus
-from service.deliveries.planning import EACH, plan_announcement
+from service.deliveries.planning import EACH
 from service.readers.consent import record_consent
 from service.readers.schemas import PreferencesForm
-from service.readers.signup import CONFIRMED, MANAGE_MAIL, known_categories, throttle
+from service.readers.signup import CONFIRMED, known_categories, send_manage_mail, throttle
 
 
 def open_link(
@@ -58,15 +57,7 @@ def request_link(session: Session, address: str, client: str, now: datetime, set
         return
     if subscription.status_reason == FORGOTTEN:
         return
-    plan_announcement(
-        session,
-        source_key=f"manage:{subscription.id}:{uuid.uuid4().hex}",
-        event_type=MANAGE_MAIL,
-        payload={},
-        now=now,
-        settings=settings,
-        only_subscription_ids=[subscription.id],
-    )
+    send_manage_mail(session, subscription.id, now, settings)
 
 
 def apply(session: Session, subscription: Subscription, form: PreferencesForm, client: str, now: datetime) -> str:

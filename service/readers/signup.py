@@ -108,6 +108,19 @@ def find_email_subscription(session: Session, address: str) -> Subscription | No
     ).one_or_none()
 
 
+def send_manage_mail(session: Session, subscription_id: int, now: datetime, settings: Settings) -> None:
+    """Plan the "manage your subscription" mail (``MANAGE_MAIL``, with the preferences link) to one reader."""
+    plan_announcement(
+        session,
+        source_key=f"manage:{subscription_id}:{uuid.uuid4().hex}",
+        event_type=MANAGE_MAIL,
+        payload={},
+        now=now,
+        settings=settings,
+        only_subscription_ids=[subscription_id],
+    )
+
+
 def request_signup(
     session: Session, form: SignupForm, client: str, now: datetime, settings: Settings, limiter: RateLimiter
 ) -> None:
@@ -127,15 +140,7 @@ def request_signup(
     _check_limits(session, form, client, now, settings, limiter)
     subscription = find_email_subscription(session, form.email)
     if subscription is not None and subscription.status in CONFIRMED:
-        plan_announcement(
-            session,
-            source_key=f"manage:{subscription.id}:{uuid.uuid4().hex}",
-            event_type=MANAGE_MAIL,
-            payload={},
-            now=now,
-            settings=settings,
-            only_subscription_ids=[subscription.id],
-        )
+        send_manage_mail(session, subscription.id, now, settings)
         return
     if subscription is None:
         subscription = Subscription(

@@ -56,6 +56,14 @@ def _look(browser: Browser, mail: EmailMessage, name: str) -> None:
                 page.close()
 
 
+def _subscribed(stack: Stack, receivers: Receivers, address: str) -> None:
+    """Sign ``address`` up and confirm it, as a reader without a browser would."""
+    with httpx.Client(base_url=stack.base_url, timeout=10) as reader:
+        _sign_up(reader, address)
+        link = _link(_wait_mail(receivers, address, "Xác nhận"), r"http://\S+/subscribe/confirm/\S{43}")
+        reader.post(link, data={"csrf_token": _csrf(reader.get(link))})
+
+
 def test_confirming_delivers_a_welcome_whose_preferences_link_works(
     stack: Stack, receivers: Receivers, browser: Browser, publisher: httpx.Client, unique: str
 ) -> None:
@@ -102,10 +110,7 @@ def test_a_reader_asks_the_site_for_a_fresh_preferences_link(
     stack: Stack, receivers: Receivers, browser: Browser, unique: str
 ) -> None:
     address = f"lien.ket.moi.{unique}@example.vn"
-    with httpx.Client(base_url=stack.base_url, timeout=10) as reader:
-        _sign_up(reader, address)
-        link = _link(_wait_mail(receivers, address, "Xác nhận"), r"http://\S+/subscribe/confirm/\S{43}")
-        reader.post(link, data={"csrf_token": _csrf(reader.get(link))})
+    _subscribed(stack, receivers, address)
     _wait_mail(receivers, address, "Chào mừng")
     stranger = f"nguoi.la.{unique}@example.vn"
     answers = []
@@ -132,10 +137,7 @@ def test_an_article_without_a_summary_is_mailed_with_the_start_of_its_body(
     stack: Stack, receivers: Receivers, browser: Browser, publisher: httpx.Client, unique: str
 ) -> None:
     address = f"bai.viet.{unique}@example.vn"
-    with httpx.Client(base_url=stack.base_url, timeout=10) as reader:
-        _sign_up(reader, address)
-        link = _link(_wait_mail(receivers, address, "Xác nhận"), r"http://\S+/subscribe/confirm/\S{43}")
-        reader.post(link, data={"csrf_token": _csrf(reader.get(link))})
+    _subscribed(stack, receivers, address)
     body = "<p>Sáng nay, Thành ủy Đà Nẵng tổ chức lễ kỷ niệm 97 năm Ngày thành lập Đảng.</p>" + "<p>Tiếp tục. </p>" * 60
     title = f"Lễ kỷ niệm {unique}"
     publisher.post("/api/v1/articles", json={"title": title, "body_html": body}).raise_for_status()
