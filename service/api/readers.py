@@ -95,6 +95,14 @@ NOTICES = {
             "Vui lòng quay lại sau, hoặc theo dõi tin qua các kênh khác."
         ),
     ),
+    "preferences_expired": (
+        N_("Liên kết đã hết hạn"),
+        N_("Liên kết tới trang tùy chọn này đã hết hạn. Nhập địa chỉ của bạn để nhận liên kết mới qua thư."),
+    ),
+    "preferences_invalid": (
+        N_("Liên kết không hợp lệ"),
+        N_("Liên kết không đúng hoặc đã bị cắt ngắn. Mở lại liên kết trong thư, hoặc nhận liên kết mới qua thư."),
+    ),
     "link_sent": (
         N_("Hãy kiểm tra hộp thư"),
         N_(
@@ -189,17 +197,27 @@ def _notice(
     *,
     preferences: str | None = None,
     follow: bool = False,
+    manage: bool = False,
     **variables: Any,
 ) -> Response:
     """The notice ``key`` of NOTICES in ``lang``; ``body`` (a msgid) replaces its text, filled from
     ``variables``. Buttons: sign up again (``link``), the reader's preferences (``preferences``,
-    a signed URL), the other ways to follow the site (``follow``)."""
+    a signed URL), the other ways to follow the site (``follow``), a fresh preferences link
+    (``manage``)."""
     title, text = NOTICES[key]
     with use_language(lang):
         shown = gettext(body or text, **variables)
     return _page(
-        "reader_notice.html", status, lang, title, body=shown, link=link, preferences=preferences, follow=follow
-    )
+        "reader_notice.html", status, lang, title, body=shown, link=link, preferences=preferences, follow=follow,
+        manage=manage,
+    )  # fmt: skip
+
+
+def _preferences_gone(lang: str, state: str) -> Response:
+    """A preferences link that no longer opens (410 expired, 404 otherwise): the way to a fresh one."""
+    expired = state == "expired"
+    return _notice(lang, 410 if expired else 404, "preferences_expired" if expired else "preferences_invalid",
+                   manage=True)  # fmt: skip
 
 
 def _mail_unavailable(lang: str) -> Response | None:
@@ -448,7 +466,7 @@ def preferences_page(request: Request, subscription_id: RowId, signed: str, sett
     with read_scope() as session:
         state, subscription = preferences.open_link(session, subscription_id, signed, utcnow(), settings)
         if subscription is None:
-            return _notice(_lang(request), 410 if state == "expired" else 404, state, link=True)
+            return _preferences_gone(_lang(request), state)
         done = request.query_params.get("done")
         message = DONE.get(done) if done is not None else None
         return _preferences_page(request, settings, subscription, request.url.path, message)
@@ -467,7 +485,7 @@ def _change_preferences(
     with session_scope() as session:
         state, subscription = preferences.open_link(session, subscription_id, signed, utcnow(), settings)
         if subscription is None:
-            return _notice(_lang(request), 410 if state == "expired" else 404, state, link=True)
+            return _preferences_gone(_lang(request), state)
         refused = _refuse_csrf(request, settings, form, subscription.locale)
         if refused is not None:
             return refused

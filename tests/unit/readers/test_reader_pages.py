@@ -259,7 +259,9 @@ def test_a_preferences_link_tampered_with_or_expired_opens_nothing(web: TestClie
     other = good.replace(f"/preferences/{sub.id}/", f"/preferences/{sub.id + 1}/")
     assert web.get(other).status_code == 404
     old = preferences_url(get_settings(), sub.id, utcnow() - timedelta(days=365)).removeprefix(base)
-    assert web.get(old).status_code == 410
+    expired = web.get(old)
+    # The way back is a fresh link by mail, not a new sign-up (issue 23 §3).
+    assert expired.status_code == 410 and 'href="/subscribe/manage"' in expired.text
     assert web.post(old, data={"action": "unsubscribe"}).status_code == 410
     assert _subscription("lien.ket@example.vn").status == "active"
 
