@@ -3,7 +3,7 @@
 - ``bantin up`` as ``make run`` starts it (development, no BANTIN_SMTP_HOST): the first
   sign-up's confirmation mail shows, rendered, on the console's outbox page, and its link
   confirms; the dashboard says where mail goes.
-- The API alone with a relay that does not answer: a warning in its log at start, the
+- The API (and a sending worker) with a relay that does not answer: a warning in their logs at start, the
   public sign-up form says e-mail is unavailable (503) and stores nothing, the admin's
   dashboard has a banner.
 Screenshots at 1280 and 375 px go to ``test-output/screenshots/``.
@@ -126,6 +126,10 @@ def test_a_relay_that_does_not_answer_is_a_warning_a_banner_and_an_honest_form(
         with engine.connect() as connection:
             assert connection.execute(text("SELECT count(*) FROM subscribe_requests")).scalar() == 0
         engine.dispose()
+        # The worker that would send the mail says so in its own log at start.
+        stack.start_sender()
+        warning = f"mail cannot be sent (failing): readers cannot sign up by e-mail; 127.0.0.1:{port}"
+        wait_until(lambda: warning in (tmp_path / "sender.log").read_text(errors="replace"), 30, "the worker's warning")
         _admin(stack.env)
         page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="vi-VN")
         page.goto(f"{stack.base_url}/subscribe")

@@ -116,6 +116,15 @@ def test_a_reader_asks_the_site_for_a_fresh_preferences_link(
     answers = []
     page = browser.new_page(viewport={"width": 375, "height": 900}, locale="vi-VN")
     try:
+        page.goto(f"{stack.base_url}/subscribe")
+        page.get_by_role("link", name="Nhận liên kết tới trang tùy chọn").click()
+        page.wait_for_url("**/subscribe/manage")
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
+            scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+            assert scroll <= inner
+            page.screenshot(path=str(SCREENSHOTS / f"subscribe-manage-{width}.png"), full_page=True)
+        page.set_viewport_size({"width": 375, "height": 900})
         for typed in (address.upper(), stranger):
             page.goto(f"{stack.base_url}/subscribe/manage")
             page.fill("#f-email", typed)
