@@ -3,7 +3,7 @@
 The answer is the same page whether the address subscribes or not (nobody learns who reads
 the site); the request is throttled like a sign-up, per client and per address; the mail
 is the "manage" mail (``service.readers.preferences.request_link``). Shares the reader
-pages' helpers (``service.api.readers``): CSRF, the notice pages, the form limits.
+pages' helpers (``service.api.reader_forms``): CSRF, the notice pages, the form limits.
 """
 
 from __future__ import annotations
@@ -14,22 +14,22 @@ from pydantic import ValidationError
 
 from config.settings import Settings
 from service.api.deps import AppSettings
-from service.api.readers import (
-    FIELD_ERRORS,
-    _csrf,
-    _first,
-    _form,
-    _lang,
-    _limiter,
-    _mail_unavailable,
-    _notice,
-    _page,
-    _refuse_csrf,
+from service.api.reader_forms import (
+    csrf_cookie,
+    field_error,
+    first,
+    lang_of,
+    limiter,
+    mail_unavailable,
+    notice,
+    page,
+    read_form,
+    refuse_csrf,
     throttled,
 )
 from service.db.engine import session_scope
 from service.db.types import utcnow
-from service.i18n import N_, gettext, use_language
+from service.i18n import N_
 from service.readers import preferences
 from service.readers.schemas import AddressForm
 from service.web.client import client_of
@@ -40,8 +40,8 @@ router = APIRouter(tags=["readers"], include_in_schema=False)
 
 def _manage_page(request: Request, settings: Settings, lang: str, *, email: str = "", error: str | None = None,
                  status: int = 200) -> Response:  # fmt: skip
-    name, cookie = _csrf(request, settings)
-    return _page(
+    name, cookie = csrf_cookie(request, settings)
+    return page(
         "reader_manage.html",
         status,
         lang,
@@ -56,26 +56,24 @@ def _manage_page(request: Request, settings: Settings, lang: str, *, email: str 
 @router.get("/subscribe/manage")
 def manage_form(request: Request, settings: AppSettings) -> Response:
     """The form: one address field; a 503 page when no mail can go."""
-    lang = _lang(request)
-    return _mail_unavailable(lang) or _manage_page(request, settings, lang)
+    lang = lang_of(request)
+    return mail_unavailable(lang) or _manage_page(request, settings, lang)
 
 
 @router.post("/subscribe/manage")
 async def manage(request: Request, settings: AppSettings) -> Response:
     """303 to the same "check your inbox" page for any valid address; 422 for one that is not
     an address, 429 over the limits, 503 when no mail can go. Nothing is stored but the mail."""
-    form = await _form(request)
-    lang = "en" if _first(form, "lang") == "en" else "vi"
-    refused = _refuse_csrf(request, settings, form, lang) or _mail_unavailable(lang)
+    form = await read_form(request)
+    lang = "en" if first(form, "lang") == "en" else "vi"
+    refused = refuse_csrf(request, settings, form, lang) or mail_unavailable(lang)
     if refused is not None:
         return refused
-    typed = _first(form, "email")[:300]
+    typed = first(form, "email")[:300]
     try:
         address = AddressForm.model_validate({"email": typed}).email
     except ValidationError:
-        with use_language(lang):
-            error = gettext(FIELD_ERRORS["email"])
-        return _manage_page(request, settings, lang, email=typed, error=error, status=422)
+        return _manage_page(request, settings, lang, email=typed, error=field_error(lang, "email"), status=422)
     limited = await throttled(lang, "preferences link", _request_link, address, client_of(request), settings)
     if limited is not None:
         return limited
@@ -84,10 +82,10 @@ async def manage(request: Request, settings: AppSettings) -> Response:
 
 def _request_link(address: str, client: str, settings: Settings) -> None:
     with session_scope() as session:
-        preferences.request_link(session, address, client, utcnow(), settings, _limiter(settings))
+        preferences.request_link(session, address, client, utcnow(), settings, limiter(settings))
 
 
 @router.get("/subscribe/manage/sent")
 def manage_sent(request: Request) -> Response:
     """The one answer to every accepted request, whether the address subscribes or not."""
-    return _notice(_lang(request), 200, "link_sent")
+    return notice(lang_of(request), 200, "link_sent")

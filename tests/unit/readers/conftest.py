@@ -7,17 +7,17 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from service.api import readers as reader_routes
+from service.api import reader_forms
 from service.api.app import create_app
 from service.channels import mail_relay
 
 
 @pytest.fixture(autouse=True)
 def fresh_limits() -> Iterator[None]:
-    reader_routes._limiters.clear()
+    reader_forms.limiters.clear()
     mail_relay.forget()
     yield
-    reader_routes._limiters.clear()
+    reader_forms.limiters.clear()
     mail_relay.forget()
 
 
