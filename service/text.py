@@ -149,6 +149,53 @@ def plain_text_from_html(fragment: str) -> str:
     return clean_line(html.unescape(stripped))
 
 
+# Where a block of text ends in a body: a space goes there, so "<p>Một</p><p>Hai</p>" reads "Một Hai".
+_BLOCK_END = re.compile(r"</(?:p|li|h[1-6]|td|th|dt|dd|blockquote|figcaption|pre|div)>|<br\b|<hr\b", re.I)
+_SPACES = re.compile(r"\s+")
+
+
+def text_of_html(fragment: str) -> str:
+    """The text an article's body shows, a space where a block ends, runs of space as one.
+
+    For bodies as stored: already NFC and free of control and invisible characters
+    (``service.text.sanitize_html``), so only the tags go (scripts and styles with their
+    content, should any be there) and the entities are read.
+    """
+    stripped = nh3.clean(_BLOCK_END.sub(r" \g<0>", fragment), tags=set(), attributes={}, strip_comments=True)
+    return _SPACES.sub(" ", html.unescape(stripped)).strip()
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most ``limit`` characters, white space runs as one space, cut between words (never
+    inside one, unless a single word fills more than half the limit) with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,.;:–-") + "…"
+
+
+# The start of a body read for an excerpt: far more than any excerpt needs, so a long article is never parsed whole.
+EXCERPT_BODY_CHARS = 6000
+
+
+def excerpt(summary: str | None, body_html: str, limit: int) -> str:
+    """An article in at most ``limit`` characters: its summary, else the start of its body as
+    text, shortened between words (``shorten``), at a sentence's end when one ends in the
+    second half; empty when both are."""
+    text = summary if summary and summary.strip() else text_of_html(body_html[:EXCERPT_BODY_CHARS])
+    short = shorten(text, limit)
+    if not short.endswith("…") or short == " ".join(text.split()):
+        return short
+    # Vietnamese writes a word's syllables apart ("tiếp tục"): a space may fall inside a word,
+    # so a sentence's end, when one is in the second half, is the better place to stop.
+    kept = short[:-1]
+    end = max(kept.rfind(". "), kept.rfind("! "), kept.rfind("? "))
+    return kept[: end + 1].rstrip(" ,.;:–-") + "…" if end >= limit // 2 else short
+
+
 def sanitize_html(fragment: str) -> str:
     """Article markup only; scripts, styles, comments, event handlers and javascript: URLs removed.
 

@@ -6,6 +6,7 @@ the domain on the session and sent by ``workers.relay`` once the unit of work co
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from functools import lru_cache
@@ -18,6 +19,7 @@ from service.announcement_kinds import register_all
 from service.articles.service import publish_due_articles
 from service.calendar.reminders import plan_all, send_due
 from service.calendar.service import refresh_calendar
+from service.channels import mail_relay
 from service.channels.base import RateLimiter
 from service.db.after_commit import defer, defer_batched
 from service.db.engine import get_sessionmaker, session_scope
@@ -71,6 +73,13 @@ def warm_process(**_: object) -> None:
 def freeze_main_process(**_: object) -> None:
     """The worker's main process (the consumer) freezes its heap once it is ready to take messages."""
     heap.freeze_long_lived()
+
+
+@worker_ready.connect
+def check_mail_relay(**_: object) -> None:
+    """Mail never fails in silence (decision 0038): the worker that would send it says at
+    start, in its own log, when it cannot (no relay in production, or one that does not answer)."""
+    asyncio.run(mail_relay.check(get_settings()))
 
 
 @lru_cache(maxsize=1)

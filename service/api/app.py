@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -22,6 +23,7 @@ from service.api import (
     ops,
     pages,
     privacy,
+    reader_manage,
     readers,
     review,
     subscriptions,
@@ -36,11 +38,13 @@ from service.api.errors import install_error_handlers
 from service.api.limits import BodySizeLimit
 from service.calendar.loader import load_key_dates
 from service.calendar.service import ensure_calendar, sync_seed_file
+from service.channels import mail_relay
 from service.console import calendar as console_calendar
 from service.console import categories as console_categories
 from service.console import deliveries as console_deliveries
 from service.console import editor as console_editor
 from service.console import media as console_media
+from service.console import outbox as console_outbox
 from service.console import preview as console_preview
 from service.console import review_pages as console_review
 from service.console import routes as console_articles
@@ -78,18 +82,35 @@ def _prepare() -> None:
 
 @asynccontextmanager
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-    """Run :func:`_prepare` in a worker thread before the first request, then move what
-    startup made out of the garbage collector's sight; nothing to undo at shutdown.
+    """Run :func:`_prepare` in a worker thread before the first request, check the mail relay
+    (and keep checking it), then move what startup made out of the garbage collector's
+    sight; at shutdown only the relay's watch stops.
 
     The application, its routes, models and modules live as long as the process
     (``service.heap``). Once per process: frozen cycles are never collected, and a test
     process starts many apps.
     """
     await run_in_threadpool(_prepare)
+    # Mail never fails in silence (decision 0038): checked before the first request, then kept fresh.
+    await mail_relay.check(get_settings())
+    watch = asyncio.create_task(_watch_mail_relay())
     if not _startup_frozen.is_set():
         _startup_frozen.set()
         heap.freeze_long_lived()
-    yield
+    try:
+        yield
+    finally:
+        watch.cancel()
+
+
+async def _watch_mail_relay() -> None:
+    """Check the mail relay every CHECK_SECONDS, so the dashboard and the sign-up form follow it."""
+    while True:
+        await asyncio.sleep(mail_relay.CHECK_SECONDS)
+        try:
+            await mail_relay.check(get_settings())
+        except Exception:
+            log.exception("the mail relay check failed")
 
 
 def create_app() -> FastAPI:
@@ -140,6 +161,7 @@ def create_app() -> FastAPI:
         pages,
         media,
         readers,
+        reader_manage,
         unsubscribe,
         websub,
         telegram,
@@ -160,6 +182,7 @@ def create_app() -> FastAPI:
         console_subscribers,
         console_deliveries,
         console_categories,
+        console_outbox,
     )
     for console_area in console_areas:
         app.include_router(console_area.router)

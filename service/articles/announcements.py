@@ -21,15 +21,17 @@ from service.web.templating import absolute_url
 
 
 def article_words(headline: str, lead: str, *, shows_page: bool = True) -> Words:
-    """The words of one article kind: ``headline`` (with ``%(title)s``) over the summary and
-    the link; ``lead`` alone when the payload has no title; no summary or link unless
+    """The words of one article kind: ``headline`` (with ``%(title)s``) over the summary (else
+    the start of the body) and the link; ``lead`` alone when the payload has no title; no summary or link unless
     ``shows_page``."""
 
     def words(payload: Mapping[str, Any], recipient: Recipient, settings: Settings, now: datetime) -> AnnouncementText:
         article: Mapping[str, Any] = payload.get("article") or {}
         title = str(article.get("title") or "")
         subject = gettext(headline, title=title) if title else gettext(lead)
-        lines = [str(article["summary"])] if shows_page and article.get("summary") else []
+        # The summary, else the start of the body (``excerpt``: announcements planned before it was carried have none).
+        opening = article.get("summary") or article.get("excerpt")
+        lines = [str(opening)] if shows_page and opening else []
         url = str(article["url"]) if shows_page and article.get("url") else None
         image = str(article["image_url"]) if article.get("image_url") else None
         return lines_words(subject, lines, url, absolute_url(image, settings.base_url) if image else None)

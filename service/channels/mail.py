@@ -1,4 +1,7 @@
-"""E-mail over SMTP (plain, STARTTLS or TLS): multipart text + HTML, one-click unsubscribe."""
+"""E-mail over SMTP (plain, STARTTLS or TLS): multipart text + HTML, one-click unsubscribe.
+
+Outside production with no ``BANTIN_SMTP_HOST``, the same bytes go to the development
+outbox instead (``mail_outbox``; where mail goes: ``mail_relay.route``)."""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from config.settings import Settings
 from service.announcements.message import Medium
+from service.channels import mail_outbox, mail_relay
 from service.channels.base import SendContext
 from service.channels.egress import EgressPolicy
 from service.channels.mail_headers import ascii_domain, header, named_address
@@ -116,10 +120,15 @@ class EmailChannel:
     async def send(self, context: SendContext, outbound: OutboundMessage) -> SendResult:
         """Send the message over the batch's SMTP session, opened on first use and reused (SMTP is sequential)."""
         settings = context.settings
-        if not settings.smtp_host:
+        where = mail_relay.route(settings)
+        if where == "unset":
             return SendResult.failure("BANTIN_SMTP_HOST is not set")
         data = build_email(settings, outbound)
         started = time.perf_counter()
+        if where == "outbox":
+            # Development without a relay: the message is kept to be read on /console/outbox.
+            await asyncio.to_thread(mail_outbox.write, settings, outbound.delivery_id, data)
+            return SendResult(ok=True, duration_ms=elapsed_ms(started))
         lock: asyncio.Lock = context.resources.setdefault(CONNECTION + ".lock", asyncio.Lock())
         # One SMTP session per batch, reused for every message (SMTP is sequential).
         async with lock:
@@ -142,14 +151,7 @@ async def _connection(context: SendContext) -> aiosmtplib.SMTP:
     if smtp is not None and smtp.is_connected:
         return smtp
     settings = context.settings
-    smtp = aiosmtplib.SMTP(
-        hostname=settings.smtp_host,
-        port=settings.smtp_port,
-        use_tls=settings.smtp_security == "tls",
-        start_tls=settings.smtp_security == "starttls",
-        timeout=settings.delivery_timeout_seconds,
-        cert_bundle=str(settings.smtp_ca_file) if settings.smtp_ca_file else None,
-    )
+    smtp = mail_relay.client(settings, settings.delivery_timeout_seconds)
     await smtp.connect()
     if settings.smtp_username:
         await smtp.login(settings.smtp_username, settings.smtp_password.get_secret_value())

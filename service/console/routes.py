@@ -16,6 +16,7 @@ from service import clock
 from service.articles.review import review_queue
 from service.articles.service import list_articles
 from service.calendar.service import upcoming
+from service.channels import mail_relay
 from service.console.common import console_router, html_page
 from service.console.forms import filter_error
 from service.console.security import CurrentUser
@@ -41,7 +42,8 @@ router = console_router()
 @router.get("/", response_class=HTMLResponse)
 def dashboard(user: CurrentUser) -> Response:
     """The start page: the review queue, latest and scheduled articles, delivery health of the last
-    24 hours (linked to the log for admins), anniversaries of the next UPCOMING_DAYS days."""
+    24 hours (linked to the log for admins), anniversaries of the next UPCOMING_DAYS days; for
+    admins, a banner when mail cannot go or goes to the development outbox (decision 0038)."""
     settings = get_settings()
     today = clock.now(settings).astimezone(settings.zone).date()
     with session_scope() as session:
@@ -66,6 +68,7 @@ def dashboard(user: CurrentUser) -> Response:
             anniversaries=anniversaries,
             today=today,
             days=UPCOMING_DAYS,
+            mail=mail_relay.current() if user.role == "admin" else None,
         )
 
 

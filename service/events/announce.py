@@ -14,12 +14,17 @@ from service.db.models import Article, OutboxEvent
 from service.deliveries.planning import plan_announcement
 from service.feeds.scopes import SITE
 from service.feeds.urls import feed_url
+from service.text import excerpt
+
+# An article's excerpt in a message: a few lines on a phone.
+EXCERPT_CHARS = 300
 
 
 def article_payload(article: Article, base_url: str) -> dict[str, Any]:
     """What an ``article.*`` announcement carries: the article's public fields and the site feed.
 
-    Times are ISO 8601 in UTC; ``url`` is the public page (``article_url``).
+    Times are ISO 8601 in UTC; ``url`` is the public page (``article_url``); ``excerpt`` at
+    most EXCERPT_CHARS characters (``service.text.excerpt``).
     """
     return {
         "article": {
@@ -27,6 +32,8 @@ def article_payload(article: Article, base_url: str) -> dict[str, Any]:
             "guid": article.guid,
             "title": article.title,
             "summary": article.summary,
+            # The summary, else the start of the body cut between words: what a message shows.
+            "excerpt": excerpt(article.summary, article.body_html, EXCERPT_CHARS),
             "url": article_url(article, base_url),
             "author": article.author,
             "categories": [{"name": c.name, "slug": c.slug} for c in article.categories],

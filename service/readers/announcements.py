@@ -3,7 +3,10 @@
 - ``reader.confirm``: the confirmation link, rendered by the worker that sends it (the
   token is recomputed from the announcement's salt and BANTIN_SECRET_KEY, never stored);
   no preferences link (nothing to manage yet);
-- ``reader.manage``: "manage your subscription", with the preferences link;
+- ``reader.manage``: "manage your subscription", with the preferences link (a confirmed
+  address signing up again, or a reader asking for a fresh link on ``/subscribe/manage``);
+- ``reader.subscribed``: the welcome a confirmation sends, saying what the reader chose
+  (categories and frequency, fixed in the payload when confirmed) and the preferences link;
 - ``reader.welcome`` and ``reader.stopped``: what a Zalo follower is told, written when
   planned (``zalo_followers._notice``).
 
@@ -14,7 +17,7 @@ subscription's state: they answer what the reader just did.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,8 +27,8 @@ from service.announcements.compose import prepared_words
 from service.announcements.kinds import Kind, Recipient
 from service.announcements.links import preferences_url
 from service.announcements.message import AnnouncementText
-from service.i18n import gettext
-from service.readers.signup import CONFIRM_MAIL, MANAGE_MAIL
+from service.i18n import N_, gettext
+from service.readers.signup import CONFIRM_MAIL, MANAGE_MAIL, WELCOME_MAIL
 from service.readers.zalo_followers import STOPPED_REPLY, WELCOME_NOTICE
 from service.urls import with_path
 from service.web.templating import build_environment
@@ -37,13 +40,21 @@ def confirm_url(settings: Settings, salt: str) -> str:
     return with_path(settings.base_url, f"/subscribe/confirm/{token}")
 
 
-def _mail(subject: str, lead: str, action: str, url: str) -> AnnouncementText:
-    ignore = gettext("Nếu bạn không yêu cầu, hãy bỏ qua thư này: sẽ không có thư nào khác được gửi.")
-    text = f"{lead}\n\n{action}\n{url}\n\n{ignore}"
+# The frequencies as a reader chose them on the form (the same words as subscribe.html's).
+FREQUENCIES = {"each": N_("Mỗi bài mới"), "daily": N_("Tóm tắt hằng ngày"), "weekly": N_("Tóm tắt hằng tuần")}
+
+
+def _mail(subject: str, lead: str, action: str, url: str, *, facts: Sequence[str] = (),
+          ignore: str | None = None) -> AnnouncementText:  # fmt: skip
+    """A reader's mail: the lead, ``facts`` (one line each), the action and its link as a
+    button, and the line for someone who did not ask (``ignore``: None for the default)."""
+    if ignore is None:
+        ignore = gettext("Nếu bạn không yêu cầu, hãy bỏ qua thư này: sẽ không có thư nào khác được gửi.")
+    text = "\n".join([lead, "", *facts, *([""] if facts else []), action, url, *(["", ignore] if ignore else [])])
     body = (
         build_environment("service.readers")
         .get_template("reader_mail.html")
-        .render(lead=lead, action=action, url=url, ignore=ignore)
+        .render(lead=lead, facts=facts, action=action, url=url, ignore=ignore)
     )
     return AnnouncementText(subject, text, body, url)
 
@@ -80,9 +91,33 @@ def manage_words(payload: Mapping[str, Any], recipient: Recipient, settings: Set
     )
 
 
+def welcome_words(payload: Mapping[str, Any], recipient: Recipient, settings: Settings,
+                  now: datetime) -> AnnouncementText:  # fmt: skip
+    """The welcome after a confirmation: the categories and frequency chosen, the preferences link."""
+    site = settings.site_title
+    categories = [str(name) for name in payload.get("categories") or ()]
+    frequency = str(payload.get("frequency") or "each")
+    chosen = ", ".join(categories) if categories else gettext("Tất cả chuyên mục")
+    return _mail(
+        gettext("Chào mừng bạn đến với bản tin %(site)s", site=site),
+        gettext(
+            "Cảm ơn bạn đã xác nhận. Địa chỉ %(address)s sẽ nhận bản tin %(site)s.", address=recipient.target, site=site
+        ),
+        gettext("Đổi chuyên mục, tần suất, tạm dừng hoặc hủy đăng ký bất cứ lúc nào tại:"),
+        preferences_url(settings, recipient.subscription_id, now),
+        facts=(
+            gettext("Chuyên mục: %(categories)s", categories=chosen),
+            gettext("Tần suất: %(frequency)s", frequency=gettext(FREQUENCIES.get(frequency, FREQUENCIES["each"]))),
+        ),
+        ignore="",
+    )
+
+
 KINDS = (
     Kind(CONFIRM_MAIL, confirm_words, hold=False, preferences_link=False),
     Kind(MANAGE_MAIL, manage_words, hold=False),
+    # Sent once, just after the confirmation: a reader who paused since still gets it.
+    Kind(WELCOME_MAIL, welcome_words, hold=False),
     Kind(WELCOME_NOTICE, prepared_words),
     Kind(STOPPED_REPLY, prepared_words, hold=False),
 )

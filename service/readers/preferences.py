@@ -1,19 +1,22 @@
-"""The preferences page behind a signed link: categories, frequency, pause, unsubscribe."""
+"""The preferences page behind a signed link: categories, frequency, pause, unsubscribe; and
+asking for a fresh link by address."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from service import links
 from service.announcements.links import PREFERENCES
+from service.channels.base import RateLimiter
 from service.db.models import Subscription, SubscriptionStatus
 from service.deliveries.planning import EACH
 from service.readers.consent import record_consent
 from service.readers.schemas import PreferencesForm
-from service.readers.signup import CONFIRMED, known_categories
+from service.readers.signup import CONFIRMED, known_categories, send_manage_mail, throttle
 
 
 def open_link(
@@ -35,6 +38,26 @@ def open_link(
 
 
 FORGOTTEN = "forgotten at the subscriber's request"
+
+
+def request_link(session: Session, address: str, client: str, now: datetime, settings: Settings,
+                 limiter: RateLimiter) -> None:  # fmt: skip
+    """A reader asks for a fresh preferences link by their (normalised) address: a confirmed
+    or unsubscribed reader subscription gets the "manage" mail (``MANAGE_MAIL``); any other
+    address nothing. The caller answers the same either way, so the page tells nobody who
+    subscribes. ``Refused`` (the sign-up's hourly limits, counted apart) before anything is read."""
+    throttle(limiter, "preferences", client, address, settings)
+    subscription = session.scalars(
+        select(Subscription)
+        .where(Subscription.channel == "email", Subscription.target == address)
+        .order_by(Subscription.id)
+        .limit(1)
+    ).one_or_none()
+    if subscription is None or subscription.status == SubscriptionStatus.PENDING:
+        return
+    if subscription.status_reason == FORGOTTEN:
+        return
+    send_manage_mail(session, subscription.id, now, settings)
 
 
 def apply(session: Session, subscription: Subscription, form: PreferencesForm, client: str, now: datetime) -> str:

@@ -14,17 +14,12 @@ Frequency = Literal["each", "daily", "weekly"]
 MAX_ADDRESS = 254  # RFC 5321's path limit
 
 
-class SignupForm(BaseModel):
-    """The /subscribe form. ``website`` is the honeypot: people never see it, bots fill it."""
+class AddressForm(BaseModel):
+    """A reader's address, as every reader form takes it (/subscribe/manage as it is)."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
     email: str = Field(max_length=MAX_ADDRESS)
-    categories: Categories = Field(default_factory=list)
-    frequency: Frequency = "each"
-    consent: bool = False
-    locale: Literal["vi", "en"] = "vi"
-    website: str = ""
 
     @field_validator("email")
     @classmethod
@@ -35,6 +30,16 @@ class SignupForm(BaseModel):
             raise invalid("email", reason=str(exc)) from None
         # One reader, one address: mailbox names are case-insensitive in practice (listmonk: LOWER(email)).
         return normalised.lower()
+
+
+class SignupForm(AddressForm):
+    """The /subscribe form. ``website`` is the honeypot: people never see it, bots fill it."""
+
+    categories: Categories = Field(default_factory=list)
+    frequency: Frequency = "each"
+    consent: bool = False
+    locale: Literal["vi", "en"] = "vi"
+    website: str = ""
 
     @field_validator("consent")
     @classmethod

@@ -28,7 +28,7 @@ from service import links
 from service.articles.categories import public_slugs
 from service.channels.base import RateLimiter
 from service.db.locks import transaction_lock
-from service.db.models import SubscribeRequest, Subscription, SubscriptionStatus, Suppression
+from service.db.models import Category, SubscribeRequest, Subscription, SubscriptionStatus, Suppression
 from service.deliveries.planning import plan_announcement
 from service.errors import InvalidField
 from service.readers.consent import CURRENT_VERSION, record_consent
@@ -37,6 +37,8 @@ from service.readers.schemas import SignupForm
 # The kinds of the two mails a sign-up sends (their words: service/readers/announcements.py).
 CONFIRM_MAIL = "reader.confirm"
 MANAGE_MAIL = "reader.manage"
+# The welcome a confirmation sends: what the reader chose and the way back to change it (issue 23 §3).
+WELCOME_MAIL = "reader.subscribed"
 CONFIRMED = frozenset({SubscriptionStatus.ACTIVE.value, SubscriptionStatus.PAUSED.value})
 HOUR = 3600.0
 
@@ -63,19 +65,25 @@ def known_categories(session: Session, slugs: list[str], kept: Sequence[str] = (
     return public_slugs(session, slugs, kept)
 
 
-def _check_limits(session: Session, form: SignupForm, client: str, now: datetime, settings: Settings,
-                  limiter: RateLimiter) -> None:  # fmt: skip
+def throttle(limiter: RateLimiter, purpose: str, client: str, address: str, settings: Settings) -> None:
+    """Take one request of ``purpose`` from ``client``'s and ``address``'s hourly allowance
+    (BANTIN_SUBSCRIBE_PER_CLIENT_PER_HOUR, _PER_ADDRESS_PER_HOUR); ``Refused`` when either is spent."""
     per_client = settings.subscribe_per_client_per_hour
     # Keys hold digests: neither an IP nor an address sits in Redis in clear.
     client_key = hashlib.sha256(client.encode()).hexdigest()[:32]
-    wait = limiter.acquire(f"subscribe:client:{client_key}", per_client / HOUR, per_client)
+    wait = limiter.acquire(f"{purpose}:client:{client_key}", per_client / HOUR, per_client)
     if wait > 0:
         raise Refused("client", wait)
     per_address = settings.subscribe_per_address_per_hour
-    address_key = hashlib.sha256(form.email.encode()).hexdigest()[:32]
-    wait = limiter.acquire(f"subscribe:address:{address_key}", per_address / HOUR, per_address)
+    address_key = hashlib.sha256(address.encode()).hexdigest()[:32]
+    wait = limiter.acquire(f"{purpose}:address:{address_key}", per_address / HOUR, per_address)
     if wait > 0:
         raise Refused("address", wait)
+
+
+def _check_limits(session: Session, form: SignupForm, client: str, now: datetime, settings: Settings,
+                  limiter: RateLimiter) -> None:  # fmt: skip
+    throttle(limiter, "subscribe", client, form.email, settings)
     pending = session.scalar(
         select(func.count())
         .select_from(SubscribeRequest)
@@ -100,6 +108,19 @@ def find_email_subscription(session: Session, address: str) -> Subscription | No
     ).one_or_none()
 
 
+def send_manage_mail(session: Session, subscription_id: int, now: datetime, settings: Settings) -> None:
+    """Plan the "manage your subscription" mail (``MANAGE_MAIL``, with the preferences link) to one reader."""
+    plan_announcement(
+        session,
+        source_key=f"manage:{subscription_id}:{uuid.uuid4().hex}",
+        event_type=MANAGE_MAIL,
+        payload={},
+        now=now,
+        settings=settings,
+        only_subscription_ids=[subscription_id],
+    )
+
+
 def request_signup(
     session: Session, form: SignupForm, client: str, now: datetime, settings: Settings, limiter: RateLimiter
 ) -> None:
@@ -119,15 +140,7 @@ def request_signup(
     _check_limits(session, form, client, now, settings, limiter)
     subscription = find_email_subscription(session, form.email)
     if subscription is not None and subscription.status in CONFIRMED:
-        plan_announcement(
-            session,
-            source_key=f"manage:{subscription.id}:{uuid.uuid4().hex}",
-            event_type=MANAGE_MAIL,
-            payload={},
-            now=now,
-            settings=settings,
-            only_subscription_ids=[subscription.id],
-        )
+        send_manage_mail(session, subscription.id, now, settings)
         return
     if subscription is None:
         subscription = Subscription(
@@ -206,8 +219,9 @@ def inspect_link(session: Session, token: str, now: datetime) -> Confirmation:
     return Confirmation(_state(request, now), request.locale if request else "vi")
 
 
-def confirm(session: Session, token: str, client: str, now: datetime) -> Confirmation:
-    """The link's POST: subscribe, once. The row is locked, so two clicks confirm once."""
+def confirm(session: Session, token: str, client: str, now: datetime, settings: Settings) -> Confirmation:
+    """The link's POST: subscribe, once, and send the welcome mail (``WELCOME_MAIL``: what
+    was chosen, the preferences link). The row is locked, so two clicks confirm once."""
     request = _request_for(session, token, lock=True)
     state = _state(request, now)
     if request is None or state != "ok":
@@ -251,7 +265,23 @@ def confirm(session: Session, token: str, client: str, now: datetime) -> Confirm
             "frequency": request.frequency,
         },
     )
+    plan_announcement(
+        session,
+        source_key=f"welcome:{request.id}",
+        event_type=WELCOME_MAIL,
+        payload={"categories": _category_names(session, list(request.categories)), "frequency": request.frequency},
+        now=now,
+        settings=settings,
+        only_subscription_ids=[subscription.id],
+    )
     return Confirmation("ok", request.locale, subscription.id)
+
+
+def _category_names(session: Session, slugs: list[str]) -> list[str]:
+    """The names of the chosen categories, in the reader's order (none: every category)."""
+    # A result has .keys(), so dict() would take it for a mapping: a list of pairs it is.
+    names = dict(list(session.execute(select(Category.slug, Category.name).where(Category.slug.in_(slugs))).tuples()))
+    return [names.get(slug, slug) for slug in slugs]
 
 
 # An unconfirmed sign-up is kept this long after its last link expired, then erased:

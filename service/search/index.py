@@ -35,7 +35,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from service.db.models import Article, ArticleStatus
 from service.db.types import UTCDateTime
-from service.search.words import index_keys, text_of_html
+from service.search.words import index_keys
+from service.text import text_of_html
 
 TABLE = "article_search"
 # What a reindex reads and writes at a time.

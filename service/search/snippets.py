@@ -18,8 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from service.search.words import text_of_html
-from service.text import search_key
+from service.text import search_key, text_of_html
 
 # About two lines of a result under its title.
 SNIPPET_CHARS = 220

@@ -16,14 +16,11 @@ space between them, so what a word is never depends on a database's own tokenize
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-
-import nh3
 
 from service.text import search_key
 
@@ -34,10 +31,6 @@ TONE_NUMBERS = {"\u0301": "1", "\u0300": "2", "\u0309": "3", "\u0303": "4", "\u0
 # databases' limits (a PostgreSQL lexeme holds at most 2,047 bytes).
 MAX_WORD_CHARS = 64
 _WORD = re.compile(r"[^\W_]+")
-_SPACES = re.compile(r"\s+")
-# Closing block tags and line breaks: where a page shows a break between two words that
-# the markup writes together ("<li>một</li><li>hai</li>").
-_BLOCK_END = re.compile(r"</(?:p|li|h[1-6]|td|th|dt|dd|blockquote|figcaption|pre|div)>|<br\b|<hr\b", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,14 +68,3 @@ def index_keys(text: str) -> list[str]:
         keys.add(found.loose)
         keys.add(found.exact)
     return sorted(keys)
-
-
-def text_of_html(fragment: str) -> str:
-    """The text an article's body shows, a space where a block ends, runs of space as one.
-
-    For bodies as stored: already NFC and free of control and invisible characters
-    (``service.text.sanitize_html``), so only the tags go (scripts and styles with their
-    content, should any be there) and the entities are read.
-    """
-    stripped = nh3.clean(_BLOCK_END.sub(r" \g<0>", fragment), tags=set(), attributes={}, strip_comments=True)
-    return _SPACES.sub(" ", html.unescape(stripped)).strip()

@@ -16,7 +16,7 @@ from typing import Any
 
 from service.articles.urls import article_url_for
 from service.site.pages import ArticleView, CategoryLink, Listing
-from service.text import plain_text_from_html
+from service.text import excerpt, shorten
 from service.web.templating import Branding, absolute_url, iso_local
 
 DESCRIPTION_CHARS = 200
@@ -54,17 +54,6 @@ class Head:
     breadcrumbs_ld: dict[str, Any] | None = None
 
 
-def shorten(text: str, limit: int) -> str:
-    """At most ``limit`` characters, cut at a word boundary with an ellipsis."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    if " " in cut[limit // 2 :]:
-        cut = cut[: cut.rindex(" ")]
-    return cut.rstrip(" ,.;:–-") + "…"
-
-
 def feed_links(site: Branding, category: CategoryLink | None = None) -> tuple[FeedLink, ...]:
     """The site's feeds, and a category's when given: what feed readers discover."""
     links = [
@@ -91,9 +80,7 @@ def article_url(site: Branding, article_id: int, slug: str) -> str:
 
 def article_description(article: ArticleView) -> str:
     """The page description: the summary, else the start of the body as text, shortened."""
-    if article.summary:
-        return shorten(article.summary, DESCRIPTION_CHARS)
-    return shorten(plain_text_from_html(article.body_html[:_BODY_PREFIX_CHARS]), DESCRIPTION_CHARS)
+    return excerpt(article.summary, article.body_html, DESCRIPTION_CHARS)
 
 
 def article_image(article: ArticleView, site: Branding) -> str | None:

@@ -303,7 +303,7 @@ def test_parallel_clicks_on_one_confirmation_link_confirm_once() -> None:
 
     def click(n: int) -> str:
         with session_scope() as session:
-            return confirm(session, token, f"203.0.113.{n}", utcnow()).state
+            return confirm(session, token, f"203.0.113.{n}", utcnow(), settings).state
 
     results = at_once(PARALLEL, click)
     assert sorted(map(str, results)) == ["ok"] + ["used"] * (PARALLEL - 1)

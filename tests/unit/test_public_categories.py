@@ -18,7 +18,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from config.settings import get_settings
-from service.api import readers as reader_routes
+from service.api import reader_forms
 from service.api.app import create_app
 from service.articles.categories import create_listed_category
 from service.articles.editorial import OPERATOR
@@ -65,10 +65,10 @@ def desk() -> dict[str, int]:
 
 @pytest.fixture
 def web() -> Iterator[TestClient]:
-    reader_routes._limiters.clear()
+    reader_forms.limiters.clear()
     with TestClient(create_app(), base_url="https://testserver", follow_redirects=False) as client:
         yield client
-    reader_routes._limiters.clear()
+    reader_forms.limiters.clear()
 
 
 def test_the_subscribe_page_lists_public_categories_only(desk: dict[str, int], web: TestClient) -> None:

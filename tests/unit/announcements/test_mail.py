@@ -44,7 +44,7 @@ def test_the_layout_carries_the_sites_name_logo_and_accent_and_escapes_everythin
     assert '<img src="https://bantin.example.vn/static/logo.png"' in html and "#0a5c36" in html
     assert "<p>Bài mới: Quốc khánh &lt;2/9&gt;</p><p>Tóm tắt &amp; lời</p>" in html
     assert '<a href="https://b.vn/a?x=1&amp;y=2">' in html
-    footer = html.rsplit("<hr>", 1)[1]
+    footer = html.rsplit("<hr", 1)[1]
     assert "/subscribe/preferences/" in footer and ">Tùy chọn nhận tin</a> · <a href=" in footer
     assert 'href="https://bantin.example.vn/unsubscribe/tok"' in footer and ">Hủy đăng ký</a>" in footer
 
@@ -69,7 +69,7 @@ def test_a_digest_and_a_reader_mail_share_the_layout_and_say_their_own_words() -
         locale="en",
     )
     html = part(digest, "html")
-    assert html.startswith('<!doctype html>\n<html lang="en">') and html.endswith("</p></body></html>")
+    assert html.startswith('<!doctype html>\n<html lang="en">') and html.endswith("</p></div></body></html>")
     assert str(digest["Subject"]) == "Thành ủy Đà Nẵng daily digest, 30/11/2026"
     assert '<h2><a href="https://b.vn/1">Tin &lt;một&gt;</a></h2>' in html and ">Read →</a>" in html
     assert "1 new article from 06:30 29/11 to 06:30 30/11." in html  # one article: the singular

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from email import message_from_bytes
 from email.policy import default as default_policy
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 from typer.testing import CliRunner
@@ -18,8 +16,6 @@ from typer.testing import CliRunner
 from config.settings import get_settings
 from service import links
 from service.announcements.links import preferences_url
-from service.api import readers as reader_routes
-from service.api.app import create_app
 from service.channels.mail import build_email
 from service.cli.main import app as cli
 from service.db.engine import session_scope
@@ -39,20 +35,6 @@ from tests.outbound import outbound
 from tests.unit.api.conftest import make_token
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-@pytest.fixture(autouse=True)
-def fresh_limits() -> Iterator[None]:
-    reader_routes._limiters.clear()
-    yield
-    reader_routes._limiters.clear()
-
-
-@pytest.fixture
-def web() -> Iterator[TestClient]:
-    # HTTPS, as BANTIN_BASE_URL says: the CSRF cookie is __Host- and Secure.
-    with TestClient(create_app(), base_url="https://testserver", follow_redirects=False) as client:
-        yield client
 
 
 def _token(web: TestClient, path: str = "/subscribe") -> str:
@@ -121,7 +103,7 @@ def test_the_same_answer_for_new_pending_confirmed_and_bot_addresses(web: TestCl
     assert len(answers) == 1
     with session_scope() as session:
         types = session.scalars(select(Announcement.type).order_by(Announcement.id)).all()
-        assert types == ["reader.confirm", "reader.confirm", "reader.manage"]
+        assert types == ["reader.confirm", "reader.confirm", "reader.subscribed", "reader.manage"]
         assert session.scalars(select(Subscription).where(Subscription.target == "bot@example.vn")).first() is None
 
 
@@ -277,7 +259,9 @@ def test_a_preferences_link_tampered_with_or_expired_opens_nothing(web: TestClie
     other = good.replace(f"/preferences/{sub.id}/", f"/preferences/{sub.id + 1}/")
     assert web.get(other).status_code == 404
     old = preferences_url(get_settings(), sub.id, utcnow() - timedelta(days=365)).removeprefix(base)
-    assert web.get(old).status_code == 410
+    expired = web.get(old)
+    # The way back is a fresh link by mail, not a new sign-up (issue 23 §3).
+    assert expired.status_code == 410 and 'href="/subscribe/manage"' in expired.text
     assert web.post(old, data={"action": "unsubscribe"}).status_code == 410
     assert _subscription("lien.ket@example.vn").status == "active"
 
@@ -318,7 +302,8 @@ def test_export_and_forget_through_the_api_and_the_cli(web: TestClient) -> None:
     exported = web.get("/api/v1/subscribers/export", params={"target": "QUEN.TOI@example.vn"}, headers=admin).json()
     [entry] = exported["subscriptions"]
     assert entry["target"] == "quen.toi@example.vn" and entry["consent"][0]["text_version"] == CURRENT_VERSION
-    assert len(entry["deliveries"]) == 1 and exported["suppressed"] is False
+    # The confirmation and the welcome.
+    assert len(entry["deliveries"]) == 2 and exported["suppressed"] is False
     cli_export = CliRunner().invoke(cli, ["subscribers", "export", "quen.toi@example.vn"])
     assert json.loads(cli_export.output)["subscriptions"][0]["id"] == sub.id
     assert web.post("/api/v1/subscribers/forget", json={"target": "quen.toi@example.vn"}, headers=admin).json() == {
@@ -330,7 +315,7 @@ def test_export_and_forget_through_the_api_and_the_cli(web: TestClient) -> None:
         assert session.scalar(select(func.count()).select_from(ConsentEvent)) == 0
         assert session.scalar(select(func.count()).select_from(SubscribeRequest)) == 0
         deliveries = session.scalars(select(Delivery).where(Delivery.subscription_id == sub.id)).all()
-        assert len(deliveries) == 1 and all("quen.toi" not in (d.last_error or "") for d in deliveries)
+        assert len(deliveries) == 2 and all("quen.toi" not in (d.last_error or "") for d in deliveries)
         assert session.scalar(select(func.count()).select_from(Suppression)) == 1
     after = web.get("/api/v1/subscribers/export", params={"target": "quen.toi@example.vn"}, headers=admin).json()
     assert after == {"target": "quen.toi@example.vn", "suppressed": True, "subscriptions": []}

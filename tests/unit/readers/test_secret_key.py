@@ -16,7 +16,7 @@ from service import links
 from service.announcements.links import PREFERENCES, preferences_url
 from service.api.app import create_app
 from service.db.types import utcnow
-from tests.unit.readers.test_reader_pages import _confirmed, fresh_limits  # noqa: F401 - a fixture
+from tests.unit.readers.test_reader_pages import _confirmed
 
 
 @pytest.fixture

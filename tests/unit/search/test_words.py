@@ -6,7 +6,8 @@ import unicodedata
 
 import pytest
 
-from service.search.words import MAX_WORD_CHARS, Word, index_keys, text_of_html, word, words
+from service.search.words import MAX_WORD_CHARS, Word, index_keys, word, words
+from service.text import text_of_html
 
 
 @pytest.mark.parametrize(
