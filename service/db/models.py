@@ -415,6 +415,9 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The id the destination gave what it received (a Facebook Page post's id), written with
+    # the delivered status; a later message that takes this one back (a withdrawal) reads it.
+    remote_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class DeliveryAttempt(Base):

@@ -1,0 +1,127 @@
+"""The desk's Facebook Page, end to end on the real API, workers and beat, against a local
+Graph API (``graph_api.py``) answering as Meta documents (decision 0039).
+
+Published → one post on the Page with the article's link and words; updated → no second
+post; withdrawn → the post deleted (its id kept from the answer). An answer lost after
+Facebook made the post (a timeout) → the retry finds the post, no second one. Throttled
+(code 32 with the usage header) → waits and posts once. A refused post → a failure with
+Facebook's words in the delivery log. A revoked token (190) → the Page's subscription
+paused at once with Facebook's words, told on the dashboard; `bantin facebook connect`
+with a good token resumes it and the waiting post goes out.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from tests.integration.announce import Subscriber, deliveries_of, publish
+from tests.integration.graph_api import DUPLICATE, EXPIRED, PAGE_ID, PAGE_TOKEN, THROTTLED, GraphApi, usage_headers
+from tests.integration.stack import Stack, wait_until
+
+
+def page(subscriber: Subscriber) -> dict[str, Any]:
+    created = subscriber.add("facebook", PAGE_ID)
+    # Whatever the admin asks for, a Page takes the published and withdrawn articles only.
+    assert created["events"] == ["article.published", "article.withdrawn"]
+    return created
+
+
+def test_an_article_is_posted_once_not_again_on_update_and_deleted_on_withdrawal(
+    publisher: httpx.Client, admin: httpx.Client, graph: GraphApi, subscriber: Subscriber, unique: str
+) -> None:
+    created = page(subscriber)
+    article = publish(publisher, unique)
+    [post] = wait_until(lambda: graph.live(article["url"]), 15, "the Page post")
+    assert article["title"] in post.message and article["url"] in post.message
+    delivered = wait_until(
+        lambda: [d for d in deliveries_of(admin, created["id"]) if d["status"] == "delivered"], 10, "recorded"
+    )
+    assert len(delivered) == 1
+    assert publisher.patch(f"/api/v1/articles/{article['id']}", json={"summary": f"Sửa {unique}"}).status_code == 200
+    time.sleep(3)
+    assert len(graph.made(article["url"])) == 1  # an update posts nothing
+    assert publisher.delete(f"/api/v1/articles/{article['id']}").status_code == 204
+    wait_until(lambda: not graph.live(article["url"]), 15, "the post deleted")
+    assert [p.id for p in graph.made(article["url"])] == [post.id]
+    statuses = wait_until(
+        lambda: (s := [d["status"] for d in deliveries_of(admin, created["id"])]) == ["delivered"] * 2 and s,
+        10,
+        "the withdrawal recorded",
+    )
+    assert statuses == ["delivered", "delivered"]
+
+
+def test_an_answer_lost_after_the_post_was_made_does_not_post_twice(
+    publisher: httpx.Client, admin: httpx.Client, graph: GraphApi, subscriber: Subscriber, unique: str
+) -> None:
+    created = page(subscriber)
+    graph.slow = 4  # past the 2 s delivery timeout: the post is made, the answer lost
+    article = publish(publisher, unique)
+    wait_until(
+        lambda: any(d["status"] == "delivered" for d in deliveries_of(admin, created["id"])), 20, "the retry delivered"
+    )
+    [delivery] = deliveries_of(admin, created["id"])
+    assert delivery["attempts"] == 2 and delivery["attempt_log"][0]["error"] == "timed out"
+    assert len(graph.made(article["url"])) == 1
+
+
+def test_throttled_waits_and_posts_once(
+    publisher: httpx.Client, admin: httpx.Client, graph: GraphApi, subscriber: Subscriber, unique: str
+) -> None:
+    created = page(subscriber)
+    graph.script.append((400, THROTTLED, usage_headers(0)))
+    article = publish(publisher, unique)
+    wait_until(lambda: graph.live(article["url"]), 20, "the post after the wait")
+    [delivery] = deliveries_of(admin, created["id"])
+    assert delivery["attempt_log"][0]["error"].startswith("Facebook 32: Page request limit reached")
+    assert len(graph.made(article["url"])) == 1
+
+
+def test_a_refused_post_is_a_failure_in_facebooks_words(
+    publisher: httpx.Client, admin: httpx.Client, graph: GraphApi, subscriber: Subscriber, unique: str
+) -> None:
+    created = page(subscriber)
+    graph.script.extend([(400, DUPLICATE, {})] * 5)  # every attempt of the schedule
+    publish(publisher, unique)
+    [delivery] = wait_until(
+        lambda: [d for d in deliveries_of(admin, created["id"]) if d["status"] == "failed"], 30, "the failure"
+    )
+    assert delivery["last_error"] == "Facebook 506: Duplicate status message (fbtrace_id AbCdEfGhIjK)"
+    assert admin.get(f"/api/v1/subscriptions/{created['id']}").json()["status"] == "active"
+
+
+def test_a_revoked_token_pauses_the_page_tells_the_admin_and_connect_resumes_it(
+    stack: Stack,
+    publisher: httpx.Client,
+    admin: httpx.Client,
+    graph: GraphApi,
+    subscriber: Subscriber,
+    unique: str,
+) -> None:
+    created = page(subscriber)
+    graph.token = "a-new-token-the-desk-has-not-set"  # the desk's token was revoked
+    try:
+        article = publish(publisher, unique)
+        state = wait_until(
+            lambda: (s := admin.get(f"/api/v1/subscriptions/{created['id']}").json())["status"] == "paused" and s,
+            15,
+            "the Page paused",
+        )
+        expired = EXPIRED["error"]["message"]
+        assert state["status_reason"] == f"Facebook 190/460: {expired} (fbtrace_id AbCdEfGhIjK)"
+        [delivery] = deliveries_of(admin, created["id"])
+        assert delivery["status"] == "pending" and delivery["attempts"] == 1
+        refused = stack.run("facebook", "connect", PAGE_ID)
+        assert refused.returncode == 1 and "190" in refused.stderr
+    finally:
+        graph.token = PAGE_TOKEN
+    time.sleep(1.5)
+    assert not graph.made(article["url"])  # paused: nothing is tried meanwhile
+    connected = stack.run("facebook", "connect", PAGE_ID)
+    assert connected.returncode == 0, connected.stderr
+    assert "Báo Đà Nẵng" in connected.stdout
+    assert admin.get(f"/api/v1/subscriptions/{created['id']}").json()["status"] == "active"
+    wait_until(lambda: graph.live(article["url"]), 90, "the waiting post, once resumed")
