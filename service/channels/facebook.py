@@ -136,7 +136,7 @@ class FacebookChannel:
         # timeout, a killed worker) would make a second one. The Page's latest posts are
         # read first, and a post of ours for this link is taken as this delivery's.
         if words.url:
-            found = await self._find_post(context, outbound.target, words.url, token)
+            found = await self._find_post(context, outbound.target, words.url, token, started)
             if isinstance(found, SendResult):
                 return found
             if found is not None:
@@ -152,7 +152,9 @@ class FacebookChannel:
             return SendResult(ok=True, status_code=200, remote_id=post_id, duration_ms=elapsed_ms(started))
         return _refused(response, started)
 
-    async def _find_post(self, context: SendContext, page_id: str, url: str, token: str) -> str | SendResult | None:
+    async def _find_post(
+        self, context: SendContext, page_id: str, url: str, token: str, started: float
+    ) -> str | SendResult | None:
         """The id of a recent post of the Page whose message holds ``url``; a SendResult when the
         feed cannot be read (a refused token is told like a refused post)."""
         query = urlencode({"fields": "id,message", "limit": LOOK_BACK_POSTS, "access_token": token})
@@ -161,7 +163,7 @@ class FacebookChannel:
         )
         posts = _field(response, "data")
         if response.status_code != 200 or not isinstance(posts, list):
-            return _refused(response, time.perf_counter())
+            return _refused(response, started)
         for post in posts:
             if isinstance(post, dict) and url in str(post.get("message") or "") and isinstance(post.get("id"), str):
                 return str(post["id"])

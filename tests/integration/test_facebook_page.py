@@ -16,10 +16,12 @@ import time
 from typing import Any
 
 import httpx
+from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.integration.announce import Subscriber, deliveries_of, publish
 from tests.integration.graph_api import DUPLICATE, EXPIRED, PAGE_ID, PAGE_TOKEN, THROTTLED, GraphApi, usage_headers
-from tests.integration.stack import Stack, wait_until
+from tests.integration.stack import Stack, bantin, wait_until
+from tests.integration.test_console_browser import PASSWORD, screenshot, sign_in
 
 
 def page(subscriber: Subscriber) -> dict[str, Any]:
@@ -99,6 +101,7 @@ def test_a_revoked_token_pauses_the_page_tells_the_admin_and_connect_resumes_it(
     admin: httpx.Client,
     graph: GraphApi,
     subscriber: Subscriber,
+    context: BrowserContext,
     unique: str,
 ) -> None:
     created = page(subscriber)
@@ -116,6 +119,11 @@ def test_a_revoked_token_pauses_the_page_tells_the_admin_and_connect_resumes_it(
         assert delivery["status"] == "pending" and delivery["attempts"] == 1
         refused = stack.run("facebook", "connect", PAGE_ID)
         assert refused.returncode == 1 and "190" in refused.stderr
+        dashboard = signed_in_dashboard(stack, context, unique)
+        alert = dashboard.locator("#facebook-pages li.warn", has_text=expired[:40])
+        expect(alert).to_contain_text("Đã dừng đăng bài.")
+        expect(alert).to_contain_text(f"bantin facebook connect {PAGE_ID}")
+        screenshot(dashboard, "facebook-page-paused")
     finally:
         graph.token = PAGE_TOKEN
     time.sleep(1.5)
@@ -125,3 +133,16 @@ def test_a_revoked_token_pauses_the_page_tells_the_admin_and_connect_resumes_it(
     assert "Báo Đà Nẵng" in connected.stdout
     assert admin.get(f"/api/v1/subscriptions/{created['id']}").json()["status"] == "active"
     wait_until(lambda: graph.live(article["url"]), 90, "the waiting post, once resumed")
+    dashboard.reload()
+    expect(dashboard.locator("#facebook-pages")).to_contain_text("mỗi bài đăng được đăng lên Trang một lần")
+
+
+def signed_in_dashboard(stack: Stack, context: BrowserContext, unique: str) -> Page:
+    """An admin made with the CLI, signed in, on the dashboard."""
+    username = f"fb{unique}"
+    created = bantin(stack.env, "users", "create", "--username", username, "--role", "admin", stdin=PASSWORD + "\n")
+    assert created.returncode == 0, created.stderr
+    dashboard = context.new_page()
+    sign_in(dashboard, username, PASSWORD)
+    expect(dashboard.get_by_role("heading", name="Tổng quan")).to_be_visible()
+    return dashboard
