@@ -12,6 +12,8 @@ with a good token resumes it and the waiting post goes out.
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from typing import Any
 
@@ -68,6 +70,28 @@ def test_an_answer_lost_after_the_post_was_made_does_not_post_twice(
     [delivery] = deliveries_of(admin, created["id"])
     assert delivery["attempts"] == 2 and delivery["attempt_log"][0]["error"] == "timed out"
     assert len(graph.made(article["url"])) == 1
+
+
+def test_kill_9_of_the_sender_after_facebook_made_the_post_does_not_post_twice(
+    stack: Stack, publisher: httpx.Client, admin: httpx.Client, graph: GraphApi, subscriber: Subscriber, unique: str
+) -> None:
+    created = page(subscriber)
+    graph.slow = 1.5  # within the timeout: the sender is waiting for the answer when it dies
+    article = publish(publisher, unique)
+    [post] = wait_until(lambda: graph.made(article["url"]), 15, "the post made")
+    sender = stack.processes.pop("sender")
+    os.killpg(sender.pid, signal.SIGKILL)  # before the answer is read or recorded
+    sender.wait()
+    stack.start_sender()
+    # The lease (25 s here) runs out, the sweep hands the row to the new sender, which
+    # finds the post on the Page instead of making a second one.
+    [delivery] = wait_until(
+        lambda: [d for d in deliveries_of(admin, created["id"]) if d["status"] == "delivered"], 60, "re-sent"
+    )
+    assert [p.id for p in graph.made(article["url"])] == [post.id]
+    assert delivery["attempts"] == 1  # the killed attempt left no result
+    assert publisher.delete(f"/api/v1/articles/{article['id']}").status_code == 204
+    wait_until(lambda: not graph.live(article["url"]), 15, "the post found after the kill, deleted")
 
 
 def test_throttled_waits_and_posts_once(
