@@ -132,18 +132,19 @@ class FacebookChannel:
     async def _post(self, context: SendContext, outbound: OutboundMessage, token: str, started: float) -> SendResult:
         base = context.settings.facebook_graph_base
         words = fit(outbound.message, MAX_MESSAGE)
+        if not words.url:
+            # A Page post is an article's; a message with no page to link (a test message) is
+            # not put on the desk's public Page.
+            return SendResult.failure("not posted: a Page post needs an article's link")
         # Graph has no idempotency key: an answer lost after Facebook made the post (a
         # timeout, a killed worker) would make a second one. The Page's latest posts are
         # read first, and a post of ours for this link is taken as this delivery's.
-        if words.url:
-            found = await self._find_post(context, outbound.target, words.url, token, started)
-            if isinstance(found, SendResult):
-                return found
-            if found is not None:
-                return SendResult(ok=True, status_code=200, remote_id=found, duration_ms=elapsed_ms(started))
-        form = {"message": words.text, "access_token": token}
-        if words.url:
-            form["link"] = words.url
+        found = await self._find_post(context, outbound.target, words.url, token, started)
+        if isinstance(found, SendResult):
+            return found
+        if found is not None:
+            return SendResult(ok=True, status_code=200, remote_id=found, duration_ms=elapsed_ms(started))
+        form = {"message": words.text, "link": words.url, "access_token": token}
         response = await context.http.call(
             "POST", with_path(base, f"/{quote(outbound.target)}/feed"), content=urlencode(form).encode(), headers=FORM
         )

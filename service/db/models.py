@@ -399,6 +399,14 @@ class Delivery(Base):
         UniqueConstraint("announcement_id", "subscription_id", name="uq_deliveries_announcement_subscription"),
         Index("ix_deliveries_status_next_attempt", "status", "next_attempt_at"),
         Index("ix_deliveries_subscription", "subscription_id", "created_at"),
+        # A withdrawal's look-up of the posts it takes back (decision 0039) reads only the few
+        # rows a destination gave an id, not every delivery of a fan-out's subscriptions.
+        Index(
+            "ix_deliveries_remote",
+            "subscription_id",
+            postgresql_where=text("remote_id IS NOT NULL"),
+            sqlite_where=text("remote_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

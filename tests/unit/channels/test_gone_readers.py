@@ -1,19 +1,24 @@
 """Each channel's reading of its service's documented "destination gone" answers (decision 0039)."""
 
+import asyncio
 import json
 from typing import Any
 
 import pytest
 from multidict import CIMultiDict
 
+from config.settings import Settings
 from service.channels.chat import DiscordChannel, SlackChannel, TeamsChannel
 from service.channels.facebook import FacebookChannel, graph_retry_after, graph_words
-from service.channels.http import HttpAnswer
-from service.channels.messages import Ending
+from service.channels.http import HttpAnswer, new_http_session
+from service.channels.messages import Ending, SendResult
 from service.channels.registry import CHANNELS
 from service.channels.telegram import TelegramChannel
 from service.channels.webhook import WebhookChannel
 from service.channels.zalo import ZaloChannel
+from service.deliveries.ratelimit import LocalRateLimiter
+from service.deliveries.sender import send_all
+from tests.outbound import outbound
 
 
 def answer(status: int, body: bytes | dict[str, Any] = b"", headers: dict[str, str] | None = None) -> HttpAnswer:
@@ -84,3 +89,23 @@ def test_graph_throttling_waits_as_the_usage_headers_say() -> None:
 def test_graph_words_keep_facebooks_message_code_and_trace() -> None:
     assert graph_words(graph(190, 460)) == "Facebook 190/460: m (fbtrace_id t)"
     assert graph_words(answer(502, b"<html>bad gateway</html>")) == "Facebook HTTP 502: <html>bad gateway</html>"
+
+
+def test_a_message_with_no_article_link_is_not_put_on_the_page() -> None:
+    """A test message (no page to link) fails before any Graph call: nothing public is posted."""
+    settings = Settings(facebook_page_token="EAAG-token")
+    test_message = outbound("subscription.test", {"message": "x"}, channel="facebook", target="1043")
+
+    async def run() -> list[SendResult]:
+        session = new_http_session(settings)
+        try:
+            return await send_all([test_message], settings, LocalRateLimiter(), session)
+        finally:
+            await session.close()
+
+    [result] = asyncio.run(run())
+    assert (result.ok, result.status_code, result.error) == (
+        False,
+        None,
+        "not posted: a Page post needs an article's link",
+    )

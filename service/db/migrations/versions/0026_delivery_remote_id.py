@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from service.db.migration_ops import create_index_on_existing_table, drop_index_on_existing_table
+
 revision = '0026'
 down_revision = '0020'
 branch_labels = None
@@ -20,8 +22,18 @@ def upgrade() -> None:
     # Nullable, no default: PostgreSQL adds the column without rewriting the table.
     with op.batch_alter_table('deliveries') as batch:
         batch.add_column(sa.Column('remote_id', sa.String(length=200), nullable=True))
+    # Partial: only the rows a destination gave an id, so a withdrawal's look-up stays small;
+    # built without blocking the deliveries' writes on PostgreSQL.
+    create_index_on_existing_table(
+        'ix_deliveries_remote',
+        'deliveries',
+        ['subscription_id'],
+        postgresql_where=sa.text('remote_id IS NOT NULL'),
+        sqlite_where=sa.text('remote_id IS NOT NULL'),
+    )
 
 
 def downgrade() -> None:
+    drop_index_on_existing_table('ix_deliveries_remote', 'deliveries')
     with op.batch_alter_table('deliveries') as batch:
         batch.drop_column('remote_id')
