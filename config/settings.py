@@ -187,6 +187,11 @@ class Settings(BaseSettings):
     zalo_oa_secret_key: SecretStr = SecretStr("")
     # The Official Account's id, for its https://zalo.me/<id> link on /theo-doi.
     zalo_oa_id: str = Field("", max_length=32, pattern=r"^\d*$")
+    # The desk's Facebook Page (decision 0039): the Graph API, with its version, and the Page
+    # access token (pages_manage_posts, pages_read_engagement); the Page's id is the target
+    # of its subscription (`bantin facebook connect`).
+    facebook_graph_base: str = "https://graph.facebook.com/v24.0"
+    facebook_page_token: SecretStr = SecretStr("")
 
     # ---- readers subscribe themselves (/subscribe) ----------------------------------------
     # A confirmation link works this long, once.
@@ -226,7 +231,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
-    @field_validator("telegram_api_base", "zalo_api_base")
+    @field_validator("telegram_api_base", "zalo_api_base", "facebook_graph_base")
     @classmethod
     def _api_base(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):

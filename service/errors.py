@@ -75,6 +75,7 @@ ENGLISH: dict[str, str] = {
     "consent_needed": "consent is needed to subscribe",
     "not_chat_id": "must be a Telegram chat id (e.g. -1001234567890) or @channelusername",
     "not_zalo_user": "must be the numeric Zalo user_id of a follower of the Official Account",
+    "not_page_id": "must be the numeric id of a Facebook Page",
     "apprise_missing": "apprise is not installed; install bantin[apprise]",
     "not_https_url": "must be an https:// URL",
     "no_host": "has no host",

@@ -75,7 +75,7 @@ def compose(claim: Claim, content: Content, medium: Medium, settings: Settings, 
     """
     kind = kind_of(claim.kind)
     if medium in (Medium.DATA, Medium.DOCUMENT):
-        return Message(data=content.payload, document=content.document)
+        return Message(data=content.payload, document=content.document, retracts=content.retracts)
     if kind.words is None:
         raise ValueError(f"announcements of kind {kind.name!r} have no words for a {medium.value} channel")
     recipient = claim.recipient
@@ -89,6 +89,7 @@ def compose(claim: Claim, content: Content, medium: Medium, settings: Settings, 
             url=words.url,
             image_url=words.image_url,
             link_label=link_label,
+            retracts=content.retracts,
         )
         if medium is Medium.TEXT:
             return text

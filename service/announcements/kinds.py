@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from service.announcements.message import AnnouncementText, FeedContent
+from service.announcements.message import AnnouncementText, FeedContent, Retraction
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,7 @@ class Content:
 
     payload: Mapping[str, Any]
     document: FeedContent | None = None
+    retracts: Retraction | None = None  # the earlier message this one takes back, for this recipient
 
 
 # (session, the batch's claims of one kind, settings) → content by delivery id; a delivery

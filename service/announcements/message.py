@@ -57,6 +57,19 @@ class FeedContent:
 
 
 @dataclass(frozen=True)
+class Retraction:
+    """The message takes back an earlier one to the same recipient (an article withdrawn).
+
+    ``remote_id``: the id the destination gave the earlier message (a Page post's id), so a
+    channel that can delete what it posted deletes it; None when nothing was kept (it was
+    never posted there, or the channel keeps no ids). Channels that cannot take a message
+    back send the retraction's words like any message.
+    """
+
+    remote_id: str | None
+
+
+@dataclass(frozen=True)
 class Message:
     """A finished message: what a channel writes out for its transport.
 
@@ -77,3 +90,4 @@ class Message:
     footer: tuple[Link, ...] = ()
     headers: tuple[tuple[str, str], ...] = ()
     document: FeedContent | None = None
+    retracts: Retraction | None = None

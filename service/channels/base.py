@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from config.settings import Settings
 from service.announcements.message import Medium
 from service.channels.egress import EgressDenied, EgressPolicy, check_url
+from service.channels.gone import http_gone
 from service.channels.http import GuardedHttp
 from service.channels.messages import OutboundMessage, SendResult
 from service.errors import InvalidField
@@ -54,7 +55,13 @@ class SendContext:
 
 
 class UrlChannel:
-    """A channel whose target is a URL the subscriber gives: checked by the egress guard."""
+    """A channel whose target is a URL the subscriber gives: checked by the egress guard.
+
+    ``gone`` reads its service's "this destination is gone" answers (decision 0039); a
+    subclass whose service documents more than HTTP 410 names its own reader.
+    """
+
+    gone = staticmethod(http_gone)
 
     def validate_target(self, target: str, options: Mapping[str, Any], policy: EgressPolicy) -> str:
         """The URL, stripped; InvalidField when ``check_url`` refuses it (scheme, credentials, a host not allowed)."""

@@ -10,8 +10,9 @@ from urllib.parse import urlsplit
 
 from service.announcements.message import Medium, Message
 from service.channels.base import SendContext, UrlChannel
+from service.channels.gone import http_gone
 from service.channels.http import HttpAnswer
-from service.channels.messages import OutboundMessage, SendResult
+from service.channels.messages import Ending, OutboundMessage, SendResult
 from service.channels.results import post_guarded
 from service.channels.text import fit, utf16_length
 
@@ -56,6 +57,44 @@ def discord_markdown(text: str, url: str | None) -> str:
     return _lines(text, url, lambda line: DISCORD_MARKDOWN.sub(r"\\\1", line), lambda line: line)
 
 
+# Slack's incoming-webhook answers that mean the webhook will never post again, in the body
+# as plain words: the webhook was removed (404 no_service), its channel deleted (404
+# channel_not_found) or archived (410 channel_is_archived), its workspace gone or disabled
+# (404 no_team, team_disabled), its token revoked (403 invalid_token). Sources: Slack's
+# "Sending messages using incoming webhooks" (Handling errors) and its 2016-05-17 changelog.
+SLACK_GONE = frozenset(
+    {"no_service", "channel_not_found", "channel_is_archived", "no_team", "team_disabled", "invalid_token"}
+)
+# Discord's JSON error codes for a webhook that no longer exists (10015 Unknown Webhook, with
+# 404) or whose token no longer matches it (50027 Invalid Webhook Token, with 401).
+DISCORD_GONE = frozenset({10015, 50027})
+
+
+def slack_gone(response: HttpAnswer) -> Ending | None:
+    """Slack's documented words for a webhook that is gone (``SLACK_GONE``), or a 410."""
+    if response.status_code >= 400 and response.text.strip() in SLACK_GONE:
+        return Ending.ENDED
+    return http_gone(response)
+
+
+def discord_gone(response: HttpAnswer) -> Ending | None:
+    """Discord's ``{"code": 10015, "message": "Unknown Webhook"}`` (404) and 50027 (401), or a 410."""
+    if response.status_code in (401, 404):
+        try:
+            code = response.json().get("code")
+        except (ValueError, AttributeError):  # not JSON, or not an object
+            code = None
+        if code in DISCORD_GONE:
+            return Ending.ENDED
+    return http_gone(response)
+
+
+def teams_gone(response: HttpAnswer) -> Ending | None:
+    """Teams: a connector whose configuration was removed answers 410 (Microsoft, msteams-docs
+    issue 906); a deleted Workflows webhook (Power Automate) answers 404."""
+    return Ending.ENDED if response.status_code in (404, 410) else None
+
+
 class SlackChannel(UrlChannel):
     """Slack incoming webhook: one mrkdwn section block, the same text as the notification
     fallback; 429 carries Retry-After."""
@@ -63,6 +102,7 @@ class SlackChannel(UrlChannel):
     name = "slack"
     medium = Medium.TEXT
     MAX_SECTION_TEXT = 3000  # a section block's text (Block Kit reference)
+    gone = staticmethod(slack_gone)
 
     async def send(self, context: SendContext, outbound: OutboundMessage) -> SendResult:
         """POST one mrkdwn section; deferred while the webhook's rate (about 1/s) is used up."""
@@ -74,7 +114,9 @@ class SlackChannel(UrlChannel):
         words = _fitted(outbound, self.MAX_SECTION_TEXT, lambda text, url: len(slack_mrkdwn(text, url)))
         text = slack_mrkdwn(words.text, words.url)
         document = {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
-        return await post_guarded(context, outbound.target, content=_json(document), headers=JSON_HEADERS)
+        return await post_guarded(
+            context, outbound.target, content=_json(document), headers=JSON_HEADERS, read_gone=self.gone
+        )
 
 
 class DiscordChannel(UrlChannel):
@@ -83,6 +125,7 @@ class DiscordChannel(UrlChannel):
     name = "discord"
     medium = Medium.TEXT
     MAX_CONTENT = 2000  # characters of "content" (Discord's Execute Webhook reference)
+    gone = staticmethod(discord_gone)
 
     async def send(self, context: SendContext, outbound: OutboundMessage) -> SendResult:
         """POST the content (at most 2,000 UTF-16 units), mentions disabled."""
@@ -90,7 +133,12 @@ class DiscordChannel(UrlChannel):
         content = discord_markdown(words.text, words.url)
         body = _json({"content": content, "allowed_mentions": {"parse": []}})
         return await post_guarded(
-            context, outbound.target, content=body, headers=JSON_HEADERS, read_retry_after=self.retry_after
+            context,
+            outbound.target,
+            content=body,
+            headers=JSON_HEADERS,
+            read_retry_after=self.retry_after,
+            read_gone=self.gone,
         )
 
     @staticmethod
@@ -122,6 +170,7 @@ class TeamsChannel(UrlChannel):
     medium = Medium.TEXT
     # Teams refuses messages over about 28 KB; the text gets 20 KB of it, the card the rest.
     MAX_TEXT_BYTES = 20_000
+    gone = staticmethod(teams_gone)
 
     async def send(self, context: SendContext, outbound: OutboundMessage) -> SendResult:
         """POST an Adaptive Card (1.4): the subject in bold, the text, and an action opening the link."""
@@ -142,4 +191,6 @@ class TeamsChannel(UrlChannel):
             "type": "message",
             "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}],
         }
-        return await post_guarded(context, outbound.target, content=_json(document), headers=JSON_HEADERS)
+        return await post_guarded(
+            context, outbound.target, content=_json(document), headers=JSON_HEADERS, read_gone=self.gone
+        )

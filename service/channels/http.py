@@ -105,6 +105,13 @@ class GuardedHttp:
         body = json.dumps(document, ensure_ascii=False).encode("utf-8")
         return await self.post(url, content=body, headers={"Content-Type": "application/json", **(headers or {})})
 
+    async def call(
+        self, method: str, url: str, *, content: bytes | None = None, headers: Mapping[str, str] | None = None
+    ) -> HttpAnswer:
+        """Any method to an operator-configured API (the Graph API's GET, POST and DELETE),
+        without following redirects; HttpFailure when there is no answer."""
+        return await self._call(method, url, content, headers or {}, None)
+
     async def get_guarded(self, url: str, *, headers: Mapping[str, str], max_bytes: int) -> HttpAnswer:
         """GET a subscriber-supplied URL through the guard, reading at most ``max_bytes`` of
         the body; EgressDenied or HttpFailure when it cannot be called or does not answer."""

@@ -26,7 +26,7 @@ from service.channels import mail_outbox, mail_relay
 from service.channels.base import SendContext
 from service.channels.egress import EgressPolicy
 from service.channels.mail_headers import ascii_domain, header, named_address
-from service.channels.messages import OutboundMessage, SendResult
+from service.channels.messages import Ending, OutboundMessage, SendResult
 from service.channels.results import elapsed_ms
 from service.errors import InvalidField
 
@@ -138,7 +138,10 @@ class EmailChannel:
             except aiosmtplib.SMTPRecipientsRefused as exc:
                 code = next(iter(exc.recipients)).code if exc.recipients else None
                 return SendResult.failure(
-                    f"recipient refused: {exc}", code, gone=bool(code and code >= 500), duration_ms=elapsed_ms(started)
+                    f"recipient refused: {exc}",
+                    code,
+                    gone=Ending.ENDED if code and code >= 500 else None,
+                    duration_ms=elapsed_ms(started),
                 )
             except (aiosmtplib.SMTPException, OSError) as exc:
                 context.resources.pop(CONNECTION, None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from functools import cached_property
 from typing import Any
 
@@ -47,6 +48,21 @@ def ready(message: Message) -> Callable[[], Message]:
     return lambda: message
 
 
+class Ending(Enum):
+    """What a destination's "gone" answer does to its subscription, at once (decision 0039).
+
+    Each channel reads its service's documented answers into one of these (its ``gone``
+    function); ``service.deliveries.outcomes.record_results`` is the one place that acts.
+    """
+
+    # The destination no longer exists (a deleted webhook, a blocked bot, an unfollowed OA):
+    # the subscription is disabled and its pending deliveries fail.
+    ENDED = "ended"
+    # The destination is there but refuses our credential (a revoked Page access token): the
+    # subscription is paused and its deliveries wait, until an admin connects it again.
+    PAUSED = "paused"
+
+
 @dataclass
 class SendResult:
     """One attempt's outcome, as the delivery log records it."""
@@ -55,8 +71,12 @@ class SendResult:
     status_code: int | None = None
     error: str | None = None
     retry_after: float | None = None  # seconds
-    # The destination said it is gone for good (HTTP 410): disable the subscription.
-    gone: bool = False
+    # The destination said it is gone (or refused our credential for it): ``error`` holds the
+    # service's words, and the subscription is disabled or paused at once.
+    gone: Ending | None = None
+    # The id the destination gave what it received (a Graph API post id), kept on the
+    # delivery row in the transaction that marks it delivered.
+    remote_id: str | None = None
     # The destination moved (a Telegram group upgraded to a supergroup): the subscription's
     # new target; the delivery is sent again there, and the attempt is not a failure.
     moved_to: str | None = None

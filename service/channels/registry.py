@@ -5,6 +5,7 @@ from __future__ import annotations
 from service.channels.apprise_channel import AppriseChannel
 from service.channels.base import Channel
 from service.channels.chat import DiscordChannel, SlackChannel, TeamsChannel
+from service.channels.facebook import FacebookChannel
 from service.channels.mail import EmailChannel
 from service.channels.telegram import TelegramChannel
 from service.channels.webhook import WebhookChannel
@@ -21,6 +22,7 @@ CHANNELS: dict[str, Channel] = {
         DiscordChannel(),
         TeamsChannel(),
         ZaloChannel(),
+        FacebookChannel(),
         AppriseChannel(),
         WebSubChannel(),
     )

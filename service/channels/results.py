@@ -10,6 +10,7 @@ from multidict import CIMultiDict
 
 from service.channels.base import SendContext
 from service.channels.egress import EgressDenied
+from service.channels.gone import GoneReader, http_gone
 from service.channels.http import HttpAnswer, HttpFailure
 from service.channels.messages import SendResult
 from service.db.types import utcnow
@@ -39,8 +40,14 @@ def elapsed_ms(started: float) -> int:
     return int((time.perf_counter() - started) * 1000)
 
 
-def classify(response: HttpAnswer, started: float, read_retry_after: RetryAfterReader | None = None) -> SendResult:
-    """The common HTTP rule: 2xx ok; 3xx failure (never followed); 410 gone; 429/5xx back off."""
+def classify(
+    response: HttpAnswer,
+    started: float,
+    read_retry_after: RetryAfterReader | None = None,
+    read_gone: GoneReader = http_gone,
+) -> SendResult:
+    """The common HTTP rule: 2xx ok; 3xx failure (never followed); what ``read_gone`` calls
+    gone (410 unless the channel reads more) ends or pauses; 429/5xx back off."""
     duration = elapsed_ms(started)
     status = response.status_code
     if 200 <= status < 300:
@@ -50,8 +57,9 @@ def classify(response: HttpAnswer, started: float, read_retry_after: RetryAfterR
             f"redirect to {response.headers.get('location', '?')} not followed", status, duration_ms=duration
         )
     reason = f"HTTP {status}: {response.text[:120]}".strip()
-    if status == 410:
-        return SendResult.failure(reason, status, gone=True, duration_ms=duration)
+    gone = read_gone(response)
+    if gone is not None:
+        return SendResult.failure(reason, status, gone=gone, duration_ms=duration)
     retry_after = None
     if status in BACK_OFF_STATUSES:
         retry_after = read_retry_after(response) if read_retry_after else retry_after_seconds(response.headers)
@@ -65,6 +73,7 @@ async def post_guarded(
     content: bytes,
     headers: Mapping[str, str],
     read_retry_after: RetryAfterReader | None = None,
+    read_gone: GoneReader = http_gone,
 ) -> SendResult:
     """POST to a subscriber-supplied URL through the egress guard, timing and classifying it."""
     started = time.perf_counter()
@@ -81,7 +90,7 @@ async def post_guarded(
         )
     except HttpFailure as exc:
         return SendResult.failure(str(exc), duration_ms=elapsed_ms(started))
-    return classify(response, started, read_retry_after)
+    return classify(response, started, read_retry_after, read_gone)
 
 
 def _with_host(headers: Mapping[str, str], netloc: str) -> CIMultiDict[str]:

@@ -12,7 +12,7 @@ from service.announcements.message import Medium
 from service.channels.base import SendContext
 from service.channels.egress import EgressPolicy
 from service.channels.http import HttpAnswer, HttpFailure
-from service.channels.messages import OutboundMessage, SendResult
+from service.channels.messages import Ending, OutboundMessage, SendResult
 from service.channels.results import elapsed_ms
 from service.channels.text import Words, fit, utf16_length
 from service.errors import InvalidField
@@ -39,9 +39,35 @@ def telegram_html(message: Words) -> str:
     return "\n".join(parts)
 
 
+# Descriptions of a 400 that mean the chat no longer exists ("Bad Request: chat not found").
+GONE_DESCRIPTIONS = ("chat not found",)
+
+
+def _answer(response: HttpAnswer) -> dict[str, Any]:
+    """The Bot API's JSON answer (``ok``, ``error_code``, ``description``, ``parameters``), or {}."""
+    try:
+        answer = response.json()
+    except ValueError:
+        return {}
+    return answer if isinstance(answer, dict) else {}
+
+
+def telegram_gone(response: HttpAnswer) -> Ending | None:
+    """403 (Bot API: "Forbidden: bot was blocked by the user", "bot was kicked from the group
+    chat", "user is deactivated") or 400 "chat not found": the chat will never take a message
+    from the bot again by itself."""
+    if response.status_code == 403:
+        return Ending.ENDED
+    description = str(_answer(response).get("description") or "").lower()
+    if response.status_code == 400 and any(text in description for text in GONE_DESCRIPTIONS):
+        return Ending.ENDED
+    return None
+
+
 class TelegramChannel:
     name = "telegram"
     medium = Medium.TEXT
+    gone = staticmethod(telegram_gone)
 
     def validate_target(self, target: str, options: Mapping[str, Any], policy: EgressPolicy) -> str:
         """The chat id (``-100…``) or ``@channelusername``; InvalidField otherwise."""
@@ -79,19 +105,9 @@ class TelegramChannel:
         return _telegram_result(response, started)
 
 
-# Descriptions that mean the chat will never take a message again: the bot was blocked,
-# kicked or the user deleted (403), or the chat no longer exists (400 "chat not found").
-GONE_DESCRIPTIONS = ("chat not found",)
-
-
 def _telegram_result(response: HttpAnswer, started: float) -> SendResult:
     duration = elapsed_ms(started)
-    try:
-        answer = response.json()
-    except ValueError:
-        answer = {}
-    if not isinstance(answer, dict):
-        answer = {}
+    answer = _answer(response)
     if response.status_code == 200 and answer.get("ok") is True:
         return SendResult(ok=True, status_code=200, duration_ms=duration)
     description = str(answer.get("description") or response.text[:120])
@@ -105,8 +121,6 @@ def _telegram_result(response: HttpAnswer, started: float) -> SendResult:
     retry_after = None
     if response.status_code == 429 or answer.get("error_code") == 429:
         retry_after = float(parameters.get("retry_after") or 1)
-    # 403: the bot was blocked or removed from the chat; it will not come back by itself.
-    gone = response.status_code == 403 or (
-        response.status_code == 400 and any(text in description.lower() for text in GONE_DESCRIPTIONS)
+    return SendResult.failure(
+        error, response.status_code, retry_after=retry_after, gone=telegram_gone(response), duration_ms=duration
     )
-    return SendResult.failure(error, response.status_code, retry_after=retry_after, gone=gone, duration_ms=duration)

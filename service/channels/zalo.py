@@ -10,8 +10,8 @@ from typing import Any
 from service.announcements.message import Medium
 from service.channels.base import SendContext
 from service.channels.egress import EgressPolicy
-from service.channels.http import HttpFailure
-from service.channels.messages import OutboundMessage, SendResult
+from service.channels.http import HttpAnswer, HttpFailure
+from service.channels.messages import Ending, OutboundMessage, SendResult
 from service.channels.results import elapsed_ms
 from service.channels.text import fit
 from service.errors import InvalidField
@@ -26,9 +26,25 @@ MAX_TEXT = 2000
 GONE_ERRORS = frozenset({-213, -227})
 
 
+def _error_code(response: HttpAnswer) -> object:
+    """The OA API's ``error`` (0 for success; it answers HTTP 200 either way), or None."""
+    try:
+        answer = response.json()
+    except ValueError:
+        return None
+    return answer.get("error") if isinstance(answer, dict) else None
+
+
+def zalo_gone(response: HttpAnswer) -> Ending | None:
+    """-213 (the user does not follow the OA, or no longer) and -227 (banned or inactive for
+    over 45 days) will not change by retrying: the subscription ends."""
+    return Ending.ENDED if _error_code(response) in GONE_ERRORS else None
+
+
 class ZaloChannel:
     name = "zalo"
     medium = Medium.TEXT
+    gone = staticmethod(zalo_gone)
 
     def validate_target(self, target: str, options: Mapping[str, Any], policy: EgressPolicy) -> str:
         """The numeric Zalo user id; InvalidField otherwise."""
@@ -65,6 +81,6 @@ class ZaloChannel:
         return SendResult.failure(
             f"Zalo error {code}: {detail}",
             response.status_code,
-            gone=code in GONE_ERRORS,
+            gone=zalo_gone(response),
             duration_ms=elapsed_ms(started),
         )

@@ -15,6 +15,7 @@ from service.cli.calendar import calendar_app
 from service.cli.categories import categories_app
 from service.cli.common import fail as _fail
 from service.cli.common import parser_for, validation_failure
+from service.cli.facebook import facebook_app
 from service.cli.health import health_app
 from service.cli.subscribers import deliveries_app, subscribers_app
 from service.cli.telegram import telegram_app
@@ -40,6 +41,7 @@ app.add_typer(calendar_app, name="calendar")
 app.add_typer(health_app, name="health")
 app.add_typer(users_app, name="users")
 app.add_typer(telegram_app, name="telegram")
+app.add_typer(facebook_app, name="facebook")
 
 
 # Long-running roles name themselves in every log line; one-off commands are "cli".

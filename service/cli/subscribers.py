@@ -46,7 +46,9 @@ def _options(pairs: list[str]) -> dict[str, Any]:
 
 @subscribers_app.command("add")
 def add(
-    channel: Annotated[str, typer.Option(help="webhook, email, telegram, slack, discord, teams, zalo or apprise")],
+    channel: Annotated[
+        str, typer.Option(help="webhook, email, telegram, slack, discord, teams, zalo, facebook or apprise")
+    ],
     target: Annotated[str, typer.Option(help="URL, e-mail address, chat id or user id")],
     event: Annotated[list[str] | None, typer.Option(help="repeatable; none = every event")] = None,
     category: Annotated[list[str] | None, typer.Option(help="repeatable; none = every category")] = None,

@@ -28,6 +28,7 @@ from service.deliveries.queries import delivery_health
 from service.errors import NotFound
 from service.events.outbox import outbox_oldest_unfinished
 from service.inputs import PageNumber, SearchText
+from service.subscriptions.service import list_subscriptions
 
 PAGE_SIZE = 25
 UPCOMING_DAYS = 60
@@ -42,8 +43,9 @@ router = console_router()
 @router.get("/", response_class=HTMLResponse)
 def dashboard(user: CurrentUser) -> Response:
     """The start page: the review queue, latest and scheduled articles, delivery health of the last
-    24 hours (linked to the log for admins), anniversaries of the next UPCOMING_DAYS days; for
-    admins, a banner when mail cannot go or goes to the development outbox (decision 0038)."""
+    24 hours (linked to the log for admins), the Facebook Pages and whether they take posts,
+    anniversaries of the next UPCOMING_DAYS days; for admins, a banner when mail cannot go or
+    goes to the development outbox (decision 0038)."""
     settings = get_settings()
     today = clock.now(settings).astimezone(settings.zone).date()
     with session_scope() as session:
@@ -57,6 +59,9 @@ def dashboard(user: CurrentUser) -> Response:
             )
         )
         anniversaries = [o for o, _ in upcoming(session, today, UPCOMING_DAYS)]
+        # The desk's Facebook Pages: one Facebook stopped taking posts from (a refused token,
+        # decision 0039) is told here, with how to connect it again.
+        pages, _ = list_subscriptions(session, channel="facebook", limit=10)
         return html_page(
             "dashboard.html",
             user,
@@ -66,6 +71,7 @@ def dashboard(user: CurrentUser) -> Response:
             total=total,
             scheduled=scheduled,
             anniversaries=anniversaries,
+            pages=pages,
             today=today,
             days=UPCOMING_DAYS,
             mail=mail_relay.current() if user.role == "admin" else None,

@@ -50,6 +50,9 @@ TARGET_FIELDS: dict[str, TargetField] = {
         N_("Webhook URL của Microsoft Teams"), "url", N_("https://…webhook.office.com/… hoặc Workflows")
     ),
     "zalo": TargetField(N_("user_id Zalo của người theo dõi OA"), "text", N_("dãy số, ví dụ: 2468013579246801357")),
+    "facebook": TargetField(
+        N_("ID Trang Facebook"), "text", N_("dãy số; khóa truy cập Trang đặt trong BANTIN_FACEBOOK_PAGE_TOKEN")
+    ),
     "apprise": TargetField(
         N_("URL Apprise"), "text", N_("ví dụ: mailto://… hoặc tgram://… (nhiều URL cách nhau bằng dấu cách)")
     ),
@@ -62,6 +65,7 @@ CHANNEL_LABELS = {
     "discord": "Discord",
     "teams": "Microsoft Teams",
     "zalo": "Zalo OA",
+    "facebook": "Facebook Page",
     "apprise": "Apprise",
 }
 EVENT_LABELS = Labels(

@@ -401,6 +401,14 @@ class Delivery(Base):
         UniqueConstraint("announcement_id", "subscription_id", name="uq_deliveries_announcement_subscription"),
         Index("ix_deliveries_status_next_attempt", "status", "next_attempt_at"),
         Index("ix_deliveries_subscription", "subscription_id", "created_at"),
+        # A withdrawal's look-up of the posts it takes back (decision 0039) reads only the few
+        # rows a destination gave an id, not every delivery of a fan-out's subscriptions.
+        Index(
+            "ix_deliveries_remote",
+            "subscription_id",
+            postgresql_where=text("remote_id IS NOT NULL"),
+            sqlite_where=text("remote_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -417,6 +425,9 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The id the destination gave what it received (a Facebook Page post's id), written with
+    # the delivered status; a later message that takes this one back (a withdrawal) reads it.
+    remote_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class DeliveryAttempt(Base):

@@ -13,13 +13,16 @@ from sqlalchemy import insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from service.channels.messages import OutboundMessage, SendResult
+from service.channels.messages import Ending, OutboundMessage, SendResult
 from service.db.models import Delivery, DeliveryAttempt, DeliveryStatus, Subscription, SubscriptionStatus
 from service.db.statements import among
 from service.deliveries.retry import next_attempt_at
 
 log = logging.getLogger(__name__)
 LAST_SUCCESS_PRECISION = timedelta(minutes=1)
+# A delivery whose destination refused our credential waits this long before it is claimed
+# again; the claim then holds it back while its subscription stays paused.
+PAUSED_DELIVERY_WAIT = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -34,12 +37,19 @@ class _Row:
     error: str | None
     next_attempt_at: datetime | None
     duration_ms: int
+    remote_id: str | None = None
 
 
 def record_results(
     session: Session, outcomes: Sequence[tuple[OutboundMessage, SendResult]], now: datetime, settings: Settings
 ) -> list[int]:
     """Returns the ids of subscriptions disabled by these results.
+
+    This is the one place that acts on a destination's "gone" answer (decision 0039): an
+    ``Ending.ENDED`` disables the subscription at once and fails its delivery; an
+    ``Ending.PAUSED`` pauses it and keeps the delivery pending, held back until an admin
+    resumes it. Either way the status reason is the service's words. A delivered row keeps
+    the id its destination gave it (``remote_id``) in the same statement that marks it done.
 
     A row is written only while the claim that sent it still holds it (same claim token,
     still sending): a batch that outlived its lease, whose rows the sweep released to
@@ -50,6 +60,7 @@ def record_results(
     succeeded: set[int] = set()
     failed: set[int] = set()
     gone: dict[int, str] = {}
+    paused: dict[int, str] = {}
     moved: dict[int, str] = {}
     for message, result in outcomes:
         if result.moved_to is not None:
@@ -67,14 +78,15 @@ def record_results(
         else:
             failed.add(message.subscription_id)
             made = message.attempts_made + 1
-            retry_at = (
-                None
-                if result.gone
-                else next_attempt_at(now, made, settings.delivery_retry_schedule, result.retry_after)
-            )
-            status = DeliveryStatus.FAILED.value if retry_at is None else DeliveryStatus.PENDING.value
-            if result.gone:
+            if result.gone is Ending.ENDED:
+                retry_at = None
                 gone[message.subscription_id] = result.error or "destination is gone"
+            elif result.gone is Ending.PAUSED:
+                retry_at = now + PAUSED_DELIVERY_WAIT
+                paused[message.subscription_id] = result.error or "credential refused"
+            else:
+                retry_at = next_attempt_at(now, made, settings.delivery_retry_schedule, result.retry_after)
+            status = DeliveryStatus.FAILED.value if retry_at is None else DeliveryStatus.PENDING.value
         rows.append(
             _Row(
                 message.delivery_id,
@@ -85,12 +97,15 @@ def record_results(
                 result.error,
                 retry_at,
                 result.duration_ms,
+                result.remote_id if result.ok else None,
             )
         )
     # Subscriptions first, deliveries second: the order in which deleting a subscription
     # (a cascade from subscriptions to deliveries) takes its locks, so the two never deadlock.
     for subscription_id, target in moved.items():
         move_target(session, subscription_id, target, "moved to the target its destination named", now)
+    for subscription_id, reason in paused.items():
+        pause_subscription(session, subscription_id, reason, now)
     disabled = _update_health(session, succeeded, failed - succeeded, gone, now, settings)
     if session.get_bind().dialect.name == "postgresql":
         written = _write_rows_pg(session, rows, now)
@@ -116,6 +131,8 @@ def _write_rows_grouped(session: Session, rows: Sequence[_Row], now: datetime) -
             values.update(attempted=True, last_status_code=row.status_code, last_error=row.error)
         if row.status == DeliveryStatus.DELIVERED:
             values["delivered_at"] = now
+        if row.remote_id is not None:
+            values["remote_id"] = row.remote_id
         groups[tuple(sorted(values.items()))].append(row.delivery_id)
     written: set[str] = set()
     for key, ids in groups.items():
@@ -164,6 +181,7 @@ def _write_rows_pg(session: Session, rows: Sequence[_Row], now: datetime) -> int
         "errors": [r.error for r in rows],
         "next_attempts": [r.next_attempt_at for r in rows],
         "durations": [r.duration_ms for r in rows],
+        "remote_ids": [r.remote_id for r in rows],
     }
     return int(session.execute(_PG_RECORD, {**columns, "now": now}).scalar_one())
 
@@ -175,8 +193,8 @@ _PG_RECORD = text("""
         SELECT * FROM unnest(
             CAST(:ids AS text[]), CAST(:tokens AS text[]), CAST(:statuses AS text[]),
             CAST(:attempted AS boolean[]), CAST(:status_codes AS integer[]), CAST(:errors AS text[]),
-            CAST(:next_attempts AS timestamptz[]), CAST(:durations AS integer[])
-        ) AS r(id, claim_token, status, attempted, status_code, error, next_attempt_at, duration_ms)
+            CAST(:next_attempts AS timestamptz[]), CAST(:durations AS integer[]), CAST(:remote_ids AS text[])
+        ) AS r(id, claim_token, status, attempted, status_code, error, next_attempt_at, duration_ms, remote_id)
     ), written AS (
         UPDATE deliveries d
         SET status = r.status,
@@ -186,7 +204,8 @@ _PG_RECORD = text("""
             delivered_at = CASE WHEN r.status = 'delivered' THEN CAST(:now AS timestamptz) ELSE d.delivered_at END,
             attempts = d.attempts + CASE WHEN r.attempted THEN 1 ELSE 0 END,
             last_status_code = CASE WHEN r.attempted THEN r.status_code ELSE d.last_status_code END,
-            last_error = CASE WHEN r.attempted THEN r.error ELSE d.last_error END
+            last_error = CASE WHEN r.attempted THEN r.error ELSE d.last_error END,
+            remote_id = COALESCE(r.remote_id, d.remote_id)
         FROM results r
         WHERE d.id = r.id AND d.claim_token = r.claim_token AND d.status = 'sending'
         RETURNING d.id
@@ -265,6 +284,22 @@ def disable_subscription(session: Session, subscription_id: int, reason: str, no
         log.warning("subscription %s disabled: %s", subscription_id, reason, extra={"subscription_id": subscription_id})
         # Its other pending deliveries would only fail again.
         fail_pending(session, [subscription_id], f"subscription disabled: {reason}")
+        return True
+    return False
+
+
+def pause_subscription(session: Session, subscription_id: int, reason: str, now: datetime) -> bool:
+    """Pause an active subscription whose destination refused our credential (a revoked Page
+    access token, decision 0039); its deliveries wait until an admin resumes it. False if it
+    was not active."""
+    changed = session.execute(
+        update(Subscription)
+        .where(Subscription.id == subscription_id, Subscription.status == SubscriptionStatus.ACTIVE)
+        .values(status=SubscriptionStatus.PAUSED.value, status_reason=reason, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount:  # type: ignore[attr-defined]
+        log.warning("subscription %s paused: %s", subscription_id, reason, extra={"subscription_id": subscription_id})
         return True
     return False
 

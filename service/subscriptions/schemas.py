@@ -12,7 +12,7 @@ from service.inputs import Categories
 from service.merge_patch import MergePatch
 from service.text import has_invisible, has_xml_forbidden
 
-Channel = Literal["webhook", "email", "telegram", "slack", "discord", "teams", "zalo", "apprise"]
+Channel = Literal["webhook", "email", "telegram", "slack", "discord", "teams", "zalo", "facebook", "apprise"]
 EventName = Literal["article.published", "article.updated", "article.withdrawn", "reminder.due"]
 MAX_OPTIONS_BYTES = 4096
 MAX_TARGET = 2000

@@ -7,14 +7,14 @@ import secrets
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from service.channels.egress import policy_for
 from service.channels.registry import CHANNELS
 from service.channels.webhook import new_secret
-from service.db.models import Subscription, SubscriptionStatus, Suppression
+from service.db.models import Delivery, DeliveryStatus, Subscription, SubscriptionStatus, Suppression
 from service.deliveries.planning import plan_announcement
 from service.errors import Conflict, NotFound
 from service.i18n import N_, gettext, use_language
@@ -31,6 +31,10 @@ SECRET_URL_CHANNELS = frozenset({"slack", "discord", "teams", "apprise"})
 TEST_MESSAGE_TEXT = N_("Kênh này đã được nối với bản tin. Nếu bạn đọc được dòng này, tin sẽ đến đây.")
 # Channels whose target is a person (an address, a chat): personal data under Decree 13/2023/NĐ-CP.
 PERSONAL_CHANNELS = frozenset({"email", "telegram", "zalo"})
+# A Page posts each article once and deletes the post when the article is withdrawn: its
+# subscription takes these events whatever it asks for (an update must not post again;
+# decision 0039).
+PAGE_EVENTS = {"facebook": ("article.published", "article.withdrawn")}
 
 
 def listed_target(subscription: Subscription) -> str:
@@ -59,7 +63,7 @@ def create_subscription(
     subscription = Subscription(
         channel=data.channel,
         target=target,
-        events=list(data.events),
+        events=list(PAGE_EVENTS.get(data.channel, data.events)),
         categories=list(data.categories),
         locale=data.locale,
         options=dict(data.options),
@@ -114,6 +118,8 @@ def update_subscription(
         options = changes.get("options", subscription.options)
         changes["target"] = _validated_target(subscription.channel, changes["target"], options, settings)
     status = changes.pop("status", None)
+    if subscription.channel in PAGE_EVENTS:
+        changes.pop("events", None)
     for name, value in changes.items():
         setattr(subscription, name, value)
     if status is not None and status != subscription.status:
@@ -121,6 +127,14 @@ def update_subscription(
         subscription.status_reason = None if status == SubscriptionStatus.ACTIVE else "paused by an admin"
         if status == SubscriptionStatus.ACTIVE:
             subscription.failing_since = None
+            # What waited while it was paused (a Page whose token Facebook refused) goes now,
+            # not when the claim's next look at a held delivery comes round.
+            session.execute(
+                update(Delivery)
+                .where(Delivery.subscription_id == subscription.id, Delivery.status == DeliveryStatus.PENDING)
+                .values(next_attempt_at=now)
+                .execution_options(synchronize_session=False)
+            )
     subscription.updated_at = now
     session.flush()
     return subscription

@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 # the stacks' processes build theirs from scratch (stack.clean_env).
 import tests.unit.conftest  # noqa: F401 - importing it sets that environment
 from tests.integration.announce import Subscriber
+from tests.integration.graph_api import GraphApi
 from tests.integration.receivers import Receivers
 from tests.integration.stack import Stack
 from tests.unit.conftest import settings_override  # noqa: F401 - the same fixture for in-process tests
@@ -175,12 +176,24 @@ ANNOUNCEMENT_TEST_SETTINGS = {
 
 
 @pytest.fixture(scope="session")
+def graph() -> Iterator[GraphApi]:
+    """The desk's Facebook Page, as the Graph API answers for it (graph_api.py)."""
+    server = GraphApi()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def stack(
-    fresh_database: str, redis_url: str, receivers: Receivers, tmp_path_factory: pytest.TempPathFactory
+    fresh_database: str,
+    redis_url: str,
+    receivers: Receivers,
+    graph: GraphApi,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Stack]:
-    stack = Stack(
-        fresh_database, redis_url, tmp_path_factory.mktemp("stack"), **ANNOUNCEMENT_TEST_SETTINGS, **receivers.env()
-    )
+    env = {**ANNOUNCEMENT_TEST_SETTINGS, **receivers.env(), **graph.env()}
+    stack = Stack(fresh_database, redis_url, tmp_path_factory.mktemp("stack"), **env)
     with stack.running() as running:
         yield running
 

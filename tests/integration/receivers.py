@@ -71,6 +71,14 @@ def telegram_error(text: str) -> str | None:
     return None
 
 
+# Chats the Bot API answers as gone, by the chat id's first eight characters: a user who
+# blocked the bot (403) and a chat that no longer exists (400), in the Bot API's words.
+TELEGRAM_GONE_CHATS = {
+    "-1009990": (403, "Forbidden: bot was blocked by the user"),
+    "-1009991": (400, "Bad Request: chat not found"),
+}
+
+
 @dataclass
 class Received:
     path: str
@@ -203,6 +211,10 @@ class Receivers(LocalHttpServer):
             status, body, headers = scripted(n)
             return web.Response(status=status, body=body, headers={"Content-Type": "application/json", **headers})
         message = received.json()
+        gone = TELEGRAM_GONE_CHATS.get(str(message.get("chat_id"))[:8])
+        if gone is not None:
+            status, description = gone
+            return web.json_response({"ok": False, "error_code": status, "description": description}, status=status)
         error = telegram_error(message["text"]) if message.get("parse_mode") == "HTML" else None
         if error:
             return web.json_response({"ok": False, "error_code": 400, "description": error}, status=400)

@@ -7,7 +7,7 @@ from standardwebhooks import Webhook
 from service.announcements.compose import render_text
 from service.channels.chat import DiscordChannel
 from service.channels.http import HttpAnswer
-from service.channels.messages import OutboundMessage
+from service.channels.messages import Ending, OutboundMessage
 from service.channels.results import classify, retry_after_seconds
 from service.channels.telegram import telegram_html
 from service.channels.webhook import new_secret, signature_headers, webhook_body
@@ -87,16 +87,16 @@ def test_discord_retry_after_seconds_or_milliseconds() -> None:
 
 
 def test_http_classification() -> None:
-    def result(status: int, headers: dict[str, str] | None = None) -> tuple[bool, bool, float | None]:
+    def result(status: int, headers: dict[str, str] | None = None) -> tuple[bool, Ending | None, float | None]:
         r = classify(HttpAnswer(status, CIMultiDict(headers or {}), b""), 0.0)
         return r.ok, r.gone, r.retry_after
 
-    assert result(204) == (True, False, None)
+    assert result(204) == (True, None, None)
     assert result(301, {"Location": "https://elsewhere"})[0] is False
-    assert result(410) == (False, True, None)
-    assert result(429, {"Retry-After": "120"}) == (False, False, 120.0)
-    assert result(503, {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}) == (False, False, 0.0)
-    assert result(500, {"Retry-After": "120"}) == (False, False, None)  # only back-off statuses honour it
+    assert result(410) == (False, Ending.ENDED, None)
+    assert result(429, {"Retry-After": "120"}) == (False, None, 120.0)
+    assert result(503, {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}) == (False, None, 0.0)
+    assert result(500, {"Retry-After": "120"}) == (False, None, None)  # only back-off statuses honour it
     assert retry_after_seconds(CIMultiDict({"Retry-After": "soon"})) is None
 
 
@@ -124,7 +124,7 @@ def test_telegram_429_waits_for_parameters_retry_after_and_403_is_gone() -> None
         ),
         0.0,
     )
-    assert (limited.ok, limited.retry_after, limited.gone) == (False, 7.0, False)
+    assert (limited.ok, limited.retry_after, limited.gone) == (False, 7.0, None)
     blocked = _telegram_result(
         HttpAnswer(
             403,

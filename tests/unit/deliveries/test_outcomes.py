@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from config.settings import get_settings
 from service.articles.schemas import ArticleCreate
 from service.articles.service import create_article
-from service.channels.messages import SendResult
+from service.channels.messages import Ending, SendResult
 from service.db import after_commit
 from service.db.engine import session_scope
 from service.db.models import Announcement, Delivery, DeliveryAttempt, OutboxEvent, Subscription
@@ -105,7 +105,7 @@ def test_gone_disables_and_fails_the_rest(settings_override: pytest.MonkeyPatch)
     subscription_id = subscribe()
     plan("event:1")
     plan("event:2")
-    disabled = run([SendResult.failure("HTTP 410", 410, gone=True), SendResult(ok=False, deferred=True)])
+    disabled = run([SendResult.failure("HTTP 410", 410, gone=Ending.ENDED), SendResult(ok=False, deferred=True)])
     assert disabled == [subscription_id]
     with session_scope() as session:
         subscription = session.get_one(Subscription, subscription_id)

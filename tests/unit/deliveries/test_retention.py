@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
-from service.channels.messages import SendResult
+from service.channels.messages import Ending, SendResult
 from service.db.engine import session_scope
 from service.db.models import Delivery, DeliveryAttempt, DeliveryStatus
 from service.deliveries.retention import purge_delivered
@@ -11,7 +11,7 @@ from tests.unit.deliveries.test_outcomes import plan, run, subscribe
 NOW = datetime(2027, 2, 3, 1, 0, tzinfo=UTC)
 OK = SendResult(ok=True, status_code=200)
 BROKEN = SendResult.failure("HTTP 500", status_code=500)
-GONE = SendResult.failure("HTTP 410", status_code=410, gone=True)
+GONE = SendResult.failure("HTTP 410", status_code=410, gone=Ending.ENDED)
 
 
 def deliveries_by_status() -> dict[str, int]:
