@@ -1,112 +1,55 @@
 """Reader pages: /subscribe (double opt-in), the confirmation landing, preferences.
 
-Thin: the rules live in ``service.readers``; this module reads forms, checks CSRF,
-picks the words and renders ``service.web`` templates. Every page is ``noindex`` and
+Thin: the rules live in ``service.readers``; these routes read forms, check CSRF, pick
+the words and render ``service.web`` templates through ``service/api/reader_forms.py``
+(the words and the page frame every reader page shares). Every page is ``noindex`` and
 ``no-store`` (they carry personal links), and none needs JavaScript.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qs
 
 import redis
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from config.settings import Settings, get_settings
+from config.settings import Settings
 from service.api.deps import AppSettings
-from service.articles.categories import public_categories
+from service.api.reader_forms import (
+    DONE,
+    FIELD_ERRORS,
+    REFUSALS,
+    category_choices,
+    csrf_cookie,
+    field_error,
+    first,
+    notice,
+    page_language,
+    read_form,
+    reader_page,
+    refuse_csrf,
+    refused_words,
+)
 from service.db.engine import read_scope, session_scope
-from service.db.models import Category
 from service.db.types import utcnow
 from service.deliveries.ratelimit import limiter_for
-from service.errors import FieldError, InvalidField, field_errors
-from service.i18n import N_, gettext, language, use_language
+from service.errors import InvalidField, field_errors
+from service.i18n import N_, gettext, use_language
 from service.inputs import RowId
 from service.readers import preferences, signup
 from service.readers.consent import CURRENT_VERSION, consent_text
 from service.readers.schemas import PreferencesForm, SignupForm
-from service.site.meta import error_head
-from service.site.navigation import current_navigation
 from service.web.client import client_of
-from service.web.forms import (
-    CSRF_FIELD,
-    csrf_cookie_name,
-    csrf_problem,
-    csrf_token,
-    new_csrf_cookie,
-)
-from service.web.http import security_headers
-from service.web.refusals import refusal
-from service.web.templating import branding, render
+from service.web.forms import csrf_token
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["readers"], include_in_schema=False)
-HTML = "text/html; charset=utf-8"
-MAX_FORM_BYTES = 16 * 1024
 _limiters: dict[int, Any] = {}
-
-
-def _lang(request: Request) -> str:
-    return language()  # ?lang=en, read by service.i18n.LanguageMiddleware
-
-
-# Each notice: (title, body), Vietnamese source text, translated when shown.
-NOTICES = {
-    "sent": (
-        N_("Hãy kiểm tra hộp thư"),
-        N_(
-            "Nếu địa chỉ hợp lệ, một thư vừa được gửi tới đó. Mở thư và làm theo hướng dẫn "
-            "(kiểm tra cả thư mục thư rác)."
-        ),
-    ),
-    "confirmed": (
-        N_("Đã đăng ký"),
-        N_("Cảm ơn bạn. Mỗi thư đều có liên kết để đổi lựa chọn hoặc hủy đăng ký."),
-    ),
-    "expired": (
-        N_("Liên kết đã hết hạn"),
-        N_("Liên kết này không còn dùng được. Hãy đăng ký lại để nhận liên kết mới."),
-    ),
-    "used": (
-        N_("Liên kết đã được dùng"),
-        N_("Đăng ký này đã được xác nhận. Mỗi thư đều có liên kết quản lý đăng ký."),
-    ),
-    "invalid": (
-        N_("Liên kết không hợp lệ"),
-        N_("Liên kết không đúng hoặc đã bị cắt ngắn. Hãy mở lại liên kết trong thư."),
-    ),
-    "refused": (N_("Chưa thể đăng ký lúc này"), ""),
-    "csrf": (N_("Biểu mẫu không hợp lệ"), N_("Không gửi được biểu mẫu (%(reason)s). Hãy tải lại trang và thử lại.")),
-}
-REFUSALS = {
-    "client": N_("Có quá nhiều yêu cầu đăng ký từ mạng của bạn. Vui lòng thử lại sau %(minutes)s phút."),
-    "address": N_(
-        "Địa chỉ này vừa được yêu cầu nhiều lần. Vui lòng kiểm tra hộp thư hoặc thử lại sau %(minutes)s phút."
-    ),
-    "domain": N_("Có quá nhiều đăng ký chưa xác nhận cho tên miền thư này. Vui lòng thử lại sau."),
-    "unavailable": N_("Hệ thống tạm thời không nhận đăng ký. Vui lòng thử lại sau ít phút."),
-}
-FIELD_ERRORS = {
-    "email": N_("Địa chỉ thư điện tử không hợp lệ."),
-    "consent": N_("Cần đánh dấu đồng ý để đăng ký."),
-    "categories": N_("Chuyên mục không hợp lệ."),
-    "categories_none": N_("Hãy chọn ít nhất một chuyên mục, hoặc chọn “Tất cả chuyên mục”."),
-    "frequency": N_("Hãy chọn một tần suất."),
-}
-# What the preferences page says after each action (Post/Redirect/Get: a reload never repeats one).
-DONE = {
-    "save": N_("Đã lưu."),
-    "pause": N_("Đã tạm dừng: sẽ không có thư nào cho tới khi bạn bật lại."),
-    "resume": N_("Bạn sẽ nhận tin trở lại."),
-    "unsubscribe": N_("Đã hủy đăng ký. Bạn có thể đăng ký lại bất cứ lúc nào."),
-}
 
 
 def _limiter(settings: Settings) -> Any:
@@ -118,106 +61,6 @@ def _limiter(settings: Settings) -> Any:
     return _limiters[key]
 
 
-async def _form(request: Request) -> dict[str, list[str]]:
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        return {}
-    return parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=200)
-
-
-def _first(form: Mapping[str, list[str]], name: str, default: str = "") -> str:
-    return (form.get(name) or [default])[0]
-
-
-def _page(
-    template: str,
-    status_code: int,
-    lang: str,
-    title: str,
-    *,
-    cookie: tuple[str, str] | None = None,
-    **context: Any,
-) -> Response:
-    """``template`` rendered in ``lang`` (``title`` is a msgid, translated here), never cached, noindex."""
-    site = branding()
-    with use_language(lang):
-        shown = gettext(title)
-        body = render(
-            template,
-            head=error_head(site, shown),
-            navigation=current_navigation(),
-            title=shown,
-            lang=language(),
-            **context,
-        )
-    headers = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex", **security_headers(site)}
-    response = Response(body, status_code=status_code, media_type=HTML, headers=headers)
-    if cookie is not None:
-        settings = get_settings()
-        response.set_cookie(
-            cookie[0], cookie[1], httponly=True, samesite="strict", secure=settings.base_url.startswith("https://"),
-            path="/",
-        )  # fmt: skip
-    return response
-
-
-def _notice(
-    lang: str, status: int, key: str, body: str | None = None, link: bool = False, **variables: Any
-) -> Response:
-    """The notice ``key`` of NOTICES in ``lang``; ``body`` (a msgid) replaces its text, filled from ``variables``."""
-    title, text = NOTICES[key]
-    with use_language(lang):
-        shown = gettext(body or text, **variables)
-    return _page("reader_notice.html", status, lang, title, body=shown, link=link)
-
-
-def _field_error(lang: str, field: str) -> str:
-    with use_language(lang):
-        return gettext(FIELD_ERRORS[field])
-
-
-def _refused(lang: str, error: FieldError) -> str:
-    """A refused field of a reader's form in ``lang``: the form's own words for that field,
-    else the words of the refusal's code (service.web.refusals), never the English."""
-    with use_language(lang):
-        return gettext(FIELD_ERRORS[error.field]) if error.field in FIELD_ERRORS else refusal(error)
-
-
-def _csrf(request: Request, settings: Settings) -> tuple[str, str]:
-    """(cookie name, cookie value) for the form about to be shown: the reader's own, or a new one."""
-    name = csrf_cookie_name(settings)
-    value = request.cookies.get(name)
-    if value and 20 <= len(value) <= 64:
-        return name, value
-    return name, new_csrf_cookie()
-
-
-def _refuse_csrf(request: Request, settings: Settings, form: Mapping[str, list[str]], lang: str) -> Response | None:
-    problem = csrf_problem(
-        settings,
-        request.headers,
-        request.cookies.get(csrf_cookie_name(settings)),
-        _first(form, CSRF_FIELD),
-        utcnow(),
-    )
-    if problem is None:
-        return None
-    return _notice(lang, 403, "csrf", reason=problem)
-
-
-def _categories(chosen: Sequence[str] = ()) -> list[tuple[str, str]]:
-    """(slug, name) of the public categories, and of those in ``chosen`` (a reader's own
-    choice, kept on their preferences page after it stopped being public), by name."""
-    # Public pages read on autocommit connections: they never queue for SQLite's write lock (decision 0027).
-    with read_scope() as session:
-        shown = {category.slug: category.name for category in public_categories(session)}
-        missing = [slug for slug in chosen if slug not in shown]
-        if missing:
-            named = select(Category.slug, Category.name).where(Category.slug.in_(missing))
-            shown.update((slug, name) for slug, name in session.execute(named))
-    return sorted(shown.items(), key=lambda pair: (pair[1], pair[0]))
-
-
 def _signup_page(
     request: Request,
     settings: Settings,
@@ -227,8 +70,8 @@ def _signup_page(
     errors: Mapping[str, str] | None = None,
     status: int = 200,
 ) -> Response:
-    name, cookie = _csrf(request, settings)
-    return _page(
+    name, cookie = csrf_cookie(request, settings)
+    return reader_page(
         "subscribe.html",
         status,
         lang,
@@ -236,7 +79,7 @@ def _signup_page(
         cookie=(name, cookie),
         consent=consent_text(lang, settings.site_title),
         consent_version=CURRENT_VERSION,
-        categories=_categories(),
+        categories=category_choices(),
         values=values or {"email": "", "categories": [], "frequency": "each", "scope": "all"},
         errors=errors or {},
         csrf=csrf_token(settings, cookie, utcnow()),
@@ -246,23 +89,23 @@ def _signup_page(
 @router.get("/subscribe")
 def subscribe_form(request: Request, settings: AppSettings) -> Response:
     """The sign-up form (Vietnamese, or English with ``?lang=en``), with a fresh CSRF cookie."""
-    return _signup_page(request, settings, _lang(request))
+    return _signup_page(request, settings, page_language(request))
 
 
 @router.post("/subscribe")
 async def subscribe(request: Request, settings: AppSettings) -> Response:
     """Same answer (303 to "check your inbox") for a new, pending, confirmed or bot address."""
-    form = await _form(request)
-    lang = "en" if _first(form, "lang") == "en" else "vi"
-    refused = _refuse_csrf(request, settings, form, lang)
+    form = await read_form(request)
+    lang = "en" if first(form, "lang") == "en" else "vi"
+    refused = refuse_csrf(request, settings, form, lang)
     if refused is not None:
         return refused
-    scope = _first(form, "scope", "all")
+    scope = first(form, "scope", "all")
     chosen = form.get("categories", []) if scope == "some" else []
     values = {
-        "email": _first(form, "email")[:300],
+        "email": first(form, "email")[:300],
         "categories": chosen,
-        "frequency": _first(form, "frequency", "each"),
+        "frequency": first(form, "frequency", "each"),
         "scope": scope,
     }
     try:
@@ -271,33 +114,33 @@ async def subscribe(request: Request, settings: AppSettings) -> Response:
                 "email": values["email"],
                 "categories": chosen,
                 "frequency": values["frequency"],
-                "consent": _first(form, "consent") == "yes",
+                "consent": first(form, "consent") == "yes",
                 "locale": lang,
-                "website": _first(form, "website"),
+                "website": first(form, "website"),
             }
         )
     except ValidationError as exc:
-        errors = {error.field: _refused(lang, error) for error in field_errors(list(exc.errors()))}
+        errors = {error.field: refused_words(lang, error) for error in field_errors(list(exc.errors()))}
         if scope == "some" and not chosen:
-            errors["categories"] = _field_error(lang, "categories_none")
+            errors["categories"] = field_error(lang, "categories_none")
         return _signup_page(request, settings, lang, values=values, errors=errors, status=422)
     if scope == "some" and not chosen:
-        errors = {"categories": _field_error(lang, "categories_none")}
+        errors = {"categories": field_error(lang, "categories_none")}
         return _signup_page(request, settings, lang, values=values, errors=errors, status=422)
     client = client_of(request)
     try:
         await run_in_threadpool(_request_signup, data, client, settings)
     except InvalidField as exc:
-        errors = {exc.field: _field_error(lang, "categories")}
+        errors = {exc.field: field_error(lang, "categories")}
         return _signup_page(request, settings, lang, values=values, errors=errors, status=422)
     except redis.RedisError:
         # The limits cannot be checked: refuse (nothing stored) rather than let a flood through.
         log.warning("sign-up refused: the rate-limit store is unreachable")
-        return _notice(lang, 503, "refused", REFUSALS["unavailable"])
+        return notice(lang, 503, "refused", REFUSALS["unavailable"])
     except signup.Refused as refused_signup:
         minutes = max(1, round(refused_signup.retry_after / 60))
         log.info("sign-up refused: %s", refused_signup.reason)  # never the address
-        response = _notice(lang, 429, "refused", REFUSALS[refused_signup.reason], minutes=minutes)
+        response = notice(lang, 429, "refused", REFUSALS[refused_signup.reason], minutes=minutes)
         response.headers["Retry-After"] = str(int(refused_signup.retry_after) + 1)
         return response
     return RedirectResponse(f"/subscribe/sent?lang={lang}", status_code=303)
@@ -313,15 +156,15 @@ def _request_signup(data: SignupForm, client: str, settings: Settings) -> None:
 @router.get("/subscribe/sent")
 def sent(request: Request) -> Response:
     """The "check your inbox" page every sign-up is answered with, whatever the address's state."""
-    return _notice(_lang(request), 200, "sent")
+    return notice(page_language(request), 200, "sent")
 
 
 def _confirm_page(request: Request, settings: Settings, token: str, state: str, lang: str) -> Response:
     if state != "ok":
         status = {"expired": 410, "used": 200, "invalid": 404}[state]
-        return _notice(lang, status, state, link=state != "used")
-    name, cookie = _csrf(request, settings)
-    return _page(
+        return notice(lang, status, state, link=state != "used")
+    name, cookie = csrf_cookie(request, settings)
+    return reader_page(
         "reader_confirm.html",
         200,
         lang,
@@ -343,21 +186,21 @@ def confirm_landing(request: Request, token: str, settings: AppSettings) -> Resp
 @router.post("/subscribe/confirm/{token}")
 async def confirm(request: Request, token: str, settings: AppSettings) -> Response:
     """The landing page's POST: confirms the sign-up (single use, before its expiry); GET never does."""
-    form = await _form(request)
+    form = await read_form(request)
     return await run_in_threadpool(_confirm, request, token, settings, form)
 
 
 def _confirm(request: Request, token: str, settings: Settings, form: Mapping[str, list[str]]) -> Response:
     with read_scope() as session:
         found = signup.inspect_link(session, token, utcnow())
-    refused = _refuse_csrf(request, settings, form, found.locale)
+    refused = refuse_csrf(request, settings, form, found.locale)
     if refused is not None:
         return refused
     with session_scope() as session:
         done = signup.confirm(session, token, client_of(request), utcnow())
     if done.state != "ok":
         return _confirm_page(request, settings, token, done.state, done.locale)
-    return _notice(done.locale, 200, "confirmed")
+    return notice(done.locale, 200, "confirmed")
 
 
 def _preferences_page(
@@ -369,11 +212,11 @@ def _preferences_page(
     status_code: int = 200,
 ) -> Response:
     lang = subscription.locale if subscription.locale in ("vi", "en") else "vi"
-    name, cookie = _csrf(request, settings)
+    name, cookie = csrf_cookie(request, settings)
     if message is not None:
         with use_language(lang):
             message = gettext(message)
-    return _page(
+    return reader_page(
         "reader_preferences.html",
         status_code,
         lang,
@@ -383,7 +226,7 @@ def _preferences_page(
         state=subscription.status,
         chosen=list(subscription.categories),
         frequency=subscription.frequency,
-        categories=_categories(subscription.categories),
+        categories=category_choices(subscription.categories),
         action=path,
         message=message,
         csrf=csrf_token(settings, cookie, utcnow()),
@@ -396,7 +239,7 @@ def preferences_page(request: Request, subscription_id: RowId, signed: str, sett
     with read_scope() as session:
         state, subscription = preferences.open_link(session, subscription_id, signed, utcnow(), settings)
         if subscription is None:
-            return _notice(_lang(request), 410 if state == "expired" else 404, state, link=True)
+            return notice(page_language(request), 410 if state == "expired" else 404, state, link=True)
         done = request.query_params.get("done")
         message = DONE.get(done) if done is not None else None
         return _preferences_page(request, settings, subscription, request.url.path, message)
@@ -405,7 +248,7 @@ def preferences_page(request: Request, subscription_id: RowId, signed: str, sett
 @router.post("/subscribe/preferences/{subscription_id}/{signed}")
 async def preferences_change(request: Request, subscription_id: RowId, signed: str, settings: AppSettings) -> Response:
     """Apply one change from the preferences page (CSRF-checked), record the consent event, 303 back."""
-    form = await _form(request)
+    form = await read_form(request)
     return await run_in_threadpool(_change_preferences, request, subscription_id, signed, settings, form)
 
 
@@ -415,22 +258,22 @@ def _change_preferences(
     with session_scope() as session:
         state, subscription = preferences.open_link(session, subscription_id, signed, utcnow(), settings)
         if subscription is None:
-            return _notice(_lang(request), 410 if state == "expired" else 404, state, link=True)
-        refused = _refuse_csrf(request, settings, form, subscription.locale)
+            return notice(page_language(request), 410 if state == "expired" else 404, state, link=True)
+        refused = refuse_csrf(request, settings, form, subscription.locale)
         if refused is not None:
             return refused
-        scope = _first(form, "scope", "all")
+        scope = first(form, "scope", "all")
         try:
             data = PreferencesForm.model_validate(
                 {
-                    "action": _first(form, "action", "save"),
+                    "action": first(form, "action", "save"),
                     "categories": form.get("categories", []) if scope == "some" else [],
-                    "frequency": _first(form, "frequency", "each"),
+                    "frequency": first(form, "frequency", "each"),
                 }
             )
         except ValidationError as exc:
             # Name the field that was refused (a tampered frequency or action), never a bare 422.
-            message = _refused(subscription.locale, field_errors(list(exc.errors()))[0])
+            message = refused_words(subscription.locale, field_errors(list(exc.errors()))[0])
             return _preferences_page(request, settings, subscription, request.url.path, message, status_code=422)
         chosen = signup.known_categories(session, data.categories, subscription.categories)
         if data.action == "save" and scope == "some" and not chosen:
