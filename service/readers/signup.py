@@ -29,7 +29,7 @@ from service.articles.categories import public_slugs
 from service.channels.base import RateLimiter
 from service.db.locks import transaction_lock
 from service.db.models import SubscribeRequest, Subscription, SubscriptionStatus, Suppression
-from service.deliveries.planning import plan_announcement
+from service.deliveries.planning import Named, plan_announcement
 from service.errors import InvalidField
 from service.readers.consent import CURRENT_VERSION, record_consent
 from service.readers.schemas import SignupForm
@@ -126,7 +126,7 @@ def request_signup(
             payload={},
             now=now,
             settings=settings,
-            only_subscription_ids=[subscription.id],
+            audience=Named((subscription.id,)),
         )
         return
     if subscription is None:
@@ -171,7 +171,7 @@ def request_signup(
         payload={"salt": salt, "expires_at": expires_at.isoformat(), "locale": form.locale},
         now=now,
         settings=settings,
-        only_subscription_ids=[subscription.id],
+        audience=Named((subscription.id,)),
     )
 
 
