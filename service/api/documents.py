@@ -12,7 +12,6 @@ is a dictionary look-up and two ``send`` calls. The HTTP rules are ``service/web
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -43,7 +42,6 @@ from service.web.http import (
 from service.web.negotiation import Negotiator
 from service.web.templating import branding
 
-log = logging.getLogger(__name__)
 FORMAT_BY_FILENAME = {filename: fmt for fmt, filename in FILENAMES.items()}
 HEALTHZ_BODY = b'{"status":"ok"}'
 
