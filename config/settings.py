@@ -8,14 +8,24 @@ PostgreSQL and a real Redis (or RabbitMQ for the broker).
 from __future__ import annotations
 
 import ipaddress
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from config.values import (
+    HexColour,
+    HttpBase,
+    ImageAddress,
+    LocalTime,
+    NetworkList,
+    TelegramSecret,
+    Weekday,
+    ZoneName,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Values that mean "nobody chose a secret": everyone knows them, so they are always refused.
@@ -42,19 +52,19 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
-    base_url: str = "http://127.0.0.1:8000"
+    base_url: HttpBase = "http://127.0.0.1:8000"
 
     site_title: str = "Bantin"
     site_description: str = "Bản tin"
     site_author: str = "Ban biên tập"
-    timezone: str = "Asia/Ho_Chi_Minh"
+    timezone: ZoneName = "Asia/Ho_Chi_Minh"
 
     # ---- public pages --------------------------------------------------------------------
     # Logo in the page header and the fallback link-preview image: absolute, or a path on
     # this site ("/static/…"). Empty: the site title is shown as text.
-    logo_url: str = ""
+    logo_url: ImageAddress = ""
     # Links, the header rule and focus rings; a #rgb or #rrggbb colour.
-    accent_color: str = "#b3261e"
+    accent_color: HexColour = "#b3261e"
     page_size: int = Field(20, ge=1, le=100)
     page_cache_seconds: int = Field(60, ge=0)
     # The sitemap protocol allows at most 50,000 URLs per file.
@@ -167,7 +177,7 @@ class Settings(BaseSettings):
     # "now" from this file (an ISO 8601 instant) instead of the system clock.
     clock_file: Path | None = None
 
-    telegram_api_base: str = "https://api.telegram.org"
+    telegram_api_base: HttpBase = "https://api.telegram.org"
     telegram_bot_token: SecretStr = SecretStr("")
     # The readers' bot's @username (5-32 letters, digits, _), for the t.me link on /theo-doi.
     telegram_bot_username: str = Field("", max_length=32, pattern=r"^([A-Za-z][A-Za-z0-9_]{4,31})?$")
@@ -175,11 +185,11 @@ class Settings(BaseSettings):
     telegram_per_bot_per_second: float = Field(30.0, gt=0)
     # The readers' bot: Telegram sends this in X-Telegram-Bot-Api-Secret-Token with every
     # webhook update (set by `bantin telegram set-webhook`); empty: the webhook refuses all.
-    telegram_webhook_secret: SecretStr = SecretStr("")
+    telegram_webhook_secret: TelegramSecret = SecretStr("")
     # `bantin telegram poll`: how long one getUpdates call waits for an update (long polling).
     telegram_poll_timeout_seconds: int = Field(30, ge=0, le=50)
     slack_per_webhook_per_second: float = Field(1.0, gt=0)
-    zalo_api_base: str = "https://openapi.zalo.me"
+    zalo_api_base: HttpBase = "https://openapi.zalo.me"
     zalo_access_token: SecretStr = SecretStr("")
     # The Official Account's webhook (/zalo/webhook): Zalo signs each event with the app's id
     # and the OA secret key (not the app secret). Both unset: the webhook answers 503.
@@ -190,7 +200,7 @@ class Settings(BaseSettings):
     # The desk's Facebook Page (decision 0039): the Graph API, with its version, and the Page
     # access token (pages_manage_posts, pages_read_engagement); the Page's id is the target
     # of its subscription (`bantin facebook connect`).
-    facebook_graph_base: str = "https://graph.facebook.com/v24.0"
+    facebook_graph_base: HttpBase = "https://graph.facebook.com/v24.0"
     facebook_page_token: SecretStr = SecretStr("")
 
     # ---- readers subscribe themselves (/subscribe) ----------------------------------------
@@ -201,8 +211,8 @@ class Settings(BaseSettings):
     # Digests for readers who chose daily or weekly: the local time (BANTIN_TIMEZONE, HH:MM)
     # they go out, the weekday of the weekly one, and how late a digest may still go out
     # after downtime (older: recorded as missed; the next digest carries its articles).
-    digest_daily_at: str = "06:30"
-    digest_weekly_on: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "monday"
+    digest_daily_at: LocalTime = "06:30"
+    digest_weekly_on: Weekday = "monday"
     digest_grace_hours: float = Field(6, ge=0, lt=24)
     # Sign-up requests allowed per e-mail address and per client address, each per hour.
     subscribe_per_address_per_hour: int = Field(3, ge=1)
@@ -213,7 +223,7 @@ class Settings(BaseSettings):
     # the client is (decision 0028). From a peer inside them, X-Forwarded-For or Forwarded
     # (RFC 7239) is walked from the right; from anyone else both are ignored. Every limit,
     # log line and consent record uses that address. Empty: the TCP peer is the client.
-    trusted_proxies: str = ""
+    trusted_proxies: NetworkList = ""
 
     smtp_host: str = ""
     smtp_port: int = Field(587, ge=1, le=65535)
@@ -224,81 +234,12 @@ class Settings(BaseSettings):
     # CA bundle for a relay whose certificate a private CA signed; the system store otherwise.
     smtp_ca_file: Path | None = None
 
-    @field_validator("base_url")
-    @classmethod
-    def _strip_trailing_slash(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
-
-    @field_validator("telegram_api_base", "zalo_api_base", "facebook_graph_base")
-    @classmethod
-    def _api_base(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
-
-    @field_validator("telegram_webhook_secret")
-    @classmethod
-    def _webhook_secret(cls, value: SecretStr) -> SecretStr:
-        # setWebhook's secret_token: 1-256 characters, only A-Z, a-z, 0-9, _ and - (Bot API).
-        secret = value.get_secret_value()
-        if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
-            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's secret_token)")
-        return value
-
-    @field_validator("accent_color")
-    @classmethod
-    def _hex_colour(cls, value: str) -> str:
-        if not re.fullmatch(r"#(?:[0-9a-fA-F]{3}){1,2}", value.strip()):
-            raise ValueError("must be a #rgb or #rrggbb colour, e.g. #b3261e")
-        return value.strip().lower()
-
-    @field_validator("logo_url")
-    @classmethod
-    def _logo(cls, value: str) -> str:
-        value = value.strip()
-        if (value and not value.startswith(("http://", "https://", "/"))) or any(c.isspace() for c in value):
-            raise ValueError("must be an http(s) URL or a path starting with /")
-        return value
-
-    @field_validator("trusted_proxies")
-    @classmethod
-    def _networks(cls, value: str) -> str:
-        for part in filter(None, (p.strip() for p in value.split(","))):
-            try:
-                ipaddress.ip_network(part, strict=False)
-            except ValueError:
-                raise ValueError(f"{part!r} is not an IP address or CIDR") from None
-        return value
-
     @property
     def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
         """``BANTIN_TRUSTED_PROXIES`` parsed: the networks whose forwarding headers are believed."""
         return tuple(
             ipaddress.ip_network(p.strip(), strict=False) for p in self.trusted_proxies.split(",") if p.strip()
         )
-
-    @field_validator("digest_weekly_on", mode="before")
-    @classmethod
-    def _weekday_name(cls, value: object) -> object:
-        return value.strip().lower() if isinstance(value, str) else value
-
-    @field_validator("digest_daily_at")
-    @classmethod
-    def _local_time(cls, value: str) -> str:
-        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value.strip()):
-            raise ValueError(f"{value!r} is not a time of day as HH:MM (00:00 to 23:59)")
-        return value.strip()
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
 
     @model_validator(mode="after")
     def _real_secret(self) -> Settings:

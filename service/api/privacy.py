@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Query, Response
 from pydantic import BaseModel, ConfigDict
@@ -32,7 +32,7 @@ class ForgetResult(BaseModel):
 
 
 @router.get("/export")
-def export(_: Admin, target: Annotated[SubscriberTarget, Query()]) -> dict[str, Any]:
+def export(_: Admin, target: Annotated[SubscriberTarget, Query()]) -> privacy.PrivacyExport:
     """Everything held about one e-mail address, Telegram chat id or Zalo follower id, as JSON."""
     with session_scope() as session:
         return privacy.export(session, target)

@@ -25,7 +25,7 @@ from service.calendar.text import ReminderText, render_reminder
 from service.db.models import Announcement, KeyDate, Reminder, ReminderStatus
 from service.db.statements import insert_ignoring_duplicates
 from service.db.types import utcnow
-from service.deliveries.planning import plan_announcement
+from service.deliveries.planning import Followers, plan_announcement
 
 log = logging.getLogger(__name__)
 # Found due later than this after its time, a reminder is marked late (it still goes).
@@ -218,8 +218,9 @@ def _announce(
         # Deliveries run on the real clock (retries, leases), whatever clock the calendar reads.
         now=utcnow(),
         settings=settings,
-        channels=targets.get("channels") or None,
-        subscription_ids=targets.get("subscription_ids") or None,
+        audience=Followers(
+            channels=tuple(targets.get("channels") or ()), subscription_ids=tuple(targets.get("subscription_ids") or ())
+        ),
     )
     reminder.announcement_id = session.scalar(
         select(Announcement.id).where(Announcement.source_key == f"reminder:{reminder.id}")

@@ -206,7 +206,7 @@ def export(target: AddressOrChat) -> None:
 
     with session_scope() as session:
         document = privacy.export(session, target)
-    typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
+    typer.echo(json.dumps(document.model_dump(mode="json"), ensure_ascii=False, indent=2))
 
 
 @subscribers_app.command("forget")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -47,6 +48,38 @@ def matches(
     return True
 
 
+@dataclass(frozen=True)
+class Followers:
+    """Every active subscription that takes each announcement (frequency ``each``) and
+    whose filters match: its events name the event type or are empty, and it shares a
+    category with ``categories`` or has none (``categories`` None: the announcement has
+    no categories, so every category filter matches). ``channels`` and
+    ``subscription_ids`` narrow it further when not empty (a key date's ``events_to``)."""
+
+    categories: tuple[str, ...] | None = None
+    channels: tuple[str, ...] = ()
+    subscription_ids: tuple[int, ...] = ()
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether only some channels or subscriptions are asked for."""
+        return bool(self.channels or self.subscription_ids)
+
+
+@dataclass(frozen=True)
+class Named:
+    """These subscriptions, whatever their status and filters: a reader's confirmation
+    mail, an admin notice, a test message."""
+
+    subscription_ids: tuple[int, ...]
+
+
+# Who an announcement goes to.
+Audience = Followers | Named
+# Unless said otherwise: everyone who follows the event type, whatever their categories.
+EVERY_FOLLOWER = Followers()
+
+
 def plan_announcement(
     session: Session,
     *,
@@ -55,23 +88,16 @@ def plan_announcement(
     payload: Mapping[str, Any],
     now: datetime,
     settings: Settings,
-    categories: Iterable[str] | None = None,
-    only_subscription_ids: Sequence[int] | None = None,
-    channels: Sequence[str] | None = None,
-    subscription_ids: Sequence[int] | None = None,
+    audience: Audience = EVERY_FOLLOWER,
     first: int | None = None,
     resume: bool = False,
 ) -> list[str]:
-    """Create the announcement and its deliveries; returns the new delivery ids (none if planned before).
-
-    The new deliveries are sent in batches once the caller commits.
-
-    ``channels`` and ``subscription_ids`` narrow the audience (a key date's ``events_to``);
-    ``only_subscription_ids`` names the recipients outright, whatever their filters.
+    """Create the announcement and its deliveries to ``audience``; returns the new delivery
+    ids (none if planned before). The new deliveries are sent in batches once the caller commits.
 
     ``first``: plan at most this many, lowest subscription ids first, so that the caller
-    can commit and send them while it plans the rest (on PostgreSQL, for the whole
-    audience; elsewhere, and for a narrowed audience, everything is planned at once).
+    can commit and send them while it plans the rest (on PostgreSQL, for every follower;
+    elsewhere, and for a narrowed or named audience, everything is planned at once).
     ``resume``: an announcement already made under ``source_key`` is completed — every
     matching subscription it has no row for gets one, ``first`` ignored — instead of
     left alone. Only for a caller whose own row records that planning finished (an
@@ -84,32 +110,11 @@ def plan_announcement(
             return []  # already planned: its pending deliveries are the sweep's
         created = session.execute(select(Announcement.id).where(Announcement.source_key == source_key)).scalar_one()
         first = None
-    query = select(Subscription.id, Subscription.events, Subscription.categories).where(
-        Subscription.status == SubscriptionStatus.ACTIVE, Subscription.channel.not_in(FEED_CHANNELS)
-    )
-    if only_subscription_ids is not None:
-        # Named outright (an admin notice, a reader's confirmation mail): any status.
-        query = select(Subscription.id, Subscription.events, Subscription.categories).where(
-            Subscription.id.in_(only_subscription_ids)
-        )
+    if isinstance(audience, Followers) and not audience.narrowed and session.get_bind().dialect.name == "postgresql":
+        categories = list(audience.categories) if audience.categories is not None else None
+        planned = _insert_matching_deliveries_pg(session, created, event_type, categories, now, settings, first)
     else:
-        # Digest readers (daily, weekly) get their articles in the digest, not one by one.
-        query = query.where(Subscription.frequency == EACH)
-    if channels:
-        query = query.where(Subscription.channel.in_(channels))
-    if subscription_ids:
-        query = query.where(Subscription.id.in_(subscription_ids))
-    category_list = list(categories) if categories is not None else None
-    narrowed = only_subscription_ids is not None or channels or subscription_ids
-    if not narrowed and session.get_bind().dialect.name == "postgresql":
-        planned = _insert_matching_deliveries_pg(session, created, event_type, category_list, now, settings, first)
-    else:
-        # Named recipients (a notice to the admin channel) get it whatever their filters say.
-        subscriber_ids = [
-            row.id
-            for row in session.execute(query)
-            if only_subscription_ids is not None or matches(row.events, row.categories, event_type, category_list)
-        ]
+        subscriber_ids = _recipients(session, audience, event_type)
         if resume:
             planned_before = set(
                 session.scalars(select(Delivery.subscription_id).where(Delivery.announcement_id == created))
@@ -118,6 +123,27 @@ def plan_announcement(
         planned = insert_deliveries(session, created, subscriber_ids, now, settings)
     defer_batched(session, task_names.SEND_DELIVERY_BATCH, planned)
     return planned
+
+
+def _recipients(session: Session, audience: Audience, event_type: str) -> list[int]:
+    """The subscription ids ``audience`` means for ``event_type``, read and matched here."""
+    if isinstance(audience, Named):
+        # Named outright (an admin notice, a reader's confirmation mail): any status, any filter.
+        return list(session.scalars(select(Subscription.id).where(Subscription.id.in_(audience.subscription_ids))))
+    columns = (Subscription.id, Subscription.events, Subscription.categories)
+    query = select(*columns).where(
+        Subscription.status == SubscriptionStatus.ACTIVE,
+        Subscription.channel.not_in(FEED_CHANNELS),
+        # Digest readers (daily, weekly) get their articles in the digest, not one by one.
+        Subscription.frequency == EACH,
+    )
+    if audience.channels:
+        query = query.where(Subscription.channel.in_(audience.channels))
+    if audience.subscription_ids:
+        query = query.where(Subscription.id.in_(audience.subscription_ids))
+    return [
+        row.id for row in session.execute(query) if matches(row.events, row.categories, event_type, audience.categories)
+    ]
 
 
 def create_announcement(
@@ -237,6 +263,6 @@ def plan_disabled_notices(
             },
             now=now,
             settings=settings,
-            only_subscription_ids=[admin_id],
+            audience=Named((admin_id,)),
         )
     return planned

@@ -11,7 +11,7 @@ from config.settings import Settings
 from service.articles.urls import article_url
 from service.db.engine import UnitOfWork
 from service.db.models import Article, OutboxEvent
-from service.deliveries.planning import plan_announcement
+from service.deliveries.planning import Followers, plan_announcement
 from service.feeds.scopes import SITE
 from service.feeds.urls import feed_url
 from service.text import excerpt
@@ -90,7 +90,7 @@ def plan_event_announcement(
         payload=article_payload(article, settings.base_url),
         now=now,
         settings=settings,
-        categories=[c.slug for c in article.categories],
+        audience=Followers(categories=tuple(c.slug for c in article.categories)),
         first=first,
         resume=True,
     )

@@ -3,7 +3,7 @@
 The database holds the truth: the bytes, a strong ETag, ``Last-Modified``, the gzip and
 brotli variants (compressed once, here, never per request) and a version that grows by
 one whenever the bytes change. API processes keep what they serve in memory and compare
-:func:`documents_generation` with what they saw (``service/api/documents.py``).
+:func:`documents_generation` with what they saw (``service/api/document_cache.py``).
 """
 
 from __future__ import annotations

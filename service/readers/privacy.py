@@ -11,9 +11,10 @@ from __future__ import annotations
 import contextlib
 import secrets
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Self
 
 from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, ConfigDict, PlainSerializer
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -36,10 +37,6 @@ from service.readers.signup import suppression_hash
 PERSONAL_CHANNELS = ("email", "telegram", "zalo")
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
 def find(session: Session, target: str) -> list[Subscription]:
     """The personal-channel subscriptions of an e-mail address (as typed, lower case, or as
     ``email_validator`` normalises it when the admin API stored it), a Telegram chat id or a
@@ -58,7 +55,116 @@ def find(session: Session, target: str) -> list[Subscription]:
     )
 
 
-def export(session: Session, target: str) -> dict[str, Any]:
+# Every instant as ``datetime.isoformat`` writes it ("2027-02-03T01:00:00.123456+00:00"),
+# as the export always has; pydantic's own format would write "Z" for UTC.
+Instant = Annotated[datetime, PlainSerializer(lambda value: value.isoformat(), return_type=str)]
+
+
+class Exported(BaseModel):
+    """A record of the export: the fields of a row of the same names, and what the caller adds."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    @classmethod
+    def of(cls, row: object, **added: Any) -> Self:
+        """``row``'s attributes named like the fields, ``added`` for the others (or instead)."""
+        values = {name: added[name] if name in added else getattr(row, name) for name in cls.model_fields}
+        return cls.model_validate(values)
+
+
+class AttemptRecord(Exported):
+    """One attempt at a delivery (``DeliveryAttempt``)."""
+
+    attempted_at: Instant
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+
+class DeliveryRecord(Exported):
+    """One delivery (``Delivery``), the type of its announcement and its attempts, oldest first."""
+
+    id: str
+    announcement_id: int
+    event: str
+    status: str
+    attempts: int
+    created_at: Instant
+    next_attempt_at: Instant
+    delivered_at: Instant | None
+    last_status_code: int | None
+    last_error: str | None
+    attempt_log: list[AttemptRecord]
+
+
+class ConsentRecord(Exported):
+    """One consent event (``ConsentEvent``)."""
+
+    at: Instant
+    action: str
+    channel: str
+    method: str
+    text_version: str | None
+    client_address: str | None
+    detail: dict[str, Any]
+
+
+class SignupRequestRecord(Exported):
+    """One sign-up request (``SubscribeRequest``), without its token."""
+
+    created_at: Instant
+    expires_at: Instant
+    used_at: Instant | None
+    client_address: str | None
+    categories: list[str]
+    frequency: str
+    consent_version: str
+
+
+class DigestRecord(Exported):
+    """One digest planned for the subscriber (``Digest``)."""
+
+    frequency: str
+    period_start: Instant
+    covers_from: Instant
+    status: str
+    article_ids: list[int]
+    delivery_id: str | None
+
+
+class SubscriptionRecord(Exported):
+    """One subscription's fields (never its secrets or unsubscribe token) and everything held with it."""
+
+    id: int
+    channel: str
+    target: str
+    status: str
+    status_reason: str | None
+    categories: list[str]
+    events: list[str]
+    frequency: str
+    digest_since: Instant | None
+    locale: str
+    options: dict[str, Any]
+    created_at: Instant
+    updated_at: Instant
+    last_success_at: Instant | None
+    failing_since: Instant | None
+    consent: list[ConsentRecord]
+    signup_requests: list[SignupRequestRecord]
+    deliveries: list[DeliveryRecord]
+    digests: list[DigestRecord]
+
+
+class PrivacyExport(BaseModel):
+    """Everything held about one target (``bantin subscribers export``, ``GET /api/v1/subscribers/export``)."""
+
+    target: str
+    suppressed: bool
+    subscriptions: list[SubscriptionRecord]
+
+
+def export(session: Session, target: str) -> PrivacyExport:
     """Everything held about ``target``: whether it is on the suppression list, and per
     subscription its fields (never its secrets or unsubscribe token), consent events,
     sign-up requests, deliveries with the announcement type and every attempt, and digests."""
@@ -69,14 +175,12 @@ def export(session: Session, target: str) -> dict[str, Any]:
     suppressed = session.scalar(
         select(func.count()).select_from(Suppression).where(Suppression.target_hash.in_(hashes))
     )
-    return {
-        "target": target,
-        "suppressed": bool(suppressed),
-        "subscriptions": [_subscription(session, s) for s in subscriptions],
-    }
+    return PrivacyExport(
+        target=target, suppressed=bool(suppressed), subscriptions=[_subscription(session, s) for s in subscriptions]
+    )
 
 
-def _subscription(session: Session, sub: Subscription) -> dict[str, Any]:
+def _subscription(session: Session, sub: Subscription) -> SubscriptionRecord:
     consent = session.scalars(
         select(ConsentEvent).where(ConsentEvent.subscription_id == sub.id).order_by(ConsentEvent.at, ConsentEvent.id)
     )
@@ -89,90 +193,26 @@ def _subscription(session: Session, sub: Subscription) -> dict[str, Any]:
         .where(Delivery.subscription_id == sub.id)
         .order_by(Delivery.created_at, Delivery.id)
     ).all()
-    attempts: dict[str, list[dict[str, Any]]] = {}
+    attempts: dict[str, list[AttemptRecord]] = {}
     for attempt in session.scalars(
         select(DeliveryAttempt)
         .join(Delivery, Delivery.id == DeliveryAttempt.delivery_id)
         .where(Delivery.subscription_id == sub.id)
         .order_by(DeliveryAttempt.attempted_at, DeliveryAttempt.id)
     ):
-        attempts.setdefault(attempt.delivery_id, []).append(
-            {
-                "attempted_at": _iso(attempt.attempted_at),
-                "status_code": attempt.status_code,
-                "error": attempt.error,
-                "duration_ms": attempt.duration_ms,
-            }
-        )
+        attempts.setdefault(attempt.delivery_id, []).append(AttemptRecord.of(attempt))
     digests = session.scalars(select(Digest).where(Digest.subscription_id == sub.id).order_by(Digest.period_start))
-    return {
-        "id": sub.id,
-        "channel": sub.channel,
-        "target": sub.target,
-        "status": sub.status,
-        "status_reason": sub.status_reason,
-        "categories": list(sub.categories),
-        "events": list(sub.events),
-        "frequency": sub.frequency,
-        "digest_since": _iso(sub.digest_since),
-        "locale": sub.locale,
-        "options": dict(sub.options or {}),
-        "created_at": _iso(sub.created_at),
-        "updated_at": _iso(sub.updated_at),
-        "last_success_at": _iso(sub.last_success_at),
-        "failing_since": _iso(sub.failing_since),
-        "consent": [
-            {
-                "at": _iso(e.at),
-                "action": e.action,
-                "channel": e.channel,
-                "method": e.method,
-                "text_version": e.text_version,
-                "client_address": e.client_address,
-                "detail": e.detail,
-            }
-            for e in consent
+    return SubscriptionRecord.of(
+        sub,
+        options=sub.options or {},
+        consent=[ConsentRecord.of(event) for event in consent],
+        signup_requests=[SignupRequestRecord.of(request) for request in requests],
+        deliveries=[
+            DeliveryRecord.of(delivery, event=event_type, attempt_log=attempts.get(delivery.id, []))
+            for delivery, event_type in deliveries
         ],
-        "signup_requests": [
-            {
-                "created_at": _iso(r.created_at),
-                "expires_at": _iso(r.expires_at),
-                "used_at": _iso(r.used_at),
-                "client_address": r.client_address,
-                "categories": list(r.categories),
-                "frequency": r.frequency,
-                "consent_version": r.consent_version,
-            }
-            for r in requests
-        ],
-        "deliveries": [
-            {
-                "id": d.id,
-                "announcement_id": d.announcement_id,
-                "event": event_type,
-                "status": d.status,
-                "attempts": d.attempts,
-                "created_at": _iso(d.created_at),
-                "next_attempt_at": _iso(d.next_attempt_at),
-                "delivered_at": _iso(d.delivered_at),
-                "last_status_code": d.last_status_code,
-                "last_error": d.last_error,
-                "attempt_log": attempts.get(d.id, []),
-            }
-            for d, event_type in deliveries
-        ],
-        "digests": [
-            {
-                "frequency": g.frequency,
-                "period_start": _iso(g.period_start),
-                "covers_from": _iso(g.covers_from),
-                "status": g.status,
-                "article_ids": list(g.article_ids),
-                "delivery_id": g.delivery_id,
-            }
-            for g in digests
-        ],
-    }
+        digests=[DigestRecord.of(digest) for digest in digests],
+    )
 
 
 def forget(session: Session, target: str, now: datetime) -> int:

@@ -29,7 +29,7 @@ from service.articles.categories import public_slugs
 from service.channels.base import RateLimiter
 from service.db.locks import transaction_lock
 from service.db.models import Category, SubscribeRequest, Subscription, SubscriptionStatus, Suppression
-from service.deliveries.planning import plan_announcement
+from service.deliveries.planning import Named, plan_announcement
 from service.errors import InvalidField
 from service.readers.consent import CURRENT_VERSION, record_consent
 from service.readers.schemas import SignupForm
@@ -117,7 +117,7 @@ def send_manage_mail(session: Session, subscription_id: int, now: datetime, sett
         payload={},
         now=now,
         settings=settings,
-        only_subscription_ids=[subscription_id],
+        audience=Named((subscription_id,)),
     )
 
 
@@ -184,7 +184,7 @@ def request_signup(
         payload={"salt": salt, "expires_at": expires_at.isoformat(), "locale": form.locale},
         now=now,
         settings=settings,
-        only_subscription_ids=[subscription.id],
+        audience=Named((subscription.id,)),
     )
 
 
@@ -272,7 +272,7 @@ def confirm(session: Session, token: str, client: str, now: datetime, settings: 
         payload={"categories": _category_names(session, list(request.categories)), "frequency": request.frequency},
         now=now,
         settings=settings,
-        only_subscription_ids=[subscription.id],
+        audience=Named((subscription.id,)),
     )
     return Confirmation("ok", request.locale, subscription.id)
 

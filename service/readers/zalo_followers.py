@@ -32,7 +32,7 @@ from service.db.locks import transaction_lock
 from service.db.models import Subscription, SubscriptionStatus, Suppression, ZaloEvent
 from service.db.statements import insert_ignoring_duplicates
 from service.deliveries.outcomes import fail_pending
-from service.deliveries.planning import plan_announcement
+from service.deliveries.planning import Named, plan_announcement
 from service.i18n import LANGUAGES, N_, gettext, use_language
 from service.readers.consent import record_consent
 from service.readers.signup import suppression_hash
@@ -208,5 +208,5 @@ def _notice(session: Session, subscription: Subscription, event_type: str, words
         payload={"text": text},
         now=now,
         settings=settings,
-        only_subscription_ids=[subscription.id],
+        audience=Named((subscription.id,)),
     )

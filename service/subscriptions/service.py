@@ -15,7 +15,7 @@ from service.channels.egress import policy_for
 from service.channels.registry import CHANNELS
 from service.channels.webhook import new_secret
 from service.db.models import Delivery, DeliveryStatus, Subscription, SubscriptionStatus, Suppression
-from service.deliveries.planning import plan_announcement
+from service.deliveries.planning import Named, plan_announcement
 from service.errors import Conflict, NotFound
 from service.i18n import N_, gettext, use_language
 from service.readers.consent import record_consent
@@ -189,7 +189,7 @@ def send_test_message(session: Session, subscription_id: int, now: datetime, set
         },
         now=now,
         settings=settings,
-        only_subscription_ids=[subscription_id],
+        audience=Named((subscription_id,)),
     )
     return planned[0]
 

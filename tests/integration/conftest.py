@@ -128,16 +128,6 @@ def each_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
         yield kind
 
 
-def empty_all_tables() -> None:
-    """Delete every row of the in-process database, children first (between tests sharing it)."""
-    from service.db.engine import get_engine
-    from service.db.models import Base
-
-    with get_engine().begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(table.delete())
-
-
 @pytest.fixture(scope="session")
 def fresh_database() -> Iterator[str]:
     name = f"bantin_it_{uuid.uuid4().hex[:10]}"

@@ -9,7 +9,8 @@ from types import ModuleType
 
 import pytest
 
-from tests.integration.conftest import empty_all_tables, in_process_database
+from tests.integration.conftest import in_process_database
+from tests.tables import empty_all_tables
 
 
 @pytest.fixture(scope="module", autouse=True)

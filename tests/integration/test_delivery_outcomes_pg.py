@@ -8,24 +8,12 @@ database, in-process (no worker), so that the two paths keep one meaning.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from tests.integration.pg_scenarios import empty_tables, postgres_database, run_on_postgresql, scenario_names
 from tests.unit.deliveries import test_outcomes as scenarios
 
 __all__ = ["empty_tables", "postgres_database"]  # the module's fixtures
-
-
-@pytest.fixture
-def settings_override(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
-    from config.settings import get_settings
-
-    get_settings.cache_clear()
-    yield monkeypatch
-    monkeypatch.undo()
-    get_settings.cache_clear()
 
 
 SCENARIOS = scenario_names(scenarios)

@@ -3,11 +3,14 @@ second, and a restarted process never serves older bytes than the database holds
 
 from __future__ import annotations
 
+import threading
 import time
 
 import httpx
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
+from tests.integration.conftest import in_process_database
 from tests.integration.stack import Stack, free_port, wait_until
 
 
@@ -89,15 +92,15 @@ def test_calendar_head_and_304_on_a_real_process(stack: Stack) -> None:
 
 
 def test_processes_hear_of_a_change_when_it_commits_and_not_before(stack: Stack) -> None:
-    from service.api.documents import DocumentCache, Generations, start_listening
+    from service.api.document_cache import DocumentCache, Generations, start_listening
     from service.feeds.documents import CHANGES_CHANNEL
 
     cache = DocumentCache(3600, loader=lambda s, f: None, generation=lambda: Generations(0, 0))
-    start_listening(cache, stack.env["BANTIN_DATABASE_URL"])
-    wait_until(lambda: cache.notified >= 1, 10, "the listener to connect")
-    heard = cache.notified
+    listener = start_listening(cache, stack.env["BANTIN_DATABASE_URL"])
     engine = create_engine(stack.env["BANTIN_DATABASE_URL"])
     try:
+        wait_until(lambda: cache.notified >= 1, 10, "the listener to connect")
+        heard = cache.notified
         with engine.connect() as connection:
             connection.execute(text("SELECT pg_notify(:c, '')"), {"c": CHANGES_CHANNEL})
             connection.rollback()  # a render that fails says nothing
@@ -108,6 +111,21 @@ def test_processes_hear_of_a_change_when_it_commits_and_not_before(stack: Stack)
         wait_until(lambda: cache.notified == heard + 1, 5, "the notification")
     finally:
         engine.dispose()
+        listener.stop()  # before the stack's database is dropped
+
+
+def test_an_application_stops_listening_when_it_shuts_down() -> None:
+    # A listening thread that outlived its application would find its database dropped and
+    # log a lost connection every second, at the end into streams pytest has closed.
+    before = set(threading.enumerate())
+    with in_process_database("postgresql"):
+        from service.api.app import create_app
+
+        with TestClient(create_app()) as client:
+            assert client.get("/healthz").status_code == 200
+            listening = [t for t in set(threading.enumerate()) - before if t.name == "bantin-document-changes"]
+            assert len(listening) == 1, listening
+        assert not listening[0].is_alive()
 
 
 def test_page_304s_end_on_every_api_process_when_an_article_is_published(stack: Stack, publisher: httpx.Client) -> None:

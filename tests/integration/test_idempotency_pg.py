@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.integration.conftest import in_process_database
+from tests.tables import empty_all_tables
 from tests.unit.api import test_idempotency as scenarios
 
 PER_OPERATION = (
@@ -38,12 +39,7 @@ def raw_client() -> Iterator[TestClient]:
 @pytest.fixture(autouse=True)
 def empty_tables(raw_client: TestClient) -> Iterator[None]:
     yield
-    from service.db.engine import get_engine
-    from service.db.models import Base
-
-    with get_engine().begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(table.delete())
+    empty_all_tables()
 
 
 def test_every_post_is_covered(raw_client: TestClient) -> None:

@@ -57,7 +57,7 @@ from service.subscriptions.service import create_subscription, rotate_secret, un
 from service.telegram.bot import handle_update
 from service.telegram.updates import parse_update
 from tests.integration.concurrency import at_once
-from tests.integration.conftest import empty_all_tables
+from tests.tables import empty_all_tables
 from tests.unit.digests.test_digests import article as digest_article
 from tests.unit.digests.test_digests import reader as digest_reader
 

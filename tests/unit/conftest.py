@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.tables import empty_all_tables
+
 _VAR = Path(tempfile.mkdtemp(prefix="bantin-unit-"))
 UNIT_ENV = {
     "BANTIN_ENVIRONMENT": "test",
@@ -54,12 +56,7 @@ def _clear_caches() -> None:
 @pytest.fixture(autouse=True)
 def empty_tables(unit_environment: None) -> Iterator[None]:
     yield
-    from service.db.engine import get_engine
-    from service.db.models import Base
-
-    with get_engine().begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(table.delete())
+    empty_all_tables()
 
 
 @pytest.fixture

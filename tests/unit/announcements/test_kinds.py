@@ -19,7 +19,7 @@ from service.announcements.kinds import Claim, Content, Kind, Recipient, Unknown
 from service.announcements.message import AnnouncementText
 from service.db.engine import session_scope
 from service.db.models import Subscription
-from service.deliveries.planning import plan_announcement
+from service.deliveries.planning import Named, plan_announcement
 from service.deliveries.sender import claim
 from service.i18n import LANGUAGES, use_language
 from service.subscriptions.schemas import SubscriptionCreate
@@ -62,7 +62,7 @@ def plan(kind: str, subscription_ids: list[int], key: str) -> list[str]:
             payload={"note": "<b>ghi chú</b> & lời"},
             now=NOW,
             settings=get_settings(),
-            only_subscription_ids=subscription_ids,
+            audience=Named(tuple(subscription_ids)),
         )
 
 

@@ -15,6 +15,13 @@ def client() -> Iterator[TestClient]:
         yield test_client
 
 
+@pytest.fixture
+def raw_client() -> Iterator[TestClient]:
+    """An app whose 500s are answers to assert on, not exceptions raised in the test."""
+    with TestClient(create_app(), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
 def make_token(*scopes: str) -> str:
     with session_scope() as session:
         return create_token(session, "test", list(scopes), utcnow())[1]

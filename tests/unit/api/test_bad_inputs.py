@@ -1,14 +1,12 @@
 """Bad instants and integers, on every endpoint that takes one: 422 naming the field, never 500,
 nothing stored."""
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from service.api.app import create_app
 from service.db.engine import session_scope
 from service.db.models import Article, KeyDate, OutboxEvent
 from tests.unit.api.conftest import make_token
@@ -16,13 +14,6 @@ from tests.unit.api.conftest import make_token
 TOO_BIG = str(2**63)  # one more than PostgreSQL's bigint holds
 ARTICLE = {"title": "Bài viết", "body_html": "<p>Nội dung</p>"}
 KEY_DATE = {"name": "Ngày thử", "calendar": "solar", "day": 1, "month": 5}
-
-
-@pytest.fixture
-def raw_client() -> Iterator[TestClient]:
-    # A 500 must show up as a status to assert on, not as an exception in the test.
-    with TestClient(create_app(), raise_server_exceptions=False) as test_client:
-        yield test_client
 
 
 @pytest.fixture

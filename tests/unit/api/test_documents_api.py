@@ -10,11 +10,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from config.settings import get_settings
-from service.api.documents import DocumentCache, Entry, Generations, choose_coding
+from service.api.document_cache import DocumentCache, Entry, Generations
 from service.articles.categories import create_listed_category
 from service.db.engine import session_scope
 from service.db.types import utcnow
 from service.feeds.documents import store_document
+from service.web.negotiation import choose_coding
 from tests.unit.api.conftest import make_token
 from tests.unit.api.test_feeds_api import publish_and_render
 

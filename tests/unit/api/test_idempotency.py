@@ -7,7 +7,7 @@ tests/integration/test_idempotency_pg.py runs the same scenarios on PostgreSQL."
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +17,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from service.api.app import create_app
 from service.db.engine import get_engine, session_scope
 from service.db.models import Base, Delivery, IdempotentRequest
 from tests.unit.api.conftest import make_token
@@ -43,12 +42,6 @@ class Prepared:
     call: Call
     other: Call
     headers: dict[str, str]
-
-
-@pytest.fixture
-def raw_client() -> Iterator[TestClient]:
-    with TestClient(create_app(), raise_server_exceptions=False) as client:
-        yield client
 
 
 def bearer(*scopes: str) -> dict[str, str]:

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterator
 
 import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
 from config.settings import get_settings
-from service.api.app import create_app
 from service.db.engine import session_scope
 from service.db.types import utcnow
 from service.media.images import Budget, clean_image
@@ -37,12 +35,6 @@ DOCUMENTS = (
 )
 # A value for each path parameter that names something of its kind (whether or not it exists).
 SAMPLES = {"delivery_id": "msg_" + "0" * 32, "path": "trix.css", "name": "site.css", "token": "X" * 43}
-
-
-@pytest.fixture
-def raw_client() -> Iterator[TestClient]:
-    with TestClient(create_app(), raise_server_exceptions=False) as client:
-        yield client
 
 
 def concrete(template: str) -> str:

@@ -4,11 +4,10 @@ with the shape it really has, and every documented error can be produced."""
 from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
-from service.api.app import REQUEST_OVERHEAD_BYTES, create_app
+from service.api.app import REQUEST_OVERHEAD_BYTES
 from service.api.errors import ErrorMessage, FieldErrors
 from tests.unit.api.conftest import make_token
 
@@ -29,12 +28,6 @@ UNPARSEABLE: dict[str, bytes] = {
     "nested past CPython's recursion limit": b"[" * 100_000,
     "nested past the bound": b'{"title": ' + b"[" * 500 + b"]" * 500 + b"}",
 }
-
-
-@pytest.fixture
-def raw_client() -> Iterator[TestClient]:
-    with TestClient(create_app(), raise_server_exceptions=False) as client:
-        yield client
 
 
 def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:

@@ -9,10 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
-from service.api.app import create_app
 from service.api.errors import FieldErrors
 from tests.unit.api.conftest import make_token
 
@@ -26,12 +24,6 @@ SAMPLES: dict[str, Any] = {
 }
 # Pydantic's lax mode takes these on purpose (numbers from booleans); they are not sent.
 COERCED = {("boolean", "integer"), ("boolean", "number"), ("integer", "number")}
-
-
-@pytest.fixture
-def raw_client() -> Iterator[TestClient]:
-    with TestClient(create_app(), raise_server_exceptions=False) as client:
-        yield client
 
 
 def resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:

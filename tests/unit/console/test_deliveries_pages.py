@@ -13,7 +13,7 @@ from sqlalchemy import select
 from config.settings import get_settings
 from service.db.engine import session_scope
 from service.db.models import Delivery, DeliveryAttempt, DeliveryStatus, OutboxEvent, Subscription
-from service.deliveries.planning import plan_announcement
+from service.deliveries.planning import Named, plan_announcement
 from service.subscriptions.schemas import SubscriptionCreate
 from service.subscriptions.service import create_subscription
 from tests.unit.console.conftest import ORIGIN
@@ -46,7 +46,7 @@ def delivered(subscription_id: int, title: str, status: DeliveryStatus, attempts
             payload={"article": {"title": title}},
             now=SENT_AT,
             settings=get_settings(),
-            only_subscription_ids=[subscription_id],
+            audience=Named((subscription_id,)),
         )
         delivery = session.get(Delivery, delivery_id)
         assert delivery is not None

@@ -14,7 +14,7 @@ from service.db import after_commit
 from service.db.engine import session_scope
 from service.db.models import Announcement, Delivery, DeliveryAttempt, OutboxEvent, Subscription
 from service.deliveries.outcomes import record_results
-from service.deliveries.planning import plan_announcement, plan_disabled_notices
+from service.deliveries.planning import Followers, plan_announcement, plan_disabled_notices
 from service.deliveries.sender import claim
 from service.deliveries.sweep import release_stuck
 from service.events.announce import announce_event, plan_event_announcement
@@ -39,7 +39,7 @@ def plan(key: str = "event:1", categories: list[str] | None = None) -> list[str]
             event_type="article.published",
             payload={"article": {"title": "T"}},
             now=NOW,
-            categories=categories,
+            audience=Followers(categories=tuple(categories) if categories is not None else None),
             settings=get_settings(),
         )
 

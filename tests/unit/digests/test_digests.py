@@ -232,7 +232,7 @@ def test_the_export_of_a_reader_lists_its_digests() -> None:
     kept = article("Tin", MONDAY - 2 * HOUR)
     run(MONDAY + timedelta(minutes=1))
     with session_scope() as session:
-        [held] = export(session, "xuat.du.lieu@example.vn")["subscriptions"]
+        [held] = export(session, "xuat.du.lieu@example.vn").model_dump(mode="json")["subscriptions"]
     assert held["digest_since"] == MONDAY.isoformat()
     [digest] = held["digests"]
     assert (digest["status"], digest["article_ids"], digest["period_start"]) == ("queued", [kept], MONDAY.isoformat())

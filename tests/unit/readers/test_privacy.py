@@ -16,7 +16,7 @@ from service.api.app import create_app
 from service.cli.main import app as cli
 from service.db.engine import session_scope
 from service.db.models import Delivery, DeliveryAttempt, Subscription
-from service.deliveries.planning import plan_announcement
+from service.deliveries.planning import Named, plan_announcement
 from service.readers import privacy
 from service.readers.consent import record_consent
 from service.subscriptions.schemas import SubscriptionCreate
@@ -39,7 +39,7 @@ def subscribe(channel: str, target: str) -> int:
             payload={"article": {"title": "Tin"}},
             now=NOW,
             settings=get_settings(),
-            only_subscription_ids=[sub.id],
+            audience=Named((sub.id,)),
         )
         session.add(
             DeliveryAttempt(
