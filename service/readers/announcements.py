@@ -24,7 +24,7 @@ from service.announcements.compose import prepared_words
 from service.announcements.kinds import Kind, Recipient
 from service.announcements.links import preferences_url
 from service.announcements.message import AnnouncementText
-from service.i18n import gettext
+from service.i18n import N_, gettext
 from service.readers.signup import CONFIRM_MAIL, MANAGE_MAIL
 from service.readers.zalo_followers import STOPPED_REPLY, WELCOME_NOTICE
 from service.urls import with_path
@@ -81,8 +81,8 @@ def manage_words(payload: Mapping[str, Any], recipient: Recipient, settings: Set
 
 
 KINDS = (
-    Kind(CONFIRM_MAIL, confirm_words, hold=False, preferences_link=False),
-    Kind(MANAGE_MAIL, manage_words, hold=False),
-    Kind(WELCOME_NOTICE, prepared_words),
-    Kind(STOPPED_REPLY, prepared_words, hold=False),
+    Kind(CONFIRM_MAIL, confirm_words, hold=False, preferences_link=False, label=N_("Thư xác nhận đăng ký")),
+    Kind(MANAGE_MAIL, manage_words, hold=False, label=N_("Thư quản lý đăng ký")),
+    Kind(WELCOME_NOTICE, prepared_words, label=N_("Lời chào người theo dõi Zalo")),
+    Kind(STOPPED_REPLY, prepared_words, hold=False, label=N_("Trả lời khi người đọc ngừng nhận")),
 )
