@@ -162,6 +162,9 @@ class Settings(BaseSettings):
     console_session_idle_seconds: int = Field(2 * 3600, ge=60)
     # Writers submit articles for an editor to publish; false lets writers publish themselves.
     review_required: bool = True
+    # Who may create a category by naming one no article has used yet: "writers" (anyone who
+    # writes), "editors" (editors and admins) or "admins". Everyone chooses among the existing ones.
+    new_categories_by: Literal["writers", "editors", "admins"] = "writers"
 
     # ---- calendar ------------------------------------------------------------------------
     key_dates_file: Path = PROJECT_ROOT / "config" / "key_dates.yaml"

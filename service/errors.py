@@ -46,6 +46,8 @@ ENGLISH: dict[str, str] = {
     "entry_empty": "entry {position} is empty",
     "entry_too_long": "entry {position} is longer than {limit} characters",
     "entry_no_slug": "entry {position} ({name!r}) has no letters or digits to make a slug from",
+    "new_category_not_allowed": "there is no category {name!r}, and creating one is not allowed for your role "
+    "(BANTIN_NEW_CATEGORIES_BY); choose an existing category",
     "not_category": "entry {position} ({name!r}) is not a category name or slug",
     "no_category_exists": "none of the chosen categories exists",
     "unknown_category": "no such category",

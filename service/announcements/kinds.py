@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from service.announcements.message import AnnouncementText, FeedContent, Retraction
+from service.i18n import gettext
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,9 @@ class Kind:
     load: Loader | None = None  # None: the announcement's payload is all it needs
     hold: bool = True
     preferences_link: bool = True
+    # What the console calls it (a Vietnamese msgid marked with N_): the delivery log and the
+    # subscriber pages show this, never the type. Empty: the type is shown as it is.
+    label: str = ""
 
 
 class UnknownKind(LookupError):
@@ -103,6 +107,13 @@ def kind_of(name: str) -> Kind:
         return _kinds[name]
     except KeyError:
         raise UnknownKind(f"no announcement kind {name!r} is registered") from None
+
+
+def kind_label(name: str) -> str:
+    """The kind's name as a person reads it, in the current language ("reader.confirm" →
+    "Thư xác nhận đăng ký"); the type itself for a kind that is not registered or has no label."""
+    kind = _kinds.get(name)
+    return gettext(kind.label) if kind is not None and kind.label else name
 
 
 def holds(name: str) -> bool:

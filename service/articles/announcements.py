@@ -82,11 +82,20 @@ def earlier_messages(session: Session, claims: Sequence[Claim], settings: Settin
 
 
 KINDS = (
-    Kind(EventType.ARTICLE_PUBLISHED.value, article_words(N_("Bài mới: %(title)s"), N_("Bài mới"))),
-    Kind(EventType.ARTICLE_UPDATED.value, article_words(N_("Cập nhật: %(title)s"), N_("Cập nhật"))),
+    Kind(
+        EventType.ARTICLE_PUBLISHED.value,
+        article_words(N_("Bài mới: %(title)s"), N_("Bài mới")),
+        label=N_("Bài mới đăng"),
+    ),
+    Kind(
+        EventType.ARTICLE_UPDATED.value,
+        article_words(N_("Cập nhật: %(title)s"), N_("Cập nhật")),
+        label=N_("Bài được cập nhật"),
+    ),
     Kind(
         EventType.ARTICLE_WITHDRAWN.value,
         article_words(N_("Đã gỡ bài: %(title)s"), N_("Đã gỡ bài"), shows_page=False),
         load=earlier_messages,
+        label=N_("Bài bị gỡ"),
     ),
 )

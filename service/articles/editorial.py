@@ -281,6 +281,21 @@ def decide_all(actor: Actor, standing: Standing, kinds: Collection[ChangeKind]) 
     return Outcome.AS_ASKED
 
 
+# BANTIN_NEW_CATEGORIES_BY → the roles that may create a category by naming a new one.
+_CATEGORY_CREATORS = {
+    "writers": frozenset(UserRole),
+    "editors": frozenset({UserRole.EDITOR, UserRole.ADMIN}),
+    "admins": frozenset({UserRole.ADMIN}),
+}
+
+
+def may_create_categories(actor: Actor, settings: Settings) -> bool:
+    """Whether ``actor`` may create a category by naming one that does not exist yet
+    (BANTIN_NEW_CATEGORIES_BY; issue 20 §4): everyone else chooses among the existing ones.
+    The operator's CLI acts as an admin, so ``bantin publish`` always may."""
+    return actor.role in _CATEGORY_CREATORS[settings.new_categories_by]
+
+
 def standing_of(session: Session, article: Article) -> Standing:
     """The article's standing; the submitter is read from its review in progress."""
     submitted_by = None

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
@@ -30,7 +30,16 @@ from service.events.outbox import record_article_event
 from service.text import clean_text
 
 MAX_COMMENT = 5000
-__all__ = ["SelfApproval", "approve", "latest_review", "return_for_changes", "review_queue", "submit_for_review"]
+__all__ = [
+    "SelfApproval",
+    "approve",
+    "latest_review",
+    "return_for_changes",
+    "returned_to",
+    "review_queue",
+    "submit_for_review",
+    "work_of",
+]
 
 
 def submit_for_review(session: Session, article_id: int, actor: Actor, now: datetime) -> Change:
@@ -154,6 +163,45 @@ def review_queue(session: Session, limit: int = 50) -> list[Article]:
             .join(ArticleReview, ArticleReview.article_id == Article.id)
             .where(ArticleReview.status == ReviewStatus.IN_REVIEW, Article.status == ArticleStatus.PENDING_REVIEW)
             .order_by(ArticleReview.requested_at, Article.id)
+            .limit(limit)
+        )
+    )
+
+
+def returned_to(session: Session, created_by: str, limit: int = 20) -> list[tuple[Article, ArticleReview]]:
+    """The drafts of ``created_by`` (an actor label, "user:<name>") whose latest review was a
+    return, each with that review (its comment, who returned it and when), latest return first.
+
+    Resubmitting one starts a newer review, so it leaves this list by itself.
+    """
+    latest = (
+        select(func.max(ArticleReview.id))
+        .where(ArticleReview.article_id == Article.id)
+        .correlate(Article)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(Article, ArticleReview)
+        .join(ArticleReview, ArticleReview.article_id == Article.id)
+        .where(
+            Article.created_by == created_by,
+            Article.status == ArticleStatus.DRAFT,
+            ArticleReview.id == latest,
+            ArticleReview.status == ReviewStatus.CHANGES_REQUESTED,
+        )
+        .order_by(ArticleReview.decided_at.desc(), Article.id.desc())
+        .limit(limit)
+    ).all()
+    return [(article, review) for article, review in rows]
+
+
+def work_of(session: Session, created_by: str, limit: int = 10) -> list[Article]:
+    """The articles ``created_by`` made, last changed first: what a writer's start page lists."""
+    return list(
+        session.scalars(
+            select(Article)
+            .where(Article.created_by == created_by)
+            .order_by(Article.updated_at.desc(), Article.id.desc())
             .limit(limit)
         )
     )

@@ -15,13 +15,22 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from service.articles.alt_text import require_alt_text
 from service.articles.derived import count_articles, counted, keep_in_step
-from service.articles.editorial import NEW, Actor, ChangeKind, Outcome, decide_all, kinds_of_update, require_allowed
+from service.articles.editorial import (
+    NEW,
+    Actor,
+    ChangeKind,
+    Outcome,
+    decide_all,
+    kinds_of_update,
+    may_create_categories,
+    require_allowed,
+)
 from service.articles.revisions import record_revision
 from service.articles.schemas import ArticleCreate, ArticleUpdate
 from service.articles.urls import article_url
 from service.db.models import Article, ArticleReview, ArticleStatus, Category, EventType, ReviewStatus
 from service.db.statements import insert_ignoring_duplicates
-from service.errors import NotFound
+from service.errors import InvalidField, NotFound
 from service.events.outbox import record_article_event
 from service.feeds.scopes import category_scope
 from service.text import resolve_references, search_key, slugify_vi
@@ -39,8 +48,14 @@ def slug_for(title: str) -> str:
     return slugify_vi(title) or "bai-viet"
 
 
-def _categories_by_name(session: Session, names: Sequence[str], now: datetime) -> list[Category]:
+def _categories_by_name(
+    session: Session, names: Sequence[str], now: datetime, actor: Actor, settings: Settings
+) -> list[Category]:
     """Categories by slug, creating the missing ones (names are validated already).
+
+    Creating one is for those BANTIN_NEW_CATEGORIES_BY names (``may_create_categories``):
+    for anyone else a name no category has is InvalidField("categories",
+    "new_category_not_allowed"), nothing written.
 
     Get-or-create that survives concurrency: the missing slugs are inserted with ON
     CONFLICT DO NOTHING, so a request naming a category that another request is creating
@@ -51,6 +66,8 @@ def _categories_by_name(session: Session, names: Sequence[str], now: datetime) -
         return []
     known = set(session.scalars(select(Category.slug).where(Category.slug.in_(wanted))))
     missing = [{"name": name, "slug": slug, "created_at": now} for slug, name in wanted.items() if slug not in known]
+    if missing and not may_create_categories(actor, settings):
+        raise InvalidField("categories", "new_category_not_allowed", name=missing[0]["name"])
     if missing:
         session.execute(insert_ignoring_duplicates(session, Category), missing)
     return list(session.scalars(select(Category).where(Category.slug.in_(wanted)).order_by(Category.slug)))
@@ -114,7 +131,7 @@ def create_article(session: Session, data: ArticleCreate, now: datetime, setting
         created_by=actor.label,
         updated_by=actor.label,
     )
-    article.categories = _categories_by_name(session, data.categories, now)
+    article.categories = _categories_by_name(session, data.categories, now, actor, settings)
     session.add(article)
     session.flush()
     # The article's address exists only now that it has an id; a body without relative
@@ -226,7 +243,7 @@ def update_article(
     if "body_html" in changes:
         changes["body_html"] = resolve_references(changes["body_html"], article_url(article, settings.base_url))
     if "categories" in changes:
-        article.categories = _categories_by_name(session, changes.pop("categories"), now)
+        article.categories = _categories_by_name(session, changes.pop("categories"), now, actor, settings)
     changes.pop("status", None)
     for name, value in changes.items():
         setattr(article, name, value)

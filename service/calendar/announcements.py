@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from service.announcements.compose import prepared_words
 from service.announcements.kinds import Kind
+from service.i18n import N_
 
 REMINDER_DUE = "reminder.due"
 
-KINDS = (Kind(REMINDER_DUE, prepared_words),)
+KINDS = (Kind(REMINDER_DUE, prepared_words, label=N_("Nhắc ngày kỷ niệm")),)

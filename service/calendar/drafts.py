@@ -1,8 +1,8 @@
 """An article drafted from an occurrence of a key date ("Soạn bài" in the console, and the API).
 
 The draft carries the occurrence's official heading as its title and first paragraph,
-the key date's tags as its categories, and, as its intended ``publish_at``, the morning
-of the anniversary (``BANTIN_CALENDAR_DRAFT_TIME`` in ``BANTIN_TIMEZONE``). A draft can
+the existing categories its key date's tags name as its categories, and, as its intended
+``publish_at``, the morning of the anniversary (``BANTIN_CALENDAR_DRAFT_TIME`` in ``BANTIN_TIMEZONE``). A draft can
 hold a ``publish_at`` without being scheduled: the editor shows it in the "Hẹn giờ đăng"
 field, and publishing stays a person's decision.
 
@@ -29,7 +29,7 @@ from service.calendar.occurrences import Occurrence, occurrences_between
 from service.calendar.service import get_key_date
 from service.calendar.text import official_heading
 from service.db.locks import transaction_lock
-from service.db.models import Article, ArticleStatus, KeyDate, OccurrenceDraft
+from service.db.models import Article, ArticleStatus, Category, KeyDate, OccurrenceDraft
 from service.errors import InvalidField
 from service.text import slugify_vi
 
@@ -67,11 +67,21 @@ def morning_of(on: date, settings: Settings) -> datetime:
     return datetime.combine(on, time(hour, minute), tzinfo=settings.zone)
 
 
-def draft_categories(key_date: KeyDate) -> list[str]:
-    """The key date's tags that can name a category (letters or digits, at most MAX_CATEGORY_NAME
-    characters), at most MAX_CATEGORIES of them: an odd tag must not keep the draft from being made."""
-    usable = [tag for tag in key_date.tags if slugify_vi(tag) and len(tag) <= MAX_CATEGORY_NAME]
-    return usable[:MAX_CATEGORIES]
+def draft_categories(session: Session, key_date: KeyDate) -> list[str]:
+    """The existing categories the key date's tags name, in the tags' order, at most MAX_CATEGORIES.
+
+    A tag names a category when both make the same slug: the same words ignoring case,
+    diacritics and punctuation ("đảng" is "Đảng"), never a category that merely contains
+    it ("Đảng" is not "Xây dựng Đảng"). A tag no category has makes none (issue 20 §4): the
+    desk's list of categories is chosen by people, not grown from the calendar's tags; an
+    odd tag never keeps the draft from being made.
+    """
+    slugs = [slugify_vi(tag) for tag in key_date.tags if len(tag) <= MAX_CATEGORY_NAME]
+    wanted = [slug for slug in dict.fromkeys(slugs) if slug]
+    if not wanted:
+        return []
+    names = dict(session.execute(select(Category.slug, Category.name).where(Category.slug.in_(wanted))).tuples().all())
+    return [names[slug] for slug in wanted if slug in names][:MAX_CATEGORIES]
 
 
 def draft_title(heading: str, settings: Settings) -> str:
@@ -107,7 +117,7 @@ def draft_from_occurrence(
     data = ArticleCreate(
         title=draft_title(heading, settings),
         body_html=f"<p>{escape(heading)}</p>",
-        categories=draft_categories(key_date),
+        categories=draft_categories(session, key_date),
         status="draft",
         publish_at=morning if morning > now else None,
     )

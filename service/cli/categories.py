@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from service.cli.common import fail
+from service.cli.common import fail, print_table
 
 categories_app = typer.Typer(help="Categories readers see.", no_args_is_help=True)
 
@@ -48,5 +48,6 @@ def list_() -> None:
 
     with session_scope() as session:
         rows = session.execute(select(Category.slug, Category.name, is_public()).order_by(Category.slug)).all()
-    for slug, name, public in rows:
-        typer.echo(f"{slug}\t{'public' if public else 'not public (drafts only)'}\t{name}")
+    print_table(
+        ("slug", "readers", "name"), [(s, "public" if p else "not public (drafts only)", n) for s, n, p in rows]
+    )

@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 import typer
 from pydantic import TypeAdapter, ValidationError
 
 from service.errors import validation_items
+
+LOCAL_STAMP = "%Y-%m-%d %H:%M"
+
+
+def local_stamp(instant: datetime | None, zone: Any, empty: str = "-") -> str:
+    """``instant`` as "2027-02-03 07:00" in ``zone`` (BANTIN_TIMEZONE's ZoneInfo); ``empty`` for None.
+    Listings say which zone in their header (:func:`print_table`)."""
+    return empty if instant is None else instant.astimezone(zone).strftime(LOCAL_STAMP)
+
+
+def print_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """A listing: one tab-separated header line, then one line per row; nothing at all when
+    there are no rows (an empty listing stays empty for scripts, as ``ls`` does)."""
+    if not rows:
+        return
+    typer.echo("\t".join(header))
+    for row in rows:
+        typer.echo("\t".join(str(value) for value in row))
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -14,7 +15,7 @@ from config.settings import Settings, get_settings
 from service.cli.calendar import calendar_app
 from service.cli.categories import categories_app
 from service.cli.common import fail as _fail
-from service.cli.common import parser_for, validation_failure
+from service.cli.common import local_stamp, parser_for, print_table, validation_failure
 from service.cli.facebook import facebook_app
 from service.cli.health import health_app
 from service.cli.subscribers import deliveries_app, subscribers_app
@@ -288,11 +289,19 @@ def tokens_list() -> None:
     from service.auth.tokens import list_tokens
     from service.db.engine import session_scope
 
+    settings = get_settings()
     with session_scope() as session:
-        for token in list_tokens(session):
-            state = f"revoked {token.revoked_at:%Y-%m-%d %H:%M}" if token.revoked_at else "active"
-            used = f"last used {token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never used"
-            typer.echo(f"{token.id}\t{token.name}\t{','.join(token.scopes)}\t{state}\t{used}")
+        rows = [
+            (
+                token.id,
+                token.name,
+                ",".join(token.scopes),
+                f"revoked {local_stamp(token.revoked_at, settings.zone)}" if token.revoked_at else "active",
+                local_stamp(token.last_used_at, settings.zone, empty="never"),
+            )
+            for token in list_tokens(session)
+        ]
+    print_table(("id", "name", "scopes", "state", f"last used ({settings.timezone})"), rows)
 
 
 @tokens_app.command("revoke")
@@ -343,6 +352,11 @@ def publish(
     typer.echo(summary)
 
 
+def _shown_time(article: Any) -> datetime:
+    """The time a listing shows for an article: published, else scheduled or meant for, else created."""
+    return article.published_at or article.publish_at or article.created_at  # type: ignore[no-any-return]
+
+
 @articles_app.command("list")
 def articles_list(
     status: Annotated[str | None, typer.Option(help="draft, scheduled, published or withdrawn")] = None,
@@ -350,7 +364,8 @@ def articles_list(
     limit: Annotated[int, typer.Option(parser=parser_for(Limit))] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False,
 ) -> None:
-    """List articles, newest first."""
+    """List articles, newest first; times in BANTIN_TIMEZONE (the header names it), ISO 8601 with
+    its offset in --json."""
     from service.articles.service import list_articles
     from service.db.engine import session_scope
     from service.db.models import ArticleStatus
@@ -359,19 +374,22 @@ def articles_list(
         parsed = ArticleStatus(status) if status else None
     except ValueError:
         raise _fail(f"status: must be one of {', '.join(s.value for s in ArticleStatus)}") from None
+    settings = get_settings()
     with session_scope() as session:
         rows, _ = list_articles(session, status=parsed, category_slug=category, limit=limit)
+        if not as_json:
+            table = [(a.id, a.status, local_stamp(_shown_time(a), settings.zone), a.title) for a in rows]
+            print_table(("id", "status", f"time ({settings.timezone})", "title"), table)
+            return
         for a in rows:
-            when = a.published_at or a.publish_at or a.created_at
-            if as_json:
-                typer.echo(
-                    json.dumps(
-                        {"id": a.id, "status": a.status, "title": a.title, "guid": a.guid, "date": when.isoformat()},
-                        ensure_ascii=False,
-                    )
-                )
-            else:
-                typer.echo(f"{a.id}\t{a.status}\t{when:%Y-%m-%d %H:%M}\t{a.title}")
+            document = {
+                "id": a.id,
+                "status": a.status,
+                "title": a.title,
+                "guid": a.guid,
+                "date": _shown_time(a).astimezone(settings.zone).isoformat(),
+            }
+            typer.echo(json.dumps(document, ensure_ascii=False))
 
 
 @app.command()

@@ -10,7 +10,7 @@ import typer
 from pydantic import ValidationError
 
 from config.settings import get_settings
-from service.cli.common import fail, parser_for, validation_failure
+from service.cli.common import fail, local_stamp, parser_for, print_table, validation_failure
 from service.db.engine import session_scope
 from service.db.models import DeliveryStatus, Subscription
 from service.db.types import utcnow
@@ -26,12 +26,18 @@ subscribers_app = typer.Typer(help="Subscribers and their channels.", no_args_is
 deliveries_app = typer.Typer(help="The delivery log.", no_args_is_help=True)
 
 
-def _line(sub: Subscription) -> str:
+COLUMNS = ("id", "channel", "target", "status", "events", "categories", "locale")
+
+
+def _fields(sub: Subscription) -> tuple[object, ...]:
     filters = ",".join(sub.events) or "all events"
     categories = ",".join(sub.categories) or "all categories"
     reason = f" ({sub.status_reason})" if sub.status_reason else ""
-    fields = (sub.id, sub.channel, service.listed_target(sub), f"{sub.status}{reason}", filters, categories, sub.locale)
-    return "\t".join(str(f) for f in fields)
+    return (sub.id, sub.channel, service.listed_target(sub), f"{sub.status}{reason}", filters, categories, sub.locale)
+
+
+def _line(sub: Subscription) -> str:
+    return "\t".join(str(f) for f in _fields(sub))
 
 
 def _options(pairs: list[str]) -> dict[str, Any]:
@@ -84,8 +90,8 @@ def list_(status: str | None = None, channel: str | None = None) -> None:
     """List subscriptions (never their secrets)."""
     with session_scope() as session:
         rows, _ = service.list_subscriptions(session, status=status, channel=channel, limit=100_000)
-        for sub in rows:
-            typer.echo(_line(sub))
+        table = [_fields(sub) for sub in rows]
+    print_table(COLUMNS, table)
 
 
 @subscribers_app.command("show")
@@ -231,9 +237,10 @@ def deliveries_list(
     status: str | None = None,
     limit: Annotated[int, typer.Option(parser=parser_for(Limit))] = 100,
 ) -> None:
-    """Deliveries, newest first, with their last result."""
+    """Deliveries, newest first, with their last result; times in BANTIN_TIMEZONE."""
     from service.deliveries.queries import list_deliveries
 
+    settings = get_settings()
     try:
         parsed = DeliveryStatus(status) if status else None
     except ValueError:
@@ -242,10 +249,14 @@ def deliveries_list(
         rows, _ = list_deliveries(
             session, announcement_id=announcement, subscription_id=subscription, status=parsed, limit=limit
         )
+        table = []
         for delivery, attempts in rows:
             last = attempts[-1] if attempts else None
             result = f"{last.status_code or '-'} {last.error or ''}".strip() if last else "not attempted"
-            typer.echo(f"{delivery.id}\t{delivery.subscription_id}\t{delivery.status}\t{delivery.attempts}\t{result}")
+            created = local_stamp(delivery.created_at, settings.zone)
+            table.append((delivery.id, delivery.subscription_id, delivery.status, delivery.attempts, created, result))
+    header = ("delivery", "subscription", "status", "attempts", f"created ({settings.timezone})", "last result")
+    print_table(header, table)
 
 
 @deliveries_app.command("replay")

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from service.cli.common import fail
+from config.settings import get_settings
+from service.cli.common import fail, local_stamp, print_table
 from service.errors import DomainError
 
 users_app = typer.Typer(help="Staff accounts for the console (/console/).", no_args_is_help=True)
@@ -53,11 +54,19 @@ def list_() -> None:
     from service.auth.users import list_users
     from service.db.engine import session_scope
 
+    zone = get_settings().zone
     with session_scope() as session:
-        for user in list_users(session):
-            state = "active" if user.active else "disabled"
-            seen = f"last login {user.last_login_at:%Y-%m-%d %H:%M}" if user.last_login_at else "never logged in"
-            typer.echo(f"{user.username}\t{user.role}\t{state}\t{seen}\t{user.display_name}")
+        rows = [
+            (
+                user.username,
+                user.role,
+                "active" if user.active else "disabled",
+                local_stamp(user.last_login_at, zone, empty="never"),
+                user.display_name,
+            )
+            for user in list_users(session)
+        ]
+    print_table(("username", "role", "state", f"last login ({get_settings().timezone})", "display name"), rows)
 
 
 @users_app.command("disable")

@@ -50,6 +50,16 @@ def parse_row_id(raw: str) -> tuple[int | None, str | None]:
         return None, gettext(NOT_AN_ID)
 
 
+def id_or_text(raw: str) -> tuple[int | None, str | None]:
+    """A log filter as typed: a number is an id (as the log's links write them, "#12" too),
+    anything else a part of a title or an address to look for; (None, None) when empty."""
+    raw = raw.strip()
+    if not raw:
+        return None, None
+    row_id, error = parse_row_id(raw.removeprefix("#"))
+    return (row_id, None) if error is None else (None, raw)
+
+
 def parse_since(raw: str) -> tuple[datetime | None, str | None]:
     """A local date and time (dd/mm/yyyy HH:mm, or the browser's ``yyyy-mm-ddTHH:MM``) in
     BANTIN_TIMEZONE, as an aware instant in the past; or the message saying what is wrong
@@ -74,12 +84,8 @@ def _log_page(
     status_code: int | None = None,
 ) -> HTMLResponse:
     errors = dict(errors or {})
-    announcement_id, error = parse_row_id(values.get("announcement", ""))
-    if error:
-        errors["announcement"] = error
-    subscription_id, error = parse_row_id(values.get("subscription", ""))
-    if error:
-        errors["subscription"] = error
+    announcement_id, title = id_or_text(values.get("announcement", ""))
+    subscription_id, address = id_or_text(values.get("subscription", ""))
     status = values.get("status", "")
     error = filter_error(status, {s.value for s in DeliveryStatus})
     if error:
@@ -95,6 +101,8 @@ def _log_page(
                 announcement_id=announcement_id,
                 subscription_id=subscription_id,
                 status=chosen,
+                title=title,
+                address=address,
                 limit=PAGE_SIZE,
                 offset=(page - 1) * PAGE_SIZE,
             )
@@ -129,8 +137,8 @@ def deliveries(
 ) -> Response:
     """The delivery log, newest first, PAGE_SIZE a page, each delivery with its attempts.
 
-    Filters: announcement id, subscription id, status. An id that is not a positive integer
-    in range, or an unknown status, is a 422 with the message by its field.
+    Filters: an announcement by its id or part of its article's title, a subscriber by its
+    id or part of its address, a status. An unknown status is a 422 with the message by its field.
     """
     values = {"announcement": announcement, "subscription": subscription, "status": status}
     return _log_page(user, values, page)

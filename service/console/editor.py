@@ -7,10 +7,11 @@ same policy what to offer (service.console.editor_actions).
 from __future__ import annotations
 
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.settings import get_settings
-from service.articles.editorial import ChangeKind, Outcome, WrongState, outcome_for, refusal
+from service.articles.editorial import ChangeKind, Outcome, WrongState, may_create_categories, outcome_for, refusal
 from service.articles.review import latest_review, submit_for_review
 from service.articles.revisions import (
     diff_revisions,
@@ -28,14 +29,15 @@ from service.console.common import console_router, html_page, see_other
 from service.console.editor_actions import editor_actions, saved_message
 from service.console.forms import ArticleForm
 from service.console.review_pages import review_page
-from service.console.security import CheckedForm, CurrentUser, Forbidden, editorial_actor
+from service.console.security import CheckedForm, CurrentUser, Forbidden, PostedCategories, editorial_actor
 from service.console.templating import local_time
 from service.db.engine import session_scope
-from service.db.models import Article, ArticleStatus
+from service.db.models import Article, ArticleStatus, Category
 from service.db.types import utcnow
 from service.errors import InvalidField
 from service.i18n import gettext
 from service.inputs import RowId
+from service.text import search_key
 
 router = console_router()
 
@@ -50,6 +52,7 @@ def editor_page(
         revisions = list_revisions(session, article.id)
     if article is not None and "loaded_revision_id" not in form.values:
         form.values["loaded_revision_id"] = str(revisions[0].id) if revisions else ""
+    actor = editorial_actor(user)
     return html_page(
         "article_form.html",
         user,
@@ -59,8 +62,13 @@ def editor_page(
         review=review,
         revisions=revisions,
         url=article_url(article, get_settings().base_url) if article is not None else None,
-        actions=editor_actions(session, editorial_actor(user), article, form.values.get("publish_at", "").strip()),
+        actions=editor_actions(session, actor, article, form.values.get("publish_at", "").strip()),
         zone=get_settings().timezone,
+        # Categories are chosen from the list; typing a new one is a step of its own, offered
+        # to those BANTIN_NEW_CATEGORIES_BY names (issue 20 §4).
+        # In reading order ("lịch sử" beside "Lịch sử", "Đ" with "D"), not the bytes' order.
+        category_names=sorted(session.scalars(select(Category.name)), key=search_key),
+        may_create_categories=may_create_categories(actor, get_settings()),
     )
 
 
@@ -72,13 +80,13 @@ def new_article(user: CurrentUser) -> Response:
 
 
 @router.post("/articles/new", response_class=HTMLResponse)
-def create(user: CurrentUser, posted: CheckedForm) -> Response:
+def create(user: CurrentUser, posted: CheckedForm, chosen: PostedCategories) -> Response:
     """Save a new article as a draft, submit it for review, publish it or schedule it; 303 to it.
 
     403 when the user may not publish or schedule; the editor again with its errors (422)
     when a field is wrong.
     """
-    form = ArticleForm.posted(posted)
+    form = ArticleForm.posted(posted, chosen)
     data = form.to_create(utcnow())
     with session_scope() as session:
         if data is None:
@@ -122,14 +130,14 @@ def correct_article(article_id: RowId, user: CurrentUser) -> Response:
 
 
 @router.post("/articles/{article_id}", response_class=HTMLResponse)
-def update(article_id: RowId, user: CurrentUser, posted: CheckedForm) -> Response:
+def update(article_id: RowId, user: CurrentUser, posted: CheckedForm, chosen: PostedCategories) -> Response:
     """Save the editor's changes to an article; 303 back to it.
 
     403 when the user may not change this article or take this action; 422 with the field
     errors; 409 with the typed text kept when someone saved since the form was loaded or the
     article's state forbids the change (withdrawn; in review and not theirs to correct).
     """
-    form = ArticleForm.posted(posted)
+    form = ArticleForm.posted(posted, chosen)
     form.values["loaded_revision_id"] = posted.get("loaded_revision_id", "")
     actor = editorial_actor(user)
     with session_scope() as session:
@@ -137,6 +145,7 @@ def update(article_id: RowId, user: CurrentUser, posted: CheckedForm) -> Respons
         data = form.to_update(utcnow(), article.publish_at)
         if data is None:
             return editor_page(session, user, form, article, status_code=422)
+        corrected_in_review = article.status == ArticleStatus.PENDING_REVIEW
         latest = latest_revision_id(session, article_id)
         if latest is not None and form.values["loaded_revision_id"] != str(latest):
             # Someone saved since this form was loaded: saving would silently undo their work.
@@ -161,7 +170,10 @@ def update(article_id: RowId, user: CurrentUser, posted: CheckedForm) -> Respons
                 return see_other(f"/console/articles/{article_id}")
             form.errors["title"] = refused.message
             return editor_page(session, user, form, article, status_code=409)
-        push_flash(session, user.session_id, saved_message(change.article))
+        message = saved_message(change.article)
+        if corrected_in_review and change.article.status == ArticleStatus.PENDING_REVIEW:
+            message = gettext("Đã lưu chỉnh sửa của bạn; bài “%(title)s” vẫn chờ duyệt.", title=change.article.title)
+        push_flash(session, user.session_id, message)
     return see_other(f"/console/articles/{article_id}")
 
 

@@ -96,12 +96,16 @@ class ArticleForm:
 
     ``has_time``: the form carried the publication time field (editors' forms do; a writer's
     has none, so saving it never changes the time an article is meant for).
+    ``chosen``: the existing categories ticked in the list; ``values["categories"]`` holds
+    the names typed as new ones (comma-separated), which creates them where the desk allows
+    (BANTIN_NEW_CATEGORIES_BY) and is simply that category when one already has the name.
     """
 
     values: dict[str, str] = field(default_factory=dict)
     action: str = "draft"
     errors: dict[str, str] = field(default_factory=dict)
     has_time: bool = True
+    chosen: list[str] = field(default_factory=list)
     # The addresses of the body's images refused for lacking their words (decision 0034):
     # the editor marks each one next to its alt field.
     lacking_alt: list[str] = field(default_factory=list)
@@ -122,7 +126,7 @@ class ArticleForm:
         values = {
             "title": article.title,
             "summary": article.summary or "",
-            "categories": ", ".join(c.name for c in article.categories),
+            "categories": "",
             "author": article.author or "",
             "source_name": article.source_name or "",
             "source_url": article.source_url or "",
@@ -133,18 +137,22 @@ class ArticleForm:
             # calendar, a submission carrying it): the field's value, never a placeholder.
             "publish_at": local_time(article.publish_at) if article.status in PLANNED_STATUSES else "",
         }
-        return cls(values, "schedule" if article.status == "scheduled" else "draft")
+        chosen = [c.name for c in article.categories]
+        return cls(values, "schedule" if article.status == "scheduled" else "draft", chosen=chosen)
 
     @classmethod
-    def posted(cls, form: dict[str, str]) -> ArticleForm:
-        """The editor as submitted: text fields and publish_at (missing ones empty); an unknown action is draft."""
+    def posted(cls, form: dict[str, str], chosen: list[str] | None = None) -> ArticleForm:
+        """The editor as submitted: text fields and publish_at (missing ones empty), the ticked
+        ``category`` boxes (a repeated field, read apart); an unknown action is draft."""
         values = {name: form.get(name, "") for name in (*TEXT_FIELDS, "publish_at")}
         action = form.get("action", "draft")
-        return cls(values, action if action in ACTIONS else "draft", has_time="publish_at" in form)
+        ticked = [name for name in (chosen or []) if name.strip()]
+        return cls(values, action if action in ACTIONS else "draft", has_time="publish_at" in form, chosen=ticked)
 
     def _fields(self, now: datetime, stored: datetime | None) -> dict[str, Any]:
         data: dict[str, Any] = {name: self.values[name] for name in TEXT_FIELDS}
-        data["categories"] = [c for c in (p.strip() for p in self.values["categories"].split(",")) if c]
+        typed = [c for c in (p.strip() for p in self.values["categories"].split(",")) if c]
+        data["categories"] = [*self.chosen, *typed]
         for optional in ("summary", "author", "source_name", "source_url", "image_url", "image_alt"):
             data[optional] = data[optional] or None
         if self.action in ("draft", "submit"):

@@ -36,7 +36,7 @@ from service.channels.messages import OutboundMessage, ready
 from service.channels.telegram import telegram_html
 from service.console.common import console_router, html_page
 from service.console.forms import ArticleForm
-from service.console.security import CheckedForm, CurrentUser
+from service.console.security import CheckedForm, CurrentUser, PostedCategories
 from service.db.engine import session_scope
 from service.db.models import Article, ArticleStatus, Category, EventType
 from service.db.types import utcnow
@@ -236,19 +236,19 @@ def saved_preview(article_id: RowId, user: CurrentUser) -> Response:
 
 
 @router.post("/articles/new/preview", response_class=HTMLResponse)
-def new_preview(user: CurrentUser, posted: CheckedForm) -> Response:
+def new_preview(user: CurrentUser, posted: CheckedForm, chosen: PostedCategories) -> Response:
     """The previews of the editor's unsaved new article; 422 with the field errors when it would not save."""
-    return _posted_preview(user, None, posted)
+    return _posted_preview(user, None, posted, chosen)
 
 
 @router.post("/articles/{article_id}/preview", response_class=HTMLResponse)
-def edited_preview(article_id: RowId, user: CurrentUser, posted: CheckedForm) -> Response:
+def edited_preview(article_id: RowId, user: CurrentUser, posted: CheckedForm, chosen: PostedCategories) -> Response:
     """The previews of the editor's unsaved changes to a saved article; 422 with the errors; 404 for an unknown id."""
-    return _posted_preview(user, article_id, posted)
+    return _posted_preview(user, article_id, posted, chosen)
 
 
-def _posted_preview(user: SignedIn, article_id: int | None, posted: dict[str, str]) -> Response:
-    form = ArticleForm.posted({**posted, "action": "draft"})  # a preview never schedules or publishes
+def _posted_preview(user: SignedIn, article_id: int | None, posted: dict[str, str], chosen: list[str]) -> Response:
+    form = ArticleForm.posted({**posted, "action": "draft"}, chosen)  # a preview never schedules or publishes
     now = utcnow()
     data = form.to_create(now)
     with session_scope() as session:

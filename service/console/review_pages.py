@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from config.settings import get_settings
 from service.articles.editorial import ChangeKind, NotPermitted, Rule, WrongState, refusal
 from service.articles.review import approve, latest_review, return_for_changes
-from service.articles.revisions import latest_revision_id
+from service.articles.revisions import latest_revision_id, list_revisions
 from service.articles.service import get_article
 from service.auth.sessions import SignedIn, push_flash
 from service.console.common import console_router, html_page, see_other
@@ -69,12 +69,16 @@ def review_page(
     refused = refusal(session, actor, article, ChangeKind.APPROVE)
     typed_time = values.get("publish_at", local_time(article.publish_at)).strip()
     now = utcnow()
+    review = latest_review(session, article.id)
+    # Saves since the submission: corrections in place, each with who made it (its revision).
+    corrections = [r for r in list_revisions(session, article.id) if review and r.created_at > review.requested_at]
     return html_page(
         "review.html",
         user,
         status_code=status_code,
         article=article,
-        review=latest_review(session, article.id),
+        review=review,
+        corrections=corrections,
         values={**values, "publish_at": typed_time},
         errors=errors,
         may_review=not isinstance(refused, NotPermitted),

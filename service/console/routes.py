@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta
+from typing import Any
 
 from fastapi import Response
 from fastapi.responses import FileResponse, HTMLResponse
@@ -13,7 +14,7 @@ from sqlalchemy import select
 
 from config.settings import get_settings
 from service import clock
-from service.articles.review import review_queue
+from service.articles.review import returned_to, review_queue, work_of
 from service.articles.service import list_articles
 from service.calendar.service import upcoming
 from service.channels import mail_relay
@@ -22,7 +23,7 @@ from service.console.forms import filter_error
 from service.console.security import CurrentUser
 from service.console.templating import STATIC
 from service.db.engine import session_scope
-from service.db.models import Article, ArticleStatus, Category
+from service.db.models import Article, ArticleStatus, Category, UserRole
 from service.db.types import utcnow
 from service.deliveries.queries import delivery_health
 from service.errors import NotFound
@@ -42,40 +43,46 @@ router = console_router()
 
 @router.get("/", response_class=HTMLResponse)
 def dashboard(user: CurrentUser) -> Response:
-    """The start page: the review queue, latest and scheduled articles, delivery health of the last
-    24 hours (linked to the log for admins), the Facebook Pages and whether they take posts,
-    anniversaries of the next UPCOMING_DAYS days; for admins, a banner when mail cannot go or
-    goes to the development outbox (decision 0038)."""
+    """The start page: what the signed-in person acts on (the issue 20 §3 rule, as WordPress's
+    and Ghost's dashboards do it).
+
+    Everyone: anniversaries of the next UPCOMING_DAYS days (what the desk writes about).
+    A writer: their articles returned by an editor with the comment, and their latest
+    articles with their status; no review queue, no delivery health (nothing of theirs to
+    act on). Editors and admins: the review queue, the latest and scheduled articles,
+    delivery health of the last 24 hours (linked to the log for admins) and the Facebook
+    Pages and whether they take posts (decision 0039). Admins: a banner when mail cannot go
+    or goes to the development outbox (decision 0038).
+    """
     settings = get_settings()
     today = clock.now(settings).astimezone(settings.zone).date()
+    reviews = user.role != UserRole.WRITER
     with session_scope() as session:
-        latest, total = list_articles(session, limit=10)
-        scheduled = list(
-            session.scalars(
-                select(Article)
-                .where(Article.status == ArticleStatus.SCHEDULED)
-                .order_by(Article.publish_at, Article.id)
-                .limit(20)
-            )
-        )
         anniversaries = [o for o, _ in upcoming(session, today, UPCOMING_DAYS)]
-        # The desk's Facebook Pages: one Facebook stopped taking posts from (a refused token,
-        # decision 0039) is told here, with how to connect it again.
-        pages, _ = list_subscriptions(session, channel="facebook", limit=10)
-        return html_page(
-            "dashboard.html",
-            user,
-            health=delivery_health(session, utcnow(), outbox_oldest_unfinished(session)),
-            queue=review_queue(session, limit=20),
-            latest=latest,
-            total=total,
-            scheduled=scheduled,
-            anniversaries=anniversaries,
-            pages=pages,
-            today=today,
-            days=UPCOMING_DAYS,
-            mail=mail_relay.current() if user.role == "admin" else None,
-        )
+        context: dict[str, Any] = {"anniversaries": anniversaries, "today": today, "days": UPCOMING_DAYS}
+        if reviews:
+            latest, total = list_articles(session, limit=10)
+            context.update(
+                health=delivery_health(session, utcnow(), outbox_oldest_unfinished(session)),
+                queue=review_queue(session, limit=20),
+                latest=latest,
+                total=total,
+                scheduled=list(
+                    session.scalars(
+                        select(Article)
+                        .where(Article.status == ArticleStatus.SCHEDULED)
+                        .order_by(Article.publish_at, Article.id)
+                        .limit(20)
+                    )
+                ),
+                # A Page Facebook stopped taking posts from (a refused token, decision 0039)
+                # is told here, with how to connect it again.
+                pages=list_subscriptions(session, channel="facebook", limit=10)[0],
+                mail=mail_relay.current() if user.role == "admin" else None,
+            )
+        else:
+            context.update(returned=returned_to(session, user.actor), mine=work_of(session, user.actor))
+        return html_page("dashboard.html" if reviews else "dashboard_writer.html", user, **context)
 
 
 # ---- articles --------------------------------------------------------------------------------

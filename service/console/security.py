@@ -10,6 +10,7 @@ form (double submit), on top of the Origin check.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -121,6 +122,21 @@ def checked_form(
 
 
 CheckedForm = Annotated[dict[str, str], Depends(checked_form)]
+
+
+def ticked(name: str) -> Callable[[Request], Awaitable[list[str]]]:
+    """A dependency: the values of the posted form's repeated field ``name`` (ticked boxes),
+    which CheckedForm's one value per name cannot carry; the form is parsed once and cached."""
+
+    async def values(request: Request) -> list[str]:
+        form = await request.form()
+        return [value for value in form.getlist(name) if isinstance(value, str)]
+
+    return values
+
+
+# The article editor's ticked existing categories (service.console.forms.ArticleForm.chosen).
+PostedCategories = Annotated[list[str], Depends(ticked("category"))]
 
 
 def editorial_actor(user: SignedIn) -> Actor:

@@ -17,7 +17,6 @@ from service.errors import FieldError, InvalidField, field_errors
 from service.i18n import N_
 from service.subscriptions.schemas import Channel, EventName, SubscriptionCreate
 from service.web.refusals import refusal
-from service.web.templating import Labels
 
 CHANNELS: tuple[str, ...] = get_args(Channel)
 EVENTS: tuple[str, ...] = get_args(EventName)
@@ -68,14 +67,6 @@ CHANNEL_LABELS = {
     "facebook": "Facebook Page",
     "apprise": "Apprise",
 }
-EVENT_LABELS = Labels(
-    {
-        "article.published": N_("Bài mới đăng"),
-        "article.updated": N_("Bài được cập nhật"),
-        "article.withdrawn": N_("Bài bị gỡ"),
-        "reminder.due": N_("Nhắc ngày kỷ niệm"),
-    }
-)
 
 FORGOTTEN = N_("Người nhận này đã yêu cầu xóa dữ liệu; chỉ chính họ mới đăng ký lại được (qua trang /subscribe).")
 

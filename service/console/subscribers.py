@@ -9,18 +9,17 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Response
 from fastapi.responses import HTMLResponse
 
 from config.settings import get_settings
 from service.auth.sessions import SignedIn, push_flash
 from service.console.common import console_router, html_page, see_other
 from service.console.forms import filter_error
-from service.console.security import AdminUser, CheckedForm
+from service.console.security import AdminUser, CheckedForm, ticked
 from service.console.subscriber_form import (
     CHANNEL_LABELS,
     CHANNELS,
-    EVENT_LABELS,
     EVENTS,
     FORGOTTEN,
     LOCALES,
@@ -53,13 +52,7 @@ STATUSES = (SubscriptionStatus.ACTIVE.value, SubscriptionStatus.PAUSED.value, Su
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-async def checked_events(request: Request) -> list[str]:
-    """The checked ``events`` boxes of the posted form (a repeated field; the form is parsed once and cached)."""
-    form = await request.form()
-    return [value for value in form.getlist("events") if isinstance(value, str)]
-
-
-PostedEvents = Annotated[list[str], Depends(checked_events)]
+PostedEvents = Annotated[list[str], Depends(ticked("events"))]
 
 
 def _choices() -> dict[str, Any]:
@@ -67,7 +60,6 @@ def _choices() -> dict[str, Any]:
         "channels": CHANNELS,
         "channel_labels": CHANNEL_LABELS,
         "events": EVENTS,
-        "event_labels": EVENT_LABELS,
         "locales": LOCALES,
         "statuses": STATUSES,
     }

@@ -114,6 +114,8 @@ class Article(Base):
         Index("ix_articles_status_published_at", "status", "published_at"),
         Index("ix_articles_status_publish_at", "status", "publish_at"),
         Index("ix_articles_updated_at", "updated_at"),
+        # A writer's start page: their own articles, last changed first (service.articles.review.work_of).
+        Index("ix_articles_created_by", "created_by", "updated_at"),
         # Trigrams let PostgreSQL answer `LIKE '%dang%'` from the index; SQLite ignores the options.
         # The console's and the API's list order (newest first): page 1 of 100,000 without a sort.
         Index("ix_articles_recency", text("coalesce(published_at, created_at) DESC"), text("id DESC")),

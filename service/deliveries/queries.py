@@ -9,7 +9,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from service.db.models import Announcement, Delivery, DeliveryAttempt, DeliveryStatus, Subscription, SubscriptionStatus
+from service.db.models import (
+    Announcement,
+    Article,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    Subscription,
+    SubscriptionStatus,
+)
+from service.text import search_key
 
 HEALTH_WINDOW = timedelta(hours=24)
 
@@ -71,15 +80,34 @@ def list_deliveries(
     announcement_id: int | None = None,
     subscription_id: int | None = None,
     status: DeliveryStatus | None = None,
+    title: str | None = None,
+    address: str | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[list[tuple[Delivery, list[DeliveryAttempt]]], int]:
-    """A page of deliveries, newest first, each with its attempts in order, and the total matching."""
+    """A page of deliveries, newest first, each with its attempts in order, and the total matching.
+
+    ``title``: words of the title of the article an announcement is about (each word, any
+    case, with or without diacritics); ``address``: part of the recipient's address (an
+    e-mail, a URL, a chat id), ignoring the case of ASCII letters.
+    """
     query = select(Delivery)
     if announcement_id is not None:
         query = query.where(Delivery.announcement_id == announcement_id)
     if subscription_id is not None:
         query = query.where(Delivery.subscription_id == subscription_id)
+    if title:
+        # The articles' own search rule (service.articles.service.list_articles): every word,
+        # ignoring case and diacritics, on the kept search text; their announcements by the
+        # article id in the payload (service.events.announce.article_payload).
+        articles = select(Article.id)
+        for word in search_key(title).split():
+            articles = articles.where(Article.search_text.contains(word, autoescape=True))
+        titled = select(Announcement.id).where(Announcement.payload[("article", "id")].as_integer().in_(articles))
+        query = query.where(Delivery.announcement_id.in_(titled))
+    if address:
+        addressed = select(Subscription.id).where(Subscription.target.icontains(address, autoescape=True))
+        query = query.where(Delivery.subscription_id.in_(addressed))
     if status is not None:
         query = query.where(Delivery.status == status.value)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0

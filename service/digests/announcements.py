@@ -81,4 +81,4 @@ def _template(name: str) -> Template:
     return build_environment("service.digests").get_template(name)
 
 
-KINDS = (Kind(DIGEST, digest_words, load=load_digests),)
+KINDS = (Kind(DIGEST, digest_words, load=load_digests, label=N_("Bản tin tổng hợp")),)

@@ -114,10 +114,10 @@ def welcome_words(payload: Mapping[str, Any], recipient: Recipient, settings: Se
 
 
 KINDS = (
-    Kind(CONFIRM_MAIL, confirm_words, hold=False, preferences_link=False),
-    Kind(MANAGE_MAIL, manage_words, hold=False),
+    Kind(CONFIRM_MAIL, confirm_words, hold=False, preferences_link=False, label=N_("Thư xác nhận đăng ký")),
+    Kind(MANAGE_MAIL, manage_words, hold=False, label=N_("Thư quản lý đăng ký")),
     # Sent once, just after the confirmation: a reader who paused since still gets it.
-    Kind(WELCOME_MAIL, welcome_words, hold=False),
-    Kind(WELCOME_NOTICE, prepared_words),
-    Kind(STOPPED_REPLY, prepared_words, hold=False),
+    Kind(WELCOME_MAIL, welcome_words, hold=False, label=N_("Thư chào mừng người đăng ký")),
+    Kind(WELCOME_NOTICE, prepared_words, label=N_("Lời chào người theo dõi Zalo")),
+    Kind(STOPPED_REPLY, prepared_words, hold=False, label=N_("Trả lời khi người đọc ngừng nhận")),
 )

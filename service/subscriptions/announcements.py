@@ -33,6 +33,10 @@ def notice_words(headline: str, lead: str) -> Words:
 
 
 KINDS = (
-    Kind(TEST_MESSAGE, notice_words(N_("Tin thử: %(message)s"), N_("Tin thử"))),
-    Kind(DISABLED_NOTICE, notice_words(N_("Kênh nhận tin bị tắt: %(message)s"), N_("Kênh nhận tin bị tắt"))),
+    Kind(TEST_MESSAGE, notice_words(N_("Tin thử: %(message)s"), N_("Tin thử")), label=N_("Tin thử")),
+    Kind(
+        DISABLED_NOTICE,
+        notice_words(N_("Kênh nhận tin bị tắt: %(message)s"), N_("Kênh nhận tin bị tắt")),
+        label=N_("Báo kênh nhận tin bị tắt"),
+    ),
 )

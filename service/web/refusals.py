@@ -40,6 +40,10 @@ WORDS: dict[str, str] = {
     "entry_empty": N_("Có một chuyên mục để trống."),
     "entry_too_long": N_("Tên chuyên mục dài quá %(limit)s ký tự."),
     "entry_no_slug": N_("“%(name)s” không có chữ hay số nào để làm tên chuyên mục."),
+    "new_category_not_allowed": N_(
+        "Chưa có chuyên mục “%(name)s” và bạn không được tạo chuyên mục mới; hãy chọn trong danh sách "
+        "hoặc nhờ quản trị viên tạo."
+    ),
     "not_category": N_("“%(name)s” không phải tên chuyên mục."),
     "comment_needed": N_("Ghi rõ cần sửa gì để phóng viên biết."),
     # images without words (service.articles.alt_text): refused when publishing

@@ -23,6 +23,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from config.settings import Settings, get_settings
+from service.announcements.kinds import kind_label
 from service.db.types import utcnow
 from service.i18n import (
     LANGUAGE_NAMES,
@@ -38,6 +39,7 @@ from service.i18n import (
     translate_plural,
     with_language,
 )
+from service.web.log_words import answer_words, error_words, reason_words
 
 _WEEKDAYS_VI = (N_("Thứ Hai"), N_("Thứ Ba"), N_("Thứ Tư"), N_("Thứ Năm"), N_("Thứ Sáu"), N_("Thứ Bảy"), N_("Chủ Nhật"))
 _TEXT_TYPES = {
@@ -288,6 +290,10 @@ def _shared_filters() -> dict[str, Any]:
         "announcement_title": announcement_title,
         "day": day,
         "actor": actor_label,
+        "kind_name": kind_label,
+        "reason": reason_words,
+        "error": error_words,
+        "answer": answer_words,
     }
 
 

@@ -15,6 +15,7 @@ from service.announcements.message import FeedContent
 from service.feeds.documents import load_document
 from service.feeds.render import CONTENT_TYPES, FILENAMES
 from service.feeds.urls import feed_url, hub_url
+from service.i18n import N_
 
 # The announcement type of a changed feed (WebSub content distribution).
 FEED_UPDATED = "feed.updated"
@@ -52,4 +53,4 @@ def load_feeds(session: Session, claims: Sequence[Claim], settings: Settings) ->
     return contents
 
 
-KINDS = (Kind(FEED_UPDATED, load=load_feeds),)
+KINDS = (Kind(FEED_UPDATED, load=load_feeds, label=N_("Feed thay đổi (WebSub)")),)

@@ -170,7 +170,9 @@ def test_subscribers_and_deliveries_from_the_command_line(
         5,
         "the log",
     )
-    delivery_id = listed.split("\t")[0]
+    header, row = listed.splitlines()[:2]  # a header line names the columns, the local zone
+    assert header.startswith("delivery\tsubscription\tstatus") and "(Asia/Ho_Chi_Minh)" in header
+    delivery_id = row.split("\t")[0]
     assert stack.run("deliveries", "replay", delivery_id).returncode == 0
     wait_until(lambda: len(receivers.got(path)) == 2, 5, "the replay")
 

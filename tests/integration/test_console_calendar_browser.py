@@ -35,6 +35,10 @@ def test_an_admin_adds_a_lunar_key_date_sees_it_in_the_month_and_drafts_an_artic
     moon = lunar.from_solar(solar)
     origin = moon.year - 50
     name = f"Ngày thử lịch âm {unique}"
+    # The desk's categories: the tag's own (in other letters' case) and a longer one containing it.
+    for category in (f"lịch SỬ {unique}", f"Nghiên cứu Lịch sử {unique}"):
+        made = run_cli(stack, "categories", "create", category)
+        assert made.returncode == 0, made.stderr
     page = context.new_page()
     sign_in(page, calendar_admin, PASSWORD)
     page.get_by_role("link", name="Lịch kỷ niệm").first.click()
@@ -85,7 +89,9 @@ def test_an_admin_adds_a_lunar_key_date_sees_it_in_the_month_and_drafts_an_artic
     )
     expect(page.get_by_role("heading", name="Sửa bài")).to_be_visible()
     expect(page.get_by_label("Tiêu đề")).to_have_value(heading)
-    expect(page.get_by_label("Chuyên mục")).to_have_value(f"Lịch sử {unique}")
+    # The tag "Lịch sử …" is the existing "lịch SỬ …", never the one that merely contains it.
+    expect(page.get_by_role("checkbox", name=f"lịch SỬ {unique}", exact=True)).to_be_checked()
+    expect(page.get_by_role("checkbox", name=f"Nghiên cứu Lịch sử {unique}")).not_to_be_checked()
     expect(page.get_by_label("Thời điểm đăng")).to_have_value(f"{solar:%d/%m/%Y} 07:00")
     expect(page.get_by_role("status")).to_contain_text("Đã soạn bài nháp")
     screenshot(page, "calendar-draft-editor")

@@ -95,8 +95,11 @@ def page_of(browser: Browser, stack: Stack, username: str) -> tuple[BrowserConte
     return context, page
 
 
-def key_date_on(admin: httpx.Client, day: date, name: str, unique: str) -> None:
-    """A solar key date on ``day``, tagged with the test's category, without reminders."""
+def key_date_on(stack: Stack, admin: httpx.Client, day: date, name: str, unique: str) -> None:
+    """A solar key date on ``day``, tagged with the test's category (which exists: a draft takes
+    only existing categories from the tags), without reminders."""
+    made = run_cli(stack, "categories", "create", f"Tin {unique}")
+    assert made.returncode == 0, made.stderr
     key_date = {
         "name": name,
         "calendar": "solar",
@@ -133,7 +136,7 @@ def test_approving_a_calendar_draft_schedules_it_for_its_morning_and_sends_nothi
     hook = subscriber.add("webhook", f"{receivers.base}{hook_path}")["id"]
     day = datetime.now(ZONE).date() + timedelta(days=40)
     name = f"Ngày thử duyệt {unique}"
-    key_date_on(admin, day, name, unique)
+    key_date_on(stack, admin, day, name, unique)
     when = morning(day)
     writer_ctx, writer = page_of(browser, stack, people["writer"])
     editor_ctx, editor = page_of(browser, stack, people["editor"])
@@ -212,7 +215,7 @@ def test_the_editor_schedules_a_planned_draft_at_its_time_and_refuses_a_typed_ti
         # stored; the field keeps the time and the message says how to do either.
         page.goto("/console/articles/new")
         page.get_by_label("Tiêu đề").fill(f"Bài mới {unique}")
-        page.get_by_label("Chuyên mục").fill(f"Tin {unique}")
+        page.get_by_label("Chuyên mục mới").fill(f"Tin {unique}")
         focus_editor(page)
         page.keyboard.type("Nội dung bài mới")
         expect(page.locator("#body_html")).to_have_value("<div>Nội dung bài mới</div>")
@@ -248,7 +251,7 @@ def test_an_editor_schedules_a_calendar_draft_for_the_anniversary_morning(
     hook = subscriber.add("webhook", f"{receivers.base}/hooks/calendar-{unique}")["id"]
     day = datetime.now(ZONE).date() + timedelta(days=30)
     name = f"Ngày thử hẹn giờ {unique}"
-    key_date_on(admin, day, name, unique)
+    key_date_on(stack, admin, day, name, unique)
     when = morning(day)
     context, page = page_of(browser, stack, people["editor"])
     try:

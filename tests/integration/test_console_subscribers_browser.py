@@ -86,7 +86,7 @@ def test_an_admin_adds_a_webhook_sees_its_delivery_and_replays_it(
     wait_until(lambda: sent_with_attempts(page, subscription_id, delivery_id, 1), 20, "the delivery sent in the log")
     row = log_row(page, subscription_id, delivery_id)
     expect(row).to_contain_text(article["title"])
-    expect(row).to_contain_text("HTTP 204")
+    expect(row).to_contain_text("Đã nhận (mã 204)")
     expect(row.locator("ol.attempts .when").first).to_have_text(re.compile(r"^\d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2}$"))
     expect(row).to_contain_text(re.compile(r"\d+ ms"))
     attempts = row.locator("ol.attempts li").count()
@@ -115,7 +115,7 @@ def test_an_admin_adds_a_webhook_sees_its_delivery_and_replays_it(
         "the test message at the receiver",
     )
     page.reload()
-    expect(page.locator("table.deliveries")).to_contain_text("subscription.test")
+    expect(page.locator("table.deliveries")).to_contain_text("Tin thử")
     screenshot(page, "subscriber")
 
     page.goto("/console/subscribers")

@@ -260,3 +260,37 @@ def test_a_new_article(how: str, role: str, expected: str | type[Exception]) -> 
             create_article(session, data, utcnow(), get_settings(), ACTORS[role])
     with session_scope() as session:
         assert session.scalar(select(func.count()).select_from(Article)) == 0
+
+
+# Who may create a category by naming a new one, by BANTIN_NEW_CATEGORIES_BY (issue 20 §4):
+# written out per role, as the desk would say it. "Thời sự" exists; "Đảng" does not.
+CATEGORY_CREATORS = {
+    "writers": {"writer": True, "editor": True, "admin": True},
+    "editors": {"writer": False, "editor": True, "admin": True},
+    "admins": {"writer": False, "editor": False, "admin": True},
+}
+
+
+@pytest.mark.parametrize("setting", CATEGORY_CREATORS)
+@pytest.mark.parametrize("role", ["writer", "editor", "admin"])
+def test_a_new_category_by_role_and_setting(settings_override: pytest.MonkeyPatch, setting: str, role: str) -> None:
+    from service.articles.categories import create_listed_category
+    from service.db.models import Category
+    from service.errors import InvalidField
+
+    settings_override.setenv("BANTIN_NEW_CATEGORIES_BY", setting)
+    with session_scope() as session:
+        create_listed_category(session, "Thời sự", utcnow())
+    data = ArticleCreate(title="Bài mới", body_html="<p>x</p>", categories=["thời sự", "Đảng"], status="draft")
+    try:
+        with session_scope() as session:
+            create_article(session, data, utcnow(), get_settings(), ACTORS[role])
+        created = True
+    except InvalidField as refused:
+        assert refused.field == "categories" and refused.code == "new_category_not_allowed"
+        created = False
+    assert created == CATEGORY_CREATORS[setting][role]
+    with session_scope() as session:
+        names = sorted(session.scalars(select(Category.name)))
+        assert names == (["Thời sự", "Đảng"] if created else ["Thời sự"])
+        assert (session.scalar(select(func.count()).select_from(Article)) or 0) == (1 if created else 0)

@@ -23,7 +23,9 @@ def test_create_list_disable_and_set_password() -> None:
     code, out, _ = run("users", "create", "--username", "admin", "--role", "admin", stdin=PASSWORD + "\n")
     assert code == 0 and "user admin (admin) created" in out
     code, out, _ = run("users", "list")
-    assert out.startswith("admin\tadmin\tactive\tnever logged in")
+    header, row = out.splitlines()
+    assert header == "username\trole\tstate\tlast login (Asia/Ho_Chi_Minh)\tdisplay name"
+    assert row.startswith("admin\tadmin\tactive\tnever\t")
 
     code, out, _ = run("users", "set-password", "admin", stdin="một mật khẩu khác hẳn\n")
     assert code == 0
@@ -62,3 +64,28 @@ def test_up_tells_how_to_create_the_first_admin_only_while_there_is_none(capsys:
     run("users", "create", "--username", "admin", "--role", "admin", stdin=PASSWORD + "\n")
     print_first_admin_hint_if_no_users("http://127.0.0.1:8000")
     assert capsys.readouterr().err == ""
+
+
+def test_listings_print_local_times_under_a_header_that_names_the_zone() -> None:
+    """`users list` and `articles list` (issue 20 §6): 01:30 UTC is 08:30 in Hà Nội, and the header says so."""
+    from datetime import UTC, datetime
+
+    from config.settings import get_settings
+    from service.articles.editorial import OPERATOR
+    from service.articles.schemas import ArticleCreate
+    from service.articles.service import create_article
+    from service.db.models import User
+
+    signed_in = datetime(2026, 12, 7, 1, 30, tzinfo=UTC)
+    run("users", "create", "--username", "bientap", "--role", "editor", stdin=PASSWORD + "\n")
+    with session_scope() as session:
+        user = session.query(User).filter_by(username="bientap").one()
+        user.last_login_at = signed_in
+        data = ArticleCreate(title="Tin sáng", body_html="<p>Tin.</p>", status="published", publish_at=signed_in)
+        article = create_article(session, data, signed_in, get_settings(), OPERATOR).article
+    assert run("users", "list")[1].splitlines()[1].split("\t")[3] == "2026-12-07 08:30"
+    listed = run("articles", "list")
+    assert listed[0] == 0, listed
+    header, row = listed[1].splitlines()
+    assert header == "id\tstatus\ttime (Asia/Ho_Chi_Minh)\ttitle"
+    assert row == f"{article.id}\tpublished\t2026-12-07 08:30\tTin sáng"

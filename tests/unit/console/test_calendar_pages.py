@@ -13,9 +13,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from service.articles.categories import create_listed_category
 from service.calendar import lunar
 from service.db.engine import session_scope
-from service.db.models import Article, ArticleRevision, KeyDate, OccurrenceDraft, OutboxEvent, Reminder
+from service.db.models import Article, ArticleRevision, Category, KeyDate, OccurrenceDraft, OutboxEvent, Reminder
 from tests.unit.api.conftest import make_token
 from tests.unit.console.conftest import ORIGIN, hidden, login, make_user
 
@@ -248,6 +249,8 @@ def test_draft_from_an_occurrence_opens_the_editor_with_heading_category_and_mor
     editor_user: tuple[TestClient, str],
 ) -> None:
     client, token = editor_user
+    with session_scope() as session:
+        create_listed_category(session, "Đảng", datetime.now(UTC))
     response = post(client, f"/console/calendar/key-dates/{PARTY}/draft", token, date="2027-02-03")
     assert response.status_code == 303  # type: ignore[attr-defined]
     location = response.headers["location"]  # type: ignore[attr-defined]
@@ -351,6 +354,8 @@ def test_posts_without_the_csrf_token_are_refused_and_change_nothing(admin: tupl
 def test_the_api_drafts_once_per_occurrence_with_documented_errors(calendar_now: None, app_client: TestClient) -> None:
     writer = {"Authorization": f"Bearer {make_token('write')}"}
     url = f"/api/v1/calendar/key-dates/{PARTY}/draft"
+    with session_scope() as session:
+        create_listed_category(session, "Đảng", datetime.now(UTC))
     created = app_client.post(url, params={"date": "2027-02-03"}, headers=writer)
     assert created.status_code == 201, created.text
     body = created.json()
@@ -400,3 +405,26 @@ def test_the_month_view_offers_no_new_draft_for_a_day_already_past(admin: tuple[
     assert "Soạn bài" not in month_cell(page, "Ngày đã qua")
     assert 'name="date" value="2027-01-20"' in month_cell(page, "Ngày hôm nay")
     assert 'name="date" value="2027-01-25"' in month_cell(page, "Ngày sắp tới")
+
+
+@pytest.mark.parametrize(
+    ("existing", "drafted"),
+    [
+        (["Xây dựng Đảng"], []),  # a category that merely contains the tag is not it
+        (["Xây dựng Đảng", "đảng"], ["đảng"]),  # the same words, any case: the existing one, as it is named
+        (["DANG"], ["DANG"]),  # without diacritics too
+        ([], []),  # a tag no category has creates none
+    ],
+)
+def test_a_calendar_draft_takes_the_existing_categories_its_tags_name(
+    editor_user: tuple[TestClient, str], existing: list[str], drafted: list[str]
+) -> None:
+    client, token = editor_user
+    with session_scope() as session:
+        for name in existing:
+            create_listed_category(session, name, datetime.now(UTC))
+    post(client, f"/console/calendar/key-dates/{PARTY}/draft", token, date="2027-02-03")
+    with session_scope() as session:
+        article = session.scalars(select(Article)).one()
+        assert [c.name for c in article.categories] == drafted
+        assert sorted(session.scalars(select(Category.name))) == sorted(existing)

@@ -173,7 +173,7 @@ def test_the_delivery_log_and_its_errors_are_in_english(admin: tuple[TestClient,
         assert words in log.text, words
     assert leftover_vietnamese(log.text) == []
 
-    bad = client.get("/console/deliveries?subscription=abc")
+    bad = post(client, "/console/deliveries/recover", token, {"subscription": "abc", "since": "01/01/2026 00:00"})
     assert bad.status_code == 422 and "Must be a positive whole number (the ID shown in the log)." in bad.text
     future = post(
         client,

@@ -108,3 +108,47 @@ def test_a_writer_changes_only_their_own_articles(app_client: TestClient) -> Non
     assert refused.status_code == 403
     with session_scope() as session:
         assert session.scalars(select(Article.title)).one() == ARTICLE["title"]
+
+
+def test_a_writers_start_page_lists_their_returned_articles_with_the_comment_and_no_delivery_health(
+    app_client: TestClient,
+) -> None:
+    make_user("phongvien", "writer")
+    make_user("phongvienkhac", "writer")
+    make_user("bientap", "editor")
+    writer = login(app_client, "phongvien")
+    location = post(app_client, "/console/articles/new", writer, **ARTICLE, action="submit").headers["location"]
+    other = login(app_client, "phongvienkhac")
+    post(app_client, "/console/articles/new", other, **{**ARTICLE, "title": "Bài của người khác"}, action="submit")
+    editor = login(app_client, "bientap")
+    assert post(app_client, f"{location}/return", editor, comment="Thiếu nguồn\nvà ảnh.").status_code == 303
+    assert "Gửi tin 24 giờ qua" in app_client.get("/console/").text  # an editor acts on delivery health
+
+    login(app_client, "phongvien")
+    page = app_client.get("/console/").text
+    assert "Gửi tin 24 giờ qua" not in page and "Chờ duyệt</h2>" not in page
+    returned = page.split("Bài bị trả lại</h2>", 1)[1].split("</section>", 1)[0]
+    assert f'href="{location}"' in returned and "Thiếu nguồn\nvà ảnh." in returned and "bientap" in returned
+    mine = page.split("Bài của bạn</h2>", 1)[1].split("</section>", 1)[0]
+    assert "Tin phóng viên gửi" in mine and "Bài của người khác" not in mine
+
+    writer = login(app_client, "phongvien")
+    loaded = hidden(app_client.get(location).text, "loaded_revision_id")
+    post(app_client, location, writer, **ARTICLE, action="submit", loaded_revision_id=loaded)
+    page = app_client.get("/console/").text
+    assert "Không có bài nào bị trả lại." in page  # resubmitted: no longer waiting on the writer
+
+
+def test_the_review_page_shows_the_cover_as_an_image_and_links_to_the_preview(app_client: TestClient) -> None:
+    make_user("phongvien", "writer")
+    make_user("bientap", "editor")
+    writer = login(app_client, "phongvien")
+    cover = "https://anh.example.vn/rat-dai/duong-dan/anh-bia-2027.jpg"
+    new = post(app_client, "/console/articles/new", writer, **ARTICLE, image_url=cover, action="submit")
+    location = new.headers["location"]
+    login(app_client, "bientap")
+    page = app_client.get(location).text
+    assert f'<img src="{cover}" alt="Ảnh bìa"' in page
+    assert f">{cover}<" not in page and f" {cover}</p>" not in page  # no raw address as text
+    assert f'href="{location}/preview">Xem trước</a>' in page
+    assert f'href="{location}/edit">Sửa lỗi trực tiếp</a>' in page
