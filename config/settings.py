@@ -114,6 +114,8 @@ class Settings(BaseSettings):
     metrics_port: int = Field(9808, ge=0, le=65535)
     # Delivered rows (and their attempts) older than this are deleted by deliveries.purge.
     delivery_retention_days: float = Field(30, gt=0)
+    # Audit rows older than this are written to a file under var/audit/, then deleted (decision 0036).
+    audit_retention_days: float = Field(730, gt=0)
 
     # ---- announcements -------------------------------------------------------------------
     # Comma-separated CIDRs and host names that subscriber URLs may point at even though

@@ -36,6 +36,7 @@ from service.api.errors import install_error_handlers
 from service.api.limits import BodySizeLimit
 from service.calendar.loader import load_key_dates
 from service.calendar.service import ensure_calendar, sync_seed_file
+from service.console import audit as console_audit
 from service.console import calendar as console_calendar
 from service.console import categories as console_categories
 from service.console import deliveries as console_deliveries
@@ -160,6 +161,7 @@ def create_app() -> FastAPI:
         console_subscribers,
         console_deliveries,
         console_categories,
+        console_audit,
     )
     for console_area in console_areas:
         app.include_router(console_area.router)

@@ -18,6 +18,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from config.settings import get_settings
+from service.audit.context import identify
+from service.audit.log import record
 from service.db.models import StaffSession, User
 
 # last_seen_at is written at most this often, so that each page view does not write.
@@ -46,7 +48,10 @@ def _session_id(raw: str) -> str:
 
 
 def start_session(session: Session, user: User, now: datetime) -> str:
-    """A new session for ``user``; returns the raw token for the cookie (never stored)."""
+    """A new session for ``user``, the end of a sign-in (audited as ``user`` from now on);
+    returns the raw token for the cookie (never stored)."""
+    identify("user", user.id, user.username)
+    record(session, "sign_in", "user", user.id, now=now)
     raw = secrets.token_urlsafe(32)
     session.add(
         StaffSession(
@@ -71,6 +76,7 @@ def resume_session(session: Session, raw: str | None, now: datetime) -> SignedIn
     if row.last_seen_at + TOUCH_PRECISION <= now:
         row.last_seen_at = now
     user = row.user
+    identify("user", user.id, user.username)
     return SignedIn(row.id, user.id, user.username, user.display_name, user.role, row.csrf_token)
 
 

@@ -130,11 +130,14 @@ def each_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
 def empty_all_tables() -> None:
     """Delete every row of the in-process database, children first (between tests sharing it)."""
     from service.db.engine import get_engine
-    from service.db.models import Base
+    from service.db.models import APPEND_ONLY_TABLES, Base
+    from tests.append_only import empty_audit_log
 
     with get_engine().begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(table.delete())
+            if table.name not in APPEND_ONLY_TABLES:  # their triggers refuse a plain DELETE
+                connection.execute(table.delete())
+        empty_audit_log(connection)
 
 
 @pytest.fixture(scope="session")
