@@ -154,6 +154,8 @@ class Settings(BaseSettings):
     console_session_idle_seconds: int = Field(2 * 3600, ge=60)
     # Writers submit articles for an editor to publish; false lets writers publish themselves.
     review_required: bool = True
+    # Comma-separated roles (writer, editor, admin) that must sign in with a second factor.
+    two_factor_roles_required: str = ""
 
     # ---- calendar ------------------------------------------------------------------------
     key_dates_file: Path = PROJECT_ROOT / "config" / "key_dates.yaml"
@@ -275,6 +277,20 @@ class Settings(BaseSettings):
         return tuple(
             ipaddress.ip_network(p.strip(), strict=False) for p in self.trusted_proxies.split(",") if p.strip()
         )
+
+    @field_validator("two_factor_roles_required")
+    @classmethod
+    def _roles(cls, value: str) -> str:
+        known = ("writer", "editor", "admin")
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            if part not in known:
+                raise ValueError(f"{part!r} is not a role ({', '.join(known)})")
+        return value
+
+    @property
+    def two_factor_roles(self) -> frozenset[str]:
+        """``BANTIN_TWO_FACTOR_ROLES_REQUIRED`` parsed: the roles that must sign in with a code."""
+        return frozenset(p.strip() for p in self.two_factor_roles_required.split(",") if p.strip())
 
     @field_validator("digest_weekly_on", mode="before")
     @classmethod

@@ -51,6 +51,7 @@ ENGLISH: dict[str, str] = {
     "unknown_category": "no such category",
     "menu_place": "a place in the menu is a number from 1 to {limit}",
     "comment_needed": "must say what to change",
+    "code_wrong": "is not the authenticator app's current code",
     "schedule_and_now": "give a time to schedule at, or publish now, not both",
     "file_type": "{name}: expected a .md, .markdown, .html or .htm file",
     "file_not_utf8": "{name} is not UTF-8 text (byte {byte})",

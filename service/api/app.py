@@ -47,6 +47,7 @@ from service.console import review_pages as console_review
 from service.console import routes as console_articles
 from service.console import signin as console_signin
 from service.console import subscribers as console_subscribers
+from service.console import two_factor as console_two_factor
 from service.db.engine import session_scope
 from service.db.types import utcnow
 from service.feeds.publish import ensure_site_feeds
@@ -162,6 +163,7 @@ def create_app() -> FastAPI:
         console_deliveries,
         console_categories,
         console_audit,
+        console_two_factor,
     )
     for console_area in console_areas:
         app.include_router(console_area.router)

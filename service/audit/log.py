@@ -64,7 +64,6 @@ ACTIONS: tuple[str, ...] = (
     "key_date.update",
     "key_date.delete",
     "audit.export",
-    "settings.two_factor",
 )
 
 

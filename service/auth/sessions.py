@@ -36,6 +36,8 @@ class SignedIn:
     display_name: str
     role: str
     csrf_token: str
+    # Signs in with a code from an authenticator app (service/auth/two_factor.py).
+    two_factor: bool = False
 
     @property
     def actor(self) -> str:
@@ -77,7 +79,9 @@ def resume_session(session: Session, raw: str | None, now: datetime) -> SignedIn
         row.last_seen_at = now
     user = row.user
     identify("user", user.id, user.username)
-    return SignedIn(row.id, user.id, user.username, user.display_name, user.role, row.csrf_token)
+    return SignedIn(
+        row.id, user.id, user.username, user.display_name, user.role, row.csrf_token, user.totp_secret is not None
+    )
 
 
 def end_session(session: Session, raw: str | None) -> None:

@@ -42,6 +42,7 @@ WORDS: dict[str, str] = {
     "entry_no_slug": N_("“%(name)s” không có chữ hay số nào để làm tên chuyên mục."),
     "not_category": N_("“%(name)s” không phải tên chuyên mục."),
     "comment_needed": N_("Ghi rõ cần sửa gì để phóng viên biết."),
+    "code_wrong": N_("Mã không đúng; hãy nhập mã 6 chữ số đang hiện trong ứng dụng xác thực."),
     # a subscriber's target: the channels and the egress guard
     "not_https_url": N_("Phải là địa chỉ bắt đầu bằng https://."),
     "no_host": N_("Địa chỉ thiếu tên máy chủ."),
