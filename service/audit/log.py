@@ -60,6 +60,8 @@ ACTIONS: tuple[str, ...] = (
     "subscription.rotate_secret",
     "subscriber.export",
     "subscriber.forget",
+    "category.list",
+    "category.menu",
     "key_date.create",
     "key_date.update",
     "key_date.delete",

@@ -16,7 +16,17 @@ from sqlalchemy.orm import Session
 from service.audit.retention import COLUMNS, as_record
 from service.db.models import AuditEvent
 
-OBJECT_TYPES = ("article", "user", "token", "subscription", "subscriber", "key_date", "audit_export")
+OBJECT_TYPES = (
+    "article",
+    "user",
+    "token",
+    "subscription",
+    "subscriber",
+    "key_date",
+    "category",
+    "menu",
+    "audit_export",
+)
 CSV_CHUNK = 1_000
 
 

@@ -90,6 +90,15 @@ def end_session(session: Session, raw: str | None) -> None:
         session.execute(delete(StaffSession).where(StaffSession.id == _session_id(raw)))
 
 
+def sign_out(session: Session, raw: str | None, now: datetime) -> None:
+    """End the session behind a cookie's raw token, audited as a sign-out; nothing for an unknown token."""
+    row = session.get(StaffSession, _session_id(raw)) if raw else None
+    if row is not None:
+        record(session, "sign_out", "user", row.user_id, now=now)
+        session.delete(row)
+        session.flush()
+
+
 def purge_idle_sessions(session: Session, now: datetime) -> int:
     """Delete sessions idle past the limit; returns how many."""
     cutoff = now - timedelta(seconds=get_settings().console_session_idle_seconds)

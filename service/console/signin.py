@@ -16,7 +16,7 @@ from fastapi import Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from service.auth.sessions import csrf_matches, end_session, purge_idle_sessions, start_session
+from service.auth.sessions import csrf_matches, end_session, purge_idle_sessions, sign_out, start_session
 from service.auth.throttle import LoginThrottle, Refusal
 from service.auth.two_factor import enrolled
 from service.auth.users import authenticate
@@ -173,7 +173,7 @@ def finish_sign_in(throttle: LoginThrottle, username: str, address: str, raw: st
 def logout(request: Request, _: CheckedForm) -> Response:
     """Sign out: the session ends, its cookie is cleared, 303 to the sign-in page."""
     with session_scope() as session:
-        end_session(session, request.cookies.get(SESSION_COOKIE))
+        sign_out(session, request.cookies.get(SESSION_COOKIE), utcnow())
     response = see_other("/console/login")
     clear_session_cookie(response)
     return response

@@ -137,3 +137,37 @@ def test_a_failed_sign_in_and_a_forgotten_reader_are_audited_without_personal_da
 def test_an_unknown_action_is_refused_so_no_row_hides_from_the_filter() -> None:
     with session_scope() as session, pytest.raises(ValueError, match="unknown audit action"):
         record(session, "article.delete", "article", 1)
+
+
+def test_the_category_menu_and_a_listed_category_are_audited(first_new_id: int) -> None:
+    from service.articles.categories import create_listed_category
+    from service.site.navigation import set_menu
+
+    now = utcnow()
+    with acting("operator", client="cli", name="root"), session_scope() as session:
+        first = create_listed_category(session, "Thời sự", now)
+        second = create_listed_category(session, "Văn hóa", now)
+        set_menu(session, {first.id: 1})
+        set_menu(session, {second.id: 1, first.id: 2})
+    found = rows(first_new_id)
+    assert [(r.action, r.before, r.after) for r in found][2:] == [
+        ("category.menu", {"menu": []}, {"menu": ["thoi-su"]}),
+        ("category.menu", {"menu": ["thoi-su"]}, {"menu": ["van-hoa", "thoi-su"]}),
+    ]
+    assert [(r.action, r.object_id, r.after) for r in found][:1] == [
+        ("category.list", str(first.id), {"name": "Thời sự", "slug": "thoi-su"})
+    ]
+
+
+def test_a_sign_in_names_the_user_from_then_on_and_a_sign_out_is_recorded(first_new_id: int) -> None:
+    from service.auth.sessions import sign_out, start_session
+
+    now = utcnow()
+    with session_scope() as session:
+        user = create_user(session, "lan", "mật-khẩu-dài-đủ", "writer", now)
+    with acting(client=ADDRESS), session_scope() as session:
+        raw = start_session(session, user, now)
+        sign_out(session, raw, now)
+        sign_out(session, raw, now)  # already ended: nothing more
+    found = [(r.action, r.actor_kind, r.actor_name, r.client) for r in rows(first_new_id)][1:]
+    assert found == [("sign_in", "user", "lan", ADDRESS), ("sign_out", "user", "lan", ADDRESS)]
