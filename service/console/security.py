@@ -48,7 +48,7 @@ class EnrolmentRequired(Exception):
 
 
 # The pages a user who must enrol can still reach (the rest send them to the first).
-ENROLMENT_PATHS = frozenset({"/console/account/two-factor", "/console/logout"})
+ENROLMENT_PATHS = frozenset({"/console/account/two-factor", "/console/account/two-factor/start", "/console/logout"})
 
 
 class CsrfRefused(Exception):

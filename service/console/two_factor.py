@@ -114,7 +114,10 @@ def _enrolment(user: SignedIn, error: str | None, status_code: int) -> Response:
         assert row is not None
         if two_factor.enrolled(row):
             return html_page("two_factor.html", user, enabled_at=row.totp_enabled_at)
-        secret = two_factor.pending_secret(session, row)
+        secret = row.totp_pending_secret
+    required = two_factor.required(user.role, settings)
+    if secret is None:  # GET changes nothing: the secret is made by the start button's POST
+        return html_page("two_factor.html", user, enabled_at=None, secret=None, required=required)
     uri = two_factor.provisioning_uri(secret, user.username, settings.site_title)
     return html_page(
         "two_factor.html",
@@ -123,9 +126,20 @@ def _enrolment(user: SignedIn, error: str | None, status_code: int) -> Response:
         enabled_at=None,
         qr=Markup(two_factor.qr_svg(uri)),  # noqa: S704 - segno's SVG of our own URI
         secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
-        required=two_factor.required(user.role, settings),
+        required=required,
         error=error,
     )
+
+
+@router.post("/account/two-factor/start", response_class=HTMLResponse)
+def start(user: CurrentUser, _: CheckedForm) -> Response:
+    """Make the secret to enrol with (kept as pending until a code from it is typed back); 303 to the QR code."""
+    with session_scope() as session:
+        row = session.get(User, user.user_id)
+        assert row is not None
+        if not two_factor.enrolled(row):
+            two_factor.pending_secret(session, row)
+    return see_other("/console/account/two-factor")
 
 
 @router.post("/account/two-factor", response_class=HTMLResponse)

@@ -62,6 +62,10 @@ def test_a_role_that_must_use_it_is_sent_to_enrolment_until_it_does(
     for path in ("/console/", "/console/articles", "/console/articles/new"):
         answer = app_client.get(path)
         assert (answer.status_code, answer.headers.get("location")) == (303, "/console/account/two-factor")
+    intro = app_client.get("/console/account/two-factor")
+    assert intro.status_code == 200 and "<svg" not in intro.text  # GET makes no secret
+    started = post(app_client, "/console/account/two-factor/start", hidden(intro.text, "csrf_token"))
+    assert (started.status_code, started.headers["location"]) == (303, "/console/account/two-factor")
     enrolment = app_client.get("/console/account/two-factor")
     assert enrolment.status_code == 200 and "<svg" in enrolment.text
     secret = re.sub(r"\s", "", re.search(r'id="secret">([^<]+)<', enrolment.text).group(1))  # type: ignore[union-attr]
