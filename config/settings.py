@@ -22,6 +22,7 @@ from config.values import (
     ImageAddress,
     LocalTime,
     NetworkList,
+    RoleList,
     TelegramSecret,
     Weekday,
     ZoneName,
@@ -124,6 +125,8 @@ class Settings(BaseSettings):
     metrics_port: int = Field(9808, ge=0, le=65535)
     # Delivered rows (and their attempts) older than this are deleted by deliveries.purge.
     delivery_retention_days: float = Field(30, gt=0)
+    # Audit rows older than this are written to a file under var/audit/, then deleted (decision 0036).
+    audit_retention_days: float = Field(730, gt=0)
 
     # ---- announcements -------------------------------------------------------------------
     # Comma-separated CIDRs and host names that subscriber URLs may point at even though
@@ -165,6 +168,8 @@ class Settings(BaseSettings):
     # Who may create a category by naming one no article has used yet: "writers" (anyone who
     # writes), "editors" (editors and admins) or "admins". Everyone chooses among the existing ones.
     new_categories_by: Literal["writers", "editors", "admins"] = "writers"
+    # Comma-separated roles (writer, editor, admin) that must sign in with a second factor.
+    two_factor_roles_required: RoleList = ""
 
     # ---- calendar ------------------------------------------------------------------------
     key_dates_file: Path = PROJECT_ROOT / "config" / "key_dates.yaml"
@@ -243,6 +248,11 @@ class Settings(BaseSettings):
         return tuple(
             ipaddress.ip_network(p.strip(), strict=False) for p in self.trusted_proxies.split(",") if p.strip()
         )
+
+    @property
+    def two_factor_roles(self) -> frozenset[str]:
+        """``BANTIN_TWO_FACTOR_ROLES_REQUIRED`` parsed: the roles that must sign in with a code."""
+        return frozenset(p.strip() for p in self.two_factor_roles_required.split(",") if p.strip())
 
     @model_validator(mode="after")
     def _real_secret(self) -> Settings:

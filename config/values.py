@@ -50,6 +50,14 @@ def _networks(value: str) -> str:
     return value
 
 
+def _roles(value: str) -> str:
+    known = ("writer", "editor", "admin")
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        if part not in known:
+            raise ValueError(f"{part!r} is not a role ({', '.join(known)})")
+    return value
+
+
 def _weekday_name(value: object) -> object:
     return value.strip().lower() if isinstance(value, str) else value
 
@@ -78,6 +86,8 @@ HexColour = Annotated[str, AfterValidator(_hex_colour)]
 ImageAddress = Annotated[str, AfterValidator(_logo)]
 # Comma-separated IP addresses and CIDRs (possibly none).
 NetworkList = Annotated[str, AfterValidator(_networks)]
+# Comma-separated staff roles (writer, editor, admin), possibly none.
+RoleList = Annotated[str, AfterValidator(_roles)]
 # A weekday's English name, in any case.
 Weekday = Annotated[
     Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],

@@ -53,6 +53,7 @@ ENGLISH: dict[str, str] = {
     "unknown_category": "no such category",
     "menu_place": "a place in the menu is a number from 1 to {limit}",
     "comment_needed": "must say what to change",
+    "code_wrong": "is not the authenticator app's current code",
     "schedule_and_now": "give a time to schedule at, or publish now, not both",
     "cover_alt_missing": (
         "the cover image needs a text alternative for readers who cannot see it ({problem}); send image_alt"

@@ -6,6 +6,7 @@ import logging
 
 from config.settings import get_settings
 from service import task_names
+from service.audit.retention import export_old
 from service.db.engine import session_scope
 from service.db.types import utcnow
 from service.deliveries.retention import purge_delivered
@@ -20,7 +21,8 @@ log = logging.getLogger(__name__)
 @app.task(name=task_names.PURGE_DELIVERIES)
 def purge_deliveries() -> int:
     """Delete delivered rows older than BANTIN_DELIVERY_RETENTION_DAYS, a few bounded chunks per
-    tick; then unconfirmed sign-ups past their links and Telegram update ids past a week."""
+    tick; then unconfirmed sign-ups past their links and Telegram update ids past a week; then
+    export audit rows older than BANTIN_AUDIT_RETENTION_DAYS to files and delete them."""
     deleted = purge_delivered(session_scope, utcnow(), get_settings().delivery_retention_days)
     if deleted:
         DELIVERIES_PURGED.inc(deleted)
@@ -33,4 +35,7 @@ def purge_deliveries() -> int:
         forgotten = purge_updates(session, utcnow())
     if forgotten:
         log.info("telegram update ids older than a week deleted: %d", forgotten)
+    settings = get_settings()
+    for exported in export_old(session_scope, settings.var_dir / "audit", utcnow(), settings.audit_retention_days):
+        log.info("audit rows past the retention exported to %s and deleted: %d", exported.path.name, exported.rows)
     return deleted

@@ -39,6 +39,7 @@ from service.api.limits import BodySizeLimit
 from service.calendar.loader import load_key_dates
 from service.calendar.service import ensure_calendar, sync_seed_file
 from service.channels import mail_relay
+from service.console import audit as console_audit
 from service.console import calendar as console_calendar
 from service.console import categories as console_categories
 from service.console import deliveries as console_deliveries
@@ -50,6 +51,7 @@ from service.console import review_pages as console_review
 from service.console import routes as console_articles
 from service.console import signin as console_signin
 from service.console import subscribers as console_subscribers
+from service.console import two_factor as console_two_factor
 from service.db.engine import session_scope
 from service.db.types import utcnow
 from service.feeds.publish import ensure_site_feeds
@@ -183,6 +185,8 @@ def create_app() -> FastAPI:
         console_deliveries,
         console_categories,
         console_outbox,
+        console_audit,
+        console_two_factor,
     )
     for console_area in console_areas:
         app.include_router(console_area.router)

@@ -11,6 +11,7 @@ from fastapi import Depends, HTTPException, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from service.articles.editorial import Actor, NotPermitted, Rule, program
+from service.audit.context import identify
 from service.auth.tokens import Scope, authenticate, effective_scopes
 from service.db.types import utcnow
 
@@ -80,6 +81,7 @@ def require_scope(scope: Scope) -> Callable[..., Caller]:
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )
         caller = Caller(token.id, token.name, frozenset(effective_scopes(token)))
+        identify("token", token.id, token.name)
         if scope not in caller.scopes:
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"this token lacks the '{scope.value}' scope")
         return caller

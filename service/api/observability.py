@@ -17,6 +17,7 @@ from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, CollectorRegistry, gener
 from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.audit.context import acting
 from service.db.engine import read_scope
 from service.db.types import utcnow
 from service.observability import multiprocess
@@ -67,7 +68,8 @@ class RequestObservability:
         # The client as ClientAddress decided (outside this middleware): on the access line and
         # every line logged while the request runs.
         client = scope["client"][0] if scope.get("client") else None
-        with bound(request_id=request_id, client=client):
+        # The same client is the audit log's "from where" (anonymous until authenticated).
+        with bound(request_id=request_id, client=client), acting(client=client):
             try:
                 await self.app(scope, receive, send_with_id)
             finally:

@@ -20,6 +20,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
+from service.audit.log import record
 from service.db.models import ArticleStatus, Category, article_counts
 from service.db.statements import insert_ignoring_duplicates
 from service.text import slugify_vi
@@ -82,4 +83,6 @@ def create_listed_category(session: Session, name: str, now: datetime) -> Catego
     slug = slugify_vi(name)
     session.execute(insert_ignoring_duplicates(session, Category), [{"name": name, "slug": slug, "created_at": now}])
     session.execute(update(Category).where(Category.slug == slug).values(listed=True))
-    return session.scalars(select(Category).where(Category.slug == slug)).one()
+    category = session.scalars(select(Category).where(Category.slug == slug)).one()
+    record(session, "category.list", "category", category.id, None, {"name": category.name, "slug": slug}, now)
+    return category

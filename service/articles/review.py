@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from service.articles.alt_text import require_alt_text
+from service.articles.audit import article_state, audit_article
 from service.articles.derived import counted, keep_in_step
 from service.articles.editorial import Actor, ChangeKind, Rule, SelfApproval, WrongState, require_allowed
 from service.articles.service import Change, get_article
@@ -48,7 +49,7 @@ def submit_for_review(session: Session, article_id: int, actor: Actor, now: date
     WrongState unless it is a draft; NotPermitted for a writer and someone else's article."""
     article = get_article(session, article_id, for_update=True)
     require_allowed(session, actor, article, {ChangeKind.SUBMIT})
-    before = counted(article)
+    before, audited = counted(article), article_state(article)
     article.status = ArticleStatus.PENDING_REVIEW.value
     article.updated_at = now
     article.updated_by = actor.label
@@ -58,6 +59,7 @@ def submit_for_review(session: Session, article_id: int, actor: Actor, now: date
         )
     )
     keep_in_step(session, article, before)
+    audit_article(session, "article.submit", article, audited, now)
     return Change(article)
 
 
@@ -114,13 +116,14 @@ def approve(
     require_alt_text(article.body_html, article.image_url, article.image_alt)
     _decide(session, article, actor, now, ReviewStatus.APPROVED, None)
     scheduled = when is not None and when > now
-    before = counted(article)
+    before, audited = counted(article), article_state(article)
     article.status = (ArticleStatus.SCHEDULED if scheduled else ArticleStatus.PUBLISHED).value
     article.publish_at = when if scheduled else None
     article.published_at = None if scheduled else now
     article.updated_at = now
     article.updated_by = actor.label
     keep_in_step(session, article, before)
+    audit_article(session, "article.approve", article, audited, now)
     if not scheduled:
         record_article_event(session, EventType.ARTICLE_PUBLISHED, article, settings)
     return Change(article)
@@ -137,11 +140,12 @@ def return_for_changes(session: Session, article_id: int, actor: Actor, comment:
     if len(comment) > MAX_COMMENT:
         raise InvalidField("comment", "too_long", length=len(comment), limit=MAX_COMMENT)
     _decide(session, article, actor, now, ReviewStatus.CHANGES_REQUESTED, comment)
-    before = counted(article)
+    before, audited = counted(article), article_state(article)
     article.status = ArticleStatus.DRAFT.value
     article.updated_at = now
     article.updated_by = actor.label
     keep_in_step(session, article, before)
+    audit_article(session, "article.return", article, audited, now, {"comment": comment})
     return Change(article)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from service.articles.alt_text import require_alt_text
+from service.articles.audit import article_state, audit_article, update_action
 from service.articles.derived import count_articles, counted, keep_in_step
 from service.articles.editorial import (
     NEW,
@@ -139,6 +140,7 @@ def create_article(session: Session, data: ArticleCreate, now: datetime, setting
     article.body_html = resolve_references(article.body_html, article_url(article, settings.base_url))
     keep_in_step(session, article, None)
     record_revision(session, article, actor.label, now)
+    audit_article(session, "article.create", article, None, now)
     if status == ArticleStatus.PUBLISHED:
         record_article_event(session, EventType.ARTICLE_PUBLISHED, article, settings)
     return Change(article)
@@ -234,6 +236,7 @@ def update_article(
     kinds = kinds_of_update(changes.keys(), target, restoring=restored_from_id is not None)
     outcome = require_allowed(session, actor, article, kinds)
     before = counted(article)
+    audited = article_state(article)
     was_published = article.status == ArticleStatus.PUBLISHED
     old_scopes = [category_scope(c.slug) for c in article.categories]
 
@@ -267,6 +270,7 @@ def update_article(
     article.updated_by = actor.label
     keep_in_step(session, article, before)
     record_revision(session, article, actor.label, now, restored_from_id)
+    audit_article(session, update_action(audited, article, restored_from_id is not None), article, audited, now)
 
     is_published = article.status == ArticleStatus.PUBLISHED
     event_type = None
@@ -304,11 +308,13 @@ def withdraw_article(session: Session, article_id: int, now: datetime, settings:
         return change
     was_published = article.status == ArticleStatus.PUBLISHED
     before = counted(article)
+    audited = article_state(article)
     article.status = ArticleStatus.WITHDRAWN.value
     article.withdrawn_at = now
     article.updated_at = now
     article.updated_by = actor.label
     keep_in_step(session, article, before)
+    audit_article(session, "article.withdraw", article, audited, now)
     if was_published:
         record_article_event(session, EventType.ARTICLE_WITHDRAWN, article, settings)
     return change

@@ -18,6 +18,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from config.settings import get_settings
+from service.audit.context import identify
+from service.audit.log import record
 from service.db.models import StaffSession, User
 
 # last_seen_at is written at most this often, so that each page view does not write.
@@ -34,6 +36,8 @@ class SignedIn:
     display_name: str
     role: str
     csrf_token: str
+    # Signs in with a code from an authenticator app (service/auth/two_factor.py).
+    two_factor: bool = False
 
     @property
     def actor(self) -> str:
@@ -46,7 +50,10 @@ def _session_id(raw: str) -> str:
 
 
 def start_session(session: Session, user: User, now: datetime) -> str:
-    """A new session for ``user``; returns the raw token for the cookie (never stored)."""
+    """A new session for ``user``, the end of a sign-in (audited as ``user`` from now on);
+    returns the raw token for the cookie (never stored)."""
+    identify("user", user.id, user.username)
+    record(session, "sign_in", "user", user.id, now=now)
     raw = secrets.token_urlsafe(32)
     session.add(
         StaffSession(
@@ -71,13 +78,25 @@ def resume_session(session: Session, raw: str | None, now: datetime) -> SignedIn
     if row.last_seen_at + TOUCH_PRECISION <= now:
         row.last_seen_at = now
     user = row.user
-    return SignedIn(row.id, user.id, user.username, user.display_name, user.role, row.csrf_token)
+    identify("user", user.id, user.username)
+    return SignedIn(
+        row.id, user.id, user.username, user.display_name, user.role, row.csrf_token, user.totp_secret is not None
+    )
 
 
 def end_session(session: Session, raw: str | None) -> None:
     """Delete the session behind a cookie's raw token (sign-out); nothing happens for a missing or unknown token."""
     if raw:
         session.execute(delete(StaffSession).where(StaffSession.id == _session_id(raw)))
+
+
+def sign_out(session: Session, raw: str | None, now: datetime) -> None:
+    """End the session behind a cookie's raw token, audited as a sign-out; nothing for an unknown token."""
+    row = session.get(StaffSession, _session_id(raw)) if raw else None
+    if row is not None:
+        record(session, "sign_out", "user", row.user_id, now=now)
+        session.delete(row)
+        session.flush()
 
 
 def purge_idle_sessions(session: Session, now: datetime) -> int:

@@ -12,6 +12,7 @@ from typing import cast
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
+from service.audit.log import fields, record
 from service.db.engine import read_scope, session_scope
 from service.db.models import ApiToken
 from service.errors import InvalidField, NotFound
@@ -35,6 +36,10 @@ IMPLIED_SCOPES = {
     Scope.PUBLISH: {Scope.PUBLISH, Scope.WRITE},
     Scope.WRITE: {Scope.WRITE},
 }
+
+
+# What the audit log keeps of a token (never its value or hash).
+AUDITED = ("name", "scopes", "revoked_at")
 
 
 def hash_token(raw: str) -> str:
@@ -62,6 +67,7 @@ def create_token(session: Session, name: str, scopes: list[str], now: datetime) 
     token = ApiToken(name=name, token_hash=hash_token(raw), scopes=[s.value for s in parsed], created_at=now)
     session.add(token)
     session.flush()
+    record(session, "token.create", "token", token.id, None, fields(token, AUDITED), now)
     return token, raw
 
 
@@ -138,5 +144,7 @@ def revoke_token(session: Session, token_id: int, now: datetime) -> ApiToken:
     if token is None:
         raise NotFound(f"token {token_id} does not exist")
     if token.revoked_at is None:
+        before = fields(token, AUDITED)
         token.revoked_at = now
+        record(session, "token.revoke", "token", token.id, before, fields(token, AUDITED), now)
     return token

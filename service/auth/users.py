@@ -15,6 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from service.audit.log import fields, record
 from service.db.models import StaffSession, User, UserRole
 from service.errors import Conflict, InvalidField, NotFound
 from service.text import clean_line
@@ -22,6 +23,9 @@ from service.text import clean_line
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024  # Argon2 accepts more; a cap keeps one request from costing a lot of CPU.
+
+# What the audit log keeps of an account (never its password hash).
+AUDITED = ("username", "display_name", "role", "active")
 
 _hasher = PasswordHasher()
 # Verifying against this when the user does not exist makes "no such user" cost what
@@ -77,6 +81,7 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    record(session, "user.create", "user", user.id, None, fields(user, AUDITED), now)
     return user
 
 
@@ -103,13 +108,21 @@ def authenticate(session: Session, username: str, password: str, now: datetime) 
     user = session.scalars(select(User).where(User.username == normalise_username(username))).one_or_none()
     if user is None or len(password) > MAX_PASSWORD:
         _verify(_DUMMY_HASH, password[:MAX_PASSWORD])
+        _failed(session, user, username, now)
         return None
     if not _verify(user.password_hash, password) or not user.active:
+        _failed(session, user, username, now)
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = now
     return user
+
+
+def _failed(session: Session, user: User | None, username: str, now: datetime) -> None:
+    """The failed attempt's audit row: the account asked for (by id when it exists), never the password."""
+    asked = clean_line(username)[:200] or None
+    record(session, "sign_in.failed", "user", user.id if user else None, None, {"username": asked}, now)
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -124,12 +137,15 @@ def set_password(session: Session, username: str, password: str) -> User:
     user = get_user(session, username)
     user.password_hash = hash_password(check_password_rules(password))
     session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
+    record(session, "user.password", "user", user.id, {"password": "old"}, {"password": "new"})
     return user
 
 
 def disable_user(session: Session, username: str) -> User:
     """The user can no longer sign in, and is signed out everywhere."""
     user = get_user(session, username)
+    before = fields(user, AUDITED)
     user.active = False
     session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
+    record(session, "user.disable", "user", user.id, before, fields(user, AUDITED))
     return user

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from service.audit.log import plain, record
 from service.calendar.ics import build_calendar, years_for
 from service.calendar.occurrences import Occurrence, occurrences_between, occurrences_in_year
 from service.calendar.reminders import plan_key_date, replan_key_date
@@ -35,8 +37,15 @@ def create_key_date(
     Raises Conflict (409) when the id exists, also when two requests race for it.
     """
     key_date = _add_key_date(session, data, now, settings, source)
+    record(session, "key_date.create", "key_date", key_date.id, None, _audited(key_date), now)
     mark_calendar_stale(session)
     return key_date
+
+
+def _audited(key_date: KeyDate) -> dict[str, Any]:
+    """What the audit log compares of a key date: every column but its bookkeeping times."""
+    names = [c.key for c in KeyDate.__table__.columns if c.key not in ("created_at", "updated_at")]
+    return {name: plain(getattr(key_date, name)) for name in names}
 
 
 def _add_key_date(session: Session, data: KeyDateIn, now: datetime, settings: Settings, source: str) -> KeyDate:
@@ -74,6 +83,7 @@ def update_key_date(
     does not exist or a template that does not render.
     """
     key_date = get_key_date(session, key_date_id)
+    before = _audited(key_date)
     changes = data.changes()  # a null only where it clears (KeyDateUpdate.CLEARABLE)
     merged = {name: changes.get(name, getattr(key_date, name)) for name in DATE_FIELDS}
     try:
@@ -95,6 +105,7 @@ def update_key_date(
         setattr(key_date, name, value)
     key_date.updated_at = now
     session.flush()
+    record(session, "key_date.update", "key_date", key_date.id, before, _audited(key_date), now)
     replan_key_date(session, key_date, now, settings)
     mark_calendar_stale(session)
     return key_date
@@ -102,7 +113,9 @@ def update_key_date(
 
 def delete_key_date(session: Session, key_date_id: str) -> None:
     """Delete a key date (its reminders go with it); NotFound for an unknown id."""
-    session.delete(get_key_date(session, key_date_id))
+    key_date = get_key_date(session, key_date_id)
+    record(session, "key_date.delete", "key_date", key_date.id, _audited(key_date))
+    session.delete(key_date)
     session.flush()
     mark_calendar_stale(session)
 

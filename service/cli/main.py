@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 from datetime import datetime
@@ -12,6 +13,8 @@ import typer
 from pydantic import ValidationError
 
 from config.settings import Settings, get_settings
+from service.audit.context import act_as_operator
+from service.cli.audit import audit_app
 from service.cli.calendar import calendar_app
 from service.cli.categories import categories_app
 from service.cli.common import fail as _fail
@@ -43,6 +46,7 @@ app.add_typer(health_app, name="health")
 app.add_typer(users_app, name="users")
 app.add_typer(telegram_app, name="telegram")
 app.add_typer(facebook_app, name="facebook")
+app.add_typer(audit_app, name="audit")
 
 
 # Long-running roles name themselves in every log line; one-off commands are "cli".
@@ -63,6 +67,16 @@ def _main(ctx: typer.Context) -> None:
     command = ctx.invoked_subcommand or "cli"
     configure_from_settings(command if command in ROLES else "cli", get_settings())
     after_commit.install(_send_after_commit)
+    if command not in ROLES:
+        # A one-off command is the operator's, audited under their login on the server.
+        act_as_operator(_login_name())
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container's arbitrary user)
+        return "operator"
 
 
 # ---- running ---------------------------------------------------------------------------------

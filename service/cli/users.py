@@ -99,6 +99,22 @@ def set_password(username: str) -> None:
     typer.echo(f"password of {username} changed; their sessions have ended")
 
 
+@users_app.command("reset-two-factor")
+def reset_two_factor(username: str) -> None:
+    """A lost authenticator: the user's TOTP secret and recovery codes go, their sessions end;
+    they enrol again at their next sign-in. Audited, as the console's reset is."""
+    from service.auth import two_factor
+    from service.db.engine import session_scope
+    from service.db.types import utcnow
+
+    try:
+        with session_scope() as session:
+            two_factor.reset(session, username, utcnow())
+    except DomainError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"two-factor sign-in of {username} reset; their sessions have ended")
+
+
 def print_first_admin_hint_if_no_users(base_url: str) -> None:
     """What `bantin up` says on a database without users: how to get into the console."""
     from service.auth.users import count_users

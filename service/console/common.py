@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 from service.articles.editorial import NotPermitted, WrongState
 from service.auth.sessions import SignedIn, pop_flash
 from service.console.request_errors import PATH_STATUS, validation_message, validation_status
-from service.console.security import CsrfRefused, Forbidden, LoginRequired
+from service.console.security import CsrfRefused, EnrolmentRequired, Forbidden, LoginRequired
 from service.console.templating import render
 from service.db.engine import session_scope
 from service.errors import NotFound
@@ -30,7 +30,8 @@ class ConsoleRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         """The route's handler, wrapped to turn the console's signals into pages.
 
-        LoginRequired → 303 to the sign-in page; CsrfRefused and Forbidden → an HTML 403;
+        LoginRequired → 303 to the sign-in page; EnrolmentRequired → 303 to two-factor
+        enrolment; CsrfRefused and Forbidden → an HTML 403;
         the editorial policy's refusals → 403 (NotPermitted) or 409 (WrongState) with its sentence;
         NotFound → an HTML 404; a malformed path or query (RequestValidationError) → an HTML
         page naming the field and the reason: 404 when the path is malformed (``/articles/abc``
@@ -43,6 +44,8 @@ class ConsoleRoute(APIRoute):
                 return await handler(request)
             except LoginRequired as signal:
                 return RedirectResponse(f"/console/login?next={signal.next_path}", status_code=303)
+            except EnrolmentRequired:
+                return RedirectResponse("/console/account/two-factor", status_code=303)
             except CsrfRefused:
                 return _error_page(N_("Yêu cầu bị từ chối"), CSRF_MESSAGE, 403)
             except Forbidden:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -22,12 +23,18 @@ from config.settings import get_settings
 from service.articles.editorial import Actor, person
 from service.auth.sessions import SignedIn, csrf_matches, resume_session
 from service.auth.throttle import LoginThrottle
+from service.auth.two_factor import required
 from service.db.engine import session_scope
 from service.db.models import UserRole
 from service.db.types import utcnow
+from service.links import sign, verify
 
 SESSION_COOKIE = "bantin_console"
 LOGIN_CSRF_COOKIE = "bantin_login_csrf"
+# Between a right password and the code: which user, signed, for SECOND_FACTOR_SECONDS.
+SECOND_FACTOR_COOKIE = "bantin_second_factor"
+SECOND_FACTOR_SECONDS = 300
+_SECOND_FACTOR = "console-second-factor"
 CONSOLE_PATH = "/console/"
 
 
@@ -35,6 +42,14 @@ class LoginRequired(Exception):
     def __init__(self, next_path: str) -> None:
         super().__init__(next_path)
         self.next_path = next_path
+
+
+class EnrolmentRequired(Exception):
+    """The role must sign in with a second factor and this user has none yet: enrol first."""
+
+
+# The pages a user who must enrol can still reach (the rest send them to the first).
+ENROLMENT_PATHS = frozenset({"/console/account/two-factor", "/console/account/two-factor/start", "/console/logout"})
 
 
 class CsrfRefused(Exception):
@@ -72,6 +87,32 @@ def set_login_csrf_cookie(response: Response, token: str) -> None:
     )
 
 
+def set_second_factor_cookie(response: Response, user_id: int, now: datetime) -> None:
+    """The password was right: ``<user id>.<expiry>.<HMAC>`` until the code is typed (HttpOnly,
+    SameSite=Strict, path /console). It proves the password only; the code still has to come."""
+    secret = get_settings().secret_key.get_secret_value()
+    signed = sign(secret, _SECOND_FACTOR, str(user_id), now + timedelta(seconds=SECOND_FACTOR_SECONDS))
+    response.set_cookie(
+        SECOND_FACTOR_COOKIE,
+        f"{user_id}.{signed}",
+        max_age=SECOND_FACTOR_SECONDS,
+        httponly=True,
+        samesite="strict",
+        secure=cookie_is_secure(),
+        path="/console",
+    )
+
+
+def second_factor_user(request: Request, now: datetime) -> int | None:
+    """The user whose password was right a moment ago in this browser, or None (no cookie,
+    forged, or older than SECOND_FACTOR_SECONDS)."""
+    user_id, _, signed = request.cookies.get(SECOND_FACTOR_COOKIE, "").partition(".")
+    if not user_id.isdigit() or len(user_id) > 18:
+        return None
+    secret = get_settings().secret_key.get_secret_value()
+    return int(user_id) if verify(secret, _SECOND_FACTOR, user_id, signed, now) == "ok" else None
+
+
 def _origin_of(url: str) -> str | None:
     parts = urlsplit(url)
     if not parts.scheme or not parts.netloc:
@@ -100,6 +141,8 @@ def signed_in(request: Request) -> SignedIn:
         user = resume_session(session, request.cookies.get(SESSION_COOKIE), utcnow())
     if user is None:
         raise LoginRequired(request.url.path)
+    if not user.two_factor and required(user.role, get_settings()) and request.url.path not in ENROLMENT_PATHS:
+        raise EnrolmentRequired()
     return user
 
 

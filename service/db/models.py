@@ -577,6 +577,26 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Two-factor sign-in (TOTP, RFC 6238; service/auth/two_factor.py): the confirmed secret
+    # (base32) and when it was confirmed; a secret shown for enrolment, not yet confirmed;
+    # the last time step a code was accepted at, so that no code is accepted twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    totp_pending_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class RecoveryCode(Base):
+    """A one-time code that stands in for the authenticator app; only its SHA-256 is kept."""
+
+    __tablename__ = "recovery_codes"
+    __table_args__ = (Index("ix_recovery_codes_user", "user_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class StaffSession(Base):
@@ -669,3 +689,55 @@ class MediaFile(Base):
     # "user:<name>", as Article.created_by: the first one who uploaded it.
     uploaded_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# Tables whose triggers refuse UPDATE and DELETE (migration 0024): emptied in tests only through an export.
+APPEND_ONLY_TABLES = frozenset({"audit_events", "audit_exports"})
+
+
+class AuditEvent(Base):
+    """One change a person, a token or the operator made, and each sign-in (issue 22 §3).
+
+    Append-only where it is stored (migration 0024's triggers): an UPDATE is refused on
+    both databases, a DELETE unless the row is already in an ``audit_exports`` file.
+    ``before``/``after`` hold only the fields that changed, secrets replaced by a mask
+    (service/audit/log.py).
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_at", "at"),
+        Index("ix_audit_events_actor", "actor_name", "at"),
+        Index("ix_audit_events_action", "action", "at"),
+        Index("ix_audit_events_object", "object_type", "object_id"),
+        # Ids never reused, even once every row is exported and deleted: the DELETE trigger
+        # trusts that an id at or below an export's last id is in that export.
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # user, token, operator (the CLI), system (beat, workers) or anonymous (a failed sign-in).
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    actor_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # The client's address as service/web/client.py decided it; "cli" for the operator.
+    client: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class AuditExport(Base):
+    """A file that holds every audit row up to ``through_id``: the only rows that may be deleted."""
+
+    __tablename__ = "audit_exports"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    through_id: Mapped[int] = mapped_column(BigInteger)
+    rows: Mapped[int] = mapped_column(Integer)
+    path: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(String(64))

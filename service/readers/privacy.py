@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, PlainSerializer
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from service.audit.log import record
 from service.db.models import (
     Announcement,
     ConsentEvent,
@@ -175,6 +176,7 @@ def export(session: Session, target: str) -> PrivacyExport:
     suppressed = session.scalar(
         select(func.count()).select_from(Suppression).where(Suppression.target_hash.in_(hashes))
     )
+    _audit(session, "subscriber.export", subscriptions)
     return PrivacyExport(
         target=target, suppressed=bool(suppressed), subscriptions=[_subscription(session, s) for s in subscriptions]
     )
@@ -260,7 +262,15 @@ def forget(session: Session, target: str, now: datetime) -> int:
         sub.unsubscribe_token = secrets.token_urlsafe(32)
         sub.updated_at = now
     session.flush()
+    _audit(session, "subscriber.forget", subscriptions, now)
     return len(subscriptions)
+
+
+def _audit(session: Session, action: str, subscriptions: list[Subscription], now: datetime | None = None) -> None:
+    """The audit row of an export or a forget: the subscriptions by id, never the address
+    (the log outlives the personal data it would otherwise keep)."""
+    ids = ",".join(str(s.id) for s in subscriptions) or None
+    record(session, action, "subscriber", ids, None, {"subscriptions": len(subscriptions)}, now)
 
 
 def is_suppressed(session: Session, channel: str, target: str) -> bool:

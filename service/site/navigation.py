@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from service.articles.categories import is_public
 from service.articles.derived import bump_site_generation, site_generation_of
+from service.audit.log import record
 from service.db.engine import read_scope
 from service.db.models import ArticleStatus, Category, article_counts
 from service.errors import InvalidField
@@ -149,7 +150,15 @@ def set_menu(session: Session, positions: Mapping[int, int]) -> None:
     known = set(session.scalars(select(Category.id).where(Category.id.in_(list(positions)))))
     if known != set(positions):
         raise InvalidField("menu", "unknown_category")
+    before = _menu(session)
     session.execute(update(Category).where(Category.menu_position.is_not(None)).values(menu_position=None))
     for category_id, place in positions.items():
         session.execute(update(Category).where(Category.id == category_id).values(menu_position=place))
+    record(session, "category.menu", "menu", None, {"menu": before}, {"menu": _menu(session)})
     bump_site_generation(session)
+
+
+def _menu(session: Session) -> list[str]:
+    """The menu as the audit log keeps it: the categories' slugs in their order."""
+    in_menu = select(Category.slug).where(Category.menu_position.is_not(None)).order_by(Category.menu_position)
+    return list(session.scalars(in_menu))

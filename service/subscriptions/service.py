@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from service.audit.log import fields, record
 from service.channels.egress import policy_for
 from service.channels.registry import CHANNELS
 from service.channels.webhook import new_secret
@@ -45,6 +46,16 @@ def listed_target(subscription: Subscription) -> str:
     return f"{head}/…{tail[-4:]}" if head else "…"
 
 
+def audited(subscription: Subscription) -> dict[str, object]:
+    """What the audit log keeps of a subscription: a program's address shortened as lists
+    show it (a webhook's path may hold a secret), never a person's (the log outlives a
+    forget request), its secret or its options."""
+    kept = fields(subscription, ("channel", "events", "categories", "locale", "status"))
+    if subscription.channel in PERSONAL_CHANNELS:
+        return kept
+    return {**kept, "target": listed_target(subscription)}
+
+
 def _validated_target(channel: str, target: str, options: dict[str, object], settings: Settings) -> str:
     return CHANNELS[channel].validate_target(target, options, policy_for(settings.egress_allow))
 
@@ -75,6 +86,7 @@ def create_subscription(
     )
     session.add(subscription)
     session.flush()
+    record(session, "subscription.create", "subscription", subscription.id, None, audited(subscription), now)
     if data.channel in PERSONAL_CHANNELS:
         # A person's address or chat added by an admin: the admin vouches for the consent.
         record_consent(
@@ -113,6 +125,7 @@ def update_subscription(
     re-activating clears the failure state. NotFound for an unknown id.
     """
     subscription = get_subscription(session, subscription_id)
+    before = audited(subscription)
     changes = data.changes()
     if "target" in changes:
         options = changes.get("options", subscription.options)
@@ -137,12 +150,15 @@ def update_subscription(
             )
     subscription.updated_at = now
     session.flush()
+    record(session, "subscription.update", "subscription", subscription.id, before, audited(subscription), now)
     return subscription
 
 
 def delete_subscription(session: Session, subscription_id: int) -> None:
     """Delete a subscription; NotFound for an unknown id."""
-    session.delete(get_subscription(session, subscription_id))
+    subscription = get_subscription(session, subscription_id)
+    record(session, "subscription.delete", "subscription", subscription.id, audited(subscription))
+    session.delete(subscription)
     session.flush()
 
 
@@ -163,6 +179,15 @@ def rotate_secret(
     subscription.secret = new_secret()
     subscription.updated_at = now
     session.flush()
+    record(
+        session,
+        "subscription.rotate_secret",
+        "subscription",
+        subscription.id,
+        {"secret": "old"},
+        {"secret": "new"},
+        now,
+    )
     return subscription, subscription.secret
 
 

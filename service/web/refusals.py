@@ -51,6 +51,7 @@ WORDS: dict[str, str] = {
     "image_alt_missing": N_(
         "Có %(count)s ảnh trong nội dung chưa có mô tả ảnh (alt); hãy mô tả từng ảnh được đánh dấu dưới đây."
     ),
+    "code_wrong": N_("Mã không đúng; hãy nhập mã 6 chữ số đang hiện trong ứng dụng xác thực."),
     # a subscriber's target: the channels and the egress guard
     "not_https_url": N_("Phải là địa chỉ bắt đầu bằng https://."),
     "no_host": N_("Địa chỉ thiếu tên máy chủ."),

@@ -89,3 +89,24 @@ def test_listings_print_local_times_under_a_header_that_names_the_zone() -> None
     header, row = listed[1].splitlines()
     assert header == "id\tstatus\ttime (Asia/Ho_Chi_Minh)\ttitle"
     assert row == f"{article.id}\tpublished\t2026-12-07 08:30\tTin sáng"
+
+
+def test_reset_two_factor_removes_it_and_is_the_operators_in_the_audit_log() -> None:
+    import pyotp
+    from sqlalchemy import select
+
+    from service.auth import two_factor
+    from service.auth.users import get_user
+    from service.db.models import AuditEvent
+
+    run("users", "create", "--username", "lan", "--role", "editor", stdin=PASSWORD + "\n")
+    with session_scope() as session:
+        user = get_user(session, "lan")
+        two_factor.confirm(session, user, pyotp.TOTP(two_factor.pending_secret(session, user)).now(), utcnow())
+    code, out, _ = run("users", "reset-two-factor", "lan")
+    assert code == 0 and "reset" in out
+    assert run("users", "reset-two-factor", "nobody")[0] != 0
+    with session_scope() as session:
+        assert not two_factor.enrolled(get_user(session, "lan"))
+        row = session.scalars(select(AuditEvent).where(AuditEvent.action == "user.two_factor_reset")).one()
+        assert (row.actor_kind, row.client) == ("operator", "cli")

@@ -1,0 +1,100 @@
+"""Two-factor sign-in's rules (service/auth/two_factor.py): a pending secret becomes the
+user's only with a code made from it; a code is accepted once; a recovery code once; an
+admin's reset ends it all, audited; who must use it is a setting."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pyotp
+import pytest
+from sqlalchemy import select
+
+from config.settings import Settings, get_settings
+from service.auth import two_factor
+from service.auth.sessions import sessions_of, start_session
+from service.auth.users import create_user, get_user
+from service.db.engine import session_scope
+from service.db.models import AuditEvent, RecoveryCode
+from service.errors import InvalidField
+
+NOW = datetime(2027, 2, 3, 1, 0, 10, tzinfo=UTC)
+
+
+def enrolled_user(username: str = "lan") -> tuple[str, list[str]]:
+    """A user who has confirmed enrolment at NOW; their secret and recovery codes."""
+    with session_scope() as session:
+        user = create_user(session, username, "mật-khẩu-dài-đủ", "editor", NOW)
+        secret = two_factor.pending_secret(session, user)
+        assert two_factor.pending_secret(session, user) == secret  # a reload shows the same QR code
+        assert not two_factor.enrolled(user)
+        codes = two_factor.confirm(session, user, pyotp.TOTP(secret).at(NOW - timedelta(seconds=30)), NOW)
+        return secret, codes
+
+
+def check(code: str, at: datetime, username: str = "lan") -> bool:
+    with session_scope() as session:
+        return two_factor.check_code(session, get_user(session, username), code, at)
+
+
+def test_enrolment_needs_a_code_from_the_shown_secret() -> None:
+    with session_scope() as session:
+        user = create_user(session, "lan", "mật-khẩu-dài-đủ", "editor", NOW)
+        secret = two_factor.pending_secret(session, user)
+        with pytest.raises(InvalidField) as refused:
+            two_factor.confirm(session, user, pyotp.TOTP(pyotp.random_base32()).at(NOW), NOW)
+        assert (refused.value.field, refused.value.code) == ("code", "code_wrong")
+        assert user.totp_secret is None
+        codes = two_factor.confirm(session, user, pyotp.TOTP(secret).at(NOW), NOW)
+        assert two_factor.enrolled(user) and user.totp_pending_secret is None
+        assert len(codes) == two_factor.RECOVERY_CODES == len(set(codes))
+        stored = session.scalars(select(RecoveryCode.code_hash)).all()
+        assert not set(stored) & {c.replace("-", "") for c in codes}  # only hashes are kept
+    uri = two_factor.provisioning_uri(secret, "lan", "Bantin")
+    assert uri.startswith("otpauth://totp/Bantin:lan?secret=" + secret)
+    assert two_factor.qr_svg(uri).startswith("<svg")
+
+
+def test_a_code_is_accepted_once_and_an_older_one_never_after_a_newer() -> None:
+    secret, _ = enrolled_user()
+    totp = pyotp.TOTP(secret)
+    later = NOW + timedelta(minutes=2)
+    assert check(totp.at(later), later)
+    assert not check(totp.at(later), later)  # the same code again: a replay
+    assert not check(totp.at(later - timedelta(seconds=30)), later)  # the step before: also spent
+    assert check(totp.at(later + timedelta(seconds=30)), later + timedelta(seconds=30))
+    assert not check("000000" if totp.at(later) != "000000" else "111111", later + timedelta(minutes=1))
+    assert not check(totp.at(later + timedelta(minutes=5)), later)  # beyond one step of drift
+
+
+def test_a_recovery_code_works_once_whatever_its_case_and_dashes() -> None:
+    _, codes = enrolled_user()
+    typed = codes[0].replace("-", "").upper()
+    assert check(typed, NOW)
+    assert not check(codes[0], NOW)
+    assert check(codes[1], NOW)
+    with session_scope() as session:
+        used = session.scalars(select(AuditEvent.action).where(AuditEvent.action == "user.recovery_codes")).all()
+    assert len(used) == 2
+
+
+def test_an_admin_reset_removes_the_secret_the_codes_and_the_sessions() -> None:
+    secret, codes = enrolled_user()
+    with session_scope() as session:
+        start_session(session, get_user(session, "lan"), NOW)
+        user = two_factor.reset(session, "lan", NOW)
+        assert not two_factor.enrolled(user) and sessions_of(session, user.id) == []
+        assert session.scalars(select(RecoveryCode)).all() == []
+        row = session.scalars(select(AuditEvent).where(AuditEvent.action == "user.two_factor_reset")).one()
+        assert row.before == {"totp_secret": "***", "totp_enabled_at": NOW.isoformat()}
+        assert secret not in repr(row.after)
+    assert not check(pyotp.TOTP(secret).at(NOW + timedelta(minutes=3)), NOW + timedelta(minutes=3))
+    assert not check(codes[2], NOW)
+
+
+def test_the_roles_that_must_use_it_are_a_setting() -> None:
+    assert not two_factor.required("admin", get_settings())
+    chosen = Settings(two_factor_roles_required="editor, admin")
+    assert [two_factor.required(r, chosen) for r in ("writer", "editor", "admin")] == [False, True, True]
+    with pytest.raises(ValueError, match="'boss' is not a role"):
+        Settings(two_factor_roles_required="boss")
