@@ -196,6 +196,22 @@ def test_home_and_category_pages_fit_the_screen(
             page.close()
 
 
+@pytest.mark.parametrize("device", WIDTHS)
+def test_the_not_found_page_is_accessible(browser: Any, stack: Any, device: str) -> None:
+    """A reader who follows a dead link meets the site's own page: it says so, and passes axe."""
+    width, height = WIDTHS[device]
+    page = browser.new_page(viewport={"width": width, "height": height})
+    try:
+        response = page.goto(f"{stack.base_url}/articles/999999/khong-co", wait_until="load")
+        assert response is not None and response.status == 404
+        assert page.locator("a.button[href='/']").is_visible()
+        assert_no_horizontal_scroll(page, f"not found at {width} px")
+        assert_accessible(page)
+        page.screenshot(path=str(SCREENSHOTS / f"not-found-{width}.png"), full_page=True)
+    finally:
+        page.close()
+
+
 def test_link_preview_without_javascript(seed_article: dict[str, Any]) -> None:
     """What Zalo, Telegram or Facebook do: fetch the page, read <head>, fetch the image."""
     response = httpx.get(seed_article["url"], headers={"User-Agent": "TelegramBot (like TwitterBot)"}, timeout=10)
