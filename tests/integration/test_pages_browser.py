@@ -182,12 +182,13 @@ def test_home_and_category_pages_fit_the_screen(
 ) -> None:
     width, height = WIDTHS[device]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for name, path in (("home", "/"), ("category", "/categories/xay-dung-dang")):
+    for name, path in (("home", "/"), ("category", "/categories/xay-dung-dang"), ("home-en", "/?lang=en")):
         page, problems = open_page(browser, f"{stack.base_url}{path}", width, height)
         try:
             titles = page.locator("h2.card__title a").all_inner_texts()
             assert SEED_TITLE in titles
-            assert page.locator(f"a[href='/articles/{seed_article['id']}/{seed_article['slug']}']").first.is_visible()
+            # "^=": the English pages' links carry ?lang=en after the path.
+            assert page.locator(f"a[href^='/articles/{seed_article['id']}/{seed_article['slug']}']").first.is_visible()
             assert problems == [], problems
             assert_no_horizontal_scroll(page, f"{name} at {width} px")
             assert_accessible(page)

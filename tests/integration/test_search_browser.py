@@ -167,6 +167,10 @@ def test_a_search_for_dang_cong_san_puts_the_seed_first(
         expect(page.get_by_role("alert")).to_contain_text("Từ khóa dài quá 200 ký tự")
         assert fits(page)
         assert_accessible(page)
+        # Words no article has: the page says so, and passes axe as well.
+        page.goto("/tim-kiem?q=khong+co+bai+nao")
+        expect(page.locator("main")).to_contain_text("Không tìm thấy bài nào có đủ các từ")
+        assert_accessible(page)
     finally:
         page.context.close()
 
