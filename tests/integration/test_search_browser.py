@@ -111,7 +111,8 @@ def menu(site: Stack, seed: dict[str, Any], browser: Browser) -> list[str]:
 
 def shot(page: Page, name: str, *, full_page: bool = True, axe: bool = True) -> None:
     """The page as it is into SCREENSHOTS/<name>.png, once axe-core finds no WCAG 2.1 A/AA violation on it
-    (``axe=False`` only for a document that is not HTML: axe reads an HTML page's roles and names)."""
+    (``axe=False`` where axe cannot run: a document that is not HTML, a page with script off;
+    each such call says where that state is checked instead, if it can be)."""
     if axe:
         assert_accessible(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
