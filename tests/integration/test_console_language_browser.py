@@ -14,6 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
+from tests.integration.axe import assert_accessible
 from tests.integration.stack import Stack
 from tests.integration.test_console_browser import SCREENSHOTS, WIDTHS, focus_editor, run_cli, screenshot, sign_in
 
@@ -22,10 +23,12 @@ PASSWORD = "Mật khẩu biên tập 2026"
 
 def tall_screenshot(page: Page, name: str) -> None:
     """Like ``screenshot``, with a viewport as tall as the page: Chromium leaves sandboxed
-    frames below the fold unpainted in a full-page capture, and the previews are such frames."""
+    frames below the fold unpainted in a full-page capture, and the previews are such frames.
+    axe-core checks the page first at each width, as ``screenshot`` does."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for label, width in WIDTHS.items():
         page.set_viewport_size({"width": width, "height": 900})
+        assert_accessible(page)
         height = page.evaluate("document.documentElement.scrollHeight")
         page.set_viewport_size({"width": width, "height": height})
         page.wait_for_timeout(300)  # the frames paint once they are in view

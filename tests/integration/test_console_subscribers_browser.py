@@ -15,6 +15,7 @@ from playwright.sync_api import BrowserContext, Locator, Page, expect
 from standardwebhooks import Webhook
 
 from tests.integration.announce import publish
+from tests.integration.axe import assert_accessible
 from tests.integration.receivers import Receivers
 from tests.integration.stack import Stack, wait_until
 from tests.integration.test_console_browser import PASSWORD, run_cli, screenshot, sign_in
@@ -167,3 +168,4 @@ def test_the_delivery_log_fits_a_phone_and_reads_since_day_first(accounts: None,
     # A day that does not exist is named as such, not as a wrong format (issue 20, section 1).
     expect(page.locator("#since-error")).to_contain_text("31/02/2026 không có")
     expect(since).to_have_value("31/02/2026 08:00")
+    assert_accessible(page)  # the refusal at phone width: named, tied to its field

@@ -2,7 +2,8 @@
 API, worker and beat on PostgreSQL, and the link preview a chat app builds without JavaScript.
 
 Screenshots of home, category and article pages at 1280 and 375 px are written to
-``test-output/screenshots/`` for a person to look at.
+``test-output/screenshots/`` for a person to look at; axe-core checks each page at each
+width first (WCAG 2.1 A/AA), with the seed's cover and body image in view.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import httpx
 import pytest
 from lxml import html
 
+from tests.integration.axe import assert_accessible
 from tests.integration.stack import REPO, free_port
 
 SCREENSHOTS = REPO / "test-output" / "screenshots"
@@ -34,6 +36,8 @@ SEED_BODY = (
     "bền vững.</p>"
     "<blockquote><p>“Không có gì quý hơn độc lập, tự do.”</p></blockquote>"
     "<ul><li>Tuyên dương 97 đảng viên tiêu biểu;</li><li>Trao Huy hiệu 60 năm, 70 năm tuổi Đảng.</li></ul>"
+    '<figure><img src="{image_host}/anh/huy-hieu.png" alt="Đồng chí Bí thư Thành ủy trao Huy hiệu 60 năm tuổi Đảng">'
+    "<figcaption>Trao Huy hiệu Đảng tại buổi lễ.</figcaption></figure>"
     "<p>Địa chỉ chi tiết: https://dukccq.danang.gov.vn/chinh-tri/ky-niem-97-nam-ngay-thanh-lap-dang-cong-san-"
     "viet-nam-3-2-1930-3-2-2027-4513</p>"
 )
@@ -62,12 +66,12 @@ def png(width: int, height: int) -> bytes:
 
 @pytest.fixture(scope="module")
 def image_host() -> Iterator[str]:
-    """A local web server holding the cover image, as the source site would."""
+    """A local web server holding the cover and the body's image, as the source site would."""
     cover = png(1200, 675)
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            if self.path != "/anh/le-ky-niem.png":
+            if self.path not in ("/anh/le-ky-niem.png", "/anh/huy-hieu.png"):
                 self.send_error(404)
                 return
             self.send_response(200)
@@ -102,7 +106,7 @@ def seed_article(publisher: httpx.Client, image_host: str) -> dict[str, Any]:
             "title": SEED_TITLE,
             "summary": "Thành ủy Đà Nẵng tổ chức lễ kỷ niệm 97 năm Ngày thành lập Đảng Cộng sản Việt Nam, "
             "ôn lại truyền thống vẻ vang và tuyên dương đảng viên tiêu biểu.",
-            "body_html": SEED_BODY,
+            "body_html": SEED_BODY.format(image_host=image_host),
             "categories": ["Xây dựng Đảng"],
             "author": "Ban Tuyên giáo Thành ủy",
             "image_url": f"{image_host}/anh/le-ky-niem.png",
@@ -153,8 +157,12 @@ def test_seed_article_renders_with_source_cover_and_category(
         # Our stylesheet and inline accent applied: nothing the CSP refused.
         assert page.evaluate("getComputedStyle(document.body).lineHeight") != "normal"
         assert page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--accent')") == "#b3261e"
+        body_image = page.locator(".prose figure img")
+        assert body_image.evaluate("img => img.complete && img.naturalWidth") == 1200
+        assert body_image.get_attribute("alt") == "Đồng chí Bí thư Thành ủy trao Huy hiệu 60 năm tuổi Đảng"
         assert problems == [], problems
         assert_no_horizontal_scroll(page, f"article at {width} px")
+        assert_accessible(page)
         # The title's lines leave room for stacked marks: the box is taller than its font size per line.
         line_height, font_size = page.evaluate(
             "(() => { const s = getComputedStyle(document.querySelector('h1.story__title'));"
@@ -174,17 +182,35 @@ def test_home_and_category_pages_fit_the_screen(
 ) -> None:
     width, height = WIDTHS[device]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for name, path in (("home", "/"), ("category", "/categories/xay-dung-dang")):
+    for name, path in (("home", "/"), ("category", "/categories/xay-dung-dang"), ("home-en", "/?lang=en")):
         page, problems = open_page(browser, f"{stack.base_url}{path}", width, height)
         try:
             titles = page.locator("h2.card__title a").all_inner_texts()
             assert SEED_TITLE in titles
-            assert page.locator(f"a[href='/articles/{seed_article['id']}/{seed_article['slug']}']").first.is_visible()
+            # "^=": the English pages' links carry ?lang=en after the path.
+            assert page.locator(f"a[href^='/articles/{seed_article['id']}/{seed_article['slug']}']").first.is_visible()
             assert problems == [], problems
             assert_no_horizontal_scroll(page, f"{name} at {width} px")
+            assert_accessible(page)
             page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
         finally:
             page.close()
+
+
+@pytest.mark.parametrize("device", WIDTHS)
+def test_the_not_found_page_is_accessible(browser: Any, stack: Any, device: str) -> None:
+    """A reader who follows a dead link meets the site's own page: it says so, and passes axe."""
+    width, height = WIDTHS[device]
+    page = browser.new_page(viewport={"width": width, "height": height})
+    try:
+        response = page.goto(f"{stack.base_url}/articles/999999/khong-co", wait_until="load")
+        assert response is not None and response.status == 404
+        assert page.locator("a.button[href='/']").is_visible()
+        assert_no_horizontal_scroll(page, f"not found at {width} px")
+        assert_accessible(page)
+        page.screenshot(path=str(SCREENSHOTS / f"not-found-{width}.png"), full_page=True)
+    finally:
+        page.close()
 
 
 def test_link_preview_without_javascript(seed_article: dict[str, Any]) -> None:

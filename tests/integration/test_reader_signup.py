@@ -20,6 +20,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.integration.axe import assert_accessible
 from tests.integration.receivers import Receivers
 from tests.integration.stack import REPO, Stack, wait_until
 
@@ -243,6 +244,7 @@ def test_no_process_logged_a_readers_address(
 
 
 def _shoot(browser: Any, url: str, name: str) -> None:
+    """The page at each width: it fits, axe-core finds no WCAG 2.1 A/AA violation, then the screenshot."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for width in WIDTHS:
         page = browser.new_page(viewport={"width": width, "height": 900})
@@ -251,6 +253,7 @@ def _shoot(browser: Any, url: str, name: str) -> None:
             assert response is not None and response.status == 200, url
             scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
             assert scroll <= inner, f"{name}: {scroll} px wide in a {inner} px window"
+            assert_accessible(page)
             page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
         finally:
             page.close()
@@ -273,10 +276,12 @@ def test_the_pages_in_a_browser_at_desktop_and_phone_widths(
         page.click("main button[type=submit]")
         assert page.locator(".form-errors").is_visible()
         assert page.input_value("#f-email") == f"trinh.duyet.{unique}@example.vn"
+        assert_accessible(page)
         page.screenshot(path=str(SCREENSHOTS / "subscribe-error-375.png"), full_page=True)
         page.check("#f-consent")
         page.click("main button[type=submit]")
         page.wait_for_url("**/subscribe/sent?lang=vi")
+        assert_accessible(page)
         page.screenshot(path=str(SCREENSHOTS / "subscribe-sent-375.png"), full_page=True)
     finally:
         page.close()
@@ -288,6 +293,7 @@ def test_the_pages_in_a_browser_at_desktop_and_phone_widths(
         page.goto(link)
         page.click("main button[type=submit]")  # the browser's own POST, with its cookie and Origin
         assert "Đã đăng ký" in page.inner_text("h1")
+        assert_accessible(page)
     finally:
         page.close()
     manage_address = address
