@@ -6,7 +6,8 @@ reader's page in the browser; the confirmation page links there too; a reader as
 fresh link from the site and gets it by mail (and a stranger's address gets the same answer
 and no mail); an article without a summary is introduced by the start of its body. Every
 received mail is opened as a person sees it, at 375 and 1280 px, light and dark:
-screenshots in ``test-output/screenshots/mail-*.png``.
+screenshots in ``test-output/screenshots/mail-*.png``. axe-core (WCAG 2.1 A/AA) checks each
+page the reader visits and each mail in each of those looks.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import httpx
 from playwright.sync_api import Browser, Page
 
 from service.text import text_of_html
+from tests.integration.axe import assert_accessible
 from tests.integration.receivers import Receivers
 from tests.integration.stack import REPO, Stack
 from tests.integration.test_reader_signup import _csrf, _link, _mails_to, _sign_up, _text, _wait_mail
@@ -51,6 +53,8 @@ def _look(browser: Browser, mail: EmailMessage, name: str) -> None:
                 assert light if scheme == "light" else dark, (name, scheme, background, ink)
                 size = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.mail')).fontSize)")
                 assert size >= 16, f"{name}: {size} px text"
+                # Contrast and structure as a screen reader or a weak eye meets the mail, in each scheme.
+                assert_accessible(page)
                 page.screenshot(path=str(SCREENSHOTS / f"mail-{name}-{scheme}-{width}.png"), full_page=True)
             finally:
                 page.close()
@@ -76,6 +80,7 @@ def test_confirming_delivers_a_welcome_whose_preferences_link_works(
     page = browser.new_page(viewport={"width": 375, "height": 900}, locale="vi-VN")
     try:
         page.goto(f"{stack.base_url}/subscribe")
+        assert_accessible(page)
         page.fill("#f-email", address)
         page.check("input[name=scope][value=some]")
         page.get_by_label(category).check()
@@ -83,14 +88,18 @@ def test_confirming_delivers_a_welcome_whose_preferences_link_works(
         page.check("#f-consent")
         page.click("main button[type=submit]")
         page.wait_for_url("**/subscribe/sent?lang=vi")
+        assert_accessible(page)
         confirmation = _wait_mail(receivers, address, "Xác nhận đăng ký")
         page.goto(_link(confirmation, r"http://\S+/subscribe/confirm/\S{43}"))
+        assert_accessible(page)
         page.click("main button[type=submit]")
         assert "Đã đăng ký" in page.inner_text("h1")
+        assert_accessible(page)
         page.screenshot(path=str(SCREENSHOTS / "subscribe-confirmed-375.png"), full_page=True)
         # The confirmation page's own way to the preferences.
         page.get_by_role("link", name="Tùy chọn nhận tin của bạn").click()
         assert address in page.inner_text("main") and page.is_checked("input[name=frequency][value=daily]")
+        assert_accessible(page)
 
         welcome = _wait_mail(receivers, address, "Chào mừng")
         text = _text(welcome)
@@ -99,6 +108,7 @@ def test_confirming_delivers_a_welcome_whose_preferences_link_works(
         page.goto(_link(welcome, PREFERENCES))
         assert page.inner_text("h1") == "Tùy chọn nhận tin" and address in page.inner_text("main")
         assert page.is_checked(f"input[name=categories][value={created.json()['categories'][0]['slug']}]")
+        assert_accessible(page)
         page.screenshot(path=str(SCREENSHOTS / "subscribe-preferences-from-welcome-375.png"), full_page=True)
     finally:
         page.close()
@@ -123,6 +133,7 @@ def test_a_reader_asks_the_site_for_a_fresh_preferences_link(
             page.set_viewport_size({"width": width, "height": 900})
             scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
             assert scroll <= inner
+            assert_accessible(page)
             page.screenshot(path=str(SCREENSHOTS / f"subscribe-manage-{width}.png"), full_page=True)
         page.set_viewport_size({"width": 375, "height": 900})
         for typed in (address.upper(), stranger):
@@ -131,11 +142,13 @@ def test_a_reader_asks_the_site_for_a_fresh_preferences_link(
             page.click("main button[type=submit]")
             page.wait_for_url("**/subscribe/manage/sent?lang=vi")
             answers.append(page.inner_text("main"))
+        assert_accessible(page)
         page.screenshot(path=str(SCREENSHOTS / "subscribe-manage-sent-375.png"), full_page=True)
         assert answers[0] == answers[1]
         manage = _wait_mail(receivers, address, "Quản lý đăng ký")
         page.goto(_link(manage, PREFERENCES))
         assert address in page.inner_text("main")
+        assert_accessible(page)
     finally:
         page.close()
     assert _mails_to(receivers, stranger) == []

@@ -25,6 +25,7 @@ def test_a_paused_page_shows_facebooks_words_and_how_to_connect_it(admin: tuple[
     page("paused", "Facebook 190/460: Error validating access token <b>x</b> (fbtrace_id T)")
     html = client.get("/console/").text
     assert 'role="alert"' in html and "Đã dừng đăng bài." in html
+    assert '<li class="warn"><span role="alert">' in html  # the item stays a list item (axe rule "list")
     assert "Error validating access token &lt;b&gt;x&lt;/b&gt;" in html
     assert "<code>bantin facebook connect 104381234567890</code>" in html
 
