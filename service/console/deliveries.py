@@ -28,7 +28,7 @@ from service.deliveries.queries import announcements_by_id, list_deliveries
 from service.deliveries.replay import recover, replay
 from service.errors import Conflict, NotFound
 from service.i18n import N_, gettext
-from service.inputs import DeliveryId, Instant, PageNumber, RowId
+from service.inputs import DeliveryId, Instant, PageNumber, RowId, SearchText
 
 router = console_router()
 PAGE_SIZE = 25
@@ -130,8 +130,8 @@ def _log_page(
 @router.get("/deliveries", response_class=HTMLResponse)
 def deliveries(
     user: AdminUser,
-    announcement: str = "",
-    subscription: str = "",
+    announcement: SearchText = "",  # an id or title words: bounded, no control characters
+    subscription: SearchText = "",  # an id or part of an address (PostgreSQL refuses NUL in text)
     status: str = "",
     page: PageNumber = 1,
 ) -> Response:
