@@ -88,3 +88,22 @@ def test_where_only_admins_create_categories_a_writer_chooses_and_a_new_name_is_
     admin = login(app_client, "quantri")
     created = post(app_client, admin, {**ARTICLE, "title": "Tin Đảng", "categories": "Đảng", "action": "draft"})
     assert created.status_code == 303 and categories() == ["Thời sự", "Xây dựng Đảng", "Đảng"]
+
+
+def test_a_read_only_article_lists_only_its_own_categories_without_a_scrolling_region(
+    app_client: TestClient, desk: None
+) -> None:
+    """Disabled boxes cannot take focus, so a read-only list must not scroll (axe's
+    scrollable-region-focusable, WCAG 2.1.1): it shows the article's own categories in full."""
+    make_user("phongvien", "writer")
+    token = login(app_client, "phongvien")
+    saved = post(app_client, token, {**ARTICLE, "category": ["Thời sự"], "action": "draft"})
+    editable = app_client.get(saved.headers["location"]).text
+    assert '<div class="category-list" id="category-list">' in editable
+    assert 'value="Xây dựng Đảng">' in editable
+    with session_scope() as session:
+        session.scalars(select(Article)).one().status = "published"
+    read_only = app_client.get(saved.headers["location"]).text
+    assert "chỉ xem được" in read_only
+    assert '<div class="category-list chosen-only" id="category-list">' in read_only
+    assert 'value="Thời sự" checked>' in read_only and 'value="Xây dựng Đảng"' not in read_only
