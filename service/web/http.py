@@ -31,8 +31,9 @@ def strong_etag(*parts: object) -> str:
 
 # Where the ASGI layer (service/api/documents.py) leaves the site's generation for the page routes.
 SITE_GENERATION_KEY = "bantin.site_generation"
-# Search (DESIGN.md's public contract: /tim-kiem, "tìm kiếm", and /search, the same page)
-# and the page on following the desk ("theo dõi").
+# Search (/tim-kiem, "tìm kiếm", and /search, the same page) and the page on following the
+# desk ("theo dõi"): public addresses, part of the contract (ARCHITECTURE.md, "Rules that
+# hold it together").
 SEARCH_PATHS = ("/tim-kiem", "/search")
 FOLLOW_PATH = "/theo-doi"
 
