@@ -65,6 +65,13 @@ def sign_in(page: Page, username: str, password: str) -> None:
     page.get_by_role("button", name="Đăng nhập").click()
 
 
+def make_staff(stack: Stack, *people: tuple[str, str]) -> None:
+    """Create each (username, role) with ``bantin users create``, as an operator would."""
+    for username, role in people:
+        created = run_cli(stack, "users", "create", "--username", username, "--role", role, stdin=PASSWORD + "\n")
+        assert created.returncode == 0, created.stderr
+
+
 def signed_in(browser: Browser, stack: Stack, username: str, password: str = PASSWORD) -> Iterator[Page]:
     """A fresh context (1280 px, Vietnamese) signed in as ``username`` on its start page; closed after."""
     context = browser.new_context(base_url=stack.base_url, viewport={"width": 1280, "height": 900}, locale="vi-VN")
@@ -236,9 +243,7 @@ def test_five_wrong_passwords_then_signing_in_is_refused_for_a_while(
 def test_a_writer_submits_an_editor_returns_it_then_publishes_the_resubmission(
     stack: Stack, admin_user: str, browser: Browser, anonymous: httpx.Client, unique: str
 ) -> None:
-    for username, role in (("phongvien", "writer"), ("bientap", "editor")):
-        created = run_cli(stack, "users", "create", "--username", username, "--role", role, stdin=PASSWORD + "\n")
-        assert created.returncode == 0, created.stderr
+    make_staff(stack, ("phongvien", "writer"), ("bientap", "editor"))
     writer_ctx = browser.new_context(base_url=stack.base_url, viewport={"width": 1280, "height": 900})
     editor_ctx = browser.new_context(base_url=stack.base_url, viewport={"width": 1280, "height": 900})
     try:

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 from tests.integration.announce import Subscriber, deliveries_of
 from tests.integration.receivers import Receivers
 from tests.integration.stack import Stack, wait_until
-from tests.integration.test_console_browser import PASSWORD, focus_editor, run_cli, screenshot, sign_in
+from tests.integration.test_console_browser import PASSWORD, focus_editor, make_staff, run_cli, screenshot, sign_in
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -34,9 +34,7 @@ ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 def people(stack: Stack) -> dict[str, str]:
     """A writer and an editor of this module's own (usernames are unique across the session's stack)."""
     names = {"writer": "phongvienhen", "editor": "bientaphen"}
-    for role, username in names.items():
-        created = run_cli(stack, "users", "create", "--username", username, "--role", role, stdin=PASSWORD + "\n")
-        assert created.returncode == 0, created.stderr
+    make_staff(stack, *((username, role) for role, username in names.items()))
     return names
 
 

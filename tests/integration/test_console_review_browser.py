@@ -21,16 +21,14 @@ from PIL import Image
 from playwright.sync_api import Browser, FilePayload, Page, expect
 
 from tests.integration.stack import Stack
-from tests.integration.test_console_browser import PASSWORD, focus_editor, run_cli, screenshot, signed_in
+from tests.integration.test_console_browser import focus_editor, make_staff, screenshot, signed_in
 
 WRITER, EDITOR = "phongvienduyet", "bientapduyet"
 
 
 @pytest.fixture(scope="module")
 def people(stack: Stack) -> None:
-    for username, role in ((WRITER, "writer"), (EDITOR, "editor")):
-        created = run_cli(stack, "users", "create", "--username", username, "--role", role, stdin=PASSWORD + "\n")
-        assert created.returncode == 0, created.stderr
+    make_staff(stack, (WRITER, "writer"), (EDITOR, "editor"))
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from tests.integration.announce import publish
 from tests.integration.axe import assert_accessible
 from tests.integration.receivers import Receivers
 from tests.integration.stack import Stack, wait_until
-from tests.integration.test_console_browser import PASSWORD, run_cli, screenshot, sign_in
+from tests.integration.test_console_browser import PASSWORD, make_staff, screenshot, sign_in
 
 ADMIN = "quantri_nhantin"
 EDITOR = "bientap_nhantin"
@@ -27,9 +27,7 @@ EDITOR = "bientap_nhantin"
 @pytest.fixture(scope="module")
 def accounts(stack: Stack) -> None:
     """An admin and an editor of this module's own (the stack, and its users, are shared by the session)."""
-    for username, role in ((ADMIN, "admin"), (EDITOR, "editor")):
-        created = run_cli(stack, "users", "create", "--username", username, "--role", role, stdin=PASSWORD + "\n")
-        assert created.returncode == 0, created.stderr
+    make_staff(stack, (ADMIN, "admin"), (EDITOR, "editor"))
 
 
 def log_row(page: Page, subscription_id: str, delivery_id: str) -> Locator:

@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, Page, expect
 from tests.integration.announce import Subscriber
 from tests.integration.receivers import Receivers
 from tests.integration.stack import Stack, wait_until
-from tests.integration.test_console_browser import PASSWORD, focus_editor, run_cli, screenshot, signed_in
+from tests.integration.test_console_browser import focus_editor, make_staff, run_cli, screenshot, signed_in
 
 WRITER, ADMIN = "phongvienchon", "quantritu"
 ENGLISH = ("reader.confirm", "article.published", "HTTP 250", "HTTP 200", "waiting for the reader", "paused by")
@@ -30,9 +30,7 @@ ENGLISH = ("reader.confirm", "article.published", "HTTP 250", "HTTP 200", "waiti
 
 @pytest.fixture(scope="module")
 def people(stack: Stack) -> None:
-    for username, role in ((WRITER, "writer"), (ADMIN, "admin")):
-        created = run_cli(stack, "users", "create", "--username", username, "--role", role, stdin=PASSWORD + "\n")
-        assert created.returncode == 0, created.stderr
+    make_staff(stack, (WRITER, "writer"), (ADMIN, "admin"))
 
 
 @pytest.fixture

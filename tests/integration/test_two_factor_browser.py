@@ -11,7 +11,7 @@ import pyotp
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.integration.stack import Stack
-from tests.integration.test_console_browser import PASSWORD, run_cli, screenshot, sign_in
+from tests.integration.test_console_browser import PASSWORD, make_staff, screenshot, sign_in
 
 EDITOR, ADMIN = "bientap_2buoc", "quantri_2buoc"
 WRONG_CODE = "Mã không đúng hoặc đã được dùng"
@@ -29,9 +29,7 @@ def session_cookie(context: BrowserContext) -> str:
 def test_totp_sign_in_refuses_a_replayed_code_and_a_spent_recovery_code(
     stack: Stack, browser: Browser, context: BrowserContext
 ) -> None:
-    for username, role in ((EDITOR, "editor"), (ADMIN, "admin")):
-        created = run_cli(stack, "users", "create", "--username", username, "--role", role, stdin=PASSWORD + "\n")
-        assert created.returncode == 0, created.stderr
+    make_staff(stack, (EDITOR, "editor"), (ADMIN, "admin"))
     page = context.new_page()
     sign_in(page, EDITOR, PASSWORD)
     page.get_by_role("link", name="Xác thực hai bước").click()
