@@ -48,6 +48,7 @@ ACTIONS: tuple[str, ...] = (
     "user.two_factor_enrol",
     "user.two_factor_reset",
     "user.recovery_codes",
+    "two_factor.policy",
     "sign_in",
     "sign_in.failed",
     "sign_in.two_factor_failed",

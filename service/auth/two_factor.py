@@ -10,27 +10,35 @@
   that matched must be later than the last accepted one, written by a conditional UPDATE, so
   a code seen over someone's shoulder (or sent twice at once) fails the second time on
   both databases. A recovery code is spent the same way (``used_at IS NULL``).
-- **Who must use it**: the roles in ``BANTIN_TWO_FACTOR_ROLES_REQUIRED``; anyone may enrol. An admin
-  resets a lost device: secret and codes gone, sessions ended, the row audited.
+- **Who must use it**: the roles in ``BANTIN_TWO_FACTOR_ROLES_REQUIRED`` (the operator's floor)
+  and those an admin requires in the console (``two_factor_roles``, audited); anyone may
+  enrol. An admin resets a lost device: secret and codes gone, sessions ended, the row audited.
+- **Secrets sealed at rest** (service/auth/sealed.py): the stored secret is AES-GCM under a
+  key derived from ``BANTIN_SECRET_KEY``, so a copy of the database cannot make codes. A
+  value kept in clear by the first release is read once more and sealed at its next use.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from datetime import datetime
 
 import pyotp
 import segno
-from sqlalchemy import delete, or_, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from config.settings import Settings
+from config.settings import Settings, get_settings
 from service.audit.log import record
+from service.auth.sealed import Unreadable, is_sealed, seal, unseal
 from service.auth.users import get_user
-from service.db.models import RecoveryCode, StaffSession, User
+from service.db.models import RecoveryCode, StaffSession, TwoFactorRole, User
 from service.errors import InvalidField
+
+log = logging.getLogger(__name__)
 
 RECOVERY_CODES = 10
 # No 0/o, 1/l/i: a code is read off paper and typed.
@@ -38,9 +46,44 @@ _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 _CODE_GROUPS, _GROUP = 4, 4  # 16 characters of 31: 79 bits
 
 
-def required(role: str, settings: Settings) -> bool:
-    """Whether ``role`` must sign in with a second factor (BANTIN_TWO_FACTOR_ROLES_REQUIRED)."""
-    return role in settings.two_factor_roles
+_PURPOSE = "totp-secret"
+
+
+def _sealed(plain: str) -> str:
+    return seal(get_settings().secret_key.get_secret_value(), _PURPOSE, plain)
+
+
+def _plain(stored: str) -> str:
+    """The secret of a stored value; a value from before sealing is its own plain text.
+    Unreadable when sealed under another secret key."""
+    if not is_sealed(stored):
+        return stored
+    return unseal(get_settings().secret_key.get_secret_value(), _PURPOSE, stored)
+
+
+def required_roles(session: Session, settings: Settings) -> frozenset[str]:
+    """The roles that must sign in with a second factor: BANTIN_TWO_FACTOR_ROLES_REQUIRED
+    (which the console cannot lower) and the roles an admin required in the console."""
+    chosen = session.scalars(select(TwoFactorRole.role)).all()
+    return settings.two_factor_roles | frozenset(chosen)
+
+
+def required(session: Session, role: str, settings: Settings) -> bool:
+    """Whether ``role`` must sign in with a second factor (see :func:`required_roles`)."""
+    return role in settings.two_factor_roles or session.get(TwoFactorRole, role) is not None
+
+
+def require_roles(session: Session, roles: set[str], actor: str, now: datetime) -> None:
+    """An admin's choice of the roles that must use a second factor, beyond the setting's
+    (those stay required whatever is chosen). Audited as ``two_factor.policy`` with the
+    roles before and after; nothing written when nothing changed."""
+    before = set(session.scalars(select(TwoFactorRole.role)).all())
+    if before == roles:
+        return
+    session.execute(delete(TwoFactorRole).where(TwoFactorRole.role.not_in(roles)))
+    session.add_all(TwoFactorRole(role=role, required_since=now, required_by=actor) for role in roles - before)
+    after = {"roles": sorted(roles)}
+    record(session, "two_factor.policy", "two_factor_policy", None, {"roles": sorted(before)}, after, now)
 
 
 def enrolled(user: User) -> bool:
@@ -51,10 +94,15 @@ def enrolled(user: User) -> bool:
 def pending_secret(session: Session, user: User) -> str:
     """The secret to show for enrolment: the one already shown (a reload shows the same QR
     code), else a new one kept as pending."""
-    if user.totp_pending_secret is None:
-        user.totp_pending_secret = pyotp.random_base32()
-        session.flush()
-    return user.totp_pending_secret
+    if user.totp_pending_secret is not None:
+        try:
+            return _plain(user.totp_pending_secret)
+        except Unreadable:
+            pass  # sealed under a former secret key: a new one to scan
+    secret = pyotp.random_base32()
+    user.totp_pending_secret = _sealed(secret)
+    session.flush()
+    return secret
 
 
 def provisioning_uri(secret: str, username: str, issuer: str) -> str:
@@ -96,12 +144,15 @@ def _digits(code: str) -> str:
 def confirm(session: Session, user: User, code: str, now: datetime) -> list[str]:
     """Make the pending secret the user's when ``code`` comes from it; returns the new
     recovery codes (shown once). InvalidField("code", "code_wrong") otherwise."""
-    secret = user.totp_pending_secret
+    try:
+        secret = _plain(user.totp_pending_secret) if user.totp_pending_secret else None
+    except Unreadable:
+        secret = None
     step = _matching_step(secret, _digits(code), now) if secret else None
     if secret is None or step is None:
         raise InvalidField("code", "code_wrong")
     before = {"totp_secret": user.totp_secret, "totp_enabled_at": None}
-    user.totp_secret, user.totp_pending_secret = secret, None
+    user.totp_secret, user.totp_pending_secret = _sealed(secret), None
     user.totp_enabled_at, user.totp_last_step = now, step
     codes = _new_recovery_codes(session, user.id, now)
     after = {"totp_secret": secret, "totp_enabled_at": now, "recovery_codes": "new"}
@@ -131,8 +182,19 @@ def check_code(session: Session, user: User, code: str, now: datetime) -> bool:
     if user.totp_secret is None:
         return False
     if code.isdigit() and len(code) == 6:
-        step = _matching_step(user.totp_secret, code, now)
-        return step is not None and _claim_step(session, user.id, step)
+        try:
+            secret = _plain(user.totp_secret)
+        except Unreadable:
+            # Sealed under a former BANTIN_SECRET_KEY: no code can match. Recovery codes
+            # (hashed, not sealed) still sign in; an admin resets the device.
+            log.error("two-factor secret of user %s does not open with this secret key: reset it", user.id)
+            return False
+        step = _matching_step(secret, code, now)
+        if step is None or not _claim_step(session, user.id, step):
+            return False
+        if not is_sealed(user.totp_secret):
+            user.totp_secret = _sealed(secret)
+        return True
     spent = session.execute(
         update(RecoveryCode)
         .where(

@@ -139,9 +139,15 @@ def signed_in(request: Request) -> SignedIn:
     """The user behind the session cookie; LoginRequired (→ redirect to sign in) otherwise."""
     with session_scope() as session:
         user = resume_session(session, request.cookies.get(SESSION_COOKIE), utcnow())
+        must_enrol = (
+            user is not None
+            and not user.two_factor
+            and request.url.path not in ENROLMENT_PATHS
+            and required(session, user.role, get_settings())
+        )
     if user is None:
         raise LoginRequired(request.url.path)
-    if not user.two_factor and required(user.role, get_settings()) and request.url.path not in ENROLMENT_PATHS:
+    if must_enrol:
         raise EnrolmentRequired()
     return user
 

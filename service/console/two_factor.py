@@ -30,10 +30,11 @@ from service.console.security import (
     login_throttle,
     posted_form,
     second_factor_user,
+    ticked,
 )
 from service.console.signin import check_login_form, finish_sign_in, login_step_page, signed_in_now, throttled
 from service.db.engine import session_scope
-from service.db.models import User
+from service.db.models import User, UserRole
 from service.db.types import utcnow
 from service.errors import InvalidField
 from service.i18n import N_, gettext
@@ -114,8 +115,8 @@ def _enrolment(user: SignedIn, error: str | None, status_code: int) -> Response:
         assert row is not None
         if two_factor.enrolled(row):
             return html_page("two_factor.html", user, enabled_at=row.totp_enabled_at)
-        secret = row.totp_pending_secret
-    required = two_factor.required(user.role, settings)
+        secret = two_factor.pending_secret(session, row) if row.totp_pending_secret is not None else None
+        required = two_factor.required(session, user.role, settings)
     if secret is None:  # GET changes nothing: the secret is made by the start button's POST
         return html_page("two_factor.html", user, enabled_at=None, secret=None, required=required)
     uri = two_factor.provisioning_uri(secret, user.username, settings.site_title)
@@ -160,11 +161,32 @@ def confirm(user: CurrentUser, form: CheckedForm) -> Response:
 
 @router.get("/users", response_class=HTMLResponse)
 def users(user: AdminUser) -> Response:
-    """Staff accounts with their role and whether they sign in with a code (admins only)."""
+    """Staff accounts with their role and whether they sign in with a code, and which roles
+    must (admins only)."""
     settings = get_settings()
     with session_scope() as session:
-        rows = [(u, two_factor.enrolled(u), two_factor.required(u.role, settings)) for u in list_users(session)]
-        return html_page("users.html", user, rows=rows)
+        roles = two_factor.required_roles(session, settings)
+        rows = [(u, two_factor.enrolled(u), u.role in roles) for u in list_users(session)]
+        return html_page(
+            "users.html",
+            user,
+            rows=rows,
+            required_roles=roles,
+            fixed_roles=settings.two_factor_roles,
+            roles=list(UserRole),
+        )
+
+
+@router.post("/users/two-factor-policy", response_class=HTMLResponse)
+def policy(user: AdminUser, _: CheckedForm, ticked: Annotated[list[str], Depends(ticked("role"))]) -> Response:
+    """The roles that must sign in with a second factor (ticked boxes; the setting's roles
+    stay required whatever is posted). Audited; their members enrol at their next request."""
+    known = {role.value for role in UserRole}
+    chosen = {role for role in ticked if role in known} - get_settings().two_factor_roles
+    with session_scope() as session:
+        two_factor.require_roles(session, chosen, user.username, utcnow())
+        push_flash(session, user.session_id, gettext("Đã lưu các vai trò phải dùng xác thực hai bước."))
+    return see_other("/console/users")
 
 
 @router.post("/users/{username}/two-factor/reset", response_class=HTMLResponse)

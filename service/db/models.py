@@ -580,10 +580,22 @@ class User(Base):
     # Two-factor sign-in (TOTP, RFC 6238; service/auth/two_factor.py): the confirmed secret
     # (base32) and when it was confirmed; a secret shown for enrolment, not yet confirmed;
     # the last time step a code was accepted at, so that no code is accepted twice.
-    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Sealed (service/auth/sealed.py): ``v1.`` and 87 characters for a 32-character secret.
+    totp_secret: Mapped[str | None] = mapped_column(String(255), nullable=True)
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    totp_pending_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    totp_pending_secret: Mapped[str | None] = mapped_column(String(255), nullable=True)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class TwoFactorRole(Base):
+    """A role an admin requires to sign in with a second factor, from the console (beyond
+    BANTIN_TWO_FACTOR_ROLES_REQUIRED, which the console cannot lower)."""
+
+    __tablename__ = "two_factor_roles"
+
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+    required_since: Mapped[datetime] = mapped_column(UTCDateTime)
+    required_by: Mapped[str] = mapped_column(String(64))
 
 
 class RecoveryCode(Base):

@@ -1,6 +1,7 @@
 """Two-factor sign-in's rules (service/auth/two_factor.py): a pending secret becomes the
 user's only with a code made from it; a code is accepted once; a recovery code once; an
-admin's reset ends it all, audited; who must use it is a setting."""
+admin's reset ends it all, audited; who must use it is a setting and an admin's choice;
+the secret is sealed at rest."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from config.settings import Settings, get_settings
-from service.auth import two_factor
+from service.auth import sealed, two_factor
 from service.auth.sessions import sessions_of, start_session
 from service.auth.users import create_user, get_user
 from service.db.engine import session_scope
@@ -92,9 +93,64 @@ def test_an_admin_reset_removes_the_secret_the_codes_and_the_sessions() -> None:
     assert not check(codes[2], NOW)
 
 
-def test_the_roles_that_must_use_it_are_a_setting() -> None:
-    assert not two_factor.required("admin", get_settings())
-    chosen = Settings(two_factor_roles_required="editor, admin")
-    assert [two_factor.required(r, chosen) for r in ("writer", "editor", "admin")] == [False, True, True]
+def test_the_roles_that_must_use_it_are_the_setting_and_the_admins_choice() -> None:
+    chosen = Settings(two_factor_roles_required="editor")
+    with session_scope() as session:
+        assert not two_factor.required(session, "admin", get_settings())
+        assert [two_factor.required(session, r, chosen) for r in ("writer", "editor", "admin")] == [False, True, False]
+        two_factor.require_roles(session, {"admin"}, "quantri", NOW)
+        assert [two_factor.required(session, r, chosen) for r in ("writer", "editor", "admin")] == [False, True, True]
+        assert two_factor.required_roles(session, chosen) == {"editor", "admin"}
+        two_factor.require_roles(session, {"admin"}, "quantri", NOW)  # no change: no second audit row
+        two_factor.require_roles(session, {"writer"}, "quantri", NOW + timedelta(minutes=1))
+        assert two_factor.required_roles(session, chosen) == {"editor", "writer"}
+        rows = session.scalars(select(AuditEvent).where(AuditEvent.action == "two_factor.policy")).all()
+        assert [(r.before, r.after) for r in rows] == [
+            ({"roles": []}, {"roles": ["admin"]}),
+            ({"roles": ["admin"]}, {"roles": ["writer"]}),
+        ]
     with pytest.raises(ValueError, match="'boss' is not a role"):
         Settings(two_factor_roles_required="boss")
+
+
+def test_the_secret_is_sealed_at_rest_and_opens_only_with_the_secret_key(
+    settings_override: pytest.MonkeyPatch,
+) -> None:
+    secret, _ = enrolled_user()
+    with session_scope() as session:
+        stored = get_user(session, "lan").totp_secret
+    assert stored is not None and sealed.is_sealed(stored) and secret not in stored
+    assert check(pyotp.TOTP(secret).at(NOW + timedelta(minutes=1)), NOW + timedelta(minutes=1))
+    settings_override.setenv("BANTIN_SECRET_KEY", "a-different-secret-key-of-enough-length-0123456789")
+    get_settings.cache_clear()
+    # Under another key no code matches (the log says to reset); the value is not replaced.
+    assert not check(pyotp.TOTP(secret).at(NOW + timedelta(minutes=2)), NOW + timedelta(minutes=2))
+    with session_scope() as session:
+        assert get_user(session, "lan").totp_secret == stored
+
+
+def test_a_secret_kept_in_clear_before_sealing_still_signs_in_and_is_sealed_then() -> None:
+    secret, _ = enrolled_user()
+    with session_scope() as session:
+        get_user(session, "lan").totp_secret = secret  # as the first release stored it
+    assert check(pyotp.TOTP(secret).at(NOW + timedelta(minutes=1)), NOW + timedelta(minutes=1))
+    with session_scope() as session:
+        stored = get_user(session, "lan").totp_secret
+    assert stored is not None and sealed.is_sealed(stored)
+    assert sealed.unseal(get_settings().secret_key.get_secret_value(), "totp-secret", stored) == secret
+
+
+def test_a_sealed_value_opens_for_its_own_purpose_and_key_only() -> None:
+    box = sealed.seal("k" * 40, "totp-secret", "JBSWY3DPEHPK3PXP")
+    assert sealed.unseal("k" * 40, "totp-secret", box) == "JBSWY3DPEHPK3PXP"
+    assert box != sealed.seal("k" * 40, "totp-secret", "JBSWY3DPEHPK3PXP")  # a fresh nonce each time
+    for key, purpose, value in (
+        ("j" * 40, "totp-secret", box),
+        ("k" * 40, "other", box),
+        ("k" * 40, "totp-secret", box[:-2] + ("A" if box[-2] != "A" else "B") + box[-1]),
+        ("k" * 40, "totp-secret", "JBSWY3DPEHPK3PXP"),
+        ("k" * 40, "totp-secret", "v1.%%%"),
+        ("k" * 40, "totp-secret", "v1."),
+    ):
+        with pytest.raises(sealed.Unreadable):
+            sealed.unseal(key, purpose, value)

@@ -10,11 +10,12 @@ import pyotp
 import pytest
 from fastapi.testclient import TestClient
 
+from config.settings import get_settings
 from service.auth import two_factor
 from service.auth.users import get_user
 from service.db.engine import session_scope
 from service.db.types import utcnow
-from tests.unit.console.conftest import ORIGIN, PASSWORD, hidden, make_user
+from tests.unit.console.conftest import ORIGIN, PASSWORD, hidden, login, make_user
 from tests.unit.console.conftest import post_form as post
 
 
@@ -103,3 +104,38 @@ def test_without_a_right_password_first_there_is_no_code_step(app_client: TestCl
     forged = "1.9999999999." + "A" * 43
     answer = app_client.get("/console/login/code", headers={"Cookie": f"bantin_second_factor={forged}"})
     assert (answer.status_code, answer.headers["location"]) == (303, "/console/login")
+
+
+def test_an_admin_requires_it_for_a_role_in_the_console_above_the_setting(
+    app_client: TestClient, settings_override: pytest.MonkeyPatch
+) -> None:
+    settings_override.setenv("BANTIN_TWO_FACTOR_ROLES_REQUIRED", "writer")
+    make_user("quantri", "admin")
+    make_user("bientap", "editor")
+    token = login(app_client, "quantri")
+    page = app_client.get("/console/users")
+    assert page.status_code == 200
+    assert 'id="role-writer" checked disabled' in page.text  # the setting's role cannot be untaken here
+    assert 'name="role" value="editor">' in page.text  # not required yet
+    # "writer" posted or not, the setting keeps it; an unknown role is ignored.
+    saved = post(app_client, "/console/users/two-factor-policy", token, {"role": ["editor", "boss"]})
+    assert (saved.status_code, saved.headers["location"]) == (303, "/console/users")
+    after = app_client.get("/console/users").text
+    assert 'name="role" value="editor" checked>' in after and 'name="role" value="admin">' in after
+    with session_scope() as session:
+        roles = two_factor.required_roles(session, get_settings())
+    assert roles == {"writer", "editor"}
+    editor = TestClient(app_client.app, base_url=ORIGIN, follow_redirects=False)
+    page = editor.get("/console/login")
+    editor.post(
+        "/console/login",
+        data={"username": "bientap", "password": PASSWORD, "login_csrf": hidden(page.text, "login_csrf")},
+        headers={"Origin": ORIGIN},
+    )
+    sent = editor.get("/console/articles", follow_redirects=False)
+    assert (sent.status_code, sent.headers.get("location")) == (303, "/console/account/two-factor")
+    enrolment = editor.get("/console/account/two-factor").text
+    refused = post(editor, "/console/users/two-factor-policy", hidden(enrolment, "csrf_token"), {})
+    assert refused.status_code in (303, 403) and refused.headers.get("location") != "/console/users"
+    with session_scope() as session:
+        assert two_factor.required_roles(session, get_settings()) == {"writer", "editor"}
