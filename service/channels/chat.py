@@ -13,7 +13,7 @@ from service.channels.base import SendContext, UrlChannel
 from service.channels.gone import http_gone
 from service.channels.http import HttpAnswer
 from service.channels.messages import Ending, OutboundMessage, SendResult
-from service.channels.results import post_guarded
+from service.channels.results import post_guarded, retry_after_seconds
 from service.channels.text import fit, utf16_length
 
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "Bantin/1"}
@@ -95,6 +95,39 @@ def teams_gone(response: HttpAnswer) -> Ending | None:
     return Ending.ENDED if response.status_code in (404, 410) else None
 
 
+# An Office 365 connector answers 200 to every post and says in the body whether Teams took
+# it: a count of messages ("1") when it did, else "Webhook message delivery failed with
+# error: Microsoft Teams endpoint returned HTTP error 429 with ContextId …" (Microsoft's
+# answers in msteams-docs issues 1810, 4145, 9698: "the response can be considered successful
+# only if it returns a number"). Workflows webhooks answer 202 with no body.
+TEAMS_FAILED = "Webhook message delivery failed"
+TEAMS_WRAPPED_STATUS = re.compile(r"returned HTTP error (\d{3})")
+# A wrapped 429 carries no Retry-After; Microsoft's advice is to wait 10-15 s (msteams-docs
+# issue 7576) and its documented connector limit is counted per second and per hour.
+TEAMS_BACK_OFF_SECONDS = 15.0
+
+
+def teams_status(response: HttpAnswer) -> int:
+    """The status Teams means: for a connector's 200 "Webhook message delivery failed …",
+    the status it wraps (502 when it names none); else the answer's own. Other 2xx bodies
+    are taken as sent: a Workflows flow may answer with a body of its own making."""
+    body = response.text.lstrip()
+    if response.status_code != 200 or not body.startswith(TEAMS_FAILED):
+        return response.status_code
+    wrapped = TEAMS_WRAPPED_STATUS.search(body)
+    status = int(wrapped.group(1)) if wrapped else 502
+    return status if 400 <= status < 600 else 502
+
+
+def teams_retry_after(response: HttpAnswer) -> float | None:
+    """``Retry-After`` when sent (Workflows' 429), else TEAMS_BACK_OFF_SECONDS for a 429
+    a connector wrapped in a 200."""
+    header = retry_after_seconds(response.headers)
+    if header is not None:
+        return header
+    return TEAMS_BACK_OFF_SECONDS if teams_status(response) == 429 else None
+
+
 class SlackChannel(UrlChannel):
     """Slack incoming webhook: one mrkdwn section block, the same text as the notification
     fallback; 429 carries Retry-After."""
@@ -164,7 +197,8 @@ class DiscordChannel(UrlChannel):
 
 
 class TeamsChannel(UrlChannel):
-    """Microsoft Teams incoming webhook (Workflows or connector): an Adaptive Card message."""
+    """Microsoft Teams incoming webhook (Workflows or connector): an Adaptive Card message.
+    A connector's 200 is read for the failure it may wrap (``teams_status``)."""
 
     name = "teams"
     medium = Medium.TEXT
@@ -192,5 +226,11 @@ class TeamsChannel(UrlChannel):
             "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}],
         }
         return await post_guarded(
-            context, outbound.target, content=_json(document), headers=JSON_HEADERS, read_gone=self.gone
+            context,
+            outbound.target,
+            content=_json(document),
+            headers=JSON_HEADERS,
+            read_retry_after=teams_retry_after,
+            read_gone=self.gone,
+            read_status=teams_status,
         )

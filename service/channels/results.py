@@ -18,6 +18,8 @@ from service.db.types import utcnow
 # Statuses that mean "later, please": honour Retry-After and back off.
 BACK_OFF_STATUSES = frozenset({429, 502, 503, 504})
 RetryAfterReader = Callable[[HttpAnswer], float | None]
+# The status a service means when it wraps a failure in a 2xx answer (Teams connectors).
+StatusReader = Callable[[HttpAnswer], int]
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
@@ -45,14 +47,20 @@ def classify(
     started: float,
     read_retry_after: RetryAfterReader | None = None,
     read_gone: GoneReader = http_gone,
+    read_status: StatusReader | None = None,
 ) -> SendResult:
     """The common HTTP rule: 2xx ok; 3xx failure (never followed); what ``read_gone`` calls
-    gone (410 unless the channel reads more) ends or pauses; 429/5xx back off."""
+    gone (410 unless the channel reads more) ends or pauses; 429/5xx back off.
+
+    ``read_status``: for a service that answers 200 to a failure and names the status it
+    means in the body: that status decides (back off, retry); the attempt keeps the status
+    that came over the wire and the body as its words, as the log should show what was said."""
     duration = elapsed_ms(started)
     status = response.status_code
-    if 200 <= status < 300:
+    meant = read_status(response) if read_status else status
+    if 200 <= meant < 300:
         return SendResult(ok=True, status_code=status, duration_ms=duration)
-    if 300 <= status < 400:
+    if 300 <= meant < 400:
         return SendResult.failure(
             f"redirect to {response.headers.get('location', '?')} not followed", status, duration_ms=duration
         )
@@ -61,7 +69,7 @@ def classify(
     if gone is not None:
         return SendResult.failure(reason, status, gone=gone, duration_ms=duration)
     retry_after = None
-    if status in BACK_OFF_STATUSES:
+    if meant in BACK_OFF_STATUSES:
         retry_after = read_retry_after(response) if read_retry_after else retry_after_seconds(response.headers)
     return SendResult.failure(reason, status, retry_after=retry_after, duration_ms=duration)
 
@@ -74,6 +82,7 @@ async def post_guarded(
     headers: Mapping[str, str],
     read_retry_after: RetryAfterReader | None = None,
     read_gone: GoneReader = http_gone,
+    read_status: StatusReader | None = None,
 ) -> SendResult:
     """POST to a subscriber-supplied URL through the egress guard, timing and classifying it."""
     started = time.perf_counter()
@@ -90,7 +99,7 @@ async def post_guarded(
         )
     except HttpFailure as exc:
         return SendResult.failure(str(exc), duration_ms=elapsed_ms(started))
-    return classify(response, started, read_retry_after, read_gone)
+    return classify(response, started, read_retry_after, read_gone, read_status)
 
 
 def _with_host(headers: Mapping[str, str], netloc: str) -> CIMultiDict[str]:

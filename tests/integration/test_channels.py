@@ -160,6 +160,25 @@ def test_zalo_error_in_a_200_answer_is_a_failure(
     assert "-213" in delivery["attempt_log"][0]["error"]
 
 
+def test_a_teams_connectors_200_that_says_delivery_failed_is_retried_until_it_counts_a_message(
+    publisher: httpx.Client, admin: httpx.Client, receivers: Receivers, subscriber: Subscriber, unique: str
+) -> None:
+    failed = (
+        b"Webhook message delivery failed with error: "
+        b"Microsoft Teams endpoint returned HTTP error 413 with ContextId tcid=1"
+    )
+    path = f"/teams/wrapped-{unique}"
+    receivers.behaviours[path] = lambda n: (200, failed if n == 0 else b"1", {})
+    created = subscriber.add("teams", f"{receivers.base}{path}")
+    publish(publisher, unique)
+    [delivery] = wait_until(
+        lambda: [d for d in deliveries_of(admin, created["id"]) if d["status"] == "delivered"], 15, "the second attempt"
+    )
+    assert delivery["attempts"] == 2 and len(receivers.got(path)) == 2
+    first = delivery["attempt_log"][0]
+    assert first["status_code"] == 200 and "returned HTTP error 413" in first["error"]
+
+
 def test_email_is_multipart_with_vietnamese_subject_and_one_click_unsubscribe(
     publisher: httpx.Client, admin: httpx.Client, receivers: Receivers, subscriber: Subscriber, unique: str
 ) -> None:
