@@ -184,7 +184,7 @@ def confirm_withdraw(article_id: RowId, user: CurrentUser) -> Response:
     with session_scope() as session:
         article = get_article(session, article_id)
         outcome_for(session, editorial_actor(user), article, {ChangeKind.WITHDRAW})
-        return html_page("withdraw.html", user, article=article, reason_limit=MAX_REASON_CHARS)
+        return html_page("withdraw.html", user, article=article, reason="", error=None, reason_limit=MAX_REASON_CHARS)
 
 
 @router.post("/articles/{article_id}/withdraw")
