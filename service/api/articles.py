@@ -104,14 +104,14 @@ def withdraw(article_id: RowId, caller: Writer, settings: AppSettings, reason: R
     responses={**CONFLICT, **WRITER_REFUSED},
 )
 def correct(
-    article_id: RowId, payload: CorrectionIn, caller: Writer, response: Response, settings: AppSettings, once: Once
+    article_id: RowId, payload: CorrectionIn, caller: Publisher, response: Response, settings: AppSettings, once: Once
 ) -> CorrectionOut:
     """Publish a correction of a published article ("cải chính", Luật Báo chí 2016, Art. 42):
     `wrong`, `right`, `apology`. Shown atop the article, on `/cai-chinh` and in the feeds, and
     sent to everyone whose channel received the article's publication (decision 0043).
 
-    403 for a token without `publish`; 409 when the article is not published; 422 for an
-    empty or over-long `wrong`/`right`."""
+    403 for a token without `publish`; 404 for an unknown article; 409 when it is not
+    published; 422 naming an empty, missing or over-long `wrong`/`right`."""
     with caller.refusals(), once.unit_of_work(caller) as session:
         row = publish_correction(session, article_id, payload, utcnow(), settings, caller.actor)
         body = CorrectionOut.of(row, get_article(session, article_id))

@@ -28,7 +28,7 @@ from service.articles.editorial import Actor, NotPermitted, Rule, WrongState
 from service.articles.revisions import latest_revision_id
 from service.articles.service import get_article
 from service.db.models import ArticleCorrection, ArticleStatus, EventType
-from service.errors import invalid
+from service.errors import InvalidField, invalid
 from service.events.outbox import record_article_event
 from service.feeds.scopes import CORRECTIONS
 from service.i18n import N_
@@ -61,8 +61,10 @@ class CorrectionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    wrong: CorrectionText = Field(description="What the article got wrong (plain text).")
-    right: CorrectionText = Field(description="What is right (plain text).")
+    # A field left out is refused by the domain once the article is found (so an unknown id
+    # is a 404 first), as InvalidField(<field>, "empty"); a field sent is checked here.
+    wrong: CorrectionText = Field("", description="What the article got wrong (plain text, required).")
+    right: CorrectionText = Field("", description="What is right (plain text, required).")
     apology: bool = Field(False, description="Whether the desk apologises to readers (xin lỗi).")
 
 
@@ -99,14 +101,18 @@ def publish_correction(
     """Publish a correction of ``article_id``; the caller commits.
 
     NotPermitted (CORRECTING_NEEDS_EDITOR) unless the actor reviews (editor, admin, a
-    ``publish`` token); WrongState (ONLY_PUBLISHED_CORRECTED) unless the article is published;
-    NotFound for an unknown id. Nothing is written when it refuses.
+    ``publish`` token); NotFound for an unknown id; WrongState (ONLY_PUBLISHED_CORRECTED)
+    unless the article is published; InvalidField(<field>, "empty") for a field left out.
+    Nothing is written when it refuses.
     """
     if not actor.reviews:
         raise NotPermitted(Rule.CORRECTING_NEEDS_EDITOR)
     article = get_article(session, article_id, for_update=True)
     if article.status != ArticleStatus.PUBLISHED:
         raise WrongState(Rule.ONLY_PUBLISHED_CORRECTED)
+    for name in ("wrong", "right"):
+        if not getattr(data, name):
+            raise InvalidField(name, "empty")
     before = counted(article)
     audited = article_state(article)
     row = ArticleCorrection(

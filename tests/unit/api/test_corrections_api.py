@@ -58,7 +58,7 @@ def test_refusals_are_clear_and_store_nothing(client: TestClient, publisher: dic
     writer = {"Authorization": f"Bearer {make_token('write')}"}
     refused = correct(client, writer, article["id"])
     assert refused.status_code == 403
-    assert "write" in refused.json()["detail"]
+    assert "publish" in refused.json()["detail"]
     empty = correct(client, publisher, article["id"], {"wrong": " ", "right": "Đúng"})
     assert empty.status_code == 422
     assert empty.json()["detail"][0]["field"] == "wrong"
@@ -66,6 +66,8 @@ def test_refusals_are_clear_and_store_nothing(client: TestClient, publisher: dic
     assert long.status_code == 422
     assert long.json()["detail"][0]["field"] == "right"
     assert correct(client, publisher, article["id"], {**FIX, "extra": 1}).status_code == 422
+    missing = correct(client, publisher, article["id"], {"wrong": "Sai"})
+    assert missing.status_code == 422 and missing.json()["detail"][0]["field"] == "right"
     assert correct(client, publisher, 999_999).status_code == 404
     draft = client.post("/api/v1/articles", json={**SEED, "status": "draft"}, headers=publisher).json()
     assert correct(client, publisher, draft["id"]).status_code == 409
@@ -79,7 +81,7 @@ def test_the_page_shows_the_notice_at_the_top_and_json_ld_carries_it(
     correction = correct(client, publisher, article["id"]).json()
     page = client.get(f"/articles/{article['id']}/{article['slug']}")
     assert page.status_code == 200
-    tree = html.fromstring(page.text)
+    tree: Any = html.fromstring(page.text)
     story = tree.xpath("//article[@class='story']")[0]
     first = story[0]
     assert first.get("id") == f"cai-chinh-{correction['id']}"
@@ -102,11 +104,11 @@ def test_cai_chinh_lists_corrections_newest_first_and_pages(
     ids = [correct(client, publisher, article["id"], {**FIX, "right": f"Đúng lần {n}"}).json()["id"] for n in range(3)]
     first = client.get("/cai-chinh")
     assert first.status_code == 200
-    tree = html.fromstring(first.text)
+    tree: Any = html.fromstring(first.text)
     shown = [int(a.get("id").split("-")[-1]) for a in tree.xpath("//ol[@class='corrections']//aside")]
     assert shown == [ids[2], ids[1]]
     older = tree.xpath("//a[@rel='next']/@href")[0]
-    second = html.fromstring(client.get(older).text)
+    second: Any = html.fromstring(client.get(older).text)
     assert [int(a.get("id").split("-")[-1]) for a in second.xpath("//ol[@class='corrections']//aside")] == [ids[0]]
     assert client.get("/cai-chinh?before=abc").status_code == 404
     assert client.get("/cai-chinh?before=999999").status_code == 404
@@ -122,7 +124,7 @@ def test_feeds_carry_the_notice_and_the_corrections_feed_lists_it(
     article = publish(client, publisher)
     with session_scope() as session:
         render_scope(session, SITE, utcnow(), get_settings())
-    before = etree.fromstring(client.get("/feeds/atom.xml").content)
+    before: Any = etree.fromstring(client.get("/feeds/atom.xml").content)
     ns = {"a": "http://www.w3.org/2005/Atom"}
     updated_before = before.xpath("//a:entry/a:updated/text()", namespaces=ns)[0]
     correct(client, publisher, article["id"])
@@ -131,7 +133,8 @@ def test_feeds_carry_the_notice_and_the_corrections_feed_lists_it(
             render_scope(session, scope, utcnow(), get_settings())
     atom = client.get("/feeds/atom.xml").content
     assert_valid_atom(atom)
-    entry = etree.fromstring(atom).xpath("//a:entry", namespaces=ns)[0]
+    feed: Any = etree.fromstring(atom)
+    entry = feed.xpath("//a:entry", namespaces=ns)[0]
     content = entry.xpath("a:content/text()", namespaces=ns)[0]
     assert content.startswith('<aside id="cai-chinh-') and FIX["right"] in content
     assert entry.xpath("a:updated/text()", namespaces=ns)[0] > updated_before
@@ -157,7 +160,8 @@ def test_a_withdrawal_reason_is_shown_on_the_410_page(client: TestClient, publis
     )
     gone = client.get(f"/articles/{article['id']}/{article['slug']}")
     assert gone.status_code == 410
-    assert html.fromstring(gone.text).xpath("string(//p[@class='gone-reason'])").endswith(reason)
+    page: Any = html.fromstring(gone.text)
+    assert page.xpath("string(//p[@class='gone-reason'])").endswith(reason)
     assert "<b>đầy đủ</b>" not in gone.text  # escaped, never markup
     assert client.get(f"/api/v1/articles/{article['id']}", headers=publisher).json()["withdrawal_reason"] == reason
     other = publish(client, publisher)
