@@ -72,13 +72,13 @@ def corrections_page(session: Session, *, limit: int, before: int | None) -> tup
 
 
 def corrections_feed_links(site: Branding) -> tuple[FeedLink, ...]:
-    """The feeds of the corrections (and the site's), for feed readers to discover."""
+    """The site's feeds, then the corrections', for feed readers to discover."""
     title = gettext("Cải chính")
     own = tuple(
         FeedLink(mime, f"{site.title} – {title} ({label})", f"{site.base_url}{CORRECTIONS_FEED_PATH}/{name}", label)
         for name, mime, label in FEED_FORMATS
     )
-    return own + feed_links(site)
+    return feed_links(site) + own  # the site's first: the footer names the first three
 
 
 def corrections_head(site: Branding, page: CorrectionsPage) -> Head:
