@@ -42,6 +42,7 @@ from service.channels import mail_relay
 from service.console import audit as console_audit
 from service.console import calendar as console_calendar
 from service.console import categories as console_categories
+from service.console import corrections as console_corrections
 from service.console import deliveries as console_deliveries
 from service.console import editor as console_editor
 from service.console import media as console_media
@@ -184,6 +185,7 @@ def create_app() -> FastAPI:
         console_subscribers,
         console_deliveries,
         console_categories,
+        console_corrections,
         console_outbox,
         console_audit,
         console_two_factor,

@@ -13,10 +13,11 @@ from service.api.deps import AppSettings
 from service.api.errors import CONFLICT, WRITER_REFUSED
 from service.api.idempotency import Once
 from service.api.routing import api_router
-from service.api.schemas import ArticleOut, ArticlePage
+from service.api.schemas import ArticleOut, ArticlePage, CorrectionOut
+from service.articles.corrections import CorrectionIn, publish_correction, stored_corrections
 from service.articles.listing import list_article_page
 from service.articles.schemas import ArticleCreate, ArticleUpdate
-from service.articles.service import create_article, get_article, update_article, withdraw_article
+from service.articles.service import MAX_REASON_CHARS, create_article, get_article, update_article, withdraw_article
 from service.auth.tokens import Scope
 from service.db.engine import read_scope, session_scope
 from service.db.models import ArticleStatus
@@ -27,6 +28,8 @@ router = api_router(prefix="/api/v1/articles", tags=["articles"])
 Publisher = Annotated[Caller, Depends(require_scope(Scope.PUBLISH))]
 # Writers' tokens read, write drafts and change their drafts; publishing needs Publisher.
 Writer = Annotated[Caller, Depends(require_scope(Scope.WRITE))]
+# Why an article was withdrawn, as the query `?reason=` carries it (cleaned by the domain).
+Reason = Annotated[str | None, Query(max_length=MAX_REASON_CHARS, description="shown on the 410 page")]
 # Articles carry their whole body: a page of them is kept smaller than other lists.
 ARTICLE_PAGE_MAX = 200
 
@@ -84,10 +87,42 @@ def patch(article_id: RowId, payload: ArticleUpdate, caller: Writer, settings: A
 
 
 @router.delete("/{article_id}", status_code=status.HTTP_204_NO_CONTENT, responses=WRITER_REFUSED)
-def withdraw(article_id: RowId, caller: Writer, settings: AppSettings) -> Response:
+def withdraw(article_id: RowId, caller: Writer, settings: AppSettings, reason: Reason = None) -> Response:
     """Withdraw: the article leaves every feed. Withdrawing again is a no-op.
 
+    `reason` (optional, at most 1,000 characters) is shown on the article's 410 page.
     A token with the `write` scope only gets 403: withdrawing needs `publish`."""
     with caller.refusals(), session_scope() as session:
-        withdraw_article(session, article_id, utcnow(), settings, caller.actor)
+        withdraw_article(session, article_id, utcnow(), settings, caller.actor, reason)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{article_id}/corrections",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CorrectionOut,
+    responses={**CONFLICT, **WRITER_REFUSED},
+)
+def correct(
+    article_id: RowId, payload: CorrectionIn, caller: Publisher, response: Response, settings: AppSettings, once: Once
+) -> CorrectionOut:
+    """Publish a correction of a published article ("cải chính", Luật Báo chí 2016, Art. 42):
+    `wrong`, `right`, `apology`. Shown atop the article, on `/cai-chinh` and in the feeds, and
+    sent to everyone whose channel received the article's publication (decision 0043).
+
+    403 for a token without `publish`; 404 for an unknown article; 409 when it is not
+    published; 422 naming an empty, missing or over-long `wrong`/`right`."""
+    with caller.refusals(), once.unit_of_work(caller) as session:
+        row = publish_correction(session, article_id, payload, utcnow(), settings, caller.actor)
+        body = CorrectionOut.of(row, get_article(session, article_id))
+        return once.answer(
+            session, response, body, status.HTTP_201_CREATED, location=f"/api/v1/articles/{article_id}/corrections"
+        )
+
+
+@router.get("/{article_id}/corrections", response_model=list[CorrectionOut])
+def list_corrections(article_id: RowId, _: Writer) -> list[CorrectionOut]:
+    """An article's corrections, newest first; 404 when the id is unknown."""
+    with read_scope() as session:
+        article = get_article(session, article_id)
+        return [CorrectionOut.of(row, article) for row in stored_corrections(session, article_id)]

@@ -26,7 +26,8 @@ from service.api.generation_pages import page_from_memory
 from service.db.engine import get_engine
 from service.feeds.documents import CALENDAR_FORMAT
 from service.feeds.render import FILENAMES
-from service.feeds.scopes import CALENDAR, SITE, category_scope
+from service.feeds.scopes import CALENDAR, CORRECTIONS, SITE, category_scope
+from service.feeds.urls import CORRECTIONS_FEED_PATH
 from service.i18n import request_language
 from service.inputs import is_slug
 from service.observability.metrics import FEED_REQUESTS
@@ -65,6 +66,7 @@ PAGE_ROUTES = {
 CALENDAR_ROUTE = RouteTemplate("/calendar.ics")
 SITE_FEED_ROUTE = RouteTemplate("/feeds/{filename}")
 CATEGORY_FEED_ROUTE = RouteTemplate("/feeds/categories/{slug}/{filename}")
+CORRECTIONS_FEED_ROUTE = RouteTemplate(CORRECTIONS_FEED_PATH + "/{filename}")
 
 
 def document_for_path(path: str) -> tuple[str, str] | None:
@@ -76,6 +78,8 @@ def document_for_path(path: str) -> tuple[str, str] | None:
     parts = path[len("/feeds/") :].split("/")
     if len(parts) == 1:
         scope, filename = SITE, parts[0]
+    elif len(parts) == 2 and parts[0] == CORRECTIONS_FEED_PATH.rsplit("/", 1)[1]:
+        scope, filename = CORRECTIONS, parts[1]
     elif len(parts) == 3 and parts[0] == "categories" and is_slug(parts[1]):  # what else would reach a query
         scope, filename = category_scope(parts[1]), parts[2]
     else:
@@ -206,6 +210,8 @@ class PublicDocuments:
 
 
 def _document_route(scope: str) -> RouteTemplate:
+    if scope == CORRECTIONS:
+        return CORRECTIONS_FEED_ROUTE
     return CALENDAR_ROUTE if scope == CALENDAR else SITE_FEED_ROUTE if scope == SITE else CATEGORY_FEED_ROUTE
 
 

@@ -27,6 +27,7 @@ from service.db.types import utcnow
 from service.errors import NotFound
 from service.i18n import N_, gettext, language
 from service.site import sitemaps
+from service.site.corrections import corrections_head, corrections_page
 from service.site.meta import FEED_FORMATS, article_head, error_head, listing_head
 from service.site.navigation import Navigation, current_navigation
 from service.site.pages import (
@@ -38,7 +39,15 @@ from service.site.pages import (
     parse_id,
     related_articles,
 )
-from service.web.http import FOLLOW_PATH, SEARCH_PATHS, is_page_path, not_modified, security_headers, strong_etag
+from service.web.http import (
+    CORRECTIONS_PATH,
+    FOLLOW_PATH,
+    SEARCH_PATHS,
+    is_page_path,
+    not_modified,
+    security_headers,
+    strong_etag,
+)
 from service.web.templating import Branding, StaticFile, branding, render, static_files
 
 router = APIRouter(tags=["pages"])
@@ -68,7 +77,7 @@ def _cached(
     return Response(RENDERED.get_or_render(etag, build), media_type=media_type, headers=headers)
 
 
-def _error_page(status: int, heading: str, message: str, cache_control: str) -> Response:
+def _error_page(status: int, heading: str, message: str, cache_control: str, reason: str | None = None) -> Response:
     site = branding()
     heading, message = gettext(heading), gettext(message)
     body = render(
@@ -78,6 +87,7 @@ def _error_page(status: int, heading: str, message: str, cache_control: str) -> 
         status=status,
         heading=heading,
         message=message,
+        reason=reason,
     )
     headers = {"Cache-Control": cache_control, **security_headers(site)}
     return Response(body, status_code=status, media_type=HTML, headers=headers)
@@ -89,13 +99,15 @@ def not_found_page() -> Response:
     return _error_page(404, N_("Không tìm thấy trang"), N_("Trang bạn tìm không có hoặc chưa được đăng."), "no-cache")
 
 
-def gone_page() -> Response:
-    """The 410 page of a withdrawn article, cached for ``page_cache_seconds``."""
+def gone_page(reason: str | None = None) -> Response:
+    """The 410 page of a withdrawn article, with the desk's ``reason`` when it gave one
+    (decision 0043), cached for ``page_cache_seconds``."""
     return _error_page(
         410,
         N_("Bài viết đã được gỡ"),
         N_("Bài viết này đã được gỡ khỏi trang và không còn đọc được nữa."),
         f"public, max-age={get_settings().page_cache_seconds}",
+        reason,
     )
 
 
@@ -133,8 +145,8 @@ def _listing(request: Request, path: str, category_slug: str | None) -> Response
 HOME_ROUTE = "/"
 CATEGORY_ROUTE = "/categories/{slug}"
 ARTICLE_ROUTE = "/articles/{article_id}/{slug}"
-# Search and /theo-doi: paths that are their own route templates (no parameter).
-FIXED_ROUTES = (*SEARCH_PATHS, FOLLOW_PATH)
+# Search, /theo-doi and /cai-chinh: paths that are their own route templates (no parameter).
+FIXED_ROUTES = (*SEARCH_PATHS, FOLLOW_PATH, CORRECTIONS_PATH)
 
 
 def page_route(path: str) -> tuple[str, dict[str, str]]:
@@ -164,6 +176,8 @@ def serve_page(scope: Scope) -> Response:
         return search_pages.search_page(request)
     if template == FOLLOW_PATH:
         return search_pages.follow_page(request)
+    if template == CORRECTIONS_PATH:
+        return corrections(request)
     if template == CATEGORY_ROUTE:
         return category_page(request, params["slug"])
     return article_page(request, params["article_id"], params["slug"])
@@ -204,6 +218,25 @@ def category_page(request: Request, slug: str) -> Response:
     return _listing(request, f"/categories/{slug}", slug)
 
 
+def corrections(request: Request) -> Response:
+    """``/cai-chinh``: every correction, newest first, a page at a time (decision 0043); 404
+    for a page that does not exist."""
+
+    def load(session: Session, navigation: Navigation) -> Loaded:
+        before = parse_cursor(request.query_params.get("before"))
+        page, changed_at = corrections_page(session, limit=get_settings().page_size, before=before)
+        head = corrections_head(branding(), page)
+        return (
+            lambda: render("corrections.html", head=head, navigation=navigation, page=page, path=CORRECTIONS_PATH),
+            changed_at,
+        )
+
+    try:
+        return generation_page(request, load)
+    except NotFound:
+        return not_found_page()
+
+
 def article_page(request: Request, article_id: str, slug: str) -> Response:
     """An article's page; 301 to the current slug, 410 when withdrawn, 404 when unknown or not yet published."""
 
@@ -228,8 +261,8 @@ def article_page(request: Request, article_id: str, slug: str) -> Response:
 
     try:
         return generation_page(request, load)
-    except Withdrawn:
-        return gone_page()
+    except Withdrawn as gone:
+        return gone_page(gone.reason)
     except NotFound:
         return not_found_page()
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from config.settings import get_settings
 from service.articles.listing import ListedArticle
 from service.articles.urls import article_url, article_url_for
-from service.db.models import Article
+from service.db.models import Article, ArticleCorrection
 
 
 class CategoryOut(BaseModel):
@@ -37,6 +37,8 @@ class ArticleOut(BaseModel):
     publish_at: datetime | None
     published_at: datetime | None
     withdrawn_at: datetime | None
+    # What its 410 page tells readers (decision 0043).
+    withdrawal_reason: str | None = None
     created_at: datetime
     updated_at: datetime
     # "user:<username>" or "token:<id>"; null for articles made before this was recorded.
@@ -65,6 +67,7 @@ class ArticleOut(BaseModel):
             publish_at=article.publish_at,
             published_at=article.published_at,
             withdrawn_at=article.withdrawn_at,
+            withdrawal_reason=article.withdrawal_reason,
             created_at=article.created_at,
             updated_at=article.updated_at,
             created_by=article.created_by,
@@ -96,3 +99,30 @@ class ArticlePage(BaseModel):
             item["categories"] = [{"name": c.name, "slug": c.slug} for c in listed.categories]
             items.append(item)
         return cls.model_validate({"items": items, "total": total, "limit": limit, "offset": offset})
+
+
+class CorrectionOut(BaseModel):
+    """A published correction (decision 0043): ``url`` is the notice on the article's page."""
+
+    id: int
+    article_id: int
+    wrong: str
+    right: str
+    apology: bool
+    published_at: datetime
+    published_by: str | None
+    url: str
+
+    @classmethod
+    def of(cls, row: ArticleCorrection, article: Article) -> CorrectionOut:
+        """The API view of a stored correction of ``article``."""
+        return cls(
+            id=row.id,
+            article_id=row.article_id,
+            wrong=row.wrong_text,
+            right=row.right_text,
+            apology=row.apology,
+            published_at=row.published_at,
+            published_by=row.published_by,
+            url=f"{article_url(article, get_settings().base_url)}#cai-chinh-{row.id}",
+        )

@@ -1,10 +1,12 @@
-"""The article kinds: published, updated, withdrawn (decision 0032).
+"""The article kinds: published, updated, withdrawn, corrected (decisions 0032 and 0043).
 
 Their payload is ``article_payload`` (``service/events/announce.py``): the article's public
 fields. The words: a headline for the kind with the title, the summary and the link; a
 withdrawn article has no page to link, and its summary is not repeated. A withdrawal takes
 back the article's published message (``earlier_messages``): a destination that gave that
-message an id (a Facebook Page post) has it deleted (decision 0039).
+message an id (a Facebook Page post) has it deleted (decision 0039). A correction says what
+was wrong, what is right and, when the desk apologises, that it does; it goes only to those
+who received the article's publication (``service/events/announce.original_recipients``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from config.settings import Settings
 from service.announcements.compose import lines_words
 from service.announcements.kinds import Claim, Content, Kind, Recipient, Words
 from service.announcements.message import AnnouncementText, Retraction
+from service.articles.corrections import APOLOGY
 from service.db.models import Announcement, Delivery, EventType
 from service.db.statements import among
 from service.i18n import N_, gettext
@@ -81,6 +84,25 @@ def earlier_messages(session: Session, claims: Sequence[Claim], settings: Settin
     return contents
 
 
+def correction_words(
+    payload: Mapping[str, Any], recipient: Recipient, settings: Settings, now: datetime
+) -> AnnouncementText:
+    """The words of ``article.corrected``: "Cải chính: <title>", what was wrong, what is
+    right, the apology when there is one, and the article's link."""
+    article: Mapping[str, Any] = payload.get("article") or {}
+    correction: Mapping[str, Any] = payload.get("correction") or {}
+    title = str(article.get("title") or "")
+    subject = gettext("Cải chính: %(title)s", title=title) if title else gettext("Cải chính bài đã đăng")
+    lines = [
+        gettext("Thông tin chưa chính xác: %(wrong)s", wrong=str(correction.get("wrong") or "")),
+        gettext("Thông tin đúng: %(right)s", right=str(correction.get("right") or "")),
+    ]
+    if correction.get("apology"):
+        lines.append(gettext(APOLOGY))
+    url = str(article["url"]) if article.get("url") else None
+    return lines_words(subject, lines, url)
+
+
 KINDS = (
     Kind(
         EventType.ARTICLE_PUBLISHED.value,
@@ -98,4 +120,5 @@ KINDS = (
         load=earlier_messages,
         label=N_("Bài bị gỡ"),
     ),
+    Kind(EventType.ARTICLE_CORRECTED.value, correction_words, label=N_("Cải chính bài đã đăng")),
 )

@@ -132,6 +132,8 @@ class Rule(enum.StrEnum):
     SELF_APPROVAL = "self_approval"
     PLANNED_TIME_PASSED = "planned_time_passed"
     CHANGED_MEANWHILE = "changed_meanwhile"
+    CORRECTING_NEEDS_EDITOR = "correcting_needs_editor"
+    ONLY_PUBLISHED_CORRECTED = "only_published_corrected"
 
 
 # One sentence per rule, as a person reads it (Vietnamese msgids; English in the catalogue,
@@ -154,6 +156,8 @@ MESSAGES = {
         "Trạng thái của bài vừa thay đổi (có thể vừa được đăng, duyệt hoặc gỡ) nên chưa làm được; "
         "hãy tải lại trang và xem lại."
     ),
+    Rule.CORRECTING_NEEDS_EDITOR: N_("Chỉ biên tập viên mới đăng cải chính; hãy báo biên tập viên."),
+    Rule.ONLY_PUBLISHED_CORRECTED: N_("Chỉ cải chính được bài đang đăng; bài này chưa đăng hoặc đã gỡ."),
     Rule.PLANNED_TIME_PASSED: N_(
         "Thời điểm đăng dự kiến %(when)s đã qua; hãy nhập thời điểm mới hoặc chọn xuất bản ngay."
     ),

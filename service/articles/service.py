@@ -34,7 +34,10 @@ from service.db.statements import insert_ignoring_duplicates
 from service.errors import InvalidField, NotFound
 from service.events.outbox import record_article_event
 from service.feeds.scopes import category_scope
-from service.text import resolve_references, search_key, slugify_vi
+from service.text import clean_text, resolve_references, search_key, slugify_vi
+
+# Why an article was withdrawn, as its 410 page says it (decision 0043).
+MAX_REASON_CHARS = 1000
 
 
 @dataclass
@@ -297,10 +300,17 @@ def _send_back_to_review(session: Session, article: Article, actor: Actor, now: 
     )
 
 
-def withdraw_article(session: Session, article_id: int, now: datetime, settings: Settings, actor: Actor) -> Change:
+def withdraw_article(
+    session: Session, article_id: int, now: datetime, settings: Settings, actor: Actor, reason: str | None = None
+) -> Change:
     """Take an article out of every feed; withdrawing twice changes nothing the second time.
 
-    NotPermitted unless the actor may publish (decision 0026)."""
+    ``reason`` is what its 410 page tells readers (decision 0043): NFC, trimmed, at most
+    MAX_REASON_CHARS (InvalidField "reason" "too_long" otherwise, nothing written); empty is
+    none. NotPermitted unless the actor may publish (decision 0026)."""
+    reason = clean_text(reason or "") or None
+    if reason is not None and len(reason) > MAX_REASON_CHARS:
+        raise InvalidField("reason", "too_long", length=len(reason), limit=MAX_REASON_CHARS)
     article = get_article(session, article_id, for_update=True)
     require_allowed(session, actor, article, {ChangeKind.WITHDRAW})
     change = Change(article)
@@ -311,10 +321,11 @@ def withdraw_article(session: Session, article_id: int, now: datetime, settings:
     audited = article_state(article)
     article.status = ArticleStatus.WITHDRAWN.value
     article.withdrawn_at = now
+    article.withdrawal_reason = reason
     article.updated_at = now
     article.updated_by = actor.label
     keep_in_step(session, article, before)
-    audit_article(session, "article.withdraw", article, audited, now)
+    audit_article(session, "article.withdraw", article, audited, now, noted={"reason": reason} if reason else None)
     if was_published:
         record_article_event(session, EventType.ARTICLE_WITHDRAWN, article, settings)
     return change

@@ -39,6 +39,7 @@ ACTIONS: tuple[str, ...] = (
     "article.schedule",
     "article.unpublish",
     "article.withdraw",
+    "article.correct",
     "article.submit",
     "article.approve",
     "article.return",

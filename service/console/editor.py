@@ -21,7 +21,7 @@ from service.articles.revisions import (
     previous_revision,
     restore_update,
 )
-from service.articles.service import create_article, get_article, update_article
+from service.articles.service import MAX_REASON_CHARS, create_article, get_article, update_article
 from service.articles.service import withdraw_article as withdraw_in_domain
 from service.articles.urls import article_url
 from service.auth.sessions import SignedIn, push_flash
@@ -38,6 +38,7 @@ from service.errors import InvalidField
 from service.i18n import gettext
 from service.inputs import RowId
 from service.text import search_key
+from service.web.refusals import words
 
 router = console_router()
 
@@ -183,14 +184,26 @@ def confirm_withdraw(article_id: RowId, user: CurrentUser) -> Response:
     with session_scope() as session:
         article = get_article(session, article_id)
         outcome_for(session, editorial_actor(user), article, {ChangeKind.WITHDRAW})
-        return html_page("withdraw.html", user, article=article)
+        return html_page("withdraw.html", user, article=article, reason="", error=None, reason_limit=MAX_REASON_CHARS)
 
 
 @router.post("/articles/{article_id}/withdraw")
-def withdraw(article_id: RowId, user: CurrentUser, _: CheckedForm) -> Response:
-    """Withdraw an article from the site, its feeds and every channel; 403 for those who may not; 303 back to it."""
+def withdraw(article_id: RowId, user: CurrentUser, form: CheckedForm) -> Response:
+    """Withdraw an article from the site, its feeds and every channel, with the reason its
+    410 page shows (decision 0043); 403 for those who may not; 303 back to it; the page
+    again (422) when the reason is too long."""
+    reason = form.get("reason", "")
     with session_scope() as session:
-        change = withdraw_in_domain(session, article_id, utcnow(), get_settings(), editorial_actor(user))
+        try:
+            change = withdraw_in_domain(session, article_id, utcnow(), get_settings(), editorial_actor(user), reason)
+        except InvalidField as refused:
+            session.rollback()
+            error = words(refused.code, refused.params, refused.message)
+            article = get_article(session, article_id)
+            return html_page(
+                "withdraw.html", user, status_code=422, article=article, reason=reason, error=error,
+                reason_limit=MAX_REASON_CHARS,
+            )  # fmt: skip
         push_flash(
             session, user.session_id, gettext("Bài “%(title)s” đã được gỡ khỏi mọi kênh.", title=change.article.title)
         )

@@ -58,6 +58,8 @@ class EditorActions:
     buttons: list[Button]
     may_withdraw: bool
     shows_time: bool
+    # An editor or admin, on a published article: a correction (decision 0043).
+    may_correct: bool = False
 
 
 def _allowed(session: Session, actor: Actor, article: Article | None, kind: ChangeKind) -> Outcome | None:
@@ -75,8 +77,11 @@ def editor_actions(session: Session, actor: Actor, article: Article | None, type
     time field's value as shown (the stored time, or what was typed)."""
     status = ArticleStatus(article.status) if article is not None else None
     refused = refusal(session, actor, article, ChangeKind.CONTENT) if article is not None else None
+    may_correct = actor.reviews and status == ArticleStatus.PUBLISHED
     if refused is not None:
-        return EditorActions(refused.message, None, [], _may_withdraw(session, actor, article), shows_time=False)
+        return EditorActions(
+            refused.message, None, [], _may_withdraw(session, actor, article), shows_time=False, may_correct=may_correct
+        )
     kinds = CREATION if article is None else frozenset(ChangeKind)
     allowed = {kind: _allowed(session, actor, article, kind) for kind in kinds}
     buttons: list[Button] = []
@@ -106,7 +111,7 @@ def editor_actions(session: Session, actor: Actor, article: Article | None, type
     if article is not None and allowed.get(ChangeKind.CONTENT) == Outcome.BACK_TO_REVIEW:
         notice = gettext(BACK_TO_REVIEW_NOTICE, when=typed_time)
     shows_time = bool(allowed.get(ChangeKind.SCHEDULE) or (allowed.get(ChangeKind.PLAN) and actor.publishes))
-    return EditorActions(None, notice, buttons, _may_withdraw(session, actor, article), shows_time)
+    return EditorActions(None, notice, buttons, _may_withdraw(session, actor, article), shows_time, may_correct)
 
 
 def _one_primary(buttons: list[Button]) -> list[Button]:

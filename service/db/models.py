@@ -49,6 +49,8 @@ class EventType(enum.StrEnum):
     ARTICLE_PUBLISHED = "article.published"
     ARTICLE_UPDATED = "article.updated"
     ARTICLE_WITHDRAWN = "article.withdrawn"
+    # A correction of a published article (Luật Báo chí 2016, Art. 42; decision 0043).
+    ARTICLE_CORRECTED = "article.corrected"
 
 
 article_categories = Table(
@@ -145,6 +147,8 @@ class Article(Base):
     publish_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Why it was withdrawn, as the 410 page tells readers (None: no reason given; decision 0043).
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Who made it and who changed it last: "user:<username>" or "token:<id>".
@@ -169,7 +173,11 @@ class OutboxEvent(Base):
     """An event written in the same transaction as the change it describes."""
 
     __tablename__ = "outbox_events"
-    __table_args__ = (Index("ix_outbox_pending", "handled_at", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_pending", "handled_at", "next_attempt_at"),
+        # An article's events of one type: who received its publication, for a correction (decision 0043).
+        Index("ix_outbox_events_article", "article_id", "type"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     type: Mapped[str] = mapped_column(String(64))
@@ -660,6 +668,29 @@ class ArticleReview(Base):
     decided_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ArticleCorrection(Base):
+    """A correction of a published article ("cải chính", Luật Báo chí 2016, Art. 42): what was
+    wrong, what is right, whether the desk apologises. Append-only, like revisions (decision 0043)."""
+
+    __tablename__ = "article_corrections"
+    __table_args__ = (
+        # /cai-chinh and its feed: newest first, keyset-paged on (published_at, id).
+        Index("ix_article_corrections_recency", "published_at", "id"),
+        Index("ix_article_corrections_article", "article_id", "published_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"))
+    wrong_text: Mapped[str] = mapped_column(Text)
+    right_text: Mapped[str] = mapped_column(Text)
+    apology: Mapped[bool] = mapped_column(Boolean, default=False)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # "user:<name>" or "token:<id>", as Article.updated_by; None for the operator's CLI.
+    published_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    # The article's latest revision when corrected: the text the correction is about stays there.
+    revision_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
 
 
 class ArticleRevision(Base):

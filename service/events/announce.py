@@ -5,13 +5,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from service.articles.corrections import Correction
 from service.articles.urls import article_url
 from service.db.engine import UnitOfWork
-from service.db.models import Article, OutboxEvent
-from service.deliveries.planning import Followers, plan_announcement
+from service.db.models import (
+    Announcement,
+    Article,
+    ArticleCorrection,
+    Delivery,
+    DeliveryStatus,
+    EventType,
+    OutboxEvent,
+    Subscription,
+    SubscriptionStatus,
+)
+from service.deliveries.planning import Audience, Followers, Named, plan_announcement
 from service.feeds.scopes import SITE
 from service.feeds.urls import feed_url
 from service.text import excerpt
@@ -43,6 +55,44 @@ def article_payload(article: Article, base_url: str) -> dict[str, Any]:
         },
         "links": {"feed": feed_url(base_url, SITE, "atom")},
     }
+
+
+def source_key(event_id: int) -> str:
+    """The announcement of an outbox event is planned once under this key: ``event:<id>``."""
+    return f"event:{event_id}"
+
+
+def original_recipients(session: Session, article_id: int) -> tuple[int, ...]:
+    """Who a correction of ``article_id`` goes to (decision 0043): the subscriptions whose
+    delivery of the article's ``article.published`` announcement (any of them, if it was
+    published, unpublished and published again) succeeded, and that are still active. A
+    reader who has unsubscribed since, one who subscribed after, one whose delivery failed
+    or is still pending, a digest reader (who got the article in a digest): none of them.
+
+    Indexed all the way: the article's events (ix_outbox_events_article), their
+    announcements by the unique source key, their deliveries by the unique
+    (announcement, subscription) pair. Ids ascending.
+    """
+    events = session.scalars(
+        select(OutboxEvent.id).where(
+            OutboxEvent.article_id == article_id, OutboxEvent.type == EventType.ARTICLE_PUBLISHED.value
+        )
+    ).all()
+    if not events:
+        return ()
+    rows = session.scalars(
+        select(Delivery.subscription_id)
+        .distinct()
+        .join(Announcement, Announcement.id == Delivery.announcement_id)
+        .join(Subscription, Subscription.id == Delivery.subscription_id)
+        .where(
+            Announcement.source_key.in_([source_key(e) for e in events]),
+            Delivery.status == DeliveryStatus.DELIVERED.value,
+            Subscription.status == SubscriptionStatus.ACTIVE.value,
+        )
+        .order_by(Delivery.subscription_id)
+    )
+    return tuple(rows)
 
 
 def announce_event(unit_of_work: UnitOfWork, event_id: int, now: datetime, settings: Settings) -> int:
@@ -83,14 +133,23 @@ def plan_event_announcement(
     if article is None:
         event.announced_at = now
         return []
+    payload = article_payload(article, settings.base_url)
+    audience: Audience = Followers(categories=tuple(c.slug for c in article.categories))
+    if event.type == EventType.ARTICLE_CORRECTED.value:
+        correction = session.get(ArticleCorrection, event.payload.get("correction_id"))
+        if correction is None:
+            event.announced_at = now
+            return []
+        payload["correction"] = Correction.of(correction).as_payload()
+        audience = Named(original_recipients(session, article.id))
     planned = plan_announcement(
         session,
-        source_key=f"event:{event.id}",
+        source_key=source_key(event.id),
         event_type=event.type,
-        payload=article_payload(article, settings.base_url),
+        payload=payload,
         now=now,
         settings=settings,
-        audience=Followers(categories=tuple(c.slug for c in article.categories)),
+        audience=audience,
         first=first,
         resume=True,
     )

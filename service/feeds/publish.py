@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,6 +16,7 @@ from service.articles.categories import is_public
 from service.articles.urls import article_url_for
 from service.db.locks import transaction_lock
 from service.db.models import Article, ArticleStatus, Category, FeedDocument, MediaFile, article_categories
+from service.feeds.corrections import correction_items, notices_of, with_notices
 from service.feeds.documents import (
     Compressed,
     announce_changes,
@@ -26,8 +28,9 @@ from service.feeds.documents import (
 )
 from service.feeds.model import FeedCategory, FeedEnclosure, FeedItem, FeedSpec
 from service.feeds.render import render_within
-from service.feeds.scopes import FORMATS, SITE, category_slug
+from service.feeds.scopes import CORRECTIONS, FORMATS, SITE, category_slug
 from service.feeds.urls import feed_path, hub_url
+from service.i18n import gettext, use_language
 from service.media.store import media_for_urls, media_url
 from service.observability.metrics import FEED_RENDER
 from service.text import resolve_references
@@ -52,6 +55,9 @@ FEED_HTML_CACHE_SIZE = 128
 def spec_for(scope: str, category: Category | None, settings: Settings) -> FeedSpec:
     """The FeedSpec of ``scope``: site title (plus the category's name), links under BANTIN_BASE_URL, the hub."""
     title = settings.site_title if category is None else f"{settings.site_title} – {category.name}"
+    if scope == CORRECTIONS:
+        with use_language("vi"):
+            title = f"{settings.site_title} – {gettext('Cải chính')}"
     return FeedSpec(
         title=title,
         description=settings.site_description,
@@ -122,8 +128,11 @@ def article_item(
     )
 
 
-def newest_items(session: Session, category: Category | None, limit: int, base_url: str) -> list[FeedItem]:
-    """The ``limit`` newest published articles of ``category`` (None: the whole site) as FeedItems, newest first.
+def newest_items(
+    session: Session, category: Category | None, limit: int, base_url: str, zone: ZoneInfo | None = None
+) -> list[FeedItem]:
+    """The ``limit`` newest published articles of ``category`` (None: the whole site) as FeedItems, newest first;
+    a corrected article's content starts with its notices (in ``zone``'s dates; decision 0043).
 
     Plain rows, not Article objects: two statements (the articles, then their categories)
     where the ORM's identity map and relationship loading cost a render ~2.5 ms per scope.
@@ -134,7 +143,14 @@ def newest_items(session: Session, category: Category | None, limit: int, base_u
     rows = session.execute(query.order_by(Article.published_at.desc(), Article.id.desc()).limit(limit)).all()
     covers = media_for_urls(session, (row.image_url for row in rows), base_url)
     labels = categories_of(session, [row.id for row in rows])
-    return [article_item(row, base_url, covers.get(row.image_url or ""), labels.get(row.id, ())) for row in rows]
+    items = [article_item(row, base_url, covers.get(row.image_url or ""), labels.get(row.id, ())) for row in rows]
+    notices = notices_of(session, [row.id for row in rows]) if zone is not None else {}
+    return [
+        replace(item, content_html=with_notices(item.content_html or "", notices[row.id], zone))
+        if zone is not None and row.id in notices
+        else item
+        for item, row in zip(items, rows, strict=True)
+    ]
 
 
 def categories_of(session: Session, article_ids: list[int]) -> dict[int, tuple[FeedCategory, ...]]:
@@ -195,7 +211,10 @@ def render_identity(
             unexport_after_commit(session, scope)
             return RenderedScope([], {})
     spec = spec_for(scope, category, settings)
-    items = newest_items(session, category, settings.feed_items, settings.base_url)
+    if scope == CORRECTIONS:
+        items = correction_items(session, settings.feed_items, settings.base_url, settings.zone)
+    else:
+        items = newest_items(session, category, settings.feed_items, settings.base_url, settings.zone)
     known = scope_documents(session, scope)
     changed, uncompressed = [], {}
     for fmt in FORMATS:
@@ -230,6 +249,8 @@ def store_scope_variants(session: Session, scope: str, uncompressed: dict[str, b
 
 
 def ensure_site_feeds(session: Session, now: datetime, settings: Settings) -> None:
-    """On a fresh install, render the (empty) site feeds so they answer 200 at once."""
-    if session.get(FeedDocument, (SITE, "rss")) is None:
-        render_scope(session, SITE, now, settings)
+    """On a fresh install (or the first start after decision 0043), render the (empty) site
+    and corrections feeds so they answer 200 at once."""
+    for scope in (SITE, CORRECTIONS):
+        if session.get(FeedDocument, (scope, "rss")) is None:
+            render_scope(session, scope, now, settings)

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 SITE = "site"
 CATEGORY_PREFIX = "category:"
 FORMATS = ("rss", "atom", "json")
+# The corrections (/cai-chinh) have feeds of their own (decision 0043).
+CORRECTIONS = "corrections"
 # The anniversary calendar (/calendar.ics) is stored and served like a feed, under this scope.
 CALENDAR = "calendar"
 

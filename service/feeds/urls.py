@@ -7,11 +7,17 @@
 from __future__ import annotations
 
 from service.feeds.render import FILENAMES
-from service.feeds.scopes import category_slug
+from service.feeds.scopes import CORRECTIONS, category_slug
+
+# The feeds of /cai-chinh (decision 0043).
+CORRECTIONS_FEED_PATH = "/feeds/cai-chinh"
 
 
 def feed_path(scope: str) -> str:
-    """The path of a scope's feeds, without the file name: ``/feeds`` or ``/feeds/categories/<slug>``."""
+    """The path of a scope's feeds, without the file name: ``/feeds``, ``/feeds/categories/<slug>``
+    or ``/feeds/cai-chinh``."""
+    if scope == CORRECTIONS:
+        return CORRECTIONS_FEED_PATH
     slug = category_slug(scope)
     return "/feeds" if slug is None else f"/feeds/categories/{slug}"
 

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement, Label
 
 from service.articles.categories import public_category
-from service.db.models import Article, ArticleStatus, Category, article_categories
+from service.articles.corrections import Correction, corrections_of
+from service.db.models import Article, ArticleCorrection, ArticleStatus, Category, article_categories
 from service.errors import DomainError, NotFound
 from service.inputs import is_slug
 
@@ -25,7 +26,12 @@ MAX_ID = 2**63 - 1
 
 
 class Withdrawn(DomainError):
-    """The article existed and was taken down: 410 Gone, not 404."""
+    """The article existed and was taken down: 410 Gone, not 404. ``reason``: what the desk
+    said when withdrawing it, for the 410 page (None: nothing said; decision 0043)."""
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +82,8 @@ class ArticleView:
     published_at: datetime
     updated_at: datetime
     categories: tuple[CategoryLink, ...]
+    # Its corrections, newest first (Luật Báo chí 2016, Art. 42; decision 0043).
+    corrections: tuple[Correction, ...] = ()
 
 
 def parse_id(raw: str) -> int:
@@ -255,7 +263,13 @@ def _article_statement() -> Select[Any]:
         Article.publish_at,
         Article.published_at,
         Article.updated_at,
+        Article.withdrawal_reason,
         categories_column(),
+        # Whether it has corrections, in the same row: an article without any (most) costs no second statement.
+        select(func.max(ArticleCorrection.id))
+        .where(ArticleCorrection.article_id == Article.id)
+        .scalar_subquery()
+        .label("last_correction"),
     ).where(Article.id == bindparam("id", type_=BigInteger))
 
 
@@ -272,7 +286,7 @@ def article_view(session: Session, article_id: int, now: datetime) -> ArticleVie
     if article is None:
         raise NotFound(f"article {article_id} does not exist")
     if article.status == ArticleStatus.WITHDRAWN:
-        raise Withdrawn(f"article {article_id} was withdrawn")
+        raise Withdrawn(f"article {article_id} was withdrawn", article.withdrawal_reason)
     due = article.status == ArticleStatus.SCHEDULED and article.publish_at is not None and article.publish_at <= now
     if article.status != ArticleStatus.PUBLISHED and not due:
         raise NotFound(f"article {article_id} is not published")
@@ -293,6 +307,7 @@ def article_view(session: Session, article_id: int, now: datetime) -> ArticleVie
         published_at=published_at,
         updated_at=article.updated_at,
         categories=category_links(article.category_links),
+        corrections=tuple(corrections_of(session, article.id)) if article.last_correction is not None else (),
     )
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.articles.categories import is_public
-from service.db.models import Article, ArticleStatus, Category, article_categories
+from service.db.models import Article, ArticleCorrection, ArticleStatus, Category, article_categories
 from service.errors import NotFound
 
 NEWS_WINDOW = timedelta(days=2)
@@ -55,8 +55,9 @@ def index_entries(session: Session, base_url: str, per_file: int) -> list[Entry]
 
 
 def page_entries(session: Session, base_url: str, per_file: int) -> list[Entry]:
-    """The home page and every public category (``service/articles/categories.py``), up to the
-    file's limit; a category's lastmod is its newest published article's change, else its creation."""
+    """The home page, ``/cai-chinh`` once there is a correction, and every public category
+    (``service/articles/categories.py``), up to the file's limit; a category's lastmod is its
+    newest published article's change, else its creation."""
     changed = session.scalar(select(func.max(Article.updated_at)).where(Article.status == _PUBLISHED))
     newest = (
         select(func.max(Article.updated_at))
@@ -64,13 +65,16 @@ def page_entries(session: Session, base_url: str, per_file: int) -> list[Entry]:
         .where(article_categories.c.category_id == Category.id, Article.status == _PUBLISHED)
         .scalar_subquery()
     )
+    corrected = session.scalar(select(func.max(ArticleCorrection.published_at)))
+    # /cai-chinh (decision 0043): listed once there is a correction, dated by the newest.
+    fixed = [Entry(f"{base_url}/", changed)] + ([Entry(f"{base_url}/cai-chinh", corrected)] if corrected else [])
     rows = session.execute(
         select(Category.slug, func.coalesce(newest, Category.created_at).label("lastmod"))
         .where(is_public())
         .order_by(Category.slug)
-        .limit(per_file - 1)
+        .limit(per_file - len(fixed))
     ).all()
-    return [Entry(f"{base_url}/", changed)] + [Entry(f"{base_url}/categories/{row.slug}", row.lastmod) for row in rows]
+    return fixed + [Entry(f"{base_url}/categories/{row.slug}", row.lastmod) for row in rows]
 
 
 def article_entries(session: Session, base_url: str, per_file: int, number: int) -> list[Entry]:

@@ -36,13 +36,15 @@ SITE_GENERATION_KEY = "bantin.site_generation"
 # hold it together").
 SEARCH_PATHS = ("/tim-kiem", "/search")
 FOLLOW_PATH = "/theo-doi"
+# Corrections ("cải chính", Luật Báo chí 2016, Art. 42): the public list (decision 0043).
+CORRECTIONS_PATH = "/cai-chinh"
 
 
 def is_page_path(path: str) -> bool:
     """True for the paths of public pages validated by the site's generation: ``/``, the
-    search and follow pages, ``/categories/<slug>`` and ``/articles/<id>/<slug>`` (one path
+    search, follow and corrections pages, ``/categories/<slug>`` and ``/articles/<id>/<slug>`` (one path
     segment each)."""
-    if path == "/" or path in SEARCH_PATHS or path == FOLLOW_PATH:
+    if path == "/" or path in SEARCH_PATHS or path in (FOLLOW_PATH, CORRECTIONS_PATH):
         return True
     parts = path.split("/")
     if len(parts) == 3:

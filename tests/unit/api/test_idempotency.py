@@ -92,6 +92,13 @@ def _return(client: TestClient) -> Prepared:
     return Prepared(Call(url, {"comment": "Sửa đoạn hai"}), Call(url, {"comment": "Khác"}), bearer("admin"))
 
 
+def _correction(client: TestClient) -> Prepared:
+    article = ok(client.post("/api/v1/articles", json=ARTICLE, headers=bearer("admin")))["id"]
+    url = f"/api/v1/articles/{article}/corrections"
+    body = {"wrong": "Ngày 2/2", "right": "Ngày 3/2"}
+    return Prepared(Call(url, body), Call(url, {**body, "apology": True}), bearer("publish"))
+
+
 def _subscription(client: TestClient) -> Prepared:
     body = {"channel": "webhook", "target": PUBLIC_HOOK}
     return Prepared(
@@ -161,6 +168,7 @@ SCENARIOS: dict[str, Callable[[TestClient], Prepared]] = {
     "/api/v1/articles/{article_id}/submit": _submit,
     "/api/v1/articles/{article_id}/approve": _approve,
     "/api/v1/articles/{article_id}/return": _return,
+    "/api/v1/articles/{article_id}/corrections": _correction,
     "/api/v1/subscriptions": _subscription,
     "/api/v1/subscriptions/{subscription_id}/rotate-secret": _rotate,
     "/api/v1/subscriptions/{subscription_id}/test": _test_message,
