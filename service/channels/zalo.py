@@ -50,6 +50,9 @@ AS_PROMOTION = "Zalo: outside the 7-day window, sent as a promotion message"
 WAITING_QUOTA = "Zalo: promotion quota used up, waiting for it to return"
 WAITING_FOLLOWER = "Zalo: the follower's promotion limit reached, waiting a day"
 WAITING_NIGHT = "Zalo: promotion messages are not sent at night, waiting for the morning"
+# After a -230: long enough for the announcement's other -230s to be marked too, so that the
+# quota is ranked over all of them (service.deliveries.zalo_quota.prepare).
+SWITCH_WAIT = 5.0
 FOLLOWER_WAIT = 86400.0
 NIGHT_WAIT = 3600.0
 RATE_WAIT = 60.0
@@ -99,7 +102,7 @@ class ZaloChannel:
         promotion template, if the batch gave them a unit of the OA's quota (most recent
         follower first); else the delivery waits, deferred, for the quota to return. A -230
         marks the follower outside the window (``zalo_cold_ms``) and defers the delivery a
-        second, so the next batch sends it as a promotion in its turn: one delivery row, one
+        few seconds, so the next batch sends it as a promotion in its turn: one delivery row, one
         message to the follower, and no attempt counted against it.
         """
         settings = context.settings
@@ -114,7 +117,7 @@ class ZaloChannel:
             answer = await self._post(context, CS_PATH, cs_document(outbound.target, words.text))
             if isinstance(answer, SendResult) or answer[0].meaning is not Answer.OUTSIDE_WINDOW:
                 return self._result(answer, started, None)
-            return SendResult(ok=False, deferred=True, retry_after=1.0, error=SWITCHED,
+            return SendResult(ok=False, deferred=True, retry_after=SWITCH_WAIT, error=SWITCHED,
                               keep={COLD_MARK: int(time.time() * 1000)}, duration_ms=elapsed_ms(started))  # fmt: skip
         document = promotion_document(outbound.target, outbound.message, gettext(BUTTON))
         answer = await self._post(context, PROMOTION_PATH, document)

@@ -14,19 +14,20 @@ the count says. The window is the calendar month in BANTIN_TIMEZONE (or
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from service.channels import zalo
 from service.channels.messages import OutboundMessage, SendResult
-from service.channels.zalo_forms import known_cold, last_interaction_ms
+from service.channels.zalo_forms import COLD_MARK, WINDOW_MS, known_cold, last_interaction_ms
 from service.db.engine import UnitOfWork
-from service.db.models import Delivery, DeliveryStatus, ZaloQuota
+from service.db.models import Delivery, DeliveryStatus, Subscription, ZaloQuota
 from service.db.statements import insert_ignoring_duplicates
 from service.db.types import utcnow
 
@@ -57,14 +58,21 @@ def _row(session: Session, now: datetime, settings: Settings) -> ZaloQuota:
     return session.scalars(select(ZaloQuota).where(ZaloQuota.window_start == start).with_for_update()).one()
 
 
+def _left(row: ZaloQuota, settings: Settings) -> int | None:
+    """Units left in the row's window; None when no allowance is known (and Zalo has not said)."""
+    if row.exhausted_at is not None:
+        return 0
+    allowance = settings.zalo_promotion_quota
+    return None if allowance is None else max(0, allowance - row.used)
+
+
 def take(session: Session, wanted: int, now: datetime, settings: Settings) -> tuple[int, float]:
     """Reserve up to ``wanted`` units in this window: (units granted, seconds until it ends)."""
     row = _row(session, now, settings)
     row.allowance = settings.zalo_promotion_quota  # the package's number as configured now
     wait = max(1.0, (row.window_end - now).total_seconds())
-    if row.exhausted_at is not None:
-        return 0, wait
-    granted = wanted if row.allowance is None else max(0, min(wanted, row.allowance - row.used))
+    left = _left(row, settings)
+    granted = wanted if left is None else min(wanted, left)
     row.used += granted
     row.updated_at = now
     return granted, wait
@@ -146,27 +154,76 @@ class Gate:
             return exhaust(session, utcnow(), self.settings)
 
 
+# A delivery with units left but kept for more recent followers who still wait looks again this soon.
+RANKED_RECHECK = 60.0
+
+
+def _recency(options: Mapping[str, Any], subscription_id: int) -> tuple[int, int]:
+    return last_interaction_ms(options), subscription_id
+
+
+def _waiting_ahead(
+    session: Session, batch: Sequence[OutboundMessage], now_ms: int, limit: int
+) -> list[tuple[int, int]]:
+    """The recency of up to ``limit`` most recent cold followers whose deliveries of the same
+    announcements wait outside this batch (pending, known cold by their options): they come
+    before this batch's less recent ones. One indexed read per batch, only when units are short."""
+    event = func.coalesce(Subscription.options["zalo_event_ms"].as_float(), 0)
+    seen = func.coalesce(Subscription.options["zalo_interaction_ms"].as_float(), 0)
+    last = case((event > seen, event), else_=seen)
+    mark = Subscription.options[COLD_MARK].as_float()
+    query = (
+        select(Subscription.options, Subscription.id)
+        .join(Delivery, Delivery.subscription_id == Subscription.id)
+        .where(
+            Delivery.announcement_id.in_({m.announcement_id for m in batch}),
+            Delivery.status == DeliveryStatus.PENDING,
+            Delivery.id.not_in([m.delivery_id for m in batch]),
+            Subscription.channel == zalo.ZaloChannel.name,
+            or_(and_(mark.is_not(None), mark >= last), and_(last > 0, last < now_ms - WINDOW_MS)),
+        )
+        .order_by(last.desc(), Subscription.id.desc())
+        .limit(limit)
+    )
+    return [_recency(options or {}, subscription_id) for options, subscription_id in session.execute(query)]
+
+
 def prepare(
     unit_of_work: UnitOfWork, messages: Sequence[OutboundMessage], now: datetime, settings: Settings
 ) -> dict[str, object]:
     """The batch's Zalo resources: units for the known-cold followers, most recent first, the
-    rest held with the seconds until the quota returns, and the gate. Empty without Zalo."""
+    rest held with the seconds until they look again, and the gate. Empty without Zalo.
+
+    Most recent first holds across batches: when the units left are fewer than the cold
+    followers waiting, this batch's are ranked with the announcement's other waiting ones
+    and take a unit only within the ranks the units cover; a less recent one waits for the
+    next window (or, while units remain for others, a minute, in case those others no
+    longer need them)."""
     mine = [m for m in messages if m.channel == zalo.ZaloChannel.name]
     if not mine:
         return {}
     now_ms = int(now.timestamp() * 1000)
     cold = sorted(
         (m for m in mine if known_cold(m.options, now_ms)),
-        key=lambda m: (last_interaction_ms(m.options), m.subscription_id),
+        key=lambda m: _recency(m.options, m.subscription_id),
         reverse=True,
     )
-    granted: list[str] = []
+    granted: set[str] = set()
     held: dict[str, float] = {}
     if cold:
         with unit_of_work() as session:
-            units, wait = take(session, len(cold), now, settings)
-        granted = [m.delivery_id for m in cold[:units]]
-        held = {m.delivery_id: wait for m in cold[units:]}
+            row = _row(session, now, settings)  # locked: batches rank and take one at a time
+            left = _left(row, settings)
+            chosen = cold
+            if left is not None:
+                ahead = _waiting_ahead(session, cold, now_ms, left) if left else []
+                top = set(sorted([_recency(m.options, m.subscription_id) for m in cold] + ahead, reverse=True)[:left])
+                chosen = [m for m in cold if _recency(m.options, m.subscription_id) in top]
+            units, wait = take(session, len(chosen), now, settings)
+        granted = {m.delivery_id for m in chosen[:units]}
+        # Nothing left: the next window. Units left but ranked to others: look again soon.
+        again = wait if left is None or left - units <= 0 else min(wait, RANKED_RECHECK)
+        held = {m.delivery_id: again for m in cold if m.delivery_id not in granted}
     return {zalo.GRANTED: frozenset(granted), zalo.HELD: held, zalo.GATE: Gate(unit_of_work, settings)}
 
 

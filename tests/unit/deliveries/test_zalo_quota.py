@@ -12,16 +12,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select, update
 
-from config.settings import Settings
+from config.settings import Settings, get_settings
 from service.channels.http import new_http_session
 from service.channels.messages import OutboundMessage, SendResult
-from service.channels.zalo import AS_PROMOTION, GRANTED, HELD, SWITCHED, WAITING_QUOTA
+from service.channels.zalo import AS_PROMOTION, GRANTED, HELD, SWITCH_WAIT, SWITCHED, WAITING_QUOTA
 from service.channels.zalo_forms import COLD_MARK, WINDOW_MS
 from service.db.engine import session_scope
+from service.db.models import Delivery, Subscription
 from service.deliveries import zalo_quota
+from service.deliveries.planning import plan_announcement
 from service.deliveries.ratelimit import LocalRateLimiter
 from service.deliveries.sender import send_all
+from service.subscriptions.schemas import SubscriptionCreate
+from service.subscriptions.service import create_subscription
 from tests.integration.zalo_api import ACCESS_TOKEN, ZaloOa
 from tests.outbound import outbound
 
@@ -66,6 +71,56 @@ def test_a_quota_of_3_goes_to_the_3_most_recent_cold_followers_and_the_rest_wait
     after = NOW + timedelta(hours=1)
     later = zalo_quota.prepare(session_scope, [cold("d1", 1, 12, after), cold("d2", 2, 11, after)], after, config)
     assert later[GRANTED] == frozenset({"d1", "d2"})
+
+
+def planned(followed_days_ago: Sequence[float]) -> list[OutboundMessage]:
+    """Zalo subscriptions that followed that long ago and one announcement's deliveries to them."""
+    ids: list[int] = []
+    with session_scope() as session:
+        for days in followed_days_ago:
+            data = SubscriptionCreate.model_validate({"channel": "zalo", "target": f"7{len(ids) + 1:018d}"})
+            subscription = create_subscription(session, data, NOW, get_settings())[0]
+            subscription.options = {"zalo_event_ms": int((NOW - timedelta(days=days)).timestamp() * 1000)}
+            ids.append(subscription.id)
+    with session_scope() as session:
+        plan_announcement(session, source_key="a:1", event_type="article.published", payload=PAYLOAD, now=NOW,
+                          settings=get_settings())  # fmt: skip
+        rows = session.execute(select(Delivery.id, Delivery.subscription_id, Delivery.announcement_id)).all()
+        options = dict(session.execute(select(Subscription.id, Subscription.options)).tuples().all())
+    by_subscription = {row.subscription_id: row for row in rows}
+    return [
+        dataclasses.replace(
+            cold(by_subscription[i].id, i, 0),
+            options=options[i],
+            announcement_id=by_subscription[i].announcement_id,
+        )
+        for i in ids
+    ]
+
+
+def test_most_recent_first_holds_across_batches_of_one_announcement() -> None:
+    config = settings(zalo_promotion_quota=3)
+    oldest, older, *recent = planned([12, 11, 10, 9, 8])
+    # A batch of the two oldest comes first: the three more recent wait elsewhere, and the
+    # 3 units are theirs; the two look again in a minute.
+    first = zalo_quota.prepare(session_scope, [oldest, older], NOW, config)
+    assert first[GRANTED] == frozenset() and first[HELD] == {oldest.delivery_id: 60.0, older.delivery_id: 60.0}
+    second = zalo_quota.prepare(session_scope, recent, NOW, config)
+    assert second[GRANTED] == {m.delivery_id for m in recent}
+    with session_scope() as session:  # sent: no longer pending
+        sent = [m.delivery_id for m in recent]
+        session.execute(update(Delivery).where(Delivery.id.in_(sent)).values(status="delivered"))
+    # Now nothing is left this window: the two wait for the next, and get it then.
+    until_end = (datetime(2027, 3, 31, 17, tzinfo=UTC) - NOW).total_seconds()
+    assert zalo_quota.prepare(session_scope, [oldest, older], NOW, config)[HELD] == {
+        oldest.delivery_id: until_end,
+        older.delivery_id: until_end,
+    }
+    after = NOW + timedelta(hours=1)
+    assert zalo_quota.prepare(session_scope, [oldest, older], after, config)[GRANTED] == {
+        oldest.delivery_id,
+        older.delivery_id,
+    }
 
 
 def test_units_of_sends_that_did_not_go_come_back_unless_zalo_closed_the_window() -> None:
@@ -127,7 +182,7 @@ def test_in_the_window_tu_van_text_and_outside_it_a_switch_then_the_promotion(oa
     first = send(oa, config, [warm, surprise], zalo_quota.prepare(session_scope, [warm, surprise], now, config))
     assert first[0].ok and first[0].error is None and oa.messages_to(warm.target)[0].form == "cs"
     switched = first[1]
-    assert switched.deferred and switched.error == SWITCHED and switched.retry_after == 1.0
+    assert switched.deferred and switched.error == SWITCHED and switched.retry_after == SWITCH_WAIT
     assert switched.keep is not None and isinstance(switched.keep[COLD_MARK], int)
     # The next batch reads the mark from the subscription: a promotion, in its turn.
     marked = dataclasses.replace(surprise, options={**surprise.options, **switched.keep})
