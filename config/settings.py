@@ -205,6 +205,12 @@ class Settings(BaseSettings):
     zalo_oa_secret_key: SecretStr = SecretStr("")
     # The Official Account's id, for its https://zalo.me/<id> link on /theo-doi.
     zalo_oa_id: str = Field("", max_length=32, pattern=r"^\d*$")
+    # Promotion ("truyền thông") messages the OA may send per quota window (decision 0040):
+    # its package's number; None: unknown, only Zalo's own "out of quota" answers stop us.
+    zalo_promotion_quota: int | None = Field(None, ge=0, le=10_000_000)
+    # The quota's window: 0 is the calendar month in BANTIN_TIMEZONE (Zalo's); a number of
+    # seconds is a shorter window, for tests that see a quota come back.
+    zalo_promotion_quota_window_seconds: int = Field(0, ge=0, le=31 * 86400)
     # The desk's Facebook Page (decision 0039): the Graph API, with its version, and the Page
     # access token (pages_manage_posts, pages_read_engagement); the Page's id is the target
     # of its subscription (`bantin facebook connect`).

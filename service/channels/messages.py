@@ -80,6 +80,9 @@ class SendResult:
     # The destination moved (a Telegram group upgraded to a supergroup): the subscription's
     # new target; the delivery is sent again there, and the attempt is not a failure.
     moved_to: str | None = None
+    # What the answer taught us about the destination, merged into the subscription's options
+    # when the result is recorded (a Zalo follower found outside the 7-day window: decision 0040).
+    keep: Mapping[str, Any] | None = None
     # Not attempted: a rate limit asked us to wait; no attempt is recorded.
     deferred: bool = False
     duration_ms: int = 0

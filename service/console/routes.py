@@ -25,6 +25,7 @@ from service.console.templating import STATIC
 from service.db.engine import session_scope
 from service.db.models import Article, ArticleStatus, Category, UserRole
 from service.db.types import utcnow
+from service.deliveries import zalo_quota
 from service.deliveries.queries import delivery_health
 from service.errors import NotFound
 from service.events.outbox import outbox_oldest_unfinished
@@ -51,7 +52,8 @@ def dashboard(user: CurrentUser) -> Response:
     articles with their status; no review queue, no delivery health (nothing of theirs to
     act on). Editors and admins: the review queue, the latest and scheduled articles,
     delivery health of the last 24 hours (linked to the log for admins) and the Facebook
-    Pages and whether they take posts (decision 0039). Admins: a banner when mail cannot go
+    Pages and whether they take posts (decision 0039), the Zalo OA's promotion quota
+    (decision 0040). Admins: a banner when mail cannot go
     or goes to the development outbox (decision 0038).
     """
     settings = get_settings()
@@ -79,6 +81,8 @@ def dashboard(user: CurrentUser) -> Response:
                 # is told here, with how to connect it again.
                 pages=list_subscriptions(session, channel="facebook", limit=10)[0],
                 mail=mail_relay.current() if user.role == "admin" else None,
+                # The Zalo OA's promotion quota this window and what waits for it (decision 0040).
+                zalo=zalo_quota.current(session, settings) if settings.zalo_access_token.get_secret_value() else None,
             )
         else:
             context.update(returned=returned_to(session, user.actor), mine=work_of(session, user.actor))

@@ -784,3 +784,23 @@ class AuditExport(Base):
     rows: Mapped[int] = mapped_column(Integer)
     path: Mapped[str] = mapped_column(String(500))
     sha256: Mapped[str] = mapped_column(String(64))
+
+
+class ZaloQuota(Base):
+    """The Official Account's promotion quota, one row per quota window (decision 0040).
+
+    ``window_start``/``window_end``: the window (a calendar month in BANTIN_TIMEZONE, as
+    Zalo counts it); ``allowance``: what the package allows in it (None: unknown);
+    ``used``: promotion messages taken in it (reserved before sending, given back when a
+    send did not go); ``exhausted_at``: Zalo answered "out of quota" in this window, so
+    nothing more is sent until the next one, whatever ``used`` says.
+    """
+
+    __tablename__ = "zalo_quota"
+
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    allowance: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    used: Mapped[int] = mapped_column(Integer, default=0)
+    exhausted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

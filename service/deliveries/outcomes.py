@@ -62,7 +62,10 @@ def record_results(
     gone: dict[int, str] = {}
     paused: dict[int, str] = {}
     moved: dict[int, str] = {}
+    learnt: dict[int, dict[str, Any]] = {}
     for message, result in outcomes:
+        if result.keep:
+            learnt.setdefault(message.subscription_id, {}).update(result.keep)
         if result.moved_to is not None:
             # Tried and answered "I live elsewhere now": sent again at once to the new
             # target, which the claim reads from the subscription; not a failure.
@@ -102,6 +105,7 @@ def record_results(
         )
     # Subscriptions first, deliveries second: the order in which deleting a subscription
     # (a cascade from subscriptions to deliveries) takes its locks, so the two never deadlock.
+    _remember(session, learnt)
     for subscription_id, target in moved.items():
         move_target(session, subscription_id, target, "moved to the target its destination named", now)
     for subscription_id, reason in paused.items():
@@ -118,6 +122,25 @@ def record_results(
     return disabled
 
 
+def _remember(session: Session, learnt: dict[int, dict[str, Any]]) -> None:
+    """Merge what answers taught us into their subscriptions' options (``SendResult.keep``)."""
+    if not learnt:
+        return
+    rows = session.execute(
+        select(Subscription.id, Subscription.options)
+        .where(Subscription.id.in_(learnt))
+        .order_by(Subscription.id)
+        .with_for_update()
+    ).all()
+    for subscription_id, options in rows:
+        session.execute(
+            update(Subscription)
+            .where(Subscription.id == subscription_id)
+            .values(options={**(options or {}), **learnt[subscription_id]})
+            .execution_options(synchronize_session=False)
+        )
+
+
 def _write_rows_grouped(session: Session, rows: Sequence[_Row], now: datetime) -> int:
     """Rows that end the same way (the common case: delivered with one status code) are
     written with one UPDATE per group, ``attempts = attempts + 1`` done by the database;
@@ -129,6 +152,8 @@ def _write_rows_grouped(session: Session, rows: Sequence[_Row], now: datetime) -
             values["next_attempt_at"] = row.next_attempt_at
         if row.attempted:
             values.update(attempted=True, last_status_code=row.status_code, last_error=row.error)
+        elif row.error is not None:
+            values["last_error"] = row.error  # why it waits (a Zalo quota): not an attempt, but logged
         if row.status == DeliveryStatus.DELIVERED:
             values["delivered_at"] = now
         if row.remote_id is not None:
@@ -187,7 +212,8 @@ def _write_rows_pg(session: Session, rows: Sequence[_Row], now: datetime) -> int
 
 
 # The same writes as _write_rows_grouped: only rows this claim still holds; attempts + 1,
-# the last answer and an attempt row only when the destination was tried (not deferred).
+# the last answer and an attempt row only when the destination was tried (not deferred);
+# a deferral that says why (a Zalo quota) leaves its words as the last error.
 _PG_RECORD = text("""
     WITH results AS (
         SELECT * FROM unnest(
@@ -204,7 +230,7 @@ _PG_RECORD = text("""
             delivered_at = CASE WHEN r.status = 'delivered' THEN CAST(:now AS timestamptz) ELSE d.delivered_at END,
             attempts = d.attempts + CASE WHEN r.attempted THEN 1 ELSE 0 END,
             last_status_code = CASE WHEN r.attempted THEN r.status_code ELSE d.last_status_code END,
-            last_error = CASE WHEN r.attempted THEN r.error ELSE d.last_error END,
+            last_error = CASE WHEN r.attempted OR r.error IS NOT NULL THEN r.error ELSE d.last_error END,
             remote_id = COALESCE(r.remote_id, d.remote_id)
         FROM results r
         WHERE d.id = r.id AND d.claim_token = r.claim_token AND d.status = 'sending'

@@ -29,6 +29,7 @@ from service.channels.registry import CHANNELS
 from service.db.engine import UnitOfWork
 from service.db.models import Announcement, Delivery, DeliveryStatus, Subscription, SubscriptionStatus
 from service.db.statements import among
+from service.deliveries import zalo_quota
 from service.deliveries.outcomes import record_results
 from service.deliveries.planning import plan_disabled_notices
 from service.observability.metrics import record_deliveries
@@ -249,17 +250,27 @@ class _ProcessLoop:
         self.runner: asyncio.Runner | None = None
         self.http: aiohttp.ClientSession | None = None
 
-    def run(self, messages: Sequence[OutboundMessage], settings: Settings, limiter: RateLimiter) -> list[SendResult]:
+    def run(
+        self,
+        messages: Sequence[OutboundMessage],
+        settings: Settings,
+        limiter: RateLimiter,
+        resources: dict[str, Any] | None = None,
+    ) -> list[SendResult]:
         if self.pid != os.getpid() or self.runner is None:
             self.pid, self.runner, self.http = os.getpid(), asyncio.Runner(loop_factory=_loop_factory()), None
-        return self.runner.run(self._send(messages, settings, limiter))
+        return self.runner.run(self._send(messages, settings, limiter, resources))
 
     async def _send(
-        self, messages: Sequence[OutboundMessage], settings: Settings, limiter: RateLimiter
+        self,
+        messages: Sequence[OutboundMessage],
+        settings: Settings,
+        limiter: RateLimiter,
+        resources: dict[str, Any] | None,
     ) -> list[SendResult]:
         if self.http is None or self.http.closed:
             self.http = new_http_session(settings)
-        return await send_all(messages, settings, limiter, self.http)
+        return await send_all(messages, settings, limiter, self.http, resources)
 
 
 _process_loop = _ProcessLoop()
@@ -278,12 +289,17 @@ _NOT_SENT = SendResult.failure("not sent")
 
 
 async def send_all(
-    messages: Sequence[OutboundMessage], settings: Settings, limiter: RateLimiter, http: aiohttp.ClientSession
+    messages: Sequence[OutboundMessage],
+    settings: Settings,
+    limiter: RateLimiter,
+    http: aiohttp.ClientSession,
+    resources: dict[str, Any] | None = None,
 ) -> list[SendResult]:
     """Every message concurrently, at most ``delivery_concurrency`` at a time, over the
-    session's keep-alive connections; one result per message, in the messages' order."""
+    session's keep-alive connections; one result per message, in the messages' order.
+    ``resources``: what the batch prepared for the channels (the Zalo promotion quota's units)."""
     guarded = GuardedHttp(http, policy_for(settings.egress_allow))
-    context = SendContext(settings=settings, http=guarded, limiter=limiter)
+    context = SendContext(settings=settings, http=guarded, limiter=limiter, resources=dict(resources or {}))
 
     async def one(message: OutboundMessage) -> SendResult:
         # No extra asyncio.timeout here: the HTTP session's total timeout bounds a request
@@ -325,8 +341,11 @@ def send_batch(
         messages = claim(session, delivery_ids, now, settings)
     if not messages:
         return BatchSummary(0, 0, 0, 0)
-    results = _process_loop.run(messages, settings, limiter)
+    # The Zalo promotion quota's units, most recent follower first, before anything is sent.
+    resources = zalo_quota.prepare(unit_of_work, messages, now, settings)
+    results = _process_loop.run(messages, settings, limiter, resources)
     finished = datetime.now(now.tzinfo)
+    zalo_quota.settle(unit_of_work, resources, messages, results, finished)
     record_deliveries(messages, results, finished.timestamp())
     with unit_of_work() as session:
         disabled = record_results(session, list(zip(messages, results, strict=True)), finished, settings)

@@ -79,8 +79,11 @@ def handle_event(session: Session, event: OaEvent, now: datetime, settings: Sett
     if event.name == SEND_TEXT:
         command = command_of(event.text or "")
     if event.user_id is None or command is None:
-        # Another kind of event, or a chat message that is no command: nothing to do, and
-        # nothing kept (doing nothing twice is harmless), so the table grows with changes only.
+        # Another kind of event, or a chat message that is no command: nothing to do but, for
+        # a message, note that the follower interacted (their 7-day tư vấn window opens again,
+        # decision 0040); nothing kept (doing it twice is harmless), so the table grows with changes only.
+        if event.name == SEND_TEXT and event.user_id is not None:
+            _interacted(session, event)
         return "ignored"
     key = event_key(event, settings.secret_key.get_secret_value())
     recorded = session.execute(
@@ -110,6 +113,16 @@ def _subscriptions(session: Session, user_id: str) -> list[Subscription]:
             .with_for_update()
         )
     )
+
+
+def _interacted(session: Session, event: OaEvent) -> None:
+    """Stamp ``zalo_interaction_ms`` (the newest wins) on the follower's subscriptions: the
+    Zalo channel sends tư vấn text within 7 days of it, the promotion form after."""
+    assert event.user_id is not None
+    for subscription in _subscriptions(session, event.user_id):
+        seen = (subscription.options or {}).get("zalo_interaction_ms")
+        if not isinstance(seen, int) or seen < event.timestamp_ms:
+            subscription.options = {**(subscription.options or {}), "zalo_interaction_ms": event.timestamp_ms}
 
 
 def _last_event(subscription: Subscription) -> int:

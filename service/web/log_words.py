@@ -45,6 +45,22 @@ ERRORS = {
     "feed body not available": N_("Không đọc được nội dung feed để gửi."),
     "not sent": N_("Chưa gửi."),
     "subscription disabled": N_("Người nhận đã bị tắt nên tin không được gửi."),
+    # service.channels.zalo: which form a Zalo message went in, or why it waits (decision 0040)
+    "Zalo: outside the 7-day window (-230), to be sent as a promotion message": N_(
+        "Người theo dõi không tương tác với OA trong 7 ngày (mã -230): tin sẽ gửi lại dạng tin truyền thông."
+    ),
+    "Zalo: outside the 7-day window, sent as a promotion message": N_(
+        "Đã gửi dạng tin truyền thông vì người theo dõi không tương tác với OA trong 7 ngày."
+    ),
+    "Zalo: promotion quota used up, waiting for it to return": N_(
+        "Đã hết hạn mức tin truyền thông của OA: tin chờ đến khi hạn mức được cấp lại."
+    ),
+    "Zalo: the follower's promotion limit reached, waiting a day": N_(
+        "Người theo dõi đã nhận đủ số tin truyền thông cho phép: tin chờ một ngày rồi gửi."
+    ),
+    "Zalo: promotion messages are not sent at night, waiting for the morning": N_(
+        "Zalo không gửi tin truyền thông ban đêm (22:00–6:00): tin chờ đến sáng."
+    ),
 }
 
 _Words = Callable[[re.Match[str]], str]

@@ -147,9 +147,10 @@ def test_a_forged_or_unsigned_event_is_refused_and_nothing_stored(stack: Stack, 
 
 def test_an_event_delivered_twice_is_handled_once(stack: Stack, oa: ZaloOa, webhook: str) -> None:
     user = follower_id()
+    event = oa.follow_event(user)
     with oa.lock:
         oa.followers.add(user)
-    event = oa.follow_event(user)
+        oa.interactions[user] = int(event["timestamp"])
     assert oa.deliver(webhook, event).json() == {"outcome": "subscribed"}
     assert oa.deliver(webhook, event).json() == {"outcome": "duplicate"}
     wait_message(oa, user, "Cảm ơn bạn đã quan tâm")

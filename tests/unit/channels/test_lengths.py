@@ -12,7 +12,7 @@ from service.announcements.message import AnnouncementText
 from service.channels.chat import DiscordChannel, SlackChannel, TeamsChannel, discord_markdown, slack_mrkdwn
 from service.channels.telegram import MAX_TEXT, telegram_html
 from service.channels.text import fit, utf16_length
-from service.channels.zalo import MAX_TEXT as ZALO_MAX
+from service.channels.zalo_forms import MAX_TEXT as ZALO_MAX
 
 URL = "https://b.vn/articles/1/quoc-khanh?a=1&b=2"
 # Every character here needs escaping in one markup or another, and some are outside the BMP.
