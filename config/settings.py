@@ -7,6 +7,7 @@ PostgreSQL and a real Redis (or RabbitMQ for the broker).
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 from functools import lru_cache
 from pathlib import Path
@@ -216,6 +217,14 @@ class Settings(BaseSettings):
     # of its subscription (`bantin facebook connect`).
     facebook_graph_base: HttpBase = "https://graph.facebook.com/v24.0"
     facebook_page_token: SecretStr = SecretStr("")
+    # Web Push (RFC 8030/8291/8292, decision 0041): the VAPID key pair `bantin push keys`
+    # makes (base64url: the raw 32-byte private scalar, the 65-byte uncompressed public
+    # point), the contact the push services see, and what each push asks of them.
+    web_push_vapid_private_key: SecretStr = SecretStr("")
+    web_push_vapid_public_key: str = Field("", max_length=100, pattern=r"^[A-Za-z0-9_-]*$")
+    web_push_subject: str = Field("", max_length=200, pattern=r"^((mailto:[^\s@]+@[^\s@]+)|(https://\S+))?$")
+    web_push_ttl_seconds: int = Field(86400, ge=0, le=28 * 86400)
+    web_push_urgency: Literal["very-low", "low", "normal", "high"] = "normal"
 
     # ---- readers subscribe themselves (/subscribe) ----------------------------------------
     # A confirmation link works this long, once.
@@ -284,6 +293,23 @@ class Settings(BaseSettings):
             raise ValueError("BANTIN_REDIS_URL is needed next to a RabbitMQ broker: rate limits live in Redis")
         if self.clock_file is not None and self.environment != "test":
             raise ValueError("BANTIN_CLOCK_FILE is for tests only (BANTIN_ENVIRONMENT=test)")
+        return self
+
+    @model_validator(mode="after")
+    def _web_push_pair(self) -> Settings:
+        """A VAPID private key needs its public key (what browsers subscribed with) and a subject."""
+        private = self.web_push_vapid_private_key.get_secret_value().strip()
+        if not private:
+            return self
+        if not self.web_push_vapid_public_key or not self.web_push_subject:
+            raise ValueError(
+                "BANTIN_WEB_PUSH_VAPID_PRIVATE_KEY needs BANTIN_WEB_PUSH_VAPID_PUBLIC_KEY and BANTIN_WEB_PUSH_SUBJECT "
+                "(`bantin push keys` prints all three)"
+            )
+        if _vapid_public_key(private) != self.web_push_vapid_public_key:
+            raise ValueError(
+                "BANTIN_WEB_PUSH_VAPID_PUBLIC_KEY is not the public key of BANTIN_WEB_PUSH_VAPID_PRIVATE_KEY"
+            )
         return self
 
     @model_validator(mode="after")
@@ -358,6 +384,20 @@ class Settings(BaseSettings):
         if self.redis_url:
             return self.redis_url
         return f"redis+socket://{self.embedded_redis_socket}"
+
+
+def _vapid_public_key(private: str) -> str:
+    """The base64url uncompressed P-256 point of a base64url private scalar; "" when it is not one."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    try:
+        raw = base64.urlsafe_b64decode(private + "=" * (-len(private) % 4))
+        key = ec.derive_private_key(int.from_bytes(raw, "big"), ec.SECP256R1())
+    except ValueError:
+        return ""
+    point = key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    return base64.urlsafe_b64encode(point).decode().rstrip("=")
 
 
 @lru_cache(maxsize=1)

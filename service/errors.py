@@ -79,6 +79,7 @@ ENGLISH: dict[str, str] = {
     "not_chat_id": "must be a Telegram chat id (e.g. -1001234567890) or @channelusername",
     "not_zalo_user": "must be the numeric Zalo user_id of a follower of the Official Account",
     "not_page_id": "must be the numeric id of a Facebook Page",
+    "invalid_push_key": "is not a key a browser's push subscription gives (RFC 8291 §3.2)",
     "apprise_missing": "apprise is not installed; install bantin[apprise]",
     "not_https_url": "must be an https:// URL",
     "no_host": "has no host",

@@ -30,6 +30,7 @@ from service.api import (
     telegram,
     tokens,
     unsubscribe,
+    web_push,
     websub,
     zalo,
 )
@@ -166,6 +167,7 @@ def create_app() -> FastAPI:
         readers,
         reader_manage,
         unsubscribe,
+        web_push,
         websub,
         telegram,
         zalo,

@@ -130,6 +130,7 @@ def follow_page(request: Request) -> Response:
                 heading=heading,
                 channels=offered,
                 feeds=feeds,
+                push_categories=[(c.slug, c.name) for c in navigation.categories],
                 in_english=language() != "vi",
             ),
             changed_at,

@@ -8,6 +8,7 @@ from service.channels.chat import DiscordChannel, SlackChannel, TeamsChannel
 from service.channels.facebook import FacebookChannel
 from service.channels.mail import EmailChannel
 from service.channels.telegram import TelegramChannel
+from service.channels.web_push import WebPushChannel
 from service.channels.webhook import WebhookChannel
 from service.channels.websub_channel import WebSubChannel
 from service.channels.zalo import ZaloChannel
@@ -25,5 +26,6 @@ CHANNELS: dict[str, Channel] = {
         FacebookChannel(),
         AppriseChannel(),
         WebSubChannel(),
+        WebPushChannel(),
     )
 }

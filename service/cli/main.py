@@ -21,6 +21,7 @@ from service.cli.common import fail as _fail
 from service.cli.common import local_stamp, parser_for, print_table, validation_failure
 from service.cli.facebook import facebook_app
 from service.cli.health import health_app
+from service.cli.push import push_app
 from service.cli.subscribers import deliveries_app, subscribers_app
 from service.cli.telegram import telegram_app
 from service.cli.users import users_app
@@ -46,6 +47,7 @@ app.add_typer(health_app, name="health")
 app.add_typer(users_app, name="users")
 app.add_typer(telegram_app, name="telegram")
 app.add_typer(facebook_app, name="facebook")
+app.add_typer(push_app, name="push")
 app.add_typer(audit_app, name="audit")
 
 

@@ -66,6 +66,7 @@ CHANNEL_LABELS = {
     "zalo": "Zalo OA",
     "facebook": "Facebook Page",
     "apprise": "Apprise",
+    "web_push": "Web Push",  # readers' browsers (decision 0041); staff do not add them
 }
 
 FORGOTTEN = N_("Người nhận này đã yêu cầu xóa dữ liệu; chỉ chính họ mới đăng ký lại được (qua trang /subscribe).")

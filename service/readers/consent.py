@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from service.db.models import ConsentEvent
 from service.i18n import N_, gettext, use_language
+from service.web.push_consent import WEB_PUSH_CONSENT, WEB_PUSH_VERSION
 
 CURRENT_VERSION = "2026-11-29"
 # Each version's words are a msgid of the one catalogue (English in messages.po); a changed
@@ -32,7 +33,9 @@ TEXTS[TELEGRAM_VERSION] = N_(
     "bạn chọn và thời điểm chọn, chỉ để gửi bản tin tới đây. Gửi /stop để ngừng nhận tin bất cứ lúc nào "
     "(Nghị định 13/2023/NĐ-CP)."
 )
-METHODS = frozenset({"form", "bot", "follow", "admin"})
+# What the "Nhận thông báo" button shows beside it (its words live with the pages that show them).
+TEXTS[WEB_PUSH_VERSION] = WEB_PUSH_CONSENT
+METHODS = frozenset({"form", "bot", "follow", "admin", "browser"})
 ACTIONS = frozenset({"given", "changed", "withdrawn"})
 
 

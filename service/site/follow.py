@@ -42,9 +42,6 @@ class Channel:
     available: bool
 
 
-# Web Push (RFC 8030/8291/8292) is in the public contract but not built yet: the page says
-# it is coming rather than leaving it out.
-BROWSER_NOTIFICATIONS_READY = False
 CALENDAR_PATH = "/calendar.ics"
 
 
@@ -56,7 +53,8 @@ def channels(settings: Settings) -> tuple[Channel, ...]:
         Channel("email", "/subscribe", True),
         Channel("zalo", zalo, zalo is not None),
         Channel("telegram", telegram, telegram is not None),
-        Channel("browser", None, BROWSER_NOTIFICATIONS_READY),
+        # Web Push (decision 0041): offered when the VAPID key pair is set.
+        Channel("browser", None, bool(settings.web_push_vapid_private_key.get_secret_value())),
         Channel("calendar", settings.base_url + CALENDAR_PATH, True),
     )
 

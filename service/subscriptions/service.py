@@ -31,7 +31,7 @@ SECRET_URL_CHANNELS = frozenset({"slack", "discord", "teams", "apprise"})
 # What a test message says, in the subscription's language (its kind: subscriptions/announcements.py).
 TEST_MESSAGE_TEXT = N_("Kênh này đã được nối với bản tin. Nếu bạn đọc được dòng này, tin sẽ đến đây.")
 # Channels whose target is a person (an address, a chat): personal data under Decree 13/2023/NĐ-CP.
-PERSONAL_CHANNELS = frozenset({"email", "telegram", "zalo"})
+PERSONAL_CHANNELS = frozenset({"email", "telegram", "zalo", "web_push"})
 # A Page posts each article once and deletes the post when the article is withdrawn: its
 # subscription takes these events whatever it asks for (an update must not post again;
 # decision 0039).

@@ -127,11 +127,15 @@ def security_headers(site: Branding) -> dict[str, str]:
 
     Images may come from anywhere (covers and body images live on other hosts); the
     JSON-LD blocks are data blocks, never executed. The one script is ``static/site.js``
-    (the menu's button on phones, the copy buttons): no inline script, no other origin.
+    (the menu's button on phones, the copy buttons, browser notifications): no inline script,
+    no other origin; it may ``fetch`` only this site (``/push/…``, decision 0041) and register
+    only this site's service worker (``/sw.js``).
     """
     policy = [
         "default-src 'none'",
         "script-src 'self'",
+        "connect-src 'self'",
+        "worker-src 'self'",
         f"style-src 'self' '{site.inline_css_hash}'",
         "img-src * data:",
         "base-uri 'none'",

@@ -67,6 +67,7 @@ WORDS: dict[str, str] = {
     "not_chat_id": N_("Phải là mã cuộc trò chuyện Telegram (ví dụ -1001234567890) hoặc @tenkenh."),
     "not_zalo_user": N_("Phải là user_id dạng số của người theo dõi Official Account."),
     "not_page_id": N_("Phải là ID dạng số của một Trang Facebook."),
+    "invalid_push_key": N_("Trình duyệt gửi khóa đăng ký thông báo không hợp lệ."),
     "not_email": N_("Không phải địa chỉ e-mail hợp lệ."),
     "email": N_("Địa chỉ thư điện tử không hợp lệ."),
     "consent_needed": N_("Cần đánh dấu đồng ý để đăng ký."),

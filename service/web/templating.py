@@ -39,6 +39,7 @@ from service.i18n import (
     translate_plural,
     with_language,
 )
+from service.web import push_consent
 from service.web.log_words import answer_words, error_words, reason_words
 
 _WEEKDAYS_VI = (N_("Thứ Hai"), N_("Thứ Ba"), N_("Thứ Tư"), N_("Thứ Năm"), N_("Thứ Sáu"), N_("Thứ Bảy"), N_("Chủ Nhật"))
@@ -100,6 +101,8 @@ class Branding:
     inline_css_hash: str
     build_id: str
     loaded_at: datetime
+    # The VAPID public key browsers subscribe with (decision 0041); empty: no "Nhận thông báo" button.
+    push_key: str = ""
 
 
 def _on_colour(hex_colour: str) -> str:
@@ -136,6 +139,9 @@ def branding() -> Branding:
     fingerprint.update(f"{logo}\0{css}\0{settings.timezone}\0{settings.page_size}".encode())
     # Where /theo-doi sends readers: the page changes with them, not with any article.
     fingerprint.update(f"{settings.telegram_bot_username}\0{settings.zalo_oa_id}".encode())
+    # Whether pages offer browser notifications, and for which key.
+    push_key = settings.web_push_vapid_public_key if settings.web_push_vapid_private_key.get_secret_value() else ""
+    fingerprint.update(f"{push_key}\0".encode())
     for name, file in sorted(static_files().items()):
         fingerprint.update(f"{name}={file.digest}\0".encode())
     fingerprint.update(_template_sources_digest().encode())
@@ -151,6 +157,7 @@ def branding() -> Branding:
         inline_css_hash=f"sha256-{css_hash}",
         build_id=fingerprint.hexdigest()[:16],
         loaded_at=utcnow(),
+        push_key=push_key,
     )
     _branding_cache = (settings, result)
     return result
@@ -297,6 +304,11 @@ def _shared_filters() -> dict[str, Any]:
     }
 
 
+def web_push_consent() -> str:
+    """The consent words beside the "Nhận thông báo" button, in the page's language."""
+    return push_consent.web_push_consent(branding().title)
+
+
 @lru_cache(maxsize=4)
 def build_environment(package: str) -> Environment:
     """The Jinja2 environment of ``package``'s ``templates/`` folder; the one way every page is rendered.
@@ -331,6 +343,7 @@ def build_environment(package: str) -> Environment:
         role_labels=ROLE_LABELS,
         subscription_labels=SUBSCRIPTION_STATUS_LABELS,
         delivery_labels=DELIVERY_STATUS_LABELS,
+        web_push_consent=web_push_consent,
     )
     env.filters.update(_shared_filters())
     # JSON-LD: readable Vietnamese; <, >, & and ' are still escaped by |tojson.

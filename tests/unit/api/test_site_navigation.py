@@ -152,7 +152,8 @@ def test_the_follow_page_lists_every_way_and_every_feed_address(
     buttons = body_of(page.content).xpath("//button[@data-copy]")
     assert len(buttons) == len(addresses) and all(b.get("hidden") is not None for b in buttons)
     text = page.text
-    assert "Sắp có" in text  # browser notifications: Web Push is not built yet
+    assert "Trang này chưa mở thông báo trên trình duyệt" in text  # no VAPID key pair: no button
+    assert body_of(page.content).xpath("//*[@data-push]") == []
     assert "Trang này chưa mở kênh Zalo" in text and "Trang này chưa mở kênh Telegram" in text
     assert head_of(page.text).xpath("meta[@name='robots']") == []
 
@@ -162,6 +163,27 @@ def test_the_follow_page_lists_every_way_and_every_feed_address(
     assert offered.status_code == 200  # the build's fingerprint names these settings
     hrefs = body_of(offered.content).xpath("//a/@href")
     assert "https://t.me/BantinDaNangBot" in hrefs and "https://zalo.me/1234567890" in hrefs
+
+    # A VAPID pair set: the page offers browser notifications, with the categories to choose
+    # and the consent words; the buttons wait hidden for site.js (decision 0041).
+    from service.channels.web_push import new_vapid_keys
+
+    private, public = new_vapid_keys()
+    configure(
+        settings_override,
+        WEB_PUSH_VAPID_PRIVATE_KEY=private,
+        WEB_PUSH_VAPID_PUBLIC_KEY=public,
+        WEB_PUSH_SUBJECT="mailto:toasoan@example.vn",
+    )
+    pushing = client.get("/theo-doi", headers={"If-None-Match": offered.headers["etag"]})
+    assert pushing.status_code == 200
+    [panel] = body_of(pushing.content).xpath("//*[@data-push]")
+    assert panel.get("data-push-key") == public
+    assert panel.xpath(".//input[@name='push-category']/@value") == ["kinh-te", "thoi-su", "xay-dung-dang"]
+    assert all(b.get("hidden") is not None for b in panel.xpath(".//button"))
+    assert "Nhận thông báo" in panel.xpath(".//button[@data-push-subscribe]/text()")[0]
+    assert "Nghị định 13/2023" in "".join(panel.xpath(".//p[@class='push__consent']/text()"))
+    assert "connect-src 'self'" in pushing.headers["content-security-policy"]
 
 
 @pytest.mark.parametrize(("name", "value"), [("TELEGRAM_BOT_USERNAME", "@bot"), ("ZALO_OA_ID", "abc")])
