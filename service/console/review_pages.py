@@ -143,7 +143,9 @@ def return_article(article_id: RowId, user: CurrentUser, posted: CheckedForm) ->
     """Back to the writer as a draft, with the comment they will see in the editor."""
     with session_scope() as session:
         try:
-            change = return_for_changes(session, article_id, editorial_actor(user), posted.get("comment", ""), utcnow())
+            change = return_for_changes(
+                session, article_id, editorial_actor(user), posted.get("comment", ""), utcnow(), get_settings()
+            )
         except InvalidField:
             session.rollback()
             errors = {"comment": gettext("Ghi rõ cần sửa gì để phóng viên biết.")}

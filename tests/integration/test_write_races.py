@@ -214,7 +214,7 @@ def test_two_editors_deciding_one_review_at_once_decide_it_once() -> None:
         writer = person("phongvien", "writer", settings)
         article_id = new_article(f"Bài chờ duyệt {round_}", status="draft", actor=writer)
         with session_scope() as session:
-            submit_for_review(session, article_id, writer, utcnow())
+            submit_for_review(session, article_id, writer, utcnow(), get_settings())
 
         def decide(n: int, article_id: int = article_id) -> None:
             with session_scope() as session:
@@ -222,7 +222,7 @@ def test_two_editors_deciding_one_review_at_once_decide_it_once() -> None:
                     approve(session, article_id, person(f"bientap{n}", "editor", settings), utcnow(), settings)
                 else:
                     reviewer = person(f"bientap{n}", "editor", settings)
-                    return_for_changes(session, article_id, reviewer, "Sửa lại tiêu đề", utcnow())
+                    return_for_changes(session, article_id, reviewer, "Sửa lại tiêu đề", utcnow(), get_settings())
 
         results = at_once(PARALLEL, decide)
         assert only_conflicts(results) == []

@@ -142,7 +142,7 @@ def article_in(state: str) -> int:
     if state == "draft":
         return article_id
     with session_scope() as session:
-        submit_for_review(session, article_id, WRITER, utcnow())
+        submit_for_review(session, article_id, WRITER, utcnow(), get_settings())
     if state == "pending_review":
         return article_id
     with session_scope() as session:
@@ -191,9 +191,11 @@ CHANGES: dict[str, Callable[[int, Actor], object]] = {
     "schedule": lambda article_id, actor: _update({"status": "published", "publish_at": later(72)})(article_id, actor),
     "publish": _update({"status": "published", "publish_at": None}),  # now
     "to draft": _update({"status": "draft"}),
-    "submit": _in_session(lambda s, a, actor: submit_for_review(s, a, actor, utcnow())),
+    "submit": _in_session(lambda s, a, actor: submit_for_review(s, a, actor, utcnow(), get_settings())),
     "approve": _in_session(lambda s, a, actor: approve(s, a, actor, utcnow(), get_settings())),
-    "return": _in_session(lambda s, a, actor: return_for_changes(s, a, actor, "Bổ sung nguồn.", utcnow())),
+    "return": _in_session(
+        lambda s, a, actor: return_for_changes(s, a, actor, "Bổ sung nguồn.", utcnow(), get_settings())
+    ),
     "withdraw": _in_session(lambda s, a, actor: withdraw_article(s, a, utcnow(), get_settings(), actor)),
 }
 
