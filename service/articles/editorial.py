@@ -136,6 +136,7 @@ class Rule(enum.StrEnum):
     PLANNED_TIME_PASSED = "planned_time_passed"
     CHANGED_MEANWHILE = "changed_meanwhile"
     NOT_YOUR_STAGE = "not_your_stage"
+    OWN_ARTICLE = "own_article"
 
 
 # One sentence per rule, as a person reads it (Vietnamese msgids; English in the catalogue,
@@ -154,6 +155,7 @@ MESSAGES = {
     Rule.REVIEWING_NEEDS_EDITOR: N_("Chỉ biên tập viên mới duyệt hoặc trả lại bài."),
     Rule.PUBLISHED_READ_ONLY: N_("Bài đã đăng nên phóng viên chỉ xem được; nếu cần sửa, hãy báo biên tập viên."),
     Rule.SELF_APPROVAL: N_("Bạn đã gửi bài này nên không thể tự duyệt; cần một biên tập viên khác."),
+    Rule.OWN_ARTICLE: N_("Bài này do bạn viết nên bạn không thể tự duyệt; cần một người khác duyệt."),
     Rule.NOT_YOUR_STAGE: N_("Bài đang ở bước “%(stage)s”; chỉ người giữ bước này mới duyệt hoặc trả lại được."),
     Rule.CHANGED_MEANWHILE: N_(
         "Trạng thái của bài vừa thay đổi (có thể vừa được đăng, duyệt hoặc gỡ) nên chưa làm được; "
@@ -273,6 +275,8 @@ def _review_decision(actor: Actor, standing: Standing, kind: ChangeKind) -> Outc
     # Before the stage: the submitter hears "your own" at every stage, not "not your stage".
     if kind == ChangeKind.APPROVE and actor.label is not None and standing.submitted_by == actor.label:
         raise SelfApproval(Rule.SELF_APPROVAL)
+    if kind == ChangeKind.APPROVE and actor.label is not None and standing.created_by == actor.label:
+        raise SelfApproval(Rule.OWN_ARTICLE)  # written by them, submitted by someone else
     if standing.stage is not None and not standing.stage.held_by(actor.label, actor.role):
         raise NotPermitted(Rule.NOT_YOUR_STAGE, stage=standing.stage.name)
     return Outcome.AS_ASKED

@@ -45,14 +45,13 @@ class Addresses:
 
 def addresses_of(session: Session, user_id: int) -> Addresses:
     """The e-mail and the linked Telegram chat of ``user_id`` (None where there is none)."""
-    rows: dict[str, str] = {
-        channel: target
-        for channel, target in session.execute(
-            select(StaffChannel.channel, Subscription.target)
-            .join(Subscription, Subscription.id == StaffChannel.subscription_id)
-            .where(StaffChannel.user_id == user_id)
-        )
-    }
+    rows: dict[str, str] = {}
+    for channel, target in session.execute(
+        select(StaffChannel.channel, Subscription.target)
+        .join(Subscription, Subscription.id == StaffChannel.subscription_id)
+        .where(StaffChannel.user_id == user_id)
+    ):
+        rows[channel] = target
     return Addresses(rows.get(EMAIL), rows.get(TELEGRAM))
 
 

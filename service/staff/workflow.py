@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from service.db.models import ReviewStage, ReviewStageMember, User, UserRole
 from service.errors import InvalidField
-from service.i18n import N_
+from service.i18n import N_, gettext
 
 MAX_STAGES = 5
 MAX_NAME = 100
@@ -54,6 +54,11 @@ class Stage:
         if self.role is not None:
             return role in _HOLDING_ROLES[self.role]
         return label in {f"user:{name}" for name in self.members}
+
+
+def stage_label(stage: Stage) -> str:
+    """The stage's name as a person reads it: the default stage's in the current language."""
+    return gettext(stage.name) if stage.default else stage.name
 
 
 DEFAULT = (Stage(0, DEFAULT_NAME, UserRole.EDITOR.value, default=True),)
@@ -109,7 +114,7 @@ def replace_stages(session: Session, wanted: Sequence[StageInput]) -> tuple[Stag
     already in progress keep their position (``stage_at`` clamps it).
     """
     if len(wanted) > MAX_STAGES:
-        raise InvalidField("stages", "too_many", length=len(wanted), limit=MAX_STAGES)
+        raise InvalidField("stages", "too_many", count=len(wanted), limit=MAX_STAGES)
     users: dict[str, User] = {}
     named = {name for stage in wanted for name in stage.members}
     if named:
@@ -121,7 +126,7 @@ def replace_stages(session: Session, wanted: Sequence[StageInput]) -> tuple[Stag
         if len(name) > MAX_NAME:
             raise InvalidField(f"stage_{number}_name", "too_long", length=len(name), limit=MAX_NAME)
         if stage.role is not None and stage.role not in _HOLDING_ROLES:
-            raise InvalidField(f"stage_{number}_members", "unknown_role")
+            raise InvalidField(f"stage_{number}_members", "unknown_holder")
         if stage.role is None and not stage.members:
             raise InvalidField(f"stage_{number}_members", "required")
         for username in stage.members:
