@@ -65,5 +65,5 @@ def test_no_article_for_the_occurrence_tells_editors_and_admins() -> None:
 def test_a_calendar_draft_for_the_occurrence_means_nobody_is_told() -> None:
     desk()
     with session_scope() as session:
-        draft_from_occurrence(session, PARTY.id, date(2027, 2, 3), JAN_1, get_settings(), staff("user:bientap"))
+        draft_from_occurrence(session, "thanh-lap-dang", date(2027, 2, 3), JAN_1, get_settings(), staff("user:bientap"))
     assert reminded() == []
