@@ -131,6 +131,9 @@ def test_a_two_stage_review_tells_each_person(
     admin.get_by_role("button", name="Lưu quy trình").click()
     expect(admin.get_by_text("Đã lưu quy trình duyệt: Biên tập viên duyệt → Lãnh đạo duyệt.")).to_be_visible()
     screenshot(admin, "review-workflow")
+    admin.set_viewport_size({"width": 375, "height": 900})
+    assert admin.evaluate("document.documentElement.scrollWidth") <= 375, "the workflow page is wider than a phone"
+    admin.set_viewport_size({"width": 1280, "height": 900})
 
     writer = next(page_for(browser, stack, WRITER))
     editor = next(page_for(browser, stack, EDITOR))
