@@ -14,10 +14,13 @@ from service.articles.announcements import KINDS as ARTICLE_KINDS
 from service.calendar.announcements import KINDS as CALENDAR_KINDS
 from service.digests.announcements import KINDS as DIGEST_KINDS
 from service.readers.announcements import KINDS as READER_KINDS
+from service.staff.announcements import KINDS as STAFF_KINDS
 from service.subscriptions.announcements import KINDS as SUBSCRIPTION_KINDS
 from service.websub.announcements import KINDS as WEBSUB_KINDS
 
 
 def register_all() -> None:
     """Register every kind; calling it again is harmless."""
-    register(*ARTICLE_KINDS, *CALENDAR_KINDS, *DIGEST_KINDS, *READER_KINDS, *SUBSCRIPTION_KINDS, *WEBSUB_KINDS)
+    register(
+        *ARTICLE_KINDS, *CALENDAR_KINDS, *DIGEST_KINDS, *READER_KINDS, *STAFF_KINDS, *SUBSCRIPTION_KINDS, *WEBSUB_KINDS
+    )

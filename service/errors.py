@@ -23,6 +23,9 @@ ENGLISH: dict[str, str] = {
     # any text
     "empty": "must not be empty",
     "required": "is required",
+    # a review workflow's stage (service/staff/workflow.py)
+    "unknown_holder": "must be editor, admin or the named members",
+    "not_a_reviewer": "{name} is not an active editor or admin",
     "not_null": "must not be null",
     "too_long": "is {length} characters long; the limit is {limit}",
     TOO_LARGE: "is {length} bytes; the limit is {limit} bytes",

@@ -47,6 +47,7 @@ from service.console import corrections as console_corrections
 from service.console import deliveries as console_deliveries
 from service.console import editor as console_editor
 from service.console import media as console_media
+from service.console import notifications as console_notifications
 from service.console import outbox as console_outbox
 from service.console import preview as console_preview
 from service.console import review_pages as console_review
@@ -54,6 +55,7 @@ from service.console import routes as console_articles
 from service.console import signin as console_signin
 from service.console import subscribers as console_subscribers
 from service.console import two_factor as console_two_factor
+from service.console import workflow as console_workflow
 from service.db.engine import session_scope
 from service.db.types import utcnow
 from service.feeds.publish import ensure_site_feeds
@@ -191,6 +193,8 @@ def create_app() -> FastAPI:
         console_outbox,
         console_audit,
         console_two_factor,
+        console_workflow,
+        console_notifications,
     )
     for console_area in console_areas:
         app.include_router(console_area.router)

@@ -40,11 +40,11 @@ class ReturnIn(BaseModel):
 
 
 @router.post("/{article_id}/submit", response_model=ArticleOut, responses={**CONFLICT, **WRITER_REFUSED})
-def submit(article_id: RowId, caller: Writer, response: Response, once: Once) -> ArticleOut:
+def submit(article_id: RowId, caller: Writer, settings: AppSettings, response: Response, once: Once) -> ArticleOut:
     """Draft → `pending_review`, its `publish_at` kept as the time it is meant for.
     409 unless the article is a draft; 403 for a writer's token and someone else's."""
     with caller.refusals(), once.unit_of_work(caller) as session:
-        body = ArticleOut.of(submit_for_review(session, article_id, caller.actor, utcnow()).article)
+        body = ArticleOut.of(submit_for_review(session, article_id, caller.actor, utcnow(), settings).article)
         return once.answer(session, response, body, status.HTTP_200_OK)
 
 
@@ -72,8 +72,11 @@ def approve_(
 
 
 @router.post("/{article_id}/return", response_model=ArticleOut, responses={**CONFLICT, **WRITER_REFUSED})
-def return_(article_id: RowId, payload: ReturnIn, caller: Publisher, response: Response, once: Once) -> ArticleOut:
+def return_(
+    article_id: RowId, payload: ReturnIn, caller: Publisher, settings: AppSettings, response: Response, once: Once
+) -> ArticleOut:
     """Back to draft with a comment for the writer (422 when the comment is empty)."""
     with caller.refusals(), once.unit_of_work(caller) as session:
-        body = ArticleOut.of(return_for_changes(session, article_id, caller.actor, payload.comment, utcnow()).article)
+        change = return_for_changes(session, article_id, caller.actor, payload.comment, utcnow(), settings)
+        body = ArticleOut.of(change.article)
         return once.answer(session, response, body, status.HTTP_200_OK)

@@ -18,7 +18,9 @@ The rules, as WordPress, Ghost and Wagtail desks expect them:
 - an article in review is decided by approving or returning it; an editor who did not
   submit it may correct it in place (the revision records who), and it stays in review;
 - a withdrawn article is read-only for everyone;
-- nobody approves their own submission.
+- nobody approves their own submission, at any stage of the workflow;
+- only the holders of the stage an article is at approve or return it there
+  (service/staff/workflow.py, decision 0042).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from service.auth.tokens import Scope
 from service.db.models import Article, ArticleReview, ArticleStatus, ReviewStatus, UserRole
 from service.errors import Conflict, DomainError
 from service.i18n import N_, gettext, use_language
+from service.staff.workflow import Stage, stage_at
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,8 @@ class Rule(enum.StrEnum):
     CHANGED_MEANWHILE = "changed_meanwhile"
     CORRECTING_NEEDS_EDITOR = "correcting_needs_editor"
     ONLY_PUBLISHED_CORRECTED = "only_published_corrected"
+    NOT_YOUR_STAGE = "not_your_stage"
+    OWN_ARTICLE = "own_article"
 
 
 # One sentence per rule, as a person reads it (Vietnamese msgids; English in the catalogue,
@@ -152,6 +157,8 @@ MESSAGES = {
     Rule.REVIEWING_NEEDS_EDITOR: N_("Chỉ biên tập viên mới duyệt hoặc trả lại bài."),
     Rule.PUBLISHED_READ_ONLY: N_("Bài đã đăng nên phóng viên chỉ xem được; nếu cần sửa, hãy báo biên tập viên."),
     Rule.SELF_APPROVAL: N_("Bạn đã gửi bài này nên không thể tự duyệt; cần một biên tập viên khác."),
+    Rule.OWN_ARTICLE: N_("Bài này do bạn viết nên bạn không thể tự duyệt; cần một người khác duyệt."),
+    Rule.NOT_YOUR_STAGE: N_("Bài đang ở bước “%(stage)s”; chỉ người giữ bước này mới duyệt hoặc trả lại được."),
     Rule.CHANGED_MEANWHILE: N_(
         "Trạng thái của bài vừa thay đổi (có thể vừa được đăng, duyệt hoặc gỡ) nên chưa làm được; "
         "hãy tải lại trang và xem lại."
@@ -195,13 +202,15 @@ class SelfApproval(WrongState):
 @dataclass(frozen=True)
 class Standing:
     """What the policy needs to know of an article: its status (None before it is created),
-    who created it, who submitted the review in progress (None unless pending), and its id
-    (named in a refusal)."""
+    who created it, who submitted the review in progress (None unless pending), its id
+    (named in a refusal), and the workflow stage its review is at (None: any editor or
+    admin decides, the single stage of a desk without a workflow; decision 0042)."""
 
     status: ArticleStatus | None
     created_by: str | None = None
     submitted_by: str | None = None
     article_id: int | None = None
+    stage: Stage | None = None
 
 
 NEW = Standing(None)
@@ -267,8 +276,13 @@ def _review_decision(actor: Actor, standing: Standing, kind: ChangeKind) -> Outc
         raise NotPermitted(Rule.REVIEWING_NEEDS_EDITOR)
     if standing.status != ArticleStatus.PENDING_REVIEW:
         raise WrongState(Rule.NOT_IN_REVIEW)
+    # Before the stage: the submitter hears "your own" at every stage, not "not your stage".
     if kind == ChangeKind.APPROVE and actor.label is not None and standing.submitted_by == actor.label:
         raise SelfApproval(Rule.SELF_APPROVAL)
+    if kind == ChangeKind.APPROVE and actor.label is not None and standing.created_by == actor.label:
+        raise SelfApproval(Rule.OWN_ARTICLE)  # written by them, submitted by someone else
+    if standing.stage is not None and not standing.stage.held_by(actor.label, actor.role):
+        raise NotPermitted(Rule.NOT_YOUR_STAGE, stage=standing.stage.name)
     return Outcome.AS_ASKED
 
 
@@ -301,15 +315,19 @@ def may_create_categories(actor: Actor, settings: Settings) -> bool:
 
 
 def standing_of(session: Session, article: Article) -> Standing:
-    """The article's standing; the submitter is read from its review in progress."""
-    submitted_by = None
+    """The article's standing; the submitter and the stage are read from its review in progress."""
+    submitted_by, stage = None, None
     if article.status == ArticleStatus.PENDING_REVIEW:
-        submitted_by = session.scalars(
-            select(ArticleReview.requested_by).where(
+        row = session.execute(
+            select(ArticleReview.requested_by, ArticleReview.stage).where(
                 ArticleReview.article_id == article.id, ArticleReview.status == ReviewStatus.IN_REVIEW
             )
         ).one_or_none()
-    return Standing(ArticleStatus(article.status), article.created_by, submitted_by, article.id)
+        if row is not None:
+            submitted_by = row.requested_by
+            current, _ = stage_at(session, row.stage)
+            stage = None if current.default else current
+    return Standing(ArticleStatus(article.status), article.created_by, submitted_by, article.id, stage)
 
 
 def outcome_for(session: Session, actor: Actor, article: Article, kinds: Collection[ChangeKind]) -> Outcome:

@@ -24,10 +24,12 @@ from service.articles.alt_text import require_alt_text
 from service.articles.audit import article_state, audit_article
 from service.articles.derived import counted, keep_in_step
 from service.articles.editorial import Actor, ChangeKind, Rule, SelfApproval, WrongState, require_allowed
+from service.articles.review_notices import article_approved, review_requested, review_returned
 from service.articles.service import Change, get_article
 from service.db.models import Article, ArticleReview, ArticleStatus, EventType, ReviewStatus
 from service.errors import InvalidField
 from service.events.outbox import record_article_event
+from service.staff.workflow import stage_at
 from service.text import clean_text
 
 MAX_COMMENT = 5000
@@ -43,8 +45,9 @@ __all__ = [
 ]
 
 
-def submit_for_review(session: Session, article_id: int, actor: Actor, now: datetime) -> Change:
-    """Draft → pending_review, with a new review in progress; its intended ``publish_at`` is kept.
+def submit_for_review(session: Session, article_id: int, actor: Actor, now: datetime, settings: Settings) -> Change:
+    """Draft → pending_review, with a new review in progress at the workflow's first stage
+    (whose holders are told); its intended ``publish_at`` is kept.
 
     WrongState unless it is a draft; NotPermitted for a writer and someone else's article."""
     article = get_article(session, article_id, for_update=True)
@@ -53,13 +56,14 @@ def submit_for_review(session: Session, article_id: int, actor: Actor, now: date
     article.status = ArticleStatus.PENDING_REVIEW.value
     article.updated_at = now
     article.updated_by = actor.label
-    session.add(
-        ArticleReview(
-            article_id=article_id, status=ReviewStatus.IN_REVIEW.value, requested_by=actor.label, requested_at=now
-        )
+    review = ArticleReview(
+        article_id=article_id, status=ReviewStatus.IN_REVIEW.value, requested_by=actor.label, requested_at=now, stage=0
     )
+    session.add(review)
+    session.flush()
     keep_in_step(session, article, before)
     audit_article(session, "article.submit", article, audited, now)
+    review_requested(session, article, review, stage_at(session, 0)[0], now, settings)
     return Change(article)
 
 
@@ -96,9 +100,12 @@ def approve(
     *,
     publish_now: bool = False,
 ) -> Change:
-    """Approve the article in review: publish it or schedule it.
+    """Approve the article in review at its stage: at a stage before the last, it moves on
+    to the next one (whose holders are told; a ``publish_at`` given becomes its intended
+    time, ``publish_now`` waits for the last stage); at the last, publish it or schedule it
+    (and the writer is told). Decision 0042.
 
-    When: ``publish_now`` publishes now; ``publish_at`` schedules it then (a time already
+    When, at the last stage: ``publish_now`` publishes now; ``publish_at`` schedules it then (a time already
     past publishes now, as the API always has); neither keeps the time the article is meant
     for (its ``publish_at``, e.g. a calendar draft's anniversary morning) and publishes now
     only when it has none. Raises InvalidField("publish_at") for both at once,
@@ -110,11 +117,15 @@ def approve(
     require_allowed(session, actor, article, {ChangeKind.APPROVE})
     if publish_now and publish_at is not None:
         raise InvalidField("publish_at", "schedule_and_now")
+    position = _stage_of(session, article.id)
+    _, last = stage_at(session, position)
+    if not last:
+        return _to_next_stage(session, article, actor, now, settings, position, publish_at)
     when = None if publish_now else publish_at or article.publish_at
     if not publish_now and publish_at is None and when is not None and when <= now:
         raise WrongState(Rule.PLANNED_TIME_PASSED, when=f"{when.astimezone(settings.zone):%d/%m/%Y %H:%M}")
     require_alt_text(article.body_html, article.image_url, article.image_alt)
-    _decide(session, article, actor, now, ReviewStatus.APPROVED, None)
+    review = _decide(session, article, actor, now, ReviewStatus.APPROVED, None)
     scheduled = when is not None and when > now
     before, audited = counted(article), article_state(article)
     article.status = (ArticleStatus.SCHEDULED if scheduled else ArticleStatus.PUBLISHED).value
@@ -126,12 +137,56 @@ def approve(
     audit_article(session, "article.approve", article, audited, now)
     if not scheduled:
         record_article_event(session, EventType.ARTICLE_PUBLISHED, article, settings)
+    article_approved(session, article, review, now, settings)
     return Change(article)
 
 
-def return_for_changes(session: Session, article_id: int, actor: Actor, comment: str, now: datetime) -> Change:
-    """Back to draft with a comment the writer sees (its intended ``publish_at`` kept);
-    InvalidField("comment") when it is empty; the policy's refusals as for approve."""
+def _stage_of(session: Session, article_id: int) -> int:
+    """The stage the article's review in progress is at (the policy has seen one)."""
+    position = session.scalars(
+        select(ArticleReview.stage).where(
+            ArticleReview.article_id == article_id, ArticleReview.status == ReviewStatus.IN_REVIEW
+        )
+    ).one_or_none()
+    if position is None:
+        raise WrongState(Rule.NOT_IN_REVIEW)
+    return position
+
+
+def _to_next_stage(
+    session: Session, article: Article, actor: Actor, now: datetime, settings: Settings, position: int,
+    publish_at: datetime | None,
+) -> Change:  # fmt: skip
+    """Close this stage's review as approved and open one at the next stage, requested by the
+    same submitter (so nobody approves their own article at any later stage either)."""
+    closed = _decide(session, article, actor, now, ReviewStatus.APPROVED, None)
+    before, audited = counted(article), article_state(article)
+    if publish_at is not None:
+        article.publish_at = publish_at
+    article.updated_at = now
+    article.updated_by = actor.label
+    following = ArticleReview(
+        article_id=article.id,
+        status=ReviewStatus.IN_REVIEW.value,
+        requested_by=closed.requested_by,
+        requested_at=now,
+        stage=position + 1,
+    )
+    session.add(following)
+    session.flush()
+    keep_in_step(session, article, before)
+    next_stage, _ = stage_at(session, position + 1)
+    audit_article(session, "article.approve_stage", article, audited, now, {"stage": next_stage.name})
+    review_requested(session, article, following, next_stage, now, settings, approved_by=actor.label)
+    return Change(article)
+
+
+def return_for_changes(
+    session: Session, article_id: int, actor: Actor, comment: str, now: datetime, settings: Settings
+) -> Change:
+    """Back to draft with a comment the writer sees (its intended ``publish_at`` kept), and the
+    writer is told; at any stage. InvalidField("comment") when it is empty; the policy's
+    refusals as for approve."""
     article = get_article(session, article_id, for_update=True)
     require_allowed(session, actor, article, {ChangeKind.RETURN})
     comment = clean_text(comment)
@@ -139,13 +194,14 @@ def return_for_changes(session: Session, article_id: int, actor: Actor, comment:
         raise InvalidField("comment", "comment_needed")
     if len(comment) > MAX_COMMENT:
         raise InvalidField("comment", "too_long", length=len(comment), limit=MAX_COMMENT)
-    _decide(session, article, actor, now, ReviewStatus.CHANGES_REQUESTED, comment)
+    review = _decide(session, article, actor, now, ReviewStatus.CHANGES_REQUESTED, comment)
     before, audited = counted(article), article_state(article)
     article.status = ArticleStatus.DRAFT.value
     article.updated_at = now
     article.updated_by = actor.label
     keep_in_step(session, article, before)
     audit_article(session, "article.return", article, audited, now, {"comment": comment})
+    review_returned(session, article, review, now, settings)
     return Change(article)
 
 

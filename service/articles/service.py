@@ -26,6 +26,7 @@ from service.articles.editorial import (
     may_create_categories,
     require_allowed,
 )
+from service.articles.review_notices import review_requested
 from service.articles.revisions import record_revision
 from service.articles.schemas import ArticleCreate, ArticleUpdate
 from service.articles.urls import article_url
@@ -34,6 +35,7 @@ from service.db.statements import insert_ignoring_duplicates
 from service.errors import InvalidField, NotFound
 from service.events.outbox import record_article_event
 from service.feeds.scopes import category_scope
+from service.staff.workflow import stage_at
 from service.text import clean_text, resolve_references, search_key, slugify_vi
 
 # Why an article was withdrawn, as its 410 page says it (decision 0043).
@@ -268,7 +270,7 @@ def update_article(
         # Raised before anything is flushed: the shell's rollback leaves the row as it was.
         require_alt_text(article.body_html, article.image_url, article.image_alt)
     if outcome == Outcome.BACK_TO_REVIEW:
-        _send_back_to_review(session, article, actor, now)
+        _send_back_to_review(session, article, actor, now, settings)
     article.updated_at = now
     article.updated_by = actor.label
     keep_in_step(session, article, before)
@@ -288,16 +290,18 @@ def update_article(
     return Change(article)
 
 
-def _send_back_to_review(session: Session, article: Article, actor: Actor, now: datetime) -> None:
-    """Unscheduled and waiting for an editor again, as if ``actor`` had submitted it; its
-    ``publish_at`` stays, as the time it is meant for, for the editor to approve it at."""
+def _send_back_to_review(session: Session, article: Article, actor: Actor, now: datetime, settings: Settings) -> None:
+    """Unscheduled and waiting for an editor again, as if ``actor`` had submitted it (at the
+    workflow's first stage, whose holders are told); its ``publish_at`` stays, as the time it
+    is meant for, for the editor to approve it at."""
     article.status = ArticleStatus.PENDING_REVIEW.value
     article.published_at = None
-    session.add(
-        ArticleReview(
-            article_id=article.id, status=ReviewStatus.IN_REVIEW.value, requested_by=actor.label, requested_at=now
-        )
+    review = ArticleReview(
+        article_id=article.id, status=ReviewStatus.IN_REVIEW.value, requested_by=actor.label, requested_at=now, stage=0
     )
+    session.add(review)
+    session.flush()
+    review_requested(session, article, review, stage_at(session, 0)[0], now, settings)
 
 
 def withdraw_article(

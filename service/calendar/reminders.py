@@ -22,10 +22,22 @@ from config.settings import Settings
 from service.calendar.announcements import REMINDER_DUE
 from service.calendar.occurrences import anniversary_flags, occurrences_between
 from service.calendar.text import ReminderText, render_reminder
-from service.db.models import Announcement, KeyDate, Reminder, ReminderStatus
+from service.db.models import (
+    Announcement,
+    Article,
+    ArticleStatus,
+    KeyDate,
+    OccurrenceDraft,
+    Reminder,
+    ReminderStatus,
+    User,
+    UserRole,
+)
 from service.db.statements import insert_ignoring_duplicates
 from service.db.types import utcnow
 from service.deliveries.planning import Followers, plan_announcement
+from service.staff.announcements import REMINDER as STAFF_REMINDER
+from service.staff.notify import tell
 
 log = logging.getLogger(__name__)
 # Found due later than this after its time, a reminder is marked late (it still goes).
@@ -224,4 +236,41 @@ def _announce(
     )
     reminder.announcement_id = session.scalar(
         select(Announcement.id).where(Announcement.source_key == f"reminder:{reminder.id}")
+    )
+    _tell_staff_if_no_article(session, key_date, reminder, settings)
+
+
+def _tell_staff_if_no_article(session: Session, key_date: KeyDate, reminder: Reminder, settings: Settings) -> None:
+    """ "Còn 7 ngày: … — chưa có bài" to the editors and admins (their notification addresses,
+    decision 0042) when no article is drafted for the occurrence: no calendar draft linked to it
+    (``occurrence_drafts``, decision 0011), or only a withdrawn one."""
+    drafted = session.scalar(
+        select(OccurrenceDraft.article_id)
+        .join(Article, Article.id == OccurrenceDraft.article_id)
+        .where(
+            OccurrenceDraft.key_date_id == key_date.id,
+            OccurrenceDraft.occurrence_date == reminder.occurrence_date,
+            Article.status != ArticleStatus.WITHDRAWN,
+        )
+    )
+    if drafted is not None:
+        return
+    editors = session.scalars(
+        select(User).where(User.active.is_(True), User.role.in_([UserRole.EDITOR.value, UserRole.ADMIN.value]))
+    )
+    day = reminder.occurrence_date
+    tell(
+        session,
+        kind=STAFF_REMINDER,
+        source_key=f"staff:reminder:{reminder.id}",
+        users=list(editors),
+        payload={
+            "key_date_id": key_date.id,
+            "name": key_date.name,
+            "days": reminder.offset_days,
+            "date": f"{day:%d/%m/%Y}",
+            "path": f"/console/calendar?month={day:%Y-%m}",
+        },
+        now=utcnow(),
+        settings=settings,
     )

@@ -100,7 +100,7 @@ def create(user: CurrentUser, posted: CheckedForm, chosen: PostedCategories) -> 
             form.refuse(refused)
             return editor_page(session, user, form, None, status_code=422)
         if form.action == "submit":
-            change = submit_for_review(session, change.article.id, actor, utcnow())
+            change = submit_for_review(session, change.article.id, actor, utcnow(), get_settings())
         article = change.article
         push_flash(session, user.session_id, saved_message(article))
         article_id = article.id
@@ -159,7 +159,7 @@ def update(article_id: RowId, user: CurrentUser, posted: CheckedForm, chosen: Po
         try:
             change = update_article(session, article_id, data, utcnow(), get_settings(), actor)
             if form.action == "submit" and change.article.status == ArticleStatus.DRAFT:
-                change = submit_for_review(session, article_id, actor, utcnow())
+                change = submit_for_review(session, article_id, actor, utcnow(), get_settings())
         except InvalidField as refused:  # an image without its words (decision 0034)
             session.rollback()
             form.refuse(refused)

@@ -28,11 +28,12 @@ from service.console.forms import is_stored, parse_schedule, refuse_typed_time_f
 from service.console.security import CheckedForm, CurrentUser, editorial_actor
 from service.console.templating import local_time
 from service.db.engine import session_scope
-from service.db.models import Article
+from service.db.models import Article, ArticleStatus
 from service.db.types import utcnow
 from service.errors import InvalidField
 from service.i18n import N_, gettext
 from service.inputs import RowId
+from service.staff.workflow import stage_at, stage_label, stages
 from service.web.refusals import words
 
 router = console_router()
@@ -72,6 +73,13 @@ def review_page(
     review = latest_review(session, article.id)
     # Saves since the submission: corrections in place, each with who made it (its revision).
     corrections = [r for r in list_revisions(session, article.id) if review and r.created_at > review.requested_at]
+    # The workflow's stage (decision 0042): before the last, approving moves the article on.
+    workflow = stages(session)
+    stage, last = stage_at(session, review.stage if review else 0)
+    buttons = approval_buttons(typed_time, article.publish_at, now)
+    if not last:
+        following = stage_label(workflow[stage.position + 1])
+        buttons = [Button("next", gettext("Duyệt, chuyển sang bước “%(stage)s”", stage=following), True)]
     return html_page(
         "review.html",
         user,
@@ -82,9 +90,13 @@ def review_page(
         values={**values, "publish_at": typed_time},
         errors=errors,
         may_review=not isinstance(refused, NotPermitted),
-        own_submission=refused is not None and refused.rule == Rule.SELF_APPROVAL,
+        own_submission=refused is not None and refused.rule in (Rule.SELF_APPROVAL, Rule.OWN_ARTICLE),
+        not_your_stage=refused is not None and refused.rule == Rule.NOT_YOUR_STAGE,
         may_correct=refusal(session, actor, article, ChangeKind.CONTENT) is None,
-        buttons=approval_buttons(typed_time, article.publish_at, now),
+        buttons=buttons,
+        stage_name=stage_label(stage),
+        stage_number=stage.position + 1,
+        stage_count=len(workflow),
         time_passed=article.publish_at is not None and article.publish_at <= now,
         loaded_revision_id=values.get("loaded_revision_id") or str(latest_revision_id(session, article.id) or ""),
         zone=get_settings().timezone,
@@ -134,7 +146,13 @@ def approve_article(article_id: RowId, user: CurrentUser, posted: CheckedForm) -
             field = "publish_at" if refused_state.rule == Rule.PLANNED_TIME_PASSED else "approve"
             article = get_article(session, article_id)
             return review_page(session, user, article, posted, {field: refused_state.message}, 409)
-        push_flash(session, user.session_id, saved_message(change.article))
+        moved_on = change.article.status == ArticleStatus.PENDING_REVIEW
+        if moved_on:
+            review = latest_review(session, article_id)
+            stage, _ = stage_at(session, review.stage if review else 0)
+            message = gettext("Bài “%(title)s” đã chuyển sang bước “%(stage)s”.", title=change.article.title,
+                              stage=stage_label(stage))  # fmt: skip
+        push_flash(session, user.session_id, message if moved_on else saved_message(change.article))
     return see_other(f"/console/articles/{article_id}")
 
 
@@ -143,7 +161,9 @@ def return_article(article_id: RowId, user: CurrentUser, posted: CheckedForm) ->
     """Back to the writer as a draft, with the comment they will see in the editor."""
     with session_scope() as session:
         try:
-            change = return_for_changes(session, article_id, editorial_actor(user), posted.get("comment", ""), utcnow())
+            change = return_for_changes(
+                session, article_id, editorial_actor(user), posted.get("comment", ""), utcnow(), get_settings()
+            )
         except InvalidField:
             session.rollback()
             errors = {"comment": gettext("Ghi rõ cần sửa gì để phóng viên biết.")}

@@ -263,6 +263,9 @@ class SubscriptionStatus(enum.StrEnum):
     ACTIVE = "active"
     PAUSED = "paused"
     DISABLED = "disabled"
+    # A staff member's notification address (service/staff): named by the staff
+    # notifications only, never selected by an event's followers, a digest or the hub.
+    STAFF = "staff"
 
 
 class Subscription(Base):
@@ -593,6 +596,8 @@ class User(Base):
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     totp_pending_secret: Mapped[str | None] = mapped_column(String(255), nullable=True)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # Where the staff notifications go by e-mail (service/staff/addresses.py); None: no mail.
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
 
 
 class TwoFactorRole(Base):
@@ -668,6 +673,58 @@ class ArticleReview(Base):
     decided_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The workflow stage this review is at, counted from 0 (service/staff/workflow.py,
+    # decision 0042); approving a stage before the last opens a review at the next one.
+    stage: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class ReviewStage(Base):
+    """One stage of the review workflow, in ``position`` order (decision 0042). Held by every
+    user of ``role`` and above ("editor": editors and admins; "admin": admins), or, when
+    ``role`` is None, by the users named in ``review_stage_members``. No rows: one stage held
+    by every editor and admin, the workflow before stages existed."""
+
+    __tablename__ = "review_stages"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str | None] = mapped_column(String(16), nullable=True)
+
+
+class ReviewStageMember(Base):
+    """A user named to hold a stage whose ``role`` is None."""
+
+    __tablename__ = "review_stage_members"
+
+    stage_id: Mapped[int] = mapped_column(ForeignKey("review_stages.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+
+
+class StaffChannel(Base):
+    """A staff member's notification address on one channel: the subscription (status
+    ``staff``) their notifications are delivery rows of, so they retry and are logged."""
+
+    __tablename__ = "staff_channels"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"), unique=True)
+
+
+class StaffLinkCode(Base):
+    """A one-time code that links a Telegram chat to a staff member (``/start <code>``);
+    only its SHA-256 is kept, and it expires."""
+
+    __tablename__ = "staff_link_codes"
+    __table_args__ = (Index("ix_staff_link_codes_user", "user_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class ArticleCorrection(Base):

@@ -23,6 +23,7 @@ from service.db.models import SubscriptionStatus, TelegramUpdate
 from service.db.statements import insert_ignoring_duplicates
 from service.db.types import utcnow
 from service.readers.consent import TELEGRAM_VERSION, consent_text
+from service.staff.addresses import redeem_link_code
 from service.telegram import chats
 from service.telegram.bot_api import BotApi, BotApiError
 from service.telegram.updates import CallbackQuery, ChatMemberUpdated, Message, Update, command_of
@@ -126,6 +127,12 @@ def _message(session: Session, message: Message, now: datetime, settings: Settin
         private = message.chat.type == "private"
         return [_send(chat_id, say(locale, "start", site=settings.site_title))] if private else []
     name = command[0]
+    if name == "start" and command[1]:
+        # "/start <code>": a staff member links this chat to their console account (decision 0042).
+        staff = redeem_link_code(session, command[1], chat_id, now)
+        if staff is None:
+            return [_send(chat_id, say(locale, "link_failed"))]
+        return [_send(chat_id, say(locale, "linked", name=staff.display_name, site=settings.site_title))]
     if name == "subscribe":
         return [_send(chat_id, _choose_text(locale, settings), _keyboard(session, locale))]
     if name == "list":

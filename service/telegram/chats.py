@@ -29,7 +29,12 @@ def find_chat(session: Session, chat_id: int) -> Subscription | None:
     """The chat's subscription (the oldest, if an admin added another), locked for this transaction."""
     return session.scalars(
         select(Subscription)
-        .where(Subscription.channel == CHANNEL, Subscription.target == str(chat_id))
+        .where(
+            Subscription.channel == CHANNEL,
+            Subscription.target == str(chat_id),
+            # A staff member's notification address in the same chat is not the chat's reading.
+            Subscription.status != SubscriptionStatus.STAFF,
+        )
         .order_by(Subscription.id)
         .limit(1)
         .with_for_update()

@@ -20,6 +20,13 @@ WORDS: dict[str, str] = {
     "added": N_("Đã thêm: %(category)s"),
     "not_subscribed": N_("Cuộc trò chuyện này chưa đăng ký nhận tin. Gửi /subscribe để bắt đầu."),
     "stopped": N_("Đã ngừng gửi tin tới cuộc trò chuyện này. Gửi /subscribe để đăng ký lại."),
+    "linked": N_(
+        "Đã liên kết: cuộc trò chuyện này sẽ nhận thông báo duyệt bài của %(name)s tại %(site)s.\n"
+        "Muốn ngừng, hãy vào trang quản trị, mục “Nhận thông báo”."
+    ),
+    "link_failed": N_(
+        "Mã liên kết không đúng, đã dùng hoặc đã hết hạn. Hãy tạo mã mới trong trang quản trị, mục “Nhận thông báo”."
+    ),
     "stale_choice": N_("Lựa chọn này không còn hợp lệ. Hãy gửi /subscribe để chọn lại."),
 }
 

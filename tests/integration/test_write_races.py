@@ -18,7 +18,7 @@ from sqlalchemy import func, select, text
 from config.settings import get_settings
 from service import links
 from service.articles.derived import ALL_CATEGORIES
-from service.articles.editorial import OPERATOR, Actor, person
+from service.articles.editorial import OPERATOR, Actor, NotPermitted, Rule, person
 from service.articles.review import approve, return_for_changes, submit_for_review
 from service.articles.schemas import ArticleCreate, ArticleUpdate
 from service.articles.service import create_article, publish_due_articles, update_article, withdraw_article
@@ -214,7 +214,7 @@ def test_two_editors_deciding_one_review_at_once_decide_it_once() -> None:
         writer = person("phongvien", "writer", settings)
         article_id = new_article(f"Bài chờ duyệt {round_}", status="draft", actor=writer)
         with session_scope() as session:
-            submit_for_review(session, article_id, writer, utcnow())
+            submit_for_review(session, article_id, writer, utcnow(), get_settings())
 
         def decide(n: int, article_id: int = article_id) -> None:
             with session_scope() as session:
@@ -222,7 +222,7 @@ def test_two_editors_deciding_one_review_at_once_decide_it_once() -> None:
                     approve(session, article_id, person(f"bientap{n}", "editor", settings), utcnow(), settings)
                 else:
                     reviewer = person(f"bientap{n}", "editor", settings)
-                    return_for_changes(session, article_id, reviewer, "Sửa lại tiêu đề", utcnow())
+                    return_for_changes(session, article_id, reviewer, "Sửa lại tiêu đề", utcnow(), get_settings())
 
         results = at_once(PARALLEL, decide)
         assert only_conflicts(results) == []
@@ -443,3 +443,44 @@ def test_parallel_follow_and_unfollow_events_of_one_zalo_follower_leave_the_newe
     with session_scope() as session:
         follower = session.scalars(select(Subscription).where(Subscription.target == "8412")).one()
         assert (follower.status, follower.options["zalo_event_ms"]) == ("active", 1_000 + PARALLEL - 1)
+
+
+def test_two_holders_approving_one_stage_at_once_move_it_on_once() -> None:
+    """Decision 0042: approving a stage before the last closes its review and opens the next
+    stage's; two holders at once must leave one review at the next stage, told once."""
+    from service.auth.users import create_user
+    from service.staff.workflow import StageInput, replace_stages
+
+    settings = get_settings()
+    with session_scope() as session:
+        create_user(session, "lanhdao", "mật khẩu đủ dài 2026", "editor", utcnow())
+        session.flush()
+        replace_stages(
+            session, [StageInput("Biên tập viên duyệt", "editor"), StageInput("Lãnh đạo", None, ("lanhdao",))]
+        )
+    for round_ in range(ROUNDS):
+        writer = person("phongvien", "writer", settings)
+        article_id = new_article(f"Bài hai bước {round_}", status="draft", actor=writer)
+        with session_scope() as session:
+            submit_for_review(session, article_id, writer, utcnow(), settings)
+
+        def decide(n: int, article_id: int = article_id) -> None:
+            with session_scope() as session:
+                approve(session, article_id, person(f"bientap{n}", "editor", settings), utcnow(), settings)
+
+        results = at_once(PARALLEL, decide)
+        # A loser finds it decided (409) or already at the leaders' stage, which is not theirs.
+        refused = [
+            r for r in only_conflicts(results) if not (isinstance(r, NotPermitted) and r.rule == Rule.NOT_YOUR_STAGE)
+        ]
+        assert refused == []
+        assert sum(1 for r in results if not isinstance(r, BaseException)) == 1
+        with session_scope() as session:
+            reviews = session.execute(
+                select(ArticleReview.stage, ArticleReview.status)
+                .where(ArticleReview.article_id == article_id)
+                .order_by(ArticleReview.id)
+            ).all()
+            status = session.scalar(select(Article.status).where(Article.id == article_id))
+        assert [(r.stage, r.status) for r in reviews] == [(0, "approved"), (1, "in_review")]
+        assert status == "pending_review"

@@ -130,7 +130,7 @@ def test_approving_a_submission_whose_images_lack_words_is_refused_and_it_stays_
     data = ArticleCreate(title="Bài có ảnh", body_html='<img src="https://x.vn/1.png" alt="">', status="draft")
     with session_scope() as session:
         article_id = create_article(session, data, utcnow(), get_settings(), WRITER).article.id
-        submit_for_review(session, article_id, WRITER, utcnow())
+        submit_for_review(session, article_id, WRITER, utcnow(), get_settings())
     with pytest.raises(InvalidField) as refused, session_scope() as session:
         approve(session, article_id, EDITOR, utcnow(), get_settings(), publish_now=True)
     assert refused.value.code == "image_alt_missing"

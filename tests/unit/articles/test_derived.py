@@ -115,13 +115,13 @@ def test_every_lifecycle_step_keeps_counts_copies_and_generation_in_step() -> No
         withdraw_article(session, published, NOW, settings, OPERATOR)
     step_done()
     with session_scope() as session:
-        submit_for_review(session, scheduled, staff("user:writer"), NOW)
+        submit_for_review(session, scheduled, staff("user:writer"), NOW, get_settings())
     step_done()
     with session_scope() as session:
-        return_for_changes(session, scheduled, staff("user:editor"), "Thêm nguồn", NOW)
+        return_for_changes(session, scheduled, staff("user:editor"), "Thêm nguồn", NOW, get_settings())
     step_done()
     with session_scope() as session:
-        submit_for_review(session, scheduled, staff("user:writer"), NOW)
+        submit_for_review(session, scheduled, staff("user:writer"), NOW, get_settings())
     step_done()
     with session_scope() as session:
         approve(session, scheduled, staff("user:editor"), NOW + timedelta(hours=3), settings)

@@ -142,7 +142,7 @@ def article_in(state: str) -> int:
     if state == "draft":
         return article_id
     with session_scope() as session:
-        submit_for_review(session, article_id, WRITER, utcnow())
+        submit_for_review(session, article_id, WRITER, utcnow(), get_settings())
     if state == "pending_review":
         return article_id
     with session_scope() as session:
@@ -191,9 +191,11 @@ CHANGES: dict[str, Callable[[int, Actor], object]] = {
     "schedule": lambda article_id, actor: _update({"status": "published", "publish_at": later(72)})(article_id, actor),
     "publish": _update({"status": "published", "publish_at": None}),  # now
     "to draft": _update({"status": "draft"}),
-    "submit": _in_session(lambda s, a, actor: submit_for_review(s, a, actor, utcnow())),
+    "submit": _in_session(lambda s, a, actor: submit_for_review(s, a, actor, utcnow(), get_settings())),
     "approve": _in_session(lambda s, a, actor: approve(s, a, actor, utcnow(), get_settings())),
-    "return": _in_session(lambda s, a, actor: return_for_changes(s, a, actor, "Bổ sung nguồn.", utcnow())),
+    "return": _in_session(
+        lambda s, a, actor: return_for_changes(s, a, actor, "Bổ sung nguồn.", utcnow(), get_settings())
+    ),
     "withdraw": _in_session(lambda s, a, actor: withdraw_article(s, a, utcnow(), get_settings(), actor)),
 }
 
@@ -294,3 +296,54 @@ def test_a_new_category_by_role_and_setting(settings_override: pytest.MonkeyPatc
         names = sorted(session.scalars(select(Category.name)))
         assert names == (["Thời sự", "Đảng"] if created else ["Thời sự"])
         assert (session.scalar(select(func.count()).select_from(Article)) or 0) == (1 if created else 0)
+
+
+# Decision 0042: an article in review at a stage of the workflow. Who holds the stage, and what
+# approving or returning there does, per actor (ROLES order and two more: a named leader, the
+# submitter who is an editor). Written out, not derived: the leaders' stage names one editor.
+STAGE_ACTORS = {
+    **ACTORS,
+    "named leader": staff("user:lanhdao"),
+    "editor who submitted": staff("user:bientap"),
+}
+STAGE_EXPECTED: dict[str, dict[str, tuple[str | type[Exception], ...]]] = {
+    # held by every editor and admin
+    "editor": {
+        "approve": (NP, NP, NP, "ok", "ok", "ok", "ok"),
+        "return": (NP, NP, NP, "ok", "ok", "ok", "ok"),
+    },
+    # held by every admin
+    "admin": {
+        "approve": (NP, NP, NP, NP, "ok", NP, NP),
+        "return": (NP, NP, NP, NP, "ok", NP, NP),
+    },
+    # held by the leader named
+    "named": {
+        "approve": (NP, NP, NP, NP, NP, "ok", NP),
+        "return": (NP, NP, NP, NP, NP, "ok", NP),
+    },
+}
+
+
+@pytest.mark.parametrize("holder", tuple(STAGE_EXPECTED))
+@pytest.mark.parametrize("kind", ["approve", "return"])
+@pytest.mark.parametrize("who", tuple(STAGE_ACTORS))
+def test_only_the_current_stage_decides(holder: str, kind: str, who: str) -> None:
+    from service.articles.editorial import ChangeKind, SelfApproval, Standing, decide
+    from service.db.models import ArticleStatus
+    from service.staff.workflow import Stage
+
+    stage = Stage(1, "Lãnh đạo duyệt", None if holder == "named" else holder, ("lanhdao",) if holder == "named" else ())
+    actor = STAGE_ACTORS[who]
+    submitter = "user:bientap" if who == "editor who submitted" else WRITER.label
+    standing = Standing(ArticleStatus.PENDING_REVIEW, WRITER.label, submitter, 7, stage)
+    expected = STAGE_EXPECTED[holder][kind][tuple(STAGE_ACTORS).index(who)]
+    change = ChangeKind.APPROVE if kind == "approve" else ChangeKind.RETURN
+    if who == "editor who submitted" and kind == "approve":
+        expected = SelfApproval  # their own submission, whichever stage and whoever holds it
+    if expected == "ok":
+        decide(actor, standing, change)
+    else:
+        assert isinstance(expected, type)
+        with pytest.raises(expected):
+            decide(actor, standing, change)

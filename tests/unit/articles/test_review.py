@@ -38,7 +38,7 @@ def draft(actor: Actor = WRITER) -> int:
 def submitted(actor: Actor = WRITER) -> int:
     article_id = draft(actor)
     with session_scope() as session:
-        submit_for_review(session, article_id, actor, utcnow())
+        submit_for_review(session, article_id, actor, utcnow(), get_settings())
     return article_id
 
 
@@ -53,7 +53,7 @@ def test_submit_then_return_then_resubmit_then_approve() -> None:
         assert [a.id for a in review_queue(session)] == [article_id]
     with session_scope() as session:
         change = return_for_changes(
-            session, article_id, staff("user:editor"), "  Sửa lại tít cho ngắn hơn.  ", utcnow()
+            session, article_id, staff("user:editor"), "  Sửa lại tít cho ngắn hơn.  ", utcnow(), get_settings()
         )
         assert change.article.status == "draft"
     with session_scope() as session:
@@ -73,7 +73,7 @@ def test_submit_then_return_then_resubmit_then_approve() -> None:
             get_settings(),
             staff("user:writer", "writer"),
         )
-        submit_for_review(session, article_id, staff("user:writer", "writer"), utcnow())
+        submit_for_review(session, article_id, staff("user:writer", "writer"), utcnow(), get_settings())
     assert events() == []  # nothing announced before approval
     with session_scope() as session:
         change = approve(session, article_id, staff("user:editor"), utcnow(), get_settings())
@@ -114,7 +114,7 @@ def test_an_article_in_review_cannot_be_edited_or_submitted_again() -> None:
             staff("user:writer", "writer"),
         )
     with session_scope() as session, pytest.raises(Conflict, match="only a draft"):
-        submit_for_review(session, article_id, staff("user:writer", "writer"), utcnow())
+        submit_for_review(session, article_id, staff("user:writer", "writer"), utcnow(), get_settings())
 
 
 def test_deciding_twice_is_a_conflict_and_changes_nothing() -> None:
@@ -122,14 +122,14 @@ def test_deciding_twice_is_a_conflict_and_changes_nothing() -> None:
     with session_scope() as session:
         approve(session, article_id, staff("user:editor"), utcnow(), get_settings())
     with session_scope() as session, pytest.raises(Conflict, match="not waiting for review"):
-        return_for_changes(session, article_id, staff("user:other"), "muộn rồi", utcnow())
+        return_for_changes(session, article_id, staff("user:other"), "muộn rồi", utcnow(), get_settings())
     assert events() == ["article.published"]
 
 
 def test_a_return_needs_a_comment() -> None:
     article_id = submitted()
     with session_scope() as session, pytest.raises(InvalidField) as raised:
-        return_for_changes(session, article_id, staff("user:editor"), "   ", utcnow())
+        return_for_changes(session, article_id, staff("user:editor"), "   ", utcnow(), get_settings())
     assert raised.value.field == "comment"
 
 
@@ -150,7 +150,7 @@ def meant_for(when: datetime) -> int:
     article_id = draft()
     with session_scope() as session:
         update_article(session, article_id, ArticleUpdate(publish_at=when), utcnow(), get_settings(), WRITER)
-        submit_for_review(session, article_id, WRITER, utcnow())
+        submit_for_review(session, article_id, WRITER, utcnow(), get_settings())
         assert session.get(Article, article_id).publish_at == when  # type: ignore[union-attr]
     return article_id
 

@@ -57,7 +57,7 @@ def test_an_article_s_life_is_audited_with_only_the_changed_fields(first_new_id:
             session, ArticleCreate(title="Tin A", body_html="<p>x</p>", status="draft"), now, settings, writer
         ).article
         update_article(session, article.id, ArticleUpdate.model_validate({"title": "Tin B"}), now, settings, writer)
-        submit_for_review(session, article.id, writer, now)
+        submit_for_review(session, article.id, writer, now, get_settings())
         approve(session, article.id, editor, now, settings, publish_now=True)
         withdraw_article(session, article.id, now, settings, editor)
 
