@@ -1,7 +1,7 @@
 """article_corrections, articles.withdrawal_reason: corrections and withdrawal reasons (issue 22 §2, decision 0043)
 
-Revision ID: 0029
-Revises: 0025
+Revision ID: 0028
+Revises: 0027
 Create Date: 2026-12-07 14:30:00
 """
 
@@ -15,8 +15,8 @@ from service.db.types import UTCDateTime
 
 BigId = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
 
-revision = '0029'
-down_revision = '0025'
+revision = '0028'
+down_revision = '0027'
 branch_labels = None
 depends_on = None
 

@@ -1,8 +1,8 @@
 """review_stages, review_stage_members, article_reviews.stage, users.email, staff_channels,
 staff_link_codes: review in stages, and staff are told (issue 22 §1, decision 0042)
 
-Revision ID: 0028
-Revises: 0025
+Revision ID: 0027
+Revises: 0026
 Create Date: 2026-12-07 14:30:00
 """
 
@@ -15,8 +15,8 @@ from service.db.types import UTCDateTime
 
 BigId = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
 
-revision = '0028'
-down_revision = '0025'
+revision = '0027'
+down_revision = '0026'
 branch_labels = None
 depends_on = None
 

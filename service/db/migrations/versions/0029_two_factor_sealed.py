@@ -1,7 +1,7 @@
 """users.totp_* wide enough for sealed secrets; two_factor_roles chosen in the console (issue 22 §4)
 
-Revision ID: 0031
-Revises: 0025
+Revision ID: 0029
+Revises: 0028
 Create Date: 2026-12-07 14:40:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from service.db.types import UTCDateTime
 
-revision = '0031'
-down_revision = '0025'
+revision = '0029'
+down_revision = '0028'
 branch_labels = None
 depends_on = None
 
