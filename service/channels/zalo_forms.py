@@ -75,6 +75,7 @@ class OaAnswer:
 
     @property
     def meaning(self) -> Answer:
+        """What the error code asks of us (an unknown or missing code is a plain failure)."""
         return CODES.get(self.code, Answer.FAILED) if self.code is not None else Answer.FAILED
 
 

@@ -108,6 +108,7 @@ class QuotaView:
 
     @property
     def remaining(self) -> int | None:
+        """Units left in the window: 0 once Zalo said "out of quota", None when no allowance is set."""
         if self.exhausted_at is not None:
             return 0
         return None if self.allowance is None else max(0, self.allowance - self.used)
@@ -146,6 +147,8 @@ class Gate:
     closed: bool = False
 
     async def exhausted(self) -> float:
+        """Zalo answered "out of quota": the window is closed for every worker (recorded off the
+        event loop); returns the seconds until it reopens."""
         self.closed = True
         return await asyncio.to_thread(self._exhaust)
 
