@@ -1,6 +1,7 @@
 """Public GETs next to a bare Starlette app serving the same bytes, in one run.
 
     python -m bench.http [--databases sqlite,postgresql] [--duration 5] [--connections 16]
+                         [--production] [--workers N] [--env BANTIN_X=value ...]
 
 For each database: a fresh Bantin (one API process, no worker) with 50 published
 articles (a ~100 KB Atom feed) and the seed key dates, and — in the same run — the
@@ -11,6 +12,11 @@ the reference and Bantin in alternating rounds (``--rounds``, the order swapped 
 round, since the shared host's load drifts), and the bench prints the median req/s for
 both and the ratio, with every round's figure.
 Goal: every ratio at least 0.8.
+
+The API runs as ``make run`` starts it (``bantin api``, one process, text logs) unless
+``--production``: BANTIN_ENVIRONMENT=production (JSON logs) and ``--workers 2`` as
+deploy/compose.yaml runs it; ``--workers`` runs that many processes on both sides (the
+reference too, for a fair floor); ``--env`` adds settings (e.g. BANTIN_ACCESS_LOG_SAMPLE=0).
 
 Environment: BANTIN_TEST_POSTGRES_URL, BANTIN_TEST_REDIS_URL (defaults: the local servers).
 """
@@ -52,6 +58,7 @@ CASES = (
     Case("feed 304", "/feeds/atom.xml", True),
     Case("calendar.ics 200", "/calendar.ics", False),
     Case("calendar.ics 304", "/calendar.ics", True),
+    Case("home page 304", "/", True),
     Case("healthz", "/healthz", False),
 )
 
@@ -116,11 +123,12 @@ def seed(stack: Stack) -> None:
     get_engine().dispose()
 
 
-def start_reference(folder: Path, log_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_reference(folder: Path, log_dir: Path, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     log = open(log_dir / "reference.log", "ab")  # noqa: SIM115 - lives as long as the process
+    uvicorn = ["-m", "uvicorn", "bench.http_reference:app", "--port", str(port), "--proxy-headers"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "bench.http_reference:app", "--port", str(port), "--proxy-headers"],
+        [sys.executable, *uvicorn, "--workers", str(workers)],
         env={**os.environ, "BENCH_REFERENCE_DIR": str(folder)},
         cwd=REPO,
         stdout=log,
@@ -143,7 +151,10 @@ def save_reference(bantin_base: str, folder: Path) -> dict[str, str]:
     """The bytes, type and ETag Bantin serves, for the reference to serve; returns the ETags."""
     index, etags = {}, {}
     for n, path in enumerate(sorted({case.path for case in CASES if case.path != "/healthz"})):
-        response = httpx.get(f"{bantin_base}{path}", timeout=30)
+        # As wrk asks (no Accept-Encoding): the identity bytes and *their* ETag. httpx asks for
+        # gzip and brotli by default and decodes, which gave the reference identity bytes under
+        # the brotli variant's ETag, so Bantin answered wrk's "304" requests with 200s.
+        response = httpx.get(f"{bantin_base}{path}", headers={"Accept-Encoding": "identity"}, timeout=30)
         response.raise_for_status()
         etag = response.headers.get("etag") or f'"reference-{n}"'
         (folder / f"doc{n}").write_bytes(response.content)
@@ -181,15 +192,22 @@ def run_database(kind: str, args: argparse.Namespace, binary: str) -> list[tuple
             database_url = create_database(database_name)
         else:
             database_url = f"sqlite:///{root / 'bantin.db'}"
-        stack = Stack(database_url, args.redis_url, root / "logs")
+        extra = dict(item.split("=", 1) for item in args.env)
+        if args.production:
+            extra.setdefault("BANTIN_ENVIRONMENT", "production")
+        stack = Stack(database_url, args.redis_url, root / "logs", **extra)
         reference = None
         try:
             seed(stack)
-            stack.start_api()
+            if args.workers == 1:
+                stack.start_api()
+            else:
+                stack.start("api", "api", "--port", str(stack.port), "--no-migrate", "--workers", str(args.workers))
+                wait_until(stack._api_answers, 180, "the API to answer /healthz")
             folder = root / "reference"
             folder.mkdir()
             etags = save_reference(stack.base_url, folder)
-            reference, reference_base = start_reference(folder, root / "logs")
+            reference, reference_base = start_reference(folder, root / "logs", args.workers)
             if args.profile:
                 profile_api(stack, args, binary)
             rows = []
@@ -231,14 +249,24 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per request (median)")
     parser.add_argument("--redis-url", default=REDIS_URL)
     parser.add_argument("--profile", action="store_true", help="py-spy the API first (flame graphs in the temp dir)")
+    parser.add_argument("--production", action="store_true", help="BANTIN_ENVIRONMENT=production, --workers 2")
+    parser.add_argument("--workers", type=int, default=None, help="API and reference processes (default 1)")
+    parser.add_argument("--env", action="append", default=[], help="BANTIN_NAME=value for the API (repeatable)")
     args = parser.parse_args()
+    if args.workers is None:
+        args.workers = 2 if args.production else 1
     binary = ensure_wrk()
     results = {}
     for kind in args.databases.split(","):
-        print(f"{kind}: one API process, wrk -t1 -c{args.connections} -d{args.duration:g}s", flush=True)
+        load = os.getloadavg()[0]
+        print(
+            f"{kind}: {args.workers} API process(es){' (production)' if args.production else ''} {args.env}, "
+            f"wrk -t1 -c{args.connections} -d{args.duration:g}s, load average {load:.1f}",
+            flush=True,
+        )
         started = time.perf_counter()
         results[kind] = run_database(kind, args, binary)
-        print(f"  ({time.perf_counter() - started:.0f} s)")
+        print(f"  ({time.perf_counter() - started:.0f} s, load average {os.getloadavg()[0]:.1f})")
     print("\n| database | request | Bantin req/s | reference req/s | ratio |\n| --- | --- | --- | --- | --- |")
     for kind, rows in results.items():
         for name, ours, theirs in rows:

@@ -3,6 +3,10 @@
 Serves what ``bench.http`` saved in ``BENCH_REFERENCE_DIR`` (one file per path, with its
 content type and ETag), as fast as a plain Starlette endpoint can: the floor Bantin is
 compared with. Not part of Bantin.
+
+The endpoints are ``async``: Starlette runs a plain ``def`` endpoint in the thread pool,
+which made this reference 1.8–2.4× slower than the same endpoint declared async and the
+ratios it gave flatter Bantin (issue 24 §4, decision 0046).
 """
 
 from __future__ import annotations
@@ -28,14 +32,14 @@ def _documents() -> dict[str, tuple[bytes, str, str]]:
 DOCUMENTS = _documents()
 
 
-def document(request: Request) -> Response:
+async def document(request: Request) -> Response:
     body, media_type, etag = DOCUMENTS[request.url.path]
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers={"ETag": etag})
     return Response(body, media_type=media_type, headers={"ETag": etag})
 
 
-def healthz(_: Request) -> JSONResponse:
+async def healthz(_: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 

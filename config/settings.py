@@ -122,6 +122,9 @@ class Settings(BaseSettings):
     # json: one object per line for a log shipper; text: for a person at a terminal.
     # Unset: json in production, text elsewhere.
     log_format: Literal["json", "text"] | None = None
+    # The share of API answers that get an access line (0: none, 1: every one); server errors
+    # (5xx) always do. Below 1 where a proxy in front keeps its own access log (decision 0046).
+    access_log_sample: float = Field(1.0, ge=0, le=1)
     # Each worker host serves its Prometheus metrics here (0: no metrics server).
     metrics_port: int = Field(9808, ge=0, le=65535)
     # Delivered rows (and their attempts) older than this are deleted by deliveries.purge.

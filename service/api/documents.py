@@ -30,7 +30,7 @@ from service.feeds.scopes import CALENDAR, CORRECTIONS, SITE, category_scope
 from service.feeds.urls import CORRECTIONS_FEED_PATH
 from service.i18n import request_language
 from service.inputs import is_slug
-from service.observability.metrics import FEED_REQUESTS
+from service.observability.metrics import FEED_REQUESTS_TALLY
 from service.web.http import (
     SITE_GENERATION_KEY,
     etag_matches,
@@ -159,7 +159,7 @@ class PublicDocuments:
         else:
             fresh = unchanged_since(field_value(headers, b"if-modified-since"), entry.last_modified)
         # Only documents that exist are counted: made-up slugs add no label values.
-        FEED_REQUESTS.labels(feed, fmt, "304" if fresh else "200").inc()
+        FEED_REQUESTS_TALLY.add(feed, fmt, "304" if fresh else "200")
         if fresh:
             await _send(send, scope, 304, variant.not_modified_headers, b"")
         elif wants_page and variant.page_ok_headers is not None:

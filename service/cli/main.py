@@ -126,6 +126,10 @@ def api(
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
+        # With --workers, uvicorn kills a child that does not answer its ping within this many
+        # seconds, and a child answers only once imported: 5 s (the default) is less than
+        # Bantin's start on a busy 2-core host, where children were killed and restarted forever.
+        timeout_worker_healthcheck=60,
         log_level=settings.log_level.lower(),
         # Our logging configuration, and our access line (route templates, no raw paths).
         log_config=None,

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 from prometheus_client import Counter, Histogram
 
+from service.observability.tally import CounterTally, HistogramTally
+
 if TYPE_CHECKING:
     from service.channels.messages import OutboundMessage, SendResult
 
@@ -43,6 +45,12 @@ FEED_REQUESTS = Counter(
 FEED_RENDER = Histogram(
     "bantin_feed_render_duration_seconds", "Time to render one feed document.", ["format"], buckets=FAST_BUCKETS
 )
+# Counted per request on the API's fastest paths, so added up in-process and written once
+# per interval (service/observability/tally.py, decision 0046): requests are recorded
+# through these tallies only.
+HTTP_REQUESTS_TALLY = CounterTally(HTTP_REQUESTS)
+HTTP_DURATION_TALLY = HistogramTally(HTTP_DURATION, FAST_BUCKETS)
+FEED_REQUESTS_TALLY = CounterTally(FEED_REQUESTS)
 DELIVERIES = Counter(
     "bantin_deliveries",
     "Delivery attempts by channel and outcome (delivered, failed, gone, deferred).",

@@ -114,3 +114,54 @@ def test_a_readers_address_is_masked_but_its_domain_kept() -> None:
     masked = logs.redact(line)
     assert "Ban.Doc" not in masked and "***@gmail.com" in masked
     assert logs.redact("mailto:ban.doc@example.vn") == "mailto:***@example.vn"
+
+
+def _vetted_record() -> logging.LogRecord:
+    record = logging.LogRecord(
+        "bantin.access", logging.INFO, "", 0, "%s %s %d %.1f ms", ("GET", "/healthz", 200, 0.4), None
+    )
+    for key, value in {"method": "GET", "route": "/healthz", "status": 200, "duration_ms": 0.4}.items():
+        setattr(record, key, value)
+    record.role, record.request_id, record.client = "api", "r-1", "10.0.0.9"
+    return record
+
+
+def test_a_vetted_json_line_is_the_librarys_line(captured: io.StringIO) -> None:
+    handler = logs.configure("api", "json", "INFO")
+    record = _vetted_record()
+    plain = handler.format(record)
+    setattr(record, logs.VETTED, True)
+    assert handler.format(record) == plain  # byte for byte, the fast path included
+
+
+def test_a_vetted_text_line_is_the_same_line(captured: io.StringIO) -> None:
+    handler = logs.configure("api", "text", "INFO")
+    record = _vetted_record()
+    plain = handler.format(record)
+    setattr(record, logs.VETTED, True)
+    assert handler.format(record) == plain
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Authorization: Bearer btn_AbCdEfGhIjKlMnOpQrStUvWxYz012345",
+        "secret whsec_QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=",
+        "POST https://api.telegram.org/bot123456:AAH-secretTokenPart/sendMessage",
+        "a bot9:AAH-x and BASIC dXNlcjpwYXNzd29yZA== and bearer\tabc",
+        "POST " + SLACK_URL,
+        "amqp://bantin:rabbit-password@rabbit:5672//",
+        "recipient Ban.Doc+tin@gmail.com refused",
+        "follower 1234567890123456789 blocked; order 123456789012345 kept",
+        "follower ١٢٣٤٥٦٧٨٩٠١٢٣٤٥٦٧ (Arabic-Indic digits)",
+        "GET /feeds/{filename} 304 0.3 ms",
+        "Bantin is up on http://127.0.0.1:8000 (feeds at /feeds/atom.xml)",
+    ],
+)
+def test_the_quick_check_never_skips_what_a_pattern_would_mask(text: str) -> None:
+    every_pattern = text
+    for pattern, replacement in logs._PATTERNS:
+        every_pattern = pattern.sub(replacement, every_pattern)
+    assert logs.redact(text) == every_pattern
+    if every_pattern != text:
+        assert logs._MAY_NEED_MASKING.search(text)
