@@ -23,6 +23,7 @@ REASONS = {
     "paused by an admin": N_("Quản trị viên tạm dừng"),
     "unsubscribed by the recipient": N_("Người nhận đã hủy đăng ký"),
     "unsubscribed in the browser": N_("Người nhận đã tắt thông báo trên trình duyệt"),
+    "removed by its owner": N_("Nhân viên đã bỏ địa chỉ nhận thông báo này"),
     "waiting for the reader's confirmation": N_("Đang chờ người đọc xác nhận qua thư"),
     "awaiting verification": N_("Đang chờ máy nhận xác minh (WebSub)"),
     "lease expired": N_("Hết hạn đăng ký WebSub mà không gia hạn"),
