@@ -26,7 +26,7 @@ from service.db.engine import get_sessionmaker, session_scope
 from service.db.types import utcnow
 from service.deliveries.ratelimit import limiter_for
 from service.deliveries.sender import send_batch
-from service.deliveries.sweep import claim_due, release_stuck
+from service.deliveries.sweep import BATCHES_PER_SWEEP, feed, release_stuck, top_up
 from service.digests.planning import tick as digests_tick
 from service.events.announce import announce_event as announce
 from service.events.handlers import handle_event
@@ -134,17 +134,22 @@ def distribute_websub(delivery_ids: list[str]) -> dict[str, int]:
 
 
 def _send(delivery_ids: list[str]) -> dict[str, int]:
-    summary = send_batch(session_scope, delivery_ids, utcnow(), rate_limiter(), get_settings())
+    settings = get_settings()
+    summary = send_batch(session_scope, delivery_ids, utcnow(), rate_limiter(), settings)
+    # The next batch of a large audience goes to the broker as this one leaves it (decision 0044).
+    with session_scope() as session:
+        feed(session, utcnow(), settings)
     return {"claimed": summary.claimed, "delivered": summary.delivered, "failed": summary.failed}
 
 
 @app.task(name=task_names.SWEEP_DELIVERIES)
 def sweep_deliveries() -> int:
-    """Release batches that died, then send what is due (retries, lost messages)."""
-    now = utcnow()
+    """Release batches that died, then send what is due (retries, lost messages, a large
+    audience's rows when its workers died), up to the queue window (decision 0044)."""
+    now, settings = utcnow(), get_settings()
     with session_scope() as session:
         released = release_stuck(session, now)
-        due = claim_due(session, now, get_settings())
+        due = top_up(session, now, settings, most=settings.delivery_batch_size * BATCHES_PER_SWEEP)
     if released or due:
         log.info("deliveries sweep: %d released from dead batches, %d due", released, len(due))
     return len(due)
