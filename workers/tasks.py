@@ -101,7 +101,9 @@ def dispatch_event(event_id: int) -> None:
 @app.task(name=task_names.ANNOUNCE_EVENT)
 def announce_event(event_id: int) -> None:
     """Plan the deliveries of an event's announcement (the first batch sent before the rest is planned)."""
-    announce(session_scope, event_id, utcnow(), get_settings())
+    settings = get_settings()
+    # Half the soft limit: a million subscribers take several tasks, each handing on to the next (decision 0044).
+    announce(session_scope, event_id, utcnow(), settings, settings.task_soft_time_limit_seconds / 2)
 
 
 @app.task(name=task_names.SWEEP_EVENTS)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from service import task_names
 from service.articles.urls import article_url
+from service.db.after_commit import defer
 from service.db.engine import UnitOfWork
 from service.db.models import Article, OutboxEvent
 from service.deliveries.planning import Chunk, plan_chunk
@@ -45,7 +48,9 @@ def article_payload(article: Article, base_url: str) -> dict[str, Any]:
     }
 
 
-def announce_event(unit_of_work: UnitOfWork, event_id: int, now: datetime, settings: Settings) -> int:
+def announce_event(
+    unit_of_work: UnitOfWork, event_id: int, now: datetime, settings: Settings, budget_seconds: float | None = None
+) -> int:
     """Plan an article event's deliveries, a chunk per unit of work; returns how many were planned.
 
     The first chunk is one batch, committed (and so sent) on its own before the rest are
@@ -53,13 +58,18 @@ def announce_event(unit_of_work: UnitOfWork, event_id: int, now: datetime, setti
     ``PLAN_CHUNK`` subscriptions at a time, so no transaction holds a million rows; a
     planner stopped between chunks is continued by the next call (the sweep re-sends an
     event whose ``announced_at`` is empty), each subscriber planned once (decision 0044).
+    After ``budget_seconds`` (the task's share of its time limit) no chunk is started: the
+    last one's commit sends ``events.announce`` again, which goes on where it stopped.
     """
-    size, total = settings.delivery_batch_size, 0
+    size, total, started = settings.delivery_batch_size, 0, time.monotonic()
     while True:
         with unit_of_work() as session:
             chunk = plan_event_chunk(session, event_id, now, settings, size)
+            out_of_time = budget_seconds is not None and time.monotonic() - started > budget_seconds
+            if out_of_time and not chunk.done:
+                defer(session, task_names.ANNOUNCE_EVENT, event_id)
         total += chunk.planned
-        if chunk.done:
+        if chunk.done or out_of_time:
             return total
         size = PLAN_CHUNK
 

@@ -285,3 +285,25 @@ def test_planning_stopped_between_chunks_is_completed_once_by_the_sweep(
     assert per_subscriber == dict.fromkeys(subscribers, 1)
     handed = [delivery_id for ids in units.sent for delivery_id in ids]
     assert sorted(handed) == every_id  # each row published once, none twice
+
+
+def test_a_planner_out_of_time_hands_the_rest_to_a_new_message(settings_override: pytest.MonkeyPatch) -> None:
+    """Past its budget the task starts no chunk; the last chunk's commit sends events.announce
+    again (PostgreSQL; SQLite plans in one chunk and has nothing left to hand on)."""
+    settings_override.setenv("BANTIN_DELIVERY_BATCH_SIZE", "2")
+    subscribers = [subscribe(str(n)) for n in range(5)]
+    event_id = publish_event()
+    handed_on: list[tuple[str, tuple[object, ...]]] = []
+
+    @contextmanager
+    def unit_of_work() -> Iterator[Session]:
+        with session_scope() as session:
+            yield session
+            handed_on.extend(after_commit.pending(session).tasks)
+
+    planned = announce_event(unit_of_work, event_id, NOW, get_settings(), budget_seconds=0)
+
+    chunked = planned == 2
+    assert handed_on == ([("events.announce", (event_id,))] if chunked else [])
+    assert announce_event(session_scope, event_id, NOW, get_settings()) == (3 if chunked else 0)  # the next message
+    assert planned_subscriptions() == subscribers
