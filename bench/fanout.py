@@ -234,10 +234,12 @@ def main() -> None:
             batch_size = int(
                 stack.env.get("BANTIN_DELIVERY_BATCH_SIZE") or Settings.model_fields["delivery_batch_size"].default
             )
-            killed = None
+            killed, rest = None, 0.0
             if args.kill_worker_at:
                 counter.wait_for(int(count * args.kill_worker_at), near=0, timeout=count / 50 + 600)
                 killed = kill(stack, sender, args.kill_whole_worker, watches)
+                # The rows of the killed batch(es) wait for their lease; everything else goes on.
+                rest = counter.wait_for(count - batch_size * killed.processes, near=0, timeout=count / 50 + 900)
             elapsed = counter.wait_for(count, near=batch_size, timeout=count / 50 + 900) - returned
             spent = cpu.stop()
             wal = counter.wal() - wal_before
@@ -283,8 +285,12 @@ def main() -> None:
     if killed is not None:
         bound = batch_size * killed.processes
         print(
-            f"  killed {killed.what} at {killed.at:.1f} s; repeats {seen['repeats']:,}, bound {bound:,}"
-            f" ({killed.processes} process(es) × one batch of {batch_size} in flight)"
+            f"  killed {killed.what} {killed.at - returned:.1f} s after the POST; repeats {seen['repeats']:,},"
+            f" bound {bound:,} ({killed.processes} process(es) × one batch of {batch_size} in flight)"
+        )
+        print(
+            f"  time lost: the last {bound:,} rows were recorded {returned + elapsed - rest:.1f} s after the"
+            f" rest (their lease: {float(stack.env.get('BANTIN_TASK_TIME_LIMIT_SECONDS', '180')) * 4 / 3:.0f} s)"
         )
     print(f"  worker logs: {stack.log_dir}")
     print("  peak RSS (process and its children):")
