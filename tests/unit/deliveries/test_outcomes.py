@@ -277,9 +277,8 @@ def test_planning_stopped_between_chunks_is_completed_once_by_the_sweep(
     assert announce_event(units, event_id, NOW, get_settings()) == 0
 
     with session_scope() as session:
-        per_subscriber = dict(
-            session.execute(select(Delivery.subscription_id, func.count()).group_by(Delivery.subscription_id)).all()
-        )
+        rows = session.execute(select(Delivery.subscription_id, func.count()).group_by(Delivery.subscription_id))
+        per_subscriber: dict[int, int] = dict(rows.tuples().all())
         assert session.get_one(OutboxEvent, event_id).announced_at == NOW
         every_id = sorted(session.scalars(select(Delivery.id)))
     assert per_subscriber == dict.fromkeys(subscribers, 1)
