@@ -40,7 +40,8 @@ import httpx
 import redis
 from sqlalchemy import create_engine, insert, text
 
-from bench.fanout import MemoryWatch, _tree
+from bench.fanout_watch import MemoryWatch
+from bench.fanout_watch import tree as process_tree
 from service.db.models import Subscription
 from tests.integration.conftest import REDIS_URL, create_database, drop_database
 from tests.integration.stack import REPO, Stack, free_port, wait_until
@@ -255,7 +256,7 @@ def main() -> None:
                 break
             time.sleep(0.5)
         elapsed = time.perf_counter() - started
-        largest = max(_peak_rss(pid) for pid in _tree(worker.pid))
+        largest = max(_peak_rss(pid) for pid in process_tree(worker.pid))
         memory.running = False
         after = ceiling(smtp_port, message, args.processes, min(CEILING_MESSAGES, args.subscribers))
         reference = (before + after) / 2

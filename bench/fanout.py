@@ -1,4 +1,4 @@
-"""Fan-out throughput: one publish to 5,000 webhook subscriptions.
+"""Fan-out throughput: one publish to 5,000 (or a million) webhook subscriptions.
 
 Starts the real API, one Celery worker (BANTIN_WORKER_CONCURRENCY processes) and beat
 on PostgreSQL and Redis, and a local asyncio receiver (its own process) answering 204.
@@ -9,6 +9,14 @@ worker processes and of the PostgreSQL backends serving the bench database (from
 receiver driven by a bare aiohttp client with 64 connections and the same payload.
 
     python -m bench.fanout [--subscribers 5000] [--processes 1|2] [--split-queues]
+                           [--kill-worker-at 0.5 [--kill-whole-worker]] [--task-time-limit 30]
+
+Also printed: distinct ``webhook-id``s at the receiver and how many requests came again
+(a resend must carry its first attempt's id), peak RSS of every process and of Redis,
+WAL written and table and index sizes. ``--kill-worker-at 0.5`` SIGKILLs a pool process
+of the sending worker when half is delivered (``--kill-whole-worker``: the whole worker,
+started again at once); its batch waits for its lease (the task time limit + ⅓), so
+``--task-time-limit`` shortens the time lost. Subscriptions are seeded by SQL.
 
 ``--split-queues`` runs two workers, as a larger deployment would: one serving only
 ``deliveries`` (``--processes`` processes) and one serving ``events,maintenance`` (one
@@ -20,24 +28,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import secrets
+import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from functools import partial
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import aiohttp
 import httpx
 import redis
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import create_engine, text
 
+from bench.fanout_watch import CpuWatch, MemoryWatch, RedisMemory, tree
 from config.settings import Settings
-from service.channels.webhook import new_secret
-from service.db.models import Subscription
 from tests.integration.conftest import REDIS_URL, create_database, drop_database
 from tests.integration.stack import REPO, Stack, free_port, wait_until
 
@@ -55,30 +62,33 @@ def start_receiver(port: int) -> subprocess.Popen[str]:
 
 
 def add_subscriptions(database_url: str, port: int, count: int) -> None:
-    """``count`` webhook subscriptions, inserted 10,000 at a time (100,000 fit in memory either way)."""
+    """``count`` webhook subscriptions, written by PostgreSQL itself (one INSERT … SELECT over
+    generate_series, 100,000 per statement): a million in well under a minute, not through
+    the API. Each has its own Standard Webhooks secret (``whsec_`` + base64 of 32 random bytes)."""
     engine = create_engine(database_url)
     with engine.begin() as connection:
-        for start in range(0, count, SUBSCRIPTION_CHUNK):
-            rows = [
+        for start in range(0, count, CHUNK):
+            connection.execute(
+                text("""
+                INSERT INTO subscriptions (channel, target, events, categories, locale, options, status, secret,
+                                           unsubscribe_token, frequency, created_at, updated_at)
+                SELECT 'webhook', CAST(:base AS text) || g, '[]', '[]', 'vi', '{}', 'active',
+                       'whsec_' || encode(decode(md5(random()::text) || md5(random()::text), 'hex'), 'base64'),
+                       md5(random()::text) || md5(random()::text), 'each', now(), now()
+                FROM generate_series(CAST(:start AS int), CAST(:end AS int)) g
+                """),
                 {
-                    "channel": "webhook",
-                    "target": f"http://127.0.0.1:{port}/hooks/{n}",
-                    "events": [],
-                    "categories": [],
-                    "locale": "vi",
-                    "options": {},
-                    "status": "active",
-                    "secret": new_secret(),
-                    "unsubscribe_token": secrets.token_urlsafe(32),
-                }
-                for n in range(start, min(count, start + SUBSCRIPTION_CHUNK))
-            ]
-            connection.execute(insert(Subscription), rows)
-        connection.execute(text("ANALYZE subscriptions"))
+                    "base": f"http://127.0.0.1:{port}/hooks/",
+                    "start": start,
+                    "end": min(count, start + CHUNK) - 1,
+                },
+            )
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE subscriptions"))
     engine.dispose()
 
 
-SUBSCRIPTION_CHUNK = 10_000
+CHUNK = 100_000
 
 
 class DeliveredCounter:
@@ -125,104 +135,14 @@ class DeliveredCounter:
         names = ("render began", "planning began", "first batch sent", "last batch sent")
         return {name: value.timestamp() - returned_at for name, value in zip(names, row, strict=True) if value}
 
+    def wal(self) -> int:
+        """Bytes of WAL the cluster has written so far."""
+        query = text("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')")
+        return int(self.connection.execute(query).scalar_one())
+
     def close(self) -> None:
         self.connection.close()
         self.engine.dispose()
-
-
-class MemoryWatch(threading.Thread):
-    """Peak summed RSS of a process and its children, read from /proc every 50 ms."""
-
-    def __init__(self, pid: int) -> None:
-        super().__init__(daemon=True)
-        self.pid, self.peak, self.running = pid, 0, True
-
-    def run(self) -> None:
-        while self.running:
-            self.peak = max(self.peak, _tree_rss(self.pid))
-            time.sleep(0.05)
-
-
-def _tree(pid: int) -> list[int]:
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    try:
-        return [pid, *(int(p) for p in children.read_text().split())]
-    except FileNotFoundError:
-        return [pid]
-
-
-def _tree_rss(pid: int) -> int:
-    total = 0
-    for member in _tree(pid):
-        try:
-            for line in Path(f"/proc/{member}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) * 1024
-        except FileNotFoundError:
-            pass
-    return total
-
-
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of one process so far (/proc/PID/stat fields 14 and 15); 0 once it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
-class CpuWatch(threading.Thread):
-    """CPU-seconds spent during the run by process groups: each worker's tree, the
-    PostgreSQL backends of the bench database (found in pg_stat_activity as they come),
-    the receiver, the API and beat. Read every 100 ms, so a backend that ends mid-run
-    loses at most its last 100 ms."""
-
-    def __init__(self, roots: dict[str, int], database_url: str, exclude_backend: int) -> None:
-        super().__init__(daemon=True)
-        self.roots, self.running = roots, True
-        self.engine = create_engine(database_url)
-        self.exclude = exclude_backend
-        self.start_cpu: dict[int, float] = {}
-        self.last_cpu: dict[int, tuple[str, float]] = {}
-        self._sample(first=True)
-
-    def _backends(self) -> list[int]:
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
-            )
-            return [int(pid) for (pid,) in rows if pid != self.exclude]
-
-    def _sample(self, first: bool = False) -> None:
-        members = [(role, pid) for role, root in self.roots.items() for pid in _tree(root)]
-        members += [("postgresql", pid) for pid in self._backends()]
-        for role, pid in members:
-            used = cpu_seconds(pid)
-            if used == 0.0:
-                continue
-            if pid not in self.start_cpu:
-                self.start_cpu[pid] = used if first else 0.0
-            self.last_cpu[pid] = (role, used)
-
-    def run(self) -> None:
-        while self.running:
-            time.sleep(0.1)
-            self._sample()
-
-    def stop(self) -> dict[str, float]:
-        """Stop sampling; CPU-seconds per role since the watch was made."""
-        self.running = False
-        self.join()
-        self._sample()
-        self.engine.dispose()
-        spent: dict[str, float] = {}
-        for pid, (role, used) in self.last_cpu.items():
-            spent[role] = spent.get(role, 0.0) + used - self.start_cpu[pid]
-        return spent
 
 
 async def bare_client(port: int, count: int, body: bytes) -> float:
@@ -252,6 +172,10 @@ def main() -> None:
     parser.add_argument(
         "--split-queues", action="store_true", help="one worker for deliveries, another for events,maintenance"
     )
+    parser.add_argument("--kill-worker-at", type=float, help="SIGKILL a sending worker's pool process at this share")
+    parser.add_argument("--kill-whole-worker", action="store_true", help="with --kill-worker-at: the whole worker")
+    parser.add_argument("--task-time-limit", type=float, help="BANTIN_TASK_TIME_LIMIT_SECONDS (leases are ⅓ longer)")
+    parser.add_argument("--ceiling-posts", type=int, default=100_000, help="bare-client posts before and after")
     args = parser.parse_args()
     count = args.subscribers
 
@@ -260,66 +184,85 @@ def main() -> None:
     redis.Redis.from_url(BENCH_REDIS_URL).flushdb()
     port = free_port()
     receiver = start_receiver(port)
-    payload = _sample_payload()
-    # The ceiling is measured before and after the fan-out and averaged: on a shared
-    # machine the load of other work changes within a minute.
-    ceiling_before = asyncio.run(bare_client(port, count, payload))
-    stack = Stack(
-        database_url,
-        BENCH_REDIS_URL,
-        Path(tempfile.mkdtemp(prefix="bantin-fanout-")),
-        BANTIN_EGRESS_ALLOW="127.0.0.1/32",
-        BANTIN_LOG_LEVEL="INFO",
-        **({"BANTIN_DELIVERY_BATCH_SIZE": str(args.batch_size)} if args.batch_size else {}),
-        **({"BANTIN_WORKER_CONCURRENCY": str(args.processes)} if args.processes else {}),
-    )
-    # Without --split-queues: the stack's two workers, as `bantin up` runs them (decision 0031).
-    workers = ["worker-deliveries", "worker-events"] if args.split_queues else ["sender", "worker"]
     try:
-        start_stack(stack, args.split_queues)
-        add_subscriptions(database_url, port, count)
-        token = stack.create_token("publish")
-        watches = {worker: MemoryWatch(stack.processes[worker].pid) for worker in workers}
-        for watch in watches.values():
-            watch.start()
-        counter = DeliveredCounter(database_url)
-        roots = {role: process.pid for role, process in stack.processes.items()} | {"receiver": receiver.pid}
-        cpu = CpuWatch(roots, database_url, counter.backend_pid)
-        cpu.start()
-        response = httpx.post(
-            f"{stack.base_url}/api/v1/articles",
-            headers={"Authorization": f"Bearer {token}"},
-            json={
-                "title": "Kỷ niệm 97 năm Ngày thành lập Đảng Cộng sản Việt Nam",
-                "summary": "Tóm tắt",
-                "body_html": "<p>Nội dung</p>",
-            },
-            timeout=30,
-        )
-        returned, returned_at = time.perf_counter(), time.time()
-        assert response.status_code == 201, response.text
-        batch_size = int(
-            stack.env.get("BANTIN_DELIVERY_BATCH_SIZE") or Settings.model_fields["delivery_batch_size"].default
-        )
-        elapsed = counter.wait_for(count, near=batch_size) - returned
-        spent = cpu.stop()
-        steps = counter.timeline(returned_at)
-        sizes = table_sizes(database_url)
-        counter.close()
-        for watch in watches.values():
-            watch.running = False
-            watch.join()
+        payload = _sample_payload()
+        # The ceiling is measured before and after the fan-out and averaged: on a shared
+        # machine the load of other work changes within a minute.
+        ceiling_posts = min(count, args.ceiling_posts)
+        ceiling_before = asyncio.run(bare_client(port, ceiling_posts, payload))
+        httpx.post(f"http://127.0.0.1:{port}/reset")
+        extra = {
+            "BANTIN_EGRESS_ALLOW": "127.0.0.1/32",
+            "BANTIN_LOG_LEVEL": "INFO",
+            # Production's sweep interval: the stack's 1 s would count a million pending rows every second.
+            "BANTIN_SWEEP_INTERVAL_SECONDS": "10",
+            **({"BANTIN_DELIVERY_BATCH_SIZE": str(args.batch_size)} if args.batch_size else {}),
+            **({"BANTIN_WORKER_CONCURRENCY": str(args.processes)} if args.processes else {}),
+            **({"BANTIN_TASK_TIME_LIMIT_SECONDS": f"{args.task_time_limit:g}"} if args.task_time_limit else {}),
+        }
+        stack = Stack(database_url, BENCH_REDIS_URL, Path(tempfile.mkdtemp(prefix="bantin-fanout-")), **extra)
+        # Without --split-queues: the stack's two workers, as `bantin up` runs them (decision 0031).
+        workers = ["worker-deliveries", "worker-events"] if args.split_queues else ["sender", "worker"]
+        sender = workers[0]
+        seeded = time.perf_counter()
+        try:
+            start_stack(stack, args.split_queues)
+            add_subscriptions(database_url, port, count)
+            seeded = time.perf_counter() - seeded
+            token = stack.create_token("publish")
+            watches: dict[str, Any] = {role: MemoryWatch(process.pid) for role, process in stack.processes.items()}
+            watches |= {"receiver": MemoryWatch(receiver.pid), "redis-server": RedisMemory(BENCH_REDIS_URL)}
+            for watch in watches.values():
+                watch.start()
+            counter = DeliveredCounter(database_url)
+            wal_before = counter.wal()
+            roots = {role: process.pid for role, process in stack.processes.items()} | {"receiver": receiver.pid}
+            cpu = CpuWatch(roots, database_url, counter.backend_pid)
+            cpu.start()
+            response = httpx.post(
+                f"{stack.base_url}/api/v1/articles",
+                headers={"Authorization": f"Bearer {token}"},
+                json={
+                    "title": "Kỷ niệm 97 năm Ngày thành lập Đảng Cộng sản Việt Nam",
+                    "summary": "Tóm tắt",
+                    "body_html": "<p>Nội dung</p>",
+                },
+                timeout=30,
+            )
+            returned, returned_at = time.perf_counter(), time.time()
+            assert response.status_code == 201, response.text
+            batch_size = int(
+                stack.env.get("BANTIN_DELIVERY_BATCH_SIZE") or Settings.model_fields["delivery_batch_size"].default
+            )
+            killed, rest = None, 0.0
+            if args.kill_worker_at:
+                counter.wait_for(int(count * args.kill_worker_at), near=0, timeout=count / 50 + 600)
+                killed = kill(stack, sender, args.kill_whole_worker, watches)
+                # The rows of the killed batch(es) wait for their lease; everything else goes on.
+                rest = counter.wait_for(count - batch_size * killed.processes, near=0, timeout=count / 50 + 900)
+            elapsed = counter.wait_for(count, near=batch_size, timeout=count / 50 + 900) - returned
+            spent = cpu.stop()
+            wal = counter.wal() - wal_before
+            steps = counter.timeline(returned_at)
+            sizes = table_sizes(database_url)
+            counter.close()
+            for watch in watches.values():
+                watch.running = False
+                watch.join()
+            empty_batches = count_empty_batches(stack.log_dir)
+        finally:
+            stack.stop_all()
+        seen = httpx.get(f"http://127.0.0.1:{port}/count").json()
+        client_cpu = time.process_time()
+        ceiling_after = asyncio.run(bare_client(port, ceiling_posts, payload))
+        client_cpu = time.process_time() - client_cpu
+        ceiling = (ceiling_before + ceiling_after) / 2
     finally:
-        stack.stop_all()
-    client_cpu = time.process_time()
-    ceiling_after = asyncio.run(bare_client(port, count, payload))
-    client_cpu = time.process_time() - client_cpu
-    ceiling = (ceiling_before + ceiling_after) / 2
-    receiver.terminate()
-    receiver.wait()
-    drop_database(name)
+        receiver.terminate()
+        receiver.wait()
+        drop_database(name)
 
-    rate, ceiling_rate = count / elapsed, count / ceiling
+    rate, ceiling_rate = count / elapsed, ceiling_posts / ceiling
     processes = stack.env.get("BANTIN_WORKER_CONCURRENCY", "2")
     batch = stack.env.get("BANTIN_DELIVERY_BATCH_SIZE", "default")
     shape = (
@@ -327,44 +270,97 @@ def main() -> None:
         if args.split_queues
         else f"1 worker × {processes} processes"
     )
-    print(f"fan-out: 1 publish → {count} webhook subscriptions, {shape}, batch {batch}")
+    print(f"fan-out: 1 publish → {count:,} webhook subscriptions, {shape}, batch {batch}")
+    print(f"  load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())} (2 cores, shared)")
+    print(f"  subscriptions seeded (INSERT … SELECT) and the stack started in {seeded:.0f} s")
     print(f"  POST returned → last delivery recorded delivered: {elapsed:.2f} s = {rate:,.0f} deliveries/s")
-    print("  (goal ≥ 3,000 deliveries/s)")
     print("  timeline from the POST returning (database timestamps):")
     for step, seconds in steps.items():
-        print(f"    {step:18} {seconds * 1000:7.0f} ms")
+        print(f"    {step:18} {seconds:9.2f} s")
+    print(
+        f"  receiver: {seen['count']:,} requests, {seen['distinct']:,} distinct webhook-ids,"
+        f" {seen['repeats']:,} seen again ({seen['changed_id']} with another id than the first)"
+    )
+    print(f"  batch messages that found nothing to claim (re-published or duplicate): {empty_batches}")
+    if killed is not None:
+        bound = batch_size * killed.processes
+        print(
+            f"  killed {killed.what} {killed.at - returned:.1f} s after the POST; repeats {seen['repeats']:,},"
+            f" bound {bound:,} ({killed.processes} process(es) × one batch of {batch_size} in flight)"
+        )
+        print(
+            f"  time lost: the last {bound:,} rows were recorded {returned + elapsed - rest:.1f} s after the"
+            f" rest (their lease: {float(stack.env.get('BANTIN_TASK_TIME_LIMIT_SECONDS', '180')) * 4 / 3:.0f} s)"
+        )
     print(f"  worker logs: {stack.log_dir}")
-    for worker, watch in watches.items():
-        print(f"  peak {worker} memory (main + pool): {watch.peak / 2**20:.0f} MiB")
+    print("  peak RSS (process and its children):")
+    for role, watch in watches.items():
+        print(f"    {role:18} {watch.peak / 2**20:7.0f} MiB")
     print("  CPU-seconds per 1,000 deliveries (from /proc, POST → last delivery):")
     for role in [*workers, "postgresql", "receiver", "api", "beat"]:
         print(f"    {role:18} {spent.get(role, 0.0) * 1000 / count:6.3f}   ({spent.get(role, 0.0):.2f} s in all)")
-    print("  PostgreSQL bytes per row, indexes included (after VACUUM ANALYZE):")
-    for table, (rows, size) in sizes.items():
-        print(f"    {table:18} {size / max(rows, 1):6.0f}   ({rows:,} rows, {size / 2**20:.1f} MiB)")
+    print(f"  WAL written (the whole cluster, shared with other work): {wal / 2**20:,.0f} MiB")
+    print("  PostgreSQL sizes after VACUUM ANALYZE: rows, table, indexes, bytes per row")
+    for table, (rows, heap, indexes) in sizes.items():
+        print(
+            f"    {table:18} {rows:>10,} {heap / 2**20:8.1f} MiB {indexes / 2**20:8.1f} MiB"
+            f" {(heap + indexes) / max(rows, 1):6.0f} B"
+        )
     print(f"ceiling, same run: bare aiohttp client, {CEILING_CONNECTIONS} connections, same payload")
     print(
-        f"  {count} posts in {ceiling_before:.2f} s before, {ceiling_after:.2f} s after the fan-out:"
+        f"  {ceiling_posts:,} posts in {ceiling_before:.2f} s before, {ceiling_after:.2f} s after the fan-out:"
         f" mean {ceiling_rate:,.0f} posts/s"
     )
-    print(f"  CPU-seconds per 1,000 posts of the bare client: {client_cpu * 1000 / count:.3f}")
-    print(f"  Bantin / ceiling = {rate / ceiling_rate:.2f} (goal ≥ 0.5)")
+    print(f"  CPU-seconds per 1,000 posts of the bare client: {client_cpu * 1000 / ceiling_posts:.3f}")
+    print(f"  Bantin / ceiling = {rate / ceiling_rate:.2f}")
+
+
+class Killed(NamedTuple):
+    what: str
+    at: float
+    processes: int
+
+
+def kill(stack: Stack, sender: str, whole: bool, watches: dict[str, Any]) -> Killed:
+    """SIGKILL one pool process of the sending worker (Celery starts another), or the whole
+    worker and its pool, started again at once as systemd would."""
+    main_pid = stack.processes[sender].pid
+    children = tree(main_pid)[1:]
+    at = time.perf_counter()
+    if not whole:
+        os.kill(children[0], signal.SIGKILL)
+        return Killed(f"{sender} pool process {children[0]}", at, 1)
+    os.killpg(main_pid, signal.SIGKILL)
+    stack.processes[sender].wait()
+    old = watches[sender]
+    stack.start_sender(sender) if sender == "sender" else stack.start_worker(sender, "deliveries")
+    watches[f"{sender} (restarted)"] = MemoryWatch(stack.processes[sender].pid)
+    watches[f"{sender} (restarted)"].start()
+    old.running = False
+    return Killed(f"the whole {sender} ({len(children) + 1} processes), restarted", at, len(children))
+
+
+def count_empty_batches(log_dir: Path) -> int:
+    """Batch tasks whose claim found no pending row: a re-published or duplicate message."""
+    return sum(path.read_text(errors="replace").count("'claimed': 0,") for path in log_dir.glob("*.log"))
 
 
 def _ready(log_file: Path) -> bool:
     return log_file.exists() and b" ready." in log_file.read_bytes()
 
 
-def table_sizes(database_url: str) -> dict[str, tuple[int, int]]:
-    """Rows and bytes (table, TOAST and indexes) of the tables a fan-out writes."""
+def table_sizes(database_url: str) -> dict[str, tuple[int, int, int]]:
+    """Rows, table bytes (with TOAST) and index bytes of the tables a fan-out writes."""
     engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
     sizes = {}
     with engine.connect() as connection:
         for table in ("subscriptions", "deliveries", "delivery_attempts"):
             connection.execute(text(f"VACUUM ANALYZE {table}"))
             rows = connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()  # noqa: S608 - fixed names
-            size = connection.execute(text("SELECT pg_total_relation_size(:t)"), {"t": table}).scalar_one()
-            sizes[table] = (int(rows), int(size))
+            heap, indexes = connection.execute(
+                text("SELECT pg_table_size(:t), pg_indexes_size(:t)"), {"t": table}
+            ).one()
+            sizes[table] = (int(rows), int(heap), int(indexes))
     engine.dispose()
     return sizes
 

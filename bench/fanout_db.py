@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import text
 
-from bench.fanout import cpu_seconds
+from bench.fanout_watch import cpu_seconds
 from tests.integration.conftest import create_database, drop_database
 
 BATCH = 500

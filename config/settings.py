@@ -145,6 +145,10 @@ class Settings(BaseSettings):
     # and its deliveries are sent again, with the same webhook-id. 0: derived, the task
     # time limit plus a third of it (240 s by default); when set, it must be longer.
     delivery_lease_seconds: float = Field(0.0, ge=0)
+    # Batches of a large audience handed to the broker ahead of the workers; the rest wait as
+    # rows and are published as workers take batches, so none waits out its lease in the
+    # queue (decision 0044).
+    delivery_queue_window: int = Field(32, ge=1, le=10_000)
     # Standard Webhooks retry schedule, in seconds after each failed attempt; ±10 % jitter.
     delivery_retry_schedule: list[float] = Field(
         default_factory=lambda: [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 50400.0, 72000.0, 86400.0]

@@ -26,7 +26,7 @@ from service.db.engine import get_sessionmaker, session_scope
 from service.db.types import utcnow
 from service.deliveries.ratelimit import limiter_for
 from service.deliveries.sender import send_batch
-from service.deliveries.sweep import claim_due, release_stuck
+from service.deliveries.sweep import BATCHES_PER_SWEEP, feed, release_stuck, top_up
 from service.digests.planning import tick as digests_tick
 from service.events.announce import announce_event as announce
 from service.events.handlers import handle_event
@@ -101,7 +101,9 @@ def dispatch_event(event_id: int) -> None:
 @app.task(name=task_names.ANNOUNCE_EVENT)
 def announce_event(event_id: int) -> None:
     """Plan the deliveries of an event's announcement (the first batch sent before the rest is planned)."""
-    announce(session_scope, event_id, utcnow(), get_settings())
+    settings = get_settings()
+    # Half the soft limit: a million subscribers take several tasks, each handing on to the next (decision 0044).
+    announce(session_scope, event_id, utcnow(), settings, settings.task_soft_time_limit_seconds / 2)
 
 
 @app.task(name=task_names.SWEEP_EVENTS)
@@ -134,17 +136,22 @@ def distribute_websub(delivery_ids: list[str]) -> dict[str, int]:
 
 
 def _send(delivery_ids: list[str]) -> dict[str, int]:
-    summary = send_batch(session_scope, delivery_ids, utcnow(), rate_limiter(), get_settings())
+    settings = get_settings()
+    summary = send_batch(session_scope, delivery_ids, utcnow(), rate_limiter(), settings)
+    # The next batch of a large audience goes to the broker as this one leaves it (decision 0044).
+    with session_scope() as session:
+        feed(session, utcnow(), settings)
     return {"claimed": summary.claimed, "delivered": summary.delivered, "failed": summary.failed}
 
 
 @app.task(name=task_names.SWEEP_DELIVERIES)
 def sweep_deliveries() -> int:
-    """Release batches that died, then send what is due (retries, lost messages)."""
-    now = utcnow()
+    """Release batches that died, then send what is due (retries, lost messages, a large
+    audience's rows when its workers died), up to the queue window (decision 0044)."""
+    now, settings = utcnow(), get_settings()
     with session_scope() as session:
         released = release_stuck(session, now)
-        due = claim_due(session, now, get_settings())
+        due = top_up(session, now, settings, most=settings.delivery_batch_size * BATCHES_PER_SWEEP)
     if released or due:
         log.info("deliveries sweep: %d released from dead batches, %d due", released, len(due))
     return len(due)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
@@ -89,38 +89,36 @@ def plan_announcement(
     now: datetime,
     settings: Settings,
     audience: Audience = EVERY_FOLLOWER,
-    first: int | None = None,
     resume: bool = False,
 ) -> list[str]:
     """Create the announcement and its deliveries to ``audience``; returns the new delivery
     ids (none if planned before). The new deliveries are sent in batches once the caller commits.
 
-    ``first``: plan at most this many, lowest subscription ids first, so that the caller
-    can commit and send them while it plans the rest (on PostgreSQL, for every follower;
-    elsewhere, and for a narrowed or named audience, everything is planned at once).
     ``resume``: an announcement already made under ``source_key`` is completed — every
-    matching subscription it has no row for gets one, ``first`` ignored — instead of
-    left alone. Only for a caller whose own row records that planning finished (an
-    event's ``announced_at``, decision 22); the unique (announcement, subscription)
-    pair keeps a row from being planned twice.
+    matching subscription it has no row for gets one — instead of left alone. Only for
+    a caller whose own row records that planning finished (an event's ``announced_at``,
+    decision 22); the unique (announcement, subscription) pair keeps a row from being
+    planned twice. A large audience of every follower is planned in chunks instead
+    (``plan_chunk``).
     """
     created = create_announcement(session, source_key, event_type, payload, now)
     if created is None:
         if not resume:
             return []  # already planned: its pending deliveries are the sweep's
         created = session.execute(select(Announcement.id).where(Announcement.source_key == source_key)).scalar_one()
-        first = None
     if isinstance(audience, Followers) and not audience.narrowed and session.get_bind().dialect.name == "postgresql":
+        # Every follower, matched by PostgreSQL; published up to the queue window (decision 0044).
         categories = list(audience.categories) if audience.categories is not None else None
-        planned = _insert_matching_deliveries_pg(session, created, event_type, categories, now, settings, first)
-    else:
-        subscriber_ids = _recipients(session, audience, event_type)
-        if resume:
-            planned_before = set(
-                session.scalars(select(Delivery.subscription_id).where(Delivery.announcement_id == created))
-            )
-            subscriber_ids = [s for s in subscriber_ids if s not in planned_before]
-        planned = insert_deliveries(session, created, subscriber_ids, now, settings)
+        planned_pg = list(session.scalars(_PG_PLAN_ALL, _plan_params(created, event_type, categories, now)))
+        _top_up(session, now, settings)
+        return planned_pg
+    subscriber_ids = _recipients(session, audience, event_type)
+    if resume:
+        planned_before = set(
+            session.scalars(select(Delivery.subscription_id).where(Delivery.announcement_id == created))
+        )
+        subscriber_ids = [s for s in subscriber_ids if s not in planned_before]
+    planned = insert_deliveries(session, created, subscriber_ids, now, settings)
     defer_batched(session, task_names.SEND_DELIVERY_BATCH, planned)
     return planned
 
@@ -192,48 +190,103 @@ def insert_deliveries(
     return ids
 
 
-# The same rule as ``matches``, evaluated by PostgreSQL: the rows never travel to Python
-# and back, which is most of the planning time for thousands of subscribers. ``{first}``
-# is empty (everything) or an ORDER BY … LIMIT (the first rows, sent while the rest are planned).
-_PG_PLAN = """
-    INSERT INTO deliveries (id, announcement_id, subscription_id, status, attempts, next_attempt_at, lease_until,
-                            created_at)
-    SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), :announcement_id, s.id, 'pending', 0, :now,
-           :lease, :now
-    FROM subscriptions s
-    WHERE s.status = 'active' AND s.channel <> ALL(:feed_channels) AND s.frequency = 'each'
-      AND (json_array_length(s.events) = 0 OR s.events::jsonb ? :event_type)
-      AND (CAST(:categories AS text[]) IS NULL OR json_array_length(s.categories) = 0
-           OR s.categories::jsonb ?| CAST(:categories AS text[]))
-    {first}
-    ON CONFLICT DO NOTHING
-    RETURNING id
-"""
-_PG_PLAN_ALL = text(_PG_PLAN.format(first=""))
-_PG_PLAN_FIRST = text(_PG_PLAN.format(first="ORDER BY s.id LIMIT :first"))
+@dataclass(frozen=True)
+class Chunk:
+    """What one planning chunk did: ``planned`` new rows, and whether the audience is complete."""
+
+    planned: int
+    done: bool
 
 
-def _insert_matching_deliveries_pg(
+def plan_chunk(
     session: Session,
-    announcement_id: int,
+    *,
+    source_key: str,
     event_type: str,
-    categories: list[str] | None,
+    payload: Mapping[str, Any],
     now: datetime,
     settings: Settings,
-    first: int | None,
-) -> list[str]:
-    lease = now + timedelta(seconds=settings.delivery_lease_seconds)
-    params = {
+    categories: tuple[str, ...] | None,
+    size: int,
+) -> Chunk:
+    """The next ``size`` followers (``Followers(categories)``) of the announcement under
+    ``source_key``, by subscription id: created on the first call, continued after the
+    highest subscription id it has a row for on each later one.
+
+    Each chunk is its caller's transaction, so none holds more than ``size`` rows and a
+    planner stopped between two (a worker killed, a time limit) is continued by the next
+    call, each subscriber planned exactly once (the unique announcement × subscription
+    pair besides). On PostgreSQL the rows are written without a lease and handed to the
+    broker up to the queue window (``sweep.top_up``, decision 0044); elsewhere the whole
+    audience is planned by ``plan_announcement`` in one chunk.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        planned = plan_announcement(
+            session,
+            source_key=source_key,
+            event_type=event_type,
+            payload=payload,
+            now=now,
+            settings=settings,
+            audience=Followers(categories=categories),
+            resume=True,
+        )
+        return Chunk(len(planned), done=True)
+    created = create_announcement(session, source_key, event_type, payload, now)
+    if created is None:
+        created = session.execute(select(Announcement.id).where(Announcement.source_key == source_key)).scalar_one()
+        # Chunks commit in subscription id order: everything up to the highest is planned.
+        after = session.scalar(select(func.max(Delivery.subscription_id)).where(Delivery.announcement_id == created))
+    else:
+        after = None
+    params = _plan_params(created, event_type, list(categories) if categories is not None else None, now)
+    chosen, planned = session.execute(_PG_PLAN_CHUNK, {**params, "after": after or 0, "size": size}).one()
+    _top_up(session, now, settings)
+    return Chunk(int(planned), done=chosen < size)
+
+
+def _plan_params(announcement_id: int, event_type: str, categories: list[str] | None, now: datetime) -> dict[str, Any]:
+    return {
         "announcement_id": announcement_id,
         "now": now,
-        "lease": lease,
         "event_type": event_type,
         "categories": categories,
         "feed_channels": sorted(FEED_CHANNELS),
     }
-    if first is None:
-        return list(session.scalars(_PG_PLAN_ALL, params))
-    return list(session.scalars(_PG_PLAN_FIRST, {**params, "first": first}))
+
+
+def _top_up(session: Session, now: datetime, settings: Settings) -> None:
+    # Imported here: sweep → routing → planning would otherwise be a cycle.
+    from service.deliveries.sweep import top_up
+
+    top_up(session, now, settings)
+
+
+# The same rule as ``matches``, evaluated by PostgreSQL: the rows never travel to Python
+# and back, which is most of the planning time for thousands of subscribers. Rows are
+# written without a lease: not yet handed to the broker (decision 0044).
+_PG_FOLLOWERS = """
+    SELECT s.id FROM subscriptions s
+    WHERE s.status = 'active' AND s.channel <> ALL(:feed_channels) AND s.frequency = 'each'
+      AND (json_array_length(s.events) = 0 OR s.events::jsonb ? :event_type)
+      AND (CAST(:categories AS text[]) IS NULL OR json_array_length(s.categories) = 0
+           OR s.categories::jsonb ?| CAST(:categories AS text[]))
+"""
+_PG_INSERT = """
+    INSERT INTO deliveries (id, announcement_id, subscription_id, status, attempts, next_attempt_at, lease_until,
+                            created_at)
+    SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), :announcement_id, c.id, 'pending', 0, :now, NULL, :now
+    FROM {source} c
+    ON CONFLICT DO NOTHING
+"""
+_PG_PLAN_ALL = text(_PG_INSERT.format(source=f"({_PG_FOLLOWERS})") + " RETURNING id")
+# One chunk: the next ``size`` followers after subscription ``after``, by id; how many were
+# chosen (fewer than ``size``: the audience is complete) and how many rows are new.
+_PG_PLAN_CHUNK = text(
+    "WITH chosen AS (" + _PG_FOLLOWERS + " AND s.id > :after ORDER BY s.id LIMIT :size),"  # noqa: S608 - fixed fragments
+    " planned AS (" + _PG_INSERT.format(source="chosen") + " RETURNING 1)"
+    " SELECT (SELECT count(*) FROM chosen), (SELECT count(*) FROM planned)"
+)
 
 
 def plan_disabled_notices(

@@ -92,4 +92,4 @@ def test_rendered_but_unannounced_event_is_sent_again() -> None:
     with session_scope() as session:
         plan_event_announcement(session, event_id, NOW, get_settings())
         assert session.get_one(OutboxEvent, event_id).announced_at == NOW
-        assert plan_event_announcement(session, event_id, NOW, get_settings()) == []  # planned once
+        assert plan_event_announcement(session, event_id, NOW, get_settings()) == 0  # planned once

@@ -61,7 +61,9 @@ def announce(article_id: int, event_type: EventType) -> list[str]:
             .order_by(OutboxEvent.id.desc())
         ).first()
         assert event_id is not None
-        return plan_event_announcement(session, event_id, NOW, get_settings())
+        plan_event_announcement(session, event_id, NOW, get_settings())
+        planned = select(Delivery.id).join(Announcement, Announcement.id == Delivery.announcement_id)
+        return list(session.scalars(planned.where(Announcement.source_key == f"event:{event_id}")))
 
 
 def mark(delivery_ids: dict[int, str], subscription_id: int, status: DeliveryStatus) -> None:

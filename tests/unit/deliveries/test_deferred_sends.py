@@ -3,18 +3,20 @@ tests check what each operation defers (the relay's side is in tests/unit/worker
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
-from config.settings import get_settings
+from config.settings import Settings, get_settings
 from service.db.after_commit import pending
 from service.db.engine import session_scope
 from service.db.models import Delivery, DeliveryStatus, Subscription
 from service.deliveries.planning import create_announcement, insert_deliveries, plan_announcement
 from service.deliveries.replay import recover, replay
-from service.deliveries.sweep import claim_due
+from service.deliveries.sweep import claim_due, feed, top_up
 from service.errors import Conflict, NotFound
 from service.subscriptions.schemas import SubscriptionCreate
 from service.subscriptions.service import create_subscription
@@ -106,3 +108,32 @@ def test_websub_deliveries_are_deferred_to_their_own_task_by_the_sweep_and_a_rep
     with session_scope() as session:
         replay(session, to_websub, NOW)
         assert pending(session).batched == {"websub.distribute": [to_websub]}
+
+
+def test_rows_not_yet_published_go_to_the_broker_a_window_at_a_time(settings_override: pytest.MonkeyPatch) -> None:
+    """Decision 0044: at most ``delivery_queue_window`` batches are in the broker's hands; a
+    finished batch feeds one more; a batch lost past its lease counts out of the window."""
+    settings_override.setenv("BANTIN_DELIVERY_BATCH_SIZE", "2")
+    settings_override.setenv("BANTIN_DELIVERY_QUEUE_WINDOW", "2")
+    subscribers = [subscribe(str(n)) for n in range(10)]
+    with session_scope() as session:
+        announcement_id = create_announcement(session, "event:1", "article.published", {}, NOW)
+        assert announcement_id is not None
+        insert_deliveries(session, announcement_id, subscribers, NOW, get_settings())
+        session.execute(update(Delivery).values(lease_until=None))  # planned, not yet handed to the broker
+
+    def sent(step: Callable[[Session, datetime, Settings], list[str]], at: datetime = NOW) -> int:
+        with session_scope() as session:
+            ids = step(session, at, get_settings())
+            assert pending(session).batched.get(SEND, []) == ids
+            return len(ids)
+
+    assert sent(top_up) == 4  # two batches of two
+    assert sent(top_up) == 0  # the window is full
+    assert sent(feed) == 2  # a worker finished a batch: one more
+    assert sent(top_up) == 0
+    past_the_lease = NOW + timedelta(seconds=get_settings().delivery_lease_seconds + 1)
+    # Six rows whose messages were lost (never claimed) and four never published: ten due,
+    # a window's worth at once, then a batch for each one finished.
+    assert sent(top_up, past_the_lease) == 4
+    assert [sent(feed, past_the_lease) for _ in range(4)] == [2, 2, 2, 0]

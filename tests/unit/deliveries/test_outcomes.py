@@ -17,7 +17,9 @@ from service.deliveries.outcomes import record_results
 from service.deliveries.planning import Followers, plan_announcement, plan_disabled_notices
 from service.deliveries.sender import claim
 from service.deliveries.sweep import release_stuck
-from service.events.announce import announce_event, plan_event_announcement
+from service.events import announce
+from service.events.announce import announce_event, plan_event_chunk
+from service.events.outbox import claim_unrelayed_events
 from service.subscriptions.schemas import SubscriptionCreate
 from service.subscriptions.service import create_subscription
 from tests.actors import OPERATOR
@@ -223,7 +225,7 @@ def test_an_event_sends_its_first_batch_before_the_rest_is_planned(settings_over
         assert session.get_one(OutboxEvent, event_id).announced_at == NOW
     # PostgreSQL plans the first batch (lowest ids) in its own unit of work; SQLite all at once.
     assert first == (subscribers[:2] if postgresql else subscribers)
-    assert sorted(len(ids) for ids in units.sent) == ([2, 3] if postgresql else [0, 5])
+    assert sorted(len(ids) for ids in units.sent) == ([2, 3] if postgresql else [5])
     assert planned_subscriptions() == subscribers
     assert announce_event(units, event_id, NOW, get_settings()) == 0  # announced once
 
@@ -233,14 +235,74 @@ def test_an_announcement_stopped_half_way_is_completed_not_planned_again(setting
     subscribers = [subscribe(str(n)) for n in range(5)]
     event_id = publish_event()
     with session_scope() as session:  # the first unit of work, then the worker died
-        first = plan_event_announcement(session, event_id, NOW, get_settings(), first=2)
-    with session_scope() as session:
-        assert session.get_one(OutboxEvent, event_id).announced_at is None  # so the sweep sends it again
+        first = plan_event_chunk(session, event_id, NOW, get_settings(), size=2)
+    with session_scope() as session:  # SQLite plans every follower in one chunk
+        chunked = session.get_bind().dialect.name == "postgresql"
+        # Not announced, so the sweep sends it again.
+        assert (session.get_one(OutboxEvent, event_id).announced_at is None) == chunked
 
     rest = announce_event(session_scope, event_id, NOW, get_settings())
 
-    assert len(first) + rest == 5
+    assert first.planned + rest == 5
     assert planned_subscriptions() == subscribers
     with session_scope() as session:
         assert session.scalar(select(func.count()).select_from(Announcement)) == 1
         assert session.get_one(OutboxEvent, event_id).announced_at == NOW
+
+
+def test_planning_stopped_between_chunks_is_completed_once_by_the_sweep(
+    settings_override: pytest.MonkeyPatch,
+) -> None:
+    """Chunks of 3 after a first batch of 2 (PostgreSQL; SQLite plans in one chunk): the
+    planner dies after two chunks, the events sweep sends the event again, and every
+    subscriber ends with exactly one delivery, each handed to the broker once."""
+    settings_override.setenv("BANTIN_DELIVERY_BATCH_SIZE", "2")
+    settings_override.setattr(announce, "PLAN_CHUNK", 3)
+    subscribers = [subscribe(str(n)) for n in range(10)]
+    event_id = publish_event()
+    units = RecordingUnitOfWork()
+    for size in (2, 3):  # the first batch and one chunk, each committed, then the worker was killed
+        with units() as session:
+            plan_event_chunk(session, event_id, NOW, get_settings(), size)
+    stopped = planned_subscriptions()
+    chunked = stopped != subscribers  # PostgreSQL
+    assert stopped == (subscribers[:5] if chunked else subscribers)
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    with session_scope() as session:
+        assert (session.get_one(OutboxEvent, event_id).announced_at is None) == chunked
+        assert claim_unrelayed_events(session, later, get_settings()) == [event_id]  # re-sent
+
+    # What the re-sent events.announce task does; a second, duplicate message finds it done.
+    assert announce_event(units, event_id, NOW, get_settings()) == (5 if chunked else 0)
+    assert announce_event(units, event_id, NOW, get_settings()) == 0
+
+    with session_scope() as session:
+        rows = session.execute(select(Delivery.subscription_id, func.count()).group_by(Delivery.subscription_id))
+        per_subscriber: dict[int, int] = dict(rows.tuples().all())
+        assert session.get_one(OutboxEvent, event_id).announced_at == NOW
+        every_id = sorted(session.scalars(select(Delivery.id)))
+    assert per_subscriber == dict.fromkeys(subscribers, 1)
+    handed = [delivery_id for ids in units.sent for delivery_id in ids]
+    assert sorted(handed) == every_id  # each row published once, none twice
+
+
+def test_a_planner_out_of_time_hands_the_rest_to_a_new_message(settings_override: pytest.MonkeyPatch) -> None:
+    """Past its budget the task starts no chunk; the last chunk's commit sends events.announce
+    again (PostgreSQL; SQLite plans in one chunk and has nothing left to hand on)."""
+    settings_override.setenv("BANTIN_DELIVERY_BATCH_SIZE", "2")
+    subscribers = [subscribe(str(n)) for n in range(5)]
+    event_id = publish_event()
+    handed_on: list[tuple[str, tuple[object, ...]]] = []
+
+    @contextmanager
+    def unit_of_work() -> Iterator[Session]:
+        with session_scope() as session:
+            yield session
+            handed_on.extend(after_commit.pending(session).tasks)
+
+    planned = announce_event(unit_of_work, event_id, NOW, get_settings(), budget_seconds=0)
+
+    chunked = planned == 2
+    assert handed_on == ([("events.announce", (event_id,))] if chunked else [])
+    assert announce_event(session_scope, event_id, NOW, get_settings()) == (3 if chunked else 0)  # the next message
+    assert planned_subscriptions() == subscribers
