@@ -232,6 +232,15 @@ class Settings(BaseSettings):
     web_push_subject: str = Field("", max_length=200, pattern=r"^((mailto:[^\s@]+@[^\s@]+)|(https://\S+))?$")
     web_push_ttl_seconds: int = Field(86400, ge=0, le=28 * 86400)
     web_push_urgency: Literal["very-low", "low", "normal", "high"] = "normal"
+    # The push services browsers subscribe through (a host or a parent domain of it): any
+    # other endpoint is refused, so a page visitor cannot make the desk POST to a host of
+    # their choosing with every article. Chrome/Edge/Opera/Samsung (FCM), Firefox (Mozilla
+    # autopush), Safari (Apple), Windows (WNS).
+    web_push_services: str = Field(
+        "fcm.googleapis.com,updates.push.services.mozilla.com,push.apple.com,notify.windows.com",
+        max_length=1000,
+        pattern=r"^[A-Za-z0-9.,\- ]*$",
+    )
 
     # ---- readers subscribe themselves (/subscribe) ----------------------------------------
     # A confirmation link works this long, once.
@@ -270,6 +279,11 @@ class Settings(BaseSettings):
         return tuple(
             ipaddress.ip_network(p.strip(), strict=False) for p in self.trusted_proxies.split(",") if p.strip()
         )
+
+    @property
+    def web_push_service_hosts(self) -> tuple[str, ...]:
+        """``BANTIN_WEB_PUSH_SERVICES`` parsed: lower-case hosts or parent domains."""
+        return tuple(h.strip().lower().strip(".") for h in self.web_push_services.split(",") if h.strip())
 
     @property
     def two_factor_roles(self) -> frozenset[str]:

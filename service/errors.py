@@ -83,6 +83,8 @@ ENGLISH: dict[str, str] = {
     "not_zalo_user": "must be the numeric Zalo user_id of a follower of the Official Account",
     "not_page_id": "must be the numeric id of a Facebook Page",
     "invalid_push_key": "is not a key a browser's push subscription gives (RFC 8291 §3.2)",
+    "not_push_service": "is not at a push service this site accepts (BANTIN_WEB_PUSH_SERVICES)",
+    "push_keys_differ": "is already subscribed with other keys: unsubscribe it in its browser first",
     "apprise_missing": "apprise is not installed; install bantin[apprise]",
     "not_https_url": "must be an https:// URL",
     "no_host": "has no host",

@@ -30,7 +30,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
@@ -139,6 +139,7 @@ class Rule(enum.StrEnum):
     ONLY_PUBLISHED_CORRECTED = "only_published_corrected"
     NOT_YOUR_STAGE = "not_your_stage"
     OWN_ARTICLE = "own_article"
+    APPROVED_EARLIER_STAGE = "approved_earlier_stage"
 
 
 # One sentence per rule, as a person reads it (Vietnamese msgids; English in the catalogue,
@@ -158,6 +159,7 @@ MESSAGES = {
     Rule.PUBLISHED_READ_ONLY: N_("Bài đã đăng nên phóng viên chỉ xem được; nếu cần sửa, hãy báo biên tập viên."),
     Rule.SELF_APPROVAL: N_("Bạn đã gửi bài này nên không thể tự duyệt; cần một biên tập viên khác."),
     Rule.OWN_ARTICLE: N_("Bài này do bạn viết nên bạn không thể tự duyệt; cần một người khác duyệt."),
+    Rule.APPROVED_EARLIER_STAGE: N_("Bạn đã duyệt bài này ở bước trước; bước này cần một người khác duyệt."),
     Rule.NOT_YOUR_STAGE: N_("Bài đang ở bước “%(stage)s”; chỉ người giữ bước này mới duyệt hoặc trả lại được."),
     Rule.CHANGED_MEANWHILE: N_(
         "Trạng thái của bài vừa thay đổi (có thể vừa được đăng, duyệt hoặc gỡ) nên chưa làm được; "
@@ -204,13 +206,15 @@ class Standing:
     """What the policy needs to know of an article: its status (None before it is created),
     who created it, who submitted the review in progress (None unless pending), its id
     (named in a refusal), and the workflow stage its review is at (None: any editor or
-    admin decides, the single stage of a desk without a workflow; decision 0042)."""
+    admin decides, the single stage of a desk without a workflow; decision 0042), and who
+    approved the earlier stages of this submission (each stage is a different pair of eyes)."""
 
     status: ArticleStatus | None
     created_by: str | None = None
     submitted_by: str | None = None
     article_id: int | None = None
     stage: Stage | None = None
+    approved_earlier: frozenset[str] = frozenset()
 
 
 NEW = Standing(None)
@@ -281,6 +285,9 @@ def _review_decision(actor: Actor, standing: Standing, kind: ChangeKind) -> Outc
         raise SelfApproval(Rule.SELF_APPROVAL)
     if kind == ChangeKind.APPROVE and actor.label is not None and standing.created_by == actor.label:
         raise SelfApproval(Rule.OWN_ARTICLE)  # written by them, submitted by someone else
+    if kind == ChangeKind.APPROVE and actor.label is not None and actor.label in standing.approved_earlier:
+        # One person holding two stages would otherwise approve alone, twice (decision 0042).
+        raise SelfApproval(Rule.APPROVED_EARLIER_STAGE)
     if standing.stage is not None and not standing.stage.held_by(actor.label, actor.role):
         raise NotPermitted(Rule.NOT_YOUR_STAGE, stage=standing.stage.name)
     return Outcome.AS_ASKED
@@ -316,7 +323,7 @@ def may_create_categories(actor: Actor, settings: Settings) -> bool:
 
 def standing_of(session: Session, article: Article) -> Standing:
     """The article's standing; the submitter and the stage are read from its review in progress."""
-    submitted_by, stage = None, None
+    submitted_by, stage, approved_earlier = None, None, frozenset[str]()
     if article.status == ArticleStatus.PENDING_REVIEW:
         row = session.execute(
             select(ArticleReview.requested_by, ArticleReview.stage).where(
@@ -327,7 +334,26 @@ def standing_of(session: Session, article: Article) -> Standing:
             submitted_by = row.requested_by
             current, _ = stage_at(session, row.stage)
             stage = None if current.default else current
-    return Standing(ArticleStatus(article.status), article.created_by, submitted_by, article.id, stage)
+            if row.stage > 0:
+                approved_earlier = _approvers_of_this_round(session, article.id)
+    return Standing(
+        ArticleStatus(article.status), article.created_by, submitted_by, article.id, stage, approved_earlier
+    )
+
+
+def _approvers_of_this_round(session: Session, article_id: int) -> frozenset[str]:
+    """Who approved a stage since the article was last submitted (its newest stage-0 review)."""
+    submitted_at = select(func.max(ArticleReview.requested_at)).where(
+        ArticleReview.article_id == article_id, ArticleReview.stage == 0
+    )
+    approvers = session.scalars(
+        select(ArticleReview.decided_by).where(
+            ArticleReview.article_id == article_id,
+            ArticleReview.status == ReviewStatus.APPROVED,
+            ArticleReview.requested_at >= submitted_at.scalar_subquery(),
+        )
+    )
+    return frozenset(name for name in approvers if name)
 
 
 def outcome_for(session: Session, actor: Actor, article: Article, kinds: Collection[ChangeKind]) -> Outcome:

@@ -299,10 +299,14 @@ def _update_locked(session: Session, where: tuple[Any, ...], values: dict[str, A
 
 
 def disable_subscription(session: Session, subscription_id: int, reason: str, now: datetime) -> bool:
-    """Disable an active subscription and fail its pending deliveries; False if it was not active."""
+    """Disable an active subscription (or a staff member's notification address, which they
+    link again to revive) and fail its pending deliveries; False if it was neither."""
     changed = session.execute(
         update(Subscription)
-        .where(Subscription.id == subscription_id, Subscription.status == SubscriptionStatus.ACTIVE)
+        .where(
+            Subscription.id == subscription_id,
+            Subscription.status.in_((SubscriptionStatus.ACTIVE, SubscriptionStatus.STAFF)),
+        )
         .values(status=SubscriptionStatus.DISABLED.value, status_reason=reason, updated_at=now)
         .execution_options(synchronize_session=False)
     )

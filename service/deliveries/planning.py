@@ -7,7 +7,7 @@ Rows are inserted in bulk; the unique (announcement, subscription) pair and the 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -163,14 +163,19 @@ def insert_deliveries(
     now: datetime,
     settings: Settings,
     ids: Sequence[str] | None = None,
+    handed: bool = True,
 ) -> list[str]:
     """Pending delivery rows, one per subscription; returns their ids.
+
+    ``handed``: the caller publishes their batches now (leased); False leaves them for
+    ``sweep.top_up``, which hands them to the broker as workers take them.
 
     ``ids`` (one per subscription) when the caller recorded them beforehand (a digest row
     names its delivery); new ones otherwise.
     """
-    # Held back from the due-sweep while the batch messages are on their way.
-    lease = now + timedelta(seconds=settings.delivery_lease_seconds)
+    # Held back from the due-sweep while the batch messages are on their way; without a
+    # lease when the caller leaves the handing to the broker to ``sweep.top_up`` (decision 0044).
+    lease = now + timedelta(seconds=settings.delivery_lease_seconds) if handed else None
     ids = list(ids) if ids is not None else [new_delivery_id() for _ in subscription_ids]
     rows = [
         {
@@ -243,6 +248,38 @@ def plan_chunk(
     chosen, planned = session.execute(_PG_PLAN_CHUNK, {**params, "after": after or 0, "size": size}).one()
     _top_up(session, now, settings)
     return Chunk(int(planned), done=chosen < size)
+
+
+def plan_named_chunk(
+    session: Session,
+    *,
+    source_key: str,
+    event_type: str,
+    payload: Mapping[str, Any],
+    now: datetime,
+    settings: Settings,
+    next_ids: Callable[[int, int], Sequence[int]],
+    size: int,
+) -> Chunk:
+    """The next ``size`` subscriptions of a named audience too large for one statement (a
+    correction's original recipients, decision 0043): ``next_ids(after, size)`` reads them
+    in subscription id order after ``after``. Created on the first call and continued after
+    the highest subscription id planned on each later one, as :func:`plan_chunk`; on
+    PostgreSQL the rows are handed to the broker by ``sweep.top_up`` (decision 0044)."""
+    created = create_announcement(session, source_key, event_type, payload, now)
+    after = 0
+    if created is None:
+        created = session.execute(select(Announcement.id).where(Announcement.source_key == source_key)).scalar_one()
+        last = session.scalar(select(func.max(Delivery.subscription_id)).where(Delivery.announcement_id == created))
+        after = last or 0
+    chosen = list(next_ids(after, size))
+    on_pg = session.get_bind().dialect.name == "postgresql"
+    planned = insert_deliveries(session, created, chosen, now, settings, handed=not on_pg)
+    if on_pg:
+        _top_up(session, now, settings)
+    else:
+        defer_batched(session, task_names.SEND_DELIVERY_BATCH, planned)
+    return Chunk(len(planned), done=len(chosen) < size)
 
 
 def _plan_params(announcement_id: int, event_type: str, categories: list[str] | None, now: datetime) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from service.db.models import (
     Subscription,
     SubscriptionStatus,
 )
-from service.deliveries.planning import Chunk, Named, plan_announcement, plan_chunk
+from service.deliveries.planning import Chunk, plan_chunk, plan_named_chunk
 from service.feeds.scopes import SITE
 from service.feeds.urls import feed_url
 from service.text import excerpt
@@ -65,7 +65,7 @@ def source_key(event_id: int) -> str:
     return f"event:{event_id}"
 
 
-def original_recipients(session: Session, article_id: int) -> tuple[int, ...]:
+def original_recipients(session: Session, article_id: int, after: int = 0, limit: int | None = None) -> tuple[int, ...]:
     """Who a correction of ``article_id`` goes to (decision 0043): the subscriptions whose
     delivery of the article's ``article.published`` announcement (any of them, if it was
     published, unpublished and published again) succeeded, and that are still active. A
@@ -74,7 +74,8 @@ def original_recipients(session: Session, article_id: int) -> tuple[int, ...]:
 
     Indexed all the way: the article's events (ix_outbox_events_article), their
     announcements by the unique source key, their deliveries by the unique
-    (announcement, subscription) pair. Ids ascending.
+    (announcement, subscription) pair. Ids ascending, those above ``after``, at most
+    ``limit`` (a chunk of the planning).
     """
     events = session.scalars(
         select(OutboxEvent.id).where(
@@ -92,8 +93,10 @@ def original_recipients(session: Session, article_id: int) -> tuple[int, ...]:
             Announcement.source_key.in_([source_key(e) for e in events]),
             Delivery.status == DeliveryStatus.DELIVERED.value,
             Subscription.status == SubscriptionStatus.ACTIVE.value,
+            Delivery.subscription_id > after,
         )
         .order_by(Delivery.subscription_id)
+        .limit(limit)
     )
     return tuple(rows)
 
@@ -148,35 +151,32 @@ def plan_event_chunk(session: Session, event_id: int, now: datetime, settings: S
         return Chunk(0, done=True)
     payload = article_payload(article, settings.base_url)
     if event.type == EventType.ARTICLE_CORRECTED.value:
-        # Bounded by who received the original (decision 0043): planned in one chunk.
         correction = session.get(ArticleCorrection, event.payload.get("correction_id"))
-        planned = 0
-        if correction is not None:
-            payload["correction"] = Correction.of(correction).as_payload()
-            planned = len(
-                plan_announcement(
-                    session,
-                    source_key=source_key(event.id),
-                    event_type=event.type,
-                    payload=payload,
-                    now=now,
-                    settings=settings,
-                    audience=Named(original_recipients(session, article.id)),
-                    resume=True,
-                )
-            )
-        event.announced_at = now
-        return Chunk(planned, done=True)
-    chunk = plan_chunk(
-        session,
-        source_key=source_key(event.id),
-        event_type=event.type,
-        payload=payload,
-        now=now,
-        settings=settings,
-        categories=tuple(c.slug for c in article.categories),
-        size=size,
-    )
+        if correction is None:
+            event.announced_at = now
+            return Chunk(0, done=True)
+        payload["correction"] = Correction.of(correction).as_payload()
+        chunk = plan_named_chunk(
+            session,
+            source_key=source_key(event.id),
+            event_type=event.type,
+            payload=payload,
+            now=now,
+            settings=settings,
+            next_ids=lambda after, limit: original_recipients(session, article.id, after, limit),
+            size=size,
+        )
+    else:
+        chunk = plan_chunk(
+            session,
+            source_key=source_key(event.id),
+            event_type=event.type,
+            payload=payload,
+            now=now,
+            settings=settings,
+            categories=tuple(c.slug for c in article.categories),
+            size=size,
+        )
     if chunk.done:
         event.announced_at = now
     return chunk

@@ -19,6 +19,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -60,6 +61,16 @@ def _find(session: Session, endpoint: str) -> Subscription | None:
     ).one_or_none()
 
 
+def is_push_service(endpoint: str, services: tuple[str, ...]) -> bool:
+    """Whether ``endpoint``'s host is one of ``services`` or under one of them
+    (``wns2-par02p.notify.windows.com`` under ``notify.windows.com``)."""
+    try:
+        host = (urlsplit(endpoint).hostname or "").lower().rstrip(".")
+    except ValueError:
+        return False
+    return any(host == service or host.endswith("." + service) for service in services)
+
+
 def subscribe_browser(
     session: Session,
     form: BrowserSubscription,
@@ -80,6 +91,9 @@ def subscribe_browser(
         raise InvalidField("endpoint", "required")
     if len(endpoint) > MAX_ENDPOINT:
         raise InvalidField("endpoint", "too_long", length=len(endpoint), limit=MAX_ENDPOINT)
+    if not is_push_service(endpoint, settings.web_push_service_hosts):
+        # Checked before the egress guard's DNS lookup: an unknown host costs us nothing.
+        raise InvalidField("endpoint", "not_push_service")
     try:
         endpoint = WebPushChannel().validate_target(endpoint, {}, policy_for(settings.egress_allow))
     except InvalidField as refused:
@@ -95,6 +109,10 @@ def subscribe_browser(
     throttle(limiter, "web-push", client, endpoint, settings)
     subscription = _find(session, endpoint)
     action = "changed"
+    if subscription is not None and not hmac.compare_digest(subscription.secret or "", auth):
+        # A browser's endpoint keeps its keys for its life (Push API): other keys mean someone
+        # who learnt the endpoint, who would take the subscription over (and lift a "forget me").
+        raise InvalidField("auth", "push_keys_differ")
     if subscription is None:
         action = "given"
         subscription = Subscription(

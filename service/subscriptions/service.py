@@ -96,10 +96,11 @@ def create_subscription(
 
 
 def get_subscription(session: Session, subscription_id: int, *, for_update: bool = False) -> Subscription:
-    """The subscription with this id (WebSub subscribers excluded), row-locked (SELECT … FOR
-    UPDATE) when ``for_update``; NotFound otherwise."""
+    """The subscription with this id (WebSub subscribers and staff notification addresses
+    excluded: each has its own place), row-locked (SELECT … FOR UPDATE) when ``for_update``;
+    NotFound otherwise."""
     subscription = session.get(Subscription, subscription_id, with_for_update=for_update)
-    if subscription is None or subscription.channel == "websub":
+    if subscription is None or subscription.channel == "websub" or subscription.status == SubscriptionStatus.STAFF:
         raise NotFound(f"subscription {subscription_id} does not exist")
     return subscription
 
@@ -108,7 +109,10 @@ def list_subscriptions(
     session: Session, *, status: str | None = None, channel: str | None = None, limit: int = 100, offset: int = 0
 ) -> tuple[list[Subscription], int]:
     """A page of subscriptions by id, filtered by status and channel, and the total matching."""
-    query = select(Subscription).where(Subscription.channel != "websub")
+    # A staff member's notification address is theirs to set (service/staff), not a reader's.
+    query = select(Subscription).where(
+        Subscription.channel != "websub", Subscription.status != SubscriptionStatus.STAFF
+    )
     if status:
         query = query.where(Subscription.status == status)
     if channel:

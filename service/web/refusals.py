@@ -68,6 +68,10 @@ WORDS: dict[str, str] = {
     "not_zalo_user": N_("Phải là user_id dạng số của người theo dõi Official Account."),
     "not_page_id": N_("Phải là ID dạng số của một Trang Facebook."),
     "invalid_push_key": N_("Trình duyệt gửi khóa đăng ký thông báo không hợp lệ."),
+    "not_push_service": N_("Trình duyệt này dùng một dịch vụ thông báo mà trang chưa nhận."),
+    "push_keys_differ": N_(
+        "Địa chỉ nhận thông báo này đã được đăng ký với khóa khác; hãy tắt thông báo trên trình duyệt đó trước."
+    ),
     "not_email": N_("Không phải địa chỉ e-mail hợp lệ."),
     "email": N_("Địa chỉ thư điện tử không hợp lệ."),
     "consent_needed": N_("Cần đánh dấu đồng ý để đăng ký."),

@@ -18,6 +18,8 @@ PUSH_SETTINGS = {
     "BANTIN_WEB_PUSH_VAPID_PUBLIC_KEY": PUBLIC,
     "BANTIN_WEB_PUSH_SUBJECT": "mailto:toasoan@example.vn",
     "BANTIN_WEB_PUSH_TTL_SECONDS": "3600",
+    # The local push service (tests/integration/push_service.py) stands in for FCM and the rest.
+    "BANTIN_WEB_PUSH_SERVICES": "127.0.0.1",
 }
 
 

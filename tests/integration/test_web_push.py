@@ -181,6 +181,23 @@ def test_the_browser_unsubscribes_with_its_secret_only(
         wait_until(lambda: push_service.pushes_to(browser), 4, "no push after unsubscribing")
 
 
+def test_someone_who_knows_an_endpoint_cannot_take_its_subscription_over(
+    stack: Stack, push_service: PushService, publisher: httpx.Client, database_url: str, unique: str
+) -> None:
+    slug = category_of(publisher, unique)
+    browser = push_service.new_browser()
+    assert subscribe(stack, browser, [slug]).status_code == 201
+    before = subscription_row(database_url, browser.endpoint)
+    # The same endpoint with another browser's keys (and other categories): refused, nothing changed.
+    forged = {**browser.subscription_json(), "keys": push_service.new_browser().subscription_json()["keys"]}
+    answer = subscribe(stack, browser, [], forged)
+    assert (answer.status_code, answer.json()["field"]) == (422, "auth"), answer.text
+    assert answer.json()["message"]
+    assert subscription_row(database_url, browser.endpoint) == before
+    # The browser itself, asking again with its own keys, is still welcome.
+    assert subscribe(stack, browser, [slug]).status_code in (200, 201)
+
+
 @pytest.mark.parametrize(
     ("change", "status", "field"),
     [

@@ -29,7 +29,9 @@ def empty_tables(each_database: str) -> Iterator[None]:
 
 
 def test_one_browser_subscribing_from_several_tabs_at_once_is_one_subscription() -> None:
-    settings = get_settings().model_copy(update={"egress_allow": "127.0.0.1/32", "subscribe_per_address_per_hour": 100})
+    settings = get_settings().model_copy(
+        update={"egress_allow": "127.0.0.1/32", "subscribe_per_address_per_hour": 100, "web_push_services": "127.0.0.1"}
+    )
     browser = Browser("https://127.0.0.1/push/one-endpoint")
     keys = browser.subscription_json()["keys"]
     form = BrowserSubscription(browser.endpoint, keys["p256dh"], keys["auth"])

@@ -25,8 +25,9 @@ from service.db.models import (
     OutboxEvent,
     Subscription,
 )
+from service.deliveries.planning import Chunk
 from service.errors import InvalidField
-from service.events.announce import original_recipients, plan_event_announcement
+from service.events.announce import original_recipients, plan_event_announcement, plan_event_chunk
 from tests.actors import OPERATOR, staff
 
 NOW = datetime(2027, 2, 3, 1, 0, tzinfo=UTC)
@@ -213,3 +214,32 @@ def test_a_withdrawal_keeps_its_reason_and_refuses_an_over_long_one() -> None:
             session, article_id, NOW, get_settings(), OPERATOR, "  Thông tin chưa được kiểm chứng. "
         )
         assert change.article.withdrawal_reason == "Thông tin chưa được kiểm chứng."
+
+
+def test_a_correction_to_many_is_planned_in_chunks_each_recipient_once() -> None:
+    readers = [subscribe("webhook", f"https://8.8.{n}.8/hook") for n in range(7)]
+    article_id = publish()
+    original = recipients_of(announce(article_id, EventType.ARTICLE_PUBLISHED))
+    for subscription_id in readers:
+        mark(original, subscription_id, DeliveryStatus.DELIVERED)
+    with session_scope() as session:
+        publish_correction(session, article_id, FIX, NOW + timedelta(hours=1), get_settings(), EDITOR)
+        event_id = session.scalars(
+            select(OutboxEvent.id).where(OutboxEvent.type == EventType.ARTICLE_CORRECTED.value)
+        ).one()
+    # Three transactions of at most 3, as a planner stopped between chunks is continued.
+    sizes = []
+    for _ in range(3):
+        with session_scope() as session:
+            chunk = plan_event_chunk(session, event_id, NOW, get_settings(), 3)
+            sizes.append((chunk.planned, chunk.done))
+    assert sizes == [(3, False), (3, False), (1, True)]
+    with session_scope() as session:
+        planned = session.scalars(
+            select(Delivery.subscription_id)
+            .join(Announcement, Announcement.id == Delivery.announcement_id)
+            .where(Announcement.type == "article.corrected")
+        ).all()
+        assert sorted(planned) == readers
+        assert session.get(OutboxEvent, event_id).announced_at is not None  # type: ignore[union-attr]
+        assert plan_event_chunk(session, event_id, NOW, get_settings(), 3) == Chunk(0, done=True)

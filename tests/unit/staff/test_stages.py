@@ -277,3 +277,28 @@ def test_a_disabled_or_addressless_user_is_not_told() -> None:
         lanhdao.active = False
     submitted()
     assert told("staff.review_requested") == ["bientap2@toasoan.example.vn", "bientap@toasoan.example.vn"]
+
+
+def test_one_person_holding_two_stages_approves_only_one_of_them() -> None:
+    # The leader is an editor too, so holds the first stage (every editor) and the second.
+    two_stages()
+    article_id = submitted()
+    with session_scope() as session:
+        approve(session, article_id, LEADER, utcnow(), get_settings())
+    with pytest.raises(SelfApproval) as refused, session_scope() as session:
+        approve(session, article_id, LEADER, utcnow(), get_settings(), publish_now=True)
+    assert refused.value.rule == Rule.APPROVED_EARLIER_STAGE
+    assert status_of(article_id) == "pending_review"
+    # Returned and submitted again, a new round: their approval of the last round no longer counts.
+    with session_scope() as session:
+        approve_round = latest_review(session, article_id)
+        assert approve_round is not None and approve_round.stage == 1
+    with session_scope() as session:
+        return_for_changes(session, article_id, LEADER, "Sửa đoạn mở đầu.", utcnow(), get_settings())
+    with session_scope() as session:
+        submit_for_review(session, article_id, WRITER, utcnow() + timedelta(seconds=1), get_settings())
+    with session_scope() as session:
+        approve(session, article_id, EDITOR, utcnow() + timedelta(seconds=2), get_settings())
+    with session_scope() as session:
+        approve(session, article_id, LEADER, utcnow() + timedelta(seconds=3), get_settings(), publish_now=True)
+    assert status_of(article_id) == "published"

@@ -35,6 +35,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('two_factor_roles')
+    # A sealed secret (87 characters) does not fit the old columns, and the old code could not
+    # open it anyway: those staff enrol again (their recovery codes still sign them in).
+    op.execute(sa.text("UPDATE users SET totp_secret = NULL, totp_enabled_at = NULL WHERE length(totp_secret) > 64"))
+    op.execute(sa.text("UPDATE users SET totp_pending_secret = NULL WHERE length(totp_pending_secret) > 64"))
     with op.batch_alter_table('users') as batch:
         batch.alter_column('totp_pending_secret', type_=sa.String(length=64), existing_nullable=True)
         batch.alter_column('totp_secret', type_=sa.String(length=64), existing_nullable=True)
