@@ -285,11 +285,11 @@ def _review_decision(actor: Actor, standing: Standing, kind: ChangeKind) -> Outc
         raise SelfApproval(Rule.SELF_APPROVAL)
     if kind == ChangeKind.APPROVE and actor.label is not None and standing.created_by == actor.label:
         raise SelfApproval(Rule.OWN_ARTICLE)  # written by them, submitted by someone else
+    if standing.stage is not None and not standing.stage.held_by(actor.label, actor.role):
+        raise NotPermitted(Rule.NOT_YOUR_STAGE, stage=standing.stage.name)
     if kind == ChangeKind.APPROVE and actor.label is not None and actor.label in standing.approved_earlier:
         # One person holding two stages would otherwise approve alone, twice (decision 0042).
         raise SelfApproval(Rule.APPROVED_EARLIER_STAGE)
-    if standing.stage is not None and not standing.stage.held_by(actor.label, actor.role):
-        raise NotPermitted(Rule.NOT_YOUR_STAGE, stage=standing.stage.name)
     return Outcome.AS_ASKED
 
 

@@ -31,8 +31,8 @@ def push_service() -> Iterator[PushService]:
 
 
 @pytest.fixture(scope="module")
-def running(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, str]]:
-    with push_stack(redis_url, tmp_path_factory.mktemp("stack-push")) as started:
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, str]]:
+    with push_stack(tmp_path_factory.mktemp("stack-push")) as started:
         yield started
 
 
