@@ -60,7 +60,7 @@ from service.db.engine import session_scope
 from service.db.types import utcnow
 from service.feeds.publish import ensure_site_feeds
 from service.i18n import LanguageMiddleware
-from service.observability import tally
+from service.observability import access_lines, tally
 from service.observability.logs import configure_from_settings
 from service.web.client import ClientAddress
 from workers.relay import warm_relay
@@ -102,7 +102,8 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     await mail_relay.check(get_settings())
     watch = asyncio.create_task(_watch_mail_relay())
     # Request counts and latencies reach the metrics once a second, and at shutdown (decision 0046).
-    flushing = asyncio.create_task(tally.flush_every())
+    # Access lines too, in one write a second (decision 0050).
+    flushing = asyncio.create_task(tally.flush_every(also=access_lines.flush))
     if not _startup_frozen.is_set():
         _startup_frozen.set()
         heap.freeze_long_lived()
@@ -163,7 +164,11 @@ def create_app() -> FastAPI:
     # Feeds, /calendar.ics and /healthz are answered here from memory, skipping the rest.
     app.add_middleware(PublicDocuments)
     # It sees every answer, the body-size 413 and the documents included.
-    app.add_middleware(observability.RequestObservability, access_log_sample=settings.access_log_sample)
+    app.add_middleware(
+        observability.RequestObservability,
+        access_log_sample=settings.access_log_sample,
+        access_lines=access_lines.for_this_process(),
+    )
     # Added last, so outermost: who the client is, decided once for all below (decision 0028).
     app.add_middleware(ClientAddress, trusted=settings.trusted_proxy_networks)
     routers = (

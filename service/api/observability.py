@@ -26,6 +26,7 @@ from service.audit.context import acting
 from service.db.engine import read_scope
 from service.db.types import utcnow
 from service.observability import multiprocess, tally
+from service.observability.access_lines import AccessLines
 from service.observability.database import DatabaseCollector
 from service.observability.logs import CONTEXT_FIELDS, VETTED, bound, needs_no_masking
 from service.observability.metrics import HTTP_DURATION_TALLY, HTTP_REQUESTS_TALLY
@@ -83,9 +84,11 @@ class RequestObservability:
     route template, and writes the access line of ``access_log_sample`` of the answers
     (0: none, 1: every one) and of every server error (5xx)."""
 
-    def __init__(self, app: ASGIApp, access_log_sample: float = 1.0) -> None:
+    def __init__(self, app: ASGIApp, access_log_sample: float = 1.0, access_lines: AccessLines | None = None) -> None:
         self.app = app
         self.access_log_sample = access_log_sample
+        # The buffered writer when our logging is in place (decision 0050); else log records.
+        self.access_lines = access_lines
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -124,20 +127,23 @@ class RequestObservability:
         sample = self.access_log_sample
         return sample >= 1.0 or status >= 500 or (sample > 0.0 and random.random() < sample)  # noqa: S311 - a sample, not a secret
 
-    @staticmethod
-    def _access_line(scope: Scope, method: str, route: str, status: int, elapsed: float) -> None:
-        """One ``bantin.access`` record. Without ids from the path it holds only what is known
+    def _access_line(self, scope: Scope, method: str, route: str, status: int, elapsed: float) -> None:
+        """One ``bantin.access`` line. Without ids from the path it holds only what is known
         to be plain (a standard method, our template, numbers, a vetted request id, an address),
         so it is written unscanned (``VETTED``); a path's ids or another method go through the redactor."""
         duration_ms = round(elapsed * 1000, 1)
-        extra: dict[str, object] = {"method": method, "route": route, "status": status, "duration_ms": duration_ms}
+        message = f"{method} {route} {status} {duration_ms:.1f} ms"
+        fields: dict[str, object] = {"method": method, "route": route, "status": status, "duration_ms": duration_ms}
         # Ids from the path (article_id, subscription_id, delivery_id), never other parameters.
         ids = {k: v for k, v in scope.get("path_params", {}).items() if k in CONTEXT_FIELDS}
-        if ids:
-            extra |= ids
-        elif method in _PLAIN_METHODS:
-            extra[VETTED] = True
-        access_log.info("%s %s %d %.1f ms", method, route, status, duration_ms, extra=extra)
+        fields |= ids
+        vetted = not ids and method in _PLAIN_METHODS
+        if self.access_lines is not None:
+            self.access_lines.add(message, fields, vetted, server_error=status >= 500)
+            return
+        if vetted:
+            fields[VETTED] = True
+        access_log.info(message, extra=fields)
 
 
 @router.get("/metrics", include_in_schema=False)

@@ -20,11 +20,12 @@ import json
 import logging
 import re
 import sys
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple, TextIO
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -169,18 +170,21 @@ class _JsonFormatter(JsonFormatter):
     def _vetted(self, record: logging.LogRecord) -> str:
         """The line ``JsonFormatter.format`` writes for ``record`` (tests/unit/test_logs.py
         compares them): the required fields, the extra ones, the timestamp."""
-        fields: dict[str, Any] = {
-            "level": record.levelname,
-            "role": getattr(record, "role", None),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
         skip = self._skip_fields
-        for key, value in record.__dict__.items():
-            if key not in skip and not key.startswith("_"):
-                fields[key] = value
-        fields["timestamp"] = datetime.fromtimestamp(record.created, tz=UTC).isoformat()
-        return json.dumps(fields, ensure_ascii=False)
+        fields = {k: v for k, v in record.__dict__.items() if k not in skip and not k.startswith("_")}
+        role = getattr(record, "role", None)
+        return self.line(record.name, record.levelname, role, record.getMessage(), fields, record.created)
+
+    def line(
+        self, logger: str, level: str, role: str | None, message: str, fields: dict[str, Any], created: float
+    ) -> str:
+        """One unredacted line from its parts (``fields``: the extra and context fields, in
+        order; ``created``: seconds since the epoch), as :meth:`format` writes a record."""
+        document: dict[str, Any] = {"level": level, "role": role, "logger": logger, "message": message}
+        for key, value in fields.items():
+            document.setdefault(key, value)
+        document["timestamp"] = datetime.fromtimestamp(created, tz=UTC).isoformat()
+        return json.dumps(document, ensure_ascii=False)
 
 
 class _TextFormatter(logging.Formatter):
@@ -193,6 +197,44 @@ class _TextFormatter(logging.Formatter):
         extras = " ".join(f"{k}={getattr(record, k)}" for k in CONTEXT_FIELDS if hasattr(record, k))
         line = f"{line} [{extras}]" if extras else line
         return line if getattr(record, VETTED, False) and record.exc_info is None else self.redactor(line)
+
+    def line(
+        self, logger: str, level: str, role: str | None, message: str, fields: dict[str, Any], created: float
+    ) -> str:
+        """One unredacted line from its parts, as :meth:`format` writes a record made at
+        ``created`` with ``fields`` set on it (tests/unit/test_logs.py compares them)."""
+        # logging.LogRecord's own milliseconds (Python 3.11) and Formatter.formatTime's shape.
+        msecs = int((created - int(created)) * 1000)
+        stamp = f"{time.strftime(self.default_time_format, self.converter(created))},{msecs:03d}"
+        line = f"{stamp} {level} {role} {logger}: {message}"
+        extras = " ".join(f"{k}={fields[k]}" for k in CONTEXT_FIELDS if k in fields)
+        return f"{line} [{extras}]" if extras else line
+
+
+class Installed(NamedTuple):
+    """What :func:`configure` put on the root logger: its handler, the role, the redactor."""
+
+    handler: logging.StreamHandler[TextIO]
+    role: str
+    redactor: Redactor
+
+    @property
+    def formatter(self) -> _JsonFormatter | _TextFormatter:
+        """The handler's formatter (one of ours: :func:`configure` set it)."""
+        formatter = self.handler.formatter
+        assert isinstance(formatter, _JsonFormatter | _TextFormatter)
+        return formatter
+
+
+_installed: Installed | None = None
+
+
+def installed() -> Installed | None:
+    """What :func:`configure` installed, while its handler is still the root logger's (a
+    test's capture or another configuration may have replaced it since)."""
+    if _installed is not None and _installed.handler in logging.getLogger().handlers:
+        return _installed
+    return None
 
 
 def configure(
@@ -208,6 +250,8 @@ def configure(
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_JsonFormatter(redactor) if fmt == "json" else _TextFormatter(redactor))
     handler.addFilter(ContextFilter(role))
+    global _installed
+    _installed = Installed(handler, role, redactor)
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -20,6 +20,7 @@ import asyncio
 import math
 import threading
 from bisect import bisect_left
+from collections.abc import Callable
 
 from prometheus_client import Counter, Histogram
 
@@ -107,11 +108,16 @@ def flush() -> None:
         tally.flush()
 
 
-async def flush_every(seconds: float = FLUSH_SECONDS) -> None:
-    """Flush every ``seconds`` until cancelled, then once more (the API's lifespan runs it)."""
+async def flush_every(seconds: float = FLUSH_SECONDS, also: Callable[[], None] | None = None) -> None:
+    """Flush every ``seconds`` until cancelled, then once more (the API's lifespan runs it);
+    ``also``: another in-process buffer written on the same beat (the access lines)."""
     try:
         while True:
             await asyncio.sleep(seconds)
             flush()
+            if also is not None:
+                also()
     finally:
         flush()
+        if also is not None:
+            also()
