@@ -37,6 +37,7 @@ from service.api import (
 from service.api.documents import PublicDocuments
 from service.api.errors import install_error_handlers
 from service.api.limits import BodySizeLimit
+from service.auth import two_factor
 from service.calendar.loader import load_key_dates
 from service.calendar.service import ensure_calendar, sync_seed_file
 from service.channels import mail_relay
@@ -72,7 +73,8 @@ _startup_frozen = threading.Event()
 
 
 def _prepare() -> None:
-    """Fresh install: empty site feeds answer at once; seed key dates are loaded.
+    """Fresh install: empty site feeds answer at once; seed key dates are loaded; two-factor
+    secrets an earlier release kept in clear are sealed.
 
     A bad key_dates.yaml stops the API here, naming the entry and the reason.
     """
@@ -82,6 +84,9 @@ def _prepare() -> None:
         ensure_site_feeds(session, utcnow(), settings)
         added = sync_seed_file(session, entries, clock.now(settings), settings)
         ensure_calendar(session, clock.now(settings), settings)
+        sealed = two_factor.seal_kept_in_clear(session)
+    if sealed:
+        log.info("two-factor secrets kept in clear by an earlier release sealed: %d", sealed)
     if added:
         log.info("key dates added from %s: %s", settings.key_dates_file, ", ".join(added))
     warm_relay()

@@ -15,7 +15,8 @@
   enrol. An admin resets a lost device: secret and codes gone, sessions ended, the row audited.
 - **Secrets sealed at rest** (service/auth/sealed.py): the stored secret is AES-GCM under a
   key derived from ``BANTIN_SECRET_KEY``, so a copy of the database cannot make codes. A
-  value kept in clear by the first release is read once more and sealed at its next use.
+  value kept in clear by the first release is sealed when the API starts (:func:`seal_kept_in_clear`)
+  and, until then, read once more and sealed at its next use.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings, get_settings
 from service.audit.log import record
-from service.auth.sealed import Unreadable, is_sealed, seal, unseal
+from service.auth.sealed import VERSION, Unreadable, is_sealed, seal, unseal
 from service.auth.users import get_user
 from service.db.models import RecoveryCode, StaffSession, TwoFactorRole, User
 from service.errors import InvalidField
@@ -59,6 +60,27 @@ def _plain(stored: str) -> str:
     if not is_sealed(stored):
         return stored
     return unseal(get_settings().secret_key.get_secret_value(), _PURPOSE, stored)
+
+
+def seal_kept_in_clear(session: Session) -> int:
+    """Seal every secret the first release kept in clear (enrolled or pending); the count.
+
+    The API runs it at start (service/api/app.py), so an account that never signs in again
+    does not keep a clear secret in the database and its copies; a migration cannot, since
+    sealing needs BANTIN_SECRET_KEY. Several API processes starting at once may each seal a
+    row: every result opens to the same secret.
+    """
+    clear = or_(
+        ~User.totp_secret.startswith(VERSION, autoescape=True),
+        ~User.totp_pending_secret.startswith(VERSION, autoescape=True),
+    )
+    users = session.scalars(select(User).where(clear)).all()
+    for user in users:
+        if user.totp_secret is not None and not is_sealed(user.totp_secret):
+            user.totp_secret = _sealed(user.totp_secret)
+        if user.totp_pending_secret is not None and not is_sealed(user.totp_pending_secret):
+            user.totp_pending_secret = _sealed(user.totp_pending_secret)
+    return len(users)
 
 
 def required_roles(session: Session, settings: Settings) -> frozenset[str]:

@@ -9,9 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import pyotp
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from config.settings import Settings, get_settings
+from service.api.app import create_app
 from service.auth import sealed, two_factor
 from service.auth.sessions import sessions_of, start_session
 from service.auth.users import create_user, get_user
@@ -154,3 +156,22 @@ def test_a_sealed_value_opens_for_its_own_purpose_and_key_only() -> None:
     ):
         with pytest.raises(sealed.Unreadable):
             sealed.unseal(key, purpose, value)
+
+
+def test_secrets_kept_in_clear_are_sealed_at_start_without_a_sign_in() -> None:
+    secret, _ = enrolled_user()
+    with session_scope() as session:
+        create_user(session, "minh", "mật-khẩu-dài-đủ", "writer", NOW)
+        pending = two_factor.pending_secret(session, get_user(session, "minh"))
+        get_user(session, "lan").totp_secret = secret  # both as the first release stored them
+        get_user(session, "minh").totp_pending_secret = pending
+    with TestClient(create_app()):  # the API's start seals them
+        pass
+    with session_scope() as session:
+        assert two_factor.seal_kept_in_clear(session) == 0  # nothing left in clear
+        lan, minh = get_user(session, "lan"), get_user(session, "minh")
+        assert lan.totp_secret is not None and minh.totp_pending_secret is not None
+        key = get_settings().secret_key.get_secret_value()
+        assert sealed.unseal(key, "totp-secret", lan.totp_secret) == secret
+        assert sealed.unseal(key, "totp-secret", minh.totp_pending_secret) == pending
+    assert check(pyotp.TOTP(secret).at(NOW + timedelta(minutes=1)), NOW + timedelta(minutes=1))
