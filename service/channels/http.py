@@ -7,7 +7,10 @@ Redirects are never followed.
 
 aiohttp, not httpx: on a 2-core machine httpx's async client spends several times
 aiohttp's CPU per request, which capped a fan-out at about a tenth of what the
-receiver could take (bench/README.md).
+receiver could take (bench/README.md). The POSTs to subscriber URLs the guard pinned
+(``post_pinned``: webhooks, chat webhooks, Web Push, WebSub) go over a leaner client of
+our own beside it (``service.channels.keepalive``, decision 0047): a fan-out's CPU per
+delivery was mostly aiohttp's request machinery.
 """
 
 from __future__ import annotations
