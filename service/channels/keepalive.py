@@ -182,7 +182,10 @@ class KeepAlivePool:
         idle = self.idle.get(origin)
         while idle:
             connection = idle.pop()
-            if not connection.lost and now - connection.idle_since <= self.keepalive_seconds:
+            # is_closing: the peer's close seen, its connection_lost not yet run.
+            transport = connection.transport
+            fresh = now - connection.idle_since <= self.keepalive_seconds
+            if fresh and not connection.lost and transport is not None and not transport.is_closing():
                 return connection
             connection.close()
         return None

@@ -51,7 +51,9 @@ def test_posts_the_body_with_the_names_host_and_reuses_the_connection() -> None:
         assert [s[1] for s in seen] == ["/hooks/0?a=1", "/hooks/1?a=1", "/hooks/2?a=1"]
         method, _, host, headers, body, _ = seen[0]
         assert (method, host, body) == ("POST", f"127.0.0.1:{port}", b'{"x":1}')
-        assert headers["webhook-id"] == "m0" and headers["Content-Length"] == "7" and headers["User-Agent"] == "Bantin/1"
+        assert (
+            headers["webhook-id"] == "m0" and headers["Content-Length"] == "7" and headers["User-Agent"] == "Bantin/1"
+        )
         assert len({s[5] for s in seen}) == 1  # one connection, kept alive
 
     asyncio.run(_serve(hook, check))
@@ -142,3 +144,30 @@ def test_what_it_cannot_write_as_is_goes_through_aiohttp() -> None:
 
     asyncio.run(_serve(hook, check))
     assert paths == ["/tin-t%E1%BB%A9c"]
+
+
+def test_an_idle_connection_the_server_dropped_is_replaced_not_waited_on() -> None:
+    async def run() -> list[int]:
+        async def hook(request: web.Request) -> web.Response:
+            return web.Response(status=204)
+
+        app = web.Application()
+        app.router.add_post("/{tail:.*}", hook)
+        runner = web.AppRunner(app, keepalive_timeout=0.1)  # the server closes idle connections at once
+        await runner.setup()
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        session = new_http_session(Settings(delivery_timeout_seconds=5))
+        http = GuardedHttp(session, EgressPolicy.parse("127.0.0.1/32"))
+        try:
+            first = await _post(http, f"http://127.0.0.1:{port}/a")
+            await asyncio.sleep(0.4)
+            started = asyncio.get_running_loop().time()
+            second = await _post(http, f"http://127.0.0.1:{port}/b")
+            assert asyncio.get_running_loop().time() - started < 1
+            return [first.status_code, second.status_code]
+        finally:
+            await session.close()
+            await runner.cleanup()
+
+    assert asyncio.run(run()) == [204, 204]
