@@ -171,3 +171,46 @@ def test_an_idle_connection_the_server_dropped_is_replaced_not_waited_on() -> No
             await runner.cleanup()
 
     assert asyncio.run(run()) == [204, 204]
+
+
+def test_https_goes_to_the_pinned_address_and_checks_the_certificate(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TLS with the name for SNI and the certificate check; a certificate from an unknown
+    authority is a failure, never a silent downgrade."""
+    import ssl
+
+    import trustme
+
+    authority = trustme.CA()
+    bundle = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(bundle))
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(server_tls)
+
+    async def run(trusted: bool) -> tuple[HttpAnswer, int]:
+        async def hook(request: web.Request) -> web.Response:
+            return web.Response(status=200, text=request.headers["Host"])
+
+        app = web.Application()
+        app.router.add_post("/{tail:.*}", hook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port, ssl_context=server_tls).start()
+        session = new_http_session(Settings())
+        try:
+            if trusted:
+                monkeypatch.setenv("SSL_CERT_FILE", str(bundle))  # read by ssl.create_default_context
+            http = GuardedHttp(session, EgressPolicy.parse("127.0.0.1/32"))
+            answers = [await _post(http, f"https://127.0.0.1:{port}/h") for _ in range(2)]  # the second reuses
+            return answers[-1], port
+        finally:
+            monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+            await session.close()
+            await runner.cleanup()
+
+    with pytest.raises(HttpFailure, match="SSLCertVerificationError"):
+        asyncio.run(run(trusted=False))
+    answer, port = asyncio.run(run(trusted=True))
+    assert (answer.status_code, answer.text) == (200, f"127.0.0.1:{port}")
