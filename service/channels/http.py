@@ -7,7 +7,10 @@ Redirects are never followed.
 
 aiohttp, not httpx: on a 2-core machine httpx's async client spends several times
 aiohttp's CPU per request, which capped a fan-out at about a tenth of what the
-receiver could take (bench/README.md).
+receiver could take (bench/README.md). The POSTs to subscriber URLs the guard pinned
+(``post_pinned``: webhooks, chat webhooks, Web Push, WebSub) go over a leaner client of
+our own beside it (``service.channels.keepalive``, decision 0047): a fan-out's CPU per
+delivery was mostly aiohttp's request machinery.
 """
 
 from __future__ import annotations
@@ -20,9 +23,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+from multidict import CIMultiDict
 
 from config.settings import Settings
 from service.channels.egress import EgressDenied, EgressPolicy, ResolvedTarget, check_url, pinned
+from service.channels.keepalive import KeepAlivePool, NoAnswer, OriginKey
 from service.json_input import parse_json
 
 
@@ -54,11 +59,24 @@ class HttpFailure(Exception):
     """No answer: timed out, refused, reset. The message is short and carries no secret."""
 
 
+class _Connector(aiohttp.TCPConnector):
+    """aiohttp's connector, with the lean client's connections beside it (``keepalive``):
+    the POSTs to pinned subscriber origins go there (decision 0047), the rest through
+    aiohttp; closing the session closes both."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(limit=settings.delivery_concurrency, limit_per_host=0, keepalive_timeout=30)
+        self.keepalive = KeepAlivePool(keepalive_seconds=30, idle_per_origin=settings.delivery_concurrency)
+
+    async def close(self, *, abort_ssl: bool = False) -> None:
+        self.keepalive.close()
+        await super().close(abort_ssl=abort_ssl)
+
+
 def new_http_session(settings: Settings) -> aiohttp.ClientSession:
     """Keep-alive connections for one process; the total timeout bounds every request."""
-    connector = aiohttp.TCPConnector(limit=settings.delivery_concurrency, limit_per_host=0, keepalive_timeout=30)
     timeout = aiohttp.ClientTimeout(total=settings.delivery_timeout_seconds)
-    return aiohttp.ClientSession(connector=connector, timeout=timeout)
+    return aiohttp.ClientSession(connector=_Connector(settings), timeout=timeout)
 
 
 @dataclass
@@ -91,6 +109,26 @@ class GuardedHttp:
         if isinstance(checked, EgressDenied):
             raise checked
         return pinned(parts, checked)
+
+    async def post_pinned(self, target: ResolvedTarget, *, content: bytes, headers: Mapping[str, str]) -> HttpAnswer:
+        """POST to a URL the guard pinned (``guard``), with ``Host`` (and TLS SNI) of its name;
+        HttpFailure when there is no answer. On the lean keep-alive client when the session
+        has one and the URL can go on the wire as it is; through aiohttp otherwise."""
+        server_hostname = target.host if target.url.startswith("https") else None
+        connector = self.session.connector
+        pool = connector.keepalive if isinstance(connector, _Connector) and not self.session.closed else None
+        origin = _origin_key(target, server_hostname) if pool is not None else None
+        request = _request_bytes(target, content, headers) if origin is not None else None
+        if pool is None or origin is None or request is None:
+            merged = CIMultiDict(headers)
+            merged["Host"] = target.netloc
+            return await self._call("POST", target.url, content, merged, server_hostname)
+        timeout = self.session.timeout.total or 300.0
+        try:
+            status, answer_headers, body = await pool.post(origin, request, timeout, MAX_ANSWER_BYTES)
+        except NoAnswer as exc:
+            raise HttpFailure(str(exc)) from None
+        return HttpAnswer(status, answer_headers, body)
 
     async def post(
         self, url: str, *, content: bytes, headers: Mapping[str, str], server_hostname: str | None = None
@@ -145,6 +183,49 @@ class GuardedHttp:
         except (aiohttp.ClientError, ValueError) as exc:
             # ValueError: yarl or aiohttp refusing a URL or header value they cannot send.
             raise HttpFailure(type(exc).__name__) from None
+
+
+# scheme://address[:port] of a pinned target → where the lean client connects.
+_ORIGIN_KEYS: dict[tuple[str, str | None], OriginKey | None] = {}
+
+
+def _origin_key(target: ResolvedTarget, server_hostname: str | None) -> OriginKey | None:
+    """Scheme, address, port and TLS name of a pinned target, parsed once per origin and
+    name (a fan-out pins every URL of an origin to one ``origin`` string); None when the
+    target has no pinned origin or is not HTTP(S)."""
+    key = (target.origin, server_hostname)
+    known = _ORIGIN_KEYS.get(key, False)
+    if known is not False:
+        return known  # type: ignore[return-value]
+    parts = urlsplit(target.origin)
+    origin: OriginKey | None = None
+    if parts.scheme in ("http", "https") and parts.hostname and target.url.startswith(target.origin):
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            port = 0
+        if port:
+            origin = (parts.scheme, parts.hostname, port, server_hostname)
+    if len(_ORIGIN_KEYS) > 10_000:  # bounded: origins are few, but a process lives long
+        _ORIGIN_KEYS.clear()
+    _ORIGIN_KEYS[key] = origin
+    return origin
+
+
+def _request_bytes(target: ResolvedTarget, content: bytes, headers: Mapping[str, str]) -> bytes | None:
+    """The whole request, head and body, as it goes on the wire; None when the path or a
+    header cannot go as written (non-ASCII or spaces in the path: aiohttp percent-encodes
+    them) or a header would break the framing (a line break in a name or value)."""
+    path = target.url[len(target.origin) :] or "/"
+    if not (path.isascii() and path.isprintable()) or " " in path:
+        return None
+    lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    if lines.count("\n") != len(headers) or lines.count("\r") != len(headers):
+        return None  # aiohttp refuses these with a ValueError: so do we, through it
+    if "User-Agent" not in headers:
+        lines += "User-Agent: Bantin/1\r\n"  # aiohttp would name itself; some services refuse none
+    head = f"POST {path} HTTP/1.1\r\nHost: {target.netloc}\r\n{lines}Content-Length: {len(content)}\r\n\r\n"
+    return head.encode() + content
 
 
 async def _read(response: aiohttp.ClientResponse, max_bytes: int) -> bytes:

@@ -6,8 +6,6 @@ import time
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
 
-from multidict import CIMultiDict
-
 from service.channels.base import SendContext
 from service.channels.egress import EgressDenied
 from service.channels.gone import GoneReader, http_gone
@@ -91,20 +89,7 @@ async def post_guarded(
     except EgressDenied as exc:
         return SendResult.failure(f"egress denied: {exc}")
     try:
-        response = await context.http.post(
-            target.url,
-            content=content,
-            headers=_with_host(headers, target.netloc),
-            server_hostname=target.host if target.url.startswith("https") else None,
-        )
+        response = await context.http.post_pinned(target, content=content, headers=headers)
     except HttpFailure as exc:
         return SendResult.failure(str(exc), duration_ms=elapsed_ms(started))
     return classify(response, started, read_retry_after, read_gone, read_status)
-
-
-def _with_host(headers: Mapping[str, str], netloc: str) -> CIMultiDict[str]:
-    """The caller's headers and ``Host``, as the case-insensitive multidict aiohttp builds
-    from a plain dict anyway (handing it one skips a conversion per request)."""
-    merged = CIMultiDict(headers)
-    merged["Host"] = netloc
-    return merged

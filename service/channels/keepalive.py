@@ -1,0 +1,216 @@
+"""A lean HTTP/1.1 client for POSTs to origins the egress guard has pinned (decision 0047).
+
+A fan-out is thousands of POSTs of one body to subscribers' URLs, most of them on a few
+origins, each already checked and pinned to an address by the guard. aiohttp's request
+machinery (a URL object, request and response objects, payload writers, connector and
+cookie bookkeeping, a timer context, a task per request) cost more CPU per delivery than
+everything else a worker does for it (bench/README.md, fan-out, 2026-12-07). Here a
+request is one ``bytes`` written to a kept-alive connection and the answer is read by
+httptools (llhttp, the C parser uvicorn uses): the same wire, a fraction of the objects.
+
+What it does not do, on purpose: redirects (never followed anyway), proxies, cookies,
+compression (nothing is asked for, so answers come as they are), pipelining. A URL it
+cannot write byte for byte (non-ASCII, spaces) and every other method stay on aiohttp.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections import deque
+from typing import Any
+
+import httptools
+from multidict import CIMultiDict, CIMultiDictProxy
+
+# Where to connect: scheme, address (a literal), port, and the name TLS checks (https only).
+OriginKey = tuple[str, str, int, str | None]
+Answer = tuple[int, CIMultiDictProxy[str], bytes]
+
+
+class NoAnswer(Exception):
+    """No whole answer: refused, reset, closed early, timed out or unparsable. Short words, no secret."""
+
+
+class _Connection(asyncio.Protocol):
+    """One keep-alive connection: one request at a time, its answer parsed as it arrives."""
+
+    def __init__(self, pool: KeepAlivePool) -> None:
+        self.pool = pool
+        self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpResponseParser(self)
+        self.answer: asyncio.Future[Answer] | None = None
+        self.lost = False
+        self.reusable = False
+        self.idle_since = 0.0
+        self.max_bytes = 0
+        self._reset()
+
+    def _reset(self) -> None:
+        self.status = 0
+        self.headers: list[tuple[str, str]] = []
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.interim = False
+
+    def start(self, answer: asyncio.Future[Answer], max_bytes: int) -> None:
+        self.answer, self.max_bytes, self.reusable = answer, max_bytes, False
+        self._reset()
+
+    # asyncio.Protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.pool.opened.add(self)
+
+    def data_received(self, data: bytes) -> None:
+        if self.answer is None or self.answer.done():
+            self.close()  # bytes nobody asked for: this connection's framing cannot be trusted
+            return
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError as exc:  # an upgrade included: we never ask for one
+            self._fail(f"bad answer: {type(exc).__name__}")
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+        self.pool.opened.discard(self)
+        if self.answer is None or self.answer.done():
+            return
+        framed = any(name.lower() in ("content-length", "transfer-encoding") for name, _ in self.headers)
+        if self.status and not self.interim and not framed:
+            self._finish()  # HTTP/1.1 §6.3: an answer without length ends when the connection does
+        else:
+            self._fail("ServerDisconnectedError")
+
+    # httptools callbacks
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name.decode("latin-1"), value.decode("latin-1")))
+
+    def on_headers_complete(self) -> None:
+        self.status = self.parser.get_status_code()
+        self.interim = 100 <= self.status < 200  # 100 Continue and the like: the answer follows
+
+    def on_body(self, body: bytes) -> None:
+        room = self.max_bytes - self.size
+        if room <= 0:
+            return
+        self.chunks.append(body if len(body) <= room else body[:room])
+        self.size += min(len(body), room)
+        if self.size >= self.max_bytes:
+            # A receiver streaming more is not held in memory; the rest of it is dropped with the connection.
+            self._finish()
+            self.close()
+
+    def on_message_complete(self) -> None:
+        if self.interim:
+            self._reset()
+            return
+        self.reusable = self.parser.should_keep_alive()
+        self._finish()
+
+    # the answer
+
+    def _finish(self) -> None:
+        if self.answer is not None and not self.answer.done():
+            headers = CIMultiDictProxy(CIMultiDict(self.headers))
+            self.answer.set_result((self.status, headers, b"".join(self.chunks)))
+
+    def _fail(self, words: str) -> None:
+        self.reusable = False
+        if self.answer is not None and not self.answer.done():
+            self.answer.set_exception(NoAnswer(words))
+        self.close()
+
+    def time_out(self) -> None:
+        self._fail("timed out")
+
+    def close(self) -> None:
+        self.reusable, self.lost = False, True  # at once: connection_lost comes a loop turn later
+        if self.transport is not None:
+            self.transport.close()
+
+
+class KeepAlivePool:
+    """Idle connections per origin, reused last-in first-out (the warmest first), closed
+    after ``keepalive_seconds`` idle; at most ``idle_per_origin`` kept. One per process and
+    event loop, beside the aiohttp session (``service.channels.http.new_http_session``)."""
+
+    def __init__(self, keepalive_seconds: float = 30.0, idle_per_origin: int = 64) -> None:
+        self.keepalive_seconds = keepalive_seconds
+        self.idle_per_origin = idle_per_origin
+        self.idle: dict[OriginKey, deque[_Connection]] = {}
+        self.opened: set[_Connection] = set()
+        self._tls: ssl.SSLContext | None = None
+
+    async def post(
+        self, origin: OriginKey, request: bytes, timeout: float, max_bytes: int
+    ) -> tuple[int, CIMultiDictProxy[str], bytes]:
+        """Write ``request`` (head and body, whole) on a connection to ``origin`` and read
+        the answer: status, headers, at most ``max_bytes`` of body; NoAnswer otherwise.
+        ``timeout`` (seconds) bounds the whole call, connecting included."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        connection = self._take(origin, loop.time())
+        if connection is None:
+            try:
+                connection = await asyncio.wait_for(self._connect(loop, origin), timeout)
+            except TimeoutError:
+                raise NoAnswer("timed out") from None
+            except OSError as exc:  # refused, unreachable, TLS refused (ssl.SSLError is an OSError)
+                raise NoAnswer(type(exc).__name__) from None
+        answer: asyncio.Future[Answer] = loop.create_future()
+        connection.start(answer, max_bytes)
+        assert connection.transport is not None
+        connection.transport.write(request)
+        timer = loop.call_at(deadline, connection.time_out)
+        try:
+            result = await answer
+        except BaseException:
+            connection.close()  # cancelled or failed mid-answer: its framing is lost
+            raise
+        finally:
+            timer.cancel()
+        if connection.reusable and not connection.lost:
+            self._give_back(origin, connection, loop.time())
+        else:
+            connection.close()
+        return result
+
+    def _take(self, origin: OriginKey, now: float) -> _Connection | None:
+        idle = self.idle.get(origin)
+        while idle:
+            connection = idle.pop()
+            # is_closing: the peer's close seen, its connection_lost not yet run.
+            transport = connection.transport
+            fresh = now - connection.idle_since <= self.keepalive_seconds
+            if fresh and not connection.lost and transport is not None and not transport.is_closing():
+                return connection
+            connection.close()
+        return None
+
+    def _give_back(self, origin: OriginKey, connection: _Connection, now: float) -> None:
+        connection.answer = None
+        connection.idle_since = now
+        idle = self.idle.setdefault(origin, deque())
+        if len(idle) >= self.idle_per_origin:
+            connection.close()
+        else:
+            idle.append(connection)
+
+    async def _connect(self, loop: asyncio.AbstractEventLoop, origin: OriginKey) -> _Connection:
+        scheme, address, port, server_hostname = origin
+        tls: dict[str, Any] = {}
+        if scheme == "https":
+            if self._tls is None:
+                self._tls = ssl.create_default_context()
+            tls = {"ssl": self._tls, "server_hostname": server_hostname}
+        _, connection = await loop.create_connection(lambda: _Connection(self), address, port, **tls)
+        return connection
+
+    def close(self) -> None:
+        """Close every connection, idle or not (the session is closing)."""
+        for connection in list(self.opened):
+            connection.close()
+        self.idle.clear()
