@@ -74,7 +74,8 @@ def seal_kept_in_clear(session: Session) -> int:
         ~User.totp_secret.startswith(VERSION, autoescape=True),
         ~User.totp_pending_secret.startswith(VERSION, autoescape=True),
     )
-    users = session.scalars(select(User).where(clear)).all()
+    # Locked: an admin's reset committed meanwhile must not be overwritten by the old secret sealed.
+    users = session.scalars(select(User).where(clear).with_for_update()).all()
     for user in users:
         if user.totp_secret is not None and not is_sealed(user.totp_secret):
             user.totp_secret = _sealed(user.totp_secret)

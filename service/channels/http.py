@@ -66,7 +66,11 @@ class _Connector(aiohttp.TCPConnector):
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(limit=settings.delivery_concurrency, limit_per_host=0, keepalive_timeout=30)
-        self.keepalive = KeepAlivePool(keepalive_seconds=30, idle_per_origin=settings.delivery_concurrency)
+        self.keepalive = KeepAlivePool(
+            keepalive_seconds=30,
+            idle_per_origin=settings.delivery_concurrency,
+            idle_total=2 * settings.delivery_concurrency,
+        )
 
     async def close(self, *, abort_ssl: bool = False) -> None:
         self.keepalive.close()

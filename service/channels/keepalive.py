@@ -26,6 +26,11 @@ from multidict import CIMultiDict, CIMultiDictProxy
 # Where to connect: scheme, address (a literal), port, and the name TLS checks (https only).
 OriginKey = tuple[str, str, int, str | None]
 Answer = tuple[int, CIMultiDictProxy[str], bytes]
+# An answer's head (status line and headers, 1xx answers included) is refused past these:
+# llhttp bounds neither, and a receiver streaming headers would otherwise fill the worker's
+# memory until the timeout (aiohttp's client refused more than 128 headers or 8 KiB lines).
+MAX_HEAD_BYTES = 64 * 1024
+MAX_HEADERS = 128
 
 
 class NoAnswer(Exception):
@@ -44,6 +49,9 @@ class _Connection(asyncio.Protocol):
         self.reusable = False
         self.idle_since = 0.0
         self.max_bytes = 0
+        self.head_bytes = 0  # bytes fed to the parser before the final answer's head ended
+        self.head_done = False
+        self.complete = False  # the answer to this request ended
         self._reset()
 
     def _reset(self) -> None:
@@ -55,6 +63,7 @@ class _Connection(asyncio.Protocol):
 
     def start(self, answer: asyncio.Future[Answer], max_bytes: int) -> None:
         self.answer, self.max_bytes, self.reusable = answer, max_bytes, False
+        self.head_bytes, self.head_done, self.complete = 0, False, False
         self._reset()
 
     # asyncio.Protocol
@@ -71,6 +80,11 @@ class _Connection(asyncio.Protocol):
             self.parser.feed_data(data)
         except httptools.HttpParserError as exc:  # an upgrade included: we never ask for one
             self._fail(f"bad answer: {type(exc).__name__}")
+            return
+        if not self.head_done:
+            self.head_bytes += len(data)
+            if self.head_bytes > MAX_HEAD_BYTES:
+                self._fail("answer head too large")
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
@@ -85,12 +99,22 @@ class _Connection(asyncio.Protocol):
 
     # httptools callbacks
 
+    def on_message_begin(self) -> None:
+        if self.complete:
+            # Another answer after this request's: the server's framing is off (bytes left from
+            # a proxy's bug, say). It must not become the next request's answer.
+            self.close(abort=True)
+
     def on_header(self, name: bytes, value: bytes) -> None:
+        if len(self.headers) >= MAX_HEADERS:
+            self._fail("answer head too large")
+            raise _Refused  # stops the parser (httptools raises HttpParserCallbackError)
         self.headers.append((name.decode("latin-1"), value.decode("latin-1")))
 
     def on_headers_complete(self) -> None:
         self.status = self.parser.get_status_code()
         self.interim = 100 <= self.status < 200  # 100 Continue and the like: the answer follows
+        self.head_done = not self.interim
 
     def on_body(self, body: bytes) -> None:
         room = self.max_bytes - self.size
@@ -107,7 +131,8 @@ class _Connection(asyncio.Protocol):
         if self.interim:
             self._reset()
             return
-        self.reusable = self.parser.should_keep_alive()
+        self.complete = True
+        self.reusable = self.parser.should_keep_alive() and not self.lost
         self._finish()
 
     # the answer
@@ -121,27 +146,48 @@ class _Connection(asyncio.Protocol):
         self.reusable = False
         if self.answer is not None and not self.answer.done():
             self.answer.set_exception(NoAnswer(words))
-        self.close()
+        self.close(abort=True)
 
     def time_out(self) -> None:
         self._fail("timed out")
 
-    def close(self) -> None:
-        self.reusable, self.lost = False, True  # at once: connection_lost comes a loop turn later
+    def close(self, abort: bool = False) -> None:
+        """Never reused from now (``connection_lost`` comes a loop turn later). ``abort``: at
+        once, dropping unsent bytes — a failed exchange's peer may have stopped reading, and
+        a graceful close would wait for it with the descriptor held."""
+        self.reusable, self.lost = False, True
         if self.transport is not None:
-            self.transport.close()
+            if abort:
+                self.transport.abort()
+            else:
+                self.transport.close()
+
+    def forget_answer(self) -> None:
+        """Drop the last answer's headers and body (an idle connection holds no answer)."""
+        self.answer = None
+        self._reset()
+
+
+class _Refused(Exception):
+    """Raised from a parser callback to stop parsing an answer already failed."""
 
 
 class KeepAlivePool:
-    """Idle connections per origin, reused last-in first-out (the warmest first), closed
-    after ``keepalive_seconds`` idle; at most ``idle_per_origin`` kept. One per process and
-    event loop, beside the aiohttp session (``service.channels.http.new_http_session``)."""
+    """Idle connections per origin, reused last-in first-out (the warmest first). At most
+    ``idle_per_origin`` kept per origin and ``idle_total`` in all (the oldest closed first);
+    one idle longer than ``keepalive_seconds`` is closed at the next sweep (at most once a
+    second, from :meth:`post`: a worker's loop runs only while it sends, so a timer would
+    not fire between batches either). An idle connection holds no answer. One per process
+    and event loop, beside the aiohttp session (``service.channels.http.new_http_session``)."""
 
-    def __init__(self, keepalive_seconds: float = 30.0, idle_per_origin: int = 64) -> None:
+    def __init__(self, keepalive_seconds: float = 30.0, idle_per_origin: int = 64, idle_total: int = 128) -> None:
         self.keepalive_seconds = keepalive_seconds
         self.idle_per_origin = idle_per_origin
+        self.idle_total = idle_total
         self.idle: dict[OriginKey, deque[_Connection]] = {}
         self.opened: set[_Connection] = set()
+        self._idle_count = 0
+        self._swept_at = 0.0
         self._tls: ssl.SSLContext | None = None
 
     async def post(
@@ -151,8 +197,10 @@ class KeepAlivePool:
         the answer: status, headers, at most ``max_bytes`` of body; NoAnswer otherwise.
         ``timeout`` (seconds) bounds the whole call, connecting included."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        connection = self._take(origin, loop.time())
+        now = loop.time()
+        deadline = now + timeout
+        self._sweep(now)
+        connection = self._take(origin, now)
         if connection is None:
             try:
                 connection = await asyncio.wait_for(self._connect(loop, origin), timeout)
@@ -162,13 +210,14 @@ class KeepAlivePool:
                 raise NoAnswer(type(exc).__name__) from None
         answer: asyncio.Future[Answer] = loop.create_future()
         connection.start(answer, max_bytes)
-        assert connection.transport is not None
-        connection.transport.write(request)
         timer = loop.call_at(deadline, connection.time_out)
         try:
+            if connection.transport is None or connection.transport.is_closing():
+                raise NoAnswer("ServerDisconnectedError")
+            connection.transport.write(request)
             result = await answer
         except BaseException:
-            connection.close()  # cancelled or failed mid-answer: its framing is lost
+            connection.close(abort=True)  # cancelled or failed mid-answer: its framing is lost
             raise
         finally:
             timer.cancel()
@@ -178,26 +227,59 @@ class KeepAlivePool:
             connection.close()
         return result
 
+    def _usable(self, connection: _Connection, now: float) -> bool:
+        # is_closing: the peer's close seen, its connection_lost not yet run.
+        transport = connection.transport
+        fresh = now - connection.idle_since <= self.keepalive_seconds
+        return fresh and not connection.lost and transport is not None and not transport.is_closing()
+
     def _take(self, origin: OriginKey, now: float) -> _Connection | None:
         idle = self.idle.get(origin)
         while idle:
             connection = idle.pop()
-            # is_closing: the peer's close seen, its connection_lost not yet run.
-            transport = connection.transport
-            fresh = now - connection.idle_since <= self.keepalive_seconds
-            if fresh and not connection.lost and transport is not None and not transport.is_closing():
+            self._idle_count -= 1
+            if self._usable(connection, now):
                 return connection
             connection.close()
         return None
 
     def _give_back(self, origin: OriginKey, connection: _Connection, now: float) -> None:
-        connection.answer = None
+        connection.forget_answer()
         connection.idle_since = now
         idle = self.idle.setdefault(origin, deque())
         if len(idle) >= self.idle_per_origin:
             connection.close()
-        else:
-            idle.append(connection)
+            return
+        if self._idle_count >= self.idle_total:
+            self._close_oldest()
+        idle.append(connection)
+        self._idle_count += 1
+
+    def _close_oldest(self) -> None:
+        """Close the connection idle the longest, of any origin (each deque's left end is its oldest)."""
+        origin = min((key for key, idle in self.idle.items() if idle), key=lambda key: self.idle[key][0].idle_since)
+        self.idle[origin].popleft().close()
+        self._idle_count -= 1
+        if not self.idle[origin]:
+            del self.idle[origin]
+
+    def _sweep(self, now: float) -> None:
+        """Close idle connections past ``keepalive_seconds`` or closed by their peer, and
+        forget origins with none left; at most once a second."""
+        if now - self._swept_at < 1.0:
+            return
+        self._swept_at = now
+        for origin in list(self.idle):
+            idle = self.idle[origin]
+            kept = deque(c for c in idle if self._usable(c, now))
+            for connection in idle:
+                if connection not in kept:
+                    connection.close()
+            self._idle_count -= len(idle) - len(kept)
+            if kept:
+                self.idle[origin] = kept
+            else:
+                del self.idle[origin]
 
     async def _connect(self, loop: asyncio.AbstractEventLoop, origin: OriginKey) -> _Connection:
         scheme, address, port, server_hostname = origin
@@ -214,3 +296,4 @@ class KeepAlivePool:
         for connection in list(self.opened):
             connection.close()
         self.idle.clear()
+        self._idle_count = 0

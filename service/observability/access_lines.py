@@ -47,11 +47,15 @@ class AccessLines:
         """Keep one INFO line (``fields``: method, route, status, duration_ms and any ids
         from the path; the bound context is added as the handler's filter would). An
         unvetted line goes through the redactor as every other log line does."""
-        if not self.logger.isEnabledFor(logging.INFO):
+        if self.logger.disabled or not self.logger.isEnabledFor(logging.INFO) or self.handler.level > logging.INFO:
             return
         for key, value in context().items():
             fields.setdefault(key, value)
-        line = self.formatter.line(LOGGER, "INFO", self.role, message, fields, self.clock())
+        try:
+            line = self.formatter.line(LOGGER, "INFO", self.role, message, fields, self.clock())
+        except Exception:  # noqa: BLE001 - as logging.Handler.emit: a log line never fails a request
+            self.handler.handleError(logging.makeLogRecord({"name": LOGGER, "msg": message}))
+            return
         with self._lock:
             self._lines.append(line if vetted else self.redactor(line))
             full = len(self._lines) >= MAX_LINES

@@ -17,6 +17,7 @@ answers ``/metrics`` (so its own process is never late there) and at shutdown.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import threading
 from bisect import bisect_left
@@ -114,10 +115,17 @@ async def flush_every(seconds: float = FLUSH_SECONDS, also: Callable[[], None] |
     try:
         while True:
             await asyncio.sleep(seconds)
-            flush()
-            if also is not None:
-                also()
+            _each(flush, also)
     finally:
-        flush()
-        if also is not None:
-            also()
+        _each(flush, also)
+
+
+def _each(*flushes: Callable[[], None] | None) -> None:
+    """Run every flush; one that fails is logged and does not stop the others or the loop."""
+    for one in flushes:
+        if one is None:
+            continue
+        try:
+            one()
+        except Exception:
+            logging.getLogger(__name__).exception("flushing %s failed", getattr(one, "__qualname__", one))

@@ -128,3 +128,35 @@ def test_a_closed_stream_loses_the_lines_not_the_request(stream: io.StringIO, mo
     stream.close()
     monkeypatch.setattr(logging, "raiseExceptions", False)  # as in production: the error is not printed
     lines.add("GET /api/v1/articles 503 9.0 ms", {}, True, server_error=True)  # flushes at once, and does not raise
+
+
+def test_a_line_that_cannot_be_written_does_not_fail_the_request(
+    stream: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = writer(stream, "json")
+    monkeypatch.setattr(logging, "raiseExceptions", False)
+    lines.add("GET /healthz 200 0.1 ms", {"route": object()}, True, False)  # json.dumps refuses it
+    lines.flush()
+    assert stream.getvalue() == ""
+
+
+def test_a_failing_flush_does_not_stop_the_others_or_the_loop(caplog: pytest.LogCaptureFixture) -> None:
+    import asyncio
+
+    from service.observability import tally
+
+    calls: list[str] = []
+
+    def broken() -> None:
+        calls.append("broken")
+        raise OSError("disk full")
+
+    async def run() -> None:
+        loop = asyncio.create_task(tally.flush_every(0.01, also=broken))
+        await asyncio.sleep(0.1)
+        loop.cancel()
+        await asyncio.gather(loop, return_exceptions=True)
+
+    asyncio.run(run())
+    assert calls.count("broken") >= 3  # went on after failing, and ran once more at the end
+    assert "flushing" in caplog.text

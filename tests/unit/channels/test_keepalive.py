@@ -214,3 +214,80 @@ def test_https_goes_to_the_pinned_address_and_checks_the_certificate(
         asyncio.run(run(trusted=False))
     answer, port = asyncio.run(run(trusted=True))
     assert (answer.status_code, answer.text) == (200, f"127.0.0.1:{port}")
+
+
+async def _raw_server(
+    answer: Callable[[int], bytes], check: Callable[[GuardedHttp, int], Awaitable[Any]], endless: bytes = b""
+) -> Any:
+    """A server writing ``answer(n)`` for the n-th request it reads (over all connections;
+    then ``endless`` for ever, when given), reading each request's head and body first."""
+    served = iter(range(1000))
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            for n in served:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+                await reader.readexactly(length)
+                writer.write(answer(n))
+                await writer.drain()
+                while endless:
+                    writer.write(endless)
+                    await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    port = free_port()
+    server = await asyncio.start_server(serve, "127.0.0.1", port)
+    session = new_http_session(Settings(delivery_timeout_seconds=5))
+    try:
+        return await check(GuardedHttp(session, EgressPolicy.parse("127.0.0.1/32")), port)
+    finally:
+        await session.close()
+        server.close()
+
+
+def test_an_answer_head_without_end_is_refused_early() -> None:
+    async def check(http: GuardedHttp, port: int) -> float:
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(HttpFailure, match="answer head too large"):
+            await _post(http, f"http://127.0.0.1:{port}/")
+        return asyncio.get_running_loop().time() - started
+
+    # Headers for ever, and one header value for ever: refused at the bound, not at the 5 s timeout.
+    assert asyncio.run(_raw_server(lambda _: b"HTTP/1.1 200 OK\r\n", check, endless=b"X-A: b\r\n")) < 4
+    assert asyncio.run(_raw_server(lambda _: b"HTTP/1.1 200 OK\r\nX: ", check, endless=b"a" * 4096)) < 4
+
+
+def test_bytes_after_an_answer_never_become_the_next_requests_answer() -> None:
+    def answers(n: int) -> bytes:
+        if n == 0:  # a 204, then the start of another answer nobody asked for
+            return b"HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 410 Gone\r\nX-Stale: 1"
+        return b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+    async def check(http: GuardedHttp, port: int) -> list[int]:
+        return [(await _post(http, f"http://127.0.0.1:{port}/")).status_code for _ in range(2)]
+
+    assert asyncio.run(_raw_server(answers, check)) == [204, 200]
+
+
+def test_idle_connections_hold_no_answer_and_are_closed_when_stale_or_too_many() -> None:
+    from service.channels.keepalive import KeepAlivePool
+
+    async def check(http: GuardedHttp, port: int) -> None:
+        pool = KeepAlivePool(keepalive_seconds=0.2, idle_per_origin=4, idle_total=2)
+        origins = [("http", "127.0.0.1", port, None), ("http", "127.0.0.1", port, "other-name")]
+        request = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
+        for origin in origins:
+            await asyncio.gather(*(pool.post(origin, request, 5, 1 << 20) for _ in range(2)))
+        idle = [c for queue in pool.idle.values() for c in queue]
+        assert len(idle) == 2 and all(c.chunks == [] and c.headers == [] for c in idle)  # the total bound
+        await asyncio.sleep(1.1)
+        pool._swept_at = 0.0
+        await pool.post(origins[0], request, 5, 1 << 20)  # sweeps first: the stale ones are closed
+        assert sum(len(q) for q in pool.idle.values()) == 1 and len(pool.opened) <= 1 + 1
+        pool.close()
+
+    asyncio.run(_raw_server(lambda _: b"HTTP/1.1 200 OK\r\nContent-Length: 65536\r\n\r\n" + b"x" * 65536, check))
