@@ -132,8 +132,14 @@ def categories_column() -> Label[str]:
     )
 
 
+@lru_cache(maxsize=1024)
 def category_links(packed: str | None) -> tuple[CategoryLink, ...]:
-    """What ``categories_column`` packed, by slug."""
+    """What ``categories_column`` packed, by slug.
+
+    Remembered by the packed text (a frozen result, a pure function of it): a site has
+    few categories and so few combinations, and a listing page unpacks twenty of them
+    (about a tenth of a deep page's query time in Python, bench/README.md, bench.pages).
+    """
     if not packed:
         return ()
     pairs = (record.split(_UNIT, 1) for record in packed.split(_RECORD))
