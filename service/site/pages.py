@@ -242,7 +242,7 @@ def latest(
 
 
 def _rows(session: Session, statement: Select[Any], params: dict[str, object]) -> Sequence[Sequence[Any]]:
-    """``statement``'s rows as tuples, read on the session's connection.
+    """``statement``'s rows as tuples, read on the session's connection (decision 49).
 
     On PostgreSQL through the driver's own cursor, with the SQL compiled once: SQLAlchemy's
     execution layer and its per-value result processing cost as much CPU as the driver's

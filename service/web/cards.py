@@ -1,4 +1,4 @@
-"""A listing's cards (home, categories), each rendered once per process and then reused.
+"""A listing's cards (home, categories), each rendered once per process and then reused (decision 49).
 
 A card is a pure function of what it shows — ``service.site.pages.Card``, a frozen value
 carrying the article's id, slug, title, summary, cover, dates and categories — of the
