@@ -39,6 +39,7 @@ from service.site.pages import (
     parse_id,
     related_articles,
 )
+from service.web.cards import listing_cards
 from service.web.http import (
     CORRECTIONS_PATH,
     FOLLOW_PATH,
@@ -125,6 +126,7 @@ def _listing(request: Request, path: str, category_slug: str | None) -> Response
                 head=head,
                 navigation=navigation,
                 listing=listing,
+                cards=listing_cards(listing),
                 path=path,
                 current_category=category_slug,
             ),

@@ -6,12 +6,15 @@ a hundred thousand articles. Results are frozen values, never ORM objects.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+import psycopg
 from sqlalchemy import BigInteger, Integer, Select, String, bindparam, func, select, tuple_, union
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement, Label
 
@@ -132,8 +135,14 @@ def categories_column() -> Label[str]:
     )
 
 
+@lru_cache(maxsize=1024)
 def category_links(packed: str | None) -> tuple[CategoryLink, ...]:
-    """What ``categories_column`` packed, by slug."""
+    """What ``categories_column`` packed, by slug.
+
+    Remembered by the packed text (a frozen result, a pure function of it): a site has
+    few categories and so few combinations, and a listing page unpacks twenty of them
+    (about a tenth of a deep page's query time in Python, bench/README.md, bench.pages).
+    """
     if not packed:
         return ()
     pairs = (record.split(_UNIT, 1) for record in packed.split(_RECORD))
@@ -206,26 +215,58 @@ def latest(
     # On the session's connection: a select of columns needs none of the ORM's execution
     # layer, which costs about as much CPU as the rest of the read (measured: bench/README.md).
     statement = _listing_statement(category_slug is not None, before is not None)
-    rows = session.connection().execute(statement, params).all()
+    rows = _rows(session, statement, params)
     if not rows:
         return _empty_listing(session, category_slug, before)
     shown = rows[:limit]
+    # Columns by position, in _listing_statement's order.
     cards = tuple(
         Card(
-            id=row.id,
-            slug=row.slug,
-            title=row.title,
-            summary=row.summary,
-            image_url=row.image_url,
-            published_at=row.published_at,
-            updated_at=row.updated_at,
-            categories=category_links(row.category_links),
+            id=row[0],
+            slug=row[1],
+            title=row[2],
+            summary=row[3],
+            image_url=row[4],
+            published_at=row[5],
+            updated_at=row[6],
+            categories=category_links(row[7]),
         )
         for row in shown
     )
-    older = shown[-1].id if len(rows) > limit else None
-    category = CategoryLink(category_slug, rows[0].category_name) if category_slug is not None else None
-    return Listing(cards=cards, older=older, before=before, category=category), rows[0].changed_at
+    older = shown[-1][0] if len(rows) > limit else None
+    category = CategoryLink(category_slug, rows[0][9]) if category_slug is not None else None
+    changed_at: datetime | None = rows[0][8]
+    return Listing(cards=cards, older=older, before=before, category=category), (
+        None if changed_at is None else changed_at.astimezone(UTC)
+    )
+
+
+def _rows(session: Session, statement: Select[Any], params: dict[str, object]) -> Sequence[Sequence[Any]]:
+    """``statement``'s rows as tuples, read on the session's connection (decision 49).
+
+    On PostgreSQL through the driver's own cursor, with the SQL compiled once: SQLAlchemy's
+    execution layer and its per-value result processing cost as much CPU as the driver's
+    work for a listing's 21 rows (about 0.2 ms a page; bench/README.md, bench.pages), and
+    listings deep in the archive are rendered for each new cursor. Instants come back
+    aware (timestamptz), in the connection's zone; callers that need UTC convert (as
+    ``UTCDateTime`` would). Elsewhere (SQLite: naive values to make aware) through SQLAlchemy.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return connection.execute(statement, params).all()
+    sql, fixed = _driver_sql(statement, connection.dialect)
+    driver = connection.connection.driver_connection
+    assert isinstance(driver, psycopg.Connection)
+    with driver.cursor() as cursor:
+        return cursor.execute(sql, {**fixed, **params}).fetchall()
+
+
+@lru_cache(maxsize=8)
+def _driver_sql(statement: Select[Any], dialect: Dialect) -> tuple[str, dict[str, Any]]:
+    """``statement`` compiled for ``dialect`` once: its SQL (psycopg's ``%(name)s`` style) and
+    the values bound when it was built (the status, the packing separators)."""
+    compiled = statement.compile(dialect=dialect)
+    return str(compiled), dict(compiled.params)
 
 
 def _empty_listing(session: Session, category_slug: str | None, before: int | None) -> tuple[Listing, datetime | None]:

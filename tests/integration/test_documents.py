@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
+from lxml import html
 from sqlalchemy import create_engine, text
 
 from tests.integration.conftest import in_process_database
@@ -145,3 +147,43 @@ def test_page_304s_end_on_every_api_process_when_an_article_is_published(stack: 
             assert httpx.get(f"{base}/", headers={"If-None-Match": response.headers["etag"]}).status_code == 304
     finally:
         stack.stop("api2")
+
+
+def test_a_deep_page_on_postgresql_shows_every_write_to_its_cards(stack: Stack, publisher: httpx.Client) -> None:
+    # A page deep in a listing is read through the driver's cursor on PostgreSQL
+    # (service/site/pages.py) and its cards are kept by what they show
+    # (service/web/cards.py): an edit and a withdrawal reach it, a newer article moves its
+    # ETag without changing it, and its Last-Modified is an HTTP date (an instant in UTC).
+    def made(title: str) -> int:
+        response = publisher.post(
+            "/api/v1/articles", json={"title": title, "body_html": "<p>Nội dung</p>", "categories": ["Trang sâu"]}
+        )
+        assert response.status_code == 201, response.text
+        return int(response.json()["id"])
+
+    def titles(path: str) -> list[str]:
+        response = httpx.get(f"{stack.base_url}{path}")
+        assert response.status_code == 200, response.text
+        assert response.headers["last-modified"].endswith(" GMT")
+        shown: Any = html.fromstring(response.content).xpath("//h2[@class='card__title']/a/text()")
+        return [str(t) for t in shown if str(t).startswith("Trang sâu")]
+
+    ids = [made(f"Trang sâu {n}") for n in range(4)]
+    paths = [f"/?before={ids[3]}", f"/?before={ids[3]}&lang=en", f"/categories/trang-sau?before={ids[3]}"]
+    for path in paths:
+        assert titles(path) == ["Trang sâu 2", "Trang sâu 1", "Trang sâu 0"], path
+
+    edited = publisher.patch(f"/api/v1/articles/{ids[2]}", json={"title": "Trang sâu 2, đã sửa"})
+    assert edited.status_code == 200, edited.text
+    withdrawn = publisher.delete(f"/api/v1/articles/{ids[1]}")
+    assert withdrawn.status_code in (200, 204), withdrawn.text
+    time.sleep(1.0)  # the promise: within a second of the commit
+    for path in paths:
+        assert titles(path) == ["Trang sâu 2, đã sửa", "Trang sâu 0"], path
+
+    etag = httpx.get(f"{stack.base_url}{paths[0]}").headers["etag"]
+    made("Trang sâu 4")
+    time.sleep(1.0)
+    response = httpx.get(f"{stack.base_url}{paths[0]}", headers={"If-None-Match": etag})
+    assert response.status_code == 200 and response.headers["etag"] != etag
+    assert titles(paths[0]) == ["Trang sâu 2, đã sửa", "Trang sâu 0"]

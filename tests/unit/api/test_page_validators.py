@@ -124,6 +124,53 @@ def test_category_pages_page_by_keyset_on_the_copied_dates(
     assert SEED["title"] not in client.get("/categories/y-te").text
 
 
+def cards_of(page: bytes) -> list[str]:
+    """The titles a listing page shows, in order."""
+    tree: Any = html.fromstring(page)
+    return [str(t) for t in tree.xpath("//h2[@class='card__title']/a/text()")]
+
+
+def test_a_deep_page_shows_every_write_to_its_cards_in_both_languages(
+    client: TestClient, publisher: dict[str, str], settings_override: pytest.MonkeyPatch
+) -> None:
+    # Cards are kept in memory by what they show (service/web/cards.py), pages by the
+    # site's generation: neither may serve a card that an edit or a withdrawal changed.
+    from config.settings import get_settings
+
+    settings_override.setenv("BANTIN_PAGE_SIZE", "2")
+    get_settings.cache_clear()
+    ids = [publish(client, publisher, title=f"Tin số {n}", categories=["Thời sự"])["id"] for n in range(5)]
+    deep = {lang: f"/?before={ids[3]}{lang}" for lang in ("", "&lang=en")}
+    category = f"/categories/thoi-su?before={ids[3]}"
+    for path in (*deep.values(), category):
+        assert cards_of(client.get(path).content) == ["Tin số 2", "Tin số 1"], path
+    etag = client.get(deep[""]).headers["etag"]
+
+    edited = client.patch(f"/api/v1/articles/{ids[2]}", json={"title": "Tin số 2, đã sửa"}, headers=publisher)
+    assert edited.status_code == 200, edited.text
+    for path in (*deep.values(), category):
+        assert cards_of(client.get(path).content) == ["Tin số 2, đã sửa", "Tin số 1"], path
+    english = client.get(deep["&lang=en"]).text
+    assert '<html lang="en"' in english and f"/articles/{ids[2]}/tin-so-2-da-sua?lang=en" in english
+
+    assert client.delete(f"/api/v1/articles/{ids[1]}", headers=publisher).status_code in (200, 204)
+    for path in (*deep.values(), category):
+        assert cards_of(client.get(path).content) == ["Tin số 2, đã sửa", "Tin số 0"], path
+
+    # A write elsewhere (a newer article, a correction) leaves the cards as they were but
+    # moves the page's ETag: a client's copy is checked again, never answered 304.
+    etag = client.get(deep[""]).headers["etag"]
+    publish(client, publisher, title="Tin mới nhất", categories=["Thời sự"])
+    after_publish = client.get(deep[""], headers={"If-None-Match": etag})
+    assert after_publish.status_code == 200 and after_publish.headers["etag"] != etag
+    assert cards_of(after_publish.content) == ["Tin số 2, đã sửa", "Tin số 0"]
+    fix = {"wrong": "Sai ngày.", "right": "Đúng ngày.", "apology": False}
+    corrected = client.post(f"/api/v1/articles/{ids[0]}/corrections", json=fix, headers=publisher)
+    assert corrected.status_code == 201, corrected.text
+    after_fix = client.get(deep[""], headers={"If-None-Match": after_publish.headers["etag"]})
+    assert after_fix.status_code == 200 and after_fix.headers["etag"] != after_publish.headers["etag"]
+
+
 @pytest.mark.parametrize(
     ("path", "page"),
     [
