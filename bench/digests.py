@@ -257,6 +257,8 @@ def main() -> None:
                         "hành chính và phát triển kinh tế số trên địa bàn thành phố. " * 2,
                         "body_html": "<p>Nội dung.</p>",
                         "image_url": f"https://danang.example.vn/anh/{n}.jpg",
+                        # A cover must say what it shows before the article is published.
+                        "image_alt": "Quang cảnh hội nghị Thành ủy Đà Nẵng bàn về chuyển đổi số",
                         "categories": [CATEGORIES[n % len(CATEGORIES)]],
                     },
                     timeout=30,
