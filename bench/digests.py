@@ -4,13 +4,22 @@ Starts the real API, one Celery worker (BANTIN_WORKER_CONCURRENCY processes) and
 on PostgreSQL and Redis, and an aiosmtpd sink (``bench.smtp_sink``, its own process).
 Inserts the readers (daily, a few category choices) and publishes ten articles, then
 moves the stack's clock file past 06:30: beat's ``digests.tick`` plans the digest rows
-in chunks, the worker sends them as delivery batches. Prints e-mails/s from the clock
+in chunks, the sender (decision 0031) sends them as delivery batches. Prints e-mails/s from the clock
 move to the last delivery recorded as delivered (and when the planning ended), the
-peak RSS of the worker (its tree summed, and its largest process), and — in the same
+peak RSS of the sender (its tree summed, and its largest process), and — in the same
 run, before and after — the ceiling: a bare ``smtplib`` sender per worker process
 sending a rendered digest of the same size to the same sink over one connection each.
 
     python -m bench.digests [--subscribers 100000] [--processes 2] [--profile]
+                            [--kill-worker-at 0.5 [--kill-whole-worker]] [--task-time-limit 60]
+
+As bench.fanout also prints (and with its code): what the sink saw — distinct
+``X-Bantin-Delivery`` ids and Message-IDs, messages to a reader seen before and whether
+they carried another id —, peak RSS of every process and of Redis, CPU-seconds per 1,000
+e-mails per role (sender, events worker, PostgreSQL backends, sink, API, beat), WAL
+written and table and index sizes. ``--kill-worker-at 0.5`` SIGKILLs a pool process of
+the sender when half is delivered (``--kill-whole-worker``: the whole sender, started
+again), and reports the repeats against their bound and the time lost.
 
 ``--profile`` also sends one batch of 500 digests in this process under cProfile
 (after the run, on the same rows set back to pending) and prints where the time goes.
@@ -20,12 +29,14 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import json
 import multiprocessing
 import os
 import pstats
 import random
 import resource
 import secrets
+import signal
 import smtplib
 import subprocess
 import sys
@@ -40,7 +51,20 @@ import httpx
 import redis
 from sqlalchemy import create_engine, insert, text
 
-from bench.fanout_watch import MemoryWatch
+from bench.fanout import (
+    DeliveredCounter,
+    add_kill_arguments,
+    batch_size_of,
+    kill,
+    kill_env,
+    print_kill,
+    print_load,
+    print_resources,
+    start_watches,
+    stop_watches,
+    table_sizes,
+)
+from bench.fanout_watch import CpuWatch
 from bench.fanout_watch import tree as process_tree
 from service.db.models import Subscription
 from tests.integration.conftest import REDIS_URL, create_database, drop_database
@@ -187,10 +211,11 @@ def profile_batch(stack: Stack, size: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--profile", action="store_true")
+    add_kill_arguments(parser)
     args = parser.parse_args()
     redis.Redis.from_url(BENCH_REDIS_URL).flushdb()
     name = f"bantin_bench_digests_{uuid.uuid4().hex[:8]}"
@@ -212,6 +237,7 @@ def main() -> None:
         BANTIN_SITE_TITLE="Thành ủy Đà Nẵng",
         BANTIN_WORKER_CONCURRENCY=str(args.processes),
         BANTIN_METRICS_PORT="0",
+        **kill_env(args),
     )
     try:
         stack.start_all()
@@ -231,6 +257,8 @@ def main() -> None:
                         "hành chính và phát triển kinh tế số trên địa bàn thành phố. " * 2,
                         "body_html": "<p>Nội dung.</p>",
                         "image_url": f"https://danang.example.vn/anh/{n}.jpg",
+                        # A cover must say what it shows before the article is published.
+                        "image_alt": "Quang cảnh hội nghị Thành ủy Đà Nẵng bàn về chuyển đổi số",
                         "categories": [CATEGORIES[n % len(CATEGORIES)]],
                     },
                     timeout=30,
@@ -239,35 +267,70 @@ def main() -> None:
         add_readers(database_url, slugs, args.subscribers, since)
         message = sample_message(stack)
         before = ceiling(smtp_port, message, args.processes, min(CEILING_MESSAGES, args.subscribers))
+        sink_counts(sink)  # the ceiling's messages are not the run's
 
-        worker = stack.processes["worker"]
-        memory = MemoryWatch(worker.pid)
-        memory.start()
+        watches = start_watches(stack, {"smtp sink": sink.pid}, BENCH_REDIS_URL)
+        counter = DeliveredCounter(database_url)
+        wal_before = counter.wal()
+        roots = {role: process.pid for role, process in stack.processes.items()} | {"smtp sink": sink.pid}
+        cpu = CpuWatch(roots, database_url, counter.backend_pid)
+        cpu.start()
         due = next_daily(datetime.now(UTC))
         started = time.perf_counter()
         clock.write_text((due + timedelta(minutes=1)).isoformat())
-        planned_at = 0.0
         total = args.subscribers
-        while True:
-            delivered = count(watch_db, "SELECT count(*) FROM deliveries WHERE status = 'delivered'")
+        batch_size = batch_size_of(stack)
+        planned_at, rest, killed = 0.0, 0.0, None
+        kill_at = int(total * args.kill_worker_at) if args.kill_worker_at else total + 1
+        deadline = started + total / 20 + 900
+        while time.perf_counter() < deadline:
+            delivered = counter()
             if not planned_at and count(watch_db, "SELECT count(*) FROM digests") >= total:
                 planned_at = time.perf_counter() - started
+            if killed is None and delivered >= kill_at:
+                killed = kill(stack, "sender", args.kill_whole_worker, watches)
+            if killed is not None and not rest and delivered >= total - batch_size * killed.processes:
+                rest = time.perf_counter()
             if delivered >= total:
                 break
-            time.sleep(0.5)
-        elapsed = time.perf_counter() - started
-        largest = max(_peak_rss(pid) for pid in process_tree(worker.pid))
-        memory.running = False
-        after = ceiling(smtp_port, message, args.processes, min(CEILING_MESSAGES, args.subscribers))
+            time.sleep(0.25)
+        else:
+            raise AssertionError(f"timed out: {counter():,} of {total:,} delivered")
+        finished = time.perf_counter()
+        elapsed = finished - started
+        spent = cpu.stop()
+        wal = counter.wal() - wal_before
+        largest = max(_peak_rss(pid) for pid in process_tree(stack.processes["sender"].pid))
+        sizes = table_sizes(database_url, ("subscriptions", "digests", "deliveries", "delivery_attempts"))
+        counter.close()
+        stop_watches(watches)
+        seen = sink_counts(sink)
+        ceiling_messages = min(CEILING_MESSAGES, args.subscribers)
+        # The bare senders are child processes, waited for: their CPU is in RUSAGE_CHILDREN.
+        client_cpu = _children_cpu()
+        after = ceiling(smtp_port, message, args.processes, ceiling_messages)
+        client_cpu = _children_cpu() - client_cpu
         reference = (before + after) / 2
         rate = total / elapsed
-        print(f"digests: {total:,} readers, {args.processes} worker processes, message {len(message):,} bytes")
+        print(f"digests: {total:,} readers, {args.processes} sender processes, message {len(message):,} bytes")
+        print_load()
         print(f"  planned (digest rows + delivery rows) after {planned_at:.1f} s")
-        print(f"  delivered after {elapsed:.1f} s: {rate:,.0f} e-mails/s")
-        print(f"  ceiling, bare smtplib × {args.processes}: {before:,.0f}/s before, {after:,.0f}/s after")
-        print(f"  ratio {rate / reference:.2f}× of the ceiling (goal ≥ 0.5×)")
-        tree, single = memory.peak / 2**20, largest / 2**20
-        print(f"  peak RSS: worker tree {tree:,.0f} MiB, largest worker process {single:,.0f} MiB")
+        print(f"  clock moved → last delivery recorded delivered: {elapsed:.1f} s = {rate:,.0f} e-mails/s")
+        print(
+            f"  sink: {seen['count']:,} messages, {seen['distinct']:,} distinct X-Bantin-Delivery,"
+            f" {seen['message_ids']:,} distinct Message-IDs, {seen['repeats']:,} to a reader seen before"
+            f" ({seen['changed_id']} with another delivery id, {seen['changed_message_id']} with another"
+            " Message-ID than the first)"
+        )
+        if killed is not None:
+            print_kill(killed, seen["repeats"], batch_size, started, finished - rest, stack)
+        print(f"  worker logs: {directory}")
+        roles = ["sender", "worker", "postgresql", "smtp sink", "api", "beat"]
+        print_resources(watches, spent, roles, total, wal, sizes)
+        print(f"    largest sender process (VmHWM): {largest / 2**20:,.0f} MiB")
+        print(f"ceiling, same run: bare smtplib × {args.processes} processes, one connection each, same message")
+        print(f"  {before:,.0f}/s before, {after:,.0f}/s after: ratio {rate / reference:.2f}× (goal ≥ 0.5×)")
+        print(f"  CPU-seconds per 1,000 messages of the bare senders: {client_cpu * 1000 / ceiling_messages:.3f}")
         if args.profile:
             profile_batch(stack, 500)
         watch_db.close()
@@ -280,6 +343,19 @@ def main() -> None:
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"  getrusage ru_maxrss: largest child process {children:,.0f} MiB, this process {own:,.0f} MiB")
+
+
+def sink_counts(sink: subprocess.Popen[str]) -> dict[str, int]:
+    """The sink's counts since the last call (bench.smtp_sink: SIGUSR1 prints them and starts again)."""
+    assert sink.stdout is not None
+    sink.send_signal(signal.SIGUSR1)
+    counts: dict[str, int] = json.loads(sink.stdout.readline())
+    return counts
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _peak_rss(pid: int) -> int:

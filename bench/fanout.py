@@ -1,18 +1,23 @@
-"""Fan-out throughput: one publish to 5,000 (or a million) webhook subscriptions.
+"""Fan-out throughput: one publish to 5,000 (or a million) webhook or Web Push subscriptions.
 
 Starts the real API, one Celery worker (BANTIN_WORKER_CONCURRENCY processes) and beat
-on PostgreSQL and Redis, and a local asyncio receiver (its own process) answering 204.
+on PostgreSQL and Redis, and a local asyncio receiver (its own process) answering 204
+(``--channel web-push``: 201, as a push service; the channel specifics are in
+``bench/fanout_channels.py``).
 Prints deliveries/s from the POST returning to the last delivery recorded as
 delivered, the workers' peak memory, the CPU-seconds per 1,000 deliveries of the
 worker processes and of the PostgreSQL backends serving the bench database (from
 /proc), and — in the same run, before and after the fan-out — the ceiling: the same
-receiver driven by a bare aiohttp client with 64 connections and the same payload.
+receiver driven by a bare aiohttp client with 64 connections and the same body and
+headers (for Web Push: one push as the channel encrypts and signs it, posted again and
+again, so the ceiling is the transport alone).
 
-    python -m bench.fanout [--subscribers 5000] [--processes 1|2] [--split-queues]
+    python -m bench.fanout [--channel webhook|web-push] [--subscribers 5000] [--processes 1|2] [--split-queues]
                            [--kill-worker-at 0.5 [--kill-whole-worker]] [--task-time-limit 30]
 
-Also printed: distinct ``webhook-id``s at the receiver and how many requests came again
-(a resend must carry its first attempt's id), peak RSS of every process and of Redis,
+Also printed: distinct ``webhook-id``s at the receiver (Web Push: distinct endpoints, a
+push carrying no delivery id) and how many requests came again (a resend must carry its
+first attempt's id; a push its first attempt's Topic), peak RSS of every process and of Redis,
 WAL written and table and index sizes. ``--kill-worker-at 0.5`` SIGKILLs a pool process
 of the sending worker when half is delivered (``--kill-whole-worker``: the whole worker,
 started again at once); its batch waits for its lease (the task time limit + ⅓), so
@@ -43,6 +48,7 @@ import httpx
 import redis
 from sqlalchemy import create_engine, text
 
+from bench.fanout_channels import CHANNELS, Wire
 from bench.fanout_watch import CpuWatch, MemoryWatch, RedisMemory, tree
 from config.settings import Settings
 from tests.integration.conftest import REDIS_URL, create_database, drop_database
@@ -53,42 +59,15 @@ BENCH_REDIS_URL = os.environ.get("BANTIN_BENCH_REDIS_URL") or REDIS_URL.rsplit("
 CEILING_CONNECTIONS = 64
 
 
-def start_receiver(port: int) -> subprocess.Popen[str]:
+def start_receiver(port: int, *args: str) -> subprocess.Popen[str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "bench.receiver", "--port", str(port)], cwd=REPO, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-m", "bench.receiver", "--port", str(port), *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert process.stdout is not None and process.stdout.readline().strip() == "ready"
     return process
-
-
-def add_subscriptions(database_url: str, port: int, count: int) -> None:
-    """``count`` webhook subscriptions, written by PostgreSQL itself (one INSERT … SELECT over
-    generate_series, 100,000 per statement): a million in well under a minute, not through
-    the API. Each has its own Standard Webhooks secret (``whsec_`` + base64 of 32 random bytes)."""
-    engine = create_engine(database_url)
-    with engine.begin() as connection:
-        for start in range(0, count, CHUNK):
-            connection.execute(
-                text("""
-                INSERT INTO subscriptions (channel, target, events, categories, locale, options, status, secret,
-                                           unsubscribe_token, frequency, created_at, updated_at)
-                SELECT 'webhook', CAST(:base AS text) || g, '[]', '[]', 'vi', '{}', 'active',
-                       'whsec_' || encode(decode(md5(random()::text) || md5(random()::text), 'hex'), 'base64'),
-                       md5(random()::text) || md5(random()::text), 'each', now(), now()
-                FROM generate_series(CAST(:start AS int), CAST(:end AS int)) g
-                """),
-                {
-                    "base": f"http://127.0.0.1:{port}/hooks/",
-                    "start": start,
-                    "end": min(count, start + CHUNK) - 1,
-                },
-            )
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("VACUUM ANALYZE subscriptions"))
-    engine.dispose()
-
-
-CHUNK = 100_000
 
 
 class DeliveredCounter:
@@ -145,7 +124,9 @@ class DeliveredCounter:
         self.engine.dispose()
 
 
-async def bare_client(port: int, count: int, body: bytes) -> float:
+async def bare_client(port: int, count: int, wire: Wire) -> float:
+    """Seconds for ``count`` POSTs of the channel's wire form by a bare aiohttp client with
+    CEILING_CONNECTIONS connections: the transport alone, no database, no signing or encryption."""
     connector = aiohttp.TCPConnector(limit=CEILING_CONNECTIONS)
     gate = asyncio.Semaphore(CEILING_CONNECTIONS)
     async with aiohttp.ClientSession(connector=connector) as session:
@@ -153,11 +134,9 @@ async def bare_client(port: int, count: int, body: bytes) -> float:
         async def one(n: int) -> None:
             async with (
                 gate,
-                session.post(
-                    f"http://127.0.0.1:{port}/hooks/{n}", data=body, headers={"Content-Type": "application/json"}
-                ) as response,
+                session.post(f"http://127.0.0.1:{port}{wire.path}{n}", data=wire.body, headers=wire.headers) as answer,
             ):
-                assert response.status == 204
+                assert answer.status == wire.status
 
         started = time.perf_counter()
         await asyncio.gather(*(one(n) for n in range(count)))
@@ -166,30 +145,30 @@ async def bare_client(port: int, count: int, body: bytes) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--channel", choices=sorted(CHANNELS), default="webhook")
     parser.add_argument("--subscribers", type=int, default=5000)
     parser.add_argument("--batch-size", type=int, help="BANTIN_DELIVERY_BATCH_SIZE for the worker (default: its own)")
     parser.add_argument("--processes", type=int, help="BANTIN_WORKER_CONCURRENCY (default: its own, 2)")
     parser.add_argument(
         "--split-queues", action="store_true", help="one worker for deliveries, another for events,maintenance"
     )
-    parser.add_argument("--kill-worker-at", type=float, help="SIGKILL a sending worker's pool process at this share")
-    parser.add_argument("--kill-whole-worker", action="store_true", help="with --kill-worker-at: the whole worker")
-    parser.add_argument("--task-time-limit", type=float, help="BANTIN_TASK_TIME_LIMIT_SECONDS (leases are ⅓ longer)")
+    add_kill_arguments(parser)
     parser.add_argument("--ceiling-posts", type=int, default=100_000, help="bare-client posts before and after")
     args = parser.parse_args()
     count = args.subscribers
+    channel = CHANNELS[args.channel]()
 
     name = f"bantin_bench_{uuid.uuid4().hex[:8]}"
     database_url = create_database(name)
     redis.Redis.from_url(BENCH_REDIS_URL).flushdb()
     port = free_port()
-    receiver = start_receiver(port)
+    receiver = start_receiver(port, *channel.receiver_args)
     try:
-        payload = _sample_payload()
+        wire = channel.wire(port)
         # The ceiling is measured before and after the fan-out and averaged: on a shared
         # machine the load of other work changes within a minute.
         ceiling_posts = min(count, args.ceiling_posts)
-        ceiling_before = asyncio.run(bare_client(port, ceiling_posts, payload))
+        ceiling_before = asyncio.run(bare_client(port, ceiling_posts, wire))
         httpx.post(f"http://127.0.0.1:{port}/reset")
         extra = {
             "BANTIN_EGRESS_ALLOW": "127.0.0.1/32",
@@ -198,7 +177,8 @@ def main() -> None:
             "BANTIN_SWEEP_INTERVAL_SECONDS": "10",
             **({"BANTIN_DELIVERY_BATCH_SIZE": str(args.batch_size)} if args.batch_size else {}),
             **({"BANTIN_WORKER_CONCURRENCY": str(args.processes)} if args.processes else {}),
-            **({"BANTIN_TASK_TIME_LIMIT_SECONDS": f"{args.task_time_limit:g}"} if args.task_time_limit else {}),
+            **kill_env(args),
+            **channel.env(),
         }
         stack = Stack(database_url, BENCH_REDIS_URL, Path(tempfile.mkdtemp(prefix="bantin-fanout-")), **extra)
         # Without --split-queues: the stack's two workers, as `bantin up` runs them (decision 0031).
@@ -207,13 +187,10 @@ def main() -> None:
         seeded = time.perf_counter()
         try:
             start_stack(stack, args.split_queues)
-            add_subscriptions(database_url, port, count)
+            channel.seed(database_url, port, count)
             seeded = time.perf_counter() - seeded
             token = stack.create_token("publish")
-            watches: dict[str, Any] = {role: MemoryWatch(process.pid) for role, process in stack.processes.items()}
-            watches |= {"receiver": MemoryWatch(receiver.pid), "redis-server": RedisMemory(BENCH_REDIS_URL)}
-            for watch in watches.values():
-                watch.start()
+            watches = start_watches(stack, {"receiver": receiver.pid}, BENCH_REDIS_URL)
             counter = DeliveredCounter(database_url)
             wal_before = counter.wal()
             roots = {role: process.pid for role, process in stack.processes.items()} | {"receiver": receiver.pid}
@@ -231,9 +208,7 @@ def main() -> None:
             )
             returned, returned_at = time.perf_counter(), time.time()
             assert response.status_code == 201, response.text
-            batch_size = int(
-                stack.env.get("BANTIN_DELIVERY_BATCH_SIZE") or Settings.model_fields["delivery_batch_size"].default
-            )
+            batch_size = batch_size_of(stack)
             killed, rest = None, 0.0
             if args.kill_worker_at:
                 counter.wait_for(int(count * args.kill_worker_at), near=0, timeout=count / 50 + 600)
@@ -246,15 +221,13 @@ def main() -> None:
             steps = counter.timeline(returned_at)
             sizes = table_sizes(database_url)
             counter.close()
-            for watch in watches.values():
-                watch.running = False
-                watch.join()
+            stop_watches(watches)
             empty_batches = count_empty_batches(stack.log_dir)
         finally:
             stack.stop_all()
         seen = httpx.get(f"http://127.0.0.1:{port}/count").json()
         client_cpu = time.process_time()
-        ceiling_after = asyncio.run(bare_client(port, ceiling_posts, payload))
+        ceiling_after = asyncio.run(bare_client(port, ceiling_posts, wire))
         client_cpu = time.process_time() - client_cpu
         ceiling = (ceiling_before + ceiling_after) / 2
     finally:
@@ -270,34 +243,95 @@ def main() -> None:
         if args.split_queues
         else f"1 worker × {processes} processes"
     )
-    print(f"fan-out: 1 publish → {count:,} webhook subscriptions, {shape}, batch {batch}")
-    print(f"  load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())} (2 cores, shared)")
+    print(f"fan-out: 1 publish → {count:,} {channel.label}, {shape}, batch {batch}")
+    print_load()
     print(f"  subscriptions seeded (INSERT … SELECT) and the stack started in {seeded:.0f} s")
     print(f"  POST returned → last delivery recorded delivered: {elapsed:.2f} s = {rate:,.0f} deliveries/s")
     print("  timeline from the POST returning (database timestamps):")
     for step, seconds in steps.items():
         print(f"    {step:18} {seconds:9.2f} s")
     print(
-        f"  receiver: {seen['count']:,} requests, {seen['distinct']:,} distinct webhook-ids,"
-        f" {seen['repeats']:,} seen again ({seen['changed_id']} with another id than the first)"
+        f"  receiver: {seen['count']:,} requests, {seen['distinct']:,} distinct {channel.id_name},"
+        f" {seen['repeats']:,} seen again ({seen['changed_id']} with another"
+        f" {'Topic' if channel.name == 'web_push' else 'id'} than the first)"
     )
     print(f"  batch messages that found nothing to claim (re-published or duplicate): {empty_batches}")
     if killed is not None:
-        bound = batch_size * killed.processes
-        print(
-            f"  killed {killed.what} {killed.at - returned:.1f} s after the POST; repeats {seen['repeats']:,},"
-            f" bound {bound:,} ({killed.processes} process(es) × one batch of {batch_size} in flight)"
-        )
-        print(
-            f"  time lost: the last {bound:,} rows were recorded {returned + elapsed - rest:.1f} s after the"
-            f" rest (their lease: {float(stack.env.get('BANTIN_TASK_TIME_LIMIT_SECONDS', '180')) * 4 / 3:.0f} s)"
-        )
+        print_kill(killed, seen["repeats"], batch_size, returned, returned + elapsed - rest, stack)
     print(f"  worker logs: {stack.log_dir}")
+    print_resources(watches, spent, [*workers, "postgresql", "receiver", "api", "beat"], count, wal, sizes)
+    print(f"ceiling, same run: bare aiohttp client, {CEILING_CONNECTIONS} connections, same body and headers")
+    print(
+        f"  {ceiling_posts:,} posts of {len(wire.body):,} bytes in {ceiling_before:.2f} s before,"
+        f" {ceiling_after:.2f} s after the fan-out: mean {ceiling_rate:,.0f} posts/s"
+    )
+    print(f"  CPU-seconds per 1,000 posts of the bare client: {client_cpu * 1000 / ceiling_posts:.3f}")
+    print(f"  Bantin / ceiling = {rate / ceiling_rate:.2f}")
+
+
+def add_kill_arguments(parser: argparse.ArgumentParser) -> None:
+    """--kill-worker-at, --kill-whole-worker, --task-time-limit: shared with bench.digests."""
+    parser.add_argument("--kill-worker-at", type=float, help="SIGKILL a sending worker's pool process at this share")
+    parser.add_argument("--kill-whole-worker", action="store_true", help="with --kill-worker-at: the whole worker")
+    parser.add_argument("--task-time-limit", type=float, help="BANTIN_TASK_TIME_LIMIT_SECONDS (leases are ⅓ longer)")
+
+
+def kill_env(args: argparse.Namespace) -> dict[str, str]:
+    return {"BANTIN_TASK_TIME_LIMIT_SECONDS": f"{args.task_time_limit:g}"} if args.task_time_limit else {}
+
+
+def batch_size_of(stack: Stack) -> int:
+    """Deliveries per batch task in this stack (BANTIN_DELIVERY_BATCH_SIZE or its default)."""
+    return int(stack.env.get("BANTIN_DELIVERY_BATCH_SIZE") or Settings.model_fields["delivery_batch_size"].default)
+
+
+def start_watches(stack: Stack, others: dict[str, int], redis_url: str) -> dict[str, Any]:
+    """Peak RSS watches of every process of the stack, of ``others`` (role: pid) and of Redis, started."""
+    watches: dict[str, Any] = {role: MemoryWatch(process.pid) for role, process in stack.processes.items()}
+    watches |= {role: MemoryWatch(pid) for role, pid in others.items()} | {"redis-server": RedisMemory(redis_url)}
+    for watch in watches.values():
+        watch.start()
+    return watches
+
+
+def stop_watches(watches: dict[str, Any]) -> None:
+    for watch in watches.values():
+        watch.running = False
+        watch.join()
+
+
+def print_load() -> None:
+    print(f"  load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())} (2 cores, shared)")
+
+
+def print_kill(killed: Killed, repeats: int, batch_size: int, returned: float, lost: float, stack: Stack) -> None:
+    """The kill, the repeats against their bound and how late the killed batch's rows came
+    (``lost``: seconds from the rest being recorded to the last row)."""
+    bound = batch_size * killed.processes
+    lease = float(stack.env.get("BANTIN_TASK_TIME_LIMIT_SECONDS", "180")) * 4 / 3
+    print(
+        f"  killed {killed.what} {killed.at - returned:.1f} s after the start; repeats {repeats:,},"
+        f" bound {bound:,} ({killed.processes} process(es) × one batch of {batch_size} in flight)"
+    )
+    print(
+        f"  time lost: the last {bound:,} rows were recorded {lost:.1f} s after the rest (their lease: {lease:.0f} s)"
+    )
+
+
+def print_resources(
+    watches: dict[str, Any],
+    spent: dict[str, float],
+    roles: list[str],
+    count: int,
+    wal: int,
+    sizes: dict[str, tuple[int, int, int]],
+) -> None:
+    """Peak RSS of every watched process, CPU per 1,000 deliveries per role, WAL, table sizes."""
     print("  peak RSS (process and its children):")
     for role, watch in watches.items():
         print(f"    {role:18} {watch.peak / 2**20:7.0f} MiB")
-    print("  CPU-seconds per 1,000 deliveries (from /proc, POST → last delivery):")
-    for role in [*workers, "postgresql", "receiver", "api", "beat"]:
+    print("  CPU-seconds per 1,000 deliveries (from /proc, start → last delivery):")
+    for role in roles:
         print(f"    {role:18} {spent.get(role, 0.0) * 1000 / count:6.3f}   ({spent.get(role, 0.0):.2f} s in all)")
     print(f"  WAL written (the whole cluster, shared with other work): {wal / 2**20:,.0f} MiB")
     print("  PostgreSQL sizes after VACUUM ANALYZE: rows, table, indexes, bytes per row")
@@ -306,13 +340,6 @@ def main() -> None:
             f"    {table:18} {rows:>10,} {heap / 2**20:8.1f} MiB {indexes / 2**20:8.1f} MiB"
             f" {(heap + indexes) / max(rows, 1):6.0f} B"
         )
-    print(f"ceiling, same run: bare aiohttp client, {CEILING_CONNECTIONS} connections, same payload")
-    print(
-        f"  {ceiling_posts:,} posts in {ceiling_before:.2f} s before, {ceiling_after:.2f} s after the fan-out:"
-        f" mean {ceiling_rate:,.0f} posts/s"
-    )
-    print(f"  CPU-seconds per 1,000 posts of the bare client: {client_cpu * 1000 / ceiling_posts:.3f}")
-    print(f"  Bantin / ceiling = {rate / ceiling_rate:.2f}")
 
 
 class Killed(NamedTuple):
@@ -349,12 +376,14 @@ def _ready(log_file: Path) -> bool:
     return log_file.exists() and b" ready." in log_file.read_bytes()
 
 
-def table_sizes(database_url: str) -> dict[str, tuple[int, int, int]]:
-    """Rows, table bytes (with TOAST) and index bytes of the tables a fan-out writes."""
+def table_sizes(
+    database_url: str, tables: tuple[str, ...] = ("subscriptions", "deliveries", "delivery_attempts")
+) -> dict[str, tuple[int, int, int]]:
+    """Rows, table bytes (with TOAST) and index bytes of ``tables`` (those a fan-out writes)."""
     engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
     sizes = {}
     with engine.connect() as connection:
-        for table in ("subscriptions", "deliveries", "delivery_attempts"):
+        for table in tables:
             connection.execute(text(f"VACUUM ANALYZE {table}"))
             rows = connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()  # noqa: S608 - fixed names
             heap, indexes = connection.execute(
@@ -384,34 +413,6 @@ def start_stack(stack: Stack, split_queues: bool) -> None:
         wait_until(partial(_ready, log_file), 60, f"{name} to be ready", 0.1)
     stack.start_beat()
     stack.start_api()
-
-
-def _sample_payload() -> bytes:
-    # The size and shape of the webhook body the service sent.
-    from service.channels.webhook import webhook_body
-    from tests.outbound import outbound
-
-    message = outbound(
-        "article.published",
-        {
-            "article": {
-                "id": 1,
-                "guid": f"urn:uuid:{uuid.uuid4()}",
-                "title": "Kỷ niệm 97 năm Ngày thành lập Đảng Cộng sản Việt Nam",
-                "summary": "Tóm tắt",
-                "url": "http://127.0.0.1:8000/articles/1/ky-niem-97-nam",
-                "author": None,
-                "categories": [],
-                "published_at": "2026-11-27T00:00:00+00:00",
-                "updated_at": "2026-11-27T00:00:00+00:00",
-                "image_url": None,
-            },
-            "links": {"feed": "http://127.0.0.1:8000/feeds/atom.xml"},
-        },
-        delivery_id="msg_" + "0" * 32,
-        created_at=time.time(),
-    )
-    return webhook_body(message)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ import uuid
 
 import aiohttp
 
-from bench.fanout import _sample_payload
+from bench.fanout_channels import sample_payload as _sample_payload
 from service.channels.messages import OutboundMessage
 from tests.outbound import outbound
 

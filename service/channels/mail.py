@@ -77,7 +77,7 @@ def build_email(settings: Settings, outbound: OutboundMessage, now: datetime | N
             named_address("From", from_address.display_name, from_address.addr_spec),
             header("To", outbound.target),
             header("Date", format_datetime(now.astimezone(settings.zone))),
-            header("Message-ID", make_msgid(idstring=outbound.delivery_id, domain=_domain(from_address.addr_spec))),
+            header("Message-ID", message_id(outbound.delivery_id, _domain(from_address.addr_spec))),
             b"Auto-Submitted: auto-generated\r\n",  # RFC 3834: autoresponders must not answer
             named_address("List-Id", settings.site_title, list_id(settings)),
             header("X-Bantin-Delivery", outbound.delivery_id),
@@ -92,6 +92,14 @@ def build_email(settings: Settings, outbound: OutboundMessage, now: datetime | N
     marker = f"--{boundary}\r\n".encode()
     parts = (marker, _part("plain", text), marker, _part("html", message.html), f"--{boundary}--\r\n".encode())
     return b"".join((head, b"\r\n", *parts))
+
+
+def message_id(delivery_id: str, domain: str) -> str:
+    """``<delivery id@domain>``: the same for every attempt of one delivery, so a resend after
+    a worker died mid-batch is the same message to the reader's mail system, as a webhook's
+    resend keeps its ``webhook-id`` (decision 0048; RFC 5322 §3.6.4: one identifier per
+    version of a message). A message without a delivery id gets a fresh one."""
+    return f"<{delivery_id}@{domain}>" if delivery_id else make_msgid(domain=domain)
 
 
 def _part(subtype: str, content: str) -> bytes:

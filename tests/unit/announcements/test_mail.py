@@ -77,3 +77,18 @@ def test_a_digest_and_a_reader_mail_share_the_layout_and_say_their_own_words() -
     assert str(manage["Subject"]) == "Quản lý đăng ký nhận tin Thành ủy Đà Nẵng"
     assert "Địa chỉ ban.doc@example.vn đã đăng ký nhận bản tin" in part(manage, "html")
     assert part(manage, "html").count("Thành ủy Đà Nẵng</p>") == 1  # the layout's heading
+
+
+def test_a_resend_carries_the_message_id_of_its_first_attempt() -> None:
+    """A batch sent again after its worker died builds each mail again: the Message-ID is the
+    delivery's, not a fresh random one, so mail clients see one message (decision 0048)."""
+
+    def message_id(delivery_id: str) -> str:
+        message = outbound("article.published", ARTICLE, channel="email", target="a@b.vn", delivery_id=delivery_id)
+        parsed = message_from_bytes(build_email(get_settings(), message), policy=default)
+        return str(parsed["Message-ID"])
+
+    first = message_id("msg_0123456789abcdef0123456789abcdef")
+    assert first == message_id("msg_0123456789abcdef0123456789abcdef")
+    assert first.startswith("<msg_0123456789abcdef0123456789abcdef@") and first.endswith(">")
+    assert message_id("msg_fedcba9876543210fedcba9876543210") != first
