@@ -44,6 +44,7 @@ from service.web.http import (
     CORRECTIONS_PATH,
     FOLLOW_PATH,
     SEARCH_PATHS,
+    SITE_GENERATION_KEY,
     is_page_path,
     not_modified,
     security_headers,
@@ -248,7 +249,7 @@ def article_page(request: Request, article_id: str, slug: str) -> Response:
         if article.slug != slug:
             # Titles (and so slugs) change; old links keep working.
             return _moved(site, f"/articles/{article.id}/{article.slug}", request.scope["query_string"])
-        related = related_articles(session, article, RELATED_ARTICLES)
+        related = related_articles(session, article, RELATED_ARTICLES, request.scope.get(SITE_GENERATION_KEY))
         return (
             lambda: render(
                 "article.html",

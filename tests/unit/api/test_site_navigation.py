@@ -138,6 +138,30 @@ def test_related_articles_are_the_newest_of_the_same_categories_but_itself(
     assert body_of(client.get(path_of(lone)).content).xpath("//section[@class='related']") == []
 
 
+def test_related_articles_are_read_once_per_generation(client: TestClient, publisher: dict[str, str]) -> None:
+    from service.articles.derived import site_generation_of
+    from service.db.types import utcnow
+    from service.site.pages import article_view, related_articles
+
+    first, second = (publish(client, publisher, title=f"Tin {n}", categories=["Kinh tế"]) for n in range(2))
+
+    def related(article_id: int, generation: int | None) -> list[str]:
+        with session_scope() as session:
+            article = article_view(session, article_id, utcnow())
+            return [h.title for h in related_articles(session, article, 4, generation)]
+
+    with session_scope() as session:
+        before = site_generation_of(session)
+    assert related(first["id"], before) == ["Tin 1"] and related(second["id"], before) == ["Tin 0"]
+    publish(client, publisher, title="Tin 2", categories=["Kinh tế"])
+    with session_scope() as session:
+        after = site_generation_of(session)
+    assert after != before
+    assert related(first["id"], before) == ["Tin 1"]  # held for the generation it was read at
+    assert related(first["id"], after) == ["Tin 2", "Tin 1"]  # a new generation reads again
+    assert related(first["id"], None) == ["Tin 2", "Tin 1"]  # no generation: always read
+
+
 def test_the_follow_page_lists_every_way_and_every_feed_address(
     client: TestClient, site: dict[str, Any], settings_override: pytest.MonkeyPatch
 ) -> None:
