@@ -22,7 +22,11 @@ def children(pid: int) -> list[int]:
     """The process ids of ``pid``'s children, from every thread's list."""
     pids: list[int] = []
     for task in Path(f"/proc/{pid}/task").iterdir():
-        pids += [int(child) for child in (task / "children").read_text().split()]
+        try:
+            listed = (task / "children").read_text()
+        except FileNotFoundError:  # the thread ended between the listing and the read
+            continue
+        pids += [int(child) for child in listed.split()]
     return pids
 
 
