@@ -7,12 +7,14 @@ import pytest
 from aiohttp import web
 
 from config.settings import Settings
-from service.channels.egress import EgressDenied, EgressPolicy
+from service.channels.egress import EgressDenied
 from service.channels.http import MAX_ANSWER_BYTES, GuardedHttp, new_http_session
 from tests.integration.stack import free_port
+from tests.unit.channels.local_server import serve
 
 
 async def _with_server(check: Any) -> Any:
+    """``check(http, port, seen)`` against a server answering every request with an endless body."""
     seen: list[web.Request] = []
 
     async def endless(request: web.Request) -> web.StreamResponse:
@@ -23,18 +25,7 @@ async def _with_server(check: Any) -> Any:
             await response.write(b"x" * 65536)
         return response
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", endless)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    session = new_http_session(Settings())
-    try:
-        return await check(GuardedHttp(session, EgressPolicy.parse("127.0.0.1/32")), port, seen)
-    finally:
-        await session.close()
-        await runner.cleanup()
+    return await serve(endless, lambda http, port: check(http, port, seen))
 
 
 def test_get_keeps_the_query_sends_the_name_as_host_and_reads_at_most_what_it_needs() -> None:

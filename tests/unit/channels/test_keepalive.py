@@ -11,23 +11,7 @@ from config.settings import Settings
 from service.channels.egress import EgressPolicy
 from service.channels.http import MAX_ANSWER_BYTES, GuardedHttp, HttpAnswer, HttpFailure, new_http_session
 from tests.integration.stack import free_port
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-async def _serve(handler: Handler, check: Callable[[GuardedHttp, int], Awaitable[Any]], **settings: Any) -> Any:
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    session = new_http_session(Settings(**settings))
-    try:
-        return await check(GuardedHttp(session, EgressPolicy.parse("127.0.0.1/32")), port)
-    finally:
-        await session.close()
-        await runner.cleanup()
+from tests.unit.channels.local_server import serve
 
 
 async def _post(http: GuardedHttp, url: str, body: bytes = b"{}", headers: dict[str, str] | None = None) -> HttpAnswer:
@@ -56,7 +40,7 @@ def test_posts_the_body_with_the_names_host_and_reuses_the_connection() -> None:
         )
         assert len({s[5] for s in seen}) == 1  # one connection, kept alive
 
-    asyncio.run(_serve(hook, check))
+    asyncio.run(serve(hook, check))
 
 
 def test_reads_status_headers_and_a_chunked_body_and_bounds_what_it_keeps() -> None:
@@ -77,7 +61,7 @@ def test_reads_status_headers_and_a_chunked_body_and_bounds_what_it_keeps() -> N
         again = await _post(http, f"http://127.0.0.1:{port}/busy")  # a new connection: the other was dropped
         assert again.status_code == 429
 
-    asyncio.run(_serve(answer, check))
+    asyncio.run(serve(answer, check))
 
 
 def test_a_connection_the_server_closes_is_not_used_again() -> None:
@@ -90,7 +74,7 @@ def test_a_connection_the_server_closes_is_not_used_again() -> None:
             answer = await _post(http, f"http://127.0.0.1:{port}/h")
             assert (answer.status_code, answer.text) == (200, "ok")
 
-    asyncio.run(_serve(closing, check))
+    asyncio.run(serve(closing, check))
 
 
 def test_an_answer_without_length_ends_with_the_connection() -> None:
@@ -126,7 +110,7 @@ def test_no_answer_is_a_failure_in_the_services_words() -> None:
         with pytest.raises(HttpFailure, match="ConnectionRefusedError"):
             await _post(http, f"http://127.0.0.1:{free_port()}/nobody")
 
-    asyncio.run(_serve(silent, check, delivery_timeout_seconds=0.3))
+    asyncio.run(serve(silent, check, delivery_timeout_seconds=0.3))
 
 
 def test_what_it_cannot_write_as_is_goes_through_aiohttp() -> None:
@@ -142,7 +126,7 @@ def test_what_it_cannot_write_as_is_goes_through_aiohttp() -> None:
         with pytest.raises(HttpFailure):  # a line break would start a header of the sender's choosing
             await _post(http, f"http://127.0.0.1:{port}/h", headers={"X-A": "1\r\nX-Injected: 1"})
 
-    asyncio.run(_serve(hook, check))
+    asyncio.run(serve(hook, check))
     assert paths == ["/tin-t%E1%BB%A9c"]
 
 
