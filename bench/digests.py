@@ -52,7 +52,7 @@ import redis
 from sqlalchemy import create_engine, insert, text
 
 from bench.fanout import (
-    DeliveredCounter,
+    BENCH_REDIS_URL,
     add_kill_arguments,
     batch_size_of,
     kill,
@@ -60,17 +60,15 @@ from bench.fanout import (
     print_kill,
     print_load,
     print_resources,
-    start_watches,
+    start_measuring,
     stop_watches,
     table_sizes,
 )
-from bench.fanout_watch import CpuWatch
 from bench.fanout_watch import tree as process_tree
 from service.db.models import Subscription
-from tests.integration.conftest import REDIS_URL, create_database, drop_database
+from tests.integration.conftest import create_database, drop_database
 from tests.integration.stack import REPO, Stack, free_port, wait_until
 
-BENCH_REDIS_URL = os.environ.get("BANTIN_BENCH_REDIS_URL") or REDIS_URL.rsplit("/", 1)[0] + "/14"
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 CATEGORIES = ["Thời sự", "Kinh tế", "Văn hóa", "Thể thao", "Đà Nẵng"]
 ARTICLES = 10
@@ -269,12 +267,7 @@ def main() -> None:
         before = ceiling(smtp_port, message, args.processes, min(CEILING_MESSAGES, args.subscribers))
         sink_counts(sink)  # the ceiling's messages are not the run's
 
-        watches = start_watches(stack, {"smtp sink": sink.pid}, BENCH_REDIS_URL)
-        counter = DeliveredCounter(database_url)
-        wal_before = counter.wal()
-        roots = {role: process.pid for role, process in stack.processes.items()} | {"smtp sink": sink.pid}
-        cpu = CpuWatch(roots, database_url, counter.backend_pid)
-        cpu.start()
+        watches, counter, wal_before, cpu = start_measuring(stack, database_url, {"smtp sink": sink.pid})
         due = next_daily(datetime.now(UTC))
         started = time.perf_counter()
         clock.write_text((due + timedelta(minutes=1)).isoformat())

@@ -205,12 +205,7 @@ def main() -> None:
             channel.seed(database_url, port, count)
             seeded = time.perf_counter() - seeded
             token = stack.create_token("publish")
-            watches = start_watches(stack, {"receiver": receiver.pid}, BENCH_REDIS_URL)
-            counter = DeliveredCounter(database_url)
-            wal_before = counter.wal()
-            roots = {role: process.pid for role, process in stack.processes.items()} | {"receiver": receiver.pid}
-            cpu = CpuWatch(roots, database_url, counter.backend_pid)
-            cpu.start()
+            watches, counter, wal_before, cpu = start_measuring(stack, database_url, {"receiver": receiver.pid})
             response = httpx.post(
                 f"{stack.base_url}/api/v1/articles",
                 headers={"Authorization": f"Bearer {token}"},
@@ -309,6 +304,25 @@ def start_watches(stack: Stack, others: dict[str, int], redis_url: str) -> dict[
     for watch in watches.values():
         watch.start()
     return watches
+
+
+class Measuring(NamedTuple):
+    watches: dict[str, Any]
+    counter: DeliveredCounter
+    wal_before: int
+    cpu: CpuWatch
+
+
+def start_measuring(stack: Stack, database_url: str, others: dict[str, int]) -> Measuring:
+    """Everything a run measures, started: peak RSS of the stack, ``others`` (role: pid) and
+    Redis; the delivered counter and the WAL position; CPU of those processes and of the
+    database's backends."""
+    watches = start_watches(stack, others, BENCH_REDIS_URL)
+    counter = DeliveredCounter(database_url)
+    roots = {role: process.pid for role, process in stack.processes.items()} | others
+    cpu = CpuWatch(roots, database_url, counter.backend_pid)
+    cpu.start()
+    return Measuring(watches, counter, counter.wal(), cpu)
 
 
 def stop_watches(watches: dict[str, Any]) -> None:
