@@ -53,10 +53,19 @@ class Channel(Protocol):
     def wire(self, port: int) -> Wire: ...
 
 
-def seed(database_url: str, count: int, insert: str, params: dict[str, Any]) -> None:
-    """``count`` subscriptions written by PostgreSQL itself: ``insert`` is an INSERT … SELECT
-    over ``generate_series(:start, :end) g``, run CHUNK rows at a time (a million in well
-    under a minute, not through the API), then VACUUM ANALYZE as after a bulk load."""
+def seed(database_url: str, count: int, channel: str, options: str, secret: str, params: dict[str, Any]) -> None:
+    """``count`` active ``channel`` subscriptions written by PostgreSQL itself, targets
+    ``:base`` + n: an INSERT … SELECT over ``generate_series(:start, :end) g`` whose
+    ``options`` and ``secret`` are the channel's SQL expressions of ``g``, run CHUNK rows at
+    a time (a million in well under a minute, not through the API), then VACUUM ANALYZE as
+    after a bulk load."""
+    insert = f"""
+        INSERT INTO subscriptions (channel, target, events, categories, locale, options, status, secret,
+                                   unsubscribe_token, frequency, created_at, updated_at)
+        SELECT '{channel}', CAST(:base AS text) || g, '[]', '[]', 'vi', {options}, 'active', {secret},
+               md5(random()::text) || md5(random()::text), 'each', now(), now()
+        FROM generate_series(CAST(:start AS int), CAST(:end AS int)) g
+        """  # noqa: S608 - the bench's own fixed expressions, no outside text
     engine = create_engine(database_url)
     with engine.begin() as connection:
         for start in range(0, count, CHUNK):
@@ -80,14 +89,9 @@ class Webhook:
         seed(
             database_url,
             count,
-            """
-            INSERT INTO subscriptions (channel, target, events, categories, locale, options, status, secret,
-                                       unsubscribe_token, frequency, created_at, updated_at)
-            SELECT 'webhook', CAST(:base AS text) || g, '[]', '[]', 'vi', '{}', 'active',
-                   'whsec_' || encode(decode(md5(random()::text) || md5(random()::text), 'hex'), 'base64'),
-                   md5(random()::text) || md5(random()::text), 'each', now(), now()
-            FROM generate_series(CAST(:start AS int), CAST(:end AS int)) g
-            """,
+            "webhook",
+            "'{}'",
+            "'whsec_' || encode(decode(md5(random()::text) || md5(random()::text), 'hex'), 'base64')",
             {"base": f"http://127.0.0.1:{port}/hooks/"},
         )
 
@@ -122,15 +126,9 @@ class WebPush:
         seed(
             database_url,
             count,
-            """
-            INSERT INTO subscriptions (channel, target, events, categories, locale, options, status, secret,
-                                       unsubscribe_token, frequency, created_at, updated_at)
-            SELECT 'web_push', CAST(:base AS text) || g, '[]', '[]', 'vi',
-                   json_build_object('p256dh', (CAST(:keys AS text[]))[1 + g % CAST(:n AS int)]), 'active',
-                   (CAST(:auths AS text[]))[1 + g % CAST(:n AS int)],
-                   md5(random()::text) || md5(random()::text), 'each', now(), now()
-            FROM generate_series(CAST(:start AS int), CAST(:end AS int)) g
-            """,
+            "web_push",
+            "json_build_object('p256dh', (CAST(:keys AS text[]))[1 + g % CAST(:n AS int)])",
+            "(CAST(:auths AS text[]))[1 + g % CAST(:n AS int)]",
             {
                 "base": f"http://127.0.0.1:{port}/push/",
                 "keys": [key for key, _ in self.browsers],
