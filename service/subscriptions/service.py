@@ -118,9 +118,7 @@ def list_subscriptions(
     if channel:
         query = query.where(Subscription.channel == channel)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(
-        query.order_by(Subscription.id).limit(limit).offset(offset)
-    ).all()
+    rows = session.scalars(query.order_by(Subscription.id).limit(limit).offset(offset)).all()
     return list(rows), total
 
 
