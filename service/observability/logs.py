@@ -243,7 +243,8 @@ def configure(
     """One handler on the root logger, to stderr; every other logger propagates to it.
 
     Uvicorn's and Celery's loggers lose their own handlers so their lines are formatted
-    (and redacted) like ours. Returns the handler (tests read its formatter).
+    (and redacted) like ours; uvicorn's access line is off (the API writes its own).
+    Returns the handler (tests read its formatter).
     """
     global _configured
     redactor = _configured = Redactor(secrets)
@@ -264,10 +265,18 @@ def configure(
     # Python warnings (Celery's "running as root", deprecations) become records too,
     # instead of raw multi-line text on stderr.
     logging.captureWarnings(True)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "celery", "celery.task", "celery.redirected"):
+    for name in ("uvicorn", "uvicorn.error", "celery", "celery.task", "celery.redirected"):
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+    # Uvicorn's own access line names the raw path (an unsubscribe token, a reader's manage
+    # link): the API writes its own, with route templates (decisions 0046, 0050). Uvicorn
+    # writes its line whenever ``uvicorn.access`` has a handler to reach, so it must reach
+    # none — here too, because a ``--workers N`` child configures logging after uvicorn has
+    # turned its access line off, and propagating to the root logger turned it back on.
+    access = logging.getLogger("uvicorn.access")
+    access.handlers.clear()
+    access.propagate = False
     return handler
 
 

@@ -165,3 +165,13 @@ def test_the_quick_check_never_skips_what_a_pattern_would_mask(text: str) -> Non
     assert logs.redact(text) == every_pattern
     if every_pattern != text:
         assert logs._MAY_NEED_MASKING.search(text)
+
+
+def test_uvicorns_access_line_stays_off_however_logging_is_configured(captured: io.StringIO) -> None:
+    """Uvicorn writes its access line (the raw path) when ``uvicorn.access`` has a handler to
+    reach; a ``--workers N`` child configures logging after uvicorn turned it off."""
+    access = logging.getLogger("uvicorn.access")
+    access.propagate = True  # as uvicorn leaves it when asked for its access log
+    configure(captured, "json")
+    assert not access.hasHandlers()
+    assert logging.getLogger("uvicorn.error").hasHandlers()  # its errors still reach our log
