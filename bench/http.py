@@ -170,13 +170,14 @@ def _runs(values: list[float]) -> str:
 
 
 def profile_api(stack: Stack, args: argparse.Namespace, binary: str) -> None:
-    """py-spy the API process while wrk sends feed 200s, then 304s; writes flame graphs."""
+    """py-spy the API process (and its --workers children) while wrk sends feed 200s, then 304s; writes flame graphs."""
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     pid = stack.processes["api"].pid
     for name, headers in (("feed-200", {}), ("feed-304", {"If-None-Match": "*"})):
         out = Path(tempfile.gettempdir()) / f"bench-http-{name}.svg"
         spying = subprocess.Popen(
-            [spy, "record", "-p", str(pid), "-o", str(out), "-d", str(args.duration), "-r", "200"]
+            # --subprocesses: with --workers N the requests are served by uvicorn's children.
+            [spy, "record", "-p", str(pid), "--subprocesses", "-o", str(out), "-d", str(args.duration), "-r", "200"]
         )
         wrk(binary, stack.base_url + "/feeds/atom.xml", args.duration, args.connections, headers)
         spying.wait(60)
