@@ -20,22 +20,10 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    column,
     false,
-    func,
-    select,
-    table,
     text,
 )
-from sqlalchemy.orm import (
-    DeclarativeBase,
-    Mapped,
-    column_property,
-    mapped_column,
-    query_expression,
-    relationship,
-    validates,
-)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, query_expression, relationship, validates
 
 from service.db.types import UTCDateTime, utcnow
 from service.text import search_key
@@ -280,13 +268,6 @@ class SubscriptionStatus(enum.StrEnum):
     STAFF = "staff"
 
 
-# The columns of ``deliveries`` a subscription's last success is read from; the Delivery
-# model is declared further down.
-_DELIVERIES = table(
-    "deliveries", column("subscription_id", BigId), column("status", String(16)), column("delivered_at", UTCDateTime)
-)
-
-
 class Subscription(Base):
     """A subscriber's channel: where announcements go, and which ones."""
 
@@ -317,21 +298,7 @@ class Subscription(Base):
     topic: Mapped[str | None] = mapped_column(String(400), nullable=True)
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    # The last delivery that reached it, as its delivery log says (decision 0052): a success
-    # writes nothing here, so an announcement to a million does not rewrite a million
-    # subscriptions. What the log no longer holds (retention) is folded into the column by
-    # the purge, which deletes only the oldest delivered rows: the log's newest wins.
-    # Read with every subscription: one probe of ``ix_deliveries_subscription``.
-    success_before_purge: Mapped[datetime | None] = mapped_column("last_success_at", UTCDateTime, nullable=True)
-    last_success_at: Mapped[datetime | None] = column_property(
-        func.coalesce(
-            select(func.max(_DELIVERIES.c.delivered_at))
-            .where(_DELIVERIES.c.subscription_id == id, _DELIVERIES.c.status == "delivered")
-            .correlate_except(_DELIVERIES)
-            .scalar_subquery(),
-            success_before_purge,
-        )
-    )
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # each: one message per announcement; daily / weekly: digests (service/digests).

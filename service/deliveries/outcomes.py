@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
@@ -19,6 +19,7 @@ from service.db.statements import among
 from service.deliveries.retry import next_attempt_at
 
 log = logging.getLogger(__name__)
+LAST_SUCCESS_PRECISION = timedelta(minutes=1)
 # A delivery whose destination refused our credential waits this long before it is claimed
 # again; the claim then holds it back while its subscription stays paused.
 PAUSED_DELIVERY_WAIT = timedelta(minutes=1)
@@ -248,12 +249,18 @@ def _update_health(
     session: Session, succeeded: set[int], failed: set[int], gone: dict[int, str], now: datetime, settings: Settings
 ) -> list[int]:
     if succeeded:
-        # Only a failing subscription is written: its last success is its delivery log's
-        # (``Subscription.last_success_at``, decision 0052), so a success writes nothing else.
+        # last_success_at is kept to the minute: most successes then write nothing.
         _update_locked(
             session,
-            (among(session, Subscription.id, succeeded), Subscription.failing_since.is_not(None)),
-            {"failing_since": None},
+            (
+                among(session, Subscription.id, succeeded),
+                or_(
+                    Subscription.failing_since.is_not(None),
+                    Subscription.last_success_at.is_(None),
+                    Subscription.last_success_at < now - LAST_SUCCESS_PRECISION,
+                ),
+            ),
+            {"last_success_at": now, "failing_since": None},
         )
     if failed:
         _update_locked(

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from service.db.engine import UnitOfWork
-from service.db.models import Delivery, DeliveryAttempt, DeliveryStatus, Subscription
+from service.db.models import Delivery, DeliveryAttempt, DeliveryStatus
 
 CHUNK_ROWS = 5_000
 CHUNKS_PER_TICK = 4
@@ -42,50 +42,10 @@ def purge_chunk(session: Session, cutoff: datetime, limit: int = CHUNK_ROWS) -> 
     )
     if not ids:
         return 0
-    _keep_last_successes(session, ids, cutoff)
     # Explicitly rather than by the foreign key's cascade: SQLite enforces it only when asked.
     session.execute(delete(DeliveryAttempt).where(DeliveryAttempt.delivery_id.in_(ids)))
     session.execute(delete(Delivery).where(Delivery.id.in_(ids)).execution_options(synchronize_session=False))
     return len(ids)
-
-
-def _keep_last_successes(session: Session, ids: list[str], cutoff: datetime) -> None:
-    """Before these delivered rows go, fold the newest into ``success_before_purge`` of each
-    subscription that has no later success in the log, so its last success (decision 0052)
-    outlives the log. A subscription still reached since ``cutoff`` is not written: its log
-    answers, and the column only matters once the log is empty. One statement.
-    """
-    newest = (
-        select(func.max(Delivery.delivered_at))
-        .where(Delivery.id.in_(ids), Delivery.subscription_id == Subscription.id)
-        .scalar_subquery()
-    )
-    reached_since = (
-        select(Delivery.id)
-        .where(
-            Delivery.subscription_id == Subscription.id,
-            Delivery.status == DeliveryStatus.DELIVERED,
-            Delivery.delivered_at >= cutoff,
-        )
-        .exists()
-    )
-    # Locked in id order, as every writer of subscriptions takes them (outcomes._update_locked).
-    locked = (
-        select(Subscription.id)
-        .where(Subscription.id.in_(select(Delivery.subscription_id).where(Delivery.id.in_(ids))))
-        .order_by(Subscription.id)
-        .with_for_update()
-    )
-    session.execute(
-        update(Subscription)
-        .where(
-            Subscription.id.in_(locked.scalar_subquery()),
-            ~reached_since,
-            or_(Subscription.success_before_purge.is_(None), Subscription.success_before_purge < newest),
-        )
-        .values(success_before_purge=newest)
-        .execution_options(synchronize_session=False)
-    )
 
 
 def purge_delivered(

@@ -78,10 +78,7 @@ def test_success_records_attempt_and_health() -> None:
     row = delivery()
     assert (row.status, row.attempts, row.delivered_at) == ("delivered", 1, NOW)
     with session_scope() as session:
-        subscription = session.get_one(Subscription, subscription_id)
-        # Read from the delivery log: the success wrote nothing to the subscription (decision 0052).
-        assert (subscription.last_success_at, subscription.success_before_purge) == (NOW, None)
-        assert subscription.updated_at == NOW and subscription.failing_since is None
+        assert session.get_one(Subscription, subscription_id).last_success_at == NOW
         [attempt] = session.scalars(select(DeliveryAttempt)).all()
         assert (attempt.status_code, attempt.duration_ms) == (200, 12)
 

@@ -4,7 +4,7 @@ from sqlalchemy import func, select, update
 
 from service.channels.messages import Ending, SendResult
 from service.db.engine import session_scope
-from service.db.models import Delivery, DeliveryAttempt, DeliveryStatus, Subscription
+from service.db.models import Delivery, DeliveryAttempt, DeliveryStatus
 from service.deliveries.retention import purge_delivered
 from tests.unit.deliveries.test_outcomes import plan, run, subscribe
 
@@ -75,32 +75,3 @@ def test_nothing_inside_the_retention_is_deleted() -> None:
     age_everything(29)
     assert purge_delivered(session_scope, NOW, retention_days=30) == 0
     assert deliveries_by_status() == {"delivered": 3}
-
-
-def last_successes() -> dict[int, tuple[datetime | None, datetime | None]]:
-    """Each subscription's (last success, what the purge kept of it)."""
-    with session_scope() as session:
-        return {
-            s.id: (s.last_success_at, s.success_before_purge)
-            for s in session.scalars(select(Subscription).order_by(Subscription.id))
-        }
-
-
-def test_a_last_success_outlives_the_purge_of_its_log() -> None:
-    quiet, reached, never = (subscribe(str(n)) for n in range(3))
-    plan("event:1")
-    run({quiet: OK, reached: OK, never: BROKEN})
-    age_everything(40)
-    old = NOW - timedelta(days=40)
-    with session_scope() as session:  # a second, newer success of ``reached``, inside the retention
-        [new] = [d for d in plan("event:2") if session.get_one(Delivery, d).subscription_id == reached]
-        session.execute(
-            update(Delivery).where(Delivery.id == new).values(status="delivered", delivered_at=NOW, next_attempt_at=NOW)
-        )
-    assert purge_delivered(session_scope, NOW + timedelta(minutes=1), retention_days=30) == 2
-
-    assert last_successes() == {
-        quiet: (old, old),  # its log is empty now: the purge kept the time
-        reached: (NOW, None),  # the log still answers: the purge wrote nothing
-        never: (None, None),
-    }
