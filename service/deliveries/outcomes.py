@@ -288,8 +288,13 @@ def _update_locked(session: Session, where: tuple[Any, ...], values: dict[str, A
     side by side (and a subscription being deleted) take these locks in one order and
     cannot deadlock. (PostgreSQL locks the subquery's rows as they come out of its sort;
     SQLite, which has no row locks, drops the FOR UPDATE: its transaction holds the whole
-    database from BEGIN IMMEDIATE, decision 0027.)"""
-    locked = select(Subscription.id).where(*where).order_by(Subscription.id).with_for_update()
+    database from BEGIN IMMEDIATE, decision 0027.)
+
+    FOR NO KEY UPDATE, the lock the UPDATE itself takes (no key column changes): FOR UPDATE
+    would also wait for, and block, the FOR KEY SHARE locks that each new delivery's
+    foreign key check takes — a planning chunk of another announcement holds 50,000 of
+    them until it commits. Deleting a subscription (FOR UPDATE) still conflicts with it."""
+    locked = select(Subscription.id).where(*where).order_by(Subscription.id).with_for_update(key_share=True)
     session.execute(
         update(Subscription)
         .where(Subscription.id.in_(locked.scalar_subquery()))
